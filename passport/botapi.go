@@ -1,0 +1,154 @@
+package passport
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+)
+
+// Bot API JSON shapes (https://core.telegram.org/bots/api#passportdata).
+type botPassportData struct {
+	Data        []botElement   `json:"data"`
+	Credentials botCredentials `json:"credentials"`
+}
+
+type botCredentials struct {
+	Data   string `json:"data"`
+	Hash   string `json:"hash"`
+	Secret string `json:"secret"`
+}
+
+type botElement struct {
+	Type        string    `json:"type"`
+	Data        string    `json:"data,omitempty"`
+	PhoneNumber string    `json:"phone_number,omitempty"`
+	Email       string    `json:"email,omitempty"`
+	Files       []botFile `json:"files,omitempty"`
+	FrontSide   *botFile  `json:"front_side,omitempty"`
+	ReverseSide *botFile  `json:"reverse_side,omitempty"`
+	Selfie      *botFile  `json:"selfie,omitempty"`
+	Translation []botFile `json:"translation,omitempty"`
+	Hash        string    `json:"hash"`
+}
+
+type botFile struct {
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+	FileSize     int64  `json:"file_size"`
+	FileDate     int64  `json:"file_date"`
+}
+
+// ParseBotAPI parses a Bot API PassportData object
+// ({"data":[...],"credentials":{...}}) into an EncryptedSubmission, decoding
+// every base64 field once. The element "hash" is decoded when it is base64
+// and left nil otherwise (some published samples carry placeholder text).
+func ParseBotAPI(b []byte) (*EncryptedSubmission, error) {
+	var raw botPassportData
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("%w: PassportData JSON: %s", ErrMalformed, jsonProblem(err))
+	}
+	var es EncryptedSubmission
+	var err error
+	c := raw.Credentials
+	if es.Credentials.Data, err = b64("credentials.data", c.Data); err != nil {
+		return nil, err
+	}
+	if es.Credentials.Hash, err = b64("credentials.hash", c.Hash); err != nil {
+		return nil, err
+	}
+	if es.Credentials.Secret, err = b64("credentials.secret", c.Secret); err != nil {
+		return nil, err
+	}
+	for i, be := range raw.Data {
+		t := ElementType(be.Type)
+		if !t.Valid() {
+			return nil, fmt.Errorf("%w: data[%d].type %q is not a Passport element type", ErrMalformed, i, be.Type)
+		}
+		ee := EncryptedElement{Type: t, PhoneNumber: be.PhoneNumber, Email: be.Email}
+		if h, err := base64.StdEncoding.DecodeString(be.Hash); err == nil && len(h) > 0 {
+			ee.Hash = h
+		}
+		if be.Data != "" {
+			if ee.Data, err = b64(fmt.Sprintf("data[%d].data", i), be.Data); err != nil {
+				return nil, err
+			}
+		}
+		ee.FrontSide, ee.ReverseSide, ee.Selfie = be.FrontSide.ref(), be.ReverseSide.ref(), be.Selfie.ref()
+		ee.Files, ee.Translation = botFileRefs(be.Files), botFileRefs(be.Translation)
+		es.Elements = append(es.Elements, ee)
+	}
+	return &es, nil
+}
+
+func b64(field, s string) ([]byte, error) {
+	if s == "" {
+		return nil, fmt.Errorf("%w: %s is missing", ErrMalformed, field)
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is not valid base64", ErrMalformed, field)
+	}
+	return b, nil
+}
+
+func (f *botFile) ref() *FileRef {
+	if f == nil {
+		return nil
+	}
+	return &FileRef{FileID: f.FileID, FileUniqueID: f.FileUniqueID, Size: f.FileSize, Date: f.FileDate}
+}
+
+func botFileRefs(fs []botFile) []FileRef {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]FileRef, len(fs))
+	for i := range fs {
+		out[i] = *fs[i].ref()
+	}
+	return out
+}
+
+func (r *FileRef) botFile() *botFile {
+	if r == nil {
+		return nil
+	}
+	return &botFile{FileID: r.FileID, FileUniqueID: r.FileUniqueID, FileSize: r.Size, FileDate: r.Date}
+}
+
+func botFiles(rs []FileRef) []botFile {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]botFile, len(rs))
+	for i := range rs {
+		out[i] = *rs[i].botFile()
+	}
+	return out
+}
+
+// MarshalBotAPI encodes the submission as a Bot API PassportData object,
+// the form the Bot API would deliver it in (base64 binary fields). Files
+// must have FileID set to be useful to a Bot API consumer.
+func (es *EncryptedSubmission) MarshalBotAPI() ([]byte, error) {
+	enc := base64.StdEncoding.EncodeToString
+	raw := botPassportData{
+		Data: make([]botElement, 0, len(es.Elements)),
+		Credentials: botCredentials{
+			Data: enc(es.Credentials.Data), Hash: enc(es.Credentials.Hash), Secret: enc(es.Credentials.Secret),
+		},
+	}
+	for i := range es.Elements {
+		ee := &es.Elements[i]
+		be := botElement{
+			Type: string(ee.Type), PhoneNumber: ee.PhoneNumber, Email: ee.Email, Hash: enc(ee.Hash),
+			FrontSide: ee.FrontSide.botFile(), ReverseSide: ee.ReverseSide.botFile(), Selfie: ee.Selfie.botFile(),
+			Files: botFiles(ee.Files), Translation: botFiles(ee.Translation),
+		}
+		if len(ee.Data) > 0 {
+			be.Data = enc(ee.Data)
+		}
+		raw.Data = append(raw.Data, be)
+	}
+	return json.Marshal(raw)
+}

@@ -1,0 +1,30 @@
+// Package passport implements Telegram Passport for Go programs: the
+// cryptography, the data types and the wire forms, with no I/O beyond
+// io.Reader and io.Writer and no Telegram calls.
+//
+// Service side (a bot receiving data):
+//
+//   - FromMTProto (gotd's *tg.MessageActionSecureValuesSentMe) and ParseBotAPI
+//     (Bot API PassportData JSON) convert both wire forms to one
+//     EncryptedSubmission;
+//   - DecryptCredentials decrypts the credentials with the bot's RSA key
+//     (RSA-OAEP-SHA1) and exposes the nonce, so the caller can check it
+//     before Credentials.Open decrypts every element (Decrypt does both);
+//   - NewFileReader and DecryptFile decrypt files as streams in constant
+//     memory, with the hash verdict at the end (use a Stager to publish
+//     only verified bytes);
+//   - Element.ValueError builds the nine tg.SecureValueError* constructors
+//     with the hash Telegram apps expect, refusing combinations the protocol
+//     does not allow.
+//
+// Client side (what a Telegram app does, for simulators and tests):
+// NewSecret, SecretID, Pad, EncryptValue, EncryptValueSecret,
+// EncryptPassportSecret, EncryptCredentials and EncryptSubmission.
+//
+// Scopes and deep links: Scope, ParseScope, Link and ParseLink.
+//
+// Every error wraps one of the sentinels (ErrHashMismatch, ErrBadPadding,
+// ErrWrongKey, ErrMalformed, ErrNotAllowed, ErrTooLarge, ErrKey,
+// ErrWrongPassword) for errors.Is, says what was being processed, and never
+// contains personal data or key material. No function panics on any input.
+package passport
