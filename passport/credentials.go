@@ -158,9 +158,9 @@ func jsonProblem(err error) string {
 		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):
 		if typ.Field != "" {
-			return fmt.Sprintf("field %q has the wrong type (%s, want %s)", typ.Field, typ.Value, typ.Type)
+			return fmt.Sprintf("field %q has the wrong JSON type (%s)", typ.Field, typ.Value)
 		}
-		return fmt.Sprintf("wrong JSON type (%s, want %s)", typ.Value, typ.Type)
+		return fmt.Sprintf("wrong JSON type (%s where an object was expected)", typ.Value)
 	case errors.As(err, new(base64.CorruptInputError)):
 		return "a binary field is not valid base64"
 	default:
@@ -174,6 +174,10 @@ func jsonProblem(err error) string {
 func DecryptCredentialsSecret(key *rsa.PrivateKey, encryptedSecret []byte) ([]byte, error) {
 	if key == nil {
 		return nil, fmt.Errorf("%w: no private key", ErrWrongKey)
+	}
+	if n := len(encryptedSecret); n < MinKeyBits/8 || n%128 != 0 {
+		return nil, fmt.Errorf("%w: encrypted credentials secret is %d bytes, not an RSA ciphertext "+
+			"(a %d-bit key gives %d bytes)", ErrMalformed, n, key.N.BitLen(), key.Size())
 	}
 	if len(encryptedSecret) != key.Size() {
 		return nil, fmt.Errorf("%w: encrypted credentials secret is %d bytes but the key is %d bits "+

@@ -228,25 +228,25 @@ type Stager interface {
 	// after the file's hash has been verified.
 	Commit() error
 	// Discard drops the bytes written so far. It is called once, on any
-	// failure.
+	// failure, including a failed Commit.
 	Discard() error
 }
 
 // DecryptFile decrypts the encrypted file src into dst and returns the
-// number of decrypted bytes written. It returns nil only when the whole file
-// was read and its hash verified.
+// number of decrypted bytes written. It calls dst.Commit only after the
+// whole file was read and its hash verified, and dst.Discard on any failure,
+// so unverified bytes are never published. Memory use is constant.
 //
-// When dst is a Stager, DecryptFile calls dst.Commit after a successful
-// verification and dst.Discard on any failure, so unverified bytes are never
-// published. A plain io.Writer has received unverified bytes when an error
-// is returned: the caller must throw them away.
-func DecryptFile(dst io.Writer, src io.Reader, fc FileCredentials, opts ...FileOption) (int64, error) {
-	stage, staged := dst.(Stager)
+// To consume the plaintext as a stream instead (hashing it, scanning it),
+// read from NewFileReader and treat nothing as valid before it returns
+// io.EOF.
+func DecryptFile(dst Stager, src io.Reader, fc FileCredentials, opts ...FileOption) (int64, error) {
+	if dst == nil {
+		return 0, fmt.Errorf("%w: no destination", ErrMalformed)
+	}
 	fail := func(n int64, err error) (int64, error) {
-		if staged {
-			if derr := stage.Discard(); derr != nil {
-				err = errors.Join(err, fmt.Errorf("passport: discard unverified file: %w", derr))
-			}
+		if derr := dst.Discard(); derr != nil {
+			err = errors.Join(err, fmt.Errorf("passport: discard unverified file: %w", derr))
 		}
 		return n, err
 	}
@@ -258,10 +258,8 @@ func DecryptFile(dst io.Writer, src io.Reader, fc FileCredentials, opts ...FileO
 	if err != nil {
 		return fail(n, err)
 	}
-	if staged {
-		if err := stage.Commit(); err != nil {
-			return n, fmt.Errorf("passport: commit verified file: %w", err)
-		}
+	if err := dst.Commit(); err != nil {
+		return fail(n, fmt.Errorf("passport: commit verified file: %w", err))
 	}
 	return n, nil
 }

@@ -98,3 +98,57 @@ func secureFileRefs(files []tg.SecureFileClass) ([]FileRef, error) {
 func (r FileRef) Location() *tg.InputSecureFileLocation {
 	return &tg.InputSecureFileLocation{ID: r.ID, AccessHash: r.AccessHash}
 }
+
+// MTProto returns the submission in the form a bot receives it through
+// MTProto, as a sandbox or a test would deliver it. File secrets (the
+// server-side encrypted copies) are not part of the bot's view and are left
+// empty.
+func (es *EncryptedSubmission) MTProto() (*tg.MessageActionSecureValuesSentMe, error) {
+	a := &tg.MessageActionSecureValuesSentMe{Credentials: es.Credentials.TL()}
+	for i := range es.Elements {
+		ee := &es.Elements[i]
+		typ, err := ee.Type.TL()
+		if err != nil {
+			return nil, err
+		}
+		v := tg.SecureValue{Type: typ, Hash: ee.Hash}
+		if len(ee.Data) > 0 {
+			v.SetData(tg.SecureData{Data: ee.Data, DataHash: ee.DataHash})
+		}
+		if ee.FrontSide != nil {
+			v.SetFrontSide(ee.FrontSide.secureFile())
+		}
+		if ee.ReverseSide != nil {
+			v.SetReverseSide(ee.ReverseSide.secureFile())
+		}
+		if ee.Selfie != nil {
+			v.SetSelfie(ee.Selfie.secureFile())
+		}
+		if len(ee.Files) > 0 {
+			v.SetFiles(secureFiles(ee.Files))
+		}
+		if len(ee.Translation) > 0 {
+			v.SetTranslation(secureFiles(ee.Translation))
+		}
+		switch {
+		case ee.Type == TypePhoneNumber:
+			v.SetPlainData(&tg.SecurePlainPhone{Phone: ee.PhoneNumber})
+		case ee.Type == TypeEmail:
+			v.SetPlainData(&tg.SecurePlainEmail{Email: ee.Email})
+		}
+		a.Values = append(a.Values, v)
+	}
+	return a, nil
+}
+
+func (r *FileRef) secureFile() *tg.SecureFile {
+	return &tg.SecureFile{ID: r.ID, AccessHash: r.AccessHash, Size: r.Size, DCID: r.DCID, Date: int(r.Date), FileHash: r.FileHash}
+}
+
+func secureFiles(refs []FileRef) []tg.SecureFileClass {
+	out := make([]tg.SecureFileClass, len(refs))
+	for i := range refs {
+		out[i] = refs[i].secureFile()
+	}
+	return out
+}

@@ -26,6 +26,20 @@ type PlainElement struct {
 type Shared struct {
 	Submission *EncryptedSubmission
 	Files      map[string][]byte
+	// Credentials are the credentials in clear, as the bot will decrypt them.
+	Credentials *Credentials
+	byID       map[int64]string
+}
+
+// Encrypted returns the encrypted bytes of the file ref points at, found by
+// its Bot API FileID or, for MTProto refs, its numeric ID.
+func (sh *Shared) Encrypted(ref FileRef) ([]byte, bool) {
+	id := ref.FileID
+	if id == "" {
+		id = sh.byID[ref.ID]
+	}
+	b, ok := sh.Files[id]
+	return b, ok
 }
 
 // EncryptSubmission encrypts elements for the bot owning pub, as a Telegram
@@ -37,7 +51,7 @@ type Shared struct {
 // It serves tests and simulators; a real app keeps values encrypted on
 // Telegram's servers between saving and sharing.
 func EncryptSubmission(r io.Reader, pub *rsa.PublicKey, nonce string, elements []PlainElement, opts ...EncryptOption) (*Shared, error) {
-	sh := &Shared{Submission: &EncryptedSubmission{}, Files: map[string][]byte{}}
+	sh := &Shared{Submission: &EncryptedSubmission{}, Files: map[string][]byte{}, byID: map[int64]string{}}
 	creds := &Credentials{SecureData: map[ElementType]*ValueCredentials{}, Nonce: nonce}
 	var nextID int64
 	encFile := func(t ElementType, part string, plain []byte) (*FileRef, *FileCredentials, error) {
@@ -55,6 +69,7 @@ func EncryptSubmission(r io.Reader, pub *rsa.PublicKey, nonce string, elements [
 			Size: int64(len(v.Ciphertext)), FileHash: v.Hash,
 		}
 		sh.Files[ref.FileID] = v.Ciphertext
+		sh.byID[ref.ID] = ref.FileID
 		fc := v.FileCredentials()
 		return ref, &fc, nil
 	}
@@ -121,5 +136,6 @@ func EncryptSubmission(r io.Reader, pub *rsa.PublicKey, nonce string, elements [
 		return nil, err
 	}
 	sh.Submission.Credentials = ec
+	sh.Credentials = creds
 	return sh, nil
 }

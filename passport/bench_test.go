@@ -1,0 +1,145 @@
+package passport
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1" //nolint:gosec // the protocol's OAEP hash.
+	"crypto/sha256"
+	"io"
+	"testing"
+	"time"
+)
+
+// BenchmarkSubmissionVsRSA decrypts the python-telegram-bot submission
+// (Bot API JSON parsing, RSA, credentials, every element's data) and, in
+// the same loop, one bare RSA-2048 OAEP decryption of its credentials
+// secret. It reports both costs and their ratio; interleaving the two keeps
+// machine noise out of the ratio.
+func BenchmarkSubmissionVsRSA(b *testing.B) {
+	f, key := loadPTB(b)
+	raw := []byte(f.PassportData)
+	es, err := ParseBotAPI(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	secret := es.Credentials.Secret
+	var full, bare time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		es, err := ParseBotAPI(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Decrypt(key, es); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := rsa.DecryptOAEP(sha1.New(), nil, key, secret, nil); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		full += t1.Sub(t0)
+		bare += t2.Sub(t1)
+	}
+	b.ReportMetric(float64(full.Nanoseconds())/float64(b.N), "full-ns/op")
+	b.ReportMetric(float64(bare.Nanoseconds())/float64(b.N), "rsa-ns/op")
+	b.ReportMetric(float64(full)/float64(bare), "full/rsa")
+}
+
+// BenchmarkSubmission decrypts the python-telegram-bot submission alone.
+func BenchmarkSubmission(b *testing.B) {
+	f, key := loadPTB(b)
+	raw := []byte(f.PassportData)
+	b.ReportAllocs()
+	for b.Loop() {
+		es, err := ParseBotAPI(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Decrypt(key, es); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+const benchFileSize = 10 << 20
+
+func benchFile(b *testing.B) EncryptedValue {
+	v, err := EncryptValue(rand.Reader, scan(3, benchFileSize-300))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v
+}
+
+// rawCBCSHA256 is the floor for file decryption: AES-256-CBC in place and
+// SHA-256 over the same bytes, with a preallocated buffer and nothing else.
+func rawCBCSHA256(block cipher.Block, iv, buf, ct []byte) {
+	copy(buf, ct)
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(buf, buf)
+	sha256.Sum256(buf)
+}
+
+// streamFile decrypts a file through NewFileReader into io.Discard.
+func streamFile(ct []byte, fc FileCredentials) error {
+	r, err := NewFileReader(bytes.NewReader(ct), fc)
+	if err != nil {
+		return err
+	}
+	_, err = r.WriteTo(io.Discard)
+	return err
+}
+
+// BenchmarkFileDecrypt streams a 10 MB file through NewFileReader.
+func BenchmarkFileDecrypt(b *testing.B) {
+	v := benchFile(b)
+	fc := v.FileCredentials()
+	b.SetBytes(int64(len(v.Ciphertext)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := streamFile(v.Ciphertext, fc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFileRawCBCSHA256 is the raw AES-256-CBC + SHA-256 baseline over
+// the same bytes.
+func BenchmarkFileRawCBCSHA256(b *testing.B) {
+	v := benchFile(b)
+	key, iv := keyIV(v.Secret, v.Hash)
+	block, _ := aes.NewCipher(key[:])
+	buf := make([]byte, len(v.Ciphertext))
+	b.SetBytes(int64(len(v.Ciphertext)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rawCBCSHA256(block, iv[:], buf, v.Ciphertext)
+	}
+}
+
+// BenchmarkFileVsRaw interleaves the two and reports the throughput ratio
+// (stream/raw, higher is better; 1 means no overhead).
+func BenchmarkFileVsRaw(b *testing.B) {
+	v := benchFile(b)
+	fc := v.FileCredentials()
+	key, iv := keyIV(v.Secret, v.Hash)
+	block, _ := aes.NewCipher(key[:])
+	buf := make([]byte, len(v.Ciphertext))
+	var stream, raw time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if err := streamFile(v.Ciphertext, fc); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		rawCBCSHA256(block, iv[:], buf, v.Ciphertext)
+		t2 := time.Now()
+		stream += t1.Sub(t0)
+		raw += t2.Sub(t1)
+	}
+	b.ReportMetric(float64(raw)/float64(stream), "throughput-ratio")
+}
