@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit statuses.
+const (
+	exitOK      = 0 // success
+	exitFailure = 1 // the command ran and failed
+	exitUsage   = 2 // unknown command, bad flags or arguments
+)
+
+// env is what a subcommand may use: no globals, so tests call run in-process.
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one subcommand of the CLI.
+type command struct {
+	name    string
+	summary string // one line for the command list
+	usage   string // full usage text for "kycbot help <name>" and "<name> -h"
+	run     func(e *env, args []string) int
+}
+
+// commands lists the subcommands in the order help shows them. It is a
+// function, not a variable, because help itself reads the list.
+func commands() []command {
+	return []command{
+		{name: "help", summary: "show this list, or the usage of one command", usage: helpUsage, run: runHelp},
+		{name: "keygen", summary: "generate the bot's RSA key and print the public key for @BotFather", usage: keygenUsage, run: runKeygen},
+		{name: "decrypt", summary: "decrypt a Bot API PassportData object offline (support, debugging)", usage: decryptUsage, run: runDecrypt},
+	}
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// run is the whole CLI: it parses args (without the program name), runs the
+// subcommand and returns the exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		return runHelp(e, nil)
+	}
+	name, rest := args[0], args[1:]
+	if isHelpFlag(name) {
+		return runHelp(e, rest)
+	}
+	cmd, ok := lookup(name)
+	if !ok {
+		what := fmt.Sprintf("unknown command %q", name)
+		if strings.HasPrefix(name, "-") {
+			what = fmt.Sprintf("unknown flag %q (flags go after the command name)", name)
+		}
+		return e.usageError("", what)
+	}
+	return cmd.run(e, rest)
+}
+
+func isHelpFlag(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
+
+// usageError reports a usage problem of subcommand cmd ("" for kycbot
+// itself) on one line, with a hint to read the help, and returns exitUsage.
+func (e *env) usageError(cmd, problem string) int {
+	if cmd == "" {
+		fmt.Fprintf(e.stderr, "kycbot: %s; run 'kycbot help' for the list of commands\n", oneLine(problem))
+		return exitUsage
+	}
+	fmt.Fprintf(e.stderr, "kycbot %s: %s; run 'kycbot help %s' for usage\n", cmd, oneLine(problem), cmd)
+	return exitUsage
+}
+
+// fail reports err of subcommand cmd on exactly one line and returns
+// exitFailure.
+func (e *env) fail(cmd string, err error) int {
+	fmt.Fprintf(e.stderr, "kycbot %s: %s\n", cmd, oneLine(err.Error()))
+	return exitFailure
+}
+
+// oneLine joins the lines of a message (errors.Join separates with
+// newlines) so that every error is a single line.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.ReplaceAll(s, "\n", "; ")
+}
+
+// newFlagSet returns a silent flag set: run prints its own messages.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("kycbot "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseFlags parses args with fs and returns the positional arguments.
+// Unlike fs.Parse alone it accepts flags after positional arguments
+// ("decrypt in.json --key bot.pem"); "--" ends the flags.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// parseCommandFlags parses the flags of subcommand cmd. It returns done
+// with the exit status when the command must stop: after printing its usage
+// for -h, or after a usage error.
+func (e *env) parseCommandFlags(cmd string, fs *flag.FlagSet, args []string) (positional []string, code int, done bool) {
+	positional, err := parseFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		c, _ := lookup(cmd)
+		fmt.Fprint(e.stdout, c.usage)
+		return nil, exitOK, true
+	}
+	if err != nil {
+		return nil, e.usageError(cmd, err.Error()), true
+	}
+	return positional, exitOK, false
+}
