@@ -3,7 +3,6 @@ package passport
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 )
 
 // Bot API JSON shapes (https://core.telegram.org/bots/api#passportdata).
@@ -43,52 +42,16 @@ type botFile struct {
 // every base64 field once. The element "hash" is decoded when it is base64
 // and left nil otherwise (some published samples carry placeholder text).
 func ParseBotAPI(b []byte) (*EncryptedSubmission, error) {
-	var raw botPassportData
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("%w: PassportData JSON: %s", ErrMalformed, jsonProblem(err))
-	}
-	var es EncryptedSubmission
-	var err error
-	c := raw.Credentials
-	if es.Credentials.Data, err = b64("credentials.data", c.Data); err != nil {
-		return nil, err
-	}
-	if es.Credentials.Hash, err = b64("credentials.hash", c.Hash); err != nil {
-		return nil, err
-	}
-	if es.Credentials.Secret, err = b64("credentials.secret", c.Secret); err != nil {
-		return nil, err
-	}
-	for i, be := range raw.Data {
-		t := ElementType(be.Type)
-		if !t.Valid() {
-			return nil, fmt.Errorf("%w: data[%d].type %q is not a Passport element type", ErrMalformed, i, be.Type)
-		}
-		ee := EncryptedElement{Type: t, PhoneNumber: be.PhoneNumber, Email: be.Email}
-		if h, err := base64.StdEncoding.DecodeString(be.Hash); err == nil && len(h) > 0 {
-			ee.Hash = h
-		}
-		if be.Data != "" {
-			if ee.Data, err = b64(fmt.Sprintf("data[%d].data", i), be.Data); err != nil {
-				return nil, err
-			}
-		}
-		ee.FrontSide, ee.ReverseSide, ee.Selfie = be.FrontSide.ref(), be.ReverseSide.ref(), be.Selfie.ref()
-		ee.Files, ee.Translation = botFileRefs(be.Files), botFileRefs(be.Translation)
-		es.Elements = append(es.Elements, ee)
-	}
-	return &es, nil
+	return decodeBotAPI(b)
 }
 
-func b64(field, s string) ([]byte, error) {
-	if s == "" {
-		return nil, fmt.Errorf("%w: %s is missing", ErrMalformed, field)
+// decodeElementHash decodes a Bot API element hash, or returns nil.
+func decodeElementHash(s string) []byte {
+	h, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(h) == 0 {
+		return nil
 	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s is not valid base64", ErrMalformed, field)
-	}
-	return b, nil
+	return h
 }
 
 func (f *botFile) ref() *FileRef {

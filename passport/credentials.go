@@ -3,7 +3,6 @@ package passport
 import (
 	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // Telegram Passport uses RSA-OAEP with SHA-1.
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,19 +65,19 @@ type credentialsJSON struct {
 // more types than this package); every known element's secrets and hashes
 // must be 32 bytes.
 func ParseCredentials(b []byte) (*Credentials, error) {
-	var raw credentialsJSON
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("%w: credentials JSON: %s", ErrMalformed, jsonProblem(err))
+	secureData, nonce, payload, err := decodeCredentials(b)
+	if err != nil {
+		return nil, err
 	}
-	c := &Credentials{SecureData: make(map[ElementType]*ValueCredentials, len(raw.SecureData))}
+	c := &Credentials{SecureData: make(map[ElementType]*ValueCredentials, len(secureData))}
 	switch {
-	case raw.Nonce != nil:
-		c.Nonce = *raw.Nonce
-	case raw.Payload != nil:
-		c.Nonce, c.Legacy = *raw.Payload, true
+	case nonce != nil:
+		c.Nonce = *nonce
+	case payload != nil:
+		c.Nonce, c.Legacy = *payload, true
 	}
 	var problems []error
-	for name, vc := range raw.SecureData {
+	for name, vc := range secureData {
 		t := ElementType(name)
 		if !t.Valid() || vc == nil {
 			continue
@@ -146,26 +145,6 @@ func (vc *ValueCredentials) check(t ElementType) error {
 
 func sortErrors(errs []error) {
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
-}
-
-// jsonProblem describes a JSON decoding error without echoing the input
-// (which may contain personal data).
-func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		if typ.Field != "" {
-			return fmt.Sprintf("field %q has the wrong JSON type (%s)", typ.Field, typ.Value)
-		}
-		return fmt.Sprintf("wrong JSON type (%s where an object was expected)", typ.Value)
-	case errors.As(err, new(base64.CorruptInputError)):
-		return "a binary field is not valid base64"
-	default:
-		return "invalid JSON"
-	}
 }
 
 // DecryptCredentialsSecret decrypts the credentials secret with the bot's

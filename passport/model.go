@@ -3,7 +3,6 @@ package passport
 import (
 	"crypto/rsa"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -195,28 +194,11 @@ func (el *Element) decryptData(ee *EncryptedElement, dc *DataCredentials) error 
 	return nil
 }
 
-// parseFields decodes a data object: a JSON object whose values are strings.
-// Values of other JSON types are refused.
+// parseFields decodes a data object: a JSON object whose values are
+// strings; null decodes as the empty string (both mean absent). Values of
+// other JSON types are refused.
 func parseFields(b []byte) (map[string]string, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("%w: data: %s", ErrMalformed, jsonProblem(err))
-	}
-	if raw == nil {
-		return nil, fmt.Errorf("%w: data is not a JSON object", ErrMalformed)
-	}
-	fields := make(map[string]string, len(raw))
-	for k, v := range raw {
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			if string(v) == "null" {
-				continue // absent
-			}
-			return nil, fmt.Errorf("%w: data field %q is not a string", ErrMalformed, k)
-		}
-		fields[k] = s
-	}
-	return fields, nil
+	return decodeFields(b)
 }
 
 func pairFile(part string, ref *FileRef, fc *FileCredentials) (*File, error) {

@@ -28,7 +28,7 @@ type Shared struct {
 	Files      map[string][]byte
 	// Credentials are the credentials in clear, as the bot will decrypt them.
 	Credentials *Credentials
-	byID       map[int64]string
+	byID        map[int64]string
 }
 
 // Encrypted returns the encrypted bytes of the file ref points at, found by

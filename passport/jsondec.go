@@ -1,0 +1,436 @@
+package passport
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/go-faster/jx"
+)
+
+// The decoders of this file read the three JSON documents of the protocol
+// (Bot API PassportData, credentials, element data) with go-faster/jx,
+// which gotd already depends on: several times faster than encoding/json,
+// so that decryption costs little more than its one RSA operation. Their
+// errors name the JSON path and never echo the input.
+
+// jsonDoc decodes one whole JSON document with f, refusing trailing data.
+func jsonDoc(what string, b []byte, f func(d *jx.Decoder) error) error {
+	d := jx.DecodeBytes(b)
+	if err := f(d); err != nil {
+		return err
+	}
+	if err := d.Skip(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: %s: data after the JSON value", ErrMalformed, what)
+	}
+	return nil
+}
+
+// jsonErr describes a decoding failure at path without the input's bytes.
+func jsonErr(path string, want string, d *jx.Decoder) error {
+	got := d.Next()
+	if got == jx.Invalid {
+		return fmt.Errorf("%w: %s: invalid JSON", ErrMalformed, path)
+	}
+	return fmt.Errorf("%w: %s: want %s, got %s", ErrMalformed, path, want, got)
+}
+
+// at joins a path and a key; it is called only to build error messages.
+func at(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// jsonNull consumes a null.
+func jsonNull(d *jx.Decoder, path string) error {
+	if err := d.Null(); err != nil {
+		return fmt.Errorf("%w: %s: invalid JSON", ErrMalformed, path)
+	}
+	return nil
+}
+
+// jsonSkip skips a value of an unknown key.
+func jsonSkip(d *jx.Decoder) error {
+	if err := d.Skip(); err != nil {
+		return fmt.Errorf("%w: invalid JSON", ErrMalformed)
+	}
+	return nil
+}
+
+// jsonObject calls f for every key of the object at path. A null reads as
+// an absent object (present false).
+func jsonObject(d *jx.Decoder, path string, f func(d *jx.Decoder, key []byte) error) (present bool, err error) {
+	switch d.Next() {
+	case jx.Null:
+		return false, jsonNull(d, path)
+	case jx.Object:
+	default:
+		return false, jsonErr(path, "an object", d)
+	}
+	var inner error
+	err = d.ObjBytes(func(d *jx.Decoder, key []byte) error {
+		if err := f(d, key); err != nil {
+			inner = err
+			return err
+		}
+		return nil
+	})
+	if inner != nil {
+		return true, inner
+	}
+	if err != nil {
+		return true, fmt.Errorf("%w: %s: invalid JSON", ErrMalformed, path)
+	}
+	return true, nil
+}
+
+// jsonArray calls f for every element of the array at path; null is empty.
+func jsonArray(d *jx.Decoder, path string, f func(d *jx.Decoder, i int) error) error {
+	switch d.Next() {
+	case jx.Null:
+		return jsonNull(d, path)
+	case jx.Array:
+	default:
+		return jsonErr(path, "an array", d)
+	}
+	var inner error
+	i := 0
+	err := d.Arr(func(d *jx.Decoder) error {
+		if err := f(d, i); err != nil {
+			inner = err
+			return err
+		}
+		i++
+		return nil
+	})
+	if inner != nil {
+		return inner
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %s: invalid JSON", ErrMalformed, path)
+	}
+	return nil
+}
+
+// jsonString reads a string at path; null reads as "".
+func jsonString(d *jx.Decoder, parent, key string) (string, error) {
+	switch d.Next() {
+	case jx.Null:
+		return "", jsonNull(d, at(parent, key))
+	case jx.String:
+		s, err := d.Str()
+		if err != nil {
+			return "", fmt.Errorf("%w: %s: invalid JSON string", ErrMalformed, at(parent, key))
+		}
+		return s, nil
+	default:
+		return "", jsonErr(at(parent, key), "a string", d)
+	}
+}
+
+// jsonBase64 reads a standard base64 string at path; null reads as nil.
+func jsonBase64(d *jx.Decoder, parent, key string) ([]byte, error) {
+	switch d.Next() {
+	case jx.Null:
+		return nil, jsonNull(d, at(parent, key))
+	case jx.String:
+		b, err := d.Base64()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s is not valid base64", ErrMalformed, at(parent, key))
+		}
+		return b, nil
+	default:
+		return nil, jsonErr(at(parent, key), "a base64 string", d)
+	}
+}
+
+// jsonInt reads an integer at path; null reads as 0.
+func jsonInt(d *jx.Decoder, parent, key string) (int64, error) {
+	switch d.Next() {
+	case jx.Null:
+		return 0, jsonNull(d, at(parent, key))
+	case jx.Number:
+		n, err := d.Int64()
+		if err != nil {
+			return 0, fmt.Errorf("%w: %s: not an integer", ErrMalformed, at(parent, key))
+		}
+		return n, nil
+	default:
+		return 0, jsonErr(at(parent, key), "a number", d)
+	}
+}
+
+// decodeFields reads a data object: string values only, null as "".
+func decodeFields(b []byte) (map[string]string, error) {
+	var fields map[string]string
+	err := jsonDoc("data", b, func(d *jx.Decoder) error {
+		fields = map[string]string{}
+		present, err := jsonObject(d, "data", func(d *jx.Decoder, key []byte) error {
+			k := string(key)
+			v, err := jsonString(d, "data", k)
+			fields[k] = v
+			return err
+		})
+		if err == nil && !present {
+			return fmt.Errorf("%w: data is null, not an object", ErrMalformed)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fields, nil
+}
+
+func decodeFileCredentials(d *jx.Decoder, path string) (*FileCredentials, error) {
+	fc := &FileCredentials{}
+	present, err := jsonObject(d, path, func(d *jx.Decoder, key []byte) error {
+		var err error
+		switch string(key) {
+		case "file_hash":
+			fc.FileHash, err = jsonBase64(d, path, "file_hash")
+		case "secret":
+			fc.Secret, err = jsonBase64(d, path, "secret")
+		default:
+			err = jsonSkip(d)
+		}
+		return err
+	})
+	if err != nil || !present {
+		return nil, err
+	}
+	return fc, nil
+}
+
+func decodeFileCredentialsList(d *jx.Decoder, path string) ([]FileCredentials, error) {
+	var out []FileCredentials
+	err := jsonArray(d, path, func(d *jx.Decoder, i int) error {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		fc, err := decodeFileCredentials(d, p)
+		if err != nil {
+			return err
+		}
+		if fc == nil {
+			return fmt.Errorf("%w: %s is null", ErrMalformed, p)
+		}
+		out = append(out, *fc)
+		return nil
+	})
+	return out, err
+}
+
+func decodeValueCredentials(d *jx.Decoder, path string) (*ValueCredentials, error) {
+	vc := &ValueCredentials{}
+	present, err := jsonObject(d, path, func(d *jx.Decoder, key []byte) error {
+		var err error
+		switch string(key) {
+		case "data":
+			dc := &DataCredentials{}
+			var present bool
+			present, err = jsonObject(d, at(path, "data"), func(d *jx.Decoder, key []byte) error {
+				var err error
+				switch string(key) {
+				case "data_hash":
+					dc.DataHash, err = jsonBase64(d, at(path, "data"), "data_hash")
+				case "secret":
+					dc.Secret, err = jsonBase64(d, at(path, "data"), "secret")
+				default:
+					err = jsonSkip(d)
+				}
+				return err
+			})
+			if present {
+				vc.Data = dc
+			}
+		case "front_side":
+			vc.FrontSide, err = decodeFileCredentials(d, at(path, "front_side"))
+		case "reverse_side":
+			vc.ReverseSide, err = decodeFileCredentials(d, at(path, "reverse_side"))
+		case "selfie":
+			vc.Selfie, err = decodeFileCredentials(d, at(path, "selfie"))
+		case "files":
+			vc.Files, err = decodeFileCredentialsList(d, at(path, "files"))
+		case "translation":
+			vc.Translation, err = decodeFileCredentialsList(d, at(path, "translation"))
+		default:
+			err = jsonSkip(d)
+		}
+		return err
+	})
+	if err != nil || !present {
+		return nil, err
+	}
+	return vc, nil
+}
+
+// decodeCredentials reads the credentials JSON without validating it.
+func decodeCredentials(b []byte) (secureData map[string]*ValueCredentials, nonce, payload *string, err error) {
+	err = jsonDoc("credentials", b, func(d *jx.Decoder) error {
+		present, err := jsonObject(d, "credentials", func(d *jx.Decoder, key []byte) error {
+			switch string(key) {
+			case "secure_data":
+				secureData = map[string]*ValueCredentials{}
+				_, err := jsonObject(d, "secure_data", func(d *jx.Decoder, key []byte) error {
+					typ := string(key)
+					vc, err := decodeValueCredentials(d, at("secure_data", typ))
+					secureData[typ] = vc
+					return err
+				})
+				return err
+			case "nonce":
+				s, err := jsonString(d, "", "nonce")
+				nonce = &s
+				return err
+			case "payload":
+				s, err := jsonString(d, "", "payload")
+				payload = &s
+				return err
+			default:
+				return jsonSkip(d)
+			}
+		})
+		if err == nil && !present {
+			return fmt.Errorf("%w: credentials JSON is null", ErrMalformed)
+		}
+		return err
+	})
+	return secureData, nonce, payload, err
+}
+
+func decodeBotFile(d *jx.Decoder, path string) (*FileRef, error) {
+	r := &FileRef{}
+	present, err := jsonObject(d, path, func(d *jx.Decoder, key []byte) error {
+		var err error
+		switch string(key) {
+		case "file_id":
+			r.FileID, err = jsonString(d, path, "file_id")
+		case "file_unique_id":
+			r.FileUniqueID, err = jsonString(d, path, "file_unique_id")
+		case "file_size":
+			r.Size, err = jsonInt(d, path, "file_size")
+		case "file_date":
+			r.Date, err = jsonInt(d, path, "file_date")
+		default:
+			err = jsonSkip(d)
+		}
+		return err
+	})
+	if err != nil || !present {
+		return nil, err
+	}
+	return r, nil
+}
+
+func decodeBotFiles(d *jx.Decoder, path string) ([]FileRef, error) {
+	var out []FileRef
+	err := jsonArray(d, path, func(d *jx.Decoder, i int) error {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		r, err := decodeBotFile(d, p)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			return fmt.Errorf("%w: %s is null", ErrMalformed, p)
+		}
+		out = append(out, *r)
+		return nil
+	})
+	return out, err
+}
+
+func decodeBotElement(d *jx.Decoder, path string) (EncryptedElement, error) {
+	var ee EncryptedElement
+	present, err := jsonObject(d, path, func(d *jx.Decoder, key []byte) error {
+		var err error
+		switch string(key) {
+		case "type":
+			var s string
+			s, err = jsonString(d, path, "type")
+			ee.Type = ElementType(s)
+		case "data":
+			ee.Data, err = jsonBase64(d, path, "data")
+		case "phone_number":
+			ee.PhoneNumber, err = jsonString(d, path, "phone_number")
+		case "email":
+			ee.Email, err = jsonString(d, path, "email")
+		case "front_side":
+			ee.FrontSide, err = decodeBotFile(d, at(path, "front_side"))
+		case "reverse_side":
+			ee.ReverseSide, err = decodeBotFile(d, at(path, "reverse_side"))
+		case "selfie":
+			ee.Selfie, err = decodeBotFile(d, at(path, "selfie"))
+		case "files":
+			ee.Files, err = decodeBotFiles(d, at(path, "files"))
+		case "translation":
+			ee.Translation, err = decodeBotFiles(d, at(path, "translation"))
+		case "hash":
+			var s string
+			s, err = jsonString(d, path, "hash")
+			ee.Hash = decodeElementHash(s)
+		default:
+			err = jsonSkip(d)
+		}
+		return err
+	})
+	if err == nil && !present {
+		err = fmt.Errorf("%w: %s is null", ErrMalformed, path)
+	}
+	return ee, err
+}
+
+// decodeBotAPI reads a Bot API PassportData object.
+func decodeBotAPI(b []byte) (*EncryptedSubmission, error) {
+	es := &EncryptedSubmission{}
+	err := jsonDoc("PassportData", b, func(d *jx.Decoder) error {
+		present, err := jsonObject(d, "PassportData", func(d *jx.Decoder, key []byte) error {
+			switch string(key) {
+			case "data":
+				return jsonArray(d, "data", func(d *jx.Decoder, i int) error {
+					ee, err := decodeBotElement(d, fmt.Sprintf("data[%d]", i))
+					if err == nil && !ee.Type.Valid() {
+						err = fmt.Errorf("%w: data[%d].type %q is not a Passport element type", ErrMalformed, i, string(ee.Type))
+					}
+					es.Elements = append(es.Elements, ee)
+					return err
+				})
+			case "credentials":
+				c := &es.Credentials
+				_, err := jsonObject(d, "credentials", func(d *jx.Decoder, key []byte) error {
+					var err error
+					switch string(key) {
+					case "data":
+						c.Data, err = jsonBase64(d, "credentials", "data")
+					case "hash":
+						c.Hash, err = jsonBase64(d, "credentials", "hash")
+					case "secret":
+						c.Secret, err = jsonBase64(d, "credentials", "secret")
+					default:
+						err = jsonSkip(d)
+					}
+					return err
+				})
+				return err
+			default:
+				return jsonSkip(d)
+			}
+		})
+		if err == nil && !present {
+			return fmt.Errorf("%w: PassportData is null", ErrMalformed)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		name string
+		v    []byte
+	}{{"credentials.data", es.Credentials.Data}, {"credentials.hash", es.Credentials.Hash}, {"credentials.secret", es.Credentials.Secret}} {
+		if len(f.v) == 0 {
+			return nil, fmt.Errorf("%w: %s is missing", ErrMalformed, f.name)
+		}
+	}
+	return es, nil
+}
