@@ -1,0 +1,22 @@
+// Package verify checks decrypted Telegram Passport submissions against a
+// business's scope and policy and says what is wrong, precisely enough for a
+// person to fix it.
+//
+// A Checker (New) runs go-playground/validator v10 over the Passport data
+// types, reporting failing fields under Telegram's own JSON field names, and
+// struct-level rules for the policy: ages, citizenship and residence
+// allow/deny lists, document expiry and validity, post code formats,
+// residence/address agreement, required scans, scan counts, and (from a
+// ScanInspector fed while a file is decrypted) JPEG format, size and pixel
+// size. It also checks that the submission satisfies the scope.
+//
+// The result is an ordered list of Problems: element, target (a data field,
+// a scan, or the whole element), a stable Code, parameters for the message,
+// and whether the problem is final. SecureValueErrors turns problems into
+// the tg.SecureValueError* values for users.setSecureValueErrors with the
+// hashes Telegram apps expect. Texts for people are not made here (see
+// package i18n).
+//
+// The clock is injected (WithClock), so checks are deterministic on any
+// date.
+package verify

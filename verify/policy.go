@@ -1,0 +1,215 @@
+package verify
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kycbot/kycbot/passport"
+)
+
+// Policy is what a business accepts. The zero value of every field means
+// "no rule" except where DefaultPolicy says otherwise; config fills a
+// Policy from YAML (the yaml tags are the YAML keys) and validates it with
+// Policy.Validate.
+type Policy struct {
+	// Personal holds the rules for personal_details.
+	Personal PersonalRules `yaml:"personal_details"`
+	// Documents holds the rules for identity documents (passport,
+	// driver_license, identity_card, internal_passport).
+	Documents DocumentRules `yaml:"documents"`
+	// Address holds the rules for the residential address.
+	Address AddressRules `yaml:"address"`
+	// Files holds the rules for every scan.
+	Files FileRules `yaml:"files"`
+}
+
+// PersonalRules check personal_details.
+type PersonalRules struct {
+	// MinAge is the minimum age in full years; 0 means none. Being younger
+	// is a final rejection.
+	MinAge int `yaml:"min_age"`
+	// MaxAge is the maximum age in full years; 0 means none.
+	MaxAge int `yaml:"max_age"`
+	// LatinNames requires first, middle and last name in Latin letters
+	// (with spaces, hyphens and apostrophes). Native names are never
+	// restricted.
+	LatinNames bool `yaml:"latin_names"`
+	// MaxNameLength limits every name field, in characters (default 255).
+	MaxNameLength int `yaml:"max_name_length"`
+	// Citizenship limits country_code.
+	Citizenship CountryRule `yaml:"citizenship"`
+	// Residence limits residence_country_code.
+	Residence CountryRule `yaml:"residence"`
+}
+
+// CountryRule accepts or refuses ISO 3166-1 alpha-2 country codes. With
+// Allow set, only those countries pass; Deny refuses its countries. Both
+// may be set; a country in Deny never passes. Codes are case-insensitive.
+type CountryRule struct {
+	Allow []string `yaml:"allow"`
+	Deny  []string `yaml:"deny"`
+}
+
+// DocumentRules check the data of identity documents.
+type DocumentRules struct {
+	// RequireExpiry requires an expiry date (documents without one are
+	// refused).
+	RequireExpiry bool `yaml:"require_expiry"`
+	// MinValidityDays requires the document to stay valid for at least this
+	// many days after the check; 0 means it must merely not be expired.
+	MinValidityDays int `yaml:"min_validity_days"`
+	// Types overrides the rules above per document type.
+	Types map[passport.ElementType]DocumentTypeRules `yaml:"types"`
+}
+
+// DocumentTypeRules override DocumentRules for one document type. Nil
+// fields inherit.
+type DocumentTypeRules struct {
+	RequireExpiry   *bool `yaml:"require_expiry"`
+	MinValidityDays *int  `yaml:"min_validity_days"`
+}
+
+// AddressRules check the residential address.
+type AddressRules struct {
+	// Countries limits the address country.
+	Countries CountryRule `yaml:"countries"`
+	// ResidenceMatchesAddress requires personal_details'
+	// residence_country_code to equal the address country when both are
+	// shared.
+	ResidenceMatchesAddress bool `yaml:"residence_matches_address"`
+}
+
+// FileRules check scans (front and reverse sides, selfies, files,
+// translations).
+type FileRules struct {
+	// MaxSizeMB limits a decrypted scan (default 10, Telegram's own limit).
+	MaxSizeMB int `yaml:"max_size_mb"`
+	// MinWidth and MinHeight are the smallest accepted pixel size of a scan
+	// (either orientation); 0 means none.
+	MinWidth  int `yaml:"min_width"`
+	MinHeight int `yaml:"min_height"`
+	// MaxFiles limits the scans of an address document and MaxTranslations
+	// the translation scans of any document (default 20 each, the apps' cap).
+	MaxFiles        int `yaml:"max_files"`
+	MaxTranslations int `yaml:"max_translations"`
+}
+
+// Defaults used where a Policy leaves a field zero.
+const (
+	DefaultMaxNameLength   = 255
+	DefaultMaxSizeMB       = 10
+	DefaultMaxFiles        = 20
+	DefaultMaxTranslations = 20
+)
+
+// DefaultPolicy returns the policy kycbot applies when the admin sets no
+// rules: adults only (18+), documents must not be expired.
+func DefaultPolicy() Policy {
+	return Policy{
+		Personal: PersonalRules{MinAge: 18, MaxNameLength: DefaultMaxNameLength},
+		Files: FileRules{
+			MaxSizeMB: DefaultMaxSizeMB, MaxFiles: DefaultMaxFiles, MaxTranslations: DefaultMaxTranslations,
+		},
+	}
+}
+
+// PolicyError is one invalid value in a Policy. Path is the field's YAML
+// path inside the policy ("personal_details.min_age",
+// "documents.types.passport.min_validity_days", "address.countries.allow[2]").
+type PolicyError struct {
+	Path    string
+	Message string
+}
+
+func (e PolicyError) Error() string { return e.Path + ": " + e.Message }
+
+// Validate reports every invalid value at once, each with its YAML path and
+// a message saying what to write instead.
+func (p Policy) Validate() []PolicyError {
+	var errs []PolicyError
+	add := func(path, format string, args ...any) {
+		errs = append(errs, PolicyError{Path: path, Message: fmt.Sprintf(format, args...)})
+	}
+	nonNeg := func(path string, v int) {
+		if v < 0 {
+			add(path, "%d is negative; use 0 for no limit or a positive number", v)
+		}
+	}
+	pr := p.Personal
+	nonNeg("personal_details.min_age", pr.MinAge)
+	nonNeg("personal_details.max_age", pr.MaxAge)
+	if pr.MaxAge > 0 && pr.MinAge > pr.MaxAge {
+		add("personal_details.max_age", "%d is below min_age %d: no one could pass", pr.MaxAge, pr.MinAge)
+	}
+	if pr.MinAge > 150 {
+		add("personal_details.min_age", "%d years is not a plausible age", pr.MinAge)
+	}
+	nonNeg("personal_details.max_name_length", pr.MaxNameLength)
+	errs = append(errs, pr.Citizenship.validate("personal_details.citizenship")...)
+	errs = append(errs, pr.Residence.validate("personal_details.residence")...)
+
+	d := p.Documents
+	nonNeg("documents.min_validity_days", d.MinValidityDays)
+	for _, t := range sortedTypes(d.Types) {
+		path := "documents.types." + string(t)
+		if !t.IsIdentityDocument() {
+			add(path, "%q is not an identity document type; use passport, driver_license, identity_card or internal_passport", string(t))
+			continue
+		}
+		if v := d.Types[t].MinValidityDays; v != nil {
+			nonNeg(path+".min_validity_days", *v)
+		}
+	}
+	errs = append(errs, p.Address.Countries.validate("address.countries")...)
+
+	f := p.Files
+	nonNeg("files.max_size_mb", f.MaxSizeMB)
+	if f.MaxSizeMB > DefaultMaxSizeMB {
+		add("files.max_size_mb", "%d is above Telegram's own limit of %d MB, which no scan exceeds", f.MaxSizeMB, DefaultMaxSizeMB)
+	}
+	nonNeg("files.min_width", f.MinWidth)
+	nonNeg("files.min_height", f.MinHeight)
+	nonNeg("files.max_files", f.MaxFiles)
+	nonNeg("files.max_translations", f.MaxTranslations)
+	return errs
+}
+
+func (r CountryRule) validate(path string) []PolicyError {
+	var errs []PolicyError
+	check := func(list string, codes []string) map[string]bool {
+		set := map[string]bool{}
+		for i, c := range codes {
+			p := fmt.Sprintf("%s.%s[%d]", path, list, i)
+			if !IsCountry(c) {
+				msg := fmt.Sprintf("%q is not an ISO 3166-1 alpha-2 country code (two letters, such as DE or US)", c)
+				errs = append(errs, PolicyError{Path: p, Message: msg})
+				continue
+			}
+			up := strings.ToUpper(c)
+			if set[up] {
+				errs = append(errs, PolicyError{Path: p, Message: fmt.Sprintf("%s is listed twice", up)})
+			}
+			set[up] = true
+		}
+		return set
+	}
+	allow := check("allow", r.Allow)
+	deny := check("deny", r.Deny)
+	for c := range allow {
+		if deny[c] {
+			errs = append(errs, PolicyError{Path: path, Message: fmt.Sprintf("%s is both allowed and denied; keep it in one list", c)})
+		}
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
+	return errs
+}
+
+func sortedTypes(m map[passport.ElementType]DocumentTypeRules) []passport.ElementType {
+	out := make([]passport.ElementType, 0, len(m))
+	for t := range m {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
