@@ -124,7 +124,7 @@ func TestScanRules(t *testing.T) {
 		{"too many translations", passport.Require(ub), policyWith(func(p *Policy) { p.Files.MaxTranslations = 1 }), bill(1, 2), nil,
 			[]string{"utility_bill.translation: too_many_files max=1"}},
 		{"scans fine", passport.Require(dl).WithSelfie(), sized, licence(nil), map[ScanKey]ScanInfo{
-			key(dl, front): {Size: 1 << 20, JPEG: true, Width: 1200, Height: 800},
+			key(dl, front):  {Size: 1 << 20, JPEG: true, Width: 1200, Height: 800},
 			key(dl, selfie): {Size: 1 << 20, JPEG: true, Width: 720, Height: 1280}, // portrait passes too
 		}, nil},
 		{"scan not a JPEG", passport.Require(dl), DefaultPolicy(), licence(nil),
