@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/go-faster/jx"
 )
@@ -124,7 +126,7 @@ func jsonString(d *jx.Decoder, parent, key string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("%w: %s: invalid JSON string", ErrMalformed, at(parent, key))
 		}
-		return s, nil
+		return validUTF8(s), nil
 	default:
 		return "", jsonErr(at(parent, key), "a string", d)
 	}
@@ -144,6 +146,27 @@ func jsonBase64(d *jx.Decoder, parent, key string) ([]byte, error) {
 	default:
 		return nil, jsonErr(at(parent, key), "a base64 string", d)
 	}
+}
+
+// validUTF8 replaces each byte of invalid UTF-8 with U+FFFD, as
+// encoding/json does, so that what is decoded encodes and decodes back the
+// same.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // jsonInt reads an integer at path; null reads as 0.
