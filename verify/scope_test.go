@@ -3,8 +3,10 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gotd/td/tg"
 	"github.com/kycbot/kycbot/passport"
@@ -210,4 +212,74 @@ func BenchmarkCheck(b *testing.B) {
 			b.Fatal(res.Problems)
 		}
 	}
+}
+
+// BenchmarkCheckVsDecrypt compares checking a full submission (no files)
+// with decrypting it (RSA-2048 credentials plus every element), interleaved
+// and alternating which goes first; it reports check/decrypt.
+func BenchmarkCheckVsDecrypt(b *testing.B) {
+	key, err := passport.GenerateKey(2048)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var plain []passport.PlainElement
+	for _, el := range fullSubmission().Elements {
+		plain = append(plain, passport.PlainElement{Type: el.Type, Fields: el.Fields, PhoneNumber: el.PhoneNumber,
+			Email: el.Email, FrontSide: scanIf(el.FrontSide), ReverseSide: scanIf(el.ReverseSide),
+			Selfie: scanIf(el.Selfie), Files: scansOf(el.Files)})
+	}
+	sh, err := passport.EncryptSubmission(rand.Reader, &key.PublicKey, "n", plain)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := New(fullScope(), DefaultPolicy(), today)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var sub *passport.Submission
+	var check, decrypt time.Duration
+	doDecrypt := func() {
+		t0 := time.Now()
+		if sub, err = passport.Decrypt(key, sh.Submission); err != nil {
+			b.Fatal(err)
+		}
+		decrypt += time.Since(t0)
+	}
+	doCheck := func() {
+		t0 := time.Now()
+		if res := c.Check(ctx, sub, nil); !res.OK() {
+			b.Fatal(res.Problems)
+		}
+		check += time.Since(t0)
+	}
+	doDecrypt()
+	decrypt = 0
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			doDecrypt()
+			doCheck()
+		} else {
+			doCheck()
+			doDecrypt()
+		}
+	}
+	b.ReportMetric(float64(check.Nanoseconds())/float64(b.N), "check-ns/op")
+	b.ReportMetric(float64(decrypt.Nanoseconds())/float64(b.N), "decrypt-ns/op")
+	b.ReportMetric(float64(check)/float64(decrypt), "check/decrypt")
+}
+
+func scanIf(f *passport.File) []byte {
+	if f == nil {
+		return nil
+	}
+	return []byte("scan")
+}
+
+func scansOf(fs []passport.File) [][]byte {
+	var out [][]byte
+	for range fs {
+		out = append(out, []byte("scan"))
+	}
+	return out
 }
