@@ -47,8 +47,10 @@ type PersonalRules struct {
 // Allow set, only those countries pass; Deny refuses its countries. Both
 // may be set; a country in Deny never passes. Codes are case-insensitive.
 type CountryRule struct {
+	// Allow, when not empty, is the only countries that pass.
 	Allow []string `yaml:"allow"`
-	Deny  []string `yaml:"deny"`
+	// Deny lists countries that never pass.
+	Deny []string `yaml:"deny"`
 }
 
 // DocumentRules check the data of identity documents.
@@ -66,8 +68,10 @@ type DocumentRules struct {
 // DocumentTypeRules override DocumentRules for one document type. Nil
 // fields inherit.
 type DocumentTypeRules struct {
-	RequireExpiry   *bool `yaml:"require_expiry"`
-	MinValidityDays *int  `yaml:"min_validity_days"`
+	// RequireExpiry overrides DocumentRules.RequireExpiry.
+	RequireExpiry *bool `yaml:"require_expiry"`
+	// MinValidityDays overrides DocumentRules.MinValidityDays.
+	MinValidityDays *int `yaml:"min_validity_days"`
 }
 
 // AddressRules check the residential address.
@@ -131,26 +135,29 @@ func (p Policy) Validate() []PolicyError {
 	add := func(path, format string, args ...any) {
 		errs = append(errs, PolicyError{Path: path, Message: fmt.Sprintf(format, args...)})
 	}
-	nonNeg := func(path string, v int) {
-		if v < 0 {
-			add(path, "%d is negative; use 0 for no limit or a positive number", v)
+	// inRange checks a count whose zero means "no rule" (or, for the fields
+	// with a default, "the default").
+	inRange := func(path string, v, most int, zero string) {
+		switch {
+		case v < 0:
+			add(path, "%d is negative; use 0 for %s or a positive number", v, zero)
+		case v > most:
+			add(path, "%d is too large; the most that makes sense is %d", v, most)
 		}
 	}
 	pr := p.Personal
-	nonNeg("personal_details.min_age", pr.MinAge)
-	nonNeg("personal_details.max_age", pr.MaxAge)
+	inRange("personal_details.min_age", pr.MinAge, 150, "no minimum")
+	inRange("personal_details.max_age", pr.MaxAge, 150, "no maximum")
 	if pr.MaxAge > 0 && pr.MinAge > pr.MaxAge {
 		add("personal_details.max_age", "%d is below min_age %d: no one could pass", pr.MaxAge, pr.MinAge)
 	}
-	if pr.MinAge > 150 {
-		add("personal_details.min_age", "%d years is not a plausible age", pr.MinAge)
-	}
-	nonNeg("personal_details.max_name_length", pr.MaxNameLength)
+	inRange("personal_details.max_name_length", pr.MaxNameLength, 1000,
+		fmt.Sprintf("the default (%d)", DefaultMaxNameLength))
 	errs = append(errs, pr.Citizenship.validate("personal_details.citizenship")...)
 	errs = append(errs, pr.Residence.validate("personal_details.residence")...)
 
 	d := p.Documents
-	nonNeg("documents.min_validity_days", d.MinValidityDays)
+	inRange("documents.min_validity_days", d.MinValidityDays, 3650, "no minimum")
 	for _, t := range sortedTypes(d.Types) {
 		path := "documents.types." + string(t)
 		if !t.IsIdentityDocument() {
@@ -158,20 +165,22 @@ func (p Policy) Validate() []PolicyError {
 			continue
 		}
 		if v := d.Types[t].MinValidityDays; v != nil {
-			nonNeg(path+".min_validity_days", *v)
+			inRange(path+".min_validity_days", *v, 3650, "no minimum")
 		}
 	}
 	errs = append(errs, p.Address.Countries.validate("address.countries")...)
 
 	f := p.Files
-	nonNeg("files.max_size_mb", f.MaxSizeMB)
 	if f.MaxSizeMB > DefaultMaxSizeMB {
 		add("files.max_size_mb", "%d is above Telegram's own limit of %d MB, which no scan exceeds", f.MaxSizeMB, DefaultMaxSizeMB)
+	} else {
+		inRange("files.max_size_mb", f.MaxSizeMB, DefaultMaxSizeMB, fmt.Sprintf("the default (%d)", DefaultMaxSizeMB))
 	}
-	nonNeg("files.min_width", f.MinWidth)
-	nonNeg("files.min_height", f.MinHeight)
-	nonNeg("files.max_files", f.MaxFiles)
-	nonNeg("files.max_translations", f.MaxTranslations)
+	inRange("files.min_width", f.MinWidth, 10000, "no minimum")
+	inRange("files.min_height", f.MinHeight, 10000, "no minimum")
+	inRange("files.max_files", f.MaxFiles, DefaultMaxFiles, fmt.Sprintf("the default (%d)", DefaultMaxFiles))
+	inRange("files.max_translations", f.MaxTranslations, DefaultMaxTranslations,
+		fmt.Sprintf("the default (%d)", DefaultMaxTranslations))
 	return errs
 }
 
@@ -196,12 +205,17 @@ func (r CountryRule) validate(path string) []PolicyError {
 	}
 	allow := check("allow", r.Allow)
 	deny := check("deny", r.Deny)
+	both := make([]string, 0, len(allow))
 	for c := range allow {
 		if deny[c] {
-			errs = append(errs, PolicyError{Path: path, Message: fmt.Sprintf("%s is both allowed and denied; keep it in one list", c)})
+			both = append(both, c)
 		}
 	}
-	sort.Slice(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
+	sort.Strings(both)
+	for _, c := range both {
+		errs = append(errs, PolicyError{Path: path, Message: fmt.Sprintf("%s is both allowed and denied; keep it in one list", c)})
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
 	return errs
 }
 

@@ -15,6 +15,9 @@
 //	decrypt  decrypt a Bot API PassportData object offline with the bot's
 //	         private key and print its content as JSON, optionally decrypting
 //	         the files too (for support and debugging)
+//	check-config  load a YAML configuration, print a plain-language summary
+//	         of what each verification level asks for and accepts, or every
+//	         problem with its file, line and YAML path
 //
 // Every command prints its usage with -h. The exit status is 0 on success,
 // 1 when the command fails (with one line on stderr saying what failed) and

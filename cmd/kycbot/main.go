@@ -49,6 +49,7 @@ func commands() []command {
 		{name: "help", summary: "show this list, or the usage of one command", usage: helpUsage, run: runHelp},
 		{name: "keygen", summary: "generate the bot's RSA key and print the public key for @BotFather", usage: keygenUsage, run: runKeygen},
 		{name: "decrypt", summary: "decrypt a Bot API PassportData object offline (support, debugging)", usage: decryptUsage, run: runDecrypt},
+		{name: "check-config", summary: "check a config file and summarize it in plain language", usage: checkConfigUsage, run: runCheckConfig},
 	}
 }
 

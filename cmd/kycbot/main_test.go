@@ -76,7 +76,7 @@ func writeKey(t *testing.T, dir, name string, k *rsa.PrivateKey, mode os.FileMod
 }
 
 func TestHelp(t *testing.T) {
-	overview := []string{"help", "keygen", "decrypt", "kycbot help <command>"}
+	overview := []string{"help", "keygen", "decrypt", "check-config", "kycbot help <command>"}
 	tests := []struct {
 		name string
 		args []string

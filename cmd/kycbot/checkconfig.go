@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/kycbot/kycbot/config"
+)
+
+const checkConfigUsage = `Usage: kycbot check-config [--config FILE]
+
+Check a kycbot config file without starting the bot. On success, print a
+plain-language summary of it: each level with what it asks for and which
+rules apply, the web URL, Redis, admins, delivery and languages (secrets are
+never shown, only whether they are set).
+
+Every problem is printed on stderr on its own line, as
+FILE:LINE:COLUMN: PATH: MESSAGE. Settings that only a running bot needs
+(Telegram credentials, the private key, the privacy policy and public URLs)
+are reported as warnings and do not fail the check. Secrets are read from
+KYCBOT_APP_HASH, KYCBOT_BOT_TOKEN, KYCBOT_REDIS_PASSWORD and
+KYCBOT_WEBHOOK_SECRET when set, as the bot does.
+
+Flags:
+  --config FILE   the config file to check (default: config.yaml in the
+                  current directory; config.example.yaml in the repository
+                  documents every setting)
+
+Exit status: 0 when the config is valid (even with warnings), 1 when it has
+problems or cannot be read, 2 on bad flags.
+`
+
+func runCheckConfig(e *env, args []string) int {
+	const name = "check-config"
+	flags := newFlagSet(name)
+	file := flags.String("config", "config.yaml", "")
+	positional, code, done := e.parseCommandFlags(name, flags, args)
+	if done {
+		return code
+	}
+	switch {
+	case len(positional) > 0:
+		return e.usageError(name, fmt.Sprintf("unexpected argument %q (the file goes in --config)", positional[0]))
+	case *file == "":
+		return e.usageError(name, "--config must name a file")
+	}
+	cfg, err := config.Load(*file, config.WithEnv(os.LookupEnv))
+	var cerr *config.Error
+	if errors.As(err, &cerr) {
+		for _, p := range cerr.Problems {
+			fmt.Fprintln(e.stderr, p.Format(cerr.File))
+		}
+		what := "problems"
+		if len(cerr.Problems) == 1 {
+			what = "problem"
+		}
+		fmt.Fprintf(e.stderr, "kycbot %s: %d %s in %s\n", name, len(cerr.Problems), what, cerr.File)
+		return exitFailure
+	}
+	if err != nil {
+		return e.fail(name, err)
+	}
+	for _, w := range cfg.Warnings() {
+		if w.Path != "" {
+			w.Message = w.Path + ": " + w.Message
+			w.Path = ""
+		}
+		w.Message = "warning: " + w.Message
+		fmt.Fprintln(e.stderr, w.Format(cfg.File()))
+	}
+	fmt.Fprintf(e.stdout, "%s is valid.\n\n", cfg.File())
+	if err := cfg.WriteSummary(e.stdout); err != nil {
+		return e.fail(name, err)
+	}
+	return exitOK
+}

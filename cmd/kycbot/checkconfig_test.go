@@ -1,0 +1,165 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// clearSecretEnv makes the KYCBOT_* secrets unset for the test (an empty
+// variable counts as unset).
+func clearSecretEnv(t *testing.T) {
+	t.Helper()
+	for _, v := range []string{"KYCBOT_APP_HASH", "KYCBOT_BOT_TOKEN", "KYCBOT_REDIS_PASSWORD", "KYCBOT_WEBHOOK_SECRET"} {
+		t.Setenv(v, "")
+	}
+}
+
+func writeConfig(t *testing.T, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCheckConfigExample(t *testing.T) {
+	clearSecretEnv(t)
+	r := runCLI(t, nil, "check-config", "--config", "../../config.example.yaml")
+	if r.code != exitOK {
+		t.Fatalf("exit status %d, stderr:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"../../config.example.yaml is valid.",
+		"Levels (2, default basic):",
+		"  basic (Basic check)",
+		"  full (Full KYC)",
+		"one of: passport, driver's license or identity card, with a selfie",
+		"Documents must be valid for at least 30 days.",
+		"Redis: single server 127.0.0.1:6379",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// The missing Telegram credentials are warnings on stderr.
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("stderr has %d lines, want 3 warnings:\n%s", len(lines), r.stderr)
+	}
+	for i, path := range []string{"telegram.app_id", "telegram.app_hash", "telegram.bot_token"} {
+		if !strings.HasPrefix(lines[i], "../../config.example.yaml:") || !strings.Contains(lines[i], ": warning: "+path+": is not set") {
+			t.Errorf("warning %d = %q, want one about %s", i, lines[i], path)
+		}
+	}
+}
+
+func TestCheckConfigSecretsFromEnv(t *testing.T) {
+	clearSecretEnv(t)
+	t.Setenv("KYCBOT_APP_HASH", "0123456789abcdef0123456789abcdef")
+	t.Setenv("KYCBOT_BOT_TOKEN", "123456:AAHsecretsecretsecretsecretsecret1")
+	t.Setenv("KYCBOT_REDIS_PASSWORD", "redis-secret-xyzzy")
+	p := writeConfig(t, `telegram: {app_id: 42}
+passport:
+  private_key_file: bot.pem
+  privacy_policy_url: https://example.com/privacy
+web: {public_url: "https://kyc.example.com"}
+levels:
+  only: {scope: [pd, pn]}
+`)
+	r := runCLI(t, nil, "check-config", "--config", p)
+	if r.code != exitOK || r.stderr != "" {
+		t.Fatalf("exit status %d, stderr %q; want 0 and no warning", r.code, r.stderr)
+	}
+	for _, want := range []string{"app_id 42, app_hash set, bot token set", "password set", "only\n    Asks for: Personal details; phone number."} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, secret := range []string{"0123456789abcdef", "AAHsecret", "xyzzy"} {
+		if strings.Contains(r.stdout+r.stderr, secret) {
+			t.Errorf("output shows a secret (%s)", secret)
+		}
+	}
+}
+
+func TestCheckConfigProblems(t *testing.T) {
+	clearSecretEnv(t)
+	t.Setenv("KYCBOT_WEBHOOK_SECRET", "too-short-SECRET")
+	p := writeConfig(t, `levels:
+  full:
+    scope:
+      - one_of: [pasport, identity_card]
+redis:
+  mode: sentinel
+delivery:
+  webhook_url: https://backend.example.com/kyc
+`)
+	r := runCLI(t, nil, "check-config", "--config", p)
+	if r.code != exitFailure || r.stdout != "" {
+		t.Fatalf("exit status %d, stdout %q; want 1 and nothing", r.code, r.stdout)
+	}
+	want := []string{
+		p + `:4:18: levels.full.scope[0].one_of[0]: "pasport" is not a document type (did you mean "passport"?)`,
+		p + ":5:1: redis.master_name: is required in sentinel mode",
+		p + ":7:1: delivery.webhook_secret: is 16 characters (from KYCBOT_WEBHOOK_SECRET), need at least 32",
+		"kycbot check-config: 3 problems in " + p,
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("stderr has %d lines, want %d:\n%s", len(lines), len(want), r.stderr)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d = %q, want it to start with %q", i+1, lines[i], w)
+		}
+	}
+	if strings.Contains(r.stderr, "too-short") {
+		t.Errorf("stderr shows the webhook secret:\n%s", r.stderr)
+	}
+}
+
+func TestCheckConfigErrors(t *testing.T) {
+	clearSecretEnv(t)
+	dir := t.TempDir()
+	t.Run("default file missing", func(t *testing.T) {
+		t.Chdir(dir)
+		wantOneLineError(t, runCLI(t, nil, "check-config"), exitFailure, "kycbot check-config:", "config.yaml", "no such file")
+	})
+	t.Run("default file present", func(t *testing.T) {
+		t.Chdir(dir)
+		if err := os.WriteFile("config.yaml", []byte("levels: {a: {scope: [email]}}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := runCLI(t, nil, "check-config")
+		if r.code != exitOK || !strings.HasPrefix(r.stdout, "config.yaml is valid.") {
+			t.Errorf("exit status %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+	})
+	t.Run("one problem", func(t *testing.T) {
+		p := writeConfig(t, "levels: {a: {scope: [email]}}\nadmins: [0]\n")
+		r := runCLI(t, nil, "check-config", "--config="+p)
+		if r.code != exitFailure || r.stderr != p+":2:10: admins[0]: 0 is not a Telegram user ID: user IDs are positive numbers (ask @userinfobot for yours)\n"+
+			"kycbot check-config: 1 problem in "+p+"\n" {
+			t.Errorf("exit status %d, stderr %q", r.code, r.stderr)
+		}
+	})
+	t.Run("positional argument", func(t *testing.T) {
+		wantOneLineError(t, runCLI(t, nil, "check-config", "config.yaml"), exitUsage, `unexpected argument "config.yaml"`, "kycbot help check-config")
+	})
+	t.Run("empty --config", func(t *testing.T) {
+		wantOneLineError(t, runCLI(t, nil, "check-config", "--config", ""), exitUsage, "--config must name a file")
+	})
+	t.Run("unknown flag", func(t *testing.T) {
+		wantOneLineError(t, runCLI(t, nil, "check-config", "--file", "x"), exitUsage, "-file", "kycbot help check-config")
+	})
+	t.Run("help", func(t *testing.T) {
+		r := runCLI(t, nil, "check-config", "-h")
+		if r.code != exitOK || !strings.HasPrefix(r.stdout, "Usage: kycbot check-config [--config FILE]") ||
+			!strings.Contains(r.stdout, "default: config.yaml") {
+			t.Errorf("exit status %d, stdout %q", r.code, r.stdout)
+		}
+	})
+}

@@ -1,0 +1,317 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/verify"
+)
+
+// Config is the whole kycbot configuration, as read from YAML by Load or
+// Parse. The YAML keys are the snake_case names in the yaml tags. A Config
+// returned without error has passed every check; fields not set in the file
+// hold their documented defaults.
+type Config struct {
+	// Telegram holds the bot's Telegram credentials (telegram).
+	Telegram Telegram `yaml:"telegram"`
+	// Passport holds the Telegram Passport settings (passport).
+	Passport Passport `yaml:"passport"`
+	// DefaultLevelName names the level that /start and /verify use when
+	// nothing else picks one (default_level). It defaults to the only level
+	// when there is exactly one.
+	DefaultLevelName string `yaml:"default_level"`
+	// Levels are the verification levels by name (levels): what to ask for
+	// and what to accept. Names use lowercase letters, digits, _ and -.
+	Levels map[string]*Level `yaml:"levels"`
+	// Rules is the base policy of every level (rules): it starts from
+	// verify.DefaultPolicy and the keys present in YAML override it. Each
+	// level's own rules override it in turn.
+	Rules verify.Policy `yaml:"rules"`
+	// Web holds the HTTP server settings (web).
+	Web Web `yaml:"web"`
+	// Redis holds the Redis connection settings (redis).
+	Redis Redis `yaml:"redis"`
+	// I18n holds the language settings (i18n).
+	I18n I18n `yaml:"i18n"`
+	// Admins are the Telegram user IDs allowed to use admin commands and to
+	// receive notifications (admins).
+	Admins []int64 `yaml:"admins"`
+	// Delivery says where verified results go besides the Go callbacks
+	// (delivery).
+	Delivery Delivery `yaml:"delivery"`
+	// Retention says how long records are kept (retention).
+	Retention Retention `yaml:"retention"`
+
+	file     string    // file name used in messages
+	warnings []Problem // settings a real bot needs that are missing
+	missing  []Problem // Telegram credentials that are missing
+}
+
+// Telegram holds the credentials of the bot's MTProto connection.
+type Telegram struct {
+	// AppID is the api_id of the application from my.telegram.org
+	// (app_id). Required to run the bot.
+	AppID int `yaml:"app_id"`
+	// AppHash is the api_hash from my.telegram.org (app_hash): 32
+	// hexadecimal characters. The environment variable KYCBOT_APP_HASH, when
+	// set and not empty, replaces it. Required to run the bot.
+	AppHash Secret `yaml:"app_hash"`
+	// BotToken is the bot's token from @BotFather (bot_token). The
+	// environment variable KYCBOT_BOT_TOKEN, when set and not empty,
+	// replaces it. Required to run the bot.
+	BotToken Secret `yaml:"bot_token"`
+}
+
+// Passport holds the Telegram Passport settings.
+type Passport struct {
+	// PrivateKeyFile is the path of the bot's RSA private key in PEM form
+	// (private_key_file), as written by "kycbot keygen". Load resolves a
+	// relative path against the directory of the config file. Required to
+	// run the bot.
+	PrivateKeyFile string `yaml:"private_key_file"`
+	// PrivacyPolicyURL is the https URL of the business's privacy policy,
+	// shown in the Passport form (privacy_policy_url). Required to run the
+	// bot.
+	PrivacyPolicyURL string `yaml:"privacy_policy_url"`
+	// RequestTTL is how long a verification request (its nonce) stays
+	// valid (request_ttl), written as a duration such as "30m". Default 30
+	// minutes; between 1 minute and 24 hours.
+	RequestTTL time.Duration `yaml:"request_ttl"`
+}
+
+// Level is one verification level: what the bot asks for and what it
+// accepts.
+type Level struct {
+	// Name is the level's key under levels.
+	Name string `yaml:"-"`
+	// Title is an optional label for people, such as "Full check" (title).
+	Title string `yaml:"title"`
+	// Scope is what the bot asks for (scope), already validated.
+	Scope passport.Scope `yaml:"scope"`
+	// Policy is the level's rules (rules): the top-level rules with the
+	// level's own rules on top.
+	Policy verify.Policy `yaml:"rules"`
+}
+
+// Web holds the settings of kycbot's HTTP server (request page, callback,
+// health and metrics).
+type Web struct {
+	// Listen is the address the server listens on, host:port (listen).
+	// Default ":8080".
+	Listen string `yaml:"listen"`
+	// PublicURL is the URL at which users' browsers reach the server
+	// (public_url): https, or http for localhost only. Required to run the
+	// bot.
+	PublicURL string `yaml:"public_url"`
+}
+
+// Redis modes.
+const (
+	RedisSingle   = "single"
+	RedisSentinel = "sentinel"
+	RedisCluster  = "cluster"
+)
+
+// Redis holds the Redis connection settings.
+type Redis struct {
+	// Mode is single, sentinel or cluster (mode). Default single.
+	Mode string `yaml:"mode"`
+	// Addrs are host:port addresses (addrs): the server in single mode,
+	// the sentinels in sentinel mode, seed nodes in cluster mode. Default
+	// ["127.0.0.1:6379"].
+	Addrs []string `yaml:"addrs"`
+	// MasterName is the name of the master the sentinels watch
+	// (master_name). Required in sentinel mode, not allowed otherwise.
+	MasterName string `yaml:"master_name"`
+	// Username is the ACL user name (username); empty for the default
+	// user.
+	Username string `yaml:"username"`
+	// Password is the password of the user (password). The environment
+	// variable KYCBOT_REDIS_PASSWORD, when set and not empty, replaces it.
+	Password Secret `yaml:"password"`
+	// DB is the database number (db), single and sentinel modes only.
+	// Default 0.
+	DB int `yaml:"db"`
+	// Prefix starts every key kycbot writes (prefix), so that several
+	// applications can share a Redis. Default "kycbot:".
+	Prefix string `yaml:"prefix"`
+	// TLS holds the TLS settings (tls).
+	TLS RedisTLS `yaml:"tls"`
+}
+
+// RedisTLS holds the TLS settings of the Redis connection.
+type RedisTLS struct {
+	// Enabled turns TLS on (enabled). Default false.
+	Enabled bool `yaml:"enabled"`
+	// CAFile is a PEM file of certificate authorities to trust instead of
+	// the system's (ca_file). Load resolves a relative path against the
+	// directory of the config file.
+	CAFile string `yaml:"ca_file"`
+	// ServerName is the name expected in the server certificate
+	// (server_name); default: the host of the address.
+	ServerName string `yaml:"server_name"`
+	// InsecureSkipVerify turns certificate checks off
+	// (insecure_skip_verify): for tests only.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+}
+
+// Languages lists the languages kycbot speaks, the allowed values of
+// i18n.default_language. Keep it in sync with the catalogs of package i18n
+// (config must not import i18n).
+var Languages = []string{"en", "ru", "uk", "es", "pt-BR", "de", "fr", "tr", "fa", "ar"}
+
+// I18n holds the language settings.
+type I18n struct {
+	// DefaultLanguage is used when the user's Telegram language is not one
+	// kycbot speaks (default_language). Default "en"; one of Languages.
+	DefaultLanguage string `yaml:"default_language"`
+	// OverridesDir is an optional folder of the admin's message override
+	// files (overrides_dir). Load resolves a relative path against the
+	// directory of the config file.
+	OverridesDir string `yaml:"overrides_dir"`
+}
+
+// Delivery says where verified results go.
+type Delivery struct {
+	// WebhookURL receives every outcome as a signed POST (webhook_url):
+	// https, or http for localhost only. Optional.
+	WebhookURL string `yaml:"webhook_url"`
+	// WebhookSecret signs the webhook requests (webhook_secret): at least
+	// 32 characters, required when WebhookURL is set. The environment
+	// variable KYCBOT_WEBHOOK_SECRET, when set and not empty, replaces it.
+	WebhookSecret Secret `yaml:"webhook_secret"`
+	// IncludeData puts the verified personal data in the webhook
+	// (include_data). Default true.
+	IncludeData bool `yaml:"include_data"`
+	// IncludeFiles puts the decrypted scans in the webhook
+	// (include_files). Default false.
+	IncludeFiles bool `yaml:"include_files"`
+	// GiveUpAfter is how long a failing webhook delivery is retried before
+	// it is given up and the admins are told (give_up_after). Default 24h;
+	// between 1 minute and 30 days.
+	GiveUpAfter time.Duration `yaml:"give_up_after"`
+}
+
+// Retention says how long kycbot keeps its records in Redis.
+type Retention struct {
+	// StatusDays is how long the verification status of a user is kept,
+	// in days (status_days); 0 keeps it forever. Default 365.
+	StatusDays int `yaml:"status_days"`
+	// AuditDays is how long audit events are kept, in days (audit_days);
+	// 0 keeps them forever. Default 1825 (five years).
+	AuditDays int `yaml:"audit_days"`
+}
+
+// Secret is a string that must never be printed: fmt shows it as
+// "[redacted]" (or "" when empty). Value returns the real string.
+type Secret string
+
+// Value returns the secret itself.
+func (s Secret) Value() string { return string(s) }
+
+// IsSet reports whether the secret is not empty.
+func (s Secret) IsSet() bool { return s != "" }
+
+// String returns "[redacted]", or "" for an empty secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString is String, so that %#v hides the secret too.
+func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
+
+// MarshalText returns "[redacted]" so that encoding a Config (JSON, YAML,
+// logs) never writes the secret.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Defaults of the fields that have one.
+const (
+	DefaultRequestTTL      = 30 * time.Minute
+	DefaultListen          = ":8080"
+	DefaultRedisAddr       = "127.0.0.1:6379"
+	DefaultRedisPrefix     = "kycbot:"
+	DefaultLanguage        = "en"
+	DefaultGiveUpAfter     = 24 * time.Hour
+	DefaultStatusDays      = 365
+	DefaultAuditDays       = 1825
+	MinRequestTTL          = time.Minute
+	MaxRequestTTL          = 24 * time.Hour
+	MinGiveUpAfter         = time.Minute
+	MaxGiveUpAfter         = 30 * 24 * time.Hour
+	MinWebhookSecretLength = 32
+)
+
+// Default returns the configuration with every default filled in and no
+// levels (not valid on its own: a config needs at least one level).
+func Default() *Config {
+	return &Config{
+		Passport: Passport{RequestTTL: DefaultRequestTTL},
+		Rules:    verify.DefaultPolicy(),
+		Web:      Web{Listen: DefaultListen},
+		Redis: Redis{
+			Mode:   RedisSingle,
+			Addrs:  []string{DefaultRedisAddr},
+			Prefix: DefaultRedisPrefix,
+		},
+		I18n:      I18n{DefaultLanguage: DefaultLanguage},
+		Delivery:  Delivery{IncludeData: true, GiveUpAfter: DefaultGiveUpAfter},
+		Retention: Retention{StatusDays: DefaultStatusDays, AuditDays: DefaultAuditDays},
+	}
+}
+
+// ErrNoLevel is returned (wrapped) by Level for a name that is not a level.
+var ErrNoLevel = errors.New("config: no such level")
+
+// Level returns the level called name.
+func (c *Config) Level(name string) (*Level, error) {
+	if l, ok := c.Levels[name]; ok && l != nil {
+		return l, nil
+	}
+	names := c.LevelNames()
+	return nil, fmt.Errorf("%w: %.40q%s; the levels are %s", ErrNoLevel, name, didYouMean(name, names), andList(names))
+}
+
+// DefaultLevel returns the level named by default_level (or the only
+// level). It is never nil for a Config returned by Load or Parse.
+func (c *Config) DefaultLevel() *Level {
+	return c.Levels[c.DefaultLevelName]
+}
+
+// LevelNames returns the names of the levels, sorted.
+func (c *Config) LevelNames() []string {
+	names := make([]string, 0, len(c.Levels))
+	for n := range c.Levels {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// File returns the file name the config was read from (as given to Load or
+// Parse).
+func (c *Config) File() string { return c.file }
+
+// Warnings returns the settings that are fine for checking the config but
+// that a running bot needs (Telegram credentials, the private key, the
+// privacy policy, the public URL), and risky settings worth a second look.
+// Each problem has the path and position of the setting (or of its nearest
+// parent in the file).
+func (c *Config) Warnings() []Problem {
+	return append([]Problem(nil), c.warnings...)
+}
+
+// RequireTelegram returns an *Error listing the missing Telegram
+// credentials (app_id, app_hash, bot_token), or nil when all are set.
+// Commands that talk to Telegram call it; check-config only warns.
+func (c *Config) RequireTelegram() error {
+	if len(c.missing) == 0 {
+		return nil
+	}
+	return &Error{File: c.file, Problems: append([]Problem(nil), c.missing...)}
+}

@@ -1,0 +1,619 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/verify"
+)
+
+const examplePath = "../config.example.yaml"
+
+func loadExample(t *testing.T, env func(string) (string, bool)) *Config {
+	t.Helper()
+	cfg, err := Load(examplePath, WithEnv(env))
+	if err != nil {
+		t.Fatalf("config.example.yaml has problems:\n%v", err)
+	}
+	return cfg
+}
+
+func TestExampleLoads(t *testing.T) {
+	cfg := loadExample(t, noEnv)
+	if got := cfg.LevelNames(); !reflect.DeepEqual(got, []string{"basic", "full"}) {
+		t.Errorf("levels = %v, want basic and full", got)
+	}
+	if cfg.DefaultLevel() == nil || cfg.DefaultLevel().Name != "basic" {
+		t.Errorf("default level = %+v, want basic", cfg.DefaultLevel())
+	}
+	full, err := cfg.Level("full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantScope := passport.NewScope(
+		passport.Require(passport.TypePersonalDetails).WithNativeNames(),
+		passport.RequireOneOf(passport.TypePassport, passport.TypeDriverLicense, passport.TypeIdentityCard).WithSelfie(),
+		passport.Require(passport.TypeAddress),
+		passport.Require(passport.TypeUtilityBill).WithTranslation(),
+		passport.Require(passport.TypePhoneNumber),
+		passport.Require(passport.TypeEmail),
+	)
+	if !reflect.DeepEqual(full.Scope, wantScope) {
+		t.Errorf("full scope = %v, want %v", full.Scope, wantScope)
+	}
+	if _, err := full.Scope.Encode(); err != nil {
+		t.Errorf("full scope does not encode: %v", err)
+	}
+	if full.Title != "Full KYC" || full.Name != "full" {
+		t.Errorf("full = %q %q", full.Name, full.Title)
+	}
+	// Every section is written out in the example: the file documents
+	// every key. Walk the struct and look for each key in the file.
+	data, err := os.ReadFile(examplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range yamlKeys(reflect.TypeFor[Config]()) {
+		if !strings.Contains(string(data), key+":") {
+			t.Errorf("config.example.yaml does not show the key %s", key)
+		}
+	}
+	// Relative paths are resolved against the file's folder.
+	if want := filepath.Join("..", "bot.pem"); cfg.Passport.PrivateKeyFile != want {
+		t.Errorf("private_key_file = %q, want %q", cfg.Passport.PrivateKeyFile, want)
+	}
+	// Only the missing Telegram credentials are warned about.
+	var paths []string
+	for _, w := range cfg.Warnings() {
+		paths = append(paths, w.Path)
+	}
+	if want := []string{"telegram.app_id", "telegram.app_hash", "telegram.bot_token"}; !reflect.DeepEqual(paths, want) {
+		t.Errorf("warnings at %v, want %v", paths, want)
+	}
+}
+
+// yamlKeys lists the yaml keys of struct t and of its nested structs.
+func yamlKeys(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		out = append(out, name)
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Map || ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && ft != reflect.TypeFor[passport.Scope]() {
+			out = append(out, yamlKeys(ft)...)
+		}
+	}
+	return out
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := Parse([]byte("levels:\n  only:\n    scope: [pd]\n"), "", WithEnv(noEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DefaultLevelName != "only" || cfg.DefaultLevel().Name != "only" {
+		t.Errorf("default level = %q, want the only level", cfg.DefaultLevelName)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"request_ttl", cfg.Passport.RequestTTL, 30 * time.Minute},
+		{"listen", cfg.Web.Listen, ":8080"},
+		{"redis mode", cfg.Redis.Mode, "single"},
+		{"redis addrs", cfg.Redis.Addrs, []string{"127.0.0.1:6379"}},
+		{"redis prefix", cfg.Redis.Prefix, "kycbot:"},
+		{"default_language", cfg.I18n.DefaultLanguage, "en"},
+		{"include_data", cfg.Delivery.IncludeData, true},
+		{"include_files", cfg.Delivery.IncludeFiles, false},
+		{"give_up_after", cfg.Delivery.GiveUpAfter, 24 * time.Hour},
+		{"status_days", cfg.Retention.StatusDays, 365},
+		{"audit_days", cfg.Retention.AuditDays, 1825},
+		{"rules", cfg.Rules, verify.DefaultPolicy()},
+		{"level policy", cfg.DefaultLevel().Policy, verify.DefaultPolicy()},
+		{"file", cfg.File(), "config.yaml"},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %#v, want %#v", c.name, c.got, c.want)
+		}
+	}
+	// Nulls keep the defaults.
+	cfg, err = Parse([]byte("levels: {a: {scope: [pd]}}\nweb:\n  listen:\nretention: ~\n"), "", WithEnv(noEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Web.Listen != ":8080" || cfg.Retention.StatusDays != 365 {
+		t.Errorf("null changed a default: listen %q, status_days %d", cfg.Web.Listen, cfg.Retention.StatusDays)
+	}
+}
+
+func TestScopeForms(t *testing.T) {
+	src := `levels:
+  a:
+    scope:
+      - pd: {native_names: true}
+      - one_of: [idd, internal_passport]
+        selfie: true
+        translation: true
+      - add
+      - pn
+      - em: {}
+      - ad:
+`
+	cfg, err := Parse([]byte(src), "", WithEnv(noEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := passport.NewScope(
+		passport.Require(passport.TypePersonalDetails).WithNativeNames(),
+		passport.ScopeElement{Types: []passport.ElementType{passport.TypePassport, passport.TypeDriverLicense,
+			passport.TypeIdentityCard, passport.TypeInternalPassport}, Selfie: true, Translation: true},
+		passport.RequireOneOf(passport.TypeUtilityBill, passport.TypeBankStatement, passport.TypeRentalAgreement),
+		passport.Require(passport.TypePhoneNumber),
+		passport.Require(passport.TypeEmail),
+		passport.Require(passport.TypeAddress),
+	)
+	if got := cfg.Levels["a"].Scope; !reflect.DeepEqual(got, want) {
+		t.Errorf("scope = %v\nwant    %v", got, want)
+	}
+	if got := DescribeScope(cfg.Levels["a"].Scope); got != "Personal details (with names in the original script); "+
+		"one of: passport, driver's license, identity card or internal passport, with a selfie and a certified translation; "+
+		"one of: utility bill, bank statement or rental agreement; phone number; email address; residential address" {
+		t.Errorf("DescribeScope = %q", got)
+	}
+}
+
+func TestEnvOverrides(t *testing.T) {
+	src := level + `telegram:
+  app_id: 12345
+  app_hash: 00000000000000000000000000000000
+  bot_token: "1:file-token-file-token-file-token-file"
+redis:
+  password: file-password
+delivery:
+  webhook_url: https://backend.example.com/kyc
+  webhook_secret: file-secret-file-secret-file-secret
+`
+	env := map[string]string{
+		EnvAppHash:       "abcdefabcdefabcdefabcdefabcdef12",
+		EnvBotToken:      "987654321:AAEnvTokenEnvTokenEnvTokenEnvToken1",
+		EnvRedisPassword: "env-password",
+		EnvWebhookSecret: "env-secret-env-secret-env-secret-env",
+	}
+	fileOnly, err := Parse([]byte(src), "", WithEnv(noEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, e := range map[string]string{
+		"app_hash":       EnvAppHash,
+		"bot_token":      EnvBotToken,
+		"redis password": EnvRedisPassword,
+		"webhook_secret": EnvWebhookSecret,
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := Parse([]byte(src), "", WithEnv(mapEnv(map[string]string{e: env[e]})))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]Secret{
+				EnvAppHash: cfg.Telegram.AppHash, EnvBotToken: cfg.Telegram.BotToken,
+				EnvRedisPassword: cfg.Redis.Password, EnvWebhookSecret: cfg.Delivery.WebhookSecret,
+			}
+			want := map[string]Secret{
+				EnvAppHash: fileOnly.Telegram.AppHash, EnvBotToken: fileOnly.Telegram.BotToken,
+				EnvRedisPassword: fileOnly.Redis.Password, EnvWebhookSecret: fileOnly.Delivery.WebhookSecret,
+			}
+			want[e] = Secret(env[e])
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("secrets = %v, want %v", values(got), values(want))
+			}
+		})
+	}
+	// An empty variable counts as unset.
+	cfg, err := Parse([]byte(src), "", WithEnv(mapEnv(map[string]string{EnvBotToken: ""})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Telegram.BotToken != fileOnly.Telegram.BotToken {
+		t.Error("an empty KYCBOT_BOT_TOKEN replaced the file's token")
+	}
+	if err := cfg.RequireTelegram(); err != nil {
+		t.Errorf("RequireTelegram with every credential set: %v", err)
+	}
+	// Secrets given only in the environment satisfy the requirements.
+	cfg, err = Parse([]byte(level+"telegram: {app_id: 7}\ndelivery: {webhook_url: 'https://b.example.com/'}\n"), "", WithEnv(mapEnv(env)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.RequireTelegram(); err != nil || len(cfg.Warnings()) != 3 {
+		t.Errorf("RequireTelegram = %v, warnings %v", err, cfg.Warnings())
+	}
+	// A bad secret from the environment says so, without the value.
+	_, err = Parse([]byte(level), "", WithEnv(mapEnv(map[string]string{EnvWebhookSecret: "short-ENVSECRET"})))
+	if err == nil || !strings.Contains(err.Error(), "delivery.webhook_secret: is 15 characters (from KYCBOT_WEBHOOK_SECRET), need at least 32") ||
+		strings.Contains(err.Error(), "ENVSECRET") {
+		t.Errorf("short secret from the environment: %v", err)
+	}
+}
+
+func values(m map[string]Secret) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = v.Value()
+	}
+	return out
+}
+
+func TestRequireTelegram(t *testing.T) {
+	cfg, err := Parse([]byte(level+"telegram:\n  bot_token: ''\n"), "bot.yaml", WithEnv(noEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cfg.RequireTelegram()
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("RequireTelegram = %v, want a *config.Error", err)
+	}
+	checkProblems(t, cerr.Problems, []want{
+		{"telegram.app_id", 2, "is not set"},
+		{"telegram.app_hash", 2, "KYCBOT_APP_HASH"},
+		{"telegram.bot_token", 3, "KYCBOT_BOT_TOKEN"},
+	})
+	if !strings.HasPrefix(err.Error(), "bot.yaml:2:1: telegram.app_id: is not set") {
+		t.Errorf("Error() = %q", err.Error())
+	}
+	// The warnings also name what a running bot needs beyond Telegram.
+	var paths []string
+	for _, w := range cfg.Warnings() {
+		paths = append(paths, w.Path)
+	}
+	want := []string{"passport.private_key_file", "passport.privacy_policy_url", "web.public_url",
+		"telegram.app_id", "telegram.app_hash", "telegram.bot_token"}
+	if !reflect.DeepEqual(paths, want) {
+		t.Errorf("warnings at %v, want %v", paths, want)
+	}
+}
+
+// secretValues are the secrets of TestSecretsNeverPrinted, each unique.
+var secretValues = []string{
+	"a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",             // app_hash, valid
+	"123456789:AAHsecretsecretsecretsecretsecret0", // bot_token, valid
+	"redis-PASSWORD-xyzzy",                         // redis password
+	"webhook-SECRET-plugh-0123456789abcdef",        // webhook secret, valid
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	fileSrc := func(s []string) string {
+		return level + fmt.Sprintf(`telegram:
+  app_id: 1
+  app_hash: %q
+  bot_token: %q
+redis:
+  password: %q
+delivery:
+  webhook_url: https://user:pw@backend.example.com/hook?token=QUERYTOKEN
+  webhook_secret: %q
+`, s[0], s[1], s[2], s[3])
+	}
+	secrets := append([]string{"pw", "QUERYTOKEN"}, secretValues...)
+	leaks := func(what, s string) {
+		t.Helper()
+		for _, sec := range secrets {
+			if strings.Contains(s, sec) {
+				t.Errorf("%s shows the secret %q:\n%s", what, sec, s)
+			}
+		}
+	}
+	// Invalid secrets: the errors say what is wrong, never the value.
+	bad := []string{"not-hex-" + secretValues[0], "x" + secretValues[1] + "!", secretValues[2], "short-" + secretValues[3][:10]}
+	_, err := Parse([]byte(fileSrc(bad)), "", WithEnv(noEnv))
+	if err == nil {
+		t.Fatal("invalid secrets accepted")
+	}
+	leaks("the error", err.Error())
+	for _, want := range []string{"telegram.app_hash", "telegram.bot_token", "delivery.webhook_secret", "delivery.webhook_url"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not name %s:\n%v", want, err)
+		}
+	}
+	// The same invalid secrets from the environment.
+	_, err = Parse([]byte(level+"telegram: {app_id: 1}\ndelivery: {webhook_url: 'https://b.example.com/'}\n"), "",
+		WithEnv(mapEnv(map[string]string{EnvAppHash: bad[0], EnvBotToken: bad[1], EnvRedisPassword: bad[2], EnvWebhookSecret: bad[3]})))
+	if err == nil {
+		t.Fatal("invalid secrets from the environment accepted")
+	}
+	leaks("the error", err.Error())
+
+	// Valid secrets: nothing prints them.
+	src := strings.Replace(fileSrc(secretValues), "user:pw@", "", 1)
+	cfg, err := Parse([]byte(src), "", WithEnv(noEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Telegram.AppHash.Value() != secretValues[0] || cfg.Delivery.WebhookSecret.Value() != secretValues[3] {
+		t.Fatal("secrets not read")
+	}
+	sum := cfg.Summary()
+	leaks("the summary", sum)
+	// fmt hides the secrets (the webhook URL is not one: only its host is
+	// in the summary, but the bot needs it whole).
+	secrets = secretValues
+	leaks("%v", fmt.Sprintf("%v", cfg))
+	leaks("%+v", fmt.Sprintf("%+v", *cfg))
+	leaks("%#v", fmt.Sprintf("%#v", *cfg))
+	leaks("%s of a secret", fmt.Sprintf("%s %v", cfg.Telegram.BotToken, cfg.Redis.Password))
+	if b, err := json.Marshal(cfg); err != nil {
+		t.Error(err)
+	} else {
+		leaks("JSON", string(b))
+	}
+	for _, want := range []string{"password set", "webhook to backend.example.com,", "app_hash set, bot token set"} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("summary lacks %q:\n%s", want, sum)
+		}
+	}
+}
+
+func TestLevelRuleMerge(t *testing.T) {
+	src := `default_level: a
+rules:
+  personal_details:
+    min_age: 21
+    latin_names: true
+    citizenship:
+      allow: [DE, AT]
+  documents:
+    min_validity_days: 10
+    types:
+      passport: {require_expiry: true}
+      identity_card: {min_validity_days: 5}
+levels:
+  a:
+    scope: [pd]
+  b:
+    scope: [pd]
+    rules:
+      personal_details:
+        max_age: 65
+        citizenship:
+          deny: [RU]
+      documents:
+        types:
+          passport: {min_validity_days: 90}
+`
+	cfg, err := Parse([]byte(src), "", WithEnv(noEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := cfg.Rules
+	if base.Personal.MinAge != 21 || base.Personal.MaxNameLength != verify.DefaultMaxNameLength ||
+		base.Files.MaxSizeMB != verify.DefaultMaxSizeMB {
+		t.Errorf("top-level rules did not start from the default policy: %+v", base)
+	}
+	a, b := cfg.Levels["a"].Policy, cfg.Levels["b"].Policy
+	if !reflect.DeepEqual(a, base) {
+		t.Errorf("level a without rules = %+v, want the top-level rules %+v", a, base)
+	}
+	// b changes exactly the keys it names.
+	want := deepCopy(reflect.ValueOf(base)).Interface().(verify.Policy)
+	want.Personal.MaxAge = 65
+	want.Personal.Citizenship.Deny = []string{"RU"}
+	ninety := 90
+	want.Documents.Types[passport.TypePassport] = verify.DocumentTypeRules{
+		RequireExpiry: base.Documents.Types[passport.TypePassport].RequireExpiry, MinValidityDays: &ninety,
+	}
+	if !reflect.DeepEqual(b, want) {
+		t.Errorf("level b = %+v\nwant      %+v", b, want)
+	}
+	if got := b.Personal.Citizenship.Allow; !reflect.DeepEqual(got, []string{"DE", "AT"}) {
+		t.Errorf("b lost the inherited allow list: %v", got)
+	}
+	// Nothing is shared: changing one policy changes no other.
+	b.Personal.Citizenship.Allow[0] = "FR"
+	b.Documents.Types[passport.TypeIdentityCard] = verify.DocumentTypeRules{}
+	*b.Documents.Types[passport.TypePassport].RequireExpiry = false
+	for name, p := range map[string]verify.Policy{"rules": base, "a": a} {
+		if p.Personal.Citizenship.Allow[0] != "DE" || p.Documents.Types[passport.TypeIdentityCard].MinValidityDays == nil ||
+			!*p.Documents.Types[passport.TypePassport].RequireExpiry || p.Documents.Types[passport.TypePassport].MinValidityDays != nil {
+			t.Errorf("changing level b changed %s: %+v", name, p)
+		}
+	}
+	a.Personal.Citizenship.Allow[1] = "CH"
+	if base.Personal.Citizenship.Allow[1] != "AT" {
+		t.Error("level a shares its allow list with the top-level rules")
+	}
+	if got := DescribePolicy(cfg.Levels["b"].Policy, cfg.Levels["b"].Scope); got !=
+		"Age 21 to 65. Names must be written in Latin letters. Countries of citizenship allowed: FR, AT. Countries of citizenship refused: RU." {
+		t.Errorf("DescribePolicy = %q", got)
+	}
+}
+
+func TestSummaryExample(t *testing.T) {
+	cfg := loadExample(t, mapEnv(map[string]string{EnvRedisPassword: "pw-from-env"}))
+	sum := cfg.Summary()
+	for _, want := range []string{
+		"Levels (2, default basic):",
+		"  basic (Basic check)\n    Asks for: Personal details; phone number.\n    Rules: Minimum age 18.\n",
+		"  full (Full KYC)\n",
+		"Asks for: Personal details (with names in the original script); one of: passport, driver's license or identity card, with a selfie; residential address; utility bill, with a certified translation; phone number; email address.",
+		"Rules: Minimum age 18. Countries of citizenship allowed: DE, AT, CH. Documents must be valid for at least 30 days. A passport needs an expiry date. Address countries allowed: DE, AT, CH. The country of residence must match the address. Scans of at least 800×600 pixels.",
+		"Web: listens on :8080; request page at https://kyc.example.com.",
+		"Redis: single server 127.0.0.1:6379, database 0, key prefix \"kycbot:\", password set, no TLS.",
+		"Admins: 2.",
+		"Delivery: no webhook",
+		"Languages: default en.",
+		"Retention: statuses 365 days, audit events 1825 days.",
+	} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("summary lacks %q:\n%s", want, sum)
+		}
+	}
+	if strings.Contains(sum, "pw-from-env") {
+		t.Error("summary shows the Redis password")
+	}
+	var b strings.Builder
+	if err := cfg.WriteSummary(&b); err != nil || b.String() != sum {
+		t.Errorf("WriteSummary differs from Summary (%v)", err)
+	}
+}
+
+func TestLevelAccessors(t *testing.T) {
+	cfg := loadExample(t, noEnv)
+	if _, err := cfg.Level("ful"); !errors.Is(err, ErrNoLevel) || !strings.Contains(err.Error(), `did you mean "full"?`) {
+		t.Errorf("Level(ful) = %v", err)
+	}
+	l, err := cfg.Level("basic")
+	if err != nil || l != cfg.DefaultLevel() {
+		t.Errorf("Level(basic) = %v, %v", l, err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Load(filepath.Join(dir, "nope.yaml")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("directory: %v", err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, make([]byte, MaxFileSize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(big); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("big file: %v", err)
+	}
+	// Relative paths follow the file; absolute ones stay.
+	p := filepath.Join(dir, "c.yaml")
+	src := level + "passport: {private_key_file: keys/bot.pem}\ni18n: {overrides_dir: /etc/kycbot/i18n}\n"
+	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(p, WithEnv(noEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Passport.PrivateKeyFile != filepath.Join(dir, "keys", "bot.pem") || cfg.I18n.OverridesDir != "/etc/kycbot/i18n" {
+		t.Errorf("paths = %q, %q", cfg.Passport.PrivateKeyFile, cfg.I18n.OverridesDir)
+	}
+	// Problems carry the file name given.
+	if err := os.WriteFile(p, []byte("levels: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(p, WithEnv(noEnv))
+	if err == nil || !strings.HasPrefix(err.Error(), p+":1:1: levels: no level is defined") {
+		t.Errorf("Load problems: %v", err)
+	}
+}
+
+func TestEmptyAndOddFiles(t *testing.T) {
+	for _, src := range []string{"", "# only a comment\n", "~\n", "{}\n"} {
+		_, got := parseProblems(t, src, noEnv)
+		checkProblems(t, got, []want{{"levels", 1, "no level is defined"}})
+	}
+}
+
+func TestAliases(t *testing.T) {
+	src := `default_level: a
+levels:
+  a:
+    scope: &docs
+      - pd
+      - one_of: [pp, ic]
+  b:
+    scope: *docs
+    title: &t Same
+  c:
+    scope: *docs
+    title: *t
+`
+	cfg, err := Parse([]byte(src), "", WithEnv(noEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg.Levels["a"].Scope, cfg.Levels["b"].Scope) || cfg.Levels["c"].Title != "Same" {
+		t.Errorf("aliases not followed: %+v", cfg.Levels)
+	}
+	// Aliases used many times stop with one problem, quickly: 1,000
+	// levels each expanding a list of 500 values.
+	var b strings.Builder
+	b.WriteString("rules:\n  personal_details:\n    citizenship:\n      allow: &all [")
+	b.WriteString(strings.Repeat("0, ", 500))
+	b.WriteString("0]\nlevels:\n")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "  l%d: {scope: [pd], rules: {personal_details: {residence: {allow: *all}}}}\n", i)
+	}
+	start := time.Now()
+	_, err = Parse([]byte(b.String()), "", WithEnv(noEnv))
+	var cerr *Error
+	if !errors.As(err, &cerr) || !strings.Contains(err.Error(), "expands too many aliases") {
+		t.Fatalf("alias bomb: %.500v", err)
+	}
+	if n := len(cerr.Problems); n != 1 {
+		t.Errorf("alias bomb: %d problems reported, want 1", n)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("billion laughs took %v", d)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{"pasport", "passport"},
+		{"Passport", "passport"},
+		{"driver_licence", "driver_license"},
+		{"adress", "address"},
+		{"utlity_bill", "utility_bill"},
+		{"levles", "levels"},
+		{"pt-br", "pt-BR"},
+		{"zz", ""},
+		{"completely_unrelated", ""},
+	}
+	cands := append([]string{"levels", "pt-BR"}, elementNames...)
+	for _, tt := range tests {
+		if got := suggest(tt.in, cands); got != tt.want {
+			t.Errorf("suggest(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if d := editDistance("ab", "ba"); d != 1 {
+		t.Errorf("a swap costs %d, want 1", d)
+	}
+}
+
+func TestProblemFormat(t *testing.T) {
+	tests := []struct {
+		p    Problem
+		want string
+	}{
+		{Problem{Path: "a.b", Line: 12, Column: 5, Message: "bad"}, "f.yaml:12:5: a.b: bad"},
+		{Problem{Line: 3, Message: "invalid YAML"}, "f.yaml:3: invalid YAML"},
+		{Problem{Path: "x", Message: "m"}, "f.yaml: x: m"},
+	}
+	for _, tt := range tests {
+		if got := tt.p.Format("f.yaml"); got != tt.want {
+			t.Errorf("Format = %q, want %q", got, tt.want)
+		}
+	}
+	if got := (Problem{Path: "x", Line: 1, Column: 2, Message: "m"}).String(); got != "1:2: x: m" {
+		t.Errorf("String = %q", got)
+	}
+}

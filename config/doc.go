@@ -1,0 +1,37 @@
+// Package config reads kycbot's YAML configuration: the Telegram
+// credentials, the Passport settings, the verification levels (what to ask
+// for, as a passport.Scope, and what to accept, as a verify.Policy), the web
+// server, Redis, languages, admins, delivery of results and retention.
+//
+// Load and Parse are strict and say everything at once: unknown keys (with a
+// did-you-mean suggestion), values of the wrong type and invalid values are
+// all collected into one *Error, each Problem naming the YAML path, the line
+// and the column of the offending node ("config.yaml:12:5:
+// levels.full.scope[1].one_of[0]: ..."). A setting that is wrong because of
+// a default is located at its nearest parent present in the file.
+//
+// Defaults: a key left out, or set to null, keeps its default; the
+// defaults are documented on each field and in config.example.yaml at the
+// root of the repository. The top-level rules start from
+// verify.DefaultPolicy; each level's rules start from a copy of the
+// resolved top-level rules and override only the keys they name (maps merge
+// by key, lists are replaced). Levels never share lists or maps.
+//
+// A scope is written as a list whose items are an element name or alias
+// ("phone_number", "pd", "idd"), a one-key mapping of a name to its flags
+// ("utility_bill: {translation: true}"), or a choice with flags beside it
+// ("one_of: [passport, identity_card]" and "selfie: true").
+//
+// Secrets (telegram.app_hash, telegram.bot_token, redis.password,
+// delivery.webhook_secret) may come from the environment instead
+// (KYCBOT_APP_HASH, KYCBOT_BOT_TOKEN, KYCBOT_REDIS_PASSWORD,
+// KYCBOT_WEBHOOK_SECRET); a variable that is set and not empty wins over the
+// file. They are held as Secret values, which fmt and encoders print as
+// "[redacted]", and no message ever repeats them. Settings only a running
+// bot needs (Telegram credentials, the private key, the privacy policy and
+// public URLs) may be missing: Config.Warnings lists them and
+// Config.RequireTelegram fails for commands that connect to Telegram.
+//
+// YAML anchors and aliases are followed (with a bound on the values they
+// expand to); merge keys (<<) are refused.
+package config

@@ -1,0 +1,334 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/verify"
+)
+
+// elementLabels name the element types for people.
+var elementLabels = map[passport.ElementType]string{
+	passport.TypePersonalDetails:       "personal details",
+	passport.TypePassport:              "passport",
+	passport.TypeDriverLicense:         "driver's license",
+	passport.TypeIdentityCard:          "identity card",
+	passport.TypeInternalPassport:      "internal passport",
+	passport.TypeAddress:               "residential address",
+	passport.TypeUtilityBill:           "utility bill",
+	passport.TypeBankStatement:         "bank statement",
+	passport.TypeRentalAgreement:       "rental agreement",
+	passport.TypePassportRegistration:  "passport registration",
+	passport.TypeTemporaryRegistration: "temporary registration",
+	passport.TypePhoneNumber:           "phone number",
+	passport.TypeEmail:                 "email address",
+}
+
+func elementLabel(t passport.ElementType) string {
+	if l, ok := elementLabels[t]; ok {
+		return l
+	}
+	return string(t)
+}
+
+// DescribeScope says in plain words what a scope asks for, such as
+// "Personal details (with names in the original script); one of: passport,
+// driver's license or identity card, with a selfie; phone number".
+func DescribeScope(s passport.Scope) string {
+	parts := make([]string, len(s.Elements))
+	for i, e := range s.Elements {
+		labels := make([]string, len(e.Types))
+		for j, t := range e.Types {
+			labels[j] = elementLabel(t)
+		}
+		var b strings.Builder
+		if len(labels) > 1 {
+			b.WriteString("one of: ")
+		}
+		b.WriteString(orList(labels))
+		if e.NativeNames {
+			b.WriteString(" (with names in the original script)")
+		}
+		var with []string
+		if e.Selfie {
+			with = append(with, "a selfie")
+		}
+		if e.Translation {
+			with = append(with, "a certified translation")
+		}
+		if len(with) > 0 {
+			b.WriteString(", with ")
+			b.WriteString(andList(with))
+		}
+		parts[i] = b.String()
+	}
+	out := strings.Join(parts, "; ")
+	if out == "" {
+		return "nothing"
+	}
+	return strings.ToUpper(out[:1]) + out[1:]
+}
+
+// DescribePolicy says in plain words which rules of p apply to what scope s
+// asks for, one sentence each, such as "Minimum age 18. Documents must be
+// valid for at least 30 days."
+func DescribePolicy(p verify.Policy, s passport.Scope) string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	hasPersonal := s.Contains(passport.TypePersonalDetails)
+	hasAddress := s.Contains(passport.TypeAddress)
+	var hasID, hasDocs bool
+	for _, t := range s.Types() {
+		hasID = hasID || t.IsIdentityDocument()
+		hasDocs = hasDocs || t.IsIdentityDocument() || t.IsAddressDocument()
+	}
+	if hasPersonal {
+		pr := p.Personal
+		switch {
+		case pr.MinAge > 0 && pr.MaxAge > 0:
+			add("Age %d to %d.", pr.MinAge, pr.MaxAge)
+		case pr.MinAge > 0:
+			add("Minimum age %d.", pr.MinAge)
+		case pr.MaxAge > 0:
+			add("Maximum age %d.", pr.MaxAge)
+		default:
+			add("No age limit.")
+		}
+		if pr.LatinNames {
+			add("Names must be written in Latin letters.")
+		}
+		if pr.MaxNameLength > 0 && pr.MaxNameLength != verify.DefaultMaxNameLength {
+			add("Names of at most %d characters.", pr.MaxNameLength)
+		}
+		out = append(out, describeCountries("Countries of citizenship", pr.Citizenship)...)
+		out = append(out, describeCountries("Countries of residence", pr.Residence)...)
+	}
+	if hasID {
+		d := p.Documents
+		if d.RequireExpiry {
+			add("Documents must have an expiry date.")
+		}
+		if d.MinValidityDays > 0 {
+			add("Documents must be valid for at least %d days.", d.MinValidityDays)
+		} else {
+			add("Documents must not be expired.")
+		}
+		for _, t := range sortedDocTypes(d.Types) {
+			if !s.Contains(t) {
+				continue
+			}
+			r := d.Types[t]
+			var parts []string
+			if r.RequireExpiry != nil {
+				if *r.RequireExpiry {
+					parts = append(parts, "needs an expiry date")
+				} else {
+					parts = append(parts, "needs no expiry date")
+				}
+			}
+			if r.MinValidityDays != nil {
+				if *r.MinValidityDays > 0 {
+					parts = append(parts, fmt.Sprintf("must be valid for at least %d days", *r.MinValidityDays))
+				} else {
+					parts = append(parts, "must merely not be expired")
+				}
+			}
+			if len(parts) > 0 {
+				label := elementLabel(t)
+				add("A %s %s.", label, andList(parts))
+			}
+		}
+	}
+	if hasAddress {
+		out = append(out, describeCountries("Address countries", p.Address.Countries)...)
+		if p.Address.ResidenceMatchesAddress && hasPersonal {
+			add("The country of residence must match the address.")
+		}
+	}
+	if hasDocs {
+		f := p.Files
+		if f.MaxSizeMB > 0 && f.MaxSizeMB != verify.DefaultMaxSizeMB {
+			add("Scans of at most %d MB.", f.MaxSizeMB)
+		}
+		if f.MinWidth > 0 || f.MinHeight > 0 {
+			add("Scans of at least %d×%d pixels.", f.MinWidth, f.MinHeight)
+		}
+		if f.MaxFiles > 0 && f.MaxFiles != verify.DefaultMaxFiles {
+			add("At most %d scans per address document.", f.MaxFiles)
+		}
+		if f.MaxTranslations > 0 && f.MaxTranslations != verify.DefaultMaxTranslations {
+			add("At most %d translation scans per document.", f.MaxTranslations)
+		}
+	}
+	if len(out) == 0 {
+		return "No extra rules."
+	}
+	return strings.Join(out, " ")
+}
+
+func describeCountries(what string, r verify.CountryRule) []string {
+	var out []string
+	if len(r.Allow) > 0 {
+		out = append(out, fmt.Sprintf("%s allowed: %s.", what, upperList(r.Allow)))
+	}
+	if len(r.Deny) > 0 {
+		out = append(out, fmt.Sprintf("%s refused: %s.", what, upperList(r.Deny)))
+	}
+	return out
+}
+
+func upperList(codes []string) string {
+	up := make([]string, len(codes))
+	for i, c := range codes {
+		up[i] = strings.ToUpper(c)
+	}
+	return strings.Join(up, ", ")
+}
+
+func sortedDocTypes(m map[passport.ElementType]verify.DocumentTypeRules) []passport.ElementType {
+	var out []passport.ElementType
+	for _, t := range passport.ElementTypes() {
+		if _, ok := m[t]; ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Summary describes the configuration in plain language for admins: the
+// levels (what each asks for and which rules apply), the web URL, Redis,
+// admins, delivery and languages. It never shows a secret (only whether it
+// is set) nor more of the webhook URL than its host.
+func (c *Config) Summary() string {
+	var b strings.Builder
+	c.WriteSummary(&b)
+	return b.String()
+}
+
+// WriteSummary writes Summary to w.
+func (c *Config) WriteSummary(w io.Writer) error {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+
+	names := c.LevelNames()
+	line("Levels (%d, default %s):", len(names), c.DefaultLevelName)
+	for _, n := range names {
+		l := c.Levels[n]
+		if l.Title != "" {
+			line("  %s (%s)", n, oneLine(l.Title))
+		} else {
+			line("  %s", n)
+		}
+		line("    Asks for: %s.", DescribeScope(l.Scope))
+		line("    Rules: %s", DescribePolicy(l.Policy, l.Scope))
+	}
+
+	line("Telegram: %s", c.describeTelegram())
+	pub := c.Web.PublicURL
+	if pub == "" {
+		pub = "not set"
+	}
+	line("Web: listens on %s; request page at %s.", c.Web.Listen, pub)
+	line("Requests expire after %s.", fmtDuration(c.Passport.RequestTTL))
+	line("Redis: %s", c.describeRedis())
+	switch n := len(c.Admins); n {
+	case 0:
+		line("Admins: none.")
+	case 1:
+		line("Admins: 1.")
+	default:
+		line("Admins: %d.", n)
+	}
+	line("Delivery: %s", c.describeDelivery())
+	lang := "Languages: default " + c.I18n.DefaultLanguage
+	if c.I18n.OverridesDir != "" {
+		lang += "; message overrides from " + c.I18n.OverridesDir
+	}
+	line("%s.", lang)
+	line("Retention: statuses %s, audit events %s.", days(c.Retention.StatusDays), days(c.Retention.AuditDays))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func days(n int) string {
+	switch n {
+	case 0:
+		return "forever"
+	case 1:
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", n)
+}
+
+func setOrNot(s Secret) string {
+	if s.IsSet() {
+		return "set"
+	}
+	return "not set"
+}
+
+func (c *Config) describeTelegram() string {
+	id := "not set"
+	if c.Telegram.AppID > 0 {
+		id = fmt.Sprint(c.Telegram.AppID)
+	}
+	return fmt.Sprintf("app_id %s, app_hash %s, bot token %s.", id, setOrNot(c.Telegram.AppHash), setOrNot(c.Telegram.BotToken))
+}
+
+func (c *Config) describeRedis() string {
+	r := c.Redis
+	var parts []string
+	switch r.Mode {
+	case RedisSentinel:
+		parts = append(parts, fmt.Sprintf("sentinel mode, master %s via %s", r.MasterName, strings.Join(r.Addrs, ", ")))
+	case RedisCluster:
+		parts = append(parts, "cluster mode, nodes "+strings.Join(r.Addrs, ", "))
+	default:
+		parts = append(parts, "single server "+strings.Join(r.Addrs, ", "))
+	}
+	if r.Mode != RedisCluster {
+		parts = append(parts, fmt.Sprintf("database %d", r.DB))
+	}
+	parts = append(parts, fmt.Sprintf("key prefix %q", r.Prefix))
+	if r.Username != "" {
+		parts = append(parts, "user "+r.Username)
+	}
+	if r.Password.IsSet() {
+		parts = append(parts, "password set")
+	} else {
+		parts = append(parts, "no password")
+	}
+	switch {
+	case r.TLS.Enabled && r.TLS.InsecureSkipVerify:
+		parts = append(parts, "TLS without certificate checks")
+	case r.TLS.Enabled:
+		parts = append(parts, "TLS")
+	default:
+		parts = append(parts, "no TLS")
+	}
+	return strings.Join(parts, ", ") + "."
+}
+
+func (c *Config) describeDelivery() string {
+	d := c.Delivery
+	if d.WebhookURL == "" {
+		return "no webhook (results go to the Go callbacks only)."
+	}
+	host := "?"
+	if u, err := url.Parse(d.WebhookURL); err == nil {
+		host = u.Host
+	}
+	what := "the outcome only"
+	switch {
+	case d.IncludeData && d.IncludeFiles:
+		what = "with the personal data and the scans"
+	case d.IncludeData:
+		what = "with the personal data, without the scans"
+	case d.IncludeFiles:
+		what = "with the scans, without the personal data"
+	}
+	return fmt.Sprintf("webhook to %s, %s; retried for up to %s.", host, what, fmtDuration(d.GiveUpAfter))
+}

@@ -1,0 +1,450 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/verify"
+)
+
+// checker validates a decoded Config, placing each problem on the node of
+// its path (or of the nearest parent present in the file).
+type checker struct {
+	root    *yaml.Node
+	fromEnv map[string]string // secret path -> environment variable it came from
+	decoded []Problem         // the problems of decoding, found before the checks
+	probs   []Problem
+	warns   []Problem
+	missing []Problem
+}
+
+func (c *checker) problem(path, format string, args ...any) Problem {
+	p := Problem{Path: path, Message: fmt.Sprintf(format, args...)}
+	p.Line, p.Column = locate(c.root, path)
+	return p
+}
+
+func (c *checker) add(path, format string, args ...any) {
+	if len(c.probs) >= maxCollected || c.decodeFailed(path) {
+		return
+	}
+	c.probs = append(c.probs, c.problem(path, format, args...))
+}
+
+// addAtKey reports a problem located at key in the mapping at parent (for
+// keys such as level names that may hold dots).
+func (c *checker) addAtKey(parent, key, path, format string, args ...any) {
+	p := c.problem(parent, format, args...)
+	p.Path = path
+	if _, m := child(c.root, pathSeg{key: parent, index: -1}); m != nil {
+		if k, _ := child(m, pathSeg{key: key, index: -1}); k != nil {
+			p.Line, p.Column = k.Line, k.Column
+		}
+	}
+	c.probs = append(c.probs, p)
+}
+
+func (c *checker) warn(path, format string, args ...any) {
+	c.warns = append(c.warns, c.problem(path, format, args...))
+}
+
+// present reports whether path is written in the file.
+func (c *checker) present(path string) bool {
+	n := c.root
+	for _, seg := range splitPath(path) {
+		if _, n = child(n, seg); n == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeFailed reports whether decoding already found a problem at path or
+// at one of its parents: checking the value left there would only repeat
+// it in other words.
+func (c *checker) decodeFailed(path string) bool {
+	for _, p := range c.decoded {
+		if p.Path == path || strings.HasPrefix(path, p.Path+".") || strings.HasPrefix(path, p.Path+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// reported reports whether a problem was already found at path.
+func (c *checker) reported(path string) bool {
+	for _, p := range c.probs {
+		if p.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+// env returns " (from VAR)" when the secret at path came from the
+// environment.
+func (c *checker) env(path string) string {
+	if v := c.fromEnv[path]; v != "" {
+		return " (from " + v + ")"
+	}
+	return ""
+}
+
+func (c *checker) check(cfg *Config) {
+	c.telegram(cfg.Telegram)
+	c.passport(cfg.Passport)
+	c.levels(cfg)
+	c.web(cfg.Web)
+	c.redis(cfg.Redis)
+	c.i18n(cfg.I18n)
+	c.admins(cfg.Admins)
+	c.delivery(cfg.Delivery)
+	c.retention(cfg.Retention)
+}
+
+var (
+	hex32    = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
+	botToken = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{30,}$`)
+)
+
+func (c *checker) telegram(t Telegram) {
+	need := func(path, format string, args ...any) {
+		p := c.problem(path, format, args...)
+		c.missing = append(c.missing, p)
+		c.warns = append(c.warns, p)
+	}
+	switch {
+	case t.AppID < 0:
+		c.add("telegram.app_id", "%d is negative: use the api_id shown at my.telegram.org", t.AppID)
+	case t.AppID == 0:
+		need("telegram.app_id", "is not set: commands that connect to Telegram need the api_id from my.telegram.org")
+	}
+	if !t.AppHash.IsSet() {
+		need("telegram.app_hash", "is not set: commands that connect to Telegram need the api_hash from my.telegram.org; write it here or set %s", EnvAppHash)
+	} else if !hex32.MatchString(t.AppHash.Value()) {
+		c.add("telegram.app_hash", "is not an api_hash%s: it must be the 32 hexadecimal characters shown at my.telegram.org", c.env("telegram.app_hash"))
+	}
+	if !t.BotToken.IsSet() {
+		need("telegram.bot_token", "is not set: commands that connect to Telegram need the bot's token from @BotFather; write it here or set %s", EnvBotToken)
+	} else if !botToken.MatchString(t.BotToken.Value()) {
+		c.add("telegram.bot_token", "does not look like a bot token%s: @BotFather gives one such as 123456789:AAE..., digits, a colon and 35 letters, digits, _ or -", c.env("telegram.bot_token"))
+	}
+}
+
+func (c *checker) passport(p Passport) {
+	if p.PrivateKeyFile == "" {
+		c.warn("passport.private_key_file", "is not set: the bot needs its RSA private key to decrypt Passport data; create one with 'kycbot keygen --out FILE'")
+	}
+	if p.PrivacyPolicyURL == "" {
+		c.warn("passport.privacy_policy_url", "is not set: the bot needs the https URL of your privacy policy, which Telegram shows in the Passport form")
+	} else if msg := checkURL(p.PrivacyPolicyURL, false); msg != "" {
+		c.add("passport.privacy_policy_url", "%s", msg)
+	}
+	c.duration("passport.request_ttl", p.RequestTTL, MinRequestTTL, MaxRequestTTL)
+}
+
+func (c *checker) duration(path string, d, lo, hi time.Duration) {
+	if d < lo || d > hi {
+		c.add(path, "%s is out of range: use between %s and %s", fmtDuration(d), fmtDuration(lo), fmtDuration(hi))
+	}
+}
+
+// fmtDuration writes d the way people write it in the config: 30m, 24h, 7d.
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0s"
+	case d%(24*time.Hour) == 0 && d >= 48*time.Hour:
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	case d%time.Hour == 0:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	case d%time.Minute == 0:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	}
+	return d.String()
+}
+
+var levelName = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
+
+func (c *checker) levels(cfg *Config) {
+	baseErrs := sortedPolicyErrors(cfg.Rules)
+	base := map[verify.PolicyError]bool{}
+	for _, e := range baseErrs {
+		base[e] = true
+		c.policyError("rules", e)
+	}
+	names := cfg.LevelNames()
+	if len(names) == 0 && !c.reported("levels") {
+		c.add("levels", "no level is defined: add at least one, such as levels: {basic: {scope: [personal_details, phone_number]}}")
+	}
+	for _, name := range names {
+		path := "levels." + name
+		if !levelName.MatchString(name) {
+			c.addAtKey("levels", name, path, "%.40q is not a valid level name: use 1 to 32 lowercase letters, digits, _ and -, such as %q", name, suggestLevelName(name))
+			continue
+		}
+		l := cfg.Levels[name]
+		if len(l.Scope.Elements) == 0 && !c.present(path+".scope") {
+			c.add(path+".scope", "is missing: list what this level asks for, such as [personal_details, phone_number]")
+		}
+		for _, e := range sortedPolicyErrors(l.Policy) {
+			if base[e] && !c.present(path+".rules."+e.Path) {
+				continue // the top-level rules already have it
+			}
+			c.policyError(path+".rules", e)
+		}
+	}
+	switch {
+	case cfg.DefaultLevelName != "":
+		if _, ok := cfg.Levels[cfg.DefaultLevelName]; !ok && len(names) > 0 {
+			c.add("default_level", "%.40q is not a level%s; the levels are %s", cfg.DefaultLevelName, didYouMean(cfg.DefaultLevelName, names), andList(names))
+		}
+	case len(names) == 1:
+		cfg.DefaultLevelName = names[0]
+	case len(names) > 1:
+		c.add("default_level", "is not set: with several levels, name the one /start and /verify use: %s", orList(names))
+	}
+}
+
+// sortedPolicyErrors returns the problems of p in a stable order (Validate
+// reports some in map order).
+func sortedPolicyErrors(p verify.Policy) []verify.PolicyError {
+	errs := p.Validate()
+	sort.SliceStable(errs, func(i, j int) bool {
+		if errs[i].Path != errs[j].Path {
+			return errs[i].Path < errs[j].Path
+		}
+		return errs[i].Message < errs[j].Message
+	})
+	return errs
+}
+
+// suggestLevelName turns s into a valid level name, for the message.
+func suggestLevelName(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_', r == '-':
+			b.WriteRune(r)
+		case r == ' ' || r == '.':
+			b.WriteRune('-')
+		}
+		if b.Len() >= 32 {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return "basic"
+	}
+	return b.String()
+}
+
+// policyError reports a problem of verify.Policy.Validate found in the
+// policy at prefix.
+func (c *checker) policyError(prefix string, e verify.PolicyError) {
+	msg := e.Message
+	if t, ok := strings.CutPrefix(e.Path, "documents.types."); ok && !strings.Contains(t, ".") {
+		if !passport.ElementType(t).Valid() {
+			msg += didYouMean(t, []string{"passport", "driver_license", "identity_card", "internal_passport"})
+		}
+	}
+	c.add(prefix+"."+e.Path, "%s", msg)
+}
+
+func (c *checker) web(w Web) {
+	if msg := checkHostPort(w.Listen, true); msg != "" {
+		c.add("web.listen", "%s", msg)
+	}
+	if w.PublicURL == "" {
+		c.warn("web.public_url", "is not set: the bot needs the https URL at which users open the request page")
+	} else if msg := checkURL(w.PublicURL, true); msg != "" {
+		c.add("web.public_url", "%s", msg)
+	}
+}
+
+// checkURL checks an absolute https URL (or http for localhost when
+// allowed). The message never repeats the URL, which may carry a token.
+func checkURL(raw string, localHTTP bool) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
+		return "is not an absolute URL: write it in full, such as https://kyc.example.com/"
+	}
+	if u.User != nil {
+		return "must not hold a user name or password"
+	}
+	if u.Fragment != "" {
+		return "must not have a #fragment"
+	}
+	host := u.Hostname()
+	if host == "" {
+		return "has no host name"
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return ""
+	case "http":
+		if localHTTP && isLocalhost(host) {
+			return ""
+		}
+		if localHTTP {
+			return "must use https (http is allowed only for localhost)"
+		}
+		return "must use https"
+	}
+	return fmt.Sprintf("must be an https URL, not %.20s:", u.Scheme)
+}
+
+func isLocalhost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkHostPort checks "host:port" with a numeric port.
+func checkHostPort(s string, emptyHost bool) string {
+	example := "127.0.0.1:6379"
+	if emptyHost {
+		example = ":8080"
+	}
+	if strings.Contains(s, "@") || strings.Contains(s, "://") {
+		return "must be host:port only, such as " + example + "; put credentials in their own settings"
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		if _, err := strconv.Atoi(s); err == nil {
+			return fmt.Sprintf("%.10s is not host:port: did you mean \":%.10s\"?", s, s)
+		}
+		return fmt.Sprintf("%.60q is not host:port, such as %s", s, example)
+	}
+	if host == "" && !emptyHost {
+		return fmt.Sprintf("%.60q has no host: write it as %s", s, example)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 || (!emptyHost && n == 0) {
+		return fmt.Sprintf("%.60q has no valid port: use a number from 1 to 65535", s)
+	}
+	return ""
+}
+
+var redisModes = []string{RedisSingle, RedisSentinel, RedisCluster}
+
+func (c *checker) redis(r Redis) {
+	modeOK := true
+	switch r.Mode {
+	case RedisSingle, RedisSentinel, RedisCluster:
+	default:
+		modeOK = false
+		c.add("redis.mode", "%.40q is not a Redis mode%s; use single, sentinel or cluster", r.Mode, didYouMean(r.Mode, redisModes))
+	}
+	if len(r.Addrs) == 0 {
+		c.add("redis.addrs", "is empty: give at least one host:port, such as 127.0.0.1:6379")
+	}
+	seen := map[string]int{}
+	for i, a := range r.Addrs {
+		path := indexPath("redis.addrs", i)
+		if msg := checkHostPort(a, false); msg != "" {
+			c.add(path, "%s", msg)
+			continue
+		}
+		if j, dup := seen[a]; dup {
+			c.add(path, "%.60q is listed twice (also at redis.addrs[%d])", a, j)
+		}
+		seen[a] = i
+	}
+	if modeOK && r.Mode == RedisSingle && len(r.Addrs) > 1 {
+		c.add("redis.addrs", "single mode connects to one server, but %d addresses are listed: keep one, or set mode to sentinel or cluster", len(r.Addrs))
+	}
+	switch {
+	case r.Mode == RedisSentinel && r.MasterName == "":
+		c.add("redis.master_name", "is required in sentinel mode: the name of the master the sentinels watch (often mymaster)")
+	case modeOK && r.Mode != RedisSentinel && r.MasterName != "":
+		c.add("redis.master_name", "is used only in sentinel mode; remove it or set mode: sentinel")
+	}
+	switch {
+	case r.DB < 0:
+		c.add("redis.db", "%d is negative: databases are numbered from 0", r.DB)
+	case r.Mode == RedisCluster && r.DB != 0:
+		c.add("redis.db", "Redis Cluster has only database 0; remove db")
+	}
+	if r.Prefix == "" {
+		c.add("redis.prefix", "is empty: use a prefix such as \"kycbot:\" so that kycbot's keys cannot collide with other data")
+	} else if strings.ContainsFunc(r.Prefix, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		c.add("redis.prefix", "must not contain spaces or control characters")
+	}
+	t := r.TLS
+	if !t.Enabled {
+		for _, s := range []struct {
+			key string
+			set bool
+		}{{"ca_file", t.CAFile != ""}, {"server_name", t.ServerName != ""}, {"insecure_skip_verify", t.InsecureSkipVerify}} {
+			if s.set {
+				c.add("redis.tls."+s.key, "has no effect while redis.tls.enabled is false: set enabled: true, or remove it")
+			}
+		}
+	} else if t.InsecureSkipVerify {
+		c.warn("redis.tls.insecure_skip_verify", "is true: the Redis server's certificate is not checked; use it for tests only")
+	}
+}
+
+func (c *checker) i18n(i I18n) {
+	for _, l := range Languages {
+		if i.DefaultLanguage == l {
+			return
+		}
+	}
+	c.add("i18n.default_language", "%.40q is not a language kycbot speaks%s; use one of %s", i.DefaultLanguage, didYouMean(i.DefaultLanguage, Languages), strings.Join(Languages, ", "))
+}
+
+func (c *checker) admins(ids []int64) {
+	seen := map[int64]int{}
+	for i, id := range ids {
+		path := indexPath("admins", i)
+		if id <= 0 {
+			c.add(path, "%d is not a Telegram user ID: user IDs are positive numbers (ask @userinfobot for yours)", id)
+			continue
+		}
+		if j, dup := seen[id]; dup {
+			c.add(path, "%d is listed twice (also at admins[%d])", id, j)
+		}
+		seen[id] = i
+	}
+}
+
+func (c *checker) delivery(d Delivery) {
+	const secretPath = "delivery.webhook_secret"
+	if d.WebhookURL != "" {
+		if msg := checkURL(d.WebhookURL, true); msg != "" {
+			c.add("delivery.webhook_url", "%s", msg)
+		}
+		if !d.WebhookSecret.IsSet() {
+			c.add(secretPath, "is required when webhook_url is set: write at least %d random characters here or in %s (for example the output of 'openssl rand -hex 32')", MinWebhookSecretLength, EnvWebhookSecret)
+		}
+	}
+	if n := utf8.RuneCountInString(d.WebhookSecret.Value()); d.WebhookSecret.IsSet() && n < MinWebhookSecretLength {
+		c.add(secretPath, "is %d characters%s, need at least %d (for example the output of 'openssl rand -hex 32')", n, c.env(secretPath), MinWebhookSecretLength)
+	}
+	c.duration("delivery.give_up_after", d.GiveUpAfter, MinGiveUpAfter, MaxGiveUpAfter)
+}
+
+func (c *checker) retention(r Retention) {
+	for _, f := range []struct {
+		key string
+		v   int
+	}{{"status_days", r.StatusDays}, {"audit_days", r.AuditDays}} {
+		if f.v < 0 {
+			c.add("retention."+f.key, "%d is negative: use a number of days, or 0 to keep forever", f.v)
+		}
+	}
+}
