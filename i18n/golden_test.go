@@ -1,0 +1,134 @@
+package i18n
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// golden renders, for one language, every problem case, the plural
+// messages for a few counts and every other message with sample data.
+func golden(c *Catalog, lang string) string {
+	l := c.Language(lang)
+	var b strings.Builder
+	fmt.Fprintf(&b, "# kycbot i18n golden file for %q (dir %s).\n", lang, l.Dir())
+	b.WriteString("# Rewrite with: go test ./i18n -run TestGolden -update\n")
+	b.WriteString("\n## Problems: code element target params\n")
+	for _, pc := range problemCases() {
+		keys := make([]string, 0, len(pc.params))
+		for k := range pc.params {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		params := make([]string, len(keys))
+		for i, k := range keys {
+			params[i] = k + "=" + pc.params[k]
+		}
+		fmt.Fprintf(&b, "\n[%s %s %s %s]\n%s\n", pc.code, pc.element, pc.target, strings.Join(params, ","),
+			l.Problem(string(pc.code), string(pc.element), pc.target.String(), pc.params))
+	}
+	b.WriteString("\n## Plural messages\n")
+	for _, s := range specs() {
+		if s.plural != "Count" {
+			continue
+		}
+		for _, n := range []int{1, 2, 5, 21, 100} {
+			fmt.Fprintf(&b, "\n[%s %d]\n%s\n", s.id, n, l.Plural(s.id, n, sampleData(s)))
+		}
+	}
+	b.WriteString("\n## Other messages\n")
+	for _, s := range specs() {
+		if s.plural != "" || strings.HasPrefix(s.id, "problem.") {
+			continue
+		}
+		d := sampleData(s)
+		if s.id == MsgStartExplain {
+			d["Documents"] = "• " + l.Capitalize(l.Element("personal_details")) +
+				"\n• " + l.Capitalize(l.OrList(l.Element("passport"), l.Element("identity_card")))
+		}
+		if s.id == MsgListOr {
+			d["Items"] = l.Element("passport") + l.Text(MsgListSeparator, nil) + l.Element("driver_license")
+			d["Last"] = l.Element("identity_card")
+		}
+		if s.id == MsgResultRejected {
+			d["Reason"] = l.Problem("too_young", "personal_details", "data.birth_date", map[string]string{"min_age": "18", "age": "16"})
+		}
+		text := l.Text(s.id, d)
+		if strings.TrimSpace(text) != text {
+			text = strconv.Quote(text) // keep edge spaces visible
+		}
+		fmt.Fprintf(&b, "\n[%s]\n%s\n", s.id, text)
+	}
+	return b.String()
+}
+
+// firstStrongIsLatin reports whether the first letter of line, before any
+// right-to-left mark, is a Latin one: Telegram would then lay the line out
+// left to right.
+func firstStrongIsLatin(line string) bool {
+	for _, r := range line {
+		switch {
+		case r == '\u200F':
+			return false
+		case unicode.IsLetter(r):
+			return unicode.Is(unicode.Latin, r)
+		}
+	}
+	return false
+}
+
+func TestGolden(t *testing.T) {
+	c, log := newTestCatalog(t)
+	for _, lang := range c.Languages() {
+		t.Run(lang, func(t *testing.T) {
+			got := golden(c, lang)
+			if c.Language(lang).Dir() == "rtl" {
+				for i, line := range strings.Split(got, "\n") {
+					if !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "[") && firstStrongIsLatin(line) {
+						t.Errorf("line %d starts left to right: %q", i+1, line)
+					}
+				}
+			}
+			path := filepath.Join("testdata", "golden", lang+".txt")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+				for i := 0; i < max(len(gl), len(wl)); i++ {
+					var g, w string
+					if i < len(gl) {
+						g = gl[i]
+					}
+					if i < len(wl) {
+						w = wl[i]
+					}
+					if g != w {
+						t.Fatalf("%s differs at line %d:\n got: %q\nwant: %q\n(run with -update if the change is intended)", path, i+1, g, w)
+					}
+				}
+			}
+		})
+	}
+	if errs := log.take(); len(errs) > 0 {
+		t.Errorf("rendering reported %v", errs)
+	}
+}

@@ -1,0 +1,457 @@
+package i18n
+
+// Message IDs. Each constant names one message of the catalogs; the comment
+// says when it is shown and which template data it uses (keys of the data
+// map passed to Text or Plural, used as {{.Key}} in the texts). Keys marked
+// "optional" may be left out; other keys should be given (a missing key is
+// rendered as an empty string and reported to the error handler).
+//
+// Messages marked "plural" are rendered with Plural, which adds .Count.
+const (
+	// MsgStartGreeting answers /start: who the bot is and what to do next.
+	MsgStartGreeting = "start.greeting"
+	// MsgStartExplain says what will be asked and why. Data: .Documents,
+	// the list of requested documents, one per line, built by the caller
+	// (for example with Localizer.Element, OrList and Capitalize).
+	MsgStartExplain = "start.explain"
+	// MsgStartPasswordNote warns that Telegram Passport asks for the cloud
+	// password (two-step verification) and says where to set one.
+	MsgStartPasswordNote = "start.password_note"
+	// MsgRequestWaiting is sent with the request button: tap it, share the
+	// documents, the button works for .Count minutes. Plural (.Count).
+	MsgRequestWaiting = "request.waiting"
+	// MsgRequestExpired says the request link has expired and asks to tap
+	// /verify again.
+	MsgRequestExpired = "request.expired"
+	// MsgVerifyAlreadyVerified answers /verify or /start from a user who is
+	// already verified.
+	MsgVerifyAlreadyVerified = "verify.already_verified"
+	// MsgVerifyInProgress answers /verify while a submission is being
+	// checked.
+	MsgVerifyInProgress = "verify.in_progress"
+
+	// MsgButtonShare is the label of the inline button that opens the
+	// request page.
+	MsgButtonShare = "button.share"
+	// MsgButtonTryAgain is the label of the button under the list of
+	// problems to fix.
+	MsgButtonTryAgain = "button.try_again"
+
+	// MsgSubmissionReceived says the data arrived and is being checked.
+	MsgSubmissionReceived = "submission.received"
+	// MsgSubmissionDelayed says the check takes longer than usual and the
+	// bot will write when it is done.
+	MsgSubmissionDelayed = "submission.delayed"
+	// MsgSubmissionUndecryptable says the data could not be decrypted and
+	// asks the user to share it again.
+	MsgSubmissionUndecryptable = "submission.undecryptable"
+
+	// MsgResultVerified tells the user they are verified.
+	MsgResultVerified = "result.verified"
+	// MsgResultRejected is the final, polite rejection. Data: .Reason, one
+	// or more lines built by the caller (usually Localizer.Problem texts of
+	// the final problems).
+	MsgResultRejected = "result.rejected"
+	// MsgResultFixHeader heads the list of problems the user can fix.
+	// Plural (.Count, the number of problems).
+	MsgResultFixHeader = "result.fix_header"
+
+	// MsgStatusNone answers /status before any verification.
+	MsgStatusNone = "status.none"
+	// MsgStatusPending answers /status while a submission is checked.
+	// Data: .Since (a date or time formatted by the caller).
+	MsgStatusPending = "status.pending"
+	// MsgStatusNeedsFixes answers /status when problems wait to be fixed.
+	// Data: .Since.
+	MsgStatusNeedsFixes = "status.needs_fixes"
+	// MsgStatusVerified answers /status for a verified user. Data: .Since.
+	MsgStatusVerified = "status.verified"
+	// MsgStatusRejected answers /status after a final rejection.
+	// Data: .Since.
+	MsgStatusRejected = "status.rejected"
+
+	// MsgHelp answers /help: what the bot does and its commands.
+	MsgHelp = "help.text"
+	// MsgCancelDone confirms /cancel.
+	MsgCancelDone = "cancel.done"
+	// MsgCancelNothing answers /cancel when nothing is in progress.
+	MsgCancelNothing = "cancel.nothing"
+
+	// MsgCommandStart and the other MsgCommand* messages are the command
+	// descriptions for bots.setBotCommands (short, no trailing period).
+	MsgCommandStart    = "command.start"
+	MsgCommandVerify   = "command.verify"
+	MsgCommandStatus   = "command.status"
+	MsgCommandLanguage = "command.language"
+	MsgCommandHelp     = "command.help"
+	MsgCommandCancel   = "command.cancel"
+
+	// MsgLanguagePrompt answers /language above the language buttons.
+	MsgLanguagePrompt = "language.prompt"
+	// MsgLanguageChosen confirms the choice, in the chosen language.
+	MsgLanguageChosen = "language.chosen"
+	// MsgLanguageName is the language's own name ("English", "Русский"),
+	// for the language buttons.
+	MsgLanguageName = "language.name"
+
+	// MsgPageTitle is the title of the request page.
+	MsgPageTitle = "page.title"
+	// MsgPageIntro is the first paragraph of the request page.
+	MsgPageIntro = "page.intro"
+	// MsgPageOpenButton is the label of the button that opens Telegram
+	// Passport.
+	MsgPageOpenButton = "page.open_button"
+	// MsgPageFallback explains what to do when the Telegram app does not
+	// open.
+	MsgPageFallback = "page.fallback"
+	// MsgPageExpired is shown by the request page for an expired or unknown
+	// request.
+	MsgPageExpired = "page.expired"
+	// MsgPageCallbackSuccess is shown after the user shared the data.
+	MsgPageCallbackSuccess = "page.callback_success"
+	// MsgPageCallbackCancel is shown after the user cancelled the form.
+	MsgPageCallbackCancel = "page.callback_cancel"
+	// MsgPageCallbackError is shown after Telegram reported an error.
+	MsgPageCallbackError = "page.callback_error"
+
+	// MsgErrorInternal says something went wrong on the bot's side and it
+	// is being retried; it never blames the user.
+	MsgErrorInternal = "error.internal"
+
+	// MsgNonceUsed: the shared data answers a request that was already used.
+	MsgNonceUsed = "nonce.used"
+	// MsgNonceOtherUser: the request belongs to another Telegram account.
+	MsgNonceOtherUser = "nonce.other_user"
+	// MsgNonceNotFound: no such request is known.
+	MsgNonceNotFound = "nonce.not_found"
+	// MsgNonceExpired: the request expired before the data arrived.
+	MsgNonceExpired = "nonce.expired"
+
+	// MsgAdminVerified notifies admins of a verified user. Data: .User (an
+	// identifier formatted by the caller, such as the user ID), .Level (the
+	// verification level or scope name), .Ref (optional, the business's
+	// reference from the deep link).
+	MsgAdminVerified = "admin.verified"
+	// MsgAdminRejected notifies admins of a final rejection. Data: .User,
+	// .Codes (the problem codes, comma-separated), .Ref (optional).
+	MsgAdminRejected = "admin.rejected"
+	// MsgAdminWrongKey alarms admins that Passport data cannot be decrypted
+	// because the public key registered with @BotFather does not match the
+	// bot's private key, and says how to fix it.
+	MsgAdminWrongKey = "admin.wrong_key"
+	// MsgAdminDeliveriesParked alarms admins that results could not be
+	// delivered to the business after every retry. Plural (.Count, the
+	// number of parked deliveries).
+	MsgAdminDeliveriesParked = "admin.deliveries_parked"
+
+	// MsgListSeparator joins the items of a list but the last two (", ").
+	MsgListSeparator = "list.separator"
+	// MsgListOr joins the last item of a list of alternatives. Data: .Items
+	// (the items before the last, already joined), .Last.
+	MsgListOr = "list.or"
+)
+
+// Names of the Telegram Passport element types, written to fit inside a
+// sentence (lower case where the language allows it). Localizer.Element
+// picks them.
+const (
+	MsgElementPersonalDetails       = "element.personal_details"
+	MsgElementPassport              = "element.passport"
+	MsgElementDriverLicense         = "element.driver_license"
+	MsgElementIdentityCard          = "element.identity_card"
+	MsgElementInternalPassport      = "element.internal_passport"
+	MsgElementAddress               = "element.address"
+	MsgElementUtilityBill           = "element.utility_bill"
+	MsgElementBankStatement         = "element.bank_statement"
+	MsgElementRentalAgreement       = "element.rental_agreement"
+	MsgElementPassportRegistration  = "element.passport_registration"
+	MsgElementTemporaryRegistration = "element.temporary_registration"
+	MsgElementPhoneNumber           = "element.phone_number"
+	MsgElementEmail                 = "element.email"
+)
+
+// Names of the data fields of personal details, identity documents and the
+// address, as Telegram apps label them. Localizer.Field picks them. The
+// country_code field of the address has its own name
+// (MsgFieldAddressCountryCode, "country"); country_code of personal
+// details is the citizenship.
+const (
+	MsgFieldFirstName            = "field.first_name"
+	MsgFieldMiddleName           = "field.middle_name"
+	MsgFieldLastName             = "field.last_name"
+	MsgFieldBirthDate            = "field.birth_date"
+	MsgFieldGender               = "field.gender"
+	MsgFieldCountryCode          = "field.country_code"
+	MsgFieldResidenceCountryCode = "field.residence_country_code"
+	MsgFieldFirstNameNative      = "field.first_name_native"
+	MsgFieldMiddleNameNative     = "field.middle_name_native"
+	MsgFieldLastNameNative       = "field.last_name_native"
+	MsgFieldDocumentNo           = "field.document_no"
+	MsgFieldExpiryDate           = "field.expiry_date"
+	MsgFieldStreetLine1          = "field.street_line1"
+	MsgFieldStreetLine2          = "field.street_line2"
+	MsgFieldCity                 = "field.city"
+	MsgFieldState                = "field.state"
+	MsgFieldAddressCountryCode   = "field.address_country_code"
+	MsgFieldPostCode             = "field.post_code"
+)
+
+// Names of the scans of an element (the targets of problems that are not
+// data fields). Localizer.Part picks them.
+const (
+	// MsgPartFrontSide names the front side scan.
+	MsgPartFrontSide = "part.front_side"
+	// MsgPartReverseSide names the reverse side scan.
+	MsgPartReverseSide = "part.reverse_side"
+	// MsgPartSelfie names the selfie with the document.
+	MsgPartSelfie = "part.selfie"
+	// MsgPartFile names one scan of an address document. Data: .Number
+	// (1-based).
+	MsgPartFile = "part.file"
+	// MsgPartFiles names all scans of an address document.
+	MsgPartFiles = "part.files"
+	// MsgPartTranslation names one translation scan. Data: .Number
+	// (1-based).
+	MsgPartTranslation = "part.translation"
+	// MsgPartTranslations names all translation scans.
+	MsgPartTranslations = "part.translations"
+	// MsgPartElement names the element as a whole.
+	MsgPartElement = "part.element"
+)
+
+// Problem messages, one per verify.Code ("problem." + code), rendered by
+// Localizer.Problem. Every problem message may use .Element and
+// .ElementCap (the element name, and the same capitalized), .Field and
+// .FieldCap (the data field name for "data.<field>" targets, else empty),
+// .Part and .PartCap (the scan name for scan targets and "element", else
+// empty), plus the problem's parameters in CamelCase (listed per message).
+// Parameters holding a country code also come as a localized country name
+// (.CountryName, .AddressCountryName, .ResidenceCountryName).
+const (
+	// MsgProblemMissingElement: a required element is absent.
+	MsgProblemMissingElement = "problem.missing_element"
+	// MsgProblemMissingOneOf: none of the accepted documents was shared.
+	// Data: .Types (the element types, comma-separated) and .TypeNames
+	// (their names joined with OrList).
+	MsgProblemMissingOneOf = "problem.missing_one_of"
+	// MsgProblemMissingField: a required field is empty (.Field is empty
+	// when the element has no data at all).
+	MsgProblemMissingField = "problem.missing_field"
+	// MsgProblemTooLong: a field is too long. Plural on .Max (characters).
+	MsgProblemTooLong = "problem.too_long"
+	// MsgProblemNotLatin: a field must be written in Latin letters.
+	MsgProblemNotLatin = "problem.not_latin"
+	// MsgProblemInvalidDate: a date is not a real DD.MM.YYYY date.
+	MsgProblemInvalidDate = "problem.invalid_date"
+	// MsgProblemDateInFuture: the date of birth is in the future. Data: .Date.
+	MsgProblemDateInFuture = "problem.date_in_future"
+	// MsgProblemTooYoung: below the minimum age (final). Plural on .MinAge;
+	// data: .Age.
+	MsgProblemTooYoung = "problem.too_young"
+	// MsgProblemTooOld: above the maximum age (final). Plural on .MaxAge;
+	// data: .Age.
+	MsgProblemTooOld = "problem.too_old"
+	// MsgProblemInvalidGender: gender is not male or female.
+	MsgProblemInvalidGender = "problem.invalid_gender"
+	// MsgProblemInvalidCountry: not a known country.
+	MsgProblemInvalidCountry = "problem.invalid_country"
+	// MsgProblemCountryNotAllowed: the country is excluded (final).
+	// Data: .Country, .CountryName.
+	MsgProblemCountryNotAllowed = "problem.country_not_allowed"
+	// MsgProblemInvalidDocumentNumber: the document number is implausible.
+	MsgProblemInvalidDocumentNumber = "problem.invalid_document_number"
+	// MsgProblemExpiryRequired: the document needs an expiry date.
+	MsgProblemExpiryRequired = "problem.expiry_required"
+	// MsgProblemExpired: the document has expired. Data: .Date.
+	MsgProblemExpired = "problem.expired"
+	// MsgProblemExpiresSoon: the document expires too soon. Plural on
+	// .MinDays; data: .Date.
+	MsgProblemExpiresSoon = "problem.expires_soon"
+	// MsgProblemInvalidPostCode: the post code does not fit the country.
+	// Data: .Country, .CountryName.
+	MsgProblemInvalidPostCode = "problem.invalid_post_code"
+	// MsgProblemResidenceMismatch: the address country differs from the
+	// country of residence. Data: .AddressCountry, .AddressCountryName,
+	// .ResidenceCountry, .ResidenceCountryName.
+	MsgProblemResidenceMismatch = "problem.residence_mismatch"
+	// MsgProblemMissingFrontSide: the front side scan is absent.
+	MsgProblemMissingFrontSide = "problem.missing_front_side"
+	// MsgProblemMissingReverseSide: the reverse side scan is absent.
+	MsgProblemMissingReverseSide = "problem.missing_reverse_side"
+	// MsgProblemMissingSelfie: the selfie is absent.
+	MsgProblemMissingSelfie = "problem.missing_selfie"
+	// MsgProblemMissingTranslation: the translation is absent.
+	MsgProblemMissingTranslation = "problem.missing_translation"
+	// MsgProblemMissingFiles: the scans of an address document are absent.
+	MsgProblemMissingFiles = "problem.missing_files"
+	// MsgProblemTooManyFiles: more scans than allowed. Plural on .Max.
+	MsgProblemTooManyFiles = "problem.too_many_files"
+	// MsgProblemNotJPEG: a scan is not a JPEG image.
+	MsgProblemNotJPEG = "problem.not_jpeg"
+	// MsgProblemFileTooLarge: a scan is too large. Data: .MaxMB.
+	MsgProblemFileTooLarge = "problem.file_too_large"
+	// MsgProblemImageTooSmall: a scan has too few pixels. Data: .Width,
+	// .Height, .MinWidth, .MinHeight.
+	MsgProblemImageTooSmall = "problem.image_too_small"
+	// MsgProblemUnknown is used for a problem code this package does not
+	// know (a newer verify package): a generic text about the element.
+	MsgProblemUnknown = "problem.unknown"
+)
+
+// spec describes one message: its ID, the template data keys it may use
+// ("?" suffix: optional), and, for plural messages, the key holding the
+// count ("Count" for messages rendered with Plural; a parameter key for
+// problems).
+type spec struct {
+	id     string
+	keys   []string
+	plural string
+}
+
+// problemKeys returns the keys Localizer.Problem always sets (optional:
+// they may be empty).
+func problemKeys() []string {
+	return []string{"Element?", "ElementCap?", "Field?", "FieldCap?", "Part?", "PartCap?"}
+}
+
+// problemSpec describes problem.<code> with its parameter names (as verify
+// spells them); countParam, if not empty, is the parameter that selects the
+// plural form.
+func problemSpec(code, countParam string, params ...string) spec {
+	keys := problemKeys()
+	for _, p := range params {
+		keys = append(keys, paramKey(p))
+		if isCountryParam(p) {
+			keys = append(keys, paramKey(p)+"Name")
+		}
+		if p == "types" {
+			keys = append(keys, "TypeNames")
+		}
+	}
+	s := spec{id: "problem." + code, keys: keys}
+	if countParam != "" {
+		s.plural = paramKey(countParam)
+	}
+	return s
+}
+
+// specs lists every message in a stable order: the source of MessageIDs
+// and of the checks on catalogs and overrides.
+func specs() []spec {
+	plain := func(id string, keys ...string) spec { return spec{id: id, keys: keys} }
+	plural := func(id string, keys ...string) spec { return spec{id: id, keys: keys, plural: "Count"} }
+	s := []spec{
+		plain(MsgStartGreeting),
+		plain(MsgStartExplain, "Documents"),
+		plain(MsgStartPasswordNote),
+		plural(MsgRequestWaiting),
+		plain(MsgRequestExpired),
+		plain(MsgVerifyAlreadyVerified),
+		plain(MsgVerifyInProgress),
+		plain(MsgButtonShare),
+		plain(MsgButtonTryAgain),
+		plain(MsgSubmissionReceived),
+		plain(MsgSubmissionDelayed),
+		plain(MsgSubmissionUndecryptable),
+		plain(MsgResultVerified),
+		plain(MsgResultRejected, "Reason"),
+		plural(MsgResultFixHeader),
+		plain(MsgStatusNone),
+		plain(MsgStatusPending, "Since"),
+		plain(MsgStatusNeedsFixes, "Since"),
+		plain(MsgStatusVerified, "Since"),
+		plain(MsgStatusRejected, "Since"),
+		plain(MsgHelp),
+		plain(MsgCancelDone),
+		plain(MsgCancelNothing),
+		plain(MsgCommandStart),
+		plain(MsgCommandVerify),
+		plain(MsgCommandStatus),
+		plain(MsgCommandLanguage),
+		plain(MsgCommandHelp),
+		plain(MsgCommandCancel),
+		plain(MsgLanguagePrompt),
+		plain(MsgLanguageChosen),
+		plain(MsgLanguageName),
+		plain(MsgPageTitle),
+		plain(MsgPageIntro),
+		plain(MsgPageOpenButton),
+		plain(MsgPageFallback),
+		plain(MsgPageExpired),
+		plain(MsgPageCallbackSuccess),
+		plain(MsgPageCallbackCancel),
+		plain(MsgPageCallbackError),
+		plain(MsgErrorInternal),
+		plain(MsgNonceUsed),
+		plain(MsgNonceOtherUser),
+		plain(MsgNonceNotFound),
+		plain(MsgNonceExpired),
+		plain(MsgAdminVerified, "User", "Level", "Ref?"),
+		plain(MsgAdminRejected, "User", "Codes", "Ref?"),
+		plain(MsgAdminWrongKey),
+		plural(MsgAdminDeliveriesParked),
+		plain(MsgListSeparator),
+		plain(MsgListOr, "Items", "Last"),
+	}
+	for _, id := range []string{
+		MsgElementPersonalDetails, MsgElementPassport, MsgElementDriverLicense, MsgElementIdentityCard,
+		MsgElementInternalPassport, MsgElementAddress, MsgElementUtilityBill, MsgElementBankStatement,
+		MsgElementRentalAgreement, MsgElementPassportRegistration, MsgElementTemporaryRegistration,
+		MsgElementPhoneNumber, MsgElementEmail,
+		MsgFieldFirstName, MsgFieldMiddleName, MsgFieldLastName, MsgFieldBirthDate, MsgFieldGender,
+		MsgFieldCountryCode, MsgFieldResidenceCountryCode, MsgFieldFirstNameNative,
+		MsgFieldMiddleNameNative, MsgFieldLastNameNative, MsgFieldDocumentNo, MsgFieldExpiryDate,
+		MsgFieldStreetLine1, MsgFieldStreetLine2, MsgFieldCity, MsgFieldState,
+		MsgFieldAddressCountryCode, MsgFieldPostCode,
+		MsgPartFrontSide, MsgPartReverseSide, MsgPartSelfie,
+	} {
+		s = append(s, plain(id))
+	}
+	s = append(s,
+		plain(MsgPartFile, "Number"),
+		plain(MsgPartFiles),
+		plain(MsgPartTranslation, "Number"),
+		plain(MsgPartTranslations),
+		plain(MsgPartElement),
+		problemSpec("missing_element", ""),
+		problemSpec("missing_one_of", "", "types"),
+		problemSpec("missing_field", ""),
+		problemSpec("too_long", "max", "max"),
+		problemSpec("not_latin", ""),
+		problemSpec("invalid_date", ""),
+		problemSpec("date_in_future", "", "date"),
+		problemSpec("too_young", "min_age", "min_age", "age"),
+		problemSpec("too_old", "max_age", "max_age", "age"),
+		problemSpec("invalid_gender", ""),
+		problemSpec("invalid_country", ""),
+		problemSpec("country_not_allowed", "", "country"),
+		problemSpec("invalid_document_number", ""),
+		problemSpec("expiry_required", ""),
+		problemSpec("expired", "", "date"),
+		problemSpec("expires_soon", "min_days", "date", "min_days"),
+		problemSpec("invalid_post_code", "", "country"),
+		problemSpec("residence_mismatch", "", "address_country", "residence_country"),
+		problemSpec("missing_front_side", ""),
+		problemSpec("missing_reverse_side", ""),
+		problemSpec("missing_selfie", ""),
+		problemSpec("missing_translation", ""),
+		problemSpec("missing_files", ""),
+		problemSpec("too_many_files", "max", "max"),
+		problemSpec("not_jpeg", ""),
+		problemSpec("file_too_large", "", "max_mb"),
+		problemSpec("image_too_small", "", "min_width", "min_height", "width", "height"),
+		problemSpec("unknown", ""),
+	)
+	return s
+}
+
+// MessageIDs returns the ID of every message, in a stable order (grouped
+// as the constants are).
+func MessageIDs() []string {
+	ss := specs()
+	ids := make([]string, len(ss))
+	for i, s := range ss {
+		ids[i] = s.id
+	}
+	return ids
+}
