@@ -1,0 +1,222 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Event is an audit event. It carries no personal data: IDs, names of
+// levels and kinds, the business's ref and codes. The store enforces it by
+// alphabet: every string must be a code, which no name, address or
+// document number fits.
+type Event struct {
+	// Kind says what happened, such as "issued", "verified", "rejected" or
+	// "deleted" (1 to 64 characters of A-Z a-z 0-9 _ -).
+	Kind string
+	// UserID is the Telegram user the event is about (0 for none).
+	UserID int64
+	// Level is the verification level, if any.
+	Level string
+	// Ref is the business's reference, if any.
+	Ref string
+	// Codes are problem codes.
+	Codes []string
+	// Detail holds more codes or IDs by name (at most 32; keys and values
+	// are codes of 1 to 128 characters of A-Z a-z 0-9 _ . : -), such as
+	// {"nonce_hash": "3f2a...", "element": "passport"}.
+	Detail map[string]string
+}
+
+// auditRecord is the canonical encoding of an event: encoding/json of
+// this struct (fields in this order, Detail keys sorted), which is what
+// the hash covers. It includes the previous event's hash, so the events
+// form a chain.
+type auditRecord struct {
+	V      int               `json:"v"`
+	Prev   string            `json:"prev"`
+	Time   int64             `json:"ts"`
+	Kind   string            `json:"kind"`
+	UserID int64             `json:"uid,omitempty"`
+	Level  string            `json:"level,omitempty"`
+	Ref    string            `json:"ref,omitempty"`
+	Codes  []string          `json:"codes,omitempty"`
+	Detail map[string]string `json:"detail,omitempty"`
+}
+
+// AuditError says where the audit chain breaks. It wraps ErrAuditBroken.
+type AuditError struct {
+	// EventID is the stream ID of the first event that does not verify.
+	EventID string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+// Error implements error.
+func (e *AuditError) Error() string {
+	return fmt.Sprintf("audit chain broken at event %s: %s", e.EventID, e.Reason)
+}
+
+// Unwrap returns ErrAuditBroken.
+func (e *AuditError) Unwrap() error { return ErrAuditBroken }
+
+// auditScript appends an event if the chain head is still the one its
+// hash was computed on (compare-and-set: Redis Lua has no SHA-256).
+//
+// KEYS[1] stream, KEYS[2] head. ARGV[1] expected head ("" for an empty
+// chain), ARGV[2] canonical record, ARGV[3] its hash. Answers the new
+// stream ID, or nil when the head moved.
+var auditScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[2]) or ''
+if cur ~= ARGV[1] then return false end
+local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[2], 'prev', ARGV[1], 'hash', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[3])
+return id
+`)
+
+func checkEvent(ev Event) error {
+	if !nameRE.MatchString(ev.Kind) {
+		return fmt.Errorf("%w: kind must be 1 to 64 characters of A-Z a-z 0-9 _ -", ErrInvalid)
+	}
+	if ev.UserID < 0 {
+		return fmt.Errorf("%w: negative user ID", ErrInvalid)
+	}
+	if ev.Level != "" {
+		if err := checkLevel(ev.Level); err != nil {
+			return err
+		}
+	}
+	if err := checkRef(ev.Ref); err != nil {
+		return err
+	}
+	if err := checkCodes("codes", ev.Codes); err != nil {
+		return err
+	}
+	if len(ev.Detail) > 32 {
+		return fmt.Errorf("%w: at most 32 details, got %d", ErrInvalid, len(ev.Detail))
+	}
+	for k, v := range ev.Detail {
+		if !codeRE.MatchString(k) {
+			return fmt.Errorf("%w: a detail key is not a code (1 to 128 characters of A-Z a-z 0-9 _ . : -)", ErrInvalid)
+		}
+		if !codeRE.MatchString(v) {
+			return fmt.Errorf("%w: detail %s is not a code or ID (1 to 128 characters of A-Z a-z 0-9 _ . : -)", ErrInvalid, k)
+		}
+	}
+	return nil
+}
+
+// Audit appends ev to the audit trail. Each event stores the SHA-256 of
+// the previous one's canonical encoding, atomically even when many
+// instances audit at once, so that VerifyAudit can prove nothing was
+// changed, inserted or removed.
+func (s *Store) Audit(ctx context.Context, ev Event) error {
+	if s.optErr != nil {
+		return s.optErr
+	}
+	if err := checkEvent(ev); err != nil {
+		return fmt.Errorf("audit %s: %w", ev.Kind, err)
+	}
+	if _, err := s.audit(ctx, ev); err != nil {
+		return fmt.Errorf("audit %s: %w", ev.Kind, err)
+	}
+	return nil
+}
+
+func (s *Store) audit(ctx context.Context, ev Event) (string, error) {
+	stream, head := s.auditKey("stream"), s.auditKey("head")
+	for range 100 {
+		prev, err := s.rdb.Get(ctx, head).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return "", fmt.Errorf("read chain head: %w", err)
+		}
+		rec, err := json.Marshal(auditRecord{
+			V: 1, Prev: prev, Time: s.clock().UnixMilli(),
+			Kind: ev.Kind, UserID: ev.UserID, Level: ev.Level, Ref: ev.Ref,
+			Codes: ev.Codes, Detail: ev.Detail,
+		})
+		if err != nil {
+			return "", fmt.Errorf("encode: %w", err)
+		}
+		sum := sha256.Sum256(rec)
+		id, err := auditScript.Run(ctx, s.rdb, []string{stream, head}, prev, rec, hex.EncodeToString(sum[:])).Text()
+		if errors.Is(err, redis.Nil) {
+			continue // another instance appended first
+		}
+		if err != nil {
+			return "", err
+		}
+		return id, nil
+	}
+	return "", ErrContention
+}
+
+// VerifyAudit walks the audit trail from the start and checks every link:
+// each event's hash covers its canonical encoding, each event names the
+// previous event's hash, and the chain head names the last event. It
+// returns how many events verified and, at the first bad one, an
+// *AuditError (wrapping ErrAuditBroken) with its stream ID.
+func (s *Store) VerifyAudit(ctx context.Context) (n int, err error) {
+	if s.optErr != nil {
+		return 0, s.optErr
+	}
+	stream := s.auditKey("stream")
+	prev, lastID, start := "", "", "-"
+	for {
+		msgs, err := s.rdb.XRangeN(ctx, stream, start, "+", 256).Result()
+		if err != nil {
+			return n, fmt.Errorf("verify audit: %w", err)
+		}
+		for _, m := range msgs {
+			if reason := checkLink(m.Values, prev); reason != "" {
+				return n, &AuditError{EventID: m.ID, Reason: reason}
+			}
+			prev, _ = m.Values["hash"].(string)
+			lastID = m.ID
+			n++
+		}
+		if len(msgs) < 256 {
+			break
+		}
+		start = "(" + lastID
+	}
+	head, err := s.rdb.Get(ctx, s.auditKey("head")).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return n, fmt.Errorf("verify audit: read chain head: %w", err)
+	}
+	if head != prev {
+		id := lastID
+		if id == "" {
+			id = "(none)"
+		}
+		return n, &AuditError{EventID: id, Reason: "the chain head does not name the last event: events were removed from the end"}
+	}
+	return n, nil
+}
+
+// checkLink returns what is wrong with an event, or "".
+func checkLink(v map[string]any, prev string) string {
+	e, _ := v["e"].(string)
+	p, _ := v["prev"].(string)
+	h, _ := v["hash"].(string)
+	if p != prev {
+		return "it does not name the previous event's hash: an event before it was removed, inserted or changed"
+	}
+	sum := sha256.Sum256([]byte(e))
+	if hex.EncodeToString(sum[:]) != h {
+		return "its hash does not match its content: the event was changed"
+	}
+	var rec auditRecord
+	if err := json.Unmarshal([]byte(e), &rec); err != nil {
+		return "its content is not an audit record"
+	}
+	if rec.Prev != p {
+		return "its content names another previous event than its prev field"
+	}
+	return ""
+}

@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// dropEntryScript removes an outbox entry of a deleted user with its
+// attempt counters and its event key.
+//
+// KEYS[1] stream, KEYS[2] attempts hash, KEYS[3] event key. ARGV[1] group,
+// ARGV[2] id, ARGV[3] event ID.
+var dropEntryScript = redis.NewScript(`
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+local n = redis.call('XDEL', KEYS[1], ARGV[2])
+redis.call('HDEL', KEYS[2], 'n:' .. ARGV[3], 'r:' .. ARGV[3])
+redis.call('DEL', KEYS[3])
+return n
+`)
+
+// DeleteUser erases what the store keeps about userID: the live request
+// and the routing keys of every request and nonce issued to the user, the
+// nonce tombstones, the dedupe marks, the statuses (the stats totals are
+// decremented; daily counters, being counts, stay), the user's outbox
+// entries, pending or parked (acknowledged and deleted, so never
+// delivered), and the user's access hash in the gotd updates state. It
+// returns how many records (keys, stream entries, hash fields) it removed
+// and then appends an audit event of kind "deleted" with the user ID and
+// nothing else. Earlier audit events stay: the trail is append-only.
+//
+// Call it when the user is no longer being served: a request issued while
+// it runs may survive it.
+func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err error) {
+	if s.optErr != nil {
+		return 0, s.optErr
+	}
+	if err := checkUser(userID); err != nil {
+		return 0, fmt.Errorf("delete user: %w", err)
+	}
+	wrap := func(what string, err error) error {
+		return fmt.Errorf("delete user %d: %s: %w", userID, what, err)
+	}
+
+	// Keys in the user's slot, and the routing keys they name.
+	members, err := s.rdb.ZRange(ctx, s.userKey(userID, "index"), 0, -1).Result()
+	if err != nil {
+		return 0, wrap("read index", err)
+	}
+	statuses, err := s.rdb.HGetAll(ctx, s.userKey(userID, "status")).Result()
+	if err != nil {
+		return 0, wrap("read statuses", err)
+	}
+	userKeys := []string{
+		s.userKey(userID, "request"),
+		s.userKey(userID, "index"),
+		s.userKey(userID, "updates"),
+		s.userKey(userID, "status"),
+	}
+	var globalKeys []string
+	for _, m := range members {
+		kind, v, _ := strings.Cut(m, ":")
+		switch kind {
+		case "n":
+			userKeys = append(userKeys, s.userKey(userID, "nonce:"+v))
+			globalKeys = append(globalKeys, s.key("nidx:"+v))
+		case "r":
+			globalKeys = append(globalKeys, s.key("ridx:"+v))
+		}
+	}
+	n, err := s.rdb.Del(ctx, userKeys...).Result()
+	if err != nil {
+		return 0, wrap("delete keys", err)
+	}
+	deleted += int(n)
+	if len(globalKeys) > 0 {
+		cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range globalKeys {
+				p.Del(ctx, k) // one key per DEL: they live in different cluster slots
+			}
+			return nil
+		})
+		if err != nil {
+			return deleted, wrap("delete routing keys", err)
+		}
+		for _, c := range cmds {
+			deleted += int(c.(*redis.IntCmd).Val())
+		}
+	}
+
+	// Stats totals.
+	for level, rec := range statuses {
+		if strings.HasSuffix(level, "#created") {
+			continue
+		}
+		st, err := parseStatus(userID, level, rec, statuses[level+"#created"])
+		if err != nil {
+			continue // a corrupt record is gone anyway
+		}
+		if err := s.countTransition(ctx, level, st.State, "", s.clock()); err != nil {
+			return deleted, wrap("update stats", err)
+		}
+	}
+
+	// Outbox.
+	n2, err := s.dropOutbox(ctx, userID)
+	deleted += n2
+	if err != nil {
+		return deleted, wrap("outbox", err)
+	}
+
+	// gotd user access hashes, under every bot user that stored one.
+	selves, err := s.rdb.SMembers(ctx, s.key("gotd:selves")).Result()
+	if err != nil {
+		return deleted, wrap("read bot users", err)
+	}
+	uid := strconv.FormatInt(userID, 10)
+	for _, self := range selves {
+		id, err := strconv.ParseInt(self, 10, 64)
+		if err != nil {
+			continue
+		}
+		n, err := s.rdb.HDel(ctx, s.selfKey(id, "uhash"), uid).Result()
+		if err != nil {
+			return deleted, wrap("delete access hash", err)
+		}
+		deleted += int(n)
+	}
+
+	if _, err := s.audit(ctx, Event{Kind: "deleted", UserID: userID}); err != nil {
+		return deleted, wrap("audit", err)
+	}
+	return deleted, nil
+}
+
+// dropOutbox removes the user's entries from the outbox and parked
+// streams.
+func (s *Store) dropOutbox(ctx context.Context, userID int64) (int, error) {
+	uid := strconv.FormatInt(userID, 10)
+	deleted := 0
+	stream, parked := s.outboxKey("stream"), s.outboxKey("parked")
+	err := s.eachEntry(ctx, stream, func(m redis.XMessage) error {
+		if m.Values["uid"] != uid {
+			return nil
+		}
+		eid, _ := m.Values["eid"].(string)
+		n, err := dropEntryScript.Run(ctx, s.rdb,
+			[]string{stream, s.outboxKey("attempts"), s.outboxKey("event:" + hashHex(eid))},
+			outboxGroup, m.ID, eid).Int()
+		if err != nil {
+			return fmt.Errorf("drop entry %s: %w", m.ID, err)
+		}
+		deleted += n
+		return nil
+	})
+	if err != nil {
+		return deleted, err
+	}
+	err = s.eachEntry(ctx, parked, func(m redis.XMessage) error {
+		if m.Values["uid"] != uid {
+			return nil
+		}
+		n, err := s.rdb.XDel(ctx, parked, m.ID).Result()
+		if err != nil {
+			return fmt.Errorf("drop parked entry %s: %w", m.ID, err)
+		}
+		deleted += int(n)
+		return nil
+	})
+	return deleted, err
+}
+
+// eachEntry calls f on every entry of a stream, in pages.
+func (s *Store) eachEntry(ctx context.Context, stream string, f func(redis.XMessage) error) error {
+	start := "-"
+	for {
+		msgs, err := s.rdb.XRangeN(ctx, stream, start, "+", 256).Result()
+		if err != nil {
+			return fmt.Errorf("read %s: %w", stream, err)
+		}
+		for _, m := range msgs {
+			if err := f(m); err != nil {
+				return err
+			}
+		}
+		if len(msgs) < 256 {
+			return nil
+		}
+		start = "(" + msgs[len(msgs)-1].ID
+	}
+}

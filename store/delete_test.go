@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gotd/td/telegram/updates"
+)
+
+func TestDeleteUser(t *testing.T) {
+	s, c := newTestStore(t)
+	ctx := context.Background()
+	const (
+		user  int64 = 7700112233
+		other int64 = 8800445566
+		self  int64 = 9900000001
+		ref         = "crm-ref-7Qx9"
+	)
+	uid := strconv.FormatInt(user, 10)
+
+	// Everything the store can keep about a user, and the same for another
+	// user who must stay untouched.
+	var secrets []string // strings that must be gone: request IDs, nonces, their hashes
+	for _, u := range []int64{user, other} {
+		var reqs []Request
+		for range 3 { // the first two are superseded
+			r, err := s.IssueRequest(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic", Ref: ref + strconv.FormatInt(u%10, 10)}, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs = append(reqs, r)
+		}
+		if _, err := s.ConsumeNonce(ctx, reqs[1].Nonce, u); !errors.Is(err, ErrNonceSuperseded) {
+			t.Fatal(err)
+		}
+		if u == user {
+			for _, r := range reqs {
+				secrets = append(secrets, r.ID, r.Nonce, r.NonceHash())
+			}
+		}
+		if _, err := s.MarkUpdate(ctx, u, 17, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		for _, level := range []string{"basic", "full"} {
+			if err := s.SetStatus(ctx, Status{UserID: u, Level: level, State: StateVerified, Ref: ref, Codes: []string{"ok"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, kind := range []string{"verified", "rejected", "parked"} {
+			ev := OutboxEntry{EventID: "ev-" + strconv.FormatInt(u, 10) + "-" + kind, UserID: u, Kind: kind, Payload: samplePayload}
+			if err := s.Enqueue(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.UserAccessHasher().SetUserAccessHash(ctx, self, u, 123456789); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Claim everything, retry one, park one of each user's entries.
+	ds, err := s.Claim(ctx, "c1", time.Minute, 100)
+	if err != nil || len(ds) != 6 {
+		t.Fatalf("claim: %d %v", len(ds), err)
+	}
+	for _, d := range ds {
+		switch d.Kind {
+		case "parked":
+			if err := s.Park(ctx, d, "gone"); err != nil {
+				t.Fatal(err)
+			}
+		case "rejected":
+			if err := s.Retry(ctx, d, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.StateStorage().SetState(ctx, self, updates.State{Pts: 1, Qts: 1, Date: 1, Seq: 1}); err != nil {
+		t.Fatal(err)
+	}
+
+	deleted, err := s.DeleteUser(ctx, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// request, index, updates, status, 3 nonce tombstones, 3+3 routing
+	// keys, 3 outbox entries (2 pending + 1 parked), 1 access hash.
+	if want := 4 + 3 + 6 + 3 + 1; deleted != want {
+		t.Errorf("deleted %d records, want %d", deleted, want)
+	}
+
+	for _, k := range allKeys(t, c, s.Prefix()) {
+		if strings.Contains(k, uid) {
+			t.Errorf("key %s names the user", k)
+		}
+		v := dumpKey(t, c, k)
+		if k == s.auditKey("stream") {
+			// Only the deletion event, with the user ID and nothing else.
+			msgs, _ := c.XRange(ctx, k, "-", "+").Result()
+			if len(msgs) != 1 || msgs[0].Values["e"] == nil || !strings.Contains(msgs[0].Values["e"].(string), `"kind":"deleted","uid":`+uid+`}`) {
+				t.Errorf("audit trail %v, want one deletion event", msgs)
+			}
+			continue
+		}
+		if strings.Contains(v, uid) {
+			t.Errorf("key %s holds the user ID: %s", k, v)
+		}
+		if strings.Contains(v, ref+"3") { // the user's ref (user%10 == 3)
+			t.Errorf("key %s holds the user's ref", k)
+		}
+		for _, sec := range secrets {
+			if strings.Contains(k, sec) || strings.Contains(v, sec) {
+				t.Errorf("key %s holds a request ID, nonce or nonce hash of the user", k)
+			}
+		}
+	}
+
+	// The user is gone from every API.
+	if st, _ := s.ListStatuses(ctx, user); len(st) != 0 {
+		t.Errorf("statuses left: %v", st)
+	}
+	if first, _ := s.MarkUpdate(ctx, user, 17, time.Hour); !first {
+		t.Error("dedupe mark left")
+	}
+	if _, found, _ := s.UserAccessHasher().GetUserAccessHash(ctx, self, user); found {
+		t.Error("access hash left")
+	}
+	stats, err := s.Stats(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Total["basic"][StateVerified] != 1 || stats.Total["full"][StateVerified] != 1 {
+		t.Errorf("totals %v, want only the other user", stats.Total)
+	}
+
+	// The other user is untouched.
+	if st, _ := s.ListStatuses(ctx, other); len(st) != 2 {
+		t.Errorf("other user's statuses: %v", st)
+	}
+	if first, _ := s.MarkUpdate(ctx, other, 17, time.Hour); first {
+		t.Error("other user's dedupe mark gone")
+	}
+	if _, found, _ := s.UserAccessHasher().GetUserAccessHash(ctx, self, other); !found {
+		t.Error("other user's access hash gone")
+	}
+	if p, k := depth(t, s); p != 2 || k != 1 {
+		t.Errorf("outbox depth %d/%d, want the other user's 2/1", p, k)
+	}
+	if n, err := s.VerifyAudit(ctx); err != nil || n != 1 {
+		t.Errorf("audit: %d %v", n, err)
+	}
+	// A second deletion finds nothing more (but is audited).
+	if n, err := s.DeleteUser(ctx, user); err != nil || n != 1 { // the dedupe mark set above
+		t.Errorf("second DeleteUser = %d, %v", n, err)
+	}
+}

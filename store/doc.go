@@ -1,0 +1,121 @@
+// Package store keeps what kycbot instances share in Redis: verification
+// requests and their nonces, dedupe marks of incoming updates, the gotd
+// session and updates state, verification statuses and their counters,
+// the outbox of deliveries to the business, and the audit trail.
+//
+// Several bot processes may share one Redis: every operation that must
+// happen once (issuing a request, burning a nonce, marking an update,
+// changing a status, claiming a delivery, appending to the audit chain) is
+// a single Lua script or transaction, so they get one outcome.
+//
+// # No personal data
+//
+// Nothing in Redis is personal data in clear. Keys and values hold
+// Telegram user, chat and message IDs, level names, states, the
+// business's ref (a deep link payload: not personal data by contract),
+// problem codes, random request IDs and nonces, and times. Strings that
+// end up in statuses, audit events or park reasons must be codes (the
+// store rejects anything else), which a name, an address or a document
+// number does not fit. The only personal data that passes through the
+// store, outbox payloads, is sealed with AES-256-GCM before it reaches
+// Redis. Errors never hold a nonce, a payload or a password.
+//
+// Nonces never appear in key names: keys show up in monitoring (MONITOR,
+// SLOWLOG, keyspace notifications, latency and memory tools, SCAN
+// output), and a nonce in clear there could be replayed by whoever reads
+// it. Keys name the SHA-256 (hex) of the nonce instead; logs can show the
+// same hash. The request record itself holds the nonce as a value,
+// because the request page needs it for the Passport link; the record is
+// deleted as soon as the nonce is used or superseded.
+//
+// # Keys
+//
+// Every key starts with the prefix (WithPrefix, default "kycbot:"),
+// written P below. In Redis Cluster, keys that one script or transaction
+// touches together share a hash tag, the part in braces: {u:<userID>} for
+// everything about a chat user, {s:<selfID>} for the gotd state of a bot
+// user, and {outbox}, {audit} and {stats}. Keys without a tag are only
+// ever used one at a time. <nh> is the hex SHA-256 of a nonce, <eh> the
+// hex SHA-256 of an outbox event ID; TTL "req" is the request's TTL and
+// "tomb" is NonceTombstoneTTL (7 days).
+//
+//	key                           type    TTL          holds                                                written by
+//	P{u:<uid>}:request            hash    req          the user's live request: id, nonce, nh, uid, chat,   IssueRequest; deleted by ConsumeNonce
+//	                                                   level, lang, ref, iat, exp (unix ms)                 (when used or expired), DeleteUser
+//	P{u:<uid>}:nonce:<nh>         string  req + tomb   what became of the nonce: live, used, superseded,    IssueRequest, ConsumeNonce
+//	                                                   expired (the tombstone)
+//	P{u:<uid>}:index              zset    req + tomb   "n:<nh>" and "r:<requestID>" of every request        IssueRequest; read by DeleteUser
+//	                                                   issued, scored by when their keys expire
+//	P{u:<uid>}:updates            zset    longest mark message IDs being processed, scored by expiry (ms)   MarkUpdate, ForgetUpdate
+//	P{u:<uid>}:status             hash    none         <level> -> JSON {state, ref, codes, updated},        SetStatus, ResetStatus
+//	                                                   <level>#created -> unix ms
+//	P nidx:<nh>                   string  req + tomb   the user ID the nonce was issued to (routing to      IssueRequest
+//	                                                   the user's slot; never changes)
+//	P ridx:<requestID>            string  req + tomb   the user ID the request was issued to (routing)      IssueRequest
+//	P{stats}:total                hash    none         "<level>|<state>" -> users now in that state         SetStatus, ResetStatus, DeleteUser
+//	P{stats}:day:<YYYY-MM-DD>     hash    400 days     "<level>|<state>" -> transitions into the state      SetStatus
+//	                                                   that UTC day
+//	P{outbox}:stream              stream  none         undelivered entries: eid, uid, kind, kid (key id),   Enqueue; entries removed by Ack, Park,
+//	                                                   p (nonce + AES-256-GCM ciphertext), at (unix ms);    DeleteUser
+//	                                                   consumer group "deliveries"
+//	P{outbox}:parked              stream  none         entries given up on: the same fields plus reason,    Park; entries removed by DeleteUser
+//	                                                   attempts, parked_at, from (original stream ID)
+//	P{outbox}:attempts            hash    none         n:<eventID> -> failed or abandoned deliveries,       Claim, Retry; fields removed by Ack,
+//	                                                   r:<eventID> -> 1 when Retry counted the last one     Park, DeleteUser
+//	P{outbox}:event:<eh>          string  7 days       stream ID of the event (Enqueue is idempotent)       Enqueue; deleted by DeleteUser
+//	P{audit}:stream               stream  none         e (canonical JSON of the event, with prev),          Audit, DeleteUser
+//	                                                   prev, hash (hex SHA-256 of e)
+//	P{audit}:head                 string  none         hash of the last audit event                         Audit, DeleteUser
+//	P gotd:session:<botID>        string  none         gotd session (JSON, holds the bot's auth key)        SessionStorage().StoreSession
+//	P gotd:{s:<selfID>}:state     hash    none         pts, qts, date, seq                                  StateStorage(): SetState, SetPts, ...
+//	P gotd:{s:<selfID>}:channels  hash    none         channel ID -> pts (cleared by SetState)              StateStorage(): SetChannelPts
+//	P gotd:{s:<selfID>}:chash     hash    none         channel ID -> access hash                            AccessHasher()
+//	P gotd:{s:<selfID>}:uhash     hash    none         user ID -> access hash                               UserAccessHasher(); field removed by
+//	                                                                                                        DeleteUser
+//	P gotd:selves                 set     none         self IDs that have a uhash key                       UserAccessHasher()
+//
+// (The spaces in "P nidx:" and the like are for reading only: the prefix
+// and the rest are written together, as in "kycbot:nidx:<nh>".)
+//
+// # Requests and nonces
+//
+// A user has at most one live request. IssueRequest stores it in the
+// user's slot and supersedes the previous one; ConsumeNonce burns a nonce
+// exactly once. Nonces and request IDs are looked up through routing keys
+// (nidx, ridx) that are written once and never change, and the decisive
+// step runs as one script in the user's slot, so the protocol is race free
+// in a cluster too. Expiry is judged by the store's clock (WithClock),
+// Redis TTLs only collect garbage. After use, expiry or supersession the
+// nonce key stays as a tombstone until NonceTombstoneTTL past the
+// request's expiry, so that a late or replayed nonce gets ErrNonceExpired,
+// ErrNonceUsed or ErrNonceSuperseded rather than ErrNonceUnknown.
+//
+// # Outbox
+//
+// Deliveries go through a Redis stream with a consumer group: Claim hands
+// out entries (new ones, and ones idle longer than minIdle: a consumer
+// that died, or Retry), Ack removes them, Retry counts a failed attempt
+// and makes the entry due again minIdle later, Park moves it to the
+// parked stream. Delivery is at least once: a consumer that is slow
+// beyond minIdle may see its entry reclaimed, so receivers should dedupe
+// by event ID.
+//
+// # Audit trail
+//
+// Each audit event stores the hex SHA-256 of the previous event's
+// canonical encoding, and its own. Appending is a compare-and-set on the
+// chain head (Redis Lua has no SHA-256), retried on conflict, so
+// concurrent instances still build one valid chain. VerifyAudit finds the
+// first event that was changed, inserted or removed. The chain is not
+// keyed: whoever can write to Redis can rebuild it from the point they
+// change, so keep a copy of the head hash elsewhere if that matters.
+//
+// # Limits
+//
+// The stats counters are updated right after the status, in a second
+// step (the status and the counters live in different cluster slots): a
+// crash between the two leaves a counter one off, never a status.
+// DeleteUser removes every key and record about a user except the audit
+// events, which are append-only and hold the user ID (not personal data
+// in kycbot's terms) and codes.
+package store

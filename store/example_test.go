@@ -1,0 +1,63 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kycbot/kycbot/store"
+)
+
+// A user starts verification; the bot's page shows the request, the
+// submission comes back with the nonce, and a replay of the same nonce is
+// refused. (Needs Redis on 127.0.0.1:6379; the example's keys live under a
+// random prefix and are deleted at the end.)
+func ExampleStore_IssueRequest() {
+	ctx := context.Background()
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer client.Close()
+
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
+	defer func() {
+		keys, _ := client.Keys(ctx, prefix+"*").Result()
+		for _, k := range keys {
+			client.Del(ctx, k)
+		}
+	}()
+	s := store.New(client, store.WithPrefix(prefix))
+
+	// /start crm-1234
+	req, err := s.IssueRequest(ctx, store.RequestParams{UserID: 42, ChatID: 42, Level: "basic", Lang: "en", Ref: "crm-1234"}, 30*time.Minute)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("ID and nonce lengths:", len(req.ID), len(req.Nonce))
+
+	// The request page looks the request up by its ID.
+	page, err := s.Request(ctx, req.ID)
+	fmt.Println("page finds the request:", err == nil && page.Nonce == req.Nonce)
+
+	// Another user cannot use the nonce, and does not burn it.
+	_, err = s.ConsumeNonce(ctx, req.Nonce, 43)
+	fmt.Println("other user:", errors.Is(err, store.ErrNonceOtherUser))
+
+	// The submission of user 42 consumes it once.
+	got, err := s.ConsumeNonce(ctx, req.Nonce, 42)
+	fmt.Println("first consume:", err, got.Ref)
+	_, err = s.ConsumeNonce(ctx, req.Nonce, 42)
+	fmt.Println("second consume is a replay:", errors.Is(err, store.ErrNonceUsed))
+	// Output:
+	// ID and nonce lengths: 22 43
+	// page finds the request: true
+	// other user: true
+	// first consume: <nil> crm-1234
+	// second consume is a replay: true
+}

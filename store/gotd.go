@@ -1,0 +1,304 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/gotd/td/session"
+	"github.com/gotd/td/telegram/updates"
+	"github.com/redis/go-redis/v9"
+)
+
+// SessionStorage returns the gotd session storage of the bot botID (for
+// example the bot's user ID or its token's numeric part; an identifier of
+// 1 to 128 characters of A-Z a-z 0-9 _ . : -). Every instance running the
+// same bot shares it, so a restarted or second instance reuses the auth
+// key instead of logging in again.
+//
+// The session holds the bot's MTProto auth key: protect the Redis like the
+// bot token.
+func (s *Store) SessionStorage(botID string) session.Storage {
+	return &sessionStorage{s: s, botID: botID}
+}
+
+type sessionStorage struct {
+	s     *Store
+	botID string
+}
+
+var _ session.Storage = (*sessionStorage)(nil)
+
+func (st *sessionStorage) check() error {
+	if st.s.optErr != nil {
+		return st.s.optErr
+	}
+	if !codeRE.MatchString(st.botID) {
+		return fmt.Errorf("%w: bot ID must be 1 to 128 characters of A-Z a-z 0-9 _ . : -", ErrInvalid)
+	}
+	return nil
+}
+
+// LoadSession implements session.Storage. It returns session.ErrNotFound
+// (wrapped) when no session is stored.
+func (st *sessionStorage) LoadSession(ctx context.Context) ([]byte, error) {
+	if err := st.check(); err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	data, err := st.s.rdb.Get(ctx, st.s.key("gotd:session:"+st.botID)).Bytes()
+	if errors.Is(err, redis.Nil) || (err == nil && len(data) == 0) {
+		return nil, fmt.Errorf("load session of bot %s: %w", st.botID, session.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load session of bot %s: %w", st.botID, err)
+	}
+	return data, nil
+}
+
+// StoreSession implements session.Storage.
+func (st *sessionStorage) StoreSession(ctx context.Context, data []byte) error {
+	if err := st.check(); err != nil {
+		return fmt.Errorf("store session: %w", err)
+	}
+	if err := st.s.rdb.Set(ctx, st.s.key("gotd:session:"+st.botID), data, 0).Err(); err != nil {
+		return fmt.Errorf("store session of bot %s: %w", st.botID, err)
+	}
+	return nil
+}
+
+// StateStorage returns the gotd updates state storage (pts, qts, date, seq
+// and channel pts per bot user), for updates.Config.Storage. It behaves
+// as gotd's in-memory storage: SetPts, SetQts, SetDate, SetSeq, SetDateSeq
+// and SetChannelPts fail with ErrStateNotFound before SetState, and
+// SetState forgets the channels.
+func (s *Store) StateStorage() updates.StateStorage { return &stateStorage{s: s} }
+
+// AccessHasher returns the gotd channel access hash storage, for
+// updates.Config.AccessHasher.
+func (s *Store) AccessHasher() updates.ChannelAccessHasher { return &accessHasher{s: s} }
+
+// UserAccessHasher returns the gotd user access hash storage, for
+// updates.Config.UserAccessHasher. DeleteUser removes a user's hash.
+func (s *Store) UserAccessHasher() updates.UserAccessHasher { return &userAccessHasher{s: s} }
+
+type stateStorage struct{ s *Store }
+
+var _ updates.StateStorage = (*stateStorage)(nil)
+
+// setStateFieldsScript updates fields of an existing state hash.
+// KEYS[1] state hash. ARGV field/value pairs. Answers 0 without a state.
+var setStateFieldsScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+`)
+
+// setChannelPtsScript sets a channel's pts if the user's state exists.
+// KEYS[1] state hash, KEYS[2] channels hash. ARGV[1] channel, ARGV[2] pts.
+var setChannelPtsScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+`)
+
+func (st *stateStorage) GetState(ctx context.Context, userID int64) (updates.State, bool, error) {
+	if st.s.optErr != nil {
+		return updates.State{}, false, st.s.optErr
+	}
+	f, err := st.s.rdb.HGetAll(ctx, st.s.selfKey(userID, "state")).Result()
+	if err != nil {
+		return updates.State{}, false, fmt.Errorf("get updates state of %d: %w", userID, err)
+	}
+	if len(f) == 0 {
+		return updates.State{}, false, nil
+	}
+	var state updates.State
+	for name, dst := range map[string]*int{"pts": &state.Pts, "qts": &state.Qts, "date": &state.Date, "seq": &state.Seq} {
+		v, err := strconv.Atoi(f[name])
+		if err != nil {
+			return updates.State{}, false, fmt.Errorf("get updates state of %d: corrupt field %s: %w", userID, name, err)
+		}
+		*dst = v
+	}
+	return state, true, nil
+}
+
+func (st *stateStorage) SetState(ctx context.Context, userID int64, state updates.State) error {
+	if st.s.optErr != nil {
+		return st.s.optErr
+	}
+	key := st.s.selfKey(userID, "state")
+	if _, err := st.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, key, "pts", state.Pts, "qts", state.Qts, "date", state.Date, "seq", state.Seq)
+		p.Del(ctx, st.s.selfKey(userID, "channels"))
+		return nil
+	}); err != nil {
+		return fmt.Errorf("set updates state of %d: %w", userID, err)
+	}
+	return nil
+}
+
+func (st *stateStorage) setFields(ctx context.Context, what string, userID int64, pairs ...any) error {
+	if st.s.optErr != nil {
+		return st.s.optErr
+	}
+	n, err := setStateFieldsScript.Run(ctx, st.s.rdb, []string{st.s.selfKey(userID, "state")}, pairs...).Int()
+	if err != nil {
+		return fmt.Errorf("set %s of %d: %w", what, userID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("set %s of %d: %w", what, userID, ErrStateNotFound)
+	}
+	return nil
+}
+
+func (st *stateStorage) SetPts(ctx context.Context, userID int64, pts int) error {
+	return st.setFields(ctx, "pts", userID, "pts", pts)
+}
+
+func (st *stateStorage) SetQts(ctx context.Context, userID int64, qts int) error {
+	return st.setFields(ctx, "qts", userID, "qts", qts)
+}
+
+func (st *stateStorage) SetDate(ctx context.Context, userID int64, date int) error {
+	return st.setFields(ctx, "date", userID, "date", date)
+}
+
+func (st *stateStorage) SetSeq(ctx context.Context, userID int64, seq int) error {
+	return st.setFields(ctx, "seq", userID, "seq", seq)
+}
+
+func (st *stateStorage) SetDateSeq(ctx context.Context, userID int64, date, seq int) error {
+	return st.setFields(ctx, "date and seq", userID, "date", date, "seq", seq)
+}
+
+func (st *stateStorage) GetChannelPts(ctx context.Context, userID, channelID int64) (int, bool, error) {
+	if st.s.optErr != nil {
+		return 0, false, st.s.optErr
+	}
+	v, err := st.s.rdb.HGet(ctx, st.s.selfKey(userID, "channels"), strconv.FormatInt(channelID, 10)).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("get pts of channel %d of %d: %w", channelID, userID, err)
+	}
+	pts, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, false, fmt.Errorf("get pts of channel %d of %d: corrupt: %w", channelID, userID, err)
+	}
+	return pts, true, nil
+}
+
+func (st *stateStorage) SetChannelPts(ctx context.Context, userID, channelID int64, pts int) error {
+	if st.s.optErr != nil {
+		return st.s.optErr
+	}
+	n, err := setChannelPtsScript.Run(ctx, st.s.rdb,
+		[]string{st.s.selfKey(userID, "state"), st.s.selfKey(userID, "channels")},
+		strconv.FormatInt(channelID, 10), pts).Int()
+	if err != nil {
+		return fmt.Errorf("set pts of channel %d of %d: %w", channelID, userID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("set pts of channel %d of %d: %w", channelID, userID, ErrStateNotFound)
+	}
+	return nil
+}
+
+func (st *stateStorage) ForEachChannels(ctx context.Context, userID int64, f func(ctx context.Context, channelID int64, pts int) error) error {
+	if st.s.optErr != nil {
+		return st.s.optErr
+	}
+	var (
+		exists   *redis.IntCmd
+		channels *redis.MapStringStringCmd
+	)
+	if _, err := st.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		exists = p.Exists(ctx, st.s.selfKey(userID, "state"))
+		channels = p.HGetAll(ctx, st.s.selfKey(userID, "channels"))
+		return nil
+	}); err != nil {
+		return fmt.Errorf("list channels of %d: %w", userID, err)
+	}
+	if exists.Val() == 0 {
+		return fmt.Errorf("list channels of %d: %w", userID, ErrStateNotFound)
+	}
+	for k, v := range channels.Val() {
+		id, err := strconv.ParseInt(k, 10, 64)
+		if err != nil {
+			return fmt.Errorf("list channels of %d: corrupt channel ID: %w", userID, err)
+		}
+		pts, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("list channels of %d: corrupt pts of channel %d: %w", userID, id, err)
+		}
+		if err := f(ctx, id, pts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type accessHasher struct{ s *Store }
+
+var _ updates.ChannelAccessHasher = (*accessHasher)(nil)
+
+func (h *accessHasher) SetChannelAccessHash(ctx context.Context, userID, channelID, accessHash int64) error {
+	if h.s.optErr != nil {
+		return h.s.optErr
+	}
+	if err := h.s.rdb.HSet(ctx, h.s.selfKey(userID, "chash"), strconv.FormatInt(channelID, 10), accessHash).Err(); err != nil {
+		return fmt.Errorf("set access hash of channel %d of %d: %w", channelID, userID, err)
+	}
+	return nil
+}
+
+func (h *accessHasher) GetChannelAccessHash(ctx context.Context, userID, channelID int64) (int64, bool, error) {
+	if h.s.optErr != nil {
+		return 0, false, h.s.optErr
+	}
+	return getHash(ctx, h.s.rdb, h.s.selfKey(userID, "chash"), channelID, "channel")
+}
+
+type userAccessHasher struct{ s *Store }
+
+var _ updates.UserAccessHasher = (*userAccessHasher)(nil)
+
+func (h *userAccessHasher) SetUserAccessHash(ctx context.Context, userID, targetUserID, accessHash int64) error {
+	if h.s.optErr != nil {
+		return h.s.optErr
+	}
+	// The set of self IDs lets DeleteUser find every hash of a user.
+	if _, err := h.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, h.s.selfKey(userID, "uhash"), strconv.FormatInt(targetUserID, 10), accessHash)
+		p.SAdd(ctx, h.s.key("gotd:selves"), strconv.FormatInt(userID, 10))
+		return nil
+	}); err != nil {
+		return fmt.Errorf("set access hash of user %d of %d: %w", targetUserID, userID, err)
+	}
+	return nil
+}
+
+func (h *userAccessHasher) GetUserAccessHash(ctx context.Context, userID, targetUserID int64) (int64, bool, error) {
+	if h.s.optErr != nil {
+		return 0, false, h.s.optErr
+	}
+	return getHash(ctx, h.s.rdb, h.s.selfKey(userID, "uhash"), targetUserID, "user")
+}
+
+func getHash(ctx context.Context, rdb redis.UniversalClient, key string, id int64, what string) (int64, bool, error) {
+	v, err := rdb.HGet(ctx, key, strconv.FormatInt(id, 10)).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("get access hash of %s %d: %w", what, id, err)
+	}
+	hash, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("get access hash of %s %d: corrupt: %w", what, id, err)
+	}
+	return hash, true, nil
+}

@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis modes of Config.
+const (
+	ModeSingle   = "single"
+	ModeSentinel = "sentinel"
+	ModeCluster  = "cluster"
+)
+
+// Config says how to reach Redis.
+type Config struct {
+	// Mode is ModeSingle (default), ModeSentinel or ModeCluster.
+	Mode string
+	// Addrs are host:port addresses: the server (single), the sentinels
+	// (sentinel) or seed nodes (cluster). Default 127.0.0.1:6379.
+	Addrs []string
+	// MasterName is the master the sentinels watch (sentinel mode only).
+	MasterName string
+	// Username and Password authenticate with Redis (ACL user; empty
+	// Username for the default user). Password never appears in errors or
+	// when a Config is printed.
+	Username string
+	Password string
+	// DB is the database number (single and sentinel modes only).
+	DB int
+	// TLS, when not nil, turns TLS on.
+	TLS *tls.Config
+}
+
+// String describes c without the password.
+func (c Config) String() string {
+	pw := ""
+	if c.Password != "" {
+		pw = "[redacted]"
+	}
+	return fmt.Sprintf("{Mode:%s Addrs:%v MasterName:%s Username:%s Password:%s DB:%d TLS:%t}",
+		c.Mode, c.Addrs, c.MasterName, c.Username, pw, c.DB, c.TLS != nil)
+}
+
+// GoString is String, so that %#v hides the password too.
+func (c Config) GoString() string { return "store.Config" + c.String() }
+
+// Open connects to Redis as c says and checks the connection with a PING
+// (within 5 seconds unless ctx has an earlier deadline). The error of an
+// unreachable Redis says where it looked and what to do; it never holds
+// the password.
+func Open(ctx context.Context, c Config) (redis.UniversalClient, error) {
+	addrs := c.Addrs
+	if len(addrs) == 0 {
+		addrs = []string{"127.0.0.1:6379"}
+	}
+	var client redis.UniversalClient
+	switch c.Mode {
+	case "", ModeSingle:
+		if len(addrs) != 1 {
+			return nil, fmt.Errorf("open redis: %w: single mode takes exactly one address in redis.addrs, got %d", ErrInvalid, len(addrs))
+		}
+		if c.MasterName != "" {
+			return nil, fmt.Errorf("open redis: %w: redis.master_name is for sentinel mode only", ErrInvalid)
+		}
+		client = redis.NewUniversalClient(&redis.UniversalOptions{
+			Addrs: addrs, Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: c.TLS,
+		})
+	case ModeSentinel:
+		if c.MasterName == "" {
+			return nil, fmt.Errorf("open redis: %w: sentinel mode needs redis.master_name", ErrInvalid)
+		}
+		client = redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: c.MasterName, SentinelAddrs: addrs,
+			Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: c.TLS,
+		})
+	case ModeCluster:
+		if c.DB != 0 {
+			return nil, fmt.Errorf("open redis: %w: Redis Cluster has only database 0, redis.db is %d", ErrInvalid, c.DB)
+		}
+		if c.MasterName != "" {
+			return nil, fmt.Errorf("open redis: %w: redis.master_name is for sentinel mode only", ErrInvalid)
+		}
+		client = redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: addrs, Username: c.Username, Password: c.Password, TLSConfig: c.TLS,
+		})
+	default:
+		return nil, fmt.Errorf("open redis: %w: redis.mode must be single, sentinel or cluster", ErrInvalid)
+	}
+
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pingCtx).Err(); err != nil {
+		_ = client.Close()
+		where := strings.Join(addrs, ", ")
+		err = redact(err, c.Password)
+		if isAuthError(err) {
+			return nil, fmt.Errorf("redis at %s refused the credentials: %w; fix redis.username and redis.password (or KYCBOT_REDIS_PASSWORD)", where, err)
+		}
+		return nil, fmt.Errorf("redis at %s is unreachable: %w; start redis-server or fix redis.addrs", where, err)
+	}
+	return client, nil
+}
+
+func isAuthError(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"WRONGPASS", "NOAUTH", "NOPERM", "invalid password", "invalid username-password", "without any password configured"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// redact hides secret in err's text. The original stays reachable for
+// errors.Is but not through Unwrap, whose text would show the secret.
+func redact(err error, secret string) error {
+	if secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return &redactedError{msg: strings.ReplaceAll(err.Error(), secret, "[redacted]"), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string        { return e.msg }
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }

@@ -1,0 +1,341 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestIssueRequestRoundTrip(t *testing.T) {
+	clock := newFakeClock()
+	s, c := newTestStore(t, WithClock(clock.Now))
+	ctx := context.Background()
+
+	p := RequestParams{UserID: 1001, ChatID: 1001, Level: "full", Lang: "pt-BR", Ref: "crm-42_A"}
+	r, err := s.IssueRequest(ctx, p, 30*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.ID) != 22 || !idRE.MatchString(r.ID) {
+		t.Errorf("request ID %q is not 16 bytes of base64url", r.ID)
+	}
+	if len(r.Nonce) != 43 || !nonceRE.MatchString(r.Nonce) {
+		t.Errorf("nonce %q is not 32 bytes of base64url", r.Nonce)
+	}
+	if !r.IssuedAt.Equal(clock.Now()) || r.ExpiresAt.Sub(r.IssuedAt) != 30*time.Minute {
+		t.Errorf("times %v .. %v, want %v + 30m", r.IssuedAt, r.ExpiresAt, clock.Now())
+	}
+	if r.UserID != p.UserID || r.ChatID != p.ChatID || r.Level != p.Level || r.Lang != p.Lang || r.Ref != p.Ref {
+		t.Errorf("request %+v does not carry params %+v", r, p)
+	}
+
+	got, err := s.Request(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != r {
+		t.Errorf("Request(id) = %+v, want %+v", got, r)
+	}
+
+	// The nonce never appears in a key name; its hash does.
+	var hashed bool
+	for _, k := range allKeys(t, c, s.Prefix()) {
+		if strings.Contains(k, r.Nonce) {
+			t.Errorf("key %s names the nonce", k)
+		}
+		if strings.Contains(k, r.NonceHash()) {
+			hashed = true
+		}
+	}
+	if !hashed {
+		t.Error("no key names the nonce's SHA-256")
+	}
+
+	// The tombstone outlives the request by NonceTombstoneTTL.
+	pttl, err := c.PTTL(ctx, s.userKey(p.UserID, "nonce:"+r.NonceHash())).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 30*time.Minute + NonceTombstoneTTL; pttl < want-time.Minute || pttl > want {
+		t.Errorf("nonce key TTL %v, want about %v", pttl, want)
+	}
+}
+
+func TestIssueRequestValidation(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	ok := RequestParams{UserID: 1, ChatID: 1, Level: "basic", Lang: "en", Ref: "abc"}
+	tests := []struct {
+		name string
+		edit func(*RequestParams)
+		ttl  time.Duration
+		ok   bool
+	}{
+		{"valid", func(*RequestParams) {}, time.Minute, true},
+		{"empty ref", func(p *RequestParams) { p.Ref = "" }, time.Minute, true},
+		{"64 char ref", func(p *RequestParams) { p.Ref = strings.Repeat("a", 64) }, time.Minute, true},
+		{"ref of every allowed character", func(p *RequestParams) { p.Ref = "AZaz09_-" }, time.Minute, true},
+		{"no lang", func(p *RequestParams) { p.Lang = "" }, time.Minute, true},
+		{"65 char ref", func(p *RequestParams) { p.Ref = strings.Repeat("a", 65) }, time.Minute, false},
+		{"ref with space", func(p *RequestParams) { p.Ref = "a b" }, time.Minute, false},
+		{"ref with dot", func(p *RequestParams) { p.Ref = "a.b" }, time.Minute, false},
+		{"ref with non-ASCII", func(p *RequestParams) { p.Ref = "Müller" }, time.Minute, false},
+		{"ref with @", func(p *RequestParams) { p.Ref = "john@example.com" }, time.Minute, false},
+		{"no level", func(p *RequestParams) { p.Level = "" }, time.Minute, false},
+		{"bad lang", func(p *RequestParams) { p.Lang = "en_US!" }, time.Minute, false},
+		{"zero user", func(p *RequestParams) { p.UserID = 0 }, time.Minute, false},
+		{"negative user", func(p *RequestParams) { p.UserID = -5 }, time.Minute, false},
+		{"zero TTL", func(*RequestParams) {}, 0, false},
+		{"negative TTL", func(*RequestParams) {}, -time.Second, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := ok
+			tt.edit(&p)
+			_, err := s.IssueRequest(ctx, p, tt.ttl)
+			if tt.ok && err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if !tt.ok {
+				if !errors.Is(err, ErrInvalid) {
+					t.Fatalf("error %v, want ErrInvalid", err)
+				}
+				if p.Ref != "" && len(p.Ref) > 3 && strings.Contains(err.Error(), p.Ref) {
+					t.Errorf("error %q repeats the input", err)
+				}
+			}
+		})
+	}
+}
+
+func TestConsumeNonce(t *testing.T) {
+	const alice, bob = 2001, 2002
+	type step struct {
+		user    int64
+		useOld  bool // consume the first request's nonce instead of the last
+		advance time.Duration
+		want    error // nil for success
+	}
+	tests := []struct {
+		name   string
+		issues int
+		steps  []step
+	}{
+		{"once then used", 1, []step{
+			{user: alice},
+			{user: alice, want: ErrNonceUsed},
+			{user: alice, want: ErrNonceUsed},
+		}},
+		{"other user does not burn it", 1, []step{
+			{user: bob, want: ErrNonceOtherUser},
+			{user: bob, want: ErrNonceOtherUser},
+			{user: alice},
+			{user: bob, want: ErrNonceOtherUser},
+			{user: alice, want: ErrNonceUsed},
+		}},
+		{"expired", 1, []step{
+			{user: alice, advance: 10*time.Minute + time.Millisecond, want: ErrNonceExpired},
+			{user: alice, want: ErrNonceExpired},
+		}},
+		{"expires exactly at ExpiresAt", 1, []step{
+			{user: alice, advance: 10 * time.Minute, want: ErrNonceExpired},
+		}},
+		{"just before expiry", 1, []step{
+			{user: alice, advance: 10*time.Minute - time.Millisecond},
+		}},
+		{"superseded", 2, []step{
+			{user: alice, useOld: true, want: ErrNonceSuperseded},
+			{user: alice},
+			{user: alice, useOld: true, want: ErrNonceSuperseded},
+			{user: alice, want: ErrNonceUsed},
+		}},
+		{"superseded then the new one expires", 2, []step{
+			{user: alice, advance: time.Hour, want: ErrNonceExpired},
+			{user: alice, useOld: true, want: ErrNonceSuperseded},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			s, _ := newTestStore(t, WithClock(clock.Now))
+			ctx := context.Background()
+			var reqs []Request
+			for range tt.issues {
+				r, err := s.IssueRequest(ctx, RequestParams{UserID: alice, ChatID: alice, Level: "basic", Ref: "r1"}, 10*time.Minute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				reqs = append(reqs, r)
+			}
+			for i, st := range tt.steps {
+				clock.Advance(st.advance)
+				r := reqs[len(reqs)-1]
+				if st.useOld {
+					r = reqs[0]
+				}
+				got, err := s.ConsumeNonce(ctx, r.Nonce, st.user)
+				if st.want == nil {
+					if err != nil {
+						t.Fatalf("step %d: %v", i, err)
+					}
+					if got != r {
+						t.Fatalf("step %d: got request %+v, want %+v", i, got, r)
+					}
+					continue
+				}
+				if !errors.Is(err, st.want) {
+					t.Fatalf("step %d: error %v, want %v", i, err, st.want)
+				}
+				if strings.Contains(err.Error(), r.Nonce) {
+					t.Fatalf("step %d: error %q holds the nonce", i, err)
+				}
+				if !strings.Contains(err.Error(), r.NonceHash()[:12]) {
+					t.Errorf("step %d: error %q does not name the nonce hash", i, err)
+				}
+			}
+		})
+	}
+}
+
+func TestConsumeNonceUnknown(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	for _, nonce := range []string{
+		"", "short", strings.Repeat("A", 43), strings.Repeat("A", 44), "not a nonce at all, has spaces and is long!!",
+	} {
+		if _, err := s.ConsumeNonce(ctx, nonce, 1); !errors.Is(err, ErrNonceUnknown) {
+			t.Errorf("ConsumeNonce(%q) error %v, want ErrNonceUnknown", nonce, err)
+		}
+	}
+}
+
+func TestRequestLookup(t *testing.T) {
+	clock := newFakeClock()
+	s, _ := newTestStore(t, WithClock(clock.Now))
+	ctx := context.Background()
+	p := RequestParams{UserID: 3001, ChatID: 3001, Level: "basic"}
+
+	old, err := s.IssueRequest(ctx, p, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := s.IssueRequest(ctx, p, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, id := range map[string]string{
+		"superseded": old.ID,
+		"unknown":    "AAAAAAAAAAAAAAAAAAAAAA",
+		"malformed":  "../../etc/passwd",
+	} {
+		if _, err := s.Request(ctx, id); !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s: error %v, want ErrNotFound", name, err)
+		}
+	}
+	if _, err := s.Request(ctx, cur.ID); err != nil {
+		t.Fatalf("current: %v", err)
+	}
+	clock.Advance(time.Minute)
+	if _, err := s.Request(ctx, cur.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("expired: error %v, want ErrNotFound", err)
+	}
+
+	// A used request is gone too.
+	used, err := s.IssueRequest(ctx, p, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConsumeNonce(ctx, used.Nonce, p.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Request(ctx, used.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("used: error %v, want ErrNotFound", err)
+	}
+}
+
+// Several instances (stores sharing the Redis) racing on one submission:
+// exactly one consumes the nonce.
+func TestConsumeNonceConcurrent(t *testing.T) {
+	s, c := newTestStore(t)
+	ctx := context.Background()
+	r, err := s.IssueRequest(ctx, RequestParams{UserID: 4001, ChatID: 4001, Level: "basic"}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	var (
+		wg           sync.WaitGroup
+		mu           sync.Mutex
+		okN, usedN   int
+		unexpectedEr []error
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			other := New(c, WithPrefix(s.Prefix()))
+			_, err := other.ConsumeNonce(ctx, r.Nonce, 4001)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				okN++
+			case errors.Is(err, ErrNonceUsed):
+				usedN++
+			default:
+				unexpectedEr = append(unexpectedEr, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if okN != 1 || usedN != n-1 || len(unexpectedEr) > 0 {
+		t.Fatalf("ok %d, used %d, other errors %v; want 1, %d, none", okN, usedN, unexpectedEr, n-1)
+	}
+}
+
+// Concurrent issues for one user leave exactly one live request.
+func TestIssueRequestConcurrent(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	const n = 12
+	reqs := make([]Request, n)
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reqs[i], errs[i] = s.IssueRequest(ctx, RequestParams{UserID: 5001, ChatID: 5001, Level: "basic"}, time.Minute)
+		}()
+	}
+	wg.Wait()
+	live, superseded := 0, 0
+	for i, r := range reqs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		_, err := s.ConsumeNonce(ctx, r.Nonce, 5001)
+		switch {
+		case err == nil:
+			live++
+		case errors.Is(err, ErrNonceSuperseded):
+			superseded++
+		default:
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if live != 1 || superseded != n-1 {
+		t.Fatalf("live %d, superseded %d; want 1 and %d", live, superseded, n-1)
+	}
+}
+
+func TestBadPrefix(t *testing.T) {
+	c := needRedis(t)
+	s := New(c, WithPrefix("kycbot:{x}:"))
+	if _, err := s.IssueRequest(context.Background(), RequestParams{UserID: 1, Level: "basic"}, time.Minute); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("error %v, want ErrInvalid for a prefix with braces", err)
+	}
+}

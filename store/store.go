@@ -1,0 +1,285 @@
+package store
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultPrefix starts every key when WithPrefix is not given.
+const DefaultPrefix = "kycbot:"
+
+// NonceTombstoneTTL is how long past a request's expiry the store remembers
+// what became of its nonce (used, superseded or expired), so that a late or
+// replayed nonce is reported as such instead of as unknown.
+const NonceTombstoneTTL = 7 * 24 * time.Hour
+
+// outboxGroup is the consumer group of the outbox stream.
+const outboxGroup = "deliveries"
+
+// Sentinel errors. Every error the store returns wraps at most one of them
+// (test with errors.Is) plus the Redis error, if any. No error text ever
+// holds a nonce, a payload or a password.
+var (
+	// ErrNotFound: the request, delivery or record does not exist (or has
+	// expired).
+	ErrNotFound = errors.New("store: not found")
+	// ErrInvalid: an argument is malformed (a ref outside the deep link
+	// alphabet, an unknown state, a non-positive TTL, ...). The error says
+	// which one and what is allowed.
+	ErrInvalid = errors.New("store: invalid argument")
+	// ErrNonceUnknown: no request was ever issued with this nonce, or its
+	// tombstone is gone (NonceTombstoneTTL after expiry).
+	ErrNonceUnknown = errors.New("store: nonce unknown")
+	// ErrNonceOtherUser: the nonce was issued to another user. The nonce
+	// is not burned: its rightful user can still use it.
+	ErrNonceOtherUser = errors.New("store: nonce issued to another user")
+	// ErrNonceExpired: the request of the nonce expired before it was used.
+	ErrNonceExpired = errors.New("store: nonce expired")
+	// ErrNonceUsed: the nonce was already consumed (a replay).
+	ErrNonceUsed = errors.New("store: nonce already used")
+	// ErrNonceSuperseded: a newer request was issued to the same user.
+	ErrNonceSuperseded = errors.New("store: nonce superseded by a newer request")
+	// ErrOutboxKey: the outbox key is missing or not 32 bytes (see
+	// WithOutboxKey). Outbox payloads are never stored in clear.
+	ErrOutboxKey = errors.New("store: outbox key missing or invalid")
+	// ErrOutboxDecrypt: an outbox payload does not decrypt with the
+	// configured key (another key, or a tampered entry).
+	ErrOutboxDecrypt = errors.New("store: outbox payload cannot be decrypted")
+	// ErrAuditBroken: the audit chain does not verify; see AuditError for
+	// the event.
+	ErrAuditBroken = errors.New("store: audit chain broken")
+	// ErrStateNotFound: the gotd updates state of the user does not exist
+	// (SetPts and friends before SetState, as gotd's in-memory storage).
+	ErrStateNotFound = errors.New("store: updates state not found")
+	// ErrContention: an optimistic update lost the race too many times in
+	// a row; retrying later is safe.
+	ErrContention = errors.New("store: too much contention, retry")
+)
+
+// Store keeps everything kycbot shares between its instances in Redis.
+// It is safe for concurrent use; several processes may share one Redis
+// (with the same prefix) and still get one outcome per operation.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+	now    func() time.Time
+
+	randMu sync.Mutex
+	random io.Reader
+
+	outbox    cipher.AEAD // nil without a valid WithOutboxKey
+	outboxKID string      // key id: a short hash of the outbox key
+	outboxErr error       // why outbox is nil
+
+	optErr error // a bad option, reported by every method
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithPrefix sets the string every key starts with (default "kycbot:"),
+// so that several applications or tenants can share a Redis. It must not
+// contain '{' or '}', which would break the cluster hash tags.
+func WithPrefix(prefix string) Option {
+	return func(s *Store) { s.prefix = prefix }
+}
+
+// WithClock sets the clock (default time.Now). Expiry of requests and
+// dedupe marks, status times, stats days and audit times come from it.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// WithRandom sets the source of request IDs, nonces and encryption nonces
+// (default crypto/rand.Reader). For tests only: it must be unpredictable in
+// production.
+func WithRandom(r io.Reader) Option {
+	return func(s *Store) {
+		if r != nil {
+			s.random = r
+		}
+	}
+}
+
+// WithOutboxKey sets the 32-byte AES-256-GCM key that seals outbox payloads
+// at rest. Every instance sharing the Redis needs the same key. Without it,
+// Enqueue and Claim fail with ErrOutboxKey. The store keeps no reference to
+// the caller's slice.
+func WithOutboxKey(key []byte) Option {
+	return func(s *Store) {
+		s.outbox, s.outboxKID, s.outboxErr = newOutboxAEAD(key)
+	}
+}
+
+// New returns a Store on client. Options are applied in order; an invalid
+// one (such as a prefix with a brace) makes every method fail with an
+// error that says so.
+func New(client redis.UniversalClient, opts ...Option) *Store {
+	s := &Store{
+		rdb:       client,
+		prefix:    DefaultPrefix,
+		now:       time.Now,
+		random:    rand.Reader,
+		outboxErr: fmt.Errorf("%w: no outbox key configured (WithOutboxKey); payloads are never stored in clear", ErrOutboxKey),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if strings.ContainsAny(s.prefix, "{}") {
+		s.optErr = fmt.Errorf("%w: prefix %q contains a brace, which would break Redis Cluster hash tags", ErrInvalid, s.prefix)
+	}
+	if client == nil {
+		s.optErr = fmt.Errorf("%w: nil redis client", ErrInvalid)
+	}
+	return s
+}
+
+// Client returns the Redis client the store uses.
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// Prefix returns the key prefix.
+func (s *Store) Prefix() string { return s.prefix }
+
+func newOutboxAEAD(key []byte) (cipher.AEAD, string, error) {
+	if len(key) != 32 {
+		return nil, "", fmt.Errorf("%w: outbox key must be 32 bytes (AES-256), got %d", ErrOutboxKey, len(key))
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrOutboxKey, err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrOutboxKey, err)
+	}
+	h := sha256.New()
+	h.Write([]byte("kycbot outbox key id\x00"))
+	h.Write(key)
+	return aead, hex.EncodeToString(h.Sum(nil)[:4]), nil
+}
+
+// clock returns the current time truncated to milliseconds, the precision
+// kept in Redis, so that what a method returns equals what is read back.
+func (s *Store) clock() time.Time {
+	return time.UnixMilli(s.now().UnixMilli()).UTC()
+}
+
+// randomBytes reads n bytes from the random source.
+func (s *Store) randomBytes(n int) ([]byte, error) {
+	b := make([]byte, n)
+	s.randMu.Lock()
+	defer s.randMu.Unlock()
+	if _, err := io.ReadFull(s.random, b); err != nil {
+		return nil, fmt.Errorf("read random: %w", err)
+	}
+	return b, nil
+}
+
+// Keys. See the table in doc.go.
+
+func (s *Store) key(name string) string { return s.prefix + name }
+
+// userKey is a key about one chat user; the hash tag keeps all of them in
+// one cluster slot so that a script may touch several.
+func (s *Store) userKey(userID int64, name string) string {
+	return s.prefix + "{u:" + strconv.FormatInt(userID, 10) + "}:" + name
+}
+
+// selfKey is a gotd updates key of the bot (self) user.
+func (s *Store) selfKey(selfID int64, name string) string {
+	return s.prefix + "gotd:{s:" + strconv.FormatInt(selfID, 10) + "}:" + name
+}
+
+func (s *Store) outboxKey(name string) string { return s.prefix + "{outbox}:" + name }
+func (s *Store) auditKey(name string) string  { return s.prefix + "{audit}:" + name }
+func (s *Store) statsKey(name string) string  { return s.prefix + "{stats}:" + name }
+
+// hashHex is the hex SHA-256 of s: how nonces and event IDs appear in key
+// names.
+func hashHex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// Validation. The alphabets keep personal data out: a name, an address or
+// a document number does not fit in a code.
+
+var (
+	// refRE is the Telegram deep link payload alphabet (start parameter).
+	refRE = regexp.MustCompile(`^[A-Za-z0-9_-]{0,64}$`)
+	// nameRE is for levels and audit kinds.
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	// langRE is a BCP 47-like language tag such as "en" or "pt-BR".
+	langRE = regexp.MustCompile(`^([A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4})?$`)
+	// codeRE is for problem codes, detail keys and values, event IDs and
+	// outbox kinds: identifiers, never free text.
+	codeRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
+	// idRE is a request ID: 16 bytes in unpadded base64url.
+	idRE = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
+	// nonceRE is a nonce: 32 bytes in unpadded base64url.
+	nonceRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+	// reasonRE is a park reason: short, printable ASCII, no quotes.
+	reasonRE = regexp.MustCompile(`^[A-Za-z0-9 _.:/()=,-]{1,200}$`)
+)
+
+func checkUser(userID int64) error {
+	if userID <= 0 {
+		return fmt.Errorf("%w: user ID %d is not a Telegram user ID (must be positive)", ErrInvalid, userID)
+	}
+	return nil
+}
+
+func checkRef(ref string) error {
+	if !refRE.MatchString(ref) {
+		return fmt.Errorf("%w: ref must be at most 64 characters of A-Z a-z 0-9 _ - (the deep link alphabet), got %d characters", ErrInvalid, len(ref))
+	}
+	return nil
+}
+
+func checkLevel(level string) error {
+	if !nameRE.MatchString(level) {
+		return fmt.Errorf("%w: level must be 1 to 64 characters of A-Z a-z 0-9 _ - (got %d characters)", ErrInvalid, len(level))
+	}
+	return nil
+}
+
+func checkCodes(what string, codes []string) error {
+	if len(codes) > 64 {
+		return fmt.Errorf("%w: at most 64 %s, got %d", ErrInvalid, what, len(codes))
+	}
+	for i, c := range codes {
+		if !codeRE.MatchString(c) {
+			return fmt.Errorf("%w: %s[%d] is not a code (1 to 128 characters of A-Z a-z 0-9 _ . : -)", ErrInvalid, what, i)
+		}
+	}
+	return nil
+}
+
+func checkTTL(ttl time.Duration) error {
+	if ttl < time.Millisecond {
+		return fmt.Errorf("%w: TTL %v must be at least 1ms", ErrInvalid, ttl)
+	}
+	return nil
+}
+
+// ms formats a duration as whole milliseconds, rounded up.
+func ms(d time.Duration) int64 {
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}
