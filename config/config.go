@@ -161,7 +161,9 @@ type RedisTLS struct {
 // Languages lists the languages kycbot speaks, the allowed values of
 // i18n.default_language. Keep it in sync with the catalogs of package i18n
 // (config must not import i18n).
-var Languages = []string{"en", "ru", "uk", "es", "pt-BR", "de", "fr", "tr", "fa", "ar"}
+func Languages() []string {
+	return []string{"en", "ru", "uk", "es", "pt-BR", "de", "fr", "tr", "fa", "ar"}
+}
 
 // I18n holds the language settings.
 type I18n struct {

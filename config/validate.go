@@ -399,12 +399,12 @@ func (c *checker) redis(r Redis) {
 }
 
 func (c *checker) i18n(i I18n) {
-	for _, l := range Languages {
+	for _, l := range Languages() {
 		if i.DefaultLanguage == l {
 			return
 		}
 	}
-	c.add("i18n.default_language", "%.40q is not a language kycbot speaks%s; use one of %s", i.DefaultLanguage, didYouMean(i.DefaultLanguage, Languages), strings.Join(Languages, ", "))
+	c.add("i18n.default_language", "%.40q is not a language kycbot speaks%s; use one of %s", i.DefaultLanguage, didYouMean(i.DefaultLanguage, Languages()), strings.Join(Languages(), ", "))
 }
 
 func (c *checker) admins(ids []int64) {
