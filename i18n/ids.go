@@ -113,6 +113,52 @@ const (
 	MsgPageCallbackCancel = "page.callback_cancel"
 	// MsgPageCallbackError is shown after Telegram reported an error.
 	MsgPageCallbackError = "page.callback_error"
+	// MsgPageAsking says who asks for the data, above the list of
+	// requested documents. Data: .Bot (the bot's name as shown to people,
+	// such as "@acme_kyc_bot").
+	MsgPageAsking = "page.asking"
+	// MsgPageScopeSelfie follows a requested identity document on the
+	// request page: a selfie with the document is asked for too.
+	MsgPageScopeSelfie = "page.scope_selfie"
+	// MsgPageScopeTranslation follows a requested document on the request
+	// page: a certified translation is asked for too.
+	MsgPageScopeTranslation = "page.scope_translation"
+	// MsgPageScopeSelfieTranslation follows a requested identity document
+	// on the request page: a selfie and a certified translation are asked
+	// for too.
+	MsgPageScopeSelfieTranslation = "page.scope_selfie_translation"
+	// MsgPageScopeNativeNames follows the personal details on the request
+	// page: the name in the language of the country of residence is asked
+	// for too.
+	MsgPageScopeNativeNames = "page.scope_native_names"
+	// MsgPageEncrypted reassures that the data is end-to-end encrypted for
+	// the bot. Data: .Bot.
+	MsgPageEncrypted = "page.encrypted"
+	// MsgPagePrivacy is the label of the link to the privacy policy.
+	MsgPagePrivacy = "page.privacy"
+	// MsgPagePasswordTitle heads the note on the cloud password
+	// (MsgStartPasswordNote) on the request page.
+	MsgPagePasswordTitle = "page.password_title"
+	// MsgPageFallbackTitle heads MsgPageFallback ("Nothing happened?").
+	MsgPageFallbackTitle = "page.fallback_title"
+	// MsgPageExpiredTitle heads MsgPageExpired.
+	MsgPageExpiredTitle = "page.expired_title"
+	// MsgPageCallbackSuccessTitle heads MsgPageCallbackSuccess.
+	MsgPageCallbackSuccessTitle = "page.callback_success_title"
+	// MsgPageCallbackCancelTitle heads MsgPageCallbackCancel.
+	MsgPageCallbackCancelTitle = "page.callback_cancel_title"
+	// MsgPageCallbackErrorTitle heads MsgPageCallbackError.
+	MsgPageCallbackErrorTitle = "page.callback_error_title"
+	// MsgPageCallbackUnknown is shown by the callback page when the address
+	// carries no outcome it understands: close the page, go back to
+	// Telegram.
+	MsgPageCallbackUnknown = "page.callback_unknown"
+	// MsgPageBackButton is the label of the button back to the chat with
+	// the bot.
+	MsgPageBackButton = "page.back_button"
+	// MsgPageUnavailable is shown when the request page cannot be built
+	// right now (storage unreachable): try again in a few minutes.
+	MsgPageUnavailable = "page.unavailable"
 
 	// MsgErrorInternal says something went wrong on the bot's side and it
 	// is being retried; it never blames the user.
@@ -381,6 +427,22 @@ func specs() []spec {
 		plain(MsgPageCallbackSuccess),
 		plain(MsgPageCallbackCancel),
 		plain(MsgPageCallbackError),
+		plain(MsgPageAsking, "Bot"),
+		plain(MsgPageScopeSelfie),
+		plain(MsgPageScopeTranslation),
+		plain(MsgPageScopeSelfieTranslation),
+		plain(MsgPageScopeNativeNames),
+		plain(MsgPageEncrypted, "Bot"),
+		plain(MsgPagePrivacy),
+		plain(MsgPagePasswordTitle),
+		plain(MsgPageFallbackTitle),
+		plain(MsgPageExpiredTitle),
+		plain(MsgPageCallbackSuccessTitle),
+		plain(MsgPageCallbackCancelTitle),
+		plain(MsgPageCallbackErrorTitle),
+		plain(MsgPageCallbackUnknown),
+		plain(MsgPageBackButton),
+		plain(MsgPageUnavailable),
 		plain(MsgErrorInternal),
 		plain(MsgNonceUsed),
 		plain(MsgNonceOtherUser),

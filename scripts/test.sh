@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check kycbot's CI runs, on a fresh machine too: it installs and
 # starts what the tests need when it is missing (Redis, python-telegram-bot
-# for the cross-check against an independent decryptor), then checks
-# formatting, vets, and runs the whole test suite with the race detector.
+# for the cross-check against an independent decryptor, Chromium for the
+# request page), then checks formatting, vets, and runs the whole test suite
+# with the race detector.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,12 @@ fi
 ptb_python="${KYCBOT_PTB_PYTHON:-/usr/bin/python3}"
 if ! "$ptb_python" -c 'import telegram.passport' >/dev/null 2>&1; then
   apt_install python3-python-telegram-bot
+fi
+
+# Debian's chromium, the headless browser that loads the request page
+# (web: TestPageInChromium fails under CI when it is missing).
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
 fi
 
 step "gofmt"

@@ -1,0 +1,77 @@
+// Package web is kycbot's HTTP server: the request page that opens Telegram
+// Passport, the endpoint Telegram returns to afterwards, and the health
+// check. It is built on net/http and html/template and never calls
+// Telegram.
+//
+// # Why a page
+//
+// Telegram refuses the Passport deep link
+// (tg://resolve?domain=telegrampassport&...) inside inline buttons. The bot
+// therefore sends an
+// inline URL button to PageURL(publicURL, requestID), and this page opens
+// the deep link: automatically once it has loaded, and through a large
+// "Open Telegram Passport" button that always works.
+//
+// # Endpoints
+//
+//	GET /passport/{id}        the request page of request id
+//	GET /passport/callback    where the Telegram app returns (?r=<id>&tg_passport=...)
+//	GET /healthz              200 "ok" when Backend.Ready succeeds, else 503
+//
+// (HEAD works wherever GET does; other methods get 405.) The request page
+// says who is asking (Options.BotName), what will be shared (the scope of
+// the request's level, one line per element, in words), links the privacy
+// policy, warns that the Telegram cloud password is needed and says what to
+// do when nothing happens. Android browsers get the tg:resolve spelling of
+// the deep link (passport.LinkAndroid), everyone else tg://resolve. Its
+// callback_url is Options.PublicURL + "/passport/callback?r=<id>".
+//
+// An unknown or expired request gets 404 and a friendly page asking the
+// user to get a new link from the bot. The callback page records the
+// outcome (Backend.RecordOutcome) of a known request and tells the user to
+// go back to the chat; it answers 200 whatever it was given.
+//
+// # Language
+//
+// Pages are in the request's language (Request.Lang, matched with
+// i18n.Catalog.Language); pages without a request (expired, unknown) use the
+// first language of the Accept-Language header the catalog supports, else
+// the catalog's default. Persian and Arabic pages are laid out right to
+// left (<html dir="rtl">).
+//
+// # Security
+//
+// Pages are rendered by html/template, so every text, name and URL is
+// escaped for its context. Pages load nothing from anywhere: no scripts,
+// fonts, images or styles from other hosts or even from this server; one
+// inline style sheet and one tiny inline script are allowed by a fresh
+// Content-Security-Policy nonce per response:
+//
+//	default-src 'none'; style-src 'nonce-…'; script-src 'nonce-…'; img-src data:;
+//	base-uri 'none'; form-action 'none'; frame-ancestors 'none'
+//
+// Responses that are not pages get default-src 'none' without nonces.
+// Every response also carries Referrer-Policy: no-referrer (the request
+// page URL is a bearer link), Cache-Control: no-store,
+// X-Content-Type-Options: nosniff, X-Frame-Options: DENY,
+// Cross-Origin-Opener-Policy: same-origin and
+// Cross-Origin-Resource-Policy: same-origin; pages carry
+// Content-Language. HSTS is left to the TLS-terminating proxy in front.
+// The deep link goes into the page as a template.URL (html/template would
+// otherwise refuse its tg: scheme) only after passport.Link.URL validated
+// and percent-encoded every part of it. The callback endpoint is not
+// authenticated (the Telegram app simply opens the URL), so an outcome is
+// a hint about what the user saw, never proof of anything: it is recorded
+// only for a known request, with the error code reduced to Telegram's known
+// codes.
+//
+// Logs carry a short hash of the request ID at most, never the nonce,
+// request IDs or anything personal.
+//
+// # Wiring
+//
+// Of kycbot's packages, web imports passport and i18n only (and
+// golang.org/x/text/language for Accept-Language): storage comes in through
+// the Backend interface, configuration through Options, so bot wires it to
+// store and config.
+package web
