@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -66,15 +67,31 @@ func (e *AuditError) Error() string {
 func (e *AuditError) Unwrap() error { return ErrAuditBroken }
 
 // auditScript appends an event if the chain head is still the one its
-// hash was computed on (compare-and-set: Redis Lua has no SHA-256).
+// hash was computed on (compare-and-set: Redis Lua has no SHA-256), and
+// with a retention trims the events older than a minimum stream ID. When
+// trimming removed events, the base key gets the previous-event hash the
+// first remaining event names, from which VerifyAudit starts the chain.
 //
-// KEYS[1] stream, KEYS[2] head. ARGV[1] expected head ("" for an empty
-// chain), ARGV[2] canonical record, ARGV[3] its hash. Answers the new
-// stream ID, or nil when the head moved.
+// KEYS[1] stream, KEYS[2] head, KEYS[3] base. ARGV[1] expected head (""
+// for an empty chain), ARGV[2] canonical record, ARGV[3] its hash,
+// ARGV[4] the oldest stream ID to keep ("" to keep everything). Answers
+// the new stream ID, or nil when the head moved.
 var auditScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[2]) or ''
 if cur ~= ARGV[1] then return false end
-local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[2], 'prev', ARGV[1], 'hash', ARGV[3])
+local id
+if ARGV[4] == '' then
+  id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[2], 'prev', ARGV[1], 'hash', ARGV[3])
+else
+  local n = redis.call('XLEN', KEYS[1])
+  id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[4], '*', 'e', ARGV[2], 'prev', ARGV[1], 'hash', ARGV[3])
+  if redis.call('XLEN', KEYS[1]) <= n then
+    local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][2]
+    for i = 1, #first, 2 do
+      if first[i] == 'prev' then redis.call('SET', KEYS[3], first[i + 1]) end
+    end
+  end
+end
 redis.call('SET', KEYS[2], ARGV[3])
 return id
 `)
@@ -114,8 +131,12 @@ func checkEvent(ev Event) error {
 // Audit appends ev to the audit trail. Each event stores the SHA-256 of
 // the previous one's canonical encoding, atomically even when many
 // instances audit at once, so that VerifyAudit can prove nothing was
-// changed, inserted or removed.
-func (s *Store) Audit(ctx context.Context, ev Event) error {
+// changed, inserted or removed. With WithAuditRetention it also trims the
+// events older than the retention (by their stream ID, which is the Redis
+// server's time in ms, against the store's clock), approximately: Redis
+// only drops whole stream nodes.
+func (s *Store) Audit(ctx context.Context, ev Event) (err error) {
+	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return s.optErr
 	}
@@ -129,7 +150,7 @@ func (s *Store) Audit(ctx context.Context, ev Event) error {
 }
 
 func (s *Store) audit(ctx context.Context, ev Event) (string, error) {
-	stream, head := s.auditKey("stream"), s.auditKey("head")
+	stream, head, base := s.auditKey("stream"), s.auditKey("head"), s.auditKey("base")
 	for range 100 {
 		prev, err := s.rdb.Get(ctx, head).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
@@ -144,7 +165,13 @@ func (s *Store) audit(ctx context.Context, ev Event) (string, error) {
 			return "", fmt.Errorf("encode: %w", err)
 		}
 		sum := sha256.Sum256(rec)
-		id, err := auditScript.Run(ctx, s.rdb, []string{stream, head}, prev, rec, hex.EncodeToString(sum[:])).Text()
+		minID := ""
+		if s.auditKeep > 0 {
+			if m := s.clock().UnixMilli() - ms(s.auditKeep); m > 0 {
+				minID = strconv.FormatInt(m, 10)
+			}
+		}
+		id, err := auditScript.Run(ctx, s.rdb, []string{stream, head, base}, prev, rec, hex.EncodeToString(sum[:]), minID).Text()
 		if errors.Is(err, redis.Nil) {
 			continue // another instance appended first
 		}
@@ -158,43 +185,68 @@ func (s *Store) audit(ctx context.Context, ev Event) (string, error) {
 
 // VerifyAudit walks the audit trail from the start and checks every link:
 // each event's hash covers its canonical encoding, each event names the
-// previous event's hash, and the chain head names the last event. It
-// returns how many events verified and, at the first bad one, an
+// previous event's hash, and the chain head names an event of the chain.
+// It returns how many events verified and, at the first bad one, an
 // *AuditError (wrapping ErrAuditBroken) with its stream ID.
+//
+// After trimming (WithAuditRetention) the first remaining event names an
+// event that is gone; the base key holds that name, recorded by the Audit
+// that trimmed, and the walk starts from it: removing events from the
+// start other than by that trimming is still detected, as is any change
+// inside. The chain is not keyed (see the package documentation).
 func (s *Store) VerifyAudit(ctx context.Context) (n int, err error) {
+	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return 0, s.optErr
 	}
 	stream := s.auditKey("stream")
-	prev, lastID, start := "", "", "-"
-	for {
-		msgs, err := s.rdb.XRangeN(ctx, stream, start, "+", 256).Result()
-		if err != nil {
-			return n, fmt.Errorf("verify audit: %w", err)
+	// The base, the head and the first page in one transaction: events
+	// appended (or trimmed) meanwhile do not make a consistent chain look
+	// broken.
+	var baseCmd, headCmd *redis.StringCmd
+	var first *redis.XMessageSliceCmd
+	if _, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		baseCmd = p.Get(ctx, s.auditKey("base"))
+		headCmd = p.Get(ctx, s.auditKey("head"))
+		first = p.XRangeN(ctx, stream, "-", "+", 256)
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("verify audit: %w", err)
+	}
+	for _, c := range []redis.Cmder{baseCmd, headCmd, first} {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return 0, fmt.Errorf("verify audit: %w", err)
 		}
+	}
+	prev, head := baseCmd.Val(), headCmd.Val()
+	lastID, headSeen := "", false
+	msgs := first.Val()
+	for {
 		for _, m := range msgs {
 			if reason := checkLink(m.Values, prev); reason != "" {
 				return n, &AuditError{EventID: m.ID, Reason: reason}
 			}
 			prev, _ = m.Values["hash"].(string)
+			if prev == head {
+				headSeen = true
+			}
 			lastID = m.ID
 			n++
 		}
 		if len(msgs) < 256 {
 			break
 		}
-		start = "(" + lastID
+		msgs, err = s.rdb.XRangeN(ctx, stream, "("+lastID, "+", 256).Result()
+		if err != nil {
+			return n, fmt.Errorf("verify audit: %w", err)
+		}
 	}
-	head, err := s.rdb.Get(ctx, s.auditKey("head")).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return n, fmt.Errorf("verify audit: read chain head: %w", err)
-	}
-	if head != prev {
+	if !headSeen && (head != "" || n > 0) {
 		id := lastID
 		if id == "" {
 			id = "(none)"
 		}
-		return n, &AuditError{EventID: id, Reason: "the chain head does not name the last event: events were removed from the end"}
+		return n, &AuditError{EventID: id, Reason: "the chain head names no event of the chain: events were removed from the end"}
 	}
 	return n, nil
 }

@@ -30,6 +30,7 @@ return added
 // It reports first=true to exactly one caller (across instances) until ttl
 // has passed or ForgetUpdate is called: the others skip the update.
 func (s *Store) MarkUpdate(ctx context.Context, userID int64, msgID int, ttl time.Duration) (first bool, err error) {
+	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return false, s.optErr
 	}
@@ -50,7 +51,8 @@ func (s *Store) MarkUpdate(ctx context.Context, userID int64, msgID int, ttl tim
 // ForgetUpdate removes the mark of MarkUpdate, so that a submission whose
 // processing failed can be processed again when Telegram (or the user)
 // sends it again. Forgetting an unknown mark is not an error.
-func (s *Store) ForgetUpdate(ctx context.Context, userID int64, msgID int) error {
+func (s *Store) ForgetUpdate(ctx context.Context, userID int64, msgID int) (err error) {
+	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return s.optErr
 	}

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -25,9 +27,10 @@ return n
 // DeleteUser erases what the store keeps about userID: the live request
 // and the routing keys of every request and nonce issued to the user, the
 // nonce tombstones, the dedupe marks, the statuses (the stats totals are
-// decremented; daily counters, being counts, stay), the user's outbox
-// entries, pending or parked (acknowledged and deleted, so never
-// delivered), and the user's access hash in the gotd updates state. It
+// decremented; daily counters, being counts, stay), the claims of the
+// user's identity documents (another user may claim them then), the
+// user's outbox entries, pending or parked (acknowledged and deleted, so
+// never delivered), and the user's access hash in the gotd updates state. It
 // returns how many records (keys, stream entries, hash fields) it removed
 // and then appends an audit event of kind "deleted" with the user ID and
 // nothing else. Earlier audit events stay: the trail is append-only.
@@ -35,6 +38,7 @@ return n
 // Call it when the user is no longer being served: a request issued while
 // it runs may survive it.
 func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err error) {
+	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return 0, s.optErr
 	}
@@ -54,11 +58,19 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 	if err != nil {
 		return 0, wrap("read statuses", err)
 	}
+	// Documents before the index that lists them, so that a deletion
+	// that fails half way can be run again.
+	n, err := s.releaseDocuments(ctx, userID)
+	deleted += n
+	if err != nil {
+		return deleted, wrap("release documents", err)
+	}
 	userKeys := []string{
 		s.userKey(userID, "request"),
 		s.userKey(userID, "index"),
 		s.userKey(userID, "updates"),
 		s.userKey(userID, "status"),
+		s.userKey(userID, "docs"),
 	}
 	var globalKeys []string
 	for _, m := range members {
@@ -71,11 +83,11 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 			globalKeys = append(globalKeys, s.key("ridx:"+v))
 		}
 	}
-	n, err := s.rdb.Del(ctx, userKeys...).Result()
+	n64, err := s.rdb.Del(ctx, userKeys...).Result()
 	if err != nil {
-		return 0, wrap("delete keys", err)
+		return deleted, wrap("delete keys", err)
 	}
-	deleted += int(n)
+	deleted += int(n64)
 	if len(globalKeys) > 0 {
 		cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, k := range globalKeys {
@@ -91,18 +103,34 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 		}
 	}
 
-	// Stats totals.
-	for level, rec := range statuses {
-		if strings.HasSuffix(level, "#created") {
-			continue
+	// Stats totals: the user's statuses leave them (what the stats hold
+	// for the user, if anything, goes too).
+	now := s.clock()
+	// What the stats count for the user, unless they hold it themselves:
+	// the statuses, or for a hash written with a retention what they were
+	// when it began (see luaStatusHelpers).
+	var before []string
+	switch {
+	case s.statusExpired(statuses["#t"], now):
+	case statuses["#r"] != "":
+		if l := statuses["#l"]; l != "" {
+			before = strings.Split(l, ",")
 		}
-		st, err := parseStatus(userID, level, rec, statuses[level+"#created"])
-		if err != nil {
-			continue // a corrupt record is gone anyway
+	default:
+		for level, rec := range statuses {
+			if strings.Contains(level, "#") {
+				continue
+			}
+			st, err := parseStatus(userID, level, rec, statuses[level+"#created"])
+			if err != nil {
+				continue // a corrupt record is gone anyway
+			}
+			before = append(before, level+"|"+st.State)
 		}
-		if err := s.countTransition(ctx, level, st.State, "", s.clock()); err != nil {
-			return deleted, wrap("update stats", err)
-		}
+	}
+	sort.Strings(before)
+	if err := s.forgetStats(ctx, userID, strings.Join(before, ","), now); err != nil {
+		return deleted, wrap("update stats", err)
 	}
 
 	// Outbox.
@@ -191,4 +219,11 @@ func (s *Store) eachEntry(ctx context.Context, stream string, f func(redis.XMess
 		}
 		start = "(" + msgs[len(msgs)-1].ID
 	}
+}
+
+// forgetStats takes a deleted user's statuses (before, as states()
+// lists them) out of the stats, and forgets what the stats held for them.
+func (s *Store) forgetStats(ctx context.Context, userID int64, before string, now time.Time) error {
+	return statsScript.Run(ctx, s.rdb, s.statsKeys(now),
+		userID, "", "", now.UnixMilli(), 0, int64(statsDayTTL/time.Second), before, "", 0, "").Err()
 }

@@ -12,7 +12,16 @@ import (
 )
 
 func TestDeleteUser(t *testing.T) {
-	s, c := newTestStore(t)
+	for name, opts := range map[string][]Option{
+		"keep forever": nil,
+		"retention":    {WithStatusRetention(time.Hour), WithAuditRetention(time.Hour)},
+	} {
+		t.Run(name, func(t *testing.T) { testDeleteUser(t, opts...) })
+	}
+}
+
+func testDeleteUser(t *testing.T, opts ...Option) {
+	s, c := newTestStore(t, opts...)
 	ctx := context.Background()
 	const (
 		user  int64 = 7700112233
@@ -59,6 +68,17 @@ func TestDeleteUser(t *testing.T) {
 		if err := s.UserAccessHasher().SetUserAccessHash(ctx, self, u, 123456789); err != nil {
 			t.Fatal(err)
 		}
+		for _, typ := range []string{"passport", "driver_license"} {
+			doc := DocumentKey{Country: "DE", Type: typ, Number: "N" + strconv.FormatInt(u, 10)}
+			if _, err := s.ClaimDocument(ctx, doc, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The user tries the other user's passport: refused, nothing kept.
+	otherDoc := DocumentKey{Country: "DE", Type: "passport", Number: "N" + strconv.FormatInt(other, 10)}
+	if _, err := s.ClaimDocument(ctx, otherDoc, user); !errors.Is(err, ErrDocumentTaken) {
+		t.Fatal(err)
 	}
 	// Claim everything, retry one, park one of each user's entries.
 	ds, err := s.Claim(ctx, "c1", time.Minute, 100)
@@ -85,17 +105,25 @@ func TestDeleteUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// request, index, updates, status, 3 nonce tombstones, 3+3 routing
-	// keys, 3 outbox entries (2 pending + 1 parked), 1 access hash.
-	if want := 4 + 3 + 6 + 3 + 1; deleted != want {
+	// request, index, updates, status, documents index, 3 nonce
+	// tombstones, 3+3 routing keys, 2 document keys, 3 outbox entries (2
+	// pending + 1 parked), 1 access hash.
+	if want := 5 + 3 + 6 + 2 + 3 + 1; deleted != want {
 		t.Errorf("deleted %d records, want %d", deleted, want)
 	}
 
+	docKeys := 0
 	for _, k := range allKeys(t, c, s.Prefix()) {
 		if strings.Contains(k, uid) {
 			t.Errorf("key %s names the user", k)
 		}
 		v := dumpKey(t, c, k)
+		if strings.HasPrefix(k, s.key("doc:")) {
+			docKeys++
+			if v != strconv.FormatInt(other, 10) {
+				t.Errorf("document key %s holds %q: only the other user's documents may remain", k, v)
+			}
+		}
 		if k == s.auditKey("stream") {
 			// Only the deletion event, with the user ID and nothing else.
 			msgs, _ := c.XRange(ctx, k, "-", "+").Result()
@@ -115,6 +143,10 @@ func TestDeleteUser(t *testing.T) {
 				t.Errorf("key %s holds a request ID, nonce or nonce hash of the user", k)
 			}
 		}
+	}
+
+	if docKeys != 2 {
+		t.Errorf("%d document keys left, want the other user's 2", docKeys)
 	}
 
 	// The user is gone from every API.
@@ -145,10 +177,20 @@ func TestDeleteUser(t *testing.T) {
 	if _, found, _ := s.UserAccessHasher().GetUserAccessHash(ctx, self, other); !found {
 		t.Error("other user's access hash gone")
 	}
+	for u, want := range map[int64]int64{user: 9900000777, other: other} {
+		// The user's documents are free again; the other user's are not.
+		doc := DocumentKey{Country: "DE", Type: "passport", Number: "N" + strconv.FormatInt(u, 10)}
+		if owner, _ := s.ClaimDocument(ctx, doc, 9900000777); owner != want {
+			t.Errorf("document of %d: owner %d, want %d", u, owner, want)
+		}
+	}
+	if _, err := s.DeleteUser(ctx, 9900000777); err != nil {
+		t.Fatal(err)
+	}
 	if p, k := depth(t, s); p != 2 || k != 1 {
 		t.Errorf("outbox depth %d/%d, want the other user's 2/1", p, k)
 	}
-	if n, err := s.VerifyAudit(ctx); err != nil || n != 1 {
+	if n, err := s.VerifyAudit(ctx); err != nil || n != 2 { // both deletions
 		t.Errorf("audit: %d %v", n, err)
 	}
 	// A second deletion finds nothing more (but is audited).

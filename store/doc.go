@@ -1,7 +1,8 @@
 // Package store keeps what kycbot instances share in Redis: verification
 // requests and their nonces, dedupe marks of incoming updates, the gotd
 // session and updates state, verification statuses and their counters,
-// the outbox of deliveries to the business, and the audit trail.
+// claims of identity documents, the outbox of deliveries to the business,
+// and the audit trail.
 //
 // Several bot processes may share one Redis: every operation that must
 // happen once (issuing a request, burning a nonce, marking an update,
@@ -16,9 +17,11 @@
 // problem codes, random request IDs and nonces, and times. Strings that
 // end up in statuses, audit events or park reasons must be codes (the
 // store rejects anything else), which a name, an address or a document
-// number does not fit. The only personal data that passes through the
-// store, outbox payloads, is sealed with AES-256-GCM before it reaches
-// Redis. Errors never hold a nonce, a payload or a password.
+// number does not fit. The personal data that passes through the store
+// never reaches Redis in clear: outbox payloads are sealed with
+// AES-256-GCM, and identity documents are recorded as a keyed hash
+// (HMAC-SHA256). Errors never hold a nonce, a payload, a document number
+// or a password.
 //
 // Nonces never appear in key names: keys show up in monitoring (MONITOR,
 // SLOWLOG, keyspace notifications, latency and memory tools, SCAN
@@ -36,8 +39,12 @@
 // everything about a chat user, {s:<selfID>} for the gotd state of a bot
 // user, and {outbox}, {audit} and {stats}. Keys without a tag are only
 // ever used one at a time. <nh> is the hex SHA-256 of a nonce, <eh> the
-// hex SHA-256 of an outbox event ID; TTL "req" is the request's TTL and
-// "tomb" is NonceTombstoneTTL (7 days).
+// hex SHA-256 of an outbox event ID, <dh> the hex HMAC-SHA256 of an
+// identity document (see ClaimDocument); TTL "req" is the request's TTL,
+// "tomb" is NonceTombstoneTTL (7 days), and "status" is the status
+// retention (WithStatusRetention, none by default), counted from the last
+// SetStatus for the status hash and from the last ClaimDocument for the
+// document keys.
 //
 //	key                           type    TTL          holds                                                written by
 //	P{u:<uid>}:request            hash    req          the user's live request: id, nonce, nh, uid, chat,   IssueRequest; deleted by ConsumeNonce
@@ -47,14 +54,24 @@
 //	P{u:<uid>}:index              zset    req + tomb   "n:<nh>" and "r:<requestID>" of every request        IssueRequest; read by DeleteUser
 //	                                                   issued, scored by when their keys expire
 //	P{u:<uid>}:updates            zset    longest mark message IDs being processed, scored by expiry (ms)   MarkUpdate, ForgetUpdate
-//	P{u:<uid>}:status             hash    none         <level> -> JSON {state, ref, codes, updated},        SetStatus, ResetStatus
-//	                                                   <level>#created -> unix ms
+//	P{u:<uid>}:status             hash    status       <level> -> JSON {state, ref, codes, updated},        SetStatus, ResetStatus
+//	                                                   <level>#created -> unix ms; #t -> unix ms of the
+//	                                                   last SetStatus, #v -> version, #r and #l while
+//	                                                   written with a retention (see statsScript)
+//	P{u:<uid>}:docs               set     status       <dh> of every document the user claimed              ClaimDocument; read and deleted by
+//	                                                                                                        DeleteUser
+//	P doc:<dh>                    string  status       the user ID that claimed the document (never the     ClaimDocument; deleted by DeleteUser
+//	                                                   number)
 //	P nidx:<nh>                   string  req + tomb   the user ID the nonce was issued to (routing to      IssueRequest
 //	                                                   the user's slot; never changes)
 //	P ridx:<requestID>            string  req + tomb   the user ID the request was issued to (routing)      IssueRequest
-//	P{stats}:total                hash    none         "<level>|<state>" -> users now in that state         SetStatus, ResetStatus, DeleteUser
+//	P{stats}:total                hash    none         "<level>|<state>" -> users now in that state         SetStatus, ResetStatus, DeleteUser,
+//	                                                                                                        Stats (expired statuses)
 //	P{stats}:day:<YYYY-MM-DD>     hash    400 days     "<level>|<state>" -> transitions into the state      SetStatus
 //	                                                   that UTC day
+//	P{stats}:held                 hash    none         <uid> -> "<version>;<level>|<state>,..." counted     SetStatus, ResetStatus (with a status
+//	                                                   in the totals for a user whose statuses expire       retention); Stats, DeleteUser
+//	P{stats}:expiry               zset    none         <uid> scored by when their statuses expire (ms)      as P{stats}:held
 //	P{outbox}:stream              stream  none         undelivered entries: eid, uid, kind, kid (key id),   Enqueue; entries removed by Ack, Park,
 //	                                                   p (nonce + AES-256-GCM ciphertext), at (unix ms);    DeleteUser
 //	                                                   consumer group "deliveries"
@@ -63,9 +80,10 @@
 //	P{outbox}:attempts            hash    none         n:<eventID> -> failed or abandoned deliveries,       Claim, Retry; fields removed by Ack,
 //	                                                   r:<eventID> -> 1 when Retry counted the last one     Park, DeleteUser
 //	P{outbox}:event:<eh>          string  7 days       stream ID of the event (Enqueue is idempotent)       Enqueue; deleted by DeleteUser
-//	P{audit}:stream               stream  none         e (canonical JSON of the event, with prev),          Audit, DeleteUser
-//	                                                   prev, hash (hex SHA-256 of e)
+//	P{audit}:stream               stream  trimmed      e (canonical JSON of the event, with prev),          Audit, DeleteUser; trimmed by Audit
+//	                                                   prev, hash (hex SHA-256 of e)                        (WithAuditRetention)
 //	P{audit}:head                 string  none         hash of the last audit event                         Audit, DeleteUser
+//	P{audit}:base                 string  none         the prev of the first event left after trimming      Audit (when it trims)
 //	P gotd:session:<botID>        string  none         gotd session (JSON, holds the bot's auth key)        SessionStorage().StoreSession
 //	P gotd:{s:<selfID>}:state     hash    none         pts, qts, date, seq                                  StateStorage(): SetState, SetPts, ...
 //	P gotd:{s:<selfID>}:channels  hash    none         channel ID -> pts (cleared by SetState)              StateStorage(): SetChannelPts
@@ -100,6 +118,16 @@
 // beyond minIdle may see its entry reclaimed, so receivers should dedupe
 // by event ID.
 //
+// # Identity documents
+//
+// ClaimDocument maps an identity document to the Telegram user who
+// verified with it, so that one document cannot verify two accounts. The
+// key is the HMAC-SHA256, under a secret key (WithDocumentKey), of the
+// normalized country, type and number: a plain hash would not do, since
+// document numbers are few enough to try them all. The claim is a SET NX
+// of that key, so concurrent claims get one owner. Each user's documents
+// are listed in the user's slot, so that DeleteUser can release them.
+//
 // # Audit trail
 //
 // Each audit event stores the hex SHA-256 of the previous event's
@@ -110,12 +138,53 @@
 // keyed: whoever can write to Redis can rebuild it from the point they
 // change, so keep a copy of the head hash elsewhere if that matters.
 //
+// # Retention and erasure
+//
+// WithStatusRetention (config retention.status_days) gives each user's
+// status hash a TTL from their last SetStatus; the store also judges
+// expiry by its own clock, so a status past the retention reads as
+// StateNone even before Redis collects it, and the stats totals drop it
+// (the user's counted states are kept in {stats}:held until then).
+// Document claims live as long, from the last claim. WithAuditRetention
+// (retention.audit_days) makes Audit trim the events older than the
+// retention with XADD MINID ~, which drops whole stream nodes only, so a
+// few older events may remain. When it trims, Audit records in
+// {audit}:base the previous-event hash the first remaining event names;
+// VerifyAudit starts the chain from it, so the trimmed trail still
+// verifies and any other change, including removing events at its
+// start, is still found.
+//
+// DeleteUser erases everything about a user in one call (see there).
+//
+// # When Redis is down
+//
+// Every error that comes from not reaching Redis (refused or reset
+// connections, timeouts, a server still loading its data) wraps
+// ErrUnavailable. Open sets short timeouts and no retries (DialTimeout,
+// IOTimeout, PoolTimeout), so that an operation fails within about half a
+// second instead of hanging a submission; the bot keeps its work and
+// retries it later, and the client reconnects by itself when Redis is
+// back. With Redis's append-only file on (appendfsync always, or everysec
+// for at most a second of loss), a restart loses no outbox entry: entries
+// not acknowledged are handed out again, acknowledged ones are not.
+// TestResilienceRedisRestart checks this against a redis-server it
+// starts and stops.
+//
 // # Limits
 //
 // The stats counters are updated right after the status, in a second
 // step (the status and the counters live in different cluster slots): a
-// crash between the two leaves a counter one off, never a status.
+// crash between the two leaves a counter off (until the user's next
+// status change, with a retention), never a status. Instances applying
+// the second steps of one user's changes out of order still get the
+// counts right.
 // DeleteUser removes every key and record about a user except the audit
-// events, which are append-only and hold the user ID (not personal data
-// in kycbot's terms) and codes.
+// events, which are append-only (until the audit retention trims them)
+// and hold the user ID (not personal data in kycbot's terms) and codes.
+// A write that fails with ErrUnavailable may or may not have happened
+// (its answer may be what was lost). Running it again is safe, but a
+// repeated MarkUpdate answers "duplicate", a repeated ConsumeNonce
+// ErrNonceUsed and a repeated Audit appends the event twice (the chain
+// stays valid): which is why the client must not retry commands by
+// itself, and the caller decides.
 package store

@@ -42,7 +42,8 @@ func (st *sessionStorage) check() error {
 
 // LoadSession implements session.Storage. It returns session.ErrNotFound
 // (wrapped) when no session is stored.
-func (st *sessionStorage) LoadSession(ctx context.Context) ([]byte, error) {
+func (st *sessionStorage) LoadSession(ctx context.Context) (_ []byte, err error) {
+	defer markUnavailable(&err)
 	if err := st.check(); err != nil {
 		return nil, fmt.Errorf("load session: %w", err)
 	}
@@ -57,7 +58,8 @@ func (st *sessionStorage) LoadSession(ctx context.Context) ([]byte, error) {
 }
 
 // StoreSession implements session.Storage.
-func (st *sessionStorage) StoreSession(ctx context.Context, data []byte) error {
+func (st *sessionStorage) StoreSession(ctx context.Context, data []byte) (err error) {
+	defer markUnavailable(&err)
 	if err := st.check(); err != nil {
 		return fmt.Errorf("store session: %w", err)
 	}
@@ -102,7 +104,8 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 `)
 
-func (st *stateStorage) GetState(ctx context.Context, userID int64) (updates.State, bool, error) {
+func (st *stateStorage) GetState(ctx context.Context, userID int64) (_ updates.State, _ bool, err error) {
+	defer markUnavailable(&err)
 	if st.s.optErr != nil {
 		return updates.State{}, false, st.s.optErr
 	}
@@ -124,7 +127,8 @@ func (st *stateStorage) GetState(ctx context.Context, userID int64) (updates.Sta
 	return state, true, nil
 }
 
-func (st *stateStorage) SetState(ctx context.Context, userID int64, state updates.State) error {
+func (st *stateStorage) SetState(ctx context.Context, userID int64, state updates.State) (err error) {
+	defer markUnavailable(&err)
 	if st.s.optErr != nil {
 		return st.s.optErr
 	}
@@ -139,7 +143,8 @@ func (st *stateStorage) SetState(ctx context.Context, userID int64, state update
 	return nil
 }
 
-func (st *stateStorage) setFields(ctx context.Context, what string, userID int64, pairs ...any) error {
+func (st *stateStorage) setFields(ctx context.Context, what string, userID int64, pairs ...any) (err error) {
+	defer markUnavailable(&err)
 	if st.s.optErr != nil {
 		return st.s.optErr
 	}
@@ -173,7 +178,8 @@ func (st *stateStorage) SetDateSeq(ctx context.Context, userID int64, date, seq 
 	return st.setFields(ctx, "date and seq", userID, "date", date, "seq", seq)
 }
 
-func (st *stateStorage) GetChannelPts(ctx context.Context, userID, channelID int64) (int, bool, error) {
+func (st *stateStorage) GetChannelPts(ctx context.Context, userID, channelID int64) (_ int, _ bool, err error) {
+	defer markUnavailable(&err)
 	if st.s.optErr != nil {
 		return 0, false, st.s.optErr
 	}
@@ -191,7 +197,8 @@ func (st *stateStorage) GetChannelPts(ctx context.Context, userID, channelID int
 	return pts, true, nil
 }
 
-func (st *stateStorage) SetChannelPts(ctx context.Context, userID, channelID int64, pts int) error {
+func (st *stateStorage) SetChannelPts(ctx context.Context, userID, channelID int64, pts int) (err error) {
+	defer markUnavailable(&err)
 	if st.s.optErr != nil {
 		return st.s.optErr
 	}
@@ -220,7 +227,9 @@ func (st *stateStorage) ForEachChannels(ctx context.Context, userID int64, f fun
 		channels = p.HGetAll(ctx, st.s.selfKey(userID, "channels"))
 		return nil
 	}); err != nil {
-		return fmt.Errorf("list channels of %d: %w", userID, err)
+		err = fmt.Errorf("list channels of %d: %w", userID, err)
+		markUnavailable(&err) // not deferred: f's errors are returned as they are
+		return err
 	}
 	if exists.Val() == 0 {
 		return fmt.Errorf("list channels of %d: %w", userID, ErrStateNotFound)
@@ -245,7 +254,8 @@ type accessHasher struct{ s *Store }
 
 var _ updates.ChannelAccessHasher = (*accessHasher)(nil)
 
-func (h *accessHasher) SetChannelAccessHash(ctx context.Context, userID, channelID, accessHash int64) error {
+func (h *accessHasher) SetChannelAccessHash(ctx context.Context, userID, channelID, accessHash int64) (err error) {
+	defer markUnavailable(&err)
 	if h.s.optErr != nil {
 		return h.s.optErr
 	}
@@ -255,7 +265,8 @@ func (h *accessHasher) SetChannelAccessHash(ctx context.Context, userID, channel
 	return nil
 }
 
-func (h *accessHasher) GetChannelAccessHash(ctx context.Context, userID, channelID int64) (int64, bool, error) {
+func (h *accessHasher) GetChannelAccessHash(ctx context.Context, userID, channelID int64) (_ int64, _ bool, err error) {
+	defer markUnavailable(&err)
 	if h.s.optErr != nil {
 		return 0, false, h.s.optErr
 	}
@@ -266,7 +277,8 @@ type userAccessHasher struct{ s *Store }
 
 var _ updates.UserAccessHasher = (*userAccessHasher)(nil)
 
-func (h *userAccessHasher) SetUserAccessHash(ctx context.Context, userID, targetUserID, accessHash int64) error {
+func (h *userAccessHasher) SetUserAccessHash(ctx context.Context, userID, targetUserID, accessHash int64) (err error) {
+	defer markUnavailable(&err)
 	if h.s.optErr != nil {
 		return h.s.optErr
 	}
@@ -281,7 +293,8 @@ func (h *userAccessHasher) SetUserAccessHash(ctx context.Context, userID, target
 	return nil
 }
 
-func (h *userAccessHasher) GetUserAccessHash(ctx context.Context, userID, targetUserID int64) (int64, bool, error) {
+func (h *userAccessHasher) GetUserAccessHash(ctx context.Context, userID, targetUserID int64) (_ int64, _ bool, err error) {
+	defer markUnavailable(&err)
 	if h.s.optErr != nil {
 		return 0, false, h.s.optErr
 	}

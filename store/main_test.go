@@ -86,7 +86,18 @@ func testPrefix(t testing.TB, c redis.UniversalClient) string {
 }
 
 func deletePrefix(ctx context.Context, c redis.UniversalClient, prefix string) {
-	_ = scanAll(ctx, c, prefix, func(k string) { c.Del(ctx, k) })
+	var keys []string
+	_ = scanAll(ctx, c, prefix, func(k string) { keys = append(keys, k) })
+	for len(keys) > 0 {
+		batch := keys[:min(len(keys), 500)]
+		keys = keys[len(batch):]
+		_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range batch {
+				p.Unlink(ctx, k) // one key per command: they may live in different cluster slots
+			}
+			return nil
+		})
+	}
 }
 
 // scanAll calls f on every key under prefix, on every master of a cluster.
@@ -112,13 +123,16 @@ func scanAll(ctx context.Context, c redis.UniversalClient, prefix string, f func
 // testKey is a fixed outbox key for tests.
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
+// testDocKey is a fixed document key for tests.
+var testDocKey = []byte("document key for tests, 32 bytes or more")
+
 // newTestStore returns a store on the test Redis under a fresh prefix,
-// with the test outbox key and any extra options.
+// with the test outbox and document keys and any extra options.
 func newTestStore(t testing.TB, opts ...Option) (*Store, redis.UniversalClient) {
 	t.Helper()
 	c := needRedis(t)
 	prefix := testPrefix(t, c)
-	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey)}, opts...)
+	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey), WithDocumentKey(testDocKey)}, opts...)
 	return New(c, all...), c
 }
 

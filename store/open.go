@@ -51,6 +51,33 @@ func (c Config) String() string {
 // GoString is String, so that %#v hides the password too.
 func (c Config) GoString() string { return "store.Config" + c.String() }
 
+// Client settings Open uses, so that an operation fails fast with
+// ErrUnavailable when Redis is down or hangs, instead of holding a
+// submission for the go-redis defaults (5 s timeouts, 3 retries, 5 dial
+// attempts): within DialTimeout or IOTimeout (half a second), at once when
+// the connection is refused. The bot keeps the work and retries it later
+// (nothing is lost), and the client reconnects by itself once Redis is
+// back: there is no need to restart the process.
+//
+// The client does not retry commands either: a command whose answer was
+// lost may have run, and running MarkUpdate or ConsumeNonce twice would
+// answer "duplicate" or "used" to the caller whose first run succeeded.
+// An ErrUnavailable from a write means it may or may not have happened;
+// the caller decides what to retry. A client given to New should be set
+// up the same way.
+const (
+	// DialTimeout bounds connecting to Redis (one attempt per connection).
+	DialTimeout = 500 * time.Millisecond
+	// IOTimeout bounds reading an answer and writing a command. The store
+	// sends no blocking command, and its scripts are short.
+	IOTimeout = 500 * time.Millisecond
+	// PoolTimeout bounds waiting for a free connection of the pool.
+	PoolTimeout = time.Second
+)
+
+// noRetries is go-redis's way of saying 0 retries (0 means 3).
+const noRetries = -1
+
 // Open connects to Redis as c says and checks the connection with a PING
 // (within 5 seconds unless ctx has an earlier deadline). The error of an
 // unreachable Redis says where it looked and what to do; it never holds
@@ -69,8 +96,10 @@ func Open(ctx context.Context, c Config) (redis.UniversalClient, error) {
 		if c.MasterName != "" {
 			return nil, fmt.Errorf("open redis: %w: redis.master_name is for sentinel mode only", ErrInvalid)
 		}
-		client = redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs: addrs, Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: c.TLS,
+		client = redis.NewClient(&redis.Options{
+			Addr: addrs[0], Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: c.TLS,
+			DialTimeout: DialTimeout, ReadTimeout: IOTimeout, WriteTimeout: IOTimeout,
+			MaxRetries: noRetries, DialerRetries: 1, PoolTimeout: PoolTimeout,
 		})
 	case ModeSentinel:
 		if c.MasterName == "" {
@@ -79,6 +108,8 @@ func Open(ctx context.Context, c Config) (redis.UniversalClient, error) {
 		client = redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: c.MasterName, SentinelAddrs: addrs,
 			Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: c.TLS,
+			DialTimeout: DialTimeout, ReadTimeout: IOTimeout, WriteTimeout: IOTimeout,
+			MaxRetries: noRetries, DialerRetries: 1, PoolTimeout: PoolTimeout,
 		})
 	case ModeCluster:
 		if c.DB != 0 {
@@ -89,6 +120,8 @@ func Open(ctx context.Context, c Config) (redis.UniversalClient, error) {
 		}
 		client = redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs: addrs, Username: c.Username, Password: c.Password, TLSConfig: c.TLS,
+			DialTimeout: DialTimeout, ReadTimeout: IOTimeout, WriteTimeout: IOTimeout,
+			MaxRetries: noRetries, DialerRetries: 1, PoolTimeout: PoolTimeout,
 		})
 	default:
 		return nil, fmt.Errorf("open redis: %w: redis.mode must be single, sentinel or cluster", ErrInvalid)
@@ -102,6 +135,9 @@ func Open(ctx context.Context, c Config) (redis.UniversalClient, error) {
 		err = redact(err, c.Password)
 		if isAuthError(err) {
 			return nil, fmt.Errorf("redis at %s refused the credentials: %w; fix redis.username and redis.password (or KYCBOT_REDIS_PASSWORD)", where, err)
+		}
+		if unreachable(err) {
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		return nil, fmt.Errorf("redis at %s is unreachable: %w; start redis-server or fix redis.addrs", where, err)
 	}

@@ -46,6 +46,9 @@ func TestOpenUnreachable(t *testing.T) {
 	if err == nil {
 		t.Fatal("Open succeeded on a closed port")
 	}
+	if !errors.Is(err, ErrUnavailable) {
+		t.Errorf("error %v does not wrap ErrUnavailable", err)
+	}
 	msg := err.Error()
 	for _, want := range []string{"redis at 127.0.0.1:1 is unreachable", "start redis-server or fix redis.addrs"} {
 		if !strings.Contains(msg, want) {

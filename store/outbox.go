@@ -154,7 +154,8 @@ func outboxAAD(eventID string, userID int64, kind string) []byte {
 // (random 12-byte nonce; the event ID, user ID and kind as associated
 // data) with the WithOutboxKey key; without a key Enqueue fails with
 // ErrOutboxKey. Enqueueing an event ID again is a no-op.
-func (s *Store) Enqueue(ctx context.Context, e OutboxEntry) error {
+func (s *Store) Enqueue(ctx context.Context, e OutboxEntry) (err error) {
+	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return s.optErr
 	}
@@ -201,7 +202,8 @@ func (s *Store) Enqueue(ctx context.Context, e OutboxEntry) error {
 // are not returned: Claim returns the others together with an error
 // wrapping ErrOutboxDecrypt that names their stream IDs. They stay pending,
 // so an instance with the right key reclaims them; Park removes them.
-func (s *Store) Claim(ctx context.Context, consumer string, minIdle time.Duration, count int) ([]Delivery, error) {
+func (s *Store) Claim(ctx context.Context, consumer string, minIdle time.Duration, count int) (_ []Delivery, err error) {
+	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return nil, s.optErr
 	}
@@ -218,7 +220,7 @@ func (s *Store) Claim(ctx context.Context, consumer string, minIdle time.Duratio
 		return nil, fmt.Errorf("claim: %w: count %d must be between 1 and 1000", ErrInvalid, count)
 	}
 	var raw []rawEntry
-	err := s.withGroup(ctx, func() error {
+	err = s.withGroup(ctx, func() error {
 		var err error
 		raw, err = s.claimRaw(ctx, consumer, minIdle, count)
 		return err
@@ -357,7 +359,8 @@ func (s *Store) openEntry(id string, f map[string]string) (Delivery, error) {
 
 // Ack marks the delivery with stream ID id as done and removes it from
 // the outbox. Acking twice is not an error.
-func (s *Store) Ack(ctx context.Context, id string) error {
+func (s *Store) Ack(ctx context.Context, id string) (err error) {
+	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return s.optErr
 	}
@@ -376,7 +379,8 @@ func (s *Store) Ack(ctx context.Context, id string) error {
 // it.
 // Retry answers ErrNotFound when d.Consumer no longer holds the entry (it
 // was acked, parked, or reclaimed by another consumer meanwhile).
-func (s *Store) Retry(ctx context.Context, d Delivery, cause error) error {
+func (s *Store) Retry(ctx context.Context, d Delivery, cause error) (err error) {
+	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return s.optErr
 	}
@@ -398,7 +402,8 @@ func (s *Store) Retry(ctx context.Context, d Delivery, cause error) error {
 // the parked stream, with reason (a short code or phrase, no data: up to
 // 200 characters of A-Z a-z 0-9 space _ . : / ( ) = , -), for an admin to
 // look at. The payload stays sealed.
-func (s *Store) Park(ctx context.Context, d Delivery, reason string) error {
+func (s *Store) Park(ctx context.Context, d Delivery, reason string) (err error) {
+	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return s.optErr
 	}
@@ -423,6 +428,7 @@ func (s *Store) Park(ctx context.Context, d Delivery, reason string) error {
 // OutboxDepth returns how many entries wait in the outbox (new or being
 // delivered) and how many are parked.
 func (s *Store) OutboxDepth(ctx context.Context) (pending, parked int64, err error) {
+	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return 0, 0, s.optErr
 	}

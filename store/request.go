@@ -117,7 +117,8 @@ return {'ok', flat}
 // request ID and nonce bound to p.UserID. A user has at most one live
 // request: issuing a new one supersedes the previous one, whose ID stops
 // working for Request and whose nonce then fails with ErrNonceSuperseded.
-func (s *Store) IssueRequest(ctx context.Context, p RequestParams, ttl time.Duration) (Request, error) {
+func (s *Store) IssueRequest(ctx context.Context, p RequestParams, ttl time.Duration) (_ Request, err error) {
+	defer markUnavailable(&err)
 	if err := s.issueCheck(p, ttl); err != nil {
 		return Request{}, fmt.Errorf("issue request: %w", err)
 	}
@@ -164,6 +165,12 @@ func (s *Store) IssueRequest(ctx context.Context, p RequestParams, ttl time.Dura
 		cur, err := s.rdb.HGet(ctx, reqKey, "nh").Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return Request{}, fmt.Errorf("issue request for user %d: read current request: %w", p.UserID, err)
+		}
+		if cur == nh {
+			// An earlier run of the script installed it and its answer
+			// was lost (a client that retries commands).
+			installed = true
+			break
 		}
 		oldNonceKey := newNonceKey
 		if cur != "" {
@@ -228,7 +235,8 @@ func (s *Store) issueCheck(p RequestParams, ttl time.Duration) error {
 // Request returns the live request with the given ID, for the request
 // page. It answers ErrNotFound when the ID is unknown, expired, superseded
 // by a newer request, or already used.
-func (s *Store) Request(ctx context.Context, id string) (Request, error) {
+func (s *Store) Request(ctx context.Context, id string) (_ Request, err error) {
+	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return Request{}, s.optErr
 	}
@@ -268,7 +276,8 @@ func (s *Store) Request(ctx context.Context, id string) (Request, error) {
 // with. Errors: ErrNonceUnknown, ErrNonceOtherUser (the nonce stays
 // usable by its user), ErrNonceExpired, ErrNonceUsed, ErrNonceSuperseded.
 // Errors name the nonce only by the first 12 hex digits of its SHA-256.
-func (s *Store) ConsumeNonce(ctx context.Context, nonce string, userID int64) (Request, error) {
+func (s *Store) ConsumeNonce(ctx context.Context, nonce string, userID int64) (_ Request, err error) {
+	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return Request{}, s.optErr
 	}

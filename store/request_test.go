@@ -257,42 +257,78 @@ func TestRequestLookup(t *testing.T) {
 }
 
 // Several instances (stores sharing the Redis) racing on one submission:
-// exactly one consumes the nonce.
+// another user's attempts, all at once, are refused without burning the
+// nonce; then of 100 attempts by the right user, exactly one consumes it.
 func TestConsumeNonceConcurrent(t *testing.T) {
 	s, c := newTestStore(t)
 	ctx := context.Background()
-	r, err := s.IssueRequest(ctx, RequestParams{UserID: 4001, ChatID: 4001, Level: "basic"}, time.Minute)
+	const user, intruder, n = 4001, 4002, 100
+	r, err := s.IssueRequest(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 16
-	var (
-		wg           sync.WaitGroup
-		mu           sync.Mutex
-		okN, usedN   int
-		unexpectedEr []error
-	)
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			other := New(c, WithPrefix(s.Prefix()))
-			_, err := other.ConsumeNonce(ctx, r.Nonce, 4001)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				okN++
-			case errors.Is(err, ErrNonceUsed):
-				usedN++
-			default:
-				unexpectedEr = append(unexpectedEr, err)
-			}
-		}()
+	race := func(uid int64) map[error]int {
+		var (
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			start = make(chan struct{})
+			out   = map[error]int{}
+		)
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				other := New(c, WithPrefix(s.Prefix())) // an instance of its own, on the shared client
+				<-start
+				got, err := other.ConsumeNonce(ctx, r.Nonce, uid)
+				for _, sentinel := range []error{ErrNonceUsed, ErrNonceOtherUser} {
+					if errors.Is(err, sentinel) {
+						err = sentinel
+					}
+				}
+				if err == nil && got != r {
+					t.Errorf("the winner got request %+v, want %+v", got, r)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				out[err]++
+			}()
+		}
+		close(start)
+		wg.Wait()
+		return out
 	}
-	wg.Wait()
-	if okN != 1 || usedN != n-1 || len(unexpectedEr) > 0 {
-		t.Fatalf("ok %d, used %d, other errors %v; want 1, %d, none", okN, usedN, unexpectedEr, n-1)
+	if got := race(intruder); got[ErrNonceOtherUser] != n {
+		t.Fatalf("another user's attempts: %v, want %d refusals", got, n)
+	}
+	if got := race(user); got[nil] != 1 || got[ErrNonceUsed] != n-1 {
+		t.Fatalf("the user's attempts: %v; want 1 success and %d ErrNonceUsed", got, n-1)
+	}
+}
+
+// Expiry holds on the Redis clock too: a request with a short TTL (in
+// milliseconds) and the real clock.
+func TestConsumeNonceRealExpiry(t *testing.T) {
+	s, c := newTestStore(t)
+	ctx := context.Background()
+	r, err := s.IssueRequest(ctx, RequestParams{UserID: 4101, ChatID: 4101, Level: "basic"}, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl := c.PTTL(ctx, s.userKey(4101, "request")).Val(); ttl <= 0 || ttl > 300*time.Millisecond {
+		t.Fatalf("request TTL %v, want at most 300ms", ttl)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if c.Exists(ctx, s.userKey(4101, "request")).Val() != 0 {
+		t.Error("Redis kept the request past its TTL")
+	}
+	if _, err := s.Request(ctx, r.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("page after expiry: %v, want ErrNotFound", err)
+	}
+	for range 2 { // expired, and stays so (the tombstone)
+		if _, err := s.ConsumeNonce(ctx, r.Nonce, 4101); !errors.Is(err, ErrNonceExpired) {
+			t.Fatalf("consume after expiry: %v, want ErrNonceExpired", err)
+		}
 	}
 }
 

@@ -67,6 +67,18 @@ var (
 	// ErrContention: an optimistic update lost the race too many times in
 	// a row; retrying later is safe.
 	ErrContention = errors.New("store: too much contention, retry")
+	// ErrDocumentKey: the document key is missing or shorter than 32 bytes
+	// (see WithDocumentKey). Documents are never keyed by a plain hash.
+	ErrDocumentKey = errors.New("store: document key missing or invalid")
+	// ErrDocumentTaken: the identity document is already claimed by
+	// another Telegram user (ClaimDocument returns the owner).
+	ErrDocumentTaken = errors.New("store: document already claimed by another user")
+	// ErrUnavailable: Redis could not be reached or did not answer in time
+	// (connection refused or reset, a timeout, a server still loading its
+	// data or a cluster without a master). The operation may or may not
+	// have taken effect if it was a write that timed out; every operation
+	// of the store can be retried safely once Redis is back.
+	ErrUnavailable = errors.New("store: redis unreachable")
 )
 
 // Store keeps everything kycbot shares between its instances in Redis.
@@ -83,6 +95,12 @@ type Store struct {
 	outbox    cipher.AEAD // nil without a valid WithOutboxKey
 	outboxKID string      // key id: a short hash of the outbox key
 	outboxErr error       // why outbox is nil
+
+	docKey []byte // HMAC-SHA256 key of document claims; nil without a valid WithDocumentKey
+	docErr error  // why docKey is nil
+
+	statusKeep time.Duration // status retention, 0 for forever
+	auditKeep  time.Duration // audit retention, 0 for forever
 
 	optErr error // a bad option, reported by every method
 }
@@ -128,9 +146,62 @@ func WithOutboxKey(key []byte) Option {
 	}
 }
 
+// MinDocumentKeyLen is the shortest key WithDocumentKey accepts.
+const MinDocumentKeyLen = 32
+
+// WithDocumentKey sets the secret key (at least 32 random bytes) of the
+// HMAC-SHA256 under which ClaimDocument records identity documents. A
+// plain hash would not do: document numbers are few enough to be tried
+// one by one. Every instance sharing the Redis needs the same key, and
+// changing it forgets every claim. Without it ClaimDocument fails with
+// ErrDocumentKey. The store keeps a copy of the key.
+func WithDocumentKey(key []byte) Option {
+	return func(s *Store) {
+		if len(key) < MinDocumentKeyLen {
+			s.docKey = nil
+			s.docErr = fmt.Errorf("%w: document key must be at least %d bytes, got %d", ErrDocumentKey, MinDocumentKeyLen, len(key))
+			return
+		}
+		s.docKey, s.docErr = append([]byte(nil), key...), nil
+	}
+}
+
+// WithStatusRetention keeps a user's statuses for d after their last
+// SetStatus (config Retention.StatusDays): the status hash gets that
+// TTL, refreshed by every SetStatus, and the store treats statuses older
+// than that (by its clock) as gone, taking them out of the stats totals.
+// Document claims live as long (see ClaimDocument). 0, the default,
+// keeps them forever; a negative d is an error reported by every method.
+func WithStatusRetention(d time.Duration) Option {
+	return func(s *Store) {
+		if d < 0 {
+			s.optErr = fmt.Errorf("%w: status retention %v is negative (0 keeps statuses forever)", ErrInvalid, d)
+			return
+		}
+		s.statusKeep = d
+	}
+}
+
+// WithAuditRetention keeps audit events for about d (config
+// Retention.AuditDays): every Audit trims the events older than its
+// clock's now - d from the stream, approximately (whole stream nodes
+// only, so some older events may remain). The chain stays verifiable
+// from the first remaining event. 0, the default, keeps them forever; a
+// negative d is an error reported by every method.
+func WithAuditRetention(d time.Duration) Option {
+	return func(s *Store) {
+		if d < 0 {
+			s.optErr = fmt.Errorf("%w: audit retention %v is negative (0 keeps events forever)", ErrInvalid, d)
+			return
+		}
+		s.auditKeep = d
+	}
+}
+
 // New returns a Store on client. Options are applied in order; an invalid
 // one (such as a prefix with a brace) makes every method fail with an
-// error that says so.
+// error that says so. Give it a client set up as Open does it: short
+// timeouts and no command retries (see DialTimeout).
 func New(client redis.UniversalClient, opts ...Option) *Store {
 	s := &Store{
 		rdb:       client,
@@ -138,11 +209,12 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		now:       time.Now,
 		random:    rand.Reader,
 		outboxErr: fmt.Errorf("%w: no outbox key configured (WithOutboxKey); payloads are never stored in clear", ErrOutboxKey),
+		docErr:    fmt.Errorf("%w: no document key configured (WithDocumentKey); documents are never recorded under a plain hash", ErrDocumentKey),
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	if strings.ContainsAny(s.prefix, "{}") {
+	if s.optErr == nil && strings.ContainsAny(s.prefix, "{}") {
 		s.optErr = fmt.Errorf("%w: prefix %q contains a brace, which would break Redis Cluster hash tags", ErrInvalid, s.prefix)
 	}
 	if client == nil {

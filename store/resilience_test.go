@@ -1,0 +1,313 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// redisProc is a redis-server the test started.
+type redisProc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when it exited
+	log  string
+}
+
+// startRedis starts redis-server on port with the append-only file in dir
+// (fsynced at every write, no RDB snapshots) and waits until it answers.
+func startRedis(t *testing.T, bin, dir, port string) *redisProc {
+	t.Helper()
+	p := &redisProc{done: make(chan struct{}), log: filepath.Join(dir, "redis.log")}
+	p.cmd = exec.Command(bin,
+		"--port", port, "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
+		"--dir", dir, "--daemonize", "no", "--logfile", p.log)
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := rawPing("127.0.0.1:" + port)
+		if err == nil {
+			return p
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("redis-server exited at start: %s", p.tail())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server does not answer after 5s: %v: %s", err, p.tail())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// rawPing sends PING over a plain connection (go-redis would log every
+// refused dial while the server starts).
+func rawPing(addr string) error {
+	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	buf := make([]byte, 64)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return err
+	}
+	if got := string(buf[:n]); got != "+PONG\r\n" {
+		return errors.New("not ready: " + strings.TrimSpace(got))
+	}
+	return nil
+}
+
+// stop shuts the server down as an orchestrator would (SIGTERM) and
+// waits for it to exit.
+func (p *redisProc) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("redis-server did not exit within 5s of SIGTERM: %s", p.tail())
+	}
+}
+
+func (p *redisProc) tail() string {
+	b, _ := os.ReadFile(p.log)
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// failsFast runs op against an unreachable Redis and checks that it
+// fails within a second or so with an error saying Redis is unreachable.
+// The 5 s context only guards against a hang: the call must not return
+// because of it.
+func failsFast(t *testing.T, name string, secret string, op func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	err := op(ctx)
+	elapsed := time.Since(start)
+	t.Logf("%s failed after %v: %v", name, elapsed.Round(time.Millisecond), err)
+	switch {
+	case err == nil:
+		t.Errorf("%s succeeded with Redis down", name)
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+		t.Errorf("%s hung until the caller's deadline (%v): %v", name, elapsed, err)
+	case elapsed > 2*time.Second:
+		t.Errorf("%s took %v to fail, want well under 2s", name, elapsed)
+	case !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "redis unreachable"):
+		t.Errorf("%s error %q does not say Redis is unreachable (ErrUnavailable)", name, err)
+	}
+	if err != nil && secret != "" && strings.Contains(err.Error(), secret) {
+		t.Errorf("%s error holds a secret: %q", name, err)
+	}
+}
+
+// TestResilienceRedisRestart runs the store against a redis-server of its
+// own, with the bot's client settings (Open): while the server hangs or
+// is stopped, operations fail fast with ErrUnavailable; once it is back
+// (with its append-only file), the same client and store recover by
+// themselves, and the outbox has lost nothing.
+func TestResilienceRedisRestart(t *testing.T) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("redis-server is not installed and CI is set: %v", err)
+		}
+		t.Skip("redis-server is not installed (apt-get install redis-server): skipping the restart test")
+	}
+	dir, port := t.TempDir(), freePort(t)
+	srv := startRedis(t, bin, dir, port)
+	ctx := context.Background()
+	client, err := Open(ctx, Config{Addrs: []string{"127.0.0.1:" + port}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	s := New(client, WithPrefix("kycbot-resilience:"), WithOutboxKey(testKey))
+
+	// 20 deliveries: 5 claimed, 3 of them acked; and a live request.
+	var all []string
+	for i := range 20 {
+		id := "ev-" + strconv.Itoa(i)
+		all = append(all, id)
+		if err := s.Enqueue(ctx, OutboxEntry{EventID: id, UserID: int64(100 + i), Kind: "verified", Payload: samplePayload}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claimed, err := s.Claim(ctx, "c1", time.Minute, 5)
+	if err != nil || len(claimed) != 5 {
+		t.Fatalf("claim: %d, %v", len(claimed), err)
+	}
+	acked := map[string]bool{}
+	for _, d := range claimed[:3] {
+		if err := s.Ack(ctx, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		acked[d.EventID] = true
+	}
+	pre, err := s.IssueRequest(ctx, RequestParams{UserID: 77, ChatID: 77, Level: "basic"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A hung server (SIGSTOP: connections are accepted, nothing answers)
+	// costs a timeout, not a hang.
+	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	failsFast(t, "IssueRequest (server hung)", "", func(ctx context.Context) error {
+		_, err := s.IssueRequest(ctx, RequestParams{UserID: 78, ChatID: 78, Level: "basic"}, time.Hour)
+		return err
+	})
+	if err := srv.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+
+	// A stopped server.
+	srv.stop(t)
+	failsFast(t, "IssueRequest", "", func(ctx context.Context) error {
+		_, err := s.IssueRequest(ctx, RequestParams{UserID: 78, ChatID: 78, Level: "basic"}, time.Hour)
+		return err
+	})
+	failsFast(t, "ConsumeNonce", pre.Nonce, func(ctx context.Context) error {
+		_, err := s.ConsumeNonce(ctx, pre.Nonce, 77)
+		return err
+	})
+	failsFast(t, "Enqueue", "", func(ctx context.Context) error {
+		return s.Enqueue(ctx, OutboxEntry{EventID: "ev-down", UserID: 1, Kind: "verified", Payload: samplePayload})
+	})
+	failsFast(t, "Claim", "", func(ctx context.Context) error {
+		_, err := s.Claim(ctx, "c2", time.Millisecond, 100)
+		return err
+	})
+
+	// Back, from the append-only file; the same client and store.
+	startRedis(t, bin, dir, port)
+	start := time.Now()
+	var pending int64
+	for {
+		if pending, _, err = s.OutboxDepth(ctx); err == nil {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("the store did not recover within 5s of the restart: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("recovered %v after the restart", time.Since(start).Round(time.Millisecond))
+	if pending != 17 {
+		t.Errorf("%d entries in the outbox after the restart, want 17 (20 - 3 acked)", pending)
+	}
+	got, err := s.Claim(ctx, "c2", time.Millisecond, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids, want []string
+	reclaimed := 0
+	for _, d := range got {
+		ids = append(ids, d.EventID)
+		if d.Attempts > 0 {
+			reclaimed++
+		}
+		if err := s.Ack(ctx, d.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range all {
+		if !acked[id] {
+			want = append(want, id)
+		}
+	}
+	sort.Strings(ids)
+	sort.Strings(want)
+	if strings.Join(ids, ",") != strings.Join(want, ",") {
+		t.Errorf("claimed after the restart %v, want every un-acked entry %v", ids, want)
+	}
+	if reclaimed != 2 {
+		t.Errorf("%d entries came back as abandoned, want the 2 claimed and not acked", reclaimed)
+	}
+
+	// Everything works again, and the request issued before survived.
+	if r, err := s.ConsumeNonce(ctx, pre.Nonce, 77); err != nil || r.ID != pre.ID {
+		t.Errorf("consume the request issued before the restart: %v", err)
+	}
+	if _, err := s.IssueRequest(ctx, RequestParams{UserID: 79, ChatID: 79, Level: "basic"}, time.Hour); err != nil {
+		t.Error(err)
+	}
+	if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-after", UserID: 1, Kind: "verified", Payload: samplePayload}); err != nil {
+		t.Fatal(err)
+	}
+	if ds, err := s.Claim(ctx, "c2", time.Minute, 100); err != nil || len(ds) != 1 || ds[0].EventID != "ev-after" {
+		t.Errorf("claim after the restart: %v, %v; want ev-after only", ds, err)
+	}
+}
+
+func TestUnreachableErrors(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	for err, want := range map[error]bool{
+		refused:                               true,
+		os.ErrDeadlineExceeded:                true, // an i/o timeout
+		io.EOF:                                true,
+		redis.ErrPoolTimeout:                  true,
+		errors.New("ERR unknown command"):     false,
+		redis.Nil:                             false,
+		context.DeadlineExceeded:              false, // the caller's own deadline
+		context.Canceled:                      false,
+		fmt.Errorf("wrapped: %w", refused):    true,
+		fmt.Errorf("%w: x", ErrDocumentTaken): false,
+	} {
+		got := err
+		markUnavailable(&got)
+		if errors.Is(got, ErrUnavailable) != want {
+			t.Errorf("%v: marked unavailable %t, want %t", err, !want, want)
+		}
+		if !errors.Is(got, err) {
+			t.Errorf("%v: the marked error lost the original", err)
+		}
+	}
+}

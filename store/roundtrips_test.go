@@ -1,0 +1,331 @@
+package store
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// rtCounter is a go-redis hook that counts round trips to Redis: a
+// command alone is one, and so is a pipeline or a transaction, however
+// many commands it carries. MULTI and EXEC are not counted as commands.
+type rtCounter struct {
+	mu    sync.Mutex
+	rt    int
+	cmds  int
+	names []string
+}
+
+func (h *rtCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *rtCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.mu.Lock()
+		h.rt++
+		h.cmds++
+		h.names = append(h.names, cmdName(cmd))
+		h.mu.Unlock()
+		return next(ctx, cmd)
+	}
+}
+
+func (h *rtCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		var names []string
+		for _, c := range cmds {
+			if n := c.Name(); n != "multi" && n != "exec" {
+				names = append(names, cmdName(c))
+			}
+		}
+		h.mu.Lock()
+		h.rt++
+		h.cmds += len(names)
+		h.names = append(h.names, "["+strings.Join(names, ", ")+"]")
+		h.mu.Unlock()
+		return next(ctx, cmds)
+	}
+}
+
+func cmdName(c redis.Cmder) string {
+	n := strings.ToUpper(c.Name())
+	if args := c.Args(); n == "SET" && len(args) > 3 {
+		for _, a := range args[3:] {
+			if s, ok := a.(string); ok && strings.EqualFold(s, "nx") {
+				return "SET NX"
+			}
+		}
+	}
+	return n
+}
+
+// take returns and resets the round trips and commands counted.
+func (h *rtCounter) take() (rt, cmds int, names string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	rt, cmds, names = h.rt, h.cmds, strings.Join(h.names, ", ")
+	h.rt, h.cmds, h.names = 0, 0, nil
+	return rt, cmds, names
+}
+
+// newCountingStore returns a store on a client of its own to the test
+// Redis (a single server: in a cluster, pipelines are split by node),
+// with a round trip counter.
+func newCountingStore(tb testing.TB, opts ...Option) (*Store, *rtCounter) {
+	tb.Helper()
+	if os.Getenv("KYCBOT_TEST_REDIS_CLUSTER") != "" {
+		tb.Skip("round trips are counted against a single server")
+	}
+	c := needRedis(tb)
+	prefix := testPrefix(tb, c)
+	counted := redis.NewClient(&redis.Options{Addr: testRedisAddr, MaxRetries: -1})
+	tb.Cleanup(func() { _ = counted.Close() })
+	h := &rtCounter{}
+	counted.AddHook(h)
+	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey), WithDocumentKey(testDocKey)}, opts...)
+	return New(counted, all...), h
+}
+
+// verification is the store traffic of one verification: the request is
+// issued (/start), the request page shows it, the submission consumes the
+// nonce, and its message is marked against duplicates.
+func verification(ctx context.Context, s *Store, user int64, msgID int) error {
+	r, err := s.IssueRequest(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic", Lang: "en", Ref: "crm-42"}, 10*time.Minute)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Request(ctx, r.ID); err != nil {
+		return err
+	}
+	if _, err := s.ConsumeNonce(ctx, r.Nonce, user); err != nil {
+		return err
+	}
+	_, err = s.MarkUpdate(ctx, user, msgID, 10*time.Minute)
+	return err
+}
+
+// TestRoundTrips pins the Redis round trips of each operation of a
+// verification (and of the rest of an accepted one), so that a change
+// that adds one shows up. Scripts are loaded beforehand: the first run of
+// each script on a server costs one more (EVALSHA answers NOSCRIPT, then
+// EVAL).
+func TestRoundTrips(t *testing.T) {
+	s, h := newCountingStore(t)
+	ctx := context.Background()
+	var r Request
+	var ds []Delivery
+	doc := DocumentKey{Country: "DE", Type: "passport", Number: "C01X00T47"}
+	steps := []struct {
+		name     string
+		rt, cmds int
+		op       func(user int64) error
+	}{
+		{"IssueRequest", 3, 4, func(u int64) (err error) {
+			r, err = s.IssueRequest(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
+			return err
+		}},
+		{"IssueRequest (superseding)", 3, 4, func(u int64) (err error) {
+			r, err = s.IssueRequest(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
+			return err
+		}},
+		{"Request (page)", 2, 2, func(int64) error { _, err := s.Request(ctx, r.ID); return err }},
+		{"ConsumeNonce", 2, 2, func(u int64) error { _, err := s.ConsumeNonce(ctx, r.Nonce, u); return err }},
+		{"MarkUpdate", 1, 1, func(u int64) error { _, err := s.MarkUpdate(ctx, u, 5, time.Minute); return err }},
+		{"ClaimDocument", 2, 3, func(u int64) error {
+			doc.Number = "C01X00T" + strconv.FormatInt(u, 10)
+			_, err := s.ClaimDocument(ctx, doc, u)
+			return err
+		}},
+		{"SetStatus", 2, 2, func(u int64) error {
+			return s.SetStatus(ctx, Status{UserID: u, Level: "basic", State: StateVerified, Ref: "crm-42"})
+		}},
+		{"Enqueue", 1, 1, func(u int64) error {
+			return s.Enqueue(ctx, OutboxEntry{EventID: "ev-" + strconv.FormatInt(u, 10), UserID: u, Kind: "verified", Payload: samplePayload})
+		}},
+		{"Audit", 2, 2, func(u int64) error { return s.Audit(ctx, Event{Kind: "verified", UserID: u, Level: "basic"}) }},
+		{"Claim", 2, 2, func(int64) (err error) { ds, err = s.Claim(ctx, "c1", time.Minute, 10); return err }},
+		{"Ack", 1, 1, func(int64) error { return s.Ack(ctx, ds[0].ID) }},
+	}
+	// Warm up: load every script.
+	for _, st := range steps {
+		if err := st.op(1); err != nil {
+			t.Fatalf("warm-up %s: %v", st.name, err)
+		}
+	}
+	h.take()
+	for _, st := range steps {
+		if err := st.op(2); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		rt, cmds, names := h.take()
+		t.Logf("%-27s %d round trips, %d commands: %s", st.name, rt, cmds, names)
+		if rt != st.rt || cmds != st.cmds {
+			t.Errorf("%s: %d round trips and %d commands, want %d and %d (%s)", st.name, rt, cmds, st.rt, st.cmds, names)
+		}
+	}
+
+	// One verification, as the benchmark runs it.
+	if err := verification(ctx, s, 3, 1); err != nil {
+		t.Fatal(err)
+	}
+	if rt, cmds, names := h.take(); rt != 8 || cmds != 9 {
+		t.Errorf("a verification: %d round trips and %d commands, want 8 and 9 (%s)", rt, cmds, names)
+	}
+}
+
+// BenchmarkVerificationRoundTrips measures one verification's store
+// traffic against the test Redis (issue, page, consume, dedupe), and each
+// of its steps, with the round trips and commands per operation.
+func BenchmarkVerificationRoundTrips(b *testing.B) {
+	ctx := context.Background()
+	report := func(b *testing.B, h *rtCounter) {
+		rt, cmds, _ := h.take()
+		b.ReportMetric(float64(rt)/float64(b.N), "roundtrips/op")
+		b.ReportMetric(float64(cmds)/float64(b.N), "commands/op")
+	}
+	setup := func(b *testing.B) (*Store, *rtCounter) {
+		s, h := newCountingStore(b)
+		if err := verification(ctx, s, 1, 0); err != nil { // load the scripts
+			b.Fatal(err)
+		}
+		return s, h
+	}
+	user := func(i int) int64 { return int64(1 + i%1000) }
+	issue := func(b *testing.B, s *Store) []Request {
+		reqs := make([]Request, b.N)
+		for i := range reqs {
+			var err error
+			if reqs[i], err = s.IssueRequest(ctx, RequestParams{UserID: int64(1000 + i), ChatID: 1, Level: "basic"}, 10*time.Minute); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return reqs
+	}
+
+	b.Run("verification", func(b *testing.B) {
+		s, h := setup(b)
+		h.take()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			if err := verification(ctx, s, user(i), i); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		report(b, h)
+	})
+	b.Run("issue", func(b *testing.B) {
+		s, h := setup(b)
+		h.take()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			if _, err := s.IssueRequest(ctx, RequestParams{UserID: user(i), ChatID: 1, Level: "basic"}, 10*time.Minute); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		report(b, h)
+	})
+	b.Run("page", func(b *testing.B) {
+		s, h := setup(b)
+		reqs := issue(b, s)
+		h.take()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			if _, err := s.Request(ctx, reqs[i].ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		report(b, h)
+	})
+	b.Run("consume", func(b *testing.B) {
+		s, h := setup(b)
+		reqs := issue(b, s)
+		h.take()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			if _, err := s.ConsumeNonce(ctx, reqs[i].Nonce, reqs[i].UserID); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		report(b, h)
+	})
+	b.Run("dedupe", func(b *testing.B) {
+		s, h := setup(b)
+		h.take()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			if _, err := s.MarkUpdate(ctx, user(i), i, 10*time.Minute); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		report(b, h)
+	})
+	// A verification against as many bare round trips (PINGs), interleaved
+	// and alternating which goes first, so that the ratio comes from one
+	// run: what the store costs beyond the network and Redis's own work.
+	b.Run("verification-vs-pings", func(b *testing.B) {
+		s, h := setup(b)
+		h.take()
+		const pings = 8 // a verification's round trips (TestRoundTrips)
+		var tv, tp time.Duration
+		ver := func(i int) {
+			start := time.Now()
+			if err := verification(ctx, s, user(i), i); err != nil {
+				b.Fatal(err)
+			}
+			tv += time.Since(start)
+		}
+		ping := func() {
+			start := time.Now()
+			for range pings {
+				if err := s.Client().Ping(ctx).Err(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			tp += time.Since(start)
+		}
+		b.ResetTimer()
+		for i := range b.N {
+			if i%2 == 0 {
+				ver(i)
+				ping()
+			} else {
+				ping()
+				ver(i)
+			}
+		}
+		b.StopTimer()
+		h.take()
+		b.ReportMetric(float64(tv)/float64(tp), "verification/8pings")
+		b.ReportMetric(float64(tv.Nanoseconds())/float64(b.N), "verification-ns")
+		b.ReportMetric(float64(tp.Nanoseconds())/float64(b.N)/pings, "ping-ns")
+	})
+	// The floor: one PING per operation on the same kind of client.
+	b.Run("ping", func(b *testing.B) {
+		s, h := setup(b)
+		h.take()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if err := s.Client().Ping(ctx).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		report(b, h)
+	})
+}

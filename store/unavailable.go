@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// markUnavailable makes *err wrap ErrUnavailable when it says that Redis
+// could not be reached. Every exported method that talks to Redis defers
+// it, so that callers can tell "Redis is down, retry later" from a
+// refusal with errors.Is.
+func markUnavailable(err *error) {
+	if *err != nil && !errors.Is(*err, ErrUnavailable) && unreachable(*err) {
+		*err = fmt.Errorf("%w: %w", ErrUnavailable, *err)
+	}
+}
+
+// unreachable reports whether err comes from the connection to Redis
+// rather than from Redis's answer: a refused, reset or timed out
+// connection, the connection pool's timeout, or a server that cannot
+// serve yet. The caller's own context ending is not counted: it is
+// reported as such.
+func unreachable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true // refused, unreachable host, i/o timeout, ...
+	}
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, redis.ErrPoolTimeout):
+		return true
+	}
+	return redis.IsLoadingError(err) || redis.IsMasterDownError(err) || redis.IsClusterDownError(err)
+}
