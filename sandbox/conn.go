@@ -1,0 +1,155 @@
+package sandbox
+
+import (
+	"bufio"
+	"net"
+	"sync"
+	"time"
+)
+
+// gatedListener wraps the TCP listener of a DC so that every accepted
+// connection goes through a gatedConn sharing one gate.
+//
+// Why the gate: tgtest (td v0.162.0) keeps auth keys in a map that is
+// written under one mutex (users.addSession, sessionsMux) and read under
+// another (users.getSession, connsMux). Two clients connecting at once is a
+// data race that `go test -race` reports. Every access to that map happens
+// in a connection's serving goroutine between two reads from the socket, so
+// holding a gate from the end of one read to the start of the next one
+// serializes them. The handlers themselves return at once (requests are
+// processed on their own goroutines), so the gate only covers decryption,
+// dispatch and the server's side of key exchanges.
+//
+// Why the pre-read: transport.Listener.Accept reads the transport header
+// itself, and tgtest's accept loop stops the whole server on any Accept
+// error, so a client that connects and drops before sending a byte (a
+// dropped connection, a test cancelled mid-dial) would kill the DC.
+// Connections are handed over only once their first bytes arrived.
+type gatedListener struct {
+	net.Listener
+	gate *sync.Mutex
+
+	ready chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+
+	mu    sync.Mutex
+	conns map[*gatedConn]struct{}
+}
+
+// headerTimeout bounds the wait for a new connection's first bytes.
+const headerTimeout = 30 * time.Second
+
+func newGatedListener(l net.Listener, gate *sync.Mutex) *gatedListener {
+	gl := &gatedListener{
+		Listener: l, gate: gate,
+		ready: make(chan net.Conn), done: make(chan struct{}),
+		conns: map[*gatedConn]struct{}{},
+	}
+	go gl.acceptLoop()
+	return gl
+}
+
+func (l *gatedListener) acceptLoop() {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			_ = l.Close()
+			return
+		}
+		go l.preread(c)
+	}
+}
+
+// preread waits for the first bytes of a connection, then hands it to
+// Accept; connections that close or stay silent are dropped.
+func (l *gatedListener) preread(c net.Conn) {
+	r := bufio.NewReader(c)
+	_ = c.SetReadDeadline(time.Now().Add(headerTimeout))
+	if _, err := r.Peek(1); err != nil {
+		_ = c.Close()
+		return
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	gc := &gatedConn{Conn: c, r: r, gate: l.gate, owner: l}
+	l.mu.Lock()
+	l.conns[gc] = struct{}{}
+	l.mu.Unlock()
+	select {
+	case l.ready <- gc:
+	case <-l.done:
+		l.forget(gc)
+		_ = c.Close()
+	}
+}
+
+func (l *gatedListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ready:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *gatedListener) Close() error {
+	var err error
+	l.once.Do(func() {
+		close(l.done)
+		err = l.Listener.Close()
+	})
+	return err
+}
+
+// dropAll closes every open connection at the TCP level, as a network
+// failure would. The serving goroutines notice on their next read.
+func (l *gatedListener) dropAll() int {
+	l.mu.Lock()
+	conns := make([]*gatedConn, 0, len(l.conns))
+	for c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Conn.Close()
+	}
+	return len(conns)
+}
+
+func (l *gatedListener) forget(c *gatedConn) {
+	l.mu.Lock()
+	delete(l.conns, c)
+	l.mu.Unlock()
+}
+
+// gatedConn holds the gate between reads. held is only touched by the
+// goroutine reading the connection (the acceptor for the transport header,
+// then the server's serving goroutine, which is also the only one closing it
+// through Close: faults close the inner connection directly).
+type gatedConn struct {
+	net.Conn
+	r     *bufio.Reader
+	gate  *sync.Mutex
+	owner *gatedListener
+	held  bool
+}
+
+func (c *gatedConn) Read(p []byte) (int, error) {
+	if c.held {
+		c.held = false
+		c.gate.Unlock()
+	}
+	n, err := c.r.Read(p)
+	c.gate.Lock()
+	c.held = true
+	return n, err
+}
+
+func (c *gatedConn) Close() error {
+	if c.held {
+		c.held = false
+		c.gate.Unlock()
+	}
+	c.owner.forget(c)
+	return c.Conn.Close()
+}

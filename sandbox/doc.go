@@ -1,0 +1,124 @@
+// Package sandbox is a local Telegram for testing kycbot end to end: real
+// MTProto servers on loopback TCP (gotd's tgtest) that implement the
+// bot-facing and user-facing methods of a Telegram Passport verification,
+// and simulated users that behave like a Telegram app.
+//
+// # Servers
+//
+// Start runs DC 2 (and a second DC for files, Options.FilesDC) on
+// 127.0.0.1 ports. Sandbox.Options returns the telegram.Options pieces a
+// gotd client needs (PublicKeys, Resolver, DCList, DC, SessionStorage).
+// Accounts are made with AddBot (the token and the Passport public key as
+// @BotFather would have them) and AddUser (phone, name, language, optional
+// cloud password). Users log in with auth.sendCode and auth.signIn with the
+// code "12345" (Options.LoginCode), and auth.checkPassword when they have a
+// cloud password; bots with auth.importBotAuthorization.
+//
+// Implemented methods:
+//
+//   - login and sessions: help.getConfig, help.getNearestDc, auth.sendCode,
+//     auth.signIn, auth.checkPassword (SRP), auth.importBotAuthorization,
+//     auth.exportAuthorization / auth.importAuthorization (second DC),
+//     auth.logOut, users.getUsers, users.getFullUser,
+//     contacts.resolveUsername;
+//   - updates: every account has its own pts sequence and update log;
+//     updates are pushed to its sessions (tg.Updates with Users, seq 0) and
+//     updates.getState / updates.getDifference return what a session missed,
+//     so a bot using gotd's updates manager catches up after a restart;
+//   - messages in private chats: messages.sendMessage (text, entities, inline
+//     keyboards with URL and callback buttons, reply_to), messages.editMessage,
+//     messages.setTyping, bots.setBotCommands / bots.getBotCommands,
+//     messages.getBotCallbackAnswer (pushes UpdateBotCallbackQuery to the bot
+//     and waits for messages.setBotCallbackAnswer);
+//   - files: upload.saveFilePart, upload.saveBigFilePart, upload.getFile for
+//     tg.InputSecureFileLocation with Telegram's checks on offset and limit
+//     (multiples of 4 KiB, or 1 KiB with precise; limit at most 1 MiB and,
+//     without precise, a divisor of 1 MiB; no request across a 1 MiB
+//     boundary: LIMIT_INVALID, OFFSET_INVALID) and FILE_MIGRATE_X for files
+//     on the other DC;
+//   - cloud password: account.getPassword, account.getPasswordSettings,
+//     account.updatePasswordSettings, with real SRP and the passport secret
+//     stored as the app sends it (encrypted under the password with PBKDF2);
+//   - Passport: account.saveSecureValue, account.getAllSecureValues,
+//     account.getSecureValue, account.deleteSecureValue,
+//     account.getAuthorizationForm, account.acceptAuthorization (delivers
+//     MessageActionSecureValuesSentMe to the bot and
+//     MessageActionSecureValuesSent to the user), users.setSecureValueErrors.
+//
+// Every other method answers 400 INPUT_METHOD_INVALID, as tgtest does.
+//
+// # Simulated users
+//
+// NewSimUser registers a user and logs a real gotd client in as that user.
+// A SimUser holds a Profile of documents (built in Go, SampleProfile, or
+// YAML with LoadProfile; scans are JPEG pictures generated from a text, so
+// tests can regenerate the exact bytes) and does what a person with a
+// Telegram app does: Start (/start <payload>), Send, WaitMessage and
+// Messages (the chat with buttons), Press (callback buttons), OpenURL (GET
+// the bot's page and find the Passport deep link in it), FillForm (get the
+// form, create the cloud password and passport secret if needed, encrypt
+// and save what is missing, share with acceptAuthorization, return to the
+// callback URL), Errors (what the bot flagged), Fix (change and re-save a
+// flagged element) and Cancel.
+//
+// # Faults
+//
+// FloodWait makes a method answer FLOOD_WAIT_X a number of times;
+// DropConnections cuts every TCP connection of a DC; SetBandwidth slows
+// file downloads per connection; Options.FilesDC puts Passport files on a
+// second DC (FILE_MIGRATE_X). Calls counts requests per method.
+//
+// # Simplified compared to Telegram
+//
+//   - One access hash per user for everybody (Telegram's are per viewer);
+//     only private chats; no channels, groups, media messages or history.
+//   - Accounts exist only through AddUser/AddBot: auth.sendCode answers
+//     PHONE_NUMBER_INVALID for unknown numbers (no sign-up). The login code
+//     is fixed, as on Telegram's test servers.
+//   - Phone numbers and emails saved as Passport values are not verified
+//     (Telegram sends codes: account.sendVerifyPhoneCode and friends are not
+//     implemented).
+//   - Seq is always 0 (pts only); getDifference returns at most 1000
+//     updates per call (a slice beyond), never differenceTooLong.
+//   - When a push reached no session of an account (it was reconnecting),
+//     the next session it opens gets updatesTooLong, so that the client
+//     fetches the difference.
+//   - users.setSecureValueErrors replaces all the errors of that bot on that
+//     user. The server drops an error when the value it points at changed
+//     (its data hash, file hash or element hash is gone); the server does not
+//     stop a user from sharing with errors pending (Telegram's apps do).
+//   - account.acceptAuthorization checks bot, key, scope and that every
+//     value hash is the stored one; it does not check that the values
+//     satisfy the scope (the bot must, as kycbot does). The bot receives the
+//     selfie and translation of a value only when the scope asked for them.
+//   - Changing the passport secret (a new secure_secret_id) or removing the
+//     password deletes the stored values.
+//   - Uploaded parts are kept until used; files are kept in memory for the
+//     life of the sandbox.
+//
+// Error codes the sandbox chose where Telegram documents none are the
+// constants ErrSecureValueInvalid, ErrValueHashInvalid and
+// ErrValueTypeInvalid; other codes are Telegram's (PASSWORD_REQUIRED,
+// SECURE_SECRET_REQUIRED, SECURE_SECRET_INVALID, BOT_INVALID,
+// PUBLIC_KEY_REQUIRED, PUBLIC_KEY_INVALID, SCOPE_EMPTY,
+// DATA_HASH_SIZE_INVALID, HASH_SIZE_INVALID, MD5_CHECKSUM_INVALID,
+// FILE_PART_X_MISSING, BUTTON_URL_INVALID for a Passport link in an inline
+// button, ...).
+//
+// # Implementation notes
+//
+// tgtest's auth key map is written and read under two different mutexes:
+// two clients connecting at once is a data race under -race. The sandbox
+// therefore runs tgtest servers on its own listener (not tgtest/cluster,
+// whose Up creates the listeners) whose connections hold a gate between
+// socket reads, and handles every request on its own goroutine (which also
+// lets slow requests, like throttled downloads, not block the connection).
+// The listener hands a connection to tgtest only once its first bytes
+// arrived: tgtest stops serving a DC on any accept error, and the transport
+// header is read inside Accept. gotd's Encode writes to the object (SetFlags), so objects
+// kept in the sandbox's state are only encoded under its lock, and what
+// leaves it is a copy.
+//
+// Nothing personal is logged: methods, IDs, element types, counts and
+// error codes only.
+package sandbox

@@ -1,0 +1,5 @@
+//go:build !race
+
+package sandbox
+
+const defaultLoadUsers = 10

@@ -1,0 +1,1091 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/gotd/log"
+	"github.com/gotd/td/session"
+	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/auth"
+	"github.com/gotd/td/tg"
+	"github.com/gotd/td/tgerr"
+	"golang.org/x/net/html"
+
+	"github.com/kycbot/kycbot/passport"
+)
+
+// DefaultSetupPassword is the cloud password a simulated user creates when
+// Passport needs one and the account has none.
+const DefaultSetupPassword = "sandbox-cloud-password"
+
+// SimUserOptions configure a simulated user.
+type SimUserOptions struct {
+	// Profile is the user's Passport data (SampleProfile when nil).
+	Profile Profile
+	// SetupPassword is the cloud password the user creates if Passport
+	// asks for one and UserSpec.CloudPassword is empty
+	// (DefaultSetupPassword when empty).
+	SetupPassword string
+	// Logger for the user's gotd client. No logs by default.
+	Logger log.Logger
+	// HTTPClient opens links (OpenURL, callback URLs). http.DefaultClient
+	// when nil.
+	HTTPClient *http.Client
+	// Random is the source of the user's secrets. crypto/rand when nil.
+	Random io.Reader
+	// PartSize is the upload part size (MaxPartSize when zero); it must
+	// divide 512 KiB and be a multiple of 1 KiB.
+	PartSize int
+	// Middlewares are added to the user's gotd client.
+	Middlewares []telegram.Middleware
+}
+
+// ChatMessage is a message of the user's chat with a bot, as the user's app
+// shows it.
+type ChatMessage struct {
+	// Peer is the bot (or user) the chat is with.
+	Peer int64
+	// ID is the message ID in the user's message box.
+	ID int
+	// Out is true for messages the user sent.
+	Out bool
+	// Edited is true when this is a new version of an edited message.
+	Edited bool
+	Text   string
+	// Buttons of an inline keyboard, by row.
+	Buttons [][]Button
+	// Service names a service message: "secure_values_sent" when the user
+	// shared Passport data; empty for text messages.
+	Service string
+}
+
+// Button is an inline keyboard button.
+type Button struct {
+	Text string
+	// URL of a URL button.
+	URL string
+	// Data of a callback button.
+	Data []byte
+}
+
+// Button returns the first button whose text contains s, or false.
+func (m ChatMessage) Button(s string) (Button, bool) {
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if strings.Contains(b.Text, s) {
+				return b, true
+			}
+		}
+	}
+	return Button{}, false
+}
+
+// SimUser is a simulated Telegram user: a real gotd client logged in to the
+// sandbox as a user, plus what a Telegram app does for Passport (passport
+// secret under the cloud password, client-side encryption, sharing).
+// Methods are safe for concurrent use, but one user does one thing at a
+// time, like a person.
+type SimUser struct {
+	sb     *Sandbox
+	User   User
+	client *telegram.Client
+	api    *tg.Client
+	rand   io.Reader
+	http   *http.Client
+	log    log.Helper
+
+	partSize int
+
+	cancel context.CancelFunc
+	done   chan error
+
+	srpc srpClient
+
+	mu       sync.Mutex
+	profile  Profile
+	password string
+	secret   []byte // passport secret, once known
+	peers    map[int64]*tg.User
+	chat     []ChatMessage
+	cursor   int
+	changed  chan struct{}
+}
+
+// NewSimUser registers a user (AddUser) and logs a gotd client in as that
+// user with the login code (and the cloud password when set), like a person
+// with a Telegram app. The client runs until Close or the sandbox closes.
+func (sb *Sandbox) NewSimUser(ctx context.Context, spec UserSpec, opts SimUserOptions) (*SimUser, error) {
+	if opts.Profile == nil {
+		opts.Profile = SampleProfile(spec.Phone)
+	}
+	if err := opts.Profile.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.SetupPassword == "" {
+		opts.SetupPassword = DefaultSetupPassword
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = http.DefaultClient
+	}
+	if opts.Random == nil {
+		opts.Random = rand.Reader
+	}
+	if opts.PartSize == 0 {
+		opts.PartSize = MaxPartSize
+	}
+	if opts.PartSize%1024 != 0 || MaxPartSize%opts.PartSize != 0 {
+		return nil, fmt.Errorf("sandbox: part size %d must be a multiple of 1024 dividing %d", opts.PartSize, MaxPartSize)
+	}
+	u, err := sb.AddUser(spec)
+	if err != nil {
+		return nil, err
+	}
+	password := spec.CloudPassword
+	if password == "" {
+		password = opts.SetupPassword
+	}
+	su := &SimUser{
+		sb: sb, User: u, rand: opts.Random, http: opts.HTTPClient, partSize: opts.PartSize,
+		log:      log.For(opts.Logger),
+		profile:  opts.Profile.Clone(),
+		password: password,
+		peers:    map[int64]*tg.User{},
+		changed:  make(chan struct{}),
+		done:     make(chan error, 1),
+	}
+	o := sb.Options(&session.StorageMemory{})
+	o.Logger = opts.Logger
+	o.Middlewares = opts.Middlewares
+	o.UpdateHandler = telegram.UpdateHandlerFunc(su.handleUpdates)
+	su.client = telegram.NewClient(1, "sandbox", o)
+	su.api = su.client.API()
+
+	runCtx, cancel := context.WithCancel(sb.ctx)
+	su.cancel = cancel
+	ready := make(chan error, 1)
+	go func() {
+		su.done <- su.client.Run(runCtx, func(ctx context.Context) error {
+			flow := auth.NewFlow(auth.Constant(u.Phone, spec.CloudPassword,
+				auth.CodeAuthenticatorFunc(func(context.Context, *tg.AuthSentCode) (string, error) {
+					return sb.opts.LoginCode, nil
+				})), auth.SendCodeOptions{})
+			if err := flow.Run(ctx, su.client.Auth()); err != nil {
+				ready <- fmt.Errorf("sandbox: log in user %d: %w", u.ID, err)
+				return err
+			}
+			ready <- nil
+			<-ctx.Done()
+			return ctx.Err()
+		})
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			cancel()
+			<-su.done
+			return nil, err
+		}
+		return su, nil
+	case err := <-su.done:
+		cancel()
+		return nil, fmt.Errorf("sandbox: user client stopped: %w", err)
+	case <-ctx.Done():
+		cancel()
+		<-su.done
+		return nil, ctx.Err()
+	}
+}
+
+// API returns the user's raw gotd client, for calls the SimUser does not
+// wrap.
+func (u *SimUser) API() *tg.Client { return u.api }
+
+// Profile returns a copy of the user's current Passport data.
+func (u *SimUser) Profile() Profile {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.profile.Clone()
+}
+
+// Close logs the client out of the network (the account stays).
+func (u *SimUser) Close() error {
+	u.cancel()
+	err := <-u.done
+	u.done <- err // a second Close returns at once
+	if err == nil || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func (u *SimUser) handleUpdates(_ context.Context, upd tg.UpdatesClass) error {
+	var (
+		updates []tg.UpdateClass
+		users   []tg.UserClass
+	)
+	switch x := upd.(type) {
+	case *tg.Updates:
+		updates, users = x.Updates, x.Users
+	case *tg.UpdatesCombined:
+		updates, users = x.Updates, x.Users
+	case *tg.UpdateShort:
+		updates = []tg.UpdateClass{x.Update}
+	default:
+		return nil
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, us := range users {
+		if usr, ok := us.(*tg.User); ok && !usr.Self {
+			u.peers[usr.ID] = usr
+		}
+	}
+	added := false
+	for _, x := range updates {
+		switch x := x.(type) {
+		case *tg.UpdateNewMessage:
+			if m, ok := chatMessage(x.Message, false); ok {
+				u.chat = append(u.chat, m)
+				added = true
+			}
+		case *tg.UpdateEditMessage:
+			if m, ok := chatMessage(x.Message, true); ok {
+				u.chat = append(u.chat, m)
+				added = true
+			}
+		}
+	}
+	if added {
+		close(u.changed)
+		u.changed = make(chan struct{})
+	}
+	return nil
+}
+
+func chatMessage(mc tg.MessageClass, edited bool) (ChatMessage, bool) {
+	switch m := mc.(type) {
+	case *tg.Message:
+		peer, _ := m.PeerID.(*tg.PeerUser)
+		if peer == nil {
+			return ChatMessage{}, false
+		}
+		cm := ChatMessage{Peer: peer.UserID, ID: m.ID, Out: m.Out, Edited: edited, Text: m.Message}
+		if kb, ok := m.ReplyMarkup.(*tg.ReplyInlineMarkup); ok {
+			for _, row := range kb.Rows {
+				var r []Button
+				for _, b := range row.Buttons {
+					btn := Button{Text: b.Text}
+					switch t := b.Type.(type) {
+					case *tg.InlineButtonTypeURL:
+						btn.URL = t.URL
+					case *tg.InlineButtonTypeCallback:
+						btn.Data = t.Data
+					}
+					r = append(r, btn)
+				}
+				cm.Buttons = append(cm.Buttons, r)
+			}
+		}
+		return cm, true
+	case *tg.MessageService:
+		peer, _ := m.PeerID.(*tg.PeerUser)
+		if peer == nil {
+			return ChatMessage{}, false
+		}
+		cm := ChatMessage{Peer: peer.UserID, ID: m.ID, Out: m.Out}
+		if _, ok := m.Action.(*tg.MessageActionSecureValuesSent); ok {
+			cm.Service = "secure_values_sent"
+		} else {
+			cm.Service = fmt.Sprintf("%T", m.Action)
+		}
+		return cm, true
+	}
+	return ChatMessage{}, false
+}
+
+// Messages returns every message of the user's chats received so far, in
+// order (edits appear as new entries with Edited set). Out messages appear
+// only when another session of the user sent them.
+func (u *SimUser) Messages() []ChatMessage {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]ChatMessage(nil), u.chat...)
+}
+
+// WaitMessage waits for the next message (not seen by an earlier
+// WaitMessage) for which match returns true; a nil match takes the next
+// incoming message. Out messages are those the server pushed (such as the
+// "secure_values_sent" service message after sharing). Messages skipped
+// over while looking are consumed.
+func (u *SimUser) WaitMessage(ctx context.Context, match func(ChatMessage) bool) (ChatMessage, error) {
+	for {
+		u.mu.Lock()
+		for u.cursor < len(u.chat) {
+			m := u.chat[u.cursor]
+			u.cursor++
+			if (match == nil && !m.Out) || (match != nil && match(m)) {
+				u.mu.Unlock()
+				return m, nil
+			}
+		}
+		ch := u.changed
+		u.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ChatMessage{}, fmt.Errorf("sandbox: wait for a message: %w", ctx.Err())
+		}
+	}
+}
+
+// resolveBot finds a bot by username and remembers its access hash.
+func (u *SimUser) resolveBot(ctx context.Context, username string) (*tg.User, error) {
+	res, err := u.api.ContactsResolveUsername(ctx, &tg.ContactsResolveUsernameRequest{Username: strings.TrimPrefix(username, "@")})
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: resolve @%s: %w", username, err)
+	}
+	for _, x := range res.Users {
+		if usr, ok := x.(*tg.User); ok {
+			u.mu.Lock()
+			u.peers[usr.ID] = usr
+			u.mu.Unlock()
+			return usr, nil
+		}
+	}
+	return nil, fmt.Errorf("sandbox: resolve @%s: no user in the answer", username)
+}
+
+func (u *SimUser) peer(id int64) (*tg.InputPeerUser, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	p, ok := u.peers[id]
+	if !ok {
+		return nil, fmt.Errorf("sandbox: user %d is unknown to this user: start a chat first", id)
+	}
+	return &tg.InputPeerUser{UserID: p.ID, AccessHash: p.AccessHash}, nil
+}
+
+// Start opens the chat with a bot and sends "/start <payload>" (just
+// "/start" when payload is empty), as tapping a t.me/<bot>?start=<payload>
+// link does. It returns the bot's user ID.
+func (u *SimUser) Start(ctx context.Context, botUsername, payload string) (int64, error) {
+	bot, err := u.resolveBot(ctx, botUsername)
+	if err != nil {
+		return 0, err
+	}
+	text := "/start"
+	if payload != "" {
+		text += " " + payload
+	}
+	if err := u.Send(ctx, bot.ID, text); err != nil {
+		return 0, err
+	}
+	return bot.ID, nil
+}
+
+// Send sends a text message to a user or bot this user knows.
+func (u *SimUser) Send(ctx context.Context, peerID int64, text string) error {
+	p, err := u.peer(peerID)
+	if err != nil {
+		return err
+	}
+	if _, err := u.api.MessagesSendMessage(ctx, &tg.MessagesSendMessageRequest{
+		Peer: p, Message: text, RandomID: u.sb.randInt64(),
+	}); err != nil {
+		return fmt.Errorf("sandbox: send message: %w", err)
+	}
+	return nil
+}
+
+// Press presses a callback button of a message and returns the bot's
+// answer (messages.getBotCallbackAnswer).
+func (u *SimUser) Press(ctx context.Context, m ChatMessage, b Button) (*tg.MessagesBotCallbackAnswer, error) {
+	p, err := u.peer(m.Peer)
+	if err != nil {
+		return nil, err
+	}
+	ans, err := u.api.MessagesGetBotCallbackAnswer(ctx, &tg.MessagesGetBotCallbackAnswerRequest{
+		Peer: p, MsgID: m.ID, Data: b.Data,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: press button: %w", err)
+	}
+	return ans, nil
+}
+
+// OpenURL fetches a web page as the user's phone would after tapping a URL
+// button, and returns the first Telegram Passport deep link in it
+// (tg://resolve?domain=telegrampassport..., tg:resolve?... or
+// tg://passport?...), found in an attribute (href, src, content of a meta
+// refresh, data-*) or in a script, in document order.
+func (u *SimUser) OpenURL(ctx context.Context, pageURL string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pageURL, nil)
+	if err != nil {
+		return "", fmt.Errorf("sandbox: open URL: %w", err)
+	}
+	req.Header.Set("User-Agent", "Mozilla/5.0 (Linux; Android 14) TelegramSandbox/1.0")
+	resp, err := u.http.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("sandbox: open URL: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("sandbox: open URL: HTTP status %d", resp.StatusCode)
+	}
+	link, err := FindPassportLink(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", err
+	}
+	return link, nil
+}
+
+// ErrNoPassportLink means a page holds no Telegram Passport deep link.
+var ErrNoPassportLink = errors.New("sandbox: no Telegram Passport link in the page")
+
+// FindPassportLink returns the first Telegram Passport deep link of an HTML
+// page (see SimUser.OpenURL).
+func FindPassportLink(r io.Reader) (string, error) {
+	z := html.NewTokenizer(r)
+	inScript := false
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			if errors.Is(z.Err(), io.EOF) {
+				return "", ErrNoPassportLink
+			}
+			return "", fmt.Errorf("sandbox: parse page: %w", z.Err())
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			inScript = tok.Data == "script"
+			for _, a := range tok.Attr {
+				if l := passportLinkIn(a.Val, false); l != "" {
+					return l, nil
+				}
+			}
+		case html.EndTagToken:
+			inScript = false
+		case html.TextToken:
+			if inScript {
+				if l := passportLinkIn(string(z.Text()), true); l != "" {
+					return l, nil
+				}
+			}
+		}
+	}
+}
+
+// passportLinkIn finds a Passport link inside s (an attribute value or
+// script text). In scripts the link ends at a quote and JavaScript escapes
+// are undone.
+func passportLinkIn(s string, script bool) string {
+	if script {
+		s = strings.NewReplacer(`\/`, "/", `\u0026`, "&", `\x26`, "&", `\u003d`, "=", `\x3d`, "=").Replace(s)
+	}
+	best := -1
+	for _, prefix := range []string{"tg://resolve?", "tg:resolve?", "tg://passport?", "tg:passport?"} {
+		if i := strings.Index(s, prefix); i >= 0 && (best < 0 || i < best) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	l := s[best:]
+	if script {
+		if end := strings.IndexAny(l, "\"'`"); end >= 0 {
+			l = l[:end]
+		}
+	} else if end := strings.IndexAny(l, " \t\n\"'"); end >= 0 {
+		l = l[:end]
+	}
+	if strings.HasPrefix(l, "tg://resolve?") || strings.HasPrefix(l, "tg:resolve?") {
+		q, err := url.ParseQuery(l[strings.Index(l, "?")+1:])
+		if err != nil || q.Get("domain") != passport.PassportDomain {
+			return ""
+		}
+	}
+	return l
+}
+
+// request is a parsed Passport link with the raw values an app sends back.
+type request struct {
+	link  passport.Link
+	scope string // raw scope, sent back verbatim
+}
+
+func parseRequest(link string) (request, error) {
+	l, err := passport.ParseLink(link)
+	if err != nil {
+		return request{}, fmt.Errorf("sandbox: passport link: %w", err)
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return request{}, fmt.Errorf("sandbox: passport link: %w", err)
+	}
+	return request{link: l, scope: u.Query().Get("scope")}, nil
+}
+
+// callback opens the link's callback URL with the outcome, as Telegram apps
+// do after the user shared (tg_passport=success), cancelled or hit an error.
+func (u *SimUser) callback(ctx context.Context, r request, outcome, code string) error {
+	if r.link.CallbackURL == "" {
+		return nil
+	}
+	cb, err := url.Parse(r.link.CallbackURL)
+	if err != nil {
+		return fmt.Errorf("sandbox: callback URL: %w", err)
+	}
+	q := cb.Query()
+	q.Set("tg_passport", outcome)
+	if code != "" {
+		q.Set("error", code)
+	}
+	cb.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cb.String(), nil)
+	if err != nil {
+		return fmt.Errorf("sandbox: callback URL: %w", err)
+	}
+	resp, err := u.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("sandbox: open callback URL: %w", err)
+	}
+	_ = resp.Body.Close()
+	return nil
+}
+
+// form fetches the authorization form; errors the app reports to the
+// callback URL are reported there too.
+func (u *SimUser) form(ctx context.Context, r request) (*tg.AccountAuthorizationForm, error) {
+	form, err := u.api.AccountGetAuthorizationForm(ctx, &tg.AccountGetAuthorizationFormRequest{
+		BotID: r.link.BotID, Scope: r.scope, PublicKey: r.link.PublicKey,
+	})
+	if err != nil {
+		if rpcErr, ok := tgerr.As(err); ok && rpcErr.IsOneOf("BOT_INVALID", "PUBLIC_KEY_REQUIRED", "PUBLIC_KEY_INVALID", "SCOPE_EMPTY") {
+			_ = u.callback(ctx, r, "error", rpcErr.Type)
+		}
+		return nil, fmt.Errorf("sandbox: get authorization form: %w", err)
+	}
+	return form, nil
+}
+
+// Cancel dismisses the Passport form of a link, returning to its callback
+// URL with tg_passport=cancel.
+func (u *SimUser) Cancel(ctx context.Context, link string) error {
+	r, err := parseRequest(link)
+	if err != nil {
+		return err
+	}
+	return u.callback(ctx, r, "cancel", "")
+}
+
+// ValueError is an error a bot set on the user's data, as the app shows
+// it.
+type ValueError struct {
+	Type passport.ElementType
+	// Target is "element", "data.<field>", "front_side", "reverse_side",
+	// "selfie", "files[i]", "files", "translation[i]" or "translation"
+	// (i is the scan's index; -1 if the hash matches no current scan).
+	Target string
+	Text   string
+}
+
+// Errors returns the errors the bot of a link set on the user's data
+// (from account.getAuthorizationForm).
+func (u *SimUser) Errors(ctx context.Context, link string) ([]ValueError, error) {
+	r, err := parseRequest(link)
+	if err != nil {
+		return nil, err
+	}
+	form, err := u.form(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	values := map[passport.ElementType]*tg.SecureValue{}
+	for i := range form.Values {
+		if t, err := passport.ElementTypeOf(form.Values[i].Type); err == nil {
+			values[t] = &form.Values[i]
+		}
+	}
+	index := func(files []tg.SecureFileClass, h []byte) int {
+		for i, f := range files {
+			if sf, ok := f.(*tg.SecureFile); ok && string(sf.FileHash) == string(h) {
+				return i
+			}
+		}
+		return -1
+	}
+	var out []ValueError
+	for _, e := range form.Errors {
+		t, err := passport.ElementTypeOf(e.GetType())
+		if err != nil {
+			continue
+		}
+		ve := ValueError{Type: t}
+		v := values[t]
+		var files, translation []tg.SecureFileClass
+		if v != nil {
+			files, translation = v.Files, v.Translation
+		}
+		switch e := e.(type) {
+		case *tg.SecureValueErrorData:
+			ve.Target, ve.Text = "data."+e.Field, e.Text
+		case *tg.SecureValueErrorFrontSide:
+			ve.Target, ve.Text = "front_side", e.Text
+		case *tg.SecureValueErrorReverseSide:
+			ve.Target, ve.Text = "reverse_side", e.Text
+		case *tg.SecureValueErrorSelfie:
+			ve.Target, ve.Text = "selfie", e.Text
+		case *tg.SecureValueErrorFile:
+			ve.Target, ve.Text = fmt.Sprintf("files[%d]", index(files, e.FileHash)), e.Text
+		case *tg.SecureValueErrorFiles:
+			ve.Target, ve.Text = "files", e.Text
+		case *tg.SecureValueErrorTranslationFile:
+			ve.Target, ve.Text = fmt.Sprintf("translation[%d]", index(translation, e.FileHash)), e.Text
+		case *tg.SecureValueErrorTranslationFiles:
+			ve.Target, ve.Text = "translation", e.Text
+		case *tg.SecureValueError:
+			ve.Target, ve.Text = "element", e.Text
+		default:
+			continue
+		}
+		out = append(out, ve)
+	}
+	return out, nil
+}
+
+// Fix changes element t of the user's profile with edit and saves it again
+// (account.saveSecureValue), as a user correcting a flagged value does.
+// Scans that changed are uploaded again; the bot's errors on what changed
+// are cleared by the server. Share again with FillForm.
+func (u *SimUser) Fix(ctx context.Context, t passport.ElementType, edit func(*ProfileElement)) error {
+	u.mu.Lock()
+	e, ok := u.profile[t]
+	if !ok {
+		u.mu.Unlock()
+		return fmt.Errorf("sandbox: fix %s: the profile has no such element", t)
+	}
+	p := Profile{t: e}.Clone()
+	edit(p[t])
+	if err := p.Validate(); err != nil {
+		u.mu.Unlock()
+		return err
+	}
+	u.profile[t] = p[t]
+	u.mu.Unlock()
+	secret, err := u.passportSecret(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = u.save(ctx, secret, t)
+	return err
+}
+
+// FillForm does what a Telegram app does with a Passport link: it fetches
+// the authorization form, creates the cloud password and passport secret if
+// needed, saves every requested element the server does not have yet from
+// the profile (encrypted on the client, scans uploaded), and shares them
+// with the bot (account.acceptAuthorization), then returns to the callback
+// URL with tg_passport=success. For a one-of element it picks the first
+// type the server or the profile has.
+func (u *SimUser) FillForm(ctx context.Context, link string) error {
+	r, err := parseRequest(link)
+	if err != nil {
+		return err
+	}
+	form, err := u.form(ctx, r)
+	if err != nil {
+		return err
+	}
+	pub, err := passport.ParsePublicKey([]byte(r.link.PublicKey))
+	if err != nil {
+		return fmt.Errorf("sandbox: bot public key: %w", err)
+	}
+	secret, err := u.passportSecret(ctx)
+	if err != nil {
+		return err
+	}
+	have := map[passport.ElementType]*tg.SecureValue{}
+	for i := range form.Values {
+		if t, err := passport.ElementTypeOf(form.Values[i].Type); err == nil {
+			have[t] = &form.Values[i]
+		}
+	}
+	creds := &passport.Credentials{SecureData: map[passport.ElementType]*passport.ValueCredentials{}, Nonce: r.link.Nonce}
+	var hashes []tg.SecureValueHash
+	for _, req := range form.RequiredTypes {
+		var options []*tg.SecureRequiredType
+		switch x := req.(type) {
+		case *tg.SecureRequiredType:
+			options = []*tg.SecureRequiredType{x}
+		case *tg.SecureRequiredTypeOneOf:
+			for _, o := range x.Types {
+				if rt, ok := o.(*tg.SecureRequiredType); ok {
+					options = append(options, rt)
+				}
+			}
+		}
+		rt, t, ok := u.choose(options, have)
+		if !ok {
+			return fmt.Errorf("sandbox: the profile has nothing for a requested element (%d choices)", len(options))
+		}
+		v := have[t]
+		if v == nil || !complete(v, rt) {
+			if v, err = u.save(ctx, secret, t); err != nil {
+				return err
+			}
+			have[t] = v
+		}
+		vc, err := valueCredentials(secret, v, rt)
+		if err != nil {
+			return fmt.Errorf("sandbox: %s: %w", t, err)
+		}
+		if vc != nil {
+			creds.SecureData[t] = vc
+		}
+		hashes = append(hashes, tg.SecureValueHash{Type: v.Type, Hash: v.Hash})
+	}
+	enc, err := passport.EncryptCredentials(u.rand, pub, creds)
+	if err != nil {
+		return fmt.Errorf("sandbox: encrypt credentials: %w", err)
+	}
+	if _, err := u.api.AccountAcceptAuthorization(ctx, &tg.AccountAcceptAuthorizationRequest{
+		BotID: r.link.BotID, Scope: r.scope, PublicKey: r.link.PublicKey,
+		ValueHashes: hashes, Credentials: enc.TL(),
+	}); err != nil {
+		return fmt.Errorf("sandbox: accept authorization: %w", err)
+	}
+	return u.callback(ctx, r, "success", "")
+}
+
+// choose picks the requested type to provide: one the server has, else one
+// the profile has.
+func (u *SimUser) choose(options []*tg.SecureRequiredType, have map[passport.ElementType]*tg.SecureValue) (*tg.SecureRequiredType, passport.ElementType, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for pass := range 2 {
+		for _, o := range options {
+			t, err := passport.ElementTypeOf(o.Type)
+			if err != nil {
+				continue
+			}
+			if pass == 0 && have[t] != nil && complete(have[t], o) {
+				return o, t, true
+			}
+			if pass == 1 && u.profile[t] != nil {
+				return o, t, true
+			}
+		}
+	}
+	return nil, "", false
+}
+
+// complete reports whether a stored value has what the request needs.
+func complete(v *tg.SecureValue, rt *tg.SecureRequiredType) bool {
+	if rt.SelfieRequired && v.Selfie == nil {
+		return false
+	}
+	if rt.TranslationRequired && len(v.Translation) == 0 {
+		return false
+	}
+	return true
+}
+
+// valueCredentials recovers the value secrets of a stored value (the
+// server keeps them encrypted under the passport secret) for the parts the
+// request asks for.
+func valueCredentials(secret []byte, v *tg.SecureValue, rt *tg.SecureRequiredType) (*passport.ValueCredentials, error) {
+	t, err := passport.ElementTypeOf(v.Type)
+	if err != nil {
+		return nil, err
+	}
+	if t.IsPlain() {
+		return nil, nil
+	}
+	vc := &passport.ValueCredentials{}
+	if d, ok := v.GetData(); ok {
+		s, err := passport.DecryptValueSecret(secret, d.DataHash, d.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("data secret: %w", err)
+		}
+		vc.Data = &passport.DataCredentials{DataHash: d.DataHash, Secret: s}
+	}
+	file := func(f tg.SecureFileClass) (*passport.FileCredentials, error) {
+		sf, ok := f.(*tg.SecureFile)
+		if !ok {
+			return nil, nil
+		}
+		s, err := passport.DecryptValueSecret(secret, sf.FileHash, sf.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("file secret: %w", err)
+		}
+		return &passport.FileCredentials{FileHash: sf.FileHash, Secret: s}, nil
+	}
+	files := func(fs []tg.SecureFileClass) ([]passport.FileCredentials, error) {
+		var out []passport.FileCredentials
+		for _, f := range fs {
+			fc, err := file(f)
+			if err != nil {
+				return nil, err
+			}
+			if fc != nil {
+				out = append(out, *fc)
+			}
+		}
+		return out, nil
+	}
+	if vc.FrontSide, err = file(v.FrontSide); err != nil {
+		return nil, err
+	}
+	if vc.ReverseSide, err = file(v.ReverseSide); err != nil {
+		return nil, err
+	}
+	if rt.SelfieRequired {
+		if vc.Selfie, err = file(v.Selfie); err != nil {
+			return nil, err
+		}
+	}
+	if vc.Files, err = files(v.Files); err != nil {
+		return nil, err
+	}
+	if rt.TranslationRequired {
+		if vc.Translation, err = files(v.Translation); err != nil {
+			return nil, err
+		}
+	}
+	return vc, nil
+}
+
+// save encrypts element t of the profile and stores it on the server.
+func (u *SimUser) save(ctx context.Context, secret []byte, t passport.ElementType) (*tg.SecureValue, error) {
+	u.mu.Lock()
+	pe := u.profile[t]
+	if pe != nil {
+		pe = Profile{t: pe}.Clone()[t]
+	}
+	u.mu.Unlock()
+	if pe == nil {
+		return nil, fmt.Errorf("sandbox: the profile has no %s", t)
+	}
+	typ, err := t.TL()
+	if err != nil {
+		return nil, err
+	}
+	in := tg.InputSecureValue{Type: typ}
+	if t.HasData() {
+		plain, err := json.Marshal(pe.Fields)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: encode %s data: %w", t, err)
+		}
+		ev, err := passport.EncryptValue(u.rand, plain)
+		if err != nil {
+			return nil, err
+		}
+		sd, err := ev.SecureData(secret)
+		if err != nil {
+			return nil, err
+		}
+		in.SetData(sd)
+	}
+	upload := func(s *Scan) (tg.InputSecureFileClass, error) {
+		img, err := s.JPEG()
+		if err != nil {
+			return nil, err
+		}
+		return u.uploadFile(ctx, secret, img)
+	}
+	uploadAll := func(ss []Scan) ([]tg.InputSecureFileClass, error) {
+		var out []tg.InputSecureFileClass
+		for i := range ss {
+			f, err := upload(&ss[i])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
+		}
+		return out, nil
+	}
+	if pe.FrontSide != nil {
+		f, err := upload(pe.FrontSide)
+		if err != nil {
+			return nil, err
+		}
+		in.SetFrontSide(f)
+	}
+	if pe.ReverseSide != nil {
+		f, err := upload(pe.ReverseSide)
+		if err != nil {
+			return nil, err
+		}
+		in.SetReverseSide(f)
+	}
+	if pe.Selfie != nil {
+		f, err := upload(pe.Selfie)
+		if err != nil {
+			return nil, err
+		}
+		in.SetSelfie(f)
+	}
+	if len(pe.Files) > 0 {
+		fs, err := uploadAll(pe.Files)
+		if err != nil {
+			return nil, err
+		}
+		in.SetFiles(fs)
+	}
+	if len(pe.Translation) > 0 {
+		fs, err := uploadAll(pe.Translation)
+		if err != nil {
+			return nil, err
+		}
+		in.SetTranslation(fs)
+	}
+	switch t {
+	case passport.TypePhoneNumber:
+		in.SetPlainData(&tg.SecurePlainPhone{Phone: pe.Phone})
+	case passport.TypeEmail:
+		in.SetPlainData(&tg.SecurePlainEmail{Email: pe.Email})
+	}
+	v, err := u.api.AccountSaveSecureValue(ctx, &tg.AccountSaveSecureValueRequest{
+		Value: in, SecureSecretID: passport.SecretID(secret),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: save %s: %w", t, err)
+	}
+	return v, nil
+}
+
+// uploadFile encrypts a scan and uploads it with upload.saveFilePart.
+func (u *SimUser) uploadFile(ctx context.Context, secret, plain []byte) (*tg.InputSecureFileUploaded, error) {
+	ev, err := passport.EncryptValue(u.rand, plain)
+	if err != nil {
+		return nil, err
+	}
+	id := u.sb.randInt64()
+	parts := 0
+	for off := 0; off < len(ev.Ciphertext); off += u.partSize {
+		end := min(off+u.partSize, len(ev.Ciphertext))
+		if _, err := u.api.UploadSaveFilePart(ctx, &tg.UploadSaveFilePartRequest{
+			FileID: id, FilePart: parts, Bytes: ev.Ciphertext[off:end],
+		}); err != nil {
+			return nil, fmt.Errorf("sandbox: upload part %d: %w", parts, err)
+		}
+		parts++
+	}
+	return ev.InputFileUploaded(secret, id, parts)
+}
+
+// srp answers a password check with the user's cloud password.
+func (u *SimUser) srp(ctx context.Context) (tg.InputCheckPasswordSRPClass, *tg.AccountPassword, error) {
+	p, err := u.api.AccountGetPassword(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sandbox: get password: %w", err)
+	}
+	if !p.HasPassword {
+		return &tg.InputCheckPasswordEmpty{}, p, nil
+	}
+	u.mu.Lock()
+	pw := u.password
+	u.mu.Unlock()
+	a, err := u.srpc.answer(u.rand, []byte(pw), p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, p, nil
+}
+
+// passportSecret returns the user's passport secret, creating the cloud
+// password and the secret the first time, as Telegram apps do (one
+// account.updatePasswordSettings carrying both when there is no password).
+func (u *SimUser) passportSecret(ctx context.Context) ([]byte, error) {
+	u.mu.Lock()
+	if u.secret != nil {
+		s := u.secret
+		u.mu.Unlock()
+		return s, nil
+	}
+	pw := u.password
+	u.mu.Unlock()
+
+	check, p, err := u.srp(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ns := tg.AccountPasswordInputSettings{}
+	if !p.HasPassword {
+		algo, ok := p.NewAlgo.(*tg.PasswordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow)
+		if !ok {
+			return nil, fmt.Errorf("sandbox: unsupported new password algo %T", p.NewAlgo)
+		}
+		newAlgo, hash, err := u.srpc.newHash(u.rand, []byte(pw), algo)
+		if err != nil {
+			return nil, err
+		}
+		ns.SetNewAlgo(newAlgo)
+		ns.SetNewPasswordHash(hash)
+		ns.SetHint("sandbox")
+	} else {
+		settings, err := u.api.AccountGetPasswordSettings(ctx, check)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: get password settings: %w", err)
+		}
+		if s, ok := settings.GetSecureSettings(); ok {
+			a, ok := s.SecureAlgo.(*tg.SecurePasswordKdfAlgoPBKDF2HMACSHA512iter100000)
+			if !ok {
+				return nil, fmt.Errorf("sandbox: unsupported secure algo %T", s.SecureAlgo)
+			}
+			secret, err := passport.DecryptPassportSecret([]byte(pw), a.Salt, s.SecureSecret)
+			if err != nil {
+				return nil, fmt.Errorf("sandbox: passport secret: %w", err)
+			}
+			if passport.SecretID(secret) != s.SecureSecretID {
+				return nil, fmt.Errorf("sandbox: passport secret does not match its id")
+			}
+			u.mu.Lock()
+			u.secret = secret
+			u.mu.Unlock()
+			return secret, nil
+		}
+		// A fresh srp_id for the update.
+		if check, p, err = u.srp(ctx); err != nil {
+			return nil, err
+		}
+	}
+	algo, ok := p.NewSecureAlgo.(*tg.SecurePasswordKdfAlgoPBKDF2HMACSHA512iter100000)
+	if !ok {
+		return nil, fmt.Errorf("sandbox: unsupported new secure algo %T", p.NewSecureAlgo)
+	}
+	secret, err := passport.NewSecret(u.rand)
+	if err != nil {
+		return nil, err
+	}
+	salt, enc, err := passport.EncryptPassportSecret(u.rand, []byte(pw), algo.Salt, secret)
+	if err != nil {
+		return nil, err
+	}
+	ns.SetNewSecureSettings(tg.SecureSecretSettings{
+		SecureAlgo:     &tg.SecurePasswordKdfAlgoPBKDF2HMACSHA512iter100000{Salt: salt},
+		SecureSecret:   enc,
+		SecureSecretID: passport.SecretID(secret),
+	})
+	if _, err := u.api.AccountUpdatePasswordSettings(ctx, &tg.AccountUpdatePasswordSettingsRequest{
+		Password: check, NewSettings: ns,
+	}); err != nil {
+		return nil, fmt.Errorf("sandbox: store passport secret: %w", err)
+	}
+	if !p.HasPassword {
+		u.log.Info(ctx, "Cloud password created", log.Int64("user_id", u.User.ID))
+	}
+	u.mu.Lock()
+	u.secret = secret
+	u.mu.Unlock()
+	return secret, nil
+}
