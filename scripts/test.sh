@@ -2,8 +2,8 @@
 # Runs every check kycbot's CI runs, on a fresh machine too: it installs and
 # starts what the tests need when it is missing (Redis, python-telegram-bot
 # for the cross-check against an independent decryptor, Chromium for the
-# request page), then checks formatting, vets, and runs the whole test suite
-# with the race detector.
+# request page), then checks formatting, vets, checks that go.mod is tidy, and
+# runs the whole test suite with the race detector.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,6 +56,12 @@ fi
 
 step "go vet"
 go vet ./...
+
+step "go mod tidy"
+if ! go mod tidy -diff; then
+  echo "go.mod/go.sum are not tidy: run go mod tidy and commit the result" >&2
+  exit 1
+fi
 
 step "go test -race"
 go test -race -timeout 15m ./...
