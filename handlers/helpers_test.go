@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -13,7 +12,6 @@ import (
 	"image/jpeg"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -24,48 +22,19 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/store/storetest"
 	"github.com/kycbot/kycbot/verify"
 )
 
 // The compile-time check that *store.Store is a Store.
 var _ Store = (*store.Store)(nil)
 
-const testRedisAddr = "127.0.0.1:6379"
+// needRedis returns a client to the test Redis (see storetest.Need).
+func needRedis(t testing.TB) redis.UniversalClient { return storetest.Need(t) }
 
-// needRedis returns a client to the test Redis: without one the test fails
-// when CI is set and skips otherwise.
-func needRedis(t testing.TB) redis.UniversalClient {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: testRedisAddr, DialTimeout: time.Second, MaxRetries: -1})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		_ = c.Close()
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Redis at %s is unreachable and CI is set: %v", testRedisAddr, err)
-		}
-		t.Skipf("Redis at %s is unreachable (%v): start redis-server to run this test", testRedisAddr, err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
-// testPrefix returns a fresh key prefix whose keys are deleted at the end.
+// testPrefix returns a fresh key prefix cleaned up after the test.
 func testPrefix(t testing.TB, c redis.UniversalClient) string {
-	t.Helper()
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	prefix := "kycbot-test-handlers:" + hex.EncodeToString(b) + ":"
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
-	})
-	return prefix
+	return storetest.Prefix(t, c, "handlers")
 }
 
 // clock is a settable clock.

@@ -2,49 +2,28 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kycbot/kycbot/store/storetest"
 )
 
-// testRedisAddr is the Redis the tests use (CI starts it). Setting
-// KYCBOT_TEST_REDIS_CLUSTER to comma-separated seed addresses runs the
-// tests against a Redis Cluster instead (the examples still use
-// testRedisAddr).
-const testRedisAddr = "127.0.0.1:6379"
-
-// newTestClient returns a client to the test Redis: a single server, or
-// the cluster of KYCBOT_TEST_REDIS_CLUSTER. Failures come fast: no retries.
-func newTestClient() (redis.UniversalClient, string) {
-	if seeds := os.Getenv("KYCBOT_TEST_REDIS_CLUSTER"); seeds != "" {
-		return redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs: strings.Split(seeds, ","), DialTimeout: time.Second, MaxRetries: -1, DialerRetries: 1,
-		}), "cluster " + seeds
-	}
-	return redis.NewClient(&redis.Options{Addr: testRedisAddr, DialTimeout: time.Second, MaxRetries: -1, DialerRetries: 1}), testRedisAddr
-}
-
-func pingRedis() (string, error) {
-	c, where := newTestClient()
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	return where, c.Ping(ctx).Err()
-}
+// testRedisAddr is the Redis the tests use (CI starts it); setting
+// storetest.ClusterEnv runs the tests against a Redis Cluster instead (the
+// examples still use testRedisAddr).
+const testRedisAddr = storetest.Addr
 
 // TestMain skips the examples (which cannot skip themselves) when Redis is
 // unreachable outside CI; the tests skip or fail one by one in needRedis.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if where, err := pingRedis(); err != nil && os.Getenv("CI") == "" {
+	if where, err := storetest.Ping(); err != nil && os.Getenv("CI") == "" {
 		fmt.Fprintf(os.Stderr, "store: Redis at %s is unreachable (%v): skipping the Redis tests and examples; start redis-server to run them\n", where, err)
 		skip := "^Example"
 		if f := flag.Lookup("test.skip"); f != nil {
@@ -57,67 +36,15 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// needRedis returns a client to the test Redis; without one the test
-// fails when CI is set and skips otherwise.
-func needRedis(t testing.TB) redis.UniversalClient {
-	t.Helper()
-	if where, err := pingRedis(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Redis at %s is unreachable and CI is set: %v", where, err)
-		}
-		t.Skipf("Redis at %s is unreachable (%v): start redis-server to run this test", where, err)
-	}
-	c, _ := newTestClient()
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
+// needRedis returns a client to the test Redis (see storetest.Need).
+func needRedis(t testing.TB) redis.UniversalClient { return storetest.Need(t) }
 
-// testPrefix returns a fresh random key prefix whose keys are deleted
-// when the test ends.
-func testPrefix(t testing.TB, c redis.UniversalClient) string {
-	t.Helper()
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	prefix := "kycbot-test:" + hex.EncodeToString(b) + ":"
-	t.Cleanup(func() { deletePrefix(context.Background(), c, prefix) })
-	return prefix
-}
+// testPrefix returns a fresh key prefix cleaned up after the test.
+func testPrefix(t testing.TB, c redis.UniversalClient) string { return storetest.Prefix(t, c, "store") }
 
-func deletePrefix(ctx context.Context, c redis.UniversalClient, prefix string) {
-	var keys []string
-	_ = scanAll(ctx, c, prefix, func(k string) { keys = append(keys, k) })
-	for len(keys) > 0 {
-		batch := keys[:min(len(keys), 500)]
-		keys = keys[len(batch):]
-		_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, k := range batch {
-				p.Unlink(ctx, k) // one key per command: they may live in different cluster slots
-			}
-			return nil
-		})
-	}
-}
-
-// scanAll calls f on every key under prefix, on every master of a cluster.
+// scanAll calls f on every key under prefix (see storetest.ScanAll).
 func scanAll(ctx context.Context, c redis.UniversalClient, prefix string, f func(string)) error {
-	scan := func(ctx context.Context, n redis.UniversalClient) error {
-		iter := n.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			f(iter.Val())
-		}
-		return iter.Err()
-	}
-	if cc, ok := c.(*redis.ClusterClient); ok {
-		var mu sync.Mutex
-		return cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
-			mu.Lock() // f need not be safe for concurrent use
-			defer mu.Unlock()
-			return scan(ctx, n)
-		})
-	}
-	return scan(ctx, c)
+	return storetest.ScanAll(ctx, c, prefix, f)
 }
 
 // testKey is a fixed outbox key for tests.
