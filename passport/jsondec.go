@@ -185,8 +185,10 @@ func jsonInt(d *jx.Decoder, parent, key string) (int64, error) {
 	}
 }
 
-// decodeFields reads a data object: string values only, null as "".
-func decodeFields(b []byte) (map[string]string, error) {
+// parseFields decodes a data object: a JSON object whose values are
+// strings; null decodes as the empty string (both mean absent). Values of
+// other JSON types are refused.
+func parseFields(b []byte) (map[string]string, error) {
 	var fields map[string]string
 	err := jsonDoc("data", b, func(d *jx.Decoder) error {
 		fields = map[string]string{}

@@ -194,19 +194,10 @@ func (el *Element) decryptData(ee *EncryptedElement, dc *DataCredentials) error 
 	return nil
 }
 
-// parseFields decodes a data object: a JSON object whose values are
-// strings; null decodes as the empty string (both mean absent). Values of
-// other JSON types are refused.
-func parseFields(b []byte) (map[string]string, error) {
-	return decodeFields(b)
-}
-
 func pairFile(part string, ref *FileRef, fc *FileCredentials) (*File, error) {
 	switch {
-	case ref == nil && fc == nil:
-		return nil, nil
 	case ref == nil:
-		// Credentials without a file: nothing to decrypt, nothing lost.
+		// No file (credentials without a file leave nothing to decrypt).
 		return nil, nil
 	case fc == nil:
 		return nil, fmt.Errorf("%w: %s has no credentials", ErrMalformed, part)

@@ -40,7 +40,7 @@ func (r *check) files() {
 	if r.scans == nil {
 		return
 	}
-	for _, s := range Scans(&passport.Submission{Elements: []passport.Element{*r.el}}) {
+	for _, s := range appendScans(nil, r.el) {
 		info, ok := r.scans[s.Key]
 		if !ok {
 			continue

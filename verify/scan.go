@@ -80,21 +80,26 @@ type Scan struct {
 func Scans(sub *passport.Submission) []Scan {
 	var out []Scan
 	for i := range sub.Elements {
-		el := &sub.Elements[i]
-		add := func(t passport.Target, f *passport.File) {
-			if f != nil {
-				out = append(out, Scan{ScanKey{el.Type, t}, f})
-			}
+		out = appendScans(out, &sub.Elements[i])
+	}
+	return out
+}
+
+// appendScans appends the scans of one element.
+func appendScans(out []Scan, el *passport.Element) []Scan {
+	add := func(t passport.Target, f *passport.File) {
+		if f != nil {
+			out = append(out, Scan{ScanKey{el.Type, t}, f})
 		}
-		add(passport.TargetOf(passport.TargetFrontSide), el.FrontSide)
-		add(passport.TargetOf(passport.TargetReverseSide), el.ReverseSide)
-		add(passport.TargetOf(passport.TargetSelfie), el.Selfie)
-		for j := range el.Files {
-			add(passport.FileAt(j), &el.Files[j])
-		}
-		for j := range el.Translation {
-			add(passport.TranslationAt(j), &el.Translation[j])
-		}
+	}
+	add(passport.TargetOf(passport.TargetFrontSide), el.FrontSide)
+	add(passport.TargetOf(passport.TargetReverseSide), el.ReverseSide)
+	add(passport.TargetOf(passport.TargetSelfie), el.Selfie)
+	for j := range el.Files {
+		add(passport.FileAt(j), &el.Files[j])
+	}
+	for j := range el.Translation {
+		add(passport.TranslationAt(j), &el.Translation[j])
 	}
 	return out
 }
