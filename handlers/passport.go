@@ -398,7 +398,7 @@ var nonceOutcomes = []struct {
 	{store.ErrNonceOtherUser, i18n.MsgNonceOtherUser, "nonce_other_user"},
 	{store.ErrNonceUnknown, i18n.MsgNonceNotFound, "nonce_unknown"},
 	{store.ErrNonceExpired, i18n.MsgNonceExpired, "nonce_expired"},
-	{store.ErrNonceSuperseded, i18n.MsgNonceExpired, "nonce_superseded"},
+	{store.ErrNonceSuperseded, i18n.MsgNonceSuperseded, "nonce_superseded"},
 }
 
 func (p *run) process(ctx context.Context, action *tg.MessageActionSecureValuesSentMe) error {
@@ -465,7 +465,7 @@ func (p *run) process(ctx context.Context, action *tg.MessageActionSecureValuesS
 func (p *run) failed(ctx context.Context, req store.Request, stage, code string) {
 	p.audit(ctx, store.Event{Kind: "processing_failed", Level: req.Level, Ref: req.Ref, Codes: []string{code},
 		Detail: map[string]string{"stage": stage, "nonce_hash": req.NonceHash()}})
-	p.send(ctx, p.localizer().Text(i18n.MsgSubmissionUndecryptable, nil))
+	p.send(ctx, p.localizer().Text(i18n.MsgSubmissionFailed, nil))
 }
 
 func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, creds *passport.Credentials, req store.Request) error {

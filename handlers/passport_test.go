@@ -312,7 +312,7 @@ func TestPassportSecurity(t *testing.T) {
 				}
 				return victim
 			},
-			msg: i18n.MsgNonceExpired, kind: "nonce_superseded", burned: true,
+			msg: i18n.MsgNonceSuperseded, kind: "nonce_superseded", burned: true,
 		},
 		{
 			name: "tampered credentials",
@@ -569,7 +569,7 @@ func TestPassportDownloadFailure(t *testing.T) {
 	if len(e.verified) != 0 {
 		t.Fatal("verified without the scans")
 	}
-	want := e.catalog.Language("en").Text(i18n.MsgSubmissionUndecryptable, nil)
+	want := e.catalog.Language("en").Text(i18n.MsgSubmissionFailed, nil)
 	if msgs := e.tg.messagesTo(user); len(msgs) != 1 || msgs[0].Text != want {
 		t.Errorf("messages = %+v, want %q", msgs, want)
 	}

@@ -45,6 +45,10 @@ const (
 	// MsgSubmissionUndecryptable says the data could not be decrypted and
 	// asks the user to share it again.
 	MsgSubmissionUndecryptable = "submission.undecryptable"
+	// MsgSubmissionFailed says the check could not be finished because of a
+	// problem on the bot's side (after the request was used) and asks the
+	// user to share again.
+	MsgSubmissionFailed = "submission.failed"
 
 	// MsgResultVerified tells the user they are verified.
 	MsgResultVerified = "result.verified"
@@ -172,6 +176,8 @@ const (
 	MsgNonceNotFound = "nonce.not_found"
 	// MsgNonceExpired: the request expired before the data arrived.
 	MsgNonceExpired = "nonce.expired"
+	// MsgNonceSuperseded: a newer request replaced this one.
+	MsgNonceSuperseded = "nonce.superseded"
 
 	// MsgAdminVerified notifies admins of a verified user. Data: .User (an
 	// identifier formatted by the caller, such as the user ID), .Level (the
@@ -399,6 +405,7 @@ func specs() []spec {
 		plain(MsgSubmissionReceived),
 		plain(MsgSubmissionDelayed),
 		plain(MsgSubmissionUndecryptable),
+		plain(MsgSubmissionFailed),
 		plain(MsgResultVerified),
 		plain(MsgResultRejected, "Reason"),
 		plural(MsgResultFixHeader),
@@ -448,6 +455,7 @@ func specs() []spec {
 		plain(MsgNonceOtherUser),
 		plain(MsgNonceNotFound),
 		plain(MsgNonceExpired),
+		plain(MsgNonceSuperseded),
 		plain(MsgAdminVerified, "User", "Level", "Ref?"),
 		plain(MsgAdminRejected, "User", "Codes", "Ref?"),
 		plain(MsgAdminWrongKey),
