@@ -25,7 +25,7 @@ import (
 type Store interface {
 	MarkUpdate(ctx context.Context, userID int64, msgID int, ttl time.Duration) (bool, error)
 	ForgetUpdate(ctx context.Context, userID int64, msgID int) error
-	ConsumeNonce(ctx context.Context, nonce string, userID int64) (store.Request, error)
+	ConsumeNonce(ctx context.Context, nonce string, userID int64, opts ...store.ConsumeOption) (store.Request, error)
 	IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration) (store.Request, error)
 	SetStatus(ctx context.Context, st store.Status) error
 	Audit(ctx context.Context, ev store.Event) error
@@ -432,7 +432,9 @@ func (p *run) process(ctx context.Context, action *tg.MessageActionSecureValuesS
 	p.log = p.log.With(slog.String("nonce_hash", nh))
 
 	// Nonce.
-	req, err := h.cfg.Store.ConsumeNonce(ctx, creds.Nonce, p.userID)
+	// ByMessage: if this update is retried after the consume (a lost reply),
+	// the same message gets its request back instead of a replay refusal.
+	req, err := h.cfg.Store.ConsumeNonce(ctx, creds.Nonce, p.userID, store.ByMessage(p.msgID))
 	if err != nil {
 		for _, o := range nonceOutcomes {
 			if errors.Is(err, o.err) {

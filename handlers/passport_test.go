@@ -501,20 +501,29 @@ type flakyStore struct {
 	Store
 	mu       sync.Mutex
 	failures int
-	forgets  int
+	// lostReplies consumes for real, then reports a failure, as when
+	// Redis ran the script but the reply never came back.
+	lostReplies int
+	forgets     int
 }
 
-func (s *flakyStore) ConsumeNonce(ctx context.Context, nonce string, userID int64) (store.Request, error) {
+func (s *flakyStore) ConsumeNonce(ctx context.Context, nonce string, userID int64, opts ...store.ConsumeOption) (store.Request, error) {
 	s.mu.Lock()
-	fail := s.failures > 0
+	fail, lost := s.failures > 0, s.failures == 0 && s.lostReplies > 0
 	if fail {
 		s.failures--
+	} else if lost {
+		s.lostReplies--
 	}
 	s.mu.Unlock()
 	if fail {
 		return store.Request{}, errors.Join(store.ErrUnavailable, errors.New("dial tcp 127.0.0.1:6379: connection refused"))
 	}
-	return s.Store.ConsumeNonce(ctx, nonce, userID)
+	req, err := s.Store.ConsumeNonce(ctx, nonce, userID, opts...)
+	if lost && err == nil {
+		return store.Request{}, errors.Join(store.ErrUnavailable, errors.New("read tcp 127.0.0.1:6379: i/o timeout"))
+	}
+	return req, err
 }
 
 func (s *flakyStore) ForgetUpdate(ctx context.Context, userID int64, msgID int) error {
@@ -554,6 +563,29 @@ func TestPassportRetryAfterStoreFailure(t *testing.T) {
 		t.Errorf("status = %+v", st)
 	}
 	e.noPersonalData(p)
+}
+
+// A consume whose reply was lost burnt the nonce; the retry of the same
+// update must still be processed, not refused as a replay.
+func TestPassportRetryAfterLostConsumeReply(t *testing.T) {
+	flaky := &flakyStore{lostReplies: 1}
+	e := newEnv(t, func(s Store) Store { flaky.Store = s; return flaky })
+	const user = int64(5002)
+	p := goodProfile(t)
+	req := e.issue(user, "en")
+	ents, upd := e.update(e.share(p, req.Nonce, nil), user, "en")
+	if err := e.deliver(ents, upd); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("first delivery: err = %v, want a store.ErrUnavailable to retry", err)
+	}
+	if err := e.deliver(ents, upd); err != nil {
+		t.Fatalf("the retry: %v", err)
+	}
+	if len(e.verified) != 1 {
+		t.Fatal("the retry was not processed")
+	}
+	if st := e.status(user); st.State != store.StateVerified {
+		t.Errorf("status = %+v", st)
+	}
 }
 
 func TestPassportDownloadFailure(t *testing.T) {

@@ -50,7 +50,8 @@
 //	P{u:<uid>}:request            hash    req          the user's live request: id, nonce, nh, uid, chat,   IssueRequest; deleted by ConsumeNonce
 //	                                                   level, lang, ref, iat, exp (unix ms)                 (when used or expired), DeleteUser
 //	P{u:<uid>}:nonce:<nh>         string  req + tomb   what became of the nonce: live, used, superseded,    IssueRequest, ConsumeNonce
-//	                                                   expired (the tombstone)
+//	                                                   expired (the tombstone); consumed ByMessage:
+//	                                                   used|m<msgID>|<the request as JSON, no nonce>
 //	P{u:<uid>}:index              zset    req + tomb   "n:<nh>" and "r:<requestID>" of every request        IssueRequest; read by DeleteUser
 //	                                                   issued, scored by when their keys expire
 //	P{u:<uid>}:updates            zset    longest mark message IDs being processed, scored by expiry (ms)   MarkUpdate, ForgetUpdate

@@ -95,10 +95,20 @@ return 'ok'
 // consumeScript burns a nonce exactly once.
 //
 // KEYS[1] nonce state, KEYS[2] request hash. ARGV[1] nonce hash, ARGV[2]
-// now ms. Answers {"ok", request fields} or {state}.
+// now ms, ARGV[3] the consumer's token ("" for none). Answers {"ok",
+// request fields} or {state}. With a token, the used state keeps the
+// token and the request (without the nonce) as JSON, so that the same
+// consumer asking again gets the same answer.
 var consumeScript = redis.NewScript(`
 local st = redis.call('GET', KEYS[1])
 if not st then return {'unknown'} end
+if string.sub(st, 1, 5) == 'used|' then
+  local sep = string.find(st, '|', 6, true)
+  if ARGV[3] ~= '' and sep and string.sub(st, 6, sep - 1) == ARGV[3] then
+    return {'ok', cjson.decode(string.sub(st, sep + 1))}
+  end
+  return {'used'}
+end
 if st ~= 'live' then return {st} end
 local flat = redis.call('HGETALL', KEYS[2])
 local req = {}
@@ -108,10 +118,35 @@ if req['nh'] ~= ARGV[1] or tonumber(req['exp']) <= tonumber(ARGV[2]) then
   if req['nh'] == ARGV[1] then redis.call('DEL', KEYS[2]) end
   return {'expired'}
 end
-redis.call('SET', KEYS[1], 'used', 'KEEPTTL')
+if ARGV[3] ~= '' then
+  local kept = {}
+  for i = 1, #flat, 2 do
+    if flat[i] ~= 'nonce' then kept[#kept + 1] = flat[i]; kept[#kept + 1] = flat[i + 1] end
+  end
+  redis.call('SET', KEYS[1], 'used|' .. ARGV[3] .. '|' .. cjson.encode(kept), 'KEEPTTL')
+else
+  redis.call('SET', KEYS[1], 'used', 'KEEPTTL')
+end
 redis.call('DEL', KEYS[2])
 return {'ok', flat}
 `)
+
+// ConsumeOption configures ConsumeNonce.
+type ConsumeOption func(*consumeOptions)
+
+type consumeOptions struct {
+	token string
+}
+
+// ByMessage makes a consume repeatable by the update that carried the
+// submission: the same user consuming the same nonce again for the same
+// message ID gets the same request back instead of ErrNonceUsed, so a
+// submission whose processing failed after the consume (a lost reply, a
+// failed download, a stopped process) can be retried by redelivering its
+// update. Any other message still gets ErrNonceUsed.
+func ByMessage(msgID int) ConsumeOption {
+	return func(o *consumeOptions) { o.token = "m" + strconv.Itoa(msgID) }
+}
 
 // IssueRequest issues a verification request valid for ttl: a fresh
 // request ID and nonce bound to p.UserID. A user has at most one live
@@ -276,7 +311,9 @@ func (s *Store) Request(ctx context.Context, id string) (_ Request, err error) {
 // with. Errors: ErrNonceUnknown, ErrNonceOtherUser (the nonce stays
 // usable by its user), ErrNonceExpired, ErrNonceUsed, ErrNonceSuperseded.
 // Errors name the nonce only by the first 12 hex digits of its SHA-256.
-func (s *Store) ConsumeNonce(ctx context.Context, nonce string, userID int64) (_ Request, err error) {
+// With ByMessage, the same message consuming the same nonce again gets the
+// same request back (see ByMessage).
+func (s *Store) ConsumeNonce(ctx context.Context, nonce string, userID int64, opts ...ConsumeOption) (_ Request, err error) {
 	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return Request{}, s.optErr
@@ -296,9 +333,13 @@ func (s *Store) ConsumeNonce(ctx context.Context, nonce string, userID int64) (_
 	if ownerText != strconv.FormatInt(userID, 10) {
 		return Request{}, fmt.Errorf("%s: %w", where, ErrNonceOtherUser)
 	}
+	var o consumeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	res, err := consumeScript.Run(ctx, s.rdb,
 		[]string{s.userKey(userID, "nonce:"+nh), s.userKey(userID, "request")},
-		nh, s.clock().UnixMilli(),
+		nh, s.clock().UnixMilli(), o.token,
 	).Slice()
 	if err != nil {
 		return Request{}, fmt.Errorf("%s: %w", where, err)
@@ -324,6 +365,7 @@ func (s *Store) ConsumeNonce(ctx context.Context, nonce string, userID int64) (_
 		v, _ := flat[i+1].(string)
 		fields[k] = v
 	}
+	fields["nonce"] = nonce // a repeated consume does not keep the nonce in Redis
 	r, err := parseRequest(fields)
 	if err != nil {
 		return Request{}, fmt.Errorf("%s: %w", where, err)

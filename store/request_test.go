@@ -375,3 +375,55 @@ func TestBadPrefix(t *testing.T) {
 		t.Fatalf("error %v, want ErrInvalid for a prefix with braces", err)
 	}
 }
+
+func TestConsumeNonceByMessageIsRepeatable(t *testing.T) {
+	st, c := newTestStore(t)
+	ctx := context.Background()
+	req, err := st.IssueRequest(ctx, RequestParams{UserID: 7001, ChatID: 7001, Level: "full", Lang: "ru", Ref: "r-1"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := st.ConsumeNonce(ctx, req.Nonce, 7001, ByMessage(42))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same update again (a retry after a failure) gets the same request.
+	again, err := st.ConsumeNonce(ctx, req.Nonce, 7001, ByMessage(42))
+	if err != nil {
+		t.Fatalf("repeated consume by the same message: %v", err)
+	}
+	if again != first || again.Nonce != req.Nonce || again.Level != "full" || again.Ref != "r-1" || again.Lang != "ru" {
+		t.Errorf("repeated consume = %+v, want %+v", again, first)
+	}
+	// Another message, no message, or another user: still a replay.
+	for name, try := range map[string]func() error{
+		"other message": func() error { _, err := st.ConsumeNonce(ctx, req.Nonce, 7001, ByMessage(43)); return err },
+		"no message":    func() error { _, err := st.ConsumeNonce(ctx, req.Nonce, 7001); return err },
+	} {
+		if err := try(); !errors.Is(err, ErrNonceUsed) {
+			t.Errorf("%s: %v, want ErrNonceUsed", name, err)
+		}
+	}
+	if _, err := st.ConsumeNonce(ctx, req.Nonce, 7002, ByMessage(42)); !errors.Is(err, ErrNonceOtherUser) {
+		t.Errorf("other user: %v, want ErrNonceOtherUser", err)
+	}
+	// The nonce itself is not kept in Redis after use.
+	if err := scanAll(ctx, c, st.Prefix(), func(k string) {
+		if v, _ := c.Get(ctx, k).Result(); strings.Contains(v, req.Nonce) {
+			t.Errorf("key %s holds the nonce after use", k)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Without ByMessage a used nonce stays a plain replay.
+	req2, err := st.IssueRequest(ctx, RequestParams{UserID: 7003, ChatID: 7003, Level: "full"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ConsumeNonce(ctx, req2.Nonce, 7003); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ConsumeNonce(ctx, req2.Nonce, 7003, ByMessage(1)); !errors.Is(err, ErrNonceUsed) {
+		t.Errorf("consume by a message after a plain consume: %v, want ErrNonceUsed", err)
+	}
+}
