@@ -38,12 +38,9 @@ func (sb *Sandbox) registerMessages(d *tg.ServerDispatcher) {
 	d.OnBotsSetBotCommands(func(ctx context.Context, req *tg.BotsSetBotCommandsRequest) (bool, error) {
 		sb.mu.Lock()
 		defer sb.mu.Unlock()
-		self, err := sb.selfLocked(ctx)
+		self, err := sb.botSelfLocked(ctx)
 		if err != nil {
 			return false, err
-		}
-		if self.bot == nil {
-			return false, tgerr.New(400, "USER_BOT_REQUIRED")
 		}
 		if len(req.Commands) > 100 {
 			return false, tgerr.New(400, "BOT_COMMANDS_TOO_MUCH")
@@ -62,12 +59,9 @@ func (sb *Sandbox) registerMessages(d *tg.ServerDispatcher) {
 	d.OnBotsGetBotCommands(func(ctx context.Context, req *tg.BotsGetBotCommandsRequest) ([]tg.BotCommand, error) {
 		sb.mu.Lock()
 		defer sb.mu.Unlock()
-		self, err := sb.selfLocked(ctx)
+		self, err := sb.botSelfLocked(ctx)
 		if err != nil {
 			return nil, err
-		}
-		if self.bot == nil {
-			return nil, tgerr.New(400, "USER_BOT_REQUIRED")
 		}
 		return append([]tg.BotCommand{}, self.bot.commands...), nil
 	})

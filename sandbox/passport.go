@@ -598,12 +598,9 @@ func (sb *Sandbox) setSecureValueErrors(ctx context.Context, req *tg.UsersSetSec
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
-	self, err := sb.selfLocked(ctx)
+	self, err := sb.botSelfLocked(ctx)
 	if err != nil {
 		return false, err
-	}
-	if self.bot == nil {
-		return false, tgerr.New(400, "USER_BOT_REQUIRED")
 	}
 	userID, err := sb.resolveUserLocked(self, req.ID)
 	if err != nil || userID == self.user.ID {

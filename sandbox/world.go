@@ -379,6 +379,19 @@ func (sb *Sandbox) selfLocked(ctx context.Context) (*account, error) {
 	return sb.w.accounts[id], nil
 }
 
+// botSelfLocked is selfLocked for methods only bots may call: a user gets
+// USER_BOT_REQUIRED, as on Telegram.
+func (sb *Sandbox) botSelfLocked(ctx context.Context) (*account, error) {
+	self, err := sb.selfLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if self.bot == nil {
+		return nil, tgerr.New(400, "USER_BOT_REQUIRED")
+	}
+	return self, nil
+}
+
 func (sb *Sandbox) bindLocked(ctx context.Context, id int64) {
 	c := callFrom(ctx)
 	sb.w.authKeys[authKeyRef{dc: c.dc, key: c.session.AuthKey.ID}] = id
