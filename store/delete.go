@@ -26,7 +26,8 @@ return n
 
 // DeleteUser erases what the store keeps about userID: the live request
 // and the routing keys of every request and nonce issued to the user, the
-// nonce tombstones, the dedupe marks, the statuses (the stats totals are
+// nonce tombstones, the dedupe marks, the preferences (language and
+// ref), the statuses (the stats totals are
 // decremented; daily counters, being counts, stay), the claims of the
 // user's identity documents (another user may claim them then), the
 // user's outbox entries, pending or parked (acknowledged and deleted, so
@@ -71,6 +72,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 		s.userKey(userID, "updates"),
 		s.userKey(userID, "status"),
 		s.userKey(userID, "docs"),
+		s.userKey(userID, "prefs"),
 	}
 	var globalKeys []string
 	for _, m := range members {

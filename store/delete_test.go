@@ -54,6 +54,12 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 		if _, err := s.MarkUpdate(ctx, u, 17, time.Hour); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.SetLanguage(ctx, u, "pt-BR"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetRef(ctx, u, ref+strconv.FormatInt(u%10, 10)); err != nil {
+			t.Fatal(err)
+		}
 		for _, level := range []string{"basic", "full"} {
 			if err := s.SetStatus(ctx, Status{UserID: u, Level: level, State: StateVerified, Ref: ref, Codes: []string{"ok"}}); err != nil {
 				t.Fatal(err)
@@ -105,10 +111,10 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// request, index, updates, status, documents index, 3 nonce
-	// tombstones, 3+3 routing keys, 2 document keys, 3 outbox entries (2
-	// pending + 1 parked), 1 access hash.
-	if want := 5 + 3 + 6 + 2 + 3 + 1; deleted != want {
+	// request, index, updates, status, documents index, preferences, 3
+	// nonce tombstones, 3+3 routing keys, 2 document keys, 3 outbox
+	// entries (2 pending + 1 parked), 1 access hash.
+	if want := 6 + 3 + 6 + 2 + 3 + 1; deleted != want {
 		t.Errorf("deleted %d records, want %d", deleted, want)
 	}
 
@@ -159,6 +165,9 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	if _, found, _ := s.UserAccessHasher().GetUserAccessHash(ctx, self, user); found {
 		t.Error("access hash left")
 	}
+	if p, _ := s.Preferences(ctx, user); p != (Prefs{}) {
+		t.Errorf("preferences left: %+v", p)
+	}
 	stats, err := s.Stats(ctx, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -176,6 +185,9 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	}
 	if _, found, _ := s.UserAccessHasher().GetUserAccessHash(ctx, self, other); !found {
 		t.Error("other user's access hash gone")
+	}
+	if p, _ := s.Preferences(ctx, other); p.Lang != "pt-BR" || p.Ref == "" {
+		t.Errorf("other user's preferences: %+v", p)
 	}
 	for u, want := range map[int64]int64{user: 9900000777, other: other} {
 		// The user's documents are free again; the other user's are not.

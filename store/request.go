@@ -58,6 +58,7 @@ const (
 	nonceUsed       = "used"
 	nonceSuperseded = "superseded"
 	nonceExpired    = "expired"
+	nonceCancelled  = "cancelled"
 )
 
 // issueScript installs a new request for a user, superseding the current
@@ -258,8 +259,8 @@ func (s *Store) issueCheck(p RequestParams, ttl time.Duration) error {
 	if err := checkLevel(p.Level); err != nil {
 		return err
 	}
-	if !langRE.MatchString(p.Lang) || len(p.Lang) > 35 {
-		return fmt.Errorf("%w: lang must be a language tag such as en or pt-BR", ErrInvalid)
+	if err := checkLang(p.Lang); err != nil {
+		return err
 	}
 	if err := checkRef(p.Ref); err != nil {
 		return err
@@ -309,7 +310,8 @@ func (s *Store) Request(ctx context.Context, id string) (_ Request, err error) {
 // ConsumeNonce burns nonce for userID exactly once, even across instances
 // racing on the same submission, and returns the request it was issued
 // with. Errors: ErrNonceUnknown, ErrNonceOtherUser (the nonce stays
-// usable by its user), ErrNonceExpired, ErrNonceUsed, ErrNonceSuperseded.
+// usable by its user), ErrNonceExpired, ErrNonceUsed, ErrNonceSuperseded,
+// ErrNonceCancelled.
 // Errors name the nonce only by the first 12 hex digits of its SHA-256.
 // With ByMessage, the same message consuming the same nonce again gets the
 // same request back (see ByMessage).
@@ -355,6 +357,8 @@ func (s *Store) ConsumeNonce(ctx context.Context, nonce string, userID int64, op
 		return Request{}, fmt.Errorf("%s: %w", where, ErrNonceSuperseded)
 	case nonceExpired:
 		return Request{}, fmt.Errorf("%s: %w", where, ErrNonceExpired)
+	case nonceCancelled:
+		return Request{}, fmt.Errorf("%s: %w", where, ErrNonceCancelled)
 	default:
 		return Request{}, fmt.Errorf("%s: unexpected script answer %q", where, state)
 	}

@@ -52,6 +52,9 @@ var (
 	ErrNonceUsed = errors.New("store: nonce already used")
 	// ErrNonceSuperseded: a newer request was issued to the same user.
 	ErrNonceSuperseded = errors.New("store: nonce superseded by a newer request")
+	// ErrNonceCancelled: the user cancelled the request (CancelRequest)
+	// before the nonce was used.
+	ErrNonceCancelled = errors.New("store: nonce of a cancelled request")
 	// ErrOutboxKey: the outbox key is missing or not 32 bytes (see
 	// WithOutboxKey). Outbox payloads are never stored in clear.
 	ErrOutboxKey = errors.New("store: outbox key missing or invalid")
