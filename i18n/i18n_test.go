@@ -64,6 +64,8 @@ func sampleData(s spec) map[string]any {
 		"Items":     "alpha, beta",
 		"Last":      "gamma",
 		"Number":    2,
+		"Levels":    "basic, full",
+		"Code":      "PUBLIC_KEY_INVALID",
 	}
 	d := map[string]any{}
 	for _, k := range s.keys {

@@ -29,6 +29,10 @@ const (
 	// MsgVerifyInProgress answers /verify while a submission is being
 	// checked.
 	MsgVerifyInProgress = "verify.in_progress"
+	// MsgVerifyUnknownLevel answers /verify with a level that is not
+	// configured. Data: .Levels (the configured level names,
+	// comma-separated).
+	MsgVerifyUnknownLevel = "verify.unknown_level"
 
 	// MsgButtonShare is the label of the inline button that opens the
 	// request page.
@@ -65,6 +69,9 @@ const (
 	// MsgStatusPending answers /status while a submission is checked.
 	// Data: .Since (a date or time formatted by the caller).
 	MsgStatusPending = "status.pending"
+	// MsgStatusRequested answers /status when the user has a live request
+	// but has not shared their documents yet.
+	MsgStatusRequested = "status.requested"
 	// MsgStatusNeedsFixes answers /status when problems wait to be fixed.
 	// Data: .Since.
 	MsgStatusNeedsFixes = "status.needs_fixes"
@@ -73,6 +80,10 @@ const (
 	// MsgStatusRejected answers /status after a final rejection.
 	// Data: .Since.
 	MsgStatusRejected = "status.rejected"
+	// MsgStatusLevel is one line of /status when several levels are
+	// configured. Data: .Level (the level name), .Status (one of the
+	// MsgStatus* texts).
+	MsgStatusLevel = "status.level"
 
 	// MsgHelp answers /help: what the bot does and its commands.
 	MsgHelp = "help.text"
@@ -80,6 +91,18 @@ const (
 	MsgCancelDone = "cancel.done"
 	// MsgCancelNothing answers /cancel when nothing is in progress.
 	MsgCancelNothing = "cancel.nothing"
+	// MsgHelpNotUnderstood answers plain text and unknown commands: point
+	// to /help.
+	MsgHelpNotUnderstood = "help.not_understood"
+
+	// MsgOutcomeCancel is sent when the user closed the Telegram Passport
+	// form without sharing, with a fresh request button: tap it or
+	// /verify when ready.
+	MsgOutcomeCancel = "outcome.cancel"
+	// MsgOutcomeError is sent when Telegram Passport reported an error
+	// instead of showing the form: update the app, try /verify again
+	// later.
+	MsgOutcomeError = "outcome.error"
 
 	// MsgCommandStart and the other MsgCommand* messages are the command
 	// descriptions for bots.setBotCommands (short, no trailing period).
@@ -167,6 +190,10 @@ const (
 	// MsgErrorInternal says something went wrong on the bot's side and it
 	// is being retried; it never blames the user.
 	MsgErrorInternal = "error.internal"
+	// MsgErrorTryLater says a command could not be carried out because of
+	// a problem on the bot's side (storage unreachable) and asks the user
+	// to try again in a few minutes; it never blames the user.
+	MsgErrorTryLater = "error.try_later"
 
 	// MsgNonceUsed: the shared data answers a request that was already used.
 	MsgNonceUsed = "nonce.used"
@@ -178,6 +205,8 @@ const (
 	MsgNonceExpired = "nonce.expired"
 	// MsgNonceSuperseded: a newer request replaced this one.
 	MsgNonceSuperseded = "nonce.superseded"
+	// MsgNonceCancelled: the user cancelled this request (/cancel).
+	MsgNonceCancelled = "nonce.cancelled"
 
 	// MsgAdminVerified notifies admins of a verified user. Data: .User (an
 	// identifier formatted by the caller, such as the user ID), .Level (the
@@ -191,6 +220,11 @@ const (
 	// because the public key registered with @BotFather does not match the
 	// bot's private key, and says how to fix it.
 	MsgAdminWrongKey = "admin.wrong_key"
+	// MsgAdminPassportError alarms admins that Telegram Passport refuses
+	// to open the form (the bot or its public key is misconfigured), and
+	// says what to check. Data: .Code (Telegram's error code, such as
+	// PUBLIC_KEY_INVALID).
+	MsgAdminPassportError = "admin.passport_error"
 	// MsgAdminDeliveriesParked alarms admins that results could not be
 	// delivered to the business after every retry. Plural (.Count, the
 	// number of parked deliveries).
@@ -400,6 +434,7 @@ func specs() []spec {
 		plain(MsgRequestExpired),
 		plain(MsgVerifyAlreadyVerified),
 		plain(MsgVerifyInProgress),
+		plain(MsgVerifyUnknownLevel, "Levels"),
 		plain(MsgButtonShare),
 		plain(MsgButtonTryAgain),
 		plain(MsgSubmissionReceived),
@@ -411,12 +446,17 @@ func specs() []spec {
 		plural(MsgResultFixHeader),
 		plain(MsgStatusNone),
 		plain(MsgStatusPending, "Since"),
+		plain(MsgStatusRequested),
 		plain(MsgStatusNeedsFixes, "Since"),
 		plain(MsgStatusVerified, "Since"),
 		plain(MsgStatusRejected, "Since"),
+		plain(MsgStatusLevel, "Level", "Status"),
 		plain(MsgHelp),
 		plain(MsgCancelDone),
 		plain(MsgCancelNothing),
+		plain(MsgHelpNotUnderstood),
+		plain(MsgOutcomeCancel),
+		plain(MsgOutcomeError),
 		plain(MsgCommandStart),
 		plain(MsgCommandVerify),
 		plain(MsgCommandStatus),
@@ -451,14 +491,17 @@ func specs() []spec {
 		plain(MsgPageBackButton),
 		plain(MsgPageUnavailable),
 		plain(MsgErrorInternal),
+		plain(MsgErrorTryLater),
 		plain(MsgNonceUsed),
 		plain(MsgNonceOtherUser),
 		plain(MsgNonceNotFound),
 		plain(MsgNonceExpired),
 		plain(MsgNonceSuperseded),
+		plain(MsgNonceCancelled),
 		plain(MsgAdminVerified, "User", "Level", "Ref?"),
 		plain(MsgAdminRejected, "User", "Codes", "Ref?"),
 		plain(MsgAdminWrongKey),
+		plain(MsgAdminPassportError, "Code"),
 		plural(MsgAdminDeliveriesParked),
 		plain(MsgListSeparator),
 		plain(MsgListOr, "Items", "Last"),
