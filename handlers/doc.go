@@ -1,6 +1,6 @@
 // Package handlers holds kycbot's Telegram update handlers: the passport
-// handler (steps 5 to 8 of the design) and, later, the conversation and
-// admin commands.
+// handler (steps 5 to 8 of the design), the conversation (steps 1 and 2)
+// and, later, the admin commands.
 //
 // # Passport handler
 //
@@ -15,7 +15,8 @@
 //     (passport.DecryptCredentials); failures are told to the user, audited,
 //     and a wrong key alarms the admins;
 //  3. the nonce is consumed exactly once for this user (Store.ConsumeNonce);
-//     replays, foreign, unknown, expired and superseded nonces are refused
+//     replays, foreign, unknown, expired, superseded and cancelled nonces
+//     are refused
 //     with a clear message;
 //  4. every value is decrypted (Credentials.Open) and every file is
 //     downloaded and decrypted with bounded concurrency into temporary
@@ -30,6 +31,53 @@
 // Nothing personal is logged or audited: user IDs, element types, problem
 // codes and the SHA-256 of the nonce only.
 //
-// The Telegram client side the handler needs is the small Telegram
-// interface; NewTelegram implements it with gotd.
+// # Conversation
+//
+// Commands answers the users' messages in private chats, every text from
+// the i18n catalog in the user's language: the one chosen with /language
+// (Store.SetLanguage) wins over the Telegram app's lang_code.
+//
+//   - /start [ref]: a greeting, then what will be asked (the level's
+//     scope in words) and why, the cloud password note and a button to
+//     the request page of a fresh request (Store.IssueRequest). ref, a
+//     t.me deep link payload (A-Z a-z 0-9 _ -, at most 64 characters), is
+//     the business's reference for the user: it is remembered
+//     (Store.SetRef) and carried by every later request; anything else is
+//     ignored.
+//   - /verify [level]: the same without the greeting, at the level named
+//     (one of CommandsConfig.Levels) or the default one. A user verified
+//     at that level is told so, and a final rejection is final; an admin
+//     reset (Store.ResetStatus) lets them start again.
+//   - /status: where the user stands at each level: nothing yet, a
+//     request waiting for their documents, pending, needs fixes,
+//     verified or rejected, with the date. No personal data.
+//   - /language: one button per language of the catalog, labelled in
+//     that language; the tap (OnBotCallbackQuery, data "lang:<tag>") is
+//     answered, remembered and confirmed in the new language.
+//   - /help, and /cancel, which voids the live request
+//     (Store.CancelRequest) so that its nonce is refused afterwards.
+//   - Commands may be written /cmd@bot: those for another bot are
+//     ignored. Other text and unknown commands get a hint to /help.
+//
+// SetBotCommands registers the commands with Telegram in every language.
+// OnOutcome reacts to what the request page learned from the Telegram app:
+// a cancelled form gets a fresh button, an error a helpful message, and a
+// misconfigured bot or public key alarms the admins (at most once per
+// CommandsConfig.AlertInterval and error code, per instance).
+//
+// When Redis is unreachable the user is asked to try again in a few
+// minutes and the error is returned. Logs hold user IDs and command names,
+// never the text of a message; audit events (request_issued,
+// request_cancelled, language_set, outcome_cancel, outcome_error) hold
+// codes only.
+//
+// # Telegram
+//
+// The Telegram client side the handlers need is the small Telegram
+// interface; NewTelegram implements it with gotd. Messages sent outside
+// an update (outcomes, admin alarms) have no access hash at hand:
+// WithAccessHashes gives NewTelegram where to look them up.
+//
+// NewPassport and NewCommands take the same Options; WithClock and
+// WithLogger concern both.
 package handlers

@@ -60,17 +60,33 @@ type sent struct {
 	User    int64
 	Hash    int64
 	Text    string
-	Buttons []Button
+	Buttons []Button // every button, row after row
+	Rows    [][]Button
+}
+
+// answer is one callback query answer.
+type answer struct {
+	QueryID int64
+	Text    string
+}
+
+// commandsSet is one bots.setBotCommands call.
+type commandsSet struct {
+	LangCode string
+	Commands []tg.BotCommand
 }
 
 // fakeTelegram records calls and serves encrypted files by ID.
 type fakeTelegram struct {
-	mu      sync.Mutex
-	files   map[int64][]byte
-	sent    []sent
-	errs    [][]tg.SecureValueErrorClass
-	errUser []*tg.InputUser
-	dlErr   error
+	mu       sync.Mutex
+	files    map[int64][]byte
+	sent     []sent
+	errs     [][]tg.SecureValueErrorClass
+	errUser  []*tg.InputUser
+	dlErr    error
+	answers  []answer
+	commands []commandsSet
+	sendErr  error // SendText and SendButtons fail with it when set
 }
 
 func newFakeTelegram() *fakeTelegram { return &fakeTelegram{files: map[int64][]byte{}} }
@@ -102,10 +118,39 @@ func (f *fakeTelegram) SetSecureValueErrors(_ context.Context, user *tg.InputUse
 	return nil
 }
 
-func (f *fakeTelegram) SendText(_ context.Context, user *tg.InputUser, text string, buttons ...Button) error {
+func (f *fakeTelegram) SendText(ctx context.Context, user *tg.InputUser, text string, buttons ...Button) error {
+	var rows [][]Button
+	if len(buttons) > 0 {
+		rows = [][]Button{buttons}
+	}
+	return f.SendButtons(ctx, user, text, rows)
+}
+
+func (f *fakeTelegram) SendButtons(_ context.Context, user *tg.InputUser, text string, rows [][]Button) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sent = append(f.sent, sent{User: user.UserID, Hash: user.AccessHash, Text: text, Buttons: buttons})
+	if f.sendErr != nil {
+		return f.sendErr
+	}
+	var all []Button
+	for _, r := range rows {
+		all = append(all, r...)
+	}
+	f.sent = append(f.sent, sent{User: user.UserID, Hash: user.AccessHash, Text: text, Buttons: all, Rows: rows})
+	return nil
+}
+
+func (f *fakeTelegram) AnswerCallback(_ context.Context, queryID int64, text string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.answers = append(f.answers, answer{QueryID: queryID, Text: text})
+	return nil
+}
+
+func (f *fakeTelegram) SetBotCommands(_ context.Context, langCode string, cmds []tg.BotCommand) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.commands = append(f.commands, commandsSet{LangCode: langCode, Commands: cmds})
 	return nil
 }
 

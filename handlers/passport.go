@@ -33,8 +33,9 @@ type Store interface {
 
 // Defaults of PassportConfig and the options.
 const (
-	// DefaultRequestTTL is the life of the fresh request issued when a
-	// submission needs fixes.
+	// DefaultRequestTTL is the life of the requests issued by the
+	// conversation and of the fresh request issued when a submission
+	// needs fixes.
 	DefaultRequestTTL = 30 * time.Minute
 	// DefaultDownloadConcurrency is how many files of one submission are
 	// downloaded at once.
@@ -107,38 +108,6 @@ type Rejected struct {
 	Codes []string
 }
 
-// Option configures a PassportHandler.
-type Option func(*PassportHandler)
-
-// WithClock sets the clock (default time.Now).
-func WithClock(now func() time.Time) Option { return func(h *PassportHandler) { h.now = now } }
-
-// WithLogger sets the logger (default slog.Default()). Nothing personal is
-// ever logged.
-func WithLogger(l *slog.Logger) Option { return func(h *PassportHandler) { h.log = l } }
-
-// WithOnVerified sets the hook called with every accepted submission,
-// before the user is told. An error fails the processing (it is logged,
-// audited and returned).
-func WithOnVerified(fn func(context.Context, Verified) error) Option {
-	return func(h *PassportHandler) { h.onVerified = fn }
-}
-
-// WithOnRejected sets the hook called with every final rejection.
-func WithOnRejected(fn func(context.Context, Rejected) error) Option {
-	return func(h *PassportHandler) { h.onRejected = fn }
-}
-
-// WithDownloadConcurrency sets how many files of one submission are
-// downloaded at once (default DefaultDownloadConcurrency; at least 1).
-func WithDownloadConcurrency(n int) Option {
-	return func(h *PassportHandler) { h.concurrency = max(n, 1) }
-}
-
-// WithTempDir sets the directory of the temporary scan files (default
-// os.TempDir()).
-func WithTempDir(dir string) Option { return func(h *PassportHandler) { h.tempDir = dir } }
-
 // PassportHandler processes Telegram Passport submissions (steps 5 to 8 of
 // the design). It is safe for concurrent use.
 type PassportHandler struct {
@@ -195,14 +164,11 @@ func NewPassport(cfg PassportConfig, opts ...Option) (*PassportHandler, error) {
 	if cfg.RequestTTL <= 0 {
 		cfg.RequestTTL = DefaultRequestTTL
 	}
-	h := &PassportHandler{
-		cfg: cfg, now: time.Now, log: slog.Default(), concurrency: DefaultDownloadConcurrency,
-		tempDir: os.TempDir(), delayed: map[updateKey]bool{},
-	}
-	for _, o := range opts {
-		o(h)
-	}
-	return h, nil
+	o := newOptions(opts)
+	return &PassportHandler{
+		cfg: cfg, now: o.now, log: o.log, onVerified: o.onVerified, onRejected: o.onRejected,
+		concurrency: o.concurrency, tempDir: o.tempDir, delayed: map[updateKey]bool{},
+	}, nil
 }
 
 // Register installs the handler as the dispatcher's NewMessage handler.
@@ -399,6 +365,7 @@ var nonceOutcomes = []struct {
 	{store.ErrNonceUnknown, i18n.MsgNonceNotFound, "nonce_unknown"},
 	{store.ErrNonceExpired, i18n.MsgNonceExpired, "nonce_expired"},
 	{store.ErrNonceSuperseded, i18n.MsgNonceSuperseded, "nonce_superseded"},
+	{store.ErrNonceCancelled, i18n.MsgNonceCancelled, "nonce_cancelled"},
 }
 
 func (p *run) process(ctx context.Context, action *tg.MessageActionSecureValuesSentMe) error {

@@ -315,6 +315,20 @@ func TestPassportSecurity(t *testing.T) {
 			msg: i18n.MsgNonceSuperseded, kind: "nonce_superseded", burned: true,
 		},
 		{
+			name: "cancelled nonce",
+			attack: func(e *env, req store.Request, p profile) int64 {
+				if ok, err := e.store.CancelRequest(e.ctx, victim); err != nil || !ok {
+					e.t.Fatalf("cancel: %v %v", ok, err)
+				}
+				ents, upd := e.update(e.share(p, req.Nonce, nil), victim, "en")
+				if err := e.deliver(ents, upd); err != nil {
+					e.t.Fatal(err)
+				}
+				return victim
+			},
+			msg: i18n.MsgNonceCancelled, kind: "nonce_cancelled", burned: true,
+		},
+		{
 			name: "tampered credentials",
 			attack: func(e *env, req store.Request, p profile) int64 {
 				sh := e.share(p, req.Nonce, nil)

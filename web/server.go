@@ -293,10 +293,14 @@ func PageURL(publicURL, id string) string {
 	return strings.TrimRight(publicURL, "/") + pagePrefix + url.PathEscape(id)
 }
 
-// callbackURL returns the callback_url of request id's deep link.
-func (s *Server) callbackURL(id string) string {
-	return s.publicURL + callbackPath + "?r=" + url.QueryEscape(id)
+// CallbackURL returns the callback_url of the deep link of request id:
+// publicURL (Options.PublicURL) + "/passport/callback?r=" + id.
+func CallbackURL(publicURL, id string) string {
+	return strings.TrimRight(publicURL, "/") + callbackPath + "?r=" + url.QueryEscape(id)
 }
+
+// callbackURL returns the callback_url of request id's deep link.
+func (s *Server) callbackURL(id string) string { return CallbackURL(s.publicURL, id) }
 
 // routes builds the handler. "GET /passport/callback" is more specific
 // than "GET /passport/{id}", so the mux sends the callback there and never

@@ -1,0 +1,99 @@
+package handlers_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/gotd/td/tg"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/store/storetest"
+)
+
+// printTelegram prints the first line of every message the bot sends, and
+// its buttons.
+type printTelegram struct{}
+
+func (p printTelegram) SendText(ctx context.Context, u *tg.InputUser, text string, buttons ...handlers.Button) error {
+	return p.SendButtons(ctx, u, text, [][]handlers.Button{buttons})
+}
+
+func (printTelegram) SendButtons(_ context.Context, u *tg.InputUser, text string, rows [][]handlers.Button) error {
+	first, _, _ := strings.Cut(text, "\n")
+	fmt.Printf("to %d: %s\n", u.UserID, first)
+	for _, r := range rows {
+		for _, b := range r {
+			url := b.URL
+			if id, ok := strings.CutPrefix(url, "https://kyc.example/passport/"); ok && len(id) == 22 {
+				url = "https://kyc.example/passport/<request ID>"
+			}
+			fmt.Printf("  [%s] %s%s\n", b.Text, url, b.Data)
+		}
+	}
+	return nil
+}
+
+func (printTelegram) AnswerCallback(context.Context, int64, string) error { return nil }
+
+func (printTelegram) SetBotCommands(context.Context, string, []tg.BotCommand) error { return nil }
+
+func (printTelegram) SetSecureValueErrors(context.Context, *tg.InputUser, []tg.SecureValueErrorClass) error {
+	return nil
+}
+
+func (printTelegram) Download(context.Context, *tg.InputSecureFileLocation, int, io.Writer) error {
+	return nil
+}
+
+func ExampleNewCommands() {
+	ctx := context.Background()
+	rdb, _ := storetest.NewClient() // a Redis at 127.0.0.1:6379
+	defer rdb.Close()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
+	defer storetest.DeletePrefix(ctx, rdb, prefix)
+	st := store.New(rdb, store.WithPrefix(prefix))
+
+	cat, err := i18n.New()
+	if err != nil {
+		panic(err)
+	}
+	basic := passport.NewScope(passport.Require(passport.TypePersonalDetails), passport.Require(passport.TypePassport).WithSelfie())
+	commands, err := handlers.NewCommands(handlers.CommandsConfig{
+		Store: st, Telegram: printTelegram{}, Catalog: cat,
+		Levels: []string{"basic"}, DefaultLevel: "basic",
+		Scopes:  func(string) (passport.Scope, error) { return basic, nil },
+		PageURL: func(id string) string { return "https://kyc.example/passport/" + id },
+	}, handlers.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		panic(err)
+	}
+	d := tg.NewUpdateDispatcher()
+	commands.Register(&d) // with the passport handler: d.OnNewMessage(ph.Chain(commands.OnNewMessage))
+
+	// A user opens t.me/<bot>?start=crm-42, then asks where they stand.
+	user := &tg.User{ID: 1001, AccessHash: 42, LangCode: "en"}
+	for i, text := range []string{"/start crm-42", "/status"} {
+		msg := &tg.Message{ID: i + 1, PeerID: &tg.PeerUser{UserID: user.ID}, Message: text}
+		if err := d.Handle(ctx, &tg.Updates{Updates: []tg.UpdateClass{&tg.UpdateNewMessage{Message: msg}}, Users: []tg.UserClass{user}}); err != nil {
+			panic(err)
+		}
+	}
+	req, _, _ := st.LiveRequest(ctx, user.ID)
+	fmt.Printf("request: level %s, ref %s, language %s\n", req.Level, req.Ref, req.Lang)
+	// Output:
+	// to 1001: Hello! I can verify your identity with Telegram Passport. It takes only a few minutes, and your documents reach us encrypted.
+	// to 1001: To verify your identity, I will ask you to share the following through Telegram Passport:
+	//   [Verify with Telegram Passport] https://kyc.example/passport/<request ID>
+	// to 1001: You have started a verification but have not shared your documents yet. Use the button I sent you, or tap /verify to get a new one.
+	// request: level basic, ref crm-42, language en
+}

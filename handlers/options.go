@@ -1,0 +1,72 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Option configures the handlers: NewPassport and NewCommands take the
+// same options, and each reads those that concern it (WithClock and
+// WithLogger concern both; the hooks, the download concurrency and the
+// temporary directory only the passport handler).
+type Option func(*options)
+
+// options is what the Options set.
+type options struct {
+	now         func() time.Time
+	log         *slog.Logger
+	onVerified  func(context.Context, Verified) error
+	onRejected  func(context.Context, Rejected) error
+	concurrency int
+	tempDir     string
+}
+
+// newOptions applies opts over the defaults.
+func newOptions(opts []Option) options {
+	o := options{now: time.Now, log: slog.Default(), concurrency: DefaultDownloadConcurrency, tempDir: os.TempDir()}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	if o.log == nil {
+		o.log = slog.Default()
+	}
+	return o
+}
+
+// WithClock sets the clock (default time.Now).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithLogger sets the logger (default slog.Default()). Nothing personal is
+// ever logged.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithOnVerified sets the hook called with every accepted submission,
+// before the user is told. An error fails the processing (it is logged,
+// audited and returned). Passport handler only.
+func WithOnVerified(fn func(context.Context, Verified) error) Option {
+	return func(o *options) { o.onVerified = fn }
+}
+
+// WithOnRejected sets the hook called with every final rejection.
+// Passport handler only.
+func WithOnRejected(fn func(context.Context, Rejected) error) Option {
+	return func(o *options) { o.onRejected = fn }
+}
+
+// WithDownloadConcurrency sets how many files of one submission are
+// downloaded at once (default DefaultDownloadConcurrency; at least 1).
+// Passport handler only.
+func WithDownloadConcurrency(n int) Option {
+	return func(o *options) { o.concurrency = max(n, 1) }
+}
+
+// WithTempDir sets the directory of the temporary scan files (default
+// os.TempDir()). Passport handler only.
+func WithTempDir(dir string) Option { return func(o *options) { o.tempDir = dir } }
