@@ -1,0 +1,49 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/web"
+)
+
+// backend is the web server's view of the store and the conversation.
+type backend struct {
+	b        *Bot
+	commands *handlers.Commands
+}
+
+// Request implements web.Backend.
+func (k backend) Request(ctx context.Context, id string) (web.Request, error) {
+	r, err := k.b.store.Request(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return web.Request{}, fmt.Errorf("%w: %w", web.ErrNotFound, err)
+	}
+	if err != nil {
+		return web.Request{}, err
+	}
+	return web.Request{ID: r.ID, Nonce: r.Nonce, Level: r.Level, Lang: r.Lang, ExpiresAt: r.ExpiresAt}, nil
+}
+
+// RecordOutcome implements web.Backend: the conversation tells the user
+// (and the admins, for a wrong public key).
+func (k backend) RecordOutcome(ctx context.Context, o web.Outcome) error {
+	r, err := k.b.store.Request(ctx, o.RequestID)
+	if err != nil {
+		return fmt.Errorf("outcome of a request: %w", err)
+	}
+	return k.commands.OnOutcome(ctx, handlers.Outcome{
+		UserID: r.UserID, RequestID: r.ID, Result: o.Result, Error: o.Error, Lang: r.Lang,
+	})
+}
+
+// Ready implements web.Backend.
+func (k backend) Ready(ctx context.Context) error {
+	if err := k.b.store.Client().Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/web"
+)
+
+// LinkParams describe a request issued outside the chat (IssueLink).
+type LinkParams struct {
+	// UserID is the Telegram user the request is for. Required.
+	UserID int64
+	// Level is the verification level (default: the config's default
+	// level).
+	Level string
+	// Ref is the business's reference for the user (optional).
+	Ref string
+	// Lang is the user's language tag (optional).
+	Lang string
+}
+
+// Link is an issued request with its two ways in.
+type Link struct {
+	Request store.Request
+	// PageURL is the bot's request page: send it to the user, who opens
+	// it on the device with Telegram.
+	PageURL string
+	// DeepLink is the Telegram Passport link itself
+	// (tg://resolve?domain=telegrampassport&...).
+	DeepLink string
+}
+
+// IssueLink issues a verification request for a user, as /verify does,
+// without a chat message: for support staff and tests. The user's
+// submission is then handled like any other.
+func (b *Bot) IssueLink(ctx context.Context, p LinkParams) (Link, error) {
+	if p.UserID <= 0 {
+		return Link{}, errors.New("bot: a positive Telegram user ID is required")
+	}
+	if p.Level == "" {
+		p.Level = b.cfg.DefaultLevelName
+	}
+	level, err := b.cfg.Level(p.Level)
+	if err != nil {
+		return Link{}, fmt.Errorf("bot: %w", err)
+	}
+	if p.Lang != "" {
+		p.Lang = b.cat.Match(p.Lang)
+	}
+	botID, err := passport.BotIDFromToken(b.cfg.Telegram.BotToken.Value())
+	if err != nil {
+		return Link{}, fmt.Errorf("bot: telegram.bot_token: %w", err)
+	}
+	r, err := b.store.IssueRequest(ctx, store.RequestParams{UserID: p.UserID, ChatID: p.UserID, Level: level.Name,
+		Lang: p.Lang, Ref: p.Ref}, b.cfg.Passport.RequestTTL)
+	if err != nil {
+		return Link{}, fmt.Errorf("bot: issue a request: %w", err)
+	}
+	deep, err := passport.Link{BotID: botID, Scope: level.Scope, PublicKey: b.pubPEM, Nonce: r.Nonce,
+		CallbackURL: web.CallbackURL(b.cfg.Web.PublicURL, r.ID)}.URL()
+	if err != nil {
+		return Link{}, fmt.Errorf("bot: deep link: %w", err)
+	}
+	return Link{Request: r, PageURL: web.PageURL(b.cfg.Web.PublicURL, r.ID), DeepLink: deep}, nil
+}

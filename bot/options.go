@@ -1,0 +1,158 @@
+package bot
+
+import (
+	"context"
+	"crypto/rsa"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gotd/td/telegram"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/i18n"
+)
+
+// Verified is what the OnVerified hook receives: the decrypted, checked
+// submission with its scans (readable while the hook runs), the level and
+// the business's external reference.
+type Verified = handlers.Verified
+
+// Rejected is what the OnRejected hook receives for a final rejection.
+type Rejected = handlers.Rejected
+
+// Defaults of the options.
+const (
+	// DefaultConcurrency is how many updates are handled at once.
+	DefaultConcurrency = 64
+	// DefaultShutdownTimeout bounds how long Run waits for the submissions
+	// being processed when it is asked to stop.
+	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultRetryFor is how long a submission that cannot be processed
+	// now (Redis or Telegram unreachable) is retried by this process.
+	DefaultRetryFor = 15 * time.Minute
+	// DefaultRateLimit and DefaultRateBurst bound the Telegram calls per
+	// second, below Telegram's limits for bots.
+	DefaultRateLimit = 25
+	DefaultRateBurst = 30
+)
+
+// Option configures a Bot.
+type Option func(*options)
+
+type options struct {
+	redis           redis.UniversalClient
+	log             *slog.Logger
+	now             func() time.Time
+	onVerified      func(context.Context, Verified) error
+	onRejected      func(context.Context, Rejected) error
+	key             *rsa.PrivateKey
+	catalog         *i18n.Catalog
+	telegram        []func(*telegram.Options)
+	listener        net.Listener
+	username        string
+	concurrency     int
+	shutdownTimeout time.Duration
+	retryFor        time.Duration
+	retryBase       time.Duration
+	tempDir         string
+	rateLimit       float64
+	rateBurst       int
+	ready           func(Info)
+}
+
+// WithRedis sets the Redis client (default: connect as the config's redis
+// section says). Set it up like store.Open does: short timeouts and no
+// command retries.
+func WithRedis(c redis.UniversalClient) Option { return func(o *options) { o.redis = c } }
+
+// WithLogger sets the logger (default slog.Default()). Nothing personal is
+// ever logged.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithClock sets the clock of the store, the handlers and the web server
+// (default time.Now).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithOnVerified sets the hook called with every accepted submission,
+// before the user is told. Copy what must be kept: the scans are removed
+// when it returns. An error fails the verification for now (the user is
+// asked to share again).
+func WithOnVerified(fn func(context.Context, Verified) error) Option {
+	return func(o *options) { o.onVerified = fn }
+}
+
+// WithOnRejected sets the hook called with every final rejection.
+func WithOnRejected(fn func(context.Context, Rejected) error) Option {
+	return func(o *options) { o.onRejected = fn }
+}
+
+// WithPrivateKey sets the Passport private key (default: LoadPrivateKey of
+// the config's passport.private_key_file).
+func WithPrivateKey(k *rsa.PrivateKey) Option { return func(o *options) { o.key = k } }
+
+// WithCatalog sets the texts (default: i18n.New with the config's i18n
+// section).
+func WithCatalog(c *i18n.Catalog) Option { return func(o *options) { o.catalog = c } }
+
+// WithTelegramOptions changes the gotd client options Run builds, after
+// kycbot has set its own (session and state storage, middlewares, update
+// handler). The sandbox uses it to point the bot at a local Telegram.
+func WithTelegramOptions(f func(*telegram.Options)) Option {
+	return func(o *options) { o.telegram = append(o.telegram, f) }
+}
+
+// WithListener makes Run serve the web server on l instead of listening
+// on the config's web.listen address.
+func WithListener(l net.Listener) Option { return func(o *options) { o.listener = l } }
+
+// WithBotUsername sets the bot's username (without '@') for the request
+// page. Run and Register otherwise ask Telegram (users.getUsers).
+func WithBotUsername(u string) Option { return func(o *options) { o.username = u } }
+
+// WithConcurrency sets how many updates are handled at once (default
+// DefaultConcurrency; at least 1). Updates beyond it wait.
+func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = max(n, 1) } }
+
+// WithShutdownTimeout sets how long Run waits for work in progress when
+// asked to stop (default DefaultShutdownTimeout).
+func WithShutdownTimeout(d time.Duration) Option { return func(o *options) { o.shutdownTimeout = d } }
+
+// WithRetry sets how long a submission that cannot be processed now is
+// retried (default DefaultRetryFor), and the first pause between attempts
+// (default one second; it doubles up to a minute).
+func WithRetry(total, first time.Duration) Option {
+	return func(o *options) { o.retryFor, o.retryBase = total, first }
+}
+
+// WithTempDir sets the directory of the temporary (decrypted) scans;
+// default os.TempDir(). Use a private, preferably memory-backed, folder.
+func WithTempDir(dir string) Option { return func(o *options) { o.tempDir = dir } }
+
+// WithRateLimit sets the Telegram calls per second and the burst (default
+// DefaultRateLimit and DefaultRateBurst); 0 turns the limit off.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(o *options) { o.rateLimit, o.rateBurst = perSecond, burst }
+}
+
+// WithReady sets a function Run calls once the bot is logged in, serves
+// its web page and receives updates.
+func WithReady(fn func(Info)) Option { return func(o *options) { o.ready = fn } }
+
+// Info describes a running bot.
+type Info struct {
+	// ID and Username are the bot's Telegram user ID and username.
+	ID       int64
+	Username string
+	// WebAddr is the address the web server listens on.
+	WebAddr net.Addr
+}
+
+func defaultOptions() options {
+	return options{
+		log: slog.Default(), now: time.Now, concurrency: DefaultConcurrency,
+		shutdownTimeout: DefaultShutdownTimeout, retryFor: DefaultRetryFor, retryBase: time.Second,
+		rateLimit: DefaultRateLimit, rateBurst: DefaultRateBurst,
+	}
+}

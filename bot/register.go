@@ -1,0 +1,200 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gotd/td/telegram/updates"
+	"github.com/gotd/td/tg"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/web"
+)
+
+// wiring is what Register builds: the handlers and the web server of one
+// bot account.
+type wiring struct {
+	selfID   int64
+	username string
+	passport *handlers.PassportHandler
+	commands *handlers.Commands
+	web      *web.Server
+}
+
+// Register hooks kycbot into the update dispatcher of your own gotd bot,
+// whose API client is api: the passport handler and the conversation take
+// the NewMessage and BotCallbackQuery updates. Call it once the client is
+// logged in (inside client.Run): it asks Telegram for the bot's username
+// unless WithBotUsername gave it.
+//
+// tg.UpdateDispatcher keeps one handler per update type, so Register
+// replaces the NewMessage and BotCallbackQuery handlers set before. To
+// keep your own, register them after kycbot with the handlers Register
+// returns through NewMessageHandler and CallbackHandler, and call kycbot's
+// from yours.
+//
+// Handlers run in goroutines of their own (WithConcurrency bounds them);
+// call Close before exiting so that work in progress finishes.
+func (b *Bot) Register(ctx context.Context, d *tg.UpdateDispatcher, api *tg.Client) error {
+	if d == nil || api == nil {
+		return errors.New("bot: Register needs a dispatcher and an API client")
+	}
+	username := b.o.username
+	var selfID int64
+	if username == "" {
+		users, err := api.UsersGetUsers(ctx, []tg.InputUserClass{&tg.InputUserSelf{}})
+		if err != nil {
+			return fmt.Errorf("bot: who am I (users.getUsers): %w", err)
+		}
+		for _, u := range users {
+			if self, ok := u.(*tg.User); ok {
+				username, selfID = self.Username, self.ID
+			}
+		}
+	}
+	if selfID == 0 {
+		id, err := passport.BotIDFromToken(b.cfg.Telegram.BotToken.Value())
+		if err != nil && username == "" {
+			return fmt.Errorf("bot: cannot tell the bot's ID: %w", err)
+		}
+		selfID = id
+	}
+	if _, err := b.wire(api, selfID, username); err != nil {
+		return err
+	}
+	d.OnNewMessage(b.NewMessageHandler())
+	d.OnBotCallbackQuery(b.CallbackHandler())
+	return nil
+}
+
+// wire builds the handlers and the web server.
+func (b *Bot) wire(api *tg.Client, selfID int64, username string) (*wiring, error) {
+	cfg := b.cfg
+	tgAPI := handlers.NewTelegram(api, nil, handlers.WithAccessHashes(accessHashes{h: b.store.UserAccessHasher(), self: selfID}))
+	pageURL := func(id string) string { return web.PageURL(cfg.Web.PublicURL, id) }
+	hopts := []handlers.Option{handlers.WithClock(b.o.now), handlers.WithLogger(b.log)}
+	if b.o.tempDir != "" {
+		hopts = append(hopts, handlers.WithTempDir(b.o.tempDir))
+	}
+	popts := append(hopts[:len(hopts):len(hopts)], handlers.WithOnVerified(b.o.onVerified), handlers.WithOnRejected(b.o.onRejected))
+	ph, err := handlers.NewPassport(handlers.PassportConfig{
+		Key: b.key, Store: b.store, Telegram: tgAPI, Catalog: b.cat, Checkers: b.checkers,
+		PageURL: pageURL, Admins: cfg.Admins, RequestTTL: cfg.Passport.RequestTTL,
+	}, popts...)
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	ch, err := handlers.NewCommands(handlers.CommandsConfig{
+		Store: b.store, Telegram: tgAPI, Catalog: b.cat, Levels: cfg.LevelNames(), DefaultLevel: cfg.DefaultLevelName,
+		Scopes: b.scope, PageURL: pageURL, Admins: cfg.Admins, RequestTTL: cfg.Passport.RequestTTL, BotUsername: username,
+	}, hopts...)
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	w := &wiring{selfID: selfID, username: username, passport: ph, commands: ch}
+	name := ""
+	if username == "" {
+		name = "Telegram bot " + fmt.Sprint(selfID)
+	}
+	w.web, err = web.New(backend{b: b, commands: ch}, b.cat, web.Options{
+		BotID: selfID, BotName: name, BotUsername: username, PublicKeyPEM: b.pubPEM, PublicURL: cfg.Web.PublicURL,
+		PrivacyPolicyURL: cfg.Passport.PrivacyPolicyURL, Scope: b.scope, Logger: b.log, Clock: b.o.now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bot: web server: %w", err)
+	}
+	b.mu.Lock()
+	b.wired = w
+	b.mu.Unlock()
+	return w, nil
+}
+
+func (b *Bot) wiring() *wiring {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.wired
+}
+
+// scope returns the scope of a level.
+func (b *Bot) scope(level string) (passport.Scope, error) {
+	l, err := b.cfg.Level(level)
+	if err != nil {
+		return passport.Scope{}, err
+	}
+	return l.Scope, nil
+}
+
+// NewMessageHandler returns kycbot's NewMessage handler (valid after
+// Register): Passport submissions (retried while Redis or Telegram are
+// unreachable, WithRetry) and the conversation commands, each in a
+// goroutine of its own.
+func (b *Bot) NewMessageHandler() tg.NewMessageHandler {
+	return func(ctx context.Context, e tg.Entities, u *tg.UpdateNewMessage) error {
+		w := b.wiring()
+		if w == nil {
+			return errors.New("bot: not registered")
+		}
+		if handlers.IsSubmission(u) {
+			return b.work.do(ctx, "passport", func(ctx context.Context) error {
+				return retry(ctx, b.log, b.o.retryFor, b.o.retryBase, func(ctx context.Context) error {
+					return w.passport.OnNewMessage(ctx, e, u)
+				})
+			})
+		}
+		return b.work.do(ctx, "command", func(ctx context.Context) error {
+			return w.commands.OnNewMessage(ctx, e, u)
+		})
+	}
+}
+
+// CallbackHandler returns kycbot's BotCallbackQuery handler (valid after
+// Register).
+func (b *Bot) CallbackHandler() tg.BotCallbackQueryHandler {
+	return func(ctx context.Context, e tg.Entities, u *tg.UpdateBotCallbackQuery) error {
+		w := b.wiring()
+		if w == nil {
+			return errors.New("bot: not registered")
+		}
+		return b.work.do(ctx, "callback", func(ctx context.Context) error {
+			return w.commands.OnBotCallbackQuery(ctx, e, u)
+		})
+	}
+}
+
+// Handler returns the web server (request page, Passport callback,
+// health): mount it at the root of the server web.public_url reaches. It
+// answers 503 until Register has run.
+func (b *Bot) Handler() http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w := b.wiring()
+		if w == nil {
+			http.Error(rw, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		w.web.Handler().ServeHTTP(rw, r)
+	})
+}
+
+// SetBotCommands registers the conversation commands with Telegram
+// (bots.setBotCommands, once per language). Run calls it on start.
+func (b *Bot) SetBotCommands(ctx context.Context) error {
+	w := b.wiring()
+	if w == nil {
+		return errors.New("bot: not registered")
+	}
+	return w.commands.SetBotCommands(ctx)
+}
+
+// accessHashes reads the access hashes the updates manager stored for the
+// bot account self.
+type accessHashes struct {
+	h    updates.UserAccessHasher
+	self int64
+}
+
+func (a accessHashes) GetUserAccessHash(ctx context.Context, userID int64) (int64, bool, error) {
+	return a.h.GetUserAccessHash(ctx, a.self, userID)
+}

@@ -1,0 +1,195 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/gotd/contrib/middleware/floodwait"
+	"github.com/gotd/contrib/middleware/ratelimit"
+	"github.com/gotd/log/logslog"
+	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/updates"
+	updhook "github.com/gotd/td/telegram/updates/hook"
+	"github.com/gotd/td/tg"
+	"golang.org/x/time/rate"
+
+	"github.com/kycbot/kycbot/passport"
+)
+
+// MaxFloodWait is the longest FLOOD_WAIT the bot waits out by itself;
+// longer ones fail the call (and a submission is retried later).
+const MaxFloodWait = 5 * time.Minute
+
+// Run runs the standalone bot until ctx ends: a gotd client logged in with
+// the bot token (its session kept in Redis), the updates manager on the
+// Redis state storage (so updates sent while the bot was down are
+// processed after a restart, exactly once), flood-wait and rate-limit
+// middlewares, the conversation and the passport handler, and the web
+// server on web.listen. When ctx ends it stops taking new HTTP requests,
+// lets the work in progress finish (WithShutdownTimeout) and disconnects.
+// It closes the Bot when it returns.
+func (b *Bot) Run(ctx context.Context) (err error) {
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), b.o.shutdownTimeout)
+		defer cancel()
+		if cerr := b.Close(cctx); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	if err := b.cfg.RequireTelegram(); err != nil {
+		return fmt.Errorf("bot: %w", err)
+	}
+	token := b.cfg.Telegram.BotToken.Value()
+	botID, err := passport.BotIDFromToken(token)
+	if err != nil {
+		return fmt.Errorf("bot: telegram.bot_token: %w", err)
+	}
+	ln := b.o.listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", b.cfg.Web.Listen); err != nil {
+			return fmt.Errorf("bot: web.listen: %w", err)
+		}
+	}
+	srv := &http.Server{Handler: b.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(b.log.Handler(), slog.LevelWarn)}
+	defer srv.Close()
+
+	gotdLog := logslog.New(slog.New(minLevel{h: b.log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "gotd")))
+	d := tg.NewUpdateDispatcher()
+	gaps := updates.New(updates.Config{
+		Handler: &d, Storage: b.store.StateStorage(), AccessHasher: b.store.AccessHasher(),
+		UserAccessHasher: b.store.UserAccessHasher(), Logger: gotdLog,
+	})
+	waiter := floodwait.NewWaiter().WithMaxWait(MaxFloodWait).WithCallback(func(ctx context.Context, w floodwait.FloodWait) {
+		b.log.WarnContext(ctx, "bot: telegram asked to wait", slog.Duration("wait", w.Duration))
+	})
+	mws := []telegram.Middleware{waiter}
+	if b.o.rateLimit > 0 {
+		mws = append(mws, ratelimit.New(rate.Limit(b.o.rateLimit), max(b.o.rateBurst, 1)))
+	}
+	mws = append(mws, updhook.UpdateHook(gaps.Handle))
+
+	// clientCtx outlives ctx while the work in progress drains.
+	clientCtx, stopClient := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopClient()
+	var connected atomic.Int32
+	topts := telegram.Options{
+		SessionStorage: b.store.SessionStorage(strconv.FormatInt(botID, 10)),
+		UpdateHandler:  gaps,
+		Middlewares:    mws,
+		Logger:         gotdLog,
+		OnConnectionState: func(s telegram.ConnectionState) {
+			// gotd's updates manager does not fetch what was missed while
+			// the connection was down: ask it to (getDifference).
+			if s == telegram.ConnectionStateReady && connected.Add(1) > 1 {
+				go func() {
+					if err := gaps.Handle(clientCtx, &tg.UpdatesTooLong{}); err != nil {
+						b.log.WarnContext(clientCtx, "bot: catching up after a reconnect failed", slog.String("error", err.Error()))
+					}
+				}()
+			}
+		},
+	}
+	for _, f := range b.o.telegram {
+		f(&topts)
+	}
+	client := telegram.NewClient(b.cfg.Telegram.AppID, b.cfg.Telegram.AppHash.Value(), topts)
+
+	done := make(chan error, 1)
+	go func() {
+		done <- waiter.Run(clientCtx, func(ctx context.Context) error {
+			return client.Run(ctx, func(ctx context.Context) error {
+				return b.session(ctx, client, &d, gaps, token, srv, ln)
+			})
+		})
+	}()
+
+	select {
+	case err := <-done:
+		return fmt.Errorf("bot: %w", err)
+	case <-ctx.Done():
+	}
+	b.log.InfoContext(ctx, "bot: stopping: finishing the work in progress")
+	sctx, cancel := context.WithTimeout(context.Background(), b.o.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		b.log.WarnContext(sctx, "bot: web server shutdown", slog.String("error", err.Error()))
+	}
+	werr := b.work.wait(sctx)
+	stopClient()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("bot: %w", err)
+	}
+	b.log.Info("bot: stopped")
+	return werr
+}
+
+// session is what Run does once connected: log in, wire the handlers,
+// serve the web page and receive updates until ctx ends.
+func (b *Bot) session(ctx context.Context, client *telegram.Client, d *tg.UpdateDispatcher, gaps *updates.Manager,
+	token string, srv *http.Server, ln net.Listener) error {
+	status, err := client.Auth().Status(ctx)
+	if err != nil {
+		return fmt.Errorf("auth status: %w", err)
+	}
+	if !status.Authorized {
+		if _, err := client.Auth().Bot(ctx, token); err != nil {
+			return fmt.Errorf("log in with the bot token (check telegram.bot_token, app_id and app_hash): %w", err)
+		}
+	}
+	self, err := client.Self(ctx)
+	if err != nil {
+		return fmt.Errorf("who am I: %w", err)
+	}
+	if !self.Bot {
+		return errors.New("the session belongs to a user account, not a bot: use a bot token from @BotFather")
+	}
+	username := b.o.username
+	if username == "" {
+		username = self.Username
+	}
+	if _, err := b.wire(client.API(), self.ID, username); err != nil {
+		return err
+	}
+	d.OnNewMessage(b.NewMessageHandler())
+	d.OnBotCallbackQuery(b.CallbackHandler())
+
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			b.log.ErrorContext(ctx, "bot: web server stopped", slog.String("error", err.Error()))
+		}
+	}()
+	if err := b.SetBotCommands(ctx); err != nil {
+		b.log.WarnContext(ctx, "bot: cannot register the commands with Telegram", slog.String("error", err.Error()))
+	}
+	return gaps.Run(ctx, client.API(), self.ID, updates.AuthOptions{
+		IsBot: true,
+		OnStart: func(ctx context.Context) {
+			b.log.InfoContext(ctx, "bot: running", slog.Int64("bot_id", self.ID), slog.String("web", ln.Addr().String()))
+			if b.o.ready != nil {
+				b.o.ready(Info{ID: self.ID, Username: username, WebAddr: ln.Addr()})
+			}
+		},
+	})
+}
+
+// minLevel drops records below min (gotd's debug logs are verbose).
+type minLevel struct {
+	h   slog.Handler
+	min slog.Level
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.min && m.h.Enabled(ctx, l)
+}
+func (m minLevel) Handle(ctx context.Context, r slog.Record) error { return m.h.Handle(ctx, r) }
+func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h: m.h.WithAttrs(a), min: m.min}
+}
+func (m minLevel) WithGroup(n string) slog.Handler { return minLevel{h: m.h.WithGroup(n), min: m.min} }
