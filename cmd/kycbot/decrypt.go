@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -13,9 +12,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
+	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/passport"
 )
 
@@ -51,8 +50,6 @@ flags. The output contains personal data: handle it accordingly.
 `
 
 const (
-	// maxKeyFileSize bounds the key file read: a 4096-bit PEM key is ~3.3 KB.
-	maxKeyFileSize = 64 << 10
 	// maxInputSize bounds the PassportData read: it holds element data and
 	// credentials, never the files.
 	maxInputSize = 8 << 20
@@ -121,7 +118,7 @@ type outputFile struct {
 // decrypt does the work of the decrypt command and returns the JSON to
 // print. Nothing is printed on failure.
 func decrypt(e *env, keyPath, input, filesDir, outDir string) ([]byte, error) {
-	key, err := readPrivateKey(keyPath)
+	key, err := bot.LoadPrivateKey(keyPath)
 	if err != nil {
 		return nil, err
 	}
@@ -165,39 +162,6 @@ func decrypt(e *env, keyPath, input, filesDir, outDir string) ([]byte, error) {
 		return nil, fmt.Errorf("encode output: %w", err)
 	}
 	return buf.Bytes(), nil
-}
-
-// readPrivateKey reads and parses the bot's private key, refusing a file
-// that group or others can access (as ssh does).
-func readPrivateKey(path string) (*rsa.PrivateKey, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("key file %s is not a regular file", path)
-	}
-	if perm := st.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return nil, fmt.Errorf("key file %s has mode %04o and group or others can access it; "+
-			"restrict it to its owner with: chmod 600 %s", path, perm, shellQuote(path))
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
-	}
-	if len(b) > maxKeyFileSize {
-		return nil, fmt.Errorf("key file %s is larger than %d bytes: it is not a PEM private key", path, maxKeyFileSize)
-	}
-	key, err := passport.ParsePrivateKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("key file %s: %w", path, err)
-	}
-	return key, nil
 }
 
 // readInput reads the PassportData JSON from the file name, or from stdin
@@ -422,20 +386,4 @@ func (s *stagedFile) Discard() error {
 		return err
 	}
 	return cerr
-}
-
-// shellQuote quotes s for a POSIX shell when it is not made of safe
-// characters only, so advice like "chmod 600 FILE" can be pasted.
-func shellQuote(s string) string {
-	safe := s != ""
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./-_", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -669,20 +669,6 @@ func TestStagedFile(t *testing.T) {
 	}
 }
 
-func TestShellQuote(t *testing.T) {
-	for in, want := range map[string]string{
-		"bot.pem":           "bot.pem",
-		"/etc/kycbot/k.pem": "/etc/kycbot/k.pem",
-		"my key.pem":        "'my key.pem'",
-		"it's.pem":          `'it'\''s.pem'`,
-		"":                  "''",
-	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // ptbSample is the shared Passport sample published by python-telegram-bot,
 // relative to this package.
 const ptbSample = "../../../shared/testdata/passport/ptb-passport-1.1.json"

@@ -49,6 +49,10 @@ func commands() []command {
 		{name: "help", summary: "show this list, or the usage of one command", usage: helpUsage, run: runHelp},
 		{name: "keygen", summary: "generate the bot's RSA key and print the public key for @BotFather", usage: keygenUsage, run: runKeygen},
 		{name: "decrypt", summary: "decrypt a Bot API PassportData object offline (support, debugging)", usage: decryptUsage, run: runDecrypt},
+		{name: "sandbox", summary: "watch the real bot verify a simulated user on a local Telegram (no credentials)", usage: sandboxUsage, run: runSandbox},
+		{name: "run", summary: "run the bot against Telegram", usage: runUsage, run: runRun},
+		{name: "link", summary: "issue a verification request for a user and print its links", usage: linkUsage, run: runLink},
+		{name: "audit", summary: "verify the audit trail's hash chain", usage: auditUsage, run: runAudit},
 		{name: "check-config", summary: "check a config file and summarize it in plain language", usage: checkConfigUsage, run: runCheckConfig},
 	}
 }

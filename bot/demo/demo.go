@@ -1,0 +1,324 @@
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/gotd/td/telegram"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kycbot/kycbot/bot"
+	"github.com/kycbot/kycbot/config"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/sandbox"
+	"github.com/kycbot/kycbot/store"
+)
+
+//go:embed config.yaml
+var defaultConfig string
+
+// DefaultConfig returns the demo configuration (YAML with the
+// placeholders Options.ConfigYAML describes).
+func DefaultConfig() string { return defaultConfig }
+
+// DefaultRedisAddr is where Start looks for Redis.
+const DefaultRedisAddr = "127.0.0.1:6379"
+
+// BotUsername is the username of the demo bot.
+const BotUsername = "kycbot_demo_bot"
+
+// Options configure Start. The zero value is usable.
+type Options struct {
+	// Redis, when set, is used as is (RedisAddr and the fallback are
+	// ignored).
+	Redis redis.UniversalClient
+	// RedisAddr is the Redis to use (default DefaultRedisAddr).
+	RedisAddr string
+	// RequireRedis makes Start fail when Redis does not answer, instead of
+	// falling back to an in-process server.
+	RequireRedis bool
+	// Prefix starts every Redis key (default "kycbot-sandbox:<random>:",
+	// so runs never see each other's keys).
+	Prefix string
+	// ConfigYAML replaces the demo configuration; "{{BOT_TOKEN}}",
+	// "{{PUBLIC_URL}}", "{{REDIS_ADDR}}" and "{{REDIS_PREFIX}}" in it are
+	// filled in.
+	ConfigYAML string
+	// Key is the bot's Passport key (default: a new 2048-bit key).
+	Key *rsa.PrivateKey
+	// Sandbox configures the local Telegram.
+	Sandbox sandbox.Options
+	// Logger receives the bot's logs (default: none).
+	Logger *slog.Logger
+	// BotOptions are added to the bot's options (hooks, clock, ...).
+	BotOptions []bot.Option
+}
+
+// Env is a running sandbox with the demo bot.
+type Env struct {
+	// Sandbox is the local Telegram.
+	Sandbox *sandbox.Sandbox
+	// Account is the bot's account in the sandbox.
+	Account sandbox.Bot
+	// Config is the bot's configuration.
+	Config *config.Config
+	// Key is the bot's Passport private key.
+	Key *rsa.PrivateKey
+	// Redis is the Redis client the bot uses.
+	Redis redis.UniversalClient
+	// InMemory is true when Redis is the in-process fallback.
+	InMemory bool
+
+	opts Options
+	mini *miniredis.Miniredis
+	ln   net.Listener
+
+	mu      sync.Mutex
+	bot     *bot.Bot
+	info    bot.Info
+	cancel  context.CancelFunc
+	done    chan error
+	started int
+}
+
+// Start starts the sandbox, registers the demo bot with a fresh key, and
+// runs the bot until Close.
+func Start(ctx context.Context, opts Options) (_ *Env, err error) {
+	e := &Env{opts: opts}
+	defer func() {
+		if err != nil {
+			_ = e.Close()
+		}
+	}()
+	if err := e.openRedis(ctx); err != nil {
+		return nil, err
+	}
+	e.Key = opts.Key
+	if e.Key == nil {
+		if e.Key, err = passport.GenerateKey(2048); err != nil {
+			return nil, fmt.Errorf("demo: key: %w", err)
+		}
+	}
+	pub, err := passport.MarshalPublicKey(&e.Key.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("demo: key: %w", err)
+	}
+	if e.Sandbox, err = sandbox.Start(ctx, opts.Sandbox); err != nil {
+		return nil, fmt.Errorf("demo: sandbox: %w", err)
+	}
+	if e.Account, err = e.Sandbox.AddBot(sandbox.BotSpec{Username: BotUsername, FirstName: "KYC demo",
+		PublicKeyPEM: string(pub), PrivacyPolicyURL: "https://example.com/privacy"}); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if e.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("demo: web listener: %w", err)
+	}
+	prefix := opts.Prefix
+	if prefix == "" {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		prefix = "kycbot-sandbox:" + hex.EncodeToString(b[:]) + ":"
+	}
+	yml := opts.ConfigYAML
+	if yml == "" {
+		yml = defaultConfig
+	}
+	yml = strings.NewReplacer("{{BOT_TOKEN}}", e.Account.Token, "{{PUBLIC_URL}}", "http://"+e.ln.Addr().String(),
+		"{{REDIS_ADDR}}", e.redisAddr(), "{{REDIS_PREFIX}}", prefix).Replace(yml)
+	noEnv := config.WithEnv(func(string) (string, bool) { return "", false })
+	if e.Config, err = config.Parse([]byte(yml), "demo config", noEnv); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if err := e.StartBot(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Env) redisAddr() string {
+	if e.opts.RedisAddr != "" {
+		return e.opts.RedisAddr
+	}
+	return DefaultRedisAddr
+}
+
+// openRedis connects to Redis or starts the in-process fallback.
+func (e *Env) openRedis(ctx context.Context) error {
+	if e.opts.Redis != nil {
+		e.Redis = e.opts.Redis
+		return nil
+	}
+	c, err := store.Open(ctx, store.Config{Addrs: []string{e.redisAddr()}})
+	if err == nil {
+		e.Redis = c
+		return nil
+	}
+	if e.opts.RequireRedis || !errors.Is(err, store.ErrUnavailable) {
+		return fmt.Errorf("demo: %w", err)
+	}
+	e.mini = miniredis.NewMiniRedis()
+	if err := e.mini.Start(); err != nil {
+		return fmt.Errorf("demo: in-process redis: %w", err)
+	}
+	if e.Redis, err = store.Open(ctx, store.Config{Addrs: []string{e.mini.Addr()}}); err != nil {
+		return fmt.Errorf("demo: in-process redis: %w", err)
+	}
+	e.InMemory = true
+	return nil
+}
+
+// StartBot starts the bot (again, after StopBot: a restart with the
+// session and updates state kept in Redis) and returns once it receives
+// updates.
+func (e *Env) StartBot(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.bot != nil {
+		return errors.New("demo: the bot is already running")
+	}
+	ln := e.ln
+	if e.started > 0 {
+		var err error
+		// The first listener was closed by the first run: listen on the
+		// same address again, so that the links already sent keep working.
+		if ln, err = net.Listen("tcp", e.ln.Addr().String()); err != nil {
+			return fmt.Errorf("demo: web listener: %w", err)
+		}
+	}
+	ready := make(chan bot.Info, 1)
+	opts := append([]bot.Option{
+		bot.WithRedis(e.Redis), bot.WithPrivateKey(e.Key), bot.WithListener(ln),
+		bot.WithTelegramOptions(func(o *telegram.Options) {
+			so := e.Sandbox.Options(nil)
+			o.PublicKeys, o.Resolver, o.DCList, o.DC = so.PublicKeys, so.Resolver, so.DCList, so.DC
+		}),
+		bot.WithReady(func(i bot.Info) { ready <- i }),
+	}, e.opts.BotOptions...)
+	if e.opts.Logger != nil {
+		opts = append(opts, bot.WithLogger(e.opts.Logger))
+	} else {
+		opts = append(opts, bot.WithLogger(slog.New(slog.DiscardHandler)))
+	}
+	b, err := bot.New(ctx, e.Config, opts...)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	// The label marks every goroutine of the bot (gotd's included), so
+	// that a CPU profile tells the bot's share from the sandbox's:
+	// go tool pprof -tagfocus=kycbot=bot.
+	go pprof.Do(runCtx, pprof.Labels("kycbot", "bot"), func(ctx context.Context) { done <- b.Run(ctx) })
+	select {
+	case e.info = <-ready:
+	case err := <-done:
+		cancel()
+		return fmt.Errorf("demo: the bot stopped: %w", err)
+	case <-ctx.Done():
+		cancel()
+		<-done
+		return fmt.Errorf("demo: the bot did not start: %w", ctx.Err())
+	}
+	e.bot, e.cancel, e.done = b, cancel, done
+	e.started++
+	return nil
+}
+
+// StopBot stops the bot gracefully (work in progress finishes); the
+// sandbox keeps running.
+func (e *Env) StopBot() error {
+	e.mu.Lock()
+	cancel, done := e.cancel, e.done
+	e.bot, e.cancel, e.done = nil, nil, nil
+	e.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	if err := <-done; err != nil {
+		return fmt.Errorf("demo: bot: %w", err)
+	}
+	return nil
+}
+
+// Bot returns the running bot (nil while stopped).
+func (e *Env) Bot() *bot.Bot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.bot
+}
+
+// Info describes the running bot.
+func (e *Env) Info() bot.Info {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.info
+}
+
+// NewUser registers a simulated user with a cloud password and a profile
+// (SampleProfile of the phone number when nil) and logs them in.
+func (e *Env) NewUser(ctx context.Context, spec sandbox.UserSpec, p sandbox.Profile) (*sandbox.SimUser, error) {
+	if spec.CloudPassword == "" {
+		spec.CloudPassword = "demo cloud password"
+	}
+	if spec.FirstName == "" {
+		spec.FirstName = "Demo"
+	}
+	u, err := e.Sandbox.NewSimUser(ctx, spec, sandbox.SimUserOptions{Profile: p})
+	if err != nil {
+		return nil, fmt.Errorf("demo: user: %w", err)
+	}
+	return u, nil
+}
+
+// Close stops the bot and the sandbox; an in-process Redis goes with them.
+func (e *Env) Close() error {
+	err := e.StopBot()
+	if e.Sandbox != nil {
+		err = errors.Join(err, e.Sandbox.Close())
+	}
+	if e.Redis != nil && e.opts.Redis == nil {
+		err = errors.Join(err, e.Redis.Close())
+	}
+	if e.mini != nil {
+		e.mini.Close()
+	}
+	if e.ln != nil && e.started == 0 {
+		_ = e.ln.Close()
+	}
+	return err
+}
+
+// DeleteKeys removes every key of the run (those under its prefix) from
+// Redis. Stop the bot first.
+func (e *Env) DeleteKeys(ctx context.Context) error {
+	var keys []string
+	iter := e.Redis.Scan(ctx, 0, e.Config.Redis.Prefix+"*", 500).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return fmt.Errorf("demo: list keys: %w", err)
+	}
+	for _, k := range keys {
+		if err := e.Redis.Unlink(ctx, k).Err(); err != nil {
+			return fmt.Errorf("demo: delete keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// waitFor is how long scenario steps wait for the bot.
+const waitFor = 60 * time.Second
