@@ -43,15 +43,17 @@
 // identity document (see ClaimDocument); TTL "req" is the request's TTL,
 // "tomb" is NonceTombstoneTTL (7 days), and "status" is the status
 // retention (WithStatusRetention, none by default), counted from the last
-// SetStatus for the status hash and from the last ClaimDocument for the
-// document keys.
+// SetStatus for the status hash, from the last SetLanguage or SetRef for
+// the preferences, and from the last ClaimDocument for the document keys.
 //
 //	key                           type    TTL          holds                                                written by
 //	P{u:<uid>}:request            hash    req          the user's live request: id, nonce, nh, uid, chat,   IssueRequest; deleted by ConsumeNonce
-//	                                                   level, lang, ref, iat, exp (unix ms)                 (when used or expired), DeleteUser
-//	P{u:<uid>}:nonce:<nh>         string  req + tomb   what became of the nonce: live, used, superseded,    IssueRequest, ConsumeNonce
-//	                                                   expired (the tombstone); consumed ByMessage:
-//	                                                   used|m<msgID>|<the request as JSON, no nonce>
+//	                                                   level, lang, ref, iat, exp (unix ms)                 (when used or expired), CancelRequest,
+//	                                                                                                        DeleteUser
+//	P{u:<uid>}:nonce:<nh>         string  req + tomb   what became of the nonce: live, used, superseded,    IssueRequest, ConsumeNonce,
+//	                                                   expired, cancelled (the tombstone); consumed         CancelRequest
+//	                                                   ByMessage: used|m<msgID>|<the request as JSON,
+//	                                                   no nonce>
 //	P{u:<uid>}:index              zset    req + tomb   "n:<nh>" and "r:<requestID>" of every request        IssueRequest; read by DeleteUser
 //	                                                   issued, scored by when their keys expire
 //	P{u:<uid>}:updates            zset    longest mark message IDs being processed, scored by expiry (ms)   MarkUpdate, ForgetUpdate
@@ -59,6 +61,9 @@
 //	                                                   <level>#created -> unix ms; #t -> unix ms of the
 //	                                                   last SetStatus, #v -> version, #r and #l while
 //	                                                   written with a retention (see statsScript)
+//	P{u:<uid>}:prefs              hash    status       lang (the language chosen with /language), ref       SetLanguage, SetRef; deleted by
+//	                                                   (from the last /start <ref>), #t (unix ms of the     DeleteUser
+//	                                                   last write, from which the TTL runs)
 //	P{u:<uid>}:docs               set     status       <dh> of every document the user claimed              ClaimDocument; read and deleted by
 //	                                                                                                        DeleteUser
 //	P doc:<dh>                    string  status       the user ID that claimed the document (never the     ClaimDocument; deleted by DeleteUser
@@ -75,11 +80,16 @@
 //	P{stats}:expiry               zset    none         <uid> scored by when their statuses expire (ms)      as P{stats}:held
 //	P{outbox}:stream              stream  none         undelivered entries: eid, uid, kind, kid (key id),   Enqueue; entries removed by Ack, Park,
 //	                                                   p (nonce + AES-256-GCM ciphertext), at (unix ms);    DeleteUser
-//	                                                   consumer group "deliveries"
+//	                                                   consumer group "deliveries"; a pending entry's
+//	                                                   idle time counts from its last claim or Retry
 //	P{outbox}:parked              stream  none         entries given up on: the same fields plus reason,    Park; entries removed by DeleteUser
 //	                                                   attempts, parked_at, from (original stream ID)
-//	P{outbox}:attempts            hash    none         n:<eventID> -> failed or abandoned deliveries,       Claim, Retry; fields removed by Ack,
-//	                                                   r:<eventID> -> 1 when Retry counted the last one     Park, DeleteUser
+//	P{outbox}:attempts            hash    none         n:<eventID> -> failed or abandoned deliveries,       Claim, Retry, RetryAfter; fields removed
+//	                                                   r:<eventID> -> 1 when Retry counted the last one     by Ack, Park, DeleteUser
+//	P{outbox}:due                 zset    none         stream IDs of entries paused by RetryAfter, scored   RetryAfter; members removed by Claim
+//	                                                   by when they are due again (unix ms, the store's     (when due), Retry, Ack, Park; one whose
+//	                                                   clock)                                               entry DeleteUser removed, by the first
+//	                                                                                                        Claim after its due time
 //	P{outbox}:event:<eh>          string  7 days       stream ID of the event (Enqueue is idempotent)       Enqueue; deleted by DeleteUser
 //	P{audit}:stream               stream  trimmed      e (canonical JSON of the event, with prev),          Audit, DeleteUser; trimmed by Audit
 //	                                                   prev, hash (hex SHA-256 of e)                        (WithAuditRetention)
@@ -104,20 +114,31 @@
 // (nidx, ridx) that are written once and never change, and the decisive
 // step runs as one script in the user's slot, so the protocol is race free
 // in a cluster too. Expiry is judged by the store's clock (WithClock),
-// Redis TTLs only collect garbage. After use, expiry or supersession the
-// nonce key stays as a tombstone until NonceTombstoneTTL past the
-// request's expiry, so that a late or replayed nonce gets ErrNonceExpired,
-// ErrNonceUsed or ErrNonceSuperseded rather than ErrNonceUnknown.
+// Redis TTLs only collect garbage. LiveRequest reads the live request
+// without changing it; CancelRequest voids it (one script, like the
+// consume). After use, expiry, supersession or cancellation the nonce key
+// stays as a tombstone until NonceTombstoneTTL past the request's expiry,
+// so that a late or replayed nonce gets ErrNonceExpired, ErrNonceUsed,
+// ErrNonceSuperseded or ErrNonceCancelled rather than ErrNonceUnknown.
 //
 // # Outbox
 //
 // Deliveries go through a Redis stream with a consumer group: Claim hands
-// out entries (new ones, and ones idle longer than minIdle: a consumer
-// that died, or Retry), Ack removes them, Retry counts a failed attempt
-// and makes the entry due again minIdle later, Park moves it to the
-// parked stream. Delivery is at least once: a consumer that is slow
-// beyond minIdle may see its entry reclaimed, so receivers should dedupe
-// by event ID.
+// out entries (paused ones whose time has come, ones idle longer than
+// minIdle and not paused: a consumer that died, or Retry; then new ones),
+// Ack removes them, Retry counts a failed attempt and makes the entry due
+// again minIdle later, RetryAfter counts it and pauses the entry for a
+// duration of its own (the due zset; backoff per entry, longer or shorter
+// than minIdle), Park moves it to the parked stream. Delivery is at least
+// once: a consumer that is slow beyond minIdle may see its entry
+// reclaimed, so receivers should dedupe by event ID.
+//
+// Claim finds abandoned entries by walking the pending list (XPENDING
+// with IDLE, then XCLAIM of each one that is not paused), at most 6,400
+// pending entries per call: with more paused entries than that ahead of
+// an abandoned one, the abandoned one waits until some of them are
+// claimed again. Paused entries themselves are found through the due
+// zset, whatever their number.
 //
 // # Identity documents
 //
@@ -146,7 +167,8 @@
 // expiry by its own clock, so a status past the retention reads as
 // StateNone even before Redis collects it, and the stats totals drop it
 // (the user's counted states are kept in {stats}:held until then).
-// Document claims live as long, from the last claim. WithAuditRetention
+// Document claims live as long, from the last claim, and the preferences
+// (language and ref) from their last change. WithAuditRetention
 // (retention.audit_days) makes Audit trim the events older than the
 // retention with XADD MINID ~, which drops whole stream nodes only, so a
 // few older events may remain. When it trims, Audit records in

@@ -43,6 +43,9 @@ type Delivery struct {
 	Attempts int
 	// Consumer is the consumer that claimed it.
 	Consumer string
+	// Enqueued is when the entry was enqueued (the enqueuing store's
+	// clock, to the millisecond): how long it has been waiting.
+	Enqueued time.Time
 }
 
 const outboxDedupeTTL = 7 * 24 * time.Hour
@@ -69,33 +72,62 @@ local function eventID(f)
 end
 `
 
-// reclaimScript takes over entries idle longer than the minimum from any
-// consumer and counts the abandoned attempt, unless the holder had called
-// Retry (which counted it already).
+// reclaimScript takes over entries from any consumer: on the first call
+// of a Claim (start 0-0), those whose RetryAfter pause is over, whatever
+// their idle time; then those idle longer than the minimum and not paused
+// (a consumer that died, or Retry). It counts the abandoned attempt,
+// unless the holder had called Retry (which counted it already). An entry
+// that was deleted while pending is dropped from the pending list.
 //
-// KEYS[1] stream, KEYS[2] attempts hash. ARGV[1] group, ARGV[2] consumer,
-// ARGV[3] min idle ms, ARGV[4] start, ARGV[5] count.
-// Answers {next start, {{id, fields, attempts}, ...}}.
+// KEYS[1] stream, KEYS[2] attempts hash, KEYS[3] due zset. ARGV[1] group,
+// ARGV[2] consumer, ARGV[3] min idle ms, ARGV[4] start (inclusive, or
+// "(id" exclusive), ARGV[5] count, ARGV[6] now ms, ARGV[7] how many
+// pending entries to examine. Answers {next start or "0-0" when the
+// pending list was examined to its end, {{id, fields, attempts}, ...}}.
 var reclaimScript = redis.NewScript(luaEventID + `
-local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
+local count = tonumber(ARGV[5])
+local now = tonumber(ARGV[6])
 local out = {}
-for _, e in ipairs(r[2]) do
-  if e and e[2] then
-    local eid = eventID(e[2])
-    if redis.call('HDEL', KEYS[2], 'r:' .. eid) == 0 then
-      redis.call('HINCRBY', KEYS[2], 'n:' .. eid, 1)
-    end
-    out[#out + 1] = {e[1], e[2], redis.call('HGET', KEYS[2], 'n:' .. eid) or '0'}
+local function take(id)
+  local c = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id)
+  local e = c[1]
+  if not e or not e[2] then
+    redis.call('XACK', KEYS[1], ARGV[1], id)
+    return
+  end
+  local eid = eventID(e[2])
+  if redis.call('HDEL', KEYS[2], 'r:' .. eid) == 0 then
+    redis.call('HINCRBY', KEYS[2], 'n:' .. eid, 1)
+  end
+  out[#out + 1] = {e[1], e[2], redis.call('HGET', KEYS[2], 'n:' .. eid) or '0'}
+end
+if ARGV[4] == '0-0' then
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, count)) do
+    redis.call('ZREM', KEYS[3], id)
+    take(id)
   end
 end
-return {r[1], out}
+if #out >= count then return {ARGV[4], out} end
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[3], ARGV[4], '+', ARGV[7])
+for i, pe in ipairs(p) do
+  if #out >= count then return {'(' .. p[i - 1][1], out} end
+  local id = pe[1]
+  local due = redis.call('ZSCORE', KEYS[3], id)
+  if not due or tonumber(due) <= now then
+    if due then redis.call('ZREM', KEYS[3], id) end
+    take(id)
+  end
+end
+if #p < tonumber(ARGV[7]) then return {'0-0', out} end
+return {'(' .. p[#p][1], out}
 `)
 
 // retryScript counts a failed attempt and restarts the entry's idle time,
-// if the consumer still holds it.
+// if the consumer still holds it, and pauses it until a due time (or
+// lifts a pause).
 //
-// KEYS[1] stream, KEYS[2] attempts hash. ARGV[1] group, ARGV[2] id,
-// ARGV[3] consumer.
+// KEYS[1] stream, KEYS[2] attempts hash, KEYS[3] due zset. ARGV[1] group,
+// ARGV[2] id, ARGV[3] consumer, ARGV[4] due unix ms, or "" for none.
 var retryScript = redis.NewScript(luaEventID + `
 local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
 if #p == 0 or p[1][2] ~= ARGV[3] then return 0 end
@@ -105,13 +137,21 @@ local eid = eventID(e[1][2])
 redis.call('HINCRBY', KEYS[2], 'n:' .. eid, 1)
 redis.call('HSET', KEYS[2], 'r:' .. eid, '1')
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID')
+if ARGV[4] == '' then
+  redis.call('ZREM', KEYS[3], ARGV[2])
+else
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
+end
 return 1
 `)
 
-// ackScript removes a delivered entry and its attempt counters.
+// ackScript removes a delivered entry, its attempt counters and its
+// pause.
 //
-// KEYS[1] stream, KEYS[2] attempts hash. ARGV[1] group, ARGV[2] id.
+// KEYS[1] stream, KEYS[2] attempts hash, KEYS[3] due zset. ARGV[1] group,
+// ARGV[2] id.
 var ackScript = redis.NewScript(luaEventID + `
+redis.call('ZREM', KEYS[3], ARGV[2])
 local e = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
 if #e > 0 then
   local eid = eventID(e[1][2])
@@ -123,9 +163,10 @@ return n + redis.call('XDEL', KEYS[1], ARGV[2])
 
 // parkScript moves an entry to the parked stream.
 //
-// KEYS[1] stream, KEYS[2] parked stream, KEYS[3] attempts hash.
-// ARGV[1] group, ARGV[2] id, ARGV[3] reason, ARGV[4] now ms.
+// KEYS[1] stream, KEYS[2] parked stream, KEYS[3] attempts hash, KEYS[4]
+// due zset. ARGV[1] group, ARGV[2] id, ARGV[3] reason, ARGV[4] now ms.
 var parkScript = redis.NewScript(luaEventID + `
+redis.call('ZREM', KEYS[4], ARGV[2])
 local e = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
 if #e == 0 then return 0 end
 local f = e[1][2]
@@ -192,11 +233,14 @@ func (s *Store) Enqueue(ctx context.Context, e OutboxEntry) (err error) {
 	return nil
 }
 
-// Claim hands consumer up to count deliveries: first entries that other
+// Claim hands consumer up to count deliveries: first entries whose
+// RetryAfter pause is over (whatever minIdle), then entries that other
 // (or this) consumers claimed more than minIdle ago and neither acked nor
-// parked (a consumer that died, or Retry), then new entries. Each must end
-// with Ack, Retry or Park. Several instances may claim concurrently: an
-// entry goes to one consumer at a time.
+// parked (a consumer that died, or Retry) unless they are paused, then
+// new entries. Each must end with Ack, Retry (RetryAfter) or Park.
+// Several instances may claim concurrently: an entry goes to one consumer
+// at a time. Pauses are judged by the store's clock (WithClock), idle
+// times by Redis's.
 //
 // Entries whose payload does not decrypt (another outbox key, tampering)
 // are not returned: Claim returns the others together with an error
@@ -250,6 +294,10 @@ func (s *Store) Claim(ctx context.Context, consumer string, minIdle time.Duratio
 	return out, nil
 }
 
+// reclaimScan is how many pending entries one call of reclaimScript
+// examines; Claim makes at most 32 calls.
+const reclaimScan = 200
+
 type rawEntry struct {
 	id       string
 	fields   map[string]string
@@ -259,10 +307,11 @@ type rawEntry struct {
 func (s *Store) claimRaw(ctx context.Context, consumer string, minIdle time.Duration, count int) ([]rawEntry, error) {
 	var out []rawEntry
 	start := "0-0"
+	now := s.clock().UnixMilli()
 	for range 32 {
 		res, err := reclaimScript.Run(ctx, s.rdb,
-			[]string{s.outboxKey("stream"), s.outboxKey("attempts")},
-			outboxGroup, consumer, ms(minIdle), start, count-len(out)).Slice()
+			[]string{s.outboxKey("stream"), s.outboxKey("attempts"), s.outboxKey("due")},
+			outboxGroup, consumer, ms(minIdle), start, count-len(out), now, reclaimScan).Slice()
 		if err != nil {
 			return nil, fmt.Errorf("reclaim: %w", err)
 		}
@@ -341,6 +390,9 @@ func (s *Store) openEntry(id string, f map[string]string) (Delivery, error) {
 		return Delivery{}, fmt.Errorf("outbox entry %s: corrupt user ID: %w", id, ErrOutboxDecrypt)
 	}
 	d := Delivery{ID: id, EventID: f["eid"], UserID: uid, Kind: f["kind"]}
+	if at, err := strconv.ParseInt(f["at"], 10, 64); err == nil {
+		d.Enqueued = time.UnixMilli(at).UTC()
+	}
 	if kid := f["kid"]; kid != s.outboxKID {
 		return Delivery{}, fmt.Errorf("outbox entry %s (event %s) was sealed under outbox key id %q but this store has key id %q: configure the same outbox key on every instance: %w",
 			id, d.EventID, kid, s.outboxKID, ErrOutboxDecrypt)
@@ -367,7 +419,7 @@ func (s *Store) Ack(ctx context.Context, id string) (err error) {
 	if !streamIDRE.MatchString(id) {
 		return fmt.Errorf("ack: %w: malformed stream ID", ErrInvalid)
 	}
-	if err := ackScript.Run(ctx, s.rdb, []string{s.outboxKey("stream"), s.outboxKey("attempts")}, outboxGroup, id).Err(); err != nil {
+	if err := ackScript.Run(ctx, s.rdb, []string{s.outboxKey("stream"), s.outboxKey("attempts"), s.outboxKey("due")}, outboxGroup, id).Err(); err != nil {
 		return fmt.Errorf("ack %s: %w", id, err)
 	}
 	return nil
@@ -375,11 +427,22 @@ func (s *Store) Ack(ctx context.Context, id string) (err error) {
 
 // Retry records that delivering d failed: its attempt is counted and it is
 // handed out again (to any consumer) minIdle after now, the minIdle of the
-// next Claim. cause is not stored, since error texts may carry data: log
-// it.
-// Retry answers ErrNotFound when d.Consumer no longer holds the entry (it
-// was acked, parked, or reclaimed by another consumer meanwhile).
-func (s *Store) Retry(ctx context.Context, d Delivery, cause error) (err error) {
+// next Claim. It is RetryAfter with no pause.
+func (s *Store) Retry(ctx context.Context, d Delivery, cause error) error {
+	return s.RetryAfter(ctx, d, cause, 0)
+}
+
+// RetryAfter records that delivering d failed and pauses the entry for
+// after: its attempt is counted, and Claim hands it out again (to any
+// consumer) once after has passed by the store's clock, whatever the
+// minIdle of that Claim, so that each entry can back off on its own
+// schedule. An after of 0 or less is Retry: no pause, the entry is due
+// minIdle after now. cause is not stored, since error texts may carry
+// data: log it.
+//
+// RetryAfter answers ErrNotFound when d.Consumer no longer holds the entry
+// (it was acked, parked, or reclaimed by another consumer meanwhile).
+func (s *Store) RetryAfter(ctx context.Context, d Delivery, cause error, after time.Duration) (err error) {
 	defer markUnavailable(&err)
 	if s.optErr != nil {
 		return s.optErr
@@ -387,8 +450,12 @@ func (s *Store) Retry(ctx context.Context, d Delivery, cause error) (err error) 
 	if !streamIDRE.MatchString(d.ID) || !codeRE.MatchString(d.Consumer) {
 		return fmt.Errorf("retry: %w: delivery needs the stream ID and consumer Claim set", ErrInvalid)
 	}
-	n, rerr := retryScript.Run(ctx, s.rdb, []string{s.outboxKey("stream"), s.outboxKey("attempts")},
-		outboxGroup, d.ID, d.Consumer).Int()
+	due := ""
+	if after > 0 {
+		due = strconv.FormatInt(s.clock().Add(after).UnixMilli(), 10)
+	}
+	n, rerr := retryScript.Run(ctx, s.rdb, []string{s.outboxKey("stream"), s.outboxKey("attempts"), s.outboxKey("due")},
+		outboxGroup, d.ID, d.Consumer, due).Int()
 	if rerr != nil {
 		return fmt.Errorf("retry %s: %w", d.ID, rerr)
 	}
@@ -414,7 +481,7 @@ func (s *Store) Park(ctx context.Context, d Delivery, reason string) (err error)
 		return fmt.Errorf("park %s: %w: reason must be 1 to 200 characters of A-Z a-z 0-9 space _ . : / ( ) = , -", d.ID, ErrInvalid)
 	}
 	n, err := parkScript.Run(ctx, s.rdb,
-		[]string{s.outboxKey("stream"), s.outboxKey("parked"), s.outboxKey("attempts")},
+		[]string{s.outboxKey("stream"), s.outboxKey("parked"), s.outboxKey("attempts"), s.outboxKey("due")},
 		outboxGroup, d.ID, reason, s.clock().UnixMilli()).Int()
 	if err != nil {
 		return fmt.Errorf("park %s: %w", d.ID, err)

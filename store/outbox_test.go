@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -360,5 +361,167 @@ func TestOutboxConcurrentConsumers(t *testing.T) {
 		if k != 1 {
 			t.Errorf("event %s delivered %d times", id, k)
 		}
+	}
+}
+
+// RetryAfter pauses one entry on its own schedule: shorter or longer than
+// the minIdle of the claims, judged by the store's clock.
+func TestOutboxRetryAfter(t *testing.T) {
+	clock := newFakeClock()
+	s, c := newTestStore(t, WithClock(clock.Now))
+	ctx := context.Background()
+	enq := clock.Now()
+	for _, id := range []string{"ev-short", "ev-long"} {
+		if err := s.Enqueue(ctx, OutboxEntry{EventID: id, UserID: 8, Kind: "verified", Payload: samplePayload}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const minIdle = 50 * time.Millisecond
+	ds, err := s.Claim(ctx, "c1", minIdle, 10)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("claim: %v %v", ds, err)
+	}
+	for _, d := range ds {
+		if !d.Enqueued.Equal(enq) {
+			t.Errorf("%s: Enqueued %v, want %v", d.EventID, d.Enqueued, enq)
+		}
+	}
+	short, long := ds[0], ds[1]
+	// A pause of a second, far beyond minIdle; a pause of an hour.
+	if err := s.RetryAfter(ctx, short, errors.New("webhook: 503"), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RetryAfter(ctx, long, nil, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.ZCard(ctx, s.outboxKey("due")).Result(); n != 2 {
+		t.Fatalf("due zset has %d members, want 2", n)
+	}
+	// Idle beyond minIdle, but paused: nothing to claim.
+	time.Sleep(minIdle + 30*time.Millisecond)
+	if early, err := s.Claim(ctx, "c2", minIdle, 10); err != nil || len(early) != 0 {
+		t.Fatalf("claim during the pauses: %v %v", early, err)
+	}
+	clock.Advance(time.Second)
+	// The short pause is over: handed out even to a claim with a long
+	// minIdle, attempt counted once.
+	ds, err = s.Claim(ctx, "c2", time.Hour, 10)
+	if err != nil || len(ds) != 1 || ds[0].EventID != "ev-short" || ds[0].Attempts != 1 || ds[0].Consumer != "c2" {
+		t.Fatalf("claim after the short pause: %+v %v", ds, err)
+	}
+	// Claimed, it is no longer paused: a consumer that dies with it leaves
+	// it to the next claim after minIdle.
+	time.Sleep(minIdle + 30*time.Millisecond)
+	ds, err = s.Claim(ctx, "c3", minIdle, 10)
+	if err != nil || len(ds) != 1 || ds[0].EventID != "ev-short" || ds[0].Attempts != 2 {
+		t.Fatalf("claim of the abandoned entry: %+v %v", ds, err)
+	}
+	if err := s.Ack(ctx, ds[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Hour)
+	ds, err = s.Claim(ctx, "c3", time.Hour, 10)
+	if err != nil || len(ds) != 1 || ds[0].EventID != "ev-long" || ds[0].Attempts != 1 {
+		t.Fatalf("claim after the long pause: %+v %v", ds, err)
+	}
+	// Retry without a pause lifts a pause.
+	if err := s.RetryAfter(ctx, ds[0], nil, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Retry(ctx, ds[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.ZCard(ctx, s.outboxKey("due")).Result(); n != 0 {
+		t.Fatalf("due zset has %d members after Retry, want 0", n)
+	}
+	time.Sleep(minIdle + 30*time.Millisecond)
+	ds, err = s.Claim(ctx, "c4", minIdle, 10)
+	if err != nil || len(ds) != 1 || ds[0].Attempts != 3 {
+		t.Fatalf("claim after Retry: %+v %v", ds, err)
+	}
+	// Park removes the pause with the entry.
+	if err := s.RetryAfter(ctx, ds[0], nil, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Park(ctx, ds[0], "http_500"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.ZCard(ctx, s.outboxKey("due")).Result(); n != 0 {
+		t.Fatalf("due zset has %d members after Park, want 0", n)
+	}
+	if n, _ := c.HLen(ctx, s.outboxKey("attempts")).Result(); n != 0 {
+		t.Fatalf("attempts hash has %d fields after Park", n)
+	}
+	if p, k := depth(t, s); p != 0 || k != 1 {
+		t.Fatalf("depth %d/%d, want 0/1", p, k)
+	}
+	stale := ds[0]
+	stale.Consumer = "c1"
+	if err := s.RetryAfter(ctx, stale, nil, time.Second); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("RetryAfter of a parked entry: %v, want ErrNotFound", err)
+	}
+}
+
+// A paused entry removed behind the store's back (DeleteUser acks and
+// deletes it) leaves a due member that the next claim after the pause
+// drops.
+func TestOutboxRetryAfterDeletedEntry(t *testing.T) {
+	clock := newFakeClock()
+	s, c := newTestStore(t, WithClock(clock.Now))
+	ctx := context.Background()
+	if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-gone", UserID: 9, Kind: "verified", Payload: samplePayload}); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := s.Claim(ctx, "c1", time.Minute, 1)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("claim: %v %v", ds, err)
+	}
+	if err := s.RetryAfter(ctx, ds[0], nil, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteUser(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	if got, err := s.Claim(ctx, "c2", time.Minute, 10); err != nil || len(got) != 0 {
+		t.Fatalf("claim: %v %v, want nothing", got, err)
+	}
+	if n, _ := c.ZCard(ctx, s.outboxKey("due")).Result(); n != 0 {
+		t.Fatalf("due zset has %d members, want 0", n)
+	}
+}
+
+// Many paused entries ahead in the pending list do not hide an abandoned
+// one behind them (Claim pages through the pending list), nor new ones.
+func TestOutboxClaimPastPaused(t *testing.T) {
+	clock := newFakeClock()
+	s, _ := newTestStore(t, WithClock(clock.Now))
+	ctx := context.Background()
+	const paused = 2*reclaimScan + 50
+	for i := range paused + 1 {
+		if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-" + strconv.Itoa(i), UserID: 1, Kind: "verified", Payload: []byte{1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := s.Claim(ctx, "c1", time.Minute, 1000)
+	if err != nil || len(ds) != paused+1 {
+		t.Fatalf("claim: %d %v", len(ds), err)
+	}
+	for _, d := range ds[:paused] {
+		if err := s.RetryAfter(ctx, d, nil, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The last one's consumer dies.
+	if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-new", UserID: 1, Kind: "verified", Payload: []byte{2}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	got, err := s.Claim(ctx, "c2", 10*time.Millisecond, 5)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("claim: %+v %v, want the abandoned and the new entry", got, err)
+	}
+	if got[0].EventID != "ev-"+strconv.Itoa(paused) || got[0].Attempts != 1 || got[1].EventID != "ev-new" || got[1].Attempts != 0 {
+		t.Fatalf("claimed %s (%d attempts) and %s (%d attempts)", got[0].EventID, got[0].Attempts, got[1].EventID, got[1].Attempts)
 	}
 }
