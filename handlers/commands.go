@@ -29,6 +29,10 @@ type CommandStore interface {
 	SetLanguage(ctx context.Context, userID int64, tag string) error
 	SetRef(ctx context.Context, userID int64, ref string) error
 	Audit(ctx context.Context, ev store.Event) error
+	// The admin commands'.
+	Stats(ctx context.Context, day time.Time) (store.Stats, error)
+	ResetStatus(ctx context.Context, userID int64, level string) error
+	DeleteUser(ctx context.Context, userID int64) (int, error)
 }
 
 // DefaultAlertInterval is how often at most the admins are alarmed about
@@ -58,7 +62,9 @@ type CommandsConfig struct {
 	// Required.
 	PageURL func(requestID string) string
 	// Admins are the Telegram user IDs alarmed when Telegram Passport
-	// refuses to open the form because of the bot's configuration.
+	// refuses to open the form because of the bot's configuration, and
+	// the only users the admin commands (/kyc_stats, /kyc_status,
+	// /kyc_reset, /kyc_delete) answer.
 	Admins []int64
 	// RequestTTL is the life of the requests issued (default
 	// DefaultRequestTTL).
@@ -109,8 +115,9 @@ var outcomeCodes = map[string]struct{ alarm bool }{
 }
 
 // Commands is the chat conversation of the bot: /start, /verify,
-// /status, /language, /help and /cancel, the language buttons, and the
-// outcomes the request page reports. It is safe for concurrent use.
+// /status, /language, /help and /cancel, the language buttons, the
+// outcomes the request page reports, and the admin commands (see admin.go).
+// It is safe for concurrent use.
 type Commands struct {
 	cfg    CommandsConfig
 	now    func() time.Time
@@ -238,10 +245,11 @@ const languageData = "lang:"
 
 // parsed is a message as the conversation reads it.
 type parsed struct {
-	command bool   // the text is a command addressed to us
-	other   bool   // the text is a command addressed to another bot
-	name    string // the command, lower case, without "/" and "@bot"
-	arg     string // the first word after the command, if any
+	command bool     // the text is a command addressed to us
+	other   bool     // the text is a command addressed to another bot
+	name    string   // the command, lower case, without "/" and "@bot"
+	arg     string   // the first word after the command, if any
+	args    []string // every word after the command
 }
 
 // parse reads a message text: "/cmd", "/cmd@bot" and "/cmd arg ...".
@@ -257,6 +265,7 @@ func (c *Commands) parse(text string) parsed {
 	p := parsed{command: true, name: strings.ToLower(name)}
 	if len(fields) > 1 {
 		p.arg = fields[1]
+		p.args = fields[1:]
 	}
 	return p
 }
@@ -367,7 +376,7 @@ func (c *Commands) OnNewMessage(ctx context.Context, e tg.Entities, u *tg.Update
 	name := p.name
 	if !p.command {
 		name = "text"
-	} else if !knownCommand(p.name) {
+	} else if !knownCommand(p.name) && !adminCommand(p.name) {
 		name = "unknown" // an unknown command's name is the user's text: not logged
 	}
 	cv.log = cv.log.With(slog.String("command", name))
@@ -388,6 +397,8 @@ func (c *Commands) OnNewMessage(ctx context.Context, e tg.Entities, u *tg.Update
 		return cv.text(ctx, i18n.MsgHelp, nil)
 	case cmdCancel:
 		return cv.cancel(ctx)
+	case cmdKycStats, cmdKycStatus, cmdKycReset, cmdKycDelete:
+		return cv.admin(ctx, name, p.args)
 	default:
 		return cv.text(ctx, i18n.MsgHelpNotUnderstood, nil)
 	}
@@ -583,12 +594,17 @@ func (cv *conv) cancel(ctx context.Context) error {
 
 // OnBotCallbackQuery handles a tap on a language button ("lang:<tag>"):
 // the choice is remembered and used for every later message, the query
-// is answered and the user told, in the new language. It has the
-// signature of tg.UpdateDispatcher.OnBotCallbackQuery; other callback
-// data is answered and otherwise ignored.
+// is answered and the user told, in the new language. A tap on the
+// confirmation button of /kyc_delete ("kycdel:...") deletes the user when
+// an admin taps it (see admin.go). It has the signature of
+// tg.UpdateDispatcher.OnBotCallbackQuery; other callback data is answered
+// and otherwise ignored.
 func (c *Commands) OnBotCallbackQuery(ctx context.Context, e tg.Entities, u *tg.UpdateBotCallbackQuery) error {
 	if u == nil {
 		return nil
+	}
+	if rest, ok := strings.CutPrefix(string(u.Data), deleteData); ok {
+		return c.onDeleteConfirm(ctx, e, u, rest)
 	}
 	cv := c.newConv(e, u.UserID)
 	cv.log = cv.log.With(slog.String("command", "callback"))
@@ -624,7 +640,11 @@ func (c *Commands) answer(ctx context.Context, queryID int64, text string) error
 // SetBotCommands registers the six commands with their descriptions
 // (bots.setBotCommands, default scope) once per language of the catalog,
 // and once more with an empty lang_code in the catalog's default
-// language, for users of other languages.
+// language, for users of other languages. Then, for each of the Admins,
+// it registers those six and the admin commands in the default language
+// in the scope of that admin's private chat (BotCommandScopePeer, with
+// the access hash Telegram.ResolveUser finds); an admin whose
+// registration fails is logged and skipped, not returned as an error.
 //
 // Telegram's lang_code there is a two-letter ISO 639-1 code, without
 // region: a catalog language with a region (pt-BR) is registered under
@@ -657,6 +677,7 @@ func (c *Commands) SetBotCommands(ctx context.Context) error {
 		set(code, tag)
 	}
 	set("", cat.DefaultLanguage())
+	c.setAdminCommands(ctx)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("handlers: set bot commands: %w", err)
 	}

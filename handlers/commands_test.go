@@ -58,13 +58,14 @@ type cenv struct {
 }
 
 // newCommandsEnv returns a conversation with the given levels (the first
-// is the default); wrap, if not nil, wraps the store.
-func newCommandsEnv(t *testing.T, levels []string, wrap func(CommandStore) CommandStore) *cenv {
+// is the default); wrap, if not nil, wraps the store, built with
+// storeOpts besides its prefix and clock.
+func newCommandsEnv(t *testing.T, levels []string, wrap func(CommandStore) CommandStore, storeOpts ...store.Option) *cenv {
 	t.Helper()
 	rdb := needRedis(t)
 	e := &cenv{t: t, ctx: context.Background(), clock: &clock{now: today}, tg: newFakeTelegram(), logs: &syncBuffer{}}
 	prefix := testPrefix(t, rdb)
-	e.store = store.New(rdb, store.WithPrefix(prefix), store.WithClock(e.clock.Now))
+	e.store = store.New(rdb, append([]store.Option{store.WithPrefix(prefix), store.WithClock(e.clock.Now)}, storeOpts...)...)
 	e.pe = &env{t: t, ctx: e.ctx, rdb: rdb, prefix: prefix}
 	cat, err := i18n.New()
 	if err != nil {

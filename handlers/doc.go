@@ -1,6 +1,6 @@
 // Package handlers holds kycbot's Telegram update handlers: the passport
 // handler (steps 5 to 8 of the design), the conversation (steps 1 and 2)
-// and, later, the admin commands.
+// and the admin commands.
 //
 // # Passport handler
 //
@@ -59,7 +59,8 @@
 //   - Commands may be written /cmd@bot: those for another bot are
 //     ignored. Other text and unknown commands get a hint to /help.
 //
-// SetBotCommands registers the commands with Telegram in every language.
+// SetBotCommands registers the commands with Telegram in every language
+// (and the admin commands for the admins: see below).
 // OnOutcome reacts to what the request page learned from the Telegram app:
 // a cancelled form gets a fresh button, an error a helpful message, and a
 // misconfigured bot or public key alarms the admins (at most once per
@@ -71,12 +72,64 @@
 // request_cancelled, language_set, outcome_cancel, outcome_error) hold
 // codes only.
 //
+// # Admin commands
+//
+// Commands answers four more commands, for the Telegram user IDs of
+// CommandsConfig.Admins only. Anyone else gets exactly the answer to an
+// unknown command (MsgHelpNotUnderstood), so that the commands are not
+// revealed, nothing is read or changed, and the attempt is audited as
+// admin_denied (the user ID, and the command name in Detail "command").
+// Every answer is in the admin's language (the one chosen with /language,
+// else the app's); bad arguments (a missing user ID, or one that is not a
+// positive integer) get a usage line and are not audited.
+//
+//   - /kyc_stats: per level and state, the transitions of today (the UTC
+//     day of the clock, which should be the store's) and the users now in
+//     each state (Store.Stats). Audited as admin_stats.
+//   - /kyc_status <user_id>: the user's status at each level: state,
+//     updated and created times (UTC), problem codes and ref; the store
+//     holds no personal data to show. A user without any status is said
+//     to be unknown. Audited as admin_status.
+//   - /kyc_reset <user_id> [level]: Store.ResetStatus at the level named
+//     (in any case) or at every level the user has a status at, so that
+//     /verify offers a request again; the answer lists what was reset,
+//     with the state before. One admin_reset event per level reset
+//     (Level set, Detail "was" the state), or one with Detail
+//     "reset": "none" when there was nothing to reset.
+//   - /kyc_delete <user_id>: asks for confirmation with a callback
+//     button "Delete user <id>" (data "kycdel:<id>:<unix time>"); nothing
+//     is deleted yet. A tap is checked again: from anyone but an admin
+//     it is answered as unknown data and audited as admin_denied; older
+//     than DeleteConfirmTTL (or without a time) it is answered with
+//     MsgAdminDeleteExpired. Otherwise the user's language preference and
+//     access hash (Telegram.ResolveUser) are read, Store.DeleteUser
+//     erases everything about the user (statuses, requests, nonces,
+//     outbox entries, document claims, preferences, access hash), then
+//     admin_delete is audited (after DeleteUser, which appends its own
+//     "deleted" event), the admin is told how many records went, and the
+//     user gets MsgDeletedNotice in their chosen language, else the
+//     default one. A tap that finds nothing left (a duplicate) tells the
+//     admin so and the user nothing; a notice that cannot be sent is
+//     reported to the admin.
+//
+// The admin events are about the target user (Event.UserID; the admin's
+// own ID for admin_stats) with Detail "admin" and "target_user" (IDs).
+// Logs hold the admin ID, the command and the target user ID, never the
+// text of a message.
+//
+// SetBotCommands registers, for each admin, the public and the admin
+// commands in the catalog's default language in the scope of the
+// admin's private chat (bots.setBotCommands, BotCommandScopePeer, with
+// the access hash Telegram.ResolveUser finds); a failure is logged and
+// the next admin tried. Other users never see the admin commands.
+//
 // # Telegram
 //
 // The Telegram client side the handlers need is the small Telegram
 // interface; NewTelegram implements it with gotd. Messages sent outside
-// an update (outcomes, admin alarms) have no access hash at hand:
-// WithAccessHashes gives NewTelegram where to look them up.
+// an update (outcomes, admin alarms, the deletion notice) have no access
+// hash at hand: WithAccessHashes gives NewTelegram where to look them up
+// (Telegram.ResolveUser does it on demand).
 //
 // NewPassport and NewCommands take the same Options; WithClock and
 // WithLogger concern both.

@@ -45,6 +45,14 @@ func (printTelegram) AnswerCallback(context.Context, int64, string) error { retu
 
 func (printTelegram) SetBotCommands(context.Context, string, []tg.BotCommand) error { return nil }
 
+func (printTelegram) SetUserBotCommands(context.Context, *tg.InputUser, string, []tg.BotCommand) error {
+	return nil
+}
+
+func (printTelegram) ResolveUser(_ context.Context, u *tg.InputUser) (*tg.InputUser, error) {
+	return u, nil
+}
+
 func (printTelegram) SetSecureValueErrors(context.Context, *tg.InputUser, []tg.SecureValueErrorClass) error {
 	return nil
 }

@@ -74,6 +74,8 @@ type answer struct {
 type commandsSet struct {
 	LangCode string
 	Commands []tg.BotCommand
+	User     int64 // the peer of BotCommandScopePeer (SetUserBotCommands); 0 for the default scope
+	Hash     int64 // its access hash
 }
 
 // fakeTelegram records calls and serves encrypted files by ID.
@@ -87,6 +89,17 @@ type fakeTelegram struct {
 	answers  []answer
 	commands []commandsSet
 	sendErr  error // SendText and SendButtons fail with it when set
+	// userCommands are the SetUserBotCommands calls.
+	userCommands []commandsSet
+	// hashes are the access hashes ResolveUser knows; resolveErr, when
+	// set, makes it fail.
+	hashes     map[int64]int64
+	lookup     AccessHashes // consulted after hashes, when set
+	resolveErr error
+	// sendErrTo makes SendText and SendButtons fail for these users.
+	sendErrTo map[int64]error
+	// userCommandsErr makes SetUserBotCommands fail for these users.
+	userCommandsErr map[int64]error
 }
 
 func newFakeTelegram() *fakeTelegram { return &fakeTelegram{files: map[int64][]byte{}} }
@@ -132,6 +145,9 @@ func (f *fakeTelegram) SendButtons(_ context.Context, user *tg.InputUser, text s
 	if f.sendErr != nil {
 		return f.sendErr
 	}
+	if err := f.sendErrTo[user.UserID]; err != nil {
+		return err
+	}
 	var all []Button
 	for _, r := range rows {
 		all = append(all, r...)
@@ -152,6 +168,40 @@ func (f *fakeTelegram) SetBotCommands(_ context.Context, langCode string, cmds [
 	defer f.mu.Unlock()
 	f.commands = append(f.commands, commandsSet{LangCode: langCode, Commands: cmds})
 	return nil
+}
+
+func (f *fakeTelegram) SetUserBotCommands(_ context.Context, user *tg.InputUser, langCode string, cmds []tg.BotCommand) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.userCommandsErr[user.UserID]; err != nil {
+		return err
+	}
+	f.userCommands = append(f.userCommands, commandsSet{LangCode: langCode, Commands: cmds, User: user.UserID, Hash: user.AccessHash})
+	return nil
+}
+
+func (f *fakeTelegram) ResolveUser(_ context.Context, user *tg.InputUser) (*tg.InputUser, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.resolveErr != nil {
+		return nil, f.resolveErr
+	}
+	if user.AccessHash != 0 {
+		return user, nil
+	}
+	if h, ok := f.hashes[user.UserID]; ok {
+		return &tg.InputUser{UserID: user.UserID, AccessHash: h}, nil
+	}
+	if f.lookup != nil {
+		h, found, err := f.lookup.GetUserAccessHash(context.Background(), user.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			return &tg.InputUser{UserID: user.UserID, AccessHash: h}, nil
+		}
+	}
+	return user, nil
 }
 
 func (f *fakeTelegram) Download(_ context.Context, loc *tg.InputSecureFileLocation, _ int, w io.Writer) error {

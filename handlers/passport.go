@@ -78,6 +78,10 @@ type Verified struct {
 	Ref   string
 	// At is when the submission was accepted (the handler's clock).
 	At time.Time
+	// NonceHash is the hex SHA-256 of the request's nonce: it names the
+	// submission (the same submission processed again has the same one),
+	// for idempotent deliveries.
+	NonceHash string
 	// Submission is the decrypted data.
 	Submission *passport.Submission
 	// Files are the paths of the decrypted scans. They are removed when
@@ -102,6 +106,8 @@ type Rejected struct {
 	Level  string
 	Ref    string
 	At     time.Time
+	// NonceHash names the submission, as in Verified.
+	NonceHash string
 	// Problems are every problem found, Final ones included.
 	Problems []verify.Problem
 	// Codes are the distinct problem codes.
@@ -504,7 +510,7 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 func (p *run) verified(ctx context.Context, req store.Request, sub *passport.Submission, files *fetched) error {
 	h := p.h
 	if h.onVerified != nil {
-		v := Verified{UserID: p.userID, Level: req.Level, Ref: req.Ref, At: h.now(), Submission: sub,
+		v := Verified{UserID: p.userID, Level: req.Level, Ref: req.Ref, At: h.now(), NonceHash: req.NonceHash(), Submission: sub,
 			Files: files.paths, Scans: files.infos}
 		if err := h.onVerified(ctx, v); err != nil {
 			p.failed(ctx, req, "on_verified", "hook_failed")
@@ -533,7 +539,8 @@ func (p *run) rejected(ctx context.Context, req store.Request, res verify.Result
 		p.log.ErrorContext(ctx, "passport: cannot record the rejected status", slog.String("error", err.Error()))
 	}
 	if h.onRejected != nil {
-		rj := Rejected{UserID: p.userID, Level: req.Level, Ref: req.Ref, At: h.now(), Problems: res.Problems, Codes: codes}
+		rj := Rejected{UserID: p.userID, Level: req.Level, Ref: req.Ref, At: h.now(), NonceHash: req.NonceHash(),
+			Problems: res.Problems, Codes: codes}
 		if err := h.onRejected(ctx, rj); err != nil {
 			p.log.ErrorContext(ctx, "passport: OnRejected failed", slog.String("error", err.Error()))
 		}

@@ -51,6 +51,16 @@ type Telegram interface {
 	// user without commands of their own), with bots.setBotCommands in
 	// the default scope.
 	SetBotCommands(ctx context.Context, langCode string, cmds []tg.BotCommand) error
+	// SetUserBotCommands registers the bot's commands for one user's
+	// private chat with the bot (bots.setBotCommands in the scope
+	// BotCommandScopePeer), for the user's app language langCode ("" for
+	// any). Telegram prefers them to the default scope's.
+	SetUserBotCommands(ctx context.Context, user *tg.InputUser, langCode string, cmds []tg.BotCommand) error
+	// ResolveUser returns user with its access hash looked up in the
+	// AccessHashes when it has none, or user as given when none is known
+	// (or no AccessHashes were given). Callers use it to keep a hash that
+	// is about to be erased (see store.Store.DeleteUser).
+	ResolveUser(ctx context.Context, user *tg.InputUser) (*tg.InputUser, error)
 }
 
 // AccessHashes looks up the access hash of a user the bot has seen (the
@@ -108,6 +118,11 @@ func (t *gotdTelegram) resolve(ctx context.Context, user *tg.InputUser) (*tg.Inp
 		return user, nil
 	}
 	return &tg.InputUser{UserID: user.UserID, AccessHash: hash}, nil
+}
+
+// ResolveUser implements Telegram.
+func (t *gotdTelegram) ResolveUser(ctx context.Context, user *tg.InputUser) (*tg.InputUser, error) {
+	return t.resolve(ctx, user)
 }
 
 // SetSecureValueErrors implements Telegram.
@@ -196,6 +211,23 @@ func (t *gotdTelegram) SetBotCommands(ctx context.Context, langCode string, cmds
 	req := &tg.BotsSetBotCommandsRequest{Scope: &tg.BotCommandScopeDefault{}, LangCode: langCode, Commands: cmds}
 	if _, err := t.api.BotsSetBotCommands(ctx, req); err != nil {
 		return fmt.Errorf("bots.setBotCommands (lang_code %q): %w", langCode, err)
+	}
+	return nil
+}
+
+// SetUserBotCommands implements Telegram.
+func (t *gotdTelegram) SetUserBotCommands(ctx context.Context, user *tg.InputUser, langCode string, cmds []tg.BotCommand) error {
+	user, err := t.resolve(ctx, user)
+	if err != nil {
+		return fmt.Errorf("bots.setBotCommands: %w", err)
+	}
+	req := &tg.BotsSetBotCommandsRequest{
+		Scope:    &tg.BotCommandScopePeer{Peer: &tg.InputPeerUser{UserID: user.UserID, AccessHash: user.AccessHash}},
+		LangCode: langCode,
+		Commands: cmds,
+	}
+	if _, err := t.api.BotsSetBotCommands(ctx, req); err != nil {
+		return fmt.Errorf("bots.setBotCommands for user %d (lang_code %q): %w", user.UserID, langCode, err)
 	}
 	return nil
 }

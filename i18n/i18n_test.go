@@ -66,6 +66,11 @@ func sampleData(s spec) map[string]any {
 		"Number":    2,
 		"Levels":    "basic, full",
 		"Code":      "PUBLIC_KEY_INVALID",
+		"Day":       "2026-02-01",
+		"State":     "verified",
+		"Count":     3,
+		"Updated":   "2026-02-01 10:00 UTC",
+		"Created":   "2026-01-15 09:30 UTC",
 	}
 	d := map[string]any{}
 	for _, k := range s.keys {

@@ -40,6 +40,9 @@ const (
 	// MsgButtonTryAgain is the label of the button under the list of
 	// problems to fix.
 	MsgButtonTryAgain = "button.try_again"
+	// MsgButtonDeleteUser is the label of the button that confirms
+	// /kyc_delete. Data: .User (the user ID).
+	MsgButtonDeleteUser = "button.delete_user"
 
 	// MsgSubmissionReceived says the data arrived and is being checked.
 	MsgSubmissionReceived = "submission.received"
@@ -112,6 +115,13 @@ const (
 	MsgCommandLanguage = "command.language"
 	MsgCommandHelp     = "command.help"
 	MsgCommandCancel   = "command.cancel"
+	// MsgCommandKycStats and the other MsgCommandKyc* messages describe
+	// the admin commands, registered for the admins only (in the default
+	// language; short, no trailing period).
+	MsgCommandKycStats  = "command.kyc_stats"
+	MsgCommandKycStatus = "command.kyc_status"
+	MsgCommandKycReset  = "command.kyc_reset"
+	MsgCommandKycDelete = "command.kyc_delete"
 
 	// MsgLanguagePrompt answers /language above the language buttons.
 	MsgLanguagePrompt = "language.prompt"
@@ -229,6 +239,73 @@ const (
 	// delivered to the business after every retry. Plural (.Count, the
 	// number of parked deliveries).
 	MsgAdminDeliveriesParked = "admin.deliveries_parked"
+
+	// MsgAdminStatePending and the other MsgAdminState* messages name the
+	// verification states in the admin commands' answers (lower case where
+	// the language allows it).
+	MsgAdminStatePending    = "admin.state_pending"
+	MsgAdminStateNeedsFixes = "admin.state_needs_fixes"
+	MsgAdminStateVerified   = "admin.state_verified"
+	MsgAdminStateRejected   = "admin.state_rejected"
+	// MsgAdminStats answers /kyc_stats. Data: .Day (the UTC day,
+	// YYYY-MM-DD), .Today (the transitions into each state that day) and
+	// .Total (the users now in each state): MsgAdminStatsLine lines, or
+	// MsgAdminStatsNothing.
+	MsgAdminStats = "admin.stats"
+	// MsgAdminStatsLine is one counter of /kyc_stats. Data: .Level, .State
+	// (a MsgAdminState* text), .Count.
+	MsgAdminStatsLine = "admin.stats_line"
+	// MsgAdminStatsNothing stands for an empty list of counters.
+	MsgAdminStatsNothing = "admin.stats_nothing"
+	// MsgAdminStatus answers /kyc_status. Data: .User (the user ID),
+	// .Levels (MsgAdminStatusLine lines).
+	MsgAdminStatus = "admin.status"
+	// MsgAdminStatusLine is the status of one level in /kyc_status. Data:
+	// .Level, .State (a MsgAdminState* text), .Updated and .Created (UTC
+	// times formatted by the caller), .Codes (optional, the problem codes,
+	// comma-separated), .Ref (optional).
+	MsgAdminStatusLine = "admin.status_line"
+	// MsgAdminStatusUnknown answers /kyc_status for a user without any
+	// status. Data: .User.
+	MsgAdminStatusUnknown = "admin.status_unknown"
+	// MsgAdminResetDone confirms /kyc_reset: the user can verify again.
+	// Data: .User, .Levels (MsgAdminResetItem texts joined with
+	// MsgListSeparator).
+	MsgAdminResetDone = "admin.reset_done"
+	// MsgAdminResetItem is one level reset by /kyc_reset. Data: .Level,
+	// .State (a MsgAdminState* text: the state before the reset).
+	MsgAdminResetItem = "admin.reset_item"
+	// MsgAdminResetNothing answers /kyc_reset when the user has no status
+	// (at the level given). Data: .User, .Level (optional, the level the
+	// admin named).
+	MsgAdminResetNothing = "admin.reset_nothing"
+	// MsgAdminDeleteConfirm answers /kyc_delete above the confirmation
+	// button (MsgButtonDeleteUser): what will be erased, that it cannot be
+	// undone and that the user will be told. Data: .User.
+	MsgAdminDeleteConfirm = "admin.delete_confirm"
+	// MsgAdminDeleteDone confirms the deletion. Data: .User, .Count (how
+	// many keys and entries were removed).
+	MsgAdminDeleteDone = "admin.delete_done"
+	// MsgAdminDeleteNothing answers the confirmation when nothing was
+	// stored about the user (already deleted): the user was not told.
+	// Data: .User.
+	MsgAdminDeleteNothing = "admin.delete_nothing"
+	// MsgAdminDeleteNotTold follows MsgAdminDeleteDone when the deletion
+	// notice could not be sent to the user. Data: .User.
+	MsgAdminDeleteNotTold = "admin.delete_not_told"
+	// MsgAdminDeleteExpired answers a tap on a confirmation button that
+	// is too old (a callback answer: at most 200 characters). Data: .User.
+	MsgAdminDeleteExpired = "admin.delete_expired"
+	// MsgAdminUsageStatus, MsgAdminUsageReset and MsgAdminUsageDelete
+	// answer an admin command with missing or bad arguments: how to write
+	// it, with an example.
+	MsgAdminUsageStatus = "admin.usage_status"
+	MsgAdminUsageReset  = "admin.usage_reset"
+	MsgAdminUsageDelete = "admin.usage_delete"
+	// MsgDeletedNotice tells a user, politely, that the data of their
+	// verification was deleted (by an admin, with /kyc_delete) and how to
+	// verify again.
+	MsgDeletedNotice = "deleted.notice"
 
 	// MsgListSeparator joins the items of a list but the last two (", ").
 	MsgListSeparator = "list.separator"
@@ -437,6 +514,7 @@ func specs() []spec {
 		plain(MsgVerifyUnknownLevel, "Levels"),
 		plain(MsgButtonShare),
 		plain(MsgButtonTryAgain),
+		plain(MsgButtonDeleteUser, "User"),
 		plain(MsgSubmissionReceived),
 		plain(MsgSubmissionDelayed),
 		plain(MsgSubmissionUndecryptable),
@@ -463,6 +541,10 @@ func specs() []spec {
 		plain(MsgCommandLanguage),
 		plain(MsgCommandHelp),
 		plain(MsgCommandCancel),
+		plain(MsgCommandKycStats),
+		plain(MsgCommandKycStatus),
+		plain(MsgCommandKycReset),
+		plain(MsgCommandKycDelete),
 		plain(MsgLanguagePrompt),
 		plain(MsgLanguageChosen),
 		plain(MsgLanguageName),
@@ -503,6 +585,28 @@ func specs() []spec {
 		plain(MsgAdminWrongKey),
 		plain(MsgAdminPassportError, "Code"),
 		plural(MsgAdminDeliveriesParked),
+		plain(MsgAdminStatePending),
+		plain(MsgAdminStateNeedsFixes),
+		plain(MsgAdminStateVerified),
+		plain(MsgAdminStateRejected),
+		plain(MsgAdminStats, "Day", "Today", "Total"),
+		plain(MsgAdminStatsLine, "Level", "State", "Count"),
+		plain(MsgAdminStatsNothing),
+		plain(MsgAdminStatus, "User", "Levels"),
+		plain(MsgAdminStatusLine, "Level", "State", "Updated", "Created", "Codes?", "Ref?"),
+		plain(MsgAdminStatusUnknown, "User"),
+		plain(MsgAdminResetDone, "User", "Levels"),
+		plain(MsgAdminResetItem, "Level", "State"),
+		plain(MsgAdminResetNothing, "User", "Level?"),
+		plain(MsgAdminDeleteConfirm, "User"),
+		plain(MsgAdminDeleteDone, "User", "Count"),
+		plain(MsgAdminDeleteNothing, "User"),
+		plain(MsgAdminDeleteNotTold, "User"),
+		plain(MsgAdminDeleteExpired, "User"),
+		plain(MsgAdminUsageStatus),
+		plain(MsgAdminUsageReset),
+		plain(MsgAdminUsageDelete),
+		plain(MsgDeletedNotice),
 		plain(MsgListSeparator),
 		plain(MsgListOr, "Items", "Last"),
 	}
