@@ -1,0 +1,43 @@
+// Package delivery delivers verification outcomes to the business's
+// backend as signed webhooks, through the Redis outbox, at least once.
+//
+// The OnVerified and OnRejected hooks turn the outcome into an Event
+// (FromVerified, FromRejected) and add it to the Outbox; that is all they
+// wait for. A Sender on every instance claims the events, POSTs each to
+// the webhook URL signed with HMAC-SHA256 (Sign, Verify), acknowledges it
+// on a 2xx answer, retries it with exponential backoff otherwise, and
+// parks it once it is older than GiveUpAfter, telling the admins through
+// OnParked. An instance that dies mid-delivery leaves its events to the
+// others. docs/webhook.md describes the requests for the receiving side.
+//
+// Wiring, with the config's delivery section:
+//
+//	secret := []byte(cfg.Delivery.WebhookSecret.Value())
+//	st := store.New(rdb, store.WithOutboxKey(delivery.OutboxKey(secret)))
+//	out := delivery.NewOutbox(st)
+//	inc := delivery.Include{Data: cfg.Delivery.IncludeData, Files: cfg.Delivery.IncludeFiles}
+//	onVerified := func(ctx context.Context, v handlers.Verified) error {
+//		ev, err := delivery.FromVerified(ctx, v, inc)
+//		if err != nil {
+//			return err
+//		}
+//		return out.Add(ctx, ev)
+//	}
+//	onRejected := func(ctx context.Context, r handlers.Rejected) error {
+//		return out.Add(ctx, delivery.FromRejected(r))
+//	}
+//	sender, err := delivery.NewSender(st, delivery.Options{
+//		URL: cfg.Delivery.WebhookURL, Secret: secret, GiveUpAfter: cfg.Delivery.GiveUpAfter,
+//		OnParked: alertAdmins, Logger: log,
+//	})
+//	...
+//	go sender.Run(ctx)
+//
+// # Personal data
+//
+// Events may hold personal data (Event.Data, Event.Files). It is sealed
+// with AES-256-GCM in Redis (OutboxKey), sent only in request bodies, and
+// never logged: logs and errors carry event IDs, user IDs, status codes,
+// reason codes and attempt counts. Event's String and LogValue leave the
+// data out.
+package delivery

@@ -1,0 +1,297 @@
+package delivery
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/verify"
+)
+
+// Schema is the version of the webhook body. It changes only when a field
+// changes meaning or goes away; new fields may be added within a version,
+// so receivers should ignore fields they do not know.
+const Schema = 1
+
+// Event kinds (Event.Kind) and decisions (Event.Decision).
+const (
+	KindVerified     = "verification.verified"
+	KindRejected     = "verification.rejected"
+	DecisionVerified = "verified"
+	DecisionRejected = "rejected"
+)
+
+// MaxFileSize bounds one scan FromVerified puts in an event (Telegram
+// Passport allows 10 MB per file); a larger file is an error.
+const MaxFileSize = 20 << 20
+
+// Event is the body of a webhook request: the outcome of one verification,
+// as JSON. See docs/webhook.md for an example.
+type Event struct {
+	// Schema is the body's version: 1 (the constant Schema).
+	Schema int `json:"schema"`
+	// EventID identifies the event: deliveries of the same event (retries,
+	// or the same submission processed again) carry the same ID, so the
+	// receiver can drop duplicates by it. It is "evt_" and 32 hex digits,
+	// derived from the kind, the user ID and the SHA-256 of the request's
+	// nonce (see NewEventID). It is also sent as the X-Kycbot-Event-Id
+	// header.
+	EventID string `json:"event_id"`
+	// Kind is KindVerified ("verification.verified") or KindRejected
+	// ("verification.rejected").
+	Kind string `json:"kind"`
+	// Time is when the submission was accepted or rejected, RFC 3339 in
+	// UTC to the second (not when the request is sent: retries keep it).
+	Time time.Time `json:"time"`
+	// UserID is the Telegram user ID of the user who verified.
+	UserID int64 `json:"user_id"`
+	// Level is the verification level the user was asked for (a name
+	// from the config, such as "basic").
+	Level string `json:"level"`
+	// Ref is the business's own reference for the user, from the
+	// t.me/<bot>?start=<ref> link the user came through; "" without one.
+	Ref string `json:"ref"`
+	// Decision is DecisionVerified ("verified") or DecisionRejected
+	// ("rejected").
+	Decision string `json:"decision"`
+	// Problems are why a submission was rejected: element, target and
+	// code of each problem, never the data. Empty (not null) for
+	// verified submissions.
+	Problems []Problem `json:"problems"`
+	// Data is the verified data, when the delivery includes it
+	// (delivery.include_data): per element type, exactly the fields the
+	// submission holds. Elements with a data object (personal_details,
+	// passport, driver_license, identity_card, internal_passport,
+	// address) map to their decrypted fields ("first_name",
+	// "document_no", "expiry_date", "street_line1", ...); phone_number
+	// maps to {"phone_number": "<digits>"} and email to
+	// {"email": "<address>"}. Elements with scans only are not in Data,
+	// but their scans are in Files. Absent when not included.
+	Data map[passport.ElementType]map[string]string `json:"data,omitempty"`
+	// Files are the decrypted scans, when the delivery includes them
+	// (delivery.include_files), in the submission's order. Absent when
+	// not included.
+	Files []File `json:"files,omitempty"`
+}
+
+// Problem is one problem of a rejected submission: codes only.
+type Problem struct {
+	// Element is the element type the problem is about ("passport").
+	Element passport.ElementType `json:"element"`
+	// Target is the part of the element: "element", "data.<field>",
+	// "front_side", "reverse_side", "selfie", "files[<i>]", "files",
+	// "translation[<i>]" or "translation".
+	Target string `json:"target"`
+	// Code says what is wrong ("too_young", "expired"; see package verify
+	// for the list).
+	Code verify.Code `json:"code"`
+}
+
+// File is one decrypted scan.
+type File struct {
+	// Element is the element type the scan belongs to ("passport").
+	Element passport.ElementType `json:"element"`
+	// Target says which scan: "front_side", "reverse_side", "selfie",
+	// "files[<i>]" or "translation[<i>]".
+	Target string `json:"target"`
+	// MIME is the media type of the content, sniffed from it:
+	// "image/jpeg" for the scans Telegram apps make.
+	MIME string `json:"mime"`
+	// Size is the size of the content in bytes.
+	Size int64 `json:"size"`
+	// SHA256 is the hex SHA-256 of the content.
+	SHA256 string `json:"sha256"`
+	// Data is the content, base64 (standard alphabet, padded) in JSON.
+	Data []byte `json:"data"`
+}
+
+// Include says what personal data an event carries besides the outcome
+// (config delivery.include_data and delivery.include_files).
+type Include struct {
+	// Data puts the decrypted fields, phone number and email in Event.Data.
+	Data bool
+	// Files puts the decrypted scans in Event.Files.
+	Files bool
+}
+
+// String describes the event without its data, for logs.
+func (e Event) String() string {
+	return fmt.Sprintf("event %s (%s, user %d)", e.EventID, e.Kind, e.UserID)
+}
+
+// LogValue keeps the data out of logs: only the event ID, kind and user.
+func (e Event) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("event_id", e.EventID), slog.String("kind", e.Kind), slog.Int64("user_id", e.UserID))
+}
+
+// NewEventID derives the event ID of an outcome from its kind, the user
+// and the hex SHA-256 of the request's nonce (store.Request.NonceHash),
+// so that processing the same submission again gives the same ID: "evt_"
+// and the first 32 hex digits of a SHA-256 over the three.
+func NewEventID(kind string, userID int64, nonceHash string) string {
+	h := sha256.New()
+	h.Write([]byte("kycbot event id v1\x00" + kind + "\x00" + strconv.FormatInt(userID, 10) + "\x00" + nonceHash))
+	return "evt_" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// eventTime is t in UTC to the second; the zero time becomes now.
+func eventTime(t time.Time) time.Time {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return t.UTC().Truncate(time.Second)
+}
+
+// FromVerified builds the event of an accepted submission, with the data
+// and scans inc asks for. It reads the scans through v.Open, so call it
+// while the OnVerified hook runs. Its errors name the scan (element and
+// target), never its content.
+func FromVerified(ctx context.Context, v handlers.Verified, inc Include) (Event, error) {
+	nh := v.NonceHash
+	if nh == "" && v.Submission != nil {
+		nh = store.Request{Nonce: v.Submission.Nonce}.NonceHash()
+	}
+	ev := Event{
+		Schema: Schema, EventID: NewEventID(KindVerified, v.UserID, nh), Kind: KindVerified,
+		Time: eventTime(v.At), UserID: v.UserID, Level: v.Level, Ref: v.Ref,
+		Decision: DecisionVerified, Problems: []Problem{},
+	}
+	if inc.Data && v.Submission != nil {
+		ev.Data = submissionData(v.Submission)
+	}
+	if inc.Files {
+		files, err := scanFiles(ctx, v)
+		if err != nil {
+			return Event{}, err
+		}
+		ev.Files = files
+	}
+	return ev, nil
+}
+
+// submissionData copies the data of every element that has some.
+func submissionData(sub *passport.Submission) map[passport.ElementType]map[string]string {
+	data := map[passport.ElementType]map[string]string{}
+	for _, el := range sub.Elements {
+		switch {
+		case el.Type == passport.TypePhoneNumber:
+			data[el.Type] = map[string]string{"phone_number": el.PhoneNumber}
+		case el.Type == passport.TypeEmail:
+			data[el.Type] = map[string]string{"email": el.Email}
+		case el.Fields != nil:
+			data[el.Type] = maps.Clone(el.Fields)
+		}
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	return data
+}
+
+// scanFiles reads every scan of v: in the submission's order, then any
+// others v.Files names, by element and target.
+func scanFiles(ctx context.Context, v handlers.Verified) ([]File, error) {
+	var keys []verify.ScanKey
+	seen := map[verify.ScanKey]bool{}
+	if v.Submission != nil {
+		for _, s := range verify.Scans(v.Submission) {
+			if _, ok := v.Files[s.Key]; ok {
+				keys = append(keys, s.Key)
+				seen[s.Key] = true
+			}
+		}
+	}
+	var rest []verify.ScanKey
+	for k := range v.Files {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	slices.SortFunc(rest, func(a, b verify.ScanKey) int {
+		return strings.Compare(string(a.Element)+"."+a.Target.String(), string(b.Element)+"."+b.Target.String())
+	})
+	keys = append(keys, rest...)
+	files := make([]File, 0, len(keys))
+	for _, k := range keys {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("delivery: reading the scans: %w", err)
+		}
+		b, err := readScan(v, k)
+		if err != nil {
+			return nil, fmt.Errorf("delivery: scan %s.%s: %w", k.Element, k.Target, err)
+		}
+		sum := sha256.Sum256(b)
+		mime := ""
+		if info, ok := v.Scans[k]; ok && info.JPEG {
+			mime = "image/jpeg"
+		} else {
+			mime, _, _ = strings.Cut(http.DetectContentType(b), ";")
+		}
+		files = append(files, File{
+			Element: k.Element, Target: k.Target.String(), MIME: mime,
+			Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:]), Data: b,
+		})
+	}
+	return files, nil
+}
+
+func readScan(v handlers.Verified, k verify.ScanKey) ([]byte, error) {
+	r, err := v.Open(k)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("larger than %d bytes", MaxFileSize)
+	}
+	return b, nil
+}
+
+// FromRejected builds the event of a final rejection: the problems' codes,
+// no data.
+//
+// The event ID comes from the user and the request's nonce hash
+// (Rejected.NonceHash), like a verified event's, so the same submission
+// processed again gives the same ID. A Rejected without a nonce hash gets
+// an ID from its user, level, ref, codes and time instead.
+func FromRejected(r handlers.Rejected) Event {
+	at := eventTime(r.At)
+	problems := make([]Problem, 0, len(r.Problems))
+	for _, p := range r.Problems {
+		problems = append(problems, Problem{Element: p.Element, Target: p.Target.String(), Code: p.Code})
+	}
+	codes := r.Codes
+	if len(codes) == 0 {
+		for _, p := range r.Problems {
+			codes = append(codes, string(p.Code))
+		}
+	}
+	// The nonce hash names the submission, so that the same submission
+	// processed again gets the same ID; without one (a Rejected built by
+	// hand), what the rejection has stands in.
+	basis := r.NonceHash
+	if basis == "" {
+		basis = "rejected\x00" + r.Level + "\x00" + r.Ref + "\x00" + strings.Join(codes, ",") + "\x00" + strconv.FormatInt(r.At.UnixNano(), 10)
+	}
+	return Event{
+		Schema: Schema, EventID: NewEventID(KindRejected, r.UserID, basis), Kind: KindRejected,
+		Time: at, UserID: r.UserID, Level: r.Level, Ref: r.Ref,
+		Decision: DecisionRejected, Problems: problems,
+	}
+}

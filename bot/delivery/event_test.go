@@ -1,0 +1,372 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/verify"
+)
+
+// Sample personal data: none of it may reach a log.
+var personal = []string{"Johanna", "Sample-Person", "X1234567", "+15550001234", "johanna@example.com", "Sample Street 1"}
+
+func sampleImage(t testing.TB, enc func(*bytes.Buffer, image.Image) error) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	for x := range 40 {
+		img.Set(x, x%30, color.RGBA{R: 200, A: 255})
+	}
+	var b bytes.Buffer
+	if err := enc(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func jpegBytes(t testing.TB) []byte {
+	return sampleImage(t, func(b *bytes.Buffer, img image.Image) error { return jpeg.Encode(b, img, nil) })
+}
+
+func pngBytes(t testing.TB) []byte {
+	return sampleImage(t, func(b *bytes.Buffer, img image.Image) error { return png.Encode(b, img) })
+}
+
+// sampleVerified is an accepted submission with personal details, a
+// passport with front side and selfie, a utility bill with two scans (the
+// second a PNG), a phone number and an email; its scans are files in a
+// temporary directory.
+func sampleVerified(t testing.TB) (handlers.Verified, map[verify.ScanKey][]byte) {
+	t.Helper()
+	sub := &passport.Submission{
+		Nonce: "nonce-of-the-sample-request-0123456789abcdef",
+		Elements: []passport.Element{
+			{Type: passport.TypePersonalDetails, Fields: map[string]string{
+				"first_name": "Johanna", "last_name": "Sample-Person", "birth_date": "01.02.1990",
+				"gender": "female", "country_code": "DE", "residence_country_code": "DE",
+			}},
+			{Type: passport.TypePassport, Fields: map[string]string{"document_no": "X1234567", "expiry_date": "01.01.2031"},
+				FrontSide: &passport.File{}, Selfie: &passport.File{}},
+			{Type: passport.TypeUtilityBill, Files: []passport.File{{}, {}}},
+			{Type: passport.TypeAddress, Fields: map[string]string{"street_line1": "Sample Street 1", "city": "Berlin", "country_code": "DE", "post_code": "10115"}},
+			{Type: passport.TypePhoneNumber, PhoneNumber: "+15550001234"},
+			{Type: passport.TypeEmail, Email: "johanna@example.com"},
+		},
+	}
+	j := jpegBytes(t)
+	contents := map[verify.ScanKey][]byte{
+		{Element: passport.TypePassport, Target: passport.TargetOf(passport.TargetFrontSide)}: append(slices.Clone(j), 'F'),
+		{Element: passport.TypePassport, Target: passport.TargetOf(passport.TargetSelfie)}:    append(slices.Clone(j), 'S'),
+		{Element: passport.TypeUtilityBill, Target: passport.FileAt(0)}:                       append(slices.Clone(j), '0'),
+		{Element: passport.TypeUtilityBill, Target: passport.FileAt(1)}:                       pngBytes(t),
+	}
+	dir := t.TempDir()
+	files := map[verify.ScanKey]string{}
+	scans := map[verify.ScanKey]verify.ScanInfo{}
+	for k, b := range contents {
+		p := filepath.Join(dir, fmt.Sprintf("%s-%s", k.Element, k.Target))
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files[k] = p
+		scans[k] = verify.Inspect(b)
+	}
+	return handlers.Verified{
+		UserID: 424242, Level: "full", Ref: "crm-42",
+		At:         time.Date(2026, 3, 14, 12, 30, 45, 678_000_000, time.FixedZone("CET", 3600)),
+		Submission: sub, Files: files, Scans: scans,
+	}, contents
+}
+
+func TestFromVerified(t *testing.T) {
+	v, contents := sampleVerified(t)
+	ctx := context.Background()
+	for _, inc := range []Include{{}, {Data: true}, {Files: true}, {Data: true, Files: true}} {
+		t.Run(fmt.Sprintf("data=%v,files=%v", inc.Data, inc.Files), func(t *testing.T) {
+			ev, err := FromVerified(ctx, v, inc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantTime := time.Date(2026, 3, 14, 11, 30, 45, 0, time.UTC)
+			if ev.Schema != 1 || ev.Kind != KindVerified || ev.Decision != DecisionVerified || ev.UserID != 424242 ||
+				ev.Level != "full" || ev.Ref != "crm-42" || !ev.Time.Equal(wantTime) || ev.Time.Location() != time.UTC {
+				t.Fatalf("event %+v", ev)
+			}
+			if ev.Problems == nil || len(ev.Problems) != 0 {
+				t.Errorf("problems %v, want empty, not nil", ev.Problems)
+			}
+			if want := NewEventID(KindVerified, 424242, sha256Hex(v.Submission.Nonce)); ev.EventID != want {
+				t.Errorf("event ID %s, want %s", ev.EventID, want)
+			}
+
+			body, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var raw map[string]json.RawMessage
+			if err := json.Unmarshal(body, &raw); err != nil {
+				t.Fatal(err)
+			}
+			keys := []string{"schema", "event_id", "kind", "time", "user_id", "level", "ref", "decision", "problems"}
+			if inc.Data {
+				keys = append(keys, "data")
+			}
+			if inc.Files {
+				keys = append(keys, "files")
+			}
+			if got := slices.Sorted(mapsKeys(raw)); !slices.Equal(got, slices.Sorted(slices.Values(keys))) {
+				t.Errorf("body keys %v, want %v", got, keys)
+			}
+			if string(raw["time"]) != `"2026-03-14T11:30:45Z"` {
+				t.Errorf("time %s", raw["time"])
+			}
+			if string(raw["problems"]) != `[]` {
+				t.Errorf("problems %s", raw["problems"])
+			}
+			if strings.Contains(string(body), "Johanna") != inc.Data {
+				t.Errorf("body holds the data: %v, want %v", !inc.Data, inc.Data)
+			}
+
+			if inc.Data {
+				want := map[passport.ElementType]map[string]string{
+					passport.TypePersonalDetails: v.Submission.Elements[0].Fields,
+					passport.TypePassport:        v.Submission.Elements[1].Fields,
+					passport.TypeAddress:         v.Submission.Elements[3].Fields,
+					passport.TypePhoneNumber:     {"phone_number": "+15550001234"},
+					passport.TypeEmail:           {"email": "johanna@example.com"},
+				}
+				if !reflect.DeepEqual(ev.Data, want) {
+					t.Errorf("data %v, want %v", ev.Data, want)
+				}
+				var round map[string]map[string]string
+				if err := json.Unmarshal(raw["data"], &round); err != nil || round["passport"]["document_no"] != "X1234567" || round["email"]["email"] != "johanna@example.com" {
+					t.Errorf("data in JSON %s: %v", raw["data"], err)
+				}
+				// A copy: changing the event leaves the submission alone.
+				ev.Data[passport.TypePassport]["document_no"] = "changed"
+				if v.Submission.Elements[1].Fields["document_no"] != "X1234567" {
+					t.Error("the event shares the submission's maps")
+				}
+			} else if ev.Data != nil {
+				t.Errorf("data %v, want none", ev.Data)
+			}
+
+			if !inc.Files {
+				if ev.Files != nil {
+					t.Errorf("files %v, want none", ev.Files)
+				}
+				return
+			}
+			wantOrder := []string{"passport.front_side", "passport.selfie", "utility_bill.files[0]", "utility_bill.files[1]"}
+			var order []string
+			for _, f := range ev.Files {
+				order = append(order, string(f.Element)+"."+f.Target)
+			}
+			if !slices.Equal(order, wantOrder) {
+				t.Fatalf("files %v, want %v", order, wantOrder)
+			}
+			var jsonFiles []struct {
+				Element, Target, MIME, SHA256, Data string
+				Size                                int64
+			}
+			if err := json.Unmarshal(raw["files"], &jsonFiles); err != nil {
+				t.Fatal(err)
+			}
+			for i, f := range ev.Files {
+				var key verify.ScanKey
+				for k := range contents {
+					if k.Element == f.Element && k.Target.String() == f.Target {
+						key = k
+					}
+				}
+				content := contents[key]
+				sum := sha256.Sum256(content)
+				wantMIME := "image/jpeg"
+				if f.Target == "files[1]" {
+					wantMIME = "image/png"
+				}
+				if !bytes.Equal(f.Data, content) || f.Size != int64(len(content)) || f.SHA256 != hex.EncodeToString(sum[:]) || f.MIME != wantMIME {
+					t.Errorf("file %s.%s: size %d sha256 %s mime %s", f.Element, f.Target, f.Size, f.SHA256, f.MIME)
+				}
+				jf := jsonFiles[i]
+				dec, err := base64.StdEncoding.DecodeString(jf.Data)
+				if err != nil || !bytes.Equal(dec, content) {
+					t.Errorf("file %d: JSON data is not the base64 of the content (%v)", i, err)
+				}
+				if jf.SHA256 != f.SHA256 || jf.MIME != wantMIME || jf.Size != int64(len(content)) ||
+					jf.Element != string(f.Element) || jf.Target != f.Target {
+					t.Errorf("file %d in JSON: %+v", i, jf)
+				}
+			}
+		})
+	}
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// The same submission gives the same event ID; another nonce, user or
+// kind another one.
+func TestEventIDStable(t *testing.T) {
+	v, _ := sampleVerified(t)
+	ctx := context.Background()
+	a, _ := FromVerified(ctx, v, Include{})
+	v.At = v.At.Add(time.Hour)
+	b, _ := FromVerified(ctx, v, Include{Data: true})
+	if a.EventID != b.EventID {
+		t.Fatalf("same submission: %s and %s", a.EventID, b.EventID)
+	}
+	ids := map[string]bool{a.EventID: true}
+	for _, id := range []string{
+		NewEventID(KindVerified, v.UserID+1, sha256Hex(v.Submission.Nonce)),
+		NewEventID(KindVerified, v.UserID, sha256Hex("another nonce")),
+		NewEventID(KindRejected, v.UserID, sha256Hex(v.Submission.Nonce)),
+	} {
+		if ids[id] {
+			t.Fatalf("event ID %s repeats", id)
+		}
+		ids[id] = true
+	}
+	if len(a.EventID) != 36 || !strings.HasPrefix(a.EventID, "evt_") {
+		t.Fatalf("event ID %q", a.EventID)
+	}
+}
+
+func TestFromVerifiedMissingScan(t *testing.T) {
+	v, _ := sampleVerified(t)
+	for k, p := range v.Files {
+		if k.Element == passport.TypePassport {
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := FromVerified(context.Background(), v, Include{Data: true}); err != nil {
+		t.Fatalf("without files: %v", err)
+	}
+	_, err := FromVerified(context.Background(), v, Include{Files: true})
+	if err == nil || !strings.Contains(err.Error(), "scan passport.") {
+		t.Fatalf("missing scan: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := FromVerified(ctx, v, Include{Files: true}); err == nil {
+		t.Fatal("cancelled context: no error")
+	}
+}
+
+func TestFromRejected(t *testing.T) {
+	r := handlers.Rejected{
+		UserID: 77, Level: "basic", Ref: "r1", At: time.Date(2026, 3, 14, 9, 0, 0, 500, time.UTC),
+		Problems: []verify.Problem{
+			{Element: passport.TypePersonalDetails, Target: passport.Field("birth_date"), Code: verify.CodeTooYoung,
+				Params: map[string]string{"min_age": "18", "age": "16"}, Final: true},
+			{Element: passport.TypePassport, Target: passport.TargetOf(passport.TargetSelfie), Code: verify.CodeMissingSelfie},
+		},
+		Codes: []string{"too_young", "missing_selfie"},
+	}
+	ev := FromRejected(r)
+	want := Event{
+		Schema: 1, EventID: ev.EventID, Kind: KindRejected, Time: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC),
+		UserID: 77, Level: "basic", Ref: "r1", Decision: DecisionRejected,
+		Problems: []Problem{
+			{Element: "personal_details", Target: "data.birth_date", Code: "too_young"},
+			{Element: "passport", Target: "selfie", Code: "missing_selfie"},
+		},
+	}
+	if !reflect.DeepEqual(ev, want) {
+		t.Fatalf("event\n%+v\nwant\n%+v", ev, want)
+	}
+	if !strings.HasPrefix(ev.EventID, "evt_") || FromRejected(r).EventID != ev.EventID {
+		t.Fatalf("event ID %q not stable", ev.EventID)
+	}
+	body, _ := json.Marshal(ev)
+	if strings.Contains(string(body), "min_age") || strings.Contains(string(body), `"16"`) || strings.Contains(string(body), "data\":") {
+		t.Fatalf("body holds more than codes: %s", body)
+	}
+	r2 := r
+	r2.At = r.At.Add(time.Minute)
+	if FromRejected(r2).EventID == ev.EventID {
+		t.Fatal("two rejections share an event ID")
+	}
+	// With the nonce hash the ID names the submission: processed again
+	// later, it is the same event.
+	r.NonceHash, r2.NonceHash = sha256Hex("n1"), sha256Hex("n1")
+	if FromRejected(r).EventID != FromRejected(r2).EventID {
+		t.Fatal("the same submission rejected twice got two event IDs")
+	}
+	if r2.NonceHash = sha256Hex("n2"); FromRejected(r).EventID == FromRejected(r2).EventID {
+		t.Fatal("two submissions share an event ID")
+	}
+}
+
+// Printing or logging an event shows no data.
+func TestEventNotLogged(t *testing.T) {
+	v, _ := sampleVerified(t)
+	ev, err := FromVerified(context.Background(), v, Include{Data: true, Files: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", slog.Any("event", ev))
+	out := buf.String() + fmt.Sprint(ev) + fmt.Sprintf("%v %+v %s", ev, ev, ev)
+	for _, p := range personal {
+		if strings.Contains(out, p) {
+			t.Fatalf("%q printed: %s", p, out)
+		}
+	}
+	if !strings.Contains(buf.String(), ev.EventID) {
+		t.Fatalf("log lacks the event ID: %s", buf.String())
+	}
+}
+
+func TestOutboxKey(t *testing.T) {
+	a := OutboxKey(testSecret)
+	if len(a) != 32 || !bytes.Equal(a, OutboxKey(bytes.Clone(testSecret))) {
+		t.Fatalf("key %x not 32 bytes or not stable", a)
+	}
+	if bytes.Equal(a, OutboxKey([]byte("another secret of thirty-two bytes!!"))) {
+		t.Fatal("two secrets, one key")
+	}
+	if bytes.Contains(a, testSecret[:8]) {
+		t.Fatal("the key shows the secret")
+	}
+	// Fixed: a change would strand every pending entry.
+	if got := hex.EncodeToString(OutboxKey([]byte("secret"))); got != outboxKeySecret {
+		t.Fatalf("OutboxKey(\"secret\") = %s, want %s", got, outboxKeySecret)
+	}
+}
+
+// outboxKeySecret is HKDF-SHA256(secret "secret", no salt, info "kycbot
+// outbox key v1", 32 bytes), computed with Python's hmac module.
+const outboxKeySecret = "c088bed9ae149851a50f88385c7e021cb798a1ddea36e3be6c1beb14c58b78d1"

@@ -1,0 +1,412 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kycbot/kycbot/config"
+	"github.com/kycbot/kycbot/store"
+)
+
+// Defaults of Options.
+const (
+	DefaultGiveUpAfter  = 24 * time.Hour
+	DefaultTimeout      = 10 * time.Second
+	DefaultPollInterval = time.Second
+	DefaultMinBackoff   = 5 * time.Second
+	DefaultMaxBackoff   = 10 * time.Minute
+	DefaultConcurrency  = 8
+	// DefaultReclaimAfter is the least ReclaimAfter defaults to; it is
+	// at least three times the HTTP client's timeout.
+	DefaultReclaimAfter = time.Minute
+)
+
+// maxResponseRead bounds how much of a response body is read (and
+// discarded) so that the connection can be reused.
+const maxResponseRead = 64 << 10
+
+// Options configure a Sender.
+type Options struct {
+	// URL receives the events (config delivery.webhook_url). Required:
+	// http or https.
+	URL string
+	// Secret signs the requests (config delivery.webhook_secret); at
+	// least config.MinWebhookSecretLength bytes. Required.
+	Secret []byte
+	// GiveUpAfter is how long after it was enqueued a failing event is
+	// retried; the first failure after that parks it (default
+	// DefaultGiveUpAfter, config delivery.give_up_after).
+	GiveUpAfter time.Duration
+	// HTTPClient sends the requests (default: a client with a
+	// DefaultTimeout timeout). The Sender uses a copy that never follows
+	// redirects (a 3xx is a failure: a signed body with personal data is
+	// not forwarded anywhere) and gets DefaultTimeout if it has none.
+	HTTPClient *http.Client
+	// Consumer names this instance among those sharing the Redis (1 to
+	// 128 characters of A-Z a-z 0-9 _ . : -; default: host name, process
+	// ID and random hex). Two running Senders must not share one.
+	Consumer string
+	// OnParked is called once for every event given up on, after it was
+	// moved to the parked stream: alert the admins. Optional.
+	OnParked func(context.Context, Parked)
+	// Logger receives event IDs, user IDs, status codes, reason codes
+	// and attempt counts; never a body, a URL or a secret (default
+	// slog.Default()).
+	Logger *slog.Logger
+	// Clock gives the time of signatures and of the give-up decisions
+	// (default time.Now). Pauses between attempts are timed by the
+	// store's clock.
+	Clock func() time.Time
+	// PollInterval is how often the outbox is looked at when it has
+	// nothing due (default DefaultPollInterval).
+	PollInterval time.Duration
+	// MinBackoff and MaxBackoff bound the pause after a failed attempt:
+	// after the n-th failure of an event (n from 1) the pause is between
+	// half and all of min(MinBackoff·2^(n-1), MaxBackoff), at random
+	// (defaults DefaultMinBackoff and DefaultMaxBackoff).
+	MinBackoff, MaxBackoff time.Duration
+	// ReclaimAfter is how long an event being delivered may go without
+	// an outcome before another instance takes it over (its sender died).
+	// It must exceed the HTTP client's timeout (default: the larger of
+	// DefaultReclaimAfter and three times that timeout).
+	ReclaimAfter time.Duration
+	// Concurrency is how many events this Sender delivers at once
+	// (default DefaultConcurrency).
+	Concurrency int
+}
+
+// Parked describes an event given up on.
+type Parked struct {
+	EventID string
+	UserID  int64
+	// Attempts counts the failed attempts, the last one included.
+	Attempts int
+	// Reason is the code of the last failure: "http_<status>" (such as
+	// "http_500"), "timeout", "connection_refused", "connection_reset",
+	// "dns_error", "tls_error" or "network_error".
+	Reason string
+}
+
+// Sender delivers the outbox to the webhook: signed POSTs, retried with
+// exponential backoff, parked after GiveUpAfter. Several Senders (one per
+// instance) may share the outbox: each event goes to one of them at a
+// time, and an event whose sender died is taken over after ReclaimAfter.
+type Sender struct {
+	s      *store.Store
+	o      Options
+	url    string
+	client *http.Client
+	log    *slog.Logger
+}
+
+// NewSender returns a Sender for the outbox of s (which needs the outbox
+// key, store.WithOutboxKey(OutboxKey(opts.Secret))), with opts' defaults
+// filled in. It fails when an option is invalid; the error says which.
+func NewSender(s *store.Store, opts Options) (*Sender, error) {
+	if s == nil {
+		return nil, errors.New("delivery: NewSender: nil store")
+	}
+	u, err := url.Parse(opts.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("delivery: NewSender: URL must be an absolute http or https URL")
+	}
+	if len(opts.Secret) < config.MinWebhookSecretLength {
+		return nil, fmt.Errorf("delivery: NewSender: the secret must be at least %d bytes, got %d", config.MinWebhookSecretLength, len(opts.Secret))
+	}
+	o := opts
+	o.Secret = bytes.Clone(opts.Secret)
+	client := &http.Client{Timeout: DefaultTimeout}
+	if o.HTTPClient != nil {
+		c := *o.HTTPClient
+		client = &c
+		if client.Timeout <= 0 {
+			client.Timeout = DefaultTimeout
+		}
+	}
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if o.GiveUpAfter <= 0 {
+		o.GiveUpAfter = DefaultGiveUpAfter
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = DefaultMinBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.MaxBackoff < o.MinBackoff {
+		return nil, fmt.Errorf("delivery: NewSender: MaxBackoff %v is below MinBackoff %v", o.MaxBackoff, o.MinBackoff)
+	}
+	if o.ReclaimAfter <= 0 {
+		o.ReclaimAfter = max(DefaultReclaimAfter, 3*client.Timeout)
+	}
+	if o.ReclaimAfter <= client.Timeout {
+		return nil, fmt.Errorf("delivery: NewSender: ReclaimAfter %v must exceed the HTTP timeout %v, or deliveries under way would be taken over", o.ReclaimAfter, client.Timeout)
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.Consumer == "" {
+		o.Consumer = defaultConsumer()
+	} else if !validConsumer(o.Consumer) {
+		return nil, errors.New("delivery: NewSender: Consumer must be 1 to 128 characters of A-Z a-z 0-9 _ . : -")
+	}
+	return &Sender{s: s, o: o, url: opts.URL, client: client, log: o.Logger.With(slog.String("consumer", o.Consumer))}, nil
+}
+
+func validConsumer(c string) bool {
+	if len(c) == 0 || len(c) > 128 {
+		return false
+	}
+	for i := 0; i < len(c); i++ {
+		if !consumerByte(c[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func consumerByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b == '.' || b == ':' || b == '-'
+}
+
+// defaultConsumer is "<host>-<pid>-<8 random hex digits>", the host name
+// cut to fit the consumer alphabet.
+func defaultConsumer() string {
+	host, _ := os.Hostname()
+	b := []byte(host)
+	for i := range b {
+		if !consumerByte(b[i]) {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	if len(b) == 0 {
+		b = []byte("kycbot")
+	}
+	r := make([]byte, 4)
+	_, _ = rand.Read(r)
+	return string(b) + "-" + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(r)
+}
+
+// Consumer returns the name this Sender claims events under.
+func (s *Sender) Consumer() string { return s.o.Consumer }
+
+// Depth returns how many events wait in the outbox (new, being delivered
+// or waiting for a retry) and how many were parked, for metrics.
+func (s *Sender) Depth(ctx context.Context) (pending, parked int64, err error) {
+	return s.s.OutboxDepth(ctx)
+}
+
+// Run delivers events until ctx ends, then waits for the deliveries under
+// way (whose requests ctx cancels) and returns nil. Deliveries cut short
+// this way are neither acknowledged nor counted: another instance (or the
+// next Run) takes them over after ReclaimAfter. Errors reaching Redis are
+// logged and retried; Run fails only when the store has no valid outbox
+// key. Call Run once per Sender.
+func (s *Sender) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	slots := make(chan struct{}, s.o.Concurrency)
+	errPause := s.o.PollInterval
+	for {
+		// Wait for a free slot, then claim as many events as slots are free.
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		free := 1 + cap(slots) - len(slots)
+		ds, err := s.s.Claim(ctx, s.o.Consumer, s.o.ReclaimAfter, free)
+		if err != nil {
+			if ctx.Err() != nil {
+				<-slots
+				return nil
+			}
+			if errors.Is(err, store.ErrOutboxKey) {
+				<-slots
+				return fmt.Errorf("delivery: %w", err)
+			}
+			// Undecryptable entries (another key) come with the good
+			// ones; Redis errors with none. The error names stream IDs.
+			s.log.ErrorContext(ctx, "delivery: claiming events failed", slog.String("error", err.Error()))
+		}
+		if len(ds) == 0 {
+			<-slots
+			pause := s.o.PollInterval
+			if err != nil {
+				pause, errPause = errPause, min(2*errPause, 30*time.Second)
+			}
+			if !sleep(ctx, pause) {
+				return nil
+			}
+			continue
+		}
+		errPause = s.o.PollInterval
+		for i, d := range ds {
+			if i > 0 {
+				slots <- struct{}{} // free: only this loop takes slots
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				s.deliver(ctx, d)
+			}()
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// deliver makes one attempt and records its outcome.
+func (s *Sender) deliver(ctx context.Context, d store.Delivery) {
+	attempt := d.Attempts + 1
+	log := s.log.With(slog.String("event_id", d.EventID), slog.Int64("user_id", d.UserID), slog.Int("attempt", attempt))
+	status, reason := s.post(ctx, d)
+	if reason == "" {
+		actx := ctx
+		if ctx.Err() != nil {
+			// Delivered just as Run was stopped: still record it, briefly.
+			var cancel context.CancelFunc
+			actx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+		}
+		if err := s.s.Ack(actx, d.ID); err != nil {
+			log.ErrorContext(ctx, "delivery: delivered but not acknowledged; the event will be sent again", slog.Int("status", status), slog.String("error", err.Error()))
+			return
+		}
+		log.InfoContext(ctx, "delivery: delivered", slog.Int("status", status))
+		return
+	}
+	if ctx.Err() != nil {
+		log.InfoContext(ctx, "delivery: stopped during delivery; another instance will take the event over")
+		return
+	}
+	cause := errors.New(reason)
+	if age := s.o.Clock().Sub(d.Enqueued); age >= s.o.GiveUpAfter {
+		if err := s.s.Park(ctx, d, reason); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				log.InfoContext(ctx, "delivery: event taken over by another instance before it could be parked", slog.String("reason", reason))
+				return
+			}
+			log.ErrorContext(ctx, "delivery: cannot park the event; it will be tried again", slog.String("reason", reason), slog.String("error", err.Error()))
+			return
+		}
+		log.ErrorContext(ctx, "delivery: gave up; event parked", slog.String("reason", reason), slog.Duration("age", age.Round(time.Second)))
+		if s.o.OnParked != nil {
+			s.o.OnParked(ctx, Parked{EventID: d.EventID, UserID: d.UserID, Attempts: attempt, Reason: reason})
+		}
+		return
+	}
+	pause := s.backoff(d.Attempts)
+	if err := s.s.RetryAfter(ctx, d, cause, pause); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			log.InfoContext(ctx, "delivery: failed; event taken over by another instance meanwhile", slog.String("reason", reason))
+			return
+		}
+		log.ErrorContext(ctx, "delivery: failed, and cannot schedule the retry; the event will be taken over", slog.String("reason", reason), slog.String("error", err.Error()))
+		return
+	}
+	log.WarnContext(ctx, "delivery: failed; will retry", slog.String("reason", reason), slog.Duration("pause", pause))
+}
+
+// backoff is the pause after a failure of an event that had failed n
+// times before: between half and all of min(MinBackoff·2^n, MaxBackoff).
+func (s *Sender) backoff(n int) time.Duration {
+	d := s.o.MinBackoff
+	for i := 0; i < n && d < s.o.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, s.o.MaxBackoff)
+	return d/2 + mrand.N(d/2+1)
+}
+
+// post sends the event of d. It answers the status code (0 without a
+// response) and "" for a 2xx, or the reason code of the failure.
+func (s *Sender) post(ctx context.Context, d store.Delivery) (int, string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(d.Payload))
+	if err != nil {
+		return 0, "bad_request"
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", UserAgent)
+	req.Header.Set(EventIDHeader, d.EventID)
+	req.Header.Set(SignatureHeader, Sign(s.o.Secret, s.o.Clock(), d.Payload))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		// The error text holds the URL: only its code is kept.
+		return 0, reasonOf(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseRead))
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return resp.StatusCode, ""
+	}
+	return resp.StatusCode, "http_" + strconv.Itoa(resp.StatusCode)
+}
+
+// reasonOf names a failed request's cause with a code.
+func reasonOf(err error) string {
+	var (
+		dnsErr  *net.DNSError
+		netErr  net.Error
+		certErr *tls.CertificateVerificationError
+		recErr  tls.RecordHeaderError
+		uaErr   x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		invErr  x509.CertificateInvalidError
+		alert   tls.AlertError
+	)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection_refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection_reset"
+	case errors.As(err, &dnsErr):
+		return "dns_error"
+	case errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &uaErr), errors.As(err, &hostErr),
+		errors.As(err, &invErr), errors.As(err, &alert):
+		return "tls_error"
+	default:
+		return "network_error"
+	}
+}
