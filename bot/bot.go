@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/kycbot/kycbot/bot/delivery"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
@@ -37,7 +38,8 @@ type Bot struct {
 	checkers map[string]*verify.Checker
 	log      *slog.Logger
 
-	work *workers
+	work   *workers
+	outbox *delivery.Outbox
 
 	closed atomic.Bool
 
@@ -105,7 +107,12 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 		}
 		b.ownRedis = true
 	}
-	b.store = store.New(client, StoreOptions(cfg, store.WithClock(o.now))...)
+	sopts := []store.Option{store.WithClock(o.now)}
+	if cfg.Delivery.WebhookURL != "" {
+		sopts = append(sopts, store.WithOutboxKey(delivery.OutboxKey([]byte(cfg.Delivery.WebhookSecret.Value()))))
+	}
+	b.store = store.New(client, StoreOptions(cfg, sopts...)...)
+	b.outbox = delivery.NewOutbox(b.store)
 	b.work = newWorkers(o.concurrency, b.log)
 	return b, nil
 }

@@ -19,6 +19,7 @@ import (
 type wiring struct {
 	selfID   int64
 	username string
+	tg       handlers.Telegram
 	passport *handlers.PassportHandler
 	commands *handlers.Commands
 	web      *web.Server
@@ -79,7 +80,7 @@ func (b *Bot) wire(api *tg.Client, selfID int64, username string) (*wiring, erro
 	if b.o.tempDir != "" {
 		hopts = append(hopts, handlers.WithTempDir(b.o.tempDir))
 	}
-	popts := append(hopts[:len(hopts):len(hopts)], handlers.WithOnVerified(b.o.onVerified), handlers.WithOnRejected(b.o.onRejected))
+	popts := append(hopts[:len(hopts):len(hopts)], handlers.WithOnVerified(b.onVerified), handlers.WithOnRejected(b.onRejected))
 	ph, err := handlers.NewPassport(handlers.PassportConfig{
 		Key: b.key, Store: b.store, Telegram: tgAPI, Catalog: b.cat, Checkers: b.checkers,
 		PageURL: pageURL, Admins: cfg.Admins, RequestTTL: cfg.Passport.RequestTTL,
@@ -94,7 +95,7 @@ func (b *Bot) wire(api *tg.Client, selfID int64, username string) (*wiring, erro
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
-	w := &wiring{selfID: selfID, username: username, passport: ph, commands: ch}
+	w := &wiring{selfID: selfID, username: username, tg: tgAPI, passport: ph, commands: ch}
 	name := ""
 	if username == "" {
 		name = "Telegram bot " + fmt.Sprint(selfID)

@@ -101,6 +101,23 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 	}
 	client := telegram.NewClient(b.cfg.Telegram.AppID, b.cfg.Telegram.AppHash.Value(), topts)
 
+	// The webhook sender runs beside the client and stops with it.
+	snd, err := b.sender()
+	if err != nil {
+		return err
+	}
+	senderDone := make(chan struct{})
+	go func() {
+		defer close(senderDone)
+		if snd == nil {
+			return
+		}
+		if err := snd.Run(clientCtx); err != nil && !errors.Is(err, context.Canceled) {
+			b.log.ErrorContext(clientCtx, "bot: webhook sender stopped", slog.String("error", err.Error()))
+		}
+	}()
+	defer func() { stopClient(); <-senderDone }()
+
 	done := make(chan error, 1)
 	go func() {
 		done <- waiter.Run(clientCtx, func(ctx context.Context) error {

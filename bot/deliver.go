@@ -1,0 +1,92 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/gotd/td/tg"
+
+	"github.com/kycbot/kycbot/bot/delivery"
+	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/store"
+)
+
+// webhook reports whether results go to a webhook (delivery.webhook_url).
+func (b *Bot) webhook() bool { return b.cfg.Delivery.WebhookURL != "" }
+
+// onVerified is the passport handler's hook: the application's hook, then
+// the webhook event into the outbox. An error fails the verification for
+// now: nothing is told to the user as verified before the business can
+// have the result.
+func (b *Bot) onVerified(ctx context.Context, v Verified) error {
+	if b.o.onVerified != nil {
+		if err := b.o.onVerified(ctx, v); err != nil {
+			return err
+		}
+	}
+	if !b.webhook() {
+		return nil
+	}
+	d := b.cfg.Delivery
+	ev, err := delivery.FromVerified(ctx, v, delivery.Include{Data: d.IncludeData, Files: d.IncludeFiles})
+	if err != nil {
+		return fmt.Errorf("webhook event: %w", err)
+	}
+	if err := b.outbox.Add(ctx, ev); err != nil {
+		return fmt.Errorf("webhook event: %w", err)
+	}
+	return nil
+}
+
+// onRejected is the passport handler's hook for final rejections.
+func (b *Bot) onRejected(ctx context.Context, r Rejected) error {
+	if b.o.onRejected != nil {
+		if err := b.o.onRejected(ctx, r); err != nil {
+			return err
+		}
+	}
+	if !b.webhook() {
+		return nil
+	}
+	if err := b.outbox.Add(ctx, delivery.FromRejected(r)); err != nil {
+		return fmt.Errorf("webhook event: %w", err)
+	}
+	return nil
+}
+
+// sender returns the webhook sender of this instance, or nil without a
+// webhook.
+func (b *Bot) sender() (*delivery.Sender, error) {
+	if !b.webhook() {
+		return nil, nil
+	}
+	d := b.cfg.Delivery
+	s, err := delivery.NewSender(b.store, delivery.Options{
+		URL: d.WebhookURL, Secret: []byte(d.WebhookSecret.Value()), GiveUpAfter: d.GiveUpAfter,
+		OnParked: b.parked, Logger: b.log, Clock: b.o.now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bot: webhook: %w", err)
+	}
+	return s, nil
+}
+
+// parked alerts the admins of a delivery given up on, and audits it.
+func (b *Bot) parked(ctx context.Context, p delivery.Parked) {
+	if err := b.store.Audit(ctx, store.Event{Kind: "delivery_parked", UserID: p.UserID, Codes: []string{p.Reason},
+		Detail: map[string]string{"event_id": p.EventID, "attempts": strconv.Itoa(p.Attempts)}}); err != nil {
+		b.log.ErrorContext(ctx, "bot: audit of a parked delivery failed", slog.String("error", err.Error()))
+	}
+	w := b.wiring()
+	if w == nil {
+		return
+	}
+	text := b.cat.Language(b.cat.DefaultLanguage()).Plural(i18n.MsgAdminDeliveriesParked, 1, nil)
+	for _, admin := range b.cfg.Admins {
+		if err := w.tg.SendText(ctx, &tg.InputUser{UserID: admin}, text); err != nil {
+			b.log.ErrorContext(ctx, "bot: cannot alert an admin", slog.Int64("admin_id", admin), slog.String("error", err.Error()))
+		}
+	}
+}
