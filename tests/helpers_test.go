@@ -1,0 +1,339 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kycbot/kycbot/bot"
+	"github.com/kycbot/kycbot/bot/demo"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/sandbox"
+	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/verify"
+)
+
+// Keys are slow to generate: the tests share them.
+var (
+	botKey    = sync.OnceValues(func() (*rsa.PrivateKey, error) { return passport.GenerateKey(2048) })
+	serverKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+)
+
+// clock is a settable clock for the bot.
+type clock struct{ offset atomic.Int64 }
+
+func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+func (c *clock) option() bot.Option      { return bot.WithClock(c.Now) }
+
+func testContext(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// syncBuffer collects log output from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// delivered is what the OnVerified hook received: the data and a copy of
+// every scan.
+type delivered struct {
+	v     bot.Verified
+	files map[verify.ScanKey][]byte
+}
+
+// world is a running sandbox with the bot, the captured logs and hooks.
+type world struct {
+	*demo.Env
+	t     testing.TB
+	logs  *syncBuffer
+	clock *clock
+	s     *state
+}
+
+// state is what the hooks and users of a world collect.
+type state struct {
+	mu        sync.Mutex
+	verified  []delivered
+	rejected  []bot.Rejected
+	profiles  []sandbox.Profile
+	phoneSeed atomic.Int64
+}
+
+// sub returns the world for a subtest: the same bot and state, failing t.
+func (w *world) sub(t testing.TB) *world {
+	return &world{Env: w.Env, t: t, logs: w.logs, clock: w.clock, s: w.s}
+}
+
+type worldOptions struct {
+	sandbox    sandbox.Options
+	bot        []bot.Option
+	configYAML string
+}
+
+// newWorld starts the sandbox and the bot on real Redis with a key prefix
+// of its own; the keys are removed at the end. Every test's logs are
+// checked for the personal data of its profiles.
+func newWorld(t testing.TB, wo worldOptions) *world {
+	t.Helper()
+	client := storetest.Need(t) // fails under CI, skips elsewhere without Redis
+	key, err := botKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	skey, err := serverKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, logs: &syncBuffer{}, clock: &clock{}, s: &state{}}
+	logger := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if os.Getenv("KYCBOT_TEST_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(io.MultiWriter(w.logs, os.Stderr), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	sopts := wo.sandbox
+	if sopts.ServerKey == nil {
+		sopts.ServerKey = skey
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	opts := demo.Options{
+		Redis: client, Key: key, Sandbox: sopts, Logger: logger, ConfigYAML: wo.configYAML,
+		Prefix: "kycbot-e2e:" + hex.EncodeToString(b[:]) + ":",
+		BotOptions: append([]bot.Option{
+			w.clock.option(),
+			bot.WithOnVerified(w.onVerified),
+			bot.WithOnRejected(func(_ context.Context, r bot.Rejected) error {
+				w.s.mu.Lock()
+				defer w.s.mu.Unlock()
+				w.s.rejected = append(w.s.rejected, r)
+				return nil
+			}),
+			bot.WithRetry(20*time.Second, 100*time.Millisecond),
+		}, wo.bot...),
+	}
+	env, err := demo.Start(testContext(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Env = env
+	t.Cleanup(func() {
+		_ = env.StopBot()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := env.DeleteKeys(ctx); err != nil {
+			t.Errorf("delete keys: %v", err)
+		}
+		if err := env.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		w.checkLogs()
+	})
+	return w
+}
+
+func (w *world) onVerified(_ context.Context, v bot.Verified) error {
+	d := delivered{v: v, files: map[verify.ScanKey][]byte{}}
+	for k := range v.Files {
+		r, err := v.Open(k)
+		if err != nil {
+			return err
+		}
+		b, err := io.ReadAll(r)
+		_ = r.Close()
+		if err != nil {
+			return err
+		}
+		d.files[k] = b
+	}
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	w.s.verified = append(w.s.verified, d)
+	return nil
+}
+
+// user registers a simulated user with a profile (SampleProfile when nil).
+func (w *world) user(lang string, p sandbox.Profile, mw ...sandbox.SimUserOptions) *sandbox.SimUser {
+	w.t.Helper()
+	phone := fmt.Sprintf("4930%08d", w.s.phoneSeed.Add(1)+int64(time.Now().UnixNano()%1e6)*100)
+	if p == nil {
+		p = sandbox.SampleProfile(phone)
+	}
+	o := sandbox.SimUserOptions{Profile: p, SetupPassword: "e2e cloud password"}
+	if len(mw) > 0 {
+		o.Middlewares = mw[0].Middlewares
+	}
+	u, err := w.Sandbox.NewSimUser(testContext(w.t), sandbox.UserSpec{Phone: phone, FirstName: "Test", LangCode: lang}, o)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { _ = u.Close() })
+	w.s.mu.Lock()
+	w.s.profiles = append(w.s.profiles, p.Clone())
+	w.s.mu.Unlock()
+	return u
+}
+
+// request sends /start and returns the request page URL of the button.
+func (w *world) request(ctx context.Context, u *sandbox.SimUser, payload string) (string, []sandbox.ChatMessage) {
+	w.t.Helper()
+	if _, err := u.Start(ctx, w.Account.Username, payload); err != nil {
+		w.t.Fatal(err)
+	}
+	var seen []sandbox.ChatMessage
+	for {
+		m, err := u.WaitMessage(ctx, nil)
+		if err != nil {
+			w.t.Fatalf("no request button after /start; got %v: %v", texts(seen), err)
+		}
+		seen = append(seen, m)
+		if b, ok := urlButton(m); ok {
+			return b.URL, seen
+		}
+	}
+}
+
+// share opens the request page and shares the profile.
+func (w *world) share(ctx context.Context, u *sandbox.SimUser, pageURL string) string {
+	w.t.Helper()
+	link, err := u.OpenURL(ctx, pageURL)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if err := u.FillForm(ctx, link); err != nil {
+		w.t.Fatal(err)
+	}
+	return link
+}
+
+// next waits for the bot's next message.
+func (w *world) next(ctx context.Context, u *sandbox.SimUser) sandbox.ChatMessage {
+	w.t.Helper()
+	m, err := u.WaitMessage(ctx, nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return m
+}
+
+// status returns the user's status at the default level.
+func (w *world) status(ctx context.Context, userID int64) store.Status {
+	w.t.Helper()
+	st, err := w.Bot().Store().GetStatus(ctx, userID, w.Config.DefaultLevelName)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return st
+}
+
+// events returns the kinds of the audit events about a user, in order.
+func (w *world) events(ctx context.Context, userID int64) []string {
+	w.t.Helper()
+	st := store.New(w.Redis, store.WithPrefix(w.Config.Redis.Prefix))
+	var kinds []string
+	if err := st.AuditEvents(ctx, func(e store.RecordedEvent) error {
+		if e.UserID == userID {
+			kinds = append(kinds, e.Kind)
+		}
+		return nil
+	}); err != nil {
+		w.t.Fatal(err)
+	}
+	return kinds
+}
+
+// text returns a text of the catalog in a language.
+func (w *world) text(lang, id string, data map[string]any) string {
+	return w.Bot().Catalog().Language(lang).Text(id, data)
+}
+
+// checkLogs fails the test when a value of any profile appears in the
+// captured logs.
+func (w *world) checkLogs() {
+	logs := w.logs.String()
+	if logs == "" {
+		w.t.Error("no logs were captured: the personal data check would prove nothing")
+	}
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	for _, p := range w.s.profiles {
+		for _, v := range profileValues(p) {
+			if strings.Contains(logs, v) {
+				w.t.Errorf("personal data %q appears in the logs", v)
+			}
+		}
+	}
+}
+
+// profileValues lists every personal value of a profile.
+func profileValues(p sandbox.Profile) []string {
+	var out []string
+	for _, el := range p {
+		for _, v := range el.Fields {
+			if len(v) >= 4 { // shorter values (gender codes, "DE") also occur in ordinary words
+				out = append(out, v)
+			}
+		}
+		for _, v := range []string{el.Phone, el.Email} {
+			if v != "" {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+func urlButton(m sandbox.ChatMessage) (sandbox.Button, bool) {
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if b.URL != "" {
+				return b, true
+			}
+		}
+	}
+	return sandbox.Button{}, false
+}
+
+func texts(ms []sandbox.ChatMessage) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Text
+	}
+	return out
+}
+
+// scanBytes returns the JPEG bytes of a profile scan.
+func scanBytes(t testing.TB, s *sandbox.Scan) []byte {
+	t.Helper()
+	b, err := s.JPEG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

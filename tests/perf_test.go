@@ -1,0 +1,136 @@
+package tests
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1" //nolint:gosec // Telegram Passport's OAEP uses SHA-1
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycbot/kycbot/bot/demo"
+	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/sandbox"
+)
+
+// noFilesConfig asks for data only: no scans to download.
+func noFilesConfig() string {
+	return strings.Replace(demo.DefaultConfig(), `      - one_of: [passport, driver_license, identity_card]
+        selfie: true
+`, "", 1)
+}
+
+// benchVerdicts verifies b.N fresh users one after the other and reports
+// the time from sharing to the verdict (median and p99), and, with a CPU
+// profile of the run, the bot's CPU per verification against one RSA-2048
+// OAEP decryption (the one operation no Passport bot can avoid).
+func benchVerdicts(b *testing.B, configYAML string) {
+	w := newWorld(b, worldOptions{configYAML: configYAML})
+	ctx := testContext(b)
+	prof := filepath.Join(b.TempDir(), "cpu.out")
+	f, err := os.Create(prof)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var verdicts []time.Duration
+	b.ResetTimer()
+	b.StopTimer()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	for i := range b.N {
+		u := w.user("en", nil)
+		page, _ := w.request(ctx, u, "")
+		link, err := u.OpenURL(ctx, page)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for typ := range u.Profile() { // the app uploads while the user fills the form
+			if w.Config.Levels["full"].Scope.Contains(typ) {
+				if err := u.Fix(ctx, typ, func(*sandbox.ProfileElement) {}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.StartTimer()
+		start := time.Now()
+		if err := u.FillForm(ctx, link); err != nil {
+			b.Fatal(err)
+		}
+		m := w.next(ctx, u)
+		verdicts = append(verdicts, time.Since(start))
+		b.StopTimer()
+		if m.Text != w.text("en", i18n.MsgResultVerified, nil) {
+			b.Fatalf("user %d: %q", i, m.Text)
+		}
+		_ = u.Close()
+	}
+	pprof.StopCPUProfile()
+	_ = f.Close()
+	slices.Sort(verdicts)
+	b.ReportMetric(float64(verdicts[len(verdicts)/2].Microseconds())/1000, "median-ms")
+	b.ReportMetric(float64(verdicts[min(len(verdicts)-1, len(verdicts)*99/100)].Microseconds())/1000, "p99-ms")
+
+	botCPU, err := labelledCPU(prof)
+	if err != nil {
+		b.Logf("bot CPU not measured: %v", err)
+		return
+	}
+	rsaOne := oneRSA(b)
+	perVerification := botCPU / time.Duration(b.N)
+	b.ReportMetric(float64(perVerification.Microseconds())/1000, "bot-cpu-ms/verification")
+	b.ReportMetric(float64(perVerification)/float64(rsaOne), "bot-cpu/rsa-decrypt")
+}
+
+var showing = regexp.MustCompile(`Showing nodes accounting for ([0-9.]+)(ms|s|us|µs|min)`)
+
+// labelledCPU sums the CPU samples of the bot's goroutines (label
+// kycbot=bot) with go tool pprof.
+func labelledCPU(prof string) (time.Duration, error) {
+	out, err := exec.Command("go", "tool", "pprof", "-tagfocus=kycbot=bot", "-nodefraction=0", "-top", prof).CombinedOutput()
+	if err != nil {
+		return 0, err
+	}
+	m := showing.FindSubmatch(out)
+	if m == nil {
+		return 0, &exec.ExitError{Stderr: out}
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	unit := map[string]time.Duration{"us": time.Microsecond, "µs": time.Microsecond, "ms": time.Millisecond, "s": time.Second, "min": time.Minute}[string(m[2])]
+	return time.Duration(v * float64(unit)), nil
+}
+
+// oneRSA measures one RSA-2048 OAEP-SHA1 decryption with the bot's key.
+func oneRSA(b *testing.B) time.Duration {
+	key, err := botKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ct, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, &key.PublicKey, make([]byte, 32), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// testing.Benchmark cannot run inside a benchmark: time a loop.
+	const n = 200
+	start := time.Now()
+	for range n {
+		if _, err := rsa.DecryptOAEP(sha1.New(), nil, key, ct, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return time.Since(start) / n
+}
+
+// BenchmarkVerdictWithFiles: personal details, a driving licence with
+// three scans, an address, a phone number and an email.
+func BenchmarkVerdictWithFiles(b *testing.B) { benchVerdicts(b, "") }
+
+// BenchmarkVerdictWithoutFiles: the same without the document.
+func BenchmarkVerdictWithoutFiles(b *testing.B) { benchVerdicts(b, noFilesConfig()) }

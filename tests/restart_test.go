@@ -1,0 +1,121 @@
+package tests
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/store"
+)
+
+// countKind counts the audit events of a kind about a user.
+func countKind(kinds []string, kind string) int {
+	n := 0
+	for _, k := range kinds {
+		if k == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRestart: the bot stops after the user's submission is sent and
+// starts again; the submission is processed exactly once after the
+// restart.
+func TestRestart(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	ctx := testContext(t)
+	u := w.user("en", nil)
+	page, _ := w.request(ctx, u, "")
+	link, err := u.OpenURL(ctx, page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StopBot(); err != nil {
+		t.Fatal(err)
+	}
+	// The app shares while the bot is down; returning to the callback URL
+	// fails since the bot's web server is down too, as on a real phone.
+	if err := u.FillForm(ctx, link); err != nil && !strings.Contains(err.Error(), "callback URL") {
+		t.Fatal(err)
+	}
+	if err := w.StartBot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m := w.next(ctx, u)
+	if m.Text != w.text("en", i18n.MsgResultVerified, nil) {
+		t.Fatalf("after the restart the bot said %q", m.Text)
+	}
+	// Nothing more comes: one verification, one message.
+	quiet, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if extra, err := u.WaitMessage(quiet, nil); err == nil {
+		t.Fatalf("a second message after the restart: %q", extra.Text)
+	}
+	if n := countKind(w.events(ctx, u.User.ID), "verified"); n != 1 {
+		t.Fatalf("%d verified events, want exactly 1", n)
+	}
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	if len(w.s.verified) != 1 {
+		t.Fatalf("OnVerified ran %d times, want once", len(w.s.verified))
+	}
+}
+
+// TestDuplicateUpdate: the same update delivered twice is processed once.
+// The bot's saved updates state is rolled back to before the submission
+// (as after a crash between processing and saving the state), so Telegram
+// delivers the submission again after the restart.
+func TestDuplicateUpdate(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	ctx := testContext(t)
+	u := w.user("en", nil)
+	page, _ := w.request(ctx, u, "")
+	states := w.Bot().Store().StateStorage()
+	before, ok, err := states.GetState(ctx, w.Account.ID)
+	if err != nil || !ok {
+		t.Fatalf("no updates state saved for the bot: %v", err)
+	}
+	w.share(ctx, u, page)
+	if m := w.next(ctx, u); m.Text != w.text("en", i18n.MsgResultVerified, nil) {
+		t.Fatalf("first delivery: %q", m.Text)
+	}
+	if err := w.StopBot(); err != nil {
+		t.Fatal(err)
+	}
+	after, _, err := states.GetState(ctx, w.Account.ID)
+	if err != nil || after.Pts <= before.Pts {
+		t.Fatalf("state did not advance: before %+v after %+v (%v)", before, after, err)
+	}
+	if err := states.SetState(ctx, w.Account.ID, before); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartBot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The bot catches up past the submission again.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s, _, err := states.GetState(ctx, w.Account.ID)
+		if err == nil && s.Pts >= after.Pts {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bot did not catch up: pts %d, want %d", s.Pts, after.Pts)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	quiet, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if extra, err := u.WaitMessage(quiet, nil); err == nil {
+		t.Fatalf("the duplicate was answered: %q", extra.Text)
+	}
+	if n := countKind(w.events(ctx, u.User.ID), "verified"); n != 1 {
+		t.Fatalf("%d verified events, want exactly 1", n)
+	}
+	if st := w.status(ctx, u.User.ID); st.State != store.StateVerified {
+		t.Fatalf("status %s", st.State)
+	}
+}
