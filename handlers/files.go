@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -101,7 +102,7 @@ func fetchAll(ctx context.Context, tgc Telegram, sub *passport.Submission, dir s
 	g.SetLimit(max(limit, 1))
 	for _, sc := range scans {
 		g.Go(func() error {
-			path, info, err := fetchOne(gctx, tgc, sc.File, dir)
+			path, info, err := fetchRetrying(gctx, tgc, sc.File, dir)
 			if err != nil {
 				return &fileError{key: sc.Key, err: err}
 			}
@@ -115,6 +116,34 @@ func fetchAll(ctx context.Context, tgc Telegram, sub *passport.Submission, dir s
 		return nil, err
 	}
 	return out, nil
+}
+
+// Download attempts per scan, and the pause before the second one (it
+// doubles).
+const (
+	downloadAttempts = 3
+	downloadPause    = 500 * time.Millisecond
+)
+
+// fetchRetrying is fetchOne, tried again after a failed download (a
+// dropped connection, a slow DC): a scan that does not decrypt is not
+// downloaded again.
+func fetchRetrying(ctx context.Context, tgc Telegram, f *passport.File, dir string) (string, verify.ScanInfo, error) {
+	pause := downloadPause
+	for attempt := 1; ; attempt++ {
+		path, info, err := fetchOne(ctx, tgc, f, dir)
+		if err == nil || attempt == downloadAttempts || sentinelName(err) != "unknown" || ctx.Err() != nil {
+			return path, info, err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", verify.ScanInfo{}, err
+		case <-t.C:
+		}
+		pause *= 2
+	}
 }
 
 func fetchOne(ctx context.Context, tgc Telegram, f *passport.File, dir string) (string, verify.ScanInfo, error) {

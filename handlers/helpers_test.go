@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -80,15 +81,16 @@ type commandsSet struct {
 
 // fakeTelegram records calls and serves encrypted files by ID.
 type fakeTelegram struct {
-	mu       sync.Mutex
-	files    map[int64][]byte
-	sent     []sent
-	errs     [][]tg.SecureValueErrorClass
-	errUser  []*tg.InputUser
-	dlErr    error
-	answers  []answer
-	commands []commandsSet
-	sendErr  error // SendText and SendButtons fail with it when set
+	mu         sync.Mutex
+	files      map[int64][]byte
+	sent       []sent
+	errs       [][]tg.SecureValueErrorClass
+	errUser    []*tg.InputUser
+	dlErr      error
+	dlFailures int // the next downloads that fail
+	answers    []answer
+	commands   []commandsSet
+	sendErr    error // SendText and SendButtons fail with it when set
 	// userCommands are the SetUserBotCommands calls.
 	userCommands []commandsSet
 	// hashes are the access hashes ResolveUser knows; resolveErr, when
@@ -208,6 +210,10 @@ func (f *fakeTelegram) Download(_ context.Context, loc *tg.InputSecureFileLocati
 	f.mu.Lock()
 	b, ok := f.files[loc.ID]
 	dlErr := f.dlErr
+	if f.dlFailures > 0 {
+		f.dlFailures--
+		dlErr = errors.New("rpc error code 500: INTERNAL (transient)")
+	}
 	f.mu.Unlock()
 	if dlErr != nil {
 		return dlErr

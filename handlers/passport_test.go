@@ -624,6 +624,24 @@ func TestPassportDownloadFailure(t *testing.T) {
 	}
 }
 
+// A download that fails now and then is tried again before the user is
+// asked to share again.
+func TestPassportDownloadRetried(t *testing.T) {
+	e := newEnv(t, nil)
+	const user = int64(6002)
+	req := e.issue(user, "en")
+	ents, upd := e.update(e.share(goodProfile(t), req.Nonce, nil), user, "en")
+	e.tg.mu.Lock()
+	e.tg.dlFailures = downloadAttempts - 1
+	e.tg.mu.Unlock()
+	if err := e.deliver(ents, upd); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.verified) != 1 {
+		t.Fatalf("not verified after %d transient download failures", downloadAttempts-1)
+	}
+}
+
 func TestNewPassportConfig(t *testing.T) {
 	_, err := NewPassport(PassportConfig{})
 	if err == nil {
