@@ -40,10 +40,22 @@ func (k backend) RecordOutcome(ctx context.Context, o web.Outcome) error {
 	})
 }
 
-// Ready implements web.Backend.
-func (k backend) Ready(ctx context.Context) error {
-	if err := k.b.store.Client().Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis: %w", err)
+// Ready implements web.Backend (/readyz): the bot's Ready.
+func (k backend) Ready(ctx context.Context) error { return k.b.Ready(ctx) }
+
+// ErrNotReceiving is Ready's error while the bot is not receiving
+// updates: Run has not started the updates manager yet, its session
+// ended, or it is stopping (or Register has not run, or Close has).
+var ErrNotReceiving = errors.New("telegram: not receiving updates (starting, reconnecting or stopping)")
+
+// Ready reports whether the bot is ready to work, as /readyz does: it
+// receives updates (ErrNotReceiving otherwise) and Redis answers a PING.
+func (b *Bot) Ready(ctx context.Context) error {
+	if !b.ready.Load() {
+		return fmt.Errorf("bot: %w", ErrNotReceiving)
+	}
+	if err := b.store.Client().Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("bot: redis: %w", err)
 	}
 	return nil
 }

@@ -8,14 +8,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kycbot/kycbot/bot/delivery"
+	"github.com/kycbot/kycbot/bot/metrics"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
@@ -28,23 +31,80 @@ import (
 // one private key and one Redis. Build it with New, then either Run it as
 // a standalone bot or Register it on the dispatcher of your own gotd bot.
 type Bot struct {
-	cfg      *config.Config
 	o        options
 	key      *rsa.PrivateKey
 	pubPEM   string
-	cat      *i18n.Catalog
 	store    *store.Store
 	ownRedis bool // the Redis client was opened by New: Close closes it
-	checkers map[string]*verify.Checker
 	log      *slog.Logger
 
-	work   *workers
-	outbox *delivery.Outbox
+	work        *workers
+	outbox      *delivery.Outbox
+	reg         *prometheus.Registry
+	metrics     *metrics.Metrics
+	metricsHTTP http.Handler
 
-	closed atomic.Bool
+	closed     atomic.Bool
+	ready      atomic.Bool // Register ran, or Run receives updates
+	standalone atomic.Bool // Run owns the client: Reload registers the commands again
 
-	mu    sync.Mutex
-	wired *wiring // set by Register
+	mu    sync.Mutex               // serializes wire and Reload
+	set   atomic.Pointer[settings] // what Reload replaces
+	wired atomic.Pointer[wiring]   // set by Register (and Run), replaced by Reload
+}
+
+// settings are the parts of a Bot a config reload replaces: the config,
+// the texts and the rule checkers of the levels.
+type settings struct {
+	cfg      *config.Config
+	cat      *i18n.Catalog
+	checkers map[string]*verify.Checker
+}
+
+// newSettings builds the texts (unless WithCatalog gave them) and the rule
+// checkers of cfg.
+func newSettings(cfg *config.Config, o options) (*settings, error) {
+	s := &settings{cfg: cfg, cat: o.catalog, checkers: map[string]*verify.Checker{}}
+	if s.cat == nil {
+		copts := []i18n.Option{i18n.WithDefaultLanguage(cfg.I18n.DefaultLanguage)}
+		if dir := cfg.I18n.OverridesDir; dir != "" {
+			copts = append(copts, i18n.WithOverrides(os.DirFS(dir)))
+		}
+		cat, err := i18n.New(copts...)
+		if err != nil {
+			return nil, fmt.Errorf("texts: %w", err)
+		}
+		s.cat = cat
+	}
+	for name, l := range cfg.Levels {
+		c, err := verify.New(l.Scope, l.Policy, verify.WithClock(o.now))
+		if err != nil {
+			return nil, fmt.Errorf("level %q: %w", name, err)
+		}
+		s.checkers[name] = c
+	}
+	return s, nil
+}
+
+// scope returns the scope of a level.
+func (s *settings) scope(level string) (passport.Scope, error) {
+	l, err := s.cfg.Level(level)
+	if err != nil {
+		return passport.Scope{}, err
+	}
+	return l.Scope, nil
+}
+
+// checkLevels refuses a config without levels (one not loaded with
+// config.Load).
+func checkLevels(cfg *config.Config) error {
+	if cfg == nil {
+		return errors.New("a config is required (config.Load)")
+	}
+	if len(cfg.Levels) == 0 || cfg.DefaultLevel() == nil {
+		return errors.New("the config has no levels; load it with config.Load, which checks it")
+	}
+	return nil
 }
 
 // New checks the config and prepares a Bot: the private key (refused when
@@ -52,11 +112,8 @@ type Bot struct {
 // and the Redis connection (checked with a PING unless WithRedis gave a
 // client). It does not talk to Telegram.
 func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) {
-	if cfg == nil {
-		return nil, errors.New("bot: a config is required (config.Load)")
-	}
-	if len(cfg.Levels) == 0 || cfg.DefaultLevel() == nil {
-		return nil, errors.New("bot: the config has no levels; load it with config.Load, which checks it")
+	if err := checkLevels(cfg); err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
 	}
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -65,7 +122,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
-	b := &Bot{cfg: cfg, o: o, log: o.log, checkers: map[string]*verify.Checker{}}
+	b := &Bot{o: o, log: o.log}
 
 	b.key = o.key
 	if b.key == nil {
@@ -81,24 +138,11 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	}
 	b.pubPEM = string(pem)
 
-	b.cat = o.catalog
-	if b.cat == nil {
-		copts := []i18n.Option{i18n.WithDefaultLanguage(cfg.I18n.DefaultLanguage)}
-		if dir := cfg.I18n.OverridesDir; dir != "" {
-			copts = append(copts, i18n.WithOverrides(os.DirFS(dir)))
-		}
-		if b.cat, err = i18n.New(copts...); err != nil {
-			return nil, fmt.Errorf("bot: texts: %w", err)
-		}
+	set, err := newSettings(cfg, o)
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
 	}
-
-	for name, l := range cfg.Levels {
-		c, err := verify.New(l.Scope, l.Policy, verify.WithClock(o.now))
-		if err != nil {
-			return nil, fmt.Errorf("bot: level %q: %w", name, err)
-		}
-		b.checkers[name] = c
-	}
+	b.set.Store(set)
 
 	client := o.redis
 	if client == nil {
@@ -113,15 +157,45 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	}
 	b.store = store.New(client, StoreOptions(cfg, sopts...)...)
 	b.outbox = delivery.NewOutbox(b.store)
-	b.work = newWorkers(o.concurrency, b.log)
+
+	b.reg = prometheus.NewRegistry()
+	var mopts []metrics.Option
+	if cfg.Delivery.WebhookURL != "" {
+		mopts = append(mopts, metrics.WithOutboxDepth(b.store.OutboxDepth))
+	}
+	if b.metrics, err = metrics.New(b.reg, mopts...); err != nil {
+		if b.ownRedis {
+			_ = client.Close()
+		}
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	b.metricsHTTP = metrics.Handler(b.reg, b.log)
+	b.work = newWorkers(o.concurrency, b.log, b.metrics.InFlight)
 	return b, nil
 }
+
+// current returns the settings in force (those of the last Reload).
+func (b *Bot) current() *settings { return b.set.Load() }
+
+// Config returns the config in force: the one given to New, or to the
+// last successful Reload. Do not change it.
+func (b *Bot) Config() *config.Config { return b.current().cfg }
+
+// Registry returns the bot's Prometheus registry (every kycbot_* series;
+// Run adds the go_* and process_* ones). It is the bot's own, never
+// prometheus.DefaultRegisterer: to export it beside your own metrics,
+// gather both (prometheus.Gatherers{yours, kyc.Registry()}).
+func (b *Bot) Registry() *prometheus.Registry { return b.reg }
+
+// MetricsHandler returns the handler of the bot's metrics in the
+// Prometheus text format; Handler serves it as /metrics.
+func (b *Bot) MetricsHandler() http.Handler { return b.metricsHTTP }
 
 // Store returns the bot's store (statuses, audit trail, ...).
 func (b *Bot) Store() *store.Store { return b.store }
 
-// Catalog returns the bot's texts.
-func (b *Bot) Catalog() *i18n.Catalog { return b.cat }
+// Catalog returns the bot's texts (those of the last Reload).
+func (b *Bot) Catalog() *i18n.Catalog { return b.current().cat }
 
 // PublicKeyPEM returns the public key to give @BotFather (/setpublickey).
 func (b *Bot) PublicKeyPEM() string { return b.pubPEM }
@@ -129,6 +203,7 @@ func (b *Bot) PublicKeyPEM() string { return b.pubPEM }
 // Close waits for the work in progress (at most until ctx ends) and closes
 // the Redis connection New opened. Run calls it itself.
 func (b *Bot) Close(ctx context.Context) error {
+	b.ready.Store(false)
 	err := b.work.wait(ctx)
 	if b.ownRedis && b.closed.CompareAndSwap(false, true) {
 		if cerr := b.store.Client().Close(); cerr != nil && err == nil {

@@ -14,7 +14,8 @@ import (
 )
 
 // webhook reports whether results go to a webhook (delivery.webhook_url).
-func (b *Bot) webhook() bool { return b.cfg.Delivery.WebhookURL != "" }
+// It cannot change with Reload.
+func (b *Bot) webhook() bool { return b.current().cfg.Delivery.WebhookURL != "" }
 
 // onVerified is the passport handler's hook: the application's hook, then
 // the webhook event into the outbox. An error fails the verification for
@@ -29,7 +30,7 @@ func (b *Bot) onVerified(ctx context.Context, v Verified) error {
 	if !b.webhook() {
 		return nil
 	}
-	d := b.cfg.Delivery
+	d := b.current().cfg.Delivery
 	ev, err := delivery.FromVerified(ctx, v, delivery.Include{Data: d.IncludeData, Files: d.IncludeFiles})
 	if err != nil {
 		return fmt.Errorf("webhook event: %w", err)
@@ -62,10 +63,10 @@ func (b *Bot) sender() (*delivery.Sender, error) {
 	if !b.webhook() {
 		return nil, nil
 	}
-	d := b.cfg.Delivery
+	d := b.current().cfg.Delivery
 	s, err := delivery.NewSender(b.store, delivery.Options{
 		URL: d.WebhookURL, Secret: []byte(d.WebhookSecret.Value()), GiveUpAfter: d.GiveUpAfter,
-		OnParked: b.parked, Logger: b.log, Clock: b.o.now,
+		OnParked: b.parked, OnResult: b.metrics.Delivery, Logger: b.log, Clock: b.o.now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: webhook: %w", err)
@@ -83,8 +84,9 @@ func (b *Bot) parked(ctx context.Context, p delivery.Parked) {
 	if w == nil {
 		return
 	}
-	text := b.cat.Language(b.cat.DefaultLanguage()).Plural(i18n.MsgAdminDeliveriesParked, 1, nil)
-	for _, admin := range b.cfg.Admins {
+	set := b.current()
+	text := set.cat.Language(set.cat.DefaultLanguage()).Plural(i18n.MsgAdminDeliveriesParked, 1, nil)
+	for _, admin := range set.cfg.Admins {
 		if err := w.tg.SendText(ctx, &tg.InputUser{UserID: admin}, text); err != nil {
 			b.log.ErrorContext(ctx, "bot: cannot alert an admin", slog.Int64("admin_id", admin), slog.String("error", err.Error()))
 		}

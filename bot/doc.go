@@ -12,8 +12,9 @@
 // restart does not log in again), runs gotd's updates manager on the Redis
 // state storage (updates sent while the bot was down are processed after
 // a restart, each once), adds flood-wait and rate-limit middlewares, asks
-// for what was missed after every reconnect, serves the request page on
-// web.listen, and registers the commands with Telegram. On shutdown it
+// for what was missed after every reconnect, serves the request page
+// (and /healthz, /readyz and /metrics) on web.listen, and registers the
+// commands with Telegram. On shutdown it
 // stops taking web requests, lets the submissions in progress finish
 // (WithShutdownTimeout) and disconnects.
 //
@@ -45,4 +46,44 @@
 // told once that it takes longer. The nonce is consumed by message, so a
 // retry after a lost Redis reply gets the same request back instead of a
 // replay refusal.
+//
+// # Health and readiness
+//
+// Handler serves GET /healthz, 200 whenever the server answers
+// (liveness), and GET /readyz, 200 only when Ready succeeds: the bot
+// receives updates (Run has started gotd's updates manager and is not
+// stopping; for an embedded bot, Register has run and Close has not) and
+// Redis answers a PING. Otherwise it answers 503 and logs why
+// (ErrNotReceiving, or the Redis error).
+//
+// # Metrics
+//
+// Each Bot has a Prometheus registry of its own (Registry; never the
+// global one), served as GET /metrics by Handler (MetricsHandler serves
+// it alone). Package bot/metrics defines the kycbot_* series:
+// submissions by outcome, problem codes, the time to a verdict, webhook
+// deliveries and the outbox depth, Telegram RPC errors by method and
+// code (a middleware Run installs beneath the flood-wait one), the
+// updates in flight and the commands. Run adds the go_* and process_*
+// series. docs/operations.md explains each.
+//
+// # Logs
+//
+// Every update is handled with a logger of its own (passed down in the
+// context, handlers.ContextWithLogger) whose records carry "update_id",
+// 12 random hex digits, and "handler" (passport, command or callback):
+// every record of one update's processing, retries included, can be
+// found together. Logs hold user IDs, codes and hashes, never personal
+// data or message texts.
+//
+// # Reload
+//
+// Reload puts a new config in force without dropping work: the levels,
+// rules, texts, admins and a few passport and delivery settings. New
+// handlers are built and swapped in at once; updates being handled
+// finish with the old ones. A config that changes what cannot change
+// while the bot runs (the Telegram credentials, the private key file,
+// Redis, web.listen and web.public_url, the webhook, retention) is
+// refused with an error naming those settings (ErrReloadRefused), and
+// the config in force stays. `kycbot run` reloads its file on SIGHUP.
 package bot

@@ -41,29 +41,31 @@ func (b *Bot) IssueLink(ctx context.Context, p LinkParams) (Link, error) {
 	if p.UserID <= 0 {
 		return Link{}, errors.New("bot: a positive Telegram user ID is required")
 	}
+	set := b.current()
+	cfg := set.cfg
 	if p.Level == "" {
-		p.Level = b.cfg.DefaultLevelName
+		p.Level = cfg.DefaultLevelName
 	}
-	level, err := b.cfg.Level(p.Level)
+	level, err := cfg.Level(p.Level)
 	if err != nil {
 		return Link{}, fmt.Errorf("bot: %w", err)
 	}
 	if p.Lang != "" {
-		p.Lang = b.cat.Match(p.Lang)
+		p.Lang = set.cat.Match(p.Lang)
 	}
-	botID, err := passport.BotIDFromToken(b.cfg.Telegram.BotToken.Value())
+	botID, err := passport.BotIDFromToken(cfg.Telegram.BotToken.Value())
 	if err != nil {
 		return Link{}, fmt.Errorf("bot: telegram.bot_token: %w", err)
 	}
 	r, err := b.store.IssueRequest(ctx, store.RequestParams{UserID: p.UserID, ChatID: p.UserID, Level: level.Name,
-		Lang: p.Lang, Ref: p.Ref}, b.cfg.Passport.RequestTTL)
+		Lang: p.Lang, Ref: p.Ref}, cfg.Passport.RequestTTL)
 	if err != nil {
 		return Link{}, fmt.Errorf("bot: issue a request: %w", err)
 	}
 	deep, err := passport.Link{BotID: botID, Scope: level.Scope, PublicKey: b.pubPEM, Nonce: r.Nonce,
-		CallbackURL: web.CallbackURL(b.cfg.Web.PublicURL, r.ID)}.URL()
+		CallbackURL: web.CallbackURL(cfg.Web.PublicURL, r.ID)}.URL()
 	if err != nil {
 		return Link{}, fmt.Errorf("bot: deep link: %w", err)
 	}
-	return Link{Request: r, PageURL: web.PageURL(b.cfg.Web.PublicURL, r.ID), DeepLink: deep}, nil
+	return Link{Request: r, PageURL: web.PageURL(cfg.Web.PublicURL, r.ID), DeepLink: deep}, nil
 }

@@ -15,8 +15,11 @@ import (
 )
 
 // wiring is what Register builds: the handlers and the web server of one
-// bot account.
+// bot account, on the settings of one config. Reload builds a new one
+// and swaps it in; updates being handled keep the one they started with.
 type wiring struct {
+	set      *settings
+	api      *tg.Client
 	selfID   int64
 	username string
 	tg       handlers.Telegram
@@ -57,7 +60,7 @@ func (b *Bot) Register(ctx context.Context, d *tg.UpdateDispatcher, api *tg.Clie
 		}
 	}
 	if selfID == 0 {
-		id, err := passport.BotIDFromToken(b.cfg.Telegram.BotToken.Value())
+		id, err := passport.BotIDFromToken(b.current().cfg.Telegram.BotToken.Value())
 		if err != nil && username == "" {
 			return fmt.Errorf("bot: cannot tell the bot's ID: %w", err)
 		}
@@ -68,65 +71,65 @@ func (b *Bot) Register(ctx context.Context, d *tg.UpdateDispatcher, api *tg.Clie
 	}
 	d.OnNewMessage(b.NewMessageHandler())
 	d.OnBotCallbackQuery(b.CallbackHandler())
+	b.ready.Store(true)
 	return nil
 }
 
-// wire builds the handlers and the web server.
+// wire builds the handlers and the web server on the settings in force
+// and puts them in place.
 func (b *Bot) wire(api *tg.Client, selfID int64, username string) (*wiring, error) {
-	cfg := b.cfg
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w, err := b.build(b.current(), api, selfID, username)
+	if err != nil {
+		return nil, err
+	}
+	b.wired.Store(w)
+	return w, nil
+}
+
+// build builds the handlers and the web server of settings set.
+func (b *Bot) build(set *settings, api *tg.Client, selfID int64, username string) (*wiring, error) {
+	cfg := set.cfg
 	tgAPI := handlers.NewTelegram(api, nil, handlers.WithAccessHashes(accessHashes{h: b.store.UserAccessHasher(), self: selfID}))
 	pageURL := func(id string) string { return web.PageURL(cfg.Web.PublicURL, id) }
-	hopts := []handlers.Option{handlers.WithClock(b.o.now), handlers.WithLogger(b.log)}
+	hopts := []handlers.Option{handlers.WithClock(b.o.now), handlers.WithLogger(b.log), handlers.WithObserver(b.metrics)}
 	if b.o.tempDir != "" {
 		hopts = append(hopts, handlers.WithTempDir(b.o.tempDir))
 	}
 	popts := append(hopts[:len(hopts):len(hopts)], handlers.WithOnVerified(b.onVerified), handlers.WithOnRejected(b.onRejected))
 	ph, err := handlers.NewPassport(handlers.PassportConfig{
-		Key: b.key, Store: b.store, Telegram: tgAPI, Catalog: b.cat, Checkers: b.checkers,
+		Key: b.key, Store: b.store, Telegram: tgAPI, Catalog: set.cat, Checkers: set.checkers,
 		PageURL: pageURL, Admins: cfg.Admins, RequestTTL: cfg.Passport.RequestTTL,
 	}, popts...)
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	ch, err := handlers.NewCommands(handlers.CommandsConfig{
-		Store: b.store, Telegram: tgAPI, Catalog: b.cat, Levels: cfg.LevelNames(), DefaultLevel: cfg.DefaultLevelName,
-		Scopes: b.scope, PageURL: pageURL, Admins: cfg.Admins, RequestTTL: cfg.Passport.RequestTTL, BotUsername: username,
+		Store: b.store, Telegram: tgAPI, Catalog: set.cat, Levels: cfg.LevelNames(), DefaultLevel: cfg.DefaultLevelName,
+		Scopes: set.scope, PageURL: pageURL, Admins: cfg.Admins, RequestTTL: cfg.Passport.RequestTTL, BotUsername: username,
 	}, hopts...)
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
-	w := &wiring{selfID: selfID, username: username, tg: tgAPI, passport: ph, commands: ch}
+	w := &wiring{set: set, api: api, selfID: selfID, username: username, tg: tgAPI, passport: ph, commands: ch}
 	name := ""
 	if username == "" {
 		name = "Telegram bot " + fmt.Sprint(selfID)
 	}
-	w.web, err = web.New(backend{b: b, commands: ch}, b.cat, web.Options{
+	w.web, err = web.New(backend{b: b, commands: ch}, set.cat, web.Options{
 		BotID: selfID, BotName: name, BotUsername: username, PublicKeyPEM: b.pubPEM, PublicURL: cfg.Web.PublicURL,
-		PrivacyPolicyURL: cfg.Passport.PrivacyPolicyURL, Scope: b.scope, Logger: b.log, Clock: b.o.now,
+		PrivacyPolicyURL: cfg.Passport.PrivacyPolicyURL, Scope: set.scope, Logger: b.log, Clock: b.o.now,
+		Metrics: b.metricsHTTP,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: web server: %w", err)
 	}
-	b.mu.Lock()
-	b.wired = w
-	b.mu.Unlock()
 	return w, nil
 }
 
-func (b *Bot) wiring() *wiring {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.wired
-}
-
-// scope returns the scope of a level.
-func (b *Bot) scope(level string) (passport.Scope, error) {
-	l, err := b.cfg.Level(level)
-	if err != nil {
-		return passport.Scope{}, err
-	}
-	return l.Scope, nil
-}
+// wiring returns the handlers in force (nil before Register).
+func (b *Bot) wiring() *wiring { return b.wired.Load() }
 
 // NewMessageHandler returns kycbot's NewMessage handler (valid after
 // Register): Passport submissions (retried while Redis or Telegram are
@@ -140,9 +143,13 @@ func (b *Bot) NewMessageHandler() tg.NewMessageHandler {
 		}
 		if handlers.IsSubmission(u) {
 			return b.work.do(ctx, "passport", func(ctx context.Context) error {
-				return retry(ctx, b.log, b.o.retryFor, b.o.retryBase, func(ctx context.Context) error {
+				err := retry(ctx, handlers.LoggerFromContext(ctx, b.log), b.o.retryFor, b.o.retryBase, func(ctx context.Context) error {
 					return w.passport.OnNewMessage(ctx, e, u)
 				})
+				if err != nil {
+					b.metrics.Submission(handlers.SubmissionFailed, "gave_up", "")
+				}
+				return err
 			})
 		}
 		return b.work.do(ctx, "command", func(ctx context.Context) error {
@@ -166,13 +173,22 @@ func (b *Bot) CallbackHandler() tg.BotCallbackQueryHandler {
 }
 
 // Handler returns the web server (request page, Passport callback,
-// health): mount it at the root of the server web.public_url reaches. It
-// answers 503 until Register has run.
+// /healthz, /readyz and /metrics): mount it at the root of the server
+// web.public_url reaches. Before Register has run it answers /healthz
+// with 200, /metrics with the metrics and everything else with 503.
 func (b *Bot) Handler() http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w := b.wiring()
 		if w == nil {
-			http.Error(rw, "starting", http.StatusServiceUnavailable)
+			switch {
+			case r.Method == http.MethodGet && r.URL.Path == "/healthz":
+				rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				_, _ = rw.Write([]byte("ok"))
+			case r.Method == http.MethodGet && r.URL.Path == "/metrics":
+				b.metricsHTTP.ServeHTTP(rw, r)
+			default:
+				http.Error(rw, "starting", http.StatusServiceUnavailable)
+			}
 			return
 		}
 		w.web.Handler().ServeHTTP(rw, r)

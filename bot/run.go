@@ -20,6 +20,7 @@ import (
 	"github.com/gotd/td/tg"
 	"golang.org/x/time/rate"
 
+	"github.com/kycbot/kycbot/bot/metrics"
 	"github.com/kycbot/kycbot/passport"
 )
 
@@ -35,6 +36,11 @@ const MaxFloodWait = 5 * time.Minute
 // server on web.listen. When ctx ends it stops taking new HTTP requests,
 // lets the work in progress finish (WithShutdownTimeout) and disconnects.
 // It closes the Bot when it returns.
+//
+// The bot is ready (Ready, /readyz) from the moment the updates manager
+// has started until the session ends or Run is asked to stop. The
+// middlewares count the errors of Telegram calls in the metrics, and the
+// Go runtime and process series are added to Registry.
 func (b *Bot) Run(ctx context.Context) (err error) {
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), b.o.shutdownTimeout)
@@ -43,17 +49,22 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 			err = cerr
 		}
 	}()
-	if err := b.cfg.RequireTelegram(); err != nil {
+	cfg := b.current().cfg // the settings Run reads cannot change with Reload
+	if err := cfg.RequireTelegram(); err != nil {
 		return fmt.Errorf("bot: %w", err)
 	}
-	token := b.cfg.Telegram.BotToken.Value()
+	b.standalone.Store(true)
+	if err := metrics.RegisterRuntime(b.reg); err != nil {
+		b.log.WarnContext(ctx, "bot: no Go runtime metrics", slog.String("error", err.Error()))
+	}
+	token := cfg.Telegram.BotToken.Value()
 	botID, err := passport.BotIDFromToken(token)
 	if err != nil {
 		return fmt.Errorf("bot: telegram.bot_token: %w", err)
 	}
 	ln := b.o.listener
 	if ln == nil {
-		if ln, err = net.Listen("tcp", b.cfg.Web.Listen); err != nil {
+		if ln, err = net.Listen("tcp", cfg.Web.Listen); err != nil {
 			return fmt.Errorf("bot: web.listen: %w", err)
 		}
 	}
@@ -73,7 +84,9 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 	if b.o.rateLimit > 0 {
 		mws = append(mws, ratelimit.New(rate.Limit(b.o.rateLimit), max(b.o.rateBurst, 1)))
 	}
-	mws = append(mws, updhook.UpdateHook(gaps.Handle))
+	// Inside the flood-wait middleware: every FLOOD_WAIT is counted, even
+	// those waited out.
+	mws = append(mws, b.metrics.Middleware(), updhook.UpdateHook(gaps.Handle))
 
 	// clientCtx outlives ctx while the work in progress drains.
 	clientCtx, stopClient := context.WithCancel(context.WithoutCancel(ctx))
@@ -99,7 +112,7 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 	for _, f := range b.o.telegram {
 		f(&topts)
 	}
-	client := telegram.NewClient(b.cfg.Telegram.AppID, b.cfg.Telegram.AppHash.Value(), topts)
+	client := telegram.NewClient(cfg.Telegram.AppID, cfg.Telegram.AppHash.Value(), topts)
 
 	// The webhook sender runs beside the client and stops with it.
 	snd, err := b.sender()
@@ -129,9 +142,11 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 
 	select {
 	case err := <-done:
+		b.ready.Store(false)
 		return fmt.Errorf("bot: %w", err)
 	case <-ctx.Done():
 	}
+	b.ready.Store(false)
 	b.log.InfoContext(ctx, "bot: stopping: finishing the work in progress")
 	sctx, cancel := context.WithTimeout(context.Background(), b.o.shutdownTimeout)
 	defer cancel()
@@ -185,9 +200,11 @@ func (b *Bot) session(ctx context.Context, client *telegram.Client, d *tg.Update
 	if err := b.SetBotCommands(ctx); err != nil {
 		b.log.WarnContext(ctx, "bot: cannot register the commands with Telegram", slog.String("error", err.Error()))
 	}
+	defer b.ready.Store(false)
 	return gaps.Run(ctx, client.API(), self.ID, updates.AuthOptions{
 		IsBot: true,
 		OnStart: func(ctx context.Context) {
+			b.ready.Store(true)
 			b.log.InfoContext(ctx, "bot: running", slog.Int64("bot_id", self.ID), slog.String("web", ln.Addr().String()))
 			if b.o.ready != nil {
 				b.o.ready(Info{ID: self.ID, Username: username, WebAddr: ln.Addr()})

@@ -2,10 +2,15 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/kycbot/kycbot/handlers"
 )
 
 // workers runs update handlers off the updates manager's loop (which
@@ -13,17 +18,42 @@ import (
 // wait for them. Their context is the workers' own: it outlives the
 // update that started the work and ends only when abort is called, so a
 // submission being processed is finished rather than cut in half.
+//
+// Each handler gets a logger of its own in its context
+// (handlers.ContextWithLogger) with a random "update_id" and the kind of
+// handler, so that every record of one update's processing can be told
+// apart from the others running at the same time.
 type workers struct {
-	sem    chan struct{}
-	wg     sync.WaitGroup
-	log    *slog.Logger
-	ctx    context.Context
-	cancel context.CancelFunc
+	sem      chan struct{}
+	wg       sync.WaitGroup
+	log      *slog.Logger
+	ctx      context.Context
+	cancel   context.CancelFunc
+	inFlight func(delta int) // the handlers running; may be nil
+	rand     io.Reader       // of the update IDs (crypto/rand)
 }
 
-func newWorkers(n int, log *slog.Logger) *workers {
+func newWorkers(n int, log *slog.Logger, inFlight func(delta int)) *workers {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &workers{sem: make(chan struct{}, n), log: log, ctx: ctx, cancel: cancel}
+	return &workers{sem: make(chan struct{}, n), log: log, ctx: ctx, cancel: cancel, inFlight: inFlight, rand: rand.Reader}
+}
+
+// updateIDBytes is the size of an update ID (hex-encoded in the logs).
+const updateIDBytes = 6
+
+// newID returns a fresh update ID: 12 random hex digits.
+func (w *workers) newID() string {
+	var b [updateIDBytes]byte
+	if _, err := io.ReadFull(w.rand, b[:]); err != nil {
+		return "000000000000"
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func (w *workers) add(delta int) {
+	if w.inFlight != nil {
+		w.inFlight(delta)
+	}
 }
 
 // do runs f in a new goroutine once a slot is free. It blocks while every
@@ -38,11 +68,15 @@ func (w *workers) do(ctx context.Context, what string, f func(context.Context) e
 		return fmt.Errorf("bot: %s not started: shutting down: %w", what, w.ctx.Err())
 	}
 	w.wg.Add(1)
+	log := w.log.With(slog.String("update_id", w.newID()), slog.String("handler", what))
 	go func() {
 		defer w.wg.Done()
 		defer func() { <-w.sem }()
-		if err := f(w.ctx); err != nil {
-			w.log.ErrorContext(w.ctx, "bot: update handler failed", slog.String("handler", what), slog.String("error", err.Error()))
+		w.add(1)
+		defer w.add(-1)
+		ctx := handlers.ContextWithLogger(w.ctx, log)
+		if err := f(ctx); err != nil {
+			log.ErrorContext(ctx, "bot: update handler failed", slog.String("error", err.Error()))
 		}
 	}()
 	return nil

@@ -84,7 +84,7 @@ func (cv *conv) admin(ctx context.Context, name string, args []string) error {
 		cv.denied(ctx, name)
 		return cv.text(ctx, i18n.MsgHelpNotUnderstood, nil)
 	}
-	cv.log = cv.c.log.With(slog.Int64("admin_id", cv.userID), slog.String("command", name))
+	cv.log = cv.c.logger(ctx).With(slog.Int64("admin_id", cv.userID), slog.String("command", name))
 	switch name {
 	case cmdKycStats:
 		return cv.adminStats(ctx)
@@ -304,13 +304,13 @@ func (cv *conv) adminDeleteAsk(ctx context.Context, args []string) error {
 // hash read before the deletion erased it. admin_delete is audited after
 // the deletion.
 func (c *Commands) onDeleteConfirm(ctx context.Context, e tg.Entities, u *tg.UpdateBotCallbackQuery, rest string) error {
-	cv := c.newConv(e, u.UserID)
+	cv := c.newConv(ctx, e, u.UserID)
 	if !c.isAdmin(u.UserID) {
 		cv.log = cv.log.With(slog.String("command", cmdKycDelete))
 		cv.denied(ctx, cmdKycDelete)
 		return c.answer(ctx, u.QueryID, "")
 	}
-	cv.log = c.log.With(slog.Int64("admin_id", u.UserID), slog.String("command", cmdKycDelete))
+	cv.log = c.logger(ctx).With(slog.Int64("admin_id", u.UserID), slog.String("command", cmdKycDelete))
 	if err := cv.load(ctx); err != nil {
 		return cv.failedCallback(ctx, u.QueryID, "read preferences", err)
 	}
@@ -394,7 +394,7 @@ func (c *Commands) setAdminCommands(ctx context.Context) {
 		if admin <= 0 {
 			continue
 		}
-		log := c.log.With(slog.Int64("admin_id", admin))
+		log := c.logger(ctx).With(slog.Int64("admin_id", admin))
 		user, err := c.cfg.Telegram.ResolveUser(ctx, &tg.InputUser{UserID: admin})
 		if err != nil {
 			log.WarnContext(ctx, "commands: cannot look up an admin's access hash; registering the admin commands without it", slog.String("error", err.Error()))

@@ -122,6 +122,7 @@ type Commands struct {
 	cfg    CommandsConfig
 	now    func() time.Time
 	log    *slog.Logger
+	obs    Observer
 	levels map[string]passport.Scope
 
 	mu      sync.Mutex
@@ -190,7 +191,7 @@ func NewCommands(cfg CommandsConfig, opts ...Option) (*Commands, error) {
 	}
 	o := newOptions(opts)
 	return &Commands{
-		cfg: cfg, now: o.now, log: o.log, levels: levels,
+		cfg: cfg, now: o.now, log: o.log, obs: o.obs, levels: levels,
 		alerted: map[string]time.Time{}, told: map[string]bool{},
 	}, nil
 }
@@ -281,10 +282,13 @@ type conv struct {
 	log      *slog.Logger
 }
 
+// logger returns the logger of ctx (ContextWithLogger), else c's.
+func (c *Commands) logger(ctx context.Context) *slog.Logger { return LoggerFromContext(ctx, c.log) }
+
 // newConv starts an exchange with userID, reading the access hash and the
 // app's language from the update's entities when they hold the user.
-func (c *Commands) newConv(e tg.Entities, userID int64) *conv {
-	cv := &conv{c: c, userID: userID, user: &tg.InputUser{UserID: userID}, log: c.log.With(slog.Int64("user_id", userID))}
+func (c *Commands) newConv(ctx context.Context, e tg.Entities, userID int64) *conv {
+	cv := &conv{c: c, userID: userID, user: &tg.InputUser{UserID: userID}, log: c.logger(ctx).With(slog.Int64("user_id", userID))}
 	if tu, ok := e.Users[userID]; ok && tu != nil {
 		cv.user.AccessHash = tu.AccessHash
 		cv.langCode = tu.LangCode
@@ -369,16 +373,17 @@ func (c *Commands) OnNewMessage(ctx context.Context, e tg.Entities, u *tg.Update
 	}
 	p := c.parse(msg.Message)
 	if p.other {
-		c.log.DebugContext(ctx, "commands: command for another bot ignored", slog.Int64("user_id", peer.UserID))
+		c.logger(ctx).DebugContext(ctx, "commands: command for another bot ignored", slog.Int64("user_id", peer.UserID))
 		return nil
 	}
-	cv := c.newConv(e, peer.UserID)
+	cv := c.newConv(ctx, e, peer.UserID)
 	name := p.name
 	if !p.command {
-		name = "text"
+		name = CommandText
 	} else if !knownCommand(p.name) && !adminCommand(p.name) {
-		name = "unknown" // an unknown command's name is the user's text: not logged
+		name = CommandUnknown // an unknown command's name is the user's text: not logged
 	}
+	c.obs.Command(name)
 	cv.log = cv.log.With(slog.String("command", name))
 	cv.log.InfoContext(ctx, "commands: message")
 	if err := cv.load(ctx); err != nil {
@@ -604,15 +609,18 @@ func (c *Commands) OnBotCallbackQuery(ctx context.Context, e tg.Entities, u *tg.
 		return nil
 	}
 	if rest, ok := strings.CutPrefix(string(u.Data), deleteData); ok {
+		c.obs.Command(CommandCallbackDelete)
 		return c.onDeleteConfirm(ctx, e, u, rest)
 	}
-	cv := c.newConv(e, u.UserID)
+	cv := c.newConv(ctx, e, u.UserID)
 	cv.log = cv.log.With(slog.String("command", "callback"))
 	tag, ok := strings.CutPrefix(string(u.Data), languageData)
 	if !ok || !slices.Contains(c.cfg.Catalog.Languages(), tag) {
+		c.obs.Command(CommandCallbackUnknown)
 		cv.log.DebugContext(ctx, "commands: unknown callback data ignored", slog.Int("length", len(u.Data)))
 		return c.answer(ctx, u.QueryID, "")
 	}
+	c.obs.Command(CommandCallbackLanguage)
 	if err := c.cfg.Store.SetLanguage(ctx, u.UserID, tag); err != nil {
 		cv.log.ErrorContext(ctx, "commands: remember the language failed", slog.String("error", err.Error()))
 		err = fmt.Errorf("handlers: remember the language of user %d: %w", u.UserID, err)
@@ -666,7 +674,7 @@ func (c *Commands) SetBotCommands(ctx context.Context) error {
 			errs = append(errs, err)
 			return
 		}
-		c.log.DebugContext(ctx, "commands: bot commands set", slog.String("lang_code", code), slog.String("lang", tag))
+		c.logger(ctx).DebugContext(ctx, "commands: bot commands set", slog.String("lang_code", code), slog.String("lang", tag))
 	}
 	for _, tag := range cat.Languages() {
 		code := telegramLangCode(tag)
@@ -714,7 +722,7 @@ func (c *Commands) OnOutcome(ctx context.Context, o Outcome) error {
 	if o.UserID <= 0 {
 		return fmt.Errorf("handlers: outcome without a user (user ID %d)", o.UserID)
 	}
-	cv := c.newConv(tg.Entities{}, o.UserID)
+	cv := c.newConv(ctx, tg.Entities{}, o.UserID)
 	cv.log = cv.log.With(slog.String("command", "outcome"), slog.String("result", o.Result))
 	switch o.Result {
 	case OutcomeSuccess:
@@ -803,16 +811,17 @@ func (c *Commands) alarm(ctx context.Context, code string) {
 	last, seen := c.alerted[code]
 	if seen && now.Sub(last) < c.cfg.AlertInterval {
 		c.mu.Unlock()
-		c.log.DebugContext(ctx, "commands: admin alarm rate limited", slog.String("error_code", code))
+		c.logger(ctx).DebugContext(ctx, "commands: admin alarm rate limited", slog.String("error_code", code))
 		return
 	}
 	c.alerted[code] = now
 	c.mu.Unlock()
-	c.log.ErrorContext(ctx, "commands: Telegram Passport refuses the bot's configuration; alarming the admins", slog.String("error_code", code))
+	log := c.logger(ctx)
+	log.ErrorContext(ctx, "commands: Telegram Passport refuses the bot's configuration; alarming the admins", slog.String("error_code", code))
 	text := c.cfg.Catalog.Language(c.cfg.Catalog.DefaultLanguage()).Text(i18n.MsgAdminPassportError, map[string]any{"Code": code})
 	for _, admin := range c.cfg.Admins {
 		if err := c.cfg.Telegram.SendText(ctx, &tg.InputUser{UserID: admin}, text); err != nil {
-			c.log.ErrorContext(ctx, "commands: cannot alarm an admin", slog.Int64("admin_id", admin), slog.String("error", err.Error()))
+			log.ErrorContext(ctx, "commands: cannot alarm an admin", slog.Int64("admin_id", admin), slog.String("error", err.Error()))
 		}
 	}
 }

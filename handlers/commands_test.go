@@ -55,6 +55,7 @@ type cenv struct {
 	c       *Commands
 	msgID   int
 	queryID int64
+	obs     *recObserver
 }
 
 // newCommandsEnv returns a conversation with the given levels (the first
@@ -63,7 +64,7 @@ type cenv struct {
 func newCommandsEnv(t *testing.T, levels []string, wrap func(CommandStore) CommandStore, storeOpts ...store.Option) *cenv {
 	t.Helper()
 	rdb := needRedis(t)
-	e := &cenv{t: t, ctx: context.Background(), clock: &clock{now: today}, tg: newFakeTelegram(), logs: &syncBuffer{}}
+	e := &cenv{t: t, ctx: context.Background(), clock: &clock{now: today}, tg: newFakeTelegram(), logs: &syncBuffer{}, obs: &recObserver{}}
 	prefix := testPrefix(t, rdb)
 	e.store = store.New(rdb, append([]store.Option{store.WithPrefix(prefix), store.WithClock(e.clock.Now)}, storeOpts...)...)
 	e.pe = &env{t: t, ctx: e.ctx, rdb: rdb, prefix: prefix}
@@ -81,7 +82,7 @@ func newCommandsEnv(t *testing.T, levels []string, wrap func(CommandStore) Comma
 		Store: st, Telegram: e.tg, Catalog: cat, Levels: levels, DefaultLevel: levels[0], Scopes: testScopes,
 		PageURL: func(id string) string { return pageBase + id }, Admins: []int64{adminID},
 		RequestTTL: commandsTTL, BotUsername: botUsername,
-	}, WithClock(e.clock.Now), WithLogger(logger))
+	}, WithClock(e.clock.Now), WithLogger(logger), WithObserver(e.obs))
 	if err != nil {
 		t.Fatal(err)
 	}

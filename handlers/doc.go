@@ -131,6 +131,25 @@
 // hash at hand: WithAccessHashes gives NewTelegram where to look them up
 // (Telegram.ResolveUser does it on demand).
 //
-// NewPassport and NewCommands take the same Options; WithClock and
-// WithLogger concern both.
+// NewPassport and NewCommands take the same Options; WithClock,
+// WithLogger and WithObserver concern both.
+//
+// # Observing
+//
+// WithObserver gives the handlers an Observer, told of every submission
+// processed to an end (outcome, reason and level: the Submission* and
+// Reason* constants), the problem codes of checked submissions, the time
+// from the update to the verdict sent, and every command by a bounded
+// name (Command* constants for the others). Package bot/metrics turns it
+// into Prometheus series; the handlers themselves know nothing of
+// Prometheus. Without one, nothing is observed.
+//
+// # Logs of one update
+//
+// A logger put in the context with ContextWithLogger is the one the
+// handlers log the update with (adding their attributes: user_id,
+// msg_id, command, nonce_hash, level, ...), instead of the WithLogger
+// one: package bot gives each update a child logger with an update_id,
+// so that every record of one update's processing can be found
+// together.
 package handlers

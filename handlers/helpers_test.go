@@ -102,6 +102,8 @@ type fakeTelegram struct {
 	sendErrTo map[int64]error
 	// userCommandsErr makes SetUserBotCommands fail for these users.
 	userCommandsErr map[int64]error
+	// onSend, when set, is called before every message is sent.
+	onSend func()
 }
 
 func newFakeTelegram() *fakeTelegram { return &fakeTelegram{files: map[int64][]byte{}} }
@@ -142,6 +144,9 @@ func (f *fakeTelegram) SendText(ctx context.Context, user *tg.InputUser, text st
 }
 
 func (f *fakeTelegram) SendButtons(_ context.Context, user *tg.InputUser, text string, rows [][]Button) error {
+	if f.onSend != nil {
+		f.onSend()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.sendErr != nil {
@@ -352,12 +357,13 @@ type env struct {
 	files    []map[verify.ScanKey][]byte // bytes read in the hook
 	rejected []Rejected
 	msgID    int
+	obs      *recObserver
 }
 
 func newEnv(t *testing.T, wrap func(Store) Store) *env {
 	t.Helper()
 	rdb := needRedis(t)
-	e := &env{t: t, ctx: context.Background(), clock: &clock{now: today}, rdb: rdb, tg: newFakeTelegram(), logs: &syncBuffer{}}
+	e := &env{t: t, ctx: context.Background(), clock: &clock{now: today}, rdb: rdb, tg: newFakeTelegram(), logs: &syncBuffer{}, obs: &recObserver{}}
 	e.prefix = testPrefix(t, rdb)
 	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now))
 	cat, err := i18n.New()
@@ -383,7 +389,7 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 		PageURL:  func(id string) string { return pageBase + id },
 		Admins:   []int64{adminID},
 	},
-		WithClock(e.clock.Now), WithLogger(logger), WithTempDir(t.TempDir()), WithDownloadConcurrency(2),
+		WithClock(e.clock.Now), WithLogger(logger), WithTempDir(t.TempDir()), WithDownloadConcurrency(2), WithObserver(e.obs),
 		WithOnVerified(func(_ context.Context, v Verified) error {
 			got := map[verify.ScanKey][]byte{}
 			for k := range v.Files {

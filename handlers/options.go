@@ -8,9 +8,9 @@ import (
 )
 
 // Option configures the handlers: NewPassport and NewCommands take the
-// same options, and each reads those that concern it (WithClock and
-// WithLogger concern both; the hooks, the download concurrency and the
-// temporary directory only the passport handler).
+// same options, and each reads those that concern it (WithClock,
+// WithLogger and WithObserver concern both; the hooks, the download
+// concurrency and the temporary directory only the passport handler).
 type Option func(*options)
 
 // options is what the Options set.
@@ -21,6 +21,7 @@ type options struct {
 	onRejected  func(context.Context, Rejected) error
 	concurrency int
 	tempDir     string
+	obs         Observer
 }
 
 // newOptions applies opts over the defaults.
@@ -36,6 +37,9 @@ func newOptions(opts []Option) options {
 	}
 	if o.log == nil {
 		o.log = slog.Default()
+	}
+	if o.obs == nil {
+		o.obs = nopObserver{}
 	}
 	return o
 }

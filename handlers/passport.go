@@ -124,6 +124,7 @@ type PassportHandler struct {
 	onRejected  func(context.Context, Rejected) error
 	concurrency int
 	tempDir     string
+	obs         Observer
 
 	mu      sync.Mutex
 	delayed map[updateKey]bool // updates whose user was told about a delay
@@ -173,7 +174,7 @@ func NewPassport(cfg PassportConfig, opts ...Option) (*PassportHandler, error) {
 	o := newOptions(opts)
 	return &PassportHandler{
 		cfg: cfg, now: o.now, log: o.log, onVerified: o.onVerified, onRejected: o.onRejected,
-		concurrency: o.concurrency, tempDir: o.tempDir, delayed: map[updateKey]bool{},
+		concurrency: o.concurrency, tempDir: o.tempDir, obs: o.obs, delayed: map[updateKey]bool{},
 	}, nil
 }
 
@@ -236,8 +237,8 @@ func (h *PassportHandler) OnNewMessage(ctx context.Context, e tg.Entities, u *tg
 		return nil
 	}
 	userID := msg.PeerID.(*tg.PeerUser).UserID
-	p := &run{h: h, userID: userID, msgID: msg.ID, user: &tg.InputUser{UserID: userID}, e: e}
-	p.log = h.log.With(slog.Int64("user_id", userID), slog.Int("msg_id", msg.ID))
+	p := &run{h: h, userID: userID, msgID: msg.ID, user: &tg.InputUser{UserID: userID}, e: e, start: h.now()}
+	p.log = LoggerFromContext(ctx, h.log).With(slog.Int64("user_id", userID), slog.Int("msg_id", msg.ID))
 	if tu, ok := e.Users[userID]; ok && tu != nil {
 		p.user.AccessHash = tu.AccessHash
 		p.langCode = tu.LangCode
@@ -257,6 +258,16 @@ type run struct {
 	e        tg.Entities
 	langCode string
 	loc      *i18n.Localizer
+	start    time.Time // when the update reached the handler
+}
+
+// verdict tells the observer that the verdict was sent.
+func (p *run) verdict(outcome, level string, codes []string) {
+	if len(codes) > 0 {
+		p.h.obs.Problems(codes)
+	}
+	p.h.obs.Submission(outcome, "", level)
+	p.h.obs.Verdict(p.h.now().Sub(p.start))
 }
 
 // retryable fails the processing of a submission whose nonce is still
@@ -361,17 +372,19 @@ func sentinelName(err error) string {
 }
 
 // nonceOutcomes maps the store's nonce errors to messages and audit kinds.
+// reason is the Observer's.
 var nonceOutcomes = []struct {
-	err  error
-	msg  string
-	kind string
+	err    error
+	msg    string
+	kind   string
+	reason string
 }{
-	{store.ErrNonceUsed, i18n.MsgNonceUsed, "nonce_used"},
-	{store.ErrNonceOtherUser, i18n.MsgNonceOtherUser, "nonce_other_user"},
-	{store.ErrNonceUnknown, i18n.MsgNonceNotFound, "nonce_unknown"},
-	{store.ErrNonceExpired, i18n.MsgNonceExpired, "nonce_expired"},
-	{store.ErrNonceSuperseded, i18n.MsgNonceSuperseded, "nonce_superseded"},
-	{store.ErrNonceCancelled, i18n.MsgNonceCancelled, "nonce_cancelled"},
+	{store.ErrNonceUsed, i18n.MsgNonceUsed, "nonce_used", ReasonUsed},
+	{store.ErrNonceOtherUser, i18n.MsgNonceOtherUser, "nonce_other_user", ReasonOtherUser},
+	{store.ErrNonceUnknown, i18n.MsgNonceNotFound, "nonce_unknown", ReasonUnknown},
+	{store.ErrNonceExpired, i18n.MsgNonceExpired, "nonce_expired", ReasonExpired},
+	{store.ErrNonceSuperseded, i18n.MsgNonceSuperseded, "nonce_superseded", ReasonSuperseded},
+	{store.ErrNonceCancelled, i18n.MsgNonceCancelled, "nonce_cancelled", ReasonCancelled},
 }
 
 func (p *run) process(ctx context.Context, action *tg.MessageActionSecureValuesSentMe) error {
@@ -396,6 +409,7 @@ func (p *run) process(ctx context.Context, action *tg.MessageActionSecureValuesS
 		p.log.WarnContext(ctx, "passport: credentials do not decrypt", slog.String("reason", name), slog.String("error", err.Error()))
 		p.audit(ctx, store.Event{Kind: "decrypt_failed", Codes: []string{name}})
 		p.send(ctx, p.localizer().Text(i18n.MsgSubmissionUndecryptable, nil))
+		h.obs.Submission(SubmissionUndecryptable, name, "")
 		if errors.Is(err, passport.ErrWrongKey) {
 			p.notifyAdmins(ctx, i18n.MsgAdminWrongKey, nil)
 		}
@@ -414,6 +428,7 @@ func (p *run) process(ctx context.Context, action *tg.MessageActionSecureValuesS
 				p.log.WarnContext(ctx, "passport: nonce refused", slog.String("reason", o.kind))
 				p.audit(ctx, store.Event{Kind: o.kind, Detail: map[string]string{"nonce_hash": nh}})
 				p.send(ctx, p.localizer().Text(o.msg, nil))
+				h.obs.Submission(SubmissionRefused, o.reason, "")
 				return nil
 			}
 		}
@@ -441,6 +456,7 @@ func (p *run) failed(ctx context.Context, req store.Request, stage, code string)
 	p.audit(ctx, store.Event{Kind: "processing_failed", Level: req.Level, Ref: req.Ref, Codes: []string{code},
 		Detail: map[string]string{"stage": stage, "nonce_hash": req.NonceHash()}})
 	p.send(ctx, p.localizer().Text(i18n.MsgSubmissionFailed, nil))
+	p.h.obs.Submission(SubmissionFailed, code, req.Level)
 }
 
 func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, creds *passport.Credentials, req store.Request) error {
@@ -457,6 +473,7 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 		p.audit(ctx, store.Event{Kind: "decrypt_failed", Level: req.Level, Ref: req.Ref, Codes: []string{name},
 			Detail: map[string]string{"nonce_hash": req.NonceHash()}})
 		p.send(ctx, p.localizer().Text(i18n.MsgSubmissionUndecryptable, nil))
+		h.obs.Submission(SubmissionUndecryptable, name, req.Level)
 		return nil
 	}
 	types := make([]string, len(sub.Elements))
@@ -486,6 +503,7 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 			p.audit(ctx, store.Event{Kind: "decrypt_failed", Level: req.Level, Ref: req.Ref, Codes: []string{name},
 				Detail: map[string]string{"nonce_hash": req.NonceHash(), "element": string(fe.key.Element)}})
 			p.send(ctx, p.localizer().Text(i18n.MsgSubmissionUndecryptable, nil))
+			h.obs.Submission(SubmissionUndecryptable, name, req.Level)
 			return nil
 		}
 		p.failed(ctx, req, "files", "download_failed")
@@ -525,6 +543,7 @@ func (p *run) verified(ctx context.Context, req store.Request, sub *passport.Sub
 	p.audit(ctx, store.Event{Kind: "verified", Level: req.Level, Ref: req.Ref, Detail: map[string]string{"nonce_hash": req.NonceHash()}})
 	p.log.InfoContext(ctx, "passport: verified")
 	p.send(ctx, p.localizer().Text(i18n.MsgResultVerified, nil))
+	p.verdict(SubmissionVerified, req.Level, nil)
 	p.notifyAdmins(ctx, i18n.MsgAdminVerified, map[string]any{"User": strconv.FormatInt(p.userID, 10), "Level": req.Level, "Ref": req.Ref})
 	return nil
 }
@@ -555,6 +574,7 @@ func (p *run) rejected(ctx context.Context, req store.Request, res verify.Result
 		}
 	}
 	p.send(ctx, p.localizer().Text(i18n.MsgResultRejected, map[string]any{"Reason": reason}))
+	p.verdict(SubmissionRejected, req.Level, codes)
 	p.notifyAdmins(ctx, i18n.MsgAdminRejected, map[string]any{"User": strconv.FormatInt(p.userID, 10), "Codes": strings.Join(codes, ", "), "Ref": req.Ref})
 	return nil
 }
@@ -592,8 +612,10 @@ func (p *run) needsFixes(ctx context.Context, req store.Request, sub *passport.S
 		// Without a new request the user starts again with /verify.
 		p.log.ErrorContext(ctx, "passport: cannot issue a new request", slog.String("error", err.Error()))
 		p.send(ctx, b.String())
+		p.verdict(SubmissionNeedsFixes, req.Level, codes)
 		return fmt.Errorf("issue a new request: %w", err)
 	}
 	p.send(ctx, b.String(), Button{Text: loc.Text(i18n.MsgButtonTryAgain, nil), URL: h.cfg.PageURL(next.ID)})
+	p.verdict(SubmissionNeedsFixes, req.Level, codes)
 	return nil
 }

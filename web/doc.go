@@ -1,7 +1,7 @@
 // Package web is kycbot's HTTP server: the request page that opens Telegram
-// Passport, the endpoint Telegram returns to afterwards, and the health
-// check. It is built on net/http and html/template and never calls
-// Telegram.
+// Passport, the endpoint Telegram returns to afterwards, the health and
+// readiness checks and the metrics. It is built on net/http and
+// html/template and never calls Telegram.
 //
 // # Why a page
 //
@@ -16,7 +16,16 @@
 //
 //	GET /passport/{id}        the request page of request id
 //	GET /passport/callback    where the Telegram app returns (?r=<id>&tg_passport=...)
-//	GET /healthz              200 "ok" when Backend.Ready succeeds, else 503
+//	GET /healthz              200 "ok" whenever the server answers (liveness)
+//	GET /readyz               200 "ok" when Backend.Ready succeeds, else 503 "unavailable" (readiness)
+//	GET /metrics              Options.Metrics, when set (Prometheus)
+//
+// /healthz asks the Backend nothing: a process whose Redis is down is
+// alive, just not ready. /readyz gives Backend.Ready two seconds; for
+// kycbot's bot it means Redis answers and Telegram updates are being
+// received. Neither shows why it fails (the cause is logged at Warn).
+// Serve /metrics and the checks to your monitoring only: let the reverse
+// proxy in front forward /passport/ alone.
 //
 // (HEAD works wherever GET does; other methods get 405.) The request page
 // says who is asking (Options.BotName), what will be shared (the scope of

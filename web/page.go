@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/text/language"
 
@@ -326,14 +325,23 @@ func (s *Server) render(w http.ResponseWriter, status int, loc *i18n.Localizer, 
 	_, _ = w.Write(buf.Bytes())
 }
 
-// handleHealth serves GET /healthz: 200 "ok" when the Backend is ready,
-// else 503 "unavailable" (the cause is logged, not shown).
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+// handleHealth serves GET /healthz, the liveness check: 200 "ok" as long
+// as the server answers. It asks the Backend nothing, so that a Redis
+// outage does not get a healthy process restarted.
+func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok"))
+}
+
+// handleReady serves GET /readyz, the readiness check: 200 "ok" when
+// Backend.Ready succeeds within readyTimeout, else 503 "unavailable" (the
+// cause is logged, not shown).
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if err := s.backend.Ready(ctx); err != nil {
-		s.log.Warn("web: health check failed", "err", err)
+		s.log.Warn("web: not ready", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("unavailable"))
 		return

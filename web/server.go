@@ -115,7 +115,10 @@ type Backend interface {
 	// (the bot reacts: CodePublicKeyInvalid is an admin alarm). It may be
 	// called more than once for the same request (the user may reload).
 	RecordOutcome(ctx context.Context, o Outcome) error
-	// Ready reports whether the storage is reachable (for /healthz).
+	// Ready reports whether the service is ready to work, for /readyz:
+	// the storage is reachable and, for kycbot's bot, Telegram updates are
+	// being received. The error says what is missing; it is logged, never
+	// shown.
 	Ready(ctx context.Context) error
 }
 
@@ -154,10 +157,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock returns the current time (nil: time.Now).
 	Clock func() time.Time
+	// Metrics, when set, is served as GET /metrics (for example the
+	// Prometheus handler of package bot/metrics); nil: no /metrics route.
+	Metrics http.Handler
 }
 
-// Server serves the request page, the callback endpoint and the health
-// check. Build it with New; it is safe for concurrent use.
+// Server serves the request page, the callback endpoint, the health and
+// readiness checks and, when Options.Metrics is set, the metrics. Build it with New; it is safe for concurrent use.
 type Server struct {
 	backend   Backend
 	cat       *i18n.Catalog
@@ -284,6 +290,8 @@ const (
 	pagePrefix   = "/passport/"
 	callbackPath = "/passport/callback"
 	healthPath   = "/healthz"
+	readyPath    = "/readyz"
+	metricsPath  = "/metrics"
 )
 
 // PageURL returns the URL of the request page of request id, for the
@@ -310,6 +318,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+callbackPath, s.handleCallback)
 	mux.HandleFunc("GET "+pagePrefix+"{id}", s.handlePage)
 	mux.HandleFunc("GET "+healthPath, s.handleHealth)
+	mux.HandleFunc("GET "+readyPath, s.handleReady)
+	if s.opts.Metrics != nil {
+		mux.Handle("GET "+metricsPath, s.opts.Metrics)
+	}
 	return withBaseHeaders(mux)
 }
 
@@ -327,6 +339,8 @@ const (
 	shutdownTimeout   = 10 * time.Second
 	// backendTimeout bounds each Backend call made for an HTTP request.
 	backendTimeout = 5 * time.Second
+	// readyTimeout bounds Backend.Ready for /readyz.
+	readyTimeout = 2 * time.Second
 )
 
 // ListenAndServe listens on addr (host:port, config web.listen) and serves

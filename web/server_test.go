@@ -13,6 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/tg"
+	"github.com/gotd/td/tgerr"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kycbot/kycbot/bot/metrics"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 )
@@ -471,6 +478,7 @@ func TestRoutes(t *testing.T) {
 		{"PUT", "/passport/callback", http.StatusMethodNotAllowed},
 		{"DELETE", "/healthz", http.StatusMethodNotAllowed},
 		{"POST", "/healthz", http.StatusMethodNotAllowed},
+		{"POST", "/readyz", http.StatusMethodNotAllowed},
 		{"GET", "/", http.StatusNotFound},
 		{"GET", "/passport/", http.StatusNotFound},
 		{"GET", "/passport/" + idEN + "/x", http.StatusNotFound},
@@ -489,20 +497,85 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-func TestHealthz(t *testing.T) {
-	s, b := newTestServer(t)
-	res := get(t, s.Handler(), "GET", "/healthz", nil)
-	if res.StatusCode != http.StatusOK || res.body != "ok" {
-		t.Errorf("ready: %d %q", res.StatusCode, res.body)
+// TestHealthAndReady checks the liveness check (/healthz: up while
+// serving, whatever the Backend says) and the readiness check (/readyz:
+// Backend.Ready), whose cause of failure is logged, never shown.
+func TestHealthAndReady(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		path     string
+		readyErr error
+		status   int
+		body     string
+	}{
+		{"healthz ready", "/healthz", nil, http.StatusOK, "ok"},
+		{"healthz with redis down", "/healthz", errors.New("redis: dial tcp 10.0.0.7:6379: connection refused"), http.StatusOK, "ok"},
+		{"readyz ready", "/readyz", nil, http.StatusOK, "ok"},
+		{"readyz with redis down", "/readyz", errors.New("redis: dial tcp 10.0.0.7:6379: connection refused"), http.StatusServiceUnavailable, "unavailable"},
+		{"readyz before updates flow", "/readyz", errors.New("telegram: not receiving updates yet"), http.StatusServiceUnavailable, "unavailable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &logBuffer{}
+			s, b := newTestServer(t, func(o *Options) { o.Logger = logs.logger() })
+			b.mu.Lock()
+			b.readyErr = tc.readyErr
+			b.mu.Unlock()
+			res := get(t, s.Handler(), "GET", tc.path, nil)
+			if res.StatusCode != tc.status || res.body != tc.body {
+				t.Errorf("GET %s: %d %q, want %d %q", tc.path, res.StatusCode, res.body, tc.status, tc.body)
+			}
+			if res.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
+				t.Errorf("Content-Type %q", res.Header.Get("Content-Type"))
+			}
+			checkSecurityHeaders(t, res)
+			if tc.status != http.StatusOK && !strings.Contains(logs.String(), tc.readyErr.Error()) {
+				t.Errorf("the cause is not logged:\n%s", logs)
+			}
+			if strings.Contains(res.body, "10.0.0.7") || strings.Contains(res.body, "telegram") {
+				t.Errorf("the cause is shown: %q", res.body)
+			}
+		})
+	}
+}
+
+// TestMetricsRoute checks that Options.Metrics is served as /metrics, and
+// that without it there is no such route.
+func TestMetricsRoute(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.WithOutboxDepth(func(context.Context) (int64, int64, error) { return 2, 0, nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Submission("verified", "", "basic")
+	m.Problems([]string{"expired"})
+	m.Verdict(time.Second)
+	m.Command("start")
+	m.Delivery("delivered")
+	m.InFlight(1)
+	flood := telegram.InvokeFunc(func(context.Context, bin.Encoder, bin.Decoder) error { return tgerr.New(420, "FLOOD_WAIT_3") })
+	_ = m.Middleware().Handle(flood).Invoke(context.Background(), &tg.MessagesSendMessageRequest{}, nil)
+	s, _ := newTestServer(t, func(o *Options) { o.Metrics = metrics.Handler(reg, nil) })
+	res := get(t, s.Handler(), "GET", "/metrics", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", res.StatusCode)
+	}
+	for _, name := range []string{
+		"kycbot_submissions_total", "kycbot_problems_total", "kycbot_verdict_seconds_bucket",
+		"kycbot_deliveries_total", "kycbot_outbox_entries", "kycbot_telegram_rpc_errors_total",
+		"kycbot_updates_in_flight", "kycbot_commands_total",
+	} {
+		if !strings.Contains(res.body, name) {
+			t.Errorf("/metrics lacks %s:\n%s", name, res.body)
+		}
 	}
 	checkSecurityHeaders(t, res)
-	b.readyErr = errors.New("dial tcp 10.0.0.7:6379: connection refused")
-	res = get(t, s.Handler(), "GET", "/healthz", nil)
-	if res.StatusCode != http.StatusServiceUnavailable || res.body != "unavailable" {
-		t.Errorf("not ready: %d %q", res.StatusCode, res.body)
+	if res := get(t, s.Handler(), "POST", "/metrics", nil); res.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /metrics: %d", res.StatusCode)
 	}
-	if res.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
-		t.Errorf("Content-Type %q", res.Header.Get("Content-Type"))
+
+	s, _ = newTestServer(t)
+	if res := get(t, s.Handler(), "GET", "/metrics", nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /metrics without Options.Metrics: %d, want 404", res.StatusCode)
 	}
 }
 

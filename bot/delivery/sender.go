@@ -66,6 +66,12 @@ type Options struct {
 	// OnParked is called once for every event given up on, after it was
 	// moved to the parked stream: alert the admins. Optional.
 	OnParked func(context.Context, Parked)
+	// OnResult is called with the result of every attempt that has one
+	// (ResultDelivered, ResultRetried or ResultParked), for metrics; it
+	// must return quickly. Attempts cut short by a stop, taken over by
+	// another instance or whose outcome cannot be recorded are not
+	// reported. Optional.
+	OnResult func(result string)
 	// Logger receives event IDs, user IDs, status codes, reason codes
 	// and attempt counts; never a body, a URL or a secret (default
 	// slog.Default()).
@@ -91,6 +97,18 @@ type Options struct {
 	// (default DefaultConcurrency).
 	Concurrency int
 }
+
+// Results of an attempt, as Options.OnResult receives them.
+const (
+	// ResultDelivered: the webhook answered 2xx and the event left the
+	// outbox.
+	ResultDelivered = "delivered"
+	// ResultRetried: the attempt failed and the event waits for the next.
+	ResultRetried = "retried"
+	// ResultParked: the attempt failed after GiveUpAfter and the event was
+	// given up on.
+	ResultParked = "parked"
+)
 
 // Parked describes an event given up on.
 type Parked struct {
@@ -313,6 +331,7 @@ func (s *Sender) deliver(ctx context.Context, d store.Delivery) {
 			return
 		}
 		log.InfoContext(ctx, "delivery: delivered", slog.Int("status", status))
+		s.result(ResultDelivered)
 		return
 	}
 	if ctx.Err() != nil {
@@ -330,6 +349,7 @@ func (s *Sender) deliver(ctx context.Context, d store.Delivery) {
 			return
 		}
 		log.ErrorContext(ctx, "delivery: gave up; event parked", slog.String("reason", reason), slog.Duration("age", age.Round(time.Second)))
+		s.result(ResultParked)
 		if s.o.OnParked != nil {
 			s.o.OnParked(ctx, Parked{EventID: d.EventID, UserID: d.UserID, Attempts: attempt, Reason: reason})
 		}
@@ -345,6 +365,14 @@ func (s *Sender) deliver(ctx context.Context, d store.Delivery) {
 		return
 	}
 	log.WarnContext(ctx, "delivery: failed; will retry", slog.String("reason", reason), slog.Duration("pause", pause))
+	s.result(ResultRetried)
+}
+
+// result reports the result of an attempt to Options.OnResult.
+func (s *Sender) result(r string) {
+	if s.o.OnResult != nil {
+		s.o.OnResult(r)
+	}
 }
 
 // backoff is the pause after a failure of an event that had failed n

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -133,6 +134,24 @@ func eventually(t *testing.T, what string, timeout time.Duration, cond func() bo
 	}
 }
 
+// resultLog records what OnResult receives.
+type resultLog struct {
+	mu sync.Mutex
+	rs []string
+}
+
+func (l *resultLog) add(r string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rs = append(l.rs, r)
+}
+
+func (l *resultLog) get() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.rs)
+}
+
 func depth(t *testing.T, s *store.Store) (int64, int64) {
 	t.Helper()
 	p, k, err := s.OutboxDepth(context.Background())
@@ -245,8 +264,10 @@ func TestSenderRetriesWithBackoff(t *testing.T) {
 	}
 	const minBackoff = 40 * time.Millisecond
 	var parked []Parked
+	results := &resultLog{}
 	s, err := NewSender(st, Options{URL: rc.url(), Secret: testSecret, Logger: log, PollInterval: 5 * time.Millisecond,
-		MinBackoff: minBackoff, MaxBackoff: time.Second, OnParked: func(_ context.Context, p Parked) { parked = append(parked, p) }})
+		MinBackoff: minBackoff, MaxBackoff: time.Second, OnParked: func(_ context.Context, p Parked) { parked = append(parked, p) },
+		OnResult: results.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,6 +300,9 @@ func TestSenderRetriesWithBackoff(t *testing.T) {
 	}
 	if len(parked) != 0 {
 		t.Errorf("parked %v", parked)
+	}
+	if got, want := results.get(), []string{ResultRetried, ResultRetried, ResultRetried, ResultDelivered}; !reflect.DeepEqual(got, want) {
+		t.Errorf("OnResult got %v, want %v", got, want)
 	}
 	checkLogs(t, logBuf)
 	for _, want := range []string{"reason=http_500", "attempt=3", "attempt=4", "status=204"} {
@@ -405,8 +429,9 @@ func TestSenderParks(t *testing.T) {
 				parked []Parked
 			)
 			log, logBuf := logs()
+			results := &resultLog{}
 			s, err := NewSender(st, Options{
-				URL: url, Secret: testSecret, Logger: log, PollInterval: 5 * time.Millisecond,
+				URL: url, Secret: testSecret, Logger: log, PollInterval: 5 * time.Millisecond, OnResult: results.add,
 				GiveUpAfter: 300 * time.Millisecond, MinBackoff: 20 * time.Millisecond, MaxBackoff: 80 * time.Millisecond,
 				HTTPClient: &http.Client{Timeout: 100 * time.Millisecond}, ReclaimAfter: time.Second,
 				Clock: func() time.Time { return time.Now().Add(tc.ahead) },
@@ -441,6 +466,10 @@ func TestSenderParks(t *testing.T) {
 			}
 			if pending, k := depth(t, st); pending != 0 || k != 1 {
 				t.Fatalf("depth %d/%d, want 0/1", pending, k)
+			}
+			if got := results.get(); len(got) != p.Attempts || got[len(got)-1] != ResultParked ||
+				slices.ContainsFunc(got[:len(got)-1], func(r string) bool { return r != ResultRetried }) {
+				t.Errorf("OnResult got %v after %d attempts, want retried then parked", got, p.Attempts)
 			}
 			if rc != nil && len(rc.got()) != p.Attempts {
 				t.Errorf("receiver got %d requests, %d attempts counted", len(rc.got()), p.Attempts)

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/config"
@@ -15,6 +18,17 @@ Run the bot against the real Telegram: log in with the bot token, answer
 /start and /verify, serve the request page on web.listen and process every
 Telegram Passport submission. Stop it with Ctrl-C or SIGTERM: the
 submissions being processed are finished first.
+
+SIGHUP reloads the config file without dropping work: the levels (scopes
+and rules), default_level, the texts (i18n), the admins, request_ttl,
+privacy_policy_url and delivery.include_data/include_files. A reload that
+changes telegram, passport.private_key_file, redis, web, the webhook or
+retention settings is refused (restart for those), and a file that does
+not load is refused too: the bot logs why and keeps its config.
+
+The web server (web.listen) also answers GET /healthz (the process is up),
+GET /readyz (Redis answers and Telegram updates flow) and GET /metrics
+(Prometheus); see docs/operations.md.
 
 The config needs telegram.app_id, app_hash and bot_token (or
 KYCBOT_APP_HASH and KYCBOT_BOT_TOKEN), passport.private_key_file (a file
@@ -61,6 +75,14 @@ func runRun(e *env, args []string) int {
 	if err != nil {
 		return e.fail(name, err)
 	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go watchReload(ctx, hup, func(ctx context.Context) {
+		_ = reloadConfig(ctx, b, *file, os.LookupEnv, logger)
+	})
 	if err := b.Run(e.ctx); err != nil {
 		return e.fail(name, err)
 	}
