@@ -27,21 +27,11 @@ const (
 
 // adminCommands lists the admin commands with their descriptions, in menu
 // order (after botCommands).
-var adminCommands = []struct{ name, desc string }{
+var adminCommands = []command{
 	{cmdKycStats, i18n.MsgCommandKycStats},
 	{cmdKycStatus, i18n.MsgCommandKycStatus},
 	{cmdKycReset, i18n.MsgCommandKycReset},
 	{cmdKycDelete, i18n.MsgCommandKycDelete},
-}
-
-// adminCommand reports whether name is one of adminCommands.
-func adminCommand(name string) bool {
-	for _, ac := range adminCommands {
-		if ac.name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // deleteData prefixes the callback data of the /kyc_delete confirmation

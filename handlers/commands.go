@@ -137,27 +137,11 @@ const maxTold = 10000
 // required or a level has no scope. Of the options it reads WithClock
 // and WithLogger.
 func NewCommands(cfg CommandsConfig, opts ...Option) (*Commands, error) {
-	var missing []string
-	if cfg.Store == nil {
-		missing = append(missing, "Store")
-	}
-	if cfg.Telegram == nil {
-		missing = append(missing, "Telegram")
-	}
-	if cfg.Catalog == nil {
-		missing = append(missing, "Catalog")
-	}
-	if len(cfg.Levels) == 0 {
-		missing = append(missing, "Levels")
-	}
-	if cfg.Scopes == nil {
-		missing = append(missing, "Scopes")
-	}
-	if cfg.PageURL == nil {
-		missing = append(missing, "PageURL")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("handlers: commands config lacks %s", strings.Join(missing, ", "))
+	if err := requireSet("commands", []setting{
+		{"Store", cfg.Store != nil}, {"Telegram", cfg.Telegram != nil}, {"Catalog", cfg.Catalog != nil},
+		{"Levels", len(cfg.Levels) > 0}, {"Scopes", cfg.Scopes != nil}, {"PageURL", cfg.PageURL != nil},
+	}); err != nil {
+		return nil, err
 	}
 	if cfg.DefaultLevel == "" && len(cfg.Levels) == 1 {
 		cfg.DefaultLevel = cfg.Levels[0]
@@ -218,8 +202,11 @@ const (
 	cmdCancel   = "cancel"
 )
 
+// command is a command name with the message ID of its description.
+type command struct{ name, desc string }
+
 // botCommands lists the commands with their descriptions, in menu order.
-var botCommands = []struct{ name, desc string }{
+var botCommands = []command{
 	{cmdStart, i18n.MsgCommandStart},
 	{cmdVerify, i18n.MsgCommandVerify},
 	{cmdStatus, i18n.MsgCommandStatus},
@@ -228,10 +215,10 @@ var botCommands = []struct{ name, desc string }{
 	{cmdCancel, i18n.MsgCommandCancel},
 }
 
-// knownCommand reports whether name is one of botCommands.
-func knownCommand(name string) bool {
-	for _, bc := range botCommands {
-		if bc.name == name {
+// listed reports whether name is one of cmds.
+func listed(cmds []command, name string) bool {
+	for _, c := range cmds {
+		if c.name == name {
 			return true
 		}
 	}
@@ -380,7 +367,7 @@ func (c *Commands) OnNewMessage(ctx context.Context, e tg.Entities, u *tg.Update
 	name := p.name
 	if !p.command {
 		name = CommandText
-	} else if !knownCommand(p.name) && !adminCommand(p.name) {
+	} else if !listed(botCommands, p.name) && !listed(adminCommands, p.name) {
 		name = CommandUnknown // an unknown command's name is the user's text: not logged
 	}
 	c.obs.Command(name)

@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -74,3 +76,23 @@ func WithDownloadConcurrency(n int) Option {
 // WithTempDir sets the directory of the temporary scan files (default
 // os.TempDir()). Passport handler only.
 func WithTempDir(dir string) Option { return func(o *options) { o.tempDir = dir } }
+
+// setting is a required field of a handler's config and whether it is set.
+type setting struct {
+	name string
+	set  bool
+}
+
+// requireSet fails naming every setting of the what config that is not set.
+func requireSet(what string, settings []setting) error {
+	var missing []string
+	for _, s := range settings {
+		if !s.set {
+			missing = append(missing, s.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("handlers: %s config lacks %s", what, strings.Join(missing, ", "))
+	}
+	return nil
+}

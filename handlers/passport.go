@@ -141,27 +141,11 @@ const maxDelayed = 10000
 // NewPassport returns a PassportHandler; it fails when cfg lacks
 // something required.
 func NewPassport(cfg PassportConfig, opts ...Option) (*PassportHandler, error) {
-	var missing []string
-	if cfg.Key == nil {
-		missing = append(missing, "Key")
-	}
-	if cfg.Store == nil {
-		missing = append(missing, "Store")
-	}
-	if cfg.Telegram == nil {
-		missing = append(missing, "Telegram")
-	}
-	if cfg.Catalog == nil {
-		missing = append(missing, "Catalog")
-	}
-	if len(cfg.Checkers) == 0 {
-		missing = append(missing, "Checkers")
-	}
-	if cfg.PageURL == nil {
-		missing = append(missing, "PageURL")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("handlers: passport config lacks %s", strings.Join(missing, ", "))
+	if err := requireSet("passport", []setting{
+		{"Key", cfg.Key != nil}, {"Store", cfg.Store != nil}, {"Telegram", cfg.Telegram != nil},
+		{"Catalog", cfg.Catalog != nil}, {"Checkers", len(cfg.Checkers) > 0}, {"PageURL", cfg.PageURL != nil},
+	}); err != nil {
+		return nil, err
 	}
 	for level, c := range cfg.Checkers {
 		if c == nil {
