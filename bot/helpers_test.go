@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gotd/td/bin"
@@ -155,6 +156,7 @@ type testBot struct {
 	tg     *fakeInvoker
 	d      tg.UpdateDispatcher
 	logs   *syncBuffer
+	msgID  atomic.Int64 // message IDs of dispatch, each message its own
 }
 
 // newTestBot builds a Bot on cfg (parseConfig) and registers it.
@@ -190,7 +192,7 @@ func (tb *testBot) say(t *testing.T, user int64, text string) {
 // dispatch delivers a text message of user to the bot without waiting.
 func (tb *testBot) dispatch(t *testing.T, user int64, text string) {
 	t.Helper()
-	msg := &tg.Message{ID: int(user % 1000), PeerID: &tg.PeerUser{UserID: user}, FromID: &tg.PeerUser{UserID: user}, Message: text}
+	msg := &tg.Message{ID: int(tb.msgID.Add(1)), PeerID: &tg.PeerUser{UserID: user}, FromID: &tg.PeerUser{UserID: user}, Message: text}
 	ents := tg.Entities{Users: map[int64]*tg.User{user: {ID: user, AccessHash: 42, LangCode: "en"}}}
 	if err := tb.NewMessageHandler()(context.Background(), ents, &tg.UpdateNewMessage{Message: msg}); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gotd/td/telegram/updates"
 	"github.com/gotd/td/tg"
@@ -153,9 +155,38 @@ func (b *Bot) NewMessageHandler() tg.NewMessageHandler {
 			})
 		}
 		return b.work.do(ctx, "command", func(ctx context.Context) error {
+			if msg, ok := u.Message.(*tg.Message); ok && !msg.Out {
+				if peer, ok := msg.PeerID.(*tg.PeerUser); ok && !b.firstDelivery(ctx, peer.UserID, msg.ID) {
+					return nil
+				}
+			}
 			return w.commands.OnNewMessage(ctx, e, u)
 		})
 	}
+}
+
+// firstDelivery reports whether this instance is the first to handle a
+// message (or callback) of a user: several instances on one bot account
+// all receive every update, and only one may answer it. When Redis cannot
+// tell, the update is handled (an answer twice beats none).
+func (b *Bot) firstDelivery(ctx context.Context, userID int64, id int) bool {
+	first, err := b.store.MarkUpdate(ctx, userID, id, conversationMarkTTL)
+	if err != nil {
+		handlers.LoggerFromContext(ctx, b.log).WarnContext(ctx, "bot: cannot mark an update as handled; handling it anyway",
+			slog.String("error", err.Error()))
+		return true
+	}
+	return first
+}
+
+// conversationMarkTTL is how long a handled message or callback is
+// remembered to drop its copies delivered to other instances.
+const conversationMarkTTL = time.Hour
+
+// callbackMarkID maps a callback query to the ID MarkUpdate takes:
+// negative, so that it never meets a message ID of the same user.
+func callbackMarkID(queryID int64) int {
+	return -1 - int(uint64(queryID)%(1<<31))
 }
 
 // CallbackHandler returns kycbot's BotCallbackQuery handler (valid after
@@ -167,6 +198,9 @@ func (b *Bot) CallbackHandler() tg.BotCallbackQueryHandler {
 			return errors.New("bot: not registered")
 		}
 		return b.work.do(ctx, "callback", func(ctx context.Context) error {
+			if !b.firstDelivery(ctx, u.UserID, callbackMarkID(u.QueryID)) {
+				return nil
+			}
 			return w.commands.OnBotCallbackQuery(ctx, e, u)
 		})
 	}
