@@ -24,8 +24,13 @@ import (
 // handler, so that every record of one update's processing can be told
 // apart from the others running at the same time.
 type workers struct {
-	sem      chan struct{}
-	wg       sync.WaitGroup
+	sem chan struct{}
+	// running counts the handlers running; idle is closed whenever it
+	// drops to zero. (A sync.WaitGroup cannot be used: updates keep
+	// arriving, and Add, while Wait waits during a shutdown.)
+	mu       sync.Mutex
+	running  int
+	idle     chan struct{}
 	log      *slog.Logger
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -67,10 +72,10 @@ func (w *workers) do(ctx context.Context, what string, f func(context.Context) e
 	case <-w.ctx.Done():
 		return fmt.Errorf("bot: %s not started: shutting down: %w", what, w.ctx.Err())
 	}
-	w.wg.Add(1)
+	w.begin()
 	log := w.log.With(slog.String("update_id", w.newID()), slog.String("handler", what))
 	go func() {
-		defer w.wg.Done()
+		defer w.end()
 		defer func() { <-w.sem }()
 		w.add(1)
 		defer w.add(-1)
@@ -82,18 +87,61 @@ func (w *workers) do(ctx context.Context, what string, f func(context.Context) e
 	return nil
 }
 
-// wait waits for the running handlers; when ctx ends first it aborts
-// them (their context is cancelled) and waits for them to return.
+func (w *workers) begin() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.running == 0 {
+		w.idle = make(chan struct{})
+	}
+	w.running++
+}
+
+func (w *workers) end() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.running--
+	if w.running == 0 {
+		close(w.idle)
+	}
+}
+
+// untilIdle returns a channel closed once no handler runs.
+func (w *workers) untilIdle() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.running == 0 {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return w.idle
+}
+
+// wait waits until no handler runs (handlers started meanwhile
+// included); when ctx ends first it aborts them (their context is
+// cancelled) and waits for them to return.
 func (w *workers) wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { w.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		w.cancel()
-		<-done
-		return fmt.Errorf("bot: work in progress aborted: %w", ctx.Err())
+	for {
+		select {
+		case <-w.untilIdle():
+			w.mu.Lock()
+			idle := w.running == 0
+			w.mu.Unlock()
+			if idle {
+				return nil
+			}
+		case <-ctx.Done():
+			w.cancel()
+			for {
+				<-w.untilIdle()
+				w.mu.Lock()
+				idle := w.running == 0
+				w.mu.Unlock()
+				if idle {
+					return fmt.Errorf("bot: work in progress aborted: %w", ctx.Err())
+				}
+			}
+		}
 	}
 }
 
