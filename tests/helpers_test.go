@@ -6,18 +6,25 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/bot/demo"
+	"github.com/kycbot/kycbot/config"
+	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/store"
@@ -96,6 +103,11 @@ type worldOptions struct {
 	sandbox    sandbox.Options
 	bot        []bot.Option
 	configYAML string
+	// clock, when set, is the bot's clock (a new one otherwise).
+	clock *clock
+	// redis, when set, is the bot's Redis instead of the test server's
+	// (storetest.Need); the test closes it.
+	redis redis.UniversalClient
 }
 
 // newWorld starts the sandbox and the bot on real Redis with a key prefix
@@ -103,7 +115,10 @@ type worldOptions struct {
 // checked for the personal data of its profiles.
 func newWorld(t testing.TB, wo worldOptions) *world {
 	t.Helper()
-	client := storetest.Need(t) // fails under CI, skips elsewhere without Redis
+	client := wo.redis
+	if client == nil {
+		client = storetest.Need(t) // fails under CI, skips elsewhere without Redis
+	}
 	key, err := botKey()
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +127,10 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, logs: &syncBuffer{}, clock: &clock{}, s: &state{}}
+	w := &world{t: t, logs: &syncBuffer{}, clock: wo.clock, s: &state{}}
+	if w.clock == nil {
+		w.clock = &clock{}
+	}
 	logger := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if os.Getenv("KYCBOT_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(io.MultiWriter(w.logs, os.Stderr), &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -138,7 +156,12 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 			bot.WithRetry(20*time.Second, 100*time.Millisecond),
 		}, wo.bot...),
 	}
-	env, err := demo.Start(testContext(t), opts)
+	// The sandbox and the simulated users live until the test ends: they
+	// stop with the context demo.Start is given (a test's two minutes of
+	// testContext would end them in the middle of a long test).
+	life, endLife := context.WithCancel(context.Background())
+	t.Cleanup(endLife)
+	env, err := demo.Start(life, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +204,16 @@ func (w *world) onVerified(_ context.Context, v bot.Verified) error {
 // user registers a simulated user with a profile (SampleProfile when nil).
 func (w *world) user(lang string, p sandbox.Profile, mw ...sandbox.SimUserOptions) *sandbox.SimUser {
 	w.t.Helper()
+	u, err := w.tryUser(testContext(w.t), lang, p, mw...)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return u
+}
+
+// tryUser is user for other goroutines than the test's: it returns the
+// error.
+func (w *world) tryUser(ctx context.Context, lang string, p sandbox.Profile, mw ...sandbox.SimUserOptions) (*sandbox.SimUser, error) {
 	phone := fmt.Sprintf("4930%08d", w.s.phoneSeed.Add(1)+int64(time.Now().UnixNano()%1e6)*100)
 	if p == nil {
 		p = sandbox.SampleProfile(phone)
@@ -189,34 +222,106 @@ func (w *world) user(lang string, p sandbox.Profile, mw ...sandbox.SimUserOption
 	if len(mw) > 0 {
 		o.Middlewares = mw[0].Middlewares
 	}
-	u, err := w.Sandbox.NewSimUser(testContext(w.t), sandbox.UserSpec{Phone: phone, FirstName: "Test", LangCode: lang}, o)
+	u, err := w.Sandbox.NewSimUser(ctx, sandbox.UserSpec{Phone: phone, FirstName: "Test", LangCode: lang}, o)
 	if err != nil {
-		w.t.Fatal(err)
+		return nil, err
 	}
 	w.t.Cleanup(func() { _ = u.Close() })
 	w.s.mu.Lock()
 	w.s.profiles = append(w.s.profiles, p.Clone())
 	w.s.mu.Unlock()
-	return u
+	return u, nil
 }
 
-// request sends /start and returns the request page URL of the button.
+// userParallelism bounds how many simulated users log in at once: each
+// login is a key exchange, CPU-bound (a little above the cores, so that
+// the round trips overlap).
+var userParallelism = runtime.GOMAXPROCS(0) + 1
+
+// users registers n simulated users with sample profiles, several at once.
+func (w *world) users(n int, lang string) []*sandbox.SimUser {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n)*30*time.Second)
+	defer cancel()
+	out := make([]*sandbox.SimUser, n)
+	errs := make([]error, n)
+	sem := make(chan struct{}, userParallelism)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i], errs[i] = w.tryUser(ctx, lang, nil)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		w.t.Fatalf("register %d users: %v", n, err)
+	}
+	return out
+}
+
+// restartWith stops the bot, changes a copy of its config with edit and
+// starts it again (the session and updates state stay in Redis).
+func (w *world) restartWith(ctx context.Context, edit func(*config.Config)) {
+	w.t.Helper()
+	if err := w.StopBot(); err != nil {
+		w.t.Fatal(err)
+	}
+	c := *w.Config
+	edit(&c)
+	w.Config = &c
+	if err := w.StartBot(ctx); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// admin registers a simulated user who talked to the bot (so that the bot
+// may write to them) and restarts the bot with them as its admin.
+func (w *world) admin(ctx context.Context) *sandbox.SimUser {
+	w.t.Helper()
+	a := w.user("en", nil)
+	w.request(ctx, a, "")
+	w.restartWith(ctx, func(c *config.Config) { c.Admins = append(slices.Clone(c.Admins), a.User.ID) })
+	return a
+}
+
+// request sends /start and returns the request page URL of the button,
+// once both answers (the greeting and the explanation with the button)
+// arrived: the sandbox may deliver them in either order, as messages
+// pushed on one connection can be.
 func (w *world) request(ctx context.Context, u *sandbox.SimUser, payload string) (string, []sandbox.ChatMessage) {
 	w.t.Helper()
 	if _, err := u.Start(ctx, w.Account.Username, payload); err != nil {
 		w.t.Fatal(err)
 	}
-	var seen []sandbox.ChatMessage
-	for {
+	isGreeting := func(text string) bool {
+		for _, lang := range w.Bot().Catalog().Languages() {
+			if strings.HasPrefix(text, firstLine(w.text(lang, i18n.MsgStartGreeting, nil))) {
+				return true
+			}
+		}
+		return false
+	}
+	var (
+		seen    []sandbox.ChatMessage
+		page    string
+		greeted bool
+	)
+	for page == "" || !greeted {
 		m, err := u.WaitMessage(ctx, nil)
 		if err != nil {
 			w.t.Fatalf("no request button after /start; got %v: %v", texts(seen), err)
 		}
 		seen = append(seen, m)
 		if b, ok := urlButton(m); ok {
-			return b.URL, seen
+			page = b.URL
 		}
+		greeted = greeted || isGreeting(m.Text)
 	}
+	return page, seen
 }
 
 // share opens the request page and shares the profile.

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // Telegram Passport's OAEP uses SHA-1
@@ -33,7 +34,8 @@ func noFilesConfig() string {
 // OAEP decryption (the one operation no Passport bot can avoid).
 func benchVerdicts(b *testing.B, configYAML string) {
 	w := newWorld(b, worldOptions{configYAML: configYAML})
-	ctx := testContext(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute) // testContext's 2 minutes are too short for b.N users
+	defer cancel()
 	prof := filepath.Join(b.TempDir(), "cpu.out")
 	f, err := os.Create(prof)
 	if err != nil {
@@ -45,6 +47,7 @@ func benchVerdicts(b *testing.B, configYAML string) {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		b.Fatal(err)
 	}
+	defer pprof.StopCPUProfile() // after a failure; stopping twice is harmless
 	for i := range b.N {
 		u := w.user("en", nil)
 		page, _ := w.request(ctx, u, "")

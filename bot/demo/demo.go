@@ -91,6 +91,8 @@ type Env struct {
 	cancel  context.CancelFunc
 	done    chan error
 	started int
+	// instances are those StartInstance started, stopped by Close.
+	instances []*Instance
 }
 
 // Start starts the sandbox, registers the demo bot with a fresh key, and
@@ -197,6 +199,26 @@ func (e *Env) StartBot(ctx context.Context) error {
 			return fmt.Errorf("demo: web listener: %w", err)
 		}
 	}
+	r, err := e.launch(ctx, ln, e.Config, e.opts.Logger)
+	if err != nil {
+		return err
+	}
+	e.bot, e.info, e.cancel, e.done = r.bot, r.info, r.cancel, r.done
+	e.started++
+	return nil
+}
+
+// running is a bot launched by launch.
+type running struct {
+	bot    *bot.Bot
+	info   bot.Info
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// launch runs a bot on the sandbox with cfg, serving its web page on ln,
+// and returns once it receives updates.
+func (e *Env) launch(ctx context.Context, ln net.Listener, cfg *config.Config, logger *slog.Logger, extra ...bot.Option) (*running, error) {
 	ready := make(chan bot.Info, 1)
 	opts := append([]bot.Option{
 		bot.WithRedis(e.Redis), bot.WithPrivateKey(e.Key), bot.WithListener(ln),
@@ -206,14 +228,16 @@ func (e *Env) StartBot(ctx context.Context) error {
 		}),
 		bot.WithReady(func(i bot.Info) { ready <- i }),
 	}, e.opts.BotOptions...)
-	if e.opts.Logger != nil {
-		opts = append(opts, bot.WithLogger(e.opts.Logger))
+	opts = append(opts, extra...)
+	if logger != nil {
+		opts = append(opts, bot.WithLogger(logger))
 	} else {
 		opts = append(opts, bot.WithLogger(slog.New(slog.DiscardHandler)))
 	}
-	b, err := bot.New(ctx, e.Config, opts...)
+	b, err := bot.New(ctx, cfg, opts...)
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		_ = ln.Close()
+		return nil, fmt.Errorf("demo: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
@@ -222,18 +246,69 @@ func (e *Env) StartBot(ctx context.Context) error {
 	// go tool pprof -tagfocus=kycbot=bot.
 	go pprof.Do(runCtx, pprof.Labels("kycbot", "bot"), func(ctx context.Context) { done <- b.Run(ctx) })
 	select {
-	case e.info = <-ready:
+	case info := <-ready:
+		return &running{bot: b, info: info, cancel: cancel, done: done}, nil
 	case err := <-done:
 		cancel()
-		return fmt.Errorf("demo: the bot stopped: %w", err)
+		return nil, fmt.Errorf("demo: the bot stopped: %w", err)
 	case <-ctx.Done():
 		cancel()
 		<-done
-		return fmt.Errorf("demo: the bot did not start: %w", ctx.Err())
+		return nil, fmt.Errorf("demo: the bot did not start: %w", ctx.Err())
 	}
-	e.bot, e.cancel, e.done = b, cancel, done
-	e.started++
-	return nil
+}
+
+// Instance is another process of the same bot, started by StartInstance.
+type Instance struct {
+	r    *running
+	once sync.Once
+	err  error
+}
+
+// StartInstance starts another instance of the bot, as a second process
+// of a deployment would be: the same bot account (and gotd session), the
+// same Redis, prefix, config and key, the options of Options.BotOptions
+// followed by opts, and a web server of its own on a new loopback port
+// (the links the users get still point at the first instance's). Both
+// receive every update; Redis decides which one processes a submission.
+// It returns once the instance receives updates. Stop it with
+// Instance.Stop (Close stops the instances still running).
+func (e *Env) StartInstance(ctx context.Context, opts ...bot.Option) (*Instance, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("demo: web listener: %w", err)
+	}
+	logger := e.opts.Logger
+	if logger != nil {
+		logger = logger.With(slog.String("instance", ln.Addr().String()))
+	}
+	r, err := e.launch(ctx, ln, e.Config, logger, opts...)
+	if err != nil {
+		return nil, err
+	}
+	in := &Instance{r: r}
+	e.mu.Lock()
+	e.instances = append(e.instances, in)
+	e.mu.Unlock()
+	return in, nil
+}
+
+// Bot returns the instance's bot.
+func (i *Instance) Bot() *bot.Bot { return i.r.bot }
+
+// Info describes the instance.
+func (i *Instance) Info() bot.Info { return i.r.info }
+
+// Stop stops the instance gracefully (work in progress finishes); a
+// second call returns the first one's result.
+func (i *Instance) Stop() error {
+	i.once.Do(func() {
+		i.r.cancel()
+		if err := <-i.r.done; err != nil {
+			i.err = fmt.Errorf("demo: bot instance: %w", err)
+		}
+	})
+	return i.err
 }
 
 // StopBot stops the bot gracefully (work in progress finishes); the
@@ -283,9 +358,17 @@ func (e *Env) NewUser(ctx context.Context, spec sandbox.UserSpec, p sandbox.Prof
 	return u, nil
 }
 
-// Close stops the bot and the sandbox; an in-process Redis goes with them.
+// Close stops the bot, its other instances and the sandbox; an
+// in-process Redis goes with them.
 func (e *Env) Close() error {
 	err := e.StopBot()
+	e.mu.Lock()
+	instances := e.instances
+	e.instances = nil
+	e.mu.Unlock()
+	for _, in := range instances {
+		err = errors.Join(err, in.Stop())
+	}
 	if e.Sandbox != nil {
 		err = errors.Join(err, e.Sandbox.Close())
 	}

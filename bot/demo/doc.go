@@ -10,6 +10,11 @@
 // Redis-compatible server (miniredis) unless Options.RequireRedis is set,
 // and Env.InMemory says so: nothing is kept after the run.
 //
+// StopBot and StartBot restart the bot on the same session, Redis and
+// web address; StartInstance runs another instance of the same bot next
+// to it (one account, one Redis, one config), as a deployment with
+// several processes does.
+//
 // RunScenario plays one scripted conversation (the happy path, a
 // submission that needs fixes and is sent again, a final rejection) and
 // prints both sides of the chat with timings.

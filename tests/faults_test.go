@@ -1,0 +1,216 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gotd/td/tg"
+
+	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/sandbox"
+)
+
+// redisServer is a redis-server the test started, with its data in an
+// append-only file fsynced at every write, so that a restart loses
+// nothing (as store/resilience_test.go runs it).
+type redisServer struct {
+	bin, dir, port string
+	cmd            *exec.Cmd
+	done           chan struct{} // closed when it exited
+}
+
+// startRedisServer starts redis-server on a free port, or skips the test
+// (fails it under CI) when it is not installed.
+func startRedisServer(t *testing.T) *redisServer {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("redis-server is not installed and CI is set: %v", err)
+		}
+		t.Skip("redis-server is not installed (apt-get install redis-server): skipping")
+	}
+	_, port, _ := net.SplitHostPort(freeAddr(t))
+	r := &redisServer{bin: bin, dir: t.TempDir(), port: port}
+	r.start(t)
+	t.Cleanup(r.kill) // the last server started, after the world's cleanup
+	return r
+}
+
+func (r *redisServer) addr() string { return "127.0.0.1:" + r.port }
+
+// start (re)starts the server on its port and data and waits until it
+// answers.
+func (r *redisServer) start(t *testing.T) {
+	t.Helper()
+	r.cmd = exec.Command(r.bin, "--port", r.port, "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
+		"--dir", r.dir, "--daemonize", "no", "--logfile", filepath.Join(r.dir, "redis.log"))
+	if err := r.cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	done := make(chan struct{})
+	r.done = done
+	cmd := r.cmd
+	go func() { _ = cmd.Wait(); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for rawPing(r.addr()) != nil {
+		select {
+		case <-done:
+			t.Fatalf("redis-server exited at start: %s", r.tail())
+		default:
+		}
+		if time.Now().After(deadline) {
+			r.kill()
+			t.Fatalf("redis-server does not answer after 10s: %s", r.tail())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// kill kills the server (SIGKILL, as a crash) and waits for it to exit.
+func (r *redisServer) kill() {
+	select {
+	case <-r.done:
+	default:
+		_ = r.cmd.Process.Kill()
+		<-r.done
+	}
+}
+
+func (r *redisServer) signal(t *testing.T, s syscall.Signal) {
+	t.Helper()
+	if err := r.cmd.Process.Signal(s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *redisServer) tail() string {
+	b, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
+
+// rawPing sends PING over a plain connection.
+func rawPing(addr string) error {
+	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	buf := make([]byte, 64)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return err
+	}
+	if got := string(buf[:n]); got != "+PONG\r\n" {
+		return errors.New("not ready: " + strings.TrimSpace(got))
+	}
+	return nil
+}
+
+// TestTelegramFaults: FLOOD_WAIT on users.setSecureValueErrors and on
+// messages.sendMessage changes nothing the user sees: the problems are
+// still flagged and listed, the fixed submission and the next one
+// verified. (Connections dropped during the download:
+// TestDroppedConnections, with -tags knownbugs.)
+func TestTelegramFaults(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	ctx := testContext(t)
+	p := sandbox.SampleProfile("faults-2044")
+	dl := p[passport.TypeDriverLicense]
+	dl.Fields["expiry_date"] = "01.01.2020"
+	dl.Selfie = &sandbox.Scan{Text: "faults/selfie", Width: 200, Height: 200}
+	u := w.user("en", p)
+	verified := w.text("en", i18n.MsgResultVerified, nil)
+	// again makes the user verifiable again (an admin's /kyc_reset) and
+	// asks for a new request.
+	again := func(t *testing.T) string {
+		t.Helper()
+		if err := w.Bot().Store().ResetStatus(ctx, u.User.ID, w.Config.DefaultLevelName); err != nil {
+			t.Fatal(err)
+		}
+		if err := u.Send(ctx, w.Account.ID, "/verify"); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			m := w.next(ctx, u)
+			if b, ok := urlButton(m); ok {
+				return b.URL
+			}
+		}
+	}
+
+	t.Run("flood wait on setSecureValueErrors", func(t *testing.T) {
+		w := w.sub(t)
+		page, _ := w.request(ctx, u, "")
+		before := w.Sandbox.Calls(tg.UsersSetSecureValueErrorsRequestTypeID)
+		w.Sandbox.FloodWait(tg.UsersSetSecureValueErrorsRequestTypeID, 1, 2)
+		t.Cleanup(func() { w.Sandbox.FloodWait(tg.UsersSetSecureValueErrorsRequestTypeID, 0, 0) })
+		link := w.share(ctx, u, page)
+		m := w.next(ctx, u)
+		if !strings.HasPrefix(m.Text, w.Bot().Catalog().Language("en").Plural(i18n.MsgResultFixHeader, 2, nil)) {
+			t.Fatalf("the bot said %q, want the list of two problems", m.Text)
+		}
+		if calls := w.Sandbox.Calls(tg.UsersSetSecureValueErrorsRequestTypeID) - before; calls != 3 {
+			t.Errorf("users.setSecureValueErrors called %d times, want 3 (two flood waits, then the call)", calls)
+		}
+		if errs := w.Sandbox.SecureValueErrors(u.User.ID, w.Account.ID); len(errs) != 2 {
+			t.Errorf("Telegram holds %d errors, want the 2 problems", len(errs))
+		}
+		if ve, err := u.Errors(ctx, link); err != nil || len(ve) != 2 {
+			t.Errorf("the Passport form shows %d errors (%v), want 2", len(ve), err)
+		}
+		retry, ok := urlButton(m)
+		if !ok {
+			t.Fatal("no button to try again")
+		}
+		if err := u.Fix(ctx, passport.TypeDriverLicense, func(el *sandbox.ProfileElement) {
+			el.Fields["expiry_date"] = "01.01.2035"
+			el.Selfie = &sandbox.Scan{Text: "faults/selfie-2", Width: 480, Height: 480}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		w.share(ctx, u, retry.URL)
+		if m := w.next(ctx, u); m.Text != verified {
+			t.Fatalf("after the fixes the bot said %q", m.Text)
+		}
+	})
+
+	t.Run("flood wait on sendMessage", func(t *testing.T) {
+		w := w.sub(t)
+		page := again(t)
+		// The user is done sending: from now on the bot's messages wait.
+		before := w.Sandbox.Calls(tg.MessagesSendMessageRequestTypeID)
+		w.Sandbox.FloodWait(tg.MessagesSendMessageRequestTypeID, 1, 2)
+		t.Cleanup(func() { w.Sandbox.FloodWait(tg.MessagesSendMessageRequestTypeID, 0, 0) })
+		w.share(ctx, u, page)
+		if m := w.next(ctx, u); m.Text != verified {
+			t.Fatalf("the bot said %q, want verified", m.Text)
+		}
+		if calls := w.Sandbox.Calls(tg.MessagesSendMessageRequestTypeID) - before; calls < 3 {
+			t.Errorf("messages.sendMessage called %d times, want at least 3 (two flood waits, then the message)", calls)
+		}
+		quiet, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if extra, err := u.WaitMessage(quiet, nil); err == nil {
+			t.Errorf("a second message after the flood wait: %q", extra.Text)
+		}
+	})
+
+}

@@ -1,0 +1,141 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/sandbox"
+)
+
+// BenchmarkLoad200: 200 users share their documents at the same moment
+// (the full scope: a driving licence with three scans); the bot on the
+// sandbox and real Redis, with its default concurrency and Telegram rate
+// limit. It reports verifications per second over the whole burst and
+// the time from sharing to the verdict (median, p99, max). The users log
+// in and upload their documents first (as the app does while the user
+// fills the form), outside the measurement.
+//
+//	go test -run '^$' -bench Load -benchtime 1x ./tests
+//
+// Not run by go test without -bench; under -race it takes much longer
+// and measures the race detector.
+func BenchmarkLoad200(b *testing.B) { benchLoad(b, 200) }
+
+// BenchmarkLoad50: the same with 50 users, fewer than the bot's handler
+// slots (bot.DefaultConcurrency).
+func BenchmarkLoad50(b *testing.B) { benchLoad(b, 50) }
+
+// loadStall is how long the burst may go without a verdict before the
+// benchmark gives up: the bot hung.
+const loadStall = 90 * time.Second
+
+func benchLoad(b *testing.B, n int) {
+	for range b.N {
+		b.StopTimer()
+		w := newWorld(b, worldOptions{})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+		setup := time.Now()
+		users := w.users(n, "en")
+		links := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 16)
+		for i, u := range users {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				links[i], errs[i] = prepare(ctx, w, u)
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("%d users logged in, requested and uploaded in %v", n, time.Since(setup).Round(time.Millisecond))
+
+		verified := w.text("en", i18n.MsgResultVerified, nil)
+		greeting := firstLine(w.text("en", i18n.MsgStartGreeting, nil))
+		answer := func(m sandbox.ChatMessage) bool { return !m.Out && !strings.HasPrefix(m.Text, greeting) }
+		took := make([]time.Duration, n)
+		start := make(chan struct{})
+		progress := make(chan struct{}, n)
+		b.StartTimer()
+		for i, u := range users {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				t0 := time.Now()
+				if err := u.FillForm(ctx, links[i]); err != nil {
+					errs[i] = err
+					return
+				}
+				m, err := u.WaitMessage(ctx, answer)
+				took[i] = time.Since(t0)
+				progress <- struct{}{}
+				if err == nil && m.Text != verified {
+					err = fmt.Errorf("user %d: the bot said %q", u.User.ID, m.Text)
+				}
+				errs[i] = err
+			}()
+		}
+		burst := time.Now()
+		close(start)
+		for done := 0; done < n; done++ {
+			select {
+			case <-progress:
+			case <-time.After(loadStall):
+				// See TestBackPressure (-tags knownbugs).
+				b.Fatalf("no verdict for %v after %d of %d: the bot hangs", loadStall, done, n)
+			}
+		}
+		elapsed := time.Since(burst)
+		wg.Wait()
+		b.StopTimer()
+		cancel()
+		if err := errors.Join(errs...); err != nil {
+			b.Fatal(err)
+		}
+		slices.Sort(took)
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		b.ReportMetric(float64(n)/elapsed.Seconds(), "verifications/s")
+		b.ReportMetric(ms(took[n/2]), "median-ms")
+		b.ReportMetric(ms(took[n*99/100]), "p99-ms")
+		b.ReportMetric(ms(took[n-1]), "max-ms")
+		b.Logf("%d verifications in %v", n, elapsed.Round(time.Millisecond))
+	}
+}
+
+// prepare sends /start, opens the request page and uploads the user's
+// documents; it returns the Passport link to share.
+func prepare(ctx context.Context, w *world, u *sandbox.SimUser) (string, error) {
+	if _, err := u.Start(ctx, w.Account.Username, ""); err != nil {
+		return "", err
+	}
+	m, err := u.WaitMessage(ctx, hasURLButton)
+	if err != nil {
+		return "", fmt.Errorf("user %d: no request: %w", u.User.ID, err)
+	}
+	b, _ := urlButton(m)
+	link, err := u.OpenURL(ctx, b.URL)
+	if err != nil {
+		return "", err
+	}
+	for typ := range u.Profile() {
+		if w.Config.Levels[w.Config.DefaultLevelName].Scope.Contains(typ) {
+			if err := u.Fix(ctx, typ, func(*sandbox.ProfileElement) {}); err != nil {
+				return "", err
+			}
+		}
+	}
+	return link, nil
+}
