@@ -40,8 +40,6 @@ func mentions(s string, id int64) bool {
 	return false
 }
 
-func hasURLButton(m sandbox.ChatMessage) bool { _, ok := urlButton(m); return ok }
-
 // recordsAbout lists the keys under prefix that name a user, and the
 // values, hash fields, set members and stream entries that hold the user
 // ID, except in the audit stream (append-only: store.DeleteUser keeps it).

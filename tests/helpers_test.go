@@ -442,3 +442,6 @@ func scanBytes(t testing.TB, s *sandbox.Scan) []byte {
 	}
 	return b
 }
+
+// hasURLButton reports whether a message has a URL button.
+func hasURLButton(m sandbox.ChatMessage) bool { _, ok := urlButton(m); return ok }

@@ -38,9 +38,16 @@ const loadStall = 90 * time.Second
 
 func benchLoad(b *testing.B, n int) {
 	for range b.N {
+		loadOnce(b, n)
+	}
+}
+
+func loadOnce(b *testing.B, n int) {
+	{
 		b.StopTimer()
 		w := newWorld(b, worldOptions{})
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+		defer cancel()
 		setup := time.Now()
 		users := w.users(n, "en")
 		links := make([]string, n)
@@ -74,6 +81,7 @@ func benchLoad(b *testing.B, n int) {
 			go func() {
 				defer wg.Done()
 				<-start
+				defer func() { progress <- struct{}{} }()
 				t0 := time.Now()
 				if err := u.FillForm(ctx, links[i]); err != nil {
 					errs[i] = err
@@ -81,7 +89,6 @@ func benchLoad(b *testing.B, n int) {
 				}
 				m, err := u.WaitMessage(ctx, answer)
 				took[i] = time.Since(t0)
-				progress <- struct{}{}
 				if err == nil && m.Text != verified {
 					err = fmt.Errorf("user %d: the bot said %q", u.User.ID, m.Text)
 				}
@@ -101,7 +108,6 @@ func benchLoad(b *testing.B, n int) {
 		elapsed := time.Since(burst)
 		wg.Wait()
 		b.StopTimer()
-		cancel()
 		if err := errors.Join(errs...); err != nil {
 			b.Fatal(err)
 		}
