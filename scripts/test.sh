@@ -16,6 +16,8 @@ apt_install() {
     exit 1
   fi
   if [ -z "$apt_updated" ]; then
+    # Finish an install an earlier run was stopped in the middle of.
+    DEBIAN_FRONTEND=noninteractive dpkg --configure -a >/dev/null 2>&1 || true
     step "apt-get update"
     apt-get update -qq
     apt_updated=1
