@@ -16,7 +16,6 @@ import (
 	"github.com/gotd/log/logslog"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/updates"
-	updhook "github.com/gotd/td/telegram/updates/hook"
 	"github.com/gotd/td/tg"
 	"golang.org/x/time/rate"
 
@@ -84,13 +83,12 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 	if b.o.rateLimit > 0 {
 		mws = append(mws, ratelimit.New(rate.Limit(b.o.rateLimit), max(b.o.rateBurst, 1)))
 	}
-	// Inside the flood-wait middleware: every FLOOD_WAIT is counted, even
-	// those waited out.
-	mws = append(mws, b.metrics.Middleware(), updhook.UpdateHook(gaps.Handle))
-
 	// clientCtx outlives ctx while the work in progress drains.
 	clientCtx, stopClient := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopClient()
+	// Inside the flood-wait middleware: every FLOOD_WAIT is counted, even
+	// those waited out.
+	mws = append(mws, b.metrics.Middleware(), updatesHook{base: clientCtx, handle: gaps.Handle, log: b.log})
 	var connected atomic.Int32
 	topts := telegram.Options{
 		SessionStorage: b.store.SessionStorage(strconv.FormatInt(botID, 10)),
