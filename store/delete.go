@@ -31,7 +31,8 @@ return n
 // decremented; daily counters, being counts, stay), the claims of the
 // user's identity documents (another user may claim them then), the
 // user's outbox entries, pending or parked (acknowledged and deleted, so
-// never delivered), and the user's access hash in the gotd updates state. It
+// never delivered), and the user's access hash in the gotd updates state,
+// which the bots then keep from storing again for ForgetWindow. It
 // returns how many records (keys, stream entries, hash fields) it removed
 // and then appends an audit event of kind "deleted" with the user ID and
 // nothing else. Earlier audit events stay: the trail is append-only.
@@ -153,11 +154,15 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 		if err != nil {
 			continue
 		}
-		n, err := s.rdb.HDel(ctx, s.selfKey(id, "uhash"), uid).Result()
-		if err != nil {
+		var del *redis.IntCmd
+		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			del = p.HDel(ctx, s.selfKey(id, "uhash"), uid)
+			p.Set(ctx, s.forgetKey(id, userID), "1", ForgetWindow)
+			return nil
+		}); err != nil {
 			return deleted, wrap("delete access hash", err)
 		}
-		deleted += int(n)
+		deleted += int(del.Val())
 	}
 
 	if _, err := s.audit(ctx, Event{Kind: "deleted", UserID: userID}); err != nil {

@@ -210,3 +210,54 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 		t.Errorf("second DeleteUser = %d, %v", n, err)
 	}
 }
+
+// TestDeleteUserForgetsAccessHash: for ForgetWindow after DeleteUser the
+// user's access hash is not stored again (the notice of the erasure, on
+// any instance, would bring it back), other users' are, and once the
+// window is over the user's is too.
+func TestDeleteUserForgetsAccessHash(t *testing.T) {
+	s, c := newTestStore(t)
+	ctx := context.Background()
+	const (
+		user  int64 = 7700112299
+		other int64 = 8800445599
+		self  int64 = 9900000002
+	)
+	h := s.UserAccessHasher()
+	for _, u := range []int64{user, other} {
+		if err := h.SetUserAccessHash(ctx, self, u, u*3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.DeleteUser(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []int64{user, other} { // what the updates manager does next
+		if err := h.SetUserAccessHash(ctx, self, u, u*5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, found, err := h.GetUserAccessHash(ctx, self, user); err != nil || found {
+		t.Errorf("the erased user's access hash was stored again (found %v, %v)", found, err)
+	}
+	if hash, found, err := h.GetUserAccessHash(ctx, self, other); err != nil || !found || hash != other*5 {
+		t.Errorf("other user's access hash %d, %v, %v; want %d", hash, found, err, other*5)
+	}
+	marker := s.forgetKey(self, user)
+	if strings.Contains(marker, strconv.FormatInt(user, 10)) {
+		t.Errorf("the marker %q names the user", marker)
+	}
+	ttl, err := c.PTTL(ctx, marker).Result()
+	if err != nil || ttl <= 0 || ttl > ForgetWindow {
+		t.Fatalf("marker TTL %v (%v), want up to %v", ttl, err, ForgetWindow)
+	}
+	if err := c.Del(ctx, marker).Err(); err != nil { // the window is over
+		t.Fatal(err)
+	}
+	if err := h.SetUserAccessHash(ctx, self, user, user*7); err != nil {
+		t.Fatal(err)
+	}
+	if hash, found, err := h.GetUserAccessHash(ctx, self, user); err != nil || !found || hash != user*7 {
+		t.Errorf("after the window: access hash %d, %v, %v; want %d", hash, found, err, user*7)
+	}
+}

@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram/updates"
@@ -277,6 +280,32 @@ type userAccessHasher struct{ s *Store }
 
 var _ updates.UserAccessHasher = (*userAccessHasher)(nil)
 
+// ForgetWindow is how long after DeleteUser the bots keep from storing
+// the user's access hash again. The message telling the user about the
+// erasure (and any other update about them in that time, on every
+// instance) carries the user, and gotd's updates manager would otherwise
+// store the hash at once. Within the window a message from the user is
+// still answered (the answer uses the update's own entities); what the
+// bot sends the user later, outside an update, waits for their next
+// message after the window.
+const ForgetWindow = 10 * time.Minute
+
+// setUserHashScript stores an access hash unless the user was erased
+// within ForgetWindow. KEYS: uhash, forget marker. ARGV: user ID, hash.
+var setUserHashScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`)
+
+// forgetKey is the marker DeleteUser leaves, for ForgetWindow, under the
+// bot selfID: named by a digest of the user ID, not the ID itself, so that
+// nothing in Redis names the user once they are erased.
+func (s *Store) forgetKey(selfID, userID int64) string {
+	sum := sha256.Sum256([]byte(s.prefix + "forget:" + strconv.FormatInt(userID, 10)))
+	return s.selfKey(selfID, "forget:"+hex.EncodeToString(sum[:16]))
+}
+
 func (h *userAccessHasher) SetUserAccessHash(ctx context.Context, userID, targetUserID, accessHash int64) (err error) {
 	defer markUnavailable(&err)
 	if h.s.optErr != nil {
@@ -284,7 +313,8 @@ func (h *userAccessHasher) SetUserAccessHash(ctx context.Context, userID, target
 	}
 	// The set of self IDs lets DeleteUser find every hash of a user.
 	if _, err := h.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, h.s.selfKey(userID, "uhash"), strconv.FormatInt(targetUserID, 10), accessHash)
+		setUserHashScript.Eval(ctx, p, []string{h.s.selfKey(userID, "uhash"), h.s.forgetKey(userID, targetUserID)},
+			strconv.FormatInt(targetUserID, 10), accessHash)
 		p.SAdd(ctx, h.s.key("gotd:selves"), strconv.FormatInt(userID, 10))
 		return nil
 	}); err != nil {
