@@ -33,21 +33,14 @@ func noFilesConfig() string {
 // profile of the run, the bot's CPU per verification against one RSA-2048
 // OAEP decryption (the one operation no Passport bot can avoid).
 func benchVerdicts(b *testing.B, configYAML string) {
+	b.ReportAllocs()
 	w := newWorld(b, worldOptions{configYAML: configYAML})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute) // testContext's 2 minutes are too short for b.N users
 	defer cancel()
-	prof := filepath.Join(b.TempDir(), "cpu.out")
-	f, err := os.Create(prof)
-	if err != nil {
-		b.Fatal(err)
-	}
 	var verdicts []time.Duration
 	b.ResetTimer()
 	b.StopTimer()
-	if err := pprof.StartCPUProfile(f); err != nil {
-		b.Fatal(err)
-	}
-	defer pprof.StopCPUProfile() // after a failure; stopping twice is harmless
+	stopProfile := profileCPU(b)
 	for i := range b.N {
 		u := w.user("en", nil)
 		page, _ := w.request(ctx, u, "")
@@ -75,19 +68,45 @@ func benchVerdicts(b *testing.B, configYAML string) {
 		}
 		_ = u.Close()
 	}
-	pprof.StopCPUProfile()
-	_ = f.Close()
+	prof := stopProfile()
 	slices.Sort(verdicts)
 	b.ReportMetric(float64(verdicts[len(verdicts)/2].Microseconds())/1000, "median-ms")
 	b.ReportMetric(float64(verdicts[min(len(verdicts)-1, len(verdicts)*99/100)].Microseconds())/1000, "p99-ms")
+	reportBotCPU(b, prof, b.N)
+}
 
+// profileCPU starts a CPU profile of the process; the function it
+// returns stops it and returns the profile's file.
+func profileCPU(b *testing.B) (stop func() string) {
+	b.Helper()
+	prof := filepath.Join(b.TempDir(), "cpu.out")
+	f, err := os.Create(prof)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pprof.StopCPUProfile) // after a failure; stopping twice is harmless
+	return func() string {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+		return prof
+	}
+}
+
+// reportBotCPU reports, from the CPU profile prof of n verifications, the
+// bot's CPU per verification and its ratio to one RSA-2048 OAEP
+// decryption measured in the same run.
+func reportBotCPU(b *testing.B, prof string, n int) {
+	b.Helper()
 	botCPU, err := labelledCPU(prof)
 	if err != nil {
 		b.Logf("bot CPU not measured: %v", err)
 		return
 	}
 	rsaOne := oneRSA(b)
-	perVerification := botCPU / time.Duration(b.N)
+	perVerification := botCPU / time.Duration(n)
 	b.ReportMetric(float64(perVerification.Microseconds())/1000, "bot-cpu-ms/verification")
 	b.ReportMetric(float64(perVerification)/float64(rsaOne), "bot-cpu/rsa-decrypt")
 }
