@@ -28,7 +28,8 @@ var ErrReloadRefused = errors.New("settings that cannot change while the bot run
 // Settings that cannot change at runtime are compared with those in
 // force: telegram (app_id, app_hash, bot_token),
 // passport.private_key_file, redis, web (listen, public_url),
-// delivery.webhook_url, webhook_secret and give_up_after, and retention.
+// delivery.webhook_url, webhook_secret, give_up_after, min_backoff,
+// max_backoff and reclaim_after, and retention.
 // When one differs nothing changes and the error (wrapping
 // ErrReloadRefused) names them all; restart the bot to change them. Any
 // other error (bad texts, a level the rules refuse) also leaves the
@@ -99,6 +100,9 @@ func fixedChanges(old, next *config.Config) []string {
 		{"delivery.webhook_url", old.Delivery.WebhookURL, next.Delivery.WebhookURL},
 		{"delivery.webhook_secret", old.Delivery.WebhookSecret, next.Delivery.WebhookSecret},
 		{"delivery.give_up_after", old.Delivery.GiveUpAfter, next.Delivery.GiveUpAfter},
+		{"delivery.min_backoff", old.Delivery.MinBackoff, next.Delivery.MinBackoff},
+		{"delivery.max_backoff", old.Delivery.MaxBackoff, next.Delivery.MaxBackoff},
+		{"delivery.reclaim_after", old.Delivery.ReclaimAfter, next.Delivery.ReclaimAfter},
 	} {
 		diffPaths(f.path, reflect.ValueOf(f.a), reflect.ValueOf(f.b), &out)
 	}

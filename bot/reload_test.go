@@ -125,6 +125,8 @@ func TestReloadRefused(t *testing.T) {
 		{"webhook", `admins:`, "delivery: {webhook_url: \"https://hooks.acme.example/kyc\", webhook_secret: \"0123456789abcdef0123456789abcdef-secret\"}\nadmins:",
 			[]string{"delivery.webhook_url", "delivery.webhook_secret"}},
 		{"retention", `admins:`, "retention: {status_days: 30}\nadmins:", []string{"retention.status_days"}},
+		{"delivery retries", `admins:`, "delivery: {give_up_after: 2h, min_backoff: 10s, max_backoff: 20m, reclaim_after: 2m}\nadmins:",
+			[]string{"delivery.give_up_after", "delivery.min_backoff", "delivery.max_backoff", "delivery.reclaim_after"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			next := parseConfig(t, tb.prefix, "777, 778", fullLevel, func(y string) string {

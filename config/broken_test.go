@@ -159,6 +159,47 @@ delivery:
 		},
 	},
 	{
+		name: "retry durations out of range",
+		src: level + `delivery:
+  min_backoff: 0s
+  max_backoff: 2d
+  reclaim_after: 10s
+`,
+		want: []want{
+			{"delivery.min_backoff", 3, "0s is out of range: use between 1s and 24h"},
+			{"delivery.max_backoff", 4, "2d is out of range: use between 1s and 24h"},
+			{"delivery.reclaim_after", 5, "10s is too short: another instance would take over deliveries still under way (a request may take 10s); use between 30s and 1h"},
+		},
+	},
+	{
+		name: "negative and bad retry durations",
+		src: level + `delivery:
+  min_backoff: -5s
+  max_backoff: fast
+  reclaim_after: 2h
+`,
+		want: []want{
+			{"delivery.min_backoff", 3, "-5s is out of range: use between 1s and 24h"},
+			{"delivery.max_backoff", 4, `"fast" is not a duration`},
+			{"delivery.reclaim_after", 5, "2h is out of range: use between 30s and 1h"},
+		},
+	},
+	{
+		name: "max_backoff below min_backoff",
+		src: level + `delivery:
+  min_backoff: 1m
+  max_backoff: 30s
+`,
+		want: []want{{"delivery.max_backoff", 4, "30s is below min_backoff (1m): raise max_backoff to at least 1m, or lower min_backoff"}},
+	},
+	{
+		name: "min_backoff above the default max_backoff",
+		src: level + `delivery:
+  min_backoff: 20m
+`,
+		want: []want{{"delivery.min_backoff", 3, "20m is above max_backoff (default 10m): lower min_backoff, or set max_backoff to at least 20m"}},
+	},
+	{
 		name: "flags on the wrong elements",
 		src: `levels:
   basic:

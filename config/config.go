@@ -195,6 +195,19 @@ type Delivery struct {
 	// it is given up and the admins are told (give_up_after). Default 24h;
 	// between 1 minute and 30 days.
 	GiveUpAfter time.Duration `yaml:"give_up_after"`
+	// MinBackoff and MaxBackoff bound the pause after a failed delivery
+	// (min_backoff, max_backoff): after the n-th failure of an event the
+	// pause is between half and all of min(MinBackoff·2^(n-1),
+	// MaxBackoff). Defaults 5s and 10m; each between 1 second and 24
+	// hours, and MinBackoff at most MaxBackoff.
+	MinBackoff time.Duration `yaml:"min_backoff"`
+	MaxBackoff time.Duration `yaml:"max_backoff"`
+	// ReclaimAfter is how long a delivery may go without an outcome before
+	// another instance takes the event over, its sender having died
+	// (reclaim_after). Default 1m; between 30 seconds (three times the
+	// 10-second request timeout, so that a delivery under way is never
+	// taken over) and 1 hour.
+	ReclaimAfter time.Duration `yaml:"reclaim_after"`
 }
 
 // Retention says how long kycbot keeps its records in Redis.
@@ -249,6 +262,25 @@ const (
 	MinWebhookSecretLength = 32
 )
 
+// Defaults and bounds of the delivery's retries. The defaults equal those
+// of package bot/delivery (DefaultMinBackoff, DefaultMaxBackoff,
+// DefaultReclaimAfter), which imports config; a test there keeps them
+// equal.
+const (
+	DefaultMinBackoff   = 5 * time.Second
+	DefaultMaxBackoff   = 10 * time.Minute
+	DefaultReclaimAfter = time.Minute
+	// ShortestBackoff and LongestBackoff bound both min_backoff and
+	// max_backoff.
+	ShortestBackoff = time.Second
+	LongestBackoff  = 24 * time.Hour
+	// MinReclaimAfter is three times the webhook request timeout (10s):
+	// a shorter reclaim_after would let another instance take over a
+	// delivery still under way.
+	MinReclaimAfter = 30 * time.Second
+	MaxReclaimAfter = time.Hour
+)
+
 // Default returns the configuration with every default filled in and no
 // levels (not valid on its own: a config needs at least one level).
 func Default() *Config {
@@ -261,8 +293,11 @@ func Default() *Config {
 			Addrs:  []string{DefaultRedisAddr},
 			Prefix: DefaultRedisPrefix,
 		},
-		I18n:      I18n{DefaultLanguage: DefaultLanguage},
-		Delivery:  Delivery{IncludeData: true, GiveUpAfter: DefaultGiveUpAfter},
+		I18n: I18n{DefaultLanguage: DefaultLanguage},
+		Delivery: Delivery{
+			IncludeData: true, GiveUpAfter: DefaultGiveUpAfter,
+			MinBackoff: DefaultMinBackoff, MaxBackoff: DefaultMaxBackoff, ReclaimAfter: DefaultReclaimAfter,
+		},
 		Retention: Retention{StatusDays: DefaultStatusDays, AuditDays: DefaultAuditDays},
 	}
 }

@@ -122,6 +122,9 @@ func TestDefaults(t *testing.T) {
 		{"include_data", cfg.Delivery.IncludeData, true},
 		{"include_files", cfg.Delivery.IncludeFiles, false},
 		{"give_up_after", cfg.Delivery.GiveUpAfter, 24 * time.Hour},
+		{"min_backoff", cfg.Delivery.MinBackoff, 5 * time.Second},
+		{"max_backoff", cfg.Delivery.MaxBackoff, 10 * time.Minute},
+		{"reclaim_after", cfg.Delivery.ReclaimAfter, time.Minute},
 		{"status_days", cfg.Retention.StatusDays, 365},
 		{"audit_days", cfg.Retention.AuditDays, 1825},
 		{"rules", cfg.Rules, verify.DefaultPolicy()},
@@ -470,6 +473,66 @@ func TestSummaryExample(t *testing.T) {
 	var b strings.Builder
 	if err := cfg.WriteSummary(&b); err != nil || b.String() != sum {
 		t.Errorf("WriteSummary differs from Summary (%v)", err)
+	}
+}
+
+// The retry settings of the delivery: their values, what the summary says
+// of them (only when not the defaults) and the warning about a
+// min_backoff as long as give_up_after.
+func TestDeliveryRetries(t *testing.T) {
+	const webhook = "delivery:\n  webhook_url: https://backend.example.com/kyc\n  webhook_secret: 0123456789abcdef0123456789abcdef\n"
+	tests := []struct {
+		name                  string
+		extra                 string
+		minB, maxB, reclaim   time.Duration
+		summary, notInSummary string
+		warning               string // path of the one warning beyond the Telegram ones
+	}{
+		{name: "defaults", minB: 5 * time.Second, maxB: 10 * time.Minute, reclaim: time.Minute,
+			summary: "retried for up to 24h.", notInSummary: "pausing"},
+		{name: "defaults written out", extra: "  min_backoff: 5s\n  max_backoff: 10m\n  reclaim_after: 1m\n",
+			minB: 5 * time.Second, maxB: 10 * time.Minute, reclaim: time.Minute, summary: "retried for up to 24h.", notInSummary: "taken over"},
+		{name: "backoff", extra: "  min_backoff: 30s\n  max_backoff: 1h\n",
+			minB: 30 * time.Second, maxB: time.Hour, reclaim: time.Minute,
+			summary: "retried for up to 24h, pausing from 30s up to 1h between attempts.", notInSummary: "taken over"},
+		{name: "min equal to max", extra: "  min_backoff: 2m\n  max_backoff: 2m\n", minB: 2 * time.Minute, maxB: 2 * time.Minute, reclaim: time.Minute,
+			summary: "pausing from 2m up to 2m between attempts."},
+		{name: "reclaim_after", extra: "  reclaim_after: 5m\n", minB: 5 * time.Second, maxB: 10 * time.Minute, reclaim: 5 * time.Minute,
+			summary: "retried for up to 24h; deliveries of an instance that died are taken over after 5m.", notInSummary: "pausing"},
+		{name: "bounds", extra: "  min_backoff: 1s\n  max_backoff: 24h\n  reclaim_after: 30s\n", minB: time.Second, maxB: 24 * time.Hour, reclaim: 30 * time.Second,
+			summary: "pausing from 1s up to 24h between attempts; deliveries of an instance that died are taken over after 30s."},
+		{name: "min_backoff as long as give_up_after", extra: "  give_up_after: 10m\n  min_backoff: 10m\n",
+			minB: 10 * time.Minute, maxB: 10 * time.Minute, reclaim: time.Minute, summary: "retried for up to 10m, pausing from 10m up to 10m",
+			warning: "delivery.min_backoff"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(level+webhook+tt.extra), "", WithEnv(noEnv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := cfg.Delivery
+			if d.MinBackoff != tt.minB || d.MaxBackoff != tt.maxB || d.ReclaimAfter != tt.reclaim {
+				t.Errorf("min_backoff %v, max_backoff %v, reclaim_after %v; want %v, %v, %v", d.MinBackoff, d.MaxBackoff, d.ReclaimAfter, tt.minB, tt.maxB, tt.reclaim)
+			}
+			sum := cfg.Summary()
+			if !strings.Contains(sum, tt.summary) || (tt.notInSummary != "" && strings.Contains(sum, tt.notInSummary)) {
+				t.Errorf("summary: want %q and not %q:\n%s", tt.summary, tt.notInSummary, sum)
+			}
+			var warned []Problem
+			for _, w := range cfg.Warnings() {
+				if !strings.HasPrefix(w.Path, "telegram.") && !strings.HasPrefix(w.Path, "passport.") && w.Path != "web.public_url" {
+					warned = append(warned, w)
+				}
+			}
+			switch {
+			case tt.warning == "" && len(warned) > 0:
+				t.Errorf("warnings %v, want none", warned)
+			case tt.warning != "" && (len(warned) != 1 || warned[0].Path != tt.warning || warned[0].Line != 6 ||
+				!strings.Contains(warned[0].Message, "is not shorter than give_up_after (10m)") || !strings.Contains(warned[0].Message, "lower min_backoff or raise give_up_after")):
+				t.Errorf("warnings %v, want one at %s, line 6", warned, tt.warning)
+			}
+		})
 	}
 }
 

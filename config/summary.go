@@ -330,5 +330,12 @@ func (c *Config) describeDelivery() string {
 	case d.IncludeFiles:
 		what = "with the scans, without the personal data"
 	}
-	return fmt.Sprintf("webhook to %s, %s; retried for up to %s.", host, what, fmtDuration(d.GiveUpAfter))
+	retries := "retried for up to " + fmtDuration(d.GiveUpAfter)
+	if d.MinBackoff != DefaultMinBackoff || d.MaxBackoff != DefaultMaxBackoff {
+		retries += fmt.Sprintf(", pausing from %s up to %s between attempts", fmtDuration(d.MinBackoff), fmtDuration(d.MaxBackoff))
+	}
+	if d.ReclaimAfter != DefaultReclaimAfter {
+		retries += fmt.Sprintf("; deliveries of an instance that died are taken over after %s", fmtDuration(d.ReclaimAfter))
+	}
+	return fmt.Sprintf("webhook to %s, %s; %s.", host, what, retries)
 }

@@ -436,6 +436,40 @@ func (c *checker) delivery(d Delivery) {
 		c.add(secretPath, "is %d characters%s, need at least %d (for example the output of 'openssl rand -hex 32')", n, c.env(secretPath), MinWebhookSecretLength)
 	}
 	c.duration("delivery.give_up_after", d.GiveUpAfter, MinGiveUpAfter, MaxGiveUpAfter)
+	c.backoff(d)
+}
+
+// backoff checks the pauses between delivery attempts and reclaim_after.
+func (c *checker) backoff(d Delivery) {
+	const (
+		minPath     = "delivery.min_backoff"
+		maxPath     = "delivery.max_backoff"
+		reclaimPath = "delivery.reclaim_after"
+	)
+	c.duration(minPath, d.MinBackoff, ShortestBackoff, LongestBackoff)
+	c.duration(maxPath, d.MaxBackoff, ShortestBackoff, LongestBackoff)
+	if d.ReclaimAfter > 0 && d.ReclaimAfter < MinReclaimAfter {
+		c.add(reclaimPath, "%s is too short: another instance would take over deliveries still under way (a request may take 10s); use between %s and %s",
+			fmtDuration(d.ReclaimAfter), fmtDuration(MinReclaimAfter), fmtDuration(MaxReclaimAfter))
+	} else {
+		c.duration(reclaimPath, d.ReclaimAfter, MinReclaimAfter, MaxReclaimAfter)
+	}
+	for _, p := range []string{minPath, maxPath} {
+		if c.reported(p) || c.decodeFailed(p) {
+			return // the order of values already refused means nothing
+		}
+	}
+	switch {
+	case d.MinBackoff > d.MaxBackoff && c.present(maxPath):
+		c.add(maxPath, "%s is below min_backoff (%s): raise max_backoff to at least %s, or lower min_backoff",
+			fmtDuration(d.MaxBackoff), fmtDuration(d.MinBackoff), fmtDuration(d.MinBackoff))
+	case d.MinBackoff > d.MaxBackoff:
+		c.add(minPath, "%s is above max_backoff (default %s): lower min_backoff, or set max_backoff to at least %s",
+			fmtDuration(d.MinBackoff), fmtDuration(d.MaxBackoff), fmtDuration(d.MinBackoff))
+	case d.MinBackoff >= d.GiveUpAfter && !c.reported("delivery.give_up_after"):
+		c.warn(minPath, "%s is not shorter than give_up_after (%s): a failing delivery is tried only two or three times before it is given up; lower min_backoff or raise give_up_after",
+			fmtDuration(d.MinBackoff), fmtDuration(d.GiveUpAfter))
+	}
 }
 
 func (c *checker) retention(r Retention) {

@@ -8,7 +8,9 @@
 // on a 2xx answer, retries it with exponential backoff otherwise, and
 // parks it once it is older than GiveUpAfter, telling the admins through
 // OnParked. An instance that dies mid-delivery leaves its events to the
-// others. docs/webhook.md describes the requests for the receiving side.
+// others. NewRequest builds those requests, for tools and tests that send
+// what the bot sends (kycbot webhook send). docs/webhook.md describes the
+// requests for the receiving side.
 //
 // Wiring, with the config's delivery section:
 //
@@ -28,6 +30,8 @@
 //	}
 //	sender, err := delivery.NewSender(st, delivery.Options{
 //		URL: cfg.Delivery.WebhookURL, Secret: secret, GiveUpAfter: cfg.Delivery.GiveUpAfter,
+//		MinBackoff: cfg.Delivery.MinBackoff, MaxBackoff: cfg.Delivery.MaxBackoff,
+//		ReclaimAfter: cfg.Delivery.ReclaimAfter,
 //		OnParked: alertAdmins, Logger: log,
 //	})
 //	...

@@ -86,12 +86,14 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the pause after a failed attempt:
 	// after the n-th failure of an event (n from 1) the pause is between
 	// half and all of min(MinBackoff·2^(n-1), MaxBackoff), at random
-	// (defaults DefaultMinBackoff and DefaultMaxBackoff).
+	// (defaults DefaultMinBackoff and DefaultMaxBackoff; config
+	// delivery.min_backoff and delivery.max_backoff).
 	MinBackoff, MaxBackoff time.Duration
 	// ReclaimAfter is how long an event being delivered may go without
 	// an outcome before another instance takes it over (its sender died).
 	// It must exceed the HTTP client's timeout (default: the larger of
-	// DefaultReclaimAfter and three times that timeout).
+	// DefaultReclaimAfter and three times that timeout; config
+	// delivery.reclaim_after).
 	ReclaimAfter time.Duration
 	// Concurrency is how many events this Sender delivers at once
 	// (default DefaultConcurrency).
@@ -386,17 +388,40 @@ func (s *Sender) backoff(n int) time.Duration {
 	return d/2 + mrand.N(d/2+1)
 }
 
-// post sends the event of d. It answers the status code (0 without a
-// response) and "" for a 2xx, or the reason code of the failure.
-func (s *Sender) post(ctx context.Context, d store.Delivery) (int, string) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(d.Payload))
+// NewRequest returns the webhook request that delivers body, the JSON of
+// the event eventID (json.Marshal of the Event, as Outbox.Add stores it),
+// to webhookURL: a POST with the Content-Type (application/json),
+// User-Agent (UserAgent), EventIDHeader and SignatureHeader headers, the
+// signature made with secret for time t (Sign). The Sender builds every
+// request with it; tools and tests use it to send exactly what the bot
+// sends. Send it with a client that does not follow redirects, as the
+// Sender does.
+//
+// It fails when webhookURL is not an absolute http or https URL; the
+// error does not repeat the URL, which may hold a token.
+func NewRequest(ctx context.Context, webhookURL string, secret []byte, eventID string, body []byte, t time.Time) (*http.Request, error) {
+	u, err := url.Parse(webhookURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("delivery: NewRequest: the URL must be an absolute http or https URL")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, webhookURL, bytes.NewReader(body))
 	if err != nil {
-		return 0, "bad_request"
+		return nil, errors.New("delivery: NewRequest: cannot build the request")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
-	req.Header.Set(EventIDHeader, d.EventID)
-	req.Header.Set(SignatureHeader, Sign(s.o.Secret, s.o.Clock(), d.Payload))
+	req.Header.Set(EventIDHeader, eventID)
+	req.Header.Set(SignatureHeader, Sign(secret, t, body))
+	return req, nil
+}
+
+// post sends the event of d. It answers the status code (0 without a
+// response) and "" for a 2xx, or the reason code of the failure.
+func (s *Sender) post(ctx context.Context, d store.Delivery) (int, string) {
+	req, err := NewRequest(ctx, s.url, s.o.Secret, d.EventID, d.Payload, s.o.Clock())
+	if err != nil {
+		return 0, "bad_request"
+	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		// The error text holds the URL: only its code is kept.

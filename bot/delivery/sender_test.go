@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
@@ -548,5 +549,81 @@ func TestSenderNoOutboxKey(t *testing.T) {
 	defer cancel()
 	if err := s.Run(ctx); !errors.Is(err, store.ErrOutboxKey) {
 		t.Fatalf("Run: %v, want ErrOutboxKey", err)
+	}
+}
+
+// NewRequest builds what the Sender posts: the headers, the body as
+// given, and a signature a receiver verifies.
+func TestNewRequest(t *testing.T) {
+	ctx := context.Background()
+	var got hit
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got = hit{header: r.Header.Clone(), body: body, eventID: r.Header.Get(EventIDHeader),
+			sigErr: Verify(testSecret, r.Header.Get(SignatureHeader), body, testNow, time.Minute)}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+
+	const eventID = "evt_0123456789abcdef0123456789abcdef"
+	req, err := NewRequest(ctx, srv.URL+"/kyc?token=url-token-never-logged", testSecret, eventID, testBody, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Method != http.MethodPost || req.URL.Path != "/kyc" || req.ContentLength != int64(len(testBody)) || req.GetBody == nil {
+		t.Errorf("request %s %s, length %d, GetBody %v", req.Method, req.URL.Path, req.ContentLength, req.GetBody != nil)
+	}
+	for h, want := range map[string]string{
+		"Content-Type": "application/json", "User-Agent": UserAgent, EventIDHeader: eventID,
+		SignatureHeader: Sign(testSecret, testNow, testBody),
+	} {
+		if v := req.Header.Get(h); v != want {
+			t.Errorf("header %s = %q, want %q", h, v, want)
+		}
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || got.sigErr != nil || !bytes.Equal(got.body, testBody) || got.eventID != eventID {
+		t.Errorf("status %d, signature %v, body %q, event ID %q", resp.StatusCode, got.sigErr, got.body, got.eventID)
+	}
+
+	for name, u := range map[string]string{
+		"empty":          "",
+		"relative":       "/kyc?token=url-token-never-logged",
+		"ftp":            "ftp://backend.example.com/?token=url-token-never-logged",
+		"no host":        "https:///kyc?token=url-token-never-logged",
+		"does not parse": "https://back end.example.com/?token=url-token-never-logged",
+	} {
+		_, err := NewRequest(ctx, u, testSecret, eventID, testBody, testNow)
+		if err == nil {
+			t.Errorf("%s: no error", name)
+		} else if strings.Contains(err.Error(), "url-token-never-logged") || strings.Contains(err.Error(), "example.com") {
+			t.Errorf("%s: error %q shows the URL", name, err)
+		}
+	}
+}
+
+// The config's defaults of the delivery settings are the Sender's (config
+// cannot import this package: it keeps its own constants), and the
+// shortest reclaim_after it allows leaves room for the request timeout.
+func TestConfigDefaults(t *testing.T) {
+	for _, c := range []struct {
+		key              string
+		config, delivery time.Duration
+	}{
+		{"give_up_after", config.DefaultGiveUpAfter, DefaultGiveUpAfter},
+		{"min_backoff", config.DefaultMinBackoff, DefaultMinBackoff},
+		{"max_backoff", config.DefaultMaxBackoff, DefaultMaxBackoff},
+		{"reclaim_after", config.DefaultReclaimAfter, max(DefaultReclaimAfter, 3*DefaultTimeout)},
+	} {
+		if c.config != c.delivery {
+			t.Errorf("delivery.%s defaults to %v in config, %v in the Sender", c.key, c.config, c.delivery)
+		}
+	}
+	if config.MinReclaimAfter < 3*DefaultTimeout {
+		t.Errorf("config allows reclaim_after %v, less than three request timeouts (%v)", config.MinReclaimAfter, 3*DefaultTimeout)
 	}
 }

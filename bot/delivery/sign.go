@@ -66,9 +66,10 @@ func mac(secret []byte, ts string, body []byte) []byte {
 }
 
 // Verify checks a signature header (the value of X-Kycbot-Signature) of
-// body against secret: its time must be within tolerance of now (a
-// tolerance of 0 or less means DefaultTolerance), and one of its v1
-// signatures must match, compared in constant time. Pass the body exactly
+// body against secret: one of its v1 signatures must match, compared in
+// constant time, and then its time must be within tolerance of now (a
+// tolerance of 0 or less means DefaultTolerance); a request signed with
+// another secret is a mismatch, however old. Pass the body exactly
 // as received, before any JSON decoding. The header is a comma-separated
 // list of key=value pairs: exactly one t, at least one v1 (several when
 // the sender signs with more than one secret during a rotation), and
@@ -87,14 +88,8 @@ func Verify(secret []byte, header string, body []byte, now time.Time, tolerance 
 	if err != nil {
 		return err
 	}
-	t, _ := strconv.ParseInt(ts, 10, 64)
-	signed := time.Unix(t, 0)
-	switch {
-	case signed.Before(now.Add(-tolerance)):
-		return fmt.Errorf("%w: signed %ds ago, tolerance %v", ErrSignatureTooOld, now.Unix()-t, tolerance)
-	case signed.After(now.Add(tolerance)):
-		return fmt.Errorf("%w: signed %ds ahead of this clock, tolerance %v", ErrSignatureFromFuture, t-now.Unix(), tolerance)
-	}
+	// The signature first: a request signed with another secret is
+	// reported as such, however old it is.
 	want := mac(secret, ts, body)
 	ok := 0
 	for _, s := range sigs {
@@ -102,6 +97,14 @@ func Verify(secret []byte, header string, body []byte, now time.Time, tolerance 
 	}
 	if ok == 0 {
 		return fmt.Errorf("%w: check the webhook secret and that the body is passed as received", ErrSignatureMismatch)
+	}
+	t, _ := strconv.ParseInt(ts, 10, 64)
+	signed := time.Unix(t, 0)
+	switch {
+	case signed.Before(now.Add(-tolerance)):
+		return fmt.Errorf("%w: signed %ds ago, tolerance %v", ErrSignatureTooOld, now.Unix()-t, tolerance)
+	case signed.After(now.Add(tolerance)):
+		return fmt.Errorf("%w: signed %ds ahead of this clock, tolerance %v", ErrSignatureFromFuture, t-now.Unix(), tolerance)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -54,8 +55,9 @@ func TestVerify(t *testing.T) {
 		{"too old", good, testBody, testNow.Add(tol + time.Second), tol, ErrSignatureTooOld},
 		{"too old, default tolerance", good, testBody, testNow.Add(DefaultTolerance + time.Second), 0, ErrSignatureTooOld},
 		{"from the future", good, testBody, testNow.Add(-tol - time.Second), tol, ErrSignatureFromFuture},
-		{"far future", "t=999999999999999999,v1=" + v1, testBody, testNow, tol, ErrSignatureFromFuture},
-		{"epoch", "t=0,v1=" + v1, testBody, testNow, tol, ErrSignatureTooOld},
+		{"far future", "t=999999999999999999,v1=" + hex.EncodeToString(mac(testSecret, "999999999999999999", testBody)), testBody, testNow, tol, ErrSignatureFromFuture},
+		{"epoch", "t=0,v1=" + hex.EncodeToString(mac(testSecret, "0", testBody)), testBody, testNow, tol, ErrSignatureTooOld},
+		{"too old and another secret", other, testBody, testNow.Add(tol + time.Second), tol, ErrSignatureMismatch},
 		{"no t", "v1=" + v1, testBody, testNow, tol, ErrMalformedSignature},
 		{"no v1", "t=" + ts, testBody, testNow, tol, ErrMalformedSignature},
 		{"two t", "t=" + ts + ",t=" + ts + ",v1=" + v1, testBody, testNow, tol, ErrMalformedSignature},

@@ -18,6 +18,9 @@
 //	check-config  load a YAML configuration, print a plain-language summary
 //	         of what each verification level asks for and accepts, or every
 //	         problem with its file, line and YAML path
+//	webhook  test the receiver of the webhook: "webhook verify" checks a
+//	         request's signature and body, "webhook send" posts a signed
+//	         sample event of made-up data
 //
 // Every command prints its usage with -h. The exit status is 0 on success,
 // 1 when the command fails (with one line on stderr saying what failed) and

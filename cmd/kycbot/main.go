@@ -54,6 +54,7 @@ func commands() []command {
 		{name: "link", summary: "issue a verification request for a user and print its links", usage: linkUsage, run: runLink},
 		{name: "audit", summary: "verify the audit trail's hash chain", usage: auditUsage, run: runAudit},
 		{name: "check-config", summary: "check a config file and summarize it in plain language", usage: checkConfigUsage, run: runCheckConfig},
+		{name: "webhook", summary: "test a webhook receiver: check a request's signature, or send it a signed sample event", usage: webhookUsage, run: runWebhook},
 	}
 }
 
