@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gotd/contrib/middleware/floodwait"
 	"github.com/gotd/contrib/middleware/ratelimit"
 	"github.com/gotd/log/logslog"
 	"github.com/gotd/td/telegram"
@@ -76,10 +75,11 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 		Handler: &d, Storage: b.store.StateStorage(), AccessHasher: b.store.AccessHasher(),
 		UserAccessHasher: b.store.UserAccessHasher(), Logger: gotdLog,
 	})
-	waiter := floodwait.NewWaiter().WithMaxWait(MaxFloodWait).WithCallback(func(ctx context.Context, w floodwait.FloodWait) {
-		b.log.WarnContext(ctx, "bot: telegram asked to wait", slog.Duration("wait", w.Duration))
-	})
-	mws := []telegram.Middleware{waiter}
+	// FLOOD_WAIT is waited out in the calling goroutine (see floodWaiter:
+	// gotd/contrib's floodwait.Waiter hangs the downloads from another DC).
+	mws := []telegram.Middleware{newFloodWaiter(MaxFloodWait, func(ctx context.Context, d time.Duration) {
+		b.log.WarnContext(ctx, "bot: telegram asked to wait", slog.Duration("wait", d))
+	})}
 	if b.o.rateLimit > 0 {
 		mws = append(mws, ratelimit.New(rate.Limit(b.o.rateLimit), max(b.o.rateBurst, 1)))
 	}
@@ -131,10 +131,8 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 
 	done := make(chan error, 1)
 	go func() {
-		done <- waiter.Run(clientCtx, func(ctx context.Context) error {
-			return client.Run(ctx, func(ctx context.Context) error {
-				return b.session(ctx, client, &d, gaps, token, srv, ln)
-			})
+		done <- client.Run(clientCtx, func(ctx context.Context) error {
+			return b.session(ctx, client, &d, gaps, token, srv, ln)
 		})
 	}()
 

@@ -59,7 +59,9 @@
 // form, create the cloud password and passport secret if needed, encrypt
 // and save what is missing, share with acceptAuthorization, return to the
 // callback URL), Errors (what the bot flagged), Fix (change and re-save a
-// flagged element) and Cancel.
+// flagged element) and Cancel. Like an app, it keeps its update state and
+// fetches updates.getDifference on updatesTooLong: what was pushed while
+// its connection was down shows too, once.
 //
 // # Faults
 //
@@ -82,7 +84,7 @@
 //     updates per call (a slice beyond), never differenceTooLong.
 //   - When a push reached no session of an account (it was reconnecting),
 //     the next session it opens gets updatesTooLong, so that the client
-//     fetches the difference.
+//     fetches the difference (a SimUser does).
 //   - users.setSecureValueErrors replaces all the errors of that bot on that
 //     user. The server drops an error when the value it points at changed
 //     (its data hash, file hash or element hash is gone); the server does not

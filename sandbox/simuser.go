@@ -11,8 +11,10 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gotd/log"
+	"github.com/gotd/td/bin"
 	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/auth"
@@ -110,6 +112,9 @@ type SimUser struct {
 
 	srpc srpClient
 
+	// syncMu serializes the fetches of the difference.
+	syncMu sync.Mutex
+
 	mu       sync.Mutex
 	profile  Profile
 	password string
@@ -118,6 +123,15 @@ type SimUser struct {
 	chat     []ChatMessage
 	cursor   int
 	changed  chan struct{}
+	// The app's update state, as a Telegram app keeps it: every update up
+	// to pts is applied; ahead holds the pts (and pts_count) of updates
+	// applied out of order beyond it; shown holds the IDs of the new
+	// messages applied, the user's own requests' included, so that a
+	// message both pushed and fetched with the difference shows once.
+	pts   int
+	date  int
+	ahead map[int]int
+	shown map[int]bool
 }
 
 // NewSimUser registers a user (AddUser) and logs a gotd client in as that
@@ -161,10 +175,13 @@ func (sb *Sandbox) NewSimUser(ctx context.Context, spec UserSpec, opts SimUserOp
 		peers:    map[int64]*tg.User{},
 		changed:  make(chan struct{}),
 		done:     make(chan error, 1),
+		// The account is new: its update state starts at pts 0.
+		ahead: map[int]int{},
+		shown: map[int]bool{},
 	}
 	o := sb.Options(&session.StorageMemory{})
 	o.Logger = opts.Logger
-	o.Middlewares = opts.Middlewares
+	o.Middlewares = append(append([]telegram.Middleware(nil), opts.Middlewares...), telegram.MiddlewareFunc(su.results))
 	o.UpdateHandler = telegram.UpdateHandlerFunc(su.handleUpdates)
 	su.client = telegram.NewClient(1, "sandbox", o)
 	su.api = su.client.API()
@@ -227,48 +244,232 @@ func (u *SimUser) Close() error {
 	return err
 }
 
-func (u *SimUser) handleUpdates(_ context.Context, upd tg.UpdatesClass) error {
-	var (
-		updates []tg.UpdateClass
-		users   []tg.UserClass
-	)
-	switch x := upd.(type) {
-	case *tg.Updates:
-		updates, users = x.Updates, x.Users
-	case *tg.UpdatesCombined:
-		updates, users = x.Updates, x.Users
-	case *tg.UpdateShort:
-		updates = []tg.UpdateClass{x.Update}
-	default:
+// handleUpdates shows what the server pushes. updatesTooLong (the server
+// sends it when pushes missed the user's connection) makes the app fetch
+// what it missed, as Telegram apps do.
+func (u *SimUser) handleUpdates(ctx context.Context, upd tg.UpdatesClass) error {
+	if _, ok := upd.(*tg.UpdatesTooLong); ok {
+		return u.catchUp(ctx)
+	}
+	updates, users, date, ok := updatesOf(upd)
+	if !ok {
 		return nil
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	u.rememberPeersLocked(users)
+	u.date = max(u.date, date)
+	u.applyLocked(updates, true)
+	return nil
+}
+
+// results is the user's client middleware that applies the updates the
+// user's own requests return (such as the message sent) to the app's
+// state: they are not shown (out messages appear only when pushed) and not
+// fetched again with the difference.
+func (u *SimUser) results(next tg.Invoker) telegram.InvokeFunc {
+	return func(ctx context.Context, input bin.Encoder, output bin.Decoder) error {
+		if err := next.Invoke(ctx, input, output); err != nil {
+			return err
+		}
+		box, ok := output.(*tg.UpdatesBox)
+		if !ok || box.Updates == nil {
+			return nil
+		}
+		if updates, _, _, ok := updatesOf(box.Updates); ok {
+			u.mu.Lock()
+			u.applyLocked(updates, false)
+			u.mu.Unlock()
+		}
+		return nil
+	}
+}
+
+// catchUp fetches what the app missed with updates.getDifference from its
+// update state, and shows the new messages and edits not shown yet. A
+// failed request is retried a few times: the connection may have just
+// dropped again.
+func (u *SimUser) catchUp(ctx context.Context) error {
+	u.syncMu.Lock()
+	defer u.syncMu.Unlock()
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		err := u.fetchDifference(ctx)
+		if err == nil {
+			return nil
+		}
+		if _, rpc := tgerr.As(err); rpc || attempt == attempts {
+			return err
+		}
+		select {
+		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+		case <-ctx.Done():
+			return fmt.Errorf("sandbox: fetch the difference: %w", ctx.Err())
+		}
+	}
+}
+
+// fetchDifference gets and applies the difference until it is complete.
+func (u *SimUser) fetchDifference(ctx context.Context) error {
+	for {
+		u.mu.Lock()
+		req := &tg.UpdatesGetDifferenceRequest{Pts: u.pts, Date: u.date}
+		u.mu.Unlock()
+		d, err := u.api.UpdatesGetDifference(ctx, req)
+		if err != nil {
+			return fmt.Errorf("sandbox: fetch the difference: %w", err)
+		}
+		u.mu.Lock()
+		var done bool
+		switch d := d.(type) {
+		case *tg.UpdatesDifferenceEmpty:
+			u.date = max(u.date, d.Date)
+			done = true
+		case *tg.UpdatesDifference:
+			u.applyDifferenceLocked(d.NewMessages, d.OtherUpdates, d.Users, d.State)
+			done = true
+		case *tg.UpdatesDifferenceSlice:
+			u.applyDifferenceLocked(d.NewMessages, d.OtherUpdates, d.Users, d.IntermediateState)
+		case *tg.UpdatesDifferenceTooLong:
+			// An app would reload its chats; the sandbox keeps every update.
+			u.advanceLocked(d.Pts)
+			done = true
+		default:
+			done = true
+		}
+		u.mu.Unlock()
+		if done {
+			return nil
+		}
+	}
+}
+
+// applyDifferenceLocked shows the messages and edits of a difference not
+// shown yet, then moves the app's state to the difference's.
+func (u *SimUser) applyDifferenceLocked(msgs []tg.MessageClass, other []tg.UpdateClass, users []tg.UserClass, state tg.UpdatesState) {
+	u.rememberPeersLocked(users)
+	added := false
+	for _, mc := range msgs {
+		id := mc.GetID()
+		if u.shown[id] {
+			continue
+		}
+		u.shown[id] = true
+		if m, ok := chatMessage(mc, false); ok {
+			u.chat = append(u.chat, m)
+			added = true
+		}
+	}
+	if added {
+		u.notifyLocked()
+	}
+	u.applyLocked(other, true)
+	u.advanceLocked(state.Pts)
+	u.date = max(u.date, state.Date)
+}
+
+// applyLocked applies updates to the app's state, skipping those already
+// applied; with show, the new messages and edits are shown.
+func (u *SimUser) applyLocked(updates []tg.UpdateClass, show bool) {
+	added := false
+	for _, x := range updates {
+		if pts, count, ok := ptsOf(x); ok {
+			if pts <= u.pts || u.ahead[pts] != 0 {
+				continue // applied already (pushed and fetched)
+			}
+			u.ahead[pts] = max(count, 1)
+		}
+		var (
+			m  ChatMessage
+			ok bool
+		)
+		switch x := x.(type) {
+		case *tg.UpdateNewMessage:
+			id := x.Message.GetID()
+			if u.shown[id] {
+				continue
+			}
+			u.shown[id] = true
+			m, ok = chatMessage(x.Message, false)
+		case *tg.UpdateEditMessage:
+			m, ok = chatMessage(x.Message, true)
+		}
+		if ok && show {
+			u.chat = append(u.chat, m)
+			added = true
+		}
+	}
+	u.advanceLocked(u.pts)
+	if added {
+		u.notifyLocked()
+	}
+}
+
+// advanceLocked moves the app's pts to at least pts, then over the updates
+// applied ahead that follow it.
+func (u *SimUser) advanceLocked(pts int) {
+	u.pts = max(u.pts, pts)
+	for moved := true; moved; {
+		moved = false
+		for p, count := range u.ahead {
+			switch {
+			case p <= u.pts:
+				delete(u.ahead, p)
+			case p-count <= u.pts:
+				u.pts = p
+				delete(u.ahead, p)
+				moved = true
+			}
+		}
+	}
+}
+
+func (u *SimUser) rememberPeersLocked(users []tg.UserClass) {
 	for _, us := range users {
 		if usr, ok := us.(*tg.User); ok && !usr.Self {
 			u.peers[usr.ID] = usr
 		}
 	}
-	added := false
-	for _, x := range updates {
-		switch x := x.(type) {
-		case *tg.UpdateNewMessage:
-			if m, ok := chatMessage(x.Message, false); ok {
-				u.chat = append(u.chat, m)
-				added = true
-			}
-		case *tg.UpdateEditMessage:
-			if m, ok := chatMessage(x.Message, true); ok {
-				u.chat = append(u.chat, m)
-				added = true
-			}
-		}
+}
+
+// notifyLocked wakes up WaitMessage.
+func (u *SimUser) notifyLocked() {
+	close(u.changed)
+	u.changed = make(chan struct{})
+}
+
+// updatesOf returns the updates, users and date of pushed updates or of a
+// request's result.
+func updatesOf(upd tg.UpdatesClass) ([]tg.UpdateClass, []tg.UserClass, int, bool) {
+	switch x := upd.(type) {
+	case *tg.Updates:
+		return x.Updates, x.Users, x.Date, true
+	case *tg.UpdatesCombined:
+		return x.Updates, x.Users, x.Date, true
+	case *tg.UpdateShort:
+		return []tg.UpdateClass{x.Update}, nil, x.Date, true
 	}
-	if added {
-		close(u.changed)
-		u.changed = make(chan struct{})
+	return nil, nil, 0, false
+}
+
+// ptsOf returns the pts and pts_count of an update of the user's message
+// box (the sandbox has no channels, whose updates have a pts of their own).
+func ptsOf(x tg.UpdateClass) (pts, count int, ok bool) {
+	switch x := x.(type) {
+	case *tg.UpdateNewMessage:
+		return x.Pts, x.PtsCount, true
+	case *tg.UpdateEditMessage:
+		return x.Pts, x.PtsCount, true
+	case *tg.UpdateDeleteMessages:
+		return x.Pts, x.PtsCount, true
+	case *tg.UpdateReadHistoryInbox:
+		return x.Pts, x.PtsCount, true
+	case *tg.UpdateReadHistoryOutbox:
+		return x.Pts, x.PtsCount, true
+	case *tg.UpdateReadMessagesContents:
+		return x.Pts, x.PtsCount, true
 	}
-	return nil
+	return 0, 0, false
 }
 
 func chatMessage(mc tg.MessageClass, edited bool) (ChatMessage, bool) {

@@ -128,8 +128,9 @@ func rawPing(addr string) error {
 // messages.sendMessage changes nothing the user sees: the problems are
 // still flagged and listed, the fixed submission and the next one
 // verified. (Connections dropped during the download:
-// TestDroppedConnections, with -tags knownbugs.)
+// TestDroppedConnections in dc_test.go.)
 func TestTelegramFaults(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	p := sandbox.SampleProfile("faults-2044")
