@@ -45,7 +45,11 @@
 // unreachable) is retried with growing pauses (WithRetry); the user is
 // told once that it takes longer. The nonce is consumed by message, so a
 // retry after a lost Redis reply gets the same request back instead of a
-// replay refusal.
+// replay refusal, and the retries of one update hold its dedupe mark, so
+// they are not dropped as duplicates of it. The outcome (status, audit
+// event) is recorded before the user is told. A submission still not
+// processed when the retry window ends is given up on: the user is asked
+// to share again.
 //
 // # Health and readiness
 //

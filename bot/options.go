@@ -78,7 +78,9 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithOnVerified sets the hook called with every accepted submission,
 // before the user is told. Copy what must be kept: the scans are removed
 // when it returns. An error fails the verification for now (the user is
-// asked to share again).
+// asked to share again). When Redis cannot record the outcome after it
+// ran, the submission is processed again later and the hook called again
+// with the same Verified.NonceHash: deduplicate by it.
 func WithOnVerified(fn func(context.Context, Verified) error) Option {
 	return func(o *options) { o.onVerified = fn }
 }
@@ -121,7 +123,8 @@ func WithShutdownTimeout(d time.Duration) Option { return func(o *options) { o.s
 
 // WithRetry sets how long a submission that cannot be processed now is
 // retried (default DefaultRetryFor), and the first pause between attempts
-// (default one second; it doubles up to a minute).
+// (default one second; it doubles up to a minute). A submission still not
+// processed at the end is given up on: the user is asked to share again.
 func WithRetry(total, first time.Duration) Option {
 	return func(o *options) { o.retryFor, o.retryBase = total, first }
 }

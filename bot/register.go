@@ -134,9 +134,9 @@ func (b *Bot) build(set *settings, api *tg.Client, selfID int64, username string
 func (b *Bot) wiring() *wiring { return b.wired.Load() }
 
 // NewMessageHandler returns kycbot's NewMessage handler (valid after
-// Register): Passport submissions (retried while Redis or Telegram are
-// unreachable, WithRetry) and the conversation commands, each in a
-// goroutine of its own.
+// Register): Passport submissions (retried while Redis is unreachable,
+// WithRetry; once the retry window is over, the user is asked to share
+// again) and the conversation commands, each in a goroutine of its own.
 func (b *Bot) NewMessageHandler() tg.NewMessageHandler {
 	return func(ctx context.Context, e tg.Entities, u *tg.UpdateNewMessage) error {
 		w := b.wiring()
@@ -148,8 +148,13 @@ func (b *Bot) NewMessageHandler() tg.NewMessageHandler {
 				err := retry(ctx, handlers.LoggerFromContext(ctx, b.log), b.o.retryFor, b.o.retryBase, func(ctx context.Context) error {
 					return w.passport.OnNewMessage(ctx, e, u)
 				})
-				if err != nil {
+				if errors.Is(err, handlers.ErrRetryLater) {
+					// Never processed: the user, told that it takes
+					// longer, must not be left waiting.
 					b.metrics.Submission(handlers.SubmissionFailed, "gave_up", "")
+					if ctx.Err() == nil {
+						w.passport.GiveUp(ctx, e, u)
+					}
 				}
 				return err
 			})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,7 +23,10 @@ import (
 // Each handler gets a logger of its own in its context
 // (handlers.ContextWithLogger) with a random "update_id" and the kind of
 // handler, so that every record of one update's processing can be told
-// apart from the others running at the same time.
+// apart from the others running at the same time. The update ID is in the
+// context too (handlers.ContextWithUpdateID): the passport handler holds
+// its dedupe mark in that name, so that the retries of one update are not
+// taken for duplicates of it.
 type workers struct {
 	sem chan struct{}
 	// running counts the handlers running; idle is closed whenever it
@@ -73,13 +77,14 @@ func (w *workers) do(ctx context.Context, what string, f func(context.Context) e
 		return fmt.Errorf("bot: %s not started: shutting down: %w", what, w.ctx.Err())
 	}
 	w.begin()
-	log := w.log.With(slog.String("update_id", w.newID()), slog.String("handler", what))
+	id := w.newID()
+	log := w.log.With(slog.String("update_id", id), slog.String("handler", what))
 	go func() {
 		defer w.end()
 		defer func() { <-w.sem }()
 		w.add(1)
 		defer w.add(-1)
-		ctx := handlers.ContextWithLogger(w.ctx, log)
+		ctx := handlers.ContextWithUpdateID(handlers.ContextWithLogger(w.ctx, log), id)
 		if err := f(ctx); err != nil {
 			log.ErrorContext(ctx, "bot: update handler failed", slog.String("error", err.Error()))
 		}
@@ -145,15 +150,16 @@ func (w *workers) wait(ctx context.Context) error {
 	}
 }
 
-// retry calls f until it succeeds, the total time is used up or ctx ends;
-// the pause starts at first and doubles up to a minute.
+// retry calls f until it succeeds, fails for good (an error that does not
+// wrap handlers.ErrRetryLater, returned as it is), the total time is used
+// up or ctx ends; the pause starts at first and doubles up to a minute.
 func retry(ctx context.Context, log *slog.Logger, total, first time.Duration, f func(context.Context) error) error {
 	start := time.Now()
 	pause := first
 	for attempt := 1; ; attempt++ {
 		err := f(ctx)
-		if err == nil {
-			return nil
+		if err == nil || !errors.Is(err, handlers.ErrRetryLater) {
+			return err
 		}
 		if time.Since(start)+pause > total {
 			return fmt.Errorf("gave up after %d attempts: %w", attempt, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -128,5 +129,42 @@ func TestUpdateLogsAndMetrics(t *testing.T) {
 		if strings.Contains(out, p) {
 			t.Errorf("/metrics holds %q", p)
 		}
+	}
+}
+
+// retry retries what can be retried (handlers.ErrRetryLater) within its
+// window, and nothing else.
+func TestRetry(t *testing.T) {
+	later := fmt.Errorf("%w: store down", handlers.ErrRetryLater)
+	final := errors.New("download failed; the user was told")
+	tests := []struct {
+		name    string
+		results []error // of the calls in turn; the last one repeats
+		calls   int
+		want    error // nil, or what the error wraps
+	}{
+		{"at once", []error{nil}, 1, nil},
+		{"after two failures", []error{later, later, nil}, 3, nil},
+		{"final", []error{final}, 1, final},
+		{"final after a retry", []error{later, final}, 2, final},
+		{"given up", []error{later}, -1, handlers.ErrRetryLater},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			err := retry(context.Background(), slog.New(slog.DiscardHandler), 50*time.Millisecond, time.Millisecond, func(context.Context) error {
+				calls++
+				return tt.results[min(calls, len(tt.results))-1]
+			})
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("retry = %v, want %v", err, tt.want)
+			}
+			if tt.calls >= 0 && calls != tt.calls {
+				t.Errorf("%d calls, want %d", calls, tt.calls)
+			}
+			if tt.calls < 0 && calls < 2 {
+				t.Errorf("given up after %d calls", calls)
+			}
+		})
 	}
 }

@@ -28,6 +28,13 @@
 //     the user's language, a fresh request and a chat message listing the
 //     problems with a button to try again).
 //
+// The status and the audit event of the outcome are recorded before the
+// user is told. When Redis is unreachable (before the nonce is consumed,
+// or while the outcome is recorded) OnNewMessage fails with ErrRetryLater
+// and the user is told once that it takes longer: the caller processes
+// the same update again later, as the same delivery (ContextWithUpdateID,
+// whose dedupe mark it holds), and calls GiveUp when it stops trying.
+//
 // Nothing personal is logged or audited: user IDs, element types, problem
 // codes and the SHA-256 of the nonce only.
 //

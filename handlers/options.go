@@ -55,7 +55,9 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithOnVerified sets the hook called with every accepted submission,
 // before the user is told. An error fails the processing (it is logged,
-// audited and returned). Passport handler only.
+// audited and returned). When Redis cannot record the outcome after the
+// hook ran, the processing is retried (ErrRetryLater) and the hook called
+// again with the same Verified.NonceHash. Passport handler only.
 func WithOnVerified(fn func(context.Context, Verified) error) Option {
 	return func(o *options) { o.onVerified = fn }
 }

@@ -23,12 +23,46 @@ import (
 
 // Store is the part of *store.Store the passport handler uses.
 type Store interface {
-	MarkUpdate(ctx context.Context, userID int64, msgID int, ttl time.Duration) (bool, error)
-	ForgetUpdate(ctx context.Context, userID int64, msgID int) error
+	MarkUpdate(ctx context.Context, userID int64, msgID int, ttl time.Duration, opts ...store.MarkOption) (bool, error)
+	ForgetUpdate(ctx context.Context, userID int64, msgID int, opts ...store.MarkOption) error
 	ConsumeNonce(ctx context.Context, nonce string, userID int64, opts ...store.ConsumeOption) (store.Request, error)
 	IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration) (store.Request, error)
 	SetStatus(ctx context.Context, st store.Status) error
 	Audit(ctx context.Context, ev store.Event) error
+	AuditOnce(ctx context.Context, ev store.Event, id string) error
+}
+
+// ErrRetryLater is wrapped by the errors of OnNewMessage when a
+// submission could not be processed now (Redis unreachable) and
+// processing the same update again is safe: the user was told at most
+// that it takes longer. Call OnNewMessage again later with the same
+// update and context (package bot does, WithRetry), and GiveUp once
+// retrying stops. Any other error is final: the user was told what to do.
+var ErrRetryLater = errors.New("handlers: cannot process now, retry later")
+
+type updateIDKey struct{}
+
+// ContextWithUpdateID returns ctx carrying id, which names one delivery
+// of an update to the handlers (package bot gives each update an
+// update_id). The passport handler marks the submission it processes as
+// held by that delivery (store.MarkedBy): OnNewMessage called again with
+// the same ID, a retry, resumes the processing even when Redis lost the
+// answer to the mark or the mark could not be forgotten, while every other
+// delivery of the update is dropped as a duplicate. id is 1 to 128
+// characters of A-Z a-z 0-9 _ . : -. Without an ID the mark has no owner,
+// and a call after one that failed is processed only if the mark was
+// forgotten.
+func ContextWithUpdateID(ctx context.Context, id string) context.Context {
+	if id == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, updateIDKey{}, id)
+}
+
+// updateIDFromContext returns the ID of ContextWithUpdateID, or "".
+func updateIDFromContext(ctx context.Context) string {
+	id, _ := ctx.Value(updateIDKey{}).(string)
+	return id
 }
 
 // Defaults of PassportConfig and the options.
@@ -211,17 +245,50 @@ func submission(u *tg.UpdateNewMessage) (*tg.MessageService, *tg.MessageActionSe
 //
 // It returns nil when the submission was handled, whatever the outcome
 // for the user (verified, rejected, problems to fix, a refused nonce, data
-// that does not decrypt). It returns an error when the submission could
-// not be processed now (Redis or Telegram unreachable): before the nonce
-// was consumed the dedupe mark is removed, so the same update delivered
-// again is processed.
+// that does not decrypt). It returns an error wrapping ErrRetryLater when
+// the submission could not be processed now (Redis unreachable), before
+// the outcome was told: the dedupe mark is kept for the delivery
+// (ContextWithUpdateID) that retries it, the nonce is consumed by message
+// (store.ByMessage) and the outcome audited once (store.AuditOnce), so
+// processing it again is safe; before the nonce was consumed the mark is
+// also removed, so the same update delivered again is processed. Other
+// errors are final (the user was told).
 func (h *PassportHandler) OnNewMessage(ctx context.Context, e tg.Entities, u *tg.UpdateNewMessage) error {
-	msg, action, ok := submission(u)
+	p, action, ok := h.newRun(ctx, e, u)
 	if !ok {
 		return nil
 	}
+	return p.process(ctx, action)
+}
+
+// GiveUp ends a submission that OnNewMessage kept failing with
+// ErrRetryLater until the caller stopped retrying it: the user, told that
+// it takes longer, is asked to share again (MsgSubmissionFailed), and the
+// failure is audited (processing_failed, code gave_up) if Redis lets it.
+// It ignores every update but a submission.
+func (h *PassportHandler) GiveUp(ctx context.Context, e tg.Entities, u *tg.UpdateNewMessage) {
+	p, _, ok := h.newRun(ctx, e, u)
+	if !ok {
+		return
+	}
+	defer h.clearDelayed(p.userID, p.msgID)
+	p.log.ErrorContext(ctx, "passport: submission given up on; the user is asked to share again")
+	p.audit(ctx, store.Event{Kind: "processing_failed", Codes: []string{"gave_up"}})
+	p.send(ctx, p.localizer().Text(i18n.MsgSubmissionFailed, nil))
+}
+
+// newRun prepares the processing of a submission; ok is false for any
+// other update.
+func (h *PassportHandler) newRun(ctx context.Context, e tg.Entities, u *tg.UpdateNewMessage) (_ *run, _ *tg.MessageActionSecureValuesSentMe, ok bool) {
+	msg, action, ok := submission(u)
+	if !ok {
+		return nil, nil, false
+	}
 	userID := msg.PeerID.(*tg.PeerUser).UserID
 	p := &run{h: h, userID: userID, msgID: msg.ID, user: &tg.InputUser{UserID: userID}, e: e, start: h.now()}
+	if id := updateIDFromContext(ctx); id != "" {
+		p.mark = []store.MarkOption{store.MarkedBy(id)}
+	}
 	p.log = LoggerFromContext(ctx, h.log).With(slog.Int64("user_id", userID), slog.Int("msg_id", msg.ID))
 	if tu, ok := e.Users[userID]; ok && tu != nil {
 		p.user.AccessHash = tu.AccessHash
@@ -229,7 +296,7 @@ func (h *PassportHandler) OnNewMessage(ctx context.Context, e tg.Entities, u *tg
 	} else {
 		p.log.WarnContext(ctx, "passport: user not among the update's entities; answering without access hash")
 	}
-	return p.process(ctx, action)
+	return p, action, true
 }
 
 // run is the processing of one submission.
@@ -242,7 +309,8 @@ type run struct {
 	e        tg.Entities
 	langCode string
 	loc      *i18n.Localizer
-	start    time.Time // when the update reached the handler
+	start    time.Time          // when the update reached the handler
+	mark     []store.MarkOption // the owner of the dedupe mark, if any
 }
 
 // verdict tells the observer that the verdict was sent.
@@ -255,18 +323,25 @@ func (p *run) verdict(outcome, level string, codes []string) {
 }
 
 // retryable fails the processing of a submission whose nonce is still
-// unused: the dedupe mark is removed and the user told (once) that it
-// takes longer.
+// unused: the dedupe mark is removed too, so that the same update
+// delivered again is processed (see retryLater).
 func (p *run) retryable(ctx context.Context, stage string, err error) error {
 	p.log.ErrorContext(ctx, "passport: cannot process the submission now; it will be retried",
 		slog.String("stage", stage), slog.String("error", err.Error()))
-	if ferr := p.h.cfg.Store.ForgetUpdate(ctx, p.userID, p.msgID); ferr != nil {
+	if ferr := p.h.cfg.Store.ForgetUpdate(ctx, p.userID, p.msgID, p.mark...); ferr != nil {
 		p.log.ErrorContext(ctx, "passport: forget update failed", slog.String("error", ferr.Error()))
 	}
+	return p.retryLater(ctx, stage, err)
+}
+
+// retryLater fails the processing of a submission that can be processed
+// again: the user is told (once) that it takes longer, and the error
+// wraps ErrRetryLater.
+func (p *run) retryLater(ctx context.Context, stage string, err error) error {
 	if p.h.markDelayed(p.userID, p.msgID) {
 		p.send(ctx, p.localizer().Text(i18n.MsgSubmissionDelayed, nil))
 	}
-	return fmt.Errorf("handlers: passport submission %d of user %d: %s: %w", p.msgID, p.userID, stage, err)
+	return fmt.Errorf("%w: passport submission %d of user %d: %s: %w", ErrRetryLater, p.msgID, p.userID, stage, err)
 }
 
 // markDelayed reports whether the delay notice of an update is still to
@@ -371,9 +446,9 @@ var nonceOutcomes = []struct {
 	{store.ErrNonceCancelled, i18n.MsgNonceCancelled, "nonce_cancelled", ReasonCancelled},
 }
 
-func (p *run) process(ctx context.Context, action *tg.MessageActionSecureValuesSentMe) error {
+func (p *run) process(ctx context.Context, action *tg.MessageActionSecureValuesSentMe) (err error) {
 	h := p.h
-	first, err := h.cfg.Store.MarkUpdate(ctx, p.userID, p.msgID, UpdateMarkTTL)
+	first, err := h.cfg.Store.MarkUpdate(ctx, p.userID, p.msgID, UpdateMarkTTL, p.mark...)
 	if err != nil {
 		return p.retryable(ctx, "mark update", err)
 	}
@@ -381,6 +456,11 @@ func (p *run) process(ctx context.Context, action *tg.MessageActionSecureValuesS
 		p.log.DebugContext(ctx, "passport: duplicate submission dropped")
 		return nil
 	}
+	defer func() {
+		if !errors.Is(err, ErrRetryLater) {
+			h.clearDelayed(p.userID, p.msgID) // done: a later delay is another one
+		}
+	}()
 
 	// Credentials.
 	es, err := passport.FromMTProto(action)
@@ -418,18 +498,52 @@ func (p *run) process(ctx context.Context, action *tg.MessageActionSecureValuesS
 		}
 		return p.retryable(ctx, "consume nonce", err)
 	}
-	h.clearDelayed(p.userID, p.msgID)
 	if req.Lang != "" {
 		p.loc = h.cfg.Catalog.Language(req.Lang)
 	}
 	p.log = p.log.With(slog.String("level", req.Level))
 
-	// From here the nonce is burned: the same update cannot be processed
-	// again, so failures are reported to the user (share again) rather
-	// than retried.
+	// From here the nonce is burned: only this message gets its request
+	// back. Failures are reported to the user (share again), except that
+	// an outcome Redis cannot record now is retried (retryLater) before
+	// the user is told.
 	if err := p.verify(ctx, es, creds, req); err != nil {
+		if errors.Is(err, ErrRetryLater) {
+			return err
+		}
 		p.log.ErrorContext(ctx, "passport: submission processing failed", slog.String("error", err.Error()))
 		return fmt.Errorf("handlers: passport submission %d of user %d: %w", p.msgID, p.userID, err)
+	}
+	return nil
+}
+
+// setStatus records the status the submission ends with, before the user
+// is told. When Redis is unreachable the processing is retried
+// (retryLater); another failure is logged.
+func (p *run) setStatus(ctx context.Context, st store.Status) error {
+	st.UserID = p.userID
+	if err := p.h.cfg.Store.SetStatus(ctx, st); err != nil {
+		if errors.Is(err, store.ErrUnavailable) {
+			p.log.ErrorContext(ctx, "passport: cannot record the "+st.State+" status now; it will be retried", slog.String("error", err.Error()))
+			return p.retryLater(ctx, "record the "+st.State+" status", err)
+		}
+		p.log.ErrorContext(ctx, "passport: cannot record the "+st.State+" status", slog.String("error", err.Error()))
+	}
+	return nil
+}
+
+// auditOutcome appends the outcome's audit event, once per submission
+// (its kind and nonce hash name it), before the user is told. When Redis
+// is unreachable the processing is retried (retryLater); another failure
+// is logged.
+func (p *run) auditOutcome(ctx context.Context, req store.Request, ev store.Event) error {
+	ev.UserID = p.userID
+	if err := p.h.cfg.Store.AuditOnce(ctx, ev, ev.Kind+":"+req.NonceHash()); err != nil {
+		if errors.Is(err, store.ErrUnavailable) {
+			p.log.ErrorContext(ctx, "passport: cannot audit the outcome now; it will be retried", slog.String("kind", ev.Kind), slog.String("error", err.Error()))
+			return p.retryLater(ctx, "audit "+ev.Kind, err)
+		}
+		p.log.ErrorContext(ctx, "passport: audit failed", slog.String("kind", ev.Kind), slog.String("error", err.Error()))
 	}
 	return nil
 }
@@ -519,12 +633,15 @@ func (p *run) verified(ctx context.Context, req store.Request, sub *passport.Sub
 			return fmt.Errorf("OnVerified: %w", err)
 		}
 	}
-	if err := h.cfg.Store.SetStatus(ctx, store.Status{UserID: p.userID, Level: req.Level, State: store.StateVerified, Ref: req.Ref}); err != nil {
-		// The business has the data; the status will be set by a later
-		// verification. Log, and still tell the user.
-		p.log.ErrorContext(ctx, "passport: cannot record the verified status", slog.String("error", err.Error()))
+	// The user is told only once the outcome is recorded: when Redis
+	// cannot record it now, the whole processing runs again later (and the
+	// hook with it: deliveries are idempotent by NonceHash).
+	if err := p.setStatus(ctx, store.Status{Level: req.Level, State: store.StateVerified, Ref: req.Ref}); err != nil {
+		return err
 	}
-	p.audit(ctx, store.Event{Kind: "verified", Level: req.Level, Ref: req.Ref, Detail: map[string]string{"nonce_hash": req.NonceHash()}})
+	if err := p.auditOutcome(ctx, req, store.Event{Kind: "verified", Level: req.Level, Ref: req.Ref, Detail: map[string]string{"nonce_hash": req.NonceHash()}}); err != nil {
+		return err
+	}
 	p.log.InfoContext(ctx, "passport: verified")
 	p.send(ctx, p.localizer().Text(i18n.MsgResultVerified, nil))
 	p.verdict(SubmissionVerified, req.Level, nil)
@@ -538,8 +655,8 @@ func (p *run) problemText(pr verify.Problem) string {
 
 func (p *run) rejected(ctx context.Context, req store.Request, res verify.Result, codes []string) error {
 	h := p.h
-	if err := h.cfg.Store.SetStatus(ctx, store.Status{UserID: p.userID, Level: req.Level, State: store.StateRejected, Ref: req.Ref, Codes: codes}); err != nil {
-		p.log.ErrorContext(ctx, "passport: cannot record the rejected status", slog.String("error", err.Error()))
+	if err := p.setStatus(ctx, store.Status{Level: req.Level, State: store.StateRejected, Ref: req.Ref, Codes: codes}); err != nil {
+		return err
 	}
 	if h.onRejected != nil {
 		rj := Rejected{UserID: p.userID, Level: req.Level, Ref: req.Ref, At: h.now(), NonceHash: req.NonceHash(),
@@ -548,7 +665,9 @@ func (p *run) rejected(ctx context.Context, req store.Request, res verify.Result
 			p.log.ErrorContext(ctx, "passport: OnRejected failed", slog.String("error", err.Error()))
 		}
 	}
-	p.audit(ctx, store.Event{Kind: "rejected", Level: req.Level, Ref: req.Ref, Codes: codes, Detail: map[string]string{"nonce_hash": req.NonceHash()}})
+	if err := p.auditOutcome(ctx, req, store.Event{Kind: "rejected", Level: req.Level, Ref: req.Ref, Codes: codes, Detail: map[string]string{"nonce_hash": req.NonceHash()}}); err != nil {
+		return err
+	}
 	p.log.InfoContext(ctx, "passport: rejected", slog.String("codes", strings.Join(codes, ",")))
 	var reason string
 	for _, pr := range res.Problems {
@@ -574,10 +693,12 @@ func (p *run) needsFixes(ctx context.Context, req store.Request, sub *passport.S
 			p.log.ErrorContext(ctx, "passport: users.setSecureValueErrors failed", slog.String("error", err.Error()))
 		}
 	}
-	if err := h.cfg.Store.SetStatus(ctx, store.Status{UserID: p.userID, Level: req.Level, State: store.StateNeedsFixes, Ref: req.Ref, Codes: codes}); err != nil {
-		p.log.ErrorContext(ctx, "passport: cannot record the needs_fixes status", slog.String("error", err.Error()))
+	if err := p.setStatus(ctx, store.Status{Level: req.Level, State: store.StateNeedsFixes, Ref: req.Ref, Codes: codes}); err != nil {
+		return err
 	}
-	p.audit(ctx, store.Event{Kind: "needs_fixes", Level: req.Level, Ref: req.Ref, Codes: codes, Detail: map[string]string{"nonce_hash": req.NonceHash()}})
+	if err := p.auditOutcome(ctx, req, store.Event{Kind: "needs_fixes", Level: req.Level, Ref: req.Ref, Codes: codes, Detail: map[string]string{"nonce_hash": req.NonceHash()}}); err != nil {
+		return err
+	}
 	p.log.InfoContext(ctx, "passport: needs fixes", slog.String("codes", strings.Join(codes, ",")))
 
 	loc := p.localizer()

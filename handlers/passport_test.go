@@ -540,11 +540,11 @@ func (s *flakyStore) ConsumeNonce(ctx context.Context, nonce string, userID int6
 	return req, err
 }
 
-func (s *flakyStore) ForgetUpdate(ctx context.Context, userID int64, msgID int) error {
+func (s *flakyStore) ForgetUpdate(ctx context.Context, userID int64, msgID int, opts ...store.MarkOption) error {
 	s.mu.Lock()
 	s.forgets++
 	s.mu.Unlock()
-	return s.Store.ForgetUpdate(ctx, userID, msgID)
+	return s.Store.ForgetUpdate(ctx, userID, msgID, opts...)
 }
 
 func TestPassportRetryAfterStoreFailure(t *testing.T) {
@@ -599,6 +599,176 @@ func TestPassportRetryAfterLostConsumeReply(t *testing.T) {
 	}
 	if st := e.status(user); st.State != store.StateVerified {
 		t.Errorf("status = %+v", st)
+	}
+}
+
+// outageStore fails the operations of plan (mark, forget, consume,
+// status, audit) as many times as planned, as when Redis cannot be
+// reached: those in lost run first and then fail, as when Redis ran the
+// command but its answer never came back.
+type outageStore struct {
+	Store
+	mu   sync.Mutex
+	plan map[string]int
+	lost map[string]bool
+}
+
+var errOutage = errors.Join(store.ErrUnavailable, errors.New("read tcp 127.0.0.1:6379: i/o timeout"))
+
+// do runs f, the real operation op, or fails it as planned.
+func (s *outageStore) do(op string, f func() error) error {
+	s.mu.Lock()
+	fail := s.plan[op] > 0
+	if fail {
+		s.plan[op]--
+	}
+	lost := s.lost[op]
+	s.mu.Unlock()
+	if fail && !lost {
+		return errOutage
+	}
+	if err := f(); err != nil || !fail {
+		return err
+	}
+	return errOutage
+}
+
+func (s *outageStore) MarkUpdate(ctx context.Context, userID int64, msgID int, ttl time.Duration, opts ...store.MarkOption) (bool, error) {
+	var first bool
+	err := s.do("mark", func() (err error) { first, err = s.Store.MarkUpdate(ctx, userID, msgID, ttl, opts...); return err })
+	return first && err == nil, err
+}
+
+func (s *outageStore) ForgetUpdate(ctx context.Context, userID int64, msgID int, opts ...store.MarkOption) error {
+	return s.do("forget", func() error { return s.Store.ForgetUpdate(ctx, userID, msgID, opts...) })
+}
+
+func (s *outageStore) ConsumeNonce(ctx context.Context, nonce string, userID int64, opts ...store.ConsumeOption) (store.Request, error) {
+	var req store.Request
+	err := s.do("consume", func() (err error) { req, err = s.Store.ConsumeNonce(ctx, nonce, userID, opts...); return err })
+	if err != nil {
+		return store.Request{}, err
+	}
+	return req, nil
+}
+
+func (s *outageStore) SetStatus(ctx context.Context, st store.Status) error {
+	return s.do("status", func() error { return s.Store.SetStatus(ctx, st) })
+}
+
+func (s *outageStore) AuditOnce(ctx context.Context, ev store.Event, id string) error {
+	return s.do("audit", func() error { return s.Store.AuditOnce(ctx, ev, id) })
+}
+
+// TestPassportRetriedDelivery: Redis fails at some step of a submission;
+// the same delivery (update ID) retried gets through, and the user is
+// told "delayed" once and "verified" once, with the status and one
+// verified event recorded. Another delivery of the update is a
+// duplicate.
+func TestPassportRetriedDelivery(t *testing.T) {
+	tests := []struct {
+		name  string
+		plan  map[string]int
+		lost  []string
+		hooks int // OnVerified calls
+	}{
+		// The mark ran, its answer was lost, and it could not be
+		// forgotten: the retry must not take it for another delivery's.
+		{"mark answer lost, forget refused", map[string]int{"mark": 1, "forget": 1}, []string{"mark"}, 1},
+		{"mark refused twice", map[string]int{"mark": 2}, nil, 1},
+		{"mark and forget answers lost", map[string]int{"mark": 1, "forget": 1}, []string{"mark", "forget"}, 1},
+		{"consume answer lost, forget refused", map[string]int{"consume": 1, "forget": 1}, []string{"consume"}, 1},
+		// After the hook: told verified only once recorded.
+		{"status refused", map[string]int{"status": 1}, nil, 2},
+		{"status answer lost", map[string]int{"status": 1}, []string{"status"}, 2},
+		{"audit answer lost", map[string]int{"audit": 1}, []string{"audit"}, 2},
+		{"audit refused twice", map[string]int{"audit": 2}, nil, 3},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			outage := &outageStore{plan: tt.plan, lost: map[string]bool{}}
+			for _, op := range tt.lost {
+				outage.lost[op] = true
+			}
+			e := newEnv(t, func(s Store) Store { outage.Store = s; return outage })
+			user := int64(5100 + i)
+			p := goodProfile(t)
+			ents, upd := e.update(e.share(p, e.issue(user, "en").Nonce, nil), user, "en")
+			ctx := ContextWithUpdateID(e.ctx, "d1")
+			var err error
+			for attempt := 1; attempt <= 5; attempt++ {
+				if err = e.h.OnNewMessage(ctx, ents, upd); err == nil {
+					break
+				}
+				if !errors.Is(err, ErrRetryLater) || !errors.Is(err, store.ErrUnavailable) {
+					t.Fatalf("attempt %d: %v, want an ErrRetryLater wrapping store.ErrUnavailable", attempt, err)
+				}
+			}
+			if err != nil {
+				t.Fatalf("still failing after 5 attempts: %v", err)
+			}
+			en := e.catalog.Language("en")
+			var texts []string
+			for _, m := range e.tg.messagesTo(user) {
+				texts = append(texts, m.Text)
+			}
+			if want := []string{en.Text(i18n.MsgSubmissionDelayed, nil), en.Text(i18n.MsgResultVerified, nil)}; !slices.Equal(texts, want) {
+				t.Errorf("the user got %q, want %q", texts, want)
+			}
+			if len(e.verified) != tt.hooks {
+				t.Errorf("OnVerified ran %d times, want %d", len(e.verified), tt.hooks)
+			}
+			if st := e.status(user); st.State != store.StateVerified {
+				t.Errorf("status %q, want verified", st.State)
+			}
+			var events int
+			for _, ev := range e.auditEvents() {
+				if ev.Kind == "verified" && ev.UserID == user {
+					events++
+				}
+			}
+			if events != 1 {
+				t.Errorf("%d verified events, want 1", events)
+			}
+			// Another delivery of the update is a duplicate.
+			if err := e.h.OnNewMessage(ContextWithUpdateID(e.ctx, "d2"), ents, upd); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(e.tg.messagesTo(user)); n != 2 || len(e.verified) != tt.hooks {
+				t.Errorf("another delivery was processed: %d messages, %d hook calls", n, len(e.verified))
+			}
+			e.noPersonalData(p)
+		})
+	}
+}
+
+// TestPassportGiveUp: a submission still not processed when the caller
+// stops retrying ends with a clear message, audited.
+func TestPassportGiveUp(t *testing.T) {
+	e := newEnv(t, func(s Store) Store { return &outageStore{Store: s, plan: map[string]int{"consume": 100}} })
+	const user = int64(5201)
+	ents, upd := e.update(e.share(goodProfile(t), e.issue(user, "en").Nonce, nil), user, "en")
+	ctx := ContextWithUpdateID(e.ctx, "d1")
+	for range 2 {
+		if err := e.h.OnNewMessage(ctx, ents, upd); !errors.Is(err, ErrRetryLater) {
+			t.Fatalf("err = %v, want ErrRetryLater", err)
+		}
+	}
+	e.h.GiveUp(ctx, ents, upd)
+	e.h.GiveUp(ctx, ents, &tg.UpdateNewMessage{Message: &tg.Message{ID: 1, PeerID: &tg.PeerUser{UserID: user}, Message: "hi"}}) // not a submission
+	en := e.catalog.Language("en")
+	var texts []string
+	for _, m := range e.tg.messagesTo(user) {
+		texts = append(texts, m.Text)
+	}
+	if want := []string{en.Text(i18n.MsgSubmissionDelayed, nil), en.Text(i18n.MsgSubmissionFailed, nil)}; !slices.Equal(texts, want) {
+		t.Errorf("the user got %q, want %q", texts, want)
+	}
+	if ev := e.lastAudit(); ev.Kind != "processing_failed" || ev.UserID != user || !slices.Equal(ev.Codes, []string{"gave_up"}) {
+		t.Errorf("audit = %+v", ev)
+	}
+	if len(e.verified) != 0 {
+		t.Error("verified")
 	}
 }
 

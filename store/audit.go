@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -72,11 +73,18 @@ func (e *AuditError) Unwrap() error { return ErrAuditBroken }
 // trimming removed events, the base key gets the previous-event hash the
 // first remaining event names, from which VerifyAudit starts the chain.
 //
-// KEYS[1] stream, KEYS[2] head, KEYS[3] base. ARGV[1] expected head (""
-// for an empty chain), ARGV[2] canonical record, ARGV[3] its hash,
-// ARGV[4] the oldest stream ID to keep ("" to keep everything). Answers
-// the new stream ID, or nil when the head moved.
+// KEYS[1] stream, KEYS[2] head, KEYS[3] base, and for AuditOnce KEYS[4]
+// the event ID's key. ARGV[1] expected head ("" for an empty chain),
+// ARGV[2] canonical record, ARGV[3] its hash, ARGV[4] the oldest stream
+// ID to keep ("" to keep everything), ARGV[5] (with KEYS[4]) how long the
+// event ID is remembered, ms. Answers the new stream ID (that of the
+// event appended before under the same event ID), or nil when the head
+// moved.
 var auditScript = redis.NewScript(`
+if KEYS[4] then
+  local seen = redis.call('GET', KEYS[4])
+  if seen then return seen end
+end
 local cur = redis.call('GET', KEYS[2]) or ''
 if cur ~= ARGV[1] then return false end
 local id
@@ -93,6 +101,7 @@ else
   end
 end
 redis.call('SET', KEYS[2], ARGV[3])
+if KEYS[4] then redis.call('SET', KEYS[4], id, 'PX', ARGV[5]) end
 return id
 `)
 
@@ -143,14 +152,47 @@ func (s *Store) Audit(ctx context.Context, ev Event) (err error) {
 	if err := checkEvent(ev); err != nil {
 		return fmt.Errorf("audit %s: %w", ev.Kind, err)
 	}
-	if _, err := s.audit(ctx, ev); err != nil {
+	if _, err := s.audit(ctx, ev, ""); err != nil {
 		return fmt.Errorf("audit %s: %w", ev.Kind, err)
 	}
 	return nil
 }
 
-func (s *Store) audit(ctx context.Context, ev Event) (string, error) {
+// AuditOnceTTL is how long AuditOnce remembers an event ID.
+const AuditOnceTTL = 7 * 24 * time.Hour
+
+// AuditOnce is Audit for an event that may be appended more than once,
+// such as the outcome of a submission whose processing is retried after
+// an Audit that failed with ErrUnavailable (which may have appended):
+// the first call with id appends ev, and later calls with the same id
+// within AuditOnceTTL append nothing and succeed. id is 1 to 128
+// characters of A-Z a-z 0-9 _ . : - (Redis only sees its SHA-256).
+func (s *Store) AuditOnce(ctx context.Context, ev Event, id string) (err error) {
+	defer markUnavailable(&err)
+	if s.optErr != nil {
+		return s.optErr
+	}
+	if err := checkEvent(ev); err != nil {
+		return fmt.Errorf("audit %s: %w", ev.Kind, err)
+	}
+	if !codeRE.MatchString(id) {
+		return fmt.Errorf("audit %s: %w: the event ID must be 1 to 128 characters of A-Z a-z 0-9 _ . : -", ev.Kind, ErrInvalid)
+	}
+	if _, err := s.audit(ctx, ev, id); err != nil {
+		return fmt.Errorf("audit %s: %w", ev.Kind, err)
+	}
+	return nil
+}
+
+// audit appends ev; with a non-empty once, only if no event was appended
+// with that ID within AuditOnceTTL.
+func (s *Store) audit(ctx context.Context, ev Event, once string) (string, error) {
 	stream, head, base := s.auditKey("stream"), s.auditKey("head"), s.auditKey("base")
+	keys, ttl := []string{stream, head, base}, ""
+	if once != "" {
+		keys = append(keys, s.auditKey("once:"+hashHex(once)))
+		ttl = strconv.FormatInt(ms(AuditOnceTTL), 10)
+	}
 	for range 100 {
 		prev, err := s.rdb.Get(ctx, head).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
@@ -171,7 +213,7 @@ func (s *Store) audit(ctx context.Context, ev Event) (string, error) {
 				minID = strconv.FormatInt(m, 10)
 			}
 		}
-		id, err := auditScript.Run(ctx, s.rdb, []string{stream, head, base}, prev, rec, hex.EncodeToString(sum[:]), minID).Text()
+		id, err := auditScript.Run(ctx, s.rdb, keys, prev, rec, hex.EncodeToString(sum[:]), minID, ttl).Text()
 		if errors.Is(err, redis.Nil) {
 			continue // another instance appended first
 		}

@@ -53,6 +53,53 @@ func TestAuditChainVerifies(t *testing.T) {
 	}
 }
 
+// TestAuditOnce: an event ID is appended once, whatever the number of
+// calls and the other events between them; the chain stays valid.
+func TestAuditOnce(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	ev := Event{Kind: "verified", UserID: 7, Level: "basic", Detail: map[string]string{"nonce_hash": "3f2a"}}
+	calls := []struct {
+		id   string // "" for a plain Audit
+		kind string
+	}{
+		{"verified:3f2a", "verified"},
+		{"verified:3f2a", "verified"},
+		{"", "issued"},
+		{"verified:3f2a", "verified"},
+		{"verified:9b1c", "verified"},
+		{"", "issued"},
+	}
+	for i, c := range calls {
+		e := ev
+		e.Kind = c.kind
+		var err error
+		if c.id == "" {
+			err = s.Audit(ctx, e)
+		} else {
+			err = s.AuditOnce(ctx, e, c.id)
+		}
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	var kinds []string
+	if err := s.AuditEvents(ctx, func(e RecordedEvent) error { kinds = append(kinds, e.Kind); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"verified", "issued", "verified", "issued"}; strings.Join(kinds, ",") != strings.Join(want, ",") {
+		t.Errorf("events %v, want %v", kinds, want)
+	}
+	if n, err := s.VerifyAudit(ctx); err != nil || n != 4 {
+		t.Errorf("VerifyAudit = %d, %v; want 4, nil", n, err)
+	}
+	for _, id := range []string{"", "a b", strings.Repeat("a", 129)} {
+		if err := s.AuditOnce(ctx, ev, id); !errors.Is(err, ErrInvalid) {
+			t.Errorf("AuditOnce with ID %q: error %v, want ErrInvalid", id, err)
+		}
+	}
+}
+
 func TestAuditValidation(t *testing.T) {
 	s, _ := newTestStore(t)
 	for name, ev := range map[string]Event{

@@ -165,7 +165,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 		deleted += int(del.Val())
 	}
 
-	if _, err := s.audit(ctx, Event{Kind: "deleted", UserID: userID}); err != nil {
+	if _, err := s.audit(ctx, Event{Kind: "deleted", UserID: userID}, ""); err != nil {
 		return deleted, wrap("audit", err)
 	}
 	return deleted, nil

@@ -56,7 +56,8 @@
 //	                                                   no nonce>
 //	P{u:<uid>}:index              zset    req + tomb   "n:<nh>" and "r:<requestID>" of every request        IssueRequest; read by DeleteUser
 //	                                                   issued, scored by when their keys expire
-//	P{u:<uid>}:updates            zset    longest mark message IDs being processed, scored by expiry (ms)   MarkUpdate, ForgetUpdate
+//	P{u:<uid>}:updates            zset    longest mark message IDs being processed, scored by expiry (ms);  MarkUpdate, ForgetUpdate
+//	                                                   "<msgID>@<owner>" beside a mark made MarkedBy owner
 //	P{u:<uid>}:status             hash    status       <level> -> JSON {state, ref, codes, updated},        SetStatus, ResetStatus
 //	                                                   <level>#created -> unix ms; #t -> unix ms of the
 //	                                                   last SetStatus, #v -> version, #r and #l while
@@ -95,6 +96,8 @@
 //	                                                   prev, hash (hex SHA-256 of e)                        (WithAuditRetention)
 //	P{audit}:head                 string  none         hash of the last audit event                         Audit, DeleteUser
 //	P{audit}:base                 string  none         the prev of the first event left after trimming      Audit (when it trims)
+//	P{audit}:once:<ih>            string  7 days       stream ID of the event appended with the ID whose    AuditOnce
+//	                                                   SHA-256 (hex) is <ih> (AuditOnce is idempotent)
 //	P gotd:session:<botID>        string  none         gotd session (JSON, holds the bot's auth key)        SessionStorage().StoreSession
 //	P gotd:{s:<selfID>}:state     hash    none         pts, qts, date, seq                                  StateStorage(): SetState, SetPts, ...
 //	P gotd:{s:<selfID>}:channels  hash    none         channel ID -> pts (cleared by SetState)              StateStorage(): SetChannelPts
@@ -212,5 +215,7 @@
 // repeated MarkUpdate answers "duplicate", a repeated ConsumeNonce
 // ErrNonceUsed and a repeated Audit appends the event twice (the chain
 // stays valid): which is why the client must not retry commands by
-// itself, and the caller decides.
+// itself, and the caller decides. A caller that retries can make them
+// repeatable: MarkUpdate and ForgetUpdate MarkedBy an owner, ConsumeNonce
+// ByMessage, AuditOnce with an event ID.
 package store
