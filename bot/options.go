@@ -33,7 +33,9 @@ const (
 	// now (Redis or Telegram unreachable) is retried by this process.
 	DefaultRetryFor = 15 * time.Minute
 	// DefaultRateLimit and DefaultRateBurst bound the Telegram calls per
-	// second, below Telegram's limits for bots.
+	// second that act on chats and users (messages, callback answers,
+	// Passport errors), below Telegram's limits for bots. File downloads
+	// and update fetching are not limited.
 	DefaultRateLimit = 25
 	DefaultRateBurst = 30
 )
@@ -134,7 +136,10 @@ func WithRetry(total, first time.Duration) Option {
 func WithTempDir(dir string) Option { return func(o *options) { o.tempDir = dir } }
 
 // WithRateLimit sets the Telegram calls per second and the burst (default
-// DefaultRateLimit and DefaultRateBurst); 0 turns the limit off.
+// DefaultRateLimit and DefaultRateBurst) of the calls that act on chats
+// and users; 0 turns the limit off. Downloads (upload.getFile, ...) and
+// update fetching (updates.getDifference, ...) are never limited: a
+// FLOOD_WAIT on them is waited out.
 func WithRateLimit(perSecond float64, burst int) Option {
 	return func(o *options) { o.rateLimit, o.rateBurst = perSecond, burst }
 }

@@ -81,7 +81,7 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 		b.log.WarnContext(ctx, "bot: telegram asked to wait", slog.Duration("wait", d))
 	})}
 	if b.o.rateLimit > 0 {
-		mws = append(mws, ratelimit.New(rate.Limit(b.o.rateLimit), max(b.o.rateBurst, 1)))
+		mws = append(mws, sendLimit{limit: ratelimit.New(rate.Limit(b.o.rateLimit), max(b.o.rateBurst, 1))})
 	}
 	// clientCtx outlives ctx while the work in progress drains.
 	clientCtx, stopClient := context.WithCancel(context.WithoutCancel(ctx))
