@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gotd/td/tg"
-
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/i18n"
 )
@@ -19,29 +17,14 @@ func TestBackPressure(t *testing.T) {
 	w := newWorld(t, worldOptions{bot: []bot.Option{bot.WithConcurrency(1), bot.WithShutdownTimeout(5 * time.Second)}})
 	ctx := testContext(t)
 	a, b := w.user("en", nil), w.user("en", nil)
-	page, _ := w.request(ctx, a, "")
-	link, err := a.OpenURL(ctx, page)
-	if err != nil {
-		t.Fatal(err)
-	}
+	link := w.requestLink(ctx, a)
 	if _, err := b.Start(ctx, w.Account.Username, ""); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // the greeting and the request
 		w.next(ctx, b)
 	}
-	w.Sandbox.SetBandwidth(4 << 10) // a's submission holds the only slot a few seconds
-	t.Cleanup(func() { w.Sandbox.SetBandwidth(0) })
-	before := w.Sandbox.Calls(tg.UploadGetFileRequestTypeID)
-	if err := a.FillForm(ctx, link); err != nil {
-		t.Fatal(err)
-	}
-	for w.Sandbox.Calls(tg.UploadGetFileRequestTypeID) == before {
-		if ctx.Err() != nil {
-			t.Fatal("the bot did not start downloading the scans")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	w.shareSlowly(ctx, a, link, 4<<10) // a's submission holds the only slot a few seconds
 	const n = 15
 	for range n {
 		if err := b.Send(ctx, w.Account.ID, "/help"); err != nil {

@@ -71,24 +71,8 @@ func TestDroppedConnections(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	u := w.user("en", nil)
-	page, _ := w.request(ctx, u, "")
-	link, err := u.OpenURL(ctx, page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Slow downloads, so that the connections drop in the middle.
-	w.Sandbox.SetBandwidth(1 << 10)
-	t.Cleanup(func() { w.Sandbox.SetBandwidth(0) })
-	before := w.Sandbox.Calls(tg.UploadGetFileRequestTypeID)
-	if err := u.FillForm(ctx, link); err != nil {
-		t.Fatal(err)
-	}
-	for w.Sandbox.Calls(tg.UploadGetFileRequestTypeID) == before {
-		if ctx.Err() != nil {
-			t.Fatal("the bot did not start downloading the scans")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	link := w.requestLink(ctx, u)
+	w.shareSlowly(ctx, u, link, 1<<10) // so that the connections drop in the middle
 	if n := w.Sandbox.DropConnections(sandbox.MainDC); n == 0 {
 		t.Fatal("no connection to drop")
 	}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotd/td/tg"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kycbot/kycbot/bot"
@@ -327,14 +328,48 @@ func (w *world) request(ctx context.Context, u *sandbox.SimUser, payload string)
 // share opens the request page and shares the profile.
 func (w *world) share(ctx context.Context, u *sandbox.SimUser, pageURL string) string {
 	w.t.Helper()
-	link, err := u.OpenURL(ctx, pageURL)
-	if err != nil {
-		w.t.Fatal(err)
-	}
+	link := w.open(ctx, u, pageURL)
 	if err := u.FillForm(ctx, link); err != nil {
 		w.t.Fatal(err)
 	}
 	return link
+}
+
+// open opens the request page pageURL as u's app does and returns the
+// Passport link to share.
+func (w *world) open(ctx context.Context, u *sandbox.SimUser, pageURL string) string {
+	w.t.Helper()
+	link, err := u.OpenURL(ctx, pageURL)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return link
+}
+
+// requestLink takes u from /start to the Passport link to share.
+func (w *world) requestLink(ctx context.Context, u *sandbox.SimUser) string {
+	w.t.Helper()
+	page, _ := w.request(ctx, u, "")
+	return w.open(ctx, u, page)
+}
+
+// shareSlowly has u share link with the downloads throttled to bandwidth
+// bytes a second (until the test ends or SetBandwidth(0)); it returns
+// once the bot has started downloading the scans.
+func (w *world) shareSlowly(ctx context.Context, u *sandbox.SimUser, link string, bandwidth int) {
+	w.t.Helper()
+	w.Sandbox.SetBandwidth(bandwidth)
+	w.t.Cleanup(func() { w.Sandbox.SetBandwidth(0) })
+	before := w.Sandbox.Calls(tg.UploadGetFileRequestTypeID)
+	if err := u.FillForm(ctx, link); err != nil {
+		w.t.Fatal(err)
+	}
+	for w.Sandbox.Calls(tg.UploadGetFileRequestTypeID) == before {
+		if ctx.Err() != nil {
+			w.t.Fatal("the bot did not start downloading the scans")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // next waits for the bot's next message.

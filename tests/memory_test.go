@@ -80,11 +80,7 @@ func TestMemoryFiveLargeScans(t *testing.T) {
 	dl.FrontSide, dl.ReverseSide, dl.Selfie, dl.Translation = &front, &back, &selfie, nil
 	p[passport.TypeUtilityBill].Files = []sandbox.Scan{bigScan(t, "bill-1"), bigScan(t, "bill-2")}
 	u := w.user("en", p)
-	page, _ := w.request(ctx, u, "")
-	link, err := u.OpenURL(ctx, page)
-	if err != nil {
-		t.Fatal(err)
-	}
+	link := w.requestLink(ctx, u)
 	// Upload the documents first (the app does it when the user fills the
 	// form), so that the measurement covers the bot's work only.
 	for _, typ := range []passport.ElementType{passport.TypeDriverLicense, passport.TypeUtilityBill} {

@@ -28,11 +28,7 @@ func TestRestart(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	u := w.user("en", nil)
-	page, _ := w.request(ctx, u, "")
-	link, err := u.OpenURL(ctx, page)
-	if err != nil {
-		t.Fatal(err)
-	}
+	link := w.requestLink(ctx, u)
 	if err := w.StopBot(); err != nil {
 		t.Fatal(err)
 	}

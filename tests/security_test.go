@@ -115,11 +115,7 @@ func TestSecurity(t *testing.T) {
 		w := w.sub(t)
 		ctx := testContext(t)
 		u := w.user("en", nil)
-		page, _ := w.request(ctx, u, "")
-		link, err := u.OpenURL(ctx, page)
-		if err != nil {
-			t.Fatal(err)
-		}
+		link := w.requestLink(ctx, u)
 		w.clock.Advance(w.Config.Passport.RequestTTL + time.Minute)
 		if err := u.FillForm(ctx, link); err != nil {
 			t.Fatal(err)
@@ -132,11 +128,7 @@ func TestSecurity(t *testing.T) {
 		w := w.sub(t)
 		ctx := testContext(t)
 		u := w.user("en", nil)
-		page, _ := w.request(ctx, u, "")
-		link, err := u.OpenURL(ctx, page)
-		if err != nil {
-			t.Fatal(err)
-		}
+		link := w.requestLink(ctx, u)
 		if err := u.FillForm(ctx, withNonce(t, link, "a-nonce-the-bot-never-issued-0123456789abcd")); err != nil {
 			t.Fatal(err)
 		}
