@@ -49,6 +49,7 @@ type receiver struct {
 	byUser   map[int64]int             // 2xx answers, by user
 	events   map[string]delivery.Event // the body of each event's first request
 	bad      []string                  // what was wrong with requests
+	cut      int                       // requests the sender gave up while held
 	changed  chan struct{}
 }
 
@@ -101,11 +102,15 @@ func (r *receiver) serve(rw http.ResponseWriter, req *http.Request) {
 		select {
 		case <-hang:
 		case <-req.Context().Done(): // the sender gave up (or died)
-			return
 		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if req.Context().Err() != nil {
+		r.cut++
+		r.signalLocked()
+		return
+	}
 	status := r.status
 	if status >= 200 && status <= 299 {
 		r.ok[id]++
@@ -208,6 +213,23 @@ func (r *receiver) quiet(t testing.TB, id string) {
 	}
 }
 
+// waitPaused waits until an outbox event is paused for a retry.
+func waitPaused(t testing.TB, ctx context.Context, w *world) {
+	t.Helper()
+	due := w.Config.Redis.Prefix + "{outbox}:due"
+	for {
+		n, err := w.Redis.ZCard(ctx, due).Result()
+		if err == nil && n > 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no event paused for a retry (%s: %d, %v)", due, n, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // verifyUser takes a user from /start to the verified message.
 func (w *world) verifyUser(ctx context.Context, u *sandbox.SimUser, ref string) {
 	w.t.Helper()
@@ -223,6 +245,7 @@ func (w *world) verifyUser(ctx context.Context, u *sandbox.SimUser, ref string) 
 // from another instance when the one delivering stops; a delivery failing
 // past give_up_after is parked and the admins are told.
 func TestWebhook(t *testing.T) {
+	t.Parallel() // mostly waiting: alongside the other parallel tests
 	clk := &clock{}
 	rcv := newReceiver(t, clk.Now)
 	w := newWorld(t, worldOptions{clock: clk, configYAML: webhookConfig(rcv.srv.URL + "/kyc/webhook")})
@@ -309,8 +332,11 @@ func TestWebhook(t *testing.T) {
 		w.verifyUser(ctx, u, "")
 		rcv.wait(t, ctx, "a first attempt", func() bool { return rcv.attempts[rcv.eventOfLocked(u.User.ID, delivery.KindVerified)] >= 1 }, nil)
 		id := rcv.eventOf(u.User.ID, delivery.KindVerified)
-		// The only instance failed once and waits to retry: it stops, and
-		// another one (same account, Redis and config) takes over.
+		// The only instance failed once and waits to retry (the event is
+		// paused in the outbox): it stops, and another one (same account,
+		// Redis and config) takes over. (Stopped in the middle of a
+		// request instead: TestWebhookSenderDiesMidRequest.)
+		waitPaused(t, ctx, w)
 		if err := w.StopBot(); err != nil {
 			t.Fatal(err)
 		}
@@ -387,4 +413,38 @@ func TestWebhook(t *testing.T) {
 			t.Errorf("status %s: a parked delivery must not change the verification", st.State)
 		}
 	})
+}
+
+// TestWebhookSenderDiesMidRequest: the only instance stops while its
+// request to the receiver is under way (the receiver does not answer);
+// another instance sends the event again once it was idle for the
+// sender's ReclaimAfter (a minute, measured by Redis: no clock to move),
+// and it arrives once.
+func TestWebhookSenderDiesMidRequest(t *testing.T) {
+	t.Parallel() // a minute of waiting: alongside the other parallel tests
+	clk := &clock{}
+	rcv := newReceiver(t, clk.Now)
+	w := newWorld(t, worldOptions{clock: clk, configYAML: webhookConfig(rcv.srv.URL)})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	rcv.hold()
+	u := w.user("en", nil)
+	w.verifyUser(ctx, u, "")
+	rcv.wait(t, ctx, "the request", func() bool { return rcv.attempts[rcv.eventOfLocked(u.User.ID, delivery.KindVerified)] >= 1 }, nil)
+	id := rcv.eventOf(u.User.ID, delivery.KindVerified)
+	if err := w.StopBot(); err != nil { // cancels the request under way
+		t.Fatal(err)
+	}
+	rcv.wait(t, ctx, "the request cut short", func() bool { return rcv.cut == 1 }, nil)
+	rcv.release()
+	other, err := w.StartInstance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = other.Stop() })
+	rcv.wait(t, ctx, "the delivery by the other instance", func() bool { return rcv.ok[id] > 0 }, nil)
+	rcv.quiet(t, id)
+	if a, ok := rcv.counts(id); ok != 1 || a != 2 {
+		t.Errorf("event %s: %d requests, %d delivered; want the one cut short, then one delivery", id, a, ok)
+	}
 }
