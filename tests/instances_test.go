@@ -63,17 +63,12 @@ func (w *world) auditByUser(ctx context.Context, kind string) map[int64]int {
 }
 
 // TestTwoInstances: two instances of the bot (one account, one Redis, one
-// config, as two processes of a deployment) serve 50 users at once (20
-// under the race detector, where each login costs about 5 s of CPU and 50
-// would take three minutes on two cores). Every user is verified exactly
-// once (one audit event, one hook call, one webhook delivery) and gets
-// each answer once.
+// config, as two processes of a deployment) serve 50 users at once. Every
+// user is verified exactly once (one audit event, one hook call, one
+// webhook delivery) and gets each answer once.
 func TestTwoInstances(t *testing.T) {
 	t.Parallel()
-	n := 50
-	if raceDetector {
-		n = 20
-	}
+	const n = 50
 	clk := &clock{}
 	rcv := newReceiver(t, clk.Now)
 	w := newWorld(t, worldOptions{clock: clk, configYAML: webhookConfig(rcv.srv.URL)})
