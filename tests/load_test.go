@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/sandbox"
 )
@@ -29,6 +30,11 @@ import (
 // and measures the race detector.
 func BenchmarkLoad200(b *testing.B) { benchLoad(b, 200) }
 
+// BenchmarkLoad200Unlimited: the same without the bot's rate limit on
+// Telegram calls (bot.WithRateLimit(0, 0)), to see what bounds the bot
+// once its own limit does not.
+func BenchmarkLoad200Unlimited(b *testing.B) { benchLoad(b, 200, bot.WithRateLimit(0, 0)) }
+
 // BenchmarkLoad50: the same with 50 users, fewer than the bot's handler
 // slots (bot.DefaultConcurrency).
 func BenchmarkLoad50(b *testing.B) { benchLoad(b, 50) }
@@ -37,17 +43,17 @@ func BenchmarkLoad50(b *testing.B) { benchLoad(b, 50) }
 // benchmark gives up: the bot hung.
 const loadStall = 90 * time.Second
 
-func benchLoad(b *testing.B, n int) {
+func benchLoad(b *testing.B, n int, opts ...bot.Option) {
 	b.ReportAllocs()
 	for range b.N {
-		loadOnce(b, n)
+		loadOnce(b, n, opts...)
 	}
 }
 
-func loadOnce(b *testing.B, n int) {
+func loadOnce(b *testing.B, n int, opts ...bot.Option) {
 	{
 		b.StopTimer()
-		w := newWorld(b, worldOptions{})
+		w := newWorld(b, worldOptions{bot: opts})
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 		defer cancel()
 		setup := time.Now()
