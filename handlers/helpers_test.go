@@ -358,6 +358,21 @@ type env struct {
 	rejected []Rejected
 	msgID    int
 	obs      *recObserver
+	// hookFail: the next hook calls (OnVerified or OnRejected) fail with
+	// these errors, in order, before recording anything.
+	hookFail []error
+}
+
+// nextHookFailure returns the error the next hook call fails with, or nil.
+func (e *env) nextHookFailure() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.hookFail) == 0 {
+		return nil
+	}
+	err := e.hookFail[0]
+	e.hookFail = e.hookFail[1:]
+	return err
 }
 
 func newEnv(t *testing.T, wrap func(Store) Store) *env {
@@ -391,6 +406,9 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 	},
 		WithClock(e.clock.Now), WithLogger(logger), WithTempDir(t.TempDir()), WithDownloadConcurrency(2), WithObserver(e.obs),
 		WithOnVerified(func(_ context.Context, v Verified) error {
+			if err := e.nextHookFailure(); err != nil {
+				return err
+			}
 			got := map[verify.ScanKey][]byte{}
 			for k := range v.Files {
 				r, err := v.Open(k)
@@ -411,6 +429,9 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 			return nil
 		}),
 		WithOnRejected(func(_ context.Context, r Rejected) error {
+			if err := e.nextHookFailure(); err != nil {
+				return err
+			}
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			e.rejected = append(e.rejected, r)

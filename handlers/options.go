@@ -54,16 +54,23 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithOnVerified sets the hook called with every accepted submission,
-// before the user is told. An error fails the processing (it is logged,
-// audited and returned). When Redis cannot record the outcome after the
-// hook ran, the processing is retried (ErrRetryLater) and the hook called
-// again with the same Verified.NonceHash. Passport handler only.
+// before the user is told. An error wrapping ErrRetryLater or
+// store.ErrUnavailable (the hook's own store cannot take the result now)
+// has the processing run again later (the user is told it takes longer);
+// any other error fails the processing (it is logged, audited, returned,
+// and the user asked to share again). When Redis cannot record the
+// outcome after the hook ran, the processing is retried too: the hook may
+// be called again with the same Verified.NonceHash, so make it idempotent
+// by that hash. Passport handler only.
 func WithOnVerified(fn func(context.Context, Verified) error) Option {
 	return func(o *options) { o.onVerified = fn }
 }
 
-// WithOnRejected sets the hook called with every final rejection.
-// Passport handler only.
+// WithOnRejected sets the hook called with every final rejection, after
+// the status is recorded and before the user is told. An error wrapping
+// ErrRetryLater or store.ErrUnavailable has the processing run again
+// later (the hook may be called again with the same Rejected.NonceHash);
+// any other error is logged. Passport handler only.
 func WithOnRejected(fn func(context.Context, Rejected) error) Option {
 	return func(o *options) { o.onRejected = fn }
 }

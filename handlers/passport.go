@@ -629,6 +629,9 @@ func (p *run) verified(ctx context.Context, req store.Request, sub *passport.Sub
 		v := Verified{UserID: p.userID, Level: req.Level, Ref: req.Ref, At: h.now(), NonceHash: req.NonceHash(), Submission: sub,
 			Files: files.paths, Scans: files.infos}
 		if err := h.onVerified(ctx, v); err != nil {
+			if hookRetryable(err) {
+				return p.retryLater(ctx, "OnVerified", err)
+			}
 			p.failed(ctx, req, "on_verified", "hook_failed")
 			return fmt.Errorf("OnVerified: %w", err)
 		}
@@ -649,6 +652,13 @@ func (p *run) verified(ctx context.Context, req store.Request, sub *passport.Sub
 	return nil
 }
 
+// hookRetryable reports whether a hook's error asks for the whole
+// processing to run again later: it wraps ErrRetryLater, or
+// store.ErrUnavailable (package bot's webhook outbox with Redis down).
+func hookRetryable(err error) bool {
+	return errors.Is(err, ErrRetryLater) || errors.Is(err, store.ErrUnavailable)
+}
+
 func (p *run) problemText(pr verify.Problem) string {
 	return p.localizer().Problem(string(pr.Code), string(pr.Element), pr.Target.String(), pr.Params)
 }
@@ -662,6 +672,9 @@ func (p *run) rejected(ctx context.Context, req store.Request, res verify.Result
 		rj := Rejected{UserID: p.userID, Level: req.Level, Ref: req.Ref, At: h.now(), NonceHash: req.NonceHash(),
 			Problems: res.Problems, Codes: codes}
 		if err := h.onRejected(ctx, rj); err != nil {
+			if hookRetryable(err) {
+				return p.retryLater(ctx, "OnRejected", err)
+			}
 			p.log.ErrorContext(ctx, "passport: OnRejected failed", slog.String("error", err.Error()))
 		}
 	}

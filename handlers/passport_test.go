@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -821,5 +822,77 @@ func TestNewPassportConfig(t *testing.T) {
 		if !strings.Contains(err.Error(), f) {
 			t.Errorf("the error does not name %s: %v", f, err)
 		}
+	}
+}
+
+// TestPassportHookUnavailable: a hook that cannot take the outcome now
+// (its store unreachable, as the webhook outbox with Redis down) has the
+// submission processed again later, and the outcome is told and recorded
+// once; a hook that fails otherwise ends the submission.
+func TestPassportHookUnavailable(t *testing.T) {
+	unavailable := fmt.Errorf("webhook event: delivery: %w", store.ErrUnavailable)
+	tests := []struct {
+		name      string
+		young     bool
+		fail      []error
+		attempts  int    // OnNewMessage calls until it returns nil
+		want      string // the outcome's text id
+		event     string // the outcome's audit event
+		hookCalls int    // successful hook calls
+	}{
+		{"verified, store down once", false, []error{unavailable}, 2, i18n.MsgResultVerified, "verified", 1},
+		{"verified, retry later twice", false, []error{ErrRetryLater, unavailable}, 3, i18n.MsgResultVerified, "verified", 1},
+		{"rejected, store down once", true, []error{unavailable}, 2, i18n.MsgResultRejected, "rejected", 1},
+		{"verified, hook broken", false, []error{errors.New("crm says no")}, 1, i18n.MsgSubmissionFailed, "processing_failed", 0},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.hookFail = tt.fail
+			user := int64(5300 + i)
+			p := goodProfile(t)
+			if tt.young {
+				p.BirthDate = "05.06.2011"
+			}
+			ents, upd := e.update(e.share(p, e.issue(user, "en").Nonce, nil), user, "en")
+			ctx := ContextWithUpdateID(e.ctx, "d1")
+			attempts := 0
+			for attempts < 5 {
+				attempts++
+				err := e.h.OnNewMessage(ctx, ents, upd)
+				if !errors.Is(err, ErrRetryLater) {
+					break
+				}
+			}
+			if attempts != tt.attempts {
+				t.Errorf("%d calls until the processing ended, want %d", attempts, tt.attempts)
+			}
+			en := e.catalog.Language("en")
+			msgs := e.tg.messagesTo(user)
+			want := en.Text(tt.want, nil)
+			if tt.young {
+				reason := en.Problem("too_young", "personal_details", "data.birth_date", map[string]string{"min_age": "18", "age": "14"})
+				want = en.Text(tt.want, map[string]any{"Reason": reason})
+			}
+			if len(msgs) == 0 || msgs[len(msgs)-1].Text != want {
+				t.Errorf("the user's last message %+v, want %s", msgs, tt.want)
+			}
+			if tt.attempts > 1 && (len(msgs) != 2 || msgs[0].Text != en.Text(i18n.MsgSubmissionDelayed, nil)) {
+				t.Errorf("the user got %d messages, want the delay notice then the outcome", len(msgs))
+			}
+			if got := len(e.verified) + len(e.rejected); got != tt.hookCalls {
+				t.Errorf("%d successful hook calls, want %d", got, tt.hookCalls)
+			}
+			events := 0
+			for _, ev := range e.auditEvents() {
+				if ev.Kind == tt.event && ev.UserID == user {
+					events++
+				}
+			}
+			if events != 1 {
+				t.Errorf("%d %s events, want 1", events, tt.event)
+			}
+			e.noPersonalData(p)
+		})
 	}
 }
