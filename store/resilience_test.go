@@ -7,8 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,108 +15,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kycbot/kycbot/store/storetest"
 )
-
-// redisProc is a redis-server the test started.
-type redisProc struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when it exited
-	log  string
-}
-
-// startRedis starts redis-server on port with the append-only file in dir
-// (fsynced at every write, no RDB snapshots) and waits until it answers.
-func startRedis(t *testing.T, bin, dir, port string) *redisProc {
-	t.Helper()
-	p := &redisProc{done: make(chan struct{}), log: filepath.Join(dir, "redis.log")}
-	p.cmd = exec.Command(bin,
-		"--port", port, "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
-		"--dir", dir, "--daemonize", "no", "--logfile", p.log)
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := rawPing("127.0.0.1:" + port)
-		if err == nil {
-			return p
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("redis-server exited at start: %s", p.tail())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server does not answer after 5s: %v: %s", err, p.tail())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// rawPing sends PING over a plain connection (go-redis would log every
-// refused dial while the server starts).
-func rawPing(addr string) error {
-	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(200 * time.Millisecond))
-	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	buf := make([]byte, 64)
-	n, err := conn.Read(buf)
-	if err != nil {
-		return err
-	}
-	if got := string(buf[:n]); got != "+PONG\r\n" {
-		return errors.New("not ready: " + strings.TrimSpace(got))
-	}
-	return nil
-}
-
-// stop shuts the server down as an orchestrator would (SIGTERM) and
-// waits for it to exit.
-func (p *redisProc) stop(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("redis-server did not exit within 5s of SIGTERM: %s", p.tail())
-	}
-}
-
-func (p *redisProc) tail() string {
-	b, _ := os.ReadFile(p.log)
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return string(b)
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
 
 // failsFast runs op against an unreachable Redis and checks that it
 // fails within a second or so with an error saying Redis is unreachable.
@@ -153,17 +52,9 @@ func failsFast(t *testing.T, name string, secret string, op func(context.Context
 // (with its append-only file), the same client and store recover by
 // themselves, and the outbox has lost nothing.
 func TestResilienceRedisRestart(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-server is not installed and CI is set: %v", err)
-		}
-		t.Skip("redis-server is not installed (apt-get install redis-server): skipping the restart test")
-	}
-	dir, port := t.TempDir(), freePort(t)
-	srv := startRedis(t, bin, dir, port)
+	srv := storetest.StartServer(t)
 	ctx := context.Background()
-	client, err := Open(ctx, Config{Addrs: []string{"127.0.0.1:" + port}})
+	client, err := Open(ctx, Config{Addrs: []string{srv.Addr()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,19 +88,15 @@ func TestResilienceRedisRestart(t *testing.T) {
 
 	// A hung server (SIGSTOP: connections are accepted, nothing answers)
 	// costs a timeout, not a hang.
-	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	srv.Signal(t, syscall.SIGSTOP)
 	failsFast(t, "IssueRequest (server hung)", "", func(ctx context.Context) error {
 		_, err := s.IssueRequest(ctx, RequestParams{UserID: 78, ChatID: 78, Level: "basic"}, time.Hour)
 		return err
 	})
-	if err := srv.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
+	srv.Signal(t, syscall.SIGCONT)
 
 	// A stopped server.
-	srv.stop(t)
+	srv.Stop(t)
 	failsFast(t, "IssueRequest", "", func(ctx context.Context) error {
 		_, err := s.IssueRequest(ctx, RequestParams{UserID: 78, ChatID: 78, Level: "basic"}, time.Hour)
 		return err
@@ -227,7 +114,7 @@ func TestResilienceRedisRestart(t *testing.T) {
 	})
 
 	// Back, from the append-only file; the same client and store.
-	startRedis(t, bin, dir, port)
+	srv.Start(t)
 	start := time.Now()
 	var pending int64
 	for {

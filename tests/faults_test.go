@@ -2,13 +2,7 @@ package tests
 
 import (
 	"context"
-	"errors"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,111 +12,6 @@ import (
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
 )
-
-// redisServer is a redis-server the test started, with its data in an
-// append-only file fsynced at every write, so that a restart loses
-// nothing (as store/resilience_test.go runs it).
-type redisServer struct {
-	bin, dir, port string
-	cmd            *exec.Cmd
-	done           chan struct{} // closed when it exited
-}
-
-// startRedisServer starts redis-server on a free port, or skips the test
-// (fails it under CI) when it is not installed.
-func startRedisServer(t *testing.T) *redisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-server is not installed and CI is set: %v", err)
-		}
-		t.Skip("redis-server is not installed (apt-get install redis-server): skipping")
-	}
-	_, port, _ := net.SplitHostPort(freeAddr(t))
-	r := &redisServer{bin: bin, dir: t.TempDir(), port: port}
-	r.start(t)
-	t.Cleanup(r.kill) // the last server started, after the world's cleanup
-	return r
-}
-
-func (r *redisServer) addr() string { return "127.0.0.1:" + r.port }
-
-// start (re)starts the server on its port and data and waits until it
-// answers.
-func (r *redisServer) start(t *testing.T) {
-	t.Helper()
-	r.cmd = exec.Command(r.bin, "--port", r.port, "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
-		"--dir", r.dir, "--daemonize", "no", "--logfile", filepath.Join(r.dir, "redis.log"))
-	if err := r.cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	done := make(chan struct{})
-	r.done = done
-	cmd := r.cmd
-	go func() { _ = cmd.Wait(); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for rawPing(r.addr()) != nil {
-		select {
-		case <-done:
-			t.Fatalf("redis-server exited at start: %s", r.tail())
-		default:
-		}
-		if time.Now().After(deadline) {
-			r.kill()
-			t.Fatalf("redis-server does not answer after 10s: %s", r.tail())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// kill kills the server (SIGKILL, as a crash) and waits for it to exit.
-func (r *redisServer) kill() {
-	select {
-	case <-r.done:
-	default:
-		_ = r.cmd.Process.Kill()
-		<-r.done
-	}
-}
-
-func (r *redisServer) signal(t *testing.T, s syscall.Signal) {
-	t.Helper()
-	if err := r.cmd.Process.Signal(s); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (r *redisServer) tail() string {
-	b, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return string(b)
-}
-
-// rawPing sends PING over a plain connection.
-func rawPing(addr string) error {
-	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(200 * time.Millisecond))
-	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	buf := make([]byte, 64)
-	n, err := conn.Read(buf)
-	if err != nil {
-		return err
-	}
-	if got := string(buf[:n]); got != "+PONG\r\n" {
-		return errors.New("not ready: " + strings.TrimSpace(got))
-	}
-	return nil
-}
 
 // TestTelegramFaults: FLOOD_WAIT on users.setSecureValueErrors and on
 // messages.sendMessage changes nothing the user sees: the problems are

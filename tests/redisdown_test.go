@@ -13,6 +13,7 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/store/storetest"
 )
 
 // TestRedisDownMidFlight: 20 users share at once while the bot's Redis
@@ -24,8 +25,8 @@ import (
 // duplicate of itself (its dedupe mark is held by its update ID).
 func TestRedisDownMidFlight(t *testing.T) {
 	const n = 20
-	srv := startRedisServer(t)
-	client, err := store.Open(testContext(t), store.Config{Addrs: []string{srv.addr()}})
+	srv := storetest.StartServer(t)
+	client, err := store.Open(testContext(t), store.Config{Addrs: []string{srv.Addr()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,9 +86,9 @@ func TestRedisDownMidFlight(t *testing.T) {
 			t.Fatal("no submission went through before the outage")
 		}
 	}
-	srv.signal(t, syscall.SIGSTOP)
+	srv.Signal(t, syscall.SIGSTOP)
 	time.Sleep(2 * time.Second)
-	srv.signal(t, syscall.SIGCONT)
+	srv.Signal(t, syscall.SIGCONT)
 	for range 2 {
 		select {
 		case <-verdicts:
@@ -95,9 +96,9 @@ func TestRedisDownMidFlight(t *testing.T) {
 			t.Fatal("no submission went through after the hang")
 		}
 	}
-	srv.kill()
+	srv.Kill()
 	time.Sleep(2 * time.Second)
-	srv.start(t)
+	srv.Start(t)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
