@@ -106,6 +106,12 @@ type Web struct {
 	// (public_url): https, or http for localhost only. Required to run the
 	// bot.
 	PublicURL string `yaml:"public_url"`
+	// OpsListen, when set, is the address of a second server, host:port
+	// (ops_listen), that alone serves /healthz, /readyz and /metrics: the
+	// server on Listen then answers them 404. Bind it to a private
+	// address, such as 127.0.0.1:9090, so that only your monitoring
+	// reaches it. Default "": everything is served on Listen.
+	OpsListen string `yaml:"ops_listen"`
 }
 
 // Redis modes.

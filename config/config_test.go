@@ -115,6 +115,7 @@ func TestDefaults(t *testing.T) {
 	}{
 		{"request_ttl", cfg.Passport.RequestTTL, 30 * time.Minute},
 		{"listen", cfg.Web.Listen, ":8080"},
+		{"ops_listen", cfg.Web.OpsListen, ""},
 		{"redis mode", cfg.Redis.Mode, "single"},
 		{"redis addrs", cfg.Redis.Addrs, []string{"127.0.0.1:6379"}},
 		{"redis prefix", cfg.Redis.Prefix, "kycbot:"},
@@ -456,7 +457,7 @@ func TestSummaryExample(t *testing.T) {
 		"  full (Full KYC)\n",
 		"Asks for: Personal details (with names in the original script); one of: passport, driver's license or identity card, with a selfie; residential address; utility bill, with a certified translation; phone number; email address.",
 		"Rules: Minimum age 18. Countries of citizenship allowed: DE, AT, CH. Documents must be valid for at least 30 days. A passport needs an expiry date. Address countries allowed: DE, AT, CH. The country of residence must match the address. Scans of at least 800×600 pixels.",
-		"Web: listens on :8080; request page at https://kyc.example.com.",
+		"Web: listens on :8080; request page at https://kyc.example.com; /healthz, /readyz and /metrics there too.",
 		"Redis: single server 127.0.0.1:6379, database 0, key prefix \"kycbot:\", password set, no TLS.",
 		"Admins: 2.",
 		"Delivery: no webhook",
@@ -531,6 +532,79 @@ func TestDeliveryRetries(t *testing.T) {
 			case tt.warning != "" && (len(warned) != 1 || warned[0].Path != tt.warning || warned[0].Line != 6 ||
 				!strings.Contains(warned[0].Message, "is not shorter than give_up_after (10m)") || !strings.Contains(warned[0].Message, "lower min_backoff or raise give_up_after")):
 				t.Errorf("warnings %v, want one at %s, line 6", warned, tt.warning)
+			}
+		})
+	}
+}
+
+// web.ops_listen: optional, a host:port that does not clash with
+// web.listen, warned about when it binds every interface; the summary
+// says where the checks and metrics are served.
+func TestOpsListen(t *testing.T) {
+	tests := []struct {
+		name        string
+		listen, ops string // listen "": not written (the default ":8080")
+		err         string // part of the one problem, at web.ops_listen
+		warn        string // part of the one warning at web.ops_listen
+		summary     string
+	}{
+		{name: "not set", summary: "listens on :8080; request page at not set; /healthz, /readyz and /metrics there too."},
+		{name: "loopback", ops: "127.0.0.1:9090", summary: "listens on :8080; request page at not set; /healthz, /readyz and /metrics on 127.0.0.1:9090 only."},
+		{name: "localhost", ops: "localhost:9090", summary: "on localhost:9090 only."},
+		{name: "IPv6 loopback", ops: "[::1]:9090", summary: "on [::1]:9090 only."},
+		{name: "private address", ops: "10.0.0.5:9090", summary: "on 10.0.0.5:9090 only."},
+		{name: "same port, other host", listen: "127.0.0.1:8080", ops: "10.0.0.5:8080", summary: "on 10.0.0.5:8080 only."},
+		{name: "both on a free port", listen: "127.0.0.1:0", ops: "127.0.0.1:0", summary: "on 127.0.0.1:0 only."},
+		{name: "port only", ops: "9090", err: `9090 is not host:port: did you mean "127.0.0.1:9090"?`},
+		{name: "URL", ops: "http://127.0.0.1:9090", err: "must be host:port only, such as 127.0.0.1:9090"},
+		{name: "no port", ops: "metrics.internal", err: `"metrics.internal" is not host:port, such as 127.0.0.1:9090`},
+		{name: "bad port", ops: "127.0.0.1:99999", err: "has no valid port: use a number from 1 to 65535"},
+		{name: "equal to listen", listen: "127.0.0.1:8080", ops: "127.0.0.1:8080",
+			err: `"127.0.0.1:8080" clashes with web.listen ("127.0.0.1:8080"): the two servers cannot share a port; give the health checks and metrics a port of their own, such as 127.0.0.1:9090, or leave ops_listen empty`},
+		{name: "the port of the default listen", ops: "127.0.0.1:8080", err: `clashes with web.listen (":8080")`},
+		{name: "all interfaces beside listen", listen: "127.0.0.1:8080", ops: ":8080", err: "clashes with web.listen"},
+		{name: "all interfaces", ops: ":9090", summary: "on :9090 only.",
+			warn: `":9090" listens on all network interfaces: /metrics and the checks are reachable by anyone who reaches this host; bind it to a private address such as 127.0.0.1:9090`},
+		{name: "all IPv4 interfaces", ops: "0.0.0.0:9090", warn: `"0.0.0.0:9090" listens on all network interfaces`},
+		{name: "all IPv6 interfaces", ops: "[::]:9090", warn: `"[::]:9090" listens on all network interfaces`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := level + "web:\n"
+			line := 3 // of ops_listen
+			if tt.listen != "" {
+				src += fmt.Sprintf("  listen: %q\n", tt.listen)
+				line++
+			}
+			if tt.ops != "" {
+				src += fmt.Sprintf("  ops_listen: %q\n", tt.ops)
+			}
+			if tt.err != "" {
+				_, got := parseProblems(t, src, noEnv)
+				checkProblems(t, got, []want{{"web.ops_listen", line, tt.err}})
+				return
+			}
+			cfg, err := Parse([]byte(src), "config.yaml", WithEnv(noEnv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Web.OpsListen != tt.ops {
+				t.Errorf("OpsListen = %q, want %q", cfg.Web.OpsListen, tt.ops)
+			}
+			var warned []Problem
+			for _, w := range cfg.Warnings() {
+				if strings.HasPrefix(w.Path, "web.") && w.Path != "web.public_url" {
+					warned = append(warned, w)
+				}
+			}
+			switch {
+			case tt.warn == "" && len(warned) > 0:
+				t.Errorf("warnings %v, want none", warned)
+			case tt.warn != "" && (len(warned) != 1 || warned[0].Path != "web.ops_listen" || warned[0].Line != line || !strings.Contains(warned[0].Message, tt.warn)):
+				t.Errorf("warnings %v, want one at web.ops_listen, line %d: ...%s...", warned, line, tt.warn)
+			}
+			if sum := cfg.Summary(); !strings.Contains(sum, tt.summary) {
+				t.Errorf("summary lacks %q:\n%s", tt.summary, sum)
 			}
 		})
 	}

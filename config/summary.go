@@ -199,8 +199,8 @@ func sortedDocTypes(m map[passport.ElementType]verify.DocumentTypeRules) []passp
 }
 
 // Summary describes the configuration in plain language for admins: the
-// levels (what each asks for and which rules apply), the web URL, Redis,
-// admins, delivery and languages. It never shows a secret (only whether it
+// levels (what each asks for and which rules apply), the web addresses
+// and URL, Redis, admins, delivery and languages. It never shows a secret (only whether it
 // is set) nor more of the webhook URL than its host.
 func (c *Config) Summary() string {
 	var b strings.Builder
@@ -231,7 +231,11 @@ func (c *Config) WriteSummary(w io.Writer) error {
 	if pub == "" {
 		pub = "not set"
 	}
-	line("Web: listens on %s; request page at %s.", c.Web.Listen, pub)
+	ops := "there too"
+	if c.Web.OpsListen != "" {
+		ops = "on " + c.Web.OpsListen + " only"
+	}
+	line("Web: listens on %s; request page at %s; /healthz, /readyz and /metrics %s.", c.Web.Listen, pub, ops)
 	line("Requests expire after %s.", fmtDuration(c.Passport.RequestTTL))
 	line("Redis: %s", c.describeRedis())
 	switch n := len(c.Admins); n {

@@ -262,14 +262,65 @@ func (c *checker) policyError(prefix string, e verify.PolicyError) {
 }
 
 func (c *checker) web(w Web) {
+	listenOK := true
 	if msg := checkHostPort(w.Listen, true); msg != "" {
 		c.add("web.listen", "%s", msg)
+		listenOK = false
 	}
 	if w.PublicURL == "" {
 		c.warn("web.public_url", "is not set: the bot needs the https URL at which users open the request page")
 	} else if msg := checkURL(w.PublicURL, true); msg != "" {
 		c.add("web.public_url", "%s", msg)
 	}
+	c.opsListen(w, listenOK)
+}
+
+// opsListen checks web.ops_listen (optional): a host:port of its own,
+// preferably private.
+func (c *checker) opsListen(w Web, listenOK bool) {
+	const path = "web.ops_listen"
+	if w.OpsListen == "" {
+		return
+	}
+	if msg := checkAddr(w.OpsListen, true, opsExample, "127.0.0.1"); msg != "" {
+		c.add(path, "%s", msg)
+		return
+	}
+	if listenOK && sameListenAddr(w.Listen, w.OpsListen) {
+		c.add(path, "%.60q clashes with web.listen (%.60q): the two servers cannot share a port; give the health checks and metrics a port of their own, such as %s, or leave ops_listen empty to serve them on web.listen",
+			w.OpsListen, w.Listen, opsExample)
+		return
+	}
+	if host, _, _ := net.SplitHostPort(w.OpsListen); allInterfaces(host) {
+		c.warn(path, "%.60q listens on all network interfaces: /metrics and the checks are reachable by anyone who reaches this host; bind it to a private address such as %s, unless a firewall or the container network keeps the port private",
+			w.OpsListen, opsExample)
+	}
+}
+
+// opsExample is the web.ops_listen the messages suggest.
+const opsExample = "127.0.0.1:9090"
+
+// allInterfaces reports whether a listen host binds every interface.
+func allInterfaces(host string) bool {
+	if host == "" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsUnspecified()
+}
+
+// sameListenAddr reports whether listening on a and on b (valid
+// host:port addresses) would conflict: the same port (not 0, which picks
+// a free one) on the same host, or on all interfaces for either.
+func sameListenAddr(a, b string) bool {
+	ha, pa, _ := net.SplitHostPort(a)
+	hb, pb, _ := net.SplitHostPort(b)
+	na, _ := strconv.Atoi(pa)
+	nb, _ := strconv.Atoi(pb)
+	if na == 0 || na != nb {
+		return false
+	}
+	return allInterfaces(ha) || allInterfaces(hb) || strings.EqualFold(ha, hb)
 }
 
 // checkURL checks an absolute https URL (or http for localhost when
@@ -318,13 +369,19 @@ func checkHostPort(s string, emptyHost bool) string {
 	if emptyHost {
 		example = ":8080"
 	}
+	return checkAddr(s, emptyHost, example, "")
+}
+
+// checkAddr is checkHostPort with the example the messages give, and the
+// host they suggest for a bare port number.
+func checkAddr(s string, emptyHost bool, example, bareHost string) string {
 	if strings.Contains(s, "@") || strings.Contains(s, "://") {
 		return "must be host:port only, such as " + example + "; put credentials in their own settings"
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		if _, err := strconv.Atoi(s); err == nil {
-			return fmt.Sprintf("%.10s is not host:port: did you mean \":%.10s\"?", s, s)
+			return fmt.Sprintf("%.10s is not host:port: did you mean \"%s:%.10s\"?", s, bareHost, s)
 		}
 		return fmt.Sprintf("%.60q is not host:port, such as %s", s, example)
 	}

@@ -20,12 +20,22 @@
 //	GET /readyz               200 "ok" when Backend.Ready succeeds, else 503 "unavailable" (readiness)
 //	GET /metrics              Options.Metrics, when set (Prometheus)
 //
+// The last three are also, and with Options.SeparateOps only, served by
+// OpsHandler (see below).
+//
 // /healthz asks the Backend nothing: a process whose Redis is down is
 // alive, just not ready. /readyz gives Backend.Ready two seconds; for
 // kycbot's bot it means Redis answers and Telegram updates are being
 // received. Neither shows why it fails (the cause is logged at Warn).
-// Serve /metrics and the checks to your monitoring only: let the reverse
-// proxy in front forward /passport/ alone.
+//
+// /healthz, /readyz and /metrics are the operations endpoints: they are
+// for your monitoring, not for the Internet (/metrics shows business
+// volumes). OpsHandler serves them alone; with Options.SeparateOps,
+// Handler leaves them out and answers them 404 like any unknown path, so
+// that Handler can face the Internet while OpsHandler is served on a
+// private address (kycbot's bot does this when web.ops_listen is set).
+// Without it, Handler serves them too: then let the reverse proxy in front
+// forward /passport/ alone.
 //
 // (HEAD works wherever GET does; other methods get 405.) The request page
 // says who is asking (Options.BotName), what will be shared (the scope of

@@ -160,10 +160,18 @@ type Options struct {
 	// Metrics, when set, is served as GET /metrics (for example the
 	// Prometheus handler of package bot/metrics); nil: no /metrics route.
 	Metrics http.Handler
+	// SeparateOps leaves the operations endpoints (/healthz, /readyz and
+	// /metrics) out of Handler, which then answers them 404 like any
+	// unknown path: serve OpsHandler on a private address instead (config
+	// web.ops_listen). Default false: Handler serves them beside the
+	// pages.
+	SeparateOps bool
 }
 
 // Server serves the request page, the callback endpoint, the health and
-// readiness checks and, when Options.Metrics is set, the metrics. Build it with New; it is safe for concurrent use.
+// readiness checks and, when Options.Metrics is set, the metrics (the last
+// three through OpsHandler alone when Options.SeparateOps is set). Build it
+// with New; it is safe for concurrent use.
 type Server struct {
 	backend   Backend
 	cat       *i18n.Catalog
@@ -175,6 +183,7 @@ type Server struct {
 	now       func() time.Time
 	tmpl      *template.Template
 	handler   http.Handler
+	ops       http.Handler // the operations endpoints alone
 }
 
 // usernameRE matches Telegram usernames (5 to 32 characters).
@@ -254,6 +263,7 @@ func New(b Backend, cat *i18n.Catalog, opts Options) (*Server, error) {
 		s.now = time.Now
 	}
 	s.handler = s.routes()
+	s.ops = s.opsRoutes()
 	return s, nil
 }
 
@@ -317,17 +327,40 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+callbackPath, s.handleCallback)
 	mux.HandleFunc("GET "+pagePrefix+"{id}", s.handlePage)
+	if !s.opts.SeparateOps {
+		s.addOpsRoutes(mux)
+	}
+	return withBaseHeaders(mux)
+}
+
+// opsRoutes builds the handler of the operations endpoints alone.
+func (s *Server) opsRoutes() http.Handler {
+	mux := http.NewServeMux()
+	s.addOpsRoutes(mux)
+	return withBaseHeaders(mux)
+}
+
+// addOpsRoutes adds the operations endpoints to mux: the health and
+// readiness checks and, when Options.Metrics is set, the metrics.
+func (s *Server) addOpsRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+healthPath, s.handleHealth)
 	mux.HandleFunc("GET "+readyPath, s.handleReady)
 	if s.opts.Metrics != nil {
 		mux.Handle("GET "+metricsPath, s.opts.Metrics)
 	}
-	return withBaseHeaders(mux)
 }
 
 // Handler returns the server's HTTP handler (see the package doc for its
-// endpoints). Mount it at the root.
+// endpoints). Mount it at the root. With Options.SeparateOps it serves the
+// pages only.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// OpsHandler returns the handler of the operations endpoints alone: GET
+// /healthz, GET /readyz and, when Options.Metrics is set, GET /metrics;
+// any other path gets 404. It serves them whatever Options.SeparateOps
+// says. Serve it where only your monitoring reaches it (config
+// web.ops_listen, such as 127.0.0.1:9090), with timeouts of your own.
+func (s *Server) OpsHandler() http.Handler { return s.ops }
 
 // Timeouts of the http.Server built by Serve and ListenAndServe.
 const (

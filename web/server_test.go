@@ -579,6 +579,62 @@ func TestMetricsRoute(t *testing.T) {
 	}
 }
 
+// TestOpsHandler checks which handler serves which endpoint: OpsHandler
+// the operations endpoints alone, Handler the pages and, unless
+// Options.SeparateOps, the operations endpoints too (404 otherwise, like
+// any unknown path).
+func TestOpsHandler(t *testing.T) {
+	metricsOK := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("kycbot_x 1\n")) })
+	pages := []string{"/passport/" + idEN, "/passport/callback?r=" + idEN + "&tg_passport=cancel"}
+	ops := []string{"/healthz", "/readyz", "/metrics"}
+	for _, tc := range []struct {
+		name     string
+		separate bool
+		ops      bool // OpsHandler, else Handler
+		served   []string
+		notFound []string
+	}{
+		{name: "Handler", served: append(pages[:len(pages):len(pages)], ops...)},
+		{name: "OpsHandler", ops: true, served: ops, notFound: pages},
+		{name: "Handler with SeparateOps", separate: true, served: pages, notFound: ops},
+		{name: "OpsHandler with SeparateOps", separate: true, ops: true, served: ops, notFound: pages},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := newTestServer(t, func(o *Options) { o.Metrics, o.SeparateOps = metricsOK, tc.separate })
+			h := s.Handler()
+			if tc.ops {
+				h = s.OpsHandler()
+			}
+			for _, path := range tc.served {
+				if res := get(t, h, "GET", path, nil); res.StatusCode != http.StatusOK {
+					t.Errorf("GET %s: %d, want 200", path, res.StatusCode)
+				}
+			}
+			for _, path := range append(tc.notFound, "/", "/passport/") {
+				res := get(t, h, "GET", path, nil)
+				if res.StatusCode != http.StatusNotFound {
+					t.Errorf("GET %s: %d, want 404", path, res.StatusCode)
+				}
+				checkSecurityHeaders(t, res)
+			}
+			// A path not served is unknown, whatever the method.
+			for _, path := range tc.notFound {
+				if res := get(t, h, "POST", path, nil); res.StatusCode != http.StatusNotFound {
+					t.Errorf("POST %s: %d, want 404", path, res.StatusCode)
+				}
+			}
+		})
+	}
+	// OpsHandler serves no /metrics without Options.Metrics.
+	s, _ := newTestServer(t, func(o *Options) { o.SeparateOps = true })
+	if res := get(t, s.OpsHandler(), "GET", "/metrics", nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /metrics without Options.Metrics: %d, want 404", res.StatusCode)
+	}
+	if res := get(t, s.OpsHandler(), "GET", "/healthz", nil); res.StatusCode != http.StatusOK || res.body != "ok" {
+		t.Errorf("GET /healthz: %d %q", res.StatusCode, res.body)
+	}
+}
+
 // TestLogs checks that logs name requests by hash only and never carry
 // nonces or request IDs.
 func TestLogs(t *testing.T) {
