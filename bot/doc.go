@@ -12,16 +12,22 @@
 // restart does not log in again), runs gotd's updates manager on the Redis
 // state storage (updates sent while the bot was down are processed after
 // a restart, each once), adds flood-wait and rate-limit middlewares, asks
-// for what was missed after every reconnect, serves the request page
-// (and /healthz, /readyz and /metrics) on web.listen, and registers the
+// for what was missed after every reconnect, serves the request page on
+// web.listen, with /healthz, /readyz and /metrics beside it or, when
+// web.ops_listen is set, on that address alone, and registers the
 // commands with Telegram. On shutdown it
 // stops taking web requests, lets the submissions in progress finish
-// (WithShutdownTimeout) and disconnects.
+// (WithShutdownTimeout) and disconnects. A submission the timeout cuts
+// short is not half done: nothing more is told or recorded, and Run rolls
+// the saved updates state back before it, so that it is processed again,
+// in full and once, after the next start.
 //
 // # Embedded
 //
 // A bot of your own registers kycbot on its tg.UpdateDispatcher once its
-// client is logged in, and serves Handler() at web.public_url:
+// client is logged in, and serves Handler() at web.public_url (and, when
+// web.ops_listen is set, OpsHandler() where only its monitoring reaches
+// it):
 //
 //	kyc, err := bot.New(ctx, cfg, bot.WithRedis(rdb))
 //	// inside client.Run, after login:
@@ -49,7 +55,12 @@
 // they are not dropped as duplicates of it. The outcome (status, audit
 // event) is recorded before the user is told. A submission still not
 // processed when the retry window ends is given up on: the user is asked
-// to share again.
+// to share again. One the shutdown cuts short (a slow download, or one
+// waiting for Redis) is left to the next start instead: Run releases its
+// dedupe mark and rolls the updates state back, and Telegram delivers it
+// again. An embedded bot (Register) owns its updates state: Close cancels
+// the submissions still running after its context ends, and they are not
+// delivered again.
 //
 // # Health and readiness
 //
@@ -60,11 +71,17 @@
 // Redis answers a PING. Otherwise it answers 503 and logs why
 // (ErrNotReceiving, or the Redis error).
 //
+// These checks and /metrics are for monitoring, not for the Internet.
+// OpsHandler serves the three of them alone; when web.ops_listen is set,
+// Run serves it on that address (from its start until it returns) and
+// Handler answers them 404 like any unknown path, so that only the
+// request page is reachable through web.public_url.
+//
 // # Metrics
 //
 // Each Bot has a Prometheus registry of its own (Registry; never the
-// global one), served as GET /metrics by Handler (MetricsHandler serves
-// it alone). Package bot/metrics defines the kycbot_* series:
+// global one), served as GET /metrics by Handler, or by OpsHandler alone
+// when web.ops_listen is set (MetricsHandler serves it alone). Package bot/metrics defines the kycbot_* series:
 // submissions by outcome, problem codes, the time to a verdict, webhook
 // deliveries and the outbox depth, Telegram RPC errors by method and
 // code (a middleware Run installs beneath the flood-wait one), the
@@ -87,7 +104,8 @@
 // handlers are built and swapped in at once; updates being handled
 // finish with the old ones. A config that changes what cannot change
 // while the bot runs (the Telegram credentials, the private key file,
-// Redis, web.listen and web.public_url, the webhook, retention) is
+// Redis, the web section (listen, public_url, ops_listen), the webhook,
+// retention) is
 // refused with an error naming those settings (ErrReloadRefused), and
 // the config in force stays. `kycbot run` reloads its file on SIGHUP.
 package bot

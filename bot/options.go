@@ -27,7 +27,8 @@ const (
 	// DefaultConcurrency is how many updates are handled at once.
 	DefaultConcurrency = 64
 	// DefaultShutdownTimeout bounds how long Run waits for the submissions
-	// being processed when it is asked to stop.
+	// being processed when it is asked to stop; those cut short are
+	// processed after the next start (WithShutdownTimeout).
 	DefaultShutdownTimeout = 30 * time.Second
 	// DefaultRetryFor is how long a submission that cannot be processed
 	// now (Redis or Telegram unreachable) is retried by this process.
@@ -120,7 +121,20 @@ func WithBotUsername(u string) Option { return func(o *options) { o.username = u
 func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = max(n, 1) } }
 
 // WithShutdownTimeout sets how long Run waits for work in progress when
-// asked to stop (default DefaultShutdownTimeout).
+// asked to stop (default DefaultShutdownTimeout). The handlers still
+// running then are cancelled. A passport submission cut short that way,
+// or one that arrives too late to start, is never half done: nothing more
+// is told to the user or recorded, and it is processed again, in full,
+// after the next start. Once gotd's updates manager has stopped, Run
+// forgets the submission's dedupe mark and rolls the updates state saved
+// in Redis back to the update's position (logged at Warn), so that
+// Telegram delivers it again, with what followed it: what was already
+// handled is dropped as a duplicate. The nonce is consumed by message and
+// the outcome (status, audit event, webhook event) recorded once, so the
+// second processing finishes the first; OnVerified and OnRejected may run
+// again for it, with the same NonceHash. When Redis is unreachable at
+// that moment the submission cannot be left over (logged at Error). Give
+// the process a stop grace period a few seconds above the timeout.
 func WithShutdownTimeout(d time.Duration) Option { return func(o *options) { o.shutdownTimeout = d } }
 
 // WithRetry sets how long a submission that cannot be processed now is
@@ -155,6 +169,10 @@ type Info struct {
 	Username string
 	// WebAddr is the address the web server listens on.
 	WebAddr net.Addr
+	// OpsAddr is the address the operations server (/healthz, /readyz
+	// and /metrics) listens on when web.ops_listen is set; nil otherwise
+	// (WebAddr serves them).
+	OpsAddr net.Addr
 }
 
 func defaultOptions() options {

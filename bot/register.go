@@ -122,7 +122,7 @@ func (b *Bot) build(set *settings, api *tg.Client, selfID int64, username string
 	w.web, err = web.New(backend{b: b, commands: ch}, set.cat, web.Options{
 		BotID: selfID, BotName: name, BotUsername: username, PublicKeyPEM: b.pubPEM, PublicURL: cfg.Web.PublicURL,
 		PrivacyPolicyURL: cfg.Passport.PrivacyPolicyURL, Scope: set.scope, Logger: b.log, Clock: b.o.now,
-		Metrics: b.metricsHTTP,
+		Metrics: b.metricsHTTP, SeparateOps: cfg.Web.OpsListen != "",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: web server: %w", err)
@@ -144,17 +144,23 @@ func (b *Bot) NewMessageHandler() tg.NewMessageHandler {
 			return errors.New("bot: not registered")
 		}
 		if handlers.IsSubmission(u) {
-			return b.work.do(ctx, "passport", func(ctx context.Context) error {
+			msg := u.Message.(*tg.MessageService)
+			sub := submission{pos: position(u, int(b.work.floor.Load())), userID: msg.PeerID.(*tg.PeerUser).UserID, msgID: msg.ID}
+			return b.work.doSubmission(ctx, sub, func(ctx context.Context) error {
 				err := retry(ctx, handlers.LoggerFromContext(ctx, b.log), b.o.retryFor, b.o.retryBase, func(ctx context.Context) error {
 					return w.passport.OnNewMessage(ctx, e, u)
 				})
 				if errors.Is(err, handlers.ErrRetryLater) {
+					if ctx.Err() != nil {
+						// Aborted by the shutdown before the user was told
+						// the outcome: left over, Run has it delivered
+						// again after a restart.
+						return fmt.Errorf("%w: %w", errCutShort, err)
+					}
 					// Never processed: the user, told that it takes
 					// longer, must not be left waiting.
 					b.metrics.Submission(handlers.SubmissionFailed, "gave_up", "")
-					if ctx.Err() == nil {
-						w.passport.GiveUp(ctx, e, u)
-					}
+					w.passport.GiveUp(ctx, e, u)
 				}
 				return err
 			})
@@ -180,6 +186,9 @@ func (b *Bot) firstDelivery(ctx context.Context, userID int64, id int) bool {
 		handlers.LoggerFromContext(ctx, b.log).WarnContext(ctx, "bot: cannot mark an update as handled; handling it anyway",
 			slog.String("error", err.Error()))
 		return true
+	}
+	if !first {
+		handlers.LoggerFromContext(ctx, b.log).DebugContext(ctx, "bot: update already handled (by another instance, or delivered again); dropped")
 	}
 	return first
 }
@@ -214,11 +223,17 @@ func (b *Bot) CallbackHandler() tg.BotCallbackQueryHandler {
 // Handler returns the web server (request page, Passport callback,
 // /healthz, /readyz and /metrics): mount it at the root of the server
 // web.public_url reaches. Before Register has run it answers /healthz
-// with 200, /metrics with the metrics and everything else with 503.
+// with 200, /metrics with the metrics and everything else with 503. When
+// web.ops_listen is set it leaves /healthz, /readyz and /metrics out,
+// answering them 404: OpsHandler serves them.
 func (b *Bot) Handler() http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w := b.wiring()
 		if w == nil {
+			if b.separateOps() && isOpsPath(r.URL.Path) {
+				http.NotFound(rw, r)
+				return
+			}
 			switch {
 			case r.Method == http.MethodGet && r.URL.Path == "/healthz":
 				rw.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -27,7 +27,7 @@ var ErrReloadRefused = errors.New("settings that cannot change while the bot run
 //
 // Settings that cannot change at runtime are compared with those in
 // force: telegram (app_id, app_hash, bot_token),
-// passport.private_key_file, redis, web (listen, public_url),
+// passport.private_key_file, redis, web (listen, public_url, ops_listen),
 // delivery.webhook_url, webhook_secret, give_up_after, min_backoff,
 // max_backoff and reclaim_after, and retention.
 // When one differs nothing changes and the error (wrapping

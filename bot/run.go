@@ -31,9 +31,17 @@ const MaxFloodWait = 5 * time.Minute
 // Redis state storage (so updates sent while the bot was down are
 // processed after a restart, exactly once), flood-wait and rate-limit
 // middlewares, the conversation and the passport handler, and the web
-// server on web.listen. When ctx ends it stops taking new HTTP requests,
+// server on web.listen (and, when web.ops_listen is set, the operations
+// server there: OpsHandler, from the start until Run returns, so that
+// /healthz and /metrics answer while Run logs in and drains). When ctx
+// ends it stops taking new HTTP requests,
 // lets the work in progress finish (WithShutdownTimeout) and disconnects.
-// It closes the Bot when it returns.
+// The passport submissions the shutdown timeout cuts short (or that
+// arrive too late to start) are left to the next start: once gotd's
+// updates manager has stopped, Run forgets their dedupe marks and rolls
+// the saved updates state back before the earliest of them, so that
+// Telegram delivers them again (see WithShutdownTimeout). It closes the
+// Bot when it returns.
 //
 // The bot is ready (Ready, /readyz) from the moment the updates manager
 // has started until the session ends or Run is asked to stop. The
@@ -60,6 +68,11 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("bot: telegram.bot_token: %w", err)
 	}
+	opsAddr, stopOps, err := b.serveOps(ctx, cfg.Web.OpsListen)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 	ln := b.o.listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Web.Listen); err != nil {
@@ -72,7 +85,7 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 	gotdLog := logslog.New(slog.New(minLevel{h: b.log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "gotd")))
 	d := tg.NewUpdateDispatcher()
 	gaps := updates.New(updates.Config{
-		Handler: &d, Storage: b.store.StateStorage(), AccessHasher: b.store.AccessHasher(),
+		Handler: &d, Storage: ptsFloor{StateStorage: b.store.StateStorage(), floor: &b.work.floor}, AccessHasher: b.store.AccessHasher(),
 		UserAccessHasher: b.store.UserAccessHasher(), Logger: gotdLog,
 	})
 	// FLOOD_WAIT is waited out in the calling goroutine (see floodWaiter:
@@ -129,10 +142,11 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 	}()
 	defer func() { stopClient(); <-senderDone }()
 
+	var selfID atomic.Int64 // the bot's user ID, once logged in
 	done := make(chan error, 1)
 	go func() {
 		done <- client.Run(clientCtx, func(ctx context.Context) error {
-			return b.session(ctx, client, &d, gaps, token, srv, ln)
+			return b.session(ctx, client, &d, gaps, token, srv, ln, &selfID, opsAddr)
 		})
 	}()
 
@@ -149,10 +163,14 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		b.log.WarnContext(sctx, "bot: web server shutdown", slog.String("error", err.Error()))
 	}
-	werr := b.work.wait(sctx)
+	werr := b.work.shutdown(sctx)
 	stopClient()
-	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("bot: %w", err)
+	cerr := <-done
+	// The updates manager has stopped: it no longer stores its pts over
+	// the rollback.
+	b.leaveOver(ctx, selfID.Load(), b.work.leftovers())
+	if cerr != nil && !errors.Is(cerr, context.Canceled) {
+		return fmt.Errorf("bot: %w", cerr)
 	}
 	b.log.Info("bot: stopped")
 	return werr
@@ -161,7 +179,7 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 // session is what Run does once connected: log in, wire the handlers,
 // serve the web page and receive updates until ctx ends.
 func (b *Bot) session(ctx context.Context, client *telegram.Client, d *tg.UpdateDispatcher, gaps *updates.Manager,
-	token string, srv *http.Server, ln net.Listener) error {
+	token string, srv *http.Server, ln net.Listener, selfID *atomic.Int64, opsAddr net.Addr) error {
 	status, err := client.Auth().Status(ctx)
 	if err != nil {
 		return fmt.Errorf("auth status: %w", err)
@@ -178,6 +196,7 @@ func (b *Bot) session(ctx context.Context, client *telegram.Client, d *tg.Update
 	if !self.Bot {
 		return errors.New("the session belongs to a user account, not a bot: use a bot token from @BotFather")
 	}
+	selfID.Store(self.ID)
 	username := b.o.username
 	if username == "" {
 		username = self.Username
@@ -201,9 +220,9 @@ func (b *Bot) session(ctx context.Context, client *telegram.Client, d *tg.Update
 		IsBot: true,
 		OnStart: func(ctx context.Context) {
 			b.ready.Store(true)
-			b.log.InfoContext(ctx, "bot: running", slog.Int64("bot_id", self.ID), slog.String("web", ln.Addr().String()))
+			b.log.InfoContext(ctx, "bot: running", slog.Int64("bot_id", self.ID), slog.String("web", ln.Addr().String()), opsAttr(opsAddr))
 			if b.o.ready != nil {
-				b.o.ready(Info{ID: self.ID, Username: username, WebAddr: ln.Addr()})
+				b.o.ready(Info{ID: self.ID, Username: username, WebAddr: ln.Addr(), OpsAddr: opsAddr})
 			}
 		},
 	})

@@ -34,6 +34,10 @@
 // and the user is told once that it takes longer: the caller processes
 // the same update again later, as the same delivery (ContextWithUpdateID,
 // whose dedupe mark it holds), and calls GiveUp when it stops trying.
+// When the context ends first (the bot is stopping), the processing stops
+// before the user is told anything more and also fails with ErrRetryLater
+// (wrapping the context's error): another delivery of the update, once
+// the first one's mark is forgotten, processes it in full.
 //
 // Nothing personal is logged or audited: user IDs, element types, problem
 // codes and the SHA-256 of the nonce only.

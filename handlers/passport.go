@@ -33,11 +33,12 @@ type Store interface {
 }
 
 // ErrRetryLater is wrapped by the errors of OnNewMessage when a
-// submission could not be processed now (Redis unreachable) and
-// processing the same update again is safe: the user was told at most
-// that it takes longer. Call OnNewMessage again later with the same
-// update and context (package bot does, WithRetry), and GiveUp once
-// retrying stops. Any other error is final: the user was told what to do.
+// submission could not be processed now (Redis unreachable, or the
+// context ended before the user was told the outcome) and processing the
+// same update again is safe: the user was told at most that it takes
+// longer. Call OnNewMessage again later with the same update and context
+// (package bot does, WithRetry), and GiveUp once retrying stops. Any
+// other error is final: the user was told what to do.
 var ErrRetryLater = errors.New("handlers: cannot process now, retry later")
 
 type updateIDKey struct{}
@@ -251,8 +252,12 @@ func submission(u *tg.UpdateNewMessage) (*tg.MessageService, *tg.MessageActionSe
 // (ContextWithUpdateID) that retries it, the nonce is consumed by message
 // (store.ByMessage) and the outcome audited once (store.AuditOnce), so
 // processing it again is safe; before the nonce was consumed the mark is
-// also removed, so the same update delivered again is processed. Other
-// errors are final (the user was told).
+// also removed, so the same update delivered again is processed. When ctx
+// ends before the user was told the outcome (the bot is stopping), the
+// processing stops there and the error wraps both ErrRetryLater and ctx's
+// error: the mark stays with the delivery, which can forget it
+// (store.ForgetUpdate with store.MarkedBy) so that the update delivered
+// again is processed. Other errors are final (the user was told).
 func (h *PassportHandler) OnNewMessage(ctx context.Context, e tg.Entities, u *tg.UpdateNewMessage) error {
 	p, action, ok := h.newRun(ctx, e, u)
 	if !ok {
@@ -326,6 +331,9 @@ func (p *run) verdict(outcome, level string, codes []string) {
 // unused: the dedupe mark is removed too, so that the same update
 // delivered again is processed (see retryLater).
 func (p *run) retryable(ctx context.Context, stage string, err error) error {
+	if ctx.Err() != nil {
+		return p.cutShort(ctx, stage, err)
+	}
 	p.log.ErrorContext(ctx, "passport: cannot process the submission now; it will be retried",
 		slog.String("stage", stage), slog.String("error", err.Error()))
 	if ferr := p.h.cfg.Store.ForgetUpdate(ctx, p.userID, p.msgID, p.mark...); ferr != nil {
@@ -336,12 +344,44 @@ func (p *run) retryable(ctx context.Context, stage string, err error) error {
 
 // retryLater fails the processing of a submission that can be processed
 // again: the user is told (once) that it takes longer, and the error
-// wraps ErrRetryLater.
+// wraps ErrRetryLater. When ctx has ended it cuts the processing short
+// instead (cutShort).
 func (p *run) retryLater(ctx context.Context, stage string, err error) error {
+	if ctx.Err() != nil {
+		return p.cutShort(ctx, stage, err)
+	}
 	if p.h.markDelayed(p.userID, p.msgID) {
 		p.send(ctx, p.localizer().Text(i18n.MsgSubmissionDelayed, nil))
 	}
 	return fmt.Errorf("%w: passport submission %d of user %d: %s: %w", ErrRetryLater, p.msgID, p.userID, stage, err)
+}
+
+// cutShort fails the processing of a submission whose context ended (the
+// bot is stopping) before the user was told the outcome: nothing more is
+// sent or recorded, and the error wraps ErrRetryLater and the context's
+// error. The nonce is consumed by message and the outcome recorded once,
+// so the update can be processed again, by another delivery once its
+// dedupe mark is forgotten (package bot does both after a restart).
+func (p *run) cutShort(ctx context.Context, stage string, err error) error {
+	p.log.WarnContext(ctx, "passport: processing cut short before the outcome was told; the submission can be processed again",
+		slog.String("stage", stage))
+	return fmt.Errorf("%w: passport submission %d of user %d: %s: cut short (%w): %w", ErrRetryLater, p.msgID, p.userID, stage, ctx.Err(), err)
+}
+
+// tell sends the message that tells the user the outcome. When it cannot
+// be sent because ctx has ended, the processing is cut short (cutShort),
+// so that it runs again and the user is told then; another failure is
+// logged.
+func (p *run) tell(ctx context.Context, text string, buttons ...Button) error {
+	err := p.h.cfg.Telegram.SendText(ctx, p.user, text, buttons...)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return p.cutShort(ctx, "tell the outcome", err)
+	}
+	p.log.ErrorContext(ctx, "passport: cannot send a message to the user", slog.String("error", err.Error()))
+	return nil
 }
 
 // markDelayed reports whether the delay notice of an update is still to
@@ -519,10 +559,14 @@ func (p *run) process(ctx context.Context, action *tg.MessageActionSecureValuesS
 
 // setStatus records the status the submission ends with, before the user
 // is told. When Redis is unreachable the processing is retried
-// (retryLater); another failure is logged.
+// (retryLater); another failure is logged. When ctx has ended the
+// processing is cut short.
 func (p *run) setStatus(ctx context.Context, st store.Status) error {
 	st.UserID = p.userID
 	if err := p.h.cfg.Store.SetStatus(ctx, st); err != nil {
+		if ctx.Err() != nil {
+			return p.cutShort(ctx, "record the "+st.State+" status", err)
+		}
 		if errors.Is(err, store.ErrUnavailable) {
 			p.log.ErrorContext(ctx, "passport: cannot record the "+st.State+" status now; it will be retried", slog.String("error", err.Error()))
 			return p.retryLater(ctx, "record the "+st.State+" status", err)
@@ -535,10 +579,13 @@ func (p *run) setStatus(ctx context.Context, st store.Status) error {
 // auditOutcome appends the outcome's audit event, once per submission
 // (its kind and nonce hash name it), before the user is told. When Redis
 // is unreachable the processing is retried (retryLater); another failure
-// is logged.
+// is logged. When ctx has ended the processing is cut short.
 func (p *run) auditOutcome(ctx context.Context, req store.Request, ev store.Event) error {
 	ev.UserID = p.userID
 	if err := p.h.cfg.Store.AuditOnce(ctx, ev, ev.Kind+":"+req.NonceHash()); err != nil {
+		if ctx.Err() != nil {
+			return p.cutShort(ctx, "audit "+ev.Kind, err)
+		}
 		if errors.Is(err, store.ErrUnavailable) {
 			p.log.ErrorContext(ctx, "passport: cannot audit the outcome now; it will be retried", slog.String("kind", ev.Kind), slog.String("error", err.Error()))
 			return p.retryLater(ctx, "audit "+ev.Kind, err)
@@ -591,6 +638,9 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 		}
 	}()
 	files, err := fetchAll(ctx, h.cfg.Telegram, sub, dir, h.concurrency)
+	if err != nil && ctx.Err() != nil {
+		return p.cutShort(ctx, "download the scans", err)
+	}
 	if err != nil {
 		var fe *fileError
 		if errors.As(err, &fe) && sentinelName(err) != "unknown" {
@@ -629,7 +679,7 @@ func (p *run) verified(ctx context.Context, req store.Request, sub *passport.Sub
 		v := Verified{UserID: p.userID, Level: req.Level, Ref: req.Ref, At: h.now(), NonceHash: req.NonceHash(), Submission: sub,
 			Files: files.paths, Scans: files.infos}
 		if err := h.onVerified(ctx, v); err != nil {
-			if hookRetryable(err) {
+			if hookRetryable(err) || ctx.Err() != nil {
 				return p.retryLater(ctx, "OnVerified", err)
 			}
 			p.failed(ctx, req, "on_verified", "hook_failed")
@@ -645,8 +695,10 @@ func (p *run) verified(ctx context.Context, req store.Request, sub *passport.Sub
 	if err := p.auditOutcome(ctx, req, store.Event{Kind: "verified", Level: req.Level, Ref: req.Ref, Detail: map[string]string{"nonce_hash": req.NonceHash()}}); err != nil {
 		return err
 	}
+	if err := p.tell(ctx, p.localizer().Text(i18n.MsgResultVerified, nil)); err != nil {
+		return err
+	}
 	p.log.InfoContext(ctx, "passport: verified")
-	p.send(ctx, p.localizer().Text(i18n.MsgResultVerified, nil))
 	p.verdict(SubmissionVerified, req.Level, nil)
 	p.notifyAdmins(ctx, i18n.MsgAdminVerified, map[string]any{"User": strconv.FormatInt(p.userID, 10), "Level": req.Level, "Ref": req.Ref})
 	return nil
@@ -672,7 +724,7 @@ func (p *run) rejected(ctx context.Context, req store.Request, res verify.Result
 		rj := Rejected{UserID: p.userID, Level: req.Level, Ref: req.Ref, At: h.now(), NonceHash: req.NonceHash(),
 			Problems: res.Problems, Codes: codes}
 		if err := h.onRejected(ctx, rj); err != nil {
-			if hookRetryable(err) {
+			if hookRetryable(err) || ctx.Err() != nil {
 				return p.retryLater(ctx, "OnRejected", err)
 			}
 			p.log.ErrorContext(ctx, "passport: OnRejected failed", slog.String("error", err.Error()))
@@ -681,7 +733,6 @@ func (p *run) rejected(ctx context.Context, req store.Request, res verify.Result
 	if err := p.auditOutcome(ctx, req, store.Event{Kind: "rejected", Level: req.Level, Ref: req.Ref, Codes: codes, Detail: map[string]string{"nonce_hash": req.NonceHash()}}); err != nil {
 		return err
 	}
-	p.log.InfoContext(ctx, "passport: rejected", slog.String("codes", strings.Join(codes, ",")))
 	var reason string
 	for _, pr := range res.Problems {
 		if pr.Final {
@@ -689,7 +740,10 @@ func (p *run) rejected(ctx context.Context, req store.Request, res verify.Result
 			break
 		}
 	}
-	p.send(ctx, p.localizer().Text(i18n.MsgResultRejected, map[string]any{"Reason": reason}))
+	if err := p.tell(ctx, p.localizer().Text(i18n.MsgResultRejected, map[string]any{"Reason": reason})); err != nil {
+		return err
+	}
+	p.log.InfoContext(ctx, "passport: rejected", slog.String("codes", strings.Join(codes, ",")))
 	p.verdict(SubmissionRejected, req.Level, codes)
 	p.notifyAdmins(ctx, i18n.MsgAdminRejected, map[string]any{"User": strconv.FormatInt(p.userID, 10), "Codes": strings.Join(codes, ", "), "Ref": req.Ref})
 	return nil
@@ -726,6 +780,9 @@ func (p *run) needsFixes(ctx context.Context, req store.Request, sub *passport.S
 		chat = p.userID
 	}
 	next, err := h.cfg.Store.IssueRequest(ctx, store.RequestParams{UserID: p.userID, ChatID: chat, Level: req.Level, Lang: loc.Lang(), Ref: req.Ref}, h.cfg.RequestTTL)
+	if err != nil && ctx.Err() != nil {
+		return p.cutShort(ctx, "issue a new request", err)
+	}
 	if err != nil {
 		// Without a new request the user starts again with /verify.
 		p.log.ErrorContext(ctx, "passport: cannot issue a new request", slog.String("error", err.Error()))
@@ -733,7 +790,9 @@ func (p *run) needsFixes(ctx context.Context, req store.Request, sub *passport.S
 		p.verdict(SubmissionNeedsFixes, req.Level, codes)
 		return fmt.Errorf("issue a new request: %w", err)
 	}
-	p.send(ctx, b.String(), Button{Text: loc.Text(i18n.MsgButtonTryAgain, nil), URL: h.cfg.PageURL(next.ID)})
+	if err := p.tell(ctx, b.String(), Button{Text: loc.Text(i18n.MsgButtonTryAgain, nil), URL: h.cfg.PageURL(next.ID)}); err != nil {
+		return err
+	}
 	p.verdict(SubmissionNeedsFixes, req.Level, codes)
 	return nil
 }

@@ -99,7 +99,7 @@
 //	P{audit}:once:<ih>            string  7 days       stream ID of the event appended with the ID whose    AuditOnce
 //	                                                   SHA-256 (hex) is <ih> (AuditOnce is idempotent)
 //	P gotd:session:<botID>        string  none         gotd session (JSON, holds the bot's auth key)        SessionStorage().StoreSession
-//	P gotd:{s:<selfID>}:state     hash    none         pts, qts, date, seq                                  StateStorage(): SetState, SetPts, ...
+//	P gotd:{s:<selfID>}:state     hash    none         pts, qts, date, seq                                  StateStorage(): SetState, SetPts, ...; RewindPts
 //	P gotd:{s:<selfID>}:channels  hash    none         channel ID -> pts (cleared by SetState)              StateStorage(): SetChannelPts
 //	P gotd:{s:<selfID>}:chash     hash    none         channel ID -> access hash                            AccessHasher()
 //	P gotd:{s:<selfID>}:uhash     hash    none         user ID -> access hash                               UserAccessHasher(); field removed by

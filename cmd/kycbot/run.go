@@ -29,7 +29,9 @@ not load is refused too: the bot logs why and keeps its config.
 
 The web server (web.listen) also answers GET /healthz (the process is up),
 GET /readyz (Redis answers and Telegram updates flow) and GET /metrics
-(Prometheus); see docs/operations.md.
+(Prometheus). Set web.ops_listen to a private address (such as
+127.0.0.1:9090) to serve those three there only: web.listen then answers
+them 404. See docs/operations.md.
 
 The config needs telegram.app_id, app_hash and bot_token (or
 KYCBOT_APP_HASH and KYCBOT_BOT_TOKEN), passport.private_key_file (a file
@@ -71,7 +73,11 @@ func runRun(e *env, args []string) int {
 		return e.fail(name, err)
 	}
 	b, err := bot.New(e.ctx, cfg, bot.WithLogger(logger), bot.WithReady(func(i bot.Info) {
-		fmt.Fprintf(e.stderr, "kycbot run: @%s is running; request pages on %s (public URL %s)\n", i.Username, i.WebAddr, cfg.Web.PublicURL)
+		ops := ""
+		if i.OpsAddr != nil {
+			ops = fmt.Sprintf("; health checks and metrics on %s", i.OpsAddr)
+		}
+		fmt.Fprintf(e.stderr, "kycbot run: @%s is running; request pages on %s (public URL %s)%s\n", i.Username, i.WebAddr, cfg.Web.PublicURL, ops)
 	}))
 	if err != nil {
 		return e.fail(name, err)
