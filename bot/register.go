@@ -194,8 +194,11 @@ func (b *Bot) firstDelivery(ctx context.Context, userID int64, id int) bool {
 }
 
 // conversationMarkTTL is how long a handled message or callback is
-// remembered to drop its copies delivered to other instances.
-const conversationMarkTTL = time.Hour
+// remembered to drop its copies: those delivered to other instances, and
+// those delivered again after a restart whose shutdown rewound the updates
+// state (leaveOver) past them, however long the bot was down (up to a
+// day). A mark is a few dozen bytes in Redis.
+const conversationMarkTTL = 24 * time.Hour
 
 // callbackMarkID maps a callback query to the ID MarkUpdate takes:
 // negative, so that it never meets a message ID of the same user.
