@@ -22,6 +22,20 @@
 // the saved updates state back before it, so that it is processed again,
 // in full and once, after the next start.
 //
+// Nothing depends on one process's memory: every submission being
+// processed is held in a journal shared in Redis (store.HoldSubmission;
+// sealed under JournalKey, derived from the Passport private key) under
+// a lease of JournalLease, renewed every third of it, and released once
+// the processing ended in a final way. One the shutdown cuts short is
+// left there with its lease ended, and an instance that crashes stops
+// renewing it: Run's sweeper, on every running instance (once on start,
+// then every WithJournalSweep), claims the entries whose lease ended and
+// processes them again through the workers, under the update ID that
+// owns their dedupe mark, so that the processing resumes (the nonce is
+// consumed by message; status, audit and hooks are idempotent by nonce
+// hash). So in a rolling deploy, where another instance stores its pts
+// over the rollback, the submission is still finished, by that instance.
+//
 // # Embedded
 //
 // A bot of your own registers kycbot on its tg.UpdateDispatcher once its

@@ -63,6 +63,7 @@ type options struct {
 	rateLimit       float64
 	rateBurst       int
 	ready           func(Info)
+	journalSweep    time.Duration
 }
 
 // WithRedis sets the Redis client (default: connect as the config's redis
@@ -158,6 +159,18 @@ func WithRateLimit(perSecond float64, burst int) Option {
 	return func(o *options) { o.rateLimit, o.rateBurst = perSecond, burst }
 }
 
+// WithJournalSweep sets how often Run takes over the submissions other
+// instances left in the journal of submissions in progress, or whose
+// lease ran out (default DefaultJournalSweep); it also sweeps once on
+// start. A d of 0 or less keeps the default.
+func WithJournalSweep(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.journalSweep = d
+		}
+	}
+}
+
 // WithReady sets a function Run calls once the bot is logged in, serves
 // its web page and receives updates.
 func WithReady(fn func(Info)) Option { return func(o *options) { o.ready = fn } }
@@ -179,6 +192,6 @@ func defaultOptions() options {
 	return options{
 		log: slog.Default(), now: time.Now, concurrency: DefaultConcurrency,
 		shutdownTimeout: DefaultShutdownTimeout, retryFor: DefaultRetryFor, retryBase: time.Second,
-		rateLimit: DefaultRateLimit, rateBurst: DefaultRateBurst,
+		rateLimit: DefaultRateLimit, rateBurst: DefaultRateBurst, journalSweep: DefaultJournalSweep,
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/web"
 )
 
@@ -147,22 +148,7 @@ func (b *Bot) NewMessageHandler() tg.NewMessageHandler {
 			msg := u.Message.(*tg.MessageService)
 			sub := submission{pos: position(u, int(b.work.floor.Load())), userID: msg.PeerID.(*tg.PeerUser).UserID, msgID: msg.ID}
 			return b.work.doSubmission(ctx, sub, func(ctx context.Context) error {
-				err := retry(ctx, handlers.LoggerFromContext(ctx, b.log), b.o.retryFor, b.o.retryBase, func(ctx context.Context) error {
-					return w.passport.OnNewMessage(ctx, e, u)
-				})
-				if errors.Is(err, handlers.ErrRetryLater) {
-					if ctx.Err() != nil {
-						// Aborted by the shutdown before the user was told
-						// the outcome: left over, Run has it delivered
-						// again after a restart.
-						return fmt.Errorf("%w: %w", errCutShort, err)
-					}
-					// Never processed: the user, told that it takes
-					// longer, must not be left waiting.
-					b.metrics.Submission(handlers.SubmissionFailed, "gave_up", "")
-					w.passport.GiveUp(ctx, e, u)
-				}
-				return err
+				return b.processSubmission(ctx, w, e, u, store.JournalLease{})
 			})
 		}
 		return b.work.do(ctx, "command", func(ctx context.Context) error {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -142,11 +143,26 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 	}()
 	defer func() { stopClient(); <-senderDone }()
 
+	// The journal sweeper starts once the updates manager is up, and
+	// takes nothing more once Run is asked to stop (or the client stops).
+	started := make(chan struct{})
+	var startOnce sync.Once
+	sweepCtx, stopSweep := context.WithCancel(clientCtx)
+	defer stopSweep()
+	stopSweepOnStop := context.AfterFunc(ctx, stopSweep)
+	defer stopSweepOnStop()
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		b.sweepJournal(sweepCtx, started)
+	}()
+	defer func() { stopClient(); <-sweepDone }()
+
 	var selfID atomic.Int64 // the bot's user ID, once logged in
 	done := make(chan error, 1)
 	go func() {
 		done <- client.Run(clientCtx, func(ctx context.Context) error {
-			return b.session(ctx, client, &d, gaps, token, srv, ln, &selfID, opsAddr)
+			return b.session(ctx, client, &d, gaps, token, srv, ln, &selfID, opsAddr, func() { startOnce.Do(func() { close(started) }) })
 		})
 	}()
 
@@ -179,7 +195,7 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 // session is what Run does once connected: log in, wire the handlers,
 // serve the web page and receive updates until ctx ends.
 func (b *Bot) session(ctx context.Context, client *telegram.Client, d *tg.UpdateDispatcher, gaps *updates.Manager,
-	token string, srv *http.Server, ln net.Listener, selfID *atomic.Int64, opsAddr net.Addr) error {
+	token string, srv *http.Server, ln net.Listener, selfID *atomic.Int64, opsAddr net.Addr, onStart func()) error {
 	status, err := client.Auth().Status(ctx)
 	if err != nil {
 		return fmt.Errorf("auth status: %w", err)
@@ -220,6 +236,7 @@ func (b *Bot) session(ctx context.Context, client *telegram.Client, d *tg.Update
 		IsBot: true,
 		OnStart: func(ctx context.Context) {
 			b.ready.Store(true)
+			onStart()
 			b.log.InfoContext(ctx, "bot: running", slog.Int64("bot_id", self.ID), slog.String("web", ln.Addr().String()), opsAttr(opsAddr))
 			if b.o.ready != nil {
 				b.o.ready(Info{ID: self.ID, Username: username, WebAddr: ln.Addr(), OpsAddr: opsAddr})

@@ -85,6 +85,11 @@ type submission struct {
 	pos    int
 	userID int64
 	msgID  int
+	// owner, when set, is the update ID the handler is to run under: that
+	// of the delivery whose processing a submission taken from the
+	// journal resumes (the owner of its dedupe mark). Such a submission,
+	// when cut short, is left in the journal rather than over.
+	owner string
 }
 
 // A leftover is a submission the shutdown cut short or kept from
@@ -164,6 +169,9 @@ func (w *workers) start(ctx context.Context, what string, sub *submission, f fun
 		return fmt.Errorf("bot: %s not started: shutting down: %w", what, w.ctx.Err())
 	}
 	id := w.newID()
+	if sub != nil && sub.owner != "" {
+		id = sub.owner
+	}
 	if !w.begin(id, sub) {
 		<-w.sem
 		return fmt.Errorf("bot: %s not started: shutting down: %w", what, context.Canceled)
@@ -234,7 +242,7 @@ func (w *workers) refuse(sub *submission) {
 }
 
 func (w *workers) leaveLocked(sub *submission, updateID string) {
-	if sub != nil {
+	if sub != nil && sub.owner == "" {
 		w.left = append(w.left, leftover{submission: *sub, updateID: updateID})
 	}
 }

@@ -60,8 +60,8 @@ func ContextWithUpdateID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, updateIDKey{}, id)
 }
 
-// updateIDFromContext returns the ID of ContextWithUpdateID, or "".
-func updateIDFromContext(ctx context.Context) string {
+// UpdateIDFromContext returns the ID of ContextWithUpdateID, or "".
+func UpdateIDFromContext(ctx context.Context) string {
 	id, _ := ctx.Value(updateIDKey{}).(string)
 	return id
 }
@@ -291,7 +291,7 @@ func (h *PassportHandler) newRun(ctx context.Context, e tg.Entities, u *tg.Updat
 	}
 	userID := msg.PeerID.(*tg.PeerUser).UserID
 	p := &run{h: h, userID: userID, msgID: msg.ID, user: &tg.InputUser{UserID: userID}, e: e, start: h.now()}
-	if id := updateIDFromContext(ctx); id != "" {
+	if id := UpdateIDFromContext(ctx); id != "" {
 		p.mark = []store.MarkOption{store.MarkedBy(id)}
 	}
 	p.log = LoggerFromContext(ctx, h.log).With(slog.Int64("user_id", userID), slog.Int("msg_id", msg.ID))

@@ -31,7 +31,8 @@ return n
 // decremented; daily counters, being counts, stay), the claims of the
 // user's identity documents (another user may claim them then), the
 // user's outbox entries, pending or parked (acknowledged and deleted, so
-// never delivered), and the user's access hash in the gotd updates state,
+// never delivered), the user's entries in the journal of submissions in
+// progress (HoldSubmission), and the user's access hash in the gotd updates state,
 // which the bots then keep from storing again for ForgetWindow. It
 // returns how many records (keys, stream entries, hash fields) it removed
 // and then appends an audit event of kind "deleted" with the user ID and
@@ -134,6 +135,13 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 	sort.Strings(before)
 	if err := s.forgetStats(ctx, userID, strings.Join(before, ","), now); err != nil {
 		return deleted, wrap("update stats", err)
+	}
+
+	// Journal of submissions in progress.
+	n3, err := s.deleteJournal(ctx, userID)
+	deleted += n3
+	if err != nil {
+		return deleted, wrap("journal", err)
 	}
 
 	// Outbox.

@@ -81,6 +81,20 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 			}
 		}
 	}
+	// Two submissions in progress of each user; one of the user's is left.
+	leases := map[int64][]JournalLease{}
+	for _, u := range []int64{user, other} {
+		for _, msg := range []int{17, 18} {
+			l, err := s.HoldSubmission(ctx, testJournalEntry(u, msg, "owner-"+strconv.Itoa(msg)), time.Minute, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			leases[u] = append(leases[u], l)
+		}
+	}
+	if err := s.LeaveSubmission(ctx, leases[user][0]); err != nil {
+		t.Fatal(err)
+	}
 	// The user tries the other user's passport: refused, nothing kept.
 	otherDoc := DocumentKey{Country: "DE", Type: "passport", Number: "N" + strconv.FormatInt(other, 10)}
 	if _, err := s.ClaimDocument(ctx, otherDoc, user); !errors.Is(err, ErrDocumentTaken) {
@@ -113,8 +127,9 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	}
 	// request, index, updates, status, documents index, preferences, 3
 	// nonce tombstones, 3+3 routing keys, 2 document keys, 3 outbox
-	// entries (2 pending + 1 parked), 1 access hash.
-	if want := 6 + 3 + 6 + 2 + 3 + 1; deleted != want {
+	// entries (2 pending + 1 parked), 2 journal entries and the user's
+	// journal set, 1 access hash.
+	if want := 6 + 3 + 6 + 2 + 3 + 3 + 1; deleted != want {
 		t.Errorf("deleted %d records, want %d", deleted, want)
 	}
 
@@ -198,6 +213,16 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	}
 	if _, err := s.DeleteUser(ctx, 9900000777); err != nil {
 		t.Fatal(err)
+	}
+	// The user's journal entries are gone; the other user's stay.
+	if err := s.RenewSubmission(ctx, leases[user][1], time.Minute); !errors.Is(err, ErrNotFound) {
+		t.Errorf("renewing a deleted user's journal entry: %v, want ErrNotFound", err)
+	}
+	if err := s.LeaveSubmission(ctx, leases[other][0]); err != nil {
+		t.Errorf("other user's journal entry: %v", err)
+	}
+	if got, err := s.ClaimSubmissions(ctx, time.Minute, 10); err != nil || len(got) != 1 || got[0].UserID != other {
+		t.Errorf("claimed %d journal entries (%v), want the other user's one", len(got), err)
 	}
 	if p, k := depth(t, s); p != 2 || k != 1 {
 		t.Errorf("outbox depth %d/%d, want the other user's 2/1", p, k)

@@ -18,8 +18,8 @@
 // end up in statuses, audit events or park reasons must be codes (the
 // store rejects anything else), which a name, an address or a document
 // number does not fit. The personal data that passes through the store
-// never reaches Redis in clear: outbox payloads are sealed with
-// AES-256-GCM, and identity documents are recorded as a keyed hash
+// never reaches Redis in clear: outbox payloads and the journal of
+// submissions in progress are sealed with AES-256-GCM, and identity documents are recorded as a keyed hash
 // (HMAC-SHA256). Errors never hold a nonce, a payload, a document number
 // or a password.
 //
@@ -37,10 +37,13 @@
 // written P below. In Redis Cluster, keys that one script or transaction
 // touches together share a hash tag, the part in braces: {u:<userID>} for
 // everything about a chat user, {s:<selfID>} for the gotd state of a bot
-// user, and {outbox}, {audit} and {stats}. Keys without a tag are only
+// user, and {outbox}, {journal}, {audit} and {stats}. Keys without a tag are only
 // ever used one at a time. <nh> is the hex SHA-256 of a nonce, <eh> the
 // hex SHA-256 of an outbox event ID, <dh> the hex HMAC-SHA256 of an
-// identity document (see ClaimDocument); TTL "req" is the request's TTL,
+// identity document (see ClaimDocument), <jh> a journal entry ID (the
+// first 16 bytes, in hex, of an HMAC-SHA256 of the user and message IDs
+// under a key derived from the journal key); TTL "keep" is the keep of
+// HoldSubmission (the bot's: request TTL + retry window + 1 hour); TTL "req" is the request's TTL,
 // "tomb" is NonceTombstoneTTL (7 days), and "status" is the status
 // retention (WithStatusRetention, none by default), counted from the last
 // SetStatus for the status hash, from the last SetLanguage or SetRef for
@@ -92,6 +95,16 @@
 //	                                                   clock)                                               entry DeleteUser removed, by the first
 //	                                                                                                        Claim after its due time
 //	P{outbox}:event:<eh>          string  7 days       stream ID of the event (Enqueue is idempotent)       Enqueue; deleted by DeleteUser
+//	P{journal}:e:<jh>             hash    keep         a submission in progress: d (nonce + AES-256-GCM     HoldSubmission, ClaimSubmissions (h);
+//	                                                   ciphertext of the user and message IDs, the owner    deleted by ReleaseSubmission, DeleteUser
+//	                                                   of its dedupe mark, the update and the user's
+//	                                                   entity, encoded with gotd's bin), h (random holder)
+//	P{journal}:lease              zset    longest keep <jh> scored by when its lease ends (unix ms, the     HoldSubmission, RenewSubmission,
+//	                                                   store's clock)                                       LeaveSubmission, ClaimSubmissions;
+//	                                                                                                        members removed by ReleaseSubmission,
+//	                                                                                                        DeleteUser, ClaimSubmissions (expired)
+//	P{journal}:u:<uid>            set     longest keep <jh> of the user's entries                           HoldSubmission; ReleaseSubmission;
+//	                                                                                                        read and deleted by DeleteUser
 //	P{audit}:stream               stream  trimmed      e (canonical JSON of the event, with prev),          Audit, DeleteUser; trimmed by Audit
 //	                                                   prev, hash (hex SHA-256 of e)                        (WithAuditRetention)
 //	P{audit}:head                 string  none         hash of the last audit event                         Audit, DeleteUser

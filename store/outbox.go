@@ -212,11 +212,10 @@ func (s *Store) Enqueue(ctx context.Context, e OutboxEntry) (err error) {
 	if err := checkUser(e.UserID); err != nil {
 		return fmt.Errorf("enqueue event %s: %w", e.EventID, err)
 	}
-	nonce, err := s.randomBytes(s.outbox.NonceSize())
+	sealed, err := s.seal(s.outbox, e.Payload, outboxAAD(e.EventID, e.UserID, e.Kind))
 	if err != nil {
 		return fmt.Errorf("enqueue event %s: %w", e.EventID, err)
 	}
-	sealed := s.outbox.Seal(nonce, nonce, e.Payload, outboxAAD(e.EventID, e.UserID, e.Kind))
 	err = enqueueScript.Run(ctx, s.rdb,
 		[]string{s.outboxKey("stream"), s.outboxKey("event:" + hashHex(e.EventID))},
 		ms(outboxDedupeTTL),
@@ -397,12 +396,10 @@ func (s *Store) openEntry(id string, f map[string]string) (Delivery, error) {
 		return Delivery{}, fmt.Errorf("outbox entry %s (event %s) was sealed under outbox key id %q but this store has key id %q: configure the same outbox key on every instance: %w",
 			id, d.EventID, kid, s.outboxKID, ErrOutboxDecrypt)
 	}
-	sealed := []byte(f["p"])
-	ns := s.outbox.NonceSize()
-	if len(sealed) < ns+s.outbox.Overhead() {
+	d.Payload, err = openSealed(s.outbox, []byte(f["p"]), outboxAAD(d.EventID, d.UserID, d.Kind))
+	if errors.Is(err, errSealedShort) {
 		return Delivery{}, fmt.Errorf("outbox entry %s (event %s): sealed payload too short: %w", id, d.EventID, ErrOutboxDecrypt)
 	}
-	d.Payload, err = s.outbox.Open(nil, sealed[:ns], sealed[ns:], outboxAAD(d.EventID, d.UserID, d.Kind))
 	if err != nil {
 		return Delivery{}, fmt.Errorf("outbox entry %s (event %s): wrong outbox key or tampered entry (%v): %w", id, d.EventID, err, ErrOutboxDecrypt)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -87,13 +88,15 @@ func newCountingStore(tb testing.TB, opts ...Option) (*Store, *rtCounter) {
 	tb.Cleanup(func() { _ = counted.Close() })
 	h := &rtCounter{}
 	counted.AddHook(h)
-	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey), WithDocumentKey(testDocKey)}, opts...)
+	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey), WithDocumentKey(testDocKey), WithJournalKey(testJournalKey)}, opts...)
 	return New(counted, all...), h
 }
 
 // verification is the store traffic of one verification: the request is
-// issued (/start), the request page shows it, the submission consumes the
-// nonce, and its message is marked against duplicates.
+// issued (/start), the request page shows it, the bot marks the
+// submission's message against duplicates and holds it in the journal of
+// submissions in progress, the handler marks it again (the same owner: a
+// no-op) and consumes the nonce, and the bot releases the journal entry.
 func verification(ctx context.Context, s *Store, user int64, msgID int) error {
 	r, err := s.IssueRequest(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic", Lang: "en", Ref: "crm-42"}, 10*time.Minute)
 	if err != nil {
@@ -102,11 +105,21 @@ func verification(ctx context.Context, s *Store, user int64, msgID int) error {
 	if _, err := s.Request(ctx, r.ID); err != nil {
 		return err
 	}
+	owner := MarkedBy("u1")
+	if _, err := s.MarkUpdate(ctx, user, msgID, 10*time.Minute, owner); err != nil {
+		return err
+	}
+	l, err := s.HoldSubmission(ctx, testJournalEntry(user, msgID, "u1"), time.Minute, time.Hour)
+	if err != nil {
+		return err
+	}
+	if _, err := s.MarkUpdate(ctx, user, msgID, 10*time.Minute, owner); err != nil {
+		return err
+	}
 	if _, err := s.ConsumeNonce(ctx, r.Nonce, user); err != nil {
 		return err
 	}
-	_, err = s.MarkUpdate(ctx, user, msgID, 10*time.Minute)
-	return err
+	return s.ReleaseSubmission(ctx, l)
 }
 
 // TestRoundTrips pins the Redis round trips of each operation of a
@@ -119,6 +132,8 @@ func TestRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	var r Request
 	var ds []Delivery
+	var jl JournalLease
+	var cs []ClaimedSubmission
 	doc := DocumentKey{Country: "DE", Type: "passport", Number: "C01X00T47"}
 	steps := []struct {
 		name     string
@@ -136,6 +151,20 @@ func TestRoundTrips(t *testing.T) {
 		{"Request (page)", 2, 2, func(int64) error { _, err := s.Request(ctx, r.ID); return err }},
 		{"ConsumeNonce", 2, 2, func(u int64) error { _, err := s.ConsumeNonce(ctx, r.Nonce, u); return err }},
 		{"MarkUpdate", 1, 1, func(u int64) error { _, err := s.MarkUpdate(ctx, u, 5, time.Minute); return err }},
+		{"HoldSubmission", 1, 1, func(u int64) (err error) {
+			jl, err = s.HoldSubmission(ctx, testJournalEntry(u, 5, "u1"), time.Minute, time.Hour)
+			return err
+		}},
+		{"RenewSubmission", 1, 1, func(int64) error { return s.RenewSubmission(ctx, jl, time.Minute) }},
+		{"LeaveSubmission", 1, 1, func(int64) error { return s.LeaveSubmission(ctx, jl) }},
+		{"ClaimSubmissions (1 left)", 2, 2, func(int64) (err error) {
+			cs, err = s.ClaimSubmissions(ctx, time.Minute, 10)
+			if err == nil && len(cs) != 1 {
+				err = fmt.Errorf("claimed %d entries, want 1", len(cs))
+			}
+			return err
+		}},
+		{"ReleaseSubmission", 1, 1, func(int64) error { return s.ReleaseSubmission(ctx, cs[0].Lease) }},
 		{"ClaimDocument", 2, 3, func(u int64) error {
 			doc.Number = "C01X00T" + strconv.FormatInt(u, 10)
 			_, err := s.ClaimDocument(ctx, doc, u)
@@ -173,8 +202,8 @@ func TestRoundTrips(t *testing.T) {
 	if err := verification(ctx, s, 3, 1); err != nil {
 		t.Fatal(err)
 	}
-	if rt, cmds, names := h.take(); rt != 8 || cmds != 9 {
-		t.Errorf("a verification: %d round trips and %d commands, want 8 and 9 (%s)", rt, cmds, names)
+	if rt, cmds, names := h.take(); rt != 11 || cmds != 12 {
+		t.Errorf("a verification: %d round trips and %d commands, want 11 and 12 (%s)", rt, cmds, names)
 	}
 }
 
@@ -280,7 +309,7 @@ func BenchmarkVerificationRoundTrips(b *testing.B) {
 	b.Run("verification-vs-pings", func(b *testing.B) {
 		s, h := setup(b)
 		h.take()
-		const pings = 8 // a verification's round trips (TestRoundTrips)
+		const pings = 11 // a verification's round trips (TestRoundTrips)
 		var tv, tp time.Duration
 		ver := func(i int) {
 			start := time.Now()
@@ -310,7 +339,7 @@ func BenchmarkVerificationRoundTrips(b *testing.B) {
 		}
 		b.StopTimer()
 		h.take()
-		b.ReportMetric(float64(tv)/float64(tp), "verification/8pings")
+		b.ReportMetric(float64(tv)/float64(tp), "verification/11pings")
 		b.ReportMetric(float64(tv.Nanoseconds())/float64(b.N), "verification-ns")
 		b.ReportMetric(float64(tp.Nanoseconds())/float64(b.N)/pings, "ping-ns")
 	})

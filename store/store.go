@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -61,6 +62,12 @@ var (
 	// ErrOutboxDecrypt: an outbox payload does not decrypt with the
 	// configured key (another key, or a tampered entry).
 	ErrOutboxDecrypt = errors.New("store: outbox payload cannot be decrypted")
+	// ErrJournalKey: the journal key is missing or not 32 bytes (see
+	// WithJournalKey). Journal entries are never stored in clear.
+	ErrJournalKey = errors.New("store: journal key missing or invalid")
+	// ErrJournalDecrypt: a journal entry does not decrypt with the
+	// configured key (another key, or a tampered entry).
+	ErrJournalDecrypt = errors.New("store: journal entry cannot be decrypted")
 	// ErrAuditBroken: the audit chain does not verify; see AuditError for
 	// the event.
 	ErrAuditBroken = errors.New("store: audit chain broken")
@@ -98,6 +105,10 @@ type Store struct {
 	outbox    cipher.AEAD // nil without a valid WithOutboxKey
 	outboxKID string      // key id: a short hash of the outbox key
 	outboxErr error       // why outbox is nil
+
+	journal    cipher.AEAD // nil without a valid WithJournalKey
+	journalID  []byte      // HMAC-SHA256 key of journal entry IDs
+	journalErr error       // why journal is nil
 
 	docKey []byte // HMAC-SHA256 key of document claims; nil without a valid WithDocumentKey
 	docErr error  // why docKey is nil
@@ -146,6 +157,23 @@ func WithRandom(r io.Reader) Option {
 func WithOutboxKey(key []byte) Option {
 	return func(s *Store) {
 		s.outbox, s.outboxKID, s.outboxErr = newOutboxAEAD(key)
+	}
+}
+
+// WithJournalKey sets the 32-byte AES-256-GCM key that seals the journal
+// of submissions in progress (HoldSubmission) at rest, and keys the
+// entries' names. Every instance sharing the Redis needs the same key.
+// Without it the journal methods fail with ErrJournalKey. The store keeps
+// no reference to the caller's slice.
+func WithJournalKey(key []byte) Option {
+	return func(s *Store) {
+		s.journal, _, s.journalErr = newAEAD(key, "journal", "kycbot journal key id\x00", ErrJournalKey)
+		s.journalID = nil
+		if s.journalErr == nil {
+			m := hmac.New(sha256.New, key)
+			m.Write([]byte("kycbot journal entry id"))
+			s.journalID = m.Sum(nil)
+		}
 	}
 }
 
@@ -207,12 +235,13 @@ func WithAuditRetention(d time.Duration) Option {
 // timeouts and no command retries (see DialTimeout).
 func New(client redis.UniversalClient, opts ...Option) *Store {
 	s := &Store{
-		rdb:       client,
-		prefix:    DefaultPrefix,
-		now:       time.Now,
-		random:    rand.Reader,
-		outboxErr: fmt.Errorf("%w: no outbox key configured (WithOutboxKey); payloads are never stored in clear", ErrOutboxKey),
-		docErr:    fmt.Errorf("%w: no document key configured (WithDocumentKey); documents are never recorded under a plain hash", ErrDocumentKey),
+		rdb:        client,
+		prefix:     DefaultPrefix,
+		now:        time.Now,
+		random:     rand.Reader,
+		outboxErr:  fmt.Errorf("%w: no outbox key configured (WithOutboxKey); payloads are never stored in clear", ErrOutboxKey),
+		journalErr: fmt.Errorf("%w: no journal key configured (WithJournalKey); submissions are never stored in clear", ErrJournalKey),
+		docErr:     fmt.Errorf("%w: no document key configured (WithDocumentKey); documents are never recorded under a plain hash", ErrDocumentKey),
 	}
 	for _, o := range opts {
 		o(s)
@@ -233,21 +262,51 @@ func (s *Store) Client() redis.UniversalClient { return s.rdb }
 func (s *Store) Prefix() string { return s.prefix }
 
 func newOutboxAEAD(key []byte) (cipher.AEAD, string, error) {
+	return newAEAD(key, "outbox", "kycbot outbox key id\x00", ErrOutboxKey)
+}
+
+// newAEAD returns the AES-256-GCM of a 32-byte key, and its key id (a
+// short hash of the key under idLabel); what names the key in errors,
+// which wrap sentinel.
+func newAEAD(key []byte, what, idLabel string, sentinel error) (cipher.AEAD, string, error) {
 	if len(key) != 32 {
-		return nil, "", fmt.Errorf("%w: outbox key must be 32 bytes (AES-256), got %d", ErrOutboxKey, len(key))
+		return nil, "", fmt.Errorf("%w: %s key must be 32 bytes (AES-256), got %d", sentinel, what, len(key))
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrOutboxKey, err)
+		return nil, "", fmt.Errorf("%w: %w", sentinel, err)
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrOutboxKey, err)
+		return nil, "", fmt.Errorf("%w: %w", sentinel, err)
 	}
 	h := sha256.New()
-	h.Write([]byte("kycbot outbox key id\x00"))
+	h.Write([]byte(idLabel))
 	h.Write(key)
 	return aead, hex.EncodeToString(h.Sum(nil)[:4]), nil
+}
+
+// seal encrypts plain with aead under a random nonce from the store's
+// source, bound to aad: the nonce followed by the ciphertext. Outbox
+// payloads and journal entries are sealed this way.
+func (s *Store) seal(aead cipher.AEAD, plain, aad []byte) ([]byte, error) {
+	nonce, err := s.randomBytes(aead.NonceSize())
+	if err != nil {
+		return nil, err
+	}
+	return aead.Seal(nonce, nonce, plain, aad), nil
+}
+
+// errSealedShort: a sealed value is shorter than a nonce and a tag.
+var errSealedShort = errors.New("sealed value too short")
+
+// openSealed decrypts what seal sealed with aead and aad.
+func openSealed(aead cipher.AEAD, sealed, aad []byte) ([]byte, error) {
+	ns := aead.NonceSize()
+	if len(sealed) < ns+aead.Overhead() {
+		return nil, errSealedShort
+	}
+	return aead.Open(nil, sealed[:ns], sealed[ns:], aad)
 }
 
 // clock returns the current time truncated to milliseconds, the precision
@@ -282,9 +341,10 @@ func (s *Store) selfKey(selfID int64, name string) string {
 	return s.prefix + "gotd:{s:" + strconv.FormatInt(selfID, 10) + "}:" + name
 }
 
-func (s *Store) outboxKey(name string) string { return s.prefix + "{outbox}:" + name }
-func (s *Store) auditKey(name string) string  { return s.prefix + "{audit}:" + name }
-func (s *Store) statsKey(name string) string  { return s.prefix + "{stats}:" + name }
+func (s *Store) outboxKey(name string) string  { return s.prefix + "{outbox}:" + name }
+func (s *Store) auditKey(name string) string   { return s.prefix + "{audit}:" + name }
+func (s *Store) statsKey(name string) string   { return s.prefix + "{stats}:" + name }
+func (s *Store) journalKey(name string) string { return s.prefix + "{journal}:" + name }
 
 // hashHex is the hex SHA-256 of s: how nonces and event IDs appear in key
 // names.

@@ -387,7 +387,7 @@ func (w *world) next(ctx context.Context, u *sandbox.SimUser) sandbox.ChatMessag
 // status returns the user's status at the default level.
 func (w *world) status(ctx context.Context, userID int64) store.Status {
 	w.t.Helper()
-	st, err := w.Bot().Store().GetStatus(ctx, userID, w.Config.DefaultLevelName)
+	st, err := store.New(w.Redis, store.WithPrefix(w.Config.Redis.Prefix)).GetStatus(ctx, userID, w.Config.DefaultLevelName)
 	if err != nil {
 		w.t.Fatal(err)
 	}

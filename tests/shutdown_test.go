@@ -91,3 +91,86 @@ func TestShutdownMidSubmission(t *testing.T) {
 		t.Errorf("OnVerified ran %d times, want once", len(w.s.verified))
 	}
 }
+
+// TestShutdownMidSubmissionOtherInstance: a rolling deploy. Instance A
+// alone receives a submission and downloads its scans slowly; instance B
+// starts; A is stopped and its shutdown timeout cuts the submission
+// short. B keeps running and handles further updates (another user's
+// /help), so it stores its own pts over A's rollback: only the journal
+// of submissions in progress brings the submission back. B takes it over
+// from the journal and finishes it: the user gets exactly one verdict,
+// one verified audit event is recorded and OnVerified runs once.
+func TestShutdownMidSubmissionOtherInstance(t *testing.T) {
+	w := newWorld(t, worldOptions{bot: []bot.Option{bot.WithShutdownTimeout(time.Second), bot.WithJournalSweep(time.Second)}})
+	ctx := testContext(t)
+	u := w.user("en", nil)
+	link := w.requestLink(ctx, u)
+	// At 1 KiB/s the scans take far longer than the shutdown timeout.
+	w.shareSlowly(ctx, u, link, 1<<10)
+	verified := w.text("en", i18n.MsgResultVerified, nil)
+
+	if _, err := w.StartInstance(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A stops; the download is cut short.
+	if err := w.StopBot(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal(err)
+	}
+	w.Sandbox.SetBandwidth(0)
+	// B handles another user's message after A's rollback: it stores its
+	// pts past it.
+	other := w.user("en", nil)
+	if _, err := other.Start(ctx, w.Account.Username, ""); err != nil {
+		t.Fatal(err)
+	}
+	w.next(ctx, other)
+	if err := other.Send(ctx, w.Account.ID, "/help"); err != nil {
+		t.Fatal(err)
+	}
+
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	m, err := u.WaitMessage(wctx, nil)
+	if err != nil {
+		t.Fatalf("no verdict from the other instance: the submission was lost (%v)", err)
+	}
+	if m.Text != verified {
+		t.Fatalf("the other instance said %q", m.Text)
+	}
+	if !strings.Contains(w.logs.String(), "taking over a submission left in the journal") {
+		t.Error("the logs do not tell that the submission was taken over from the journal")
+	}
+	// Nothing more comes.
+	quiet, cancelQuiet := context.WithTimeout(ctx, 3*time.Second)
+	defer cancelQuiet()
+	if extra, err := u.WaitMessage(quiet, nil); err == nil {
+		t.Fatalf("a message after the verdict: %q", extra.Text)
+	}
+
+	seen := map[string]int{}
+	for _, m := range u.Messages() {
+		if !m.Out {
+			seen[m.Text]++
+		}
+	}
+	for text, n := range seen {
+		if n > 1 {
+			t.Errorf("the bot sent %q %d times", text, n)
+		}
+	}
+	if seen[verified] != 1 {
+		t.Errorf("the verdict came %d times, want once", seen[verified])
+	}
+	if st := w.status(ctx, u.User.ID); st.State != store.StateVerified {
+		t.Errorf("status %s, want verified", st.State)
+	}
+	kinds := w.events(ctx, u.User.ID)
+	if n := countKind(kinds, "verified"); n != 1 {
+		t.Errorf("%d verified audit events, want exactly 1 (events %v)", n, kinds)
+	}
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	if len(w.s.verified) != 1 {
+		t.Errorf("OnVerified ran %d times, want once", len(w.s.verified))
+	}
+}
