@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // Telegram Passport's OAEP uses SHA-1
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,7 +123,7 @@ func labelledCPU(prof string) (time.Duration, error) {
 	}
 	m := showing.FindSubmatch(out)
 	if m == nil {
-		return 0, &exec.ExitError{Stderr: out}
+		return 0, fmt.Errorf("no samples of the bot in the profile (a run too short?): %.300s", out)
 	}
 	v, _ := strconv.ParseFloat(string(m[1]), 64)
 	unit := map[string]time.Duration{"us": time.Microsecond, "µs": time.Microsecond, "ms": time.Millisecond, "s": time.Second, "min": time.Minute}[string(m[2])]
