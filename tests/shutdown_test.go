@@ -9,6 +9,7 @@ import (
 
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/store"
 )
 
@@ -64,32 +65,7 @@ func TestShutdownMidSubmission(t *testing.T) {
 		t.Error("the message sent after the submission was not delivered again: the rollback did not reach it")
 	}
 
-	seen := map[string]int{}
-	for _, m := range u.Messages() {
-		if !m.Out {
-			seen[m.Text]++
-		}
-	}
-	for text, n := range seen {
-		if n > 1 {
-			t.Errorf("the bot sent %q %d times", text, n)
-		}
-	}
-	if seen[help] != 1 || seen[verified] != 1 {
-		t.Errorf("the answer to /help came %d times and the verdict %d times, want once each", seen[help], seen[verified])
-	}
-	if st := w.status(ctx, u.User.ID); st.State != store.StateVerified {
-		t.Errorf("status %s, want verified", st.State)
-	}
-	kinds := w.events(ctx, u.User.ID)
-	if n := countKind(kinds, "verified"); n != 1 {
-		t.Errorf("%d verified audit events, want exactly 1 (events %v)", n, kinds)
-	}
-	w.s.mu.Lock()
-	defer w.s.mu.Unlock()
-	if len(w.s.verified) != 1 {
-		t.Errorf("OnVerified ran %d times, want once", len(w.s.verified))
-	}
+	w.verifiedOnce(ctx, u, verified, help)
 }
 
 // TestShutdownMidSubmissionOtherInstance: a rolling deploy. Instance A
@@ -147,6 +123,16 @@ func TestShutdownMidSubmissionOtherInstance(t *testing.T) {
 		t.Fatalf("a message after the verdict: %q", extra.Text)
 	}
 
+	w.verifiedOnce(ctx, u, verified)
+}
+
+// verifiedOnce checks that u was verified exactly once: no message of
+// the bot came twice, each of once (the verdict among them) came once,
+// the status is verified, one verified audit event, one OnVerified call.
+// (The texts are the caller's: the world's bot may be stopped.)
+func (w *world) verifiedOnce(ctx context.Context, u *sandbox.SimUser, once ...string) {
+	t := w.t
+	t.Helper()
 	seen := map[string]int{}
 	for _, m := range u.Messages() {
 		if !m.Out {
@@ -158,8 +144,10 @@ func TestShutdownMidSubmissionOtherInstance(t *testing.T) {
 			t.Errorf("the bot sent %q %d times", text, n)
 		}
 	}
-	if seen[verified] != 1 {
-		t.Errorf("the verdict came %d times, want once", seen[verified])
+	for _, text := range once {
+		if seen[text] != 1 {
+			t.Errorf("%q came %d times, want once", text, seen[text])
+		}
 	}
 	if st := w.status(ctx, u.User.ID); st.State != store.StateVerified {
 		t.Errorf("status %s, want verified", st.State)
