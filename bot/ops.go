@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/kycbot/kycbot/web"
 )
 
 // Paths of the operations endpoints.
@@ -85,7 +87,7 @@ func (b *Bot) serveOps(ctx context.Context, addr string) (_ net.Addr, stop func(
 	if err != nil {
 		return nil, nil, fmt.Errorf("bot: web.ops_listen: %w", err)
 	}
-	srv := &http.Server{Handler: b.OpsHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(b.log.Handler(), slog.LevelWarn)}
+	srv := web.NewHTTPServer(b.OpsHandler(), slog.NewLogLogger(b.log.Handler(), slog.LevelWarn))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/kycbot/kycbot/bot/metrics"
+	"github.com/kycbot/kycbot/web"
 	"github.com/kycbot/kycbot/passport"
 )
 
@@ -80,7 +81,10 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("bot: web.listen: %w", err)
 		}
 	}
-	srv := &http.Server{Handler: b.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(b.log.Handler(), slog.LevelWarn)}
+	// Closed whatever happens, even when Run fails before serving it
+	// (closing it again after the server did is harmless).
+	defer func() { _ = ln.Close() }()
+	srv := web.NewHTTPServer(b.Handler(), slog.NewLogLogger(b.log.Handler(), slog.LevelWarn))
 	defer srv.Close()
 
 	gotdLog := logslog.New(slog.New(minLevel{h: b.log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "gotd")))

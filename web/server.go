@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -362,6 +363,23 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // web.ops_listen, such as 127.0.0.1:9090), with timeouts of your own.
 func (s *Server) OpsHandler() http.Handler { return s.ops }
 
+// NewHTTPServer returns an http.Server for h with the limits a server
+// facing the Internet needs, those Serve uses: 5 s to read the headers,
+// 10 s the whole request, 20 s to write the answer, 60 s idle, 16 KiB of
+// headers. errorLog (may be nil) gets net/http's own errors. Use it when
+// you serve Handler or OpsHandler yourself (package bot does).
+func NewHTTPServer(h http.Handler, errorLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          errorLog,
+	}
+}
+
 // Timeouts of the http.Server built by Serve and ListenAndServe.
 const (
 	readHeaderTimeout = 5 * time.Second
@@ -392,16 +410,8 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 // Serve is ListenAndServe on a listener the caller opened (for example on
 // 127.0.0.1:0 in tests). It closes ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := NewHTTPServer(s.handler, slog.NewLogLogger(s.log.Handler(), slog.LevelWarn))
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("web: serving", "addr", ln.Addr().String())

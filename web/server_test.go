@@ -695,3 +695,30 @@ func TestListenAndServeError(t *testing.T) {
 		t.Error("ListenAndServe on a bad address succeeded")
 	}
 }
+
+// TestNewHTTPServer: the server package bot runs Handler and OpsHandler
+// on has the limits of Serve, so that slow clients cannot hold it.
+func TestNewHTTPServer(t *testing.T) {
+	h := http.NotFoundHandler()
+	srv := NewHTTPServer(h, nil)
+	for _, tt := range []struct {
+		name string
+		got  time.Duration
+		want time.Duration
+	}{
+		{"ReadHeaderTimeout", srv.ReadHeaderTimeout, 5 * time.Second},
+		{"ReadTimeout", srv.ReadTimeout, 10 * time.Second},
+		{"WriteTimeout", srv.WriteTimeout, 20 * time.Second},
+		{"IdleTimeout", srv.IdleTimeout, time.Minute},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	if srv.MaxHeaderBytes != 16<<10 {
+		t.Errorf("MaxHeaderBytes = %d, want 16 KiB", srv.MaxHeaderBytes)
+	}
+	if srv.Handler == nil {
+		t.Error("no handler")
+	}
+}
