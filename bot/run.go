@@ -20,8 +20,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/kycbot/kycbot/bot/metrics"
-	"github.com/kycbot/kycbot/web"
 	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/web"
 )
 
 // MaxFloodWait is the longest FLOOD_WAIT the bot waits out by itself;
