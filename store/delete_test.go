@@ -1,7 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -271,6 +274,17 @@ func TestDeleteUserForgetsAccessHash(t *testing.T) {
 	marker := s.forgetKey(self, user)
 	if strings.Contains(marker, strconv.FormatInt(user, 10)) {
 		t.Errorf("the marker %q names the user", marker)
+	}
+	// Keyed: user IDs cannot be tried against it without the key.
+	plain := sha256.Sum256([]byte(s.prefix + "forget:" + strconv.FormatInt(user, 10)))
+	if strings.HasSuffix(marker, hex.EncodeToString(plain[:16])) {
+		t.Errorf("the marker %q is an unkeyed digest of the user ID", marker)
+	}
+	if other := New(c, WithPrefix(s.prefix), WithJournalKey(bytes.Repeat([]byte{7}, 32))); other.forgetKey(self, user) == marker {
+		t.Error("the marker's name does not depend on the journal key")
+	}
+	if unkeyed := New(c, WithPrefix(s.prefix)); !strings.HasSuffix(unkeyed.forgetKey(self, user), hex.EncodeToString(plain[:16])) {
+		t.Error("without a journal key the marker is not the documented SHA-256 digest")
 	}
 	ttl, err := c.PTTL(ctx, marker).Result()
 	if err != nil || ttl <= 0 || ttl > ForgetWindow {

@@ -118,8 +118,9 @@
 //	P gotd:{s:<selfID>}:uhash     hash    none         user ID -> access hash                               UserAccessHasher(); field removed by
 //	                                                                                                        DeleteUser
 //	P gotd:selves                 set     none         self IDs that have a uhash key                       UserAccessHasher()
-//	P gotd:{s:<selfID>}:forget:<d> string ForgetWindow "1": the user of digest d (SHA-256 of prefix,        DeleteUser
-//	                                                   "forget:", user ID; 16 bytes, hex) was just erased: their
+//	P gotd:{s:<selfID>}:forget:<d> string ForgetWindow "1": the user of digest d (HMAC-SHA256 under the     DeleteUser
+//	                                                   journal key, or SHA-256 without one, of prefix, "forget:",
+//	                                                   user ID; 16 bytes, hex) was just erased: their
 //	                                                   access hash is not stored again (UserAccessHasher)
 //
 // (The spaces in "P nidx:" and the like are for reading only: the prefix

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -338,9 +339,21 @@ return 1
 
 // forgetKey is the marker DeleteUser leaves, for ForgetWindow, under the
 // bot selfID: named by a digest of the user ID, not the ID itself, so that
-// nothing in Redis names the user once they are erased.
+// nothing in Redis names the user once they are erased. With a journal
+// key (WithJournalKey; package bot always sets one) the digest is keyed
+// (HMAC-SHA256), so that trying user IDs against it needs the key; without
+// one it is a plain SHA-256, which only hides the ID from a casual look.
 func (s *Store) forgetKey(selfID, userID int64) string {
-	sum := sha256.Sum256([]byte(s.prefix + "forget:" + strconv.FormatInt(userID, 10)))
+	msg := []byte(s.prefix + "forget:" + strconv.FormatInt(userID, 10))
+	var sum []byte
+	if s.journalID != nil {
+		m := hmac.New(sha256.New, s.journalID)
+		m.Write(msg)
+		sum = m.Sum(nil)
+	} else {
+		d := sha256.Sum256(msg)
+		sum = d[:]
+	}
 	return s.selfKey(selfID, "forget:"+hex.EncodeToString(sum[:16]))
 }
 
