@@ -77,8 +77,7 @@ func (b *Bot) processSubmission(ctx context.Context, w *wiring, e tg.Entities, u
 	}
 	defer j.stopRenewing()
 	err := retry(ctx, log, b.o.retryFor, b.o.retryBase, func(ctx context.Context) error {
-		j.hold(ctx, e, u)
-		return w.passport.OnNewMessage(ctx, e, u)
+		return w.passport.OnNewMessage(j.hold(ctx, e, u), e, u)
 	})
 	if errors.Is(err, handlers.ErrRetryLater) {
 		if ctx.Err() != nil {
@@ -114,15 +113,24 @@ type journalHold struct {
 // hold holds the journal entry unless held already: once the delivery
 // owns the submission's dedupe mark (a duplicate delivery holds nothing;
 // the handler drops it). When Redis fails, the processing goes on
-// unjournaled and the next attempt tries again.
-func (j *journalHold) hold(ctx context.Context, e tg.Entities, u *tg.UpdateNewMessage) {
+// unjournaled and the next attempt tries again. It returns ctx marked
+// (handlers.ContextMarked) when it has just made the dedupe mark, so that
+// the handler does not make it again.
+func (j *journalHold) hold(ctx context.Context, e tg.Entities, u *tg.UpdateNewMessage) context.Context {
 	if j.held() || j.owner == "" {
-		return
+		return ctx
 	}
 	first, err := j.b.store.MarkUpdate(ctx, j.userID, j.msgID, handlers.UpdateMarkTTL, store.MarkedBy(j.owner))
 	if err != nil || !first {
-		return // the handler tells the duplicate, or fails the same way
+		return ctx // the handler tells the duplicate, or fails the same way
 	}
+	j.startHeld(ctx, e, u)
+	return handlers.ContextMarked(ctx)
+}
+
+// startHeld holds the entry of a submission whose dedupe mark this
+// delivery has just made, and starts renewing it.
+func (j *journalHold) startHeld(ctx context.Context, e tg.Entities, u *tg.UpdateNewMessage) {
 	l, err := j.b.store.HoldSubmission(ctx, store.JournalEntry{
 		UserID: j.userID, MsgID: j.msgID, Owner: j.owner, Update: u, User: e.Users[j.userID],
 	}, JournalLease, j.b.journalKeep())

@@ -60,6 +60,20 @@ func ContextWithUpdateID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, updateIDKey{}, id)
 }
 
+type markedKey struct{}
+
+// ContextMarked returns ctx saying that the caller has just marked the
+// submission's update (store.MarkUpdate with store.MarkedBy of the
+// context's update ID, ContextWithUpdateID) and was the first: the
+// handler then skips its own mark, one Redis round trip. Give it for the
+// call that directly follows that mark only (package bot does, when it
+// holds the submission in its journal): on a retry the mark may have
+// been forgotten meanwhile, and the handler must mark again. Without an
+// update ID it is ignored.
+func ContextMarked(ctx context.Context) context.Context {
+	return context.WithValue(ctx, markedKey{}, true)
+}
+
 // UpdateIDFromContext returns the ID of ContextWithUpdateID, or "".
 func UpdateIDFromContext(ctx context.Context) string {
 	id, _ := ctx.Value(updateIDKey{}).(string)
@@ -488,9 +502,11 @@ var nonceOutcomes = []struct {
 
 func (p *run) process(ctx context.Context, action *tg.MessageActionSecureValuesSentMe) (err error) {
 	h := p.h
-	first, err := h.cfg.Store.MarkUpdate(ctx, p.userID, p.msgID, UpdateMarkTTL, p.mark...)
-	if err != nil {
-		return p.retryable(ctx, "mark update", err)
+	first := true
+	if marked, _ := ctx.Value(markedKey{}).(bool); !marked || len(p.mark) == 0 {
+		if first, err = h.cfg.Store.MarkUpdate(ctx, p.userID, p.msgID, UpdateMarkTTL, p.mark...); err != nil {
+			return p.retryable(ctx, "mark update", err)
+		}
 	}
 	if !first {
 		p.log.DebugContext(ctx, "passport: duplicate submission dropped")

@@ -896,3 +896,40 @@ func TestPassportHookUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// TestPassportContextMarked: a caller that has just made the dedupe mark
+// under the update ID (ContextMarked) saves the handler its own mark; the
+// handler still marks without an update ID, or without ContextMarked.
+func TestPassportContextMarked(t *testing.T) {
+	tests := []struct {
+		name     string
+		ctx      func(context.Context) context.Context
+		verified bool // else the handler tried to mark (which fails here)
+	}{
+		{"marked by the caller", func(ctx context.Context) context.Context {
+			return ContextMarked(ContextWithUpdateID(ctx, "d1"))
+		}, true},
+		{"not marked", func(ctx context.Context) context.Context { return ContextWithUpdateID(ctx, "d1") }, false},
+		{"marked, no update ID", ContextMarked, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Every mark fails: only a handler that does not mark gets
+			// through.
+			e := newEnv(t, func(s Store) Store { return &outageStore{Store: s, plan: map[string]int{"mark": 100}} })
+			user := int64(5400 + i)
+			p := goodProfile(t)
+			ents, upd := e.update(e.share(p, e.issue(user, "en").Nonce, nil), user, "en")
+			err := e.h.OnNewMessage(tt.ctx(e.ctx), ents, upd)
+			if tt.verified {
+				if err != nil || len(e.verified) != 1 {
+					t.Fatalf("OnNewMessage: %v, %d verified; want the submission processed without a mark", err, len(e.verified))
+				}
+				return
+			}
+			if !errors.Is(err, ErrRetryLater) || len(e.verified) != 0 {
+				t.Fatalf("OnNewMessage: %v, %d verified; want the handler's own mark tried (and failing)", err, len(e.verified))
+			}
+		})
+	}
+}
