@@ -113,6 +113,9 @@ type Store struct {
 	docKey []byte // HMAC-SHA256 key of document claims; nil without a valid WithDocumentKey
 	docErr error  // why docKey is nil
 
+	queue    *queueKeys // nil without a valid WithQueueKey
+	queueErr error      // why queue is nil
+
 	statusKeep time.Duration // status retention, 0 for forever
 	auditKeep  time.Duration // audit retention, 0 for forever
 
@@ -242,6 +245,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		outboxErr:  fmt.Errorf("%w: no outbox key configured (WithOutboxKey); payloads are never stored in clear", ErrOutboxKey),
 		journalErr: fmt.Errorf("%w: no journal key configured (WithJournalKey); submissions are never stored in clear", ErrJournalKey),
 		docErr:     fmt.Errorf("%w: no document key configured (WithDocumentKey); documents are never recorded under a plain hash", ErrDocumentKey),
+		queueErr:   fmt.Errorf("%w: no queue key configured (WithQueueKey); updates are never queued in clear", ErrQueueKey),
 	}
 	for _, o := range opts {
 		o(s)
