@@ -10,11 +10,8 @@ import (
 	"github.com/kycbot/kycbot/web"
 )
 
-// backend is the web server's view of the store and the conversation.
-type backend struct {
-	b        *Bot
-	commands *handlers.Commands
-}
+// backend is the web server's view of the store and the queue.
+type backend struct{ b *Bot }
 
 // Request implements web.Backend.
 func (k backend) Request(ctx context.Context, id string) (web.Request, error) {
@@ -28,30 +25,30 @@ func (k backend) Request(ctx context.Context, id string) (web.Request, error) {
 	return web.Request{ID: r.ID, Nonce: r.Nonce, Level: r.Level, Lang: r.Lang, ExpiresAt: r.ExpiresAt}, nil
 }
 
-// RecordOutcome implements web.Backend: the conversation tells the user
-// (and the admins, for a wrong public key).
+// RecordOutcome implements web.Backend: the outcome is queued, like any
+// kycbot update, and the conversation answers it (and alarms the admins
+// for a wrong public key). The same outcome reported again (a reloaded
+// page) is dropped by the queue.
 func (k backend) RecordOutcome(ctx context.Context, o web.Outcome) error {
 	r, err := k.b.store.Request(ctx, o.RequestID)
 	if err != nil {
 		return fmt.Errorf("outcome of a request: %w", err)
 	}
-	return k.commands.OnOutcome(ctx, handlers.Outcome{
-		UserID: r.UserID, RequestID: r.ID, Result: o.Result, Error: o.Error, Lang: r.Lang,
-	})
+	return k.b.Enqueue(ctx, Update{Kind: KindOutcome, From: handlers.User{ID: r.UserID},
+		Outcome: &PageOutcome{RequestID: r.ID, Result: o.Result, Error: o.Error, Lang: r.Lang}})
 }
 
 // Ready implements web.Backend (/readyz): the bot's Ready.
 func (k backend) Ready(ctx context.Context) error { return k.b.Ready(ctx) }
 
-// ErrNotReceiving is Ready's error while the bot is not receiving
-// updates: Run has not started the updates manager yet, its session
-// ended, or it is stopping (or Register has not run, or Close has).
-var ErrNotReceiving = errors.New("telegram: not receiving updates (starting, reconnecting or stopping)")
+// ErrNotReceiving is Ready's error while the bot does not work the queue:
+// Run has not started (or Telegram is not connected), or it is stopping.
+var ErrNotReceiving = errors.New("telegram: not working the queue (starting, reconnecting or stopping)")
 
-// Ready reports whether the bot is ready to work, as /readyz does: it
-// receives updates (ErrNotReceiving otherwise) and Redis answers a PING.
+// Ready reports whether the bot is ready to work, as /readyz does: Run
+// works the queue (ErrNotReceiving otherwise) and Redis answers a PING.
 func (b *Bot) Ready(ctx context.Context) error {
-	if !b.ready.Load() {
+	if !b.running.Load() || b.wiring() == nil {
 		return fmt.Errorf("bot: %w", ErrNotReceiving)
 	}
 	if err := b.store.Client().Ping(ctx).Err(); err != nil {

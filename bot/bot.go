@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,10 +27,12 @@ import (
 	"github.com/kycbot/kycbot/verify"
 )
 
-// Bot is kycbot's verification flow for one Telegram bot: the
-// conversation, the passport handler and the request page, on one config,
-// one private key and one Redis. Build it with New, then either Run it as
-// a standalone bot or Register it on the dispatcher of your own gotd bot.
+// Bot is kycbot's verification pipeline for one Telegram bot: the
+// conversation, the Passport verification and the request page, on one
+// config, one private key and one Redis. Build it with New; a transport's
+// hook (package bot/gotd for gotd bots) puts kycbot's updates in the
+// queue, and Run works the queue. The standalone bot (package bot/runner)
+// does both for you.
 type Bot struct {
 	o        options
 	key      *rsa.PrivateKey
@@ -37,20 +40,24 @@ type Bot struct {
 	store    *store.Store
 	ownRedis bool // the Redis client was opened by New: Close closes it
 	log      *slog.Logger
+	ids      MessageIDs
 
-	work        *workers
 	outbox      *delivery.Outbox
 	reg         *prometheus.Registry
 	metrics     *metrics.Metrics
 	metricsHTTP http.Handler
 
-	closed     atomic.Bool
-	ready      atomic.Bool // Register ran, or Run receives updates
-	standalone atomic.Bool // Run owns the client: Reload registers the commands again
+	closed  atomic.Bool
+	running atomic.Bool // Run works the queue
 
-	mu    sync.Mutex               // serializes wire and Reload
-	set   atomic.Pointer[settings] // what Reload replaces
-	wired atomic.Pointer[wiring]   // set by Register (and Run), replaced by Reload
+	instMu   sync.Mutex // guards instHeld
+	instHeld bool       // HoldInstance holds the instance name
+
+	self     atomic.Pointer[Self]     // the bot's identity, once Run learned it
+	username atomic.Pointer[string]   // the bot's username, for the hooks' classification
+	mu       sync.Mutex               // serializes wire and Reload
+	set      atomic.Pointer[settings] // what Reload replaces
+	wired    atomic.Pointer[wiring]   // set by Run, replaced by Reload
 }
 
 // settings are the parts of a Bot a config reload replaces: the config,
@@ -122,6 +129,16 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
+	if o.instance == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("bot: no instance name given (WithInstance) and no host name: %w", err)
+		}
+		o.instance = sanitizeInstance(host)
+	}
+	if !instanceRE.MatchString(o.instance) {
+		return nil, fmt.Errorf("bot: instance name %q: use 1 to 64 characters of A-Z a-z 0-9 _ . -", o.instance)
+	}
 	b := &Bot{o: o, log: o.log}
 
 	b.key = o.key
@@ -137,6 +154,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 		return nil, fmt.Errorf("bot: public key: %w", err)
 	}
 	b.pubPEM = string(pem)
+	b.ids = NewMessageIDs(b.key)
 
 	set, err := newSettings(cfg, o)
 	if err != nil {
@@ -151,7 +169,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 		}
 		b.ownRedis = true
 	}
-	sopts := []store.Option{store.WithClock(o.now), store.WithJournalKey(JournalKey(b.key))}
+	sopts := []store.Option{store.WithClock(o.now), store.WithQueueKey(QueueKey(b.key))}
 	if cfg.Delivery.WebhookURL != "" {
 		sopts = append(sopts, store.WithOutboxKey(delivery.OutboxKey([]byte(cfg.Delivery.WebhookSecret.Value()))))
 	}
@@ -170,8 +188,27 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	b.metricsHTTP = metrics.Handler(b.reg, b.log)
-	b.work = newWorkers(o.concurrency, b.log, b.metrics.InFlight)
 	return b, nil
+}
+
+// instanceRE is the alphabet of instance names.
+var instanceRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// sanitizeInstance turns a host name into an instance name.
+func sanitizeInstance(host string) string {
+	b := []byte(host)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			b[i] = '-'
+		}
+	}
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	if len(b) == 0 {
+		return "kycbot"
+	}
+	return string(b)
 }
 
 // current returns the settings in force (those of the last Reload).
@@ -181,11 +218,18 @@ func (b *Bot) current() *settings { return b.set.Load() }
 // last successful Reload. Do not change it.
 func (b *Bot) Config() *config.Config { return b.current().cfg }
 
+// Instance returns this process's name among the instances of the bot
+// (WithInstance).
+func (b *Bot) Instance() string { return b.o.instance }
+
 // Registry returns the bot's Prometheus registry (every kycbot_* series;
-// Run adds the go_* and process_* ones). It is the bot's own, never
+// the runner adds the go_* and process_* ones). It is the bot's own, never
 // prometheus.DefaultRegisterer: to export it beside your own metrics,
 // gather both (prometheus.Gatherers{yours, kyc.Registry()}).
 func (b *Bot) Registry() *prometheus.Registry { return b.reg }
+
+// Metrics returns the bot's metrics (for the transports' middlewares).
+func (b *Bot) Metrics() *metrics.Metrics { return b.metrics }
 
 // MetricsHandler returns the handler of the bot's metrics in the
 // Prometheus text format; Handler serves it as /metrics.
@@ -200,17 +244,24 @@ func (b *Bot) Catalog() *i18n.Catalog { return b.current().cat }
 // PublicKeyPEM returns the public key to give @BotFather (/setpublickey).
 func (b *Bot) PublicKeyPEM() string { return b.pubPEM }
 
-// Close waits for the work in progress (at most until ctx ends) and closes
-// the Redis connection New opened. Run calls it itself.
-func (b *Bot) Close(ctx context.Context) error {
-	b.ready.Store(false)
-	err := b.work.wait(ctx)
+// PrivateKey returns the bot's Passport private key.
+func (b *Bot) PrivateKey() *rsa.PrivateKey { return b.key }
+
+// MessageIDs returns the random_id source of the bot's messages, for the
+// transports.
+func (b *Bot) MessageIDs() MessageIDs { return b.ids }
+
+// Logger returns the bot's logger.
+func (b *Bot) Logger() *slog.Logger { return b.log }
+
+// Close closes the Redis connection New opened (after Run has returned).
+func (b *Bot) Close() error {
 	if b.ownRedis && b.closed.CompareAndSwap(false, true) {
-		if cerr := b.store.Client().Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("bot: close redis: %w", cerr)
+		if err := b.store.Client().Close(); err != nil {
+			return fmt.Errorf("bot: close redis: %w", err)
 		}
 	}
-	return err
+	return nil
 }
 
 // OpenRedis connects to the Redis of the config's redis section (see

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"strconv"
 
-	"github.com/gotd/td/tg"
-
 	"github.com/kycbot/kycbot/bot/delivery"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/store"
@@ -75,21 +73,16 @@ func (b *Bot) sender() (*delivery.Sender, error) {
 	return s, nil
 }
 
-// parked alerts the admins of a delivery given up on, and audits it.
+// parked alerts the admins of a delivery given up on (once per event,
+// whichever instance parks it), and audits it.
 func (b *Bot) parked(ctx context.Context, p delivery.Parked) {
-	if err := b.store.Audit(ctx, store.Event{Kind: "delivery_parked", UserID: p.UserID, Codes: []string{p.Reason},
-		Detail: map[string]string{"event_id": p.EventID, "attempts": strconv.Itoa(p.Attempts)}}); err != nil {
+	if err := b.store.AuditOnce(ctx, store.Event{Kind: "delivery_parked", UserID: p.UserID, Codes: []string{p.Reason},
+		Detail: map[string]string{"event_id": p.EventID, "attempts": strconv.Itoa(p.Attempts)}}, "delivery_parked:"+p.EventID); err != nil {
 		b.log.ErrorContext(ctx, "bot: audit of a parked delivery failed", slog.String("error", err.Error()))
 	}
-	w := b.wiring()
-	if w == nil {
-		return
-	}
-	set := b.current()
-	text := set.cat.Language(set.cat.DefaultLanguage()).Plural(i18n.MsgAdminDeliveriesParked, 1, nil)
-	for _, admin := range set.cfg.Admins {
-		if err := w.tg.SendText(ctx, &tg.InputUser{UserID: admin}, text); err != nil {
-			b.log.ErrorContext(ctx, "bot: cannot alert an admin", slog.Int64("admin_id", admin), slog.String("error", err.Error()))
-		}
+	if w := b.wiring(); w != nil {
+		w.admins.NotifyText(ctx, "parked:"+p.EventID, i18n.MsgAdminDeliveriesParked, func(loc *i18n.Localizer) string {
+			return loc.Plural(i18n.MsgAdminDeliveriesParked, 1, nil)
+		})
 	}
 }

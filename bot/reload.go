@@ -47,8 +47,8 @@ func (b *Bot) Reload(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	b.log.InfoContext(ctx, "bot: config reloaded", slog.Int("levels", len(cfg.Levels)), slog.Int("admins", len(cfg.Admins)))
-	if w != nil && b.standalone.Load() && w.api != nil {
-		if err := w.commands.SetBotCommands(ctx); err != nil {
+	if w != nil && b.o.everything {
+		if err := w.chat.SetCommands(ctx); err != nil {
 			b.log.WarnContext(ctx, "bot: config reloaded, but the commands could not be registered with Telegram again", slog.String("error", err.Error()))
 		}
 	}
@@ -74,7 +74,7 @@ func (b *Bot) swap(cfg *config.Config) (*wiring, error) {
 		b.set.Store(set)
 		return nil, nil
 	}
-	nw, err := b.build(set, w.api, w.selfID, w.username)
+	nw, err := b.build(set, w.t, w.self)
 	if err != nil {
 		return nil, fmt.Errorf("bot: reload: %w; the config in force stays", err)
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/kycbot/kycbot/bot"
-	"github.com/kycbot/kycbot/bot/demo"
+	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/sandbox"
 )
 

@@ -2,342 +2,347 @@ package bot
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/gotd/td/tg"
-
 	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/chat"
+	"github.com/kycbot/kycbot/handlers/verification"
+	"github.com/kycbot/kycbot/store"
 )
 
-// workers runs update handlers off the updates manager's loop (which
-// handles updates one at a time), at most n at once, and lets shutdown
-// wait for them. Their context is the workers' own: it outlives the
-// update that started the work and ends only when abort is called, so a
-// submission being processed is finished rather than cut in half.
-//
-// Each handler gets a logger of its own in its context
-// (handlers.ContextWithLogger) with a random "update_id" and the kind of
-// handler, so that every record of one update's processing can be told
-// apart from the others running at the same time. The update ID is in the
-// context too (handlers.ContextWithUpdateID): the passport handler holds
-// its dedupe mark in that name, so that the retries of one update are not
-// taken for duplicates of it.
-//
-// The workers also keep the books a shutdown needs (see leftovers): the
-// passport submissions being handled, with their update's position, and
-// those the shutdown cut short or kept from starting, which Run has
-// delivered again after a restart.
+// Limits of the workers.
+const (
+	// maxTries is how often an update may be handed out again (its worker
+	// stopped, crashed or was killed while handling it) before it is given
+	// up on: an update that brings every worker down must not do so
+	// forever.
+	maxTries = 8
+	// readBlock is how long one read waits for new updates.
+	readBlock = 2 * time.Second
+	// storeRetry is the pause after a failed read or claim (Redis
+	// unreachable).
+	storeRetry = time.Second
+	// releaseTimeout bounds the calls a stopping instance makes to hand
+	// its unfinished updates over.
+	releaseTimeout = 5 * time.Second
+)
+
+// workers take updates from the queue and handle them, at most
+// WithConcurrency at once: new ones (Read), those this instance held
+// before a restart, and those whose instance stopped answering (Claim).
+// While an update is handled its entry is touched every third of
+// WithClaimAfter, so that no other instance takes it; it leaves the queue
+// (Ack) once handled, or given up on. When Run is asked to stop, the
+// workers stop taking updates, let those being handled finish (within
+// WithShutdownTimeout, then cancel them) and hand the unfinished ones over
+// to the other instances at once (Release).
 type workers struct {
-	sem chan struct{}
-	// running counts the handlers running; idle is closed whenever it
-	// drops to zero. (A sync.WaitGroup cannot be used: updates keep
-	// arriving, and Add, while Wait waits during a shutdown.)
-	mu      sync.Mutex
-	running int
-	idle    chan struct{}
-	// stopped: the handlers were aborted, or shutdown found none left;
-	// no handler starts any more.
-	stopped bool
-	// subs are the passport submissions being handled, by update ID;
-	// left those cut short or kept from starting by the shutdown.
-	subs map[string]submission
-	left []leftover
-	// floor is the common pts gotd's updates manager last loaded or
-	// stored (ptsFloor, under Run), or -1.
-	floor atomic.Int64
+	b    *Bot
+	q    store.Queue
+	name string
+	sem  chan struct{}
+	log  *slog.Logger
+	wg   sync.WaitGroup
 
-	log      *slog.Logger
-	ctx      context.Context
-	cancel   context.CancelFunc
-	inFlight func(delta int) // the handlers running; may be nil
-	rand     io.Reader       // of the update IDs (crypto/rand)
+	mu   sync.Mutex
+	held map[string]bool // entries being handled, or cut short
 }
 
-func newWorkers(n int, log *slog.Logger, inFlight func(delta int)) *workers {
-	ctx, cancel := context.WithCancel(context.Background())
-	w := &workers{sem: make(chan struct{}, n), log: log, ctx: ctx, cancel: cancel, inFlight: inFlight, rand: rand.Reader,
-		subs: map[string]submission{}}
-	w.floor.Store(-1)
-	return w
+func newWorkers(b *Bot) *workers {
+	return &workers{b: b, q: b.store.Queue(), name: b.o.instance, sem: make(chan struct{}, b.o.concurrency),
+		log: b.log.With(slog.String("instance", b.o.instance)), held: map[string]bool{}}
 }
 
-// errCutShort is wrapped by the error of a submission handler that the
-// shutdown cut short before the user was told the outcome: the
-// submission is left over (under Run, to be processed again after a
-// restart).
-var errCutShort = errors.New("bot: cut short by the shutdown before the user was told the outcome")
+// run works the queue until ctx ends, then drains (see workers).
+func (w *workers) run(ctx context.Context) {
+	// The handlers' context outlives ctx while the work in progress
+	// finishes.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	var loops sync.WaitGroup
+	loops.Go(func() { w.read(ctx, work) })
+	loops.Go(func() { w.claim(ctx, work) })
+	touchCtx, stopTouch := context.WithCancel(work)
+	touched := make(chan struct{})
+	go func() { defer close(touched); w.touch(touchCtx) }()
 
-// A submission is the update of a passport submission, as the shutdown's
-// books know it.
-type submission struct {
-	// pos is the update's position in the bot's common update sequence:
-	// the pts after which updates.getDifference delivers it again (see
-	// position); -1 when unknown.
-	pos    int
-	userID int64
-	msgID  int
-	// owner, when set, is the update ID the handler is to run under: that
-	// of the delivery whose processing a submission taken from the
-	// journal resumes (the owner of its dedupe mark). Such a submission,
-	// when cut short, is left in the journal rather than over.
-	owner string
-}
-
-// A leftover is a submission the shutdown cut short or kept from
-// starting.
-type leftover struct {
-	submission
-	// updateID is the update ID of the handler cut short, which holds the
-	// submission's dedupe mark (handlers.ContextWithUpdateID); "" for a
-	// submission that never started.
-	updateID string
-}
-
-// position returns where the update u stands in the common update
-// sequence: the pts after which getDifference delivers it, pts -
-// pts_count. gotd's updates manager gives the messages it fetched with
-// getDifference no pts (-1); for those it returns floor, the pts the
-// manager had stored when it dispatched them, which is at or before
-// theirs (the manager stores the new pts once the handlers returned).
-func position(u *tg.UpdateNewMessage, floor int) int {
-	if u.Pts > 0 && u.PtsCount >= 0 && u.PtsCount <= u.Pts {
-		return u.Pts - u.PtsCount
+	<-ctx.Done()
+	loops.Wait()
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	t := time.NewTimer(w.b.o.shutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		w.log.Warn("bot: the shutdown timeout cut updates short; another instance handles them")
+		cancelWork()
+		<-done
 	}
-	return max(floor, -1)
+	stopTouch()
+	<-touched
+	w.release()
 }
 
-// earliest returns the smallest known position among left; ok is false
-// when none is known.
-func earliest(left []leftover) (pos int, ok bool) {
-	for _, l := range left {
-		if l.pos >= 0 && (!ok || l.pos < pos) {
-			pos, ok = l.pos, true
+// slots takes up to n free handler slots, waiting for the first one until
+// ctx ends (0 then).
+func (w *workers) slots(ctx context.Context, n int, wait bool) int {
+	got := 0
+	if wait {
+		select {
+		case w.sem <- struct{}{}:
+			got = 1
+		case <-ctx.Done():
+			return 0
 		}
 	}
-	return pos, ok
-}
-
-// updateIDBytes is the size of an update ID (hex-encoded in the logs).
-const updateIDBytes = 6
-
-// newID returns a fresh update ID: 12 random hex digits.
-func (w *workers) newID() string {
-	var b [updateIDBytes]byte
-	if _, err := io.ReadFull(w.rand, b[:]); err != nil {
-		return "000000000000"
-	}
-	return hex.EncodeToString(b[:])
-}
-
-func (w *workers) add(delta int) {
-	if w.inFlight != nil {
-		w.inFlight(delta)
-	}
-}
-
-// do runs f in a new goroutine once a slot is free. It blocks while every
-// slot is taken (back pressure on the updates manager) and gives up when
-// ctx ends first, or once the workers stopped.
-func (w *workers) do(ctx context.Context, what string, f func(context.Context) error) error {
-	return w.start(ctx, what, nil, f)
-}
-
-// doSubmission is do for the passport submission sub: the workers
-// remember it while f runs, and leave it over when the shutdown keeps it
-// from starting or cuts it short (f's error wraps errCutShort).
-func (w *workers) doSubmission(ctx context.Context, sub submission, f func(context.Context) error) error {
-	return w.start(ctx, "passport", &sub, f)
-}
-
-func (w *workers) start(ctx context.Context, what string, sub *submission, f func(context.Context) error) error {
-	select {
-	case w.sem <- struct{}{}:
-	case <-ctx.Done():
-		w.refuse(sub)
-		return fmt.Errorf("bot: %s not started: %w", what, ctx.Err())
-	case <-w.ctx.Done():
-		w.refuse(sub)
-		return fmt.Errorf("bot: %s not started: shutting down: %w", what, w.ctx.Err())
-	}
-	id := w.newID()
-	if sub != nil && sub.owner != "" {
-		id = sub.owner
-	}
-	if !w.begin(id, sub) {
-		<-w.sem
-		return fmt.Errorf("bot: %s not started: shutting down: %w", what, context.Canceled)
-	}
-	log := w.log.With(slog.String("update_id", id), slog.String("handler", what))
-	go func() {
-		cut := false
-		defer func() { w.end(id, cut) }()
-		defer func() { <-w.sem }()
-		w.add(1)
-		defer w.add(-1)
-		ctx := handlers.ContextWithUpdateID(handlers.ContextWithLogger(w.ctx, log), id)
-		err := f(ctx)
-		switch {
-		case err == nil:
-		case sub != nil && errors.Is(err, errCutShort):
-			cut = true
-			log.WarnContext(ctx, "bot: update handler cut short by the shutdown; the submission is left over")
+	for got < n {
+		select {
+		case w.sem <- struct{}{}:
+			got++
 		default:
-			log.ErrorContext(ctx, "bot: update handler failed", slog.String("error", err.Error()))
+			return got
+		}
+	}
+	return got
+}
+
+// free gives back n slots.
+func (w *workers) free(n int) {
+	for range n {
+		<-w.sem
+	}
+}
+
+// read takes new updates (first those this instance held before) until
+// ctx ends.
+func (w *workers) read(ctx, work context.Context) {
+	pending := true
+	for ctx.Err() == nil {
+		n := w.slots(ctx, 64, true)
+		if n == 0 {
+			return
+		}
+		entries, err := w.q.Read(ctx, w.name, n, readBlock, pending)
+		w.free(n - len(entries))
+		if err != nil && ctx.Err() == nil {
+			w.log.WarnContext(ctx, "bot: cannot read the queue", slog.String("error", err.Error()))
+			sleep(ctx, storeRetry)
+		}
+		if pending && err == nil && len(entries) < n {
+			pending = false // all of this instance's earlier updates are taken
+		}
+		for _, e := range entries {
+			w.start(work, e)
+		}
+	}
+}
+
+// claim takes over, every half WithClaimAfter, the updates whose instance
+// stopped answering.
+func (w *workers) claim(ctx, work context.Context) {
+	every := max(w.b.o.claimAfter/2, 500*time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n := w.slots(ctx, 16, false)
+		if n == 0 {
+			continue
+		}
+		entries, err := w.q.Claim(ctx, w.name, w.b.o.claimAfter, n)
+		w.free(n - len(entries))
+		if err != nil && ctx.Err() == nil {
+			w.log.WarnContext(ctx, "bot: cannot take over the updates of stopped instances", slog.String("error", err.Error()))
+		}
+		if len(entries) > 0 {
+			w.log.InfoContext(ctx, "bot: taking over updates of an instance that stopped answering", slog.Int("updates", len(entries)))
+		}
+		for _, e := range entries {
+			w.start(work, e)
+		}
+	}
+}
+
+// touch keeps the updates being handled with this instance.
+func (w *workers) touch(ctx context.Context) {
+	t := time.NewTicker(max(w.b.o.claimAfter/3, 100*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ids := w.heldIDs()
+		if len(ids) == 0 {
+			continue
+		}
+		n, err := w.q.Touch(ctx, w.name, ids...)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			w.log.WarnContext(ctx, "bot: cannot renew the updates being handled; another instance may take them over", slog.String("error", err.Error()))
+		case err == nil && n < len(ids):
+			w.log.WarnContext(ctx, "bot: another instance took over updates this one is handling (it did not answer for too long); they may be handled twice, idempotently",
+				slog.Int("updates", len(ids)-n))
+		}
+	}
+}
+
+func (w *workers) heldIDs() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ids := make([]string, 0, len(w.held))
+	for id := range w.held {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func (w *workers) setHeld(id string, held bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if held {
+		w.held[id] = true
+	} else {
+		delete(w.held, id)
+	}
+}
+
+// release hands the updates cut short over to the other instances.
+func (w *workers) release() {
+	ids := w.heldIDs()
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	if _, err := w.q.Release(ctx, w.name, ids...); err != nil {
+		w.log.ErrorContext(ctx, "bot: cannot hand the unfinished updates over; another instance takes them after the claim time",
+			slog.Int("updates", len(ids)), slog.String("error", err.Error()))
+		return
+	}
+	w.log.InfoContext(ctx, "bot: unfinished updates handed over to the other instances", slog.Int("updates", len(ids)))
+}
+
+// start handles e in a goroutine of its own; it holds a slot, which it
+// gives back when done.
+func (w *workers) start(ctx context.Context, e store.QueueEntry) {
+	w.setHeld(e.ID, true)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer w.free(1)
+		w.b.metrics.InFlight(1)
+		defer w.b.metrics.InFlight(-1)
+		if w.handle(ctx, e) {
+			w.setHeld(e.ID, false)
 		}
 	}()
+}
+
+// handle handles one update, retrying it while its handler cannot now
+// (within WithRetry), and reports whether it left the queue.
+func (w *workers) handle(ctx context.Context, e store.QueueEntry) (done bool) {
+	log := w.log.With(slog.String("update_id", e.ID))
+	ctx = handlers.ContextWithLogger(ctx, log)
+	u, err := decodeUpdate(e.Payload)
+	if err != nil {
+		log.ErrorContext(ctx, "bot: a queued update cannot be read; dropped", slog.String("error", err.Error()))
+		return w.ack(ctx, log, e)
+	}
+	log = log.With(slog.String("handler", u.Kind))
+	ctx = handlers.ContextWithLogger(ctx, log)
+	wd := w.b.wiring() // Reload: the update finishes with these handlers
+	if e.Again {
+		n, err := w.q.Tried(ctx, e.ID)
+		if err == nil && n > maxTries {
+			log.ErrorContext(ctx, "bot: an update was handed out again too often (it may bring its workers down); given up on", slog.Int("tries", n))
+			w.giveUp(ctx, wd, e, u)
+			return w.ack(ctx, log, e)
+		}
+	}
+	pause := w.b.o.retryBase
+	for attempt := 1; ; attempt++ {
+		err := w.dispatch(ctx, wd, e, u)
+		switch {
+		case err == nil:
+			return w.ack(ctx, log, e)
+		case !errors.Is(err, handlers.ErrRetryLater):
+			log.ErrorContext(ctx, "bot: update handler failed", slog.String("error", err.Error()))
+			return w.ack(ctx, log, e)
+		case ctx.Err() != nil:
+			log.WarnContext(ctx, "bot: update cut short by the shutdown; it stays in the queue")
+			return false
+		case w.b.o.now().Sub(e.Appended)+pause > w.b.o.retryFor:
+			log.ErrorContext(ctx, "bot: gave up on an update that could not be handled in time", slog.Int("attempts", attempt), slog.String("error", err.Error()))
+			w.giveUp(ctx, wd, e, u)
+			return w.ack(ctx, log, e)
+		}
+		log.WarnContext(ctx, "bot: will retry", slog.Int("attempt", attempt), slog.Duration("pause", pause), slog.String("error", err.Error()))
+		if sleep(ctx, pause) != nil {
+			log.WarnContext(ctx, "bot: update cut short by the shutdown; it stays in the queue")
+			return false
+		}
+		pause = min(pause*2, time.Minute)
+	}
+}
+
+// dispatch hands an update to its handler.
+func (w *workers) dispatch(ctx context.Context, wd *wiring, e store.QueueEntry, u Update) error {
+	switch u.Kind {
+	case KindSubmission:
+		_, err := wd.flow.Process(ctx, verification.Submission{ID: e.ID, User: u.From, MsgID: u.MsgID, Encrypted: u.Submission, Received: e.Appended})
+		return err
+	case KindMessage:
+		return wd.chat.OnMessage(ctx, handlers.TextMessage{ID: e.ID, From: u.From, MsgID: u.MsgID, Text: u.Text})
+	case KindCallback:
+		return wd.chat.OnCallback(ctx, handlers.CallbackQuery{ID: e.ID, From: u.From, QueryID: u.QueryID, Data: u.Data})
+	case KindOutcome:
+		o := u.Outcome
+		return wd.chat.OnOutcome(ctx, chat.Outcome{ID: e.ID, User: u.From, RequestID: o.RequestID, Result: o.Result, Error: o.Error, Lang: o.Lang})
+	}
 	return nil
 }
 
-// begin counts a handler in, and remembers its submission (if any); it
-// refuses once the workers stopped, leaving the submission over.
-func (w *workers) begin(id string, sub *submission) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.stopped {
-		w.leaveLocked(sub, "")
-		return false
+// giveUp ends an update the workers stop trying: a submission's user is
+// asked to share again.
+func (w *workers) giveUp(ctx context.Context, wd *wiring, e store.QueueEntry, u Update) {
+	if u.Kind == KindSubmission {
+		wd.flow.GiveUp(ctx, verification.Submission{ID: e.ID, User: u.From, MsgID: u.MsgID, Encrypted: u.Submission, Received: e.Appended})
 	}
-	if w.running == 0 {
-		w.idle = make(chan struct{})
-	}
-	w.running++
-	if sub != nil {
-		w.subs[id] = *sub
+}
+
+// ack takes a handled update out of the queue, and reports true: the
+// workers are done with it. When Redis fails the update stays in the
+// queue, untouched, and another Claim hands it out again after
+// WithClaimAfter; handling it again is safe (the failure is logged).
+func (w *workers) ack(ctx context.Context, log *slog.Logger, e store.QueueEntry) bool {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if err := w.q.Ack(actx, e.ID); err != nil {
+		log.WarnContext(ctx, "bot: cannot remove a handled update from the queue; it will be handled again (idempotently)", slog.String("error", err.Error()))
 	}
 	return true
 }
 
-// end counts the handler id out; its submission is forgotten, or left
-// over when it was cut short.
-func (w *workers) end(id string, cut bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if sub, ok := w.subs[id]; ok {
-		delete(w.subs, id)
-		if cut {
-			w.leaveLocked(&sub, id)
-		}
-	}
-	w.running--
-	if w.running == 0 {
-		close(w.idle)
-	}
-}
-
-// refuse leaves over a submission (if any) that the shutdown kept from
-// starting.
-func (w *workers) refuse(sub *submission) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.leaveLocked(sub, "")
-}
-
-func (w *workers) leaveLocked(sub *submission, updateID string) {
-	if sub != nil && sub.owner == "" {
-		w.left = append(w.left, leftover{submission: *sub, updateID: updateID})
-	}
-}
-
-// leftovers returns the submissions the shutdown cut short or kept from
-// starting, in the order they were left over.
-func (w *workers) leftovers() []leftover {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return slices.Clone(w.left)
-}
-
-// untilIdle returns a channel closed once no handler runs.
-func (w *workers) untilIdle() <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.running == 0 {
-		c := make(chan struct{})
-		close(c)
-		return c
-	}
-	return w.idle
-}
-
-// wait waits until no handler runs (handlers started meanwhile
-// included); when ctx ends first it aborts them (their context is
-// cancelled; no handler starts any more) and waits for them to return.
-func (w *workers) wait(ctx context.Context) error { return w.drain(ctx, false) }
-
-// shutdown is the last wait: once no handler runs, none starts any more
-// either, so that the submissions still dispatched are left over
-// (leftovers) instead of running unwaited for.
-func (w *workers) shutdown(ctx context.Context) error { return w.drain(ctx, true) }
-
-func (w *workers) drain(ctx context.Context, last bool) error {
-	for {
-		select {
-		case <-w.untilIdle():
-			if w.idleNow(last) {
-				return nil
-			}
-		case <-ctx.Done():
-			w.mu.Lock()
-			w.stopped = true
-			w.mu.Unlock()
-			w.cancel()
-			for {
-				<-w.untilIdle()
-				if w.idleNow(true) {
-					return fmt.Errorf("bot: work in progress aborted: %w", ctx.Err())
-				}
-			}
-		}
-	}
-}
-
-// idleNow reports whether no handler runs; with stop, none starts from
-// then on.
-func (w *workers) idleNow(stop bool) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.running != 0 {
-		return false
-	}
-	if stop {
-		w.stopped = true
-	}
-	return true
-}
-
-// retry calls f until it succeeds, fails for good (an error that does not
-// wrap handlers.ErrRetryLater, returned as it is), the total time is used
-// up or ctx ends; the pause starts at first and doubles up to a minute.
-func retry(ctx context.Context, log *slog.Logger, total, first time.Duration, f func(context.Context) error) error {
-	start := time.Now()
-	pause := first
-	for attempt := 1; ; attempt++ {
-		err := f(ctx)
-		if err == nil || !errors.Is(err, handlers.ErrRetryLater) {
-			return err
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("gave up after %d attempts: %w (last error: %w)", attempt, ctx.Err(), err)
-		}
-		if time.Since(start)+pause > total {
-			return fmt.Errorf("gave up after %d attempts: %w", attempt, err)
-		}
-		log.WarnContext(ctx, "bot: will retry", slog.Int("attempt", attempt), slog.Duration("pause", pause), slog.String("error", err.Error()))
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("gave up after %d attempts: %w (last error: %w)", attempt, ctx.Err(), err)
-		case <-t.C:
-		}
-		pause = min(pause*2, time.Minute)
+// sleep waits d, or until ctx ends (its error then).
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

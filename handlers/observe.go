@@ -8,8 +8,9 @@ import (
 
 // Observer is told what the handlers do, for metrics: outcomes, problem
 // codes, durations and command names, never anything personal. Its
-// methods are called from many goroutines and must return quickly. Set it
-// with WithObserver; package bot/metrics implements it with Prometheus.
+// methods are called from many goroutines and must return quickly. The
+// handlers' configs take one; package bot/metrics implements it with
+// Prometheus.
 type Observer interface {
 	// Submission is called once for every Passport submission processed
 	// to an end (duplicates and attempts to be retried are not counted):
@@ -74,17 +75,14 @@ const (
 	CommandCallbackUnknown  = "callback_unknown"
 )
 
-// WithObserver sets the observer of outcomes, problem codes, verdict
-// times and commands (default: none). Both handlers read it.
-func WithObserver(obs Observer) Option { return func(o *options) { o.obs = obs } }
+// NopObserver is an Observer that does nothing: the default of the
+// handlers' configs.
+type NopObserver struct{}
 
-// nopObserver is the default Observer: it does nothing.
-type nopObserver struct{}
-
-func (nopObserver) Submission(string, string, string) {}
-func (nopObserver) Problems([]string)                 {}
-func (nopObserver) Verdict(time.Duration)             {}
-func (nopObserver) Command(string)                    {}
+func (NopObserver) Submission(string, string, string) {}
+func (NopObserver) Problems([]string)                 {}
+func (NopObserver) Verdict(time.Duration)             {}
+func (NopObserver) Command(string)                    {}
 
 // loggerKey is the context key of ContextWithLogger.
 type loggerKey struct{}

@@ -25,7 +25,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kycbot/kycbot/bot"
-	"github.com/kycbot/kycbot/bot/demo"
+	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/kycbot/kycbot/bot"
-	"github.com/kycbot/kycbot/bot/demo"
+	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycbot/kycbot/bot/demo"
+	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/sandbox"
 )

@@ -18,14 +18,14 @@
 //	st := store.New(rdb, store.WithOutboxKey(delivery.OutboxKey(secret)))
 //	out := delivery.NewOutbox(st)
 //	inc := delivery.Include{Data: cfg.Delivery.IncludeData, Files: cfg.Delivery.IncludeFiles}
-//	onVerified := func(ctx context.Context, v handlers.Verified) error {
+//	onVerified := func(ctx context.Context, v verification.Verified) error {
 //		ev, err := delivery.FromVerified(ctx, v, inc)
 //		if err != nil {
 //			return err
 //		}
 //		return out.Add(ctx, ev)
 //	}
-//	onRejected := func(ctx context.Context, r handlers.Rejected) error {
+//	onRejected := func(ctx context.Context, r verification.Rejected) error {
 //		return out.Add(ctx, delivery.FromRejected(r))
 //	}
 //	sender, err := delivery.NewSender(st, delivery.Options{

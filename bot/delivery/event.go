@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/verification"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/verify"
@@ -158,7 +158,7 @@ func eventTime(t time.Time) time.Time {
 // and scans inc asks for. It reads the scans through v.Open, so call it
 // while the OnVerified hook runs. Its errors name the scan (element and
 // target), never its content.
-func FromVerified(ctx context.Context, v handlers.Verified, inc Include) (Event, error) {
+func FromVerified(ctx context.Context, v verification.Verified, inc Include) (Event, error) {
 	nh := v.NonceHash
 	if nh == "" && v.Submission != nil {
 		nh = store.Request{Nonce: v.Submission.Nonce}.NonceHash()
@@ -202,7 +202,7 @@ func submissionData(sub *passport.Submission) map[passport.ElementType]map[strin
 
 // scanFiles reads every scan of v: in the submission's order, then any
 // others v.Files names, by element and target.
-func scanFiles(ctx context.Context, v handlers.Verified) ([]File, error) {
+func scanFiles(ctx context.Context, v verification.Verified) ([]File, error) {
 	var keys []verify.ScanKey
 	seen := map[verify.ScanKey]bool{}
 	if v.Submission != nil {
@@ -247,7 +247,7 @@ func scanFiles(ctx context.Context, v handlers.Verified) ([]File, error) {
 	return files, nil
 }
 
-func readScan(v handlers.Verified, k verify.ScanKey) ([]byte, error) {
+func readScan(v verification.Verified, k verify.ScanKey) ([]byte, error) {
 	r, err := v.Open(k)
 	if err != nil {
 		return nil, err
@@ -270,7 +270,7 @@ func readScan(v handlers.Verified, k verify.ScanKey) ([]byte, error) {
 // (Rejected.NonceHash), like a verified event's, so the same submission
 // processed again gives the same ID. A Rejected without a nonce hash gets
 // an ID from its user, level, ref, codes and time instead.
-func FromRejected(r handlers.Rejected) Event {
+func FromRejected(r verification.Rejected) Event {
 	at := eventTime(r.At)
 	problems := make([]Problem, 0, len(r.Problems))
 	for _, p := range r.Problems {

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/verification"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/verify"
 )
@@ -54,7 +54,7 @@ func pngBytes(t testing.TB) []byte {
 // passport with front side and selfie, a utility bill with two scans (the
 // second a PNG), a phone number and an email; its scans are files in a
 // temporary directory.
-func sampleVerified(t testing.TB) (handlers.Verified, map[verify.ScanKey][]byte) {
+func sampleVerified(t testing.TB) (verification.Verified, map[verify.ScanKey][]byte) {
 	t.Helper()
 	sub := &passport.Submission{
 		Nonce: "nonce-of-the-sample-request-0123456789abcdef",
@@ -89,7 +89,7 @@ func sampleVerified(t testing.TB) (handlers.Verified, map[verify.ScanKey][]byte)
 		files[k] = p
 		scans[k] = verify.Inspect(b)
 	}
-	return handlers.Verified{
+	return verification.Verified{
 		UserID: 424242, Level: "full", Ref: "crm-42",
 		At:         time.Date(2026, 3, 14, 12, 30, 45, 678_000_000, time.FixedZone("CET", 3600)),
 		Submission: sub, Files: files, Scans: scans,
@@ -286,7 +286,7 @@ func TestFromVerifiedMissingScan(t *testing.T) {
 }
 
 func TestFromRejected(t *testing.T) {
-	r := handlers.Rejected{
+	r := verification.Rejected{
 		UserID: 77, Level: "basic", Ref: "r1", At: time.Date(2026, 3, 14, 9, 0, 0, 500, time.UTC),
 		Problems: []verify.Problem{
 			{Element: passport.TypePersonalDetails, Target: passport.Field("birth_date"), Code: verify.CodeTooYoung,

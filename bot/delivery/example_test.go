@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/kycbot/kycbot/bot/delivery"
-	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/verification"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/verify"
 )
@@ -53,7 +53,7 @@ func Example_receiver() {
 	})
 
 	// What the Sender posts, here made by hand.
-	ev := delivery.FromRejected(handlers.Rejected{UserID: 42, Level: "basic", Ref: "crm-42", At: time.Now(),
+	ev := delivery.FromRejected(verification.Rejected{UserID: 42, Level: "basic", Ref: "crm-42", At: time.Now(),
 		Problems: []verify.Problem{{Element: passport.TypePersonalDetails, Target: passport.Field("birth_date"), Code: verify.CodeTooYoung, Final: true}}})
 	body, _ := json.Marshal(ev)
 	post := func(signature string) int {

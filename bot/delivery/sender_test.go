@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/kycbot/kycbot/config"
-	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/verification"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/store/storetest"
@@ -180,7 +180,7 @@ func TestSenderDelivers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rej := FromRejected(handlers.Rejected{UserID: 77, Level: "basic", At: time.Now(), Codes: []string{"too_young"},
+	rej := FromRejected(verification.Rejected{UserID: 77, Level: "basic", At: time.Now(), Codes: []string{"too_young"},
 		Problems: []verify.Problem{{Element: passport.TypePersonalDetails, Target: passport.Field("birth_date"), Code: verify.CodeTooYoung, Final: true}}})
 	events := map[string]Event{full.EventID: full, bare.EventID: bare, rej.EventID: rej}
 	out := NewOutbox(st)
@@ -259,7 +259,7 @@ func TestSenderRetriesWithBackoff(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	log, logBuf := logs()
-	ev := FromRejected(handlers.Rejected{UserID: 99, Level: "basic", At: time.Now(), Codes: []string{"too_young"}})
+	ev := FromRejected(verification.Rejected{UserID: 99, Level: "basic", At: time.Now(), Codes: []string{"too_young"}})
 	if err := NewOutbox(st).Add(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +328,7 @@ func TestSenderDiesMidDelivery(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-	ev := FromRejected(handlers.Rejected{UserID: 5, Level: "basic", At: time.Now(), Codes: []string{"expired"}})
+	ev := FromRejected(verification.Rejected{UserID: 5, Level: "basic", At: time.Now(), Codes: []string{"expired"}})
 	if err := NewOutbox(st).Add(ctx, ev); err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func runLink(e *env, args []string) int {
 	if err != nil {
 		return e.fail(name, err)
 	}
-	defer func() { _ = b.Close(e.ctx) }()
+	defer func() { _ = b.Close() }()
 	l, err := b.IssueLink(e.ctx, bot.LinkParams{UserID: uid, Level: *level, Ref: *ref, Lang: *lang})
 	if err != nil {
 		return e.fail(name, err)

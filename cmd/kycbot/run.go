@@ -9,15 +9,24 @@ import (
 	"syscall"
 
 	"github.com/kycbot/kycbot/bot"
+	"github.com/kycbot/kycbot/bot/runner"
 	"github.com/kycbot/kycbot/config"
 )
 
-const runUsage = `Usage: kycbot run [--config FILE] [--log-level LEVEL] [--log-format FORMAT]
+const runUsage = `Usage: kycbot run [--config FILE] [--instance NAME] [--local-addr IP] [--log-level LEVEL] [--log-format FORMAT]
 
 Run the bot against the real Telegram: log in with the bot token, answer
 /start and /verify, serve the request page on web.listen and process every
 Telegram Passport submission. Stop it with Ctrl-C or SIGTERM: the
-submissions being processed are finished first.
+submissions being processed are finished first, or handed over to the
+other instances.
+
+Run as many instances as you like with one config and one Redis: each
+logs in with its own Telegram authorization (kept sealed in Redis under
+its instance name, so a restart does not log in again), one of them
+receives Telegram's updates and every one of them processes them. Give
+each a stable name of its own (--instance); a second process with a name
+in use is refused.
 
 SIGHUP reloads the config file without dropping work: the levels (scopes
 and rules), default_level, the texts (i18n), the admins, request_ttl,
@@ -40,6 +49,11 @@ web.public_url. Check it first with 'kycbot check-config'.
 
 Flags:
   --config FILE        the config file (default config.yaml)
+  --instance NAME      this process's name among the bot's instances: 1 to
+                       64 characters of A-Z a-z 0-9 _ . - (default
+                       $KYCBOT_INSTANCE, else the host name)
+  --local-addr IP      the local address to connect to Telegram from (a
+                       host with several addresses); default: any
   --log-level LEVEL    debug, info (default), warn or error
   --log-format FORMAT  text (default) or json; logs go to stderr and never
                        hold personal data
@@ -52,6 +66,8 @@ func runRun(e *env, args []string) int {
 	const name = "run"
 	flags := newFlagSet(name)
 	file := flags.String("config", "config.yaml", "")
+	instance := flags.String("instance", os.Getenv("KYCBOT_INSTANCE"), "")
+	localAddr := flags.String("local-addr", "", "")
 	level := flags.String("log-level", "info", "")
 	format := flags.String("log-format", "text", "")
 	positional, code, done := e.parseCommandFlags(name, flags, args)
@@ -72,13 +88,19 @@ func runRun(e *env, args []string) int {
 	if err := cfg.RequireTelegram(); err != nil {
 		return e.fail(name, err)
 	}
-	b, err := bot.New(e.ctx, cfg, bot.WithLogger(logger), bot.WithReady(func(i bot.Info) {
-		ops := ""
-		if i.OpsAddr != nil {
-			ops = fmt.Sprintf("; health checks and metrics on %s", i.OpsAddr)
-		}
-		fmt.Fprintf(e.stderr, "kycbot run: @%s is running; request pages on %s (public URL %s)%s\n", i.Username, i.WebAddr, cfg.Web.PublicURL, ops)
-	}))
+	var bopts []bot.Option
+	if *instance != "" {
+		bopts = append(bopts, bot.WithInstance(*instance))
+	}
+	r, err := runner.New(e.ctx, cfg, runner.Options{Logger: logger, Bot: bopts, LocalAddr: *localAddr,
+		OnReady: func(i runner.Info) {
+			ops := ""
+			if i.OpsAddr != nil {
+				ops = fmt.Sprintf("; health checks and metrics on %s", i.OpsAddr)
+			}
+			fmt.Fprintf(e.stderr, "kycbot run: @%s is running as instance %q; request pages on %s (public URL %s)%s\n",
+				i.Username, i.Instance, i.WebAddr, cfg.Web.PublicURL, ops)
+		}})
 	if err != nil {
 		return e.fail(name, err)
 	}
@@ -88,9 +110,9 @@ func runRun(e *env, args []string) int {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go watchReload(ctx, hup, func(ctx context.Context) {
-		_ = reloadConfig(ctx, b, *file, os.LookupEnv, logger)
+		_ = reloadConfig(ctx, r.Bot(), *file, os.LookupEnv, logger)
 	})
-	if err := b.Run(e.ctx); err != nil {
+	if err := r.Run(e.ctx); err != nil {
 		return e.fail(name, err)
 	}
 	return exitOK

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kycbot/kycbot/bot/demo"
+	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/config"
 )
 

@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kycbot/kycbot/bot"
+	"github.com/kycbot/kycbot/bot/runner"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
@@ -64,6 +65,9 @@ type Options struct {
 	Logger *slog.Logger
 	// BotOptions are added to the bot's options (hooks, clock, ...).
 	BotOptions []bot.Option
+	// Runner sets the runner's options (rate limit, receiver lease);
+	// Logger, Bot, Telegram, Listener and the callbacks are the demo's.
+	Runner runner.Options
 }
 
 // Env is a running sandbox with the demo bot.
@@ -87,7 +91,7 @@ type Env struct {
 
 	mu      sync.Mutex
 	bot     *bot.Bot
-	info    bot.Info
+	info    runner.Info
 	cancel  context.CancelFunc
 	done    chan error
 	started int
@@ -181,9 +185,10 @@ func (e *Env) openRedis(ctx context.Context) error {
 	return nil
 }
 
-// StartBot starts the bot (again, after StopBot: a restart with the
-// session and updates state kept in Redis) and returns once it receives
-// updates.
+// StartBot starts the bot's main instance (again, after StopBot: a
+// restart with its session and the updates state kept in Redis) and
+// returns once it receives updates (it takes the receiver's lease, which
+// an instance that was receiving may hold for up to the lease time).
 func (e *Env) StartBot(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -199,7 +204,7 @@ func (e *Env) StartBot(ctx context.Context) error {
 			return fmt.Errorf("demo: web listener: %w", err)
 		}
 	}
-	r, err := e.launch(ctx, ln, e.Config, e.opts.Logger)
+	r, err := e.launch(ctx, ln, e.Config, e.opts.Logger, MainInstance, true)
 	if err != nil {
 		return err
 	}
@@ -211,30 +216,40 @@ func (e *Env) StartBot(ctx context.Context) error {
 // running is a bot launched by launch.
 type running struct {
 	bot    *bot.Bot
-	info   bot.Info
+	run    *runner.Runner
+	info   runner.Info
 	cancel context.CancelFunc
 	done   chan error
 }
 
-// launch runs a bot on the sandbox with cfg, serving its web page on ln,
-// and returns once it receives updates.
-func (e *Env) launch(ctx context.Context, ln net.Listener, cfg *config.Config, logger *slog.Logger, extra ...bot.Option) (*running, error) {
-	ready := make(chan bot.Info, 1)
-	opts := append([]bot.Option{
-		bot.WithRedis(e.Redis), bot.WithPrivateKey(e.Key), bot.WithListener(ln),
-		bot.WithTelegramOptions(func(o *telegram.Options) {
-			so := e.Sandbox.Options(nil)
-			o.PublicKeys, o.Resolver, o.DCList, o.DC = so.PublicKeys, so.Resolver, so.DCList, so.DC
-		}),
-		bot.WithReady(func(i bot.Info) { ready <- i }),
-	}, e.opts.BotOptions...)
+// MainInstance is the instance name of the bot StartBot runs.
+const MainInstance = "main"
+
+// launch runs an instance of the bot on the sandbox with cfg, serving its
+// web page on ln, and returns once it works the queue (and, with
+// receiving, once it receives Telegram's updates).
+func (e *Env) launch(ctx context.Context, ln net.Listener, cfg *config.Config, logger *slog.Logger, instance string, receiving bool, extra ...bot.Option) (*running, error) {
+	ready := make(chan runner.Info, 1)
+	recv := make(chan struct{}, 1)
+	opts := append([]bot.Option{bot.WithRedis(e.Redis), bot.WithPrivateKey(e.Key), bot.WithInstance(instance)}, e.opts.BotOptions...)
 	opts = append(opts, extra...)
-	if logger != nil {
-		opts = append(opts, bot.WithLogger(logger))
-	} else {
-		opts = append(opts, bot.WithLogger(slog.New(slog.DiscardHandler)))
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
-	b, err := bot.New(ctx, cfg, opts...)
+	ro := e.opts.Runner
+	ro.Logger, ro.Bot, ro.Listener = logger, opts, ln
+	ro.Telegram = func(o *telegram.Options) {
+		so := e.Sandbox.Options(nil)
+		o.PublicKeys, o.DCList, o.DC = so.PublicKeys, so.DCList, so.DC
+	}
+	ro.OnReady = func(i runner.Info) { ready <- i }
+	ro.OnReceiving = func() {
+		select {
+		case recv <- struct{}{}:
+		default:
+		}
+	}
+	r, err := runner.New(ctx, cfg, ro)
 	if err != nil {
 		_ = ln.Close()
 		return nil, fmt.Errorf("demo: %w", err)
@@ -244,18 +259,33 @@ func (e *Env) launch(ctx context.Context, ln net.Listener, cfg *config.Config, l
 	// The label marks every goroutine of the bot (gotd's included), so
 	// that a CPU profile tells the bot's share from the sandbox's:
 	// go tool pprof -tagfocus=kycbot=bot.
-	go pprof.Do(runCtx, pprof.Labels("kycbot", "bot"), func(ctx context.Context) { done <- b.Run(ctx) })
-	select {
-	case info := <-ready:
-		return &running{bot: b, info: info, cancel: cancel, done: done}, nil
-	case err := <-done:
+	go pprof.Do(runCtx, pprof.Labels("kycbot", "bot"), func(ctx context.Context) { done <- r.Run(ctx) })
+	fail := func(err error) (*running, error) {
 		cancel()
-		return nil, fmt.Errorf("demo: the bot stopped: %w", err)
+		return nil, err
+	}
+	var info runner.Info
+	select {
+	case info = <-ready:
+	case err := <-done:
+		return fail(fmt.Errorf("demo: the bot stopped: %w", err))
 	case <-ctx.Done():
 		cancel()
 		<-done
 		return nil, fmt.Errorf("demo: the bot did not start: %w", ctx.Err())
 	}
+	if receiving {
+		select {
+		case <-recv:
+		case err := <-done:
+			return fail(fmt.Errorf("demo: the bot stopped: %w", err))
+		case <-ctx.Done():
+			cancel()
+			<-done
+			return nil, fmt.Errorf("demo: the bot did not start receiving updates: %w", ctx.Err())
+		}
+	}
+	return &running{bot: r.Bot(), run: r, info: info, cancel: cancel, done: done}, nil
 }
 
 // Instance is another process of the same bot, started by StartInstance.
@@ -266,23 +296,24 @@ type Instance struct {
 }
 
 // StartInstance starts another instance of the bot, as a second process
-// of a deployment would be: the same bot account (and gotd session), the
-// same Redis, prefix, config and key, the options of Options.BotOptions
-// followed by opts, and a web server of its own on a new loopback port
-// (the links the users get still point at the first instance's). Both
-// receive every update; Redis decides which one processes a submission.
-// It returns once the instance receives updates. Stop it with
-// Instance.Stop (Close stops the instances still running).
-func (e *Env) StartInstance(ctx context.Context, opts ...bot.Option) (*Instance, error) {
+// of a deployment would be: the same bot account, Redis, prefix, config
+// and key, an instance name and Telegram authorization of its own, the
+// options of Options.BotOptions followed by opts, and a web server of its
+// own on a new loopback port (the links the users get still point at the
+// first instance's). One of the instances receives Telegram's updates;
+// any instance handles them. It returns once the instance works the
+// queue. Stop it with Instance.Stop (Close stops the instances still
+// running).
+func (e *Env) StartInstance(ctx context.Context, name string, opts ...bot.Option) (*Instance, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demo: web listener: %w", err)
 	}
 	logger := e.opts.Logger
 	if logger != nil {
-		logger = logger.With(slog.String("instance", ln.Addr().String()))
+		logger = logger.With(slog.String("instance", name))
 	}
-	r, err := e.launch(ctx, ln, e.Config, logger, opts...)
+	r, err := e.launch(ctx, ln, e.Config, logger, name, false, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +328,10 @@ func (e *Env) StartInstance(ctx context.Context, opts ...bot.Option) (*Instance,
 func (i *Instance) Bot() *bot.Bot { return i.r.bot }
 
 // Info describes the instance.
-func (i *Instance) Info() bot.Info { return i.r.info }
+func (i *Instance) Info() runner.Info { return i.r.info }
+
+// Runner returns the instance's runner.
+func (i *Instance) Runner() *runner.Runner { return i.r.run }
 
 // Stop stops the instance gracefully (work in progress finishes); a
 // second call returns the first one's result.
@@ -336,7 +370,7 @@ func (e *Env) Bot() *bot.Bot {
 }
 
 // Info describes the running bot.
-func (e *Env) Info() bot.Info {
+func (e *Env) Info() runner.Info {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.info

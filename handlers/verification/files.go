@@ -1,4 +1,4 @@
-package handlers
+package verification
 
 import (
 	"context"
@@ -156,7 +156,7 @@ func fetchOne(ctx context.Context, tgc Telegram, f *passport.File, dir string) (
 	pr, pw := io.Pipe()
 	dlErr := make(chan error, 1)
 	go func() {
-		err := tgc.Download(ctx, f.Location(), f.DCID, pw)
+		err := tgc.Download(ctx, f, pw)
 		pw.CloseWithError(err) // nil closes with io.EOF
 		dlErr <- err
 	}()

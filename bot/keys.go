@@ -1,0 +1,62 @@
+package bot
+
+import (
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/binary"
+)
+
+// HKDF info strings of the keys derived from the Passport private key.
+const (
+	queueKeyInfo   = "kycbot queue v1"
+	sessionKeyInfo = "kycbot session v1"
+	messageKeyInfo = "kycbot message ids v1"
+)
+
+// deriveKey derives a 32-byte key from the bot's Passport private key:
+// HKDF-SHA256 over the key's PKCS#1 DER with info. Every instance has the
+// same key file, hence the same derived keys; whoever lacks the private
+// key cannot derive them.
+func deriveKey(key *rsa.PrivateKey, info string) []byte {
+	k, err := hkdf.Key(sha256.New, x509.MarshalPKCS1PrivateKey(key), nil, info, 32)
+	if err != nil {
+		// Only a length beyond 255 hash sizes fails.
+		panic("bot: hkdf: " + err.Error())
+	}
+	return k
+}
+
+// QueueKey is the key that seals the queue of updates
+// (store.WithQueueKey), derived from the Passport private key.
+func QueueKey(key *rsa.PrivateKey) []byte { return deriveKey(key, queueKeyInfo) }
+
+// SessionKey is the key that seals the instances' Telegram sessions in
+// Redis, derived from the Passport private key.
+func SessionKey(key *rsa.PrivateKey) []byte { return deriveKey(key, sessionKeyInfo) }
+
+// MessageIDs turns the idempotency keys of messages (handlers.Message.Key)
+// into Telegram random_id values: the same key gives the same random_id in
+// every instance, and Telegram sends one message per random_id. The IDs
+// are a keyed hash (HMAC-SHA256 under a key derived from the Passport
+// private key), so they reveal nothing of the key they come from.
+type MessageIDs struct{ key []byte }
+
+// NewMessageIDs returns the random_id source of the bot whose Passport
+// private key is key.
+func NewMessageIDs(key *rsa.PrivateKey) MessageIDs {
+	return MessageIDs{key: deriveKey(key, messageKeyInfo)}
+}
+
+// RandomID returns the random_id of idempotency key k (never 0).
+func (m MessageIDs) RandomID(k string) int64 {
+	mac := hmac.New(sha256.New, m.key)
+	mac.Write([]byte(k))
+	id := int64(binary.LittleEndian.Uint64(mac.Sum(nil)))
+	if id == 0 {
+		id = 1
+	}
+	return id
+}

@@ -1,0 +1,58 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/kycbot/kycbot/web"
+)
+
+// opsShutdownTimeout bounds the graceful shutdown of the operations server
+// (its requests are short: /readyz and /metrics give Redis two seconds).
+const opsShutdownTimeout = 5 * time.Second
+
+// serveOps starts the operations server, the bot's OpsHandler on addr
+// (web.ops_listen), and returns its address and a function that shuts it
+// down gracefully. With addr empty there is none: the address is nil and
+// stop does nothing. It serves from the start of Run until it returns, so
+// that /healthz and /metrics answer while the instance logs in and drains.
+func (r *Runner) serveOps(ctx context.Context, addr string) (_ net.Addr, stop func(), _ error) {
+	if addr == "" {
+		return nil, func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("runner: web.ops_listen: %w", err)
+	}
+	srv := web.NewHTTPServer(r.kyc.OpsHandler(), slog.NewLogLogger(r.log.Handler(), slog.LevelWarn))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			r.log.ErrorContext(ctx, "runner: ops server stopped", slog.String("error", err.Error()))
+		}
+	}()
+	return ln.Addr(), func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opsShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			r.log.WarnContext(sctx, "runner: ops server shutdown", slog.String("error", err.Error()))
+			_ = srv.Close()
+		}
+		<-done
+	}, nil
+}
+
+// opsAttr is the log attribute of the operations server's address: none
+// (the zero Attr, which handlers drop) when there is no such server.
+func opsAttr(a net.Addr) slog.Attr {
+	if a == nil {
+		return slog.Attr{}
+	}
+	return slog.String("ops", a.String())
+}

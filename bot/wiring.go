@@ -1,0 +1,158 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/admin"
+	"github.com/kycbot/kycbot/handlers/chat"
+	"github.com/kycbot/kycbot/handlers/verification"
+	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/web"
+)
+
+// wiring is what Run builds: the handlers and the web server of one bot
+// on one transport, on the settings of one config. Reload builds a new
+// one and swaps it in; updates being handled keep the one they started
+// with.
+type wiring struct {
+	set    *settings
+	t      Transport
+	self   Self
+	admins *handlers.Admins
+	flow   *verification.Flow
+	chat   *chat.Conversation
+	web    *web.Server
+}
+
+// wire builds the handlers and the web server on the settings in force
+// and puts them in place.
+func (b *Bot) wire(t Transport, self Self) (*wiring, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w, err := b.build(b.current(), t, self)
+	if err != nil {
+		return nil, err
+	}
+	b.wired.Store(w)
+	return w, nil
+}
+
+// wiring returns the handlers in force (nil before Run).
+func (b *Bot) wiring() *wiring { return b.wired.Load() }
+
+// build builds the handlers and the web server of settings set.
+func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
+	cfg := set.cfg
+	st := storeAdapter{s: b.store}
+	pageURL := func(id string) string { return web.PageURL(cfg.Web.PublicURL, id) }
+	w := &wiring{set: set, t: t, self: self,
+		admins: &handlers.Admins{IDs: cfg.Admins, Catalog: set.cat, Sender: t, Log: b.log}}
+	flow, err := verification.New(verification.Config{
+		Key: b.key, Store: st, Telegram: t, Catalog: set.cat, Checkers: set.checkers, PageURL: pageURL,
+		Admins: w.admins, RequestTTL: cfg.Passport.RequestTTL, OnVerified: b.onVerified, OnRejected: b.onRejected,
+		TempDir: b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	adm, err := admin.New(admin.Config{Store: st, Telegram: t, Catalog: set.cat, Admins: cfg.Admins,
+		Levels: cfg.LevelNames(), Now: b.o.now, Log: b.log})
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	conv, err := chat.New(chat.Config{
+		Store: st, Telegram: t, Catalog: set.cat, Levels: cfg.LevelNames(), DefaultLevel: cfg.DefaultLevelName,
+		Scopes: set.scope, PageURL: pageURL, Admin: adm, Admins: w.admins, RequestTTL: cfg.Passport.RequestTTL,
+		BotUsername: self.Username, Now: b.o.now, Log: b.log, Observer: b.metrics,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	w.flow, w.chat = flow, conv
+	name := ""
+	if self.Username == "" {
+		name = "Telegram bot " + fmt.Sprint(self.ID)
+	}
+	w.web, err = web.New(backend{b: b}, set.cat, web.Options{
+		BotID: self.ID, BotName: name, BotUsername: self.Username, PublicKeyPEM: b.pubPEM, PublicURL: cfg.Web.PublicURL,
+		PrivacyPolicyURL: cfg.Passport.PrivacyPolicyURL, Scope: set.scope, Logger: b.log, Clock: b.o.now,
+		Metrics: b.metricsHTTP, SeparateOps: cfg.Web.OpsListen != "",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bot: web server: %w", err)
+	}
+	return w, nil
+}
+
+// SetCommands registers the conversation's commands with Telegram, in
+// every language, and the admin commands in the admins' chats. The
+// standalone bot calls it when it starts receiving updates; a host bot
+// that embeds kycbot calls it only if kycbot's menu is to replace its
+// own. It fails before Run has started.
+func (b *Bot) SetCommands(ctx context.Context) error {
+	w := b.wiring()
+	if w == nil {
+		return fmt.Errorf("bot: SetCommands: %w", ErrNotReceiving)
+	}
+	return w.chat.SetCommands(ctx)
+}
+
+// storeAdapter gives the handlers the store calls they make.
+type storeAdapter struct{ s *store.Store }
+
+func (a storeAdapter) ConsumeNonce(ctx context.Context, nonce string, userID int64, msgID int) (store.Request, error) {
+	return a.s.ConsumeNonce(ctx, nonce, userID, store.ByMessage(msgID))
+}
+
+func (a storeAdapter) IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, src string) (store.Request, error) {
+	return a.s.IssueRequest(ctx, p, ttl)
+}
+
+func (a storeAdapter) SetStatus(ctx context.Context, st store.Status) error { return a.s.SetStatus(ctx, st) }
+
+func (a storeAdapter) AuditOnce(ctx context.Context, ev store.Event, id string) error {
+	return a.s.AuditOnce(ctx, ev, id)
+}
+
+func (a storeAdapter) LiveRequest(ctx context.Context, userID int64) (store.Request, bool, error) {
+	return a.s.LiveRequest(ctx, userID)
+}
+
+func (a storeAdapter) CancelRequest(ctx context.Context, userID int64) (bool, error) {
+	return a.s.CancelRequest(ctx, userID)
+}
+
+func (a storeAdapter) GetStatus(ctx context.Context, userID int64, level string) (store.Status, error) {
+	return a.s.GetStatus(ctx, userID, level)
+}
+
+func (a storeAdapter) ListStatuses(ctx context.Context, userID int64) ([]store.Status, error) {
+	return a.s.ListStatuses(ctx, userID)
+}
+
+func (a storeAdapter) Preferences(ctx context.Context, userID int64) (store.Prefs, error) {
+	return a.s.Preferences(ctx, userID)
+}
+
+func (a storeAdapter) SetLanguage(ctx context.Context, userID int64, tag string) error {
+	return a.s.SetLanguage(ctx, userID, tag)
+}
+
+func (a storeAdapter) SetRef(ctx context.Context, userID int64, ref string) error {
+	return a.s.SetRef(ctx, userID, ref)
+}
+
+func (a storeAdapter) Stats(ctx context.Context, day time.Time) (store.Stats, error) {
+	return a.s.Stats(ctx, day)
+}
+
+func (a storeAdapter) ResetStatus(ctx context.Context, userID int64, level string) error {
+	return a.s.ResetStatus(ctx, userID, level)
+}
+
+func (a storeAdapter) DeleteUser(ctx context.Context, userID int64) (int, error) {
+	return a.s.DeleteUser(ctx, userID)
+}

@@ -1,0 +1,557 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/store"
+)
+
+// Store is what the admin commands read and change in Redis: exactly the
+// calls they make. Package bot implements it on the store.
+type Store interface {
+	Stats(ctx context.Context, day time.Time) (store.Stats, error)
+	ListStatuses(ctx context.Context, userID int64) ([]store.Status, error)
+	ResetStatus(ctx context.Context, userID int64, level string) error
+	// DeleteUser erases everything about the user and returns how many
+	// records went.
+	DeleteUser(ctx context.Context, userID int64) (int, error)
+	Preferences(ctx context.Context, userID int64) (store.Prefs, error)
+	// AuditOnce appends ev to the audit trail once per id.
+	AuditOnce(ctx context.Context, ev store.Event, id string) error
+}
+
+// Telegram is what the admin commands ask of Telegram.
+type Telegram interface {
+	handlers.Sender
+	// AnswerCallback answers a callback query with a short notice shown
+	// by the app, or none when text is empty.
+	AnswerCallback(ctx context.Context, queryID int64, text string) error
+	// Resolve returns u with what the transport needs to reach the user
+	// later (the MTProto access hash), read now: DeleteUser erases it.
+	Resolve(ctx context.Context, u handlers.User) (handlers.User, error)
+	// SetUserCommands registers the command menu of one user's private
+	// chat with the bot, for the app language langCode ("" for any).
+	SetUserCommands(ctx context.Context, to handlers.User, langCode string, cmds []handlers.BotCommand) error
+}
+
+// DeleteConfirmTTL is how long the confirmation button of /kyc_delete
+// works: a later tap (or one without the time) is answered with
+// MsgAdminDeleteExpired and deletes nothing.
+const DeleteConfirmTTL = 10 * time.Minute
+
+// Config is what New needs. Fields without a default are required.
+type Config struct {
+	// Store reads and changes the records.
+	Store Store
+	// Telegram sends the answers.
+	Telegram Telegram
+	// Catalog holds the texts.
+	Catalog *i18n.Catalog
+	// Admins are the Telegram user IDs the commands answer (default:
+	// nobody; every admin command is then refused).
+	Admins []int64
+	// Levels are the configured level names, in the order the answers
+	// list them.
+	Levels []string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Log receives the logs (default: none); a logger in the context
+	// (handlers.ContextWithLogger) wins.
+	Log *slog.Logger
+}
+
+// Commands are the admin commands. It is safe for concurrent use.
+type Commands struct{ cfg Config }
+
+// New returns the admin commands; it fails when cfg lacks something
+// required.
+func New(cfg Config) (*Commands, error) {
+	if cfg.Store == nil || cfg.Telegram == nil || cfg.Catalog == nil {
+		return nil, errors.New("admin: the config needs Store, Telegram and Catalog")
+	}
+	cfg.Admins = slices.Clone(cfg.Admins)
+	cfg.Levels = slices.Clone(cfg.Levels)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Commands{cfg: cfg}, nil
+}
+
+// Admin command names.
+const (
+	cmdKycStats  = "kyc_stats"
+	cmdKycStatus = "kyc_status"
+	cmdKycReset  = "kyc_reset"
+	cmdKycDelete = "kyc_delete"
+)
+
+// commands lists the admin commands with their descriptions, in menu
+// order.
+var commands = []struct{ name, desc string }{
+	{cmdKycStats, i18n.MsgCommandKycStats},
+	{cmdKycStatus, i18n.MsgCommandKycStatus},
+	{cmdKycReset, i18n.MsgCommandKycReset},
+	{cmdKycDelete, i18n.MsgCommandKycDelete},
+}
+
+// Callback data of the /kyc_delete confirmation button:
+// "kyc:del:<user ID>:<unix seconds when it was sent>" (legacyDeleteData
+// before kycbot namespaced its buttons' data).
+const (
+	deleteData       = "kyc:del:"
+	legacyDeleteData = "kycdel:"
+)
+
+// Handles reports whether name is an admin command.
+func (c *Commands) Handles(name string) bool {
+	return slices.ContainsFunc(commands, func(cmd struct{ name, desc string }) bool { return cmd.name == name })
+}
+
+// HandlesData reports whether data is the data of an admin button.
+func (c *Commands) HandlesData(data string) bool {
+	return strings.HasPrefix(data, deleteData) || strings.HasPrefix(data, legacyDeleteData)
+}
+
+// userIDRE is a Telegram user ID as an admin writes it: digits only.
+var userIDRE = regexp.MustCompile(`^[0-9]{1,19}$`)
+
+// levelRE is the alphabet of level names (as the store checks them).
+var levelRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// parseUserID reads a positive decimal user ID.
+func parseUserID(s string) (int64, bool) {
+	if !userIDRE.MatchString(s) {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
+}
+
+// isAdmin reports whether userID is one of Config.Admins.
+func (c *Commands) isAdmin(userID int64) bool {
+	return userID > 0 && slices.Contains(c.cfg.Admins, userID)
+}
+
+// conv is one exchange with an admin (or someone trying the commands).
+type conv struct {
+	c     *Commands
+	user  handlers.User
+	reply *handlers.Reply
+	log   *slog.Logger
+	id    string // the update's ID
+}
+
+func (c *Commands) newConv(ctx context.Context, id string, user handlers.User) *conv {
+	return &conv{c: c, user: user, id: id,
+		log: handlers.LoggerFromContext(ctx, c.cfg.Log).With(slog.Int64("user_id", user.ID)),
+		reply: &handlers.Reply{To: user, Sender: c.cfg.Telegram, Key: id,
+			Loc: c.cfg.Catalog.Language(c.cfg.Catalog.Match(user.LangCode))}}
+}
+
+func (cv *conv) loc() *i18n.Localizer { return cv.reply.Loc }
+
+// load reads the admin's language preference: the one chosen with
+// /language wins over the app's.
+func (cv *conv) load(ctx context.Context) error {
+	p, err := cv.c.cfg.Store.Preferences(ctx, cv.user.ID)
+	if err != nil {
+		return fmt.Errorf("preferences: %w", err)
+	}
+	if p.Lang != "" {
+		cv.reply.Loc = cv.c.cfg.Catalog.Language(p.Lang)
+	}
+	return nil
+}
+
+func (cv *conv) text(ctx context.Context, id string, data map[string]any) error {
+	return cv.reply.Text(ctx, id, data)
+}
+
+// failed reports a failure of the bot's side: the admin is asked to try
+// again later, and the error is returned.
+func (cv *conv) failed(ctx context.Context, what string, err error) error {
+	cv.log.ErrorContext(ctx, "admin: "+what+" failed", slog.String("error", err.Error()))
+	err = fmt.Errorf("admin: %s for user %d: %w", what, cv.user.ID, err)
+	if serr := cv.text(ctx, i18n.MsgErrorTryLater, nil); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return err
+}
+
+// audit appends an admin event once per update (and level): about target
+// (0 for the admin), with the admin and the target in Detail, plus extra
+// details. A failure is logged.
+func (cv *conv) audit(ctx context.Context, kind string, target int64, level string, extra map[string]string) {
+	detail := map[string]string{"admin": strconv.FormatInt(cv.user.ID, 10)}
+	ev := store.Event{Kind: kind, UserID: cv.user.ID, Level: level, Detail: detail}
+	if target > 0 {
+		ev.UserID = target
+		detail["target_user"] = strconv.FormatInt(target, 10)
+	}
+	for k, v := range extra {
+		detail[k] = v
+	}
+	if err := cv.c.cfg.Store.AuditOnce(ctx, ev, kind+":"+level+":"+cv.id); err != nil {
+		cv.log.ErrorContext(ctx, "admin: audit failed", slog.String("kind", kind), slog.String("error", err.Error()))
+	}
+}
+
+// denied audits and logs an admin command attempted by someone else.
+func (cv *conv) denied(ctx context.Context, name string) {
+	ev := store.Event{Kind: "admin_denied", UserID: cv.user.ID, Detail: map[string]string{"command": name}}
+	if err := cv.c.cfg.Store.AuditOnce(ctx, ev, "admin_denied:"+cv.id); err != nil {
+		cv.log.ErrorContext(ctx, "admin: audit failed", slog.String("kind", ev.Kind), slog.String("error", err.Error()))
+	}
+	cv.log.WarnContext(ctx, "admin: admin command refused to a user who is not an admin", slog.String("command", name))
+}
+
+// Command runs an admin command. For anyone but an admin it answers
+// exactly as to an unknown command (MsgHelpNotUnderstood), so that the
+// commands are not revealed, reads and changes nothing, and audits
+// admin_denied. Answers are in the admin's language; bad arguments get a
+// usage line and are not audited.
+func (c *Commands) Command(ctx context.Context, m handlers.TextMessage, name string, args []string) error {
+	cv := c.newConv(ctx, m.ID, m.From)
+	if !c.isAdmin(m.From.ID) {
+		cv.denied(ctx, name)
+		return cv.text(ctx, i18n.MsgHelpNotUnderstood, nil)
+	}
+	cv.log = handlers.LoggerFromContext(ctx, c.cfg.Log).With(slog.Int64("admin_id", m.From.ID), slog.String("command", name))
+	if err := cv.load(ctx); err != nil {
+		return cv.failed(ctx, "read preferences", err)
+	}
+	switch name {
+	case cmdKycStats:
+		return cv.stats(ctx)
+	case cmdKycStatus:
+		return cv.status(ctx, args)
+	case cmdKycReset:
+		return cv.reset(ctx, args)
+	case cmdKycDelete:
+		return cv.deleteAsk(ctx, args)
+	}
+	return fmt.Errorf("admin: unknown command %q", name)
+}
+
+// stateName is a state in words, for the admins.
+func stateName(loc *i18n.Localizer, state string) string {
+	switch state {
+	case store.StatePending:
+		return loc.Text(i18n.MsgAdminStatePending, nil)
+	case store.StateNeedsFixes:
+		return loc.Text(i18n.MsgAdminStateNeedsFixes, nil)
+	case store.StateVerified:
+		return loc.Text(i18n.MsgAdminStateVerified, nil)
+	case store.StateRejected:
+		return loc.Text(i18n.MsgAdminStateRejected, nil)
+	}
+	return state // a state of a newer store
+}
+
+// stateOrder is the order of the states in the admins' answers.
+var stateOrder = []string{store.StatePending, store.StateNeedsFixes, store.StateVerified, store.StateRejected}
+
+// formatTime writes a time for the admins: UTC, to the minute, the same
+// in every language.
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") + " UTC" }
+
+// stats answers /kyc_stats: the counters of today (the UTC day of the
+// clock) and the totals, per level and state.
+func (cv *conv) stats(ctx context.Context) error {
+	st, err := cv.c.cfg.Store.Stats(ctx, cv.c.cfg.Now())
+	if err != nil {
+		return cv.failed(ctx, "read the stats", err)
+	}
+	cv.audit(ctx, "admin_stats", 0, "", nil)
+	cv.log.InfoContext(ctx, "admin: stats read")
+	return cv.text(ctx, i18n.MsgAdminStats, map[string]any{
+		"Day": st.Day, "Today": cv.counters(st.Today), "Total": cv.counters(st.Total),
+	})
+}
+
+// counters writes counters by level and state, one per line: the
+// configured levels first, in their order, then any other in name order;
+// the states in stateOrder, then any other in name order.
+func (cv *conv) counters(m map[string]map[string]int) string {
+	levels := slices.Clone(cv.c.cfg.Levels)
+	var others []string
+	for l := range m {
+		if !slices.Contains(levels, l) {
+			others = append(others, l)
+		}
+	}
+	slices.Sort(others)
+	var lines []string
+	for _, l := range append(levels, others...) {
+		byState := m[l]
+		states := slices.Clone(stateOrder)
+		var extra []string
+		for s := range byState {
+			if !slices.Contains(states, s) {
+				extra = append(extra, s)
+			}
+		}
+		slices.Sort(extra)
+		for _, s := range append(states, extra...) {
+			if n := byState[s]; n != 0 {
+				lines = append(lines, cv.loc().Text(i18n.MsgAdminStatsLine, map[string]any{
+					"Level": l, "State": stateName(cv.loc(), s), "Count": n,
+				}))
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return cv.loc().Text(i18n.MsgAdminStatsNothing, nil)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// target reads the user ID argument of an admin command: false (and the
+// usage line sent) when it is missing or not a positive integer.
+func (cv *conv) target(ctx context.Context, args []string, usage string) (int64, bool, error) {
+	if len(args) > 0 {
+		if id, ok := parseUserID(args[0]); ok {
+			cv.log = cv.log.With(slog.Int64("target_user_id", id))
+			return id, true, nil
+		}
+	}
+	cv.log.InfoContext(ctx, "admin: command without a valid user ID")
+	return 0, false, cv.text(ctx, usage, nil)
+}
+
+// status answers /kyc_status <user_id>: the user's status at each level
+// (state, times, problem codes, ref).
+func (cv *conv) status(ctx context.Context, args []string) error {
+	target, ok, err := cv.target(ctx, args, i18n.MsgAdminUsageStatus)
+	if !ok {
+		return err
+	}
+	statuses, err := cv.c.cfg.Store.ListStatuses(ctx, target)
+	if err != nil {
+		return cv.failed(ctx, "list the statuses", err)
+	}
+	cv.audit(ctx, "admin_status", target, "", nil)
+	cv.log.InfoContext(ctx, "admin: a user's status read", slog.Int("statuses", len(statuses)))
+	user := strconv.FormatInt(target, 10)
+	if len(statuses) == 0 {
+		return cv.text(ctx, i18n.MsgAdminStatusUnknown, map[string]any{"User": user})
+	}
+	lines := make([]string, len(statuses))
+	for i, st := range statuses {
+		lines[i] = cv.loc().Text(i18n.MsgAdminStatusLine, map[string]any{
+			"Level": st.Level, "State": stateName(cv.loc(), st.State),
+			"Updated": formatTime(st.UpdatedAt), "Created": formatTime(st.CreatedAt),
+			"Codes": strings.Join(st.Codes, ", "), "Ref": st.Ref,
+		})
+	}
+	return cv.text(ctx, i18n.MsgAdminStatus, map[string]any{"User": user, "Levels": strings.Join(lines, "\n")})
+}
+
+// reset answers /kyc_reset <user_id> [level]: the status at the level, or
+// at every level the user has, is removed, so that the user can verify
+// again.
+func (cv *conv) reset(ctx context.Context, args []string) error {
+	target, ok, err := cv.target(ctx, args, i18n.MsgAdminUsageReset)
+	if !ok {
+		return err
+	}
+	level := ""
+	if len(args) > 1 {
+		if level = args[1]; !levelRE.MatchString(level) {
+			cv.log.InfoContext(ctx, "admin: a level outside the level alphabet")
+			return cv.text(ctx, i18n.MsgAdminUsageReset, nil)
+		}
+	}
+	statuses, err := cv.c.cfg.Store.ListStatuses(ctx, target)
+	if err != nil {
+		return cv.failed(ctx, "list the statuses", err)
+	}
+	todo := statuses
+	if level != "" {
+		todo = slices.DeleteFunc(slices.Clone(statuses), func(st store.Status) bool { return !strings.EqualFold(st.Level, level) })
+	}
+	user := strconv.FormatInt(target, 10)
+	if len(todo) == 0 {
+		cv.audit(ctx, "admin_reset", target, "", map[string]string{"reset": "none"})
+		cv.log.InfoContext(ctx, "admin: reset: nothing to reset")
+		return cv.text(ctx, i18n.MsgAdminResetNothing, map[string]any{"User": user, "Level": level})
+	}
+	items := make([]string, 0, len(todo))
+	for _, st := range todo {
+		if err := cv.c.cfg.Store.ResetStatus(ctx, target, st.Level); err != nil {
+			return cv.failed(ctx, "reset a status", err)
+		}
+		cv.audit(ctx, "admin_reset", target, st.Level, map[string]string{"was": st.State})
+		cv.log.InfoContext(ctx, "admin: a status reset", slog.String("level", st.Level), slog.String("was", st.State))
+		items = append(items, cv.loc().Text(i18n.MsgAdminResetItem, map[string]any{"Level": st.Level, "State": stateName(cv.loc(), st.State)}))
+	}
+	return cv.text(ctx, i18n.MsgAdminResetDone, map[string]any{
+		"User": user, "Levels": strings.Join(items, cv.loc().Text(i18n.MsgListSeparator, nil)),
+	})
+}
+
+// deleteAsk answers /kyc_delete <user_id> with what will be erased and
+// the confirmation button; nothing is deleted before the tap.
+func (cv *conv) deleteAsk(ctx context.Context, args []string) error {
+	target, ok, err := cv.target(ctx, args, i18n.MsgAdminUsageDelete)
+	if !ok {
+		return err
+	}
+	user := strconv.FormatInt(target, 10)
+	cv.log.InfoContext(ctx, "admin: deletion asked; confirmation sent")
+	return cv.reply.Send(ctx, i18n.MsgAdminDeleteConfirm, cv.loc().Text(i18n.MsgAdminDeleteConfirm, map[string]any{"User": user}),
+		[]handlers.Button{{
+			Text: cv.loc().Text(i18n.MsgButtonDeleteUser, map[string]any{"User": user}),
+			Data: deleteData + user + ":" + strconv.FormatInt(cv.c.cfg.Now().Unix(), 10),
+		}})
+}
+
+// Callback handles a tap on the confirmation button of /kyc_delete. The
+// tapper must be an admin, checked again here: for anyone else the tap is
+// answered as unknown data, audited (admin_denied) and nothing else
+// happens. An admin's tap older than DeleteConfirmTTL is answered with
+// MsgAdminDeleteExpired. Otherwise Store.DeleteUser erases the user; the
+// admin gets the number of records removed, and the user, when there was
+// something to remove, the deletion notice in the language of their stored
+// preference (else the default one), sent with what Telegram.Resolve read
+// before the deletion erased it. admin_delete is audited after the
+// deletion.
+func (c *Commands) Callback(ctx context.Context, q handlers.CallbackQuery) error {
+	cv := c.newConv(ctx, q.ID, q.From)
+	if !c.isAdmin(q.From.ID) {
+		cv.denied(ctx, cmdKycDelete)
+		return c.answer(ctx, q.QueryID, "")
+	}
+	rest, ok := strings.CutPrefix(q.Data, deleteData)
+	if !ok {
+		rest, _ = strings.CutPrefix(q.Data, legacyDeleteData)
+	}
+	cv.log = handlers.LoggerFromContext(ctx, c.cfg.Log).With(slog.Int64("admin_id", q.From.ID), slog.String("command", cmdKycDelete))
+	if err := cv.load(ctx); err != nil {
+		return cv.failedCallback(ctx, q.QueryID, "read preferences", err)
+	}
+	idPart, sentPart, _ := strings.Cut(rest, ":")
+	target, ok := parseUserID(idPart)
+	if !ok {
+		cv.log.InfoContext(ctx, "admin: malformed deletion confirmation ignored", slog.Int("length", len(q.Data)))
+		return c.answer(ctx, q.QueryID, "")
+	}
+	cv.log = cv.log.With(slog.Int64("target_user_id", target))
+	user := strconv.FormatInt(target, 10)
+	sent, err := strconv.ParseInt(sentPart, 10, 64)
+	if age := c.cfg.Now().Sub(time.Unix(sent, 0)); err != nil || age >= DeleteConfirmTTL || age < -time.Minute {
+		cv.log.InfoContext(ctx, "admin: expired deletion confirmation ignored")
+		return c.answer(ctx, q.QueryID, cv.loc().Text(i18n.MsgAdminDeleteExpired, map[string]any{"User": user}))
+	}
+
+	// What the notice needs and DeleteUser erases: the user's language
+	// and what the transport needs to reach them.
+	prefs, err := c.cfg.Store.Preferences(ctx, target)
+	if err != nil {
+		return cv.failedCallback(ctx, q.QueryID, "read the user's preferences", err)
+	}
+	peer, err := c.cfg.Telegram.Resolve(ctx, handlers.User{ID: target})
+	if err != nil {
+		cv.log.WarnContext(ctx, "admin: cannot look up how to reach the user", slog.String("error", err.Error()))
+		peer = handlers.User{ID: target}
+	}
+	n, err := c.cfg.Store.DeleteUser(ctx, target)
+	if err != nil {
+		return cv.failedCallback(ctx, q.QueryID, "delete the user", err)
+	}
+	cv.audit(ctx, "admin_delete", target, "", map[string]string{"records": strconv.Itoa(n)})
+	cv.log.InfoContext(ctx, "admin: a user deleted", slog.Int("records", n))
+	if err := c.answer(ctx, q.QueryID, ""); err != nil {
+		cv.log.WarnContext(ctx, "admin: cannot answer the callback query", slog.String("error", err.Error()))
+	}
+	if n == 0 {
+		return cv.text(ctx, i18n.MsgAdminDeleteNothing, map[string]any{"User": user})
+	}
+	lang := prefs.Lang
+	if lang == "" {
+		lang = c.cfg.Catalog.DefaultLanguage()
+	}
+	text := cv.loc().Text(i18n.MsgAdminDeleteDone, map[string]any{"User": user, "Count": n})
+	notice := handlers.Message{Text: c.cfg.Catalog.Language(lang).Text(i18n.MsgDeletedNotice, nil), Key: q.ID + ":deleted_notice"}
+	if err := c.cfg.Telegram.Send(ctx, peer, notice); err != nil {
+		cv.log.WarnContext(ctx, "admin: cannot send the deletion notice to the user", slog.String("error", err.Error()))
+		text += "\n" + cv.loc().Text(i18n.MsgAdminDeleteNotTold, map[string]any{"User": user})
+	}
+	return cv.reply.Send(ctx, i18n.MsgAdminDeleteDone, text)
+}
+
+func (c *Commands) answer(ctx context.Context, queryID int64, text string) error {
+	if err := c.cfg.Telegram.AnswerCallback(ctx, queryID, text); err != nil {
+		return fmt.Errorf("admin: answer callback query: %w", err)
+	}
+	return nil
+}
+
+// failedCallback reports a failure of the bot's side while answering a
+// callback query: the query is answered with MsgErrorTryLater and the
+// error returned.
+func (cv *conv) failedCallback(ctx context.Context, queryID int64, what string, err error) error {
+	cv.log.ErrorContext(ctx, "admin: "+what+" failed", slog.String("error", err.Error()))
+	err = fmt.Errorf("admin: %s for user %d: %w", what, cv.user.ID, err)
+	if aerr := cv.c.answer(ctx, queryID, cv.loc().Text(i18n.MsgErrorTryLater, nil)); aerr != nil {
+		return errors.Join(err, aerr)
+	}
+	return err
+}
+
+// SetCommands registers, for each admin, the public commands (public, in
+// the catalog's default language) and the admin commands in the scope of
+// the admin's private chat, where Telegram prefers them to the default
+// menu. Other users never see the admin commands. Failures are logged,
+// and the next admin is tried.
+func (c *Commands) SetCommands(ctx context.Context, public []handlers.BotCommand) {
+	if len(c.cfg.Admins) == 0 {
+		return
+	}
+	loc := c.cfg.Catalog.Language(c.cfg.Catalog.DefaultLanguage())
+	cmds := slices.Clone(public)
+	for _, ac := range commands {
+		cmds = append(cmds, handlers.BotCommand{Command: ac.name, Description: loc.Text(ac.desc, nil)})
+	}
+	for _, admin := range c.cfg.Admins {
+		if admin <= 0 {
+			continue
+		}
+		log := handlers.LoggerFromContext(ctx, c.cfg.Log).With(slog.Int64("admin_id", admin))
+		user, err := c.cfg.Telegram.Resolve(ctx, handlers.User{ID: admin})
+		if err != nil {
+			log.WarnContext(ctx, "admin: cannot look up how to reach an admin; registering the admin commands without it", slog.String("error", err.Error()))
+			user = handlers.User{ID: admin}
+		}
+		if err := c.cfg.Telegram.SetUserCommands(ctx, user, "", cmds); err != nil {
+			log.WarnContext(ctx, "admin: cannot register the admin commands for an admin", slog.String("error", err.Error()))
+			continue
+		}
+		log.DebugContext(ctx, "admin: admin commands set", slog.String("lang", loc.Lang()))
+	}
+}
+
+// Names returns the names of the admin commands, in menu order.
+func Names() []string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return names
+}

@@ -1,0 +1,708 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/store"
+)
+
+// Store is what the conversation keeps in Redis: exactly the calls it
+// makes. Package bot implements it on the store's views.
+type Store interface {
+	// IssueRequest issues a request, idempotently by src: the user's live
+	// request issued for the same src is returned instead of a new one.
+	IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, src string) (store.Request, error)
+	LiveRequest(ctx context.Context, userID int64) (store.Request, bool, error)
+	CancelRequest(ctx context.Context, userID int64) (bool, error)
+	GetStatus(ctx context.Context, userID int64, level string) (store.Status, error)
+	ListStatuses(ctx context.Context, userID int64) ([]store.Status, error)
+	Preferences(ctx context.Context, userID int64) (store.Prefs, error)
+	SetLanguage(ctx context.Context, userID int64, tag string) error
+	SetRef(ctx context.Context, userID int64, ref string) error
+	// AuditOnce appends ev to the audit trail once per id.
+	AuditOnce(ctx context.Context, ev store.Event, id string) error
+}
+
+// Telegram is what the conversation asks of Telegram.
+type Telegram interface {
+	handlers.Sender
+	// AnswerCallback answers a callback query with a short notice shown
+	// by the app, or none when text is empty.
+	AnswerCallback(ctx context.Context, queryID int64, text string) error
+	// SetCommands registers the bot's command menu for the users whose
+	// app language is langCode (two-letter ISO 639-1; "" for everybody
+	// else).
+	SetCommands(ctx context.Context, langCode string, cmds []handlers.BotCommand) error
+}
+
+// Admin runs the admin commands; package handlers/admin implements it.
+type Admin interface {
+	// Handles reports whether name (lower case, without "/") is an admin
+	// command.
+	Handles(name string) bool
+	// Command runs the admin command name with its arguments (for anyone
+	// but an admin it answers as to an unknown command).
+	Command(ctx context.Context, m handlers.TextMessage, name string, args []string) error
+	// HandlesData reports whether callback data is an admin button's.
+	HandlesData(data string) bool
+	// Callback handles a tap on an admin button.
+	Callback(ctx context.Context, q handlers.CallbackQuery) error
+	// SetCommands registers, in each admin's chat, the public commands
+	// and the admin ones.
+	SetCommands(ctx context.Context, public []handlers.BotCommand)
+}
+
+// Defaults of Config.
+const (
+	// DefaultRequestTTL is the life of the requests issued.
+	DefaultRequestTTL = 30 * time.Minute
+	// DefaultAlertInterval is how often at most the admins are alarmed
+	// about one Telegram Passport error code.
+	DefaultAlertInterval = time.Hour
+)
+
+// Config is what New needs. Fields without a default are required.
+type Config struct {
+	// Store keeps requests, statuses, preferences and the audit trail.
+	Store Store
+	// Telegram sends the answers.
+	Telegram Telegram
+	// Catalog holds the texts.
+	Catalog *i18n.Catalog
+	// Levels are the names of the verification levels; at least one.
+	Levels []string
+	// DefaultLevel is the level of /start and of /verify without a level;
+	// one of Levels (default: the only level, when there is one).
+	DefaultLevel string
+	// Scopes returns the scope of a level, for the explanation of what
+	// will be asked; called for every level by New.
+	Scopes func(level string) (passport.Scope, error)
+	// PageURL returns the URL of the request page of a request ID.
+	PageURL func(requestID string) string
+	// Admin runs the admin commands (default: none; /kyc_* are then
+	// unknown commands).
+	Admin Admin
+	// Admins are alarmed when Telegram Passport refuses to open the form
+	// because of the bot's configuration (default: nobody).
+	Admins *handlers.Admins
+	// RequestTTL is the life of the requests issued (default
+	// DefaultRequestTTL).
+	RequestTTL time.Duration
+	// BotUsername is the bot's username, without "@" (default: none).
+	// When set, commands addressed to another bot ("/help@otherbot") are
+	// ignored; without it every "/cmd@name" is taken as addressed to us.
+	BotUsername string
+	// AlertInterval is how often at most the admins are alarmed about one
+	// Passport error code (default DefaultAlertInterval), whichever
+	// instance sees it.
+	AlertInterval time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Log receives the logs (default: none); a logger in the context
+	// (handlers.ContextWithLogger) wins. Logs hold user IDs and command
+	// names, never the text of a message.
+	Log *slog.Logger
+	// Observer is told every command by a bounded name (default
+	// handlers.NopObserver).
+	Observer handlers.Observer
+}
+
+// Conversation is the bot's chat with its users: /start, /verify,
+// /status, /language, /help and /cancel, the language buttons, the
+// outcomes the request page reports, and the admin commands through
+// Config.Admin. It is safe for concurrent use.
+type Conversation struct {
+	cfg    Config
+	levels map[string]passport.Scope
+}
+
+// New returns the conversation; it fails when cfg lacks something
+// required or a level has no scope.
+func New(cfg Config) (*Conversation, error) {
+	var missing []string
+	for _, s := range []struct {
+		name string
+		set  bool
+	}{
+		{"Store", cfg.Store != nil}, {"Telegram", cfg.Telegram != nil}, {"Catalog", cfg.Catalog != nil},
+		{"Levels", len(cfg.Levels) > 0}, {"Scopes", cfg.Scopes != nil}, {"PageURL", cfg.PageURL != nil},
+	} {
+		if !s.set {
+			missing = append(missing, s.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("chat: the config lacks %s", strings.Join(missing, ", "))
+	}
+	if cfg.DefaultLevel == "" && len(cfg.Levels) == 1 {
+		cfg.DefaultLevel = cfg.Levels[0]
+	}
+	if !slices.Contains(cfg.Levels, cfg.DefaultLevel) {
+		return nil, fmt.Errorf("chat: DefaultLevel %q is not one of Levels (%s)", cfg.DefaultLevel, strings.Join(cfg.Levels, ", "))
+	}
+	cfg.Levels = slices.Clone(cfg.Levels)
+	cfg.BotUsername = strings.TrimPrefix(cfg.BotUsername, "@")
+	if cfg.RequestTTL <= 0 {
+		cfg.RequestTTL = DefaultRequestTTL
+	}
+	if cfg.AlertInterval <= 0 {
+		cfg.AlertInterval = DefaultAlertInterval
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = handlers.NopObserver{}
+	}
+	levels := make(map[string]passport.Scope, len(cfg.Levels))
+	for _, l := range cfg.Levels {
+		if _, dup := levels[l]; dup {
+			return nil, fmt.Errorf("chat: level %q is listed twice", l)
+		}
+		sc, err := cfg.Scopes(l)
+		if err != nil {
+			return nil, fmt.Errorf("chat: scope of level %q: %w", l, err)
+		}
+		if len(sc.Elements) == 0 {
+			return nil, fmt.Errorf("chat: scope of level %q is empty", l)
+		}
+		levels[l] = sc
+	}
+	return &Conversation{cfg: cfg, levels: levels}, nil
+}
+
+// Command names, as registered with SetCommands.
+const (
+	cmdStart    = "start"
+	cmdVerify   = "verify"
+	cmdStatus   = "status"
+	cmdLanguage = "language"
+	cmdHelp     = "help"
+	cmdCancel   = "cancel"
+)
+
+// command is a command name with the message ID of its description.
+type command struct{ name, desc string }
+
+// commands lists the commands with their descriptions, in menu order.
+var commands = []command{
+	{cmdStart, i18n.MsgCommandStart},
+	{cmdVerify, i18n.MsgCommandVerify},
+	{cmdStatus, i18n.MsgCommandStatus},
+	{cmdLanguage, i18n.MsgCommandLanguage},
+	{cmdHelp, i18n.MsgCommandHelp},
+	{cmdCancel, i18n.MsgCommandCancel},
+}
+
+// Commands returns the names of the conversation's commands, in menu
+// order.
+func Commands() []string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return names
+}
+
+// refRE is the deep link payload alphabet of "/start <ref>".
+var refRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Callback data prefixes: every kycbot button's data starts with
+// DataPrefix, so that a host bot's own buttons never reach kycbot.
+const (
+	// DataPrefix starts the data of every kycbot callback button.
+	DataPrefix = "kyc:"
+	// languageData prefixes the data of the language buttons.
+	languageData = DataPrefix + "lang:"
+	// legacyLanguageData is the prefix the language buttons had before
+	// kycbot namespaced its data: taps on buttons sent then still work
+	// in a standalone bot.
+	legacyLanguageData = "lang:"
+)
+
+// Parsed is a message text as the conversation reads it.
+type Parsed struct {
+	// Command is true when the text is a command addressed to this bot.
+	Command bool
+	// Other is true when it is a command addressed to another bot.
+	Other bool
+	// Name is the command, lower case, without "/" and "@bot".
+	Name string
+	// Args are the words after the command.
+	Args []string
+}
+
+// Parse reads a message text: "/cmd", "/cmd@bot" and "/cmd arg ...";
+// botUsername (without "@"), when set, tells commands addressed to this
+// bot from those addressed to another one.
+func Parse(text, botUsername string) Parsed {
+	fields := strings.Fields(text)
+	if len(fields) == 0 || !strings.HasPrefix(fields[0], "/") || len(fields[0]) == 1 {
+		return Parsed{}
+	}
+	name, bot, addressed := strings.Cut(fields[0][1:], "@")
+	if addressed && botUsername != "" && !strings.EqualFold(bot, strings.TrimPrefix(botUsername, "@")) {
+		return Parsed{Other: true}
+	}
+	return Parsed{Command: true, Name: strings.ToLower(name), Args: fields[1:]}
+}
+
+// Handles reports whether the conversation answers text: one of its
+// commands or an admin command, addressed to this bot. A host bot that
+// embeds kycbot keeps every other message.
+func (c *Conversation) Handles(text string) bool {
+	p := Parse(text, c.cfg.BotUsername)
+	if !p.Command {
+		return false
+	}
+	return listed(p.Name) || (c.cfg.Admin != nil && c.cfg.Admin.Handles(p.Name))
+}
+
+// HandlesData reports whether callback data is a kycbot button's.
+func (c *Conversation) HandlesData(data string) bool { return strings.HasPrefix(data, DataPrefix) }
+
+func listed(name string) bool {
+	return slices.ContainsFunc(commands, func(c command) bool { return c.name == name })
+}
+
+// conv is one exchange with a user: who, in which language.
+type conv struct {
+	c     *Conversation
+	user  handlers.User
+	prefs store.Prefs
+	reply *handlers.Reply
+	log   *slog.Logger
+	id    string // the update's ID
+}
+
+// newConv starts an exchange with user in the language of their app.
+func (c *Conversation) newConv(ctx context.Context, id string, user handlers.User) *conv {
+	cv := &conv{c: c, user: user, id: id,
+		log: handlers.LoggerFromContext(ctx, c.cfg.Log).With(slog.Int64("user_id", user.ID))}
+	cv.reply = &handlers.Reply{To: user, Sender: c.cfg.Telegram, Key: id,
+		Loc: c.cfg.Catalog.Language(c.cfg.Catalog.Match(user.LangCode))}
+	return cv
+}
+
+func (cv *conv) loc() *i18n.Localizer { return cv.reply.Loc }
+
+// load reads the user's preferences: the language they chose wins over
+// the app's.
+func (cv *conv) load(ctx context.Context) error {
+	p, err := cv.c.cfg.Store.Preferences(ctx, cv.user.ID)
+	if err != nil {
+		return fmt.Errorf("preferences: %w", err)
+	}
+	cv.prefs = p
+	if p.Lang != "" {
+		cv.reply.Loc = cv.c.cfg.Catalog.Language(p.Lang)
+	}
+	return nil
+}
+
+// text sends a message of the catalog.
+func (cv *conv) text(ctx context.Context, id string, data map[string]any) error {
+	return cv.reply.Text(ctx, id, data)
+}
+
+// failed reports a failure of the bot's side (storage unreachable): the
+// user is asked to try again later, and the error is returned.
+func (cv *conv) failed(ctx context.Context, what string, err error) error {
+	cv.log.ErrorContext(ctx, "chat: "+what+" failed", slog.String("error", err.Error()))
+	err = fmt.Errorf("chat: %s for user %d: %w", what, cv.user.ID, err)
+	if serr := cv.text(ctx, i18n.MsgErrorTryLater, nil); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return err
+}
+
+// audit appends an event once per update; a failure is logged.
+func (cv *conv) audit(ctx context.Context, ev store.Event) {
+	ev.UserID = cv.user.ID
+	if err := cv.c.cfg.Store.AuditOnce(ctx, ev, ev.Kind+":"+cv.id); err != nil {
+		cv.log.ErrorContext(ctx, "chat: audit failed", slog.String("kind", ev.Kind), slog.String("error", err.Error()))
+	}
+}
+
+// OnMessage answers a text message of a user in their private chat with
+// the bot. Text that is not a command, and unknown commands, get a hint
+// to /help; commands addressed to another bot are ignored. Admin commands
+// go to Config.Admin.
+//
+// It returns an error when the answer could not be given (storage or
+// Telegram unreachable); the user was then asked to try again later when
+// that was possible.
+func (c *Conversation) OnMessage(ctx context.Context, m handlers.TextMessage) error {
+	p := Parse(m.Text, c.cfg.BotUsername)
+	if p.Other {
+		handlers.LoggerFromContext(ctx, c.cfg.Log).DebugContext(ctx, "chat: command for another bot ignored", slog.Int64("user_id", m.From.ID))
+		return nil
+	}
+	cv := c.newConv(ctx, m.ID, m.From)
+	name := p.Name
+	admin := p.Command && c.cfg.Admin != nil && c.cfg.Admin.Handles(p.Name)
+	switch {
+	case !p.Command:
+		name = handlers.CommandText
+	case !listed(p.Name) && !admin:
+		name = handlers.CommandUnknown // an unknown command's name is the user's text: not logged
+	}
+	c.cfg.Observer.Command(name)
+	if admin {
+		return c.cfg.Admin.Command(ctx, m, name, p.Args)
+	}
+	cv.log = cv.log.With(slog.String("command", name))
+	cv.log.InfoContext(ctx, "chat: message")
+	if err := cv.load(ctx); err != nil {
+		return cv.failed(ctx, "read preferences", err)
+	}
+	arg := ""
+	if len(p.Args) > 0 {
+		arg = p.Args[0]
+	}
+	switch name {
+	case cmdStart:
+		return cv.start(ctx, arg)
+	case cmdVerify:
+		return cv.verify(ctx, arg)
+	case cmdStatus:
+		return cv.status(ctx)
+	case cmdLanguage:
+		return cv.language(ctx)
+	case cmdHelp:
+		return cv.text(ctx, i18n.MsgHelp, nil)
+	case cmdCancel:
+		return cv.cancel(ctx)
+	default:
+		return cv.text(ctx, i18n.MsgHelpNotUnderstood, nil)
+	}
+}
+
+// start greets the user, keeps the deep link's ref and offers a request
+// at the default level.
+func (cv *conv) start(ctx context.Context, ref string) error {
+	switch {
+	case ref == "":
+	case !refRE.MatchString(ref):
+		cv.log.DebugContext(ctx, "chat: start parameter outside the deep link alphabet ignored", slog.Int("length", len(ref)))
+	case ref != cv.prefs.Ref:
+		if err := cv.c.cfg.Store.SetRef(ctx, cv.user.ID, ref); err != nil {
+			return cv.failed(ctx, "remember the ref", err)
+		}
+		cv.prefs.Ref = ref
+	}
+	if err := cv.text(ctx, i18n.MsgStartGreeting, nil); err != nil {
+		return err
+	}
+	return cv.offer(ctx, cv.c.cfg.DefaultLevel)
+}
+
+// verify offers a request at the level named, or the default one.
+func (cv *conv) verify(ctx context.Context, arg string) error {
+	level := cv.c.cfg.DefaultLevel
+	if arg != "" {
+		i := slices.IndexFunc(cv.c.cfg.Levels, func(l string) bool { return strings.EqualFold(l, arg) })
+		if i < 0 {
+			cv.log.InfoContext(ctx, "chat: unknown level asked for")
+			return cv.text(ctx, i18n.MsgVerifyUnknownLevel, map[string]any{"Levels": strings.Join(cv.c.cfg.Levels, ", ")})
+		}
+		level = cv.c.cfg.Levels[i]
+	}
+	return cv.offer(ctx, level)
+}
+
+// offer tells a verified or finally rejected user so, and gives anyone
+// else a fresh request: what will be asked and why, the cloud password
+// note and the button to the request page.
+func (cv *conv) offer(ctx context.Context, level string) error {
+	st, err := cv.c.cfg.Store.GetStatus(ctx, cv.user.ID, level)
+	if err != nil {
+		return cv.failed(ctx, "read the status", err)
+	}
+	switch st.State {
+	case store.StateVerified:
+		return cv.text(ctx, i18n.MsgVerifyAlreadyVerified, nil)
+	case store.StateRejected:
+		return cv.text(ctx, i18n.MsgStatusRejected, map[string]any{"Since": FormatDate(cv.loc().Lang(), st.UpdatedAt)})
+	}
+	head := cv.loc().Text(i18n.MsgStartExplain, map[string]any{"Documents": documents(cv.loc(), cv.c.levels[level])}) +
+		"\n\n" + cv.loc().Text(i18n.MsgStartPasswordNote, nil)
+	return cv.request(ctx, level, cv.prefs.Ref, "", head)
+}
+
+// request issues a request at level with ref (once per update) and sends
+// it: head, how long the button works, and the button to the request
+// page. after, if not empty, is audited as what the request follows (such
+// as "outcome_cancel").
+func (cv *conv) request(ctx context.Context, level, ref, after, head string) error {
+	c := cv.c
+	req, err := c.cfg.Store.IssueRequest(ctx, store.RequestParams{
+		UserID: cv.user.ID, ChatID: cv.user.ID, Level: level, Lang: cv.loc().Lang(), Ref: ref,
+	}, c.cfg.RequestTTL, cv.id)
+	if err != nil {
+		return cv.failed(ctx, "issue a request", err)
+	}
+	detail := map[string]string{"nonce_hash": req.NonceHash()}
+	if after != "" {
+		detail["after"] = after
+	}
+	cv.audit(ctx, store.Event{Kind: "request_issued", Level: level, Ref: ref, Detail: detail})
+	cv.log.InfoContext(ctx, "chat: request issued", slog.String("level", level), slog.String("nonce_hash", req.NonceHash()))
+
+	text := head + "\n\n" + cv.loc().Plural(i18n.MsgRequestWaiting, minutes(c.cfg.RequestTTL), nil)
+	return cv.reply.Send(ctx, "request", text, []handlers.Button{{Text: cv.loc().Text(i18n.MsgButtonShare, nil), URL: c.cfg.PageURL(req.ID)}})
+}
+
+// minutes rounds a duration up to whole minutes (at least 1).
+func minutes(d time.Duration) int {
+	return max(1, int((d+time.Minute-1)/time.Minute))
+}
+
+// documents lists a scope in words, one line per element ("• Passport,
+// driving licence or identity card, with a selfie holding the
+// document"), as the request page does.
+func documents(loc *i18n.Localizer, sc passport.Scope) string {
+	lines := make([]string, 0, len(sc.Elements))
+	for _, e := range sc.Elements {
+		names := make([]string, len(e.Types))
+		for i, t := range e.Types {
+			names[i] = loc.Element(string(t))
+		}
+		line := "• " + loc.Capitalize(loc.OrList(names...))
+		var extra string
+		switch {
+		case e.Selfie && e.Translation:
+			extra = loc.Text(i18n.MsgPageScopeSelfieTranslation, nil)
+		case e.Selfie:
+			extra = loc.Text(i18n.MsgPageScopeSelfie, nil)
+		case e.Translation:
+			extra = loc.Text(i18n.MsgPageScopeTranslation, nil)
+		case e.NativeNames:
+			extra = loc.Text(i18n.MsgPageScopeNativeNames, nil)
+		}
+		if extra != "" {
+			line += loc.Text(i18n.MsgListSeparator, nil) + extra
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// status tells the user where they stand at each configured level.
+func (cv *conv) status(ctx context.Context) error {
+	c := cv.c
+	statuses, err := c.cfg.Store.ListStatuses(ctx, cv.user.ID)
+	if err != nil {
+		return cv.failed(ctx, "list the statuses", err)
+	}
+	live, hasLive, err := c.cfg.Store.LiveRequest(ctx, cv.user.ID)
+	if err != nil {
+		return cv.failed(ctx, "read the live request", err)
+	}
+	byLevel := make(map[string]store.Status, len(statuses))
+	for _, st := range statuses {
+		byLevel[st.Level] = st
+	}
+	loc := cv.loc()
+	var lines []string
+	for _, level := range c.cfg.Levels {
+		st := byLevel[level]
+		since := map[string]any{"Since": FormatDate(loc.Lang(), st.UpdatedAt)}
+		var line string
+		switch {
+		case st.State == store.StateVerified:
+			line = loc.Text(i18n.MsgStatusVerified, since)
+		case st.State == store.StateRejected:
+			line = loc.Text(i18n.MsgStatusRejected, since)
+		case st.State == store.StateNeedsFixes:
+			line = loc.Text(i18n.MsgStatusNeedsFixes, since)
+		case st.State == store.StatePending:
+			line = loc.Text(i18n.MsgStatusPending, since)
+		case hasLive && live.Level == level:
+			line = loc.Text(i18n.MsgStatusRequested, nil)
+		default:
+			continue
+		}
+		if len(c.cfg.Levels) > 1 {
+			line = loc.Text(i18n.MsgStatusLevel, map[string]any{"Level": level, "Status": line})
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		return cv.text(ctx, i18n.MsgStatusNone, nil)
+	}
+	return cv.reply.Send(ctx, "status", strings.Join(lines, "\n"))
+}
+
+// language offers one button per language of the catalog, two per row,
+// each labelled in its own language.
+func (cv *conv) language(ctx context.Context) error {
+	cat := cv.c.cfg.Catalog
+	var rows [][]handlers.Button
+	for i, tag := range cat.Languages() {
+		b := handlers.Button{Text: cat.Language(tag).Text(i18n.MsgLanguageName, nil), Data: languageData + tag}
+		if i%2 == 0 {
+			rows = append(rows, []handlers.Button{b})
+		} else {
+			rows[len(rows)-1] = append(rows[len(rows)-1], b)
+		}
+	}
+	return cv.reply.Send(ctx, i18n.MsgLanguagePrompt, cv.loc().Text(i18n.MsgLanguagePrompt, nil), rows...)
+}
+
+// cancel voids the user's live request.
+func (cv *conv) cancel(ctx context.Context) error {
+	done, err := cv.c.cfg.Store.CancelRequest(ctx, cv.user.ID)
+	if err != nil {
+		return cv.failed(ctx, "cancel the request", err)
+	}
+	if !done {
+		return cv.text(ctx, i18n.MsgCancelNothing, nil)
+	}
+	cv.audit(ctx, store.Event{Kind: "request_cancelled"})
+	cv.log.InfoContext(ctx, "chat: request cancelled")
+	return cv.text(ctx, i18n.MsgCancelDone, nil)
+}
+
+// OnCallback handles a tap on a language button: the choice is
+// remembered and used for every later message, the query is answered and
+// the user told, in the new language. Taps on admin buttons go to
+// Config.Admin; other data is answered and otherwise ignored.
+func (c *Conversation) OnCallback(ctx context.Context, q handlers.CallbackQuery) error {
+	if c.cfg.Admin != nil && c.cfg.Admin.HandlesData(q.Data) {
+		c.cfg.Observer.Command(handlers.CommandCallbackDelete)
+		return c.cfg.Admin.Callback(ctx, q)
+	}
+	cv := c.newConv(ctx, q.ID, q.From)
+	cv.log = cv.log.With(slog.String("command", "callback"))
+	tag, ok := strings.CutPrefix(q.Data, languageData)
+	if !ok {
+		tag, ok = strings.CutPrefix(q.Data, legacyLanguageData)
+	}
+	if !ok || !slices.Contains(c.cfg.Catalog.Languages(), tag) {
+		c.cfg.Observer.Command(handlers.CommandCallbackUnknown)
+		cv.log.DebugContext(ctx, "chat: unknown callback data ignored", slog.Int("length", len(q.Data)))
+		return c.answer(ctx, q.QueryID, "")
+	}
+	c.cfg.Observer.Command(handlers.CommandCallbackLanguage)
+	if err := c.cfg.Store.SetLanguage(ctx, q.From.ID, tag); err != nil {
+		cv.log.ErrorContext(ctx, "chat: remember the language failed", slog.String("error", err.Error()))
+		err = fmt.Errorf("chat: remember the language of user %d: %w", q.From.ID, err)
+		if aerr := c.answer(ctx, q.QueryID, cv.loc().Text(i18n.MsgErrorTryLater, nil)); aerr != nil {
+			return errors.Join(err, aerr)
+		}
+		return err
+	}
+	cv.audit(ctx, store.Event{Kind: "language_set", Codes: []string{tag}})
+	cv.log.InfoContext(ctx, "chat: language set", slog.String("lang", tag))
+	cv.reply.Loc = c.cfg.Catalog.Language(tag)
+	if err := c.answer(ctx, q.QueryID, ""); err != nil {
+		cv.log.WarnContext(ctx, "chat: cannot answer the callback query", slog.String("error", err.Error()))
+	}
+	return cv.text(ctx, i18n.MsgLanguageChosen, nil)
+}
+
+func (c *Conversation) answer(ctx context.Context, queryID int64, text string) error {
+	if err := c.cfg.Telegram.AnswerCallback(ctx, queryID, text); err != nil {
+		return fmt.Errorf("chat: answer callback query: %w", err)
+	}
+	return nil
+}
+
+// SetCommands registers the six commands with their descriptions once
+// per language of the catalog, and once more with an empty lang_code in
+// the catalog's default language, for users of other languages; then
+// Config.Admin registers the admin commands for the admins. Telegram's
+// lang_code is a two-letter ISO 639-1 code, without region: a catalog
+// language with a region (pt-BR) is registered under its base language
+// ("pt"), as i18n.Catalog.Match maps every "pt-*" app language to it;
+// when two catalog languages share a base, the first one wins, as in
+// Match. It tries every language and returns the errors joined.
+func (c *Conversation) SetCommands(ctx context.Context) error {
+	cat := c.cfg.Catalog
+	var errs []error
+	done := map[string]bool{}
+	menu := func(tag string) []handlers.BotCommand {
+		loc := cat.Language(tag)
+		cmds := make([]handlers.BotCommand, len(commands))
+		for i, bc := range commands {
+			cmds[i] = handlers.BotCommand{Command: bc.name, Description: loc.Text(bc.desc, nil)}
+		}
+		return cmds
+	}
+	set := func(code, tag string) {
+		if err := c.cfg.Telegram.SetCommands(ctx, code, menu(tag)); err != nil {
+			errs = append(errs, err)
+			return
+		}
+		handlers.LoggerFromContext(ctx, c.cfg.Log).DebugContext(ctx, "chat: bot commands set", slog.String("lang_code", code), slog.String("lang", tag))
+	}
+	for _, tag := range cat.Languages() {
+		code := telegramLangCode(tag)
+		if code == "" || done[code] {
+			continue
+		}
+		done[code] = true
+		set(code, tag)
+	}
+	set("", cat.DefaultLanguage())
+	if c.cfg.Admin != nil {
+		c.cfg.Admin.SetCommands(ctx, menu(cat.DefaultLanguage()))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("chat: set bot commands: %w", err)
+	}
+	return nil
+}
+
+// telegramLangCode is the lang_code of bots.setBotCommands for a language
+// tag: its base language in lower case ("pt-BR" -> "pt").
+func telegramLangCode(tag string) string {
+	base, _, _ := strings.Cut(tag, "-")
+	return strings.ToLower(base)
+}
+
+// alarmKey names an admin alarm about code: the same in every instance
+// for one AlertInterval, so that the admins get it once per interval.
+func (c *Conversation) alarmKey(code string) string {
+	return "alarm:" + code + ":" + strconv.FormatInt(c.cfg.Now().UnixNano()/int64(c.cfg.AlertInterval), 10)
+}
+
+// dateLayouts are the numeric date formats of the catalog's languages
+// (time.Format layouts); others get ISO 8601.
+var dateLayouts = map[string]string{
+	"en":    "02/01/2006",
+	"es":    "02/01/2006",
+	"pt-BR": "02/01/2006",
+	"fr":    "02/01/2006",
+	"ar":    "02/01/2006",
+	"ru":    "02.01.2006",
+	"uk":    "02.01.2006",
+	"de":    "02.01.2006",
+	"tr":    "02.01.2006",
+	"fa":    "2006/01/02",
+}
+
+// FormatDate writes the UTC date of t as the language lang does, in digits
+// (no month names, so that every language reads it the same way).
+func FormatDate(lang string, t time.Time) string {
+	layout, ok := dateLayouts[lang]
+	if !ok {
+		layout = time.DateOnly
+	}
+	return t.UTC().Format(layout)
+}

@@ -1,0 +1,98 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+)
+
+// User is a Telegram user as the handlers know them: whoever sent the
+// update being handled, or someone the bot writes to.
+type User struct {
+	// ID is the Telegram user ID.
+	ID int64
+	// AccessHash is the MTProto access hash the bot has for the user, from
+	// the update's entities; 0 when not known (an MTProto transport looks
+	// it up; the Bot API needs none).
+	AccessHash int64
+	// LangCode is the language of the user's Telegram app (an IETF tag
+	// such as "en" or "pt-br"), if known.
+	LangCode string
+}
+
+// Button is an inline button under a message: a URL button, or a callback
+// button when Data is set.
+type Button struct {
+	// Text is the label.
+	Text string
+	// URL is opened when the button is tapped (URL buttons).
+	URL string
+	// Data, when not empty, makes a callback button: tapping it sends Data
+	// back to the bot (a callback query) and URL is ignored. At most 64
+	// bytes.
+	Data string
+}
+
+// Message is a message the bot sends to a user.
+type Message struct {
+	// Text is the plain text.
+	Text string
+	// Buttons are rows of inline buttons under it; none when empty.
+	Buttons [][]Button
+	// Key makes the send idempotent: messages sent with the same Key reach
+	// the user once, however often (and by whichever instance) they are
+	// sent, because the transport derives Telegram's random_id from it and
+	// Telegram answers a repeated random_id with the message it already
+	// sent. Give the ID of the update being handled and the message's
+	// place in the answer ("<update ID>:verdict"), so that an update
+	// handled again (its worker died after telling the user) tells the
+	// user nothing twice. Empty: every send is a new message.
+	Key string
+}
+
+// Sender sends messages to users. The transports (package bot/gotd for
+// MTProto) implement it.
+type Sender interface {
+	// Send sends m to the user to.
+	Send(ctx context.Context, to User, m Message) error
+}
+
+// BotCommand is a command of the bot's menu, with its description in one
+// language.
+type BotCommand struct {
+	Command     string
+	Description string
+}
+
+// ErrRetryLater is wrapped by the error of a handler that could not handle
+// an update now (Redis unreachable, or the context ended before the user
+// was told the outcome) and that may safely be given the same update
+// again: the user was told at most that it takes longer. Package bot keeps
+// the update in the queue and hands it again later; anything else is
+// final (the user was told what to do).
+var ErrRetryLater = errors.New("handlers: cannot handle the update now, retry later")
+
+// TextMessage is a text message a user sent the bot in their private
+// chat with it, as the handlers get it.
+type TextMessage struct {
+	// ID names the update (the queue entry): the answers are idempotent
+	// by it.
+	ID string
+	// From is the user.
+	From User
+	// MsgID is the Telegram message ID.
+	MsgID int
+	// Text is the message's text.
+	Text string
+}
+
+// CallbackQuery is a tap on one of the bot's callback buttons.
+type CallbackQuery struct {
+	// ID names the update (the queue entry).
+	ID string
+	// From is the user who tapped.
+	From User
+	// QueryID is Telegram's callback query ID, to answer it.
+	QueryID int64
+	// Data is the button's data.
+	Data string
+}

@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/kycbot/kycbot/i18n"
+)
+
+// Reply answers one user in their language. Each message it sends is named
+// by a purpose ("greeting", "request", an i18n message ID, ...): with a
+// Key, the message's idempotency key is "<Key>:<purpose>", so that the
+// same update handled again (same Key) sends nothing twice, while the
+// different messages of one answer, or of a later attempt that goes
+// another way, are all sent.
+type Reply struct {
+	// To is the user answered.
+	To User
+	// Loc is the user's language.
+	Loc *i18n.Localizer
+	// Sender sends the messages.
+	Sender Sender
+	// Key is the ID of the update being answered; "" for messages that
+	// are not idempotent.
+	Key string
+}
+
+// Send sends text with rows of buttons under it.
+func (r *Reply) Send(ctx context.Context, purpose, text string, rows ...[]Button) error {
+	m := Message{Text: text, Buttons: rows}
+	if r.Key != "" {
+		m.Key = r.Key + ":" + purpose
+	}
+	if err := r.Sender.Send(ctx, r.To, m); err != nil {
+		return fmt.Errorf("handlers: message to user %d: %w", r.To.ID, err)
+	}
+	return nil
+}
+
+// Text sends the catalog's message id, rendered with data, with buttons in
+// one row under it; the message ID is its purpose.
+func (r *Reply) Text(ctx context.Context, id string, data map[string]any, buttons ...Button) error {
+	var rows [][]Button
+	if len(buttons) > 0 {
+		rows = [][]Button{buttons}
+	}
+	return r.Send(ctx, id, r.Loc.Text(id, data), rows...)
+}
+
+// Admins tells the bot's admins what needs their attention: verifications,
+// rejections, alarms. Every admin gets each notice once, in the catalog's
+// default language, whichever instance sends it and however often: the
+// notice's key names it.
+type Admins struct {
+	// IDs are the admins' Telegram user IDs (config admins).
+	IDs []int64
+	// Catalog holds the texts.
+	Catalog *i18n.Catalog
+	// Sender sends the notices.
+	Sender Sender
+	// Log receives the failures (nothing personal: admin IDs and errors).
+	Log *slog.Logger
+}
+
+// Notify sends the catalog's message id, rendered with data, to every
+// admin (see NotifyText).
+func (a *Admins) Notify(ctx context.Context, key, id string, data map[string]any) {
+	a.NotifyText(ctx, key, id, func(loc *i18n.Localizer) string { return loc.Text(id, data) })
+}
+
+// NotifyText sends text, rendered in the catalog's default language, to
+// every admin; what names the notice in the logs. key names the notice ("<update ID>:verified", "alarm:<code>:<hour>",
+// ...): a notice sent again with the same key is not shown twice; "" sends
+// it anew every time. Failures are logged, not returned: an admin who
+// cannot be reached must not hold up the user's answer.
+func (a *Admins) NotifyText(ctx context.Context, key, what string, text func(*i18n.Localizer) string) {
+	if a == nil || len(a.IDs) == 0 {
+		return
+	}
+	msg := text(a.Catalog.Language(a.Catalog.DefaultLanguage()))
+	for _, admin := range a.IDs {
+		m := Message{Text: msg}
+		if key != "" {
+			m.Key = key + ":admin:" + strconv.FormatInt(admin, 10)
+		}
+		if err := a.Sender.Send(ctx, User{ID: admin}, m); err != nil && a.Log != nil {
+			a.Log.ErrorContext(ctx, "handlers: cannot notify an admin", slog.Int64("admin_id", admin),
+				slog.String("notice", what), slog.String("error", err.Error()))
+		}
+	}
+}

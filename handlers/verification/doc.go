@@ -1,0 +1,30 @@
+// Package verification is the Telegram Passport step of kycbot's
+// pipeline: Flow.Process takes one submission (the encrypted data a user
+// shared) to its outcome.
+//
+// It decrypts the credentials with the bot's RSA key, consumes the nonce
+// (exactly once, for this user, not expired: replays, foreign, unknown,
+// superseded and cancelled nonces are refused with a clear message),
+// decrypts every value, downloads and decrypts every scan into temporary
+// files with bounded concurrency (memory does not depend on file sizes),
+// and has the level's verify.Checker decide: verified (hook, status, audit
+// event, chat and admin notices), rejected for good, or what to fix
+// (users.setSecureValueErrors pinned to the exact fields and files, in the
+// user's language, and a chat message with a fresh request to try again).
+//
+// The outcome is recorded before the user is told. When Redis cannot be
+// reached before that, or the context ends, Process fails with an error
+// wrapping handlers.ErrRetryLater and the caller processes the submission
+// again later; that is safe, by any instance, because every effect is
+// idempotent by the submission's ID or nonce: the nonce is consumed by
+// message, the status and audit events are recorded once, the request for
+// a new attempt is issued once, and every message the user or the admins
+// get carries a key from which the transport derives Telegram's random_id
+// (Telegram sends a message once per random_id). GiveUp ends a submission
+// the caller stopped retrying.
+//
+// The flow talks to Redis and Telegram through the Store and Telegram
+// interfaces, which hold exactly the calls it makes. Nothing personal is
+// logged or audited: user IDs, element types, problem codes and the
+// SHA-256 of the nonce only.
+package verification

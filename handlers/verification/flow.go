@@ -1,0 +1,717 @@
+package verification
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gotd/td/tg"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/verify"
+)
+
+// Store is what the flow keeps in Redis: exactly the calls it makes.
+// Package bot implements it on the store's views.
+type Store interface {
+	// ConsumeNonce burns nonce for userID, repeatably for the message
+	// msgID: the same message consuming it again gets the same request
+	// back (store.ByMessage). Refusals wrap the store's ErrNonce* errors.
+	ConsumeNonce(ctx context.Context, nonce string, userID int64, msgID int) (store.Request, error)
+	// IssueRequest issues a request for a new attempt, idempotently by
+	// src: the user's live request issued for the same src is returned
+	// instead of a new one.
+	IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, src string) (store.Request, error)
+	// SetStatus records the user's status at a level.
+	SetStatus(ctx context.Context, st store.Status) error
+	// AuditOnce appends ev to the audit trail once per id.
+	AuditOnce(ctx context.Context, ev store.Event, id string) error
+}
+
+// Telegram is what the flow asks of Telegram. The transports implement
+// it (package bot/gotd for MTProto).
+type Telegram interface {
+	handlers.Sender
+	// Download writes the encrypted bytes of a Passport file to w (it
+	// may live on another data center).
+	Download(ctx context.Context, f *passport.File, w io.Writer) error
+	// SetSecureValueErrors shows errs to the user in their Telegram
+	// Passport form (users.setSecureValueErrors).
+	SetSecureValueErrors(ctx context.Context, to handlers.User, errs []tg.SecureValueErrorClass) error
+}
+
+// Defaults of Config.
+const (
+	// DefaultRequestTTL is the life of the request issued for a new
+	// attempt after fixable problems.
+	DefaultRequestTTL = 30 * time.Minute
+	// DefaultDownloadConcurrency is how many files of one submission are
+	// downloaded at once.
+	DefaultDownloadConcurrency = 2
+)
+
+// Config is what New needs. Fields without a default are required.
+type Config struct {
+	// Key is the bot's Passport private key.
+	Key *rsa.PrivateKey
+	// Store keeps nonces, statuses and the audit trail.
+	Store Store
+	// Telegram downloads scans, sends messages and sets Passport errors.
+	Telegram Telegram
+	// Catalog holds the texts.
+	Catalog *i18n.Catalog
+	// Checkers check submissions, by verification level (the request's
+	// Level); at least one.
+	Checkers map[string]*verify.Checker
+	// PageURL returns the URL of the request page of a request ID.
+	PageURL func(requestID string) string
+	// Admins are told about verifications, final rejections and a wrong
+	// Passport key. Default: nobody.
+	Admins *handlers.Admins
+	// RequestTTL is the life of the request issued for a new attempt
+	// (default DefaultRequestTTL).
+	RequestTTL time.Duration
+	// OnVerified is called with every accepted submission, before the
+	// user is told (see Verified). An error wrapping handlers.ErrRetryLater
+	// or store.ErrUnavailable has the submission processed again later;
+	// any other fails it (the user is asked to share again). It may be
+	// called again for the same submission (same NonceHash): make it
+	// idempotent by that hash. Default: none.
+	OnVerified func(context.Context, Verified) error
+	// OnRejected is called with every final rejection, after the status is
+	// recorded and before the user is told; errors as for OnVerified,
+	// except that a final error is only logged. Default: none.
+	OnRejected func(context.Context, Rejected) error
+	// DownloadConcurrency is how many files of one submission are
+	// downloaded at once (default DefaultDownloadConcurrency).
+	DownloadConcurrency int
+	// TempDir is the directory of the temporary scan files (default
+	// os.TempDir()).
+	TempDir string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Log receives the flow's logs (default: none); a logger in the
+	// context (handlers.ContextWithLogger) wins. Nothing personal is
+	// logged.
+	Log *slog.Logger
+	// Observer is told outcomes, problem codes and verdict times (default
+	// handlers.NopObserver).
+	Observer handlers.Observer
+}
+
+// Submission is a Telegram Passport submission to process.
+type Submission struct {
+	// ID names the update (the queue entry): every message the flow sends
+	// for it is idempotent by it, and the request it issues too, so that
+	// processing it again tells the user nothing twice.
+	ID string
+	// User is who shared the data.
+	User handlers.User
+	// MsgID is the ID of the Telegram message that carried it.
+	MsgID int
+	// Encrypted is the submission as it arrived.
+	Encrypted *passport.EncryptedSubmission
+	// Received is when the update arrived, for the verdict time (default:
+	// when Process starts).
+	Received time.Time
+}
+
+// Outcome says how a submission ended.
+type Outcome struct {
+	// Result is one of the handlers.Submission* constants.
+	Result string
+	// Reason says why for SubmissionRefused, SubmissionUndecryptable and
+	// SubmissionFailed (see handlers.Observer.Submission).
+	Reason string
+	// Level is the request's level, when known.
+	Level string
+	// Codes are the distinct problem codes of a submission that needs
+	// fixes or is rejected.
+	Codes []string
+}
+
+// Verified is what Config.OnVerified receives for an accepted submission.
+type Verified struct {
+	UserID int64
+	// Level and Ref are those of the request the submission answered.
+	Level string
+	Ref   string
+	// At is when the submission was accepted (the flow's clock).
+	At time.Time
+	// NonceHash is the hex SHA-256 of the request's nonce: it names the
+	// submission (the same submission processed again has the same one),
+	// for idempotent deliveries.
+	NonceHash string
+	// Submission is the decrypted data.
+	Submission *passport.Submission
+	// Files are the paths of the decrypted scans. They are removed when
+	// the hook returns: copy what must be kept.
+	Files map[verify.ScanKey]string
+	// Scans describe the scans (size, pixel size).
+	Scans map[verify.ScanKey]verify.ScanInfo
+}
+
+// Open opens the decrypted scan key; it is valid while the hook runs.
+func (v Verified) Open(key verify.ScanKey) (io.ReadCloser, error) {
+	path, ok := v.Files[key]
+	if !ok {
+		return nil, fmt.Errorf("no scan %s.%s", key.Element, key.Target)
+	}
+	return os.Open(path)
+}
+
+// Rejected is what Config.OnRejected receives for a final rejection.
+type Rejected struct {
+	UserID int64
+	Level  string
+	Ref    string
+	At     time.Time
+	// NonceHash names the submission, as in Verified.
+	NonceHash string
+	// Problems are every problem found, Final ones included.
+	Problems []verify.Problem
+	// Codes are the distinct problem codes.
+	Codes []string
+}
+
+// Flow processes Telegram Passport submissions: steps 5 to 8 of the
+// design. It is safe for concurrent use.
+type Flow struct {
+	cfg Config
+
+	mu      sync.Mutex
+	delayed map[string]bool // submissions whose user was told about a delay
+}
+
+// maxDelayed bounds the memory of delay notices.
+const maxDelayed = 10000
+
+// New returns a Flow; it fails when cfg lacks something required.
+func New(cfg Config) (*Flow, error) {
+	var missing []string
+	for _, s := range []struct {
+		name string
+		set  bool
+	}{
+		{"Key", cfg.Key != nil}, {"Store", cfg.Store != nil}, {"Telegram", cfg.Telegram != nil},
+		{"Catalog", cfg.Catalog != nil}, {"Checkers", len(cfg.Checkers) > 0}, {"PageURL", cfg.PageURL != nil},
+	} {
+		if !s.set {
+			missing = append(missing, s.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("verification: the config lacks %s", strings.Join(missing, ", "))
+	}
+	for level, c := range cfg.Checkers {
+		if c == nil {
+			return nil, fmt.Errorf("verification: the checker of level %q is nil", level)
+		}
+	}
+	if cfg.RequestTTL <= 0 {
+		cfg.RequestTTL = DefaultRequestTTL
+	}
+	if cfg.DownloadConcurrency <= 0 {
+		cfg.DownloadConcurrency = DefaultDownloadConcurrency
+	}
+	if cfg.TempDir == "" {
+		cfg.TempDir = os.TempDir()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = handlers.NopObserver{}
+	}
+	return &Flow{cfg: cfg, delayed: map[string]bool{}}, nil
+}
+
+// Process takes a submission through the whole verification: the
+// credentials are decrypted with the bot's key, the nonce is consumed
+// (once, for this user, not expired), the values are decrypted and the
+// scans downloaded and decrypted, the level's rules check them, and the
+// outcome is recorded (status, audit event, hooks) before the user is
+// told: verified, rejected for good, or what to fix (in the chat and in
+// their Telegram Passport form, with a fresh request to try again).
+//
+// It returns the outcome and nil when the submission was handled, whatever
+// it was for the user. It returns an error wrapping handlers.ErrRetryLater
+// when it could not be handled now (Redis unreachable before the outcome
+// was recorded, or ctx ended before the user was told): the user was told
+// at most that it takes longer, and processing the same submission again
+// (same ID) is safe, by this or another instance: the nonce is consumed by
+// message, the records are idempotent and the messages too. Any other
+// error is final: the user was told what to do.
+func (f *Flow) Process(ctx context.Context, sub Submission) (_ Outcome, err error) {
+	p := f.newRun(ctx, sub)
+	defer func() {
+		if !errors.Is(err, handlers.ErrRetryLater) {
+			f.clearDelayed(sub.ID) // done: a later delay is another one
+		}
+	}()
+	if sub.Encrypted == nil {
+		return Outcome{}, fmt.Errorf("verification: submission %s has no data", sub.ID)
+	}
+
+	// Credentials.
+	creds, err := passport.DecryptCredentials(f.cfg.Key, sub.Encrypted.Credentials)
+	if err != nil {
+		name := sentinelName(err)
+		p.log.WarnContext(ctx, "verification: credentials do not decrypt", slog.String("reason", name), slog.String("error", err.Error()))
+		p.audit(ctx, store.Event{Kind: "decrypt_failed", Codes: []string{name}}, "")
+		p.send(ctx, i18n.MsgSubmissionUndecryptable)
+		if errors.Is(err, passport.ErrWrongKey) {
+			f.cfg.Admins.Notify(ctx, sub.ID+":wrong_key", i18n.MsgAdminWrongKey, nil)
+		}
+		return p.ended(Outcome{Result: handlers.SubmissionUndecryptable, Reason: name}), nil
+	}
+	nh := store.Request{Nonce: creds.Nonce}.NonceHash()
+	p.log = p.log.With(slog.String("nonce_hash", nh))
+
+	// Nonce: consumed by message, so that this submission processed again
+	// gets its request back instead of a replay refusal.
+	req, err := f.cfg.Store.ConsumeNonce(ctx, creds.Nonce, sub.User.ID, sub.MsgID)
+	if err != nil {
+		for _, o := range nonceOutcomes {
+			if errors.Is(err, o.err) {
+				p.log.WarnContext(ctx, "verification: nonce refused", slog.String("reason", o.kind))
+				p.audit(ctx, store.Event{Kind: o.kind, Detail: map[string]string{"nonce_hash": nh}}, "")
+				p.send(ctx, o.msg)
+				return p.ended(Outcome{Result: handlers.SubmissionRefused, Reason: o.reason}), nil
+			}
+		}
+		return Outcome{}, p.retryLater(ctx, "consume the nonce", err)
+	}
+	if req.Lang != "" {
+		p.loc = f.cfg.Catalog.Language(req.Lang)
+	}
+	p.log = p.log.With(slog.String("level", req.Level))
+	p.req = req
+
+	// From here the nonce is burned: only this message gets its request
+	// back. Failures are told to the user (share again), except that an
+	// outcome that cannot be recorded now is retried before the user is
+	// told.
+	out, err := p.verify(ctx, sub.Encrypted, creds)
+	if err != nil {
+		if errors.Is(err, handlers.ErrRetryLater) {
+			return Outcome{}, err
+		}
+		p.log.ErrorContext(ctx, "verification: submission processing failed", slog.String("error", err.Error()))
+		return out, fmt.Errorf("verification: submission %d of user %d: %w", sub.MsgID, sub.User.ID, err)
+	}
+	return out, nil
+}
+
+// GiveUp ends a submission that Process kept failing with
+// handlers.ErrRetryLater until the caller stopped trying: the user, told
+// that it takes longer, is asked to share again (MsgSubmissionFailed), and
+// the failure is audited (processing_failed, code gave_up) if Redis lets
+// it.
+func (f *Flow) GiveUp(ctx context.Context, sub Submission) Outcome {
+	p := f.newRun(ctx, sub)
+	defer f.clearDelayed(sub.ID)
+	p.log.ErrorContext(ctx, "verification: submission given up on; the user is asked to share again")
+	p.audit(ctx, store.Event{Kind: "processing_failed", Codes: []string{"gave_up"}}, "")
+	p.send(ctx, i18n.MsgSubmissionFailed)
+	return p.ended(Outcome{Result: handlers.SubmissionFailed, Reason: "gave_up"})
+}
+
+// run is the processing of one submission.
+type run struct {
+	f     *Flow
+	sub   Submission
+	log   *slog.Logger
+	loc   *i18n.Localizer
+	reply *handlers.Reply
+	req   store.Request // once the nonce is consumed
+}
+
+func (f *Flow) newRun(ctx context.Context, sub Submission) *run {
+	p := &run{f: f, sub: sub}
+	if p.sub.Received.IsZero() {
+		p.sub.Received = f.cfg.Now()
+	}
+	p.log = handlers.LoggerFromContext(ctx, f.cfg.Log).With(slog.Int64("user_id", sub.User.ID), slog.Int("msg_id", sub.MsgID))
+	p.loc = f.cfg.Catalog.Language(f.cfg.Catalog.Match(sub.User.LangCode))
+	p.reply = &handlers.Reply{To: sub.User, Sender: f.cfg.Telegram, Key: sub.ID}
+	return p
+}
+
+// ended tells the observer how the submission ended, and returns o with
+// the request's level.
+func (p *run) ended(o Outcome) Outcome {
+	if o.Level == "" {
+		o.Level = p.req.Level
+	}
+	p.f.cfg.Observer.Submission(o.Result, o.Reason, o.Level)
+	return o
+}
+
+// verdict tells the observer that the verdict was sent.
+func (p *run) verdict(o Outcome) Outcome {
+	if len(o.Codes) > 0 {
+		p.f.cfg.Observer.Problems(o.Codes)
+	}
+	o = p.ended(o)
+	p.f.cfg.Observer.Verdict(p.f.cfg.Now().Sub(p.sub.Received))
+	return o
+}
+
+// retryLater fails the processing of a submission that can be processed
+// again: the user is told (once) that it takes longer, and the error wraps
+// handlers.ErrRetryLater. When ctx has ended (the bot is stopping) nothing
+// more is sent: the processing is cut short.
+func (p *run) retryLater(ctx context.Context, stage string, err error) error {
+	if ctx.Err() != nil {
+		p.log.WarnContext(ctx, "verification: processing cut short before the outcome was told; the submission will be processed again",
+			slog.String("stage", stage))
+		return fmt.Errorf("%w: submission %d of user %d: %s: cut short (%w): %w", handlers.ErrRetryLater, p.sub.MsgID, p.sub.User.ID, stage, ctx.Err(), err)
+	}
+	p.log.ErrorContext(ctx, "verification: cannot process the submission now; it will be retried",
+		slog.String("stage", stage), slog.String("error", err.Error()))
+	if p.f.markDelayed(p.sub.ID) {
+		p.send(ctx, i18n.MsgSubmissionDelayed)
+	}
+	return fmt.Errorf("%w: submission %d of user %d: %s: %w", handlers.ErrRetryLater, p.sub.MsgID, p.sub.User.ID, stage, err)
+}
+
+func (f *Flow) markDelayed(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.delayed[id] {
+		return false
+	}
+	if len(f.delayed) >= maxDelayed {
+		clear(f.delayed)
+	}
+	f.delayed[id] = true
+	return true
+}
+
+func (f *Flow) clearDelayed(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.delayed, id)
+}
+
+// send tells the user the catalog's message id; a failure is logged.
+func (p *run) send(ctx context.Context, id string) {
+	p.reply.Loc = p.loc
+	if err := p.reply.Text(ctx, id, nil); err != nil {
+		p.log.ErrorContext(ctx, "verification: cannot send a message to the user", slog.String("error", err.Error()))
+	}
+}
+
+// tell sends the message that tells the user the outcome. When ctx has
+// ended, the processing is cut short (retryLater), so that it runs again
+// and the user is told then; another failure is logged.
+func (p *run) tell(ctx context.Context, text string, buttons ...handlers.Button) error {
+	p.reply.Loc = p.loc
+	var rows [][]handlers.Button
+	if len(buttons) > 0 {
+		rows = [][]handlers.Button{buttons}
+	}
+	err := p.reply.Send(ctx, "verdict", text, rows...)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return p.retryLater(ctx, "tell the outcome", err)
+	}
+	p.log.ErrorContext(ctx, "verification: cannot send a message to the user", slog.String("error", err.Error()))
+	return nil
+}
+
+// audit appends an event once per submission (its kind and the
+// submission's ID name it, or the given id); a failure is logged.
+func (p *run) audit(ctx context.Context, ev store.Event, id string) {
+	ev.UserID = p.sub.User.ID
+	if id == "" {
+		id = ev.Kind + ":" + p.sub.ID
+	}
+	if err := p.f.cfg.Store.AuditOnce(ctx, ev, id); err != nil {
+		p.log.ErrorContext(ctx, "verification: audit failed", slog.String("kind", ev.Kind), slog.String("error", err.Error()))
+	}
+}
+
+// record records the outcome before the user is told: the status, then
+// the audit event. When Redis is unreachable, or ctx ends, the processing
+// is retried later.
+func (p *run) record(ctx context.Context, st store.Status, ev store.Event) error {
+	if err := p.setStatus(ctx, st); err != nil {
+		return err
+	}
+	return p.auditOutcome(ctx, ev)
+}
+
+// setStatus records the status the submission ends with (retried later
+// when Redis is unreachable or ctx ended; another failure is logged).
+func (p *run) setStatus(ctx context.Context, st store.Status) error {
+	st.UserID = p.sub.User.ID
+	if err := p.f.cfg.Store.SetStatus(ctx, st); err != nil {
+		if ctx.Err() != nil || errors.Is(err, store.ErrUnavailable) {
+			return p.retryLater(ctx, "record the "+st.State+" status", err)
+		}
+		p.log.ErrorContext(ctx, "verification: cannot record the "+st.State+" status", slog.String("error", err.Error()))
+	}
+	return nil
+}
+
+// auditOutcome appends the outcome's audit event once per submission (its
+// kind and nonce hash name it; retried later when Redis is unreachable or
+// ctx ended; another failure is logged).
+func (p *run) auditOutcome(ctx context.Context, ev store.Event) error {
+	ev.UserID = p.sub.User.ID
+	if err := p.f.cfg.Store.AuditOnce(ctx, ev, ev.Kind+":"+p.req.NonceHash()); err != nil {
+		if ctx.Err() != nil || errors.Is(err, store.ErrUnavailable) {
+			return p.retryLater(ctx, "audit "+ev.Kind, err)
+		}
+		p.log.ErrorContext(ctx, "verification: audit failed", slog.String("kind", ev.Kind), slog.String("error", err.Error()))
+	}
+	return nil
+}
+
+// failed reports a failure after the nonce was consumed: audited, and the
+// user is asked to share again.
+func (p *run) failed(ctx context.Context, stage, code string) Outcome {
+	p.audit(ctx, store.Event{Kind: "processing_failed", Level: p.req.Level, Ref: p.req.Ref, Codes: []string{code},
+		Detail: map[string]string{"stage": stage, "nonce_hash": p.req.NonceHash()}}, "")
+	p.send(ctx, i18n.MsgSubmissionFailed)
+	return p.ended(Outcome{Result: handlers.SubmissionFailed, Reason: code})
+}
+
+func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, creds *passport.Credentials) (Outcome, error) {
+	f, req := p.f, p.req
+	checker, ok := f.cfg.Checkers[req.Level]
+	if !ok {
+		return p.failed(ctx, "check", "unknown_level"), fmt.Errorf("no checker for level %q", req.Level)
+	}
+	sub, err := creds.Open(es.Elements)
+	if err != nil {
+		name := sentinelName(err)
+		p.log.WarnContext(ctx, "verification: values do not decrypt", slog.String("reason", name), slog.String("error", err.Error()))
+		p.audit(ctx, store.Event{Kind: "decrypt_failed", Level: req.Level, Ref: req.Ref, Codes: []string{name},
+			Detail: map[string]string{"nonce_hash": req.NonceHash()}}, "")
+		p.send(ctx, i18n.MsgSubmissionUndecryptable)
+		return p.ended(Outcome{Result: handlers.SubmissionUndecryptable, Reason: name}), nil
+	}
+	types := make([]string, len(sub.Elements))
+	for i, el := range sub.Elements {
+		types[i] = string(el.Type)
+	}
+	p.log.InfoContext(ctx, "verification: submission received", slog.String("elements", strings.Join(types, ",")))
+
+	dir, err := os.MkdirTemp(f.cfg.TempDir, "kycbot-")
+	if err != nil {
+		return p.failed(ctx, "files", "temp_dir"), fmt.Errorf("temporary directory: %w", err)
+	}
+	defer func() {
+		if err := os.RemoveAll(dir); err != nil {
+			p.log.ErrorContext(ctx, "verification: cannot remove the temporary scans", slog.String("error", err.Error()))
+		}
+	}()
+	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir, f.cfg.DownloadConcurrency)
+	if err != nil && ctx.Err() != nil {
+		return Outcome{}, p.retryLater(ctx, "download the scans", err)
+	}
+	if err != nil {
+		var fe *fileError
+		if errors.As(err, &fe) && sentinelName(err) != "unknown" {
+			// The file itself is bad (tampered, malformed, too large).
+			name := sentinelName(err)
+			p.log.WarnContext(ctx, "verification: a scan does not decrypt", slog.String("element", string(fe.key.Element)),
+				slog.String("target", fe.key.Target.String()), slog.String("reason", name))
+			p.audit(ctx, store.Event{Kind: "decrypt_failed", Level: req.Level, Ref: req.Ref, Codes: []string{name},
+				Detail: map[string]string{"nonce_hash": req.NonceHash(), "element": string(fe.key.Element)}}, "")
+			p.send(ctx, i18n.MsgSubmissionUndecryptable)
+			return p.ended(Outcome{Result: handlers.SubmissionUndecryptable, Reason: name}), nil
+		}
+		return p.failed(ctx, "files", "download_failed"), fmt.Errorf("scans: %w", err)
+	}
+
+	res := checker.Check(ctx, sub, files.infos)
+	codes := make([]string, 0, len(res.Problems))
+	for _, c := range res.Codes() {
+		codes = append(codes, string(c))
+	}
+	switch {
+	case res.OK():
+		return p.verified(ctx, sub, files)
+	case res.Final():
+		return p.rejected(ctx, res, codes)
+	default:
+		return p.needsFixes(ctx, sub, res, codes)
+	}
+}
+
+func (p *run) verified(ctx context.Context, sub *passport.Submission, files *fetched) (Outcome, error) {
+	f, req := p.f, p.req
+	if f.cfg.OnVerified != nil {
+		v := Verified{UserID: p.sub.User.ID, Level: req.Level, Ref: req.Ref, At: f.cfg.Now(), NonceHash: req.NonceHash(),
+			Submission: sub, Files: files.paths, Scans: files.infos}
+		if err := f.cfg.OnVerified(ctx, v); err != nil {
+			if hookRetryable(err) || ctx.Err() != nil {
+				return Outcome{}, p.retryLater(ctx, "OnVerified", err)
+			}
+			return p.failed(ctx, "on_verified", "hook_failed"), fmt.Errorf("OnVerified: %w", err)
+		}
+	}
+	// The user is told only once the outcome is recorded: when Redis
+	// cannot record it now, the whole processing runs again later (and the
+	// hook with it: deliveries are idempotent by NonceHash).
+	if err := p.record(ctx, store.Status{Level: req.Level, State: store.StateVerified, Ref: req.Ref},
+		store.Event{Kind: "verified", Level: req.Level, Ref: req.Ref, Detail: map[string]string{"nonce_hash": req.NonceHash()}}); err != nil {
+		return Outcome{}, err
+	}
+	if err := p.tell(ctx, p.loc.Text(i18n.MsgResultVerified, nil)); err != nil {
+		return Outcome{}, err
+	}
+	p.log.InfoContext(ctx, "verification: verified")
+	f.cfg.Admins.Notify(ctx, p.sub.ID+":verified", i18n.MsgAdminVerified,
+		map[string]any{"User": strconv.FormatInt(p.sub.User.ID, 10), "Level": req.Level, "Ref": req.Ref})
+	return p.verdict(Outcome{Result: handlers.SubmissionVerified}), nil
+}
+
+// hookRetryable reports whether a hook's error asks for the whole
+// processing to run again later: it wraps handlers.ErrRetryLater, or
+// store.ErrUnavailable (the webhook outbox with Redis down).
+func hookRetryable(err error) bool {
+	return errors.Is(err, handlers.ErrRetryLater) || errors.Is(err, store.ErrUnavailable)
+}
+
+func (p *run) problemText(pr verify.Problem) string {
+	return p.loc.Problem(string(pr.Code), string(pr.Element), pr.Target.String(), pr.Params)
+}
+
+func (p *run) rejected(ctx context.Context, res verify.Result, codes []string) (Outcome, error) {
+	f, req := p.f, p.req
+	if err := p.setStatus(ctx, store.Status{Level: req.Level, State: store.StateRejected, Ref: req.Ref, Codes: codes}); err != nil {
+		return Outcome{}, err
+	}
+	if f.cfg.OnRejected != nil {
+		rj := Rejected{UserID: p.sub.User.ID, Level: req.Level, Ref: req.Ref, At: f.cfg.Now(), NonceHash: req.NonceHash(),
+			Problems: res.Problems, Codes: codes}
+		if err := f.cfg.OnRejected(ctx, rj); err != nil {
+			if hookRetryable(err) || ctx.Err() != nil {
+				return Outcome{}, p.retryLater(ctx, "OnRejected", err)
+			}
+			p.log.ErrorContext(ctx, "verification: OnRejected failed", slog.String("error", err.Error()))
+		}
+	}
+	if err := p.auditOutcome(ctx, store.Event{Kind: "rejected", Level: req.Level, Ref: req.Ref, Codes: codes,
+		Detail: map[string]string{"nonce_hash": req.NonceHash()}}); err != nil {
+		return Outcome{}, err
+	}
+	var reason string
+	for _, pr := range res.Problems {
+		if pr.Final {
+			reason = p.problemText(pr)
+			break
+		}
+	}
+	if err := p.tell(ctx, p.loc.Text(i18n.MsgResultRejected, map[string]any{"Reason": reason})); err != nil {
+		return Outcome{}, err
+	}
+	p.log.InfoContext(ctx, "verification: rejected", slog.String("codes", strings.Join(codes, ",")))
+	f.cfg.Admins.Notify(ctx, p.sub.ID+":rejected", i18n.MsgAdminRejected,
+		map[string]any{"User": strconv.FormatInt(p.sub.User.ID, 10), "Codes": strings.Join(codes, ", "), "Ref": req.Ref})
+	return p.verdict(Outcome{Result: handlers.SubmissionRejected, Codes: codes}), nil
+}
+
+func (p *run) needsFixes(ctx context.Context, sub *passport.Submission, res verify.Result, codes []string) (Outcome, error) {
+	f, req := p.f, p.req
+	errs, err := verify.SecureValueErrors(sub, res.Problems, p.problemText)
+	if err != nil {
+		p.log.ErrorContext(ctx, "verification: cannot build the secure value errors", slog.String("error", err.Error()))
+	}
+	if len(errs) > 0 {
+		if err := f.cfg.Telegram.SetSecureValueErrors(ctx, p.sub.User, errs); err != nil {
+			p.log.ErrorContext(ctx, "verification: users.setSecureValueErrors failed", slog.String("error", err.Error()))
+		}
+	}
+	if err := p.record(ctx, store.Status{Level: req.Level, State: store.StateNeedsFixes, Ref: req.Ref, Codes: codes},
+		store.Event{Kind: "needs_fixes", Level: req.Level, Ref: req.Ref, Codes: codes, Detail: map[string]string{"nonce_hash": req.NonceHash()}}); err != nil {
+		return Outcome{}, err
+	}
+	p.log.InfoContext(ctx, "verification: needs fixes", slog.String("codes", strings.Join(codes, ",")))
+
+	var b strings.Builder
+	b.WriteString(p.loc.Plural(i18n.MsgResultFixHeader, len(res.Problems), nil))
+	for _, pr := range res.Problems {
+		b.WriteString("\n• ")
+		b.WriteString(p.problemText(pr))
+	}
+	chat := req.ChatID
+	if chat == 0 {
+		chat = p.sub.User.ID
+	}
+	out := Outcome{Result: handlers.SubmissionNeedsFixes, Codes: codes}
+	next, err := f.cfg.Store.IssueRequest(ctx, store.RequestParams{UserID: p.sub.User.ID, ChatID: chat, Level: req.Level, Lang: p.loc.Lang(), Ref: req.Ref},
+		f.cfg.RequestTTL, p.sub.ID)
+	if err != nil && ctx.Err() != nil {
+		return Outcome{}, p.retryLater(ctx, "issue a new request", err)
+	}
+	if err != nil {
+		// Without a new request the user starts again with /verify.
+		p.log.ErrorContext(ctx, "verification: cannot issue a new request", slog.String("error", err.Error()))
+		if err := p.tell(ctx, b.String()); err != nil {
+			return Outcome{}, err
+		}
+		return p.verdict(out), fmt.Errorf("issue a new request: %w", err)
+	}
+	if err := p.tell(ctx, b.String(), handlers.Button{Text: p.loc.Text(i18n.MsgButtonTryAgain, nil), URL: f.cfg.PageURL(next.ID)}); err != nil {
+		return Outcome{}, err
+	}
+	return p.verdict(out), nil
+}
+
+// sentinelName names the passport sentinel an error wraps.
+func sentinelName(err error) string {
+	for _, s := range []struct {
+		err  error
+		name string
+	}{
+		{passport.ErrWrongKey, "wrong_key"},
+		{passport.ErrHashMismatch, "hash_mismatch"},
+		{passport.ErrBadPadding, "bad_padding"},
+		{passport.ErrMalformed, "malformed"},
+		{passport.ErrTooLarge, "too_large"},
+		{passport.ErrNotAllowed, "not_allowed"},
+	} {
+		if errors.Is(err, s.err) {
+			return s.name
+		}
+	}
+	return "unknown"
+}
+
+// nonceOutcomes maps the store's nonce errors to messages and audit kinds;
+// reason is the Observer's.
+var nonceOutcomes = []struct {
+	err    error
+	msg    string
+	kind   string
+	reason string
+}{
+	{store.ErrNonceUsed, i18n.MsgNonceUsed, "nonce_used", handlers.ReasonUsed},
+	{store.ErrNonceOtherUser, i18n.MsgNonceOtherUser, "nonce_other_user", handlers.ReasonOtherUser},
+	{store.ErrNonceUnknown, i18n.MsgNonceNotFound, "nonce_unknown", handlers.ReasonUnknown},
+	{store.ErrNonceExpired, i18n.MsgNonceExpired, "nonce_expired", handlers.ReasonExpired},
+	{store.ErrNonceSuperseded, i18n.MsgNonceSuperseded, "nonce_superseded", handlers.ReasonSuperseded},
+	{store.ErrNonceCancelled, i18n.MsgNonceCancelled, "nonce_cancelled", handlers.ReasonCancelled},
+}
