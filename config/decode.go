@@ -29,9 +29,14 @@ type decoder struct {
 	// base is the resolved top-level policy, the start of every level's
 	// policy; nil until the top-level rules are decoded.
 	base *verify.Policy
+	// scopes records where the items of each scope were written, by the
+	// path of the scope.
+	scopes map[string]*scopeLayout
 }
 
-func newDecoder() *decoder { return &decoder{budget: maxNodes} }
+func newDecoder() *decoder {
+	return &decoder{budget: maxNodes, scopes: map[string]*scopeLayout{}}
+}
 
 func (d *decoder) add(n *yaml.Node, path, format string, args ...any) {
 	if len(d.probs) >= maxCollected {

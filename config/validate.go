@@ -21,8 +21,9 @@ import (
 // its path (or of the nearest parent present in the file).
 type checker struct {
 	root    *yaml.Node
-	fromEnv map[string]string // secret path -> environment variable it came from
-	decoded []Problem         // the problems of decoding, found before the checks
+	fromEnv map[string]string       // secret path -> environment variable it came from
+	decoded []Problem               // the problems of decoding, found before the checks
+	scopes  map[string]*scopeLayout // where the file wrote the items of each scope
 	probs   []Problem
 	warns   []Problem
 	missing []Problem
@@ -39,6 +40,19 @@ func (c *checker) add(path, format string, args ...any) {
 		return
 	}
 	c.probs = append(c.probs, c.problem(path, format, args...))
+}
+
+// addAt is add, located at node n when not nil (where the file wrote the
+// value at fault) rather than by path.
+func (c *checker) addAt(n *yaml.Node, path, format string, args ...any) {
+	if len(c.probs) >= maxCollected || c.decodeFailed(path) {
+		return
+	}
+	p := c.problem(path, format, args...)
+	if n != nil {
+		p.Line, p.Column = n.Line, n.Column
+	}
+	c.probs = append(c.probs, p)
 }
 
 // addAtKey reports a problem located at key in the mapping at parent (for
@@ -194,7 +208,10 @@ func (c *checker) levels(cfg *Config) {
 			continue
 		}
 		l := cfg.Levels[name]
-		if len(l.Scope.Elements) == 0 && !c.present(path+".scope") {
+		switch {
+		case len(l.Scope.Elements) > 0:
+			c.scope(path+".scope", l.Scope)
+		case !c.present(path + ".scope"):
 			c.add(path+".scope", "is missing: list what this level asks for, such as [personal_details, phone_number]")
 		}
 		for _, e := range sortedPolicyErrors(l.Policy) {
