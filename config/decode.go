@@ -339,9 +339,11 @@ func (d *decoder) decodeMap(n *yaml.Node, path string, v reflect.Value) {
 	v.Set(m)
 }
 
-// newLevel returns a level whose policy starts from the top-level rules.
+// newLevel returns a level whose policy starts from the top-level rules:
+// the keys of the level's rules are decoded on top of it, and the result
+// is the level's whole policy.
 func (d *decoder) newLevel(name string) *Level {
-	l := &Level{Name: name, Policy: verify.DefaultPolicy()}
+	l := &Level{Name: name, Policy: verify.DefaultPolicy(), whole: true}
 	if d.base != nil {
 		l.Policy = deepCopy(reflect.ValueOf(*d.base)).Interface().(verify.Policy)
 	}

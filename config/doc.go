@@ -1,7 +1,16 @@
-// Package config reads kycbot's YAML configuration: the Telegram
-// credentials, the Passport settings, the verification levels (what to ask
-// for, as a passport.Scope, and what to accept, as a verify.Policy), the web
-// server, Redis, languages, admins, delivery of results and retention.
+// Package config holds kycbot's configuration, read from YAML or built in
+// Go: the Telegram credentials, the Passport settings, the verification
+// levels (what to ask for, as a passport.Scope, and what to accept, as a
+// verify.Policy), the web server, Redis, languages, admins, delivery of
+// results and retention.
+//
+// A host bot can build its configuration in Go, without YAML: fill a
+// Config (or start from Default) with the levels' scopes and rules as Go
+// values and pass it to New. New fills the same defaults and runs the same
+// checks as Parse, by the same code; its problems name the same YAML paths
+// with the same messages, without line and column. See New for the
+// defaults of fields left zero and for how a level's rules combine with
+// the top-level rules in Go.
 //
 // Load and Parse are strict and say everything at once: unknown keys (with a
 // did-you-mean suggestion), values of the wrong type and invalid values are

@@ -128,7 +128,7 @@ func Parse(data []byte, filename string, opts ...Option) (*Config, error) {
 			c.fromEnv[s.path] = s.env
 		}
 	}
-	c.check(cfg)
+	c.settle(cfg)
 	if len(c.probs) > 0 {
 		return fail(c.probs)
 	}

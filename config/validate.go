@@ -208,6 +208,9 @@ func (c *checker) levels(cfg *Config) {
 			continue
 		}
 		l := cfg.Levels[name]
+		if l.Name != name {
+			c.add(path, "is named %.40q: a level's Name is its key under levels; leave Name empty", l.Name)
+		}
 		switch {
 		case len(l.Scope.Elements) > 0:
 			c.scope(path+".scope", l.Scope)
