@@ -68,6 +68,9 @@ type Telegram struct {
 	// environment variable KYCBOT_BOT_TOKEN, when set and not empty,
 	// replaces it. Required to run the bot.
 	BotToken Secret `yaml:"bot_token"`
+	// Server says which MTProto servers the bot connects to (server).
+	// Default: Telegram's production DCs.
+	Server TelegramServer `yaml:"server"`
 }
 
 // Passport holds the Telegram Passport settings.
@@ -312,6 +315,7 @@ const (
 // Config built in Go (add levels, set what differs, pass it to New).
 func Default() *Config {
 	return &Config{
+		Telegram: Telegram{Server: TelegramServer{DC: DefaultDC}},
 		Passport: Passport{RequestTTL: DefaultRequestTTL},
 		Rules:    verify.DefaultPolicy(),
 		Web:      Web{Listen: DefaultListen},

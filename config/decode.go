@@ -326,7 +326,10 @@ func (d *decoder) decodeMap(n *yaml.Node, path string, v reflect.Value) {
 		m = deepCopy(v)
 	}
 	for _, p := range d.pairs(n, path) {
-		key := reflect.ValueOf(p.name).Convert(t.Key())
+		key, ok := d.mapKey(p, path, t.Key())
+		if !ok {
+			continue
+		}
 		elem := reflect.New(t.Elem()).Elem()
 		if old := m.MapIndex(key); old.IsValid() {
 			elem.Set(deepCopy(old))
@@ -337,6 +340,27 @@ func (d *decoder) decodeMap(n *yaml.Node, path string, v reflect.Value) {
 		m.SetMapIndex(key, elem)
 	}
 	v.Set(m)
+}
+
+// mapKey converts the key of p to a key of type kt: a string, or a whole
+// number (such as the DC numbers of telegram.server.addresses).
+func (d *decoder) mapKey(p pair, path string, kt reflect.Type) (reflect.Value, bool) {
+	k := reflect.New(kt).Elem()
+	switch kt.Kind() {
+	case reflect.String:
+		k.SetString(p.name)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		i, err := strconv.ParseInt(p.name, 10, 64)
+		if err != nil || k.OverflowInt(i) {
+			d.add(p.key, joinPath(path, p.name), "the key %.40q is not a whole number: the keys here are numbers", p.name)
+			return k, false
+		}
+		k.SetInt(i)
+	default:
+		d.add(p.key, joinPath(path, p.name), "cannot be set from YAML (unsupported key type %s)", kt)
+		return k, false
+	}
+	return k, true
 }
 
 // newLevel returns a level whose policy starts from the top-level rules:

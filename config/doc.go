@@ -31,6 +31,13 @@
 // ("utility_bill: {translation: true}"), or a choice with flags beside it
 // ("one_of: [passport, identity_card]" and "selfie: true").
 //
+// Where Telegram is: telegram.server (TelegramServer) is left out for
+// Telegram's production DCs, the usual case; it names Telegram's test DCs,
+// or MTProto servers of one's own such as kycbot's local sandbox (their
+// addresses by DC number and their RSA public keys in PEM), so that the
+// same config runs against any of them. TelegramServer.Apply sets the
+// matching fields of gotd's telegram.Options.
+//
 // Secrets (telegram.app_hash, telegram.bot_token, redis.password,
 // delivery.webhook_secret) may come from the environment instead
 // (KYCBOT_APP_HASH, KYCBOT_BOT_TOKEN, KYCBOT_REDIS_PASSWORD,

@@ -15,13 +15,13 @@ import (
 // file.
 //
 // Defaults: a field left at its zero value takes the default its doc
-// names (Passport.RequestTTL, Web.Listen, the Redis mode, addresses and
-// prefix, I18n.DefaultLanguage, the delivery durations), and a zero Rules
-// is verify.DefaultPolicy. Three settings have a zero that means something
-// and New keeps it: Delivery.IncludeData (false: the webhook carries no
-// personal data), Retention.StatusDays and AuditDays (0: kept forever).
-// Start from Default() for a Config holding every default, as a file
-// leaving every key out does.
+// names (Telegram.Server.DC, Passport.RequestTTL, Web.Listen, the Redis
+// mode, addresses and prefix, I18n.DefaultLanguage, the delivery
+// durations), and a zero Rules is verify.DefaultPolicy. Three settings
+// have a zero that means something and New keeps it: Delivery.IncludeData
+// (false: the webhook carries no personal data), Retention.StatusDays and
+// AuditDays (0: kept forever). Start from Default() for a Config holding
+// every default, as a file leaving every key out does.
 //
 // Levels: New sets each level's Name to its key under Levels and resolves
 // its Policy, given as the level's own rules, on top of the top-level
@@ -83,6 +83,7 @@ func (c *checker) defaults(cfg *Config) {
 			set()
 		}
 	}
+	serverDefaults(&cfg.Telegram.Server, serverPath, c.present)
 	fill("passport.request_ttl", cfg.Passport.RequestTTL == 0, func() { cfg.Passport.RequestTTL = DefaultRequestTTL })
 	fill("rules", reflect.ValueOf(cfg.Rules).IsZero(), func() { cfg.Rules = verify.DefaultPolicy() })
 	fill("web.listen", cfg.Web.Listen == "", func() { cfg.Web.Listen = DefaultListen })

@@ -153,6 +153,7 @@ func (c *checker) telegram(t Telegram) {
 	} else if !botToken.MatchString(t.BotToken.Value()) {
 		c.add("telegram.bot_token", "does not look like a bot token%s: @BotFather gives one such as 123456789:AAE..., digits, a colon and 35 letters, digits, _ or -", c.env("telegram.bot_token"))
 	}
+	c.telegramServer(t.Server)
 }
 
 func (c *checker) passport(p Passport) {
