@@ -10,10 +10,14 @@ import (
 	"github.com/kycbot/kycbot/verify"
 )
 
-// Config is the whole kycbot configuration, as read from YAML by Load or
-// Parse. The YAML keys are the snake_case names in the yaml tags. A Config
-// returned without error has passed every check; fields not set in the file
-// hold their documented defaults.
+// Config is the whole kycbot configuration: read from YAML by Load or
+// Parse, or built in Go and completed by New. The YAML keys are the
+// snake_case names in the yaml tags, and every problem names the setting
+// by its YAML path, whichever way the config came. A Config returned
+// without error by Load, Parse or New has passed every check; settings
+// not given hold their documented defaults. In a Config built in Go, a
+// field left at its zero value is "not given" unless its doc says what
+// its zero means.
 type Config struct {
 	// Telegram holds the bot's Telegram credentials (telegram).
 	Telegram Telegram `yaml:"telegram"`
@@ -28,7 +32,8 @@ type Config struct {
 	Levels map[string]*Level `yaml:"levels"`
 	// Rules is the base policy of every level (rules): it starts from
 	// verify.DefaultPolicy and the keys present in YAML override it. Each
-	// level's own rules override it in turn.
+	// level's own rules override it in turn. In Go, a zero Rules is
+	// verify.DefaultPolicy; a Rules that is not zero is taken as it is.
 	Rules verify.Policy `yaml:"rules"`
 	// Web holds the HTTP server settings (web).
 	Web Web `yaml:"web"`
@@ -63,6 +68,9 @@ type Telegram struct {
 	// environment variable KYCBOT_BOT_TOKEN, when set and not empty,
 	// replaces it. Required to run the bot.
 	BotToken Secret `yaml:"bot_token"`
+	// Server says which MTProto servers the bot connects to (server).
+	// Default: Telegram's production DCs.
+	Server TelegramServer `yaml:"server"`
 }
 
 // Passport holds the Telegram Passport settings.
@@ -84,16 +92,27 @@ type Passport struct {
 
 // Level is one verification level: what the bot asks for and what it
 // accepts.
+//
+// In Go, give the scope as a passport.Scope (passport.NewScope of
+// passport.Require, passport.RequireOneOf and their WithSelfie,
+// WithTranslation and WithNativeNames) and the level's own rules as a
+// verify.Policy holding only what differs from the top-level rules: New
+// resolves it (see New for how the two combine).
 type Level struct {
-	// Name is the level's key under levels.
+	// Name is the level's key under levels; New, Load and Parse set it.
 	Name string `yaml:"-"`
 	// Title is an optional label for people, such as "Full check" (title).
 	Title string `yaml:"title"`
-	// Scope is what the bot asks for (scope), already validated.
+	// Scope is what the bot asks for (scope). Required: at least one
+	// element.
 	Scope passport.Scope `yaml:"scope"`
-	// Policy is the level's rules (rules): the top-level rules with the
-	// level's own rules on top.
+	// Policy is the level's rules (rules). Once resolved by New, Load or
+	// Parse, it is the level's whole policy: the top-level rules with the
+	// level's own rules on top. Given to New unresolved, it holds the
+	// level's own rules only; zero: the top-level rules as they are.
 	Policy verify.Policy `yaml:"rules"`
+
+	whole bool // Policy is resolved: the level's whole policy
 }
 
 // Web holds the settings of kycbot's HTTP server (request page, callback,
@@ -192,7 +211,8 @@ type Delivery struct {
 	// variable KYCBOT_WEBHOOK_SECRET, when set and not empty, replaces it.
 	WebhookSecret Secret `yaml:"webhook_secret"`
 	// IncludeData puts the verified personal data in the webhook
-	// (include_data). Default true.
+	// (include_data). Default true (Default and a file); in a Config
+	// built in Go, New keeps a false as it is.
 	IncludeData bool `yaml:"include_data"`
 	// IncludeFiles puts the decrypted scans in the webhook
 	// (include_files). Default false.
@@ -219,10 +239,12 @@ type Delivery struct {
 // Retention says how long kycbot keeps its records in Redis.
 type Retention struct {
 	// StatusDays is how long the verification status of a user is kept,
-	// in days (status_days); 0 keeps it forever. Default 365.
+	// in days (status_days); 0 keeps it forever. Default 365 (Default and
+	// a file); in a Config built in Go, New keeps a 0 as it is.
 	StatusDays int `yaml:"status_days"`
 	// AuditDays is how long audit events are kept, in days (audit_days);
-	// 0 keeps them forever. Default 1825 (five years).
+	// 0 keeps them forever. Default 1825, five years (Default and a
+	// file); in a Config built in Go, New keeps a 0 as it is.
 	AuditDays int `yaml:"audit_days"`
 }
 
@@ -288,9 +310,12 @@ const (
 )
 
 // Default returns the configuration with every default filled in and no
-// levels (not valid on its own: a config needs at least one level).
+// levels (not valid on its own: a config needs at least one level): what
+// Parse starts from before reading a file, and a starting point for a
+// Config built in Go (add levels, set what differs, pass it to New).
 func Default() *Config {
 	return &Config{
+		Telegram: Telegram{Server: TelegramServer{DC: DefaultDC}},
 		Passport: Passport{RequestTTL: DefaultRequestTTL},
 		Rules:    verify.DefaultPolicy(),
 		Web:      Web{Listen: DefaultListen},
@@ -321,7 +346,7 @@ func (c *Config) Level(name string) (*Level, error) {
 }
 
 // DefaultLevel returns the level named by default_level (or the only
-// level). It is never nil for a Config returned by Load or Parse.
+// level). It is never nil for a Config returned by Load, Parse or New.
 func (c *Config) DefaultLevel() *Level {
 	return c.Levels[c.DefaultLevelName]
 }

@@ -29,9 +29,14 @@ type decoder struct {
 	// base is the resolved top-level policy, the start of every level's
 	// policy; nil until the top-level rules are decoded.
 	base *verify.Policy
+	// scopes records where the items of each scope were written, by the
+	// path of the scope.
+	scopes map[string]*scopeLayout
 }
 
-func newDecoder() *decoder { return &decoder{budget: maxNodes} }
+func newDecoder() *decoder {
+	return &decoder{budget: maxNodes, scopes: map[string]*scopeLayout{}}
+}
 
 func (d *decoder) add(n *yaml.Node, path, format string, args ...any) {
 	if len(d.probs) >= maxCollected {
@@ -321,7 +326,10 @@ func (d *decoder) decodeMap(n *yaml.Node, path string, v reflect.Value) {
 		m = deepCopy(v)
 	}
 	for _, p := range d.pairs(n, path) {
-		key := reflect.ValueOf(p.name).Convert(t.Key())
+		key, ok := d.mapKey(p, path, t.Key())
+		if !ok {
+			continue
+		}
 		elem := reflect.New(t.Elem()).Elem()
 		if old := m.MapIndex(key); old.IsValid() {
 			elem.Set(deepCopy(old))
@@ -334,9 +342,32 @@ func (d *decoder) decodeMap(n *yaml.Node, path string, v reflect.Value) {
 	v.Set(m)
 }
 
-// newLevel returns a level whose policy starts from the top-level rules.
+// mapKey converts the key of p to a key of type kt: a string, or a whole
+// number (such as the DC numbers of telegram.server.addresses).
+func (d *decoder) mapKey(p pair, path string, kt reflect.Type) (reflect.Value, bool) {
+	k := reflect.New(kt).Elem()
+	switch kt.Kind() {
+	case reflect.String:
+		k.SetString(p.name)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		i, err := strconv.ParseInt(p.name, 10, 64)
+		if err != nil || k.OverflowInt(i) {
+			d.add(p.key, joinPath(path, p.name), "the key %.40q is not a whole number: the keys here are numbers", p.name)
+			return k, false
+		}
+		k.SetInt(i)
+	default:
+		d.add(p.key, joinPath(path, p.name), "cannot be set from YAML (unsupported key type %s)", kt)
+		return k, false
+	}
+	return k, true
+}
+
+// newLevel returns a level whose policy starts from the top-level rules:
+// the keys of the level's rules are decoded on top of it, and the result
+// is the level's whole policy.
 func (d *decoder) newLevel(name string) *Level {
-	l := &Level{Name: name, Policy: verify.DefaultPolicy()}
+	l := &Level{Name: name, Policy: verify.DefaultPolicy(), whole: true}
 	if d.base != nil {
 		l.Policy = deepCopy(reflect.ValueOf(*d.base)).Interface().(verify.Policy)
 	}

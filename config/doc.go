@@ -1,7 +1,16 @@
-// Package config reads kycbot's YAML configuration: the Telegram
-// credentials, the Passport settings, the verification levels (what to ask
-// for, as a passport.Scope, and what to accept, as a verify.Policy), the web
-// server, Redis, languages, admins, delivery of results and retention.
+// Package config holds kycbot's configuration, read from YAML or built in
+// Go: the Telegram credentials, the Passport settings, the verification
+// levels (what to ask for, as a passport.Scope, and what to accept, as a
+// verify.Policy), the web server, Redis, languages, admins, delivery of
+// results and retention.
+//
+// A host bot can build its configuration in Go, without YAML: fill a
+// Config (or start from Default) with the levels' scopes and rules as Go
+// values and pass it to New. New fills the same defaults and runs the same
+// checks as Parse, by the same code; its problems name the same YAML paths
+// with the same messages, without line and column. See New for the
+// defaults of fields left zero and for how a level's rules combine with
+// the top-level rules in Go.
 //
 // Load and Parse are strict and say everything at once: unknown keys (with a
 // did-you-mean suggestion), values of the wrong type and invalid values are
@@ -21,6 +30,13 @@
 // ("phone_number", "pd", "idd"), a one-key mapping of a name to its flags
 // ("utility_bill: {translation: true}"), or a choice with flags beside it
 // ("one_of: [passport, identity_card]" and "selfie: true").
+//
+// Where Telegram is: telegram.server (TelegramServer) is left out for
+// Telegram's production DCs, the usual case; it names Telegram's test DCs,
+// or MTProto servers of one's own such as kycbot's local sandbox (their
+// addresses by DC number and their RSA public keys in PEM), so that the
+// same config runs against any of them. TelegramServer.Apply sets the
+// matching fields of gotd's telegram.Options.
 //
 // Secrets (telegram.app_hash, telegram.bot_token, redis.password,
 // delivery.webhook_secret) may come from the environment instead

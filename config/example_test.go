@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/kycbot/kycbot/config"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/verify"
 )
 
 func ExampleParse() {
@@ -56,4 +58,81 @@ redis:
 	// config.yaml:4:18: levels.full.scope[0].one_of[0]: "pasport" is not a document type (did you mean "passport"?)
 	// config.yaml:5:19: levels.full.scope[1].address.selfie: a selfie cannot be asked for with address (only with passport, driver_license, identity_card, internal_passport): remove the selfie flag or those types
 	// config.yaml:6:1: redis.master_name: is required in sentinel mode: the name of the master the sentinels watch (often mymaster)
+}
+
+// A configuration built in Go, without YAML: two levels, the top-level
+// rules and the settings a running bot needs. New fills in the defaults
+// and runs the checks a file gets.
+func ExampleNew() {
+	rules := verify.DefaultPolicy() // adults only, documents not expired
+	rules.Personal.Citizenship.Deny = []string{"RU", "BY"}
+
+	cfg, err := config.New(config.Config{
+		Telegram: config.Telegram{
+			AppID:    12345,
+			AppHash:  "0123456789abcdef0123456789abcdef",
+			BotToken: "123456789:AAE-example-example-example-example",
+		},
+		Passport: config.Passport{
+			PrivateKeyFile:   "/etc/kycbot/bot.pem",
+			PrivacyPolicyURL: "https://example.com/privacy",
+		},
+		DefaultLevelName: "basic",
+		Levels: map[string]*config.Level{
+			"basic": {
+				Title: "Basic check",
+				Scope: passport.NewScope(
+					passport.Require(passport.TypePersonalDetails),
+					passport.Require(passport.TypePhoneNumber),
+				),
+			},
+			"full": {
+				Title: "Full KYC",
+				Scope: passport.NewScope(
+					passport.Require(passport.TypePersonalDetails).WithNativeNames(),
+					passport.RequireOneOf(passport.TypePassport, passport.TypeIdentityCard).WithSelfie(),
+					passport.Require(passport.TypeAddress),
+				),
+				// Only what differs from the top-level rules.
+				Policy: verify.Policy{
+					Personal:  verify.PersonalRules{MinAge: 21},
+					Documents: verify.DocumentRules{MinValidityDays: 30},
+				},
+			},
+		},
+		Rules:     rules,
+		Web:       config.Web{PublicURL: "https://kyc.example.com"},
+		Redis:     config.Redis{Addrs: []string{"redis.internal:6379"}},
+		Admins:    []int64{111111111},
+		Retention: config.Retention{StatusDays: 365, AuditDays: 1825}, // 0 would keep forever
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, name := range cfg.LevelNames() {
+		l, _ := cfg.Level(name)
+		fmt.Printf("%s: %s.\n  %s\n", l.Name, config.DescribeScope(l.Scope), config.DescribePolicy(l.Policy, l.Scope))
+	}
+	fmt.Println("default level:", cfg.DefaultLevel().Name)
+	fmt.Println("listen:", cfg.Web.Listen, "- requests expire after", cfg.Passport.RequestTTL)
+
+	// The same mistakes as in a file give the same messages, each naming
+	// the YAML path of the setting.
+	_, err = config.New(config.Config{Levels: map[string]*config.Level{
+		"full": {
+			Scope:  passport.NewScope(passport.Require(passport.TypeAddress).WithSelfie()),
+			Policy: verify.Policy{Personal: verify.PersonalRules{MaxAge: 16}},
+		},
+	}})
+	fmt.Println(err)
+	// Output:
+	// basic: Personal details; phone number.
+	//   Minimum age 18. Countries of citizenship refused: RU, BY.
+	// full: Personal details (with names in the original script); one of: passport or identity card, with a selfie; residential address.
+	//   Minimum age 21. Countries of citizenship refused: RU, BY. Documents must be valid for at least 30 days.
+	// default level: basic
+	// listen: :8080 - requests expire after 30m0s
+	// levels.full.scope[0].address.selfie: a selfie cannot be asked for with address (only with passport, driver_license, identity_card, internal_passport): remove the selfie flag or those types
+	// levels.full.rules.personal_details.max_age: 16 is below min_age 18: no one could pass
 }

@@ -113,7 +113,7 @@ func Parse(data []byte, filename string, opts ...Option) (*Config, error) {
 			Message: fmt.Sprintf("the file is too large or expands too many aliases (more than %d values); simplify it", maxNodes)}})
 	}
 
-	c := &checker{root: root, fromEnv: map[string]string{}, decoded: d.probs, probs: d.probs}
+	c := &checker{root: root, fromEnv: map[string]string{}, decoded: d.probs, probs: d.probs, scopes: d.scopes}
 	for _, s := range []struct {
 		path, env string
 		dst       *Secret
@@ -128,7 +128,7 @@ func Parse(data []byte, filename string, opts ...Option) (*Config, error) {
 			c.fromEnv[s.path] = s.env
 		}
 	}
-	c.check(cfg)
+	c.settle(cfg)
 	if len(c.probs) > 0 {
 		return fail(c.probs)
 	}

@@ -37,14 +37,16 @@ var elementNames = func() []string {
 	return append(names, "idd", "add")
 }()
 
-// scopeItem is one decoded item with where its types and flags came from.
+// scopeItem is one item of a scope with where its types and flags were
+// written: in the file for a scope read from YAML, at the paths of its YAML
+// form for a scope built in Go (nodes nil).
 type scopeItem struct {
 	elem     passport.ScopeElement
 	path     string       // the item's path
 	typePath string       // where to report type problems
 	node     *yaml.Node   // the item
 	typeNode *yaml.Node   // where to report type problems
-	entries  []scopeEntry // each type with its own position
+	entries  []scopeEntry // each type of elem, in order, with its own position
 	flags    map[string]flagPos
 	bad      bool // a problem was reported
 }
@@ -61,8 +63,18 @@ type flagPos struct {
 	node *yaml.Node
 }
 
-// decodeScope decodes and validates a scope list. Problems carry the path
-// of the item, entry or flag at fault.
+// scopeLayout is where the items of one scope were written in the file.
+type scopeLayout struct {
+	items   []*scopeItem // one per element of the decoded scope
+	partial bool         // items that did not decode are left out
+}
+
+// decodeScope decodes a scope list into the elements that decode, and
+// records where each was written (d.scopes) for the checks of the scope
+// (checker.scope), which run on the decoded value as they do on a scope
+// built in Go. Problems of form (unknown names, flags in the wrong place,
+// values of the wrong type) are reported here, each at the item, entry or
+// flag at fault.
 func (d *decoder) decodeScope(n *yaml.Node, path string) passport.Scope {
 	if n.Kind != yaml.SequenceNode {
 		d.add(n, path, "must be a list of what to ask for, such as [personal_details, phone_number], not %s", describe(n))
@@ -72,95 +84,177 @@ func (d *decoder) decodeScope(n *yaml.Node, path string) passport.Scope {
 		d.add(n, path, "is empty (Telegram refuses an empty request): ask for at least one element, such as personal_details")
 		return passport.Scope{}
 	}
-	var items []*scopeItem
+	lay := &scopeLayout{}
+	sc := passport.Scope{}
 	for i, raw := range n.Content {
 		before := len(d.probs)
 		it := d.scopeItem(raw, indexPath(path, i))
-		if it != nil {
-			it.bad = len(d.probs) > before
-			items = append(items, it)
+		if it == nil {
+			lay.partial = true
+			continue
 		}
+		it.bad = len(d.probs) > before
+		it.elem.Types = make([]passport.ElementType, len(it.entries))
+		for j, e := range it.entries {
+			it.elem.Types[j] = e.t
+		}
+		lay.items = append(lay.items, it)
+		sc.Elements = append(sc.Elements, it.elem)
 	}
-	bad := len(items) < len(n.Content)
-	// Each type once in the whole scope.
-	firstAt := map[passport.ElementType]string{}
-	for _, it := range items {
-		inItem := map[passport.ElementType]bool{}
-		var types []passport.ElementType
-		for _, e := range it.entries {
-			if inItem[e.t] {
-				msg := fmt.Sprintf("%s is listed more than once in this list", e.t)
-				if e.via != "" {
-					msg = fmt.Sprintf("%s includes %s, which this list already has", e.via, e.t)
-				}
-				d.add(e.node, e.path, "%s; name each type once", msg)
-				it.bad = true
-				continue
-			}
-			inItem[e.t] = true
-			if first, dup := firstAt[e.t]; dup {
-				what := string(e.t)
-				if e.via != "" {
-					what = fmt.Sprintf("%s (in %s)", e.t, e.via)
-				}
-				d.add(e.node, e.path, "%s is already asked for at %s; each type may appear only once in a scope: merge them into one element", what, first)
-				it.bad = true
-				continue
-			}
-			firstAt[e.t] = it.path
-			types = append(types, e.t)
+	d.scopes[path] = lay
+	return sc
+}
+
+// goLayout places the elements of a scope built in Go at the paths of
+// their YAML form: an element of one type at "scope[i]" with its flags at
+// "scope[i].<type>.<flag>", a one-of list at "scope[i].one_of" with its
+// types at "scope[i].one_of[j]" and its flags at "scope[i].<flag>".
+func goLayout(path string, s passport.Scope) *scopeLayout {
+	lay := &scopeLayout{}
+	for i, e := range s.Elements {
+		it := &scopeItem{elem: e, path: indexPath(path, i), flags: map[string]flagPos{}}
+		it.typePath = it.path
+		flagsAt := it.path
+		if len(e.Types) == 1 {
+			flagsAt = joinPath(it.path, string(e.Types[0]))
+		} else {
+			it.typePath = joinPath(it.path, keyOneOf)
 		}
-		it.elem.Types = types
+		for j, t := range e.Types {
+			p := it.path
+			if len(e.Types) > 1 {
+				p = indexPath(it.typePath, j)
+			}
+			it.entries = append(it.entries, scopeEntry{t: t, path: p})
+		}
+		for _, f := range scopeFlags {
+			if hasFlag(e, f) {
+				it.flags[f] = flagPos{path: joinPath(flagsAt, f)}
+			}
+		}
+		lay.items = append(lay.items, it)
+	}
+	return lay
+}
+
+// hasFlag reports whether flag f (one of scopeFlags) is set on e.
+func hasFlag(e passport.ScopeElement, f string) bool {
+	switch f {
+	case "selfie":
+		return e.Selfie
+	case "translation":
+		return e.Translation
+	case "native_names":
+		return e.NativeNames
+	}
+	return false
+}
+
+// withFlag returns e with flag f set.
+func withFlag(e passport.ScopeElement, f string) passport.ScopeElement {
+	switch f {
+	case "selfie":
+		e.Selfie = true
+	case "translation":
+		e.Translation = true
+	case "native_names":
+		e.NativeNames = true
+	}
+	return e
+}
+
+// scope checks the scope s of a level at path, whether it was read from
+// the file or built in Go: every element names known types, each type is
+// asked for once in the whole scope, and the one-of lists and flags are
+// ones Telegram accepts. Each problem names the item, type or flag at
+// fault (see goLayout for a scope built in Go).
+func (c *checker) scope(path string, s passport.Scope) {
+	lay := c.scopes[path]
+	if lay == nil || len(lay.items) != len(s.Elements) {
+		lay = goLayout(path, s)
+	}
+	bad := lay.partial
+	// Known types, each once in the whole scope.
+	firstAt := map[passport.ElementType]string{}
+	for i, it := range lay.items {
+		e := s.Elements[i]
+		if len(e.Types) == 0 {
+			c.addAt(it.node, it.path, "names no element type: give one type, or a one-of list of identity or address documents")
+			it.bad = true
+		}
+		inItem := map[passport.ElementType]bool{}
+		for j, t := range e.Types {
+			en := scopeEntry{t: t, path: it.path, node: it.node}
+			if j < len(it.entries) {
+				en = it.entries[j]
+			}
+			if !t.Valid() {
+				c.addAt(en.node, en.path, "%s", unknownElement(string(t), len(e.Types) > 1))
+				it.bad = true
+				continue
+			}
+			if inItem[t] {
+				msg := fmt.Sprintf("%s is listed more than once in this list", t)
+				if en.via != "" {
+					msg = fmt.Sprintf("%s includes %s, which this list already has", en.via, t)
+				}
+				c.addAt(en.node, en.path, "%s; name each type once", msg)
+				it.bad = true
+				continue
+			}
+			inItem[t] = true
+			if first, dup := firstAt[t]; dup {
+				what := string(t)
+				if en.via != "" {
+					what = fmt.Sprintf("%s (in %s)", t, en.via)
+				}
+				c.addAt(en.node, en.path, "%s is already asked for at %s; each type may appear only once in a scope: merge them into one element", what, first)
+				it.bad = true
+				continue
+			}
+			firstAt[t] = it.path
+		}
 	}
 	// The protocol's rules, one item and one flag at a time so that each
 	// problem lands on the right node.
-	sc := passport.Scope{}
-	for _, it := range items {
+	for i, it := range lay.items {
 		if it.bad {
 			bad = true
 			continue
 		}
-		bare := passport.ScopeElement{Types: it.elem.Types}
+		e := s.Elements[i]
+		bare := passport.ScopeElement{Types: e.Types}
 		if err := passport.NewScope(bare).Validate(); err != nil {
 			for _, msg := range scopeMessages(err) {
-				d.add(it.typeNode, it.typePath, "%s", msg)
+				c.addAt(it.typeNode, it.typePath, "%s", msg)
 			}
 			bad = true
 			continue
 		}
 		for _, f := range scopeFlags {
-			pos, ok := it.flags[f]
-			if !ok {
+			if !hasFlag(e, f) {
 				continue
 			}
-			one := bare
-			switch f {
-			case "selfie":
-				one.Selfie = true
-			case "translation":
-				one.Translation = true
-			case "native_names":
-				one.NativeNames = true
+			pos, ok := it.flags[f]
+			if !ok {
+				pos = flagPos{path: joinPath(it.path, f)}
 			}
-			if err := passport.NewScope(one).Validate(); err != nil {
+			if err := passport.NewScope(withFlag(bare, f)).Validate(); err != nil {
 				for _, msg := range scopeMessages(err) {
-					d.add(pos.node, pos.path, "%s", msg)
+					c.addAt(pos.node, pos.path, "%s", msg)
 				}
 				bad = true
 			}
 		}
-		sc.Elements = append(sc.Elements, it.elem)
 	}
 	if bad {
-		return passport.Scope{}
+		return
 	}
-	if err := sc.Validate(); err != nil { // a safety net: the checks above cover the rules
+	if err := s.Validate(); err != nil { // a safety net: the checks above cover the rules
 		for _, msg := range scopeMessages(err) {
-			d.add(n, path, "%s", msg)
+			c.add(path, "%s", msg)
 		}
-		return passport.Scope{}
 	}
-	return sc
 }
 
 var scopeElementPrefix = regexp.MustCompile(`^scope element \d+:? `)
@@ -334,14 +428,7 @@ func (d *decoder) scopeFlag(p pair, path string, it *scopeItem) bool {
 	if b, err := strconv.ParseBool(strings.ToLower(v.Value)); err != nil || !b {
 		return err == nil
 	}
-	switch p.name {
-	case "selfie":
-		it.elem.Selfie = true
-	case "translation":
-		it.elem.Translation = true
-	case "native_names":
-		it.elem.NativeNames = true
-	}
+	it.elem = withFlag(it.elem, p.name)
 	it.flags[p.name] = flagPos{path: path, node: p.key}
 	return true
 }
@@ -357,9 +444,9 @@ func isFlag(s string) bool {
 
 // elementName resolves the scalar n to element types.
 func (d *decoder) elementName(n *yaml.Node, path string, inOneOf bool) ([]scopeEntry, bool) {
-	what, kind := "an element type", "an element"
+	kind := "an element"
 	if inOneOf {
-		what, kind = "a document type", "a document"
+		kind = "a document"
 	}
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
 		d.add(n, path, "must be the name of %s, such as passport, not %s", kind, describe(n))
@@ -367,11 +454,7 @@ func (d *decoder) elementName(n *yaml.Node, path string, inOneOf bool) ([]scopeE
 	}
 	ts, err := passport.ParseElementName(n.Value)
 	if err != nil {
-		hint := didYouMean(n.Value, elementNames)
-		if hint == "" {
-			hint = "; use one of " + strings.Join(elementNames[:len(passport.ElementTypes())+2], ", ") + " (or their short aliases)"
-		}
-		d.add(n, path, "%.40q is not %s%s", n.Value, what, hint)
+		d.add(n, path, "%s", unknownElement(n.Value, inOneOf))
 		return nil, false
 	}
 	via := ""
@@ -383,6 +466,20 @@ func (d *decoder) elementName(n *yaml.Node, path string, inOneOf bool) ([]scopeE
 		es[i] = scopeEntry{t: t, path: path, node: n, via: via}
 	}
 	return es, true
+}
+
+// unknownElement says that name is not an element type (in a one-of list:
+// a document type), suggesting the closest name.
+func unknownElement(name string, inOneOf bool) string {
+	what := "an element type"
+	if inOneOf {
+		what = "a document type"
+	}
+	hint := didYouMean(name, elementNames)
+	if hint == "" {
+		hint = "; use one of " + strings.Join(elementNames[:len(passport.ElementTypes())+2], ", ") + " (or their short aliases)"
+	}
+	return fmt.Sprintf("%.40q is not %s%s", name, what, hint)
 }
 
 func truncate(s string) string {

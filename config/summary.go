@@ -199,9 +199,10 @@ func sortedDocTypes(m map[passport.ElementType]verify.DocumentTypeRules) []passp
 }
 
 // Summary describes the configuration in plain language for admins: the
-// levels (what each asks for and which rules apply), the web addresses
-// and URL, Redis, admins, delivery and languages. It never shows a secret (only whether it
-// is set) nor more of the webhook URL than its host.
+// levels (what each asks for and which rules apply), the Telegram servers,
+// the web addresses and URL, Redis, admins, delivery and languages. It
+// never shows a secret (only whether it is set) nor more of the webhook
+// URL than its host.
 func (c *Config) Summary() string {
 	var b strings.Builder
 	c.WriteSummary(&b)
@@ -227,6 +228,7 @@ func (c *Config) WriteSummary(w io.Writer) error {
 	}
 
 	line("Telegram: %s", c.describeTelegram())
+	line("Telegram servers: %s", c.describeServer())
 	pub := c.Web.PublicURL
 	if pub == "" {
 		pub = "not set"

@@ -21,8 +21,9 @@ import (
 // its path (or of the nearest parent present in the file).
 type checker struct {
 	root    *yaml.Node
-	fromEnv map[string]string // secret path -> environment variable it came from
-	decoded []Problem         // the problems of decoding, found before the checks
+	fromEnv map[string]string       // secret path -> environment variable it came from
+	decoded []Problem               // the problems of decoding, found before the checks
+	scopes  map[string]*scopeLayout // where the file wrote the items of each scope
 	probs   []Problem
 	warns   []Problem
 	missing []Problem
@@ -39,6 +40,19 @@ func (c *checker) add(path, format string, args ...any) {
 		return
 	}
 	c.probs = append(c.probs, c.problem(path, format, args...))
+}
+
+// addAt is add, located at node n when not nil (where the file wrote the
+// value at fault) rather than by path.
+func (c *checker) addAt(n *yaml.Node, path, format string, args ...any) {
+	if len(c.probs) >= maxCollected || c.decodeFailed(path) {
+		return
+	}
+	p := c.problem(path, format, args...)
+	if n != nil {
+		p.Line, p.Column = n.Line, n.Column
+	}
+	c.probs = append(c.probs, p)
 }
 
 // addAtKey reports a problem located at key in the mapping at parent (for
@@ -139,6 +153,7 @@ func (c *checker) telegram(t Telegram) {
 	} else if !botToken.MatchString(t.BotToken.Value()) {
 		c.add("telegram.bot_token", "does not look like a bot token%s: @BotFather gives one such as 123456789:AAE..., digits, a colon and 35 letters, digits, _ or -", c.env("telegram.bot_token"))
 	}
+	c.telegramServer(t.Server)
 }
 
 func (c *checker) passport(p Passport) {
@@ -194,7 +209,13 @@ func (c *checker) levels(cfg *Config) {
 			continue
 		}
 		l := cfg.Levels[name]
-		if len(l.Scope.Elements) == 0 && !c.present(path+".scope") {
+		if l.Name != name {
+			c.add(path, "is named %.40q: a level's Name is its key under levels; leave Name empty", l.Name)
+		}
+		switch {
+		case len(l.Scope.Elements) > 0:
+			c.scope(path+".scope", l.Scope)
+		case !c.present(path + ".scope"):
 			c.add(path+".scope", "is missing: list what this level asks for, such as [personal_details, phone_number]")
 		}
 		for _, e := range sortedPolicyErrors(l.Policy) {
