@@ -102,14 +102,14 @@ func (s *settings) scope(level string) (passport.Scope, error) {
 	return l.Scope, nil
 }
 
-// checkLevels refuses a config without levels (one not loaded with
-// config.Load).
+// checkLevels refuses a config without levels (one not made by
+// config.Load, Parse or New).
 func checkLevels(cfg *config.Config) error {
 	if cfg == nil {
-		return errors.New("a config is required (config.Load)")
+		return errors.New("a config is required (config.Load, or config.New to build one in Go)")
 	}
 	if len(cfg.Levels) == 0 || cfg.DefaultLevel() == nil {
-		return errors.New("the config has no levels; load it with config.Load, which checks it")
+		return errors.New("the config has no levels; make it with config.Load, Parse or New, which check it")
 	}
 	return nil
 }

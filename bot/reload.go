@@ -26,7 +26,7 @@ var ErrReloadRefused = errors.New("settings that cannot change while the bot run
 // the new admins and texts; a failure there is logged, not returned.
 //
 // Settings that cannot change at runtime are compared with those in
-// force: telegram (app_id, app_hash, bot_token),
+// force: telegram (app_id, app_hash, bot_token, server),
 // passport.private_key_file, redis, web (listen, public_url, ops_listen),
 // delivery.webhook_url, webhook_secret, give_up_after, min_backoff,
 // max_backoff and reclaim_after, and retention.
@@ -35,7 +35,7 @@ var ErrReloadRefused = errors.New("settings that cannot change while the bot run
 // other error (bad texts, a level the rules refuse) also leaves the
 // config in force as it was.
 //
-// cfg must come from config.Load or config.Parse; do not change it
+// cfg must come from config.Load, Parse or New; do not change it
 // afterwards. Reload is safe to call at any time, concurrently with
 // everything else.
 func (b *Bot) Reload(ctx context.Context, cfg *config.Config) error {

@@ -25,6 +25,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kycbot/kycbot/bot"
+	"github.com/kycbot/kycbot/bot/runner"
 	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/i18n"
@@ -106,6 +107,8 @@ type worldOptions struct {
 	sandbox    sandbox.Options
 	bot        []bot.Option
 	configYAML string
+	// runner sets the runner's options (rate limit, receiver lease).
+	runner runner.Options
 	// clock, when set, is the bot's clock (a new one otherwise).
 	clock *clock
 	// redis, when set, is the bot's Redis instead of the test server's
@@ -145,7 +148,7 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	opts := demo.Options{
-		Redis: client, Key: key, Sandbox: sopts, Logger: logger, ConfigYAML: wo.configYAML,
+		Redis: client, Key: key, Sandbox: sopts, Logger: logger, ConfigYAML: wo.configYAML, Runner: wo.runner,
 		Prefix: "kycbot-e2e:" + hex.EncodeToString(b[:]) + ":",
 		BotOptions: append([]bot.Option{
 			w.clock.option(),

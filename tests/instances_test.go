@@ -74,7 +74,7 @@ func TestTwoInstances(t *testing.T) {
 	w := newWorld(t, worldOptions{clock: clk, configYAML: webhookConfig(rcv.srv.URL)})
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	other, err := w.StartInstance(ctx)
+	other, err := w.StartInstance(ctx, "second")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycbot/kycbot/bot"
+	"github.com/kycbot/kycbot/bot/runner"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/sandbox"
 )
@@ -28,32 +28,34 @@ import (
 //
 // Not run by go test without -bench; under -race it takes much longer
 // and measures the race detector.
-func BenchmarkLoad200(b *testing.B) { benchLoad(b, 200) }
+func BenchmarkLoad200(b *testing.B) { benchLoad(b, 200, worldOptions{}) }
 
 // BenchmarkLoad200Unlimited: the same without the bot's rate limit on
-// Telegram calls (bot.WithRateLimit(0, 0)), to see what bounds the bot
-// once its own limit does not.
-func BenchmarkLoad200Unlimited(b *testing.B) { benchLoad(b, 200, bot.WithRateLimit(0, 0)) }
+// Telegram calls (runner.Options.RateLimit -1), to see what bounds the
+// bot once its own limit does not.
+func BenchmarkLoad200Unlimited(b *testing.B) {
+	benchLoad(b, 200, worldOptions{runner: runner.Options{RateLimit: -1}})
+}
 
 // BenchmarkLoad50: the same with 50 users, fewer than the bot's handler
 // slots (bot.DefaultConcurrency).
-func BenchmarkLoad50(b *testing.B) { benchLoad(b, 50) }
+func BenchmarkLoad50(b *testing.B) { benchLoad(b, 50, worldOptions{}) }
 
 // loadStall is how long the burst may go without a verdict before the
 // benchmark gives up: the bot hung.
 const loadStall = 90 * time.Second
 
-func benchLoad(b *testing.B, n int, opts ...bot.Option) {
+func benchLoad(b *testing.B, n int, wo worldOptions) {
 	b.ReportAllocs()
 	for range b.N {
-		loadOnce(b, n, opts...)
+		loadOnce(b, n, wo)
 	}
 }
 
-func loadOnce(b *testing.B, n int, opts ...bot.Option) {
+func loadOnce(b *testing.B, n int, wo worldOptions) {
 	{
 		b.StopTimer()
-		w := newWorld(b, worldOptions{bot: opts})
+		w := newWorld(b, wo)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 		defer cancel()
 		setup := time.Now()

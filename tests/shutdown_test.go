@@ -15,11 +15,11 @@ import (
 
 // TestShutdownMidSubmission: the bot is asked to stop while it downloads
 // a user's scans, and the download outlasts the shutdown timeout, so the
-// submission is cut short. After a restart the submission is processed
-// again and finished: the user gets exactly one verdict, one verified
-// audit event is recorded and OnVerified runs once; the message the user
-// sent after sharing, already answered before the stop, is delivered
-// again with the submission but not answered twice.
+// submission is cut short: it stays in the queue, handed over. After a
+// restart the instance resumes it at once and finishes it: the user gets
+// exactly one verdict, one verified audit event is recorded and
+// OnVerified runs once; the message the user sent after sharing, already
+// answered before the stop, is not answered twice.
 func TestShutdownMidSubmission(t *testing.T) {
 	w := newWorld(t, worldOptions{bot: []bot.Option{bot.WithShutdownTimeout(time.Second)}})
 	ctx := testContext(t)
@@ -36,8 +36,8 @@ func TestShutdownMidSubmission(t *testing.T) {
 	if err := w.StopBot(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal(err)
 	}
-	if !strings.Contains(w.logs.String(), "processed again after a restart") {
-		t.Error("the logs do not tell that the updates state was rolled back")
+	if !strings.Contains(w.logs.String(), "unfinished updates handed over") {
+		t.Error("the logs do not tell that the unfinished submission was handed over")
 	}
 	w.Sandbox.SetBandwidth(0)
 	if err := w.StartBot(ctx); err != nil {
@@ -61,23 +61,18 @@ func TestShutdownMidSubmission(t *testing.T) {
 		t.Fatalf("a message after the verdict: %q", extra.Text)
 	}
 
-	if !strings.Contains(w.logs.String(), "update already handled") {
-		t.Error("the message sent after the submission was not delivered again: the rollback did not reach it")
-	}
-
 	w.verifiedOnce(ctx, u, verified, help)
 }
 
 // TestShutdownMidSubmissionOtherInstance: a rolling deploy. Instance A
 // alone receives a submission and downloads its scans slowly; instance B
 // starts; A is stopped and its shutdown timeout cuts the submission
-// short. B keeps running and handles further updates (another user's
-// /help), so it stores its own pts over A's rollback: only the journal
-// of submissions in progress brings the submission back. B takes it over
-// from the journal and finishes it: the user gets exactly one verdict,
-// one verified audit event is recorded and OnVerified runs once.
+// short. B takes the receiver's lease and answers another user, and takes
+// the submission over from the queue, where A handed it over, and
+// finishes it: the user gets exactly one verdict, one verified audit
+// event is recorded and OnVerified runs once.
 func TestShutdownMidSubmissionOtherInstance(t *testing.T) {
-	w := newWorld(t, worldOptions{bot: []bot.Option{bot.WithShutdownTimeout(time.Second), bot.WithJournalSweep(time.Second)}})
+	w := newWorld(t, worldOptions{bot: []bot.Option{bot.WithShutdownTimeout(time.Second), bot.WithClaimAfter(time.Second)}})
 	ctx := testContext(t)
 	u := w.user("en", nil)
 	link := w.requestLink(ctx, u)
@@ -85,7 +80,7 @@ func TestShutdownMidSubmissionOtherInstance(t *testing.T) {
 	w.shareSlowly(ctx, u, link, 1<<10)
 	verified := w.text("en", i18n.MsgResultVerified, nil)
 
-	if _, err := w.StartInstance(ctx); err != nil {
+	if _, err := w.StartInstance(ctx, "second"); err != nil {
 		t.Fatal(err)
 	}
 	// A stops; the download is cut short.
@@ -93,8 +88,7 @@ func TestShutdownMidSubmissionOtherInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Sandbox.SetBandwidth(0)
-	// B handles another user's message after A's rollback: it stores its
-	// pts past it.
+	// B receives now: it answers another user.
 	other := w.user("en", nil)
 	if _, err := other.Start(ctx, w.Account.Username, ""); err != nil {
 		t.Fatal(err)
@@ -113,8 +107,8 @@ func TestShutdownMidSubmissionOtherInstance(t *testing.T) {
 	if m.Text != verified {
 		t.Fatalf("the other instance said %q", m.Text)
 	}
-	if !strings.Contains(w.logs.String(), "taking over a submission left in the journal") {
-		t.Error("the logs do not tell that the submission was taken over from the journal")
+	if !strings.Contains(w.logs.String(), "taking over updates of an instance that stopped answering") {
+		t.Error("the logs do not tell that the submission was taken over")
 	}
 	// Nothing more comes.
 	quiet, cancelQuiet := context.WithTimeout(ctx, 3*time.Second)

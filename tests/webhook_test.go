@@ -340,7 +340,7 @@ func TestWebhook(t *testing.T) {
 		if err := w.StopBot(); err != nil {
 			t.Fatal(err)
 		}
-		other, err := w.StartInstance(ctx)
+		other, err := w.StartInstance(ctx, "second")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -437,7 +437,7 @@ func TestWebhookSenderDiesMidRequest(t *testing.T) {
 	}
 	rcv.wait(t, ctx, "the request cut short", func() bool { return rcv.cut == 1 }, nil)
 	rcv.release()
-	other, err := w.StartInstance(ctx)
+	other, err := w.StartInstance(ctx, "second")
 	if err != nil {
 		t.Fatal(err)
 	}

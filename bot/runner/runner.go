@@ -230,7 +230,9 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 			}
 		},
 	}
-	// MERGE(config-go): apply cfg.Telegram's server settings here.
+	if err := cfg.Telegram.Server.Apply(&topts); err != nil {
+		return fmt.Errorf("runner: telegram.server: %w", err)
+	}
 	if r.o.LocalAddr != "" {
 		ip := net.ParseIP(r.o.LocalAddr)
 		if ip == nil {
