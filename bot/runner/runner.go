@@ -66,8 +66,11 @@ type Options struct {
 	// to Telegram from (a host with several addresses; each instance of a
 	// bot may use its own).
 	LocalAddr string
+	// Listen, when set, is the address the web server listens on instead
+	// of the config's web.listen (several instances on one host).
+	Listen string
 	// Listener, when set, serves the web server instead of a listener on
-	// the config's web.listen.
+	// Listen or the config's web.listen.
 	Listener net.Listener
 	// RateLimit and RateBurst bound the calls per second of this instance
 	// that act on chats (DefaultRateLimit, DefaultRateBurst when both are
@@ -180,8 +183,12 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	defer stopOps()
 	ln := r.o.Listener
 	if ln == nil {
-		if ln, err = net.Listen("tcp", cfg.Web.Listen); err != nil {
-			return fmt.Errorf("runner: web.listen: %w", err)
+		addr := cfg.Web.Listen
+		if r.o.Listen != "" {
+			addr = r.o.Listen
+		}
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return fmt.Errorf("runner: listen on %s (web.listen, or --listen): %w", addr, err)
 		}
 	}
 	// Closed whatever happens (closing it again after the server did is

@@ -13,7 +13,7 @@ import (
 	"github.com/kycbot/kycbot/config"
 )
 
-const runUsage = `Usage: kycbot run [--config FILE] [--instance NAME] [--local-addr IP] [--log-level LEVEL] [--log-format FORMAT]
+const runUsage = `Usage: kycbot run [--config FILE] [--instance NAME] [--listen ADDR] [--local-addr IP] [--log-level LEVEL] [--log-format FORMAT]
 
 Run the bot against the real Telegram: log in with the bot token, answer
 /start and /verify, serve the request page on web.listen and process every
@@ -52,6 +52,8 @@ Flags:
   --instance NAME      this process's name among the bot's instances: 1 to
                        64 characters of A-Z a-z 0-9 _ . - (default
                        $KYCBOT_INSTANCE, else the host name)
+  --listen ADDR        the address of the web server, instead of web.listen
+                       (several instances on one host)
   --local-addr IP      the local address to connect to Telegram from (a
                        host with several addresses); default: any
   --log-level LEVEL    debug, info (default), warn or error
@@ -68,6 +70,7 @@ func runRun(e *env, args []string) int {
 	file := flags.String("config", "config.yaml", "")
 	instance := flags.String("instance", os.Getenv("KYCBOT_INSTANCE"), "")
 	localAddr := flags.String("local-addr", "", "")
+	listen := flags.String("listen", "", "")
 	level := flags.String("log-level", "info", "")
 	format := flags.String("log-format", "text", "")
 	positional, code, done := e.parseCommandFlags(name, flags, args)
@@ -92,7 +95,7 @@ func runRun(e *env, args []string) int {
 	if *instance != "" {
 		bopts = append(bopts, bot.WithInstance(*instance))
 	}
-	r, err := runner.New(e.ctx, cfg, runner.Options{Logger: logger, Bot: bopts, LocalAddr: *localAddr,
+	r, err := runner.New(e.ctx, cfg, runner.Options{Logger: logger, Bot: bopts, LocalAddr: *localAddr, Listen: *listen,
 		OnReady: func(i runner.Info) {
 			ops := ""
 			if i.OpsAddr != nil {
