@@ -12,9 +12,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/sandbox"
+	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/store/storetest"
 )

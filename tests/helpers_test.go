@@ -26,11 +26,11 @@ import (
 
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/bot/runner"
-	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
+	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/store/storetest"
 	"github.com/kycbot/kycbot/verify"

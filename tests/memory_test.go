@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/kycbot/kycbot/bot"
-	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
+	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/verify"
 )
 

@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/sandbox"
+	"github.com/kycbot/kycbot/sandbox/demo"
 )
 
 // noFilesConfig asks for data only: no scans to download.

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/kycbot/kycbot/bot/delivery"
-	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
+	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
 )
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/config"
+	"github.com/kycbot/kycbot/sandbox/demo"
 )
 
 const sandboxUsage = `Usage: kycbot sandbox [--scenario NAME] [--lang TAG] [--redis ADDR] [--verbose]
