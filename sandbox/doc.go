@@ -7,7 +7,9 @@
 //
 // Start runs DC 2 (and a second DC for files, Options.FilesDC) on
 // 127.0.0.1 ports. Sandbox.Options returns the telegram.Options pieces a
-// gotd client needs (PublicKeys, Resolver, DCList, DC, SessionStorage).
+// gotd client needs (PublicKeys, Resolver, DCList, DC, SessionStorage);
+// ResolverFrom dials from a source address of one's own (any 127.x.y.z on
+// Linux), as separate hosts would.
 // Accounts are made with AddBot (the token and the Passport public key as
 // @BotFather would have them) and AddUser (phone, name, language, optional
 // cloud password). Users log in with auth.sendCode and auth.signIn with the
@@ -70,6 +72,14 @@
 // file downloads per connection; Options.FilesDC puts Passport files on a
 // second DC (FILE_MIGRATE_X). Calls counts requests per method.
 //
+// As on Telegram, an auth key used at the same time from two source
+// addresses (open connections from both carried it) is invalidated: every
+// request with it, from either address and from then on, answers 406
+// AUTH_KEY_DUPLICATED, and the account is logged out on that key (a new
+// key with a fresh login works). Connections from one address may share a
+// key (gotd's data connections do), and a key may move to another address
+// once its connections closed.
+//
 // # Simplified compared to Telegram
 //
 //   - One access hash per user for everybody (Telegram's are per viewer);
@@ -117,7 +127,12 @@
 // lets slow requests, like throttled downloads, not block the connection).
 // The listener hands a connection to tgtest only once its first bytes
 // arrived: tgtest stops serving a DC on any accept error, and the transport
-// header is read inside Accept. gotd's Encode writes to the object (SetFlags), so objects
+// header is read inside Accept. The gate also tells the request handler,
+// which tgtest calls between two reads of the connection holding it, which
+// connection (so which source address) a request came on: the auth key of
+// every message reaching the handler (requests and acks; tgtest answers
+// pings itself) is recorded with the address for AUTH_KEY_DUPLICATED.
+// gotd's Encode writes to the object (SetFlags), so objects
 // kept in the sandbox's state are only encoded under its lock, and what
 // leaves it is a copy.
 //

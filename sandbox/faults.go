@@ -42,6 +42,13 @@ func (f *faults) before(_ context.Context, c *call) error {
 	return tgerr.New(420, "FLOOD_WAIT_"+strconv.Itoa(r.seconds))
 }
 
+// count counts a request answered before the faults apply (Calls).
+func (f *faults) count(method uint32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hits[method]++
+}
+
 // throttle delays an answer of n bytes to keep the session under the
 // bandwidth limit.
 func (f *faults) throttle(ctx context.Context, c *call, n int) error {
