@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -19,16 +20,32 @@ func isRPCError(err error, code int, typ string) bool {
 	return ok && e.Code == code && e.Type == typ
 }
 
+// storedSession returns the stored data of a session. gotd stores a
+// session just after its connection is ready: wait for it.
+func storedSession(ctx context.Context, t testing.TB, s session.Storage) []byte {
+	t.Helper()
+	for {
+		data, err := s.LoadSession(ctx)
+		if err == nil {
+			return data
+		}
+		if !errors.Is(err, session.ErrNotFound) {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the session was never stored: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 // copySession returns a new storage holding a copy of a session, auth key
 // included, as a second process reading the same stored session has.
 func copySession(ctx context.Context, t testing.TB, s session.Storage) *session.StorageMemory {
 	t.Helper()
-	data, err := s.LoadSession(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := &session.StorageMemory{}
-	if err := c.StoreSession(ctx, data); err != nil {
+	if err := c.StoreSession(ctx, storedSession(ctx, t, s)); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -37,7 +54,7 @@ func copySession(ctx context.Context, t testing.TB, s session.Storage) *session.
 // authKeyOf returns the auth key of a stored session.
 func authKeyOf(ctx context.Context, t testing.TB, s session.Storage) authKeyRef {
 	t.Helper()
-	d, err := (&session.Loader{Storage: s}).Load(ctx)
+	d, err := (&session.Loader{Storage: copySession(ctx, t, s)}).Load(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
