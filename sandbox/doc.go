@@ -28,8 +28,13 @@
 //     updates.getState / updates.getDifference return what a session missed,
 //     so a bot using gotd's updates manager catches up after a restart;
 //   - messages in private chats: messages.sendMessage (text, entities, inline
-//     keyboards with URL and callback buttons, reply_to), messages.editMessage,
-//     messages.setTyping, bots.setBotCommands / bots.getBotCommands,
+//     keyboards with URL and callback buttons, reply_to; idempotent by
+//     random_id as on Telegram: a random_id the account already used with
+//     that peer, from any of its sessions and at any time before, sends
+//     nothing and answers the earlier message with its original pts, and
+//     answers 500 RANDOM_ID_DUPLICATE while the earlier call still runs),
+//     messages.editMessage, messages.setTyping, bots.setBotCommands /
+//     bots.getBotCommands,
 //     messages.getBotCallbackAnswer (pushes UpdateBotCallbackQuery to the bot
 //     and waits for messages.setBotCallbackAnswer);
 //   - files: upload.saveFilePart, upload.saveBigFilePart, upload.getFile for
@@ -68,9 +73,11 @@
 // # Faults
 //
 // FloodWait makes a method answer FLOOD_WAIT_X a number of times;
-// DropConnections cuts every TCP connection of a DC; SetBandwidth slows
-// file downloads per connection; Options.FilesDC puts Passport files on a
-// second DC (FILE_MIGRATE_X). Calls counts requests per method.
+// SetLatency makes the servers take a while to process a method (a
+// messages.sendMessage holds its random_id meanwhile); DropConnections
+// cuts every TCP connection of a DC; SetBandwidth slows file downloads per
+// connection; Options.FilesDC puts Passport files on a second DC
+// (FILE_MIGRATE_X). Calls counts requests per method.
 //
 // As on Telegram, an auth key used at the same time from two source
 // addresses (open connections from both carried it) is invalidated: every

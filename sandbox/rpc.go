@@ -146,6 +146,11 @@ func (sb *Sandbox) invoke(ctx context.Context, c *call, data []byte) (bin.Encode
 	if err := sb.faults.before(ctx, c); err != nil {
 		return nil, err
 	}
+	if !delaysItself(c.method) {
+		if err := sb.faults.delay(ctx, c.method); err != nil {
+			return nil, err
+		}
+	}
 	sb.touch(c)
 	return sb.disp.Handle(ctx, &bin.Buffer{Buf: data})
 }

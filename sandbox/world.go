@@ -88,6 +88,9 @@ type account struct {
 
 	nextMsgID int
 	msgs      map[int]*storedMessage
+	// sent holds the random_ids of the messages the account sent, by peer:
+	// used random_ids never expire (see sendMessage).
+	sent map[sentKey]*sentRecord
 
 	// sessions receive pushed updates (MTProto sessions that are not
 	// invokeWithoutUpdates), by session ID.
@@ -276,6 +279,7 @@ func (sb *Sandbox) newAccountLocked(u tg.User) *account {
 		user:        u,
 		nextMsgID:   1,
 		msgs:        map[int]*storedMessage{},
+		sent:        map[sentKey]*sentRecord{},
 		sessions:    map[int64]sessionRef{},
 		wake:        make(chan struct{}, 1),
 		values:      map[passport.ElementType]*tg.SecureValue{},
