@@ -12,14 +12,20 @@
 // Linux), as separate hosts would.
 // Accounts are made with AddBot (the token and the Passport public key as
 // @BotFather would have them) and AddUser (phone, name, language, optional
-// cloud password). Users log in with auth.sendCode and auth.signIn with the
-// code "12345" (Options.LoginCode), and auth.checkPassword when they have a
-// cloud password; bots with auth.importBotAuthorization.
+// cloud password), or over MTProto by signing up as Telegram apps do (any
+// process that reaches the servers can: see Connect). Users log in with
+// auth.sendCode and auth.signIn with the code "12345" (Options.LoginCode),
+// and auth.checkPassword when they have a cloud password; bots with
+// auth.importBotAuthorization.
 //
 // Implemented methods:
 //
 //   - login and sessions: help.getConfig, help.getNearestDc, auth.sendCode,
-//     auth.signIn, auth.checkPassword (SRP), auth.importBotAuthorization,
+//     auth.signIn, auth.signUp (a number without an account gets a code
+//     too; auth.signIn with it answers auth.authorizationSignUpRequired and
+//     auth.signUp creates the account, in the language of the connection's
+//     initConnection lang_code, and logs the session in),
+//     auth.checkPassword (SRP), auth.importBotAuthorization,
 //     auth.exportAuthorization / auth.importAuthorization (second DC),
 //     auth.logOut, users.getUsers, users.getFullUser,
 //     contacts.resolveUsername;
@@ -91,9 +97,12 @@
 //
 //   - One access hash per user for everybody (Telegram's are per viewer);
 //     only private chats; no channels, groups, media messages or history.
-//   - Accounts exist only through AddUser/AddBot: auth.sendCode answers
-//     PHONE_NUMBER_INVALID for unknown numbers (no sign-up). The login code
-//     is fixed, as on Telegram's test servers.
+//   - The login code is fixed, as on Telegram's test servers, and never
+//     expires until used; there are no terms of service to accept. Any
+//     number with a digit is valid (auth.sendCode answers 406
+//     PHONE_NUMBER_INVALID only for none). Sign-up sets no username (and
+//     account.updateUsername is not implemented): usernames of users come
+//     from AddUser.
 //   - Phone numbers and emails saved as Passport values are not verified
 //     (Telegram sends codes: account.sendVerifyPhoneCode and friends are not
 //     implemented).
