@@ -63,6 +63,14 @@
 // # Simulated users
 //
 // NewSimUser registers a user and logs a real gotd client in as that user.
+// Connect does the same from anywhere the servers can be reached (another
+// process): it signs up over MTProto, or signs in when the number has an
+// account, and sets the cloud password of the UserSpec. Sandbox.Remote
+// returns what it needs (addresses, public keys, login code); Remote.Config
+// turns that into plain data for a file (RemoteConfig: "host:port" per DC,
+// the keys as PEM) and RemoteConfig.Remote reads it back. Remote.Options
+// gives the telegram.Options of a bot in such a process.
+//
 // A SimUser holds a Profile of documents (built in Go, SampleProfile, or
 // YAML with LoadProfile; scans are JPEG pictures generated from a text, so
 // tests can regenerate the exact bytes) and does what a person with a

@@ -283,16 +283,7 @@ func (sb *Sandbox) Resolver() dcs.Resolver {
 // storage (a fresh session.StorageMemory when nil). Add UpdateHandler,
 // Logger and Middlewares as needed.
 func (sb *Sandbox) Options(storage session.Storage) telegram.Options {
-	if storage == nil {
-		storage = &session.StorageMemory{}
-	}
-	return telegram.Options{
-		PublicKeys:     sb.PublicKeys(),
-		Resolver:       sb.Resolver(),
-		DCList:         sb.DCList(),
-		DC:             MainDC,
-		SessionStorage: storage,
-	}
+	return sb.Remote().Options(storage)
 }
 
 // Addr returns the TCP address of a DC's server, or nil.
