@@ -9,8 +9,7 @@
 // 127.0.0.1 ports. Sandbox.Options returns the telegram.Options pieces a
 // gotd client needs (PublicKeys, Resolver, DCList, DC, SessionStorage);
 // ResolverFrom dials from a source address of one's own (any 127.x.y.z on
-// Linux), as separate hosts would.
-// Accounts are made with AddBot (the token and the Passport public key as
+// Linux), as separate hosts would. Accounts are made with AddBot (the token and the Passport public key as
 // @BotFather would have them) and AddUser (phone, name, language, optional
 // cloud password), or over MTProto by signing up as Telegram apps do (any
 // process that reaches the servers can: see Connect). Users log in with
@@ -40,9 +39,9 @@
 //     nothing and answers the earlier message with its original pts, and
 //     answers 500 RANDOM_ID_DUPLICATE while the earlier call still runs),
 //     messages.editMessage, messages.setTyping, bots.setBotCommands /
-//     bots.getBotCommands,
-//     messages.getBotCallbackAnswer (pushes UpdateBotCallbackQuery to the bot
-//     and waits for messages.setBotCallbackAnswer);
+//     bots.getBotCommands, messages.getBotCallbackAnswer (pushes
+//     UpdateBotCallbackQuery to the bot and waits for
+//     messages.setBotCallbackAnswer);
 //   - files: upload.saveFilePart, upload.saveBigFilePart, upload.getFile for
 //     tg.InputSecureFileLocation with Telegram's checks on offset and limit
 //     (multiples of 4 KiB, or 1 KiB with precise; limit at most 1 MiB and,
@@ -129,8 +128,13 @@
 //     selfie and translation of a value only when the scope asked for them.
 //   - Changing the passport secret (a new secure_secret_id) or removing the
 //     password deletes the stored values.
-//   - Uploaded parts are kept until used; files are kept in memory for the
-//     life of the sandbox.
+//   - Uploaded parts are kept until used; files, and the random_ids used
+//     with messages.sendMessage, are kept in memory for the life of the
+//     sandbox.
+//   - AUTH_KEY_DUPLICATED compares the source addresses of the open
+//     connections on which a key made requests (tgtest answers pings
+//     itself, so they are not looked at); Telegram does not document its
+//     exact rule.
 //
 // Error codes the sandbox chose where Telegram documents none are the
 // constants ErrSecureValueInvalid, ErrValueHashInvalid and
