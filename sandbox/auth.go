@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gotd/log"
 	"github.com/gotd/td/tg"
@@ -58,15 +59,15 @@ func (sb *Sandbox) registerAuth(d *tg.ServerDispatcher) {
 
 	d.OnAuthSendCode(func(ctx context.Context, req *tg.AuthSendCodeRequest) (tg.AuthSentCodeClass, error) {
 		phone := normalizePhone(req.PhoneNumber)
+		if phone == "" {
+			return nil, errPhoneNumberInvalid
+		}
 		sb.mu.Lock()
 		defer sb.mu.Unlock()
-		if _, ok := sb.w.byPhone[phone]; !ok {
-			// Telegram would offer a sign-up; the sandbox only knows the
-			// accounts made with AddUser.
-			return nil, tgerr.New(400, "PHONE_NUMBER_INVALID")
-		}
+		// As on Telegram, a number without an account gets a code too: the
+		// app learns from auth.signIn that it must sign up.
 		hash := hex.EncodeToString(sb.randBytes(9))
-		sb.w.codes[hash] = phone
+		sb.w.codes[hash] = &loginCode{phone: phone}
 		return &tg.AuthSentCode{
 			Type:          &tg.AuthSentCodeTypeApp{Length: len(sb.opts.LoginCode)},
 			PhoneCodeHash: hash,
@@ -83,13 +84,19 @@ func (sb *Sandbox) registerAuth(d *tg.ServerDispatcher) {
 			return nil, tgerr.New(400, "PHONE_CODE_EMPTY")
 		case !ok:
 			return nil, tgerr.New(400, "PHONE_CODE_EXPIRED")
-		case sent != phone:
+		case sent.phone != phone:
 			return nil, tgerr.New(400, "PHONE_CODE_HASH_EMPTY")
 		case req.PhoneCode != sb.opts.LoginCode:
 			return nil, tgerr.New(400, "PHONE_CODE_INVALID")
 		}
+		id, ok := sb.w.byPhone[phone]
+		if !ok {
+			// The code is right and the number has no account: the app asks
+			// for a name and calls auth.signUp with the same hash.
+			sent.signUp = true
+			return &tg.AuthAuthorizationSignUpRequired{}, nil
+		}
 		delete(sb.w.codes, req.PhoneCodeHash)
-		id := sb.w.byPhone[phone]
 		acc := sb.w.accounts[id]
 		if acc.pw.set() {
 			c := callFrom(ctx)
@@ -98,6 +105,41 @@ func (sb *Sandbox) registerAuth(d *tg.ServerDispatcher) {
 		}
 		sb.bindLocked(ctx, id)
 		sb.log.Info(ctx, "User logged in", log.Int64("user_id", id))
+		return &tg.AuthAuthorization{User: sb.userViewLocked(id, id)}, nil
+	})
+
+	d.OnAuthSignUp(func(ctx context.Context, req *tg.AuthSignUpRequest) (tg.AuthAuthorizationClass, error) {
+		phone := normalizePhone(req.PhoneNumber)
+		first, last := strings.TrimSpace(req.FirstName), strings.TrimSpace(req.LastName)
+		switch {
+		case phone == "":
+			return nil, errPhoneNumberInvalid
+		case first == "" || utf8.RuneCountInString(first) > maxNameLength:
+			return nil, tgerr.New(400, "FIRSTNAME_INVALID")
+		case utf8.RuneCountInString(last) > maxNameLength:
+			return nil, tgerr.New(400, "LASTNAME_INVALID")
+		}
+		lang := sb.authKeys.lang(callFrom(ctx).key())
+		sb.mu.Lock()
+		defer sb.mu.Unlock()
+		sent, ok := sb.w.codes[req.PhoneCodeHash]
+		switch {
+		case !ok:
+			return nil, tgerr.New(400, "PHONE_CODE_EXPIRED")
+		case sent.phone != phone:
+			return nil, tgerr.New(400, "PHONE_CODE_INVALID")
+		case !sent.signUp:
+			// auth.signIn did not take the code for this hash yet.
+			return nil, tgerr.New(400, "PHONE_CODE_EMPTY")
+		}
+		if _, ok := sb.w.byPhone[phone]; ok {
+			return nil, tgerr.New(400, "PHONE_NUMBER_OCCUPIED")
+		}
+		delete(sb.w.codes, req.PhoneCodeHash)
+		acc := sb.addUserLocked(tg.User{FirstName: first, LastName: last, Phone: phone, LangCode: lang})
+		id := acc.user.ID
+		sb.bindLocked(ctx, id)
+		sb.log.Info(ctx, "User signed up", log.Int64("user_id", id))
 		return &tg.AuthAuthorization{User: sb.userViewLocked(id, id)}, nil
 	})
 
@@ -234,6 +276,14 @@ func (sb *Sandbox) resolvePeerLocked(self *account, in tg.InputPeerClass) (int64
 		return 0, tgerr.New(400, "PEER_ID_INVALID")
 	}
 }
+
+// errPhoneNumberInvalid answers a phone number without digits (406 on
+// Telegram).
+var errPhoneNumberInvalid = tgerr.New(406, "PHONE_NUMBER_INVALID")
+
+// maxNameLength is Telegram's limit on a first or last name, in
+// characters.
+const maxNameLength = 64
 
 func normalizePhone(p string) string {
 	var b strings.Builder

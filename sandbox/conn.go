@@ -3,9 +3,31 @@ package sandbox
 import (
 	"bufio"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
+
+// gate serializes tgtest's work between socket reads (see gatedListener).
+// holder is the connection whose serving goroutine holds mu. tgtest calls
+// the request handler from that goroutine, between two reads, so the
+// handler learns from holder which connection (and so which source
+// address) a request came on. holder is only written with mu held and read
+// by the goroutine holding it.
+type gate struct {
+	mu     sync.Mutex
+	holder *gatedConn
+}
+
+func (g *gate) lock(c *gatedConn) {
+	g.mu.Lock()
+	g.holder = c
+}
+
+func (g *gate) unlock() {
+	g.holder = nil
+	g.mu.Unlock()
+}
 
 // gatedListener wraps the TCP listener of a DC so that every accepted
 // connection goes through a gatedConn sharing one gate.
@@ -20,6 +42,10 @@ import (
 // processed on their own goroutines), so the gate only covers decryption,
 // dispatch and the server's side of key exchanges.
 //
+// The gate also tells the request handler which connection a request came
+// on (gate.holder), which is how the servers know the source address of
+// every use of an auth key (AUTH_KEY_DUPLICATED, see keyState).
+//
 // Why the pre-read: transport.Listener.Accept reads the transport header
 // itself, and tgtest's accept loop stops the whole server on any Accept
 // error, so a client that connects and drops before sending a byte (a
@@ -27,7 +53,8 @@ import (
 // Connections are handed over only once their first bytes arrived.
 type gatedListener struct {
 	net.Listener
-	gate *sync.Mutex
+	gate *gate
+	keys *keyState
 
 	ready chan net.Conn
 	done  chan struct{}
@@ -40,9 +67,9 @@ type gatedListener struct {
 // headerTimeout bounds the wait for a new connection's first bytes.
 const headerTimeout = 30 * time.Second
 
-func newGatedListener(l net.Listener, gate *sync.Mutex) *gatedListener {
+func newGatedListener(l net.Listener, g *gate, keys *keyState) *gatedListener {
 	gl := &gatedListener{
-		Listener: l, gate: gate,
+		Listener: l, gate: g, keys: keys,
 		ready: make(chan net.Conn), done: make(chan struct{}),
 		conns: map[*gatedConn]struct{}{},
 	}
@@ -71,7 +98,7 @@ func (l *gatedListener) preread(c net.Conn) {
 		return
 	}
 	_ = c.SetReadDeadline(time.Time{})
-	gc := &gatedConn{Conn: c, r: r, gate: l.gate, owner: l}
+	gc := &gatedConn{Conn: c, r: r, gate: l.gate, owner: l, ip: remoteIP(c)}
 	l.mu.Lock()
 	l.conns[gc] = struct{}{}
 	l.mu.Unlock()
@@ -120,6 +147,16 @@ func (l *gatedListener) forget(c *gatedConn) {
 	l.mu.Lock()
 	delete(l.conns, c)
 	l.mu.Unlock()
+	l.keys.closed(c)
+}
+
+// remoteIP is the source address of a connection (IPv4 addresses
+// unmapped), or the zero Addr when it is not TCP.
+func remoteIP(c net.Conn) netip.Addr {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return a.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
 }
 
 // gatedConn holds the gate between reads. held is only touched by the
@@ -129,18 +166,20 @@ func (l *gatedListener) forget(c *gatedConn) {
 type gatedConn struct {
 	net.Conn
 	r     *bufio.Reader
-	gate  *sync.Mutex
+	gate  *gate
 	owner *gatedListener
-	held  bool
+	// ip is the source address of the connection.
+	ip   netip.Addr
+	held bool
 }
 
 func (c *gatedConn) Read(p []byte) (int, error) {
 	if c.held {
 		c.held = false
-		c.gate.Unlock()
+		c.gate.unlock()
 	}
 	n, err := c.r.Read(p)
-	c.gate.Lock()
+	c.gate.lock(c)
 	c.held = true
 	return n, err
 }
@@ -148,7 +187,7 @@ func (c *gatedConn) Read(p []byte) (int, error) {
 func (c *gatedConn) Close() error {
 	if c.held {
 		c.held = false
-		c.gate.Unlock()
+		c.gate.unlock()
 	}
 	c.owner.forget(c)
 	return c.Conn.Close()

@@ -7,17 +7,24 @@
 //
 // Start runs DC 2 (and a second DC for files, Options.FilesDC) on
 // 127.0.0.1 ports. Sandbox.Options returns the telegram.Options pieces a
-// gotd client needs (PublicKeys, Resolver, DCList, DC, SessionStorage).
-// Accounts are made with AddBot (the token and the Passport public key as
+// gotd client needs (PublicKeys, Resolver, DCList, DC, SessionStorage);
+// ResolverFrom dials from a source address of one's own (any 127.x.y.z on
+// Linux), as separate hosts would. Accounts are made with AddBot (the token and the Passport public key as
 // @BotFather would have them) and AddUser (phone, name, language, optional
-// cloud password). Users log in with auth.sendCode and auth.signIn with the
-// code "12345" (Options.LoginCode), and auth.checkPassword when they have a
-// cloud password; bots with auth.importBotAuthorization.
+// cloud password), or over MTProto by signing up as Telegram apps do (any
+// process that reaches the servers can: see Connect). Users log in with
+// auth.sendCode and auth.signIn with the code "12345" (Options.LoginCode),
+// and auth.checkPassword when they have a cloud password; bots with
+// auth.importBotAuthorization.
 //
 // Implemented methods:
 //
 //   - login and sessions: help.getConfig, help.getNearestDc, auth.sendCode,
-//     auth.signIn, auth.checkPassword (SRP), auth.importBotAuthorization,
+//     auth.signIn, auth.signUp (a number without an account gets a code
+//     too; auth.signIn with it answers auth.authorizationSignUpRequired and
+//     auth.signUp creates the account, in the language of the connection's
+//     initConnection lang_code, and logs the session in),
+//     auth.checkPassword (SRP), auth.importBotAuthorization,
 //     auth.exportAuthorization / auth.importAuthorization (second DC),
 //     auth.logOut, users.getUsers, users.getFullUser,
 //     contacts.resolveUsername;
@@ -26,10 +33,15 @@
 //     updates.getState / updates.getDifference return what a session missed,
 //     so a bot using gotd's updates manager catches up after a restart;
 //   - messages in private chats: messages.sendMessage (text, entities, inline
-//     keyboards with URL and callback buttons, reply_to), messages.editMessage,
-//     messages.setTyping, bots.setBotCommands / bots.getBotCommands,
-//     messages.getBotCallbackAnswer (pushes UpdateBotCallbackQuery to the bot
-//     and waits for messages.setBotCallbackAnswer);
+//     keyboards with URL and callback buttons, reply_to; idempotent by
+//     random_id as on Telegram: a random_id the account already used with
+//     that peer, from any of its sessions and at any time before, sends
+//     nothing and answers the earlier message with its original pts, and
+//     answers 500 RANDOM_ID_DUPLICATE while the earlier call still runs),
+//     messages.editMessage, messages.setTyping, bots.setBotCommands /
+//     bots.getBotCommands, messages.getBotCallbackAnswer (pushes
+//     UpdateBotCallbackQuery to the bot and waits for
+//     messages.setBotCallbackAnswer);
 //   - files: upload.saveFilePart, upload.saveBigFilePart, upload.getFile for
 //     tg.InputSecureFileLocation with Telegram's checks on offset and limit
 //     (multiples of 4 KiB, or 1 KiB with precise; limit at most 1 MiB and,
@@ -50,6 +62,14 @@
 // # Simulated users
 //
 // NewSimUser registers a user and logs a real gotd client in as that user.
+// Connect does the same from anywhere the servers can be reached (another
+// process): it signs up over MTProto, or signs in when the number has an
+// account, and sets the cloud password of the UserSpec. Sandbox.Remote
+// returns what it needs (addresses, public keys, login code); Remote.Config
+// turns that into plain data for a file (RemoteConfig: "host:port" per DC,
+// the keys as PEM) and RemoteConfig.Remote reads it back. Remote.Options
+// gives the telegram.Options of a bot in such a process.
+//
 // A SimUser holds a Profile of documents (built in Go, SampleProfile, or
 // YAML with LoadProfile; scans are JPEG pictures generated from a text, so
 // tests can regenerate the exact bytes) and does what a person with a
@@ -66,17 +86,30 @@
 // # Faults
 //
 // FloodWait makes a method answer FLOOD_WAIT_X a number of times;
-// DropConnections cuts every TCP connection of a DC; SetBandwidth slows
-// file downloads per connection; Options.FilesDC puts Passport files on a
-// second DC (FILE_MIGRATE_X). Calls counts requests per method.
+// SetLatency makes the servers take a while to process a method (a
+// messages.sendMessage holds its random_id meanwhile); DropConnections
+// cuts every TCP connection of a DC; SetBandwidth slows file downloads per
+// connection; Options.FilesDC puts Passport files on a second DC
+// (FILE_MIGRATE_X). Calls counts requests per method.
+//
+// As on Telegram, an auth key used at the same time from two source
+// addresses (open connections from both carried it) is invalidated: every
+// request with it, from either address and from then on, answers 406
+// AUTH_KEY_DUPLICATED, and the account is logged out on that key (a new
+// key with a fresh login works). Connections from one address may share a
+// key (gotd's data connections do), and a key may move to another address
+// once its connections closed.
 //
 // # Simplified compared to Telegram
 //
 //   - One access hash per user for everybody (Telegram's are per viewer);
 //     only private chats; no channels, groups, media messages or history.
-//   - Accounts exist only through AddUser/AddBot: auth.sendCode answers
-//     PHONE_NUMBER_INVALID for unknown numbers (no sign-up). The login code
-//     is fixed, as on Telegram's test servers.
+//   - The login code is fixed, as on Telegram's test servers, and never
+//     expires until used; there are no terms of service to accept. Any
+//     number with a digit is valid (auth.sendCode answers 406
+//     PHONE_NUMBER_INVALID only for none). Sign-up sets no username (and
+//     account.updateUsername is not implemented): usernames of users come
+//     from AddUser.
 //   - Phone numbers and emails saved as Passport values are not verified
 //     (Telegram sends codes: account.sendVerifyPhoneCode and friends are not
 //     implemented).
@@ -95,8 +128,13 @@
 //     selfie and translation of a value only when the scope asked for them.
 //   - Changing the passport secret (a new secure_secret_id) or removing the
 //     password deletes the stored values.
-//   - Uploaded parts are kept until used; files are kept in memory for the
-//     life of the sandbox.
+//   - Uploaded parts are kept until used; files, and the random_ids used
+//     with messages.sendMessage, are kept in memory for the life of the
+//     sandbox.
+//   - AUTH_KEY_DUPLICATED compares the source addresses of the open
+//     connections on which a key made requests (tgtest answers pings
+//     itself, so they are not looked at); Telegram does not document its
+//     exact rule.
 //
 // Error codes the sandbox chose where Telegram documents none are the
 // constants ErrSecureValueInvalid, ErrValueHashInvalid and
@@ -117,7 +155,12 @@
 // lets slow requests, like throttled downloads, not block the connection).
 // The listener hands a connection to tgtest only once its first bytes
 // arrived: tgtest stops serving a DC on any accept error, and the transport
-// header is read inside Accept. gotd's Encode writes to the object (SetFlags), so objects
+// header is read inside Accept. The gate also tells the request handler,
+// which tgtest calls between two reads of the connection holding it, which
+// connection (so which source address) a request came on: the auth key of
+// every message reaching the handler (requests and acks; tgtest answers
+// pings itself) is recorded with the address for AUTH_KEY_DUPLICATED.
+// gotd's Encode writes to the object (SetFlags), so objects
 // kept in the sandbox's state are only encoded under its lock, and what
 // leaves it is a copy.
 //

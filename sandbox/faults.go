@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
 )
 
@@ -18,6 +19,8 @@ type faults struct {
 	bandwidth int
 	busyUntil map[int64]time.Time
 	hits      map[uint32]int
+	// latency is the processing time of a method.
+	latency map[uint32]time.Duration
 }
 
 type floodRule struct {
@@ -25,7 +28,10 @@ type floodRule struct {
 }
 
 func newFaults() *faults {
-	return &faults{flood: map[uint32]*floodRule{}, busyUntil: map[int64]time.Time{}, hits: map[uint32]int{}}
+	return &faults{
+		flood: map[uint32]*floodRule{}, busyUntil: map[int64]time.Time{}, hits: map[uint32]int{},
+		latency: map[uint32]time.Duration{},
+	}
 }
 
 // before runs ahead of every request: it answers FLOOD_WAIT_X while a flood
@@ -40,6 +46,37 @@ func (f *faults) before(_ context.Context, c *call) error {
 	}
 	r.remaining--
 	return tgerr.New(420, "FLOOD_WAIT_"+strconv.Itoa(r.seconds))
+}
+
+// count counts a request answered before the faults apply (Calls).
+func (f *faults) count(method uint32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hits[method]++
+}
+
+// delay waits for the processing time of a method (SetLatency).
+func (f *faults) delay(ctx context.Context, method uint32) error {
+	f.mu.Lock()
+	d := f.latency[method]
+	f.mu.Unlock()
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return tgerr.New(500, "TIMEOUT")
+	}
+}
+
+// delaysItself reports whether a method waits for its latency itself, at
+// its own point: messages.sendMessage claims its random_id first.
+func delaysItself(method uint32) bool {
+	return method == tg.MessagesSendMessageRequestTypeID
 }
 
 // throttle delays an answer of n bytes to keep the session under the
@@ -82,6 +119,21 @@ func (sb *Sandbox) FloodWait(method uint32, seconds, times int) {
 		return
 	}
 	sb.faults.flood[method] = &floodRule{seconds: seconds, remaining: times}
+}
+
+// SetLatency makes the servers take d to process each call of a method (by
+// TL type ID, e.g. tg.MessagesSendMessageRequestTypeID) before answering,
+// as an overloaded Telegram does. A messages.sendMessage call holds its
+// random_id meanwhile: a call repeating it answers 500 RANDOM_ID_DUPLICATE
+// until the first one is done. Zero or less removes the delay.
+func (sb *Sandbox) SetLatency(method uint32, d time.Duration) {
+	sb.faults.mu.Lock()
+	defer sb.faults.mu.Unlock()
+	if d <= 0 {
+		delete(sb.faults.latency, method)
+		return
+	}
+	sb.faults.latency[method] = d
 }
 
 // Calls reports how many requests of a method (by TL type ID) the servers

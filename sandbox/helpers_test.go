@@ -17,6 +17,7 @@ import (
 	"github.com/gotd/log/logslog"
 	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/dcs"
 	"github.com/gotd/td/telegram/message"
 	"github.com/gotd/td/telegram/updates"
 	updhook "github.com/gotd/td/telegram/updates/hook"
@@ -162,6 +163,9 @@ type testBot struct {
 	session *session.StorageMemory
 	state   *memState
 	extra   []telegram.Middleware
+	// resolver, when set, dials the servers (e.g. from a source address of
+	// its own, resolverFrom).
+	resolver dcs.Resolver
 
 	in        chan incoming
 	callbacks chan *tg.UpdateBotCallbackQuery
@@ -208,6 +212,9 @@ func (b *testBot) start(ctx context.Context) {
 	})
 	gaps := updates.New(updates.Config{Handler: d, Storage: b.state})
 	opts := b.sb.Options(b.session)
+	if b.resolver != nil {
+		opts.Resolver = b.resolver
+	}
 	opts.UpdateHandler = gaps
 	if os.Getenv("SANDBOX_LOG") != "" {
 		opts.Logger = testLogger("bot")
@@ -306,6 +313,16 @@ func testContext(t testing.TB, d time.Duration) context.Context {
 }
 
 func testRand() io.Reader { return rand.Reader }
+
+// resolverFrom dials the sandbox from the source address ip.
+func resolverFrom(t testing.TB, ip string) dcs.Resolver {
+	t.Helper()
+	r, err := ResolverFrom(ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
 
 func mustPub(t testing.TB, pem string) *rsa.PublicKey {
 	t.Helper()

@@ -142,12 +142,103 @@ func checkText(text string) error {
 	return nil
 }
 
+// sentKey is a random_id an account used with a peer.
+type sentKey struct {
+	peer     int64
+	randomID int64
+}
+
+// sentRecord is what a random_id produced: nothing yet while the call that
+// used it runs (done false), then the message in the sender's box and the
+// update of the call's answer.
+type sentRecord struct {
+	done   bool
+	msgID  int
+	update tg.UpdateClass // never leaves the lock: answers get a copy
+}
+
+// errRandomIDDuplicate answers a call repeating the random_id of a call
+// still running, as Telegram does.
+var errRandomIDDuplicate = tgerr.New(500, "RANDOM_ID_DUPLICATE")
+
+// sendMessage sends a message once per random_id, as Telegram does: a call
+// with a random_id the account already used with that peer, from any
+// session and at any time before, sends nothing and answers the message of
+// the earlier call (updateMessageID and the same updateNewMessage, pts
+// included); while the earlier call runs (SetLatency), it answers 500
+// RANDOM_ID_DUPLICATE. A call that fails frees its random_id.
 func (sb *Sandbox) sendMessage(ctx context.Context, req *tg.MessagesSendMessageRequest) (tg.UpdatesClass, error) {
 	if err := checkText(req.Message); err != nil {
 		return nil, err
 	}
 	sb.mu.Lock()
+	self, key, repeat, err := sb.claimRandomIDLocked(ctx, req.Peer, req.RandomID)
+	sb.mu.Unlock()
+	if err != nil || repeat != nil {
+		return repeat, err
+	}
+	// The server's processing time (SetLatency) passes with the random_id
+	// claimed.
+	err = sb.faults.delay(ctx, tg.MessagesSendMessageRequestTypeID)
+	sb.mu.Lock()
 	defer sb.mu.Unlock()
+	var res *tg.Updates
+	if err == nil {
+		res, err = sb.sendMessageLocked(ctx, req)
+	}
+	if err != nil {
+		delete(self.sent, key)
+		return nil, err
+	}
+	rec := self.sent[key]
+	rec.done = true
+	rec.msgID = res.Updates[0].(*tg.UpdateMessageID).ID
+	if rec.update, err = cloneUpdate(res.Updates[1]); err != nil {
+		// The message is sent: a repeat will find no record and send again,
+		// which beats failing a send that happened.
+		delete(self.sent, key)
+		sb.log.Error(ctx, "Clone update", log.Error(err))
+	}
+	return res, nil
+}
+
+// claimRandomIDLocked claims a random_id of the caller with a peer. It
+// returns the answer of the earlier call when the random_id produced a
+// message already, 500 RANDOM_ID_DUPLICATE while that call runs.
+func (sb *Sandbox) claimRandomIDLocked(ctx context.Context, in tg.InputPeerClass, randomID int64) (*account, sentKey, tg.UpdatesClass, error) {
+	self, err := sb.selfLocked(ctx)
+	if err != nil {
+		return nil, sentKey{}, nil, err
+	}
+	peerID, err := sb.resolvePeerLocked(self, in)
+	if err != nil {
+		return nil, sentKey{}, nil, err
+	}
+	key := sentKey{peer: peerID, randomID: randomID}
+	rec, ok := self.sent[key]
+	switch {
+	case !ok:
+		self.sent[key] = &sentRecord{}
+		return self, key, nil, nil
+	case !rec.done:
+		return nil, sentKey{}, nil, errRandomIDDuplicate
+	}
+	upd, err := cloneUpdate(rec.update)
+	if err != nil {
+		return nil, sentKey{}, nil, errInternal
+	}
+	sb.log.Debug(ctx, "Message not sent again (random_id used)", log.Int64("from", self.user.ID), log.Int64("to", peerID))
+	return nil, sentKey{}, &tg.Updates{
+		Updates: []tg.UpdateClass{&tg.UpdateMessageID{ID: rec.msgID, RandomID: randomID}, upd},
+		Users:   sb.usersLocked(self.user.ID, self.user.ID, peerID),
+		Chats:   []tg.ChatClass{},
+		Date:    sb.unix(),
+	}, nil
+}
+
+// sendMessageLocked sends a message. Its answer holds updateMessageID
+// first, then the sender's updateNewMessage.
+func (sb *Sandbox) sendMessageLocked(ctx context.Context, req *tg.MessagesSendMessageRequest) (*tg.Updates, error) {
 	self, err := sb.selfLocked(ctx)
 	if err != nil {
 		return nil, err

@@ -22,7 +22,13 @@ type call struct {
 	// data connections: downloads, uploads through pools).
 	updates bool
 	method  uint32
+	// duplicated is set when the request's auth key was used from two
+	// source addresses at once (AUTH_KEY_DUPLICATED).
+	duplicated bool
 }
+
+// key is the auth key of the request's session on its DC.
+func (c *call) key() authKeyRef { return authKeyRef{dc: c.dc, key: c.session.AuthKey.ID} }
 
 type callKey struct{}
 
@@ -47,12 +53,22 @@ func (q *queryPeek) Decode(b *bin.Buffer) error {
 
 func (q *queryPeek) Encode(*bin.Buffer) error { return errors.New("queryPeek is decode-only") }
 
-// handler returns the tgtest handler of one DC. It unwraps invokeWithLayer,
-// initConnection and invokeWithoutUpdates, then serves the request on its
-// own goroutine so that a slow request (a throttled download, a callback
-// query waiting for the bot) never blocks the connection, as on Telegram.
+// handler returns the tgtest handler of one DC. It records the use of the
+// request's auth key on its connection (see keyState), unwraps
+// invokeWithLayer, initConnection (remembering its lang_code) and
+// invokeWithoutUpdates, then serves the request on its own goroutine so
+// that a slow request (a throttled download, a callback query waiting for
+// the bot) never blocks the connection, as on Telegram.
+//
+// tgtest calls the handler from the connection's serving goroutine with
+// the gate held, so sb.gate.holder is the connection of the request.
 func (sb *Sandbox) handler(dc int) tgtest.HandlerFunc {
 	return func(srv *tgtest.Server, req *tgtest.Request) error {
+		ref := authKeyRef{dc: dc, key: req.Session.AuthKey.ID}
+		duplicated := false
+		if conn := sb.gate.holder; conn != nil {
+			duplicated = sb.authKeys.use(ref, conn)
+		}
 		buf := req.Buf
 		updates := true
 	unwrap:
@@ -67,7 +83,12 @@ func (sb *Sandbox) handler(dc int) tgtest.HandlerFunc {
 			case tg.InvokeWithLayerRequestTypeID:
 				w = &tg.InvokeWithLayerRequest{Query: q}
 			case tg.InitConnectionRequestTypeID:
-				w = &tg.InitConnectionRequest{Query: q}
+				ic := &tg.InitConnectionRequest{Query: q}
+				if err := ic.Decode(buf); err != nil {
+					return fmt.Errorf("decode initConnection: %w", err)
+				}
+				sb.authKeys.setLang(ref, ic.LangCode)
+				continue
 			case tg.InvokeWithoutUpdatesRequestTypeID:
 				updates = false
 				w = &tg.InvokeWithoutUpdatesRequest{Query: q}
@@ -85,7 +106,7 @@ func (sb *Sandbox) handler(dc int) tgtest.HandlerFunc {
 		}
 		data := append([]byte(nil), buf.Buf...)
 		r := &tgtest.Request{DC: req.DC, Session: req.Session, MsgID: req.MsgID, RequestCtx: req.RequestCtx}
-		c := &call{dc: dc, srv: srv, session: req.Session, updates: updates, method: id}
+		c := &call{dc: dc, srv: srv, session: req.Session, updates: updates, method: id, duplicated: duplicated}
 		sb.wg.Add(1)
 		go func() {
 			defer sb.wg.Done()
@@ -117,8 +138,18 @@ func (sb *Sandbox) serve(c *call, req *tgtest.Request, data []byte) {
 }
 
 func (sb *Sandbox) invoke(ctx context.Context, c *call, data []byte) (bin.Encoder, error) {
+	if c.duplicated {
+		sb.faults.count(c.method)
+		sb.invalidateKey(ctx, c.key())
+		return nil, errAuthKeyDuplicated
+	}
 	if err := sb.faults.before(ctx, c); err != nil {
 		return nil, err
+	}
+	if !delaysItself(c.method) {
+		if err := sb.faults.delay(ctx, c.method); err != nil {
+			return nil, err
+		}
 	}
 	sb.touch(c)
 	return sb.disp.Handle(ctx, &bin.Buffer{Buf: data})

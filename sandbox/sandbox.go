@@ -122,10 +122,11 @@ type Sandbox struct {
 	keys []exchange.PublicKey
 	cfg  tg.Config
 
-	disp    *tg.ServerDispatcher
-	tgTypes *tmap.Map
-	mtTypes map[uint32]string
-	gate    sync.Mutex
+	disp     *tg.ServerDispatcher
+	tgTypes  *tmap.Map
+	mtTypes  map[uint32]string
+	gate     gate
+	authKeys *keyState
 
 	faults *faults
 
@@ -153,16 +154,17 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	sb := &Sandbox{
-		opts:    opts,
-		log:     log.For(opts.Logger),
-		rand:    opts.Random,
-		ctx:     sctx,
-		cancel:  cancel,
-		dcs:     map[int]*dataCenter{},
-		tgTypes: tmap.New(tg.TypesMap(), mt.TypesMap()),
-		mtTypes: mt.TypesMap(),
-		faults:  newFaults(),
-		w:       newWorld(),
+		opts:     opts,
+		log:      log.For(opts.Logger),
+		rand:     opts.Random,
+		ctx:      sctx,
+		cancel:   cancel,
+		dcs:      map[int]*dataCenter{},
+		tgTypes:  tmap.New(tg.TypesMap(), mt.TypesMap()),
+		mtTypes:  mt.TypesMap(),
+		faults:   newFaults(),
+		authKeys: newKeyState(),
+		w:        newWorld(),
 	}
 	sb.disp = tg.NewServerDispatcher(sb.fallback)
 	sb.register(sb.disp)
@@ -181,7 +183,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 			}
 			return nil, fmt.Errorf("sandbox: DC %d: listen on loopback: %w", id, err)
 		}
-		d := &dataCenter{id: id, listener: newGatedListener(l, &sb.gate), addr: l.Addr().(*net.TCPAddr)}
+		d := &dataCenter{id: id, listener: newGatedListener(l, &sb.gate, sb.authKeys), addr: l.Addr().(*net.TCPAddr)}
 		d.srv = tgtest.NewServer(tgtest.NewPrivateKey(key), sb.handler(id), tgtest.ServerOptions{
 			DC:          id,
 			Random:      opts.Random,
@@ -281,16 +283,7 @@ func (sb *Sandbox) Resolver() dcs.Resolver {
 // storage (a fresh session.StorageMemory when nil). Add UpdateHandler,
 // Logger and Middlewares as needed.
 func (sb *Sandbox) Options(storage session.Storage) telegram.Options {
-	if storage == nil {
-		storage = &session.StorageMemory{}
-	}
-	return telegram.Options{
-		PublicKeys:     sb.PublicKeys(),
-		Resolver:       sb.Resolver(),
-		DCList:         sb.DCList(),
-		DC:             MainDC,
-		SessionStorage: storage,
-	}
+	return sb.Remote().Options(storage)
 }
 
 // Addr returns the TCP address of a DC's server, or nil.

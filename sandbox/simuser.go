@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,19 @@ type SimUserOptions struct {
 	Middlewares []telegram.Middleware
 }
 
+// randomInt64 reads a random non-zero int64 (a random_id, a file ID).
+func randomInt64(r io.Reader) (int64, error) {
+	var b [8]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return 0, fmt.Errorf("sandbox: random source: %w", err)
+	}
+	v := int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+	if v == 0 {
+		v = 1
+	}
+	return v, nil
+}
+
 // ChatMessage is a message of the user's chat with a bot, as the user's app
 // shows it.
 type ChatMessage struct {
@@ -97,7 +111,8 @@ func (m ChatMessage) Button(s string) (Button, bool) {
 // Methods are safe for concurrent use, but one user does one thing at a
 // time, like a person.
 type SimUser struct {
-	sb     *Sandbox
+	// User is the user's account (with Connect, as the server told it at
+	// login).
 	User   User
 	client *telegram.Client
 	api    *tg.Client
@@ -134,72 +149,124 @@ type SimUser struct {
 	shown map[int]bool
 }
 
+// setDefaults fills the defaults of the options and checks them.
+func (o *SimUserOptions) setDefaults(spec UserSpec) error {
+	if o.Profile == nil {
+		o.Profile = SampleProfile(spec.Phone)
+	}
+	if err := o.Profile.Validate(); err != nil {
+		return err
+	}
+	if o.SetupPassword == "" {
+		o.SetupPassword = DefaultSetupPassword
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = http.DefaultClient
+	}
+	if o.Random == nil {
+		o.Random = rand.Reader
+	} else {
+		o.Random = &lockedReader{r: o.Random}
+	}
+	if o.PartSize == 0 {
+		o.PartSize = MaxPartSize
+	}
+	if o.PartSize%1024 != 0 || MaxPartSize%o.PartSize != 0 {
+		return fmt.Errorf("sandbox: part size %d must be a multiple of 1024 dividing %d", o.PartSize, MaxPartSize)
+	}
+	return nil
+}
+
 // NewSimUser registers a user (AddUser) and logs a gotd client in as that
 // user with the login code (and the cloud password when set), like a person
 // with a Telegram app. The client runs until Close or the sandbox closes.
 func (sb *Sandbox) NewSimUser(ctx context.Context, spec UserSpec, opts SimUserOptions) (*SimUser, error) {
-	if opts.Profile == nil {
-		opts.Profile = SampleProfile(spec.Phone)
-	}
-	if err := opts.Profile.Validate(); err != nil {
+	if err := opts.setDefaults(spec); err != nil {
 		return nil, err
-	}
-	if opts.SetupPassword == "" {
-		opts.SetupPassword = DefaultSetupPassword
-	}
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = http.DefaultClient
-	}
-	if opts.Random == nil {
-		opts.Random = rand.Reader
-	}
-	if opts.PartSize == 0 {
-		opts.PartSize = MaxPartSize
-	}
-	if opts.PartSize%1024 != 0 || MaxPartSize%opts.PartSize != 0 {
-		return nil, fmt.Errorf("sandbox: part size %d must be a multiple of 1024 dividing %d", opts.PartSize, MaxPartSize)
 	}
 	u, err := sb.AddUser(spec)
 	if err != nil {
 		return nil, err
 	}
+	return startSimUser(ctx, sb.ctx, sb.Remote(), spec, opts, &u)
+}
+
+// Connect makes a simulated user that knows the sandbox only through the
+// network, as a process other than the one running the sandbox does: it
+// signs up over MTProto with the login code, like a Telegram app (or signs
+// in, with UserSpec.CloudPassword when the account has one, when the
+// number has an account already), sets UserSpec.CloudPassword as the
+// account's cloud password when the account has none, and then behaves
+// like any SimUser. The account's language is UserSpec.LangCode (sent in
+// initConnection); UserSpec.Username cannot be set this way. The client
+// runs until Close; ctx bounds the login only.
+func Connect(ctx context.Context, r Remote, spec UserSpec, opts SimUserOptions) (*SimUser, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case normalizePhone(spec.Phone) == "":
+		return nil, errors.New("sandbox: Connect: UserSpec.Phone is required (digits, international form)")
+	case spec.Username != "":
+		return nil, errors.New("sandbox: Connect: UserSpec.Username cannot be set over MTProto (the sandbox has no account.updateUsername): leave it empty, or use Sandbox.NewSimUser")
+	}
+	if err := opts.setDefaults(spec); err != nil {
+		return nil, err
+	}
+	return startSimUser(ctx, context.WithoutCancel(ctx), r, spec, opts, nil)
+}
+
+// startSimUser runs the user's client, reaching the servers through r,
+// until runCtx is done or Close, and logs it in. known is the account when
+// the caller made it (NewSimUser); otherwise the client signs up or in and
+// learns the account from the server.
+func startSimUser(ctx, runCtx context.Context, r Remote, spec UserSpec, opts SimUserOptions, known *User) (*SimUser, error) {
 	password := spec.CloudPassword
 	if password == "" {
 		password = opts.SetupPassword
 	}
 	su := &SimUser{
-		sb: sb, User: u, rand: opts.Random, http: opts.HTTPClient, partSize: opts.PartSize,
+		rand: opts.Random, http: opts.HTTPClient, partSize: opts.PartSize,
 		log:      log.For(opts.Logger),
 		profile:  opts.Profile.Clone(),
 		password: password,
 		peers:    map[int64]*tg.User{},
 		changed:  make(chan struct{}),
 		done:     make(chan error, 1),
-		// The account is new: its update state starts at pts 0.
-		ahead: map[int]int{},
-		shown: map[int]bool{},
+		ahead:    map[int]int{},
+		shown:    map[int]bool{},
 	}
-	o := sb.Options(&session.StorageMemory{})
+	if known != nil {
+		su.User = *known
+	}
+	o := r.Options(&session.StorageMemory{})
 	o.Logger = opts.Logger
+	if spec.LangCode != "" {
+		o.Device.LangCode = spec.LangCode
+	}
 	o.Middlewares = append(append([]telegram.Middleware(nil), opts.Middlewares...), telegram.MiddlewareFunc(su.results))
 	o.UpdateHandler = telegram.UpdateHandlerFunc(su.handleUpdates)
 	su.client = telegram.NewClient(1, "sandbox", o)
 	su.api = su.client.API()
 
-	runCtx, cancel := context.WithCancel(sb.ctx)
+	first := spec.FirstName
+	if first == "" {
+		first = "User" // as AddUser; Telegram requires a first name
+	}
+	login := &appLogin{
+		phone: spec.Phone, password: spec.CloudPassword, code: r.loginCode(),
+		info: auth.UserInfo{FirstName: first, LastName: spec.LastName},
+	}
+	runCtx, cancel := context.WithCancel(runCtx)
 	su.cancel = cancel
 	ready := make(chan error, 1)
 	go func() {
 		su.done <- su.client.Run(runCtx, func(ctx context.Context) error {
-			flow := auth.NewFlow(auth.Constant(u.Phone, spec.CloudPassword,
-				auth.CodeAuthenticatorFunc(func(context.Context, *tg.AuthSentCode) (string, error) {
-					return sb.opts.LoginCode, nil
-				})), auth.SendCodeOptions{})
-			if err := flow.Run(ctx, su.client.Auth()); err != nil {
-				ready <- fmt.Errorf("sandbox: log in user %d: %w", u.ID, err)
+			err := su.login(ctx, login, known == nil, spec.CloudPassword)
+			ready <- err
+			if err != nil {
 				return err
 			}
-			ready <- nil
 			<-ctx.Done()
 			return ctx.Err()
 		})
@@ -220,6 +287,88 @@ func (sb *Sandbox) NewSimUser(ctx context.Context, spec UserSpec, opts SimUserOp
 		<-su.done
 		return nil, ctx.Err()
 	}
+}
+
+// login logs the client in like a Telegram app: the login code, then the
+// name when the number has no account (sign-up) or the cloud password when
+// the account has one. With learn (the account was not made by the
+// caller), it then learns the account and its update state from the
+// server, and sets cloudPassword as the account's password if it has none.
+func (u *SimUser) login(ctx context.Context, l *appLogin, learn bool, cloudPassword string) error {
+	if err := auth.NewFlow(l, auth.SendCodeOptions{}).Run(ctx, u.client.Auth()); err != nil {
+		if learn {
+			return fmt.Errorf("sandbox: log in as a user: %w", err)
+		}
+		return fmt.Errorf("sandbox: log in user %d: %w", u.User.ID, err)
+	}
+	if !learn {
+		return nil // a new account: its update state starts at pts 0
+	}
+	self, err := u.client.Self(ctx)
+	if err != nil {
+		return fmt.Errorf("sandbox: get the logged-in user: %w", err)
+	}
+	u.User = userOf(self)
+	if !l.signedUp {
+		// An account used before: the app starts from its current state.
+		state, err := u.api.UpdatesGetState(ctx)
+		if err != nil {
+			return fmt.Errorf("sandbox: get the update state: %w", err)
+		}
+		u.mu.Lock()
+		u.advanceLocked(state.Pts)
+		u.date = max(u.date, state.Date)
+		u.mu.Unlock()
+	}
+	if cloudPassword == "" {
+		return nil
+	}
+	p, err := u.api.AccountGetPassword(ctx)
+	if err != nil {
+		return fmt.Errorf("sandbox: get password: %w", err)
+	}
+	if p.HasPassword {
+		return nil
+	}
+	var ns tg.AccountPasswordInputSettings
+	if err := u.newPassword(&ns, cloudPassword, p); err != nil {
+		return err
+	}
+	if _, err := u.api.AccountUpdatePasswordSettings(ctx, &tg.AccountUpdatePasswordSettingsRequest{
+		Password: &tg.InputCheckPasswordEmpty{}, NewSettings: ns,
+	}); err != nil {
+		return fmt.Errorf("sandbox: set the cloud password: %w", err)
+	}
+	u.log.Info(ctx, "Cloud password set", log.Int64("user_id", u.User.ID))
+	return nil
+}
+
+// appLogin answers gotd's login flow as a person with a Telegram app
+// would: the phone, the login code, the name to sign up with and the cloud
+// password.
+type appLogin struct {
+	phone, password, code string
+	info                  auth.UserInfo
+	// signedUp is set when the flow signed up (the number had no account).
+	signedUp bool
+}
+
+func (l *appLogin) Phone(context.Context) (string, error) { return l.phone, nil }
+
+func (l *appLogin) Password(context.Context) (string, error) {
+	if l.password == "" {
+		return "", errors.New("sandbox: the account has a cloud password: set UserSpec.CloudPassword")
+	}
+	return l.password, nil
+}
+
+func (l *appLogin) Code(context.Context, *tg.AuthSentCode) (string, error) { return l.code, nil }
+
+func (l *appLogin) AcceptTermsOfService(context.Context, tg.HelpTermsOfService) error { return nil }
+
+func (l *appLogin) SignUp(context.Context) (auth.UserInfo, error) {
+	l.signedUp = true
+	return l.info, nil
 }
 
 // API returns the user's raw gotd client, for calls the SimUser does not
@@ -599,8 +748,12 @@ func (u *SimUser) Send(ctx context.Context, peerID int64, text string) error {
 	if err != nil {
 		return err
 	}
+	randomID, err := randomInt64(u.rand)
+	if err != nil {
+		return err
+	}
 	if _, err := u.api.MessagesSendMessage(ctx, &tg.MessagesSendMessageRequest{
-		Peer: p, Message: text, RandomID: u.sb.randInt64(),
+		Peer: p, Message: text, RandomID: randomID,
 	}); err != nil {
 		return fmt.Errorf("sandbox: send message: %w", err)
 	}
@@ -1170,7 +1323,10 @@ func (u *SimUser) uploadFile(ctx context.Context, secret, plain []byte) (*tg.Inp
 	if err != nil {
 		return nil, err
 	}
-	id := u.sb.randInt64()
+	id, err := randomInt64(u.rand)
+	if err != nil {
+		return nil, err
+	}
 	parts := 0
 	for off := 0; off < len(ev.Ciphertext); off += u.partSize {
 		end := min(off+u.partSize, len(ev.Ciphertext))
@@ -1203,6 +1359,23 @@ func (u *SimUser) srp(ctx context.Context) (tg.InputCheckPasswordSRPClass, *tg.A
 	return a, p, nil
 }
 
+// newPassword sets a new cloud password in settings for
+// account.updatePasswordSettings, with the server's algorithm of p.
+func (u *SimUser) newPassword(settings *tg.AccountPasswordInputSettings, pw string, p *tg.AccountPassword) error {
+	algo, ok := p.NewAlgo.(*tg.PasswordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow)
+	if !ok {
+		return fmt.Errorf("sandbox: unsupported new password algo %T", p.NewAlgo)
+	}
+	newAlgo, hash, err := u.srpc.newHash(u.rand, []byte(pw), algo)
+	if err != nil {
+		return err
+	}
+	settings.SetNewAlgo(newAlgo)
+	settings.SetNewPasswordHash(hash)
+	settings.SetHint("sandbox")
+	return nil
+}
+
 // passportSecret returns the user's passport secret, creating the cloud
 // password and the secret the first time, as Telegram apps do (one
 // account.updatePasswordSettings carrying both when there is no password).
@@ -1222,17 +1395,9 @@ func (u *SimUser) passportSecret(ctx context.Context) ([]byte, error) {
 	}
 	ns := tg.AccountPasswordInputSettings{}
 	if !p.HasPassword {
-		algo, ok := p.NewAlgo.(*tg.PasswordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow)
-		if !ok {
-			return nil, fmt.Errorf("sandbox: unsupported new password algo %T", p.NewAlgo)
-		}
-		newAlgo, hash, err := u.srpc.newHash(u.rand, []byte(pw), algo)
-		if err != nil {
+		if err := u.newPassword(&ns, pw, p); err != nil {
 			return nil, err
 		}
-		ns.SetNewAlgo(newAlgo)
-		ns.SetNewPasswordHash(hash)
-		ns.SetHint("sandbox")
 	} else {
 		settings, err := u.api.AccountGetPasswordSettings(ctx, check)
 		if err != nil {

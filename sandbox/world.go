@@ -23,8 +23,8 @@ type world struct {
 	// authKeys binds an auth key (per DC) to the account that logged in
 	// with it.
 	authKeys map[authKeyRef]int64
-	// codes maps a phone_code_hash to the phone it was sent to.
-	codes map[string]string
+	// codes maps a phone_code_hash to the code sent.
+	codes map[string]*loginCode
 	// exported holds auth.exportAuthorization results until imported.
 	exported map[int64]exportedAuth
 	// srp holds the server side of password checks in progress.
@@ -48,7 +48,7 @@ func newWorld() world {
 		byPhone:    map[string]int64{},
 		byUsername: map[string]int64{},
 		authKeys:   map[authKeyRef]int64{},
-		codes:      map[string]string{},
+		codes:      map[string]*loginCode{},
 		exported:   map[int64]exportedAuth{},
 		srp:        map[int64]*srpSession{},
 		pending:    map[authKeyRef]int64{},
@@ -58,6 +58,14 @@ func newWorld() world {
 		nextUserID: 1000001,
 		nextBotID:  7000000001,
 	}
+}
+
+// loginCode is a login code sent with auth.sendCode.
+type loginCode struct {
+	phone string
+	// signUp is set once auth.signIn took the code for a number without an
+	// account: auth.signUp may then create it.
+	signUp bool
 }
 
 type authKeyRef struct {
@@ -88,6 +96,9 @@ type account struct {
 
 	nextMsgID int
 	msgs      map[int]*storedMessage
+	// sent holds the random_ids of the messages the account sent, by peer:
+	// used random_ids never expire (see sendMessage).
+	sent map[sentKey]*sentRecord
 
 	// sessions receive pushed updates (MTProto sessions that are not
 	// invokeWithoutUpdates), by session ID.
@@ -255,20 +266,32 @@ func (sb *Sandbox) AddUser(spec UserSpec) (User, error) {
 			return User{}, fmt.Errorf("sandbox: AddUser: username %s is taken", spec.Username)
 		}
 	}
-	id := sb.w.nextUserID
-	sb.w.nextUserID++
-	acc := sb.newAccountLocked(tg.User{
-		ID: id, AccessHash: sb.randInt64(), FirstName: first, LastName: spec.LastName,
+	acc := sb.addUserLocked(tg.User{
+		FirstName: first, LastName: spec.LastName,
 		Username: spec.Username, Phone: phone, LangCode: spec.LangCode,
 	})
 	acc.pw = pw
-	sb.w.byPhone[phone] = id
-	if spec.Username != "" {
-		sb.w.byUsername[strings.ToLower(spec.Username)] = id
+	sb.log.Info(sb.ctx, "User added", log.Int64("user_id", acc.user.ID))
+	return userOf(&acc.user), nil
+}
+
+// addUserLocked creates a user account from u (ID and access hash set
+// here). The caller checked that its phone and username are free.
+func (sb *Sandbox) addUserLocked(u tg.User) *account {
+	u.ID = sb.w.nextUserID
+	sb.w.nextUserID++
+	u.AccessHash = sb.randInt64()
+	acc := sb.newAccountLocked(u)
+	sb.w.byPhone[u.Phone] = u.ID
+	if u.Username != "" {
+		sb.w.byUsername[strings.ToLower(u.Username)] = u.ID
 	}
-	sb.log.Info(sb.ctx, "User added", log.Int64("user_id", id))
-	u := acc.user
-	return User{ID: id, AccessHash: u.AccessHash, Phone: phone, FirstName: u.FirstName, LastName: u.LastName, Username: u.Username}, nil
+	return acc
+}
+
+// userOf returns a user as a User.
+func userOf(u *tg.User) User {
+	return User{ID: u.ID, AccessHash: u.AccessHash, Phone: u.Phone, FirstName: u.FirstName, LastName: u.LastName, Username: u.Username}
 }
 
 func (sb *Sandbox) newAccountLocked(u tg.User) *account {
@@ -276,6 +299,7 @@ func (sb *Sandbox) newAccountLocked(u tg.User) *account {
 		user:        u,
 		nextMsgID:   1,
 		msgs:        map[int]*storedMessage{},
+		sent:        map[sentKey]*sentRecord{},
 		sessions:    map[int64]sessionRef{},
 		wake:        make(chan struct{}, 1),
 		values:      map[passport.ElementType]*tg.SecureValue{},
