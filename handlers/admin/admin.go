@@ -387,10 +387,13 @@ func (cv *conv) reset(ctx context.Context, args []string) error {
 		todo = slices.DeleteFunc(slices.Clone(statuses), func(st store.Status) bool { return !strings.EqualFold(st.Level, level) })
 	}
 	user := strconv.FormatInt(target, 10)
+	// Both answers have one purpose: the same /kyc_reset handled again
+	// finds nothing left to reset, and its "nothing to reset" must not
+	// follow the "reset" the admin saw.
 	if len(todo) == 0 {
 		cv.audit(ctx, "admin_reset", target, "", map[string]string{"reset": "none"})
 		cv.log.InfoContext(ctx, "admin: reset: nothing to reset")
-		return cv.text(ctx, i18n.MsgAdminResetNothing, map[string]any{"User": user, "Level": level})
+		return cv.reply.Send(ctx, cmdKycReset, cv.loc().Text(i18n.MsgAdminResetNothing, map[string]any{"User": user, "Level": level}))
 	}
 	items := make([]string, 0, len(todo))
 	for _, st := range todo {
@@ -401,9 +404,9 @@ func (cv *conv) reset(ctx context.Context, args []string) error {
 		cv.log.InfoContext(ctx, "admin: a status reset", slog.String("level", st.Level), slog.String("was", st.State))
 		items = append(items, cv.loc().Text(i18n.MsgAdminResetItem, map[string]any{"Level": st.Level, "State": stateName(cv.loc(), st.State)}))
 	}
-	return cv.text(ctx, i18n.MsgAdminResetDone, map[string]any{
+	return cv.reply.Send(ctx, cmdKycReset, cv.loc().Text(i18n.MsgAdminResetDone, map[string]any{
 		"User": user, "Levels": strings.Join(items, cv.loc().Text(i18n.MsgListSeparator, nil)),
-	})
+	}))
 }
 
 // deleteAsk answers /kyc_delete <user_id> with what will be erased and
@@ -480,8 +483,11 @@ func (c *Commands) Callback(ctx context.Context, q handlers.CallbackQuery) error
 	if err := c.answer(ctx, q.QueryID, ""); err != nil {
 		cv.log.WarnContext(ctx, "admin: cannot answer the callback query", slog.String("error", err.Error()))
 	}
+	// Both answers have one purpose: the same tap handled again finds
+	// nothing left to delete, and its "nothing was stored" must not follow
+	// the "deleted" the admin saw.
 	if n == 0 {
-		return cv.text(ctx, i18n.MsgAdminDeleteNothing, map[string]any{"User": user})
+		return cv.reply.Send(ctx, cmdKycDelete, cv.loc().Text(i18n.MsgAdminDeleteNothing, map[string]any{"User": user}))
 	}
 	lang := prefs.Lang
 	if lang == "" {
@@ -493,7 +499,7 @@ func (c *Commands) Callback(ctx context.Context, q handlers.CallbackQuery) error
 		cv.log.WarnContext(ctx, "admin: cannot send the deletion notice to the user", slog.String("error", err.Error()))
 		text += "\n" + cv.loc().Text(i18n.MsgAdminDeleteNotTold, map[string]any{"User": user})
 	}
-	return cv.reply.Send(ctx, i18n.MsgAdminDeleteDone, text)
+	return cv.reply.Send(ctx, cmdKycDelete, text)
 }
 
 func (c *Commands) answer(ctx context.Context, queryID int64, text string) error {

@@ -564,18 +564,20 @@ func (cv *conv) language(ctx context.Context) error {
 	return cv.reply.Send(ctx, i18n.MsgLanguagePrompt, cv.loc().Text(i18n.MsgLanguagePrompt, nil), rows...)
 }
 
-// cancel voids the user's live request.
+// cancel voids the user's live request. Both answers have one purpose:
+// the same /cancel handled again finds nothing left to cancel, and its
+// "nothing to cancel" must not follow the "cancelled" the user saw.
 func (cv *conv) cancel(ctx context.Context) error {
 	done, err := cv.c.cfg.Store.CancelRequest(ctx, cv.user.ID)
 	if err != nil {
 		return cv.failed(ctx, "cancel the request", err)
 	}
 	if !done {
-		return cv.text(ctx, i18n.MsgCancelNothing, nil)
+		return cv.reply.Send(ctx, cmdCancel, cv.loc().Text(i18n.MsgCancelNothing, nil))
 	}
 	cv.audit(ctx, store.Event{Kind: "request_cancelled"})
 	cv.log.InfoContext(ctx, "chat: request cancelled")
-	return cv.text(ctx, i18n.MsgCancelDone, nil)
+	return cv.reply.Send(ctx, cmdCancel, cv.loc().Text(i18n.MsgCancelDone, nil))
 }
 
 // OnCallback handles a tap on a language button: the choice is

@@ -582,9 +582,12 @@ func (p *run) verified(ctx context.Context, sub *passport.Submission, files *fet
 		return Outcome{}, err
 	}
 	p.log.InfoContext(ctx, "verification: verified")
+	// The verdict time ends when the user is told, not once the admins
+	// are.
+	out := p.verdict(Outcome{Result: handlers.SubmissionVerified})
 	f.cfg.Admins.Notify(ctx, p.sub.ID+":verified", i18n.MsgAdminVerified,
 		map[string]any{"User": strconv.FormatInt(p.sub.User.ID, 10), "Level": req.Level, "Ref": req.Ref})
-	return p.verdict(Outcome{Result: handlers.SubmissionVerified}), nil
+	return out, nil
 }
 
 // hookRetryable reports whether a hook's error asks for the whole
@@ -628,9 +631,10 @@ func (p *run) rejected(ctx context.Context, res verify.Result, codes []string) (
 		return Outcome{}, err
 	}
 	p.log.InfoContext(ctx, "verification: rejected", slog.String("codes", strings.Join(codes, ",")))
+	out := p.verdict(Outcome{Result: handlers.SubmissionRejected, Codes: codes})
 	f.cfg.Admins.Notify(ctx, p.sub.ID+":rejected", i18n.MsgAdminRejected,
 		map[string]any{"User": strconv.FormatInt(p.sub.User.ID, 10), "Codes": strings.Join(codes, ", "), "Ref": req.Ref})
-	return p.verdict(Outcome{Result: handlers.SubmissionRejected, Codes: codes}), nil
+	return out, nil
 }
 
 func (p *run) needsFixes(ctx context.Context, sub *passport.Submission, res verify.Result, codes []string) (Outcome, error) {

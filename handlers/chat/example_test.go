@@ -1,0 +1,90 @@
+package chat_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/chat"
+	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/store/storetest"
+)
+
+// printTelegram prints the first line of every message the bot sends,
+// and its buttons.
+type printTelegram struct{}
+
+func (printTelegram) Send(_ context.Context, to handlers.User, m handlers.Message) error {
+	first, _, _ := strings.Cut(m.Text, "\n")
+	fmt.Printf("to %d: %s\n", to.ID, first)
+	for _, r := range m.Buttons {
+		for _, b := range r {
+			url := b.URL
+			if id, ok := strings.CutPrefix(url, "https://kyc.example/passport/"); ok && len(id) == 22 {
+				url = "https://kyc.example/passport/<request ID>"
+			}
+			fmt.Printf("  [%s] %s%s\n", b.Text, url, b.Data)
+		}
+	}
+	return nil
+}
+
+func (printTelegram) AnswerCallback(context.Context, int64, string) error { return nil }
+
+func (printTelegram) SetCommands(context.Context, string, []handlers.BotCommand) error { return nil }
+
+// chatStore gives the conversation the store calls it makes; package bot
+// has the same adapter.
+type chatStore struct{ *store.Store }
+
+func (s chatStore) IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, _ string) (store.Request, error) {
+	return s.Store.IssueRequest(ctx, p, ttl) // each message is handled once here
+}
+
+func ExampleConversation() {
+	ctx := context.Background()
+	rdb, _ := storetest.NewClient() // a Redis at 127.0.0.1:6379
+	defer rdb.Close()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
+	defer storetest.DeletePrefix(ctx, rdb, prefix)
+	st := store.New(rdb, store.WithPrefix(prefix))
+
+	cat, err := i18n.New()
+	if err != nil {
+		panic(err)
+	}
+	basic := passport.NewScope(passport.Require(passport.TypePersonalDetails), passport.Require(passport.TypePassport).WithSelfie())
+	conv, err := chat.New(chat.Config{
+		Store: chatStore{st}, Telegram: printTelegram{}, Catalog: cat, Levels: []string{"basic"},
+		Scopes:  func(string) (passport.Scope, error) { return basic, nil },
+		PageURL: func(id string) string { return "https://kyc.example/passport/" + id },
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	// A user opens t.me/<bot>?start=crm-42, then asks where they stand.
+	user := handlers.User{ID: 1001, AccessHash: 42, LangCode: "en"}
+	for i, text := range []string{"/start crm-42", "/status"} {
+		m := handlers.TextMessage{ID: fmt.Sprintf("1773489600000-%d", i), From: user, MsgID: i + 1, Text: text}
+		if err := conv.OnMessage(ctx, m); err != nil {
+			panic(err)
+		}
+	}
+	req, _, _ := st.LiveRequest(ctx, user.ID)
+	fmt.Printf("request: level %s, ref %s, language %s\n", req.Level, req.Ref, req.Lang)
+	// Output:
+	// to 1001: Hello! I can verify your identity with Telegram Passport. It takes only a few minutes, and your documents reach us encrypted.
+	// to 1001: To verify your identity, I will ask you to share the following through Telegram Passport:
+	//   [Verify with Telegram Passport] https://kyc.example/passport/<request ID>
+	// to 1001: You have started a verification but have not shared your documents yet. Use the button I sent you, or tap /verify to get a new one.
+	// request: level basic, ref crm-42, language en
+}

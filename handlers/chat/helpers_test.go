@@ -1,0 +1,540 @@
+package chat
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/store/storetest"
+)
+
+// today is the date of every test clock.
+var today = time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+
+const (
+	level       = "basic"
+	levelFull   = "full"
+	adminID     = int64(777)
+	pageBase    = "https://kyc.example/passport/"
+	botUsername = "kyc_test_bot"
+	requestTTL  = 30 * time.Minute
+)
+
+// testScopes are the scopes of the test levels.
+func testScopes(name string) (passport.Scope, error) {
+	switch name {
+	case level:
+		return passport.NewScope(passport.Require(passport.TypePersonalDetails), passport.Require(passport.TypeDriverLicense).WithSelfie()), nil
+	case levelFull:
+		return passport.NewScope(
+			passport.Require(passport.TypePersonalDetails),
+			passport.RequireOneOf(passport.TypePassport, passport.TypeIdentityCard),
+			passport.Require(passport.TypeUtilityBill),
+		), nil
+	}
+	return passport.Scope{}, fmt.Errorf("no level %q", name)
+}
+
+// clock is a settable clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// sent is one message the fake Telegram sent.
+type sent struct {
+	To   handlers.User
+	Text string
+	Rows [][]handlers.Button
+	Key  string
+}
+
+// buttons returns every button of the message, row after row.
+func (s sent) buttons() []handlers.Button {
+	var all []handlers.Button
+	for _, r := range s.Rows {
+		all = append(all, r...)
+	}
+	return all
+}
+
+// answer is one callback query answer.
+type answer struct {
+	QueryID int64
+	Text    string
+}
+
+// menu is one SetCommands call.
+type menu struct {
+	LangCode string
+	Commands []handlers.BotCommand
+}
+
+// fakeTelegram is the conversation's Telegram: it records what it is
+// asked.
+type fakeTelegram struct {
+	mu       sync.Mutex
+	sends    []sent
+	answers  []answer
+	menus    []menu
+	sendErr  error            // every Send fails with it
+	menuErrs map[string]error // SetCommands fails for these lang codes
+}
+
+var _ Telegram = (*fakeTelegram)(nil)
+
+func (f *fakeTelegram) Send(_ context.Context, to handlers.User, m handlers.Message) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sendErr != nil {
+		return f.sendErr
+	}
+	f.sends = append(f.sends, sent{To: to, Text: m.Text, Rows: m.Buttons, Key: m.Key})
+	return nil
+}
+
+func (f *fakeTelegram) AnswerCallback(_ context.Context, queryID int64, text string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.answers = append(f.answers, answer{QueryID: queryID, Text: text})
+	return nil
+}
+
+func (f *fakeTelegram) SetCommands(_ context.Context, langCode string, cmds []handlers.BotCommand) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.menuErrs[langCode]; err != nil {
+		return err
+	}
+	f.menus = append(f.menus, menu{LangCode: langCode, Commands: cmds})
+	return nil
+}
+
+func (f *fakeTelegram) setSendErr(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sendErr = err
+}
+
+func (f *fakeTelegram) callbackAnswers() []answer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.answers)
+}
+
+// sendsTo returns every message sent to user, repeats included.
+func (f *fakeTelegram) sendsTo(user int64) []sent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []sent
+	for _, s := range f.sends {
+		if s.To.ID == user {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// shown returns the messages user sees: Telegram shows a message sent
+// again under the random_id of one it sent (the transport derives it from
+// Message.Key) once, as it was first sent.
+func (f *fakeTelegram) shown(user int64) []sent {
+	seen := map[string]bool{}
+	var out []sent
+	for _, s := range f.sendsTo(user) {
+		if s.Key != "" {
+			if seen[s.Key] {
+				continue
+			}
+			seen[s.Key] = true
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// texts returns the texts of msgs.
+func texts(msgs []sent) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.Text
+	}
+	return out
+}
+
+// fakeAdmin is the admin commands as the conversation sees them.
+type fakeAdmin struct {
+	mu       sync.Mutex
+	commands []string // "name arg ..."
+	taps     []string
+	menus    [][]handlers.BotCommand
+}
+
+var _ Admin = (*fakeAdmin)(nil)
+
+func (a *fakeAdmin) Handles(name string) bool { return strings.HasPrefix(name, "kyc_") }
+
+func (a *fakeAdmin) Command(_ context.Context, m handlers.TextMessage, name string, args []string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.commands = append(a.commands, strings.Join(append([]string{name}, args...), " "))
+	return nil
+}
+
+func (a *fakeAdmin) HandlesData(data string) bool {
+	return strings.HasPrefix(data, "kyc:del:") || strings.HasPrefix(data, "kycdel:")
+}
+
+func (a *fakeAdmin) Callback(_ context.Context, q handlers.CallbackQuery) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.taps = append(a.taps, q.Data)
+	return nil
+}
+
+func (a *fakeAdmin) SetCommands(_ context.Context, public []handlers.BotCommand) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.menus = append(a.menus, public)
+}
+
+// storeAdapter gives the conversation the store calls it makes, as
+// package bot's adapter does. IssueRequest keeps the contract of
+// Store.IssueRequest: the user's live request issued for the same src is
+// returned instead of a new one. It records the srcs and the AuditOnce
+// IDs it is given.
+type storeAdapter struct {
+	*store.Store
+
+	mu     sync.Mutex
+	issued map[string]string // "<user ID> <src>" -> request ID
+	srcs   []string
+	audits []string
+}
+
+var _ Store = (*storeAdapter)(nil)
+
+func (a *storeAdapter) IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, src string) (store.Request, error) {
+	k := fmt.Sprint(p.UserID, " ", src)
+	a.mu.Lock()
+	a.srcs = append(a.srcs, src)
+	prev, again := a.issued[k]
+	a.mu.Unlock()
+	if again && src != "" {
+		live, ok, err := a.Store.LiveRequest(ctx, p.UserID)
+		if err != nil {
+			return store.Request{}, err
+		}
+		if ok && live.ID == prev {
+			return live, nil
+		}
+	}
+	r, err := a.Store.IssueRequest(ctx, p, ttl)
+	if err != nil {
+		return store.Request{}, err
+	}
+	a.mu.Lock()
+	a.issued[k] = r.ID
+	a.mu.Unlock()
+	return r, nil
+}
+
+func (a *storeAdapter) AuditOnce(ctx context.Context, ev store.Event, id string) error {
+	a.mu.Lock()
+	a.audits = append(a.audits, id)
+	a.mu.Unlock()
+	return a.Store.AuditOnce(ctx, ev, id)
+}
+
+func (a *storeAdapter) issuedFor() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.srcs)
+}
+
+func (a *storeAdapter) auditIDs() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.audits)
+}
+
+// recObserver records the commands the conversation observes.
+type recObserver struct {
+	handlers.NopObserver
+	mu       sync.Mutex
+	commands []string
+}
+
+func (o *recObserver) Command(name string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.commands = append(o.commands, name)
+}
+
+func (o *recObserver) seen() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.commands)
+}
+
+// syncBuffer is a buffer safe for concurrent writes (the log output).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// cenv is one conversation test's world: a store on the real Redis, a
+// fake Telegram, fake admin commands and the conversation.
+type cenv struct {
+	t       *testing.T
+	ctx     context.Context
+	clock   *clock
+	rdb     redis.UniversalClient
+	prefix  string
+	store   *store.Store
+	adapter *storeAdapter
+	tg      *fakeTelegram
+	admin   *fakeAdmin
+	logs    *syncBuffer
+	catalog *i18n.Catalog
+	c       *Conversation
+	obs     *recObserver
+	updates int // update IDs handed out
+	msgID   int
+	queryID int64
+}
+
+// newEnv returns a conversation with the given levels (the first is the
+// default); wrap, if not nil, wraps the store it is given.
+func newEnv(t *testing.T, levels []string, wrap func(Store) Store) *cenv {
+	t.Helper()
+	rdb := storetest.Need(t)
+	e := &cenv{t: t, ctx: context.Background(), clock: &clock{now: today}, rdb: rdb, tg: &fakeTelegram{}, admin: &fakeAdmin{},
+		logs: &syncBuffer{}, obs: &recObserver{}}
+	e.prefix = storetest.Prefix(t, rdb, "chat")
+	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now))
+	e.adapter = &storeAdapter{Store: e.store, issued: map[string]string{}}
+	cat, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.catalog = cat
+	var st Store = e.adapter
+	if wrap != nil {
+		st = wrap(st)
+	}
+	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.c, err = New(Config{
+		Store: st, Telegram: e.tg, Catalog: cat, Levels: levels, DefaultLevel: levels[0], Scopes: testScopes,
+		PageURL: func(id string) string { return pageBase + id }, Admin: e.admin,
+		Admins:     &handlers.Admins{IDs: []int64{adminID}, Catalog: cat, Sender: e.tg, Log: logger},
+		RequestTTL: requestTTL, BotUsername: botUsername, Now: e.clock.Now, Log: logger, Observer: e.obs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// nextID returns the ID of a new update (a queue entry's).
+func (e *cenv) nextID() string {
+	e.updates++
+	return fmt.Sprintf("%d-%d", today.UnixMilli(), e.updates)
+}
+
+// user is user as the updates give them: with the access hash of the
+// update's entities and their app's language.
+func user(id int64, langCode string) handlers.User {
+	return handlers.User{ID: id, AccessHash: id * 1000, LangCode: langCode}
+}
+
+// message returns a new text message of u.
+func (e *cenv) message(u int64, langCode, text string) handlers.TextMessage {
+	e.msgID++
+	return handlers.TextMessage{ID: e.nextID(), From: user(u, langCode), MsgID: e.msgID, Text: text}
+}
+
+// say hands a text message of u to the conversation.
+func (e *cenv) say(u int64, langCode, text string) error {
+	return e.c.OnMessage(e.ctx, e.message(u, langCode, text))
+}
+
+// must hands a text message to the conversation and fails the test on an
+// error.
+func (e *cenv) must(u int64, langCode, text string) {
+	e.t.Helper()
+	if err := e.say(u, langCode, text); err != nil {
+		e.t.Fatalf("%q: %v", text, err)
+	}
+}
+
+// query returns a new tap of u on a button with data.
+func (e *cenv) query(u int64, langCode, data string) handlers.CallbackQuery {
+	e.queryID++
+	return handlers.CallbackQuery{ID: e.nextID(), From: user(u, langCode), QueryID: e.queryID, Data: data}
+}
+
+// tap hands a tap on a callback button to the conversation.
+func (e *cenv) tap(u int64, langCode, data string) (int64, error) {
+	q := e.query(u, langCode, data)
+	return q.QueryID, e.c.OnCallback(e.ctx, q)
+}
+
+// outcome hands an outcome of the request page to the conversation.
+func (e *cenv) outcome(o Outcome) error {
+	if o.ID == "" {
+		o.ID = e.nextID()
+	}
+	return e.c.OnOutcome(e.ctx, o)
+}
+
+// messages returns the messages sent to u.
+func (e *cenv) messages(u int64) []sent { return e.tg.sendsTo(u) }
+
+// last returns the last message sent to u.
+func (e *cenv) last(u int64) sent {
+	e.t.Helper()
+	msgs := e.messages(u)
+	if len(msgs) == 0 {
+		e.t.Fatalf("nothing was sent to %d", u)
+	}
+	return msgs[len(msgs)-1]
+}
+
+// requestOf returns the live request behind a message's share button.
+func (e *cenv) requestOf(m sent) store.Request {
+	e.t.Helper()
+	b := m.buttons()
+	if len(b) != 1 || !strings.HasPrefix(b[0].URL, pageBase) {
+		e.t.Fatalf("message %q has buttons %+v, want one request button", m.Text, b)
+	}
+	r, err := e.store.Request(e.ctx, strings.TrimPrefix(b[0].URL, pageBase))
+	if err != nil {
+		e.t.Fatalf("the button's request: %v", err)
+	}
+	return r
+}
+
+// live returns the user's live request, if any.
+func (e *cenv) live(u int64) (store.Request, bool) {
+	e.t.Helper()
+	r, ok, err := e.store.LiveRequest(e.ctx, u)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r, ok
+}
+
+// auditEvent is an audit event as the store writes it.
+type auditEvent struct {
+	Kind   string            `json:"kind"`
+	UserID int64             `json:"uid"`
+	Level  string            `json:"level"`
+	Ref    string            `json:"ref"`
+	Codes  []string          `json:"codes"`
+	Detail map[string]string `json:"detail"`
+}
+
+// allAudit returns every audit event, in order.
+func (e *cenv) allAudit() []auditEvent {
+	e.t.Helper()
+	msgs, err := e.rdb.XRange(e.ctx, e.prefix+"{audit}:stream", "-", "+").Result()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []auditEvent
+	for _, m := range msgs {
+		var ev auditEvent
+		if err := json.Unmarshal([]byte(m.Values["e"].(string)), &ev); err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// auditEvents returns the audit events about u.
+func (e *cenv) auditEvents(u int64) []auditEvent {
+	e.t.Helper()
+	var evs []auditEvent
+	for _, ev := range e.allAudit() {
+		if ev.UserID == u {
+			evs = append(evs, ev)
+		}
+	}
+	return evs
+}
+
+// auditKinds lists the kinds of the audit events about u.
+func (e *cenv) auditKinds(u int64) []string {
+	e.t.Helper()
+	var kinds []string
+	for _, ev := range e.auditEvents(u) {
+		kinds = append(kinds, ev.Kind)
+	}
+	return kinds
+}
+
+// explain is the text sent with a request button, for level in lang.
+func (e *cenv) explain(lang, lvl string) string {
+	l := e.catalog.Language(lang)
+	var docs string
+	switch lvl {
+	case level:
+		docs = "• " + l.Capitalize(l.Element("personal_details")) +
+			"\n• " + l.Capitalize(l.Element("driver_license")) + l.Text(i18n.MsgListSeparator, nil) + l.Text(i18n.MsgPageScopeSelfie, nil)
+	case levelFull:
+		docs = "• " + l.Capitalize(l.Element("personal_details")) +
+			"\n• " + l.Capitalize(l.OrList(l.Element("passport"), l.Element("identity_card"))) +
+			"\n• " + l.Capitalize(l.Element("utility_bill"))
+	}
+	return l.Text(i18n.MsgStartExplain, map[string]any{"Documents": docs}) + "\n\n" +
+		l.Text(i18n.MsgStartPasswordNote, nil) + "\n\n" + l.Plural(i18n.MsgRequestWaiting, 30, nil)
+}
+
+func (e *cenv) text(lang, id string, data map[string]any) string {
+	return e.catalog.Language(lang).Text(id, data)
+}

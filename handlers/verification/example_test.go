@@ -1,0 +1,112 @@
+package verification_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/gotd/td/tg"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/verification"
+	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/verify"
+)
+
+// printTelegram prints the first line of every message the bot sends.
+type printTelegram struct{}
+
+func (printTelegram) Send(_ context.Context, to handlers.User, m handlers.Message) error {
+	first, _, _ := strings.Cut(m.Text, "\n")
+	fmt.Printf("to %d: %s\n", to.ID, first)
+	return nil
+}
+
+func (printTelegram) Download(context.Context, *passport.File, io.Writer) error {
+	return fmt.Errorf("no scans in this example")
+}
+
+func (printTelegram) SetSecureValueErrors(context.Context, handlers.User, []tg.SecureValueErrorClass) error {
+	return nil
+}
+
+// flowStore gives the flow the store calls it makes; package bot has the
+// same adapter.
+type flowStore struct{ *store.Store }
+
+func (s flowStore) ConsumeNonce(ctx context.Context, nonce string, userID int64, msgID int) (store.Request, error) {
+	return s.Store.ConsumeNonce(ctx, nonce, userID, store.ByMessage(msgID))
+}
+
+func (s flowStore) IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, _ string) (store.Request, error) {
+	return s.Store.IssueRequest(ctx, p, ttl) // each submission is processed once here
+}
+
+func ExampleFlow() {
+	ctx := context.Background()
+	rdb, _ := storetest.NewClient() // a Redis at 127.0.0.1:6379
+	defer rdb.Close()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
+	defer storetest.DeletePrefix(ctx, rdb, prefix)
+	st := store.New(rdb, store.WithPrefix(prefix))
+
+	key, err := passport.GenerateKey(2048) // the bot's Passport key (@BotFather has its public half)
+	if err != nil {
+		panic(err)
+	}
+	cat, err := i18n.New()
+	if err != nil {
+		panic(err)
+	}
+	checker, err := verify.New(passport.NewScope(passport.Require(passport.TypePersonalDetails)), verify.DefaultPolicy())
+	if err != nil {
+		panic(err)
+	}
+	flow, err := verification.New(verification.Config{
+		Key: key, Store: flowStore{st}, Telegram: printTelegram{}, Catalog: cat,
+		Checkers: map[string]*verify.Checker{"basic": checker},
+		PageURL:  func(id string) string { return "https://kyc.example/passport/" + id },
+		OnVerified: func(_ context.Context, v verification.Verified) error {
+			pd, _ := v.Submission.Element(passport.TypePersonalDetails).PersonalDetails()
+			fmt.Printf("OnVerified: level %s, ref %s, born %s\n", v.Level, v.Ref, pd.BirthDate)
+			return nil
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	// The conversation issued a request (/start crm-42); the user shares
+	// their personal details with Telegram Passport (simulated here), and
+	// the update carrying them is processed.
+	req, err := st.IssueRequest(ctx, store.RequestParams{UserID: 1001, ChatID: 1001, Level: "basic", Lang: "en", Ref: "crm-42"}, 30*time.Minute)
+	if err != nil {
+		panic(err)
+	}
+	shared, err := passport.EncryptSubmission(rand.Reader, &key.PublicKey, req.Nonce, []passport.PlainElement{{
+		Type: passport.TypePersonalDetails, Fields: map[string]string{
+			"first_name": "Ada", "last_name": "Lovelace", "birth_date": "10.12.1985", "gender": "female",
+			"country_code": "GB", "residence_country_code": "GB",
+		},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	out, err := flow.Process(ctx, verification.Submission{
+		ID: "1773489600000-0", User: handlers.User{ID: 1001, LangCode: "en"}, MsgID: 7, Encrypted: shared.Submission,
+	})
+	fmt.Println(out.Result, err)
+	// Output:
+	// OnVerified: level basic, ref crm-42, born 10.12.1985
+	// to 1001: Done! Your identity has been verified. Thank you.
+	// verified <nil>
+}

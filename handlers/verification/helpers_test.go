@@ -1,0 +1,718 @@
+package verification
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gotd/td/tg"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/verify"
+)
+
+// needRedis returns a client to the test Redis (see storetest.Need: the
+// test fails under CI without Redis, and is skipped elsewhere).
+func needRedis(t testing.TB) redis.UniversalClient { return storetest.Need(t) }
+
+// today is the date of every test clock.
+var today = time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+
+const (
+	level    = "basic"
+	adminID  = int64(777)
+	pageBase = "https://kyc.example/passport/"
+)
+
+// clock is a settable clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// sent is one message the fake Telegram sent.
+type sent struct {
+	To   handlers.User
+	Text string
+	Rows [][]handlers.Button
+	Key  string
+}
+
+// buttons returns every button of the message, row after row.
+func (s sent) buttons() []handlers.Button {
+	var all []handlers.Button
+	for _, r := range s.Rows {
+		all = append(all, r...)
+	}
+	return all
+}
+
+// fakeTelegram is the flow's Telegram: it records what is sent and serves
+// the encrypted files of the submissions shared.
+type fakeTelegram struct {
+	mu    sync.Mutex
+	files map[int64][]byte
+	sends []sent // every Send that succeeded, in order
+	errs  [][]tg.SecureValueErrorClass
+	errTo []handlers.User
+	// dlErr fails every download; dlFailures fails the next downloads
+	// (then they work); downloads counts the calls.
+	dlErr      error
+	dlFailures int
+	downloads  int
+	// sendErr fails every Send; onSend, when set, runs before each Send.
+	sendErr error
+	onSend  func()
+}
+
+var _ Telegram = (*fakeTelegram)(nil)
+
+func newFakeTelegram() *fakeTelegram { return &fakeTelegram{files: map[int64][]byte{}} }
+
+// serve makes the files of a shared submission downloadable.
+func (f *fakeTelegram) serve(sh *passport.Shared) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ee := range sh.Submission.Elements {
+		refs := slices.Clone(ee.Files)
+		refs = append(refs, ee.Translation...)
+		for _, r := range []*passport.FileRef{ee.FrontSide, ee.ReverseSide, ee.Selfie} {
+			if r != nil {
+				refs = append(refs, *r)
+			}
+		}
+		for _, r := range refs {
+			b, _ := sh.Encrypted(r)
+			f.files[r.ID] = b
+		}
+	}
+}
+
+func (f *fakeTelegram) Send(_ context.Context, to handlers.User, m handlers.Message) error {
+	f.mu.Lock()
+	onSend := f.onSend
+	f.mu.Unlock()
+	if onSend != nil {
+		onSend()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sendErr != nil {
+		return f.sendErr
+	}
+	f.sends = append(f.sends, sent{To: to, Text: m.Text, Rows: m.Buttons, Key: m.Key})
+	return nil
+}
+
+func (f *fakeTelegram) SetSecureValueErrors(_ context.Context, to handlers.User, errs []tg.SecureValueErrorClass) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.errs = append(f.errs, errs)
+	f.errTo = append(f.errTo, to)
+	return nil
+}
+
+func (f *fakeTelegram) Download(_ context.Context, file *passport.File, w io.Writer) error {
+	f.mu.Lock()
+	f.downloads++
+	b, ok := f.files[file.ID]
+	dlErr := f.dlErr
+	if f.dlFailures > 0 {
+		f.dlFailures--
+		dlErr = errors.New("rpc error code 500: INTERNAL (transient)")
+	}
+	f.mu.Unlock()
+	if dlErr != nil {
+		return dlErr
+	}
+	if !ok {
+		return fmt.Errorf("FILE_ID_INVALID %d", file.ID)
+	}
+	for len(b) > 0 { // in chunks, as upload.getFile answers
+		n := min(len(b), 4096)
+		if _, err := w.Write(b[:n]); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+func (f *fakeTelegram) setDownloads(failures int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.dlFailures, f.dlErr = failures, err
+}
+
+func (f *fakeTelegram) setSend(err error, onSend func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sendErr, f.onSend = err, onSend
+}
+
+// sendsTo returns every message sent to user, repeats included.
+func (f *fakeTelegram) sendsTo(user int64) []sent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []sent
+	for _, s := range f.sends {
+		if s.To.ID == user {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// shown returns the messages user sees: Telegram answers a message sent
+// again with the random_id of one it already sent (the transport derives
+// it from Message.Key) with the message it sent, so a key shows once,
+// as it was first sent. Messages without a key all show.
+func (f *fakeTelegram) shown(user int64) []sent {
+	seen := map[string]bool{}
+	var out []sent
+	for _, s := range f.sendsTo(user) {
+		if s.Key != "" {
+			if seen[s.Key] {
+				continue
+			}
+			seen[s.Key] = true
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// texts returns the texts of msgs.
+func texts(msgs []sent) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.Text
+	}
+	return out
+}
+
+// keys returns the keys of msgs.
+func keys(msgs []sent) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.Key
+	}
+	return out
+}
+
+// storeAdapter gives the flow the store calls it makes, as package bot's
+// adapter does (the nonce consumed by message). IssueRequest keeps the
+// contract of Store.IssueRequest: the user's live request issued for the
+// same src is returned instead of a new one. It records the srcs and the
+// AuditOnce IDs it is given.
+type storeAdapter struct {
+	s *store.Store
+
+	mu     sync.Mutex
+	issued map[string]string // "<user ID> <src>" -> request ID
+	srcs   []string
+	audits []string
+}
+
+var _ Store = (*storeAdapter)(nil)
+
+func (a *storeAdapter) ConsumeNonce(ctx context.Context, nonce string, userID int64, msgID int) (store.Request, error) {
+	return a.s.ConsumeNonce(ctx, nonce, userID, store.ByMessage(msgID))
+}
+
+func (a *storeAdapter) IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, src string) (store.Request, error) {
+	k := fmt.Sprint(p.UserID, " ", src)
+	a.mu.Lock()
+	a.srcs = append(a.srcs, src)
+	prev, again := a.issued[k]
+	a.mu.Unlock()
+	if again && src != "" {
+		live, ok, err := a.s.LiveRequest(ctx, p.UserID)
+		if err != nil {
+			return store.Request{}, err
+		}
+		if ok && live.ID == prev {
+			return live, nil
+		}
+	}
+	r, err := a.s.IssueRequest(ctx, p, ttl)
+	if err != nil {
+		return store.Request{}, err
+	}
+	a.mu.Lock()
+	a.issued[k] = r.ID
+	a.mu.Unlock()
+	return r, nil
+}
+
+func (a *storeAdapter) SetStatus(ctx context.Context, st store.Status) error {
+	return a.s.SetStatus(ctx, st)
+}
+
+func (a *storeAdapter) AuditOnce(ctx context.Context, ev store.Event, id string) error {
+	a.mu.Lock()
+	a.audits = append(a.audits, id)
+	a.mu.Unlock()
+	return a.s.AuditOnce(ctx, ev, id)
+}
+
+func (a *storeAdapter) issuedFor() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.srcs)
+}
+
+func (a *storeAdapter) auditIDs() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.audits)
+}
+
+// recObserver records what the flow tells its Observer.
+type recObserver struct {
+	mu          sync.Mutex
+	submissions []string // "outcome/reason/level"
+	problems    [][]string
+	verdicts    []time.Duration
+	commands    []string
+}
+
+func (o *recObserver) Submission(outcome, reason, level string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.submissions = append(o.submissions, outcome+"/"+reason+"/"+level)
+}
+
+func (o *recObserver) Problems(codes []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.problems = append(o.problems, slices.Clone(codes))
+}
+
+func (o *recObserver) Verdict(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.verdicts = append(o.verdicts, d)
+}
+
+func (o *recObserver) Command(name string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.commands = append(o.commands, name)
+}
+
+// syncBuffer is a buffer safe for concurrent writes (the log output).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var (
+	keyOnce sync.Once
+	botKey  *rsa.PrivateKey
+	keyErr  error
+)
+
+// testKey returns a throwaway 2048-bit key shared by the tests.
+func testKey(t testing.TB) *rsa.PrivateKey {
+	t.Helper()
+	keyOnce.Do(func() { botKey, keyErr = passport.GenerateKey(2048) })
+	if keyErr != nil {
+		t.Fatal(keyErr)
+	}
+	return botKey
+}
+
+var (
+	otherOnce sync.Once
+	otherKey  *rsa.PrivateKey
+	otherErr  error
+)
+
+// wrongKey returns a key that is not the bot's (a submission encrypted
+// for another bot).
+func wrongKey(t testing.TB) *rsa.PublicKey {
+	t.Helper()
+	otherOnce.Do(func() { otherKey, otherErr = passport.GenerateKey(2048) })
+	if otherErr != nil {
+		t.Fatal(otherErr)
+	}
+	return &otherKey.PublicKey
+}
+
+var (
+	jpegMu    sync.Mutex
+	jpegCache = map[[3]int][]byte{}
+)
+
+// jpegOf returns a JPEG of w×h pixels (made once per size and shade: the
+// encoding is slow under the race detector).
+func jpegOf(t testing.TB, w, h int, shade uint8) []byte {
+	t.Helper()
+	jpegMu.Lock()
+	defer jpegMu.Unlock()
+	k := [3]int{w, h, int(shade)}
+	if b, ok := jpegCache[k]; ok {
+		return b
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y += 7 {
+		for x := range w {
+			img.Set(x, y, color.RGBA{shade, uint8(x), uint8(y), 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 70}); err != nil {
+		t.Fatal(err)
+	}
+	jpegCache[k] = b.Bytes()
+	return b.Bytes()
+}
+
+// profile is the personal data of a test user; none of it may appear in
+// the logs or the audit trail.
+type profile struct {
+	FirstName, LastName, BirthDate, DocumentNo, Expiry string
+	Front, Reverse, Selfie                             []byte
+}
+
+func goodProfile(t testing.TB) profile {
+	return profile{
+		FirstName: "Zephyrine", LastName: "Quillbottom", BirthDate: "17.09.1987",
+		DocumentNo: "DL7782311XQ", Expiry: "22.11.2031",
+		Front: jpegOf(t, 800, 600, 10), Reverse: jpegOf(t, 800, 600, 20), Selfie: jpegOf(t, 640, 480, 30),
+	}
+}
+
+func (p profile) elements() []passport.PlainElement {
+	return []passport.PlainElement{
+		{Type: passport.TypePersonalDetails, Fields: map[string]string{
+			"first_name": p.FirstName, "last_name": p.LastName, "birth_date": p.BirthDate,
+			"gender": "female", "country_code": "NL", "residence_country_code": "NL",
+		}},
+		{Type: passport.TypeDriverLicense, Fields: map[string]string{"document_no": p.DocumentNo, "expiry_date": p.Expiry},
+			FrontSide: p.Front, ReverseSide: p.Reverse, Selfie: p.Selfie},
+	}
+}
+
+// values lists the personal values to look for in the logs.
+func (p profile) values() []string {
+	return []string{p.FirstName, p.LastName, p.BirthDate, p.DocumentNo, p.Expiry}
+}
+
+// env is one test's world: a store on the real Redis, a fake Telegram and
+// a flow.
+type env struct {
+	t       *testing.T
+	ctx     context.Context
+	clock   *clock
+	rdb     redis.UniversalClient
+	prefix  string
+	store   *store.Store
+	adapter *storeAdapter
+	tg      *fakeTelegram
+	logs    *syncBuffer
+	flow    *Flow
+	catalog *i18n.Catalog
+	obs     *recObserver
+	msgID   int
+
+	mu       sync.Mutex
+	verified []Verified
+	files    []map[verify.ScanKey][]byte // the scans as the hook read them
+	rejected []Rejected
+	// hookFail: the next hook calls (OnVerified or OnRejected) fail with
+	// these errors, in order, before recording anything.
+	hookFail []error
+}
+
+// nextHookFailure returns the error the next hook call fails with, or nil.
+func (e *env) nextHookFailure() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.hookFail) == 0 {
+		return nil
+	}
+	err := e.hookFail[0]
+	e.hookFail = e.hookFail[1:]
+	return err
+}
+
+// hooks returns the OnVerified and OnRejected calls that succeeded.
+func (e *env) hooks() ([]Verified, []Rejected) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.verified), slices.Clone(e.rejected)
+}
+
+// testChecker is the rules of level: personal details and a driving
+// licence with a selfie, scans of at least 600×400.
+func testChecker(t testing.TB, now func() time.Time) *verify.Checker {
+	t.Helper()
+	policy := verify.DefaultPolicy()
+	policy.Files.MinWidth, policy.Files.MinHeight = 600, 400
+	scope := passport.NewScope(passport.Require(passport.TypePersonalDetails), passport.Require(passport.TypeDriverLicense).WithSelfie())
+	checker, err := verify.New(scope, policy, verify.WithClock(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return checker
+}
+
+// newEnv returns a flow on the test Redis; wrap, if not nil, wraps the
+// store the flow is given.
+func newEnv(t *testing.T, wrap func(Store) Store) *env {
+	t.Helper()
+	rdb := needRedis(t)
+	e := &env{t: t, ctx: context.Background(), clock: &clock{now: today}, rdb: rdb, tg: newFakeTelegram(), logs: &syncBuffer{}, obs: &recObserver{}}
+	e.prefix = storetest.Prefix(t, rdb, "verification")
+	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now))
+	e.adapter = &storeAdapter{s: e.store, issued: map[string]string{}}
+	cat, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.catalog = cat
+	var st Store = e.adapter
+	if wrap != nil {
+		st = wrap(st)
+	}
+	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.flow, err = New(Config{
+		Key: testKey(t), Store: st, Telegram: e.tg, Catalog: cat,
+		Checkers: map[string]*verify.Checker{level: testChecker(t, e.clock.Now)},
+		PageURL:  func(id string) string { return pageBase + id },
+		Admins:   &handlers.Admins{IDs: []int64{adminID}, Catalog: cat, Sender: e.tg, Log: logger},
+		Now:      e.clock.Now, Log: logger, TempDir: t.TempDir(), DownloadConcurrency: 2, Observer: e.obs,
+		OnVerified: func(_ context.Context, v Verified) error {
+			if err := e.nextHookFailure(); err != nil {
+				return err
+			}
+			got := map[verify.ScanKey][]byte{}
+			for k := range v.Files {
+				r, err := v.Open(k)
+				if err != nil {
+					return err
+				}
+				b, err := io.ReadAll(r)
+				_ = r.Close()
+				if err != nil {
+					return err
+				}
+				got[k] = b
+			}
+			if _, err := v.Open(verify.ScanKey{Element: passport.TypePassport, Target: passport.TargetOf(passport.TargetSelfie)}); err == nil {
+				return errors.New("Verified.Open opened a scan the submission does not have")
+			}
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.verified = append(e.verified, v)
+			e.files = append(e.files, got)
+			return nil
+		},
+		OnRejected: func(_ context.Context, r Rejected) error {
+			if err := e.nextHookFailure(); err != nil {
+				return err
+			}
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.rejected = append(e.rejected, r)
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// issue issues a request for user (ref crm-42).
+func (e *env) issue(user int64, lang string) store.Request {
+	e.t.Helper()
+	req, err := e.store.IssueRequest(e.ctx, store.RequestParams{UserID: user, ChatID: user, Level: level, Lang: lang, Ref: "crm-42"}, 30*time.Minute)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return req
+}
+
+// share encrypts p for the bot's key (or key) with nonce and serves its
+// files.
+func (e *env) share(p profile, nonce string, key *rsa.PublicKey) *passport.Shared {
+	e.t.Helper()
+	if key == nil {
+		key = &testKey(e.t).PublicKey
+	}
+	sh, err := passport.EncryptSubmission(rand.Reader, key, nonce, p.elements())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.tg.serve(sh)
+	return sh
+}
+
+// submission is the submission the bot gets when user, whose app speaks
+// langCode, shares sh: the data as gotd's hook reads it from the
+// MTProto update, in a message and an update of their own.
+func (e *env) submission(sh *passport.Shared, user int64, langCode string) Submission {
+	e.t.Helper()
+	action, err := sh.Submission.MTProto()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	es, err := passport.FromMTProto(action)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.msgID++
+	return Submission{
+		ID:   fmt.Sprintf("%d-%d", today.UnixMilli(), e.msgID),
+		User: handlers.User{ID: user, AccessHash: user * 1000, LangCode: langCode}, MsgID: e.msgID, Encrypted: es,
+	}
+}
+
+// process processes sub and fails the test on an error.
+func (e *env) process(sub Submission) Outcome {
+	e.t.Helper()
+	out, err := e.flow.Process(e.ctx, sub)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// auditEvent is an audit event as the store writes it.
+type auditEvent struct {
+	Kind   string            `json:"kind"`
+	UserID int64             `json:"uid"`
+	Level  string            `json:"level"`
+	Ref    string            `json:"ref"`
+	Codes  []string          `json:"codes"`
+	Detail map[string]string `json:"detail"`
+}
+
+// auditEvents returns the audit events in order.
+func (e *env) auditEvents() []auditEvent {
+	e.t.Helper()
+	msgs, err := e.rdb.XRange(e.ctx, e.prefix+"{audit}:stream", "-", "+").Result()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []auditEvent
+	for _, m := range msgs {
+		var ev auditEvent
+		if err := json.Unmarshal([]byte(m.Values["e"].(string)), &ev); err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// auditOf returns the audit events about user.
+func (e *env) auditOf(user int64) []auditEvent {
+	e.t.Helper()
+	var out []auditEvent
+	for _, ev := range e.auditEvents() {
+		if ev.UserID == user {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// count returns how many of evs are of kind.
+func count(evs []auditEvent, kind string) int {
+	n := 0
+	for _, ev := range evs {
+		if ev.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *env) lastAudit() auditEvent {
+	e.t.Helper()
+	evs := e.auditEvents()
+	if len(evs) == 0 {
+		e.t.Fatal("no audit event")
+	}
+	return evs[len(evs)-1]
+}
+
+func (e *env) status(user int64) store.Status {
+	e.t.Helper()
+	st, err := e.store.GetStatus(e.ctx, user, level)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return st
+}
+
+// noPersonalData fails when a value of p appears in the logs or the audit
+// trail.
+func (e *env) noPersonalData(p profile) {
+	e.t.Helper()
+	logs := e.logs.String()
+	if logs == "" {
+		e.t.Fatal("nothing was logged")
+	}
+	audit := fmt.Sprintf("%+v", e.auditEvents())
+	for _, v := range p.values() {
+		if strings.Contains(logs, v) {
+			e.t.Errorf("the logs contain personal data %q:\n%s", v, logs)
+		}
+		if strings.Contains(audit, v) {
+			e.t.Errorf("the audit trail contains personal data %q: %s", v, audit)
+		}
+	}
+}
+
+// text returns the catalog's message id in lang.
+func (e *env) text(lang, id string, data map[string]any) string {
+	return e.catalog.Language(lang).Text(id, data)
+}
