@@ -111,7 +111,9 @@ func (a storeAdapter) IssueRequest(ctx context.Context, p store.RequestParams, t
 	return a.s.IssueRequest(ctx, p, ttl)
 }
 
-func (a storeAdapter) SetStatus(ctx context.Context, st store.Status) error { return a.s.SetStatus(ctx, st) }
+func (a storeAdapter) SetStatus(ctx context.Context, st store.Status) error {
+	return a.s.SetStatus(ctx, st)
+}
 
 func (a storeAdapter) AuditOnce(ctx context.Context, ev store.Event, id string) error {
 	return a.s.AuditOnce(ctx, ev, id)
