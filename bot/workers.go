@@ -277,12 +277,15 @@ func (w *workers) handle(ctx context.Context, e store.QueueEntry) (done bool) {
 		switch {
 		case err == nil:
 			return w.ack(ctx, log, e)
+		case ctx.Err() != nil:
+			// Cut short, whatever the handler made of its cancelled calls
+			// (a chat answer fails with context.Canceled, not
+			// ErrRetryLater): the update is handled again, in full.
+			log.WarnContext(ctx, "bot: update cut short by the shutdown; it stays in the queue", slog.String("error", err.Error()))
+			return false
 		case !errors.Is(err, handlers.ErrRetryLater):
 			log.ErrorContext(ctx, "bot: update handler failed", slog.String("error", err.Error()))
 			return w.ack(ctx, log, e)
-		case ctx.Err() != nil:
-			log.WarnContext(ctx, "bot: update cut short by the shutdown; it stays in the queue")
-			return false
 		case w.b.o.now().Sub(e.Appended)+pause > w.b.o.retryFor:
 			log.ErrorContext(ctx, "bot: gave up on an update that could not be handled in time", slog.Int("attempts", attempt), slog.String("error", err.Error()))
 			w.giveUp(ctx, wd, e, u)
