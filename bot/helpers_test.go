@@ -3,26 +3,36 @@ package bot
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/rsa"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
-	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kycbot/kycbot/config"
+	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store/storetest"
 )
 
-// testToken is a bot token of the right form; nothing talks to Telegram.
-const testToken = "7000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+// testToken is a bot token of the right form (bot 7000001); nothing
+// talks to Telegram.
+const (
+	testToken    = "7000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+	testBotID    = 7000001
+	testUsername = "acme_kyc_bot"
+)
 
 // testKeys shares one throwaway key between the tests.
 type testKeys struct {
@@ -31,7 +41,7 @@ type testKeys struct {
 	err  error
 }
 
-func (k *testKeys) get(t *testing.T) *rsa.PrivateKey {
+func (k *testKeys) get(t testing.TB) *rsa.PrivateKey {
 	t.Helper()
 	k.once.Do(func() { k.key, k.err = passport.GenerateKey(2048) })
 	if k.err != nil {
@@ -59,7 +69,7 @@ admins: [%[2]s]
 
 // parseConfig parses baseYAML with the prefix, the admins and extra YAML
 // under levels, then applies change to the YAML text.
-func parseConfig(t *testing.T, prefix, admins, levels string, change func(string) string) *config.Config {
+func parseConfig(t testing.TB, prefix, admins, levels string, change func(string) string) *config.Config {
 	t.Helper()
 	yml := fmt.Sprintf(baseYAML, prefix, admins, levels)
 	if change != nil {
@@ -73,60 +83,142 @@ func parseConfig(t *testing.T, prefix, admins, levels string, change func(string
 	return cfg
 }
 
-// fakeInvoker is a Telegram that answers every call with success and
-// records the messages sent; gate, when set, holds every sendMessage
-// until it is closed.
-type fakeInvoker struct {
-	mu       sync.Mutex
-	texts    []string
-	buttons  []int // the buttons of each message
-	commands int   // bots.setBotCommands calls
-	gate     chan struct{}
-	sending  chan struct{} // gets a value when a sendMessage waits at gate
+// sentMsg is a message a fakeTransport sent.
+type sentMsg struct {
+	To      int64
+	Text    string
+	Key     string
+	Buttons int
+	At      time.Time
 }
 
-func (f *fakeInvoker) Invoke(ctx context.Context, in bin.Encoder, out bin.Decoder) error {
-	var answer bin.Encoder = &tg.BoolTrue{}
-	switch r := in.(type) {
-	case *tg.MessagesSendMessageRequest:
-		f.mu.Lock()
-		gate, sending := f.gate, f.sending
-		f.mu.Unlock()
-		if gate != nil {
-			sending <- struct{}{}
-			select {
-			case <-gate:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		n := 0
-		if m, ok := r.ReplyMarkup.(*tg.ReplyInlineMarkup); ok {
-			for _, row := range m.Rows {
-				n += len(row.Buttons)
-			}
-		}
-		f.mu.Lock()
-		f.texts = append(f.texts, r.Message)
-		f.buttons = append(f.buttons, n)
-		f.mu.Unlock()
-		answer = &tg.Updates{}
-	case *tg.BotsSetBotCommandsRequest:
-		f.mu.Lock()
-		f.commands++
-		f.mu.Unlock()
-	}
-	var b bin.Buffer
-	if err := answer.Encode(&b); err != nil {
-		return err
-	}
-	return out.Decode(&b)
+// fakeTransport is a Telegram that answers every call with success and
+// records the messages sent. When send is set, Send calls it first and
+// fails with its error.
+type fakeTransport struct {
+	self    Self
+	selfErr error
+	send    func(ctx context.Context, to handlers.User, m handlers.Message) error
+
+	mu        sync.Mutex
+	sent      []sentMsg
+	callbacks []int64
+	commands  int // SetCommands and SetUserCommands calls
 }
 
-func (f *fakeInvoker) sent() ([]string, []int) {
+var _ Transport = (*fakeTransport)(nil)
+
+func newFakeTransport() *fakeTransport {
+	return &fakeTransport{self: Self{ID: testBotID, Username: testUsername}}
+}
+
+func (f *fakeTransport) Self(context.Context) (Self, error) { return f.self, f.selfErr }
+
+func (f *fakeTransport) Send(ctx context.Context, to handlers.User, m handlers.Message) error {
+	if f.send != nil {
+		if err := f.send(ctx, to, m); err != nil {
+			return err
+		}
+	}
+	n := 0
+	for _, row := range m.Buttons {
+		n += len(row)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]string(nil), f.texts...), append([]int(nil), f.buttons...)
+	f.sent = append(f.sent, sentMsg{To: to.ID, Text: m.Text, Key: m.Key, Buttons: n, At: time.Now()})
+	return nil
+}
+
+func (f *fakeTransport) Download(context.Context, *passport.File, io.Writer) error {
+	return errors.New("fake transport: no files")
+}
+
+func (f *fakeTransport) SetSecureValueErrors(context.Context, handlers.User, []tg.SecureValueErrorClass) error {
+	return nil
+}
+
+func (f *fakeTransport) AnswerCallback(_ context.Context, queryID int64, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.callbacks = append(f.callbacks, queryID)
+	return nil
+}
+
+func (f *fakeTransport) SetCommands(context.Context, string, []handlers.BotCommand) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.commands++
+	return nil
+}
+
+func (f *fakeTransport) SetUserCommands(context.Context, handlers.User, string, []handlers.BotCommand) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.commands++
+	return nil
+}
+
+func (f *fakeTransport) Resolve(_ context.Context, u handlers.User) (handlers.User, error) {
+	return u, nil
+}
+
+// messages returns the messages sent to user (every message when user is
+// 0).
+func (f *fakeTransport) messages(user int64) []sentMsg {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []sentMsg
+	for _, m := range f.sent {
+		if user == 0 || m.To == user {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (f *fakeTransport) commandCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.commands
+}
+
+// waitMessages waits until user was sent at least n messages and returns
+// them.
+func (f *fakeTransport) waitMessages(t testing.TB, user int64, n int, within time.Duration) []sentMsg {
+	t.Helper()
+	var got []sentMsg
+	if !eventually(within, func() bool { got = f.messages(user); return len(got) >= n }) {
+		t.Fatalf("user %d got %d messages in %v, want %d: %+v", user, len(got), within, n, got)
+	}
+	return got
+}
+
+// pending returns the queue's entries handed out and not acked.
+func (e *testEnv) pending(t testing.TB) []redis.XPendingExt {
+	t.Helper()
+	p, err := e.rdb.XPendingExt(context.Background(), &redis.XPendingExtArgs{
+		Stream: e.prefix + "{queue}:stream", Group: "workers", Start: "-", End: "+", Count: 100,
+	}).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// eventually polls cond until it holds or within has passed, and reports
+// whether it held.
+func eventually(within time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(within)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // syncBuffer is a buffer safe for concurrent writes (the log output).
@@ -147,73 +239,146 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// testBot is a Bot registered on a dispatcher with a fake Telegram, on
-// the test Redis.
-type testBot struct {
-	*Bot
+// testEnv is one Redis prefix (one deployment of the bot) on the test
+// Redis: every Bot it makes shares the queue.
+type testEnv struct {
 	rdb    redis.UniversalClient
 	prefix string
-	tg     *fakeInvoker
-	d      tg.UpdateDispatcher
-	logs   *syncBuffer
-	msgID  atomic.Int64 // message IDs of dispatch, each message its own
 }
 
-// newTestBot builds a Bot on cfg (parseConfig) and registers it.
-func newTestBot(t *testing.T, admins, levels string, opts ...Option) *testBot {
+func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
 	rdb := storetest.Need(t)
-	tb := &testBot{rdb: rdb, prefix: storetest.Prefix(t, rdb, "bot"), tg: &fakeInvoker{}, d: tg.NewUpdateDispatcher(), logs: &syncBuffer{}}
-	cfg := parseConfig(t, tb.prefix, admins, levels, nil)
-	logger := slog.New(slog.NewTextHandler(tb.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts = append([]Option{WithRedis(rdb), WithPrivateKey(keys.get(t)), WithLogger(logger), WithBotUsername("acme_kyc_bot")}, opts...)
+	return &testEnv{rdb: rdb, prefix: storetest.Prefix(t, rdb, "bot")}
+}
+
+// testBot is a Bot of a testEnv with its logs.
+type testBot struct {
+	*Bot
+	env  *testEnv
+	logs *syncBuffer
+}
+
+// newBot makes a Bot of the env (config parseConfig with admins and
+// levels) named instance, logging at debug level.
+func (e *testEnv) newBot(t testing.TB, instance, admins, levels string, opts ...Option) *testBot {
+	t.Helper()
+	return e.newBotConfig(t, instance, parseConfig(t, e.prefix, admins, levels, nil), opts...)
+}
+
+func (e *testEnv) newBotConfig(t testing.TB, instance string, cfg *config.Config, opts ...Option) *testBot {
+	t.Helper()
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts = append([]Option{WithRedis(e.rdb), WithPrivateKey(keys.get(t)), WithLogger(logger), WithInstance(instance)}, opts...)
 	b, err := New(context.Background(), cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb.Bot = b
-	t.Cleanup(func() { _ = b.Close(context.Background()) })
-	if err := b.Register(context.Background(), &tb.d, tg.NewClient(tb.tg)); err != nil {
+	t.Cleanup(func() { _ = b.Close() })
+	return &testBot{Bot: b, env: e, logs: logs}
+}
+
+// running is a Run in progress.
+type running struct {
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+	err    error
+}
+
+// stop asks Run to stop and returns its result.
+func (r *running) stop() error {
+	r.once.Do(func() {
+		r.cancel()
+		r.err = <-r.done
+	})
+	return r.err
+}
+
+// start runs the bot on tr until the test ends (or stop), and waits until
+// it works the queue.
+func (tb *testBot) start(t testing.TB, tr Transport) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- tb.Run(ctx, tr) }()
+	t.Cleanup(func() {
+		if err := r.stop(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	if !eventually(20*time.Second, func() bool { return tb.Ready(context.Background()) == nil }) {
+		select {
+		case err := <-r.done:
+			t.Fatalf("Run returned: %v", err)
+		default:
+		}
+		t.Fatalf("the bot is not ready: %v", tb.Ready(context.Background()))
+	}
+	return r
+}
+
+// depth returns the entries in the queue.
+func (tb *testBot) depth(t testing.TB) int64 {
+	t.Helper()
+	n, _, err := tb.Store().Queue().Depth(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	return tb
+	return n
 }
 
-// say delivers a text message of user to the bot and waits until it is
-// handled.
-func (tb *testBot) say(t *testing.T, user int64, text string) {
+// waitEmpty waits until every queued update was handled (acked).
+func (tb *testBot) waitEmpty(t testing.TB, within time.Duration) {
 	t.Helper()
-	tb.dispatch(t, user, text)
-	if err := tb.work.wait(context.Background()); err != nil {
+	if !eventually(within, func() bool { return tb.depth(t) == 0 }) {
+		t.Fatalf("the queue still holds %d entries after %v", tb.depth(t), within)
+	}
+}
+
+// enqueue puts updates in the queue.
+func (tb *testBot) enqueue(t testing.TB, updates ...Update) {
+	t.Helper()
+	if err := tb.Enqueue(context.Background(), updates...); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// dispatch delivers a text message of user to the bot without waiting.
-func (tb *testBot) dispatch(t *testing.T, user int64, text string) {
+// msgIDs numbers the messages of the tests, each its own.
+var msgIDs atomic.Int64
+
+// textUpdate is a text message of user, with a fresh message ID.
+func textUpdate(user int64, text string) Update {
+	return Update{Kind: KindMessage, From: handlers.User{ID: user, AccessHash: 42, LangCode: "en"},
+		MsgID: int(msgIDs.Add(1)), Text: text}
+}
+
+// submission issues a request for user at the default level and returns
+// the update of the user's Passport submission answering it (personal
+// details and a phone number, as the basic level asks).
+func (tb *testBot) submission(t testing.TB, user int64) Update {
 	t.Helper()
-	msg := &tg.Message{ID: int(tb.msgID.Add(1)), PeerID: &tg.PeerUser{UserID: user}, FromID: &tg.PeerUser{UserID: user}, Message: text}
-	ents := tg.Entities{Users: map[int64]*tg.User{user: {ID: user, AccessHash: 42, LangCode: "en"}}}
-	if err := tb.NewMessageHandler()(context.Background(), ents, &tg.UpdateNewMessage{Message: msg}); err != nil {
+	link, err := tb.IssueLink(context.Background(), LinkParams{UserID: user, Lang: "en"})
+	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// lastText returns the last message sent and its number of buttons.
-func (tb *testBot) lastText(t *testing.T) (string, int) {
-	t.Helper()
-	texts, buttons := tb.tg.sent()
-	if len(texts) == 0 {
-		t.Fatal("nothing was sent")
+	sh, err := passport.EncryptSubmission(rand.Reader, &tb.PrivateKey().PublicKey, link.Request.Nonce, []passport.PlainElement{
+		{Type: passport.TypePersonalDetails, Fields: map[string]string{
+			"first_name": "Ada", "last_name": "Lovelace", "birth_date": "10.12.1990", "gender": "female",
+			"country_code": "GB", "residence_country_code": "DE",
+		}},
+		{Type: passport.TypePhoneNumber, PhoneNumber: "15550001234"},
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return texts[len(texts)-1], buttons[len(buttons)-1]
+	return Update{Kind: KindSubmission, From: handlers.User{ID: user, AccessHash: 42, LangCode: "en"},
+		MsgID: int(msgIDs.Add(1)), Submission: sh.Submission}
 }
 
-// scrape returns the bot's /metrics.
-func (tb *testBot) scrape(t *testing.T) string {
-	t.Helper()
-	return get(t, tb.Handler(), "/metrics").body
-}
+// text is the English text of a catalog message.
+func (tb *testBot) text(id string) string { return tb.Catalog().Language("en").Text(id, nil) }
 
 // response is a recorded response.
 type response struct {
@@ -222,9 +387,12 @@ type response struct {
 }
 
 // get serves GET path with h.
-func get(t *testing.T, h http.Handler, path string) response {
+func get(t testing.TB, h http.Handler, path string) response {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 	return response{status: rec.Code, body: rec.Body.String()}
 }
+
+// logged reports whether the logs hold s.
+func (tb *testBot) logged(s string) bool { return strings.Contains(tb.logs.String(), s) }

@@ -7,24 +7,26 @@ import (
 	"testing"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/gotd/td/tg"
 	"github.com/redis/go-redis/v9"
 )
 
-// Ready (and /readyz) needs the bot to receive updates and Redis to
-// answer; /healthz answers whenever the server does.
-func TestReady(t *testing.T) {
+// miniBot is a Bot on an in-process Redis of its own, whose errors the
+// test controls.
+func miniBot(t *testing.T, change func(string) string) (*testBot, *miniredis.Miniredis) {
+	t.Helper()
 	mr := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
 	t.Cleanup(func() { _ = rdb.Close() })
-	cfg := parseConfig(t, "kycbot-test:", "", "", nil)
-	b, err := New(context.Background(), cfg, WithRedis(rdb), WithPrivateKey(keys.get(t)), WithBotUsername("acme_kyc_bot"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	d := tg.NewUpdateDispatcher()
+	env := &testEnv{rdb: rdb, prefix: "kycbot-test:"}
+	return env.newBotConfig(t, "a", parseConfig(t, env.prefix, "", "", change)), mr
+}
 
+// Ready (and /readyz) needs Run to work the queue and Redis to answer;
+// /healthz and /metrics answer whenever the server does.
+func TestReady(t *testing.T) {
+	b, mr := miniBot(t, nil)
+	ctx := context.Background()
+	var run *running
 	for _, step := range []struct {
 		name string
 		do   func()
@@ -32,16 +34,12 @@ func TestReady(t *testing.T) {
 		// when notReceiving (and a Redis error otherwise).
 		ready, notReceiving bool
 	}{
-		{name: "before Register", do: func() {}, notReceiving: true},
-		{name: "registered", do: func() {
-			if err := b.Register(ctx, &d, tg.NewClient(&fakeInvoker{})); err != nil {
-				t.Fatal(err)
-			}
-		}, ready: true},
+		{name: "before Run", do: func() {}, notReceiving: true},
+		{name: "running", do: func() { run = b.start(t, newFakeTransport()) }, ready: true},
 		{name: "redis down", do: func() { mr.SetError("LOADING Redis is loading the dataset in memory") }},
 		{name: "redis back", do: func() { mr.SetError("") }, ready: true},
-		{name: "closed", do: func() {
-			if err := b.Close(ctx); err != nil {
+		{name: "Run returned", do: func() {
+			if err := run.stop(); err != nil {
 				t.Fatal(err)
 			}
 		}, notReceiving: true},

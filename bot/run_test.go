@@ -1,172 +1,162 @@
-package bot_test
+package bot
 
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/kycbot/kycbot/bot"
-	"github.com/kycbot/kycbot/sandbox/demo"
-	"github.com/kycbot/kycbot/sandbox"
 )
 
-func httpGet(t *testing.T, url string) (int, string) {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, string(b)
-}
-
-// The running bot (Run, on the local Telegram) is ready, serves its
-// metrics (Telegram errors counted by the middleware among them) and
-// reloads its config; a refused reload leaves it running as it was.
-func TestRunReadyMetricsReload(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the local Telegram")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+// Run refuses what it cannot work with, with errors saying what is wrong.
+func TestRunRefused(t *testing.T) {
+	env := newTestEnv(t)
+	b := env.newBot(t, "a", "", "")
+	noSelf := newFakeTransport()
+	noSelf.selfErr = errors.New("AUTH_KEY_UNREGISTERED")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	env, err := demo.Start(ctx, demo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer env.Close()
-	base := "http://" + env.Info().WebAddr.String()
-	b := env.Bot()
-
-	if status, body := httpGet(t, base+"/readyz"); status != http.StatusOK || body != "ok" {
-		t.Errorf("/readyz: %d %q", status, body)
-	}
-	if status, _ := httpGet(t, base+"/healthz"); status != http.StatusOK {
-		t.Errorf("/healthz: %d", status)
-	}
-
-	// A new admin: the commands are registered with Telegram again.
-	next := *env.Config
-	next.Admins = []int64{987654321}
-	if err := b.Reload(ctx, &next); err != nil {
-		t.Fatal(err)
-	}
-	if b.Config() != &next {
-		t.Error("the reloaded config is not in force")
-	}
-	refused := next
-	refused.Web.Listen = "127.0.0.1:1"
-	if err := b.Reload(ctx, &refused); !errors.Is(err, bot.ErrReloadRefused) || !strings.Contains(err.Error(), "web.listen") {
-		t.Errorf("Reload of web.listen: %v", err)
-	}
-
-	status, body := httpGet(t, base+"/metrics")
-	if status != http.StatusOK {
-		t.Fatalf("/metrics: %d", status)
-	}
-	// The first login asks for the status of a session Telegram does not
-	// know yet (AUTH_KEY_UNREGISTERED): the middleware counted it.
-	for _, want := range []string{"go_goroutines", "process_", "kycbot_updates_in_flight", "kycbot_verdict_seconds_count",
-		`kycbot_telegram_rpc_errors_total{code="401",method="users.getUsers",type="AUTH_KEY_UNREGISTERED"}`} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %s:\n%s", want, body)
+	for _, tc := range []struct {
+		name string
+		t    Transport
+		want string
+	}{
+		{"no transport", nil, "bot: Run needs a transport"},
+		{"who am I fails", noSelf, "bot: who am I: AUTH_KEY_UNREGISTERED"},
+	} {
+		if err := b.Run(ctx, tc.t); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Run: %v, want %q", tc.name, err, tc.want)
 		}
 	}
-
-	if err := env.StopBot(); err != nil {
-		t.Fatal(err)
+	b.start(t, newFakeTransport())
+	if err := b.Run(ctx, newFakeTransport()); err == nil || !strings.Contains(err.Error(), "bot: already running") {
+		t.Errorf("Run twice: %v", err)
 	}
-	if err := b.Ready(ctx); !errors.Is(err, bot.ErrNotReceiving) {
-		t.Errorf("Ready after stopping: %v", err)
+	if err := b.Ready(ctx); err != nil {
+		t.Errorf("the second Run stopped the first: %v", err)
 	}
 }
 
-// With web.ops_listen set, the running bot serves /healthz, /readyz and
-// /metrics on that address only (404 on web.listen), and the request page
-// on web.listen as before.
-func TestRunOpsListen(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the local Telegram")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+// instanceLeaseName is the lease HoldInstance takes for b.
+func instanceLeaseName(b *testBot) string { return "instance:7000001:" + b.Instance() }
+
+// A name given back by its holder is taken at once; a Bot that holds its
+// name holds it again without giving it up; other names and other bots
+// do not conflict.
+func TestHoldInstance(t *testing.T) {
+	env := newTestEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	const publicURL = `public_url: "{{PUBLIC_URL}}"`
-	yml := demo.DefaultConfig()
-	if !strings.Contains(yml, publicURL) {
-		t.Fatalf("the demo config has no %s", publicURL)
-	}
-	// Port 0 on both: two free ports, not the same address.
-	yml = strings.Replace(yml, publicURL, publicURL+"\n  ops_listen: 127.0.0.1:0", 1)
-	env, err := demo.Start(ctx, demo.Options{ConfigYAML: yml})
+	a1, a2, b := env.newBot(t, "a", "", ""), env.newBot(t, "a", "", ""), env.newBot(t, "b", "", "")
+	leases := a1.Store().Leases()
+
+	release, err := a1.HoldInstance(ctx, testBotID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer env.Close()
-	info := env.Info()
-	if info.OpsAddr == nil || info.OpsAddr.String() == info.WebAddr.String() {
-		t.Fatalf("Info: OpsAddr %v, WebAddr %v", info.OpsAddr, info.WebAddr)
-	}
-	public, ops := "http://"+info.WebAddr.String(), "http://"+info.OpsAddr.String()
-
-	for path, want := range map[string]string{"/readyz": "ok", "/healthz": "ok", "/metrics": "kycbot_updates_in_flight"} {
-		if status, body := httpGet(t, ops+path); status != http.StatusOK || !strings.Contains(body, want) {
-			t.Errorf("ops %s: %d, want 200 with %q:\n%.300s", path, status, want, body)
-		}
-		if status, _ := httpGet(t, public+path); status != http.StatusNotFound {
-			t.Errorf("public %s: %d, want 404", path, status)
-		}
-	}
-
-	// The request page is on the public address, not on the ops one.
-	u, err := env.NewUser(ctx, sandbox.UserSpec{Phone: fmt.Sprintf("4916%09d", time.Now().UnixNano()%1e9), LangCode: "en"}, sandbox.Profile{})
+	again, err := a1.HoldInstance(ctx, testBotID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer u.Close()
-	if _, err := u.Start(ctx, env.Account.Username, "ops-test"); err != nil {
-		t.Fatal(err)
+	again() // does nothing: the first hold still holds
+	holder, _, err := leases.Holder(ctx, instanceLeaseName(a1))
+	if err != nil || holder == "" {
+		t.Fatalf("after releasing the second hold the name is free (%q, %v)", holder, err)
 	}
-	var button sandbox.Button
-	if _, err := u.WaitMessage(ctx, func(m sandbox.ChatMessage) bool {
-		for _, row := range m.Buttons {
-			for _, b := range row {
-				if b.URL != "" {
-					button = b
-					return true
-				}
-			}
+	// Another name, and the same name of another bot.
+	for _, hold := range []func() (func(), error){
+		func() (func(), error) { return b.HoldInstance(ctx, testBotID) },
+		func() (func(), error) { return a2.HoldInstance(ctx, testBotID+1) },
+	} {
+		r, err := hold()
+		if err != nil {
+			t.Fatal(err)
 		}
-		return false
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(button.URL, public+"/passport/") {
-		t.Fatalf("the button opens %s, want the request page on %s", button.URL, public)
-	}
-	if status, body := httpGet(t, button.URL); status != http.StatusOK || !strings.Contains(body, "telegrampassport") {
-		t.Errorf("request page: %d\n%.300s", status, body)
-	}
-	if _, err := u.OpenURL(ctx, button.URL); err != nil {
-		t.Errorf("the request page has no Passport link: %v", err)
-	}
-	if status, _ := httpGet(t, ops+strings.TrimPrefix(button.URL, public)); status != http.StatusNotFound {
-		t.Errorf("request page on the ops address: %d, want 404", status)
+		r()
 	}
 
-	if err := env.StopBot(); err != nil {
+	release()
+	if holder, _, err := leases.Holder(ctx, instanceLeaseName(a1)); err != nil || holder != "" {
+		t.Fatalf("after release the name is held by %q (%v)", holder, err)
+	}
+	r2, err := a2.HoldInstance(ctx, testBotID)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The ops server stopped with Run.
-	if res, err := http.Get(ops + "/healthz"); err == nil {
-		res.Body.Close()
-		t.Error("the ops server still answers after Run returned")
+	defer r2()
+	if a2.logged("instance name is taken") {
+		t.Errorf("a name given back was waited for:\n%s", a2.logs)
+	}
+}
+
+// A process that takes a name another one holds waits for it (the other
+// may have just stopped) and gets it as soon as it is given back.
+func TestHoldInstanceWaitsForHolder(t *testing.T) {
+	env := newTestEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	a1, a2 := env.newBot(t, "a", "", ""), env.newBot(t, "a", "", "")
+	release, err := a1.HoldInstance(ctx, testBotID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type held struct {
+		release func()
+		err     error
+	}
+	got := make(chan held, 1)
+	go func() {
+		r, err := a2.HoldInstance(ctx, testBotID)
+		got <- held{r, err}
+	}()
+	if !eventually(5*time.Second, func() bool { return a2.logged("the instance name is taken; waiting") }) {
+		t.Fatalf("the second process does not wait:\n%s", a2.logs)
+	}
+	select {
+	case h := <-got:
+		t.Fatalf("the second process took a held name: %v", h.err)
+	default:
+	}
+	release()
+	select {
+	case h := <-got:
+		if h.err != nil {
+			t.Fatal(h.err)
+		}
+		h.release()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the name given back was not taken")
+	}
+}
+
+// A second process running under a name a running process holds waits
+// for a lease time, then fails saying what to do; the first keeps
+// working.
+func TestRunInstanceNameInUse(t *testing.T) {
+	t.Parallel() // it waits for 17 s
+	env := newTestEnv(t)
+	a1, a2 := env.newBot(t, "a", "", ""), env.newBot(t, "a", "", "")
+	a1.start(t, newFakeTransport())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tr := newFakeTransport()
+	began := time.Now()
+	err := a2.Run(ctx, tr)
+	if err == nil {
+		t.Fatal("two processes run under one instance name")
+	}
+	for _, want := range []string{`instance name "a" is in use by another running process`, "bot.WithInstance", "--instance"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if waited := time.Since(began); waited < instanceLease {
+		t.Errorf("gave up after %v, before the lease time %v", waited, instanceLease)
+	}
+	if a2.Ready(ctx) == nil || a2.wiring() != nil {
+		t.Error("the refused process works the queue")
+	}
+	if err := a1.Ready(ctx); err != nil {
+		t.Errorf("the holder stopped: %v", err)
 	}
 }

@@ -64,8 +64,7 @@ func (w *workers) run(ctx context.Context) {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	var loops sync.WaitGroup
-	loops.Go(func() { w.read(ctx, work) })
-	loops.Go(func() { w.claim(ctx, work) })
+	loops.Go(func() { w.take(ctx, work) })
 	touchCtx, stopTouch := context.WithCancel(work)
 	touched := make(chan struct{})
 	go func() { defer close(touched); w.touch(touchCtx) }()
@@ -90,16 +89,13 @@ func (w *workers) run(ctx context.Context) {
 
 // slots takes up to n free handler slots, waiting for the first one until
 // ctx ends (0 then).
-func (w *workers) slots(ctx context.Context, n int, wait bool) int {
-	got := 0
-	if wait {
-		select {
-		case w.sem <- struct{}{}:
-			got = 1
-		case <-ctx.Done():
-			return 0
-		}
+func (w *workers) slots(ctx context.Context, n int) int {
+	select {
+	case w.sem <- struct{}{}:
+	case <-ctx.Done():
+		return 0
 	}
+	got := 1
 	for got < n {
 		select {
 		case w.sem <- struct{}{}:
@@ -118,56 +114,48 @@ func (w *workers) free(n int) {
 	}
 }
 
-// read takes new updates (first those this instance held before) until
-// ctx ends.
-func (w *workers) read(ctx, work context.Context) {
+// take takes updates until ctx ends, at most as many as there are free
+// handler slots (it waits for one): new ones (Read; first those this
+// instance held before a restart) and, every half WithClaimAfter, those
+// whose instance stopped answering or handed them over (Claim). Reads wait
+// for new updates until the next claim is due, so that claims come on
+// time, and one loop holds the free slots: a read waiting for updates does
+// not keep them from a claim.
+func (w *workers) take(ctx, work context.Context) {
+	every := max(w.b.o.claimAfter/2, 500*time.Millisecond)
+	nextClaim := time.Now().Add(every)
 	pending := true
 	for ctx.Err() == nil {
-		n := w.slots(ctx, 64, true)
+		n := w.slots(ctx, 64)
 		if n == 0 {
 			return
 		}
-		entries, err := w.q.Read(ctx, w.name, n, readBlock, pending)
+		var entries []store.QueueEntry
+		var err error
+		if wait := time.Until(nextClaim); wait >= time.Millisecond {
+			entries, err = w.q.Read(ctx, w.name, n, min(readBlock, wait), pending)
+			if err != nil && ctx.Err() == nil {
+				w.log.WarnContext(ctx, "bot: cannot read the queue", slog.String("error", err.Error()))
+			}
+			if pending && err == nil && len(entries) < n {
+				pending = false // all of this instance's earlier updates are taken
+			}
+		} else {
+			nextClaim = time.Now().Add(every)
+			entries, err = w.q.Claim(ctx, w.name, w.b.o.claimAfter, n)
+			if err != nil && ctx.Err() == nil {
+				w.log.WarnContext(ctx, "bot: cannot take over the updates of stopped instances", slog.String("error", err.Error()))
+			}
+			if len(entries) > 0 {
+				w.log.InfoContext(ctx, "bot: taking over updates of an instance that stopped answering", slog.Int("updates", len(entries)))
+			}
+		}
 		w.free(n - len(entries))
-		if err != nil && ctx.Err() == nil {
-			w.log.WarnContext(ctx, "bot: cannot read the queue", slog.String("error", err.Error()))
-			sleep(ctx, storeRetry)
-		}
-		if pending && err == nil && len(entries) < n {
-			pending = false // all of this instance's earlier updates are taken
-		}
 		for _, e := range entries {
 			w.start(work, e)
 		}
-	}
-}
-
-// claim takes over, every half WithClaimAfter, the updates whose instance
-// stopped answering.
-func (w *workers) claim(ctx, work context.Context) {
-	every := max(w.b.o.claimAfter/2, 500*time.Millisecond)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		n := w.slots(ctx, 16, false)
-		if n == 0 {
-			continue
-		}
-		entries, err := w.q.Claim(ctx, w.name, w.b.o.claimAfter, n)
-		w.free(n - len(entries))
 		if err != nil && ctx.Err() == nil {
-			w.log.WarnContext(ctx, "bot: cannot take over the updates of stopped instances", slog.String("error", err.Error()))
-		}
-		if len(entries) > 0 {
-			w.log.InfoContext(ctx, "bot: taking over updates of an instance that stopped answering", slog.Int("updates", len(entries)))
-		}
-		for _, e := range entries {
-			w.start(work, e)
+			_ = sleep(ctx, storeRetry)
 		}
 	}
 }
@@ -277,12 +265,15 @@ func (w *workers) handle(ctx context.Context, e store.QueueEntry) (done bool) {
 		switch {
 		case err == nil:
 			return w.ack(ctx, log, e)
+		case ctx.Err() != nil:
+			// Cut short, whatever the handler made of its cancelled calls
+			// (a chat answer fails with context.Canceled, not
+			// ErrRetryLater): the update is handled again, in full.
+			log.WarnContext(ctx, "bot: update cut short by the shutdown; it stays in the queue", slog.String("error", err.Error()))
+			return false
 		case !errors.Is(err, handlers.ErrRetryLater):
 			log.ErrorContext(ctx, "bot: update handler failed", slog.String("error", err.Error()))
 			return w.ack(ctx, log, e)
-		case ctx.Err() != nil:
-			log.WarnContext(ctx, "bot: update cut short by the shutdown; it stays in the queue")
-			return false
 		case w.b.o.now().Sub(e.Appended)+pause > w.b.o.retryFor:
 			log.ErrorContext(ctx, "bot: gave up on an update that could not be handled in time", slog.Int("attempts", attempt), slog.String("error", err.Error()))
 			w.giveUp(ctx, wd, e, u)
