@@ -137,8 +137,11 @@ func (w *workers) take(ctx, work context.Context) {
 			if err != nil && ctx.Err() == nil {
 				w.log.WarnContext(ctx, "bot: cannot read the queue", slog.String("error", err.Error()))
 			}
-			if pending && err == nil && len(entries) < n {
-				pending = false // all of this instance's earlier updates are taken
+			if pending && (err == nil && len(entries) < n || errors.Is(err, store.ErrQueueDecrypt)) {
+				// All of this instance's earlier updates are taken (those
+				// that do not open stay pending, for Claim by an instance
+				// with the right key).
+				pending = false
 			}
 		} else {
 			nextClaim = time.Now().Add(every)
