@@ -66,6 +66,7 @@ func (s Scenario) Profile(seed string, now time.Time) (sandbox.Profile, error) {
 
 // Result is how a scenario ended.
 type Result struct {
+	// UserID is the user's Telegram user ID.
 	UserID int64
 	// BotID is the bot's user ID (0 when /start failed).
 	BotID int64

@@ -111,7 +111,8 @@ type Message struct {
 	// user's /start.
 	At           time.Time `json:"at"`
 	AfterSeconds float64   `json:"after_seconds"`
-	Text         string    `json:"text"`
+	// Text is the message's text.
+	Text string `json:"text"`
 	// Buttons are the inline keyboard's buttons, by row.
 	Buttons [][]Button `json:"buttons,omitempty"`
 	// Edited is true for a new version of an edited message.
@@ -123,8 +124,10 @@ type Message struct {
 
 // Button is a button of a message.
 type Button struct {
+	// Text is the button's label.
 	Text string `json:"text"`
-	URL  string `json:"url,omitempty"`
+	// URL is where a URL button leads.
+	URL string `json:"url,omitempty"`
 	// Callback is true for a callback button.
 	Callback bool `json:"callback,omitempty"`
 }
