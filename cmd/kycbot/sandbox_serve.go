@@ -145,7 +145,7 @@ func runSandboxServe(e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "  Web       the bot listens on %s; users open %s\n", *listen, *publicURL)
 	fmt.Fprintf(e.stdout, "  Redis     %s, keys under %s\n", *redisAddr, pc.RedisPrefix)
 	if err := pingRedis(e.ctx, *redisAddr); err != nil {
-		fmt.Fprintf(e.stdout, "            nothing answers there yet: start Redis before the bot (%s)\n", oneLine(err.Error()))
+		fmt.Fprintf(e.stdout, "            nothing answers there yet: start Redis before the bot\n")
 	}
 	fmt.Fprintf(e.stdout, "\nNext, in other terminals, run the bot (as many instances as you like):\n")
 	fmt.Fprintf(e.stdout, "  kycbot run --config %s --instance a\n", shellQuote(*out))
@@ -179,7 +179,7 @@ func runSandboxServe(e *env, args []string) int {
 		_ = rdb.Close()
 	}
 	if rerr != nil {
-		left = fmt.Sprintf("; the keys under %s are left in Redis (%s)", pc.RedisPrefix, oneLine(rerr.Error()))
+		left = fmt.Sprintf("; Redis did not answer (%s), so any keys under %s are left there", oneLine(rerr.Error()), pc.RedisPrefix)
 	}
 	if err != nil {
 		return e.fail(name, fmt.Errorf("stopping: %w", err))
