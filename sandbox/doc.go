@@ -5,17 +5,18 @@
 //
 // # Servers
 //
-// Start runs DC 2 (and a second DC for files, Options.FilesDC) on
-// 127.0.0.1 ports. Sandbox.Options returns the telegram.Options pieces a
-// gotd client needs (PublicKeys, Resolver, DCList, DC, SessionStorage);
-// ResolverFrom dials from a source address of one's own (any 127.x.y.z on
-// Linux), as separate hosts would. Accounts are made with AddBot (the token and the Passport public key as
-// @BotFather would have them) and AddUser (phone, name, language, optional
-// cloud password), or over MTProto by signing up as Telegram apps do (any
-// process that reaches the servers can: see Connect). Users log in with
-// auth.sendCode and auth.signIn with the code "12345" (Options.LoginCode),
-// and auth.checkPassword when they have a cloud password; bots with
-// auth.importBotAuthorization.
+// Start runs DC 2 (and a second DC for files, Options.FilesDC) on free
+// 127.0.0.1 ports, or at fixed addresses (Options.Listen).
+// Sandbox.Options returns the telegram.Options pieces a gotd client needs
+// (PublicKeys, Resolver, DCList, DC, SessionStorage); ResolverFrom dials
+// from a source address of one's own (any 127.x.y.z on Linux), as
+// separate hosts would. Accounts are made with AddBot (the token and the
+// Passport public key as @BotFather would have them) and AddUser (phone,
+// name, language, optional cloud password), or over MTProto by signing up
+// as Telegram apps do (any process that reaches the servers can: see
+// Connect). Users log in with auth.sendCode and auth.signIn with the code
+// "12345" (Options.LoginCode), and auth.checkPassword when they have a
+// cloud password; bots with auth.importBotAuthorization.
 //
 // Implemented methods:
 //
@@ -74,7 +75,8 @@
 // YAML with LoadProfile; scans are JPEG pictures generated from a text, so
 // tests can regenerate the exact bytes) and does what a person with a
 // Telegram app does: Start (/start <payload>), Send, WaitMessage and
-// Messages (the chat with buttons), Press (callback buttons), OpenURL (GET
+// Messages (the chat with buttons, each message stamped with when the app
+// received it), Press (callback buttons), OpenURL (GET
 // the bot's page and find the Passport deep link in it), FillForm (get the
 // form, create the cloud password and passport secret if needed, encrypt
 // and save what is missing, share with acceptAuthorization, return to the

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
+	"strconv"
 	"sync"
 	"time"
 
@@ -60,6 +62,13 @@ type Options struct {
 	// ReadTimeout is how long a connection may stay silent before the
 	// server drops it. Default 3 minutes (gotd pings every minute).
 	ReadTimeout time.Duration
+	// Listen gives the "host:port" a DC's server listens on, by DC ID
+	// (MainDC, and FilesDC when set), for servers that must keep their
+	// address across runs (a config written for other processes). The
+	// host is an IPv4 address other than 0.0.0.0, since clients are told
+	// it; port 0 picks a free port. A DC not in it listens on a free port
+	// of 127.0.0.1.
+	Listen map[int]string
 }
 
 func (o *Options) setDefaults() {
@@ -137,17 +146,21 @@ type Sandbox struct {
 	w  world
 }
 
-// Start starts the servers (DC 2, and Options.FilesDC when set) on loopback
-// ports and returns once they accept connections. The servers stop when ctx
+// Start starts the servers (DC 2, and Options.FilesDC when set) on free
+// ports of 127.0.0.1, or at Options.Listen, and returns once they accept
+// connections. The servers stop when ctx
 // is done or Close is called.
 func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	opts.setDefaults()
 	if opts.FilesDC < 0 || opts.FilesDC > 5 {
 		return nil, fmt.Errorf("sandbox: FilesDC %d: Telegram has DCs 1 to 5", opts.FilesDC)
 	}
+	listen, err := listenAddrs(opts)
+	if err != nil {
+		return nil, err
+	}
 	key := opts.ServerKey
 	if key == nil {
-		var err error
 		if key, err = rsa.GenerateKey(opts.Random, crypto.RSAKeyBits); err != nil {
 			return nil, fmt.Errorf("sandbox: generate server key: %w", err)
 		}
@@ -169,19 +182,15 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	sb.disp = tg.NewServerDispatcher(sb.fallback)
 	sb.register(sb.disp)
 
-	ids := []int{MainDC}
-	if opts.FilesDC != 0 && opts.FilesDC != MainDC {
-		ids = append(ids, opts.FilesDC)
-	}
 	var lc net.ListenConfig
-	for _, id := range ids {
-		l, err := lc.Listen(ctx, "tcp4", "127.0.0.1:0")
+	for _, id := range dcIDs(opts) {
+		l, err := lc.Listen(ctx, "tcp4", listen[id])
 		if err != nil {
 			cancel()
 			for _, d := range sb.dcs {
 				_ = d.listener.Close()
 			}
-			return nil, fmt.Errorf("sandbox: DC %d: listen on loopback: %w", id, err)
+			return nil, fmt.Errorf("sandbox: DC %d: listen on %s: %w", id, listen[id], err)
 		}
 		d := &dataCenter{id: id, listener: newGatedListener(l, &sb.gate, sb.authKeys), addr: l.Addr().(*net.TCPAddr)}
 		d.srv = tgtest.NewServer(tgtest.NewPrivateKey(key), sb.handler(id), tgtest.ServerOptions{
@@ -240,6 +249,44 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		}()
 	}
 	return sb, nil
+}
+
+// dcIDs returns the DCs Start runs.
+func dcIDs(opts Options) []int {
+	ids := []int{MainDC}
+	if opts.FilesDC != 0 && opts.FilesDC != MainDC {
+		ids = append(ids, opts.FilesDC)
+	}
+	return ids
+}
+
+// listenAddrs checks Options.Listen and returns the address each DC
+// listens on.
+func listenAddrs(opts Options) (map[int]string, error) {
+	ids := dcIDs(opts)
+	out := make(map[int]string, len(ids))
+	for _, id := range ids {
+		out[id] = "127.0.0.1:0"
+	}
+	for id, addr := range opts.Listen {
+		if _, ok := out[id]; !ok {
+			return nil, fmt.Errorf("sandbox: Listen: the sandbox runs no DC %d (it runs DC %d, and Options.FilesDC when set)", id, MainDC)
+		}
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: Listen: DC %d: %q is not host:port (such as 127.0.0.1:44302)", id, addr)
+		}
+		ip, err := netip.ParseAddr(host)
+		ip = ip.Unmap()
+		if err != nil || !ip.Is4() || ip.IsUnspecified() {
+			return nil, fmt.Errorf("sandbox: Listen: DC %d: host %q is not an IPv4 address clients can be told (such as 127.0.0.1; not 0.0.0.0)", id, host)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			return nil, fmt.Errorf("sandbox: Listen: DC %d: port %q is not a number from 0 (any free port) to 65535", id, port)
+		}
+		out[id] = net.JoinHostPort(ip.String(), port)
+	}
+	return out, nil
 }
 
 // Close stops the servers and waits for every request in flight. Clients

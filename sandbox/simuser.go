@@ -50,6 +50,9 @@ type SimUserOptions struct {
 	PartSize int
 	// Middlewares are added to the user's gotd client.
 	Middlewares []telegram.Middleware
+	// Now is the user's clock, which stamps ChatMessage.Received.
+	// Defaults to time.Now.
+	Now func() time.Time
 }
 
 // randomInt64 reads a random non-zero int64 (a random_id, a file ID).
@@ -82,6 +85,10 @@ type ChatMessage struct {
 	// Service names a service message: "secure_values_sent" when the user
 	// shared Passport data; empty for text messages.
 	Service string
+	// Received is when the user's app got the message (pushed, or
+	// fetched with the difference), by the user's clock
+	// (SimUserOptions.Now).
+	Received time.Time
 }
 
 // Button is an inline keyboard button.
@@ -119,6 +126,7 @@ type SimUser struct {
 	rand   io.Reader
 	http   *http.Client
 	log    log.Helper
+	now    func() time.Time
 
 	partSize int
 
@@ -170,6 +178,9 @@ func (o *SimUserOptions) setDefaults(spec UserSpec) error {
 	}
 	if o.PartSize == 0 {
 		o.PartSize = MaxPartSize
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.PartSize%1024 != 0 || MaxPartSize%o.PartSize != 0 {
 		return fmt.Errorf("sandbox: part size %d must be a multiple of 1024 dividing %d", o.PartSize, MaxPartSize)
@@ -226,7 +237,7 @@ func startSimUser(ctx, runCtx context.Context, r Remote, spec UserSpec, opts Sim
 		password = opts.SetupPassword
 	}
 	su := &SimUser{
-		rand: opts.Random, http: opts.HTTPClient, partSize: opts.PartSize,
+		rand: opts.Random, http: opts.HTTPClient, partSize: opts.PartSize, now: opts.Now,
 		log:      log.For(opts.Logger),
 		profile:  opts.Profile.Clone(),
 		password: password,
@@ -505,6 +516,7 @@ func (u *SimUser) applyDifferenceLocked(msgs []tg.MessageClass, other []tg.Updat
 		}
 		u.shown[id] = true
 		if m, ok := chatMessage(mc, false); ok {
+			m.Received = u.now()
 			u.chat = append(u.chat, m)
 			added = true
 		}
@@ -544,6 +556,7 @@ func (u *SimUser) applyLocked(updates []tg.UpdateClass, show bool) {
 			m, ok = chatMessage(x.Message, true)
 		}
 		if ok && show {
+			m.Received = u.now()
 			u.chat = append(u.chat, m)
 			added = true
 		}

@@ -15,6 +15,14 @@
 //	decrypt  decrypt a Bot API PassportData object offline with the bot's
 //	         private key and print its content as JSON, optionally decrypting
 //	         the files too (for support and debugging)
+//	sandbox  watch the real bot verify a simulated user on a local Telegram;
+//	         "sandbox serve" runs that local Telegram alone with the demo
+//	         bot's account and writes a config for "kycbot run",
+//	         "sandbox users" plays many simulated users against such a bot
+//	         and reports how each ended
+//	run      run the bot (any number of instances sharing Redis)
+//	link     issue a verification request and print its links
+//	audit    verify the audit trail's hash chain
 //	check-config  load a YAML configuration, print a plain-language summary
 //	         of what each verification level asks for and accepts, or every
 //	         problem with its file, line and YAML path

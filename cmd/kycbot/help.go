@@ -8,7 +8,9 @@ import (
 
 const helpUsage = `Usage: kycbot help [command]
 
-Without a command, list the commands of kycbot. With one, show its usage.
+Without a command, list the commands of kycbot. With one, show its usage
+(with a subcommand, such as "kycbot help sandbox serve", the usage of that
+subcommand).
 `
 
 func runHelp(e *env, args []string) int {
@@ -16,8 +18,6 @@ func runHelp(e *env, args []string) int {
 	case len(args) == 0:
 		printOverview(e)
 		return exitOK
-	case len(args) > 1:
-		return e.usageError("help", fmt.Sprintf("expected at most one command name, got %d arguments", len(args)))
 	case isHelpFlag(args[0]):
 		fmt.Fprint(e.stdout, helpUsage)
 		return exitOK
@@ -25,6 +25,14 @@ func runHelp(e *env, args []string) int {
 	c, ok := lookup(args[0])
 	if !ok {
 		return e.usageError("", fmt.Sprintf("unknown command %q", args[0]))
+	}
+	if len(args) > 1 {
+		if len(c.subs) == 0 || len(args) > 2 {
+			return e.usageError("help", fmt.Sprintf("expected at most one command name, got %d arguments", len(args)))
+		}
+		if c, ok = lookup(args[0] + " " + args[1]); !ok {
+			return e.usageError("", fmt.Sprintf("unknown command %q", args[0]+" "+args[1]))
+		}
 	}
 	fmt.Fprint(e.stdout, c.usage)
 	return exitOK

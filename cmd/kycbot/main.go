@@ -40,6 +40,9 @@ type command struct {
 	summary string // one line for the command list
 	usage   string // full usage text for "kycbot help <name>" and "<name> -h"
 	run     func(e *env, args []string) int
+	// subs are the subcommands ("kycbot sandbox serve"): run dispatches
+	// to them, help shows their usage ("kycbot help sandbox serve").
+	subs []command
 }
 
 // commands lists the subcommands in the order help shows them. It is a
@@ -49,7 +52,11 @@ func commands() []command {
 		{name: "help", summary: "show this list, or the usage of one command", usage: helpUsage, run: runHelp},
 		{name: "keygen", summary: "generate the bot's RSA key and print the public key for @BotFather", usage: keygenUsage, run: runKeygen},
 		{name: "decrypt", summary: "decrypt a Bot API PassportData object offline (support, debugging)", usage: decryptUsage, run: runDecrypt},
-		{name: "sandbox", summary: "watch the real bot verify a simulated user on a local Telegram (no credentials)", usage: sandboxUsage, run: runSandbox},
+		{name: "sandbox", summary: "watch the real bot verify a simulated user on a local Telegram (no credentials)", usage: sandboxUsage, run: runSandbox,
+			subs: []command{
+				{name: "serve", summary: "run a local Telegram for bots run with 'kycbot run'", usage: sandboxServeUsage, run: runSandboxServe},
+				{name: "users", summary: "play simulated users against a bot on 'sandbox serve'", usage: sandboxUsersUsage, run: runSandboxUsers},
+			}},
 		{name: "run", summary: "run the bot against Telegram", usage: runUsage, run: runRun},
 		{name: "link", summary: "issue a verification request for a user and print its links", usage: linkUsage, run: runLink},
 		{name: "audit", summary: "verify the audit trail's hash chain", usage: auditUsage, run: runAudit},
@@ -58,10 +65,21 @@ func commands() []command {
 	}
 }
 
+// lookup finds a command by name, or a subcommand by its full name
+// ("sandbox serve").
 func lookup(name string) (command, bool) {
+	first, sub, isSub := strings.Cut(name, " ")
 	for _, c := range commands() {
-		if c.name == name {
+		if c.name != first {
+			continue
+		}
+		if !isSub {
 			return c, true
+		}
+		for _, s := range c.subs {
+			if s.name == sub {
+				return s, true
+			}
 		}
 	}
 	return command{}, false

@@ -12,6 +12,8 @@ import (
 )
 
 const sandboxUsage = `Usage: kycbot sandbox [--scenario NAME] [--lang TAG] [--redis ADDR] [--verbose]
+       kycbot sandbox serve [--config-out FILE] [--redis ADDR] [--public-url URL] [--listen ADDR] [--addr HOST:PORT]
+       kycbot sandbox users [--config FILE] --users N [--scenario NAME] [--lang TAG] [--report FILE] [--timeout D]
 
 Watch the real bot verify a simulated user, end to end, on this machine:
 no Telegram account, no credentials, no network. kycbot starts a local
@@ -38,10 +40,24 @@ Flags:
 
 Exit status: 0 when every scenario ends as expected, 1 otherwise, 2 on bad
 flags.
+
+The bot in processes of its own, as in production:
+  serve   run the local Telegram alone, with the demo bot's account, and
+          write a config with which 'kycbot run' reaches it
+  users   play many simulated users at once against that bot, and report
+          how each ended with every message it got
+
+Run 'kycbot help sandbox serve' and 'kycbot help sandbox users' for their
+flags.
 `
 
 func runSandbox(e *env, args []string) int {
 	const name = "sandbox"
+	if len(args) > 0 {
+		if sub, ok := lookup(name + " " + args[0]); ok {
+			return sub.run(e, args[1:])
+		}
+	}
 	flags := newFlagSet(name)
 	scenario := flags.String("scenario", string(demo.Happy), "")
 	lang := flags.String("lang", "en", "")
@@ -52,7 +68,7 @@ func runSandbox(e *env, args []string) int {
 		return code
 	}
 	if len(positional) > 0 {
-		return e.usageError(name, fmt.Sprintf("unexpected argument %q", positional[0]))
+		return e.usageError(name, fmt.Sprintf("unexpected argument %q (the subcommands are serve and users)", positional[0]))
 	}
 	var scenarios []demo.Scenario
 	if *scenario == "all" {

@@ -2,10 +2,8 @@ package demo
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
 	_ "embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,7 +20,6 @@ import (
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/bot/runner"
 	"github.com/kycbot/kycbot/config"
-	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/store"
 )
@@ -111,31 +108,15 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err := e.openRedis(ctx); err != nil {
 		return nil, err
 	}
-	e.Key = opts.Key
-	if e.Key == nil {
-		if e.Key, err = passport.GenerateKey(2048); err != nil {
-			return nil, fmt.Errorf("demo: key: %w", err)
-		}
-	}
-	pub, err := passport.MarshalPublicKey(&e.Key.PublicKey)
-	if err != nil {
-		return nil, fmt.Errorf("demo: key: %w", err)
-	}
-	if e.Sandbox, err = sandbox.Start(ctx, opts.Sandbox); err != nil {
-		return nil, fmt.Errorf("demo: sandbox: %w", err)
-	}
-	if e.Account, err = e.Sandbox.AddBot(sandbox.BotSpec{Username: BotUsername, FirstName: "KYC demo",
-		PublicKeyPEM: string(pub), PrivacyPolicyURL: "https://example.com/privacy"}); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+	if e.Sandbox, e.Account, e.Key, err = startAccount(ctx, opts.Key, opts.Sandbox); err != nil {
+		return nil, err
 	}
 	if e.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("demo: web listener: %w", err)
 	}
 	prefix := opts.Prefix
 	if prefix == "" {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		prefix = "kycbot-sandbox:" + hex.EncodeToString(b[:]) + ":"
+		prefix = NewPrefix()
 	}
 	yml := opts.ConfigYAML
 	if yml == "" {
@@ -421,20 +402,8 @@ func (e *Env) Close() error {
 // DeleteKeys removes every key of the run (those under its prefix) from
 // Redis. Stop the bot first.
 func (e *Env) DeleteKeys(ctx context.Context) error {
-	var keys []string
-	iter := e.Redis.Scan(ctx, 0, e.Config.Redis.Prefix+"*", 500).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		return fmt.Errorf("demo: list keys: %w", err)
-	}
-	for _, k := range keys {
-		if err := e.Redis.Unlink(ctx, k).Err(); err != nil {
-			return fmt.Errorf("demo: delete keys: %w", err)
-		}
-	}
-	return nil
+	_, err := DeleteKeys(ctx, e.Redis, e.Config.Redis.Prefix)
+	return err
 }
 
 // waitFor is how long scenario steps wait for the bot.

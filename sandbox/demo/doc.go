@@ -15,7 +15,23 @@
 // to it (one account, one Redis, one config), as a deployment with
 // several processes does.
 //
-// RunScenario plays one scripted conversation (the happy path, a
-// submission that needs fixes and is sent again, a final rejection) and
-// prints both sides of the chat with timings.
+// # Scenarios
+//
+// Play drives a simulated user (*sandbox.SimUser) through one scripted
+// conversation (Happy: verified; Fix: a submission that needs fixes and
+// is sent again; Final: a final rejection) against a bot it reaches as
+// any user does, and recognizes the bot's verdicts by the bot's texts, in
+// any language (Verdicts). RunScenario plays one with a user of the
+// in-process sandbox and prints both sides of the chat with timings.
+//
+// # The bot in processes of its own
+//
+// Serve starts the sandbox with the demo bot's account and no bot
+// (`kycbot sandbox serve`); ProcessConfig writes the config with which
+// `kycbot run` reaches it (the demo's levels and rules, telegram.server,
+// the key file, web and Redis). RunUsers plays many users at once against
+// that bot, each signing up over the network (sandbox.Connect) and
+// playing its scenario with Play (`kycbot sandbox users`), and reports how
+// each ended with every message the bot sent it; RemoteFor and Texts read
+// what it needs from the bot's config.
 package demo

@@ -1,0 +1,234 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/kycbot/kycbot/config"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/sandbox"
+)
+
+// ServeOptions configure Serve. The zero value is usable.
+type ServeOptions struct {
+	// Key is the bot's Passport key (default: a new 2048-bit key).
+	Key *rsa.PrivateKey
+	// Sandbox configures the local Telegram (Listen fixes its address).
+	Sandbox sandbox.Options
+}
+
+// Served is a local Telegram with the demo bot's account and no bot
+// running: the bot runs in processes of its own (`kycbot run` with the
+// config of ProcessConfig), as `kycbot sandbox serve` sets it up.
+type Served struct {
+	// Sandbox is the local Telegram.
+	Sandbox *sandbox.Sandbox
+	// Account is the bot's account (BotUsername).
+	Account sandbox.Bot
+	// Key is the bot's Passport private key, registered with the account
+	// as @BotFather's /setpublickey would.
+	Key *rsa.PrivateKey
+}
+
+// Serve starts the sandbox and registers the demo bot with a fresh key
+// (or o.Key). Close stops it.
+func Serve(ctx context.Context, o ServeOptions) (*Served, error) {
+	sb, account, key, err := startAccount(ctx, o.Key, o.Sandbox)
+	if err != nil {
+		return nil, err
+	}
+	return &Served{Sandbox: sb, Account: account, Key: key}, nil
+}
+
+// startAccount starts the sandbox and registers the demo bot with key (a
+// new one when nil).
+func startAccount(ctx context.Context, key *rsa.PrivateKey, opts sandbox.Options) (*sandbox.Sandbox, sandbox.Bot, *rsa.PrivateKey, error) {
+	var err error
+	if key == nil {
+		if key, err = passport.GenerateKey(2048); err != nil {
+			return nil, sandbox.Bot{}, nil, fmt.Errorf("demo: key: %w", err)
+		}
+	}
+	pub, err := passport.MarshalPublicKey(&key.PublicKey)
+	if err != nil {
+		return nil, sandbox.Bot{}, nil, fmt.Errorf("demo: key: %w", err)
+	}
+	sb, err := sandbox.Start(ctx, opts)
+	if err != nil {
+		return nil, sandbox.Bot{}, nil, fmt.Errorf("demo: sandbox: %w", err)
+	}
+	account, err := sb.AddBot(sandbox.BotSpec{Username: BotUsername, FirstName: "KYC demo",
+		PublicKeyPEM: string(pub), PrivacyPolicyURL: "https://example.com/privacy"})
+	if err != nil {
+		_ = sb.Close()
+		return nil, sandbox.Bot{}, nil, fmt.Errorf("demo: %w", err)
+	}
+	return sb, account, key, nil
+}
+
+// Server returns the telegram.server setting with which a bot reaches the
+// sandbox: its DCs' addresses and its public keys.
+func (s *Served) Server() (config.TelegramServer, error) {
+	rc, err := s.Sandbox.Remote().Config()
+	if err != nil {
+		return config.TelegramServer{}, fmt.Errorf("demo: %w", err)
+	}
+	return config.TelegramServer{DC: rc.DC, Addresses: rc.Addrs, PublicKeys: rc.PublicKeys}, nil
+}
+
+// Close stops the sandbox.
+func (s *Served) Close() error { return s.Sandbox.Close() }
+
+// NewPrefix returns a fresh Redis key prefix for a run
+// ("kycbot-sandbox:<random>:"), so that runs never see each other's keys.
+func NewPrefix() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "kycbot-sandbox:" + hex.EncodeToString(b[:]) + ":"
+}
+
+// ProcessConfig is what the config of the demo bot running in processes
+// of its own says besides the demo configuration's levels and rules
+// (DefaultConfig): its token, the servers, its key file, its web server
+// and Redis.
+type ProcessConfig struct {
+	// Header is put at the top of the file as comment lines (without
+	// "# ").
+	Header []string
+	// BotToken is the bot's token (Served.Account.Token).
+	BotToken string
+	// Server is telegram.server (Served.Server). Left zero, the config
+	// has none: YAML then checks the other settings alone.
+	Server config.TelegramServer
+	// PrivateKeyFile is passport.private_key_file: a path relative to the
+	// config file's directory, or absolute.
+	PrivateKeyFile string
+	// PublicURL and Listen are web.public_url and web.listen.
+	PublicURL, Listen string
+	// RedisAddr and RedisPrefix are redis.addrs (one) and redis.prefix.
+	RedisAddr, RedisPrefix string
+}
+
+// YAML returns the config file: the demo configuration with p's settings,
+// checked as config.Load would check it (an *config.Error names the
+// settings that are wrong). Environment variables play no part.
+func (p ProcessConfig) YAML() ([]byte, error) {
+	yml := strings.NewReplacer("{{BOT_TOKEN}}", p.BotToken, "{{PUBLIC_URL}}", p.PublicURL,
+		"{{REDIS_ADDR}}", p.RedisAddr, "{{REDIS_PREFIX}}", p.RedisPrefix).Replace(defaultConfig)
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(yml), &doc); err != nil || doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		return nil, fmt.Errorf("demo: the demo configuration does not parse: %v", err)
+	}
+	root := doc.Content[0]
+	root.HeadComment = ""
+	doc.HeadComment = ""
+	if len(root.Content) > 0 {
+		root.Content[0].HeadComment = ""
+	}
+	if len(p.Server.Addresses) > 0 {
+		srv := struct {
+			DC         int            `yaml:"dc"`
+			Addresses  map[int]string `yaml:"addresses"`
+			PublicKeys string         `yaml:"public_keys"`
+		}{p.Server.DC, p.Server.Addresses, p.Server.PublicKeys}
+		var n yaml.Node
+		if err := n.Encode(srv); err != nil {
+			return nil, fmt.Errorf("demo: telegram.server: %w", err)
+		}
+		if err := setKey(root, []string{"telegram", "server"}, &n); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range []struct {
+		path  []string
+		value string
+	}{
+		{[]string{"passport", "private_key_file"}, p.PrivateKeyFile},
+		{[]string{"web", "listen"}, p.Listen},
+	} {
+		if err := setKey(root, s.path, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s.value}); err != nil {
+			return nil, err
+		}
+	}
+	var b bytes.Buffer
+	for _, l := range p.Header {
+		b.WriteString(strings.TrimRight("# "+l, " ") + "\n")
+	}
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, fmt.Errorf("demo: encode the config: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("demo: encode the config: %w", err)
+	}
+	noEnv := config.WithEnv(func(string) (string, bool) { return "", false })
+	if _, err := config.Parse(b.Bytes(), "the sandbox's config", noEnv); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// setKey sets the value at path in the mapping m, adding the mappings and
+// the key that are missing.
+func setKey(m *yaml.Node, path []string, value *yaml.Node) error {
+	for i, k := range path {
+		if m.Kind != yaml.MappingNode {
+			return fmt.Errorf("demo: the demo configuration's %s is not a mapping", strings.Join(path[:i], "."))
+		}
+		var next *yaml.Node
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			if m.Content[j].Value == k {
+				next = m.Content[j+1]
+				if i == len(path)-1 {
+					m.Content[j+1] = value
+					return nil
+				}
+				break
+			}
+		}
+		if next == nil {
+			next = value
+			if i < len(path)-1 {
+				next = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			}
+			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, next)
+			if i == len(path)-1 {
+				return nil
+			}
+		}
+		m = next
+	}
+	return nil
+}
+
+// DeleteKeys removes every key under prefix from Redis and returns how
+// many it removed. An empty prefix is refused.
+func DeleteKeys(ctx context.Context, c redis.UniversalClient, prefix string) (int, error) {
+	if prefix == "" {
+		return 0, errors.New("demo: delete keys: no prefix given")
+	}
+	var keys []string
+	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return 0, fmt.Errorf("demo: list keys: %w", err)
+	}
+	for i, k := range keys {
+		if err := c.Unlink(ctx, k).Err(); err != nil {
+			return i, fmt.Errorf("demo: delete keys: %w", err)
+		}
+	}
+	return len(keys), nil
+}
