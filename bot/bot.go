@@ -161,7 +161,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	b.reg = prometheus.NewRegistry()
 	var mopts []metrics.Option
 	if cfg.Delivery.WebhookURL != "" {
-		mopts = append(mopts, metrics.WithOutboxDepth(b.store.OutboxDepth))
+		mopts = append(mopts, metrics.WithOutboxDepth(b.store.Outbox().Depth))
 	}
 	if b.metrics, err = metrics.New(b.reg, mopts...); err != nil {
 		if b.ownRedis {

@@ -77,7 +77,7 @@ func (b *Bot) sender() (*delivery.Sender, error) {
 
 // parked alerts the admins of a delivery given up on, and audits it.
 func (b *Bot) parked(ctx context.Context, p delivery.Parked) {
-	if err := b.store.Audit(ctx, store.Event{Kind: "delivery_parked", UserID: p.UserID, Codes: []string{p.Reason},
+	if err := b.store.Audit().Append(ctx, store.Event{Kind: "delivery_parked", UserID: p.UserID, Codes: []string{p.Reason},
 		Detail: map[string]string{"event_id": p.EventID, "attempts": strconv.Itoa(p.Attempts)}}); err != nil {
 		b.log.ErrorContext(ctx, "bot: audit of a parked delivery failed", slog.String("error", err.Error()))
 	}

@@ -337,7 +337,7 @@ func TestLeaveOver(t *testing.T) {
 			st := store.New(rdb, store.WithPrefix(storetest.Prefix(t, rdb, "bot")))
 			var logs syncBuffer
 			b := &Bot{store: st, log: slog.New(slog.NewTextHandler(&logs, nil))}
-			if err := st.StateStorage().SetState(ctx, self, updates.State{Pts: tt.saved, Qts: 1, Date: 2, Seq: 3}); err != nil {
+			if err := st.Sessions().StateStorage().SetState(ctx, self, updates.State{Pts: tt.saved, Qts: 1, Date: 2, Seq: 3}); err != nil {
 				t.Fatal(err)
 			}
 			for _, l := range tt.left {
@@ -349,7 +349,7 @@ func TestLeaveOver(t *testing.T) {
 				}
 			}
 			b.leaveOver(ctx, self, tt.left)
-			state, _, err := st.StateStorage().GetState(ctx, self)
+			state, _, err := st.Sessions().StateStorage().GetState(ctx, self)
 			if err != nil || state.Pts != tt.wantPts || state.Qts != 1 || state.Seq != 3 {
 				t.Errorf("state %+v (%v), want pts %d and the rest kept", state, err, tt.wantPts)
 			}

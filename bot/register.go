@@ -94,7 +94,7 @@ func (b *Bot) wire(api *tg.Client, selfID int64, username string) (*wiring, erro
 // build builds the handlers and the web server of settings set.
 func (b *Bot) build(set *settings, api *tg.Client, selfID int64, username string) (*wiring, error) {
 	cfg := set.cfg
-	tgAPI := handlers.NewTelegram(api, nil, handlers.WithAccessHashes(accessHashes{h: b.store.UserAccessHasher(), self: selfID}))
+	tgAPI := handlers.NewTelegram(api, nil, handlers.WithAccessHashes(accessHashes{h: b.store.Sessions().UserAccessHasher(), self: selfID}))
 	pageURL := func(id string) string { return web.PageURL(cfg.Web.PublicURL, id) }
 	hopts := []handlers.Option{handlers.WithClock(b.o.now), handlers.WithLogger(b.log), handlers.WithObserver(b.metrics)}
 	if b.o.tempDir != "" {
@@ -102,14 +102,14 @@ func (b *Bot) build(set *settings, api *tg.Client, selfID int64, username string
 	}
 	popts := append(hopts[:len(hopts):len(hopts)], handlers.WithOnVerified(b.onVerified), handlers.WithOnRejected(b.onRejected))
 	ph, err := handlers.NewPassport(handlers.PassportConfig{
-		Key: b.key, Store: b.store, Telegram: tgAPI, Catalog: set.cat, Checkers: set.checkers,
+		Key: b.key, Store: handlers.StoreViews(b.store), Telegram: tgAPI, Catalog: set.cat, Checkers: set.checkers,
 		PageURL: pageURL, Admins: cfg.Admins, RequestTTL: cfg.Passport.RequestTTL,
 	}, popts...)
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	ch, err := handlers.NewCommands(handlers.CommandsConfig{
-		Store: b.store, Telegram: tgAPI, Catalog: set.cat, Levels: cfg.LevelNames(), DefaultLevel: cfg.DefaultLevelName,
+		Store: handlers.StoreViews(b.store), Telegram: tgAPI, Catalog: set.cat, Levels: cfg.LevelNames(), DefaultLevel: cfg.DefaultLevelName,
 		Scopes: set.scope, PageURL: pageURL, Admins: cfg.Admins, RequestTTL: cfg.Passport.RequestTTL, BotUsername: username,
 	}, hopts...)
 	if err != nil {

@@ -90,8 +90,8 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 	gotdLog := logslog.New(slog.New(minLevel{h: b.log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "gotd")))
 	d := tg.NewUpdateDispatcher()
 	gaps := updates.New(updates.Config{
-		Handler: &d, Storage: ptsFloor{StateStorage: b.store.StateStorage(), floor: &b.work.floor}, AccessHasher: b.store.AccessHasher(),
-		UserAccessHasher: b.store.UserAccessHasher(), Logger: gotdLog,
+		Handler: &d, Storage: ptsFloor{StateStorage: b.store.Sessions().StateStorage(), floor: &b.work.floor}, AccessHasher: b.store.Sessions().AccessHasher(),
+		UserAccessHasher: b.store.Sessions().UserAccessHasher(), Logger: gotdLog,
 	})
 	// FLOOD_WAIT is waited out in the calling goroutine (see floodWaiter:
 	// gotd/contrib's floodwait.Waiter hangs the downloads from another DC).

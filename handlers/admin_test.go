@@ -25,7 +25,7 @@ const stranger = int64(30001)
 // setStatus records a status, at the clock's time.
 func (e *cenv) setStatus(user int64, level, state string, codes ...string) {
 	e.t.Helper()
-	if err := e.store.SetStatus(e.ctx, store.Status{UserID: user, Level: level, State: state, Codes: codes, Ref: "crm-42"}); err != nil {
+	if err := e.store.Statuses().Set(e.ctx, store.Status{UserID: user, Level: level, State: state, Codes: codes, Ref: "crm-42"}); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -33,7 +33,7 @@ func (e *cenv) setStatus(user int64, level, state string, codes ...string) {
 // states returns the user's states by level.
 func (e *cenv) states(user int64) map[string]string {
 	e.t.Helper()
-	sts, err := e.store.ListStatuses(e.ctx, user)
+	sts, err := e.store.Statuses().List(e.ctx, user)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestAdminStats(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newCommandsEnv(t, []string{level, levelFull}, nil)
 			if tt.chosen != "" {
-				if err := e.store.SetLanguage(e.ctx, adminID, tt.chosen); err != nil {
+				if err := e.store.Prefs().SetLanguage(e.ctx, adminID, tt.chosen); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -318,7 +318,7 @@ func TestAdminStats(t *testing.T) {
 				e.setStatus(33004, levelFull, store.StateNeedsFixes)
 				e.setStatus(33005, "retired", store.StateVerified)
 				e.setStatus(33007, levelFull, store.StateVerified)
-				if err := e.store.ResetStatus(e.ctx, 33007, levelFull); err != nil {
+				if err := e.store.Statuses().Reset(e.ctx, 33007, levelFull); err != nil {
 					t.Fatal(err)
 				}
 				e.clock.now = time.Date(2026, 3, 14, 23, 0, 0, 0, time.UTC)
@@ -540,7 +540,7 @@ func TestAdminDelete(t *testing.T) {
 	key := func(b byte) []byte { return []byte(strings.Repeat(string(rune('a'+b)), 32)) }
 	e := newCommandsEnv(t, []string{level, levelFull}, nil,
 		store.WithOutboxKey(key(0)), store.WithDocumentKey(key(1)), store.WithStatusRetention(365*24*time.Hour))
-	e.tg.lookup = storeHashes{h: e.store.UserAccessHasher(), self: self}
+	e.tg.lookup = storeHashes{h: e.store.Sessions().UserAccessHasher(), self: self}
 
 	// Everything the store can keep about a user, for the target and
 	// for another user who must be left alone.
@@ -551,16 +551,16 @@ func TestAdminDelete(t *testing.T) {
 		}
 		e.setStatus(u, level, store.StateVerified)
 		e.setStatus(u, levelFull, store.StateNeedsFixes, "document_expired")
-		if _, err := e.store.ClaimDocument(e.ctx, store.DocumentKey{Country: "NL", Type: "passport", Number: fmt.Sprintf("NX%07d", i)}, u); err != nil {
+		if _, err := e.store.Documents().Claim(e.ctx, store.DocumentKey{Country: "NL", Type: "passport", Number: fmt.Sprintf("NX%07d", i)}, u); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.store.Enqueue(e.ctx, store.OutboxEntry{EventID: fmt.Sprintf("ev-%d", u), UserID: u, Kind: "verified", Payload: []byte("{}")}); err != nil {
+		if err := e.store.Outbox().Enqueue(e.ctx, store.OutboxEntry{EventID: fmt.Sprintf("ev-%d", u), UserID: u, Kind: "verified", Payload: []byte("{}")}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.store.MarkUpdate(e.ctx, u, 7, time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.store.UserAccessHasher().SetUserAccessHash(e.ctx, self, u, u*7); err != nil {
+		if err := e.store.Sessions().UserAccessHasher().SetUserAccessHash(e.ctx, self, u, u*7); err != nil {
 			t.Fatal(err)
 		}
 		e.must(u, "en", "/verify") // a live request too
@@ -710,7 +710,7 @@ func TestAdminDeleteNotice(t *testing.T) {
 			e := newCommandsEnv(t, []string{level}, nil)
 			e.setStatus(target, level, store.StateVerified)
 			if tt.chosen != "" {
-				if err := e.store.SetLanguage(e.ctx, target, tt.chosen); err != nil {
+				if err := e.store.Prefs().SetLanguage(e.ctx, target, tt.chosen); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -17,8 +17,8 @@ import (
 	"github.com/kycbot/kycbot/store"
 )
 
-// The compile-time check that *store.Store is a CommandStore.
-var _ CommandStore = (*store.Store)(nil)
+// The compile-time check that *store.Store, through its views, is a CommandStore.
+var _ CommandStore = StoreViews((*store.Store)(nil))
 
 const (
 	botUsername = "kyc_test_bot"
@@ -73,7 +73,7 @@ func newCommandsEnv(t *testing.T, levels []string, wrap func(CommandStore) Comma
 		t.Fatal(err)
 	}
 	e.catalog = cat
-	var st CommandStore = e.store
+	var st CommandStore = StoreViews(e.store)
 	if wrap != nil {
 		st = wrap(st)
 	}
@@ -136,7 +136,7 @@ func (e *cenv) requestOf(m sent) store.Request {
 	if len(m.Buttons) != 1 || !strings.HasPrefix(m.Buttons[0].URL, pageBase) {
 		e.t.Fatalf("message %q has buttons %+v, want one request button", m.Text, m.Buttons)
 	}
-	r, err := e.store.Request(e.ctx, strings.TrimPrefix(m.Buttons[0].URL, pageBase))
+	r, err := e.store.Requests().Get(e.ctx, strings.TrimPrefix(m.Buttons[0].URL, pageBase))
 	if err != nil {
 		e.t.Fatalf("the button's request: %v", err)
 	}
@@ -146,7 +146,7 @@ func (e *cenv) requestOf(m sent) store.Request {
 // live returns the user's live request, if any.
 func (e *cenv) live(user int64) (store.Request, bool) {
 	e.t.Helper()
-	r, ok, err := e.store.LiveRequest(e.ctx, user)
+	r, ok, err := e.store.Requests().Live(e.ctx, user)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestCommandsStart(t *testing.T) {
 			if !req.ExpiresAt.Equal(today.Add(commandsTTL)) {
 				t.Errorf("request expires at %v", req.ExpiresAt)
 			}
-			prefs, err := e.store.Preferences(e.ctx, user)
+			prefs, err := e.store.Prefs().Get(e.ctx, user)
 			if err != nil || prefs.Ref != tt.wantRef {
 				t.Errorf("stored ref = %q (%v), want %q", prefs.Ref, err, tt.wantRef)
 			}
@@ -372,12 +372,12 @@ func TestCommandsVerifiedOrRejected(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newCommandsEnv(t, []string{level, levelFull}, nil)
 			e.clock.now = since
-			if err := e.store.SetStatus(e.ctx, store.Status{UserID: user, Level: tt.level, State: tt.state}); err != nil {
+			if err := e.store.Statuses().Set(e.ctx, store.Status{UserID: user, Level: tt.level, State: tt.state}); err != nil {
 				t.Fatal(err)
 			}
 			e.clock.now = today
 			if tt.reset {
-				if err := e.store.ResetStatus(e.ctx, user, tt.level); err != nil {
+				if err := e.store.Statuses().Reset(e.ctx, user, tt.level); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -404,7 +404,7 @@ func TestCommandsStatus(t *testing.T) {
 	const user = int64(14001)
 	set := func(level, state string) func(e *cenv) {
 		return func(e *cenv) {
-			if err := e.store.SetStatus(e.ctx, store.Status{UserID: user, Level: level, State: state}); err != nil {
+			if err := e.store.Statuses().Set(e.ctx, store.Status{UserID: user, Level: level, State: state}); err != nil {
 				e.t.Fatal(err)
 			}
 		}
@@ -527,7 +527,7 @@ func TestCommandsLanguage(t *testing.T) {
 	if got := e.last(user); got.Text != ru.Text(i18n.MsgLanguageChosen, nil) {
 		t.Errorf("confirmation = %q, want %q", got.Text, ru.Text(i18n.MsgLanguageChosen, nil))
 	}
-	if p, err := e.store.Preferences(e.ctx, user); err != nil || p.Lang != "ru" {
+	if p, err := e.store.Prefs().Get(e.ctx, user); err != nil || p.Lang != "ru" {
 		t.Errorf("stored language = %+v %v", p, err)
 	}
 	evs := e.auditEvents(user)
@@ -561,7 +561,7 @@ func TestCommandsLanguage(t *testing.T) {
 	if len(e.tg.answers) != 5 {
 		t.Errorf("%d callback answers, want 5", len(e.tg.answers))
 	}
-	if p, _ := e.store.Preferences(e.ctx, user); p.Lang != "ru" {
+	if p, _ := e.store.Prefs().Get(e.ctx, user); p.Lang != "ru" {
 		t.Errorf("stored language changed to %q", p.Lang)
 	}
 }
@@ -619,10 +619,10 @@ func TestCommandsCancel(t *testing.T) {
 	if got, want := e.last(user).Text, e.text("en", i18n.MsgCancelDone, nil); got != want {
 		t.Errorf("/cancel = %q, want %q", got, want)
 	}
-	if _, err := e.store.ConsumeNonce(e.ctx, req.Nonce, user); !errors.Is(err, store.ErrNonceCancelled) {
+	if _, err := e.store.Requests().Consume(e.ctx, req.Nonce, user); !errors.Is(err, store.ErrNonceCancelled) {
 		t.Errorf("the cancelled nonce: %v, want ErrNonceCancelled", err)
 	}
-	if _, err := e.store.Request(e.ctx, req.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := e.store.Requests().Get(e.ctx, req.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the cancelled request's page: %v, want ErrNotFound", err)
 	}
 	if kinds := e.auditKinds(user); !slices.Equal(kinds, []string{"request_issued", "request_cancelled"}) {
@@ -633,7 +633,7 @@ func TestCommandsCancel(t *testing.T) {
 		t.Errorf("second /cancel = %q, want %q", got, want)
 	}
 	// The other user's request is untouched.
-	if _, err := e.store.ConsumeNonce(e.ctx, otherReq.Nonce, other); err != nil {
+	if _, err := e.store.Requests().Consume(e.ctx, otherReq.Nonce, other); err != nil {
 		t.Errorf("the other user's nonce: %v", err)
 	}
 }
@@ -747,7 +747,7 @@ func TestCommandsOutcome(t *testing.T) {
 		if next.ID == r.ID || next.Level != levelFull || next.Ref != "crm-9" || next.Lang != "de" {
 			t.Errorf("fresh request = %+v", next)
 		}
-		if _, err := e.store.ConsumeNonce(e.ctx, r.Nonce, user); !errors.Is(err, store.ErrNonceSuperseded) {
+		if _, err := e.store.Requests().Consume(e.ctx, r.Nonce, user); !errors.Is(err, store.ErrNonceSuperseded) {
 			t.Errorf("the old nonce: %v, want superseded", err)
 		}
 		kinds := e.auditKinds(user)

@@ -77,7 +77,7 @@ func ExampleNewCommands() {
 	}
 	basic := passport.NewScope(passport.Require(passport.TypePersonalDetails), passport.Require(passport.TypePassport).WithSelfie())
 	commands, err := handlers.NewCommands(handlers.CommandsConfig{
-		Store: st, Telegram: printTelegram{}, Catalog: cat,
+		Store: handlers.StoreViews(st), Telegram: printTelegram{}, Catalog: cat,
 		Levels: []string{"basic"}, DefaultLevel: "basic",
 		Scopes:  func(string) (passport.Scope, error) { return basic, nil },
 		PageURL: func(id string) string { return "https://kyc.example/passport/" + id },
@@ -96,7 +96,7 @@ func ExampleNewCommands() {
 			panic(err)
 		}
 	}
-	req, _, _ := st.LiveRequest(ctx, user.ID)
+	req, _, _ := st.Requests().Live(ctx, user.ID)
 	fmt.Printf("request: level %s, ref %s, language %s\n", req.Level, req.Ref, req.Lang)
 	// Output:
 	// to 1001: Hello! I can verify your identity with Telegram Passport. It takes only a few minutes, and your documents reach us encrypted.

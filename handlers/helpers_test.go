@@ -27,8 +27,8 @@ import (
 	"github.com/kycbot/kycbot/verify"
 )
 
-// The compile-time check that *store.Store is a Store.
-var _ Store = (*store.Store)(nil)
+// The compile-time check that *store.Store, through its views, is a Store.
+var _ Store = StoreViews((*store.Store)(nil))
 
 // needRedis returns a client to the test Redis (see storetest.Need).
 func needRedis(t testing.TB) redis.UniversalClient { return storetest.Need(t) }
@@ -393,7 +393,7 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st Store = e.store
+	var st Store = StoreViews(e.store)
 	if wrap != nil {
 		st = wrap(st)
 	}
@@ -447,7 +447,7 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 // issue issues a request for user.
 func (e *env) issue(user int64, lang string) store.Request {
 	e.t.Helper()
-	req, err := e.store.IssueRequest(e.ctx, store.RequestParams{UserID: user, ChatID: user, Level: level, Lang: lang, Ref: "crm-42"}, 30*time.Minute)
+	req, err := e.store.Requests().Issue(e.ctx, store.RequestParams{UserID: user, ChatID: user, Level: level, Lang: lang, Ref: "crm-42"}, 30*time.Minute)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -523,7 +523,7 @@ func (e *env) lastAudit() auditEvent {
 
 func (e *env) status(user int64) store.Status {
 	e.t.Helper()
-	st, err := e.store.GetStatus(e.ctx, user, level)
+	st, err := e.store.Statuses().Get(e.ctx, user, level)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -169,7 +169,7 @@ func TestPassportNeedsFixes(t *testing.T) {
 	if len(m.Buttons) != 1 || m.Buttons[0].Text != ru.Text(i18n.MsgButtonTryAgain, nil) || !strings.HasPrefix(m.Buttons[0].URL, pageBase) {
 		t.Fatalf("buttons = %+v", m.Buttons)
 	}
-	next, err := e.store.Request(e.ctx, strings.TrimPrefix(m.Buttons[0].URL, pageBase))
+	next, err := e.store.Requests().Get(e.ctx, strings.TrimPrefix(m.Buttons[0].URL, pageBase))
 	if err != nil {
 		t.Fatalf("the button's request: %v", err)
 	}
@@ -318,7 +318,7 @@ func TestPassportSecurity(t *testing.T) {
 		{
 			name: "cancelled nonce",
 			attack: func(e *env, req store.Request, p profile) int64 {
-				if ok, err := e.store.CancelRequest(e.ctx, victim); err != nil || !ok {
+				if ok, err := e.store.Requests().Cancel(e.ctx, victim); err != nil || !ok {
 					e.t.Fatalf("cancel: %v %v", ok, err)
 				}
 				ents, upd := e.update(e.share(p, req.Nonce, nil), victim, "en")

@@ -73,20 +73,31 @@ func (st *sessionStorage) StoreSession(ctx context.Context, data []byte) (err er
 	return nil
 }
 
+// Sessions is the view of what gotd keeps for a bot: the updates state
+// of the bot user (P gotd:{s:<selfID>}:state and :channels) and the
+// access hashes of channels and users (P gotd:{s:<selfID>}:chash and
+// :uhash, P gotd:selves, and the markers of erased users P
+// gotd:{s:<selfID>}:forget:<d>). Get it from Store.Sessions.
+type Sessions struct{ s *Store }
+
+// Sessions returns the view of gotd's sessions, updates state and access
+// hashes.
+func (s *Store) Sessions() Sessions { return Sessions{s} }
+
 // StateStorage returns the gotd updates state storage (pts, qts, date, seq
 // and channel pts per bot user), for updates.Config.Storage. It behaves
 // as gotd's in-memory storage: SetPts, SetQts, SetDate, SetSeq, SetDateSeq
 // and SetChannelPts fail with ErrStateNotFound before SetState, and
 // SetState forgets the channels.
-func (s *Store) StateStorage() updates.StateStorage { return &stateStorage{s: s} }
+func (sv Sessions) StateStorage() updates.StateStorage { return &stateStorage{s: sv.s} }
 
 // AccessHasher returns the gotd channel access hash storage, for
 // updates.Config.AccessHasher.
-func (s *Store) AccessHasher() updates.ChannelAccessHasher { return &accessHasher{s: s} }
+func (sv Sessions) AccessHasher() updates.ChannelAccessHasher { return &accessHasher{s: sv.s} }
 
 // UserAccessHasher returns the gotd user access hash storage, for
 // updates.Config.UserAccessHasher. DeleteUser removes a user's hash.
-func (s *Store) UserAccessHasher() updates.UserAccessHasher { return &userAccessHasher{s: s} }
+func (sv Sessions) UserAccessHasher() updates.UserAccessHasher { return &userAccessHasher{s: sv.s} }
 
 type stateStorage struct{ s *Store }
 

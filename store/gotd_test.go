@@ -111,7 +111,7 @@ func gotdDefaults(t *testing.T) (updates.StateStorage, updates.ChannelAccessHash
 func TestStateStorageMatchesGotdMemStorage(t *testing.T) {
 	memState, memChan, memUser := gotdDefaults(t)
 	s, _ := newTestStore(t)
-	redState, redChan, redUser := s.StateStorage(), s.AccessHasher(), s.UserAccessHasher()
+	redState, redChan, redUser := s.Sessions().StateStorage(), s.Sessions().AccessHasher(), s.Sessions().UserAccessHasher()
 
 	type op struct {
 		name string
@@ -238,18 +238,18 @@ func TestStateStorageMatchesGotdMemStorage(t *testing.T) {
 func TestStateStorageErrors(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()
-	if err := s.StateStorage().SetPts(ctx, 77, 1); !errors.Is(err, ErrStateNotFound) {
+	if err := s.Sessions().StateStorage().SetPts(ctx, 77, 1); !errors.Is(err, ErrStateNotFound) {
 		t.Fatalf("SetPts without state: %v, want ErrStateNotFound", err)
 	}
-	if err := s.StateStorage().ForEachChannels(ctx, 77, nil); !errors.Is(err, ErrStateNotFound) {
+	if err := s.Sessions().StateStorage().ForEachChannels(ctx, 77, nil); !errors.Is(err, ErrStateNotFound) {
 		t.Fatalf("ForEachChannels without state: %v, want ErrStateNotFound", err)
 	}
-	if err := s.StateStorage().SetState(ctx, 77, updates.State{}); err != nil {
+	if err := s.Sessions().StateStorage().SetState(ctx, 77, updates.State{}); err != nil {
 		t.Fatal(err)
 	}
-	_ = s.StateStorage().SetChannelPts(ctx, 77, 1, 1)
+	_ = s.Sessions().StateStorage().SetChannelPts(ctx, 77, 1, 1)
 	stop := errors.New("stop")
-	if err := s.StateStorage().ForEachChannels(ctx, 77, func(context.Context, int64, int) error { return stop }); !errors.Is(err, stop) {
+	if err := s.Sessions().StateStorage().ForEachChannels(ctx, 77, func(context.Context, int64, int) error { return stop }); !errors.Is(err, stop) {
 		t.Fatalf("ForEachChannels: %v, want the callback's error", err)
 	}
 }
@@ -301,9 +301,9 @@ func TestUpdatesManagerOnRedis(t *testing.T) {
 	newManager := func(failed *bool) *updates.Manager {
 		return updates.New(updates.Config{
 			Handler:               handler,
-			Storage:               s.StateStorage(),
-			AccessHasher:          s.AccessHasher(),
-			UserAccessHasher:      s.UserAccessHasher(),
+			Storage:               s.Sessions().StateStorage(),
+			AccessHasher:          s.Sessions().AccessHasher(),
+			UserAccessHasher:      s.Sessions().UserAccessHasher(),
 			OnLoadUserStateFailed: func() { *failed = true },
 		})
 	}
@@ -330,7 +330,7 @@ func TestUpdatesManagerOnRedis(t *testing.T) {
 	var failed1 bool
 	m1 := newManager(&failed1)
 	run(m1, func(ctx context.Context) {
-		state, found, err := s.StateStorage().GetState(ctx, self)
+		state, found, err := s.Sessions().StateStorage().GetState(ctx, self)
 		if err != nil || !found {
 			t.Fatalf("state not stored by the manager: %v %v", found, err)
 		}
@@ -358,7 +358,7 @@ func TestUpdatesManagerOnRedis(t *testing.T) {
 		}
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			state, _, err := s.StateStorage().GetState(ctx, self)
+			state, _, err := s.Sessions().StateStorage().GetState(ctx, self)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -370,7 +370,7 @@ func TestUpdatesManagerOnRedis(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		if h, found, err := s.UserAccessHasher().GetUserAccessHash(ctx, self, 9); err != nil || !found || h != 4242 {
+		if h, found, err := s.Sessions().UserAccessHasher().GetUserAccessHash(ctx, self, 9); err != nil || !found || h != 4242 {
 			t.Errorf("user access hash not stored: %d %v %v", h, found, err)
 		}
 	})

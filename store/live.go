@@ -29,11 +29,12 @@ redis.call('DEL', KEYS[1])
 return 'ok'
 `)
 
-// LiveRequest returns the live request of userID, if any: issued, not yet
+// Live returns the live request of userID, if any: issued, not yet
 // used, superseded, cancelled or expired (by the store's clock). It
 // changes nothing.
-func (s *Store) LiveRequest(ctx context.Context, userID int64) (_ Request, ok bool, err error) {
+func (rq Requests) Live(ctx context.Context, userID int64) (_ Request, ok bool, err error) {
 	defer markUnavailable(&err)
+	s := rq.s
 	if s.optErr != nil {
 		return Request{}, false, s.optErr
 	}
@@ -57,13 +58,14 @@ func (s *Store) LiveRequest(ctx context.Context, userID int64) (_ Request, ok bo
 	return r, true, nil
 }
 
-// CancelRequest voids the live request of userID and reports whether
-// there was one. Its ID stops working for Request (ErrNotFound) and its
-// nonce then fails ConsumeNonce with ErrNonceCancelled. An expired request
-// is not live: CancelRequest answers false and leaves it to ConsumeNonce
+// Cancel voids the live request of userID and reports whether
+// there was one. Its ID stops working for Get (ErrNotFound) and its
+// nonce then fails Consume with ErrNonceCancelled. An expired request
+// is not live: Cancel answers false and leaves it to Consume
 // to report as expired.
-func (s *Store) CancelRequest(ctx context.Context, userID int64) (_ bool, err error) {
+func (rq Requests) Cancel(ctx context.Context, userID int64) (_ bool, err error) {
 	defer markUnavailable(&err)
+	s := rq.s
 	if s.optErr != nil {
 		return false, s.optErr
 	}

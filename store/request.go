@@ -132,7 +132,7 @@ redis.call('DEL', KEYS[2])
 return {'ok', flat}
 `)
 
-// ConsumeOption configures ConsumeNonce.
+// ConsumeOption configures Requests.Consume.
 type ConsumeOption func(*consumeOptions)
 
 type consumeOptions struct {
@@ -149,12 +149,24 @@ func ByMessage(msgID int) ConsumeOption {
 	return func(o *consumeOptions) { o.token = "m" + strconv.Itoa(msgID) }
 }
 
-// IssueRequest issues a verification request valid for ttl: a fresh
+// Requests is the view of verification requests and their nonces. It
+// owns the user's live request (P{u:<uid>}:request), what became of each
+// nonce issued to the user (P{u:<uid>}:nonce:<nh>), the index of both
+// that DeleteUser reads (P{u:<uid>}:index), and the routing keys that
+// lead from a nonce or a request ID to its user (P nidx:<nh>, P
+// ridx:<requestID>). Get it from Store.Requests.
+type Requests struct{ s *Store }
+
+// Requests returns the view of verification requests and nonces.
+func (s *Store) Requests() Requests { return Requests{s} }
+
+// Issue issues a verification request valid for ttl: a fresh
 // request ID and nonce bound to p.UserID. A user has at most one live
 // request: issuing a new one supersedes the previous one, whose ID stops
-// working for Request and whose nonce then fails with ErrNonceSuperseded.
-func (s *Store) IssueRequest(ctx context.Context, p RequestParams, ttl time.Duration) (_ Request, err error) {
+// working for Get and whose nonce then fails with ErrNonceSuperseded.
+func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration) (_ Request, err error) {
 	defer markUnavailable(&err)
+	s := rq.s
 	if err := s.issueCheck(p, ttl); err != nil {
 		return Request{}, fmt.Errorf("issue request: %w", err)
 	}
@@ -268,11 +280,12 @@ func (s *Store) issueCheck(p RequestParams, ttl time.Duration) error {
 	return checkTTL(ttl)
 }
 
-// Request returns the live request with the given ID, for the request
+// Get returns the live request with the given ID, for the request
 // page. It answers ErrNotFound when the ID is unknown, expired, superseded
 // by a newer request, or already used.
-func (s *Store) Request(ctx context.Context, id string) (_ Request, err error) {
+func (rq Requests) Get(ctx context.Context, id string) (_ Request, err error) {
 	defer markUnavailable(&err)
+	s := rq.s
 	if s.optErr != nil {
 		return Request{}, s.optErr
 	}
@@ -307,7 +320,7 @@ func (s *Store) Request(ctx context.Context, id string) (_ Request, err error) {
 	return r, nil
 }
 
-// ConsumeNonce burns nonce for userID exactly once, even across instances
+// Consume burns nonce for userID exactly once, even across instances
 // racing on the same submission, and returns the request it was issued
 // with. Errors: ErrNonceUnknown, ErrNonceOtherUser (the nonce stays
 // usable by its user), ErrNonceExpired, ErrNonceUsed, ErrNonceSuperseded,
@@ -315,8 +328,9 @@ func (s *Store) Request(ctx context.Context, id string) (_ Request, err error) {
 // Errors name the nonce only by the first 12 hex digits of its SHA-256.
 // With ByMessage, the same message consuming the same nonce again gets the
 // same request back (see ByMessage).
-func (s *Store) ConsumeNonce(ctx context.Context, nonce string, userID int64, opts ...ConsumeOption) (_ Request, err error) {
+func (rq Requests) Consume(ctx context.Context, nonce string, userID int64, opts ...ConsumeOption) (_ Request, err error) {
 	defer markUnavailable(&err)
+	s := rq.s
 	if s.optErr != nil {
 		return Request{}, s.optErr
 	}

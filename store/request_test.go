@@ -15,7 +15,7 @@ func TestIssueRequestRoundTrip(t *testing.T) {
 	ctx := context.Background()
 
 	p := RequestParams{UserID: 1001, ChatID: 1001, Level: "full", Lang: "pt-BR", Ref: "crm-42_A"}
-	r, err := s.IssueRequest(ctx, p, 30*time.Minute)
+	r, err := s.Requests().Issue(ctx, p, 30*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestIssueRequestRoundTrip(t *testing.T) {
 		t.Errorf("request %+v does not carry params %+v", r, p)
 	}
 
-	got, err := s.Request(ctx, r.ID)
+	got, err := s.Requests().Get(ctx, r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestIssueRequestValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := ok
 			tt.edit(&p)
-			_, err := s.IssueRequest(ctx, p, tt.ttl)
+			_, err := s.Requests().Issue(ctx, p, tt.ttl)
 			if tt.ok && err != nil {
 				t.Fatalf("unexpected error: %v", err)
 			}
@@ -164,7 +164,7 @@ func TestConsumeNonce(t *testing.T) {
 			ctx := context.Background()
 			var reqs []Request
 			for range tt.issues {
-				r, err := s.IssueRequest(ctx, RequestParams{UserID: alice, ChatID: alice, Level: "basic", Ref: "r1"}, 10*time.Minute)
+				r, err := s.Requests().Issue(ctx, RequestParams{UserID: alice, ChatID: alice, Level: "basic", Ref: "r1"}, 10*time.Minute)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -176,7 +176,7 @@ func TestConsumeNonce(t *testing.T) {
 				if st.useOld {
 					r = reqs[0]
 				}
-				got, err := s.ConsumeNonce(ctx, r.Nonce, st.user)
+				got, err := s.Requests().Consume(ctx, r.Nonce, st.user)
 				if st.want == nil {
 					if err != nil {
 						t.Fatalf("step %d: %v", i, err)
@@ -206,8 +206,8 @@ func TestConsumeNonceUnknown(t *testing.T) {
 	for _, nonce := range []string{
 		"", "short", strings.Repeat("A", 43), strings.Repeat("A", 44), "not a nonce at all, has spaces and is long!!",
 	} {
-		if _, err := s.ConsumeNonce(ctx, nonce, 1); !errors.Is(err, ErrNonceUnknown) {
-			t.Errorf("ConsumeNonce(%q) error %v, want ErrNonceUnknown", nonce, err)
+		if _, err := s.Requests().Consume(ctx, nonce, 1); !errors.Is(err, ErrNonceUnknown) {
+			t.Errorf("Consume(%q) error %v, want ErrNonceUnknown", nonce, err)
 		}
 	}
 }
@@ -218,11 +218,11 @@ func TestRequestLookup(t *testing.T) {
 	ctx := context.Background()
 	p := RequestParams{UserID: 3001, ChatID: 3001, Level: "basic"}
 
-	old, err := s.IssueRequest(ctx, p, time.Minute)
+	old, err := s.Requests().Issue(ctx, p, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cur, err := s.IssueRequest(ctx, p, time.Minute)
+	cur, err := s.Requests().Issue(ctx, p, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,27 +231,27 @@ func TestRequestLookup(t *testing.T) {
 		"unknown":    "AAAAAAAAAAAAAAAAAAAAAA",
 		"malformed":  "../../etc/passwd",
 	} {
-		if _, err := s.Request(ctx, id); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Requests().Get(ctx, id); !errors.Is(err, ErrNotFound) {
 			t.Errorf("%s: error %v, want ErrNotFound", name, err)
 		}
 	}
-	if _, err := s.Request(ctx, cur.ID); err != nil {
+	if _, err := s.Requests().Get(ctx, cur.ID); err != nil {
 		t.Fatalf("current: %v", err)
 	}
 	clock.Advance(time.Minute)
-	if _, err := s.Request(ctx, cur.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Requests().Get(ctx, cur.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("expired: error %v, want ErrNotFound", err)
 	}
 
 	// A used request is gone too.
-	used, err := s.IssueRequest(ctx, p, time.Minute)
+	used, err := s.Requests().Issue(ctx, p, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ConsumeNonce(ctx, used.Nonce, p.UserID); err != nil {
+	if _, err := s.Requests().Consume(ctx, used.Nonce, p.UserID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Request(ctx, used.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Requests().Get(ctx, used.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("used: error %v, want ErrNotFound", err)
 	}
 }
@@ -263,7 +263,7 @@ func TestConsumeNonceConcurrent(t *testing.T) {
 	s, c := newTestStore(t)
 	ctx := context.Background()
 	const user, intruder, n = 4001, 4002, 100
-	r, err := s.IssueRequest(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Minute)
+	r, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestConsumeNonceConcurrent(t *testing.T) {
 				defer wg.Done()
 				other := New(c, WithPrefix(s.Prefix())) // an instance of its own, on the shared client
 				<-start
-				got, err := other.ConsumeNonce(ctx, r.Nonce, uid)
+				got, err := other.Requests().Consume(ctx, r.Nonce, uid)
 				for _, sentinel := range []error{ErrNonceUsed, ErrNonceOtherUser} {
 					if errors.Is(err, sentinel) {
 						err = sentinel
@@ -311,7 +311,7 @@ func TestConsumeNonceConcurrent(t *testing.T) {
 func TestConsumeNonceRealExpiry(t *testing.T) {
 	s, c := newTestStore(t)
 	ctx := context.Background()
-	r, err := s.IssueRequest(ctx, RequestParams{UserID: 4101, ChatID: 4101, Level: "basic"}, 300*time.Millisecond)
+	r, err := s.Requests().Issue(ctx, RequestParams{UserID: 4101, ChatID: 4101, Level: "basic"}, 300*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,11 +322,11 @@ func TestConsumeNonceRealExpiry(t *testing.T) {
 	if c.Exists(ctx, s.userKey(4101, "request")).Val() != 0 {
 		t.Error("Redis kept the request past its TTL")
 	}
-	if _, err := s.Request(ctx, r.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Requests().Get(ctx, r.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("page after expiry: %v, want ErrNotFound", err)
 	}
 	for range 2 { // expired, and stays so (the tombstone)
-		if _, err := s.ConsumeNonce(ctx, r.Nonce, 4101); !errors.Is(err, ErrNonceExpired) {
+		if _, err := s.Requests().Consume(ctx, r.Nonce, 4101); !errors.Is(err, ErrNonceExpired) {
 			t.Fatalf("consume after expiry: %v, want ErrNonceExpired", err)
 		}
 	}
@@ -344,7 +344,7 @@ func TestIssueRequestConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			reqs[i], errs[i] = s.IssueRequest(ctx, RequestParams{UserID: 5001, ChatID: 5001, Level: "basic"}, time.Minute)
+			reqs[i], errs[i] = s.Requests().Issue(ctx, RequestParams{UserID: 5001, ChatID: 5001, Level: "basic"}, time.Minute)
 		}()
 	}
 	wg.Wait()
@@ -353,7 +353,7 @@ func TestIssueRequestConcurrent(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatal(errs[i])
 		}
-		_, err := s.ConsumeNonce(ctx, r.Nonce, 5001)
+		_, err := s.Requests().Consume(ctx, r.Nonce, 5001)
 		switch {
 		case err == nil:
 			live++
@@ -371,7 +371,7 @@ func TestIssueRequestConcurrent(t *testing.T) {
 func TestBadPrefix(t *testing.T) {
 	c := needRedis(t)
 	s := New(c, WithPrefix("kycbot:{x}:"))
-	if _, err := s.IssueRequest(context.Background(), RequestParams{UserID: 1, Level: "basic"}, time.Minute); !errors.Is(err, ErrInvalid) {
+	if _, err := s.Requests().Issue(context.Background(), RequestParams{UserID: 1, Level: "basic"}, time.Minute); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("error %v, want ErrInvalid for a prefix with braces", err)
 	}
 }
@@ -379,16 +379,16 @@ func TestBadPrefix(t *testing.T) {
 func TestConsumeNonceByMessageIsRepeatable(t *testing.T) {
 	st, c := newTestStore(t)
 	ctx := context.Background()
-	req, err := st.IssueRequest(ctx, RequestParams{UserID: 7001, ChatID: 7001, Level: "full", Lang: "ru", Ref: "r-1"}, time.Hour)
+	req, err := st.Requests().Issue(ctx, RequestParams{UserID: 7001, ChatID: 7001, Level: "full", Lang: "ru", Ref: "r-1"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := st.ConsumeNonce(ctx, req.Nonce, 7001, ByMessage(42))
+	first, err := st.Requests().Consume(ctx, req.Nonce, 7001, ByMessage(42))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The same update again (a retry after a failure) gets the same request.
-	again, err := st.ConsumeNonce(ctx, req.Nonce, 7001, ByMessage(42))
+	again, err := st.Requests().Consume(ctx, req.Nonce, 7001, ByMessage(42))
 	if err != nil {
 		t.Fatalf("repeated consume by the same message: %v", err)
 	}
@@ -397,14 +397,14 @@ func TestConsumeNonceByMessageIsRepeatable(t *testing.T) {
 	}
 	// Another message, no message, or another user: still a replay.
 	for name, try := range map[string]func() error{
-		"other message": func() error { _, err := st.ConsumeNonce(ctx, req.Nonce, 7001, ByMessage(43)); return err },
-		"no message":    func() error { _, err := st.ConsumeNonce(ctx, req.Nonce, 7001); return err },
+		"other message": func() error { _, err := st.Requests().Consume(ctx, req.Nonce, 7001, ByMessage(43)); return err },
+		"no message":    func() error { _, err := st.Requests().Consume(ctx, req.Nonce, 7001); return err },
 	} {
 		if err := try(); !errors.Is(err, ErrNonceUsed) {
 			t.Errorf("%s: %v, want ErrNonceUsed", name, err)
 		}
 	}
-	if _, err := st.ConsumeNonce(ctx, req.Nonce, 7002, ByMessage(42)); !errors.Is(err, ErrNonceOtherUser) {
+	if _, err := st.Requests().Consume(ctx, req.Nonce, 7002, ByMessage(42)); !errors.Is(err, ErrNonceOtherUser) {
 		t.Errorf("other user: %v, want ErrNonceOtherUser", err)
 	}
 	// The nonce itself is not kept in Redis after use.
@@ -416,14 +416,14 @@ func TestConsumeNonceByMessageIsRepeatable(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Without ByMessage a used nonce stays a plain replay.
-	req2, err := st.IssueRequest(ctx, RequestParams{UserID: 7003, ChatID: 7003, Level: "full"}, time.Hour)
+	req2, err := st.Requests().Issue(ctx, RequestParams{UserID: 7003, ChatID: 7003, Level: "full"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ConsumeNonce(ctx, req2.Nonce, 7003); err != nil {
+	if _, err := st.Requests().Consume(ctx, req2.Nonce, 7003); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ConsumeNonce(ctx, req2.Nonce, 7003, ByMessage(1)); !errors.Is(err, ErrNonceUsed) {
+	if _, err := st.Requests().Consume(ctx, req2.Nonce, 7003, ByMessage(1)); !errors.Is(err, ErrNonceUsed) {
 		t.Errorf("consume by a message after a plain consume: %v, want ErrNonceUsed", err)
 	}
 }

@@ -99,11 +99,11 @@ func newCountingStore(tb testing.TB, opts ...Option) (*Store, *rtCounter) {
 // does not mark it again), the handler consumes the nonce, and the bot
 // releases the journal entry.
 func verification(ctx context.Context, s *Store, user int64, msgID int) error {
-	r, err := s.IssueRequest(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic", Lang: "en", Ref: "crm-42"}, 10*time.Minute)
+	r, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic", Lang: "en", Ref: "crm-42"}, 10*time.Minute)
 	if err != nil {
 		return err
 	}
-	if _, err := s.Request(ctx, r.ID); err != nil {
+	if _, err := s.Requests().Get(ctx, r.ID); err != nil {
 		return err
 	}
 	owner := MarkedBy("u1")
@@ -114,7 +114,7 @@ func verification(ctx context.Context, s *Store, user int64, msgID int) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.ConsumeNonce(ctx, r.Nonce, user); err != nil {
+	if _, err := s.Requests().Consume(ctx, r.Nonce, user); err != nil {
 		return err
 	}
 	return s.ReleaseSubmission(ctx, l)
@@ -139,15 +139,15 @@ func TestRoundTrips(t *testing.T) {
 		op       func(user int64) error
 	}{
 		{"IssueRequest", 3, 4, func(u int64) (err error) {
-			r, err = s.IssueRequest(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
+			r, err = s.Requests().Issue(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
 			return err
 		}},
 		{"IssueRequest (superseding)", 3, 4, func(u int64) (err error) {
-			r, err = s.IssueRequest(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
+			r, err = s.Requests().Issue(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
 			return err
 		}},
-		{"Request (page)", 2, 2, func(int64) error { _, err := s.Request(ctx, r.ID); return err }},
-		{"ConsumeNonce", 2, 2, func(u int64) error { _, err := s.ConsumeNonce(ctx, r.Nonce, u); return err }},
+		{"Request (page)", 2, 2, func(int64) error { _, err := s.Requests().Get(ctx, r.ID); return err }},
+		{"ConsumeNonce", 2, 2, func(u int64) error { _, err := s.Requests().Consume(ctx, r.Nonce, u); return err }},
 		{"MarkUpdate", 1, 1, func(u int64) error { _, err := s.MarkUpdate(ctx, u, 5, time.Minute); return err }},
 		{"HoldSubmission", 1, 1, func(u int64) (err error) {
 			jl, err = s.HoldSubmission(ctx, testJournalEntry(u, 5, "u1"), time.Minute, time.Hour)
@@ -165,18 +165,18 @@ func TestRoundTrips(t *testing.T) {
 		{"ReleaseSubmission", 1, 1, func(int64) error { return s.ReleaseSubmission(ctx, cs[0].Lease) }},
 		{"ClaimDocument", 2, 3, func(u int64) error {
 			doc.Number = "C01X00T" + strconv.FormatInt(u, 10)
-			_, err := s.ClaimDocument(ctx, doc, u)
+			_, err := s.Documents().Claim(ctx, doc, u)
 			return err
 		}},
 		{"SetStatus", 2, 2, func(u int64) error {
-			return s.SetStatus(ctx, Status{UserID: u, Level: "basic", State: StateVerified, Ref: "crm-42"})
+			return s.Statuses().Set(ctx, Status{UserID: u, Level: "basic", State: StateVerified, Ref: "crm-42"})
 		}},
 		{"Enqueue", 1, 1, func(u int64) error {
-			return s.Enqueue(ctx, OutboxEntry{EventID: "ev-" + strconv.FormatInt(u, 10), UserID: u, Kind: "verified", Payload: samplePayload})
+			return s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-" + strconv.FormatInt(u, 10), UserID: u, Kind: "verified", Payload: samplePayload})
 		}},
-		{"Audit", 2, 2, func(u int64) error { return s.Audit(ctx, Event{Kind: "verified", UserID: u, Level: "basic"}) }},
-		{"Claim", 2, 2, func(int64) (err error) { ds, err = s.Claim(ctx, "c1", time.Minute, 10); return err }},
-		{"Ack", 1, 1, func(int64) error { return s.Ack(ctx, ds[0].ID) }},
+		{"Audit", 2, 2, func(u int64) error { return s.Audit().Append(ctx, Event{Kind: "verified", UserID: u, Level: "basic"}) }},
+		{"Claim", 2, 2, func(int64) (err error) { ds, err = s.Outbox().Claim(ctx, "c1", time.Minute, 10); return err }},
+		{"Ack", 1, 1, func(int64) error { return s.Outbox().Ack(ctx, ds[0].ID) }},
 	}
 	// Warm up: load every script.
 	for _, st := range steps {
@@ -227,7 +227,7 @@ func BenchmarkVerificationRoundTrips(b *testing.B) {
 		reqs := make([]Request, b.N)
 		for i := range reqs {
 			var err error
-			if reqs[i], err = s.IssueRequest(ctx, RequestParams{UserID: int64(1000 + i), ChatID: 1, Level: "basic"}, 10*time.Minute); err != nil {
+			if reqs[i], err = s.Requests().Issue(ctx, RequestParams{UserID: int64(1000 + i), ChatID: 1, Level: "basic"}, 10*time.Minute); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -253,7 +253,7 @@ func BenchmarkVerificationRoundTrips(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
-			if _, err := s.IssueRequest(ctx, RequestParams{UserID: user(i), ChatID: 1, Level: "basic"}, 10*time.Minute); err != nil {
+			if _, err := s.Requests().Issue(ctx, RequestParams{UserID: user(i), ChatID: 1, Level: "basic"}, 10*time.Minute); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -267,7 +267,7 @@ func BenchmarkVerificationRoundTrips(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
-			if _, err := s.Request(ctx, reqs[i].ID); err != nil {
+			if _, err := s.Requests().Get(ctx, reqs[i].ID); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -281,7 +281,7 @@ func BenchmarkVerificationRoundTrips(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
-			if _, err := s.ConsumeNonce(ctx, reqs[i].Nonce, reqs[i].UserID); err != nil {
+			if _, err := s.Requests().Consume(ctx, reqs[i].Nonce, reqs[i].UserID); err != nil {
 				b.Fatal(err)
 			}
 		}

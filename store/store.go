@@ -53,7 +53,7 @@ var (
 	ErrNonceUsed = errors.New("store: nonce already used")
 	// ErrNonceSuperseded: a newer request was issued to the same user.
 	ErrNonceSuperseded = errors.New("store: nonce superseded by a newer request")
-	// ErrNonceCancelled: the user cancelled the request (CancelRequest)
+	// ErrNonceCancelled: the user cancelled the request (Requests.Cancel)
 	// before the nonce was used.
 	ErrNonceCancelled = errors.New("store: nonce of a cancelled request")
 	// ErrOutboxKey: the outbox key is missing or not 32 bytes (see
@@ -81,7 +81,7 @@ var (
 	// (see WithDocumentKey). Documents are never keyed by a plain hash.
 	ErrDocumentKey = errors.New("store: document key missing or invalid")
 	// ErrDocumentTaken: the identity document is already claimed by
-	// another Telegram user (ClaimDocument returns the owner).
+	// another Telegram user (Documents.Claim returns the owner).
 	ErrDocumentTaken = errors.New("store: document already claimed by another user")
 	// ErrUnavailable: Redis could not be reached or did not answer in time
 	// (connection refused or reset, a timeout, a server still loading its
@@ -152,8 +152,8 @@ func WithRandom(r io.Reader) Option {
 
 // WithOutboxKey sets the 32-byte AES-256-GCM key that seals outbox payloads
 // at rest. Every instance sharing the Redis needs the same key. Without it,
-// Enqueue and Claim fail with ErrOutboxKey. The store keeps no reference to
-// the caller's slice.
+// Outbox.Enqueue and Outbox.Claim fail with ErrOutboxKey. The store keeps
+// no reference to the caller's slice.
 func WithOutboxKey(key []byte) Option {
 	return func(s *Store) {
 		s.outbox, s.outboxKID, s.outboxErr = newOutboxAEAD(key)
@@ -181,10 +181,10 @@ func WithJournalKey(key []byte) Option {
 const MinDocumentKeyLen = 32
 
 // WithDocumentKey sets the secret key (at least 32 random bytes) of the
-// HMAC-SHA256 under which ClaimDocument records identity documents. A
+// HMAC-SHA256 under which Documents.Claim records identity documents. A
 // plain hash would not do: document numbers are few enough to be tried
 // one by one. Every instance sharing the Redis needs the same key, and
-// changing it forgets every claim. Without it ClaimDocument fails with
+// changing it forgets every claim. Without it Documents.Claim fails with
 // ErrDocumentKey. The store keeps a copy of the key.
 func WithDocumentKey(key []byte) Option {
 	return func(s *Store) {
@@ -198,10 +198,10 @@ func WithDocumentKey(key []byte) Option {
 }
 
 // WithStatusRetention keeps a user's statuses for d after their last
-// SetStatus (config Retention.StatusDays): the status hash gets that
-// TTL, refreshed by every SetStatus, and the store treats statuses older
+// Statuses.Set (config Retention.StatusDays): the status hash gets that
+// TTL, refreshed by every Statuses.Set, and the store treats statuses older
 // than that (by its clock) as gone, taking them out of the stats totals.
-// Document claims live as long (see ClaimDocument). 0, the default,
+// Document claims live as long (see Documents.Claim). 0, the default,
 // keeps them forever; a negative d is an error reported by every method.
 func WithStatusRetention(d time.Duration) Option {
 	return func(s *Store) {
@@ -214,10 +214,10 @@ func WithStatusRetention(d time.Duration) Option {
 }
 
 // WithAuditRetention keeps audit events for about d (config
-// Retention.AuditDays): every Audit trims the events older than its
-// clock's now - d from the stream, approximately (whole stream nodes
-// only, so some older events may remain). The chain stays verifiable
-// from the first remaining event. 0, the default, keeps them forever; a
+// Retention.AuditDays): every AuditTrail.Append trims the events older
+// than its clock's now - d from the stream, approximately (whole stream
+// nodes only, so some older events may remain). The chain stays
+// verifiable from the first remaining event. 0, the default, keeps them forever; a
 // negative d is an error reported by every method.
 func WithAuditRetention(d time.Duration) Option {
 	return func(s *Store) {

@@ -283,7 +283,7 @@ func (t *transcript) untilVerdict(ctx context.Context, u *sandbox.SimUser, e *En
 		if b == nil {
 			continue
 		}
-		st, err := b.Store().GetStatus(ctx, u.User.ID, level)
+		st, err := b.Store().Statuses().Get(ctx, u.User.ID, level)
 		if err != nil {
 			return st, m, err
 		}
