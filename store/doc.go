@@ -67,12 +67,19 @@
 //	P{u:<uid>}:request            hash    req          the user's live request: id, nonce, nh, uid, chat,   Requests.Issue; deleted by Requests.Consume
 //	                                                   level, lang, ref, iat, exp (unix ms)                 (when used or expired), Requests.Cancel,
 //	                                                                                                        DeleteUser
-//	P{u:<uid>}:nonce:<nh>         string  req + tomb   what became of the nonce: live, used, superseded,    Requests.Issue, Requests.Consume,
-//	                                                   expired, cancelled (the tombstone); consumed         Requests.Cancel
-//	                                                   ByMessage: used|m<msgID>|<the request as JSON,
-//	                                                   no nonce>
+//	P{u:<uid>}:nonces             hash    req + tomb   <nh> -> "<until>|<state>": what became of each nonce Requests.Issue, Requests.Consume,
+//	                                                   issued to the user, until when it is remembered      Requests.Cancel; deleted by DeleteUser
+//	                                                   (unix ms, the store's clock: the request's expiry +
+//	                                                   tomb; Requests.Issue prunes the fields past it);
+//	                                                   states: live, used, superseded, expired, cancelled
+//	                                                   (the tombstone); consumed ByMessage:
+//	                                                   used|m<msgID>|<the request as JSON, no nonce>; the
+//	                                                   hash's TTL covers the longest
+//	P{u:<uid>}:nonce:<nh>         string  req + tomb   a nonce's state, from before the nonces hash (an     (none any more); Requests.Consume,
+//	                                                   older version): moved into the hash by the first     DeleteUser delete it
+//	                                                   Requests.Consume of the nonce
 //	P{u:<uid>}:index              zset    req + tomb   "n:<nh>" and "r:<requestID>" of every request        Requests.Issue; read by DeleteUser
-//	                                                   issued, scored by when their keys expire
+//	                                                   issued, scored by when their routing keys expire
 //	P{u:<uid>}:updates            zset    longest mark message IDs being processed, scored by expiry (ms);  MarkUpdate, ForgetUpdate
 //	                                                   "<msgID>@<owner>" beside a mark made MarkedBy owner
 //	P{u:<uid>}:status             hash    status       <level> -> JSON {state, ref, codes, updated},        Statuses.Set, Statuses.Reset
@@ -86,8 +93,10 @@
 //	                                                                                                        DeleteUser
 //	P doc:<dh>                    string  status       the user ID that claimed the document (never the     Documents.Claim; deleted by DeleteUser
 //	                                                   number)
-//	P nidx:<nh>                   string  req + tomb   the user ID the nonce was issued to (routing to      Requests.Issue
-//	                                                   the user's slot; never changes)
+//	P nidx:<nh>                   string  req + tomb   the user ID the nonce was issued to (routing to the  Requests.Issue
+//	                                                   user's slot; never changes); read by
+//	                                                   Requests.Consume only when the user has no such
+//	                                                   nonce
 //	P ridx:<requestID>            string  req + tomb   the user ID the request was issued to (routing)      Requests.Issue
 //	P{stats}:total                hash    none         "<level>|<state>" -> users now in that state         Statuses.Set, Statuses.Reset, DeleteUser,
 //	                                                                                                        Statuses.Stats (expired statuses)
@@ -145,16 +154,22 @@
 //
 // A user has at most one live request. Requests.Issue stores it in the
 // user's slot and supersedes the previous one; Requests.Consume burns a
-// nonce exactly once. Nonces and request IDs are looked up through routing keys
-// (nidx, ridx) that are written once and never change, and the decisive
-// step runs as one script in the user's slot, so the protocol is race free
-// in a cluster too. Expiry is judged by the store's clock (WithClock),
+// nonce exactly once. Every key a script touches is in the user's slot
+// and declared to it: the request, the index, and one hash of every nonce
+// state of the user, so that the scripts need no read before them and
+// work in a cluster too. Request IDs are looked up through routing keys
+// (ridx) that are written once and never change; Requests.Consume runs
+// in the slot of the user it is given, and reads the nonce's routing key
+// (nidx) only to tell a nonce issued to another user (not burned) from
+// an unknown one. Expiry is judged by the store's clock (WithClock),
 // Redis TTLs only collect garbage. Requests.Live reads the live request
 // without changing it; Requests.Cancel voids it (one script, like the
-// consume). After use, expiry, supersession or cancellation the nonce key
-// stays as a tombstone until NonceTombstoneTTL past the request's expiry,
-// so that a late or replayed nonce gets ErrNonceExpired, ErrNonceUsed,
-// ErrNonceSuperseded or ErrNonceCancelled rather than ErrNonceUnknown.
+// consume). After use, expiry, supersession or cancellation the nonce's
+// state stays as a tombstone until NonceTombstoneTTL past the request's
+// expiry, so that a late or replayed nonce gets ErrNonceExpired,
+// ErrNonceUsed, ErrNonceSuperseded or ErrNonceCancelled rather than
+// ErrNonceUnknown. Issuing takes two round trips to Redis (the script,
+// then the two routing keys), consuming one, the request page two.
 //
 // # Outbox
 //

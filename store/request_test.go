@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -54,13 +56,21 @@ func TestIssueRequestRoundTrip(t *testing.T) {
 		t.Error("no key names the nonce's SHA-256")
 	}
 
-	// The tombstone outlives the request by NonceTombstoneTTL.
-	pttl, err := c.PTTL(ctx, s.userKey(p.UserID, "nonce:"+r.NonceHash())).Result()
+	// The tombstone outlives the request by NonceTombstoneTTL, by the
+	// store's clock and for Redis.
+	state, err := c.HGet(ctx, s.userKey(p.UserID, "nonces"), r.NonceHash()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strconv.FormatInt(r.ExpiresAt.Add(NonceTombstoneTTL).UnixMilli(), 10) + "|live"; state != want {
+		t.Errorf("nonce state %q, want %q", state, want)
+	}
+	pttl, err := c.PTTL(ctx, s.userKey(p.UserID, "nonces")).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := 30*time.Minute + NonceTombstoneTTL; pttl < want-time.Minute || pttl > want {
-		t.Errorf("nonce key TTL %v, want about %v", pttl, want)
+		t.Errorf("nonces hash TTL %v, want about %v", pttl, want)
 	}
 }
 
@@ -425,5 +435,120 @@ func TestConsumeNonceByMessageIsRepeatable(t *testing.T) {
 	}
 	if _, err := st.Requests().Consume(ctx, req2.Nonce, 7003, ByMessage(1)); !errors.Is(err, ErrNonceUsed) {
 		t.Errorf("consume by a message after a plain consume: %v, want ErrNonceUsed", err)
+	}
+}
+
+// Nonce states are forgotten NonceTombstoneTTL after their request's
+// expiry, by the store's clock, and the next issue prunes them.
+func TestNonceTombstonesForgotten(t *testing.T) {
+	clock := newFakeClock()
+	s, c := newTestStore(t, WithClock(clock.Now))
+	ctx := context.Background()
+	const user = 6401
+	var old []Request
+	for range 4 {
+		r, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old = append(old, r)
+	}
+	if n := c.HLen(ctx, s.userKey(user, "nonces")).Val(); n != 4 {
+		t.Fatalf("%d nonce states, want 4", n)
+	}
+	clock.Advance(time.Minute + NonceTombstoneTTL - time.Millisecond)
+	if _, err := s.Requests().Consume(ctx, old[0].Nonce, user); !errors.Is(err, ErrNonceSuperseded) {
+		t.Fatalf("just before its tombstone ends: %v, want ErrNonceSuperseded", err)
+	}
+	clock.Advance(time.Millisecond)
+	for _, r := range old {
+		if _, err := s.Requests().Consume(ctx, r.Nonce, user); !errors.Is(err, ErrNonceUnknown) {
+			t.Errorf("after the tombstone: %v, want ErrNonceUnknown", err)
+		}
+	}
+	if _, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.HLen(ctx, s.userKey(user, "nonces")).Val(); n != 1 {
+		t.Errorf("%d nonce states after the next issue, want 1 (the old ones pruned)", n)
+	}
+	if n := c.ZCard(ctx, s.userKey(user, "index")).Val(); n != 2 {
+		t.Errorf("index of %d members, want the new request's 2", n)
+	}
+}
+
+// A nonce whose state has a key of its own, as before the nonces hash,
+// is consumed as it was: its key moves into the hash. DeleteUser deletes
+// such keys too.
+func TestConsumeLegacyNonceKey(t *testing.T) {
+	const user = 6501
+	tests := []struct {
+		state string // "" for the request's consume by message 42, as JSON
+		opts  []ConsumeOption
+		want  error
+	}{
+		{state: "live"},
+		{state: "", opts: []ConsumeOption{ByMessage(42)}},
+		{state: "", opts: []ConsumeOption{ByMessage(43)}, want: ErrNonceUsed},
+		{state: "used", want: ErrNonceUsed},
+		{state: "superseded", want: ErrNonceSuperseded},
+		{state: "expired", want: ErrNonceExpired},
+		{state: "cancelled", want: ErrNonceCancelled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.state, func(t *testing.T) {
+			s, c := newTestStore(t)
+			ctx := context.Background()
+			r, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic", Ref: "r-9"}, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			state := tt.state
+			if state == "" {
+				flat := []string{"id", r.ID, "nh", r.NonceHash(), "uid", "6501", "chat", "6501", "level", "basic", "lang", "", "ref", "r-9",
+					"iat", strconv.FormatInt(r.IssuedAt.UnixMilli(), 10), "exp", strconv.FormatInt(r.ExpiresAt.UnixMilli(), 10)}
+				b, err := json.Marshal(flat)
+				if err != nil {
+					t.Fatal(err)
+				}
+				state = "used|m42|" + string(b)
+			}
+			legacy := s.userKey(user, "nonce:"+r.NonceHash())
+			if err := c.HDel(ctx, s.userKey(user, "nonces"), r.NonceHash()).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Set(ctx, legacy, state, time.Hour+NonceTombstoneTTL).Err(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Requests().Consume(ctx, r.Nonce, user, tt.opts...)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("consume: %v, want %v", err, tt.want)
+			}
+			if err == nil && got != r {
+				t.Errorf("consume = %+v, want %+v", got, r)
+			}
+			if c.Exists(ctx, legacy).Val() != 0 {
+				t.Error("the nonce's own key is still there")
+			}
+			v, err := c.HGet(ctx, s.userKey(user, "nonces"), r.NonceHash()).Result()
+			if err != nil {
+				t.Fatalf("the state did not move into the nonces hash: %v", err)
+			}
+			until, _, _ := strings.Cut(v, "|")
+			if ms, _ := strconv.ParseInt(until, 10, 64); time.Until(time.UnixMilli(ms)) < time.Hour+NonceTombstoneTTL-time.Minute {
+				t.Errorf("moved state %q is kept until %v, want about %v from now", v, time.UnixMilli(ms), time.Hour+NonceTombstoneTTL)
+			}
+
+			// A key of the old layout left behind is erased with the user.
+			if err := c.Set(ctx, legacy, "superseded", time.Hour).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.DeleteUser(ctx, user); err != nil {
+				t.Fatal(err)
+			}
+			if c.Exists(ctx, legacy).Val() != 0 {
+				t.Error("DeleteUser left the nonce's own key")
+			}
+		})
 	}
 }
