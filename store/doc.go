@@ -65,8 +65,8 @@
 //
 //	key                           type    TTL          holds                                                written by
 //	P{u:<uid>}:request            hash    req          the user's live request: id, nonce, nh, uid, chat,   Requests.Issue; deleted by Requests.Consume
-//	                                                   level, lang, ref, iat, exp (unix ms)                 (when used or expired), Requests.Cancel,
-//	                                                                                                        DeleteUser
+//	                                                   level, lang, ref, iat, exp (unix ms), src (SHA-256   (when used or expired), Requests.Cancel,
+//	                                                   of the IssuedFor source, or empty)                   DeleteUser
 //	P{u:<uid>}:nonces             hash    req + tomb   <nh> -> "<until>|<state>": what became of each nonce Requests.Issue, Requests.Consume,
 //	                                                   issued to the user, until when it is remembered      Requests.Cancel; deleted by DeleteUser
 //	                                                   (unix ms, the store's clock: the request's expiry +
@@ -153,7 +153,8 @@
 // # Requests and nonces
 //
 // A user has at most one live request. Requests.Issue stores it in the
-// user's slot and supersedes the previous one; Requests.Consume burns a
+// user's slot and supersedes the previous one (with IssuedFor, unless the
+// live request was issued for the same source); Requests.Consume burns a
 // nonce exactly once. Every key a script touches is in the user's slot
 // and declared to it: the request, the index, and one hash of every nonce
 // state of the user, so that the scripts need no read before them and

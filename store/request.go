@@ -74,20 +74,25 @@ end
 `
 
 // issueScript installs a new request for a user, superseding the current
-// one. Every nonce state of the user is a field of one hash, so the script
+// one, or with a source answers the live request issued for that source.
+// Every nonce state of the user is a field of one hash, so the script
 // touches fixed keys only (Redis Cluster wants every key declared) and
 // needs no read before it. It also forgets the nonces whose time is over.
 //
 // KEYS[1] request hash, KEYS[2] nonces hash, KEYS[3] index zset. ARGV[1]
 // now ms, ARGV[2] request TTL ms, ARGV[3] keep ms (request TTL plus
 // NonceTombstoneTTL), ARGV[4] the new nonce hash, ARGV[5] the new nonce
-// field ("<until>|live"), ARGV[6] and ARGV[7] index members, ARGV[8...]
-// request fields and values. Answers {"ok"} or {"collision"} (the nonce
-// was issued to the user before).
+// field ("<until>|live"), ARGV[6] the hash of the source ("" for none),
+// ARGV[7] and ARGV[8] index members, ARGV[9...] request fields and
+// values. Answers {"ok"}, {"same", fields of the live request} or
+// {"collision"} (the nonce was issued to the user before).
 var issueScript = redis.NewScript(luaNonce + `
 local now, keep = tonumber(ARGV[1]), tonumber(ARGV[3])
-local cur = redis.call('HMGET', KEYS[1], 'nh')
+local cur = redis.call('HMGET', KEYS[1], 'nh', 'exp', 'src')
 if cur[1] == ARGV[4] then return {'ok'} end
+if ARGV[6] ~= '' and cur[3] == ARGV[6] and tonumber(cur[2]) > now then
+  return {'same', redis.call('HGETALL', KEYS[1])}
+end
 local all = redis.call('HGETALL', KEYS[2])
 local gone = {}
 for i = 1, #all, 2 do
@@ -104,13 +109,13 @@ if cur[1] then
 end
 redis.call('DEL', KEYS[1])
 local fields = {}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
 if redis.call('PTTL', KEYS[2]) < keep then redis.call('PEXPIRE', KEYS[2], keep) end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-redis.call('ZADD', KEYS[3], now + keep, ARGV[6], now + keep, ARGV[7])
+redis.call('ZADD', KEYS[3], now + keep, ARGV[7], now + keep, ARGV[8])
 if redis.call('PTTL', KEYS[3]) < keep then redis.call('PEXPIRE', KEYS[3], keep) end
 return {'ok'}
 `)
@@ -185,6 +190,28 @@ func ByMessage(msgID int) ConsumeOption {
 	return func(o *consumeOptions) { o.token = "m" + strconv.Itoa(msgID) }
 }
 
+// IssueOption configures Requests.Issue.
+type IssueOption func(*issueOptions)
+
+type issueOptions struct {
+	src    string
+	hasSrc bool
+}
+
+// IssuedFor makes an issue idempotent by its source: when the user's
+// live request was issued for the same src, Issue returns that request
+// (whatever the params now) instead of superseding it with a new one.
+// Give it the ID of the work that issues, such as the queue entry being
+// processed, so that the same work done twice (a worker that died after
+// issuing, its entry taken over by another) gives the user the request
+// they may already have a button for, not a second one that voids it.
+// src is an opaque code of 1 to 128 characters of A-Z a-z 0-9 _ . : -;
+// Redis only sees its SHA-256. A request that was used, cancelled,
+// superseded or has expired is not live: Issue then issues a new one.
+func IssuedFor(src string) IssueOption {
+	return func(o *issueOptions) { o.src, o.hasSrc = src, true }
+}
+
 // Requests is the view of verification requests and their nonces. It
 // owns the user's live request (P{u:<uid>}:request), what became of each
 // nonce issued to the user (P{u:<uid>}:nonces), the index of both that
@@ -200,12 +227,24 @@ func (s *Store) Requests() Requests { return Requests{s} }
 // request ID and nonce bound to p.UserID. A user has at most one live
 // request: issuing a new one supersedes the previous one, whose ID stops
 // working for Get and whose nonce then fails with ErrNonceSuperseded.
-// It takes two round trips to Redis.
-func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration) (_ Request, err error) {
+// With IssuedFor, the live request issued for the same source is
+// returned instead (see IssuedFor). It takes two round trips to Redis.
+func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration, opts ...IssueOption) (_ Request, err error) {
 	defer markUnavailable(&err)
 	s := rq.s
 	if err := s.issueCheck(p, ttl); err != nil {
 		return Request{}, fmt.Errorf("issue request: %w", err)
+	}
+	var o issueOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	srcHash := ""
+	if o.hasSrc {
+		if !codeRE.MatchString(o.src) {
+			return Request{}, fmt.Errorf("issue request: %w: the source must be 1 to 128 characters of A-Z a-z 0-9 _ . : -", ErrInvalid)
+		}
+		srcHash = hashHex(o.src)
 	}
 	idRaw, err := s.randomBytes(16)
 	if err != nil {
@@ -231,7 +270,7 @@ func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration
 	keep := ms(ttl) + ms(NonceTombstoneTTL)
 	res, err := issueScript.Run(ctx, s.rdb,
 		[]string{s.userKey(p.UserID, "request"), s.userKey(p.UserID, "nonces"), s.userKey(p.UserID, "index")},
-		now.UnixMilli(), ms(ttl), keep, nh, strconv.FormatInt(now.UnixMilli()+keep, 10)+"|"+nonceLive,
+		now.UnixMilli(), ms(ttl), keep, nh, strconv.FormatInt(now.UnixMilli()+keep, 10)+"|"+nonceLive, srcHash,
 		"n:"+nh, "r:"+r.ID,
 		"id", r.ID,
 		"nonce", r.Nonce,
@@ -243,6 +282,7 @@ func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration
 		"ref", r.Ref,
 		"iat", r.IssuedAt.UnixMilli(),
 		"exp", r.ExpiresAt.UnixMilli(),
+		"src", srcHash,
 	).Slice()
 	if err != nil {
 		return Request{}, fmt.Errorf("issue request for user %d: %w", p.UserID, err)
@@ -250,6 +290,13 @@ func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration
 	answer, _ := res[0].(string)
 	switch answer {
 	case "ok":
+	case "same":
+		if r, err = parseRequest(flatToMap(res[1])); err != nil {
+			return Request{}, fmt.Errorf("issue request for user %d: %w", p.UserID, err)
+		}
+		// The routing keys of the request, in case the issue that
+		// installed it stopped before it wrote them.
+		keep = r.ExpiresAt.UnixMilli() - now.UnixMilli() + ms(NonceTombstoneTTL)
 	case "collision":
 		return Request{}, fmt.Errorf("issue request for user %d: the random source repeated a nonce", p.UserID)
 	default:
@@ -258,19 +305,23 @@ func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration
 
 	// Route the nonce and the request ID to the user's slot. These keys
 	// are written once and never change, so that reading them and then
-	// running a script in the user's slot is race free.
+	// running a script in the user's slot is race free. One that is there
+	// already names the user when another issue for the same source wrote
+	// it; one that names another user means the random source repeated.
 	uid := strconv.FormatInt(p.UserID, 10)
-	nidx, ridx := s.key("nidx:"+nh), s.key("ridx:"+r.ID)
-	var nonceSet, idSet *redis.BoolCmd
+	var routes [2]*redis.StatusCmd
 	if _, err := s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		nonceSet = pipe.SetNX(ctx, nidx, uid, time.Duration(keep)*time.Millisecond)
-		idSet = pipe.SetNX(ctx, ridx, uid, time.Duration(keep)*time.Millisecond)
+		for i, k := range []string{s.key("nidx:" + r.NonceHash()), s.key("ridx:" + r.ID)} {
+			routes[i] = pipe.SetArgs(ctx, k, uid, redis.SetArgs{Mode: "NX", Get: true, TTL: time.Duration(keep) * time.Millisecond})
+		}
 		return nil
-	}); err != nil {
+	}); err != nil && !errors.Is(err, redis.Nil) {
 		return Request{}, fmt.Errorf("issue request for user %d: index: %w", p.UserID, err)
 	}
-	if !nonceSet.Val() || !idSet.Val() {
-		return Request{}, fmt.Errorf("issue request for user %d: the random source repeated a request ID or nonce", p.UserID)
+	for _, c := range routes {
+		if c.Err() == nil && c.Val() != uid {
+			return Request{}, fmt.Errorf("issue request for user %d: the random source repeated a request ID or nonce", p.UserID)
+		}
 	}
 	return r, nil
 }

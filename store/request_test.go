@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -438,6 +439,183 @@ func TestConsumeNonceByMessageIsRepeatable(t *testing.T) {
 	}
 }
 
+func TestIssuedFor(t *testing.T) {
+	const user = 6001
+	params := RequestParams{UserID: user, ChatID: user, Level: "basic", Ref: "r1"}
+	tests := []struct {
+		name string
+		// between runs after the first issue, made IssuedFor("q-1").
+		between func(t *testing.T, s *Store, clock *fakeClock, first Request)
+		params  func(*RequestParams)
+		opts    []IssueOption // of the second issue
+		same    bool          // the second issue answers the first request
+		// firstErr is what consuming the first request's nonce afterwards
+		// answers.
+		firstErr error
+	}{
+		{name: "same source", opts: []IssueOption{IssuedFor("q-1")}, same: true},
+		{name: "same source, other params", params: func(p *RequestParams) { p.Level, p.Ref = "full", "r2" },
+			opts: []IssueOption{IssuedFor("q-1")}, same: true},
+		{name: "another source", opts: []IssueOption{IssuedFor("q-2")}, firstErr: ErrNonceSuperseded},
+		{name: "no source", firstErr: ErrNonceSuperseded},
+		{name: "same source, request used", opts: []IssueOption{IssuedFor("q-1")}, firstErr: ErrNonceUsed,
+			between: func(t *testing.T, s *Store, _ *fakeClock, first Request) {
+				if _, err := s.Requests().Consume(context.Background(), first.Nonce, user); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "same source, request cancelled", opts: []IssueOption{IssuedFor("q-1")}, firstErr: ErrNonceCancelled,
+			between: func(t *testing.T, s *Store, _ *fakeClock, _ Request) {
+				if ok, err := s.Requests().Cancel(context.Background(), user); err != nil || !ok {
+					t.Fatalf("cancel: %v %v", ok, err)
+				}
+			}},
+		{name: "same source, request expired", opts: []IssueOption{IssuedFor("q-1")}, firstErr: ErrNonceSuperseded,
+			between: func(_ *testing.T, _ *Store, clock *fakeClock, _ Request) { clock.Advance(10 * time.Minute) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			s, _ := newTestStore(t, WithClock(clock.Now))
+			ctx := context.Background()
+			first, err := s.Requests().Issue(ctx, params, 10*time.Minute, IssuedFor("q-1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.between != nil {
+				tt.between(t, s, clock, first)
+			}
+			p := params
+			if tt.params != nil {
+				tt.params(&p)
+			}
+			second, err := s.Requests().Issue(ctx, p, 10*time.Minute, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := second == first; got != tt.same {
+				t.Fatalf("second issue = %+v, first %+v; same %v, want %v", second, first, got, tt.same)
+			}
+			// The second is the live request, whose page and nonce work.
+			if live, ok, err := s.Requests().Live(ctx, user); err != nil || !ok || live != second {
+				t.Errorf("live request = %+v %v %v, want %+v", live, ok, err, second)
+			}
+			if got, err := s.Requests().Get(ctx, second.ID); err != nil || got != second {
+				t.Errorf("page = %+v %v, want %+v", got, err, second)
+			}
+			if !tt.same {
+				if _, err := s.Requests().Consume(ctx, first.Nonce, user); !errors.Is(err, tt.firstErr) {
+					t.Errorf("consuming the first nonce: %v, want %v", err, tt.firstErr)
+				}
+			}
+			if got, err := s.Requests().Consume(ctx, second.Nonce, user); err != nil || got != second {
+				t.Errorf("consuming the second nonce = %+v %v, want %+v", got, err, second)
+			}
+		})
+	}
+}
+
+// An issue whose worker died between its two steps (the request installed,
+// its routing keys not written) is completed by the same source's next
+// issue: the page finds the request, and another user's attempt with its
+// nonce is told apart from an unknown nonce.
+func TestIssuedForRestoresRouting(t *testing.T) {
+	s, c := newTestStore(t)
+	ctx := context.Background()
+	const user, other = 6101, 6102
+	first, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Hour, IssuedFor("entry-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Del(ctx, s.key("nidx:"+first.NonceHash()), s.key("ridx:"+first.ID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Requests().Get(ctx, first.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("page without its routing key: %v, want ErrNotFound", err)
+	}
+	again, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Hour, IssuedFor("entry-1"))
+	if err != nil || again != first {
+		t.Fatalf("issue again = %+v %v, want %+v", again, err, first)
+	}
+	if got, err := s.Requests().Get(ctx, first.ID); err != nil || got != first {
+		t.Errorf("page = %+v %v", got, err)
+	}
+	if pttl := c.PTTL(ctx, s.key("ridx:"+first.ID)).Val(); pttl < time.Hour+NonceTombstoneTTL-time.Minute || pttl > time.Hour+NonceTombstoneTTL {
+		t.Errorf("restored routing key TTL %v, want about %v", pttl, time.Hour+NonceTombstoneTTL)
+	}
+	if _, err := s.Requests().Consume(ctx, first.Nonce, other); !errors.Is(err, ErrNonceOtherUser) {
+		t.Errorf("another user: %v, want ErrNonceOtherUser", err)
+	}
+	if _, err := s.Requests().Consume(ctx, first.Nonce, user); err != nil {
+		t.Errorf("the user: %v", err)
+	}
+}
+
+// The same queue entry processed by several workers at once gives the
+// user one request.
+func TestIssuedForConcurrent(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	const n = 12
+	reqs := make([]Request, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			reqs[i], errs[i] = s.Requests().Issue(ctx, RequestParams{UserID: 6201, ChatID: 6201, Level: "basic"}, time.Minute, IssuedFor("1700000000000-0"))
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if reqs[i] != reqs[0] {
+			t.Fatalf("issue %d = %+v, issue 0 = %+v: want one request", i, reqs[i], reqs[0])
+		}
+	}
+	if _, err := s.Requests().Consume(ctx, reqs[0].Nonce, 6201); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestIssuedForValidation(t *testing.T) {
+	s, c := newTestStore(t)
+	ctx := context.Background()
+	p := RequestParams{UserID: 6301, ChatID: 6301, Level: "basic"}
+	tests := []struct {
+		src string
+		ok  bool
+	}{
+		{"1700000000000-0", true},
+		{"queue:entry_7.a-B", true},
+		{strings.Repeat("q", 128), true},
+		{"", false},
+		{strings.Repeat("q", 129), false},
+		{"a b", false},
+		{"entry/1", false},
+		{"Müller", false},
+	}
+	for _, tt := range tests {
+		_, err := s.Requests().Issue(ctx, p, time.Minute, IssuedFor(tt.src))
+		if tt.ok != (err == nil) {
+			t.Errorf("IssuedFor(%q): %v, want ok %v", tt.src, err, tt.ok)
+		}
+		if !tt.ok && !errors.Is(err, ErrInvalid) {
+			t.Errorf("IssuedFor(%q): %v, want ErrInvalid", tt.src, err)
+		}
+		if !tt.ok && tt.src != "" && strings.Contains(err.Error(), tt.src) {
+			t.Errorf("IssuedFor(%q): error %q repeats the source", tt.src, err)
+		}
+	}
+	// Redis only sees the source's SHA-256.
+	for _, k := range allKeys(t, c, s.Prefix()) {
+		if v := dumpKey(t, c, k); strings.Contains(k+v, "queue:entry_7") || strings.Contains(k+v, "1700000000000-0") {
+			t.Errorf("key %s holds a source in clear", k)
+		}
+	}
+}
+
 // Nonce states are forgotten NonceTombstoneTTL after their request's
 // expiry, by the store's clock, and the next issue prunes them.
 func TestNonceTombstonesForgotten(t *testing.T) {
@@ -548,6 +726,36 @@ func TestConsumeLegacyNonceKey(t *testing.T) {
 			}
 			if c.Exists(ctx, legacy).Val() != 0 {
 				t.Error("DeleteUser left the nonce's own key")
+			}
+		})
+	}
+}
+
+// A random source that repeats is caught: a nonce the user had before, or
+// a routing key that names another user, fails the issue.
+func TestIssueRandomRepeated(t *testing.T) {
+	block := func(b byte) []byte { return bytes.Repeat([]byte{b}, 16+32) } // a request ID and a nonce
+	tests := []struct {
+		name   string
+		blocks [][]byte
+		users  []int64
+	}{
+		{"another user's", [][]byte{block(1), block(1)}, []int64{6601, 6602}},
+		{"an earlier nonce of the user", [][]byte{block(1), block(2), block(1)}, []int64{6601, 6601, 6601}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newTestStore(t, WithRandom(bytes.NewReader(bytes.Join(tt.blocks, nil))))
+			ctx := context.Background()
+			last := len(tt.users) - 1
+			for i, u := range tt.users {
+				_, err := s.Requests().Issue(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
+				if i < last && err != nil {
+					t.Fatalf("issue %d: %v", i, err)
+				}
+				if i == last && (err == nil || !strings.Contains(err.Error(), "random source repeated")) {
+					t.Fatalf("issue %d: %v, want the random source repeated", i, err)
+				}
 			}
 		})
 	}

@@ -144,7 +144,14 @@ func TestRoundTrips(t *testing.T) {
 			return err
 		}},
 		{"Requests.Issue (superseding)", 2, 3, func(u int64) (err error) {
-			r, err = s.Requests().Issue(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
+			r, err = s.Requests().Issue(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute, IssuedFor("q-"+strconv.FormatInt(u, 10)))
+			return err
+		}},
+		{"Requests.Issue (same source)", 2, 3, func(u int64) error {
+			again, err := s.Requests().Issue(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute, IssuedFor("q-"+strconv.FormatInt(u, 10)))
+			if err == nil && again != r {
+				err = fmt.Errorf("issued %+v, want %+v", again, r)
+			}
 			return err
 		}},
 		{"Requests.Live", 1, 1, func(u int64) error { _, _, err := s.Requests().Live(ctx, u); return err }},
