@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 		}
 		b.ownRedis = true
 	}
-	sopts := []store.Option{store.WithClock(o.now), store.WithJournalKey(JournalKey(b.key))}
+	sopts := []store.Option{store.WithClock(o.now), store.WithJournalKey(JournalKey(b.key)), store.WithSessionKey(sessionKey(b.key))}
 	if cfg.Delivery.WebhookURL != "" {
 		sopts = append(sopts, store.WithOutboxKey(delivery.OutboxKey([]byte(cfg.Delivery.WebhookSecret.Value()))))
 	}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,7 +108,7 @@ func (b *Bot) Run(ctx context.Context) (err error) {
 	mws = append(mws, b.metrics.Middleware(), updatesHook{base: clientCtx, handle: gaps.Handle, log: b.log})
 	var connected atomic.Int32
 	topts := telegram.Options{
-		SessionStorage: b.store.SessionStorage(strconv.FormatInt(botID, 10)),
+		SessionStorage: b.sessionStorage(ctx, botID),
 		UpdateHandler:  gaps,
 		Middlewares:    mws,
 		Logger:         gotdLog,

@@ -1,6 +1,7 @@
 // Package store keeps what kycbot instances share in Redis: verification
 // requests and their nonces, dedupe marks of incoming updates, the gotd
-// session and updates state, verification statuses and their counters,
+// sessions (one per instance, sealed) and updates state, verification
+// statuses and their counters,
 // claims of identity documents, the outbox of deliveries to the business,
 // and the audit trail.
 //
@@ -17,7 +18,8 @@
 // their counters), Store.Prefs (the users' preferences), Store.Documents
 // (claims of identity documents), Store.Outbox (deliveries to the
 // business), Store.Audit (the audit trail) and Store.Sessions (what gotd
-// keeps: updates state and access hashes). A consumer defines an
+// keeps: each instance's sealed session, updates state and access
+// hashes). A consumer defines an
 // interface with exactly the calls it makes, on the views it uses.
 // DeleteUser, which erases a user across every domain, stays on the
 // Store, as do Client and Prefix.
@@ -32,9 +34,12 @@
 // store rejects anything else), which a name, an address or a document
 // number does not fit. The personal data that passes through the store
 // never reaches Redis in clear: outbox payloads and the journal of
-// submissions in progress are sealed with AES-256-GCM, and identity documents are recorded as a keyed hash
-// (HMAC-SHA256). Errors never hold a nonce, a payload, a document number
-// or a password.
+// submissions in progress are sealed with AES-256-GCM, and identity
+// documents are recorded as a keyed hash (HMAC-SHA256). Neither do
+// secrets: the gotd sessions, which hold the MTProto auth keys that let
+// whoever has one act as the bot, are sealed with AES-256-GCM
+// (WithSessionKey), each bound to its bot and instance. Errors never hold
+// a nonce, a payload, a document number, a session or a password.
 //
 // Nonces never appear in key names: keys show up in monitoring (MONITOR,
 // SLOWLOG, keyspace notifications, latency and memory tools, SCAN
@@ -134,7 +139,12 @@
 //	P{audit}:base                 string  none         the prev of the first event left after trimming      AuditTrail.Append (when it trims)
 //	P{audit}:once:<ih>            string  7 days       stream ID of the event appended with the ID whose    AuditTrail.AppendOnce
 //	                                                   SHA-256 (hex) is <ih> (AppendOnce is idempotent)
-//	P gotd:session:<botID>        string  none         gotd session (JSON, holds the bot's auth key)        SessionStorage().StoreSession
+//	P gotd:sessions:<botID>       hash    none         <instance> -> the instance's gotd session (JSON,     Sessions.Session(...).StoreSession; fields
+//	                                                   holds its MTProto auth key), sealed: nonce +         removed by Sessions.Forget
+//	                                                   AES-256-GCM ciphertext under the WithSessionKey key,
+//	                                                   the bot ID and instance name as associated data
+//	P gotd:session:<botID>        string  none         the session older versions shared between all the    (none any more); deleted by
+//	                                                   bot's instances, in clear                            Sessions.DropLegacy
 //	P gotd:{s:<selfID>}:state     hash    none         pts, qts, date, seq                                  Sessions.StateStorage(): SetState, SetPts,
 //	                                                                                                        ...; RewindPts
 //	P gotd:{s:<selfID>}:channels  hash    none         channel ID -> pts (cleared by SetState)              Sessions.StateStorage(): SetChannelPts

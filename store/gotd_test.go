@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/updates"
 	"github.com/gotd/td/tg"
@@ -21,59 +19,6 @@ import (
 
 func nopHandler() telegram.UpdateHandler {
 	return telegram.UpdateHandlerFunc(func(context.Context, tg.UpdatesClass) error { return nil })
-}
-
-func TestSessionStorage(t *testing.T) {
-	s, _ := newTestStore(t)
-	ctx := context.Background()
-	st := s.SessionStorage("123456")
-
-	if _, err := st.LoadSession(ctx); !errors.Is(err, session.ErrNotFound) {
-		t.Fatalf("empty storage: error %v, want session.ErrNotFound", err)
-	}
-	data := []byte(`{"Version":1,"Data":{"DC":2}}`)
-	if err := st.StoreSession(ctx, data); err != nil {
-		t.Fatal(err)
-	}
-	got, err := st.LoadSession(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatalf("LoadSession = %q, want %q", got, data)
-	}
-	// Another bot does not see it; a second instance of the same bot does.
-	if _, err := s.SessionStorage("654321").LoadSession(ctx); !errors.Is(err, session.ErrNotFound) {
-		t.Fatalf("other bot: error %v, want session.ErrNotFound", err)
-	}
-	other := New(s.Client(), WithPrefix(s.Prefix()))
-	if got, err := other.SessionStorage("123456").LoadSession(ctx); err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("second instance: %q, %v", got, err)
-	}
-	if err := s.SessionStorage("bad id!").StoreSession(ctx, data); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("bad bot ID: error %v, want ErrInvalid", err)
-	}
-}
-
-// gotd's own session loader on top of the storage.
-func TestSessionStorageWithLoader(t *testing.T) {
-	s, _ := newTestStore(t)
-	ctx := context.Background()
-	l := session.Loader{Storage: s.SessionStorage("42")}
-	if _, err := l.Load(ctx); !errors.Is(err, session.ErrNotFound) {
-		t.Fatalf("Load on empty: %v, want session.ErrNotFound", err)
-	}
-	want := &session.Data{DC: 4, Addr: "149.154.167.91:443", AuthKey: bytes.Repeat([]byte{7}, 256), AuthKeyID: []byte{1, 2, 3, 4, 5, 6, 7, 8}, Salt: 99}
-	if err := l.Save(ctx, want); err != nil {
-		t.Fatal(err)
-	}
-	got, err := l.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("Load = %+v, want %+v", got, want)
-	}
 }
 
 // gotdDefaults returns the in-memory storages gotd's updates manager uses

@@ -127,7 +127,7 @@ func verification(ctx context.Context, s *Store, user int64, msgID int) error {
 // each script on a server costs one more (EVALSHA answers NOSCRIPT, then
 // EVAL).
 func TestRoundTrips(t *testing.T) {
-	s, h := newCountingStore(t)
+	s, h := newCountingStore(t, WithSessionKey(testSessionKey))
 	ctx := context.Background()
 	var r Request
 	var ds []Delivery
@@ -203,6 +203,13 @@ func TestRoundTrips(t *testing.T) {
 		{"Audit.Append", 2, 2, func(u int64) error { return s.Audit().Append(ctx, Event{Kind: "verified", UserID: u, Level: "basic"}) }},
 		{"Outbox.Claim", 2, 2, func(int64) (err error) { ds, err = s.Outbox().Claim(ctx, "c1", time.Minute, 10); return err }},
 		{"Outbox.Ack", 1, 1, func(int64) error { return s.Outbox().Ack(ctx, ds[0].ID) }},
+		{"Sessions: StoreSession", 1, 1, func(u int64) error {
+			return s.Sessions().Session(u, "i1").StoreSession(ctx, sampleSession)
+		}},
+		{"Sessions: LoadSession", 1, 1, func(u int64) error {
+			_, err := s.Sessions().Session(u, "i1").LoadSession(ctx)
+			return err
+		}},
 	}
 	// Warm up: load every script.
 	for _, st := range steps {

@@ -68,6 +68,12 @@ var (
 	// ErrJournalDecrypt: a journal entry does not decrypt with the
 	// configured key (another key, or a tampered entry).
 	ErrJournalDecrypt = errors.New("store: journal entry cannot be decrypted")
+	// ErrSessionKey: the session key is missing or not 32 bytes (see
+	// WithSessionKey). gotd sessions are never stored in clear.
+	ErrSessionKey = errors.New("store: session key missing or invalid")
+	// ErrSessionDecrypt: a stored gotd session does not decrypt with the
+	// configured key (another key, or a tampered value): log in again.
+	ErrSessionDecrypt = errors.New("store: session cannot be decrypted")
 	// ErrAuditBroken: the audit chain does not verify; see AuditError for
 	// the event.
 	ErrAuditBroken = errors.New("store: audit chain broken")
@@ -112,6 +118,9 @@ type Store struct {
 
 	docKey []byte // HMAC-SHA256 key of document claims; nil without a valid WithDocumentKey
 	docErr error  // why docKey is nil
+
+	session    cipher.AEAD // nil without a valid WithSessionKey
+	sessionErr error       // why session is nil
 
 	statusKeep time.Duration // status retention, 0 for forever
 	auditKeep  time.Duration // audit retention, 0 for forever
@@ -174,6 +183,18 @@ func WithJournalKey(key []byte) Option {
 			m.Write([]byte("kycbot journal entry id"))
 			s.journalID = m.Sum(nil)
 		}
+	}
+}
+
+// WithSessionKey sets the 32-byte AES-256-GCM key that seals the gotd
+// sessions (Sessions.Session) at rest: each holds an MTProto auth key,
+// which lets whoever has it act as the bot. Without it the session
+// storages fail with ErrSessionKey; a session sealed under another key
+// fails to load with ErrSessionDecrypt. The store keeps no reference to
+// the caller's slice.
+func WithSessionKey(key []byte) Option {
+	return func(s *Store) {
+		s.session, _, s.sessionErr = newAEAD(key, "session", "kycbot session key id\x00", ErrSessionKey)
 	}
 }
 
@@ -242,6 +263,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		outboxErr:  fmt.Errorf("%w: no outbox key configured (WithOutboxKey); payloads are never stored in clear", ErrOutboxKey),
 		journalErr: fmt.Errorf("%w: no journal key configured (WithJournalKey); submissions are never stored in clear", ErrJournalKey),
 		docErr:     fmt.Errorf("%w: no document key configured (WithDocumentKey); documents are never recorded under a plain hash", ErrDocumentKey),
+		sessionErr: fmt.Errorf("%w: no session key configured (WithSessionKey); sessions are never stored in clear", ErrSessionKey),
 	}
 	for _, o := range opts {
 		o(s)
@@ -288,7 +310,7 @@ func newAEAD(key []byte, what, idLabel string, sentinel error) (cipher.AEAD, str
 
 // seal encrypts plain with aead under a random nonce from the store's
 // source, bound to aad: the nonce followed by the ciphertext. Outbox
-// payloads and journal entries are sealed this way.
+// payloads, journal entries and gotd sessions are sealed this way.
 func (s *Store) seal(aead cipher.AEAD, plain, aad []byte) ([]byte, error) {
 	nonce, err := s.randomBytes(aead.NonceSize())
 	if err != nil {
