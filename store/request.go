@@ -309,16 +309,15 @@ func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration
 	// already names the user when another issue for the same source wrote
 	// it; one that names another user means the random source repeated.
 	uid := strconv.FormatInt(p.UserID, 10)
-	var routes [2]*redis.StatusCmd
+	var nonceRoute, idRoute *redis.Cmd
 	if _, err := s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		for i, k := range []string{s.key("nidx:" + r.NonceHash()), s.key("ridx:" + r.ID)} {
-			routes[i] = pipe.SetArgs(ctx, k, uid, redis.SetArgs{Mode: "NX", Get: true, TTL: time.Duration(keep) * time.Millisecond})
-		}
+		nonceRoute = pipe.Do(ctx, "set", s.key("nidx:"+r.NonceHash()), uid, "px", keep, "nx", "get")
+		idRoute = pipe.Do(ctx, "set", s.key("ridx:"+r.ID), uid, "px", keep, "nx", "get")
 		return nil
 	}); err != nil && !errors.Is(err, redis.Nil) {
 		return Request{}, fmt.Errorf("issue request for user %d: index: %w", p.UserID, err)
 	}
-	for _, c := range routes {
+	for _, c := range []*redis.Cmd{nonceRoute, idRoute} {
 		if c.Err() == nil && c.Val() != uid {
 			return Request{}, fmt.Errorf("issue request for user %d: the random source repeated a request ID or nonce", p.UserID)
 		}
