@@ -296,7 +296,7 @@ func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration
 		}
 		// The routing keys of the request, in case the issue that
 		// installed it stopped before it wrote them.
-		keep = r.ExpiresAt.UnixMilli() - now.UnixMilli() + ms(NonceTombstoneTTL)
+		nh, keep = r.NonceHash(), r.ExpiresAt.UnixMilli()-now.UnixMilli()+ms(NonceTombstoneTTL)
 	case "collision":
 		return Request{}, fmt.Errorf("issue request for user %d: the random source repeated a nonce", p.UserID)
 	default:
@@ -311,7 +311,7 @@ func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration
 	uid := strconv.FormatInt(p.UserID, 10)
 	var nonceRoute, idRoute *redis.Cmd
 	if _, err := s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		nonceRoute = pipe.Do(ctx, "set", s.key("nidx:"+r.NonceHash()), uid, "px", keep, "nx", "get")
+		nonceRoute = pipe.Do(ctx, "set", s.key("nidx:"+nh), uid, "px", keep, "nx", "get")
 		idRoute = pipe.Do(ctx, "set", s.key("ridx:"+r.ID), uid, "px", keep, "nx", "get")
 		return nil
 	}); err != nil && !errors.Is(err, redis.Nil) {
