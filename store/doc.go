@@ -1,9 +1,8 @@
 // Package store keeps what kycbot instances share in Redis: verification
 // requests and their nonces, dedupe marks of incoming updates, the gotd
 // sessions (one per instance, sealed) and updates state, verification
-// statuses and their counters,
-// claims of identity documents, the outbox of deliveries to the business,
-// and the audit trail.
+// statuses and their counters, claims of identity documents, the outbox
+// of deliveries to the business, and the audit trail.
 //
 // Several bot processes may share one Redis: every operation that must
 // happen once (issuing a request, burning a nonce, marking an update,
@@ -19,10 +18,9 @@
 // (claims of identity documents), Store.Outbox (deliveries to the
 // business), Store.Audit (the audit trail) and Store.Sessions (what gotd
 // keeps: each instance's sealed session, updates state and access
-// hashes). A consumer defines an
-// interface with exactly the calls it makes, on the views it uses.
-// DeleteUser, which erases a user across every domain, stays on the
-// Store, as do Client and Prefix.
+// hashes). A consumer defines an interface with exactly the calls it
+// makes, on the views it uses. DeleteUser, which erases a user across
+// every domain, stays on the Store, as do Client and Prefix.
 //
 // # No personal data
 //
