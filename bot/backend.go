@@ -15,7 +15,7 @@ type backend struct{ b *Bot }
 
 // Request implements web.Backend.
 func (k backend) Request(ctx context.Context, id string) (web.Request, error) {
-	r, err := k.b.store.Request(ctx, id)
+	r, err := k.b.store.Requests().Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return web.Request{}, fmt.Errorf("%w: %w", web.ErrNotFound, err)
 	}
@@ -30,7 +30,7 @@ func (k backend) Request(ctx context.Context, id string) (web.Request, error) {
 // for a wrong public key). The same outcome reported again (a reloaded
 // page) is dropped by the queue.
 func (k backend) RecordOutcome(ctx context.Context, o web.Outcome) error {
-	r, err := k.b.store.Request(ctx, o.RequestID)
+	r, err := k.b.store.Requests().Get(ctx, o.RequestID)
 	if err != nil {
 		return fmt.Errorf("outcome of a request: %w", err)
 	}

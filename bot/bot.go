@@ -169,7 +169,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 		}
 		b.ownRedis = true
 	}
-	sopts := []store.Option{store.WithClock(o.now), store.WithQueueKey(QueueKey(b.key))}
+	sopts := []store.Option{store.WithClock(o.now), store.WithQueueKey(QueueKey(b.key)), store.WithSessionKey(SessionKey(b.key))}
 	if cfg.Delivery.WebhookURL != "" {
 		sopts = append(sopts, store.WithOutboxKey(delivery.OutboxKey([]byte(cfg.Delivery.WebhookSecret.Value()))))
 	}
@@ -179,7 +179,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	b.reg = prometheus.NewRegistry()
 	var mopts []metrics.Option
 	if cfg.Delivery.WebhookURL != "" {
-		mopts = append(mopts, metrics.WithOutboxDepth(b.store.OutboxDepth))
+		mopts = append(mopts, metrics.WithOutboxDepth(b.store.Outbox().Depth))
 	}
 	if b.metrics, err = metrics.New(b.reg, mopts...); err != nil {
 		if b.ownRedis {

@@ -76,7 +76,7 @@ func (b *Bot) sender() (*delivery.Sender, error) {
 // parked alerts the admins of a delivery given up on (once per event,
 // whichever instance parks it), and audits it.
 func (b *Bot) parked(ctx context.Context, p delivery.Parked) {
-	if err := b.store.AuditOnce(ctx, store.Event{Kind: "delivery_parked", UserID: p.UserID, Codes: []string{p.Reason},
+	if err := b.store.Audit().AppendOnce(ctx, store.Event{Kind: "delivery_parked", UserID: p.UserID, Codes: []string{p.Reason},
 		Detail: map[string]string{"event_id": p.EventID, "attempts": strconv.Itoa(p.Attempts)}}, "delivery_parked:"+p.EventID); err != nil {
 		b.log.ErrorContext(ctx, "bot: audit of a parked delivery failed", slog.String("error", err.Error()))
 	}

@@ -57,7 +57,7 @@ func (b *Bot) IssueLink(ctx context.Context, p LinkParams) (Link, error) {
 	if err != nil {
 		return Link{}, fmt.Errorf("bot: telegram.bot_token: %w", err)
 	}
-	r, err := b.store.IssueRequest(ctx, store.RequestParams{UserID: p.UserID, ChatID: p.UserID, Level: level.Name,
+	r, err := b.store.Requests().Issue(ctx, store.RequestParams{UserID: p.UserID, ChatID: p.UserID, Level: level.Name,
 		Lang: p.Lang, Ref: p.Ref}, cfg.Passport.RequestTTL)
 	if err != nil {
 		return Link{}, fmt.Errorf("bot: issue a request: %w", err)

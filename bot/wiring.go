@@ -3,13 +3,11 @@ package bot
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/handlers/admin"
 	"github.com/kycbot/kycbot/handlers/chat"
 	"github.com/kycbot/kycbot/handlers/verification"
-	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/web"
 )
 
@@ -46,7 +44,7 @@ func (b *Bot) wiring() *wiring { return b.wired.Load() }
 // build builds the handlers and the web server of settings set.
 func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	cfg := set.cfg
-	st := storeAdapter{s: b.store}
+	st := handlers.NewStore(b.store)
 	pageURL := func(id string) string { return web.PageURL(cfg.Web.PublicURL, id) }
 	w := &wiring{set: set, t: t, self: self,
 		admins: &handlers.Admins{IDs: cfg.Admins, Catalog: set.cat, Sender: t, Log: b.log}}
@@ -98,63 +96,4 @@ func (b *Bot) SetCommands(ctx context.Context) error {
 		return fmt.Errorf("bot: SetCommands: %w", ErrNotReceiving)
 	}
 	return w.chat.SetCommands(ctx)
-}
-
-// storeAdapter gives the handlers the store calls they make.
-type storeAdapter struct{ s *store.Store }
-
-func (a storeAdapter) ConsumeNonce(ctx context.Context, nonce string, userID int64, msgID int) (store.Request, error) {
-	return a.s.ConsumeNonce(ctx, nonce, userID, store.ByMessage(msgID))
-}
-
-func (a storeAdapter) IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, src string) (store.Request, error) {
-	return a.s.IssueRequest(ctx, p, ttl)
-}
-
-func (a storeAdapter) SetStatus(ctx context.Context, st store.Status) error {
-	return a.s.SetStatus(ctx, st)
-}
-
-func (a storeAdapter) AuditOnce(ctx context.Context, ev store.Event, id string) error {
-	return a.s.AuditOnce(ctx, ev, id)
-}
-
-func (a storeAdapter) LiveRequest(ctx context.Context, userID int64) (store.Request, bool, error) {
-	return a.s.LiveRequest(ctx, userID)
-}
-
-func (a storeAdapter) CancelRequest(ctx context.Context, userID int64) (bool, error) {
-	return a.s.CancelRequest(ctx, userID)
-}
-
-func (a storeAdapter) GetStatus(ctx context.Context, userID int64, level string) (store.Status, error) {
-	return a.s.GetStatus(ctx, userID, level)
-}
-
-func (a storeAdapter) ListStatuses(ctx context.Context, userID int64) ([]store.Status, error) {
-	return a.s.ListStatuses(ctx, userID)
-}
-
-func (a storeAdapter) Preferences(ctx context.Context, userID int64) (store.Prefs, error) {
-	return a.s.Preferences(ctx, userID)
-}
-
-func (a storeAdapter) SetLanguage(ctx context.Context, userID int64, tag string) error {
-	return a.s.SetLanguage(ctx, userID, tag)
-}
-
-func (a storeAdapter) SetRef(ctx context.Context, userID int64, ref string) error {
-	return a.s.SetRef(ctx, userID, ref)
-}
-
-func (a storeAdapter) Stats(ctx context.Context, day time.Time) (store.Stats, error) {
-	return a.s.Stats(ctx, day)
-}
-
-func (a storeAdapter) ResetStatus(ctx context.Context, userID int64, level string) error {
-	return a.s.ResetStatus(ctx, userID, level)
-}
-
-func (a storeAdapter) DeleteUser(ctx context.Context, userID int64) (int, error) {
-	return a.s.DeleteUser(ctx, userID)
 }

@@ -159,7 +159,7 @@ func TestWorkersRetryThenGiveUp(t *testing.T) {
 			if calls.Load() != n || len(tr.messages(1001)) != len(got) {
 				t.Error("the update was handled again after it left the queue")
 			}
-			st, err := b.Store().GetStatus(context.Background(), 1001, "basic")
+			st, err := b.Store().Statuses().Get(context.Background(), 1001, "basic")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -71,9 +71,9 @@ func (e *AuditError) Unwrap() error { return ErrAuditBroken }
 // hash was computed on (compare-and-set: Redis Lua has no SHA-256), and
 // with a retention trims the events older than a minimum stream ID. When
 // trimming removed events, the base key gets the previous-event hash the
-// first remaining event names, from which VerifyAudit starts the chain.
+// first remaining event names, from which AuditTrail.Verify starts the chain.
 //
-// KEYS[1] stream, KEYS[2] head, KEYS[3] base, and for AuditOnce KEYS[4]
+// KEYS[1] stream, KEYS[2] head, KEYS[3] base, and for AppendOnce KEYS[4]
 // the event ID's key. ARGV[1] expected head ("" for an empty chain),
 // ARGV[2] canonical record, ARGV[3] its hash, ARGV[4] the oldest stream
 // ID to keep ("" to keep everything), ARGV[5] (with KEYS[4]) how long the
@@ -137,15 +137,25 @@ func checkEvent(ev Event) error {
 	return nil
 }
 
-// Audit appends ev to the audit trail. Each event stores the SHA-256 of
+// AuditTrail is the view of the audit trail, a hash chain of events. It
+// owns the events (P{audit}:stream), the chain head (P{audit}:head), the
+// base left by trimming (P{audit}:base) and the event IDs of AppendOnce
+// (P{audit}:once:<ih>). Get it from Store.Audit.
+type AuditTrail struct{ s *Store }
+
+// Audit returns the view of the audit trail.
+func (s *Store) Audit() AuditTrail { return AuditTrail{s} }
+
+// Append appends ev to the audit trail. Each event stores the SHA-256 of
 // the previous one's canonical encoding, atomically even when many
-// instances audit at once, so that VerifyAudit can prove nothing was
+// instances audit at once, so that Verify can prove nothing was
 // changed, inserted or removed. With WithAuditRetention it also trims the
 // events older than the retention (by their stream ID, which is the Redis
 // server's time in ms, against the store's clock), approximately: Redis
 // only drops whole stream nodes.
-func (s *Store) Audit(ctx context.Context, ev Event) (err error) {
+func (a AuditTrail) Append(ctx context.Context, ev Event) (err error) {
 	defer markUnavailable(&err)
+	s := a.s
 	if s.optErr != nil {
 		return s.optErr
 	}
@@ -158,17 +168,18 @@ func (s *Store) Audit(ctx context.Context, ev Event) (err error) {
 	return nil
 }
 
-// AuditOnceTTL is how long AuditOnce remembers an event ID.
+// AuditOnceTTL is how long AppendOnce remembers an event ID.
 const AuditOnceTTL = 7 * 24 * time.Hour
 
-// AuditOnce is Audit for an event that may be appended more than once,
+// AppendOnce is Append for an event that may be appended more than once,
 // such as the outcome of a submission whose processing is retried after
-// an Audit that failed with ErrUnavailable (which may have appended):
+// an Append that failed with ErrUnavailable (which may have appended):
 // the first call with id appends ev, and later calls with the same id
 // within AuditOnceTTL append nothing and succeed. id is 1 to 128
 // characters of A-Z a-z 0-9 _ . : - (Redis only sees its SHA-256).
-func (s *Store) AuditOnce(ctx context.Context, ev Event, id string) (err error) {
+func (a AuditTrail) AppendOnce(ctx context.Context, ev Event, id string) (err error) {
 	defer markUnavailable(&err)
+	s := a.s
 	if s.optErr != nil {
 		return s.optErr
 	}
@@ -225,19 +236,20 @@ func (s *Store) audit(ctx context.Context, ev Event, once string) (string, error
 	return "", ErrContention
 }
 
-// VerifyAudit walks the audit trail from the start and checks every link:
+// Verify walks the audit trail from the start and checks every link:
 // each event's hash covers its canonical encoding, each event names the
 // previous event's hash, and the chain head names an event of the chain.
 // It returns how many events verified and, at the first bad one, an
 // *AuditError (wrapping ErrAuditBroken) with its stream ID.
 //
 // After trimming (WithAuditRetention) the first remaining event names an
-// event that is gone; the base key holds that name, recorded by the Audit
+// event that is gone; the base key holds that name, recorded by the Append
 // that trimmed, and the walk starts from it: removing events from the
 // start other than by that trimming is still detected, as is any change
 // inside. The chain is not keyed (see the package documentation).
-func (s *Store) VerifyAudit(ctx context.Context) (n int, err error) {
+func (a AuditTrail) Verify(ctx context.Context) (n int, err error) {
 	defer markUnavailable(&err)
+	s := a.s
 	if s.optErr != nil {
 		return 0, s.optErr
 	}

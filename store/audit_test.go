@@ -20,7 +20,7 @@ func auditSome(t *testing.T, s *Store, n int) {
 			Kind: "verified", UserID: int64(1000 + i), Level: "basic", Ref: "crm-" + string(rune('a'+i)),
 			Codes: []string{"ok"}, Detail: map[string]string{"nonce_hash": "3f2a", "element": "passport"},
 		}
-		if err := s.Audit(context.Background(), ev); err != nil {
+		if err := s.Audit().Append(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -29,13 +29,13 @@ func auditSome(t *testing.T, s *Store, n int) {
 func TestAuditChainVerifies(t *testing.T) {
 	s, c := newTestStore(t)
 	ctx := context.Background()
-	if n, err := s.VerifyAudit(ctx); err != nil || n != 0 {
+	if n, err := s.Audit().Verify(ctx); err != nil || n != 0 {
 		t.Fatalf("empty trail: %d %v", n, err)
 	}
 	auditSome(t, s, 5)
-	n, err := s.VerifyAudit(ctx)
+	n, err := s.Audit().Verify(ctx)
 	if err != nil || n != 5 {
-		t.Fatalf("VerifyAudit = %d, %v; want 5, nil", n, err)
+		t.Fatalf("Verify = %d, %v; want 5, nil", n, err)
 	}
 	msgs, _ := c.XRange(ctx, s.auditKey("stream"), "-", "+").Result()
 	if msgs[0].Values["prev"] != "" {
@@ -75,27 +75,27 @@ func TestAuditOnce(t *testing.T) {
 		e.Kind = c.kind
 		var err error
 		if c.id == "" {
-			err = s.Audit(ctx, e)
+			err = s.Audit().Append(ctx, e)
 		} else {
-			err = s.AuditOnce(ctx, e, c.id)
+			err = s.Audit().AppendOnce(ctx, e, c.id)
 		}
 		if err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}
 	var kinds []string
-	if err := s.AuditEvents(ctx, func(e RecordedEvent) error { kinds = append(kinds, e.Kind); return nil }); err != nil {
+	if err := s.Audit().Events(ctx, func(e RecordedEvent) error { kinds = append(kinds, e.Kind); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"verified", "issued", "verified", "issued"}; strings.Join(kinds, ",") != strings.Join(want, ",") {
 		t.Errorf("events %v, want %v", kinds, want)
 	}
-	if n, err := s.VerifyAudit(ctx); err != nil || n != 4 {
-		t.Errorf("VerifyAudit = %d, %v; want 4, nil", n, err)
+	if n, err := s.Audit().Verify(ctx); err != nil || n != 4 {
+		t.Errorf("Verify = %d, %v; want 4, nil", n, err)
 	}
 	for _, id := range []string{"", "a b", strings.Repeat("a", 129)} {
-		if err := s.AuditOnce(ctx, ev, id); !errors.Is(err, ErrInvalid) {
-			t.Errorf("AuditOnce with ID %q: error %v, want ErrInvalid", id, err)
+		if err := s.Audit().AppendOnce(ctx, ev, id); !errors.Is(err, ErrInvalid) {
+			t.Errorf("AppendOnce with ID %q: error %v, want ErrInvalid", id, err)
 		}
 	}
 }
@@ -111,7 +111,7 @@ func TestAuditValidation(t *testing.T) {
 		"bad ref":             {Kind: "x", Ref: "a/b"},
 		"negative user":       {Kind: "x", UserID: -1},
 	} {
-		if err := s.Audit(context.Background(), ev); !errors.Is(err, ErrInvalid) {
+		if err := s.Audit().Append(context.Background(), ev); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)
 		}
 	}
@@ -199,10 +199,10 @@ func TestAuditTamper(t *testing.T) {
 			} else {
 				msgs = rewriteAudit(t, s, c, tt.edit)
 			}
-			n, err := s.VerifyAudit(ctx)
+			n, err := s.Audit().Verify(ctx)
 			var ae *AuditError
 			if !errors.Is(err, ErrAuditBroken) || !errors.As(err, &ae) {
-				t.Fatalf("VerifyAudit error %v, want an AuditError", err)
+				t.Fatalf("Verify error %v, want an AuditError", err)
 			}
 			if ae.EventID != msgs[tt.badAt].ID || n != tt.wantN {
 				t.Fatalf("broken at %s after %d events (%v), want %s after %d", ae.EventID, n, err, msgs[tt.badAt].ID, tt.wantN)
@@ -223,7 +223,7 @@ func TestAuditConcurrent(t *testing.T) {
 			defer wg.Done()
 			st := New(c, WithPrefix(s.Prefix()))
 			for i := range each {
-				if err := st.Audit(ctx, Event{Kind: "issued", UserID: int64(w*1000 + i)}); err != nil {
+				if err := st.Audit().Append(ctx, Event{Kind: "issued", UserID: int64(w*1000 + i)}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -231,8 +231,8 @@ func TestAuditConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	n, err := s.VerifyAudit(ctx)
+	n, err := s.Audit().Verify(ctx)
 	if err != nil || n != workers*each {
-		t.Fatalf("VerifyAudit = %d, %v; want %d, nil", n, err, workers*each)
+		t.Fatalf("Verify = %d, %v; want %d, nil", n, err, workers*each)
 	}
 }

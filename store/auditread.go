@@ -16,11 +16,12 @@ type RecordedEvent struct {
 	At time.Time
 }
 
-// AuditEvents calls f with every audit event, oldest first, until f
-// returns an error (which AuditEvents returns). It does not check the
-// chain: VerifyAudit does.
-func (s *Store) AuditEvents(ctx context.Context, f func(RecordedEvent) error) (err error) {
+// Events calls f with every audit event, oldest first, until f
+// returns an error (which Events returns). It does not check the
+// chain: Verify does.
+func (a AuditTrail) Events(ctx context.Context, f func(RecordedEvent) error) (err error) {
 	defer markUnavailable(&err)
+	s := a.s
 	if s.optErr != nil {
 		return s.optErr
 	}

@@ -11,13 +11,13 @@ func TestAuditEventsReadsEveryEventInOrder(t *testing.T) {
 	ctx := context.Background()
 	// More than one page of 256.
 	for i := range 300 {
-		if err := s.Audit(ctx, Event{Kind: "verified", UserID: int64(1000 + i), Level: "basic",
+		if err := s.Audit().Append(ctx, Event{Kind: "verified", UserID: int64(1000 + i), Level: "basic",
 			Detail: map[string]string{"element": "passport"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var got []RecordedEvent
-	if err := s.AuditEvents(ctx, func(e RecordedEvent) error { got = append(got, e); return nil }); err != nil {
+	if err := s.Audit().Events(ctx, func(e RecordedEvent) error { got = append(got, e); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 300 {
@@ -33,7 +33,7 @@ func TestAuditEventsReadsEveryEventInOrder(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	n := 0
-	err := s.AuditEvents(ctx, func(RecordedEvent) error { n++; return stop })
+	err := s.Audit().Events(ctx, func(RecordedEvent) error { n++; return stop })
 	if !errors.Is(err, stop) || n != 1 {
 		t.Fatalf("stopping: n=%d err=%v", n, err)
 	}

@@ -81,17 +81,26 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 		kind, v, _ := strings.Cut(m, ":")
 		switch kind {
 		case "n":
+			// The nonce's key of the layout before the nonces hash.
 			userKeys = append(userKeys, s.userKey(userID, "nonce:"+v))
 			globalKeys = append(globalKeys, s.key("nidx:"+v))
 		case "r":
 			globalKeys = append(globalKeys, s.key("ridx:"+v))
 		}
 	}
-	n64, err := s.rdb.Del(ctx, userKeys...).Result()
-	if err != nil {
+	// Each nonce state counts as a record, as when each had a key.
+	var nonces, del *redis.IntCmd
+	if _, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		nonces = p.HLen(ctx, s.userKey(userID, "nonces"))
+		del = p.Del(ctx, append(userKeys, s.userKey(userID, "nonces"))...)
+		return nil
+	}); err != nil {
 		return deleted, wrap("delete keys", err)
 	}
-	deleted += int(n64)
+	deleted += int(del.Val() + nonces.Val())
+	if nonces.Val() > 0 {
+		deleted-- // the hash itself
+	}
 	if len(globalKeys) > 0 {
 		cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, k := range globalKeys {

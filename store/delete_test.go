@@ -40,13 +40,13 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	for _, u := range []int64{user, other} {
 		var reqs []Request
 		for range 3 { // the first two are superseded
-			r, err := s.IssueRequest(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic", Ref: ref + strconv.FormatInt(u%10, 10)}, time.Hour)
+			r, err := s.Requests().Issue(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic", Ref: ref + strconv.FormatInt(u%10, 10)}, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
 			reqs = append(reqs, r)
 		}
-		if _, err := s.ConsumeNonce(ctx, reqs[1].Nonce, u); !errors.Is(err, ErrNonceSuperseded) {
+		if _, err := s.Requests().Consume(ctx, reqs[1].Nonce, u); !errors.Is(err, ErrNonceSuperseded) {
 			t.Fatal(err)
 		}
 		if u == user {
@@ -57,29 +57,29 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 		if _, err := s.MarkUpdate(ctx, u, 17, time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SetLanguage(ctx, u, "pt-BR"); err != nil {
+		if err := s.Prefs().SetLanguage(ctx, u, "pt-BR"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SetRef(ctx, u, ref+strconv.FormatInt(u%10, 10)); err != nil {
+		if err := s.Prefs().SetRef(ctx, u, ref+strconv.FormatInt(u%10, 10)); err != nil {
 			t.Fatal(err)
 		}
 		for _, level := range []string{"basic", "full"} {
-			if err := s.SetStatus(ctx, Status{UserID: u, Level: level, State: StateVerified, Ref: ref, Codes: []string{"ok"}}); err != nil {
+			if err := s.Statuses().Set(ctx, Status{UserID: u, Level: level, State: StateVerified, Ref: ref, Codes: []string{"ok"}}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		for _, kind := range []string{"verified", "rejected", "parked"} {
 			ev := OutboxEntry{EventID: "ev-" + strconv.FormatInt(u, 10) + "-" + kind, UserID: u, Kind: kind, Payload: samplePayload}
-			if err := s.Enqueue(ctx, ev); err != nil {
+			if err := s.Outbox().Enqueue(ctx, ev); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := s.UserAccessHasher().SetUserAccessHash(ctx, self, u, 123456789); err != nil {
+		if err := s.Sessions().UserAccessHasher().SetUserAccessHash(ctx, self, u, 123456789); err != nil {
 			t.Fatal(err)
 		}
 		for _, typ := range []string{"passport", "driver_license"} {
 			doc := DocumentKey{Country: "DE", Type: typ, Number: "N" + strconv.FormatInt(u, 10)}
-			if _, err := s.ClaimDocument(ctx, doc, u); err != nil {
+			if _, err := s.Documents().Claim(ctx, doc, u); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -100,27 +100,27 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	}
 	// The user tries the other user's passport: refused, nothing kept.
 	otherDoc := DocumentKey{Country: "DE", Type: "passport", Number: "N" + strconv.FormatInt(other, 10)}
-	if _, err := s.ClaimDocument(ctx, otherDoc, user); !errors.Is(err, ErrDocumentTaken) {
+	if _, err := s.Documents().Claim(ctx, otherDoc, user); !errors.Is(err, ErrDocumentTaken) {
 		t.Fatal(err)
 	}
 	// Claim everything, retry one, park one of each user's entries.
-	ds, err := s.Claim(ctx, "c1", time.Minute, 100)
+	ds, err := s.Outbox().Claim(ctx, "c1", time.Minute, 100)
 	if err != nil || len(ds) != 6 {
 		t.Fatalf("claim: %d %v", len(ds), err)
 	}
 	for _, d := range ds {
 		switch d.Kind {
 		case "parked":
-			if err := s.Park(ctx, d, "gone"); err != nil {
+			if err := s.Outbox().Park(ctx, d, "gone"); err != nil {
 				t.Fatal(err)
 			}
 		case "rejected":
-			if err := s.Retry(ctx, d, nil); err != nil {
+			if err := s.Outbox().Retry(ctx, d, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if err := s.StateStorage().SetState(ctx, self, updates.State{Pts: 1, Qts: 1, Date: 1, Seq: 1}); err != nil {
+	if err := s.Sessions().StateStorage().SetState(ctx, self, updates.State{Pts: 1, Qts: 1, Date: 1, Seq: 1}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -174,19 +174,19 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	}
 
 	// The user is gone from every API.
-	if st, _ := s.ListStatuses(ctx, user); len(st) != 0 {
+	if st, _ := s.Statuses().List(ctx, user); len(st) != 0 {
 		t.Errorf("statuses left: %v", st)
 	}
 	if first, _ := s.MarkUpdate(ctx, user, 17, time.Hour); !first {
 		t.Error("dedupe mark left")
 	}
-	if _, found, _ := s.UserAccessHasher().GetUserAccessHash(ctx, self, user); found {
+	if _, found, _ := s.Sessions().UserAccessHasher().GetUserAccessHash(ctx, self, user); found {
 		t.Error("access hash left")
 	}
-	if p, _ := s.Preferences(ctx, user); p != (Prefs{}) {
+	if p, _ := s.Prefs().Get(ctx, user); p != (Prefs{}) {
 		t.Errorf("preferences left: %+v", p)
 	}
-	stats, err := s.Stats(ctx, time.Now())
+	stats, err := s.Statuses().Stats(ctx, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,22 +195,22 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	}
 
 	// The other user is untouched.
-	if st, _ := s.ListStatuses(ctx, other); len(st) != 2 {
+	if st, _ := s.Statuses().List(ctx, other); len(st) != 2 {
 		t.Errorf("other user's statuses: %v", st)
 	}
 	if first, _ := s.MarkUpdate(ctx, other, 17, time.Hour); first {
 		t.Error("other user's dedupe mark gone")
 	}
-	if _, found, _ := s.UserAccessHasher().GetUserAccessHash(ctx, self, other); !found {
+	if _, found, _ := s.Sessions().UserAccessHasher().GetUserAccessHash(ctx, self, other); !found {
 		t.Error("other user's access hash gone")
 	}
-	if p, _ := s.Preferences(ctx, other); p.Lang != "pt-BR" || p.Ref == "" {
+	if p, _ := s.Prefs().Get(ctx, other); p.Lang != "pt-BR" || p.Ref == "" {
 		t.Errorf("other user's preferences: %+v", p)
 	}
 	for u, want := range map[int64]int64{user: 9900000777, other: other} {
 		// The user's documents are free again; the other user's are not.
 		doc := DocumentKey{Country: "DE", Type: "passport", Number: "N" + strconv.FormatInt(u, 10)}
-		if owner, _ := s.ClaimDocument(ctx, doc, 9900000777); owner != want {
+		if owner, _ := s.Documents().Claim(ctx, doc, 9900000777); owner != want {
 			t.Errorf("document of %d: owner %d, want %d", u, owner, want)
 		}
 	}
@@ -230,7 +230,7 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	if p, k := depth(t, s); p != 2 || k != 1 {
 		t.Errorf("outbox depth %d/%d, want the other user's 2/1", p, k)
 	}
-	if n, err := s.VerifyAudit(ctx); err != nil || n != 2 { // both deletions
+	if n, err := s.Audit().Verify(ctx); err != nil || n != 2 { // both deletions
 		t.Errorf("audit: %d %v", n, err)
 	}
 	// A second deletion finds nothing more (but is audited).
@@ -251,7 +251,7 @@ func TestDeleteUserForgetsAccessHash(t *testing.T) {
 		other int64 = 8800445599
 		self  int64 = 9900000002
 	)
-	h := s.UserAccessHasher()
+	h := s.Sessions().UserAccessHasher()
 	for _, u := range []int64{user, other} {
 		if err := h.SetUserAccessHash(ctx, self, u, u*3); err != nil {
 			t.Fatal(err)

@@ -1,13 +1,26 @@
 // Package store keeps what kycbot instances share in Redis: verification
 // requests and their nonces, dedupe marks of incoming updates, the gotd
-// session and updates state, verification statuses and their counters,
-// claims of identity documents, the outbox of deliveries to the business,
-// and the audit trail.
+// sessions (one per instance, sealed) and updates state, verification
+// statuses and their counters, claims of identity documents, the outbox
+// of deliveries to the business, and the audit trail.
 //
 // Several bot processes may share one Redis: every operation that must
 // happen once (issuing a request, burning a nonce, marking an update,
 // changing a status, claiming a delivery, appending to the audit chain) is
 // a single Lua script or transaction, so they get one outcome.
+//
+// # Views
+//
+// The Store's operations are grouped in views, one per domain, each a
+// small value the Store returns and that owns some of the keys below:
+// Store.Requests (requests and nonces), Store.Statuses (statuses and
+// their counters), Store.Prefs (the users' preferences), Store.Documents
+// (claims of identity documents), Store.Outbox (deliveries to the
+// business), Store.Audit (the audit trail) and Store.Sessions (what gotd
+// keeps: each instance's sealed session, updates state and access
+// hashes). A consumer defines an interface with exactly the calls it
+// makes, on the views it uses. DeleteUser, which erases a user across
+// every domain, stays on the Store, as do Client and Prefix.
 //
 // # No personal data
 //
@@ -19,9 +32,12 @@
 // store rejects anything else), which a name, an address or a document
 // number does not fit. The personal data that passes through the store
 // never reaches Redis in clear: outbox payloads and the journal of
-// submissions in progress are sealed with AES-256-GCM, and identity documents are recorded as a keyed hash
-// (HMAC-SHA256). Errors never hold a nonce, a payload, a document number
-// or a password.
+// submissions in progress are sealed with AES-256-GCM, and identity
+// documents are recorded as a keyed hash (HMAC-SHA256). Neither do
+// secrets: the gotd sessions, which hold the MTProto auth keys that let
+// whoever has one act as the bot, are sealed with AES-256-GCM
+// (WithSessionKey), each bound to its bot and instance. Errors never hold
+// a nonce, a payload, a document number, a session or a password.
 //
 // Nonces never appear in key names: keys show up in monitoring (MONITOR,
 // SLOWLOG, keyspace notifications, latency and memory tools, SCAN
@@ -40,61 +56,71 @@
 // user, and {outbox}, {journal}, {audit} and {stats}. Keys without a tag are only
 // ever used one at a time. <nh> is the hex SHA-256 of a nonce, <eh> the
 // hex SHA-256 of an outbox event ID, <dh> the hex HMAC-SHA256 of an
-// identity document (see ClaimDocument), <jh> a journal entry ID (the
+// identity document (see Documents.Claim), <jh> a journal entry ID (the
 // first 16 bytes, in hex, of an HMAC-SHA256 of the user and message IDs
 // under a key derived from the journal key); TTL "keep" is the keep of
 // HoldSubmission (the bot's: request TTL + retry window + 1 hour); TTL "req" is the request's TTL,
 // "tomb" is NonceTombstoneTTL (7 days), and "status" is the status
 // retention (WithStatusRetention, none by default), counted from the last
-// SetStatus for the status hash, from the last SetLanguage or SetRef for
-// the preferences, and from the last ClaimDocument for the document keys.
+// Statuses.Set for the status hash, from the last SetLanguage or SetRef
+// (Preferences) for the preferences, and from the last Documents.Claim
+// for the document keys.
 //
 //	key                           type    TTL          holds                                                written by
-//	P{u:<uid>}:request            hash    req          the user's live request: id, nonce, nh, uid, chat,   IssueRequest; deleted by ConsumeNonce
-//	                                                   level, lang, ref, iat, exp (unix ms)                 (when used or expired), CancelRequest,
-//	                                                                                                        DeleteUser
-//	P{u:<uid>}:nonce:<nh>         string  req + tomb   what became of the nonce: live, used, superseded,    IssueRequest, ConsumeNonce,
-//	                                                   expired, cancelled (the tombstone); consumed         CancelRequest
-//	                                                   ByMessage: used|m<msgID>|<the request as JSON,
-//	                                                   no nonce>
-//	P{u:<uid>}:index              zset    req + tomb   "n:<nh>" and "r:<requestID>" of every request        IssueRequest; read by DeleteUser
-//	                                                   issued, scored by when their keys expire
+//	P{u:<uid>}:request            hash    req          the user's live request: id, nonce, nh, uid, chat,   Requests.Issue; deleted by Requests.Consume
+//	                                                   level, lang, ref, iat, exp (unix ms), src (SHA-256   (when used or expired), Requests.Cancel,
+//	                                                   of the IssuedFor source, or empty)                   DeleteUser
+//	P{u:<uid>}:nonces             hash    req + tomb   <nh> -> "<until>|<state>": what became of each nonce Requests.Issue, Requests.Consume,
+//	                                                   issued to the user, until when it is remembered      Requests.Cancel; deleted by DeleteUser
+//	                                                   (unix ms, the store's clock: the request's expiry +
+//	                                                   tomb; Requests.Issue prunes the fields past it);
+//	                                                   states: live, used, superseded, expired, cancelled
+//	                                                   (the tombstone); consumed ByMessage:
+//	                                                   used|m<msgID>|<the request as JSON, no nonce>; the
+//	                                                   hash's TTL covers the longest
+//	P{u:<uid>}:nonce:<nh>         string  req + tomb   a nonce's state, from before the nonces hash (an     (none any more); Requests.Consume,
+//	                                                   older version): moved into the hash by the first     DeleteUser delete it
+//	                                                   Requests.Consume of the nonce
+//	P{u:<uid>}:index              zset    req + tomb   "n:<nh>" and "r:<requestID>" of every request        Requests.Issue; read by DeleteUser
+//	                                                   issued, scored by when their routing keys expire
 //	P{u:<uid>}:updates            zset    longest mark message IDs being processed, scored by expiry (ms);  MarkUpdate, ForgetUpdate
 //	                                                   "<msgID>@<owner>" beside a mark made MarkedBy owner
-//	P{u:<uid>}:status             hash    status       <level> -> JSON {state, ref, codes, updated},        SetStatus, ResetStatus
+//	P{u:<uid>}:status             hash    status       <level> -> JSON {state, ref, codes, updated},        Statuses.Set, Statuses.Reset
 //	                                                   <level>#created -> unix ms; #t -> unix ms of the
-//	                                                   last SetStatus, #v -> version, #r and #l while
+//	                                                   last Statuses.Set, #v -> version, #r and #l while
 //	                                                   written with a retention (see statsScript)
-//	P{u:<uid>}:prefs              hash    status       lang (the language chosen with /language), ref       SetLanguage, SetRef; deleted by
+//	P{u:<uid>}:prefs              hash    status       lang (the language chosen with /language), ref       Preferences.SetLanguage, SetRef; deleted by
 //	                                                   (from the last /start <ref>), #t (unix ms of the     DeleteUser
 //	                                                   last write, from which the TTL runs)
-//	P{u:<uid>}:docs               set     status       <dh> of every document the user claimed              ClaimDocument; read and deleted by
+//	P{u:<uid>}:docs               set     status       <dh> of every document the user claimed              Documents.Claim; read and deleted by
 //	                                                                                                        DeleteUser
-//	P doc:<dh>                    string  status       the user ID that claimed the document (never the     ClaimDocument; deleted by DeleteUser
+//	P doc:<dh>                    string  status       the user ID that claimed the document (never the     Documents.Claim; deleted by DeleteUser
 //	                                                   number)
-//	P nidx:<nh>                   string  req + tomb   the user ID the nonce was issued to (routing to      IssueRequest
-//	                                                   the user's slot; never changes)
-//	P ridx:<requestID>            string  req + tomb   the user ID the request was issued to (routing)      IssueRequest
-//	P{stats}:total                hash    none         "<level>|<state>" -> users now in that state         SetStatus, ResetStatus, DeleteUser,
-//	                                                                                                        Stats (expired statuses)
-//	P{stats}:day:<YYYY-MM-DD>     hash    400 days     "<level>|<state>" -> transitions into the state      SetStatus
+//	P nidx:<nh>                   string  req + tomb   the user ID the nonce was issued to (routing to the  Requests.Issue
+//	                                                   user's slot; never changes); read by
+//	                                                   Requests.Consume only when the user has no such
+//	                                                   nonce
+//	P ridx:<requestID>            string  req + tomb   the user ID the request was issued to (routing)      Requests.Issue
+//	P{stats}:total                hash    none         "<level>|<state>" -> users now in that state         Statuses.Set, Statuses.Reset, DeleteUser,
+//	                                                                                                        Statuses.Stats (expired statuses)
+//	P{stats}:day:<YYYY-MM-DD>     hash    400 days     "<level>|<state>" -> transitions into the state      Statuses.Set
 //	                                                   that UTC day
-//	P{stats}:held                 hash    none         <uid> -> "<version>;<level>|<state>,..." counted     SetStatus, ResetStatus (with a status
-//	                                                   in the totals for a user whose statuses expire       retention); Stats, DeleteUser
+//	P{stats}:held                 hash    none         <uid> -> "<version>;<level>|<state>,..." counted     Statuses.Set, Statuses.Reset (with a status
+//	                                                   in the totals for a user whose statuses expire       retention); Statuses.Stats, DeleteUser
 //	P{stats}:expiry               zset    none         <uid> scored by when their statuses expire (ms)      as P{stats}:held
-//	P{outbox}:stream              stream  none         undelivered entries: eid, uid, kind, kid (key id),   Enqueue; entries removed by Ack, Park,
-//	                                                   p (nonce + AES-256-GCM ciphertext), at (unix ms);    DeleteUser
+//	P{outbox}:stream              stream  none         undelivered entries: eid, uid, kind, kid (key id),   Outbox.Enqueue; entries removed by
+//	                                                   p (nonce + AES-256-GCM ciphertext), at (unix ms);    Outbox.Ack, Outbox.Park, DeleteUser
 //	                                                   consumer group "deliveries"; a pending entry's
 //	                                                   idle time counts from its last claim or Retry
-//	P{outbox}:parked              stream  none         entries given up on: the same fields plus reason,    Park; entries removed by DeleteUser
+//	P{outbox}:parked              stream  none         entries given up on: the same fields plus reason,    Outbox.Park; entries removed by DeleteUser
 //	                                                   attempts, parked_at, from (original stream ID)
-//	P{outbox}:attempts            hash    none         n:<eventID> -> failed or abandoned deliveries,       Claim, Retry, RetryAfter; fields removed
-//	                                                   r:<eventID> -> 1 when Retry counted the last one     by Ack, Park, DeleteUser
-//	P{outbox}:due                 zset    none         stream IDs of entries paused by RetryAfter, scored   RetryAfter; members removed by Claim
-//	                                                   by when they are due again (unix ms, the store's     (when due), Retry, Ack, Park; one whose
-//	                                                   clock)                                               entry DeleteUser removed, by the first
-//	                                                                                                        Claim after its due time
-//	P{outbox}:event:<eh>          string  7 days       stream ID of the event (Enqueue is idempotent)       Enqueue; deleted by DeleteUser
+//	P{outbox}:attempts            hash    none         n:<eventID> -> failed or abandoned deliveries,       Outbox.Claim, Retry, RetryAfter; fields
+//	                                                   r:<eventID> -> 1 when Retry counted the last one     removed by Outbox.Ack, Park, DeleteUser
+//	P{outbox}:due                 zset    none         stream IDs of entries paused by RetryAfter, scored   Outbox.RetryAfter; members removed by
+//	                                                   by when they are due again (unix ms, the store's     Outbox.Claim (when due), Retry, Ack, Park;
+//	                                                   clock)                                               one whose entry DeleteUser removed, by the
+//	                                                                                                        first Claim after its due time
+//	P{outbox}:event:<eh>          string  7 days       stream ID of the event (Enqueue is idempotent)       Outbox.Enqueue; deleted by DeleteUser
 //	P{journal}:e:<jh>             hash    keep         a submission in progress: d (nonce + AES-256-GCM     HoldSubmission, ClaimSubmissions (h);
 //	                                                   ciphertext of the user and message IDs, the owner    deleted by ReleaseSubmission, DeleteUser
 //	                                                   of its dedupe mark, the update and the user's
@@ -105,45 +131,59 @@
 //	                                                                                                        DeleteUser, ClaimSubmissions (expired)
 //	P{journal}:u:<uid>            set     longest keep <jh> of the user's entries                           HoldSubmission; ReleaseSubmission;
 //	                                                                                                        read and deleted by DeleteUser
-//	P{audit}:stream               stream  trimmed      e (canonical JSON of the event, with prev),          Audit, DeleteUser; trimmed by Audit
-//	                                                   prev, hash (hex SHA-256 of e)                        (WithAuditRetention)
-//	P{audit}:head                 string  none         hash of the last audit event                         Audit, DeleteUser
-//	P{audit}:base                 string  none         the prev of the first event left after trimming      Audit (when it trims)
-//	P{audit}:once:<ih>            string  7 days       stream ID of the event appended with the ID whose    AuditOnce
-//	                                                   SHA-256 (hex) is <ih> (AuditOnce is idempotent)
-//	P gotd:session:<botID>        string  none         gotd session (JSON, holds the bot's auth key)        SessionStorage().StoreSession
-//	P gotd:{s:<selfID>}:state     hash    none         pts, qts, date, seq                                  StateStorage(): SetState, SetPts, ...; RewindPts
-//	P gotd:{s:<selfID>}:channels  hash    none         channel ID -> pts (cleared by SetState)              StateStorage(): SetChannelPts
-//	P gotd:{s:<selfID>}:chash     hash    none         channel ID -> access hash                            AccessHasher()
-//	P gotd:{s:<selfID>}:uhash     hash    none         user ID -> access hash                               UserAccessHasher(); field removed by
-//	                                                                                                        DeleteUser
-//	P gotd:selves                 set     none         self IDs that have a uhash key                       UserAccessHasher()
+//	P{audit}:stream               stream  trimmed      e (canonical JSON of the event, with prev),          AuditTrail.Append, DeleteUser; trimmed by
+//	                                                   prev, hash (hex SHA-256 of e)                        Append (WithAuditRetention)
+//	P{audit}:head                 string  none         hash of the last audit event                         AuditTrail.Append, DeleteUser
+//	P{audit}:base                 string  none         the prev of the first event left after trimming      AuditTrail.Append (when it trims)
+//	P{audit}:once:<ih>            string  7 days       stream ID of the event appended with the ID whose    AuditTrail.AppendOnce
+//	                                                   SHA-256 (hex) is <ih> (AppendOnce is idempotent)
+//	P gotd:sessions:<botID>       hash    none         <instance> -> the instance's gotd session (JSON,     Sessions.Session(...).StoreSession; fields
+//	                                                   holds its MTProto auth key), sealed: nonce +         removed by Sessions.Forget
+//	                                                   AES-256-GCM ciphertext under the WithSessionKey key,
+//	                                                   the bot ID and instance name as associated data
+//	P gotd:session:<botID>        string  none         the session older versions shared between all the    (none any more); deleted by
+//	                                                   bot's instances, in clear                            Sessions.DropLegacy
+//	P gotd:{s:<selfID>}:state     hash    none         pts, qts, date, seq                                  Sessions.StateStorage(): SetState, SetPts,
+//	                                                                                                        ...; RewindPts
+//	P gotd:{s:<selfID>}:channels  hash    none         channel ID -> pts (cleared by SetState)              Sessions.StateStorage(): SetChannelPts
+//	P gotd:{s:<selfID>}:chash     hash    none         channel ID -> access hash                            Sessions.AccessHasher()
+//	P gotd:{s:<selfID>}:uhash     hash    none         user ID -> access hash                               Sessions.UserAccessHasher(); field removed
+//	                                                                                                        by DeleteUser
+//	P gotd:selves                 set     none         self IDs that have a uhash key                       Sessions.UserAccessHasher()
 //	P gotd:{s:<selfID>}:forget:<d> string ForgetWindow "1": the user of digest d (HMAC-SHA256 under the     DeleteUser
 //	                                                   journal key, or SHA-256 without one, of prefix, "forget:",
 //	                                                   user ID; 16 bytes, hex) was just erased: their
-//	                                                   access hash is not stored again (UserAccessHasher)
+//	                                                   access hash is not stored again (Sessions.UserAccessHasher)
 //
 // (The spaces in "P nidx:" and the like are for reading only: the prefix
 // and the rest are written together, as in "kycbot:nidx:<nh>".)
 //
 // # Requests and nonces
 //
-// A user has at most one live request. IssueRequest stores it in the
-// user's slot and supersedes the previous one; ConsumeNonce burns a nonce
-// exactly once. Nonces and request IDs are looked up through routing keys
-// (nidx, ridx) that are written once and never change, and the decisive
-// step runs as one script in the user's slot, so the protocol is race free
-// in a cluster too. Expiry is judged by the store's clock (WithClock),
-// Redis TTLs only collect garbage. LiveRequest reads the live request
-// without changing it; CancelRequest voids it (one script, like the
-// consume). After use, expiry, supersession or cancellation the nonce key
-// stays as a tombstone until NonceTombstoneTTL past the request's expiry,
-// so that a late or replayed nonce gets ErrNonceExpired, ErrNonceUsed,
-// ErrNonceSuperseded or ErrNonceCancelled rather than ErrNonceUnknown.
+// A user has at most one live request. Requests.Issue stores it in the
+// user's slot and supersedes the previous one (with IssuedFor, unless the
+// live request was issued for the same source); Requests.Consume burns a
+// nonce exactly once. Every key a script touches is in the user's slot
+// and declared to it: the request, the index, and one hash of every nonce
+// state of the user, so that the scripts need no read before them and
+// work in a cluster too. Request IDs are looked up through routing keys
+// (ridx) that are written once and never change; Requests.Consume runs
+// in the slot of the user it is given, and reads the nonce's routing key
+// (nidx) only to tell a nonce issued to another user (not burned) from
+// an unknown one. Expiry is judged by the store's clock (WithClock),
+// Redis TTLs only collect garbage. Requests.Live reads the live request
+// without changing it; Requests.Cancel voids it (one script, like the
+// consume). After use, expiry, supersession or cancellation the nonce's
+// state stays as a tombstone until NonceTombstoneTTL past the request's
+// expiry, so that a late or replayed nonce gets ErrNonceExpired,
+// ErrNonceUsed, ErrNonceSuperseded or ErrNonceCancelled rather than
+// ErrNonceUnknown. Issuing takes two round trips to Redis (the script,
+// then the two routing keys), consuming one, the request page two.
 //
 // # Outbox
 //
-// Deliveries go through a Redis stream with a consumer group: Claim hands
+// Deliveries go through a Redis stream with a consumer group (the Outbox
+// view): Claim hands
 // out entries (paused ones whose time has come, ones idle longer than
 // minIdle and not paused: a consumer that died, or Retry; then new ones),
 // Ack removes them, Retry counts a failed attempt and makes the entry due
@@ -162,7 +202,7 @@
 //
 // # Identity documents
 //
-// ClaimDocument maps an identity document to the Telegram user who
+// Documents.Claim maps an identity document to the Telegram user who
 // verified with it, so that one document cannot verify two accounts. The
 // key is the HMAC-SHA256, under a secret key (WithDocumentKey), of the
 // normalized country, type and number: a plain hash would not do, since
@@ -175,25 +215,26 @@
 // Each audit event stores the hex SHA-256 of the previous event's
 // canonical encoding, and its own. Appending is a compare-and-set on the
 // chain head (Redis Lua has no SHA-256), retried on conflict, so
-// concurrent instances still build one valid chain. VerifyAudit finds the
-// first event that was changed, inserted or removed. The chain is not
+// concurrent instances still build one valid chain (AuditTrail.Append).
+// AuditTrail.Verify finds the first event that was changed, inserted or
+// removed. The chain is not
 // keyed: whoever can write to Redis can rebuild it from the point they
 // change, so keep a copy of the head hash elsewhere if that matters.
 //
 // # Retention and erasure
 //
 // WithStatusRetention (config retention.status_days) gives each user's
-// status hash a TTL from their last SetStatus; the store also judges
+// status hash a TTL from their last Statuses.Set; the store also judges
 // expiry by its own clock, so a status past the retention reads as
 // StateNone even before Redis collects it, and the stats totals drop it
 // (the user's counted states are kept in {stats}:held until then).
 // Document claims live as long, from the last claim, and the preferences
 // (language and ref) from their last change. WithAuditRetention
-// (retention.audit_days) makes Audit trim the events older than the
-// retention with XADD MINID ~, which drops whole stream nodes only, so a
-// few older events may remain. When it trims, Audit records in
-// {audit}:base the previous-event hash the first remaining event names;
-// VerifyAudit starts the chain from it, so the trimmed trail still
+// (retention.audit_days) makes AuditTrail.Append trim the events older
+// than the retention with XADD MINID ~, which drops whole stream nodes
+// only, so a few older events may remain. When it trims, Append records
+// in {audit}:base the previous-event hash the first remaining event
+// names; AuditTrail.Verify starts the chain from it, so the trimmed trail still
 // verifies and any other change, including removing events at its
 // start, is still found.
 //
@@ -226,10 +267,10 @@
 // and hold the user ID (not personal data in kycbot's terms) and codes.
 // A write that fails with ErrUnavailable may or may not have happened
 // (its answer may be what was lost). Running it again is safe, but a
-// repeated MarkUpdate answers "duplicate", a repeated ConsumeNonce
-// ErrNonceUsed and a repeated Audit appends the event twice (the chain
-// stays valid): which is why the client must not retry commands by
-// itself, and the caller decides. A caller that retries can make them
-// repeatable: MarkUpdate and ForgetUpdate MarkedBy an owner, ConsumeNonce
-// ByMessage, AuditOnce with an event ID.
+// repeated MarkUpdate answers "duplicate", a repeated Requests.Consume
+// ErrNonceUsed and a repeated AuditTrail.Append appends the event twice
+// (the chain stays valid): which is why the client must not retry
+// commands by itself, and the caller decides. A caller that retries can
+// make them repeatable: MarkUpdate and ForgetUpdate MarkedBy an owner,
+// Requests.Consume ByMessage, AuditTrail.AppendOnce with an event ID.
 package store

@@ -105,7 +105,15 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `)
 
-// ClaimDocument records that the identity document doc belongs to the
+// Documents is the view of identity document claims. It owns the claims
+// (P doc:<dh>) and each user's list of them (P{u:<uid>}:docs). Get it from
+// Store.Documents.
+type Documents struct{ s *Store }
+
+// Documents returns the view of identity document claims.
+func (s *Store) Documents() Documents { return Documents{s} }
+
+// Claim records that the identity document doc belongs to the
 // Telegram user userID, so that one document cannot verify two accounts.
 // It returns the document's owner: userID when the claim holds (claiming
 // one's own document again is fine, and refreshes it), or the other user
@@ -114,13 +122,14 @@ return 0
 //
 // The document is recorded as the HMAC-SHA256, under the WithDocumentKey
 // key, of its normalized country, type and number (see DocumentKey);
-// without that key ClaimDocument fails with ErrDocumentKey. Neither keys,
+// without that key Claim fails with ErrDocumentKey. Neither keys,
 // values nor errors hold the number. Claims live as long as statuses
 // (WithStatusRetention, counted from the last claim; forever by
-// default), so call ClaimDocument at every verification, and DeleteUser
+// default), so call Claim at every verification, and DeleteUser
 // releases them.
-func (s *Store) ClaimDocument(ctx context.Context, doc DocumentKey, userID int64) (owner int64, err error) {
+func (dv Documents) Claim(ctx context.Context, doc DocumentKey, userID int64) (owner int64, err error) {
 	defer markUnavailable(&err)
+	s := dv.s
 	if s.optErr != nil {
 		return 0, s.optErr
 	}

@@ -65,16 +65,16 @@ func TestClaimDocument(t *testing.T) {
 	// Alice claims her passport; claiming it again, written differently,
 	// is fine.
 	for _, d := range []DocumentKey{doc, {"de", "PASSPORT", "c01x-00t 47"}, doc} {
-		owner, err := s.ClaimDocument(ctx, d, alice)
+		owner, err := s.Documents().Claim(ctx, d, alice)
 		if err != nil || owner != alice {
-			t.Fatalf("ClaimDocument(%v, alice) = %d, %v; want alice", d, owner, err)
+			t.Fatalf("Claim(%v, alice) = %d, %v; want alice", d, owner, err)
 		}
 	}
 	// Bob cannot, however he writes it.
 	for _, d := range []DocumentKey{doc, {" De", "passport", "C01X.00T/47"}} {
-		owner, err := s.ClaimDocument(ctx, d, bob)
+		owner, err := s.Documents().Claim(ctx, d, bob)
 		if !errors.Is(err, ErrDocumentTaken) || owner != alice {
-			t.Fatalf("ClaimDocument(%v, bob) = %d, %v; want alice, ErrDocumentTaken", d, owner, err)
+			t.Fatalf("Claim(%v, bob) = %d, %v; want alice, ErrDocumentTaken", d, owner, err)
 		}
 		if strings.Contains(strings.ToUpper(err.Error()), "C01X") || strings.Contains(err.Error(), "00T") {
 			t.Fatalf("error %q holds the number", err)
@@ -83,8 +83,8 @@ func TestClaimDocument(t *testing.T) {
 	// The same number from another country or of another type is another
 	// document.
 	for _, d := range []DocumentKey{{"AT", "passport", doc.Number}, {"DE", "identity_card", doc.Number}} {
-		if owner, err := s.ClaimDocument(ctx, d, bob); err != nil || owner != bob {
-			t.Fatalf("ClaimDocument(%v, bob) = %d, %v; want bob", d, owner, err)
+		if owner, err := s.Documents().Claim(ctx, d, bob); err != nil || owner != bob {
+			t.Fatalf("Claim(%v, bob) = %d, %v; want bob", d, owner, err)
 		}
 	}
 
@@ -134,7 +134,7 @@ func TestClaimDocumentConcurrent(t *testing.T) {
 			defer wg.Done()
 			other := New(c, WithPrefix(s.Prefix()), WithDocumentKey(testDocKey))
 			<-start
-			owners[i], errs[i] = other.ClaimDocument(ctx, doc, int64(7000+i))
+			owners[i], errs[i] = other.Documents().Claim(ctx, doc, int64(7000+i))
 		}()
 	}
 	close(start)
@@ -177,7 +177,7 @@ func TestClaimDocumentKey(t *testing.T) {
 		"key then empty": {WithDocumentKey(testDocKey), WithDocumentKey(nil)},
 	} {
 		s := New(c, append([]Option{WithPrefix(prefix)}, opts...)...)
-		_, err := s.ClaimDocument(ctx, doc, 1)
+		_, err := s.Documents().Claim(ctx, doc, 1)
 		if !errors.Is(err, ErrDocumentKey) {
 			t.Errorf("%s: error %v, want ErrDocumentKey", name, err)
 		}
@@ -192,14 +192,14 @@ func TestClaimDocumentKey(t *testing.T) {
 	s1 := New(c, WithPrefix(prefix), WithDocumentKey(key))
 	key[0] ^= 1
 	s2 := New(c, WithPrefix(prefix), WithDocumentKey(key))
-	if _, err := s1.ClaimDocument(ctx, doc, 1); err != nil {
+	if _, err := s1.Documents().Claim(ctx, doc, 1); err != nil {
 		t.Fatal(err)
 	}
-	if owner, err := s2.ClaimDocument(ctx, doc, 2); err != nil || owner != 2 {
+	if owner, err := s2.Documents().Claim(ctx, doc, 2); err != nil || owner != 2 {
 		t.Fatalf("another key: %d, %v; want a claim of its own", owner, err)
 	}
 	s3 := New(c, WithPrefix(prefix), WithDocumentKey(testDocKey))
-	if owner, err := s3.ClaimDocument(ctx, doc, 3); !errors.Is(err, ErrDocumentTaken) || owner != 1 {
+	if owner, err := s3.Documents().Claim(ctx, doc, 3); !errors.Is(err, ErrDocumentTaken) || owner != 1 {
 		t.Fatalf("same key, caller's slice changed: %d, %v; want user 1's claim", owner, err)
 	}
 }
@@ -217,7 +217,7 @@ func TestClaimDocumentValidation(t *testing.T) {
 		"long number":   {DocumentKey{"DE", "passport", strings.Repeat("9", 70)}, 1},
 		"control chars": {DocumentKey{"DE", "passport", "X1\aX2"}, 1},
 	} {
-		if _, err := s.ClaimDocument(ctx, tt.doc, tt.user); !errors.Is(err, ErrInvalid) {
+		if _, err := s.Documents().Claim(ctx, tt.doc, tt.user); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: error %v, want ErrInvalid", name, err)
 		} else if strings.Contains(err.Error(), "999") || strings.Contains(err.Error(), "X1") {
 			t.Errorf("%s: error %q holds the number", name, err)
@@ -233,7 +233,7 @@ func TestClaimDocumentRetention(t *testing.T) {
 	s, c := newTestStore(t, WithStatusRetention(time.Hour))
 	ctx := context.Background()
 	doc := DocumentKey{Country: "DE", Type: "passport", Number: "C01X00T47"}
-	if _, err := s.ClaimDocument(ctx, doc, 1); err != nil {
+	if _, err := s.Documents().Claim(ctx, doc, 1); err != nil {
 		t.Fatal(err)
 	}
 	dk := s.key("doc:" + documentHash(testDocKey, "DE", "passport", "C01X00T47"))
@@ -246,14 +246,14 @@ func TestClaimDocumentRetention(t *testing.T) {
 	// claim the document.
 	c.PExpire(ctx, dk, time.Millisecond)
 	time.Sleep(5 * time.Millisecond)
-	if owner, err := s.ClaimDocument(ctx, doc, 2); err != nil || owner != 2 {
+	if owner, err := s.Documents().Claim(ctx, doc, 2); err != nil || owner != 2 {
 		t.Fatalf("after expiry: %d, %v; want user 2", owner, err)
 	}
 	// Deleting user 1 leaves user 2's claim alone.
 	if _, err := s.DeleteUser(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	if owner, err := s.ClaimDocument(ctx, doc, 3); !errors.Is(err, ErrDocumentTaken) || owner != 2 {
+	if owner, err := s.Documents().Claim(ctx, doc, 3); !errors.Is(err, ErrDocumentTaken) || owner != 2 {
 		t.Fatalf("after deleting user 1: %d, %v; want user 2's claim", owner, err)
 	}
 }

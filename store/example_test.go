@@ -17,7 +17,7 @@ import (
 // submission comes back with the nonce, and a replay of the same nonce is
 // refused. (Needs Redis on 127.0.0.1:6379; the example's keys live under a
 // random prefix and are deleted at the end.)
-func ExampleStore_IssueRequest() {
+func ExampleRequests_Issue() {
 	ctx := context.Background()
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 	defer client.Close()
@@ -34,7 +34,7 @@ func ExampleStore_IssueRequest() {
 	s := store.New(client, store.WithPrefix(prefix))
 
 	// /start crm-1234
-	req, err := s.IssueRequest(ctx, store.RequestParams{UserID: 42, ChatID: 42, Level: "basic", Lang: "en", Ref: "crm-1234"}, 30*time.Minute)
+	req, err := s.Requests().Issue(ctx, store.RequestParams{UserID: 42, ChatID: 42, Level: "basic", Lang: "en", Ref: "crm-1234"}, 30*time.Minute)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -42,17 +42,17 @@ func ExampleStore_IssueRequest() {
 	fmt.Println("ID and nonce lengths:", len(req.ID), len(req.Nonce))
 
 	// The request page looks the request up by its ID.
-	page, err := s.Request(ctx, req.ID)
+	page, err := s.Requests().Get(ctx, req.ID)
 	fmt.Println("page finds the request:", err == nil && page.Nonce == req.Nonce)
 
 	// Another user cannot use the nonce, and does not burn it.
-	_, err = s.ConsumeNonce(ctx, req.Nonce, 43)
+	_, err = s.Requests().Consume(ctx, req.Nonce, 43)
 	fmt.Println("other user:", errors.Is(err, store.ErrNonceOtherUser))
 
 	// The submission of user 42 consumes it once.
-	got, err := s.ConsumeNonce(ctx, req.Nonce, 42)
+	got, err := s.Requests().Consume(ctx, req.Nonce, 42)
 	fmt.Println("first consume:", err, got.Ref)
-	_, err = s.ConsumeNonce(ctx, req.Nonce, 42)
+	_, err = s.Requests().Consume(ctx, req.Nonce, 42)
 	fmt.Println("second consume is a replay:", errors.Is(err, store.ErrNonceUsed))
 	// Output:
 	// ID and nonce lengths: 22 43

@@ -10,83 +10,37 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram/updates"
 	"github.com/redis/go-redis/v9"
 )
 
-// SessionStorage returns the gotd session storage of the bot botID (for
-// example the bot's user ID or its token's numeric part; an identifier of
-// 1 to 128 characters of A-Z a-z 0-9 _ . : -). Every instance running the
-// same bot shares it, so a restarted or second instance reuses the auth
-// key instead of logging in again.
-//
-// The session holds the bot's MTProto auth key: protect the Redis like the
-// bot token.
-func (s *Store) SessionStorage(botID string) session.Storage {
-	return &sessionStorage{s: s, botID: botID}
-}
+// Sessions is the view of what gotd keeps for a bot: the sealed session
+// of each instance (P gotd:sessions:<botID>, and the legacy P
+// gotd:session:<botID> that DropLegacy deletes), the updates state of the
+// bot user (P gotd:{s:<selfID>}:state and :channels) and the access
+// hashes of channels and users (P gotd:{s:<selfID>}:chash and :uhash, P
+// gotd:selves, and the markers of erased users P
+// gotd:{s:<selfID>}:forget:<d>). Get it from Store.Sessions.
+type Sessions struct{ s *Store }
 
-type sessionStorage struct {
-	s     *Store
-	botID string
-}
-
-var _ session.Storage = (*sessionStorage)(nil)
-
-func (st *sessionStorage) check() error {
-	if st.s.optErr != nil {
-		return st.s.optErr
-	}
-	if !codeRE.MatchString(st.botID) {
-		return fmt.Errorf("%w: bot ID must be 1 to 128 characters of A-Z a-z 0-9 _ . : -", ErrInvalid)
-	}
-	return nil
-}
-
-// LoadSession implements session.Storage. It returns session.ErrNotFound
-// (wrapped) when no session is stored.
-func (st *sessionStorage) LoadSession(ctx context.Context) (_ []byte, err error) {
-	defer markUnavailable(&err)
-	if err := st.check(); err != nil {
-		return nil, fmt.Errorf("load session: %w", err)
-	}
-	data, err := st.s.rdb.Get(ctx, st.s.key("gotd:session:"+st.botID)).Bytes()
-	if errors.Is(err, redis.Nil) || (err == nil && len(data) == 0) {
-		return nil, fmt.Errorf("load session of bot %s: %w", st.botID, session.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load session of bot %s: %w", st.botID, err)
-	}
-	return data, nil
-}
-
-// StoreSession implements session.Storage.
-func (st *sessionStorage) StoreSession(ctx context.Context, data []byte) (err error) {
-	defer markUnavailable(&err)
-	if err := st.check(); err != nil {
-		return fmt.Errorf("store session: %w", err)
-	}
-	if err := st.s.rdb.Set(ctx, st.s.key("gotd:session:"+st.botID), data, 0).Err(); err != nil {
-		return fmt.Errorf("store session of bot %s: %w", st.botID, err)
-	}
-	return nil
-}
+// Sessions returns the view of gotd's sessions, updates state and access
+// hashes.
+func (s *Store) Sessions() Sessions { return Sessions{s} }
 
 // StateStorage returns the gotd updates state storage (pts, qts, date, seq
 // and channel pts per bot user), for updates.Config.Storage. It behaves
 // as gotd's in-memory storage: SetPts, SetQts, SetDate, SetSeq, SetDateSeq
 // and SetChannelPts fail with ErrStateNotFound before SetState, and
 // SetState forgets the channels.
-func (s *Store) StateStorage() updates.StateStorage { return &stateStorage{s: s} }
+func (sv Sessions) StateStorage() updates.StateStorage { return &stateStorage{s: sv.s} }
 
 // AccessHasher returns the gotd channel access hash storage, for
 // updates.Config.AccessHasher.
-func (s *Store) AccessHasher() updates.ChannelAccessHasher { return &accessHasher{s: s} }
+func (sv Sessions) AccessHasher() updates.ChannelAccessHasher { return &accessHasher{s: sv.s} }
 
 // UserAccessHasher returns the gotd user access hash storage, for
 // updates.Config.UserAccessHasher. DeleteUser removes a user's hash.
-func (s *Store) UserAccessHasher() updates.UserAccessHasher { return &userAccessHasher{s: s} }
+func (sv Sessions) UserAccessHasher() updates.UserAccessHasher { return &userAccessHasher{s: sv.s} }
 
 type stateStorage struct{ s *Store }
 

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/updates"
 	"github.com/gotd/td/tg"
@@ -21,59 +19,6 @@ import (
 
 func nopHandler() telegram.UpdateHandler {
 	return telegram.UpdateHandlerFunc(func(context.Context, tg.UpdatesClass) error { return nil })
-}
-
-func TestSessionStorage(t *testing.T) {
-	s, _ := newTestStore(t)
-	ctx := context.Background()
-	st := s.SessionStorage("123456")
-
-	if _, err := st.LoadSession(ctx); !errors.Is(err, session.ErrNotFound) {
-		t.Fatalf("empty storage: error %v, want session.ErrNotFound", err)
-	}
-	data := []byte(`{"Version":1,"Data":{"DC":2}}`)
-	if err := st.StoreSession(ctx, data); err != nil {
-		t.Fatal(err)
-	}
-	got, err := st.LoadSession(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatalf("LoadSession = %q, want %q", got, data)
-	}
-	// Another bot does not see it; a second instance of the same bot does.
-	if _, err := s.SessionStorage("654321").LoadSession(ctx); !errors.Is(err, session.ErrNotFound) {
-		t.Fatalf("other bot: error %v, want session.ErrNotFound", err)
-	}
-	other := New(s.Client(), WithPrefix(s.Prefix()))
-	if got, err := other.SessionStorage("123456").LoadSession(ctx); err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("second instance: %q, %v", got, err)
-	}
-	if err := s.SessionStorage("bad id!").StoreSession(ctx, data); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("bad bot ID: error %v, want ErrInvalid", err)
-	}
-}
-
-// gotd's own session loader on top of the storage.
-func TestSessionStorageWithLoader(t *testing.T) {
-	s, _ := newTestStore(t)
-	ctx := context.Background()
-	l := session.Loader{Storage: s.SessionStorage("42")}
-	if _, err := l.Load(ctx); !errors.Is(err, session.ErrNotFound) {
-		t.Fatalf("Load on empty: %v, want session.ErrNotFound", err)
-	}
-	want := &session.Data{DC: 4, Addr: "149.154.167.91:443", AuthKey: bytes.Repeat([]byte{7}, 256), AuthKeyID: []byte{1, 2, 3, 4, 5, 6, 7, 8}, Salt: 99}
-	if err := l.Save(ctx, want); err != nil {
-		t.Fatal(err)
-	}
-	got, err := l.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("Load = %+v, want %+v", got, want)
-	}
 }
 
 // gotdDefaults returns the in-memory storages gotd's updates manager uses
@@ -111,7 +56,7 @@ func gotdDefaults(t *testing.T) (updates.StateStorage, updates.ChannelAccessHash
 func TestStateStorageMatchesGotdMemStorage(t *testing.T) {
 	memState, memChan, memUser := gotdDefaults(t)
 	s, _ := newTestStore(t)
-	redState, redChan, redUser := s.StateStorage(), s.AccessHasher(), s.UserAccessHasher()
+	redState, redChan, redUser := s.Sessions().StateStorage(), s.Sessions().AccessHasher(), s.Sessions().UserAccessHasher()
 
 	type op struct {
 		name string
@@ -238,18 +183,18 @@ func TestStateStorageMatchesGotdMemStorage(t *testing.T) {
 func TestStateStorageErrors(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()
-	if err := s.StateStorage().SetPts(ctx, 77, 1); !errors.Is(err, ErrStateNotFound) {
+	if err := s.Sessions().StateStorage().SetPts(ctx, 77, 1); !errors.Is(err, ErrStateNotFound) {
 		t.Fatalf("SetPts without state: %v, want ErrStateNotFound", err)
 	}
-	if err := s.StateStorage().ForEachChannels(ctx, 77, nil); !errors.Is(err, ErrStateNotFound) {
+	if err := s.Sessions().StateStorage().ForEachChannels(ctx, 77, nil); !errors.Is(err, ErrStateNotFound) {
 		t.Fatalf("ForEachChannels without state: %v, want ErrStateNotFound", err)
 	}
-	if err := s.StateStorage().SetState(ctx, 77, updates.State{}); err != nil {
+	if err := s.Sessions().StateStorage().SetState(ctx, 77, updates.State{}); err != nil {
 		t.Fatal(err)
 	}
-	_ = s.StateStorage().SetChannelPts(ctx, 77, 1, 1)
+	_ = s.Sessions().StateStorage().SetChannelPts(ctx, 77, 1, 1)
 	stop := errors.New("stop")
-	if err := s.StateStorage().ForEachChannels(ctx, 77, func(context.Context, int64, int) error { return stop }); !errors.Is(err, stop) {
+	if err := s.Sessions().StateStorage().ForEachChannels(ctx, 77, func(context.Context, int64, int) error { return stop }); !errors.Is(err, stop) {
 		t.Fatalf("ForEachChannels: %v, want the callback's error", err)
 	}
 }
@@ -301,9 +246,9 @@ func TestUpdatesManagerOnRedis(t *testing.T) {
 	newManager := func(failed *bool) *updates.Manager {
 		return updates.New(updates.Config{
 			Handler:               handler,
-			Storage:               s.StateStorage(),
-			AccessHasher:          s.AccessHasher(),
-			UserAccessHasher:      s.UserAccessHasher(),
+			Storage:               s.Sessions().StateStorage(),
+			AccessHasher:          s.Sessions().AccessHasher(),
+			UserAccessHasher:      s.Sessions().UserAccessHasher(),
 			OnLoadUserStateFailed: func() { *failed = true },
 		})
 	}
@@ -330,7 +275,7 @@ func TestUpdatesManagerOnRedis(t *testing.T) {
 	var failed1 bool
 	m1 := newManager(&failed1)
 	run(m1, func(ctx context.Context) {
-		state, found, err := s.StateStorage().GetState(ctx, self)
+		state, found, err := s.Sessions().StateStorage().GetState(ctx, self)
 		if err != nil || !found {
 			t.Fatalf("state not stored by the manager: %v %v", found, err)
 		}
@@ -358,7 +303,7 @@ func TestUpdatesManagerOnRedis(t *testing.T) {
 		}
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			state, _, err := s.StateStorage().GetState(ctx, self)
+			state, _, err := s.Sessions().StateStorage().GetState(ctx, self)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -370,7 +315,7 @@ func TestUpdatesManagerOnRedis(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		if h, found, err := s.UserAccessHasher().GetUserAccessHash(ctx, self, 9); err != nil || !found || h != 4242 {
+		if h, found, err := s.Sessions().UserAccessHasher().GetUserAccessHash(ctx, self, 9); err != nil || !found || h != 4242 {
 			t.Errorf("user access hash not stored: %d %v %v", h, found, err)
 		}
 	})

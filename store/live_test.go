@@ -12,7 +12,7 @@ func TestLiveAndCancelRequest(t *testing.T) {
 	const user, other int64 = 4101, 4102
 	issue := func(t *testing.T, s *Store, u int64) Request {
 		t.Helper()
-		r, err := s.IssueRequest(context.Background(), RequestParams{UserID: u, ChatID: u, Level: "basic", Lang: "ru", Ref: "crm-1"}, 30*time.Minute)
+		r, err := s.Requests().Issue(context.Background(), RequestParams{UserID: u, ChatID: u, Level: "basic", Lang: "ru", Ref: "crm-1"}, 30*time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func TestLiveAndCancelRequest(t *testing.T) {
 			name: "already used",
 			setup: func(t *testing.T, s *Store, _ *fakeClock) Request {
 				r := issue(t, s, user)
-				if _, err := s.ConsumeNonce(context.Background(), r.Nonce, user); err != nil {
+				if _, err := s.Requests().Consume(context.Background(), r.Nonce, user); err != nil {
 					t.Fatal(err)
 				}
 				return r
@@ -74,54 +74,54 @@ func TestLiveAndCancelRequest(t *testing.T) {
 			tried := tt.setup(t, s, clock)
 			otherReq := issue(t, s, other)
 
-			live, ok, err := s.LiveRequest(ctx, user)
+			live, ok, err := s.Requests().Live(ctx, user)
 			if err != nil || ok != tt.liveBefore {
-				t.Fatalf("LiveRequest before = %v, %v; want live %v", ok, err, tt.liveBefore)
+				t.Fatalf("Live before = %v, %v; want live %v", ok, err, tt.liveBefore)
 			}
 			if ok && (live.UserID != user || live.Level != "basic" || live.Lang != "ru" || live.Ref != "crm-1" || live.Nonce == "") {
 				t.Errorf("live request = %+v", live)
 			}
-			cancelled, err := s.CancelRequest(ctx, user)
+			cancelled, err := s.Requests().Cancel(ctx, user)
 			if err != nil || cancelled != tt.cancelled {
-				t.Fatalf("CancelRequest = %v, %v; want %v", cancelled, err, tt.cancelled)
+				t.Fatalf("Cancel = %v, %v; want %v", cancelled, err, tt.cancelled)
 			}
-			if _, ok, err := s.LiveRequest(ctx, user); err != nil || ok {
-				t.Errorf("LiveRequest after = %v, %v; want none", ok, err)
+			if _, ok, err := s.Requests().Live(ctx, user); err != nil || ok {
+				t.Errorf("Live after = %v, %v; want none", ok, err)
 			}
-			if again, err := s.CancelRequest(ctx, user); err != nil || again {
-				t.Errorf("second CancelRequest = %v, %v; want false", again, err)
+			if again, err := s.Requests().Cancel(ctx, user); err != nil || again {
+				t.Errorf("second Cancel = %v, %v; want false", again, err)
 			}
 			if tt.cancelled {
-				if _, err := s.Request(ctx, live.ID); !errors.Is(err, ErrNotFound) {
+				if _, err := s.Requests().Get(ctx, live.ID); !errors.Is(err, ErrNotFound) {
 					t.Errorf("the cancelled request's page: %v, want ErrNotFound", err)
 				}
-				if _, err := s.ConsumeNonce(ctx, live.Nonce, user); !errors.Is(err, ErrNonceCancelled) {
+				if _, err := s.Requests().Consume(ctx, live.Nonce, user); !errors.Is(err, ErrNonceCancelled) {
 					t.Errorf("consuming the cancelled nonce: %v, want ErrNonceCancelled", err)
 				}
 			}
 			if tried.Nonce != "" {
-				if _, err := s.ConsumeNonce(ctx, tried.Nonce, user); !errors.Is(err, tt.consumeErr) {
+				if _, err := s.Requests().Consume(ctx, tried.Nonce, user); !errors.Is(err, tt.consumeErr) {
 					t.Errorf("consuming the tried nonce: %v, want %v", err, tt.consumeErr)
 				}
 			}
 
 			// Another user's request is untouched.
-			if r, ok, err := s.LiveRequest(ctx, other); err != nil || !ok || r != otherReq {
+			if r, ok, err := s.Requests().Live(ctx, other); err != nil || !ok || r != otherReq {
 				t.Errorf("other user's live request = %+v %v %v", r, ok, err)
 			}
-			if _, err := s.Request(ctx, otherReq.ID); err != nil {
+			if _, err := s.Requests().Get(ctx, otherReq.ID); err != nil {
 				t.Errorf("other user's page: %v", err)
 			}
-			if _, err := s.ConsumeNonce(ctx, otherReq.Nonce, other); err != nil {
+			if _, err := s.Requests().Consume(ctx, otherReq.Nonce, other); err != nil {
 				t.Errorf("other user's nonce: %v", err)
 			}
 
 			// A new request after the cancel works.
 			next := issue(t, s, user)
-			if r, ok, err := s.LiveRequest(ctx, user); err != nil || !ok || r != next {
+			if r, ok, err := s.Requests().Live(ctx, user); err != nil || !ok || r != next {
 				t.Errorf("live request after a new issue = %+v %v %v", r, ok, err)
 			}
-			if _, err := s.ConsumeNonce(ctx, next.Nonce, user); err != nil {
+			if _, err := s.Requests().Consume(ctx, next.Nonce, user); err != nil {
 				t.Errorf("the new request's nonce: %v", err)
 			}
 		})
@@ -133,7 +133,7 @@ func TestCancelRequestRacesConsume(t *testing.T) {
 	ctx := context.Background()
 	for i := range 20 {
 		u := int64(4200 + i)
-		r, err := s.IssueRequest(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
+		r, err := s.Requests().Issue(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,8 +142,8 @@ func TestCancelRequestRacesConsume(t *testing.T) {
 			cancelled  bool
 			cErr, kErr error
 		)
-		wg.Go(func() { cancelled, cErr = s.CancelRequest(ctx, u) })
-		wg.Go(func() { _, kErr = s.ConsumeNonce(ctx, r.Nonce, u) })
+		wg.Go(func() { cancelled, cErr = s.Requests().Cancel(ctx, u) })
+		wg.Go(func() { _, kErr = s.Requests().Consume(ctx, r.Nonce, u) })
 		wg.Wait()
 		if cErr != nil {
 			t.Fatal(cErr)
@@ -161,10 +161,10 @@ func TestCancelRequestRacesConsume(t *testing.T) {
 func TestCancelRequestValidation(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()
-	if _, err := s.CancelRequest(ctx, 0); !errors.Is(err, ErrInvalid) {
-		t.Errorf("CancelRequest(0) = %v", err)
+	if _, err := s.Requests().Cancel(ctx, 0); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Cancel(0) = %v", err)
 	}
-	if _, _, err := s.LiveRequest(ctx, -5); !errors.Is(err, ErrInvalid) {
-		t.Errorf("LiveRequest(-5) = %v", err)
+	if _, _, err := s.Requests().Live(ctx, -5); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Live(-5) = %v", err)
 	}
 }

@@ -191,12 +191,23 @@ func outboxAAD(eventID string, userID int64, kind string) []byte {
 	return []byte("kycbot outbox v1\x00" + eventID + "\x00" + strconv.FormatInt(userID, 10) + "\x00" + kind)
 }
 
+// Outbox is the view of the deliveries to the business. It owns the
+// outbox stream and its consumer group (P{outbox}:stream), the parked
+// entries (P{outbox}:parked), the attempt counters (P{outbox}:attempts),
+// the pauses (P{outbox}:due) and the event keys that make Enqueue
+// idempotent (P{outbox}:event:<eh>). Get it from Store.Outbox.
+type Outbox struct{ s *Store }
+
+// Outbox returns the view of the deliveries to the business.
+func (s *Store) Outbox() Outbox { return Outbox{s} }
+
 // Enqueue appends e to the outbox. The payload is sealed with AES-256-GCM
 // (random 12-byte nonce; the event ID, user ID and kind as associated
 // data) with the WithOutboxKey key; without a key Enqueue fails with
 // ErrOutboxKey. Enqueueing an event ID again is a no-op.
-func (s *Store) Enqueue(ctx context.Context, e OutboxEntry) (err error) {
+func (o Outbox) Enqueue(ctx context.Context, e OutboxEntry) (err error) {
 	defer markUnavailable(&err)
+	s := o.s
 	if s.optErr != nil {
 		return s.optErr
 	}
@@ -245,8 +256,9 @@ func (s *Store) Enqueue(ctx context.Context, e OutboxEntry) (err error) {
 // are not returned: Claim returns the others together with an error
 // wrapping ErrOutboxDecrypt that names their stream IDs. They stay pending,
 // so an instance with the right key reclaims them; Park removes them.
-func (s *Store) Claim(ctx context.Context, consumer string, minIdle time.Duration, count int) (_ []Delivery, err error) {
+func (o Outbox) Claim(ctx context.Context, consumer string, minIdle time.Duration, count int) (_ []Delivery, err error) {
 	defer markUnavailable(&err)
+	s := o.s
 	if s.optErr != nil {
 		return nil, s.optErr
 	}
@@ -408,8 +420,9 @@ func (s *Store) openEntry(id string, f map[string]string) (Delivery, error) {
 
 // Ack marks the delivery with stream ID id as done and removes it from
 // the outbox. Acking twice is not an error.
-func (s *Store) Ack(ctx context.Context, id string) (err error) {
+func (o Outbox) Ack(ctx context.Context, id string) (err error) {
 	defer markUnavailable(&err)
+	s := o.s
 	if s.optErr != nil {
 		return s.optErr
 	}
@@ -425,8 +438,8 @@ func (s *Store) Ack(ctx context.Context, id string) (err error) {
 // Retry records that delivering d failed: its attempt is counted and it is
 // handed out again (to any consumer) minIdle after now, the minIdle of the
 // next Claim. It is RetryAfter with no pause.
-func (s *Store) Retry(ctx context.Context, d Delivery, cause error) error {
-	return s.RetryAfter(ctx, d, cause, 0)
+func (o Outbox) Retry(ctx context.Context, d Delivery, cause error) error {
+	return o.RetryAfter(ctx, d, cause, 0)
 }
 
 // RetryAfter records that delivering d failed and pauses the entry for
@@ -439,8 +452,9 @@ func (s *Store) Retry(ctx context.Context, d Delivery, cause error) error {
 //
 // RetryAfter answers ErrNotFound when d.Consumer no longer holds the entry
 // (it was acked, parked, or reclaimed by another consumer meanwhile).
-func (s *Store) RetryAfter(ctx context.Context, d Delivery, cause error, after time.Duration) (err error) {
+func (o Outbox) RetryAfter(ctx context.Context, d Delivery, cause error, after time.Duration) (err error) {
 	defer markUnavailable(&err)
+	s := o.s
 	if s.optErr != nil {
 		return s.optErr
 	}
@@ -466,8 +480,9 @@ func (s *Store) RetryAfter(ctx context.Context, d Delivery, cause error, after t
 // the parked stream, with reason (a short code or phrase, no data: up to
 // 200 characters of A-Z a-z 0-9 space _ . : / ( ) = , -), for an admin to
 // look at. The payload stays sealed.
-func (s *Store) Park(ctx context.Context, d Delivery, reason string) (err error) {
+func (o Outbox) Park(ctx context.Context, d Delivery, reason string) (err error) {
 	defer markUnavailable(&err)
+	s := o.s
 	if s.optErr != nil {
 		return s.optErr
 	}
@@ -489,10 +504,11 @@ func (s *Store) Park(ctx context.Context, d Delivery, reason string) (err error)
 	return nil
 }
 
-// OutboxDepth returns how many entries wait in the outbox (new or being
+// Depth returns how many entries wait in the outbox (new or being
 // delivered) and how many are parked.
-func (s *Store) OutboxDepth(ctx context.Context) (pending, parked int64, err error) {
+func (o Outbox) Depth(ctx context.Context) (pending, parked int64, err error) {
 	defer markUnavailable(&err)
+	s := o.s
 	if s.optErr != nil {
 		return 0, 0, s.optErr
 	}

@@ -17,7 +17,7 @@ var samplePayload = []byte(`{"first_name":"Johanna","last_name":"Sample-Person",
 
 func depth(t *testing.T, s *Store) (int64, int64) {
 	t.Helper()
-	p, k, err := s.OutboxDepth(context.Background())
+	p, k, err := s.Outbox().Depth(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,10 +33,10 @@ func TestOutboxNeedsKey(t *testing.T) {
 		"no key":    New(c, WithPrefix(prefix)),
 		"short key": New(c, WithPrefix(prefix), WithOutboxKey(testKey[:16])),
 	} {
-		if err := s.Enqueue(ctx, e); !errors.Is(err, ErrOutboxKey) {
+		if err := s.Outbox().Enqueue(ctx, e); !errors.Is(err, ErrOutboxKey) {
 			t.Errorf("%s: Enqueue error %v, want ErrOutboxKey", name, err)
 		}
-		if _, err := s.Claim(ctx, "c1", time.Second, 1); !errors.Is(err, ErrOutboxKey) {
+		if _, err := s.Outbox().Claim(ctx, "c1", time.Second, 1); !errors.Is(err, ErrOutboxKey) {
 			t.Errorf("%s: Claim error %v, want ErrOutboxKey", name, err)
 		}
 	}
@@ -50,21 +50,21 @@ func TestOutboxEnqueueClaimAck(t *testing.T) {
 	ctx := context.Background()
 
 	// Nothing to claim on a fresh Redis (creates the group).
-	if ds, err := s.Claim(ctx, "c1", time.Minute, 10); err != nil || len(ds) != 0 {
+	if ds, err := s.Outbox().Claim(ctx, "c1", time.Minute, 10); err != nil || len(ds) != 0 {
 		t.Fatalf("empty claim: %v %v", ds, err)
 	}
 	e := OutboxEntry{EventID: "ev-1", UserID: 42, Kind: "verified", Payload: samplePayload}
-	if err := s.Enqueue(ctx, e); err != nil {
+	if err := s.Outbox().Enqueue(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 	// The same event again (another instance) is a no-op.
-	if err := s.Enqueue(ctx, e); err != nil {
+	if err := s.Outbox().Enqueue(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 	if p, k := depth(t, s); p != 1 || k != 0 {
 		t.Fatalf("depth %d/%d, want 1/0", p, k)
 	}
-	ds, err := s.Claim(ctx, "c1", time.Minute, 10)
+	ds, err := s.Outbox().Claim(ctx, "c1", time.Minute, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,19 +76,19 @@ func TestOutboxEnqueueClaimAck(t *testing.T) {
 		t.Fatalf("delivery %+v does not match %+v", d, e)
 	}
 	// Claimed entries are not handed out twice.
-	if ds, err := s.Claim(ctx, "c2", time.Minute, 10); err != nil || len(ds) != 0 {
+	if ds, err := s.Outbox().Claim(ctx, "c2", time.Minute, 10); err != nil || len(ds) != 0 {
 		t.Fatalf("second claim: %v %v", ds, err)
 	}
-	if err := s.Ack(ctx, d.ID); err != nil {
+	if err := s.Outbox().Ack(ctx, d.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Ack(ctx, d.ID); err != nil {
+	if err := s.Outbox().Ack(ctx, d.ID); err != nil {
 		t.Fatalf("second ack: %v", err)
 	}
 	if p, k := depth(t, s); p != 0 || k != 0 {
 		t.Fatalf("depth %d/%d after ack, want 0/0", p, k)
 	}
-	if err := s.Ack(ctx, "not-an-id"); !errors.Is(err, ErrInvalid) {
+	if err := s.Outbox().Ack(ctx, "not-an-id"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad ID: %v, want ErrInvalid", err)
 	}
 }
@@ -97,13 +97,13 @@ func TestOutboxClaimCount(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	for _, id := range []string{"a", "b", "c", "d", "e"} {
-		if err := s.Enqueue(ctx, OutboxEntry{EventID: id, UserID: 1, Kind: "verified", Payload: []byte(id)}); err != nil {
+		if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: id, UserID: 1, Kind: "verified", Payload: []byte(id)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var got []string
 	for _, n := range []int{2, 2, 2} {
-		ds, err := s.Claim(ctx, "c1", time.Minute, n)
+		ds, err := s.Outbox().Claim(ctx, "c1", time.Minute, n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,11 +115,11 @@ func TestOutboxClaimCount(t *testing.T) {
 		t.Fatalf("claimed %v, want a..e in order", got)
 	}
 	for _, bad := range []int{0, -1, 1001} {
-		if _, err := s.Claim(ctx, "c1", time.Minute, bad); !errors.Is(err, ErrInvalid) {
+		if _, err := s.Outbox().Claim(ctx, "c1", time.Minute, bad); !errors.Is(err, ErrInvalid) {
 			t.Errorf("count %d: %v, want ErrInvalid", bad, err)
 		}
 	}
-	if _, err := s.Claim(ctx, "c1", 0, 1); !errors.Is(err, ErrInvalid) {
+	if _, err := s.Outbox().Claim(ctx, "c1", 0, 1); !errors.Is(err, ErrInvalid) {
 		t.Errorf("minIdle 0: want ErrInvalid")
 	}
 }
@@ -130,22 +130,22 @@ func TestOutboxDeadConsumer(t *testing.T) {
 	s, c := newTestStore(t)
 	ctx := context.Background()
 	const minIdle = 150 * time.Millisecond
-	if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-dead", UserID: 7, Kind: "verified", Payload: samplePayload}); err != nil {
+	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-dead", UserID: 7, Kind: "verified", Payload: samplePayload}); err != nil {
 		t.Fatal(err)
 	}
 	dead := New(c, WithPrefix(s.Prefix()), WithOutboxKey(testKey))
-	ds, err := dead.Claim(ctx, "instance-a", minIdle, 1)
+	ds, err := dead.Outbox().Claim(ctx, "instance-a", minIdle, 1)
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("first claim: %v %v", ds, err)
 	}
 	// instance-a dies without acking.
 
 	alive := New(c, WithPrefix(s.Prefix()), WithOutboxKey(testKey))
-	if ds, err := alive.Claim(ctx, "instance-b", minIdle, 1); err != nil || len(ds) != 0 {
+	if ds, err := alive.Outbox().Claim(ctx, "instance-b", minIdle, 1); err != nil || len(ds) != 0 {
 		t.Fatalf("claim before minIdle: %v %v, want nothing", ds, err)
 	}
 	time.Sleep(minIdle + 50*time.Millisecond)
-	ds, err = alive.Claim(ctx, "instance-b", minIdle, 1)
+	ds, err = alive.Outbox().Claim(ctx, "instance-b", minIdle, 1)
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("claim after minIdle: %v %v, want the entry", ds, err)
 	}
@@ -155,11 +155,11 @@ func TestOutboxDeadConsumer(t *testing.T) {
 	}
 	// instance-b dies as well; instance-c sees two abandoned attempts.
 	time.Sleep(minIdle + 50*time.Millisecond)
-	ds, err = s.Claim(ctx, "instance-c", minIdle, 5)
+	ds, err = s.Outbox().Claim(ctx, "instance-c", minIdle, 5)
 	if err != nil || len(ds) != 1 || ds[0].Attempts != 2 {
 		t.Fatalf("third claim: %+v %v, want attempts 2", ds, err)
 	}
-	if err := s.Ack(ctx, ds[0].ID); err != nil {
+	if err := s.Outbox().Ack(ctx, ds[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	if p, _ := depth(t, s); p != 0 {
@@ -175,25 +175,25 @@ func TestOutboxRetryAndPark(t *testing.T) {
 	s, c := newTestStore(t)
 	ctx := context.Background()
 	const minIdle = 150 * time.Millisecond
-	if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-retry", UserID: 8, Kind: "verified", Payload: samplePayload}); err != nil {
+	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-retry", UserID: 8, Kind: "verified", Payload: samplePayload}); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := s.Claim(ctx, "c1", minIdle, 1)
+	ds, err := s.Outbox().Claim(ctx, "c1", minIdle, 1)
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("claim: %v %v", ds, err)
 	}
 	for want := 1; want <= 2; want++ {
 		time.Sleep(minIdle / 2)
-		if err := s.Retry(ctx, ds[0], errors.New("webhook: 503")); err != nil {
+		if err := s.Outbox().Retry(ctx, ds[0], errors.New("webhook: 503")); err != nil {
 			t.Fatal(err)
 		}
 		// Retry restarts the wait: not due before minIdle after it.
 		time.Sleep(minIdle / 2)
-		if early, err := s.Claim(ctx, "c2", minIdle, 1); err != nil || len(early) != 0 {
+		if early, err := s.Outbox().Claim(ctx, "c2", minIdle, 1); err != nil || len(early) != 0 {
 			t.Fatalf("claim right after retry: %v %v", early, err)
 		}
 		time.Sleep(minIdle)
-		ds, err = s.Claim(ctx, "c2", minIdle, 1)
+		ds, err = s.Outbox().Claim(ctx, "c2", minIdle, 1)
 		if err != nil || len(ds) != 1 {
 			t.Fatalf("claim after retry: %v %v", ds, err)
 		}
@@ -204,20 +204,20 @@ func TestOutboxRetryAndPark(t *testing.T) {
 	// c1 no longer holds it.
 	stale := ds[0]
 	stale.Consumer = "c1"
-	if err := s.Retry(ctx, stale, nil); !errors.Is(err, ErrNotFound) {
+	if err := s.Outbox().Retry(ctx, stale, nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("retry by a former holder: %v, want ErrNotFound", err)
 	}
 
-	if err := s.Park(ctx, ds[0], "webhook 410: gone"); err != nil {
+	if err := s.Outbox().Park(ctx, ds[0], "webhook 410: gone"); err != nil {
 		t.Fatal(err)
 	}
 	if p, k := depth(t, s); p != 0 || k != 1 {
 		t.Fatalf("depth %d/%d after park, want 0/1", p, k)
 	}
-	if err := s.Park(ctx, ds[0], "again"); !errors.Is(err, ErrNotFound) {
+	if err := s.Outbox().Park(ctx, ds[0], "again"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("park twice: %v, want ErrNotFound", err)
 	}
-	if err := s.Park(ctx, ds[0], "john@example.com"); !errors.Is(err, ErrInvalid) {
+	if err := s.Outbox().Park(ctx, ds[0], "john@example.com"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("park with data in the reason: %v, want ErrInvalid", err)
 	}
 	parked, err := c.XRange(ctx, s.outboxKey("parked"), "-", "+").Result()
@@ -231,7 +231,7 @@ func TestOutboxRetryAndPark(t *testing.T) {
 	if strings.Contains(v["p"].(string), "Johanna") {
 		t.Fatal("parked payload is in clear")
 	}
-	if ds, err := s.Claim(ctx, "c3", time.Millisecond, 10); err != nil || len(ds) != 0 {
+	if ds, err := s.Outbox().Claim(ctx, "c3", time.Millisecond, 10); err != nil || len(ds) != 0 {
 		t.Fatalf("claim after park: %v %v", ds, err)
 	}
 }
@@ -240,7 +240,7 @@ func TestOutboxRetryAndPark(t *testing.T) {
 func TestOutboxPayloadSealed(t *testing.T) {
 	s, c := newTestStore(t)
 	ctx := context.Background()
-	if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-raw", UserID: 9, Kind: "verified", Payload: samplePayload}); err != nil {
+	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-raw", UserID: 9, Kind: "verified", Payload: samplePayload}); err != nil {
 		t.Fatal(err)
 	}
 	msgs, err := c.XRange(ctx, s.outboxKey("stream"), "-", "+").Result()
@@ -267,14 +267,14 @@ func TestOutboxWrongKey(t *testing.T) {
 	s, c := newTestStore(t)
 	ctx := context.Background()
 	const minIdle = 100 * time.Millisecond
-	if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-key", UserID: 10, Kind: "verified", Payload: samplePayload}); err != nil {
+	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-key", UserID: 10, Kind: "verified", Payload: samplePayload}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-key2", UserID: 10, Kind: "verified", Payload: samplePayload}); err != nil {
+	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-key2", UserID: 10, Kind: "verified", Payload: samplePayload}); err != nil {
 		t.Fatal(err)
 	}
 	wrong := New(c, WithPrefix(s.Prefix()), WithOutboxKey(bytes.Repeat([]byte{1}, 32)))
-	ds, err := wrong.Claim(ctx, "misconfigured", minIdle, 10)
+	ds, err := wrong.Outbox().Claim(ctx, "misconfigured", minIdle, 10)
 	if !errors.Is(err, ErrOutboxDecrypt) {
 		t.Fatalf("claim with the wrong key: %v, want ErrOutboxDecrypt", err)
 	}
@@ -290,14 +290,14 @@ func TestOutboxWrongKey(t *testing.T) {
 		t.Fatal("error holds the payload")
 	}
 	time.Sleep(minIdle + 50*time.Millisecond)
-	ds, err = s.Claim(ctx, "good", minIdle, 10)
+	ds, err = s.Outbox().Claim(ctx, "good", minIdle, 10)
 	if err != nil || len(ds) != 2 || !bytes.Equal(ds[0].Payload, samplePayload) {
 		t.Fatalf("claim with the right key: %v %v", ds, err)
 	}
 
 	// Same key id but a tampered entry (another user ID): authentication
 	// fails.
-	if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-tamper", UserID: 11, Kind: "verified", Payload: samplePayload}); err != nil {
+	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-tamper", UserID: 11, Kind: "verified", Payload: samplePayload}); err != nil {
 		t.Fatal(err)
 	}
 	msgs, _ := c.XRange(ctx, s.outboxKey("stream"), "-", "+").Result()
@@ -308,7 +308,7 @@ func TestOutboxWrongKey(t *testing.T) {
 	if err := c.XAdd(ctx, &redis.XAddArgs{Stream: s.outboxKey("stream"), Values: vals}).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Claim(ctx, "good", minIdle, 10); !errors.Is(err, ErrOutboxDecrypt) || !strings.Contains(err.Error(), "tampered") {
+	if _, err := s.Outbox().Claim(ctx, "good", minIdle, 10); !errors.Is(err, ErrOutboxDecrypt) || !strings.Contains(err.Error(), "tampered") {
 		t.Fatalf("tampered entry: %v, want ErrOutboxDecrypt", err)
 	}
 }
@@ -319,7 +319,7 @@ func TestOutboxConcurrentConsumers(t *testing.T) {
 	ctx := context.Background()
 	const n = 40
 	for i := range n {
-		if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-" + string(rune('a'+i%26)) + string(rune('a'+i/26)), UserID: 1, Kind: "verified", Payload: []byte{byte(i)}}); err != nil {
+		if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-" + string(rune('a'+i%26)) + string(rune('a'+i/26)), UserID: 1, Kind: "verified", Payload: []byte{byte(i)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -334,7 +334,7 @@ func TestOutboxConcurrentConsumers(t *testing.T) {
 			defer wg.Done()
 			st := New(c, WithPrefix(s.Prefix()), WithOutboxKey(testKey))
 			for {
-				ds, err := st.Claim(ctx, "w"+string(rune('0'+w)), time.Minute, 3)
+				ds, err := st.Outbox().Claim(ctx, "w"+string(rune('0'+w)), time.Minute, 3)
 				if err != nil {
 					t.Error(err)
 					return
@@ -346,7 +346,7 @@ func TestOutboxConcurrentConsumers(t *testing.T) {
 					mu.Lock()
 					seen[d.EventID]++
 					mu.Unlock()
-					if err := st.Ack(ctx, d.ID); err != nil {
+					if err := st.Outbox().Ack(ctx, d.ID); err != nil {
 						t.Error(err)
 					}
 				}
@@ -372,12 +372,12 @@ func TestOutboxRetryAfter(t *testing.T) {
 	ctx := context.Background()
 	enq := clock.Now()
 	for _, id := range []string{"ev-short", "ev-long"} {
-		if err := s.Enqueue(ctx, OutboxEntry{EventID: id, UserID: 8, Kind: "verified", Payload: samplePayload}); err != nil {
+		if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: id, UserID: 8, Kind: "verified", Payload: samplePayload}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	const minIdle = 50 * time.Millisecond
-	ds, err := s.Claim(ctx, "c1", minIdle, 10)
+	ds, err := s.Outbox().Claim(ctx, "c1", minIdle, 10)
 	if err != nil || len(ds) != 2 {
 		t.Fatalf("claim: %v %v", ds, err)
 	}
@@ -388,10 +388,10 @@ func TestOutboxRetryAfter(t *testing.T) {
 	}
 	short, long := ds[0], ds[1]
 	// A pause of a second, far beyond minIdle; a pause of an hour.
-	if err := s.RetryAfter(ctx, short, errors.New("webhook: 503"), time.Second); err != nil {
+	if err := s.Outbox().RetryAfter(ctx, short, errors.New("webhook: 503"), time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RetryAfter(ctx, long, nil, time.Hour); err != nil {
+	if err := s.Outbox().RetryAfter(ctx, long, nil, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := c.ZCard(ctx, s.outboxKey("due")).Result(); n != 2 {
@@ -399,51 +399,51 @@ func TestOutboxRetryAfter(t *testing.T) {
 	}
 	// Idle beyond minIdle, but paused: nothing to claim.
 	time.Sleep(minIdle + 30*time.Millisecond)
-	if early, err := s.Claim(ctx, "c2", minIdle, 10); err != nil || len(early) != 0 {
+	if early, err := s.Outbox().Claim(ctx, "c2", minIdle, 10); err != nil || len(early) != 0 {
 		t.Fatalf("claim during the pauses: %v %v", early, err)
 	}
 	clock.Advance(time.Second)
 	// The short pause is over: handed out even to a claim with a long
 	// minIdle, attempt counted once.
-	ds, err = s.Claim(ctx, "c2", time.Hour, 10)
+	ds, err = s.Outbox().Claim(ctx, "c2", time.Hour, 10)
 	if err != nil || len(ds) != 1 || ds[0].EventID != "ev-short" || ds[0].Attempts != 1 || ds[0].Consumer != "c2" {
 		t.Fatalf("claim after the short pause: %+v %v", ds, err)
 	}
 	// Claimed, it is no longer paused: a consumer that dies with it leaves
 	// it to the next claim after minIdle.
 	time.Sleep(minIdle + 30*time.Millisecond)
-	ds, err = s.Claim(ctx, "c3", minIdle, 10)
+	ds, err = s.Outbox().Claim(ctx, "c3", minIdle, 10)
 	if err != nil || len(ds) != 1 || ds[0].EventID != "ev-short" || ds[0].Attempts != 2 {
 		t.Fatalf("claim of the abandoned entry: %+v %v", ds, err)
 	}
-	if err := s.Ack(ctx, ds[0].ID); err != nil {
+	if err := s.Outbox().Ack(ctx, ds[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Hour)
-	ds, err = s.Claim(ctx, "c3", time.Hour, 10)
+	ds, err = s.Outbox().Claim(ctx, "c3", time.Hour, 10)
 	if err != nil || len(ds) != 1 || ds[0].EventID != "ev-long" || ds[0].Attempts != 1 {
 		t.Fatalf("claim after the long pause: %+v %v", ds, err)
 	}
 	// Retry without a pause lifts a pause.
-	if err := s.RetryAfter(ctx, ds[0], nil, time.Hour); err != nil {
+	if err := s.Outbox().RetryAfter(ctx, ds[0], nil, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Retry(ctx, ds[0], nil); err != nil {
+	if err := s.Outbox().Retry(ctx, ds[0], nil); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := c.ZCard(ctx, s.outboxKey("due")).Result(); n != 0 {
 		t.Fatalf("due zset has %d members after Retry, want 0", n)
 	}
 	time.Sleep(minIdle + 30*time.Millisecond)
-	ds, err = s.Claim(ctx, "c4", minIdle, 10)
+	ds, err = s.Outbox().Claim(ctx, "c4", minIdle, 10)
 	if err != nil || len(ds) != 1 || ds[0].Attempts != 3 {
 		t.Fatalf("claim after Retry: %+v %v", ds, err)
 	}
 	// Park removes the pause with the entry.
-	if err := s.RetryAfter(ctx, ds[0], nil, time.Hour); err != nil {
+	if err := s.Outbox().RetryAfter(ctx, ds[0], nil, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Park(ctx, ds[0], "http_500"); err != nil {
+	if err := s.Outbox().Park(ctx, ds[0], "http_500"); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := c.ZCard(ctx, s.outboxKey("due")).Result(); n != 0 {
@@ -457,7 +457,7 @@ func TestOutboxRetryAfter(t *testing.T) {
 	}
 	stale := ds[0]
 	stale.Consumer = "c1"
-	if err := s.RetryAfter(ctx, stale, nil, time.Second); !errors.Is(err, ErrNotFound) {
+	if err := s.Outbox().RetryAfter(ctx, stale, nil, time.Second); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("RetryAfter of a parked entry: %v, want ErrNotFound", err)
 	}
 }
@@ -469,21 +469,21 @@ func TestOutboxRetryAfterDeletedEntry(t *testing.T) {
 	clock := newFakeClock()
 	s, c := newTestStore(t, WithClock(clock.Now))
 	ctx := context.Background()
-	if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-gone", UserID: 9, Kind: "verified", Payload: samplePayload}); err != nil {
+	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-gone", UserID: 9, Kind: "verified", Payload: samplePayload}); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := s.Claim(ctx, "c1", time.Minute, 1)
+	ds, err := s.Outbox().Claim(ctx, "c1", time.Minute, 1)
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("claim: %v %v", ds, err)
 	}
-	if err := s.RetryAfter(ctx, ds[0], nil, time.Minute); err != nil {
+	if err := s.Outbox().RetryAfter(ctx, ds[0], nil, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.DeleteUser(ctx, 9); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Minute)
-	if got, err := s.Claim(ctx, "c2", time.Minute, 10); err != nil || len(got) != 0 {
+	if got, err := s.Outbox().Claim(ctx, "c2", time.Minute, 10); err != nil || len(got) != 0 {
 		t.Fatalf("claim: %v %v, want nothing", got, err)
 	}
 	if n, _ := c.ZCard(ctx, s.outboxKey("due")).Result(); n != 0 {
@@ -499,25 +499,25 @@ func TestOutboxClaimPastPaused(t *testing.T) {
 	ctx := context.Background()
 	const paused = 2*reclaimScan + 50
 	for i := range paused + 1 {
-		if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-" + strconv.Itoa(i), UserID: 1, Kind: "verified", Payload: []byte{1}}); err != nil {
+		if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-" + strconv.Itoa(i), UserID: 1, Kind: "verified", Payload: []byte{1}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ds, err := s.Claim(ctx, "c1", time.Minute, 1000)
+	ds, err := s.Outbox().Claim(ctx, "c1", time.Minute, 1000)
 	if err != nil || len(ds) != paused+1 {
 		t.Fatalf("claim: %d %v", len(ds), err)
 	}
 	for _, d := range ds[:paused] {
-		if err := s.RetryAfter(ctx, d, nil, time.Hour); err != nil {
+		if err := s.Outbox().RetryAfter(ctx, d, nil, time.Hour); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The last one's consumer dies.
-	if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-new", UserID: 1, Kind: "verified", Payload: []byte{2}}); err != nil {
+	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-new", UserID: 1, Kind: "verified", Payload: []byte{2}}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond)
-	got, err := s.Claim(ctx, "c2", 10*time.Millisecond, 5)
+	got, err := s.Outbox().Claim(ctx, "c2", 10*time.Millisecond, 5)
 	if err != nil || len(got) != 2 {
 		t.Fatalf("claim: %+v %v, want the abandoned and the new entry", got, err)
 	}

@@ -18,35 +18,43 @@ type Prefs struct {
 }
 
 // Fields of the prefs hash. "#t" is the unix ms of the last write, from
-// which the retention runs (see Preferences).
+// which the retention runs (see Preferences.Get).
 const (
 	prefLang    = "lang"
 	prefRef     = "ref"
 	prefTouched = "#t"
 )
 
+// Preferences is the view of what chat users chose, kept across
+// requests: their language and the business's ref
+// (P{u:<uid>}:prefs). Get it from Store.Prefs.
+type Preferences struct{ s *Store }
+
+// Prefs returns the view of the users' preferences.
+func (s *Store) Prefs() Preferences { return Preferences{s} }
+
 // SetLanguage remembers the language userID chose (a language tag such as
-// "en" or "pt-BR", validated as IssueRequest validates RequestParams.Lang);
+// "en" or "pt-BR", validated as Requests.Issue validates RequestParams.Lang);
 // "" forgets the choice. With WithStatusRetention the preferences are kept
 // for the retention from this write, else forever (until DeleteUser).
-func (s *Store) SetLanguage(ctx context.Context, userID int64, tag string) (err error) {
+func (pv Preferences) SetLanguage(ctx context.Context, userID int64, tag string) (err error) {
 	defer markUnavailable(&err)
 	if err := checkLang(tag); err != nil {
 		return fmt.Errorf("set language: %w", err)
 	}
-	return s.setPref(ctx, userID, prefLang, tag)
+	return pv.s.setPref(ctx, userID, prefLang, tag)
 }
 
 // SetRef remembers the business's reference for userID (from
 // "/start <ref>": at most 64 characters of A-Z a-z 0-9 _ -, as
 // RequestParams.Ref); "" forgets it. It is kept as SetLanguage keeps the
 // language.
-func (s *Store) SetRef(ctx context.Context, userID int64, ref string) (err error) {
+func (pv Preferences) SetRef(ctx context.Context, userID int64, ref string) (err error) {
 	defer markUnavailable(&err)
 	if err := checkRef(ref); err != nil {
 		return fmt.Errorf("set ref: %w", err)
 	}
-	return s.setPref(ctx, userID, prefRef, ref)
+	return pv.s.setPref(ctx, userID, prefRef, ref)
 }
 
 // setPref sets (or, for "", removes) one field of the prefs hash and
@@ -79,11 +87,12 @@ func (s *Store) setPref(ctx context.Context, userID int64, field, value string) 
 	return nil
 }
 
-// Preferences returns what userID chose: the zero Prefs when nothing was
+// Get returns what userID chose: the zero Prefs when nothing was
 // set, or when the preferences outlived the status retention (judged by
 // the store's clock, as statuses are).
-func (s *Store) Preferences(ctx context.Context, userID int64) (_ Prefs, err error) {
+func (pv Preferences) Get(ctx context.Context, userID int64) (_ Prefs, err error) {
 	defer markUnavailable(&err)
+	s := pv.s
 	if s.optErr != nil {
 		return Prefs{}, s.optErr
 	}

@@ -21,7 +21,7 @@ func TestPreferences(t *testing.T) {
 			const user, other int64 = 5101, 5102
 			get := func(u int64) Prefs {
 				t.Helper()
-				p, err := s.Preferences(ctx, u)
+				p, err := s.Prefs().Get(ctx, u)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -35,11 +35,11 @@ func TestPreferences(t *testing.T) {
 				do   func() error
 				want Prefs
 			}{
-				{"language", func() error { return s.SetLanguage(ctx, user, "pt-BR") }, Prefs{Lang: "pt-BR"}},
-				{"ref", func() error { return s.SetRef(ctx, user, "crm-42_A") }, Prefs{Lang: "pt-BR", Ref: "crm-42_A"}},
-				{"another language", func() error { return s.SetLanguage(ctx, user, "ru") }, Prefs{Lang: "ru", Ref: "crm-42_A"}},
-				{"ref forgotten", func() error { return s.SetRef(ctx, user, "") }, Prefs{Lang: "ru"}},
-				{"ref again", func() error { return s.SetRef(ctx, user, "x") }, Prefs{Lang: "ru", Ref: "x"}},
+				{"language", func() error { return s.Prefs().SetLanguage(ctx, user, "pt-BR") }, Prefs{Lang: "pt-BR"}},
+				{"ref", func() error { return s.Prefs().SetRef(ctx, user, "crm-42_A") }, Prefs{Lang: "pt-BR", Ref: "crm-42_A"}},
+				{"another language", func() error { return s.Prefs().SetLanguage(ctx, user, "ru") }, Prefs{Lang: "ru", Ref: "crm-42_A"}},
+				{"ref forgotten", func() error { return s.Prefs().SetRef(ctx, user, "") }, Prefs{Lang: "ru"}},
+				{"ref again", func() error { return s.Prefs().SetRef(ctx, user, "x") }, Prefs{Lang: "ru", Ref: "x"}},
 			}
 			for _, st := range steps {
 				if err := st.do(); err != nil {
@@ -78,12 +78,12 @@ func TestPreferencesValidation(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"user 0 language", s.SetLanguage(ctx, 0, "en")},
-		{"bad language", s.SetLanguage(ctx, 1, "en_US!")},
-		{"long language", s.SetLanguage(ctx, 1, "en-"+strings.Repeat("a", 40))},
-		{"ref with a space", s.SetRef(ctx, 1, "John Smith")},
-		{"long ref", s.SetRef(ctx, 1, strings.Repeat("a", 65))},
-		{"negative user ref", s.SetRef(ctx, -1, "x")},
+		{"user 0 language", s.Prefs().SetLanguage(ctx, 0, "en")},
+		{"bad language", s.Prefs().SetLanguage(ctx, 1, "en_US!")},
+		{"long language", s.Prefs().SetLanguage(ctx, 1, "en-"+strings.Repeat("a", 40))},
+		{"ref with a space", s.Prefs().SetRef(ctx, 1, "John Smith")},
+		{"long ref", s.Prefs().SetRef(ctx, 1, strings.Repeat("a", 65))},
+		{"negative user ref", s.Prefs().SetRef(ctx, -1, "x")},
 	}
 	for _, tt := range tests {
 		if !errors.Is(tt.err, ErrInvalid) {
@@ -93,7 +93,7 @@ func TestPreferencesValidation(t *testing.T) {
 			t.Errorf("%s: the error repeats the value: %v", tt.name, tt.err)
 		}
 	}
-	if _, err := s.Preferences(ctx, 0); !errors.Is(err, ErrInvalid) {
+	if _, err := s.Prefs().Get(ctx, 0); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Preferences(0) = %v", err)
 	}
 }

@@ -52,7 +52,7 @@ type Request struct {
 // Redis key names show instead of the nonce.
 func (r Request) NonceHash() string { return hashHex(r.Nonce) }
 
-// Nonce states kept in the nonce key of a user.
+// Nonce states kept in the nonces hash of a user.
 const (
 	nonceLive       = "live"
 	nonceUsed       = "used"
@@ -61,48 +61,89 @@ const (
 	nonceCancelled  = "cancelled"
 )
 
+// luaNonce reads a field of the nonces hash, "<until>|<state>": until is
+// when the store's clock forgets the nonce (unix ms: the request's expiry
+// plus NonceTombstoneTTL; Redis 7.0 has no TTL per field), state what
+// became of it. nonce(v) answers until (a number), the state, and the
+// "<until>|" head to write a new state with.
+const luaNonce = `
+local function nonce(v)
+  local sep = string.find(v, '|', 1, true)
+  return tonumber(string.sub(v, 1, sep - 1)), string.sub(v, sep + 1), string.sub(v, 1, sep)
+end
+`
+
 // issueScript installs a new request for a user, superseding the current
-// one. It is a compare-and-set on the current request's nonce hash, so that
-// the old nonce key can be passed in KEYS (Redis Cluster wants every key
-// declared): when another instance changed the request meanwhile it answers
-// "retry".
+// one, or with a source answers the live request issued for that source.
+// Every nonce state of the user is a field of one hash, so the script
+// touches fixed keys only (Redis Cluster wants every key declared) and
+// needs no read before it. It also forgets the nonces whose time is over.
 //
-// KEYS[1] request hash, KEYS[2] new nonce state, KEYS[3] index zset,
-// KEYS[4] old nonce state (KEYS[2] when there is none).
-// ARGV[1] expected current nonce hash ("" for none), ARGV[2] request TTL ms,
-// ARGV[3] nonce state TTL ms, ARGV[4] now ms, ARGV[5] and ARGV[6] index
-// members, ARGV[7...] request fields and values.
-var issueScript = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], 'nh')
-if not cur then cur = '' end
-if cur ~= ARGV[1] then return 'retry' end
-if not redis.call('SET', KEYS[2], 'live', 'PX', ARGV[3], 'NX') then return 'collision' end
-if cur ~= '' and redis.call('GET', KEYS[4]) == 'live' then
-  redis.call('SET', KEYS[4], 'superseded', 'KEEPTTL')
+// KEYS[1] request hash, KEYS[2] nonces hash, KEYS[3] index zset. ARGV[1]
+// now ms, ARGV[2] request TTL ms, ARGV[3] keep ms (request TTL plus
+// NonceTombstoneTTL), ARGV[4] the new nonce hash, ARGV[5] the new nonce
+// field ("<until>|live"), ARGV[6] the hash of the source ("" for none),
+// ARGV[7] and ARGV[8] index members, ARGV[9...] request fields and
+// values. Answers {"ok"}, {"same", fields of the live request} or
+// {"collision"} (the nonce was issued to the user before).
+var issueScript = redis.NewScript(luaNonce + `
+local now, keep = tonumber(ARGV[1]), tonumber(ARGV[3])
+local cur = redis.call('HMGET', KEYS[1], 'nh', 'exp', 'src')
+if cur[1] == ARGV[4] then return {'ok'} end
+if ARGV[6] ~= '' and cur[3] == ARGV[6] and tonumber(cur[2]) > now then
+  return {'same', redis.call('HGETALL', KEYS[1])}
+end
+local all = redis.call('HGETALL', KEYS[2])
+local gone = {}
+for i = 1, #all, 2 do
+  if nonce(all[i + 1]) <= now then gone[#gone + 1] = all[i] end
+end
+if #gone > 0 then redis.call('HDEL', KEYS[2], unpack(gone)) end
+if redis.call('HEXISTS', KEYS[2], ARGV[4]) == 1 then return {'collision'} end
+if cur[1] then
+  local old = redis.call('HGET', KEYS[2], cur[1])
+  if old then
+    local _, st, head = nonce(old)
+    if st == 'live' then redis.call('HSET', KEYS[2], cur[1], head .. 'superseded') end
+  end
 end
 redis.call('DEL', KEYS[1])
 local fields = {}
-for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-local now = tonumber(ARGV[4])
-local keep = tonumber(ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+if redis.call('PTTL', KEYS[2]) < keep then redis.call('PEXPIRE', KEYS[2], keep) end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-redis.call('ZADD', KEYS[3], now + keep, ARGV[5], now + keep, ARGV[6])
+redis.call('ZADD', KEYS[3], now + keep, ARGV[7], now + keep, ARGV[8])
 if redis.call('PTTL', KEYS[3]) < keep then redis.call('PEXPIRE', KEYS[3], keep) end
-return 'ok'
+return {'ok'}
 `)
 
 // consumeScript burns a nonce exactly once.
 //
-// KEYS[1] nonce state, KEYS[2] request hash. ARGV[1] nonce hash, ARGV[2]
-// now ms, ARGV[3] the consumer's token ("" for none). Answers {"ok",
-// request fields} or {state}. With a token, the used state keeps the
-// token and the request (without the nonce) as JSON, so that the same
-// consumer asking again gets the same answer.
-var consumeScript = redis.NewScript(`
-local st = redis.call('GET', KEYS[1])
-if not st then return {'unknown'} end
+// KEYS[1] nonces hash, KEYS[2] request hash, KEYS[3] the nonce's key of
+// the layout before the nonces hash (a string holding the state, with a
+// TTL), moved into the hash when found. ARGV[1] nonce hash, ARGV[2] now
+// ms, ARGV[3] the consumer's token ("" for none). Answers {"ok", request
+// fields} or {state}, "unknown" when the user has no such nonce. With a
+// token, the used state keeps the token and the request (without the
+// nonce) as JSON, so that the same consumer asking again gets the same
+// answer.
+var consumeScript = redis.NewScript(luaNonce + `
+local now = tonumber(ARGV[2])
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then
+  local legacy = redis.call('GET', KEYS[3])
+  if not legacy then return {'unknown'} end
+  local ttl = redis.call('PTTL', KEYS[3])
+  v = string.format('%d', now + math.max(ttl, 0)) .. '|' .. legacy
+  redis.call('HSET', KEYS[1], ARGV[1], v)
+  if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+  redis.call('DEL', KEYS[3])
+end
+local untilMs, st, head = nonce(v)
+if untilMs <= now then return {'unknown'} end
 if string.sub(st, 1, 5) == 'used|' then
   local sep = string.find(st, '|', 6, true)
   if ARGV[3] ~= '' and sep and string.sub(st, 6, sep - 1) == ARGV[3] then
@@ -114,8 +155,8 @@ if st ~= 'live' then return {st} end
 local flat = redis.call('HGETALL', KEYS[2])
 local req = {}
 for i = 1, #flat, 2 do req[flat[i]] = flat[i + 1] end
-if req['nh'] ~= ARGV[1] or tonumber(req['exp']) <= tonumber(ARGV[2]) then
-  redis.call('SET', KEYS[1], 'expired', 'KEEPTTL')
+if req['nh'] ~= ARGV[1] or tonumber(req['exp']) <= now then
+  redis.call('HSET', KEYS[1], ARGV[1], head .. 'expired')
   if req['nh'] == ARGV[1] then redis.call('DEL', KEYS[2]) end
   return {'expired'}
 end
@@ -124,15 +165,15 @@ if ARGV[3] ~= '' then
   for i = 1, #flat, 2 do
     if flat[i] ~= 'nonce' then kept[#kept + 1] = flat[i]; kept[#kept + 1] = flat[i + 1] end
   end
-  redis.call('SET', KEYS[1], 'used|' .. ARGV[3] .. '|' .. cjson.encode(kept), 'KEEPTTL')
+  redis.call('HSET', KEYS[1], ARGV[1], head .. 'used|' .. ARGV[3] .. '|' .. cjson.encode(kept))
 else
-  redis.call('SET', KEYS[1], 'used', 'KEEPTTL')
+  redis.call('HSET', KEYS[1], ARGV[1], head .. 'used')
 end
 redis.call('DEL', KEYS[2])
 return {'ok', flat}
 `)
 
-// ConsumeOption configures ConsumeNonce.
+// ConsumeOption configures Requests.Consume.
 type ConsumeOption func(*consumeOptions)
 
 type consumeOptions struct {
@@ -149,14 +190,61 @@ func ByMessage(msgID int) ConsumeOption {
 	return func(o *consumeOptions) { o.token = "m" + strconv.Itoa(msgID) }
 }
 
-// IssueRequest issues a verification request valid for ttl: a fresh
+// IssueOption configures Requests.Issue.
+type IssueOption func(*issueOptions)
+
+type issueOptions struct {
+	src    string
+	hasSrc bool
+}
+
+// IssuedFor makes an issue idempotent by its source: when the user's
+// live request was issued for the same src, Issue returns that request
+// (whatever the params now) instead of superseding it with a new one.
+// Give it the ID of the work that issues, such as the queue entry being
+// processed, so that the same work done twice (a worker that died after
+// issuing, its entry taken over by another) gives the user the request
+// they may already have a button for, not a second one that voids it.
+// src is an opaque code of 1 to 128 characters of A-Z a-z 0-9 _ . : -;
+// Redis only sees its SHA-256. A request that was used, cancelled,
+// superseded or has expired is not live: Issue then issues a new one.
+func IssuedFor(src string) IssueOption {
+	return func(o *issueOptions) { o.src, o.hasSrc = src, true }
+}
+
+// Requests is the view of verification requests and their nonces. It
+// owns the user's live request (P{u:<uid>}:request), what became of each
+// nonce issued to the user (P{u:<uid>}:nonces), the index of both that
+// DeleteUser reads (P{u:<uid>}:index), and the routing keys that lead
+// from a nonce or a request ID to its user (P nidx:<nh>, P
+// ridx:<requestID>). Get it from Store.Requests.
+type Requests struct{ s *Store }
+
+// Requests returns the view of verification requests and nonces.
+func (s *Store) Requests() Requests { return Requests{s} }
+
+// Issue issues a verification request valid for ttl: a fresh
 // request ID and nonce bound to p.UserID. A user has at most one live
 // request: issuing a new one supersedes the previous one, whose ID stops
-// working for Request and whose nonce then fails with ErrNonceSuperseded.
-func (s *Store) IssueRequest(ctx context.Context, p RequestParams, ttl time.Duration) (_ Request, err error) {
+// working for Get and whose nonce then fails with ErrNonceSuperseded.
+// With IssuedFor, the live request issued for the same source is
+// returned instead (see IssuedFor). It takes two round trips to Redis.
+func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration, opts ...IssueOption) (_ Request, err error) {
 	defer markUnavailable(&err)
+	s := rq.s
 	if err := s.issueCheck(p, ttl); err != nil {
 		return Request{}, fmt.Errorf("issue request: %w", err)
+	}
+	var o issueOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	srcHash := ""
+	if o.hasSrc {
+		if !codeRE.MatchString(o.src) {
+			return Request{}, fmt.Errorf("issue request: %w: the source must be 1 to 128 characters of A-Z a-z 0-9 _ . : -", ErrInvalid)
+		}
+		srcHash = hashHex(o.src)
 	}
 	idRaw, err := s.randomBytes(16)
 	if err != nil {
@@ -180,11 +268,10 @@ func (s *Store) IssueRequest(ctx context.Context, p RequestParams, ttl time.Dura
 	}
 	nh := r.NonceHash()
 	keep := ms(ttl) + ms(NonceTombstoneTTL)
-
-	reqKey := s.userKey(p.UserID, "request")
-	newNonceKey := s.userKey(p.UserID, "nonce:"+nh)
-	args := []any{
-		"", ms(ttl), keep, now.UnixMilli(), "n:" + nh, "r:" + r.ID,
+	res, err := issueScript.Run(ctx, s.rdb,
+		[]string{s.userKey(p.UserID, "request"), s.userKey(p.UserID, "nonces"), s.userKey(p.UserID, "index")},
+		now.UnixMilli(), ms(ttl), keep, nh, strconv.FormatInt(now.UnixMilli()+keep, 10)+"|"+nonceLive, srcHash,
+		"n:"+nh, "r:"+r.ID,
 		"id", r.ID,
 		"nonce", r.Nonce,
 		"nh", nh,
@@ -195,56 +282,45 @@ func (s *Store) IssueRequest(ctx context.Context, p RequestParams, ttl time.Dura
 		"ref", r.Ref,
 		"iat", r.IssuedAt.UnixMilli(),
 		"exp", r.ExpiresAt.UnixMilli(),
+		"src", srcHash,
+	).Slice()
+	if err != nil {
+		return Request{}, fmt.Errorf("issue request for user %d: %w", p.UserID, err)
 	}
-	installed := false
-	for range 16 {
-		cur, err := s.rdb.HGet(ctx, reqKey, "nh").Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return Request{}, fmt.Errorf("issue request for user %d: read current request: %w", p.UserID, err)
-		}
-		if cur == nh {
-			// An earlier run of the script installed it and its answer
-			// was lost (a client that retries commands).
-			installed = true
-			break
-		}
-		oldNonceKey := newNonceKey
-		if cur != "" {
-			oldNonceKey = s.userKey(p.UserID, "nonce:"+cur)
-		}
-		args[0] = cur
-		res, err := issueScript.Run(ctx, s.rdb, []string{reqKey, newNonceKey, s.userKey(p.UserID, "index"), oldNonceKey}, args...).Text()
-		if err != nil {
+	answer, _ := res[0].(string)
+	switch answer {
+	case "ok":
+	case "same":
+		if r, err = parseRequest(flatToMap(res[1])); err != nil {
 			return Request{}, fmt.Errorf("issue request for user %d: %w", p.UserID, err)
 		}
-		switch res {
-		case "ok":
-			installed = true
-		case "retry":
-			continue
-		default:
-			return Request{}, fmt.Errorf("issue request for user %d: the random source repeated a nonce", p.UserID)
-		}
-		break
-	}
-	if !installed {
-		return Request{}, fmt.Errorf("issue request for user %d: %w", p.UserID, ErrContention)
+		// The routing keys of the request, in case the issue that
+		// installed it stopped before it wrote them.
+		nh, keep = r.NonceHash(), r.ExpiresAt.UnixMilli()-now.UnixMilli()+ms(NonceTombstoneTTL)
+	case "collision":
+		return Request{}, fmt.Errorf("issue request for user %d: the random source repeated a nonce", p.UserID)
+	default:
+		return Request{}, fmt.Errorf("issue request for user %d: unexpected script answer %q", p.UserID, answer)
 	}
 
 	// Route the nonce and the request ID to the user's slot. These keys
 	// are written once and never change, so that reading them and then
-	// running a script in the user's slot is race free.
+	// running a script in the user's slot is race free. One that is there
+	// already names the user when another issue for the same source wrote
+	// it; one that names another user means the random source repeated.
 	uid := strconv.FormatInt(p.UserID, 10)
-	var nonceSet, idSet *redis.BoolCmd
+	var nonceRoute, idRoute *redis.Cmd
 	if _, err := s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		nonceSet = pipe.SetNX(ctx, s.key("nidx:"+nh), uid, time.Duration(keep)*time.Millisecond)
-		idSet = pipe.SetNX(ctx, s.key("ridx:"+r.ID), uid, time.Duration(keep)*time.Millisecond)
+		nonceRoute = pipe.Do(ctx, "set", s.key("nidx:"+nh), uid, "px", keep, "nx", "get")
+		idRoute = pipe.Do(ctx, "set", s.key("ridx:"+r.ID), uid, "px", keep, "nx", "get")
 		return nil
-	}); err != nil {
+	}); err != nil && !errors.Is(err, redis.Nil) {
 		return Request{}, fmt.Errorf("issue request for user %d: index: %w", p.UserID, err)
 	}
-	if !nonceSet.Val() || !idSet.Val() {
-		return Request{}, fmt.Errorf("issue request for user %d: the random source repeated a request ID or nonce", p.UserID)
+	for _, c := range []*redis.Cmd{nonceRoute, idRoute} {
+		if c.Err() == nil && c.Val() != uid {
+			return Request{}, fmt.Errorf("issue request for user %d: the random source repeated a request ID or nonce", p.UserID)
+		}
 	}
 	return r, nil
 }
@@ -268,11 +344,12 @@ func (s *Store) issueCheck(p RequestParams, ttl time.Duration) error {
 	return checkTTL(ttl)
 }
 
-// Request returns the live request with the given ID, for the request
+// Get returns the live request with the given ID, for the request
 // page. It answers ErrNotFound when the ID is unknown, expired, superseded
 // by a newer request, or already used.
-func (s *Store) Request(ctx context.Context, id string) (_ Request, err error) {
+func (rq Requests) Get(ctx context.Context, id string) (_ Request, err error) {
 	defer markUnavailable(&err)
+	s := rq.s
 	if s.optErr != nil {
 		return Request{}, s.optErr
 	}
@@ -307,40 +384,37 @@ func (s *Store) Request(ctx context.Context, id string) (_ Request, err error) {
 	return r, nil
 }
 
-// ConsumeNonce burns nonce for userID exactly once, even across instances
+// Consume burns nonce for userID exactly once, even across instances
 // racing on the same submission, and returns the request it was issued
 // with. Errors: ErrNonceUnknown, ErrNonceOtherUser (the nonce stays
 // usable by its user), ErrNonceExpired, ErrNonceUsed, ErrNonceSuperseded,
-// ErrNonceCancelled.
+// ErrNonceCancelled; ErrInvalid for a userID that is not a Telegram
+// user ID.
 // Errors name the nonce only by the first 12 hex digits of its SHA-256.
 // With ByMessage, the same message consuming the same nonce again gets the
-// same request back (see ByMessage).
-func (s *Store) ConsumeNonce(ctx context.Context, nonce string, userID int64, opts ...ConsumeOption) (_ Request, err error) {
+// same request back (see ByMessage). It takes one round trip to Redis,
+// and one more to tell ErrNonceOtherUser from ErrNonceUnknown when the
+// user has no such nonce.
+func (rq Requests) Consume(ctx context.Context, nonce string, userID int64, opts ...ConsumeOption) (_ Request, err error) {
 	defer markUnavailable(&err)
+	s := rq.s
 	if s.optErr != nil {
 		return Request{}, s.optErr
 	}
 	nh := hashHex(nonce)
 	where := fmt.Sprintf("consume nonce %s for user %d", nh[:12], userID)
-	if !nonceRE.MatchString(nonce) {
-		return Request{}, fmt.Errorf("%s: malformed nonce: %w", where, ErrNonceUnknown)
-	}
-	ownerText, err := s.rdb.Get(ctx, s.key("nidx:"+nh)).Result()
-	if errors.Is(err, redis.Nil) {
-		return Request{}, fmt.Errorf("%s: %w", where, ErrNonceUnknown)
-	}
-	if err != nil {
+	if err := checkUser(userID); err != nil {
 		return Request{}, fmt.Errorf("%s: %w", where, err)
 	}
-	if ownerText != strconv.FormatInt(userID, 10) {
-		return Request{}, fmt.Errorf("%s: %w", where, ErrNonceOtherUser)
+	if !nonceRE.MatchString(nonce) {
+		return Request{}, fmt.Errorf("%s: malformed nonce: %w", where, ErrNonceUnknown)
 	}
 	var o consumeOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
 	res, err := consumeScript.Run(ctx, s.rdb,
-		[]string{s.userKey(userID, "nonce:"+nh), s.userKey(userID, "request")},
+		[]string{s.userKey(userID, "nonces"), s.userKey(userID, "request"), s.userKey(userID, "nonce:"+nh)},
 		nh, s.clock().UnixMilli(), o.token,
 	).Slice()
 	if err != nil {
@@ -350,7 +424,7 @@ func (s *Store) ConsumeNonce(ctx context.Context, nonce string, userID int64, op
 	switch state {
 	case "ok":
 	case "unknown":
-		return Request{}, fmt.Errorf("%s: %w", where, ErrNonceUnknown)
+		return Request{}, fmt.Errorf("%s: %w", where, s.unknownNonce(ctx, nh, userID))
 	case nonceUsed:
 		return Request{}, fmt.Errorf("%s: %w", where, ErrNonceUsed)
 	case nonceSuperseded:
@@ -362,19 +436,30 @@ func (s *Store) ConsumeNonce(ctx context.Context, nonce string, userID int64, op
 	default:
 		return Request{}, fmt.Errorf("%s: unexpected script answer %q", where, state)
 	}
-	flat, _ := res[1].([]any)
-	fields := make(map[string]string, len(flat)/2)
-	for i := 0; i+1 < len(flat); i += 2 {
-		k, _ := flat[i].(string)
-		v, _ := flat[i+1].(string)
-		fields[k] = v
-	}
+	fields := flatToMap(res[1])
 	fields["nonce"] = nonce // a repeated consume does not keep the nonce in Redis
 	r, err := parseRequest(fields)
 	if err != nil {
 		return Request{}, fmt.Errorf("%s: %w", where, err)
 	}
 	return r, nil
+}
+
+// unknownNonce tells why the user userID has no nonce of hash nh: it was
+// issued to another user (ErrNonceOtherUser, as its routing key says),
+// or never, or long ago (ErrNonceUnknown). The routing key is only read
+// on this refusal path.
+func (s *Store) unknownNonce(ctx context.Context, nh string, userID int64) error {
+	owner, err := s.rdb.Get(ctx, s.key("nidx:"+nh)).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return ErrNonceUnknown
+	case err != nil:
+		return err
+	case owner != strconv.FormatInt(userID, 10):
+		return ErrNonceOtherUser
+	}
+	return ErrNonceUnknown
 }
 
 func parseRequest(f map[string]string) (Request, error) {

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +18,7 @@ func TestIssueRequestRoundTrip(t *testing.T) {
 	ctx := context.Background()
 
 	p := RequestParams{UserID: 1001, ChatID: 1001, Level: "full", Lang: "pt-BR", Ref: "crm-42_A"}
-	r, err := s.IssueRequest(ctx, p, 30*time.Minute)
+	r, err := s.Requests().Issue(ctx, p, 30*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +35,7 @@ func TestIssueRequestRoundTrip(t *testing.T) {
 		t.Errorf("request %+v does not carry params %+v", r, p)
 	}
 
-	got, err := s.Request(ctx, r.ID)
+	got, err := s.Requests().Get(ctx, r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,13 +57,21 @@ func TestIssueRequestRoundTrip(t *testing.T) {
 		t.Error("no key names the nonce's SHA-256")
 	}
 
-	// The tombstone outlives the request by NonceTombstoneTTL.
-	pttl, err := c.PTTL(ctx, s.userKey(p.UserID, "nonce:"+r.NonceHash())).Result()
+	// The tombstone outlives the request by NonceTombstoneTTL, by the
+	// store's clock and for Redis.
+	state, err := c.HGet(ctx, s.userKey(p.UserID, "nonces"), r.NonceHash()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strconv.FormatInt(r.ExpiresAt.Add(NonceTombstoneTTL).UnixMilli(), 10) + "|live"; state != want {
+		t.Errorf("nonce state %q, want %q", state, want)
+	}
+	pttl, err := c.PTTL(ctx, s.userKey(p.UserID, "nonces")).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := 30*time.Minute + NonceTombstoneTTL; pttl < want-time.Minute || pttl > want {
-		t.Errorf("nonce key TTL %v, want about %v", pttl, want)
+		t.Errorf("nonces hash TTL %v, want about %v", pttl, want)
 	}
 }
 
@@ -95,7 +106,7 @@ func TestIssueRequestValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := ok
 			tt.edit(&p)
-			_, err := s.IssueRequest(ctx, p, tt.ttl)
+			_, err := s.Requests().Issue(ctx, p, tt.ttl)
 			if tt.ok && err != nil {
 				t.Fatalf("unexpected error: %v", err)
 			}
@@ -164,7 +175,7 @@ func TestConsumeNonce(t *testing.T) {
 			ctx := context.Background()
 			var reqs []Request
 			for range tt.issues {
-				r, err := s.IssueRequest(ctx, RequestParams{UserID: alice, ChatID: alice, Level: "basic", Ref: "r1"}, 10*time.Minute)
+				r, err := s.Requests().Issue(ctx, RequestParams{UserID: alice, ChatID: alice, Level: "basic", Ref: "r1"}, 10*time.Minute)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -176,7 +187,7 @@ func TestConsumeNonce(t *testing.T) {
 				if st.useOld {
 					r = reqs[0]
 				}
-				got, err := s.ConsumeNonce(ctx, r.Nonce, st.user)
+				got, err := s.Requests().Consume(ctx, r.Nonce, st.user)
 				if st.want == nil {
 					if err != nil {
 						t.Fatalf("step %d: %v", i, err)
@@ -206,8 +217,8 @@ func TestConsumeNonceUnknown(t *testing.T) {
 	for _, nonce := range []string{
 		"", "short", strings.Repeat("A", 43), strings.Repeat("A", 44), "not a nonce at all, has spaces and is long!!",
 	} {
-		if _, err := s.ConsumeNonce(ctx, nonce, 1); !errors.Is(err, ErrNonceUnknown) {
-			t.Errorf("ConsumeNonce(%q) error %v, want ErrNonceUnknown", nonce, err)
+		if _, err := s.Requests().Consume(ctx, nonce, 1); !errors.Is(err, ErrNonceUnknown) {
+			t.Errorf("Consume(%q) error %v, want ErrNonceUnknown", nonce, err)
 		}
 	}
 }
@@ -218,11 +229,11 @@ func TestRequestLookup(t *testing.T) {
 	ctx := context.Background()
 	p := RequestParams{UserID: 3001, ChatID: 3001, Level: "basic"}
 
-	old, err := s.IssueRequest(ctx, p, time.Minute)
+	old, err := s.Requests().Issue(ctx, p, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cur, err := s.IssueRequest(ctx, p, time.Minute)
+	cur, err := s.Requests().Issue(ctx, p, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,27 +242,27 @@ func TestRequestLookup(t *testing.T) {
 		"unknown":    "AAAAAAAAAAAAAAAAAAAAAA",
 		"malformed":  "../../etc/passwd",
 	} {
-		if _, err := s.Request(ctx, id); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Requests().Get(ctx, id); !errors.Is(err, ErrNotFound) {
 			t.Errorf("%s: error %v, want ErrNotFound", name, err)
 		}
 	}
-	if _, err := s.Request(ctx, cur.ID); err != nil {
+	if _, err := s.Requests().Get(ctx, cur.ID); err != nil {
 		t.Fatalf("current: %v", err)
 	}
 	clock.Advance(time.Minute)
-	if _, err := s.Request(ctx, cur.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Requests().Get(ctx, cur.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("expired: error %v, want ErrNotFound", err)
 	}
 
 	// A used request is gone too.
-	used, err := s.IssueRequest(ctx, p, time.Minute)
+	used, err := s.Requests().Issue(ctx, p, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ConsumeNonce(ctx, used.Nonce, p.UserID); err != nil {
+	if _, err := s.Requests().Consume(ctx, used.Nonce, p.UserID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Request(ctx, used.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Requests().Get(ctx, used.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("used: error %v, want ErrNotFound", err)
 	}
 }
@@ -263,7 +274,7 @@ func TestConsumeNonceConcurrent(t *testing.T) {
 	s, c := newTestStore(t)
 	ctx := context.Background()
 	const user, intruder, n = 4001, 4002, 100
-	r, err := s.IssueRequest(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Minute)
+	r, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +291,7 @@ func TestConsumeNonceConcurrent(t *testing.T) {
 				defer wg.Done()
 				other := New(c, WithPrefix(s.Prefix())) // an instance of its own, on the shared client
 				<-start
-				got, err := other.ConsumeNonce(ctx, r.Nonce, uid)
+				got, err := other.Requests().Consume(ctx, r.Nonce, uid)
 				for _, sentinel := range []error{ErrNonceUsed, ErrNonceOtherUser} {
 					if errors.Is(err, sentinel) {
 						err = sentinel
@@ -311,7 +322,7 @@ func TestConsumeNonceConcurrent(t *testing.T) {
 func TestConsumeNonceRealExpiry(t *testing.T) {
 	s, c := newTestStore(t)
 	ctx := context.Background()
-	r, err := s.IssueRequest(ctx, RequestParams{UserID: 4101, ChatID: 4101, Level: "basic"}, 300*time.Millisecond)
+	r, err := s.Requests().Issue(ctx, RequestParams{UserID: 4101, ChatID: 4101, Level: "basic"}, 300*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,11 +333,11 @@ func TestConsumeNonceRealExpiry(t *testing.T) {
 	if c.Exists(ctx, s.userKey(4101, "request")).Val() != 0 {
 		t.Error("Redis kept the request past its TTL")
 	}
-	if _, err := s.Request(ctx, r.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Requests().Get(ctx, r.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("page after expiry: %v, want ErrNotFound", err)
 	}
 	for range 2 { // expired, and stays so (the tombstone)
-		if _, err := s.ConsumeNonce(ctx, r.Nonce, 4101); !errors.Is(err, ErrNonceExpired) {
+		if _, err := s.Requests().Consume(ctx, r.Nonce, 4101); !errors.Is(err, ErrNonceExpired) {
 			t.Fatalf("consume after expiry: %v, want ErrNonceExpired", err)
 		}
 	}
@@ -344,7 +355,7 @@ func TestIssueRequestConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			reqs[i], errs[i] = s.IssueRequest(ctx, RequestParams{UserID: 5001, ChatID: 5001, Level: "basic"}, time.Minute)
+			reqs[i], errs[i] = s.Requests().Issue(ctx, RequestParams{UserID: 5001, ChatID: 5001, Level: "basic"}, time.Minute)
 		}()
 	}
 	wg.Wait()
@@ -353,7 +364,7 @@ func TestIssueRequestConcurrent(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatal(errs[i])
 		}
-		_, err := s.ConsumeNonce(ctx, r.Nonce, 5001)
+		_, err := s.Requests().Consume(ctx, r.Nonce, 5001)
 		switch {
 		case err == nil:
 			live++
@@ -371,7 +382,7 @@ func TestIssueRequestConcurrent(t *testing.T) {
 func TestBadPrefix(t *testing.T) {
 	c := needRedis(t)
 	s := New(c, WithPrefix("kycbot:{x}:"))
-	if _, err := s.IssueRequest(context.Background(), RequestParams{UserID: 1, Level: "basic"}, time.Minute); !errors.Is(err, ErrInvalid) {
+	if _, err := s.Requests().Issue(context.Background(), RequestParams{UserID: 1, Level: "basic"}, time.Minute); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("error %v, want ErrInvalid for a prefix with braces", err)
 	}
 }
@@ -379,16 +390,16 @@ func TestBadPrefix(t *testing.T) {
 func TestConsumeNonceByMessageIsRepeatable(t *testing.T) {
 	st, c := newTestStore(t)
 	ctx := context.Background()
-	req, err := st.IssueRequest(ctx, RequestParams{UserID: 7001, ChatID: 7001, Level: "full", Lang: "ru", Ref: "r-1"}, time.Hour)
+	req, err := st.Requests().Issue(ctx, RequestParams{UserID: 7001, ChatID: 7001, Level: "full", Lang: "ru", Ref: "r-1"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := st.ConsumeNonce(ctx, req.Nonce, 7001, ByMessage(42))
+	first, err := st.Requests().Consume(ctx, req.Nonce, 7001, ByMessage(42))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The same update again (a retry after a failure) gets the same request.
-	again, err := st.ConsumeNonce(ctx, req.Nonce, 7001, ByMessage(42))
+	again, err := st.Requests().Consume(ctx, req.Nonce, 7001, ByMessage(42))
 	if err != nil {
 		t.Fatalf("repeated consume by the same message: %v", err)
 	}
@@ -397,14 +408,14 @@ func TestConsumeNonceByMessageIsRepeatable(t *testing.T) {
 	}
 	// Another message, no message, or another user: still a replay.
 	for name, try := range map[string]func() error{
-		"other message": func() error { _, err := st.ConsumeNonce(ctx, req.Nonce, 7001, ByMessage(43)); return err },
-		"no message":    func() error { _, err := st.ConsumeNonce(ctx, req.Nonce, 7001); return err },
+		"other message": func() error { _, err := st.Requests().Consume(ctx, req.Nonce, 7001, ByMessage(43)); return err },
+		"no message":    func() error { _, err := st.Requests().Consume(ctx, req.Nonce, 7001); return err },
 	} {
 		if err := try(); !errors.Is(err, ErrNonceUsed) {
 			t.Errorf("%s: %v, want ErrNonceUsed", name, err)
 		}
 	}
-	if _, err := st.ConsumeNonce(ctx, req.Nonce, 7002, ByMessage(42)); !errors.Is(err, ErrNonceOtherUser) {
+	if _, err := st.Requests().Consume(ctx, req.Nonce, 7002, ByMessage(42)); !errors.Is(err, ErrNonceOtherUser) {
 		t.Errorf("other user: %v, want ErrNonceOtherUser", err)
 	}
 	// The nonce itself is not kept in Redis after use.
@@ -416,14 +427,338 @@ func TestConsumeNonceByMessageIsRepeatable(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Without ByMessage a used nonce stays a plain replay.
-	req2, err := st.IssueRequest(ctx, RequestParams{UserID: 7003, ChatID: 7003, Level: "full"}, time.Hour)
+	req2, err := st.Requests().Issue(ctx, RequestParams{UserID: 7003, ChatID: 7003, Level: "full"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ConsumeNonce(ctx, req2.Nonce, 7003); err != nil {
+	if _, err := st.Requests().Consume(ctx, req2.Nonce, 7003); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ConsumeNonce(ctx, req2.Nonce, 7003, ByMessage(1)); !errors.Is(err, ErrNonceUsed) {
+	if _, err := st.Requests().Consume(ctx, req2.Nonce, 7003, ByMessage(1)); !errors.Is(err, ErrNonceUsed) {
 		t.Errorf("consume by a message after a plain consume: %v, want ErrNonceUsed", err)
+	}
+}
+
+func TestIssuedFor(t *testing.T) {
+	const user = 6001
+	params := RequestParams{UserID: user, ChatID: user, Level: "basic", Ref: "r1"}
+	tests := []struct {
+		name string
+		// between runs after the first issue, made IssuedFor("q-1").
+		between func(t *testing.T, s *Store, clock *fakeClock, first Request)
+		params  func(*RequestParams)
+		opts    []IssueOption // of the second issue
+		same    bool          // the second issue answers the first request
+		// firstErr is what consuming the first request's nonce afterwards
+		// answers.
+		firstErr error
+	}{
+		{name: "same source", opts: []IssueOption{IssuedFor("q-1")}, same: true},
+		{name: "same source, other params", params: func(p *RequestParams) { p.Level, p.Ref = "full", "r2" },
+			opts: []IssueOption{IssuedFor("q-1")}, same: true},
+		{name: "another source", opts: []IssueOption{IssuedFor("q-2")}, firstErr: ErrNonceSuperseded},
+		{name: "no source", firstErr: ErrNonceSuperseded},
+		{name: "same source, request used", opts: []IssueOption{IssuedFor("q-1")}, firstErr: ErrNonceUsed,
+			between: func(t *testing.T, s *Store, _ *fakeClock, first Request) {
+				if _, err := s.Requests().Consume(context.Background(), first.Nonce, user); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "same source, request cancelled", opts: []IssueOption{IssuedFor("q-1")}, firstErr: ErrNonceCancelled,
+			between: func(t *testing.T, s *Store, _ *fakeClock, _ Request) {
+				if ok, err := s.Requests().Cancel(context.Background(), user); err != nil || !ok {
+					t.Fatalf("cancel: %v %v", ok, err)
+				}
+			}},
+		{name: "same source, request expired", opts: []IssueOption{IssuedFor("q-1")}, firstErr: ErrNonceSuperseded,
+			between: func(_ *testing.T, _ *Store, clock *fakeClock, _ Request) { clock.Advance(10 * time.Minute) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			s, _ := newTestStore(t, WithClock(clock.Now))
+			ctx := context.Background()
+			first, err := s.Requests().Issue(ctx, params, 10*time.Minute, IssuedFor("q-1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.between != nil {
+				tt.between(t, s, clock, first)
+			}
+			p := params
+			if tt.params != nil {
+				tt.params(&p)
+			}
+			second, err := s.Requests().Issue(ctx, p, 10*time.Minute, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := second == first; got != tt.same {
+				t.Fatalf("second issue = %+v, first %+v; same %v, want %v", second, first, got, tt.same)
+			}
+			// The second is the live request, whose page and nonce work.
+			if live, ok, err := s.Requests().Live(ctx, user); err != nil || !ok || live != second {
+				t.Errorf("live request = %+v %v %v, want %+v", live, ok, err, second)
+			}
+			if got, err := s.Requests().Get(ctx, second.ID); err != nil || got != second {
+				t.Errorf("page = %+v %v, want %+v", got, err, second)
+			}
+			if !tt.same {
+				if _, err := s.Requests().Consume(ctx, first.Nonce, user); !errors.Is(err, tt.firstErr) {
+					t.Errorf("consuming the first nonce: %v, want %v", err, tt.firstErr)
+				}
+			}
+			if got, err := s.Requests().Consume(ctx, second.Nonce, user); err != nil || got != second {
+				t.Errorf("consuming the second nonce = %+v %v, want %+v", got, err, second)
+			}
+		})
+	}
+}
+
+// An issue whose worker died between its two steps (the request installed,
+// its routing keys not written) is completed by the same source's next
+// issue: the page finds the request, and another user's attempt with its
+// nonce is told apart from an unknown nonce.
+func TestIssuedForRestoresRouting(t *testing.T) {
+	s, c := newTestStore(t)
+	ctx := context.Background()
+	const user, other = 6101, 6102
+	first, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Hour, IssuedFor("entry-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{s.key("nidx:" + first.NonceHash()), s.key("ridx:" + first.ID)} {
+		if err := c.Del(ctx, k).Err(); err != nil { // one at a time: different cluster slots
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Requests().Get(ctx, first.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("page without its routing key: %v, want ErrNotFound", err)
+	}
+	again, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Hour, IssuedFor("entry-1"))
+	if err != nil || again != first {
+		t.Fatalf("issue again = %+v %v, want %+v", again, err, first)
+	}
+	if got, err := s.Requests().Get(ctx, first.ID); err != nil || got != first {
+		t.Errorf("page = %+v %v", got, err)
+	}
+	if pttl := c.PTTL(ctx, s.key("ridx:"+first.ID)).Val(); pttl < time.Hour+NonceTombstoneTTL-time.Minute || pttl > time.Hour+NonceTombstoneTTL {
+		t.Errorf("restored routing key TTL %v, want about %v", pttl, time.Hour+NonceTombstoneTTL)
+	}
+	if _, err := s.Requests().Consume(ctx, first.Nonce, other); !errors.Is(err, ErrNonceOtherUser) {
+		t.Errorf("another user: %v, want ErrNonceOtherUser", err)
+	}
+	if _, err := s.Requests().Consume(ctx, first.Nonce, user); err != nil {
+		t.Errorf("the user: %v", err)
+	}
+}
+
+// The same queue entry processed by several workers at once gives the
+// user one request.
+func TestIssuedForConcurrent(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	const n = 12
+	reqs := make([]Request, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			reqs[i], errs[i] = s.Requests().Issue(ctx, RequestParams{UserID: 6201, ChatID: 6201, Level: "basic"}, time.Minute, IssuedFor("1700000000000-0"))
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if reqs[i] != reqs[0] {
+			t.Fatalf("issue %d = %+v, issue 0 = %+v: want one request", i, reqs[i], reqs[0])
+		}
+	}
+	if _, err := s.Requests().Consume(ctx, reqs[0].Nonce, 6201); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestIssuedForValidation(t *testing.T) {
+	s, c := newTestStore(t)
+	ctx := context.Background()
+	p := RequestParams{UserID: 6301, ChatID: 6301, Level: "basic"}
+	tests := []struct {
+		src string
+		ok  bool
+	}{
+		{"1700000000000-0", true},
+		{"queue:entry_7.a-B", true},
+		{strings.Repeat("q", 128), true},
+		{"", false},
+		{strings.Repeat("q", 129), false},
+		{"a b", false},
+		{"entry/1", false},
+		{"Müller", false},
+	}
+	for _, tt := range tests {
+		_, err := s.Requests().Issue(ctx, p, time.Minute, IssuedFor(tt.src))
+		if tt.ok != (err == nil) {
+			t.Errorf("IssuedFor(%q): %v, want ok %v", tt.src, err, tt.ok)
+		}
+		if !tt.ok && !errors.Is(err, ErrInvalid) {
+			t.Errorf("IssuedFor(%q): %v, want ErrInvalid", tt.src, err)
+		}
+		if !tt.ok && tt.src != "" && strings.Contains(err.Error(), tt.src) {
+			t.Errorf("IssuedFor(%q): error %q repeats the source", tt.src, err)
+		}
+	}
+	// Redis only sees the source's SHA-256.
+	for _, k := range allKeys(t, c, s.Prefix()) {
+		if v := dumpKey(t, c, k); strings.Contains(k+v, "queue:entry_7") || strings.Contains(k+v, "1700000000000-0") {
+			t.Errorf("key %s holds a source in clear", k)
+		}
+	}
+}
+
+// Nonce states are forgotten NonceTombstoneTTL after their request's
+// expiry, by the store's clock, and the next issue prunes them.
+func TestNonceTombstonesForgotten(t *testing.T) {
+	clock := newFakeClock()
+	s, c := newTestStore(t, WithClock(clock.Now))
+	ctx := context.Background()
+	const user = 6401
+	var old []Request
+	for range 4 {
+		r, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old = append(old, r)
+	}
+	if n := c.HLen(ctx, s.userKey(user, "nonces")).Val(); n != 4 {
+		t.Fatalf("%d nonce states, want 4", n)
+	}
+	clock.Advance(time.Minute + NonceTombstoneTTL - time.Millisecond)
+	if _, err := s.Requests().Consume(ctx, old[0].Nonce, user); !errors.Is(err, ErrNonceSuperseded) {
+		t.Fatalf("just before its tombstone ends: %v, want ErrNonceSuperseded", err)
+	}
+	clock.Advance(time.Millisecond)
+	for _, r := range old {
+		if _, err := s.Requests().Consume(ctx, r.Nonce, user); !errors.Is(err, ErrNonceUnknown) {
+			t.Errorf("after the tombstone: %v, want ErrNonceUnknown", err)
+		}
+	}
+	if _, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.HLen(ctx, s.userKey(user, "nonces")).Val(); n != 1 {
+		t.Errorf("%d nonce states after the next issue, want 1 (the old ones pruned)", n)
+	}
+	if n := c.ZCard(ctx, s.userKey(user, "index")).Val(); n != 2 {
+		t.Errorf("index of %d members, want the new request's 2", n)
+	}
+}
+
+// A nonce whose state has a key of its own, as before the nonces hash,
+// is consumed as it was: its key moves into the hash. DeleteUser deletes
+// such keys too.
+func TestConsumeLegacyNonceKey(t *testing.T) {
+	const user = 6501
+	tests := []struct {
+		state string // "" for the request's consume by message 42, as JSON
+		opts  []ConsumeOption
+		want  error
+	}{
+		{state: "live"},
+		{state: "", opts: []ConsumeOption{ByMessage(42)}},
+		{state: "", opts: []ConsumeOption{ByMessage(43)}, want: ErrNonceUsed},
+		{state: "used", want: ErrNonceUsed},
+		{state: "superseded", want: ErrNonceSuperseded},
+		{state: "expired", want: ErrNonceExpired},
+		{state: "cancelled", want: ErrNonceCancelled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.state, func(t *testing.T) {
+			s, c := newTestStore(t)
+			ctx := context.Background()
+			r, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic", Ref: "r-9"}, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			state := tt.state
+			if state == "" {
+				flat := []string{"id", r.ID, "nh", r.NonceHash(), "uid", "6501", "chat", "6501", "level", "basic", "lang", "", "ref", "r-9",
+					"iat", strconv.FormatInt(r.IssuedAt.UnixMilli(), 10), "exp", strconv.FormatInt(r.ExpiresAt.UnixMilli(), 10)}
+				b, err := json.Marshal(flat)
+				if err != nil {
+					t.Fatal(err)
+				}
+				state = "used|m42|" + string(b)
+			}
+			legacy := s.userKey(user, "nonce:"+r.NonceHash())
+			if err := c.HDel(ctx, s.userKey(user, "nonces"), r.NonceHash()).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Set(ctx, legacy, state, time.Hour+NonceTombstoneTTL).Err(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Requests().Consume(ctx, r.Nonce, user, tt.opts...)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("consume: %v, want %v", err, tt.want)
+			}
+			if err == nil && got != r {
+				t.Errorf("consume = %+v, want %+v", got, r)
+			}
+			if c.Exists(ctx, legacy).Val() != 0 {
+				t.Error("the nonce's own key is still there")
+			}
+			v, err := c.HGet(ctx, s.userKey(user, "nonces"), r.NonceHash()).Result()
+			if err != nil {
+				t.Fatalf("the state did not move into the nonces hash: %v", err)
+			}
+			until, _, _ := strings.Cut(v, "|")
+			if ms, _ := strconv.ParseInt(until, 10, 64); time.Until(time.UnixMilli(ms)) < time.Hour+NonceTombstoneTTL-time.Minute {
+				t.Errorf("moved state %q is kept until %v, want about %v from now", v, time.UnixMilli(ms), time.Hour+NonceTombstoneTTL)
+			}
+
+			// A key of the old layout left behind is erased with the user.
+			if err := c.Set(ctx, legacy, "superseded", time.Hour).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.DeleteUser(ctx, user); err != nil {
+				t.Fatal(err)
+			}
+			if c.Exists(ctx, legacy).Val() != 0 {
+				t.Error("DeleteUser left the nonce's own key")
+			}
+		})
+	}
+}
+
+// A random source that repeats is caught: a nonce the user had before, or
+// a routing key that names another user, fails the issue.
+func TestIssueRandomRepeated(t *testing.T) {
+	block := func(b byte) []byte { return bytes.Repeat([]byte{b}, 16+32) } // a request ID and a nonce
+	tests := []struct {
+		name   string
+		blocks [][]byte
+		users  []int64
+	}{
+		{"another user's", [][]byte{block(1), block(1)}, []int64{6601, 6602}},
+		{"an earlier nonce of the user", [][]byte{block(1), block(2), block(1)}, []int64{6601, 6601, 6601}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newTestStore(t, WithRandom(bytes.NewReader(bytes.Join(tt.blocks, nil))))
+			ctx := context.Background()
+			last := len(tt.users) - 1
+			for i, u := range tt.users {
+				_, err := s.Requests().Issue(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
+				if i < last && err != nil {
+					t.Fatalf("issue %d: %v", i, err)
+				}
+				if i == last && (err == nil || !strings.Contains(err.Error(), "random source repeated")) {
+					t.Fatalf("issue %d: %v, want the random source repeated", i, err)
+				}
+			}
+		})
 	}
 }

@@ -66,22 +66,22 @@ func TestResilienceRedisRestart(t *testing.T) {
 	for i := range 20 {
 		id := "ev-" + strconv.Itoa(i)
 		all = append(all, id)
-		if err := s.Enqueue(ctx, OutboxEntry{EventID: id, UserID: int64(100 + i), Kind: "verified", Payload: samplePayload}); err != nil {
+		if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: id, UserID: int64(100 + i), Kind: "verified", Payload: samplePayload}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	claimed, err := s.Claim(ctx, "c1", time.Minute, 5)
+	claimed, err := s.Outbox().Claim(ctx, "c1", time.Minute, 5)
 	if err != nil || len(claimed) != 5 {
 		t.Fatalf("claim: %d, %v", len(claimed), err)
 	}
 	acked := map[string]bool{}
 	for _, d := range claimed[:3] {
-		if err := s.Ack(ctx, d.ID); err != nil {
+		if err := s.Outbox().Ack(ctx, d.ID); err != nil {
 			t.Fatal(err)
 		}
 		acked[d.EventID] = true
 	}
-	pre, err := s.IssueRequest(ctx, RequestParams{UserID: 77, ChatID: 77, Level: "basic"}, time.Hour)
+	pre, err := s.Requests().Issue(ctx, RequestParams{UserID: 77, ChatID: 77, Level: "basic"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestResilienceRedisRestart(t *testing.T) {
 	// costs a timeout, not a hang.
 	srv.Signal(t, syscall.SIGSTOP)
 	failsFast(t, "IssueRequest (server hung)", "", func(ctx context.Context) error {
-		_, err := s.IssueRequest(ctx, RequestParams{UserID: 78, ChatID: 78, Level: "basic"}, time.Hour)
+		_, err := s.Requests().Issue(ctx, RequestParams{UserID: 78, ChatID: 78, Level: "basic"}, time.Hour)
 		return err
 	})
 	srv.Signal(t, syscall.SIGCONT)
@@ -98,18 +98,18 @@ func TestResilienceRedisRestart(t *testing.T) {
 	// A stopped server.
 	srv.Stop(t)
 	failsFast(t, "IssueRequest", "", func(ctx context.Context) error {
-		_, err := s.IssueRequest(ctx, RequestParams{UserID: 78, ChatID: 78, Level: "basic"}, time.Hour)
+		_, err := s.Requests().Issue(ctx, RequestParams{UserID: 78, ChatID: 78, Level: "basic"}, time.Hour)
 		return err
 	})
 	failsFast(t, "ConsumeNonce", pre.Nonce, func(ctx context.Context) error {
-		_, err := s.ConsumeNonce(ctx, pre.Nonce, 77)
+		_, err := s.Requests().Consume(ctx, pre.Nonce, 77)
 		return err
 	})
 	failsFast(t, "Enqueue", "", func(ctx context.Context) error {
-		return s.Enqueue(ctx, OutboxEntry{EventID: "ev-down", UserID: 1, Kind: "verified", Payload: samplePayload})
+		return s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-down", UserID: 1, Kind: "verified", Payload: samplePayload})
 	})
 	failsFast(t, "Claim", "", func(ctx context.Context) error {
-		_, err := s.Claim(ctx, "c2", time.Millisecond, 100)
+		_, err := s.Outbox().Claim(ctx, "c2", time.Millisecond, 100)
 		return err
 	})
 
@@ -118,7 +118,7 @@ func TestResilienceRedisRestart(t *testing.T) {
 	start := time.Now()
 	var pending int64
 	for {
-		if pending, _, err = s.OutboxDepth(ctx); err == nil {
+		if pending, _, err = s.Outbox().Depth(ctx); err == nil {
 			break
 		}
 		if time.Since(start) > 5*time.Second {
@@ -130,7 +130,7 @@ func TestResilienceRedisRestart(t *testing.T) {
 	if pending != 17 {
 		t.Errorf("%d entries in the outbox after the restart, want 17 (20 - 3 acked)", pending)
 	}
-	got, err := s.Claim(ctx, "c2", time.Millisecond, 100)
+	got, err := s.Outbox().Claim(ctx, "c2", time.Millisecond, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestResilienceRedisRestart(t *testing.T) {
 		if d.Attempts > 0 {
 			reclaimed++
 		}
-		if err := s.Ack(ctx, d.ID); err != nil {
+		if err := s.Outbox().Ack(ctx, d.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -160,16 +160,16 @@ func TestResilienceRedisRestart(t *testing.T) {
 	}
 
 	// Everything works again, and the request issued before survived.
-	if r, err := s.ConsumeNonce(ctx, pre.Nonce, 77); err != nil || r.ID != pre.ID {
+	if r, err := s.Requests().Consume(ctx, pre.Nonce, 77); err != nil || r.ID != pre.ID {
 		t.Errorf("consume the request issued before the restart: %v", err)
 	}
-	if _, err := s.IssueRequest(ctx, RequestParams{UserID: 79, ChatID: 79, Level: "basic"}, time.Hour); err != nil {
+	if _, err := s.Requests().Issue(ctx, RequestParams{UserID: 79, ChatID: 79, Level: "basic"}, time.Hour); err != nil {
 		t.Error(err)
 	}
-	if err := s.Enqueue(ctx, OutboxEntry{EventID: "ev-after", UserID: 1, Kind: "verified", Payload: samplePayload}); err != nil {
+	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-after", UserID: 1, Kind: "verified", Payload: samplePayload}); err != nil {
 		t.Fatal(err)
 	}
-	if ds, err := s.Claim(ctx, "c2", time.Minute, 100); err != nil || len(ds) != 1 || ds[0].EventID != "ev-after" {
+	if ds, err := s.Outbox().Claim(ctx, "c2", time.Minute, 100); err != nil || len(ds) != 1 || ds[0].EventID != "ev-after" {
 		t.Errorf("claim after the restart: %v, %v; want ev-after only", ds, err)
 	}
 }

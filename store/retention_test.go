@@ -20,13 +20,13 @@ func TestStatusRetention(t *testing.T) {
 	const u1, u2 = 8101, 8102
 	set := func(uid int64, level, state string) {
 		t.Helper()
-		if err := s.SetStatus(ctx, Status{UserID: uid, Level: level, State: state}); err != nil {
+		if err := s.Statuses().Set(ctx, Status{UserID: uid, Level: level, State: state}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	stats := func(wantTotal map[string]map[string]int) Stats {
 		t.Helper()
-		st, err := s.Stats(ctx, clock.Now())
+		st, err := s.Statuses().Stats(ctx, clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +37,7 @@ func TestStatusRetention(t *testing.T) {
 	}
 	state := func(uid int64, level string) string {
 		t.Helper()
-		st, err := s.GetStatus(ctx, uid, level)
+		st, err := s.Statuses().Get(ctx, uid, level)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,17 +58,17 @@ func TestStatusRetention(t *testing.T) {
 	if got := state(u2, "basic"); got != StateNone {
 		t.Fatalf("u2 after the retention: %s, want none", got)
 	}
-	if l, err := s.ListStatuses(ctx, u2); err != nil || len(l) != 0 {
+	if l, err := s.Statuses().List(ctx, u2); err != nil || len(l) != 0 {
 		t.Fatalf("u2's statuses after the retention: %v, %v", l, err)
 	}
-	if l, _ := s.ListStatuses(ctx, u1); len(l) != 2 || state(u1, "basic") != StateVerified {
+	if l, _ := s.Statuses().List(ctx, u1); len(l) != 2 || state(u1, "basic") != StateVerified {
 		t.Fatalf("u1's statuses within the retention: %v", l)
 	}
 	stats(map[string]map[string]int{"basic": {StateVerified: 1}, "full": {StateVerified: 1}})
 
 	// An expired user starts anew: a new creation time, counted once.
 	set(u2, "basic", StateVerified)
-	if st, _ := s.GetStatus(ctx, u2, "basic"); !st.CreatedAt.Equal(clock.Now()) {
+	if st, _ := s.Statuses().Get(ctx, u2, "basic"); !st.CreatedAt.Equal(clock.Now()) {
 		t.Fatalf("u2 created %v, want now %v", st.CreatedAt, clock.Now())
 	}
 	today := stats(map[string]map[string]int{"basic": {StateVerified: 2}, "full": {StateVerified: 1}})
@@ -78,7 +78,7 @@ func TestStatusRetention(t *testing.T) {
 
 	// Everything expires; resetting an expired status changes nothing.
 	clock.Advance(61 * time.Minute)
-	if err := s.ResetStatus(ctx, u1, "basic"); err != nil {
+	if err := s.Statuses().Reset(ctx, u1, "basic"); err != nil {
 		t.Fatal(err)
 	}
 	stats(map[string]map[string]int{})
@@ -89,7 +89,7 @@ func TestStatusRetention(t *testing.T) {
 	// Turning the retention off keeps the counts right and the status.
 	set(u1, "basic", StatePending)
 	forever := New(c, WithPrefix(s.Prefix()), WithClock(clock.Now))
-	if err := forever.SetStatus(ctx, Status{UserID: u1, Level: "basic", State: StateVerified}); err != nil {
+	if err := forever.Statuses().Set(ctx, Status{UserID: u1, Level: "basic", State: StateVerified}); err != nil {
 		t.Fatal(err)
 	}
 	if ttl := c.PTTL(ctx, s.userKey(u1, "status")).Val(); ttl != -1 {
@@ -99,7 +99,7 @@ func TestStatusRetention(t *testing.T) {
 		t.Fatal("the stats still hold u1 for expiry")
 	}
 	clock.Advance(2 * time.Hour)
-	if st, _ := forever.Stats(ctx, clock.Now()); !reflect.DeepEqual(st.Total, map[string]map[string]int{"basic": {StateVerified: 1}}) {
+	if st, _ := forever.Statuses().Stats(ctx, clock.Now()); !reflect.DeepEqual(st.Total, map[string]map[string]int{"basic": {StateVerified: 1}}) {
 		t.Fatalf("totals %v, want u1 verified", st.Total)
 	}
 }
@@ -108,7 +108,7 @@ func TestStatusRetention(t *testing.T) {
 func TestStatusRetentionRedisExpiry(t *testing.T) {
 	s, c := newTestStore(t, WithStatusRetention(300*time.Millisecond))
 	ctx := context.Background()
-	if err := s.SetStatus(ctx, Status{UserID: 8201, Level: "basic", State: StateVerified}); err != nil {
+	if err := s.Statuses().Set(ctx, Status{UserID: 8201, Level: "basic", State: StateVerified}); err != nil {
 		t.Fatal(err)
 	}
 	if ttl := c.PTTL(ctx, s.userKey(8201, "status")).Val(); ttl <= 0 || ttl > 300*time.Millisecond {
@@ -118,10 +118,10 @@ func TestStatusRetentionRedisExpiry(t *testing.T) {
 	if n := c.Exists(ctx, s.userKey(8201, "status")).Val(); n != 0 {
 		t.Fatal("Redis kept the status past its TTL")
 	}
-	if st, err := s.GetStatus(ctx, 8201, "basic"); err != nil || st.State != StateNone {
-		t.Fatalf("GetStatus = %+v, %v; want none", st, err)
+	if st, err := s.Statuses().Get(ctx, 8201, "basic"); err != nil || st.State != StateNone {
+		t.Fatalf("Get = %+v, %v; want none", st, err)
 	}
-	if st, err := s.Stats(ctx, time.Now()); err != nil || len(st.Total) != 0 {
+	if st, err := s.Statuses().Stats(ctx, time.Now()); err != nil || len(st.Total) != 0 {
 		t.Fatalf("totals %v, %v; want none", st.Total, err)
 	}
 }
@@ -133,10 +133,10 @@ func TestRetentionOptions(t *testing.T) {
 		"audit":  WithAuditRetention(-time.Second),
 	} {
 		s := New(c, WithPrefix(testPrefix(t, c)), o)
-		if err := s.SetStatus(context.Background(), Status{UserID: 1, Level: "basic", State: StatePending}); !errors.Is(err, ErrInvalid) {
-			t.Errorf("negative %s retention: SetStatus error %v, want ErrInvalid", name, err)
+		if err := s.Statuses().Set(context.Background(), Status{UserID: 1, Level: "basic", State: StatePending}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("negative %s retention: Set error %v, want ErrInvalid", name, err)
 		}
-		if err := s.Audit(context.Background(), Event{Kind: "x"}); !errors.Is(err, ErrInvalid) {
+		if err := s.Audit().Append(context.Background(), Event{Kind: "x"}); !errors.Is(err, ErrInvalid) {
 			t.Errorf("negative %s retention: Audit error %v, want ErrInvalid", name, err)
 		}
 	}
@@ -173,16 +173,16 @@ func trimmedTrail(t *testing.T) (*Store, redis.UniversalClient, []redis.XMessage
 	const old = 250
 	for i := range old {
 		ev := Event{Kind: "verified", UserID: int64(9000 + i), Level: "basic", Ref: "crm-" + strconv.Itoa(i), Codes: []string{"ok"}}
-		if err := s.Audit(ctx, ev); err != nil {
+		if err := s.Audit().Append(ctx, ev); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n, err := s.VerifyAudit(ctx); err != nil || n != old {
+	if n, err := s.Audit().Verify(ctx); err != nil || n != old {
 		t.Fatalf("before trimming: %d, %v", n, err)
 	}
 	time.Sleep(5 * time.Millisecond) // the old events' IDs are in the past
 	clock.Set(time.Hour)
-	if err := s.Audit(ctx, Event{Kind: "issued", UserID: 1}); err != nil {
+	if err := s.Audit().Append(ctx, Event{Kind: "issued", UserID: 1}); err != nil {
 		t.Fatal(err)
 	}
 	msgs, err := c.XRange(ctx, s.auditKey("stream"), "-", "+").Result()
@@ -205,18 +205,18 @@ func TestAuditRetention(t *testing.T) {
 	if base := c.Get(ctx, s.auditKey("base")).Val(); base != msgs[0].Values["prev"] {
 		t.Fatalf("base %q, want the first remaining event's prev %q", base, msgs[0].Values["prev"])
 	}
-	n, err := s.VerifyAudit(ctx)
+	n, err := s.Audit().Verify(ctx)
 	if err != nil || n != len(msgs) {
-		t.Fatalf("VerifyAudit after trimming = %d, %v; want %d, nil", n, err, len(msgs))
+		t.Fatalf("Verify after trimming = %d, %v; want %d, nil", n, err, len(msgs))
 	}
 	// The chain goes on.
 	for range 3 {
-		if err := s.Audit(ctx, Event{Kind: "issued", UserID: 2}); err != nil {
+		if err := s.Audit().Append(ctx, Event{Kind: "issued", UserID: 2}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n, err := s.VerifyAudit(ctx); err != nil || n != len(msgs)+3 {
-		t.Fatalf("VerifyAudit after more events = %d, %v; want %d, nil", n, err, len(msgs)+3)
+	if n, err := s.Audit().Verify(ctx); err != nil || n != len(msgs)+3 {
+		t.Fatalf("Verify after more events = %d, %v; want %d, nil", n, err, len(msgs)+3)
 	}
 }
 
@@ -252,10 +252,10 @@ func TestAuditRetentionTamper(t *testing.T) {
 				t.Skipf("only %d events left after trimming", len(before))
 			}
 			msgs := rewriteAudit(t, s, c, tt.edit)
-			_, err := s.VerifyAudit(context.Background())
+			_, err := s.Audit().Verify(context.Background())
 			var ae *AuditError
 			if !errors.As(err, &ae) {
-				t.Fatalf("VerifyAudit error %v, want an AuditError", err)
+				t.Fatalf("Verify error %v, want an AuditError", err)
 			}
 			if want := msgs[tt.badAt(len(msgs))].ID; ae.EventID != want {
 				t.Fatalf("broken at %s (%v), want %s", ae.EventID, err, want)
@@ -295,7 +295,7 @@ func TestStatsOutOfOrder(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			st, err := s.Stats(ctx, now)
+			st, err := s.Statuses().Stats(ctx, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -328,9 +328,9 @@ func TestStatsRetentionConcurrent(t *testing.T) {
 				level := levels[(w*7+i)%len(levels)]
 				var err error
 				if (w+i)%5 == 0 {
-					err = st.ResetStatus(ctx, uid, level)
+					err = st.Statuses().Reset(ctx, uid, level)
 				} else {
-					err = st.SetStatus(ctx, Status{UserID: uid, Level: level, State: states[(w+i*3)%len(states)]})
+					err = st.Statuses().Set(ctx, Status{UserID: uid, Level: level, State: states[(w+i*3)%len(states)]})
 				}
 				if err != nil {
 					t.Error(err)
@@ -342,7 +342,7 @@ func TestStatsRetentionConcurrent(t *testing.T) {
 	wg.Wait()
 	want := map[string]map[string]int{}
 	for uid := int64(8400); uid < 8403; uid++ {
-		list, err := s.ListStatuses(ctx, uid)
+		list, err := s.Statuses().List(ctx, uid)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -353,7 +353,7 @@ func TestStatsRetentionConcurrent(t *testing.T) {
 			want[st.Level][st.State]++
 		}
 	}
-	got, err := s.Stats(ctx, time.Now())
+	got, err := s.Statuses().Stats(ctx, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +383,7 @@ func TestStatsOutOfOrderAfterReset(t *testing.T) {
 	if err := s.recount(ctx, 8501, "basic", StatePending, a, now); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := s.Stats(ctx, now); err != nil || len(st.Total) != 0 {
+	if st, err := s.Statuses().Stats(ctx, now); err != nil || len(st.Total) != 0 {
 		t.Fatalf("totals %v, %v; want none", st.Total, err)
 	}
 }
@@ -395,7 +395,7 @@ func TestStatsRetentionBegins(t *testing.T) {
 	forever, c := newTestStore(t, WithClock(clock.Now))
 	ctx := context.Background()
 	for _, level := range []string{"basic", "extra"} {
-		if err := forever.SetStatus(ctx, Status{UserID: 8601, Level: level, State: StatePending}); err != nil {
+		if err := forever.Statuses().Set(ctx, Status{UserID: 8601, Level: level, State: StatePending}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -419,14 +419,14 @@ func TestStatsRetentionBegins(t *testing.T) {
 		}
 	}
 	want := map[string]map[string]int{"basic": {StateVerified: 1}, "extra": {StatePending: 1}, "full": {StateVerified: 1}}
-	if st, err := s.Stats(ctx, now); err != nil || !reflect.DeepEqual(st.Total, want) {
+	if st, err := s.Statuses().Stats(ctx, now); err != nil || !reflect.DeepEqual(st.Total, want) {
 		t.Fatalf("totals %v, %v; want %v", st.Total, err, want)
 	}
 	// Deleting the user takes all of it out.
 	if _, err := s.DeleteUser(ctx, 8601); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := s.Stats(ctx, now); err != nil || len(st.Total) != 0 {
+	if st, err := s.Statuses().Stats(ctx, now); err != nil || len(st.Total) != 0 {
 		t.Fatalf("totals after deletion %v, %v; want none", st.Total, err)
 	}
 }

@@ -19,7 +19,7 @@ func TestRewindPts(t *testing.T) {
 	}
 	saved := updates.State{Pts: 100, Qts: 7, Date: 1700000000, Seq: 3}
 	for _, id := range []int64{self, other} {
-		if err := s.StateStorage().SetState(ctx, id, saved); err != nil {
+		if err := s.Sessions().StateStorage().SetState(ctx, id, saved); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -40,7 +40,7 @@ func TestRewindPts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		got, ok, err := s.StateStorage().GetState(ctx, self)
+		got, ok, err := s.Sessions().StateStorage().GetState(ctx, self)
 		if err != nil || !ok {
 			t.Fatalf("%s: state %v, %v", tt.name, ok, err)
 		}
@@ -50,7 +50,7 @@ func TestRewindPts(t *testing.T) {
 			t.Errorf("%s: RewindPts(%d) = %d, state %+v; want %d, %+v", tt.name, tt.to, before, got, tt.wantBefore, want)
 		}
 	}
-	if got, _, _ := s.StateStorage().GetState(ctx, other); got != saved {
+	if got, _, _ := s.Sessions().StateStorage().GetState(ctx, other); got != saved {
 		t.Errorf("another bot's state changed: %+v", got)
 	}
 	if _, err := s.RewindPts(ctx, self, -1); !errors.Is(err, ErrInvalid) {

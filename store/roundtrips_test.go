@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -99,11 +100,11 @@ func newCountingStore(tb testing.TB, opts ...Option) (*Store, *rtCounter) {
 // does not mark it again), the handler consumes the nonce, and the bot
 // releases the journal entry.
 func verification(ctx context.Context, s *Store, user int64, msgID int) error {
-	r, err := s.IssueRequest(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic", Lang: "en", Ref: "crm-42"}, 10*time.Minute)
+	r, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic", Lang: "en", Ref: "crm-42"}, 10*time.Minute)
 	if err != nil {
 		return err
 	}
-	if _, err := s.Request(ctx, r.ID); err != nil {
+	if _, err := s.Requests().Get(ctx, r.ID); err != nil {
 		return err
 	}
 	owner := MarkedBy("u1")
@@ -114,7 +115,7 @@ func verification(ctx context.Context, s *Store, user int64, msgID int) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.ConsumeNonce(ctx, r.Nonce, user); err != nil {
+	if _, err := s.Requests().Consume(ctx, r.Nonce, user); err != nil {
 		return err
 	}
 	return s.ReleaseSubmission(ctx, l)
@@ -126,7 +127,7 @@ func verification(ctx context.Context, s *Store, user int64, msgID int) error {
 // each script on a server costs one more (EVALSHA answers NOSCRIPT, then
 // EVAL).
 func TestRoundTrips(t *testing.T) {
-	s, h := newCountingStore(t)
+	s, h := newCountingStore(t, WithSessionKey(testSessionKey))
 	ctx := context.Background()
 	var r Request
 	var ds []Delivery
@@ -138,16 +139,41 @@ func TestRoundTrips(t *testing.T) {
 		rt, cmds int
 		op       func(user int64) error
 	}{
-		{"IssueRequest", 3, 4, func(u int64) (err error) {
-			r, err = s.IssueRequest(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
+		{"Requests.Issue", 2, 3, func(u int64) (err error) {
+			r, err = s.Requests().Issue(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
 			return err
 		}},
-		{"IssueRequest (superseding)", 3, 4, func(u int64) (err error) {
-			r, err = s.IssueRequest(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
+		{"Requests.Issue (superseding)", 2, 3, func(u int64) (err error) {
+			r, err = s.Requests().Issue(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute, IssuedFor("q-"+strconv.FormatInt(u, 10)))
 			return err
 		}},
-		{"Request (page)", 2, 2, func(int64) error { _, err := s.Request(ctx, r.ID); return err }},
-		{"ConsumeNonce", 2, 2, func(u int64) error { _, err := s.ConsumeNonce(ctx, r.Nonce, u); return err }},
+		{"Requests.Issue (same source)", 2, 3, func(u int64) error {
+			again, err := s.Requests().Issue(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute, IssuedFor("q-"+strconv.FormatInt(u, 10)))
+			if err == nil && again != r {
+				err = fmt.Errorf("issued %+v, want %+v", again, r)
+			}
+			return err
+		}},
+		{"Requests.Live", 1, 1, func(u int64) error { _, _, err := s.Requests().Live(ctx, u); return err }},
+		{"Requests.Cancel", 1, 1, func(u int64) error {
+			ok, err := s.Requests().Cancel(ctx, u)
+			if err == nil && !ok {
+				err = errors.New("nothing to cancel")
+			}
+			return err
+		}},
+		{"Requests.Issue (after a cancel)", 2, 3, func(u int64) (err error) {
+			r, err = s.Requests().Issue(ctx, RequestParams{UserID: u, ChatID: u, Level: "basic"}, time.Minute)
+			return err
+		}},
+		{"Requests.Get (page)", 2, 2, func(int64) error { _, err := s.Requests().Get(ctx, r.ID); return err }},
+		{"Requests.Consume (another user's)", 2, 2, func(u int64) error {
+			if _, err := s.Requests().Consume(ctx, r.Nonce, u+1000); !errors.Is(err, ErrNonceOtherUser) {
+				return fmt.Errorf("consume by another user: %v, want ErrNonceOtherUser", err)
+			}
+			return nil
+		}},
+		{"Requests.Consume", 1, 1, func(u int64) error { _, err := s.Requests().Consume(ctx, r.Nonce, u); return err }},
 		{"MarkUpdate", 1, 1, func(u int64) error { _, err := s.MarkUpdate(ctx, u, 5, time.Minute); return err }},
 		{"HoldSubmission", 1, 1, func(u int64) (err error) {
 			jl, err = s.HoldSubmission(ctx, testJournalEntry(u, 5, "u1"), time.Minute, time.Hour)
@@ -163,20 +189,27 @@ func TestRoundTrips(t *testing.T) {
 			return err
 		}},
 		{"ReleaseSubmission", 1, 1, func(int64) error { return s.ReleaseSubmission(ctx, cs[0].Lease) }},
-		{"ClaimDocument", 2, 3, func(u int64) error {
+		{"Documents.Claim", 2, 3, func(u int64) error {
 			doc.Number = "C01X00T" + strconv.FormatInt(u, 10)
-			_, err := s.ClaimDocument(ctx, doc, u)
+			_, err := s.Documents().Claim(ctx, doc, u)
 			return err
 		}},
-		{"SetStatus", 2, 2, func(u int64) error {
-			return s.SetStatus(ctx, Status{UserID: u, Level: "basic", State: StateVerified, Ref: "crm-42"})
+		{"Statuses.Set", 2, 2, func(u int64) error {
+			return s.Statuses().Set(ctx, Status{UserID: u, Level: "basic", State: StateVerified, Ref: "crm-42"})
 		}},
-		{"Enqueue", 1, 1, func(u int64) error {
-			return s.Enqueue(ctx, OutboxEntry{EventID: "ev-" + strconv.FormatInt(u, 10), UserID: u, Kind: "verified", Payload: samplePayload})
+		{"Outbox.Enqueue", 1, 1, func(u int64) error {
+			return s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-" + strconv.FormatInt(u, 10), UserID: u, Kind: "verified", Payload: samplePayload})
 		}},
-		{"Audit", 2, 2, func(u int64) error { return s.Audit(ctx, Event{Kind: "verified", UserID: u, Level: "basic"}) }},
-		{"Claim", 2, 2, func(int64) (err error) { ds, err = s.Claim(ctx, "c1", time.Minute, 10); return err }},
-		{"Ack", 1, 1, func(int64) error { return s.Ack(ctx, ds[0].ID) }},
+		{"Audit.Append", 2, 2, func(u int64) error { return s.Audit().Append(ctx, Event{Kind: "verified", UserID: u, Level: "basic"}) }},
+		{"Outbox.Claim", 2, 2, func(int64) (err error) { ds, err = s.Outbox().Claim(ctx, "c1", time.Minute, 10); return err }},
+		{"Outbox.Ack", 1, 1, func(int64) error { return s.Outbox().Ack(ctx, ds[0].ID) }},
+		{"Sessions: StoreSession", 1, 1, func(u int64) error {
+			return s.Sessions().Session(u, "i1").StoreSession(ctx, sampleSession)
+		}},
+		{"Sessions: LoadSession", 1, 1, func(u int64) error {
+			_, err := s.Sessions().Session(u, "i1").LoadSession(ctx)
+			return err
+		}},
 	}
 	// Warm up: load every script.
 	for _, st := range steps {
@@ -190,7 +223,7 @@ func TestRoundTrips(t *testing.T) {
 			t.Fatalf("%s: %v", st.name, err)
 		}
 		rt, cmds, names := h.take()
-		t.Logf("%-27s %d round trips, %d commands: %s", st.name, rt, cmds, names)
+		t.Logf("%-34s %d round trips, %d commands: %s", st.name, rt, cmds, names)
 		if rt != st.rt || cmds != st.cmds {
 			t.Errorf("%s: %d round trips and %d commands, want %d and %d (%s)", st.name, rt, cmds, st.rt, st.cmds, names)
 		}
@@ -200,8 +233,8 @@ func TestRoundTrips(t *testing.T) {
 	if err := verification(ctx, s, 3, 1); err != nil {
 		t.Fatal(err)
 	}
-	if rt, cmds, names := h.take(); rt != 10 || cmds != 11 {
-		t.Errorf("a verification: %d round trips and %d commands, want 10 and 11 (%s)", rt, cmds, names)
+	if rt, cmds, names := h.take(); rt != 8 || cmds != 9 {
+		t.Errorf("a verification: %d round trips and %d commands, want 8 and 9 (%s)", rt, cmds, names)
 	}
 }
 
@@ -227,7 +260,7 @@ func BenchmarkVerificationRoundTrips(b *testing.B) {
 		reqs := make([]Request, b.N)
 		for i := range reqs {
 			var err error
-			if reqs[i], err = s.IssueRequest(ctx, RequestParams{UserID: int64(1000 + i), ChatID: 1, Level: "basic"}, 10*time.Minute); err != nil {
+			if reqs[i], err = s.Requests().Issue(ctx, RequestParams{UserID: int64(1000 + i), ChatID: 1, Level: "basic"}, 10*time.Minute); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -253,7 +286,7 @@ func BenchmarkVerificationRoundTrips(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
-			if _, err := s.IssueRequest(ctx, RequestParams{UserID: user(i), ChatID: 1, Level: "basic"}, 10*time.Minute); err != nil {
+			if _, err := s.Requests().Issue(ctx, RequestParams{UserID: user(i), ChatID: 1, Level: "basic"}, 10*time.Minute); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -267,7 +300,7 @@ func BenchmarkVerificationRoundTrips(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
-			if _, err := s.Request(ctx, reqs[i].ID); err != nil {
+			if _, err := s.Requests().Get(ctx, reqs[i].ID); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -281,7 +314,7 @@ func BenchmarkVerificationRoundTrips(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
-			if _, err := s.ConsumeNonce(ctx, reqs[i].Nonce, reqs[i].UserID); err != nil {
+			if _, err := s.Requests().Consume(ctx, reqs[i].Nonce, reqs[i].UserID); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -307,7 +340,7 @@ func BenchmarkVerificationRoundTrips(b *testing.B) {
 	b.Run("verification-vs-pings", func(b *testing.B) {
 		s, h := setup(b)
 		h.take()
-		const pings = 10 // a verification's round trips (TestRoundTrips)
+		const pings = 8 // a verification's round trips (TestRoundTrips)
 		var tv, tp time.Duration
 		ver := func(i int) {
 			start := time.Now()

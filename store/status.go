@@ -22,7 +22,7 @@ const (
 	StateRejected   = "rejected"
 )
 
-// states lists the states SetStatus accepts (every state but StateNone,
+// states lists the states Statuses.Set accepts (every state but StateNone,
 // which is the absence of a status).
 var states = [...]string{StatePending, StateNeedsFixes, StateVerified, StateRejected}
 
@@ -57,7 +57,7 @@ type statusRecord struct {
 
 // Lua helpers of the status scripts, on the status hash KEYS[1]. Its
 // fields are "<level>" (the record), "<level>#created", "#t" (time of the
-// last SetStatus, from which the Redis TTL runs), "#v" (a version that
+// last Statuses.Set, from which the Redis TTL runs), "#v" (a version that
 // grows with every change, so that the stats can tell an older change
 // from a newer one), "#r" (set while the hash is written with a
 // retention: the stats then count the user through the held hash) and
@@ -240,13 +240,23 @@ func validState(state string) bool {
 	return false
 }
 
-// SetStatus records st (UserID, Level, State, Ref, Codes; the times are
+// Statuses is the view of verification statuses and the admin counters.
+// It owns each user's statuses (P{u:<uid>}:status) and the stats
+// (P{stats}:total, P{stats}:day:<YYYY-MM-DD>, P{stats}:held,
+// P{stats}:expiry). Get it from Store.Statuses.
+type Statuses struct{ s *Store }
+
+// Statuses returns the view of verification statuses and their counters.
+func (s *Store) Statuses() Statuses { return Statuses{s} }
+
+// Set records st (UserID, Level, State, Ref, Codes; the times are
 // set by the store). A change of state is counted in the stats: the
 // user moves from the old state's total to the new one's, and today's
 // counter of the new state goes up. With WithStatusRetention, every
-// SetStatus keeps all the user's statuses for the retention from now.
-func (s *Store) SetStatus(ctx context.Context, st Status) (err error) {
+// Set keeps all the user's statuses for the retention from now.
+func (sv Statuses) Set(ctx context.Context, st Status) (err error) {
 	defer markUnavailable(&err)
+	s := sv.s
 	if s.optErr != nil {
 		return s.optErr
 	}
@@ -276,7 +286,7 @@ func checkStatus(st Status) error {
 		return err
 	}
 	if !validState(st.State) {
-		return fmt.Errorf("%w: state must be one of %s (use ResetStatus for none)", ErrInvalid, strings.Join(states[:], ", "))
+		return fmt.Errorf("%w: state must be one of %s (use Statuses.Reset for none)", ErrInvalid, strings.Join(states[:], ", "))
 	}
 	if err := checkRef(st.Ref); err != nil {
 		return err
@@ -354,7 +364,7 @@ func (s *Store) statsKeys(now time.Time) []string {
 	}
 }
 
-// statusExpired reports whether a status hash whose last SetStatus was
+// statusExpired reports whether a status hash whose last Statuses.Set was
 // at touched (unix ms, "" when unknown) has outlived the retention.
 func (s *Store) statusExpired(touched string, now time.Time) bool {
 	if s.statusKeep == 0 {
@@ -367,10 +377,11 @@ func (s *Store) statusExpired(touched string, now time.Time) bool {
 // statsDayTTL is how long daily counters are kept.
 const statsDayTTL = 400 * 24 * time.Hour
 
-// GetStatus returns the status of userID at level: State StateNone when
+// Get returns the status of userID at level: State StateNone when
 // there is none.
-func (s *Store) GetStatus(ctx context.Context, userID int64, level string) (_ Status, err error) {
+func (sv Statuses) Get(ctx context.Context, userID int64, level string) (_ Status, err error) {
 	defer markUnavailable(&err)
+	s := sv.s
 	if s.optErr != nil {
 		return Status{}, s.optErr
 	}
@@ -394,9 +405,10 @@ func (s *Store) GetStatus(ctx context.Context, userID int64, level string) (_ St
 	return st, nil
 }
 
-// ListStatuses returns every status of userID, sorted by level.
-func (s *Store) ListStatuses(ctx context.Context, userID int64) (_ []Status, err error) {
+// List returns every status of userID, sorted by level.
+func (sv Statuses) List(ctx context.Context, userID int64) (_ []Status, err error) {
 	defer markUnavailable(&err)
+	s := sv.s
 	if s.optErr != nil {
 		return nil, s.optErr
 	}
@@ -442,11 +454,12 @@ func parseStatus(userID int64, level, rec, created string) (Status, error) {
 	}, nil
 }
 
-// ResetStatus removes the status of userID at level (back to StateNone),
+// Reset removes the status of userID at level (back to StateNone),
 // so that the user can start over. Resetting a missing status is not an
 // error.
-func (s *Store) ResetStatus(ctx context.Context, userID int64, level string) (err error) {
+func (sv Statuses) Reset(ctx context.Context, userID int64, level string) (err error) {
 	defer markUnavailable(&err)
+	s := sv.s
 	if s.optErr != nil {
 		return s.optErr
 	}
@@ -478,8 +491,9 @@ type Stats struct {
 // Stats returns the counters of the UTC day of day and the totals. With
 // WithStatusRetention it first takes the users whose statuses expired
 // out of the totals.
-func (s *Store) Stats(ctx context.Context, day time.Time) (_ Stats, err error) {
+func (sv Statuses) Stats(ctx context.Context, day time.Time) (_ Stats, err error) {
 	defer markUnavailable(&err)
+	s := sv.s
 	if s.optErr != nil {
 		return Stats{}, s.optErr
 	}

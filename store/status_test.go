@@ -14,7 +14,7 @@ func TestStatusRoundTrip(t *testing.T) {
 	s, _ := newTestStore(t, WithClock(clock.Now))
 	ctx := context.Background()
 
-	none, err := s.GetStatus(ctx, 10, "basic")
+	none, err := s.Statuses().Get(ctx, 10, "basic")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,14 +23,14 @@ func TestStatusRoundTrip(t *testing.T) {
 	}
 
 	created := clock.Now()
-	if err := s.SetStatus(ctx, Status{UserID: 10, Level: "basic", State: StatePending, Ref: "crm-1"}); err != nil {
+	if err := s.Statuses().Set(ctx, Status{UserID: 10, Level: "basic", State: StatePending, Ref: "crm-1"}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Minute)
-	if err := s.SetStatus(ctx, Status{UserID: 10, Level: "basic", State: StateNeedsFixes, Ref: "crm-1", Codes: []string{"document_expired", "selfie_missing"}}); err != nil {
+	if err := s.Statuses().Set(ctx, Status{UserID: 10, Level: "basic", State: StateNeedsFixes, Ref: "crm-1", Codes: []string{"document_expired", "selfie_missing"}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.GetStatus(ctx, 10, "basic")
+	got, err := s.Statuses().Get(ctx, 10, "basic")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,38 +40,38 @@ func TestStatusRoundTrip(t *testing.T) {
 		CreatedAt: created, UpdatedAt: clock.Now(),
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("GetStatus = %+v, want %+v", got, want)
+		t.Fatalf("Get = %+v, want %+v", got, want)
 	}
 
-	if err := s.SetStatus(ctx, Status{UserID: 10, Level: "full", State: StateVerified}); err != nil {
+	if err := s.Statuses().Set(ctx, Status{UserID: 10, Level: "full", State: StateVerified}); err != nil {
 		t.Fatal(err)
 	}
-	list, err := s.ListStatuses(ctx, 10)
+	list, err := s.Statuses().List(ctx, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(list) != 2 || list[0].Level != "basic" || list[1].Level != "full" || !reflect.DeepEqual(list[0], want) {
-		t.Fatalf("ListStatuses = %+v", list)
+		t.Fatalf("List = %+v", list)
 	}
-	if list, _ := s.ListStatuses(ctx, 11); len(list) != 0 {
+	if list, _ := s.Statuses().List(ctx, 11); len(list) != 0 {
 		t.Fatalf("another user's list = %+v, want empty", list)
 	}
 
-	if err := s.ResetStatus(ctx, 10, "basic"); err != nil {
+	if err := s.Statuses().Reset(ctx, 10, "basic"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.GetStatus(ctx, 10, "basic"); got.State != StateNone {
+	if got, _ := s.Statuses().Get(ctx, 10, "basic"); got.State != StateNone {
 		t.Fatalf("after reset: %+v", got)
 	}
-	if err := s.ResetStatus(ctx, 10, "basic"); err != nil {
+	if err := s.Statuses().Reset(ctx, 10, "basic"); err != nil {
 		t.Fatalf("second reset: %v", err)
 	}
 	// A status set after a reset starts anew.
 	clock.Advance(time.Hour)
-	if err := s.SetStatus(ctx, Status{UserID: 10, Level: "basic", State: StatePending}); err != nil {
+	if err := s.Statuses().Set(ctx, Status{UserID: 10, Level: "basic", State: StatePending}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.GetStatus(ctx, 10, "basic"); !got.CreatedAt.Equal(clock.Now()) {
+	if got, _ := s.Statuses().Get(ctx, 10, "basic"); !got.CreatedAt.Equal(clock.Now()) {
 		t.Fatalf("created %v after reset, want %v", got.CreatedAt, clock.Now())
 	}
 }
@@ -95,7 +95,7 @@ func TestSetStatusValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := s.SetStatus(ctx, tt.st); !errors.Is(err, ErrInvalid) {
+			if err := s.Statuses().Set(ctx, tt.st); !errors.Is(err, ErrInvalid) {
 				t.Fatalf("error %v, want ErrInvalid", err)
 			}
 		})
@@ -117,19 +117,19 @@ func TestStats(t *testing.T) {
 		{UserID: 3, Level: "full", State: StateRejected},
 	}
 	for _, st := range steps {
-		if err := s.SetStatus(ctx, st); err != nil {
+		if err := s.Statuses().Set(ctx, st); err != nil {
 			t.Fatal(err)
 		}
 	}
 	clock.Advance(24 * time.Hour)
-	if err := s.SetStatus(ctx, Status{UserID: 2, Level: "basic", State: StateVerified}); err != nil {
+	if err := s.Statuses().Set(ctx, Status{UserID: 2, Level: "basic", State: StateVerified}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ResetStatus(ctx, 3, "full"); err != nil {
+	if err := s.Statuses().Reset(ctx, 3, "full"); err != nil {
 		t.Fatal(err)
 	}
 
-	st1, err := s.Stats(ctx, day1)
+	st1, err := s.Statuses().Stats(ctx, day1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestStats(t *testing.T) {
 	if st1.Day != "2026-03-14" || !reflect.DeepEqual(st1.Today, wantToday1) || !reflect.DeepEqual(st1.Total, wantTotal) {
 		t.Fatalf("day 1 stats %+v, want today %v total %v", st1, wantToday1, wantTotal)
 	}
-	st2, err := s.Stats(ctx, clock.Now())
+	st2, err := s.Statuses().Stats(ctx, clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,13 +159,13 @@ func TestStatsConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := New(c, WithPrefix(s.Prefix())).SetStatus(ctx, Status{UserID: 5, Level: "basic", State: StateVerified}); err != nil {
+			if err := New(c, WithPrefix(s.Prefix())).Statuses().Set(ctx, Status{UserID: 5, Level: "basic", State: StateVerified}); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	st, err := s.Stats(ctx, time.Now())
+	st, err := s.Statuses().Stats(ctx, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ var (
 	ErrNonceUsed = errors.New("store: nonce already used")
 	// ErrNonceSuperseded: a newer request was issued to the same user.
 	ErrNonceSuperseded = errors.New("store: nonce superseded by a newer request")
-	// ErrNonceCancelled: the user cancelled the request (CancelRequest)
+	// ErrNonceCancelled: the user cancelled the request (Requests.Cancel)
 	// before the nonce was used.
 	ErrNonceCancelled = errors.New("store: nonce of a cancelled request")
 	// ErrOutboxKey: the outbox key is missing or not 32 bytes (see
@@ -68,6 +68,12 @@ var (
 	// ErrJournalDecrypt: a journal entry does not decrypt with the
 	// configured key (another key, or a tampered entry).
 	ErrJournalDecrypt = errors.New("store: journal entry cannot be decrypted")
+	// ErrSessionKey: the session key is missing or not 32 bytes (see
+	// WithSessionKey). gotd sessions are never stored in clear.
+	ErrSessionKey = errors.New("store: session key missing or invalid")
+	// ErrSessionDecrypt: a stored gotd session does not decrypt with the
+	// configured key (another key, or a tampered value): log in again.
+	ErrSessionDecrypt = errors.New("store: session cannot be decrypted")
 	// ErrAuditBroken: the audit chain does not verify; see AuditError for
 	// the event.
 	ErrAuditBroken = errors.New("store: audit chain broken")
@@ -81,7 +87,7 @@ var (
 	// (see WithDocumentKey). Documents are never keyed by a plain hash.
 	ErrDocumentKey = errors.New("store: document key missing or invalid")
 	// ErrDocumentTaken: the identity document is already claimed by
-	// another Telegram user (ClaimDocument returns the owner).
+	// another Telegram user (Documents.Claim returns the owner).
 	ErrDocumentTaken = errors.New("store: document already claimed by another user")
 	// ErrUnavailable: Redis could not be reached or did not answer in time
 	// (connection refused or reset, a timeout, a server still loading its
@@ -115,6 +121,9 @@ type Store struct {
 
 	queue    *queueKeys // nil without a valid WithQueueKey
 	queueErr error      // why queue is nil
+
+	session    cipher.AEAD // nil without a valid WithSessionKey
+	sessionErr error       // why session is nil
 
 	statusKeep time.Duration // status retention, 0 for forever
 	auditKeep  time.Duration // audit retention, 0 for forever
@@ -155,8 +164,8 @@ func WithRandom(r io.Reader) Option {
 
 // WithOutboxKey sets the 32-byte AES-256-GCM key that seals outbox payloads
 // at rest. Every instance sharing the Redis needs the same key. Without it,
-// Enqueue and Claim fail with ErrOutboxKey. The store keeps no reference to
-// the caller's slice.
+// Outbox.Enqueue and Outbox.Claim fail with ErrOutboxKey. The store keeps
+// no reference to the caller's slice.
 func WithOutboxKey(key []byte) Option {
 	return func(s *Store) {
 		s.outbox, s.outboxKID, s.outboxErr = newOutboxAEAD(key)
@@ -180,14 +189,26 @@ func WithJournalKey(key []byte) Option {
 	}
 }
 
+// WithSessionKey sets the 32-byte AES-256-GCM key that seals the gotd
+// sessions (Sessions.Session) at rest: each holds an MTProto auth key,
+// which lets whoever has it act as the bot. Without it the session
+// storages fail with ErrSessionKey; a session sealed under another key
+// fails to load with ErrSessionDecrypt. The store keeps no reference to
+// the caller's slice.
+func WithSessionKey(key []byte) Option {
+	return func(s *Store) {
+		s.session, _, s.sessionErr = newAEAD(key, "session", "kycbot session key id\x00", ErrSessionKey)
+	}
+}
+
 // MinDocumentKeyLen is the shortest key WithDocumentKey accepts.
 const MinDocumentKeyLen = 32
 
 // WithDocumentKey sets the secret key (at least 32 random bytes) of the
-// HMAC-SHA256 under which ClaimDocument records identity documents. A
+// HMAC-SHA256 under which Documents.Claim records identity documents. A
 // plain hash would not do: document numbers are few enough to be tried
 // one by one. Every instance sharing the Redis needs the same key, and
-// changing it forgets every claim. Without it ClaimDocument fails with
+// changing it forgets every claim. Without it Documents.Claim fails with
 // ErrDocumentKey. The store keeps a copy of the key.
 func WithDocumentKey(key []byte) Option {
 	return func(s *Store) {
@@ -201,10 +222,10 @@ func WithDocumentKey(key []byte) Option {
 }
 
 // WithStatusRetention keeps a user's statuses for d after their last
-// SetStatus (config Retention.StatusDays): the status hash gets that
-// TTL, refreshed by every SetStatus, and the store treats statuses older
+// Statuses.Set (config Retention.StatusDays): the status hash gets that
+// TTL, refreshed by every Statuses.Set, and the store treats statuses older
 // than that (by its clock) as gone, taking them out of the stats totals.
-// Document claims live as long (see ClaimDocument). 0, the default,
+// Document claims live as long (see Documents.Claim). 0, the default,
 // keeps them forever; a negative d is an error reported by every method.
 func WithStatusRetention(d time.Duration) Option {
 	return func(s *Store) {
@@ -217,10 +238,10 @@ func WithStatusRetention(d time.Duration) Option {
 }
 
 // WithAuditRetention keeps audit events for about d (config
-// Retention.AuditDays): every Audit trims the events older than its
-// clock's now - d from the stream, approximately (whole stream nodes
-// only, so some older events may remain). The chain stays verifiable
-// from the first remaining event. 0, the default, keeps them forever; a
+// Retention.AuditDays): every AuditTrail.Append trims the events older
+// than its clock's now - d from the stream, approximately (whole stream
+// nodes only, so some older events may remain). The chain stays
+// verifiable from the first remaining event. 0, the default, keeps them forever; a
 // negative d is an error reported by every method.
 func WithAuditRetention(d time.Duration) Option {
 	return func(s *Store) {
@@ -246,6 +267,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		journalErr: fmt.Errorf("%w: no journal key configured (WithJournalKey); submissions are never stored in clear", ErrJournalKey),
 		docErr:     fmt.Errorf("%w: no document key configured (WithDocumentKey); documents are never recorded under a plain hash", ErrDocumentKey),
 		queueErr:   fmt.Errorf("%w: no queue key configured (WithQueueKey); updates are never queued in clear", ErrQueueKey),
+		sessionErr: fmt.Errorf("%w: no session key configured (WithSessionKey); sessions are never stored in clear", ErrSessionKey),
 	}
 	for _, o := range opts {
 		o(s)
@@ -292,7 +314,7 @@ func newAEAD(key []byte, what, idLabel string, sentinel error) (cipher.AEAD, str
 
 // seal encrypts plain with aead under a random nonce from the store's
 // source, bound to aad: the nonce followed by the ciphertext. Outbox
-// payloads and journal entries are sealed this way.
+// payloads, journal entries and gotd sessions are sealed this way.
 func (s *Store) seal(aead cipher.AEAD, plain, aad []byte) ([]byte, error) {
 	nonce, err := s.randomBytes(aead.NonceSize())
 	if err != nil {

@@ -32,7 +32,7 @@ func TestTelegramFaults(t *testing.T) {
 	// asks for a new request.
 	again := func(t *testing.T) string {
 		t.Helper()
-		if err := w.Bot().Store().ResetStatus(ctx, u.User.ID, w.Config.DefaultLevelName); err != nil {
+		if err := w.Bot().Store().Statuses().Reset(ctx, u.User.ID, w.Config.DefaultLevelName); err != nil {
 			t.Fatal(err)
 		}
 		if err := u.Send(ctx, w.Account.ID, "/verify"); err != nil {

@@ -390,7 +390,7 @@ func (w *world) next(ctx context.Context, u *sandbox.SimUser) sandbox.ChatMessag
 // status returns the user's status at the default level.
 func (w *world) status(ctx context.Context, userID int64) store.Status {
 	w.t.Helper()
-	st, err := store.New(w.Redis, store.WithPrefix(w.Config.Redis.Prefix)).GetStatus(ctx, userID, w.Config.DefaultLevelName)
+	st, err := store.New(w.Redis, store.WithPrefix(w.Config.Redis.Prefix)).Statuses().Get(ctx, userID, w.Config.DefaultLevelName)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func (w *world) events(ctx context.Context, userID int64) []string {
 	w.t.Helper()
 	st := store.New(w.Redis, store.WithPrefix(w.Config.Redis.Prefix))
 	var kinds []string
-	if err := st.AuditEvents(ctx, func(e store.RecordedEvent) error {
+	if err := st.Audit().Events(ctx, func(e store.RecordedEvent) error {
 		if e.UserID == userID {
 			kinds = append(kinds, e.Kind)
 		}

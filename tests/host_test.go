@@ -339,12 +339,12 @@ func TestEmbeddedHostBot(t *testing.T) {
 		t.Fatalf("the verdict came %d times, want once", n)
 	}
 	st := store.New(rdb, store.WithPrefix(prefix))
-	status, err := st.GetStatus(ctx, u.User.ID, cfg.DefaultLevelName)
+	status, err := st.Statuses().Get(ctx, u.User.ID, cfg.DefaultLevelName)
 	if err != nil || status.State != store.StateVerified {
 		t.Fatalf("status %+v, %v", status, err)
 	}
 	verifiedEvents := 0
-	if err := st.AuditEvents(ctx, func(ev store.RecordedEvent) error {
+	if err := st.Audit().Events(ctx, func(ev store.RecordedEvent) error {
 		if ev.UserID == u.User.ID && ev.Kind == "verified" {
 			verifiedEvents++
 		}

@@ -51,7 +51,7 @@ func (w *world) auditByUser(ctx context.Context, kind string) map[int64]int {
 	w.t.Helper()
 	st := store.New(w.Redis, store.WithPrefix(w.Config.Redis.Prefix))
 	out := map[int64]int{}
-	if err := st.AuditEvents(ctx, func(e store.RecordedEvent) error {
+	if err := st.Audit().Events(ctx, func(e store.RecordedEvent) error {
 		if e.Kind == kind {
 			out[e.UserID]++
 		}

@@ -69,7 +69,7 @@ func TestDuplicateUpdate(t *testing.T) {
 	ctx := testContext(t)
 	u := w.user("en", nil)
 	page, _ := w.request(ctx, u, "")
-	states := w.Bot().Store().StateStorage()
+	states := w.Bot().Store().Sessions().StateStorage()
 	before, ok, err := states.GetState(ctx, w.Account.ID)
 	if err != nil || !ok {
 		t.Fatalf("no updates state saved for the bot: %v", err)

@@ -403,7 +403,7 @@ func TestWebhook(t *testing.T) {
 		if countKind(kinds, "delivery_parked") != 1 {
 			t.Errorf("audit events %v: want one delivery_parked", kinds)
 		}
-		if _, parked, err := w.Bot().Store().OutboxDepth(ctx); err != nil || parked != 1 {
+		if _, parked, err := w.Bot().Store().Outbox().Depth(ctx); err != nil || parked != 1 {
 			t.Errorf("%d parked deliveries (%v), want 1", parked, err)
 		}
 		// Parked means given up: no more attempts, whatever the clock.

@@ -51,7 +51,7 @@ func (o *Outbox) Add(ctx context.Context, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("delivery: encode event %s: %w", ev.EventID, err)
 	}
-	if err := o.s.Enqueue(ctx, store.OutboxEntry{EventID: ev.EventID, UserID: ev.UserID, Kind: ev.Kind, Payload: payload}); err != nil {
+	if err := o.s.Outbox().Enqueue(ctx, store.OutboxEntry{EventID: ev.EventID, UserID: ev.UserID, Kind: ev.Kind, Payload: payload}); err != nil {
 		return fmt.Errorf("delivery: %w", err)
 	}
 	return nil

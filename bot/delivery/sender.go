@@ -242,7 +242,7 @@ func (s *Sender) Consumer() string { return s.o.Consumer }
 // Depth returns how many events wait in the outbox (new, being delivered
 // or waiting for a retry) and how many were parked, for metrics.
 func (s *Sender) Depth(ctx context.Context) (pending, parked int64, err error) {
-	return s.s.OutboxDepth(ctx)
+	return s.s.Outbox().Depth(ctx)
 }
 
 // Run delivers events until ctx ends, then waits for the deliveries under
@@ -264,7 +264,7 @@ func (s *Sender) Run(ctx context.Context) error {
 			return nil
 		}
 		free := 1 + cap(slots) - len(slots)
-		ds, err := s.s.Claim(ctx, s.o.Consumer, s.o.ReclaimAfter, free)
+		ds, err := s.s.Outbox().Claim(ctx, s.o.Consumer, s.o.ReclaimAfter, free)
 		if err != nil {
 			if ctx.Err() != nil {
 				<-slots
@@ -328,7 +328,7 @@ func (s *Sender) deliver(ctx context.Context, d store.Delivery) {
 			actx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 		}
-		if err := s.s.Ack(actx, d.ID); err != nil {
+		if err := s.s.Outbox().Ack(actx, d.ID); err != nil {
 			log.ErrorContext(ctx, "delivery: delivered but not acknowledged; the event will be sent again", slog.Int("status", status), slog.String("error", err.Error()))
 			return
 		}
@@ -342,7 +342,7 @@ func (s *Sender) deliver(ctx context.Context, d store.Delivery) {
 	}
 	cause := errors.New(reason)
 	if age := s.o.Clock().Sub(d.Enqueued); age >= s.o.GiveUpAfter {
-		if err := s.s.Park(ctx, d, reason); err != nil {
+		if err := s.s.Outbox().Park(ctx, d, reason); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				log.InfoContext(ctx, "delivery: event taken over by another instance before it could be parked", slog.String("reason", reason))
 				return
@@ -358,7 +358,7 @@ func (s *Sender) deliver(ctx context.Context, d store.Delivery) {
 		return
 	}
 	pause := s.backoff(d.Attempts)
-	if err := s.s.RetryAfter(ctx, d, cause, pause); err != nil {
+	if err := s.s.Outbox().RetryAfter(ctx, d, cause, pause); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			log.InfoContext(ctx, "delivery: failed; event taken over by another instance meanwhile", slog.String("reason", reason))
 			return

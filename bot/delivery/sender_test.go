@@ -155,7 +155,7 @@ func (l *resultLog) get() []string {
 
 func depth(t *testing.T, s *store.Store) (int64, int64) {
 	t.Helper()
-	p, k, err := s.OutboxDepth(context.Background())
+	p, k, err := s.Outbox().Depth(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

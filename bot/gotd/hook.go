@@ -130,7 +130,7 @@ func (h *hook) keepHashes(ctx context.Context, users map[int64]*tg.User, ours []
 	if self.ID == 0 {
 		return
 	}
-	hasher := h.kyc.Store().UserAccessHasher()
+	hasher := h.kyc.Store().Sessions().UserAccessHasher()
 	for _, u := range ours {
 		if tu, ok := users[u.From.ID]; ok && tu.AccessHash != 0 {
 			if err := hasher.SetUserAccessHash(ctx, self.ID, u.From.ID, tu.AccessHash); err != nil {

@@ -369,7 +369,7 @@ func TestHookAccessHashes(t *testing.T) {
 			learnSelf(t, kyc)
 			in := batch([]tg.UserClass{userOf(3001), userOf(3002)}, private(1, 3001, "/start"), private(2, 3002, "pizza"))
 			must(t, Hook(kyc, &recNext{}, opts...).Handle(ctx, in))
-			hashes := kyc.Store().UserAccessHasher()
+			hashes := kyc.Store().Sessions().UserAccessHasher()
 			h, found, err := hashes.GetUserAccessHash(ctx, self.ID, 3001)
 			if err != nil || found != keep || keep && h != 3001*1000 {
 				t.Errorf("kycbot's user: hash %d, found %v (%v); want kept: %v", h, found, err, keep)

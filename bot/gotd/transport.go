@@ -43,7 +43,7 @@ var _ bot.Transport = (*Transport)(nil)
 // access hash are looked up in kyc's store (the hashes the updates manager
 // of the standalone bot, or Hook, stored).
 func NewTransport(kyc *bot.Bot, api *tg.Client) *Transport {
-	return &Transport{api: api, dl: downloader.NewDownloader(), ids: kyc.MessageIDs(), hashes: kyc.Store().UserAccessHasher()}
+	return &Transport{api: api, dl: downloader.NewDownloader(), ids: kyc.MessageIDs(), hashes: kyc.Store().Sessions().UserAccessHasher()}
 }
 
 // Self implements bot.Transport: users.getUsers of the bot itself, asked

@@ -216,7 +216,7 @@ func TestAccessHashes(t *testing.T) {
 	ctx := context.Background()
 	m := tgmock.NewRequire(t)
 	tr, kyc := transport(t, rdb, m)
-	must(t, kyc.Store().UserAccessHasher().SetUserAccessHash(ctx, self.ID, 10, 555))
+	must(t, kyc.Store().Sessions().UserAccessHasher().SetUserAccessHash(ctx, self.ID, 10, 555))
 
 	// Before the bot knows who it is, nothing is looked up.
 	if u, err := tr.Resolve(ctx, handlers.User{ID: 10}); err != nil || u.AccessHash != 0 {

@@ -34,7 +34,7 @@ var verdictBuckets = []float64{0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300}
 var deliveryResults = []string{"delivered", "retried", "parked"}
 
 // OutboxDepth reports how many entries wait in the outbox and how many are
-// parked (store.Store.OutboxDepth).
+// parked (store.Outbox.Depth).
 type OutboxDepth func(ctx context.Context) (pending, parked int64, err error)
 
 // Option configures New.

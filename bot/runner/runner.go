@@ -202,7 +202,7 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 		return err
 	}
 	defer release()
-	sessions := r.kyc.Store().SessionStorage(strconv.FormatInt(botID, 10) + "." + r.kyc.Instance())
+	sessions := r.kyc.SessionStorage(ctx, botID)
 
 	gotdLog := logslog.New(slog.New(minLevel{h: r.log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "gotd")))
 	recv := &receiver{}
@@ -360,8 +360,8 @@ func (r *Runner) receive(ctx context.Context, api *tg.Client, self bot.Self, rec
 		var renewing sync.WaitGroup
 		renewing.Go(func() { r.renew(leaseCtx, lost, name, holder) })
 		gaps := updates.New(updates.Config{
-			Handler: gotd.Hook(r.kyc, nil, gotd.WithoutAccessHashes()), Storage: st.StateStorage(),
-			AccessHasher: st.AccessHasher(), UserAccessHasher: st.UserAccessHasher(),
+			Handler: gotd.Hook(r.kyc, nil, gotd.WithoutAccessHashes()), Storage: st.Sessions().StateStorage(),
+			AccessHasher: st.Sessions().AccessHasher(), UserAccessHasher: st.Sessions().UserAccessHasher(),
 			Logger: logslog.New(slog.New(minLevel{h: r.log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "gotd"))),
 		})
 		recv.set(gaps)

@@ -54,7 +54,7 @@ func runAudit(e *env, args []string) int {
 		return e.fail(name, err)
 	}
 	defer client.Close()
-	n, err := store.New(client, bot.StoreOptions(cfg)...).VerifyAudit(e.ctx)
+	n, err := store.New(client, bot.StoreOptions(cfg)...).Audit().Verify(e.ctx)
 	var ae *store.AuditError
 	if errors.As(err, &ae) {
 		fmt.Fprintf(e.stdout, "The audit trail is BROKEN at event %s (after %d good events): %s.\n", ae.EventID, n, ae.Reason)

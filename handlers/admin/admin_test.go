@@ -154,7 +154,7 @@ func TestStats(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, []string{level, levelFull})
 			if tt.chosen != "" {
-				if err := e.store.SetLanguage(e.ctx, adminID, tt.chosen); err != nil {
+				if err := e.store.Prefs().SetLanguage(e.ctx, adminID, tt.chosen); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -171,7 +171,7 @@ func TestStats(t *testing.T) {
 				e.setStatus(33004, levelFull, store.StateNeedsFixes)
 				e.setStatus(33005, "retired", store.StateVerified)
 				e.setStatus(33007, levelFull, store.StateVerified)
-				if err := e.store.ResetStatus(e.ctx, 33007, levelFull); err != nil {
+				if err := e.store.Statuses().Reset(e.ctx, 33007, levelFull); err != nil {
 					t.Fatal(err)
 				}
 				e.clock.Set(time.Date(2026, 3, 14, 23, 0, 0, 0, time.UTC))
@@ -387,13 +387,13 @@ func TestDelete(t *testing.T) {
 		}
 		e.setStatus(u, level, store.StateVerified)
 		e.setStatus(u, levelFull, store.StateNeedsFixes, "document_expired")
-		if _, err := e.store.ClaimDocument(e.ctx, store.DocumentKey{Country: "NL", Type: "passport", Number: fmt.Sprintf("NX%07d", i)}, u); err != nil {
+		if _, err := e.store.Documents().Claim(e.ctx, store.DocumentKey{Country: "NL", Type: "passport", Number: fmt.Sprintf("NX%07d", i)}, u); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.store.Enqueue(e.ctx, store.OutboxEntry{EventID: fmt.Sprintf("ev-%d", u), UserID: u, Kind: "verified", Payload: []byte("{}")}); err != nil {
+		if err := e.store.Outbox().Enqueue(e.ctx, store.OutboxEntry{EventID: fmt.Sprintf("ev-%d", u), UserID: u, Kind: "verified", Payload: []byte("{}")}); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.store.UserAccessHasher().SetUserAccessHash(e.ctx, selfID, u, u*7); err != nil {
+		if err := e.store.Sessions().UserAccessHasher().SetUserAccessHash(e.ctx, selfID, u, u*7); err != nil {
 			t.Fatal(err)
 		}
 		e.must(u, "en", "/verify") // a live request too
@@ -524,7 +524,7 @@ func TestDelete(t *testing.T) {
 	// A deleted user starts from scratch.
 	e.must(target, "en", "/verify")
 	e.requestOf(e.last(target))
-	if p, err := e.store.Preferences(e.ctx, target); err != nil || p.Lang != "" || p.Ref != "" {
+	if p, err := e.store.Prefs().Get(e.ctx, target); err != nil || p.Lang != "" || p.Ref != "" {
 		t.Errorf("preferences after the deletion: %+v %v", p, err)
 	}
 }
@@ -546,7 +546,7 @@ func TestDeleteNotice(t *testing.T) {
 			e := newEnv(t, []string{level})
 			e.setStatus(target, level, store.StateVerified)
 			if tt.chosen != "" {
-				if err := e.store.SetLanguage(e.ctx, target, tt.chosen); err != nil {
+				if err := e.store.Prefs().SetLanguage(e.ctx, target, tt.chosen); err != nil {
 					t.Fatal(err)
 				}
 			}

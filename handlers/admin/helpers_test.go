@@ -237,14 +237,12 @@ func texts(msgs []sent) []string {
 }
 
 // storeAdapter gives the conversation and the admin commands the store
-// calls they make, as package bot's adapter does; IssueRequest keeps the
-// contract of chat.Store (the live request issued for the same src is
-// returned). It records the AuditOnce IDs.
+// calls they make, as package bot does (handlers.Store), and records the
+// AuditOnce IDs.
 type storeAdapter struct {
-	*store.Store
+	handlers.Store
 
 	mu     sync.Mutex
-	issued map[string]string
 	audits []string
 }
 
@@ -252,30 +250,6 @@ var (
 	_ Store      = (*storeAdapter)(nil)
 	_ chat.Store = (*storeAdapter)(nil)
 )
-
-func (a *storeAdapter) IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, src string) (store.Request, error) {
-	k := fmt.Sprint(p.UserID, " ", src)
-	a.mu.Lock()
-	prev, again := a.issued[k]
-	a.mu.Unlock()
-	if again && src != "" {
-		live, ok, err := a.Store.LiveRequest(ctx, p.UserID)
-		if err != nil {
-			return store.Request{}, err
-		}
-		if ok && live.ID == prev {
-			return live, nil
-		}
-	}
-	r, err := a.Store.IssueRequest(ctx, p, ttl)
-	if err != nil {
-		return store.Request{}, err
-	}
-	a.mu.Lock()
-	a.issued[k] = r.ID
-	a.mu.Unlock()
-	return r, nil
-}
 
 func (a *storeAdapter) AuditOnce(ctx context.Context, ev store.Event, id string) error {
 	a.mu.Lock()
@@ -338,8 +312,8 @@ func newEnv(t *testing.T, levels []string, storeOpts ...store.Option) *env {
 	e := &env{t: t, ctx: context.Background(), clock: &clock{now: today}, rdb: rdb, tg: &fakeTelegram{}, logs: &syncBuffer{}}
 	e.prefix = storetest.Prefix(t, rdb, "admin")
 	e.store = store.New(rdb, append([]store.Option{store.WithPrefix(e.prefix), store.WithClock(e.clock.Now)}, storeOpts...)...)
-	e.adapter = &storeAdapter{Store: e.store, issued: map[string]string{}}
-	e.tg.stored = e.store.UserAccessHasher()
+	e.adapter = &storeAdapter{Store: handlers.NewStore(e.store)}
+	e.tg.stored = e.store.Sessions().UserAccessHasher()
 	cat, err := i18n.New()
 	if err != nil {
 		t.Fatal(err)
@@ -415,7 +389,7 @@ func (e *env) requestOf(m sent) store.Request {
 	if len(b) != 1 || !strings.HasPrefix(b[0].URL, pageBase) {
 		e.t.Fatalf("message %q has buttons %+v, want one request button", m.Text, b)
 	}
-	r, err := e.store.Request(e.ctx, strings.TrimPrefix(b[0].URL, pageBase))
+	r, err := e.store.Requests().Get(e.ctx, strings.TrimPrefix(b[0].URL, pageBase))
 	if err != nil {
 		e.t.Fatalf("the button's request: %v", err)
 	}
@@ -429,7 +403,7 @@ func (e *env) text(lang, id string, data map[string]any) string {
 // setStatus records a status (ref crm-42), at the clock's time.
 func (e *env) setStatus(u int64, lvl, state string, codes ...string) {
 	e.t.Helper()
-	if err := e.store.SetStatus(e.ctx, store.Status{UserID: u, Level: lvl, State: state, Codes: codes, Ref: "crm-42"}); err != nil {
+	if err := e.store.Statuses().Set(e.ctx, store.Status{UserID: u, Level: lvl, State: state, Codes: codes, Ref: "crm-42"}); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -437,7 +411,7 @@ func (e *env) setStatus(u int64, lvl, state string, codes ...string) {
 // states returns the user's states by level.
 func (e *env) states(u int64) map[string]string {
 	e.t.Helper()
-	sts, err := e.store.ListStatuses(e.ctx, u)
+	sts, err := e.store.Statuses().List(e.ctx, u)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func TestStart(t *testing.T) {
 			if srcs := e.adapter.issuedFor(); srcs[len(srcs)-1] != m.ID {
 				t.Errorf("request issued for %q, want the update %q", srcs, m.ID)
 			}
-			prefs, err := e.store.Preferences(e.ctx, u)
+			prefs, err := e.store.Prefs().Get(e.ctx, u)
 			if err != nil || prefs.Ref != tt.wantRef {
 				t.Errorf("stored ref = %q (%v), want %q", prefs.Ref, err, tt.wantRef)
 			}
@@ -200,12 +200,12 @@ func TestVerifiedOrRejected(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, []string{level, levelFull}, nil)
 			e.clock.Set(since)
-			if err := e.store.SetStatus(e.ctx, store.Status{UserID: u, Level: tt.level, State: tt.state}); err != nil {
+			if err := e.store.Statuses().Set(e.ctx, store.Status{UserID: u, Level: tt.level, State: tt.state}); err != nil {
 				t.Fatal(err)
 			}
 			e.clock.Set(today)
 			if tt.reset {
-				if err := e.store.ResetStatus(e.ctx, u, tt.level); err != nil {
+				if err := e.store.Statuses().Reset(e.ctx, u, tt.level); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -227,7 +227,7 @@ func TestStatus(t *testing.T) {
 	const u = int64(14001)
 	set := func(lvl, state string) func(e *cenv) {
 		return func(e *cenv) {
-			if err := e.store.SetStatus(e.ctx, store.Status{UserID: u, Level: lvl, State: state}); err != nil {
+			if err := e.store.Statuses().Set(e.ctx, store.Status{UserID: u, Level: lvl, State: state}); err != nil {
 				e.t.Fatal(err)
 			}
 		}
@@ -351,7 +351,7 @@ func TestLanguage(t *testing.T) {
 	if got := e.last(u); got.Text != ru.Text(i18n.MsgLanguageChosen, nil) || got.Key != q.ID+":"+i18n.MsgLanguageChosen {
 		t.Errorf("confirmation = %+v, want %q", got, ru.Text(i18n.MsgLanguageChosen, nil))
 	}
-	if p, err := e.store.Preferences(e.ctx, u); err != nil || p.Lang != "ru" {
+	if p, err := e.store.Prefs().Get(e.ctx, u); err != nil || p.Lang != "ru" {
 		t.Errorf("stored language = %+v %v", p, err)
 	}
 	evs := e.auditEvents(u)
@@ -393,7 +393,7 @@ func TestLanguage(t *testing.T) {
 	if n := len(e.tg.callbackAnswers()); n != 8 {
 		t.Errorf("%d callback answers, want 8", n)
 	}
-	if p, _ := e.store.Preferences(e.ctx, u); p.Lang != "uk" {
+	if p, _ := e.store.Prefs().Get(e.ctx, u); p.Lang != "uk" {
 		t.Errorf("stored language changed to %q", p.Lang)
 	}
 }
@@ -455,10 +455,10 @@ func TestCancel(t *testing.T) {
 	if got, want := e.last(u).Text, e.text("en", i18n.MsgCancelDone, nil); got != want {
 		t.Errorf("/cancel = %q, want %q", got, want)
 	}
-	if _, err := e.store.ConsumeNonce(e.ctx, req.Nonce, u); !errors.Is(err, store.ErrNonceCancelled) {
+	if _, err := e.store.Requests().Consume(e.ctx, req.Nonce, u); !errors.Is(err, store.ErrNonceCancelled) {
 		t.Errorf("the cancelled nonce: %v, want ErrNonceCancelled", err)
 	}
-	if _, err := e.store.Request(e.ctx, req.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := e.store.Requests().Get(e.ctx, req.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the cancelled request's page: %v, want ErrNotFound", err)
 	}
 	if kinds := e.auditKinds(u); !slices.Equal(kinds, []string{"request_issued", "request_cancelled"}) {
@@ -469,7 +469,7 @@ func TestCancel(t *testing.T) {
 		t.Errorf("second /cancel = %q, want %q", got, want)
 	}
 	// The other user's request is untouched.
-	if _, err := e.store.ConsumeNonce(e.ctx, otherReq.Nonce, other); err != nil {
+	if _, err := e.store.Requests().Consume(e.ctx, otherReq.Nonce, other); err != nil {
 		t.Errorf("the other user's nonce: %v", err)
 	}
 }

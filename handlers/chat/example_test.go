@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/handlers/chat"
@@ -39,14 +38,6 @@ func (printTelegram) AnswerCallback(context.Context, int64, string) error { retu
 
 func (printTelegram) SetCommands(context.Context, string, []handlers.BotCommand) error { return nil }
 
-// chatStore gives the conversation the store calls it makes; package bot
-// has the same adapter.
-type chatStore struct{ *store.Store }
-
-func (s chatStore) IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, _ string) (store.Request, error) {
-	return s.Store.IssueRequest(ctx, p, ttl) // each message is handled once here
-}
-
 func ExampleConversation() {
 	ctx := context.Background()
 	rdb, _ := storetest.NewClient() // a Redis at 127.0.0.1:6379
@@ -63,7 +54,7 @@ func ExampleConversation() {
 	}
 	basic := passport.NewScope(passport.Require(passport.TypePersonalDetails), passport.Require(passport.TypePassport).WithSelfie())
 	conv, err := chat.New(chat.Config{
-		Store: chatStore{st}, Telegram: printTelegram{}, Catalog: cat, Levels: []string{"basic"},
+		Store: handlers.NewStore(st), Telegram: printTelegram{}, Catalog: cat, Levels: []string{"basic"},
 		Scopes:  func(string) (passport.Scope, error) { return basic, nil },
 		PageURL: func(id string) string { return "https://kyc.example/passport/" + id },
 	})
@@ -79,7 +70,7 @@ func ExampleConversation() {
 			panic(err)
 		}
 	}
-	req, _, _ := st.LiveRequest(ctx, user.ID)
+	req, _, _ := st.Requests().Live(ctx, user.ID)
 	fmt.Printf("request: level %s, ref %s, language %s\n", req.Level, req.Ref, req.Lang)
 	// Output:
 	// to 1001: Hello! I can verify your identity with Telegram Passport. It takes only a few minutes, and your documents reach us encrypted.

@@ -229,16 +229,13 @@ func (a *fakeAdmin) SetCommands(_ context.Context, public []handlers.BotCommand)
 	a.menus = append(a.menus, public)
 }
 
-// storeAdapter gives the conversation the store calls it makes, as
-// package bot's adapter does. IssueRequest keeps the contract of
-// Store.IssueRequest: the user's live request issued for the same src is
-// returned instead of a new one. It records the srcs and the AuditOnce
-// IDs it is given.
+// storeAdapter gives the conversation the store calls it makes, as package bot
+// does (handlers.Store), and records the srcs of IssueRequest and the
+// AuditOnce IDs it is given.
 type storeAdapter struct {
-	*store.Store
+	handlers.Store
 
 	mu     sync.Mutex
-	issued map[string]string // "<user ID> <src>" -> request ID
 	srcs   []string
 	audits []string
 }
@@ -246,28 +243,10 @@ type storeAdapter struct {
 var _ Store = (*storeAdapter)(nil)
 
 func (a *storeAdapter) IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, src string) (store.Request, error) {
-	k := fmt.Sprint(p.UserID, " ", src)
 	a.mu.Lock()
 	a.srcs = append(a.srcs, src)
-	prev, again := a.issued[k]
 	a.mu.Unlock()
-	if again && src != "" {
-		live, ok, err := a.Store.LiveRequest(ctx, p.UserID)
-		if err != nil {
-			return store.Request{}, err
-		}
-		if ok && live.ID == prev {
-			return live, nil
-		}
-	}
-	r, err := a.Store.IssueRequest(ctx, p, ttl)
-	if err != nil {
-		return store.Request{}, err
-	}
-	a.mu.Lock()
-	a.issued[k] = r.ID
-	a.mu.Unlock()
-	return r, nil
+	return a.Store.IssueRequest(ctx, p, ttl, src)
 }
 
 func (a *storeAdapter) AuditOnce(ctx context.Context, ev store.Event, id string) error {
@@ -356,7 +335,7 @@ func newEnv(t *testing.T, levels []string, wrap func(Store) Store) *cenv {
 		logs: &syncBuffer{}, obs: &recObserver{}}
 	e.prefix = storetest.Prefix(t, rdb, "chat")
 	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now))
-	e.adapter = &storeAdapter{Store: e.store, issued: map[string]string{}}
+	e.adapter = &storeAdapter{Store: handlers.NewStore(e.store)}
 	cat, err := i18n.New()
 	if err != nil {
 		t.Fatal(err)
@@ -451,7 +430,7 @@ func (e *cenv) requestOf(m sent) store.Request {
 	if len(b) != 1 || !strings.HasPrefix(b[0].URL, pageBase) {
 		e.t.Fatalf("message %q has buttons %+v, want one request button", m.Text, b)
 	}
-	r, err := e.store.Request(e.ctx, strings.TrimPrefix(b[0].URL, pageBase))
+	r, err := e.store.Requests().Get(e.ctx, strings.TrimPrefix(b[0].URL, pageBase))
 	if err != nil {
 		e.t.Fatalf("the button's request: %v", err)
 	}
@@ -461,7 +440,7 @@ func (e *cenv) requestOf(m sent) store.Request {
 // live returns the user's live request, if any.
 func (e *cenv) live(u int64) (store.Request, bool) {
 	e.t.Helper()
-	r, ok, err := e.store.LiveRequest(e.ctx, u)
+	r, ok, err := e.store.Requests().Live(e.ctx, u)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func TestOutcome(t *testing.T) {
 		if next.ID == r.ID || next.Level != levelFull || next.Ref != "crm-9" || next.Lang != "de" {
 			t.Errorf("fresh request = %+v", next)
 		}
-		if _, err := e.store.ConsumeNonce(e.ctx, r.Nonce, u); !errors.Is(err, store.ErrNonceSuperseded) {
+		if _, err := e.store.Requests().Consume(e.ctx, r.Nonce, u); !errors.Is(err, store.ErrNonceSuperseded) {
 			t.Errorf("the old nonce: %v, want superseded", err)
 		}
 		evs := e.auditEvents(u)

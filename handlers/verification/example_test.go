@@ -37,18 +37,6 @@ func (printTelegram) SetSecureValueErrors(context.Context, handlers.User, []tg.S
 	return nil
 }
 
-// flowStore gives the flow the store calls it makes; package bot has the
-// same adapter.
-type flowStore struct{ *store.Store }
-
-func (s flowStore) ConsumeNonce(ctx context.Context, nonce string, userID int64, msgID int) (store.Request, error) {
-	return s.Store.ConsumeNonce(ctx, nonce, userID, store.ByMessage(msgID))
-}
-
-func (s flowStore) IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, _ string) (store.Request, error) {
-	return s.Store.IssueRequest(ctx, p, ttl) // each submission is processed once here
-}
-
 func ExampleFlow() {
 	ctx := context.Background()
 	rdb, _ := storetest.NewClient() // a Redis at 127.0.0.1:6379
@@ -72,7 +60,7 @@ func ExampleFlow() {
 		panic(err)
 	}
 	flow, err := verification.New(verification.Config{
-		Key: key, Store: flowStore{st}, Telegram: printTelegram{}, Catalog: cat,
+		Key: key, Store: handlers.NewStore(st), Telegram: printTelegram{}, Catalog: cat,
 		Checkers: map[string]*verify.Checker{"basic": checker},
 		PageURL:  func(id string) string { return "https://kyc.example/passport/" + id },
 		OnVerified: func(_ context.Context, v verification.Verified) error {
@@ -88,7 +76,7 @@ func ExampleFlow() {
 	// The conversation issued a request (/start crm-42); the user shares
 	// their personal details with Telegram Passport (simulated here), and
 	// the update carrying them is processed.
-	req, err := st.IssueRequest(ctx, store.RequestParams{UserID: 1001, ChatID: 1001, Level: "basic", Lang: "en", Ref: "crm-42"}, 30*time.Minute)
+	req, err := st.Requests().Issue(ctx, store.RequestParams{UserID: 1001, ChatID: 1001, Level: "basic", Lang: "en", Ref: "crm-42"}, 30*time.Minute)
 	if err != nil {
 		panic(err)
 	}

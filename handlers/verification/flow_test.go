@@ -165,7 +165,7 @@ func TestNeedsFixes(t *testing.T) {
 	if len(b) != 1 || b[0].Text != ru.Text(i18n.MsgButtonTryAgain, nil) || !strings.HasPrefix(b[0].URL, pageBase) {
 		t.Fatalf("buttons = %+v", b)
 	}
-	next, err := e.store.Request(e.ctx, strings.TrimPrefix(b[0].URL, pageBase))
+	next, err := e.store.Requests().Get(e.ctx, strings.TrimPrefix(b[0].URL, pageBase))
 	if err != nil {
 		t.Fatalf("the button's request: %v", err)
 	}
@@ -337,7 +337,7 @@ func TestSecurity(t *testing.T) {
 		{
 			name: "cancelled nonce",
 			attack: func(e *env, req store.Request, p profile) int64 {
-				if ok, err := e.store.CancelRequest(e.ctx, victim); err != nil || !ok {
+				if ok, err := e.store.Requests().Cancel(e.ctx, victim); err != nil || !ok {
 					e.t.Fatalf("cancel: %v %v", ok, err)
 				}
 				e.process(e.submission(e.share(p, req.Nonce, nil), victim, "en"))
@@ -584,7 +584,7 @@ func TestProcessedTwice(t *testing.T) {
 				}
 				// The button the user sees is to their live request.
 				b := shown[0].buttons()
-				live, ok, err := e.store.LiveRequest(e.ctx, user)
+				live, ok, err := e.store.Requests().Live(e.ctx, user)
 				if err != nil || !ok || len(b) != 1 || b[0].URL != pageBase+live.ID {
 					t.Errorf("the button the user sees %+v, the live request %+v (%v %v)", b, live, ok, err)
 				}

@@ -231,60 +231,31 @@ func keys(msgs []sent) []string {
 	return out
 }
 
-// storeAdapter gives the flow the store calls it makes, as package bot's
-// adapter does (the nonce consumed by message). IssueRequest keeps the
-// contract of Store.IssueRequest: the user's live request issued for the
-// same src is returned instead of a new one. It records the srcs and the
+// storeAdapter gives the flow the store calls it makes, as package bot
+// does (handlers.Store), and records the srcs of IssueRequest and the
 // AuditOnce IDs it is given.
 type storeAdapter struct {
-	s *store.Store
+	handlers.Store
 
 	mu     sync.Mutex
-	issued map[string]string // "<user ID> <src>" -> request ID
 	srcs   []string
 	audits []string
 }
 
 var _ Store = (*storeAdapter)(nil)
 
-func (a *storeAdapter) ConsumeNonce(ctx context.Context, nonce string, userID int64, msgID int) (store.Request, error) {
-	return a.s.ConsumeNonce(ctx, nonce, userID, store.ByMessage(msgID))
-}
-
 func (a *storeAdapter) IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, src string) (store.Request, error) {
-	k := fmt.Sprint(p.UserID, " ", src)
 	a.mu.Lock()
 	a.srcs = append(a.srcs, src)
-	prev, again := a.issued[k]
 	a.mu.Unlock()
-	if again && src != "" {
-		live, ok, err := a.s.LiveRequest(ctx, p.UserID)
-		if err != nil {
-			return store.Request{}, err
-		}
-		if ok && live.ID == prev {
-			return live, nil
-		}
-	}
-	r, err := a.s.IssueRequest(ctx, p, ttl)
-	if err != nil {
-		return store.Request{}, err
-	}
-	a.mu.Lock()
-	a.issued[k] = r.ID
-	a.mu.Unlock()
-	return r, nil
-}
-
-func (a *storeAdapter) SetStatus(ctx context.Context, st store.Status) error {
-	return a.s.SetStatus(ctx, st)
+	return a.Store.IssueRequest(ctx, p, ttl, src)
 }
 
 func (a *storeAdapter) AuditOnce(ctx context.Context, ev store.Event, id string) error {
 	a.mu.Lock()
 	a.audits = append(a.audits, id)
 	a.mu.Unlock()
-	return a.s.AuditOnce(ctx, ev, id)
+	return a.Store.AuditOnce(ctx, ev, id)
 }
 
 func (a *storeAdapter) issuedFor() []string {
@@ -510,7 +481,7 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 	e := &env{t: t, ctx: context.Background(), clock: &clock{now: today}, rdb: rdb, tg: newFakeTelegram(), logs: &syncBuffer{}, obs: &recObserver{}}
 	e.prefix = storetest.Prefix(t, rdb, "verification")
 	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now))
-	e.adapter = &storeAdapter{s: e.store, issued: map[string]string{}}
+	e.adapter = &storeAdapter{Store: handlers.NewStore(e.store)}
 	cat, err := i18n.New()
 	if err != nil {
 		t.Fatal(err)
@@ -572,7 +543,7 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 // issue issues a request for user (ref crm-42).
 func (e *env) issue(user int64, lang string) store.Request {
 	e.t.Helper()
-	req, err := e.store.IssueRequest(e.ctx, store.RequestParams{UserID: user, ChatID: user, Level: level, Lang: lang, Ref: "crm-42"}, 30*time.Minute)
+	req, err := e.store.Requests().Issue(e.ctx, store.RequestParams{UserID: user, ChatID: user, Level: level, Lang: lang, Ref: "crm-42"}, 30*time.Minute)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -686,7 +657,7 @@ func (e *env) lastAudit() auditEvent {
 
 func (e *env) status(user int64) store.Status {
 	e.t.Helper()
-	st, err := e.store.GetStatus(e.ctx, user, level)
+	st, err := e.store.Statuses().Get(e.ctx, user, level)
 	if err != nil {
 		e.t.Fatal(err)
 	}

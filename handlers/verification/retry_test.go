@@ -486,7 +486,7 @@ func TestObserver(t *testing.T) {
 			}
 		}, submissions: []string{"failed/download_failed/basic"}},
 		{name: "unknown level", run: func(t *testing.T, e *env, user int64) {
-			req, err := e.store.IssueRequest(e.ctx, store.RequestParams{UserID: user, ChatID: user, Level: "retired"}, time.Hour)
+			req, err := e.store.Requests().Issue(e.ctx, store.RequestParams{UserID: user, ChatID: user, Level: "retired"}, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -199,7 +199,7 @@ func TestRunUsers(t *testing.T) {
 			t.Errorf("user %d has the user ID %d, not a fresh account's", i, u.UserID)
 		}
 		ids[u.UserID] = true
-		st, err := env.Bot().Store().GetStatus(ctx, u.UserID, env.Config.DefaultLevelName)
+		st, err := env.Bot().Store().Statuses().Get(ctx, u.UserID, env.Config.DefaultLevelName)
 		if err != nil || st.State != u.Expected {
 			t.Errorf("user %d: the bot recorded %q (%v), want %q", i, st.State, err, u.Expected)
 		}
