@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -194,21 +195,23 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 // instanceRE is the alphabet of instance names.
 var instanceRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
-// sanitizeInstance turns a host name into an instance name.
+// sanitizeInstance turns a host name into an instance name: other
+// characters than A-Z a-z 0-9 _ . - become '-', at most 64 of them;
+// "kycbot" for none.
 func sanitizeInstance(host string) string {
-	b := []byte(host)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
-			b[i] = '-'
+	name := strings.Map(func(r rune) rune {
+		if r == '_' || r == '.' || r == '-' || r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return r
 		}
+		return '-'
+	}, host)
+	if len(name) > 64 {
+		name = name[:64]
 	}
-	if len(b) > 64 {
-		b = b[:64]
-	}
-	if len(b) == 0 {
+	if name == "" {
 		return "kycbot"
 	}
-	return string(b)
+	return name
 }
 
 // current returns the settings in force (those of the last Reload).

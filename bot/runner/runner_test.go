@@ -452,7 +452,7 @@ func TestRunRefused(t *testing.T) {
 		}, want: []string{"runner: web.ops_listen:", "address already in use"}},
 		{name: "web.listen taken", change: func(y string) string {
 			return strings.Replace(y, `listen: "127.0.0.1:0"}`, `listen: "`+taken.Addr().String()+`"}`, 1)
-		}, want: []string{"runner: web.listen:", "address already in use"}},
+		}, want: []string{"(web.listen, or --listen)", "address already in use"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := w.newRunner(t, "a", w.config(t, tc.change), tc.o)
