@@ -26,13 +26,14 @@ return n
 
 // DeleteUser erases what the store keeps about userID: the live request
 // and the routing keys of every request and nonce issued to the user, the
-// nonce tombstones, the dedupe marks, the preferences (language and
-// ref), the statuses (the stats totals are
-// decremented; daily counters, being counts, stay), the claims of the
-// user's identity documents (another user may claim them then), the
-// user's outbox entries, pending or parked (acknowledged and deleted, so
-// never delivered), the user's entries in the journal of submissions in
-// progress (HoldSubmission), and the user's access hash in the gotd updates state,
+// nonce tombstones, the preferences (language and ref), the statuses (the
+// stats totals are decremented; daily counters, being counts, stay), the
+// claims of the user's identity documents (another user may claim them
+// then), the user's outbox entries, pending or parked (acknowledged and
+// deleted, so never delivered), the user's updates waiting or being
+// handled in the queue (an update being handled may still record its
+// outcome: call it when the user is no longer being served), and the
+// user's access hash in the gotd updates state,
 // which the bots then keep from storing again for ForgetWindow. It
 // returns how many records (keys, stream entries, hash fields) it removed
 // and then appends an audit event of kind "deleted" with the user ID and
@@ -71,7 +72,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 	userKeys := []string{
 		s.userKey(userID, "request"),
 		s.userKey(userID, "index"),
-		s.userKey(userID, "updates"),
+		s.userKey(userID, "updates"), // dedupe marks of versions before the queue
 		s.userKey(userID, "status"),
 		s.userKey(userID, "docs"),
 		s.userKey(userID, "prefs"),
@@ -146,11 +147,11 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 		return deleted, wrap("update stats", err)
 	}
 
-	// Journal of submissions in progress.
-	n3, err := s.deleteJournal(ctx, userID)
+	// Queue of updates.
+	n3, err := s.Queue().deleteUserEntries(ctx, userID)
 	deleted += n3
 	if err != nil {
-		return deleted, wrap("journal", err)
+		return deleted, wrap("queue", err)
 	}
 
 	// Outbox.

@@ -54,9 +54,6 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 				secrets = append(secrets, r.ID, r.Nonce, r.NonceHash())
 			}
 		}
-		if _, err := s.MarkUpdate(ctx, u, 17, time.Hour); err != nil {
-			t.Fatal(err)
-		}
 		if err := s.Prefs().SetLanguage(ctx, u, "pt-BR"); err != nil {
 			t.Fatal(err)
 		}
@@ -84,19 +81,18 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 			}
 		}
 	}
-	// Two submissions in progress of each user; one of the user's is left.
-	leases := map[int64][]JournalLease{}
+	// Two updates of each user in the queue; the user's first is being
+	// handled.
 	for _, u := range []int64{user, other} {
 		for _, msg := range []int{17, 18} {
-			l, err := s.HoldSubmission(ctx, testJournalEntry(u, msg, "owner-"+strconv.Itoa(msg)), time.Minute, time.Hour)
-			if err != nil {
+			item := QueueItem{Key: "m:" + strconv.FormatInt(u, 10) + ":" + strconv.Itoa(msg), UserID: u, Payload: []byte("update"), Keep: time.Hour}
+			if _, err := s.Queue().Append(ctx, item); err != nil {
 				t.Fatal(err)
 			}
-			leases[u] = append(leases[u], l)
 		}
 	}
-	if err := s.LeaveSubmission(ctx, leases[user][0]); err != nil {
-		t.Fatal(err)
+	if got, err := s.Queue().Read(ctx, "w1", 1, 0, false); err != nil || len(got) != 1 {
+		t.Fatalf("read: %v, %v", got, err)
 	}
 	// The user tries the other user's passport: refused, nothing kept.
 	otherDoc := DocumentKey{Country: "DE", Type: "passport", Number: "N" + strconv.FormatInt(other, 10)}
@@ -128,11 +124,10 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// request, index, updates, status, documents index, preferences, 3
-	// nonce tombstones, 3+3 routing keys, 2 document keys, 3 outbox
-	// entries (2 pending + 1 parked), 2 journal entries and the user's
-	// journal set, 1 access hash.
-	if want := 6 + 3 + 6 + 2 + 3 + 3 + 1; deleted != want {
+	// request, index, status, documents index, preferences, 3 nonce
+	// tombstones, 3+3 routing keys, 2 document keys, 3 outbox entries (2
+	// pending + 1 parked), 2 queue entries, 1 access hash.
+	if want := 5 + 3 + 6 + 2 + 3 + 2 + 1; deleted != want {
 		t.Errorf("deleted %d records, want %d", deleted, want)
 	}
 
@@ -177,9 +172,6 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	if st, _ := s.Statuses().List(ctx, user); len(st) != 0 {
 		t.Errorf("statuses left: %v", st)
 	}
-	if first, _ := s.MarkUpdate(ctx, user, 17, time.Hour); !first {
-		t.Error("dedupe mark left")
-	}
 	if _, found, _ := s.Sessions().UserAccessHasher().GetUserAccessHash(ctx, self, user); found {
 		t.Error("access hash left")
 	}
@@ -198,9 +190,6 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	if st, _ := s.Statuses().List(ctx, other); len(st) != 2 {
 		t.Errorf("other user's statuses: %v", st)
 	}
-	if first, _ := s.MarkUpdate(ctx, other, 17, time.Hour); first {
-		t.Error("other user's dedupe mark gone")
-	}
 	if _, found, _ := s.Sessions().UserAccessHasher().GetUserAccessHash(ctx, self, other); !found {
 		t.Error("other user's access hash gone")
 	}
@@ -217,15 +206,10 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 	if _, err := s.DeleteUser(ctx, 9900000777); err != nil {
 		t.Fatal(err)
 	}
-	// The user's journal entries are gone; the other user's stay.
-	if err := s.RenewSubmission(ctx, leases[user][1], time.Minute); !errors.Is(err, ErrNotFound) {
-		t.Errorf("renewing a deleted user's journal entry: %v, want ErrNotFound", err)
-	}
-	if err := s.LeaveSubmission(ctx, leases[other][0]); err != nil {
-		t.Errorf("other user's journal entry: %v", err)
-	}
-	if got, err := s.ClaimSubmissions(ctx, time.Minute, 10); err != nil || len(got) != 1 || got[0].UserID != other {
-		t.Errorf("claimed %d journal entries (%v), want the other user's one", len(got), err)
+	// The user's queued updates are gone (the one being handled too); the
+	// other user's stay.
+	if n, processing, err := s.Queue().Depth(ctx); err != nil || n != 2 || processing != 0 {
+		t.Errorf("queue depth %d (%d being handled), %v; want the other user's 2", n, processing, err)
 	}
 	if p, k := depth(t, s); p != 2 || k != 1 {
 		t.Errorf("outbox depth %d/%d, want the other user's 2/1", p, k)
@@ -234,7 +218,7 @@ func testDeleteUser(t *testing.T, opts ...Option) {
 		t.Errorf("audit: %d %v", n, err)
 	}
 	// A second deletion finds nothing more (but is audited).
-	if n, err := s.DeleteUser(ctx, user); err != nil || n != 1 { // the dedupe mark set above
+	if n, err := s.DeleteUser(ctx, user); err != nil || n != 0 {
 		t.Errorf("second DeleteUser = %d, %v", n, err)
 	}
 }
@@ -280,11 +264,11 @@ func TestDeleteUserForgetsAccessHash(t *testing.T) {
 	if strings.HasSuffix(marker, hex.EncodeToString(plain[:16])) {
 		t.Errorf("the marker %q is an unkeyed digest of the user ID", marker)
 	}
-	if other := New(c, WithPrefix(s.prefix), WithJournalKey(bytes.Repeat([]byte{7}, 32))); other.forgetKey(self, user) == marker {
-		t.Error("the marker's name does not depend on the journal key")
+	if other := New(c, WithPrefix(s.prefix), WithQueueKey(bytes.Repeat([]byte{7}, 32))); other.forgetKey(self, user) == marker {
+		t.Error("the marker's name does not depend on the queue key")
 	}
 	if unkeyed := New(c, WithPrefix(s.prefix)); !strings.HasSuffix(unkeyed.forgetKey(self, user), hex.EncodeToString(plain[:16])) {
-		t.Error("without a journal key the marker is not the documented SHA-256 digest")
+		t.Error("without a queue key the marker is not the documented SHA-256 digest")
 	}
 	ttl, err := c.PTTL(ctx, marker).Result()
 	if err != nil || ttl <= 0 || ttl > ForgetWindow {

@@ -1,11 +1,11 @@
-// Package store keeps what kycbot instances share in Redis: verification
-// requests and their nonces, dedupe marks of incoming updates, the gotd
+// Package store keeps what kycbot instances share in Redis: the queue of
+// updates, the leases, verification requests and their nonces, the gotd
 // sessions (one per instance, sealed) and updates state, verification
 // statuses and their counters, claims of identity documents, the outbox
 // of deliveries to the business, and the audit trail.
 //
 // Several bot processes may share one Redis: every operation that must
-// happen once (issuing a request, burning a nonce, marking an update,
+// happen once (queueing an update, issuing a request, burning a nonce,
 // changing a status, claiming a delivery, appending to the audit chain) is
 // a single Lua script or transaction, so they get one outcome.
 //
@@ -13,6 +13,7 @@
 //
 // The Store's operations are grouped in views, one per domain, each a
 // small value the Store returns and that owns some of the keys below:
+// Store.Queue (the updates to handle), Store.Leases (named leases),
 // Store.Requests (requests and nonces), Store.Statuses (statuses and
 // their counters), Store.Prefs (the users' preferences), Store.Documents
 // (claims of identity documents), Store.Outbox (deliveries to the
@@ -31,8 +32,8 @@
 // end up in statuses, audit events or park reasons must be codes (the
 // store rejects anything else), which a name, an address or a document
 // number does not fit. The personal data that passes through the store
-// never reaches Redis in clear: outbox payloads and the journal of
-// submissions in progress are sealed with AES-256-GCM, and identity
+// never reaches Redis in clear: outbox payloads and the queue's updates
+// are sealed with AES-256-GCM, and identity
 // documents are recorded as a keyed hash (HMAC-SHA256). Neither do
 // secrets: the gotd sessions, which hold the MTProto auth keys that let
 // whoever has one act as the bot, are sealed with AES-256-GCM
@@ -53,13 +54,13 @@
 // written P below. In Redis Cluster, keys that one script or transaction
 // touches together share a hash tag, the part in braces: {u:<userID>} for
 // everything about a chat user, {s:<selfID>} for the gotd state of a bot
-// user, and {outbox}, {journal}, {audit} and {stats}. Keys without a tag are only
+// user, and {queue}, {outbox}, {audit} and {stats}. Keys without a tag are only
 // ever used one at a time. <nh> is the hex SHA-256 of a nonce, <eh> the
 // hex SHA-256 of an outbox event ID, <dh> the hex HMAC-SHA256 of an
-// identity document (see Documents.Claim), <jh> a journal entry ID (the
-// first 16 bytes, in hex, of an HMAC-SHA256 of the user and message IDs
-// under a key derived from the journal key); TTL "keep" is the keep of
-// HoldSubmission (the bot's: request TTL + retry window + 1 hour); TTL "req" is the request's TTL,
+// identity document (see Documents.Claim), <k> a queue dedupe digest (the
+// first 16 bytes, in hex, of an HMAC-SHA256 of the update's key under a
+// key derived from the queue key); TTL "keep" is the QueueItem's Keep (the
+// bot's: 7 days for a submission, a day for other updates); TTL "req" is the request's TTL,
 // "tomb" is NonceTombstoneTTL (7 days), and "status" is the status
 // retention (WithStatusRetention, none by default), counted from the last
 // Statuses.Set for the status hash, from the last SetLanguage or SetRef
@@ -83,8 +84,7 @@
 //	                                                   Requests.Consume of the nonce
 //	P{u:<uid>}:index              zset    req + tomb   "n:<nh>" and "r:<requestID>" of every request        Requests.Issue; read by DeleteUser
 //	                                                   issued, scored by when their routing keys expire
-//	P{u:<uid>}:updates            zset    longest mark message IDs being processed, scored by expiry (ms);  MarkUpdate, ForgetUpdate
-//	                                                   "<msgID>@<owner>" beside a mark made MarkedBy owner
+//	P{u:<uid>}:updates            zset    a week       dedupe marks of versions before the queue            (none any more); deleted by DeleteUser
 //	P{u:<uid>}:status             hash    status       <level> -> JSON {state, ref, codes, updated},        Statuses.Set, Statuses.Reset
 //	                                                   <level>#created -> unix ms; #t -> unix ms of the
 //	                                                   last Statuses.Set, #v -> version, #r and #l while
@@ -121,16 +121,20 @@
 //	                                                   clock)                                               one whose entry DeleteUser removed, by the
 //	                                                                                                        first Claim after its due time
 //	P{outbox}:event:<eh>          string  7 days       stream ID of the event (Enqueue is idempotent)       Outbox.Enqueue; deleted by DeleteUser
-//	P{journal}:e:<jh>             hash    keep         a submission in progress: d (nonce + AES-256-GCM     HoldSubmission, ClaimSubmissions (h);
-//	                                                   ciphertext of the user and message IDs, the owner    deleted by ReleaseSubmission, DeleteUser
-//	                                                   of its dedupe mark, the update and the user's
-//	                                                   entity, encoded with gotd's bin), h (random holder)
-//	P{journal}:lease              zset    longest keep <jh> scored by when its lease ends (unix ms, the     HoldSubmission, RenewSubmission,
-//	                                                   store's clock)                                       LeaveSubmission, ClaimSubmissions;
-//	                                                                                                        members removed by ReleaseSubmission,
-//	                                                                                                        DeleteUser, ClaimSubmissions (expired)
-//	P{journal}:u:<uid>            set     longest keep <jh> of the user's entries                           HoldSubmission; ReleaseSubmission;
-//	                                                                                                        read and deleted by DeleteUser
+//	P{queue}:stream               stream  none         updates to handle: k (dedupe digest), u (a keyed     Queue.Append; entries removed by Queue.Ack,
+//	                                                   digest of the user ID), at (unix ms), d (nonce +     DeleteUser
+//	                                                   AES-256-GCM ciphertext of the update, k as
+//	                                                   associated data); consumer group "workers"; a
+//	                                                   pending entry's idle time counts from its last
+//	                                                   read, Claim or Touch (Release sets it past any
+//	                                                   Claim's minimum)
+//	P{queue}:seen:<k>             string  keep         the stream ID the update of that key got (Append     Queue.Append
+//	                                                   drops a repeat)
+//	P{queue}:tries                hash    none         stream ID -> times the entry was handed out again    Queue.Tried; fields removed by Queue.Ack,
+//	                                                                                                        DeleteUser
+//	P lease:<name>                string  the lease    the holder of the lease (receiver:<botID>: the       Leases.Acquire, Renew; deleted by
+//	                                                   instance that receives; instance:<botID>:<name>:     Leases.Release
+//	                                                   the process that runs under that name)
 //	P{audit}:stream               stream  trimmed      e (canonical JSON of the event, with prev),          AuditTrail.Append, DeleteUser; trimmed by
 //	                                                   prev, hash (hex SHA-256 of e)                        Append (WithAuditRetention)
 //	P{audit}:head                 string  none         hash of the last audit event                         AuditTrail.Append, DeleteUser
@@ -144,14 +148,14 @@
 //	P gotd:session:<botID>        string  none         the session older versions shared between all the    (none any more); deleted by
 //	                                                   bot's instances, in clear                            Sessions.DropLegacy
 //	P gotd:{s:<selfID>}:state     hash    none         pts, qts, date, seq                                  Sessions.StateStorage(): SetState, SetPts,
-//	                                                                                                        ...; RewindPts
+//	                                                                                                        ...
 //	P gotd:{s:<selfID>}:channels  hash    none         channel ID -> pts (cleared by SetState)              Sessions.StateStorage(): SetChannelPts
 //	P gotd:{s:<selfID>}:chash     hash    none         channel ID -> access hash                            Sessions.AccessHasher()
 //	P gotd:{s:<selfID>}:uhash     hash    none         user ID -> access hash                               Sessions.UserAccessHasher(); field removed
 //	                                                                                                        by DeleteUser
 //	P gotd:selves                 set     none         self IDs that have a uhash key                       Sessions.UserAccessHasher()
 //	P gotd:{s:<selfID>}:forget:<d> string ForgetWindow "1": the user of digest d (HMAC-SHA256 under the     DeleteUser
-//	                                                   journal key, or SHA-256 without one, of prefix, "forget:",
+//	                                                   queue key, or SHA-256 without one, of prefix, "forget:",
 //	                                                   user ID; 16 bytes, hex) was just erased: their
 //	                                                   access hash is not stored again (Sessions.UserAccessHasher)
 //
@@ -179,6 +183,26 @@
 // ErrNonceUsed, ErrNonceSuperseded or ErrNonceCancelled rather than
 // ErrNonceUnknown. Issuing takes two round trips to Redis (the script,
 // then the two routing keys), consuming one, the request page two.
+//
+// # Queue
+//
+// The queue (the Queue view) holds every kycbot update from its arrival
+// until its outcome is recorded: the receiving instance appends it once
+// (a repeat of its key is dropped, within the key's keep time), a worker
+// of any instance reads it (XREADGROUP), touches it while it works (its
+// idle time restarts; another consumer's claim is never taken back), and
+// acknowledges it (XACK and XDEL in one script). A worker that stops
+// answering leaves its entries pending: Claim (XAUTOCLAIM) hands them to
+// another worker once idle for longer than its minimum, Release makes a
+// stopping worker's entries claimable at once, and a worker restarted
+// under its consumer name reads its own pending entries first (Read with
+// pending). Tried counts the hand-outs, so that the bot gives up on an
+// entry that brings its workers down. The queue is one stream in one
+// slot ({queue}): every queue script touches only {queue} keys.
+//
+// Named leases (the Leases view, SET NX PX and compare-and-renew scripts)
+// pick the one instance that receives Telegram's updates and keep two
+// processes from running under one instance name.
 //
 // # Outbox
 //
@@ -267,10 +291,11 @@
 // and hold the user ID (not personal data in kycbot's terms) and codes.
 // A write that fails with ErrUnavailable may or may not have happened
 // (its answer may be what was lost). Running it again is safe, but a
-// repeated MarkUpdate answers "duplicate", a repeated Requests.Consume
-// ErrNonceUsed and a repeated AuditTrail.Append appends the event twice
-// (the chain stays valid): which is why the client must not retry
-// commands by itself, and the caller decides. A caller that retries can
-// make them repeatable: MarkUpdate and ForgetUpdate MarkedBy an owner,
-// Requests.Consume ByMessage, AuditTrail.AppendOnce with an event ID.
+// repeated Requests.Consume answers ErrNonceUsed and a repeated
+// AuditTrail.Append appends the event twice (the chain stays valid):
+// which is why the client must not retry commands by itself, and the
+// caller decides. A caller that retries can make them repeatable:
+// Requests.Consume ByMessage, Requests.Issue IssuedFor a source,
+// AuditTrail.AppendOnce with an event ID; Queue.Append is repeatable by
+// its keys.
 package store

@@ -120,44 +120,6 @@ func (st *stateStorage) SetPts(ctx context.Context, userID int64, pts int) error
 	return st.setFields(ctx, "pts", userID, "pts", pts)
 }
 
-// rewindPtsScript lowers the common pts of a saved updates state.
-// KEYS[1] state hash. ARGV[1] pts. Answers the pts saved before, or -1
-// without a state.
-var rewindPtsScript = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], 'pts')
-if not cur then return -1 end
-cur = tonumber(cur)
-if cur > tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], 'pts', ARGV[1]) end
-return cur
-`)
-
-// RewindPts moves the common pts of the updates state of the bot selfID
-// (see StateStorage) back to pts, so that the next updates.getDifference
-// of a manager started on that state delivers again every update after
-// that position: those a stopped process had received but not finished.
-// A saved pts already at or below pts stays: the state never moves
-// forward. It returns the pts saved before, and fails with
-// ErrStateNotFound when no state is saved. Call it only while no updates
-// manager runs on the state in this process: a running one stores its own
-// pts over it.
-func (s *Store) RewindPts(ctx context.Context, selfID int64, pts int) (before int, err error) {
-	defer markUnavailable(&err)
-	if s.optErr != nil {
-		return 0, s.optErr
-	}
-	if pts < 0 {
-		return 0, fmt.Errorf("rewind pts of %d: %w: negative pts %d", selfID, ErrInvalid, pts)
-	}
-	cur, err := rewindPtsScript.Run(ctx, s.rdb, []string{s.selfKey(selfID, "state")}, pts).Int()
-	if err != nil {
-		return 0, fmt.Errorf("rewind pts of %d: %w", selfID, err)
-	}
-	if cur < 0 {
-		return 0, fmt.Errorf("rewind pts of %d: %w", selfID, ErrStateNotFound)
-	}
-	return cur, nil
-}
-
 func (st *stateStorage) SetQts(ctx context.Context, userID int64, qts int) error {
 	return st.setFields(ctx, "qts", userID, "qts", qts)
 }
@@ -293,15 +255,15 @@ return 1
 
 // forgetKey is the marker DeleteUser leaves, for ForgetWindow, under the
 // bot selfID: named by a digest of the user ID, not the ID itself, so that
-// nothing in Redis names the user once they are erased. With a journal
-// key (WithJournalKey; package bot always sets one) the digest is keyed
+// nothing in Redis names the user once they are erased. With a queue key
+// (WithQueueKey; package bot always sets one) the digest is keyed
 // (HMAC-SHA256), so that trying user IDs against it needs the key; without
 // one it is a plain SHA-256, which only hides the ID from a casual look.
 func (s *Store) forgetKey(selfID, userID int64) string {
 	msg := []byte(s.prefix + "forget:" + strconv.FormatInt(userID, 10))
 	var sum []byte
-	if s.journalID != nil {
-		m := hmac.New(sha256.New, s.journalID)
+	if s.queue != nil {
+		m := hmac.New(sha256.New, s.queue.digest)
 		m.Write(msg)
 		sum = m.Sum(nil)
 	} else {

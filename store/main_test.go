@@ -50,9 +50,6 @@ func scanAll(ctx context.Context, c redis.UniversalClient, prefix string, f func
 // testKey is a fixed outbox key for tests.
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
-// testJournalKey is a fixed journal key for tests.
-var testJournalKey = []byte("journal key for tests, 32 bytes!")
-
 // testDocKey is a fixed document key for tests.
 var testDocKey = []byte("document key for tests, 32 bytes or more")
 
@@ -62,7 +59,7 @@ func newTestStore(t testing.TB, opts ...Option) (*Store, redis.UniversalClient) 
 	t.Helper()
 	c := needRedis(t)
 	prefix := testPrefix(t, c)
-	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey), WithDocumentKey(testDocKey), WithJournalKey(testJournalKey)}, opts...)
+	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey), WithDocumentKey(testDocKey), WithQueueKey(testQueueKey)}, opts...)
 	return New(c, all...), c
 }
 

@@ -60,8 +60,8 @@ func (c Config) GoString() string { return "store.Config" + c.String() }
 // back: there is no need to restart the process.
 //
 // The client does not retry commands either: a command whose answer was
-// lost may have run, and running MarkUpdate or Requests.Consume twice would
-// answer "duplicate" or "used" to the caller whose first run succeeded.
+// lost may have run, and running Requests.Consume twice would answer
+// "used" to the caller whose first run succeeded.
 // An ErrUnavailable from a write means it may or may not have happened;
 // the caller decides what to retry. A client given to New should be set
 // up the same way.

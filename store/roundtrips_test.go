@@ -89,16 +89,14 @@ func newCountingStore(tb testing.TB, opts ...Option) (*Store, *rtCounter) {
 	tb.Cleanup(func() { _ = counted.Close() })
 	h := &rtCounter{}
 	counted.AddHook(h)
-	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey), WithDocumentKey(testDocKey), WithJournalKey(testJournalKey)}, opts...)
+	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey), WithDocumentKey(testDocKey), WithQueueKey(testQueueKey)}, opts...)
 	return New(counted, all...), h
 }
 
 // verification is the store traffic of one verification: the request is
-// issued (/start), the request page shows it, the bot marks the
-// submission's message against duplicates and holds it in the journal of
-// submissions in progress (the handler, told so by handlers.ContextMarked,
-// does not mark it again), the handler consumes the nonce, and the bot
-// releases the journal entry.
+// issued (/start), the request page shows it, the receiver appends the
+// submission to the queue, a worker reads it, consumes the nonce and, the
+// outcome told, acknowledges it.
 func verification(ctx context.Context, s *Store, user int64, msgID int) error {
 	r, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic", Lang: "en", Ref: "crm-42"}, 10*time.Minute)
 	if err != nil {
@@ -107,18 +105,21 @@ func verification(ctx context.Context, s *Store, user int64, msgID int) error {
 	if _, err := s.Requests().Get(ctx, r.ID); err != nil {
 		return err
 	}
-	owner := MarkedBy("u1")
-	if _, err := s.MarkUpdate(ctx, user, msgID, 10*time.Minute, owner); err != nil {
+	key := "m:" + strconv.FormatInt(user, 10) + ":" + strconv.Itoa(msgID)
+	if _, err := s.Queue().Append(ctx, QueueItem{Key: key, UserID: user, Payload: samplePayload, Keep: time.Hour}); err != nil {
 		return err
 	}
-	l, err := s.HoldSubmission(ctx, testJournalEntry(user, msgID, "u1"), time.Minute, time.Hour)
+	got, err := s.Queue().Read(ctx, "w1", 1, 0, false)
 	if err != nil {
 		return err
 	}
-	if _, err := s.Requests().Consume(ctx, r.Nonce, user); err != nil {
+	if len(got) != 1 {
+		return fmt.Errorf("read %d entries, want 1", len(got))
+	}
+	if _, err := s.Requests().Consume(ctx, r.Nonce, user, ByMessage(msgID)); err != nil {
 		return err
 	}
-	return s.ReleaseSubmission(ctx, l)
+	return s.Queue().Ack(ctx, got[0].ID)
 }
 
 // TestRoundTrips pins the Redis round trips of each operation of a
@@ -131,8 +132,7 @@ func TestRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	var r Request
 	var ds []Delivery
-	var jl JournalLease
-	var cs []ClaimedSubmission
+	var qe []QueueEntry
 	doc := DocumentKey{Country: "DE", Type: "passport", Number: "C01X00T47"}
 	steps := []struct {
 		name     string
@@ -174,21 +174,50 @@ func TestRoundTrips(t *testing.T) {
 			return nil
 		}},
 		{"Requests.Consume", 1, 1, func(u int64) error { _, err := s.Requests().Consume(ctx, r.Nonce, u); return err }},
-		{"MarkUpdate", 1, 1, func(u int64) error { _, err := s.MarkUpdate(ctx, u, 5, time.Minute); return err }},
-		{"HoldSubmission", 1, 1, func(u int64) (err error) {
-			jl, err = s.HoldSubmission(ctx, testJournalEntry(u, 5, "u1"), time.Minute, time.Hour)
+		{"Queue.Append", 1, 1, func(u int64) error {
+			_, err := s.Queue().Append(ctx, QueueItem{Key: "m:" + strconv.FormatInt(u, 10), UserID: u, Payload: samplePayload, Keep: time.Hour})
 			return err
 		}},
-		{"RenewSubmission", 1, 1, func(int64) error { return s.RenewSubmission(ctx, jl, time.Minute) }},
-		{"LeaveSubmission", 1, 1, func(int64) error { return s.LeaveSubmission(ctx, jl) }},
-		{"ClaimSubmissions (1 left)", 2, 2, func(int64) (err error) {
-			cs, err = s.ClaimSubmissions(ctx, time.Minute, 10)
-			if err == nil && len(cs) != 1 {
-				err = fmt.Errorf("claimed %d entries, want 1", len(cs))
+		{"Queue.Append (3 at once)", 1, 3, func(u int64) error {
+			var items []QueueItem
+			for i := range 3 {
+				items = append(items, QueueItem{Key: fmt.Sprintf("b:%d:%d", u, i), UserID: u, Payload: samplePayload, Keep: time.Hour})
+			}
+			_, err := s.Queue().Append(ctx, items...)
+			return err
+		}},
+		{"Queue.Read", 1, 1, func(int64) (err error) {
+			qe, err = s.Queue().Read(ctx, "w1", 10, 0, false)
+			if err == nil && len(qe) != 4 {
+				err = fmt.Errorf("read %d entries, want 4", len(qe))
 			}
 			return err
 		}},
-		{"ReleaseSubmission", 1, 1, func(int64) error { return s.ReleaseSubmission(ctx, cs[0].Lease) }},
+		{"Queue.Touch (4 entries)", 1, 1, func(int64) error {
+			ids := []string{qe[0].ID, qe[1].ID, qe[2].ID, qe[3].ID}
+			_, err := s.Queue().Touch(ctx, "w1", ids...)
+			return err
+		}},
+		{"Queue.Ack", 1, 1, func(int64) error { return s.Queue().Ack(ctx, qe[0].ID) }},
+		{"Queue.Release (3 entries)", 1, 1, func(int64) error {
+			_, err := s.Queue().Release(ctx, "w1", qe[1].ID, qe[2].ID, qe[3].ID)
+			return err
+		}},
+		{"Queue.Claim (3 released)", 1, 1, func(int64) (err error) {
+			qe, err = s.Queue().Claim(ctx, "w2", time.Minute, 10)
+			if err == nil && len(qe) != 3 {
+				err = fmt.Errorf("claimed %d entries, want 3", len(qe))
+			}
+			return err
+		}},
+		{"Leases.Acquire", 1, 1, func(u int64) error {
+			_, err := s.Leases().Acquire(ctx, "receiver:"+strconv.FormatInt(u, 10), "i1", time.Minute)
+			return err
+		}},
+		{"Leases.Renew", 1, 1, func(u int64) error {
+			_, err := s.Leases().Renew(ctx, "receiver:"+strconv.FormatInt(u, 10), "i1", time.Minute)
+			return err
+		}},
 		{"Documents.Claim", 2, 3, func(u int64) error {
 			doc.Number = "C01X00T" + strconv.FormatInt(u, 10)
 			_, err := s.Documents().Claim(ctx, doc, u)
@@ -239,7 +268,7 @@ func TestRoundTrips(t *testing.T) {
 }
 
 // BenchmarkVerificationRoundTrips measures one verification's store
-// traffic against the test Redis (issue, page, consume, dedupe), and each
+// traffic against the test Redis (issue, page, queue, consume), and each
 // of its steps, with the round trips and commands per operation.
 func BenchmarkVerificationRoundTrips(b *testing.B) {
 	ctx := context.Background()
@@ -321,13 +350,20 @@ func BenchmarkVerificationRoundTrips(b *testing.B) {
 		b.StopTimer()
 		report(b, h)
 	})
-	b.Run("dedupe", func(b *testing.B) {
+	b.Run("queue", func(b *testing.B) {
 		s, h := setup(b)
 		h.take()
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
-			if _, err := s.MarkUpdate(ctx, user(i), i, 10*time.Minute); err != nil {
+			if _, err := s.Queue().Append(ctx, QueueItem{Key: "q:" + strconv.Itoa(i), UserID: user(i), Payload: samplePayload, Keep: time.Hour}); err != nil {
+				b.Fatal(err)
+			}
+			got, err := s.Queue().Read(ctx, "w1", 1, 0, false)
+			if err != nil || len(got) != 1 {
+				b.Fatal(got, err)
+			}
+			if err := s.Queue().Ack(ctx, got[0].ID); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -3,7 +3,6 @@ package store
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -62,12 +61,6 @@ var (
 	// ErrOutboxDecrypt: an outbox payload does not decrypt with the
 	// configured key (another key, or a tampered entry).
 	ErrOutboxDecrypt = errors.New("store: outbox payload cannot be decrypted")
-	// ErrJournalKey: the journal key is missing or not 32 bytes (see
-	// WithJournalKey). Journal entries are never stored in clear.
-	ErrJournalKey = errors.New("store: journal key missing or invalid")
-	// ErrJournalDecrypt: a journal entry does not decrypt with the
-	// configured key (another key, or a tampered entry).
-	ErrJournalDecrypt = errors.New("store: journal entry cannot be decrypted")
 	// ErrSessionKey: the session key is missing or not 32 bytes (see
 	// WithSessionKey). gotd sessions are never stored in clear.
 	ErrSessionKey = errors.New("store: session key missing or invalid")
@@ -111,10 +104,6 @@ type Store struct {
 	outbox    cipher.AEAD // nil without a valid WithOutboxKey
 	outboxKID string      // key id: a short hash of the outbox key
 	outboxErr error       // why outbox is nil
-
-	journal    cipher.AEAD // nil without a valid WithJournalKey
-	journalID  []byte      // HMAC-SHA256 key of journal entry IDs
-	journalErr error       // why journal is nil
 
 	docKey []byte // HMAC-SHA256 key of document claims; nil without a valid WithDocumentKey
 	docErr error  // why docKey is nil
@@ -169,23 +158,6 @@ func WithRandom(r io.Reader) Option {
 func WithOutboxKey(key []byte) Option {
 	return func(s *Store) {
 		s.outbox, s.outboxKID, s.outboxErr = newOutboxAEAD(key)
-	}
-}
-
-// WithJournalKey sets the 32-byte AES-256-GCM key that seals the journal
-// of submissions in progress (HoldSubmission) at rest, and keys the
-// entries' names. Every instance sharing the Redis needs the same key.
-// Without it the journal methods fail with ErrJournalKey. The store keeps
-// no reference to the caller's slice.
-func WithJournalKey(key []byte) Option {
-	return func(s *Store) {
-		s.journal, _, s.journalErr = newAEAD(key, "journal", "kycbot journal key id\x00", ErrJournalKey)
-		s.journalID = nil
-		if s.journalErr == nil {
-			m := hmac.New(sha256.New, key)
-			m.Write([]byte("kycbot journal entry id"))
-			s.journalID = m.Sum(nil)
-		}
 	}
 }
 
@@ -264,7 +236,6 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		now:        time.Now,
 		random:     rand.Reader,
 		outboxErr:  fmt.Errorf("%w: no outbox key configured (WithOutboxKey); payloads are never stored in clear", ErrOutboxKey),
-		journalErr: fmt.Errorf("%w: no journal key configured (WithJournalKey); submissions are never stored in clear", ErrJournalKey),
 		docErr:     fmt.Errorf("%w: no document key configured (WithDocumentKey); documents are never recorded under a plain hash", ErrDocumentKey),
 		queueErr:   fmt.Errorf("%w: no queue key configured (WithQueueKey); updates are never queued in clear", ErrQueueKey),
 		sessionErr: fmt.Errorf("%w: no session key configured (WithSessionKey); sessions are never stored in clear", ErrSessionKey),
@@ -314,7 +285,7 @@ func newAEAD(key []byte, what, idLabel string, sentinel error) (cipher.AEAD, str
 
 // seal encrypts plain with aead under a random nonce from the store's
 // source, bound to aad: the nonce followed by the ciphertext. Outbox
-// payloads, journal entries and gotd sessions are sealed this way.
+// payloads, queue entries and gotd sessions are sealed this way.
 func (s *Store) seal(aead cipher.AEAD, plain, aad []byte) ([]byte, error) {
 	nonce, err := s.randomBytes(aead.NonceSize())
 	if err != nil {
@@ -367,10 +338,9 @@ func (s *Store) selfKey(selfID int64, name string) string {
 	return s.prefix + "gotd:{s:" + strconv.FormatInt(selfID, 10) + "}:" + name
 }
 
-func (s *Store) outboxKey(name string) string  { return s.prefix + "{outbox}:" + name }
-func (s *Store) auditKey(name string) string   { return s.prefix + "{audit}:" + name }
-func (s *Store) statsKey(name string) string   { return s.prefix + "{stats}:" + name }
-func (s *Store) journalKey(name string) string { return s.prefix + "{journal}:" + name }
+func (s *Store) outboxKey(name string) string { return s.prefix + "{outbox}:" + name }
+func (s *Store) auditKey(name string) string  { return s.prefix + "{audit}:" + name }
+func (s *Store) statsKey(name string) string  { return s.prefix + "{stats}:" + name }
 
 // hashHex is the hex SHA-256 of s: how nonces and event IDs appear in key
 // names.
