@@ -137,6 +137,9 @@ func (w *workers) take(ctx, work context.Context) {
 			if err != nil && ctx.Err() == nil {
 				w.log.WarnContext(ctx, "bot: cannot read the queue", slog.String("error", err.Error()))
 			}
+			if pending && len(entries) > 0 {
+				w.log.InfoContext(ctx, "bot: resuming updates this instance held before it stopped", slog.Int("updates", len(entries)))
+			}
 			if pending && (err == nil && len(entries) < n || errors.Is(err, store.ErrQueueDecrypt)) {
 				// All of this instance's earlier updates are taken (those
 				// that do not open stay pending, for Claim by an instance

@@ -50,6 +50,8 @@ Flags:
                     ID, scenario, expected and actual outcome, durations,
                     and every message the bot sent it (text, buttons,
                     time, and which verdict it tells), in order
+  --ramp D          start the users evenly over D (such as 30s), rather
+                    than all at once (default 0)
   --timeout D       how long the whole run may take, such as 90s or 5m
                     (default 3m); users still waiting then are reported so
   --bot USERNAME    the bot's username (default kycbot_demo_bot, the bot
@@ -71,6 +73,7 @@ func runSandboxUsers(e *env, args []string) int {
 	lang := flags.String("lang", "en", "")
 	report := flags.String("report", "", "")
 	timeout := flags.Duration("timeout", 3*time.Minute, "")
+	ramp := flags.Duration("ramp", 0, "")
 	botName := flags.String("bot", demo.BotUsername, "")
 	positional, code, done := e.parseCommandFlags(name, flags, args)
 	if done {
@@ -81,6 +84,8 @@ func runSandboxUsers(e *env, args []string) int {
 		return e.usageError(name, fmt.Sprintf("unexpected argument %q (the config goes in --config)", positional[0]))
 	case *users < 1 || *users > maxSimUsers:
 		return e.usageError(name, fmt.Sprintf("--users N is required: how many users play, from 1 to %d", maxSimUsers))
+	case *ramp < 0:
+		return e.usageError(name, fmt.Sprintf("--ramp %v: give a duration of 0 or more, such as 30s", *ramp))
 	case *timeout <= 0:
 		return e.usageError(name, fmt.Sprintf("--timeout %v: give a positive duration, such as 90s or 5m", *timeout))
 	case !validLanguage(*lang):
@@ -120,7 +125,7 @@ func runSandboxUsers(e *env, args []string) int {
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()
 	rep, err := demo.RunUsers(ctx, demo.UsersOptions{Remote: remote, Bot: strings.TrimPrefix(*botName, "@"), Config: cfg,
-		Users: *users, Scenario: sc, Lang: *lang})
+		Users: *users, Scenario: sc, Lang: *lang, Ramp: *ramp})
 	if err != nil {
 		return e.fail(name, err)
 	}

@@ -40,6 +40,10 @@ type UsersOptions struct {
 	Scenario Scenario
 	// Lang is the language of the users' Telegram app ("en" when empty).
 	Lang string
+	// Ramp spreads the users' starts evenly over this time (0: all at
+	// once), so that they reach the bot over a while rather than in one
+	// burst.
+	Ramp time.Duration
 	// Settle is how long each user keeps listening after its verdict
 	// (DefaultSettle when zero).
 	Settle time.Duration
@@ -186,6 +190,8 @@ func RunUsers(ctx context.Context, o UsersOptions) (*Report, error) {
 		return nil, errors.New("demo: RunUsers: UsersOptions.Config is required (the bot's config)")
 	case o.Users < 1:
 		return nil, fmt.Errorf("demo: RunUsers: %d users: play at least 1", o.Users)
+	case o.Ramp < 0:
+		return nil, fmt.Errorf("demo: RunUsers: a negative ramp (%v)", o.Ramp)
 	}
 	if o.Scenario == "" {
 		o.Scenario = Happy
@@ -232,6 +238,13 @@ func RunUsers(ctx context.Context, o UsersOptions) (*Report, error) {
 	var wg sync.WaitGroup
 	for i := range o.Users {
 		wg.Go(func() {
+			if o.Ramp > 0 && o.Users > 1 {
+				delay := o.Ramp * time.Duration(i) / time.Duration(o.Users-1)
+				select {
+				case <-ctx.Done():
+				case <-time.After(delay):
+				}
+			}
 			p := userPlay{o: o, play: play, verdicts: verdicts, index: i,
 				phone: fmt.Sprintf("4915%09d", phoneBase+uint64(i)), seed: fmt.Sprintf("R%08X%04d", docBase, i)}
 			rep.Users[i] = p.run(ctx)

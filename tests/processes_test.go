@@ -1,0 +1,521 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kycbot/kycbot/config"
+	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/sandbox/demo"
+	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/store/storetest"
+)
+
+// processUsers is how many simulated users TestInstancesAsProcesses plays
+// (fewer with -short).
+const processUsers = 100
+
+// TestInstancesAsProcesses is the pipeline end to end, with real
+// processes: `kycbot sandbox serve` (the local Telegram), three `kycbot
+// run` instances of one bot on one Redis, each with its own
+// authorization and dialing Telegram from a loopback address of its own,
+// behind a load balancer for the request pages, and `kycbot sandbox users`
+// playing the users at once. While they share their documents, the
+// instance that receives Telegram's updates is killed with SIGKILL and
+// started again, then another instance, twice over. Every user gets
+// exactly one verdict message and ends with one verified status, one
+// verified audit event and one webhook event; no instance ever meets
+// AUTH_KEY_DUPLICATED; the queue is empty at the end.
+func TestInstancesAsProcesses(t *testing.T) {
+	rdb := storetest.Need(t)
+	bin, err := kycbotBinary()
+	if err != nil {
+		t.Fatalf("build kycbot: %v", err)
+	}
+	n := processUsers
+	if testing.Short() {
+		n = 20
+	}
+	dir := t.TempDir()
+	lb := newBalancer(t)
+	hook := newReceiver(t, time.Now)
+
+	// The local Telegram, as a process of its own.
+	cfgFile := filepath.Join(dir, "kycbot.yaml")
+	serve := startProcess(t, bin, "serve", "Next, in other terminals", "sandbox", "serve", "--config-out", cfgFile,
+		"--redis", storetest.Addr, "--public-url", "http://"+lb.addr, "--listen", "127.0.0.1:0")
+	defer serve.stop(t)
+	f, err := os.OpenFile(cfgFile, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = fmt.Fprintf(f, "delivery:\n  webhook_url: %q\n  webhook_secret: %q\n  give_up_after: 24h\n", hook.srv.URL, webhookSecret)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	botID, err := passport.BotIDFromToken(cfg.Telegram.BotToken.Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := cfg.Redis.Prefix
+
+	// Three instances, each its own name, web port and source address.
+	type instance struct {
+		name, web, from string
+		mu              sync.Mutex
+		proc            *process // the running process, nil while it starts again
+	}
+	instances := []*instance{{name: "kyc-a", from: "127.0.0.2"}, {name: "kyc-b", from: "127.0.0.3"}, {name: "kyc-c", from: "127.0.0.4"}}
+	logs := map[string]*syncBuffer{}
+	args := func(in *instance) []string {
+		return []string{"run", "--config", cfgFile, "--instance", in.name, "--listen", in.web, "--local-addr", in.from,
+			"--log-format", "json", "--log-level", "debug"}
+	}
+	start := func(in *instance) {
+		p := startProcessLogs(t, bin, in.name, "is running as instance", logs[in.name], args(in)...)
+		in.mu.Lock()
+		in.proc = p
+		in.mu.Unlock()
+	}
+	running := func(in *instance) *process {
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		return in.proc
+	}
+	var restarts sync.WaitGroup
+	// restart starts a killed instance again, in the background: after a
+	// SIGKILL its name frees itself only after its lease (15 s).
+	restart := func(in *instance) {
+		in.mu.Lock()
+		in.proc = nil
+		in.mu.Unlock()
+		restarts.Go(func() {
+			p, err := launch(bin, in.name, "is running as instance", logs[in.name], args(in)...)
+			if err != nil {
+				t.Errorf("instance %s did not start again: %v", in.name, err)
+				return
+			}
+			in.mu.Lock()
+			in.proc = p
+			in.mu.Unlock()
+		})
+	}
+	for _, in := range instances {
+		in.web = freeAddr(t)
+		logs[in.name] = &syncBuffer{}
+		lb.add(in.web)
+		start(in)
+	}
+	defer func() {
+		restarts.Wait()
+		for _, in := range instances {
+			if p := running(in); p != nil {
+				p.stop(t)
+			}
+		}
+	}()
+
+	// The users, as a process of their own, starting over a while so
+	// that the kills below come while submissions flow.
+	ramp := 40 * time.Second
+	if testing.Short() {
+		ramp = 15 * time.Second
+	}
+	report := filepath.Join(dir, "report.json")
+	users := startProcess(t, bin, "users", "", "sandbox", "users", "--config", cfgFile, "--users", strconv.Itoa(n),
+		"--scenario", "happy", "--report", report, "--ramp", ramp.String(), "--timeout", "10m")
+
+	// Meanwhile, while the users are being verified: kill the receiver,
+	// then another instance, twice over, each at a random moment once
+	// another sixth of the users is verified, and start them again.
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewPCG(uint64(seed), 1))
+	t.Logf("kill schedule seed %d", seed)
+	st := store.New(rdb, store.WithPrefix(prefix))
+	verifiedSoFar := func() int {
+		stats, err := st.Statuses().Stats(context.Background(), time.Now())
+		if err != nil {
+			return 0
+		}
+		return stats.Total[cfg.DefaultLevelName][store.StateVerified]
+	}
+	var kills []string
+	byName := func(name string) *instance {
+		for _, in := range instances {
+			if in.name == name {
+				return in
+			}
+		}
+		return nil
+	}
+	receiver := func() *instance {
+		holder, _ := rdb.Get(context.Background(), prefix+"lease:receiver:"+strconv.FormatInt(botID, 10)).Result()
+		name, _, _ := strings.Cut(holder, ":")
+		return byName(name)
+	}
+	// waitFor waits until want users are verified, then a random moment
+	// more; false when the users are done.
+	waitFor := func(want int) bool {
+		for verifiedSoFar() < want {
+			select {
+			case <-users.exited:
+				return false
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		select {
+		case <-users.exited:
+			return false
+		case <-time.After(time.Duration(rng.IntN(1000)) * time.Millisecond):
+			return true
+		}
+	}
+	// victim picks the receiver (once one holds the lease and runs), or a
+	// running instance that is neither the receiver nor last.
+	victim := func(which string, last *instance) *instance {
+		for {
+			r := receiver()
+			for _, in := range instances {
+				if running(in) == nil {
+					continue
+				}
+				if which == "receiver" && in == r || which == "other" && in != r && in != last {
+					return in
+				}
+			}
+			select {
+			case <-users.exited:
+				return nil
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	step := 0
+	var last *instance
+kill:
+	for round := range 2 {
+		for _, which := range []string{"receiver", "other"} {
+			step++
+			if !waitFor(step * n / 6) {
+				break kill
+			}
+			v := victim(which, last)
+			if v == nil {
+				break kill
+			}
+			kills = append(kills, fmt.Sprintf("round %d: %s (%s) with %d of %d users verified", round+1, v.name, which, verifiedSoFar(), n))
+			running(v).kill()
+			restart(v)
+			last = v
+		}
+	}
+	t.Logf("killed with SIGKILL and started again: %s", strings.Join(kills, "; "))
+	if len(kills) < 4 {
+		t.Errorf("the users were done before the instances could be killed four times: %v", kills)
+	}
+
+	// Every user, once.
+	select {
+	case <-users.exited:
+	case <-time.After(12 * time.Minute):
+		t.Fatal("the users did not finish")
+	}
+	if code := users.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("sandbox users exited %d:\n%s", code, users.logs.String())
+	}
+	raw, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep demo.Report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Users) != n {
+		t.Fatalf("the report has %d users, want %d", len(rep.Users), n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// The queue empties and the webhook events arrive (an instance killed
+	// while delivering hands the rest to another after the reclaim time).
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		entries, _, err := st.Queue().Depth(ctx)
+		hook.mu.Lock()
+		delivered := len(hook.byUser)
+		hook.mu.Unlock()
+		if err == nil && entries == 0 && delivered >= n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("after the users: %d updates left in the queue (%v), webhook events of %d of %d users", entries, err, delivered, n)
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	verified := map[int64]int{}
+	if err := st.Audit().Events(ctx, func(e store.RecordedEvent) error {
+		if e.Kind == "verified" {
+			verified[e.UserID]++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hook.mu.Lock()
+	eventsOf := map[int64]map[string]bool{}
+	for id, ev := range hook.events {
+		if hook.ok[id] > 0 {
+			if eventsOf[ev.UserID] == nil {
+				eventsOf[ev.UserID] = map[string]bool{}
+			}
+			eventsOf[ev.UserID][id] = true
+		}
+	}
+	repeats := 0
+	for _, c := range hook.ok {
+		repeats += c - 1
+	}
+	hook.mu.Unlock()
+	if repeats > 0 {
+		t.Logf("%d webhook requests repeated an event already delivered (an instance killed mid-request; receivers dedupe by event ID)", repeats)
+	}
+	bad := 0
+	for _, u := range rep.Users {
+		problems := []string{}
+		if !u.OK || u.Outcome != store.StateVerified {
+			problems = append(problems, fmt.Sprintf("outcome %q", u.Outcome))
+		}
+		if u.VerdictMessages != 1 {
+			problems = append(problems, fmt.Sprintf("%d verdict messages", u.VerdictMessages))
+		}
+		if u.UserID != 0 {
+			if s, err := st.Statuses().Get(ctx, u.UserID, cfg.DefaultLevelName); err != nil || s.State != store.StateVerified {
+				problems = append(problems, fmt.Sprintf("status %q (%v)", s.State, err))
+			}
+			if verified[u.UserID] != 1 {
+				problems = append(problems, fmt.Sprintf("%d verified audit events", verified[u.UserID]))
+			}
+			if len(eventsOf[u.UserID]) != 1 {
+				problems = append(problems, fmt.Sprintf("%d webhook events", len(eventsOf[u.UserID])))
+			}
+		}
+		if len(problems) > 0 {
+			bad++
+			if bad <= 10 {
+				t.Errorf("user %d (%d): %s", u.Index, u.UserID, strings.Join(problems, ", "))
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d users did not end with exactly one verdict, status, audit event and webhook event", bad, n)
+	}
+	for name, l := range logs {
+		if strings.Contains(l.String(), "AUTH_KEY_DUPLICATED") {
+			t.Errorf("instance %s met AUTH_KEY_DUPLICATED", name)
+		}
+	}
+	receivers, resumed, taken := 0, 0, 0
+	for _, l := range logs {
+		receivers += strings.Count(l.String(), "receiving Telegram's updates for every instance")
+		resumed += strings.Count(l.String(), "resuming updates this instance held before it stopped")
+		taken += strings.Count(l.String(), "taking over updates of an instance that stopped answering")
+	}
+	t.Logf("the receiver's lease changed hands %d times; updates resumed by a restarted instance %d times, taken over by another %d times",
+		receivers-1, resumed, taken)
+	if receivers < 2 {
+		t.Errorf("the receiver's lease changed hands %d times, want at least twice (a receiver was killed)", receivers-1)
+	}
+}
+
+// process is a kycbot process of a test.
+type process struct {
+	name   string
+	cmd    *exec.Cmd
+	logs   *syncBuffer
+	exited chan struct{}
+	killed atomic.Bool
+}
+
+// startProcess runs kycbot (bin) with args and returns once a line of its
+// output holds ready (at once when ready is empty).
+func startProcess(t *testing.T, bin, name, ready string, args ...string) *process {
+	t.Helper()
+	return startProcessLogs(t, bin, name, ready, &syncBuffer{}, args...)
+}
+
+// startProcessLogs is startProcess with the output appended to logs.
+func startProcessLogs(t *testing.T, bin, name, ready string, logs *syncBuffer, args ...string) *process {
+	t.Helper()
+	p, err := launch(bin, name, ready, logs, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// launch runs kycbot (bin) with args, its output appended to logs, and
+// returns once a line of it holds ready (at once when ready is empty).
+func launch(bin, name, ready string, logs *syncBuffer, args ...string) (*process, error) {
+	cmd := exec.Command(bin, args...)
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{name: name, cmd: cmd, logs: logs, exited: make(chan struct{})}
+	seen := make(chan struct{})
+	var once sync.Once
+	if ready == "" {
+		once.Do(func() { close(seen) })
+	}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			fmt.Fprintln(logs, sc.Text())
+			if ready != "" && strings.Contains(sc.Text(), ready) {
+				once.Do(func() { close(seen) })
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	go func() {
+		_ = cmd.Wait()
+		_ = pw.Close()
+		close(p.exited)
+	}()
+	select {
+	case <-seen:
+		return p, nil
+	case <-p.exited:
+		return nil, fmt.Errorf("kycbot %s exited before it was ready:\n%s", name, logs.String())
+	case <-time.After(3 * time.Minute):
+		p.kill()
+		return nil, fmt.Errorf("kycbot %s was not ready within 3 minutes:\n%s", name, logs.String())
+	}
+}
+
+// kill ends the process with SIGKILL and waits for it.
+func (p *process) kill() {
+	p.killed.Store(true)
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
+
+// stop ends the process with SIGTERM (SIGKILL after a while) and waits.
+func (p *process) stop(t *testing.T) {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(45 * time.Second):
+		t.Errorf("kycbot %s did not stop within 45 s of SIGTERM", p.name)
+		p.kill()
+	}
+}
+
+// balancer is the business's load balancer in front of the instances'
+// request pages: it sends each request to the next instance that answers.
+type balancer struct {
+	addr string
+	mu   sync.Mutex
+	to   []string
+	next int
+}
+
+func newBalancer(t *testing.T) *balancer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &balancer{addr: ln.Addr().String()}
+	srv := &http.Server{Handler: b, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return b
+}
+
+func (b *balancer) add(addr string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.to = append(b.to, addr)
+}
+
+func (b *balancer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	to := append([]string(nil), b.to...)
+	first := b.next
+	b.next++
+	b.mu.Unlock()
+	for i := range to {
+		target := to[(first+i)%len(to)]
+		c, err := net.DialTimeout("tcp", target, time.Second)
+		if err != nil {
+			continue // a killed instance: the next one
+		}
+		_ = c.Close()
+		failed := false
+		proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: target})
+		proxy.ErrorHandler = func(http.ResponseWriter, *http.Request, error) { failed = true }
+		rec := &recorder{header: http.Header{}}
+		proxy.ServeHTTP(rec, r)
+		if failed || rec.status == http.StatusServiceUnavailable {
+			continue // starting or gone
+		}
+		for k, v := range rec.header {
+			rw.Header()[k] = v
+		}
+		rw.WriteHeader(rec.status)
+		_, _ = rw.Write(rec.body.Bytes())
+		return
+	}
+	http.Error(rw, "no instance answers", http.StatusBadGateway)
+}
+
+// recorder keeps a response until the balancer knows it is a good one.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(s int)   { r.status = s }
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(p)
+}
