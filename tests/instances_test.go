@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/bot/delivery"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/sandbox"
+	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
 )
 
@@ -193,5 +195,46 @@ func TestTwoInstances(t *testing.T) {
 	}
 	if len(rcv.ok) != n {
 		t.Errorf("%d events delivered, want %d (one per user)", len(rcv.ok), n)
+	}
+}
+
+// TestSharedSessionRefused: why each instance has its own authorization.
+// A second instance given a copy of the first one's session (its auth key)
+// connects from another address while the first runs: Telegram (and the
+// sandbox, like it) answers 406 AUTH_KEY_DUPLICATED and kills the key, so
+// the copy cannot start and the first instance loses its authorization
+// too. A second instance with a session of its own works beside the
+// first (TestTwoInstances).
+func TestSharedSessionRefused(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{})
+	ctx := testContext(t)
+	// The copy: the first instance's session, sealed again under the
+	// second one's name (a session sealed for one instance does not open
+	// for another).
+	sessions := store.New(w.Redis, store.WithPrefix(w.Config.Redis.Prefix), store.WithSessionKey(bot.SessionKey(w.Key))).Sessions()
+	data, err := sessions.Session(w.Account.ID, demo.MainInstance).LoadSession(ctx)
+	if err != nil {
+		t.Fatalf("the first instance's session: %v", err)
+	}
+	if err := sessions.Session(w.Account.ID, "copy").StoreSession(ctx, data); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.StartInstance(ctx, "copy")
+	if err == nil || !strings.Contains(err.Error(), "AUTH_KEY_DUPLICATED") {
+		t.Fatalf("an instance on a copy of another's session, from another address: %v; want 406 AUTH_KEY_DUPLICATED", err)
+	}
+	// The first instance's key is dead too: it no longer answers.
+	u := w.user("en", nil)
+	if _, err := u.Start(ctx, w.Account.Username, ""); err != nil {
+		t.Fatal(err)
+	}
+	quiet, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if m, err := u.WaitMessage(quiet, nil); err == nil {
+		t.Fatalf("the first instance answered %q after its key was used from two addresses", m.Text)
+	}
+	if !strings.Contains(w.logs.String(), "AUTH_KEY_DUPLICATED") {
+		t.Error("the first instance's logs do not show AUTH_KEY_DUPLICATED")
 	}
 }

@@ -185,7 +185,7 @@ func (e *Env) StartBot(ctx context.Context) error {
 			return fmt.Errorf("demo: web listener: %w", err)
 		}
 	}
-	r, err := e.launch(ctx, ln, e.Config, e.opts.Logger, MainInstance, true)
+	r, err := e.launch(ctx, ln, e.Config, e.opts.Logger, MainInstance, "", true)
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ const MainInstance = "main"
 // launch runs an instance of the bot on the sandbox with cfg, serving its
 // web page on ln, and returns once it works the queue (and, with
 // receiving, once it receives Telegram's updates).
-func (e *Env) launch(ctx context.Context, ln net.Listener, cfg *config.Config, logger *slog.Logger, instance string, receiving bool, extra ...bot.Option) (*running, error) {
+func (e *Env) launch(ctx context.Context, ln net.Listener, cfg *config.Config, logger *slog.Logger, instance, localAddr string, receiving bool, extra ...bot.Option) (*running, error) {
 	ready := make(chan runner.Info, 1)
 	recv := make(chan struct{}, 1)
 	opts := append([]bot.Option{bot.WithRedis(e.Redis), bot.WithPrivateKey(e.Key), bot.WithInstance(instance)}, e.opts.BotOptions...)
@@ -218,7 +218,7 @@ func (e *Env) launch(ctx context.Context, ln net.Listener, cfg *config.Config, l
 		logger = slog.New(slog.DiscardHandler)
 	}
 	ro := e.opts.Runner
-	ro.Logger, ro.Bot, ro.Listener = logger, opts, ln
+	ro.Logger, ro.Bot, ro.Listener, ro.LocalAddr = logger, opts, ln, localAddr
 	ro.Telegram = func(o *telegram.Options) {
 		so := e.Sandbox.Options(nil)
 		o.PublicKeys, o.DCList, o.DC = so.PublicKeys, so.DCList, so.DC
@@ -278,7 +278,9 @@ type Instance struct {
 
 // StartInstance starts another instance of the bot, as a second process
 // of a deployment would be: the same bot account, Redis, prefix, config
-// and key, an instance name and Telegram authorization of its own, the
+// and key, an instance name and Telegram authorization of its own (it
+// connects to the sandbox from a loopback address of its own: 127.0.0.2
+// for the first one started, and so on), the
 // options of Options.BotOptions followed by opts, and a web server of its
 // own on a new loopback port (the links the users get still point at the
 // first instance's). One of the instances receives Telegram's updates;
@@ -294,7 +296,10 @@ func (e *Env) StartInstance(ctx context.Context, name string, opts ...bot.Option
 	if logger != nil {
 		logger = logger.With(slog.String("instance", name))
 	}
-	r, err := e.launch(ctx, ln, e.Config, logger, name, false, opts...)
+	e.mu.Lock()
+	from := fmt.Sprintf("127.0.0.%d", 2+len(e.instances))
+	e.mu.Unlock()
+	r, err := e.launch(ctx, ln, e.Config, logger, name, from, false, opts...)
 	if err != nil {
 		return nil, err
 	}
