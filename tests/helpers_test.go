@@ -109,6 +109,9 @@ type worldOptions struct {
 	configYAML string
 	// runner sets the runner's options (rate limit, receiver lease).
 	runner runner.Options
+	// instances is how many instances the load benchmarks run (1 when
+	// 0): the world's, and instances-1 more (Env.StartInstance).
+	instances int
 	// clock, when set, is the bot's clock (a new one otherwise).
 	clock *clock
 	// redis, when set, is the bot's Redis instead of the test server's

@@ -41,6 +41,21 @@ func BenchmarkLoad200Unlimited(b *testing.B) {
 // slots (bot.DefaultConcurrency).
 func BenchmarkLoad50(b *testing.B) { benchLoad(b, 50, worldOptions{}) }
 
+// BenchmarkLoadInstances: 200 users at once, without the rate limit,
+// against one, two and three instances of the bot (one Redis; one of
+// them receives, every one handles updates). All run in this process on
+// the same cores, with the sandbox: the numbers compare what the queue
+// and the instances cost, not what more machines would bring.
+//
+//	go test -run '^$' -bench LoadInstances -benchtime 1x ./tests
+func BenchmarkLoadInstances(b *testing.B) {
+	for _, instances := range []int{1, 2, 3} {
+		b.Run(fmt.Sprintf("%d", instances), func(b *testing.B) {
+			benchLoad(b, 200, worldOptions{runner: runner.Options{RateLimit: -1}, instances: instances})
+		})
+	}
+}
+
 // loadStall is how long the burst may go without a verdict before the
 // benchmark gives up: the bot hung.
 const loadStall = 90 * time.Second
@@ -58,6 +73,11 @@ func loadOnce(b *testing.B, n int, wo worldOptions) {
 		w := newWorld(b, wo)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 		defer cancel()
+		for i := 1; i < wo.instances; i++ {
+			if _, err := w.StartInstance(ctx, fmt.Sprintf("load-%d", i)); err != nil {
+				b.Fatal(err)
+			}
+		}
 		setup := time.Now()
 		users := w.users(n, "en")
 		links := make([]string, n)
