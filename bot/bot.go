@@ -178,7 +178,10 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	b.outbox = delivery.NewOutbox(b.store)
 
 	b.reg = prometheus.NewRegistry()
-	var mopts []metrics.Option
+	mopts := []metrics.Option{metrics.WithQueueDepth(func(ctx context.Context) (int64, int64, error) {
+		n, handled, err := b.store.Queue().Depth(ctx)
+		return n - handled, handled, err
+	})}
 	if cfg.Delivery.WebhookURL != "" {
 		mopts = append(mopts, metrics.WithOutboxDepth(b.store.Outbox().Depth))
 	}

@@ -37,11 +37,16 @@ var deliveryResults = []string{"delivered", "retried", "parked"}
 // parked (store.Outbox.Depth).
 type OutboxDepth func(ctx context.Context) (pending, parked int64, err error)
 
+// QueueDepth reports how many updates wait in the queue and how many are
+// being handled (from store.Queue.Depth).
+type QueueDepth func(ctx context.Context) (waiting, handled int64, err error)
+
 // Option configures New.
 type Option func(*options)
 
 type options struct {
 	depth   OutboxDepth
+	queue   QueueDepth
 	timeout time.Duration
 }
 
@@ -49,6 +54,10 @@ type options struct {
 // read with fn at every scrape (at most WithScrapeTimeout). Give it only
 // when there is an outbox (a webhook is configured).
 func WithOutboxDepth(fn OutboxDepth) Option { return func(o *options) { o.depth = fn } }
+
+// WithQueueDepth adds kycbot_queue_entries{state="waiting"|"handled"},
+// read with fn at every scrape (at most WithScrapeTimeout).
+func WithQueueDepth(fn QueueDepth) Option { return func(o *options) { o.queue = fn } }
 
 // WithScrapeTimeout sets how long a scrape waits for the outbox depth
 // (default DefaultScrapeTimeout).
@@ -64,6 +73,7 @@ type Metrics struct {
 	rpcErrors   *prometheus.CounterVec
 	inFlight    prometheus.Gauge
 	commands    *prometheus.CounterVec
+	receiving   prometheus.Gauge
 }
 
 // New creates the collectors and registers them on reg (a registry of the
@@ -108,6 +118,10 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 			Namespace: Namespace, Name: "updates_in_flight",
 			Help: "Update handlers running now (submissions, commands, button taps).",
 		}),
+		receiving: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "receiving",
+			Help: "1 while this instance receives Telegram's updates for every instance (it holds the receiver's lease), 0 otherwise.",
+		}),
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "commands_total",
 			Help: "Messages and button taps the conversation answered, by command (unknown for unknown commands, text for other text, callback_* for taps).",
@@ -116,12 +130,18 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 	for _, r := range deliveryResults {
 		m.deliveries.WithLabelValues(r)
 	}
-	cs := []prometheus.Collector{m.submissions, m.problems, m.verdict, m.deliveries, m.rpcErrors, m.inFlight, m.commands}
+	cs := []prometheus.Collector{m.submissions, m.problems, m.verdict, m.deliveries, m.rpcErrors, m.inFlight, m.commands, m.receiving}
 	if o.depth != nil {
-		cs = append(cs, &outboxCollector{depth: o.depth, timeout: o.timeout, desc: prometheus.NewDesc(
-			prometheus.BuildFQName(Namespace, "outbox", "entries"),
-			"Entries of the webhook outbox, by state (pending: waiting or being delivered; parked: given up on), read at scrape time.",
-			[]string{"state"}, nil)})
+		cs = append(cs, &depthCollector{what: "outbox depth", depth: o.depth, states: [2]string{"pending", "parked"}, timeout: o.timeout,
+			desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "outbox", "entries"),
+				"Entries of the webhook outbox, by state (pending: waiting or being delivered; parked: given up on), read at scrape time.",
+				[]string{"state"}, nil)})
+	}
+	if o.queue != nil {
+		cs = append(cs, &depthCollector{what: "queue depth", depth: o.queue, states: [2]string{"waiting", "handled"}, timeout: o.timeout,
+			desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "queue", "entries"),
+				"Updates in the queue shared by the instances, by state (waiting: not yet taken; handled: taken by an instance, not yet done), read at scrape time.",
+				[]string{"state"}, nil)})
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
@@ -129,6 +149,18 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// Receiving sets whether this instance receives Telegram's updates.
+func (m *Metrics) Receiving(on bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if on {
+		v = 1
+	}
+	m.receiving.Set(v)
 }
 
 // Submission counts a processed submission (handlers.Observer).
@@ -239,27 +271,30 @@ func boundedName(s, fallback string) string {
 	return s
 }
 
-// outboxCollector reads the outbox depth at scrape time.
-type outboxCollector struct {
-	depth   OutboxDepth
+// depthCollector reads two counts of a Redis structure (the outbox, the
+// queue) at scrape time, as a gauge with a state label.
+type depthCollector struct {
+	what    string
+	depth   func(ctx context.Context) (int64, int64, error)
+	states  [2]string
 	timeout time.Duration
 	desc    *prometheus.Desc
 }
 
-func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *depthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
-func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	pending, parked, err := c.depth(ctx)
+	a, b, err := c.depth(ctx)
 	if err != nil {
 		// Reported through the handler's error log; the other series are
 		// still served (Handler uses promhttp.ContinueOnError).
-		ch <- prometheus.NewInvalidMetric(c.desc, fmt.Errorf("outbox depth: %w", err))
+		ch <- prometheus.NewInvalidMetric(c.desc, fmt.Errorf("%s: %w", c.what, err))
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(pending), "pending")
-	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(parked), "parked")
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(a), c.states[0])
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(b), c.states[1])
 }
 
 // RegisterRuntime adds the Go runtime and process collectors (go_*,

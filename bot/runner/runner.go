@@ -367,6 +367,7 @@ func (r *Runner) receive(ctx context.Context, api *tg.Client, self bot.Self, rec
 		recv.set(gaps)
 		err = gaps.Run(leaseCtx, api, self.ID, updates.AuthOptions{IsBot: true, OnStart: func(ctx context.Context) {
 			r.receiving.Store(true)
+			r.kyc.Metrics().Receiving(true)
 			r.log.InfoContext(ctx, "runner: receiving Telegram's updates for every instance", slog.String("instance", r.kyc.Instance()))
 			if !commandsSet {
 				commandsSet = true
@@ -380,6 +381,7 @@ func (r *Runner) receive(ctx context.Context, api *tg.Client, self bot.Self, rec
 		}})
 		recv.set(nil)
 		r.receiving.Store(false)
+		r.kyc.Metrics().Receiving(false)
 		lost()
 		renewing.Wait()
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
