@@ -23,7 +23,7 @@ import (
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/passport"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // testToken is a bot token of the right form (bot 7000001); nothing
@@ -248,8 +248,8 @@ type testEnv struct {
 
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
-	rdb := storetest.Need(t)
-	return &testEnv{rdb: rdb, prefix: storetest.Prefix(t, rdb, "bot")}
+	rdb := testkit.Need(t)
+	return &testEnv{rdb: rdb, prefix: testkit.Prefix(t, rdb, "bot")}
 }
 
 // testBot is a Bot of a testEnv with its logs.

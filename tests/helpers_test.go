@@ -32,7 +32,7 @@ import (
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 	"github.com/kycbot/kycbot/verify"
 )
 
@@ -115,7 +115,7 @@ type worldOptions struct {
 	// clock, when set, is the bot's clock (a new one otherwise).
 	clock *clock
 	// redis, when set, is the bot's Redis instead of the test server's
-	// (storetest.Need); the test closes it.
+	// (testkit.Need); the test closes it.
 	redis redis.UniversalClient
 }
 
@@ -126,7 +126,7 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 	t.Helper()
 	client := wo.redis
 	if client == nil {
-		client = storetest.Need(t) // fails under CI, skips elsewhere without Redis
+		client = testkit.Need(t) // fails under CI, skips elsewhere without Redis
 	}
 	key, err := botKey()
 	if err != nil {

@@ -36,7 +36,7 @@ import (
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // hostBotEnv, set to a config file, makes the test binary run the example
@@ -198,7 +198,7 @@ func (p *hostProcess) kill() {
 // scans and started again, it finishes the submission, once: one verdict
 // message, one verified status and audit event.
 func TestEmbeddedHostBot(t *testing.T) {
-	rdb := storetest.Need(t)
+	rdb := testkit.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	skey, err := serverKey()
@@ -239,7 +239,7 @@ func TestEmbeddedHostBot(t *testing.T) {
 	t.Cleanup(func() { deleteKeys(rdb, prefix) })
 	web := freeAddr(t)
 	yml := strings.NewReplacer("{{BOT_TOKEN}}", account.Token, "{{PUBLIC_URL}}", "http://"+web,
-		"{{REDIS_ADDR}}", storetest.Addr, "{{REDIS_PREFIX}}", prefix, "127.0.0.1:0", web).Replace(demo.DefaultConfig())
+		"{{REDIS_ADDR}}", testkit.Addr, "{{REDIS_PREFIX}}", prefix, "127.0.0.1:0", web).Replace(demo.DefaultConfig())
 	server, err := yaml.Marshal(map[string]any{"server": map[string]any{"dc": remote.DC, "addresses": remote.Addrs, "public_keys": remote.PublicKeys}})
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ import (
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // processUsers is how many simulated users TestInstancesAsProcesses plays
@@ -46,7 +46,7 @@ const processUsers = 100
 // verified audit event and one webhook event; no instance ever meets
 // AUTH_KEY_DUPLICATED; the queue is empty at the end.
 func TestInstancesAsProcesses(t *testing.T) {
-	rdb := storetest.Need(t)
+	rdb := testkit.Need(t)
 	bin, err := kycbotBinary()
 	if err != nil {
 		t.Fatalf("build kycbot: %v", err)
@@ -62,7 +62,7 @@ func TestInstancesAsProcesses(t *testing.T) {
 	// The local Telegram, as a process of its own.
 	cfgFile := filepath.Join(dir, "kycbot.yaml")
 	serve := startProcess(t, bin, "serve", "Next, in other terminals", "sandbox", "serve", "--config-out", cfgFile,
-		"--redis", storetest.Addr, "--public-url", "http://"+lb.addr, "--listen", "127.0.0.1:0")
+		"--redis", testkit.Addr, "--public-url", "http://"+lb.addr, "--listen", "127.0.0.1:0")
 	defer serve.stop(t)
 	f, err := os.OpenFile(cfgFile, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/passport"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 var (
@@ -58,7 +58,7 @@ func (s *syncBuffer) String() string {
 // logging to logs (when not nil).
 func newBot(t *testing.T, rdb redis.UniversalClient, logs io.Writer, opts ...bot.Option) *bot.Bot {
 	t.Helper()
-	prefix := storetest.Prefix(t, rdb, "gotd")
+	prefix := testkit.Prefix(t, rdb, "gotd")
 	noEnv := config.WithEnv(func(string) (string, bool) { return "", false })
 	cfg, err := config.Parse([]byte(`
 telegram: {app_id: 1, app_hash: 0123456789abcdef0123456789abcdef, bot_token: "7000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"}

@@ -26,7 +26,7 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // lease is the receiver's lease of the tests.
@@ -67,8 +67,8 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	rdb := storetest.Need(t)
-	w := &world{rdb: rdb, prefix: storetest.Prefix(t, rdb, "runner")}
+	rdb := testkit.Need(t)
+	w := &world{rdb: rdb, prefix: testkit.Prefix(t, rdb, "runner")}
 	var serverKey *rsa.PrivateKey
 	w.key, serverKey = testKeys(t)
 	var err error

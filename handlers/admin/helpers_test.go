@@ -21,7 +21,7 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // today is the date of every test clock.
@@ -308,9 +308,9 @@ type env struct {
 // prefix and clock.
 func newEnv(t *testing.T, levels []string, storeOpts ...store.Option) *env {
 	t.Helper()
-	rdb := storetest.Need(t)
+	rdb := testkit.Need(t)
 	e := &env{t: t, ctx: context.Background(), clock: &clock{now: today}, rdb: rdb, tg: &fakeTelegram{}, logs: &syncBuffer{}}
-	e.prefix = storetest.Prefix(t, rdb, "admin")
+	e.prefix = testkit.Prefix(t, rdb, "admin")
 	e.store = store.New(rdb, append([]store.Option{store.WithPrefix(e.prefix), store.WithClock(e.clock.Now)}, storeOpts...)...)
 	e.adapter = &storeAdapter{Store: handlers.NewStore(e.store)}
 	e.tg.stored = e.store.Sessions().UserAccessHasher()
@@ -426,7 +426,7 @@ func (e *env) states(u int64) map[string]string {
 func (e *env) keys() []string {
 	e.t.Helper()
 	var keys []string
-	if err := storetest.ScanAll(e.ctx, e.rdb, e.prefix, func(k string) { keys = append(keys, k) }); err != nil {
+	if err := testkit.ScanAll(e.ctx, e.rdb, e.prefix, func(k string) { keys = append(keys, k) }); err != nil {
 		e.t.Fatal(err)
 	}
 	slices.Sort(keys)

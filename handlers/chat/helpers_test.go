@@ -18,7 +18,7 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // today is the date of every test clock.
@@ -330,10 +330,10 @@ type cenv struct {
 // default); wrap, if not nil, wraps the store it is given.
 func newEnv(t *testing.T, levels []string, wrap func(Store) Store) *cenv {
 	t.Helper()
-	rdb := storetest.Need(t)
+	rdb := testkit.Need(t)
 	e := &cenv{t: t, ctx: context.Background(), clock: &clock{now: today}, rdb: rdb, tg: &fakeTelegram{}, admin: &fakeAdmin{},
 		logs: &syncBuffer{}, obs: &recObserver{}}
-	e.prefix = storetest.Prefix(t, rdb, "chat")
+	e.prefix = testkit.Prefix(t, rdb, "chat")
 	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now))
 	e.adapter = &storeAdapter{Store: handlers.NewStore(e.store)}
 	cat, err := i18n.New()

@@ -26,13 +26,13 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 	"github.com/kycbot/kycbot/verify"
 )
 
-// needRedis returns a client to the test Redis (see storetest.Need: the
+// needRedis returns a client to the test Redis (see testkit.Need: the
 // test fails under CI without Redis, and is skipped elsewhere).
-func needRedis(t testing.TB) redis.UniversalClient { return storetest.Need(t) }
+func needRedis(t testing.TB) redis.UniversalClient { return testkit.Need(t) }
 
 // today is the date of every test clock.
 var today = time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
@@ -479,7 +479,7 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 	t.Helper()
 	rdb := needRedis(t)
 	e := &env{t: t, ctx: context.Background(), clock: &clock{now: today}, rdb: rdb, tg: newFakeTelegram(), logs: &syncBuffer{}, obs: &recObserver{}}
-	e.prefix = storetest.Prefix(t, rdb, "verification")
+	e.prefix = testkit.Prefix(t, rdb, "verification")
 	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now))
 	e.adapter = &storeAdapter{Store: handlers.NewStore(e.store)}
 	cat, err := i18n.New()

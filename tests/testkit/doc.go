@@ -1,0 +1,20 @@
+// Package testkit is what kycbot's tests share: a real Redis, and a
+// redis-server of a test's own. Only tests import it.
+//
+// Need returns a client to the test Redis (Addr, which scripts/test.sh
+// starts, or the Redis Cluster of ClusterEnv), closed when the test ends.
+// When that Redis is unreachable, Need fails the test if the CI
+// environment variable is set and skips it otherwise, so that a developer
+// without Redis can still run the rest. Ping tells the same ahead of
+// time (for a TestMain that must skip examples, which cannot skip
+// themselves), and NewClient returns a client with no such check.
+//
+// Prefix gives each test a fresh random key prefix whose keys are deleted
+// when the test ends; DeletePrefix and ScanAll reach every key under a
+// prefix, on every master of a cluster.
+//
+// StartServer starts a redis-server of the test's own on a free port, for
+// fault tests that hang, stop, crash and restart it (the shared test Redis
+// is never touched); it too fails under CI and skips elsewhere when
+// redis-server is not installed.
+package testkit
