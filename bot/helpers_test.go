@@ -1,14 +1,12 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -221,24 +219,6 @@ func eventually(within time.Duration, cond func() bool) bool {
 	}
 }
 
-// syncBuffer is a buffer safe for concurrent writes (the log output).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testEnv is one Redis prefix (one deployment of the bot) on the test
 // Redis: every Bot it makes shares the queue.
 type testEnv struct {
@@ -256,7 +236,7 @@ func newTestEnv(t testing.TB) *testEnv {
 type testBot struct {
 	*Bot
 	env  *testEnv
-	logs *syncBuffer
+	logs *testkit.Logs
 }
 
 // newBot makes a Bot of the env (config parseConfig with admins and
@@ -268,8 +248,8 @@ func (e *testEnv) newBot(t testing.TB, instance, admins, levels string, opts ...
 
 func (e *testEnv) newBotConfig(t testing.TB, instance string, cfg *config.Config, opts ...Option) *testBot {
 	t.Helper()
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &testkit.Logs{}
+	logger := logs.Logger()
 	opts = append([]Option{WithRedis(e.rdb), WithPrivateKey(keys.get(t)), WithLogger(logger), WithInstance(instance)}, opts...)
 	b, err := New(context.Background(), cfg, opts...)
 	if err != nil {

@@ -135,13 +135,13 @@ func hostBot(cfgPath string) int {
 // hostProcess is a running host bot.
 type hostProcess struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *testkit.Logs
 	done chan error
 }
 
 // startHost starts the host bot on cfgPath and waits until it receives
 // updates.
-func startHost(t *testing.T, cfgPath string, logs *syncBuffer) *hostProcess {
+func startHost(t *testing.T, cfgPath string, logs *testkit.Logs) *hostProcess {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -255,7 +255,7 @@ func TestEmbeddedHostBot(t *testing.T) {
 		t.Fatalf("the host's config: %v\n%s", err, yml)
 	}
 
-	logs := &syncBuffer{}
+	logs := &testkit.Logs{}
 	host := startHost(t, cfgPath, logs)
 	u, err := sb.NewSimUser(ctx, sandbox.UserSpec{Phone: "4915700000001", FirstName: "Ada", CloudPassword: "pw", LangCode: "en"},
 		sandbox.SimUserOptions{Profile: sandbox.SampleProfile("4915700000001")})

@@ -92,7 +92,7 @@ func TestInstancesAsProcesses(t *testing.T) {
 		proc            *process // the running process, nil while it starts again
 	}
 	instances := []*instance{{name: "kyc-a", from: "127.0.0.2"}, {name: "kyc-b", from: "127.0.0.3"}, {name: "kyc-c", from: "127.0.0.4"}}
-	logs := map[string]*syncBuffer{}
+	logs := map[string]*testkit.Logs{}
 	args := func(in *instance) []string {
 		return []string{"run", "--config", cfgFile, "--instance", in.name, "--listen", in.web, "--local-addr", in.from,
 			"--log-format", "json", "--log-level", "debug"}
@@ -128,7 +128,7 @@ func TestInstancesAsProcesses(t *testing.T) {
 	}
 	for _, in := range instances {
 		in.web = freeAddr(t)
-		logs[in.name] = &syncBuffer{}
+		logs[in.name] = &testkit.Logs{}
 		lb.add(in.web)
 		start(in)
 	}
@@ -358,7 +358,7 @@ kill:
 type process struct {
 	name   string
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *testkit.Logs
 	exited chan struct{}
 	killed atomic.Bool
 }
@@ -367,11 +367,11 @@ type process struct {
 // output holds ready (at once when ready is empty).
 func startProcess(t *testing.T, bin, name, ready string, args ...string) *process {
 	t.Helper()
-	return startProcessLogs(t, bin, name, ready, &syncBuffer{}, args...)
+	return startProcessLogs(t, bin, name, ready, &testkit.Logs{}, args...)
 }
 
 // startProcessLogs is startProcess with the output appended to logs.
-func startProcessLogs(t *testing.T, bin, name, ready string, logs *syncBuffer, args ...string) *process {
+func startProcessLogs(t *testing.T, bin, name, ready string, logs *testkit.Logs, args ...string) *process {
 	t.Helper()
 	p, err := launch(bin, name, ready, logs, args...)
 	if err != nil {
@@ -382,7 +382,7 @@ func startProcessLogs(t *testing.T, bin, name, ready string, logs *syncBuffer, a
 
 // launch runs kycbot (bin) with args, its output appended to logs, and
 // returns once a line of it holds ready (at once when ready is empty).
-func launch(bin, name, ready string, logs *syncBuffer, args ...string) (*process, error) {
+func launch(bin, name, ready string, logs *testkit.Logs, args ...string) (*process, error) {
 	cmd := exec.Command(bin, args...)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw

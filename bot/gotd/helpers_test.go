@@ -1,7 +1,6 @@
 package gotd
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"io"
@@ -35,24 +34,6 @@ func testKey(t testing.TB) *rsa.PrivateKey {
 
 // self is the bot account of the tests.
 var self = bot.Self{ID: 5550001, Username: "kyc_test_bot"}
-
-// syncBuffer is a buffer safe for concurrent writes (the log output).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // newBot returns a Bot on the Redis of rdb, under a fresh key prefix,
 // logging to logs (when not nil).

@@ -389,7 +389,7 @@ func TestHookRedisDown(t *testing.T) {
 	srv := testkit.StartServer(t)
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr(), DialTimeout: time.Second, MaxRetries: -1, DialerRetries: 1})
 	t.Cleanup(func() { _ = client.Close() })
-	logs := &syncBuffer{}
+	logs := &testkit.Logs{}
 	kyc := newBot(t, client, logs)
 	next := &recNext{}
 	h := Hook(kyc, next)

@@ -1,7 +1,6 @@
 package runner_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
@@ -121,29 +120,11 @@ func (w *world) config(t *testing.T, change func(string) string) *config.Config 
 	return cfg
 }
 
-// syncBuffer is a buffer safe for concurrent writes (the log output).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // instance is a Runner running in the test.
 type instance struct {
 	name      string
 	r         *runner.Runner
-	logs      *syncBuffer
+	logs      *testkit.Logs
 	info      runner.Info
 	ready     chan runner.Info
 	receiving chan struct{} // gets a value each time it starts receiving
@@ -174,7 +155,7 @@ func (in *instance) handled() int { return strings.Count(in.logs.String(), `msg=
 // the instance's).
 func (w *world) newRunner(t *testing.T, name string, cfg *config.Config, o runner.Options) *instance {
 	t.Helper()
-	in := &instance{name: name, logs: &syncBuffer{}, ready: make(chan runner.Info, 1), receiving: make(chan struct{}, 16),
+	in := &instance{name: name, logs: &testkit.Logs{}, ready: make(chan runner.Info, 1), receiving: make(chan struct{}, 16),
 		done: make(chan error, 1), cancel: func() {}}
 	o.Logger = slog.New(slog.NewTextHandler(in.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	o.Bot = append([]bot.Option{bot.WithRedis(w.rdb), bot.WithPrivateKey(w.key), bot.WithInstance(name)}, o.Bot...)

@@ -25,24 +25,6 @@ import (
 	"github.com/kycbot/kycbot/tests/testkit"
 )
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // freeLoopback returns a 127.0.0.1 address nothing listens on.
 func freeLoopback(t *testing.T) string {
 	t.Helper()
@@ -57,7 +39,7 @@ func freeLoopback(t *testing.T) string {
 // served is a 'kycbot sandbox serve' running in the test process.
 type served struct {
 	config, key    string
-	stdout, stderr *syncBuffer
+	stdout, stderr *testkit.Logs
 	stop           context.CancelFunc
 	code           chan int
 }
@@ -72,7 +54,7 @@ func startServe(t *testing.T, file string, args ...string) *served {
 		file = filepath.Join(t.TempDir(), "kycbot-sandbox.yaml")
 	}
 	s := &served{config: file, key: strings.TrimSuffix(file, filepath.Ext(file)) + ".pem",
-		stdout: &syncBuffer{}, stderr: &syncBuffer{}, code: make(chan int, 1)}
+		stdout: &testkit.Logs{}, stderr: &testkit.Logs{}, code: make(chan int, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	go func() {
@@ -271,7 +253,7 @@ func startRun(t *testing.T, bin string, args ...string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log testkit.Logs
 	ready := make(chan struct{})
 	copied := make(chan struct{})
 	go func() {

@@ -1,5 +1,6 @@
-// Package testkit is what kycbot's tests share: a real Redis, and a
-// redis-server of a test's own. Only tests import it.
+// Package testkit is what kycbot's tests share: a real Redis, a
+// redis-server of a test's own, a log buffer and a clock. Only tests
+// import it (TestOnlyTestsImport checks).
 //
 // Need returns a client to the test Redis (Addr, which scripts/test.sh
 // starts, or the Redis Cluster of ClusterEnv), closed when the test ends.
@@ -17,4 +18,11 @@
 // fault tests that hang, stop, crash and restart it (the shared test Redis
 // is never touched); it too fails under CI and skips elsewhere when
 // redis-server is not installed.
+//
+// Logs collects what a logger under test writes (Logs.Logger returns a
+// text logger at debug level writing to it), safe for concurrent writes
+// while the test reads it. Clock is a clock the test sets and moves, for
+// what takes a func() time.Time: NewClock's stands still unless moved,
+// the zero Clock runs with the wall clock, ahead or back by what the test
+// moved it.
 package testkit
