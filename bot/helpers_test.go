@@ -186,7 +186,7 @@ func (f *fakeTransport) commandCalls() int {
 func (f *fakeTransport) waitMessages(t testing.TB, user int64, n int, within time.Duration) []sentMsg {
 	t.Helper()
 	var got []sentMsg
-	if !eventually(within, func() bool { got = f.messages(user); return len(got) >= n }) {
+	if !testkit.Eventually(within, func() bool { got = f.messages(user); return len(got) >= n }) {
 		t.Fatalf("user %d got %d messages in %v, want %d: %+v", user, len(got), within, n, got)
 	}
 	return got
@@ -202,21 +202,6 @@ func (e *testEnv) pending(t testing.TB) []redis.XPendingExt {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// eventually polls cond until it holds or within has passed, and reports
-// whether it held.
-func eventually(within time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(within)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // testEnv is one Redis prefix (one deployment of the bot) on the test
@@ -288,7 +273,7 @@ func (tb *testBot) start(t testing.TB, tr Transport) *running {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	if !eventually(20*time.Second, func() bool { return tb.Ready(context.Background()) == nil }) {
+	if !testkit.Eventually(20*time.Second, func() bool { return tb.Ready(context.Background()) == nil }) {
 		select {
 		case err := <-r.done:
 			t.Fatalf("Run returned: %v", err)
@@ -312,7 +297,7 @@ func (tb *testBot) depth(t testing.TB) int64 {
 // waitEmpty waits until every queued update was handled (acked).
 func (tb *testBot) waitEmpty(t testing.TB, within time.Duration) {
 	t.Helper()
-	if !eventually(within, func() bool { return tb.depth(t) == 0 }) {
+	if !testkit.Eventually(within, func() bool { return tb.depth(t) == 0 }) {
 		t.Fatalf("the queue still holds %d entries after %v", tb.depth(t), within)
 	}
 }

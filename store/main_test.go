@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -19,21 +17,8 @@ import (
 const testRedisAddr = testkit.Addr
 
 // TestMain skips the examples (which cannot skip themselves) when Redis is
-// unreachable outside CI; the tests skip or fail one by one in needRedis.
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if where, err := testkit.Ping(); err != nil && os.Getenv("CI") == "" {
-		fmt.Fprintf(os.Stderr, "store: Redis at %s is unreachable (%v): skipping the Redis tests and examples; start redis-server to run them\n", where, err)
-		skip := "^Example"
-		if f := flag.Lookup("test.skip"); f != nil {
-			if cur := f.Value.String(); cur != "" {
-				skip = cur + "|" + skip
-			}
-			_ = f.Value.Set(skip)
-		}
-	}
-	os.Exit(m.Run())
-}
+// unreachable outside CI (see testkit.Main).
+func TestMain(m *testing.M) { testkit.Main(m, "store") }
 
 // needRedis returns a client to the test Redis (see testkit.Need).
 func needRedis(t testing.TB) redis.UniversalClient { return testkit.Need(t) }

@@ -207,21 +207,6 @@ func (w *world) start(t *testing.T, name string, o runner.Options) *instance {
 	return in
 }
 
-// eventually polls cond until it holds or within has passed, and reports
-// whether it held.
-func eventually(within time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(within)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // newUser is a simulated user who opened the chat with the bot (/start)
 // and got its greeting.
 func (w *world) newUser(ctx context.Context, t *testing.T) *sandbox.SimUser {
@@ -270,7 +255,7 @@ func TestTwoRunners(t *testing.T) {
 	logins := func() int { return w.sb.Calls(tg.AuthImportBotAuthorizationRequestTypeID) }
 	a := w.start(t, "a", runner.Options{})
 	b := w.start(t, "b", runner.Options{})
-	if !eventually(2*lease, func() bool { return a.r.Receiving() || b.r.Receiving() }) {
+	if !testkit.Eventually(2*lease, func() bool { return a.r.Receiving() || b.r.Receiving() }) {
 		t.Fatalf("no instance receives:\na:\n%s\nb:\n%s", a.logs, b.logs)
 	}
 	for range 50 { // for half a second: never both

@@ -1,14 +1,15 @@
 // Package testkit is what kycbot's tests share: a real Redis, a
-// redis-server of a test's own, a log buffer and a clock. Only tests
-// import it (TestOnlyTestsImport checks).
+// redis-server of a test's own, a log buffer, a clock and polling. Only
+// tests import it (TestOnlyTestsImport checks).
 //
 // Need returns a client to the test Redis (Addr, which scripts/test.sh
 // starts, or the Redis Cluster of ClusterEnv), closed when the test ends.
 // When that Redis is unreachable, Need fails the test if the CI
 // environment variable is set and skips it otherwise, so that a developer
-// without Redis can still run the rest. Ping tells the same ahead of
-// time (for a TestMain that must skip examples, which cannot skip
-// themselves), and NewClient returns a client with no such check.
+// without Redis can still run the rest. Examples cannot skip
+// themselves: a package whose examples use the test Redis has Main as its
+// TestMain, which skips them, outside CI, when Ping finds that Redis
+// unreachable. NewClient returns a client with no such check.
 //
 // Prefix gives each test a fresh random key prefix whose keys are deleted
 // when the test ends; DeletePrefix and ScanAll reach every key under a
@@ -24,5 +25,5 @@
 // while the test reads it. Clock is a clock the test sets and moves, for
 // what takes a func() time.Time: NewClock's stands still unless moved,
 // the zero Clock runs with the wall clock, ahead or back by what the test
-// moved it.
+// moved it. Eventually polls a condition until it holds or time is up.
 package testkit
