@@ -1,14 +1,12 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,7 +21,7 @@ import (
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/passport"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // testToken is a bot token of the right form (bot 7000001); nothing
@@ -188,7 +186,7 @@ func (f *fakeTransport) commandCalls() int {
 func (f *fakeTransport) waitMessages(t testing.TB, user int64, n int, within time.Duration) []sentMsg {
 	t.Helper()
 	var got []sentMsg
-	if !eventually(within, func() bool { got = f.messages(user); return len(got) >= n }) {
+	if !testkit.Eventually(within, func() bool { got = f.messages(user); return len(got) >= n }) {
 		t.Fatalf("user %d got %d messages in %v, want %d: %+v", user, len(got), within, n, got)
 	}
 	return got
@@ -206,39 +204,6 @@ func (e *testEnv) pending(t testing.TB) []redis.XPendingExt {
 	return p
 }
 
-// eventually polls cond until it holds or within has passed, and reports
-// whether it held.
-func eventually(within time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(within)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// syncBuffer is a buffer safe for concurrent writes (the log output).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testEnv is one Redis prefix (one deployment of the bot) on the test
 // Redis: every Bot it makes shares the queue.
 type testEnv struct {
@@ -248,15 +213,15 @@ type testEnv struct {
 
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
-	rdb := storetest.Need(t)
-	return &testEnv{rdb: rdb, prefix: storetest.Prefix(t, rdb, "bot")}
+	rdb := testkit.Need(t)
+	return &testEnv{rdb: rdb, prefix: testkit.Prefix(t, rdb, "bot")}
 }
 
 // testBot is a Bot of a testEnv with its logs.
 type testBot struct {
 	*Bot
 	env  *testEnv
-	logs *syncBuffer
+	logs *testkit.Logs
 }
 
 // newBot makes a Bot of the env (config parseConfig with admins and
@@ -268,8 +233,8 @@ func (e *testEnv) newBot(t testing.TB, instance, admins, levels string, opts ...
 
 func (e *testEnv) newBotConfig(t testing.TB, instance string, cfg *config.Config, opts ...Option) *testBot {
 	t.Helper()
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &testkit.Logs{}
+	logger := logs.Logger()
 	opts = append([]Option{WithRedis(e.rdb), WithPrivateKey(keys.get(t)), WithLogger(logger), WithInstance(instance)}, opts...)
 	b, err := New(context.Background(), cfg, opts...)
 	if err != nil {
@@ -308,7 +273,7 @@ func (tb *testBot) start(t testing.TB, tr Transport) *running {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	if !eventually(20*time.Second, func() bool { return tb.Ready(context.Background()) == nil }) {
+	if !testkit.Eventually(20*time.Second, func() bool { return tb.Ready(context.Background()) == nil }) {
 		select {
 		case err := <-r.done:
 			t.Fatalf("Run returned: %v", err)
@@ -332,7 +297,7 @@ func (tb *testBot) depth(t testing.TB) int64 {
 // waitEmpty waits until every queued update was handled (acked).
 func (tb *testBot) waitEmpty(t testing.TB, within time.Duration) {
 	t.Helper()
-	if !eventually(within, func() bool { return tb.depth(t) == 0 }) {
+	if !testkit.Eventually(within, func() bool { return tb.depth(t) == 0 }) {
 		t.Fatalf("the queue still holds %d entries after %v", tb.depth(t), within)
 	}
 }

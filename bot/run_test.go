@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // Run refuses what it cannot work with, with errors saying what is wrong.
@@ -109,7 +111,7 @@ func TestHoldInstanceWaitsForHolder(t *testing.T) {
 		r, err := a2.HoldInstance(ctx, testBotID)
 		got <- held{r, err}
 	}()
-	if !eventually(5*time.Second, func() bool { return a2.logged("the instance name is taken; waiting") }) {
+	if !testkit.Eventually(5*time.Second, func() bool { return a2.logged("the instance name is taken; waiting") }) {
 		t.Fatalf("the second process does not wait:\n%s", a2.logs)
 	}
 	select {

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 func TestLiveAndCancelRequest(t *testing.T) {
@@ -22,19 +24,19 @@ func TestLiveAndCancelRequest(t *testing.T) {
 		name string
 		// setup prepares the user's requests and returns the one whose
 		// nonce is tried after the cancel ("" nonce: nothing to try).
-		setup      func(t *testing.T, s *Store, clock *fakeClock) Request
+		setup      func(t *testing.T, s *Store, clock *testkit.Clock) Request
 		liveBefore bool
 		cancelled  bool
 		consumeErr error
 	}{
 		{
 			name:       "live request",
-			setup:      func(t *testing.T, s *Store, _ *fakeClock) Request { return issue(t, s, user) },
+			setup:      func(t *testing.T, s *Store, _ *testkit.Clock) Request { return issue(t, s, user) },
 			liveBefore: true, cancelled: true, consumeErr: ErrNonceCancelled,
 		},
 		{
 			name: "superseded then cancelled",
-			setup: func(t *testing.T, s *Store, _ *fakeClock) Request {
+			setup: func(t *testing.T, s *Store, _ *testkit.Clock) Request {
 				old := issue(t, s, user)
 				issue(t, s, user)
 				return old
@@ -43,11 +45,11 @@ func TestLiveAndCancelRequest(t *testing.T) {
 		},
 		{
 			name:  "nothing issued",
-			setup: func(*testing.T, *Store, *fakeClock) Request { return Request{} },
+			setup: func(*testing.T, *Store, *testkit.Clock) Request { return Request{} },
 		},
 		{
 			name: "already used",
-			setup: func(t *testing.T, s *Store, _ *fakeClock) Request {
+			setup: func(t *testing.T, s *Store, _ *testkit.Clock) Request {
 				r := issue(t, s, user)
 				if _, err := s.Requests().Consume(context.Background(), r.Nonce, user); err != nil {
 					t.Fatal(err)
@@ -58,7 +60,7 @@ func TestLiveAndCancelRequest(t *testing.T) {
 		},
 		{
 			name: "expired",
-			setup: func(t *testing.T, s *Store, clock *fakeClock) Request {
+			setup: func(t *testing.T, s *Store, clock *testkit.Clock) Request {
 				r := issue(t, s, user)
 				clock.Advance(31 * time.Minute)
 				return r

@@ -2,49 +2,33 @@ package store
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // testRedisAddr is the Redis the tests use (CI starts it); setting
-// storetest.ClusterEnv runs the tests against a Redis Cluster instead (the
+// testkit.ClusterEnv runs the tests against a Redis Cluster instead (the
 // examples still use testRedisAddr).
-const testRedisAddr = storetest.Addr
+const testRedisAddr = testkit.Addr
 
 // TestMain skips the examples (which cannot skip themselves) when Redis is
-// unreachable outside CI; the tests skip or fail one by one in needRedis.
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if where, err := storetest.Ping(); err != nil && os.Getenv("CI") == "" {
-		fmt.Fprintf(os.Stderr, "store: Redis at %s is unreachable (%v): skipping the Redis tests and examples; start redis-server to run them\n", where, err)
-		skip := "^Example"
-		if f := flag.Lookup("test.skip"); f != nil {
-			if cur := f.Value.String(); cur != "" {
-				skip = cur + "|" + skip
-			}
-			_ = f.Value.Set(skip)
-		}
-	}
-	os.Exit(m.Run())
-}
+// unreachable outside CI (see testkit.Main).
+func TestMain(m *testing.M) { testkit.Main(m, "store") }
 
-// needRedis returns a client to the test Redis (see storetest.Need).
-func needRedis(t testing.TB) redis.UniversalClient { return storetest.Need(t) }
+// needRedis returns a client to the test Redis (see testkit.Need).
+func needRedis(t testing.TB) redis.UniversalClient { return testkit.Need(t) }
 
 // testPrefix returns a fresh key prefix cleaned up after the test.
-func testPrefix(t testing.TB, c redis.UniversalClient) string { return storetest.Prefix(t, c, "store") }
+func testPrefix(t testing.TB, c redis.UniversalClient) string { return testkit.Prefix(t, c, "store") }
 
-// scanAll calls f on every key under prefix (see storetest.ScanAll).
+// scanAll calls f on every key under prefix (see testkit.ScanAll).
 func scanAll(ctx context.Context, c redis.UniversalClient, prefix string, f func(string)) error {
-	return storetest.ScanAll(ctx, c, prefix, f)
+	return testkit.ScanAll(ctx, c, prefix, f)
 }
 
 // testKey is a fixed outbox key for tests.
@@ -63,26 +47,9 @@ func newTestStore(t testing.TB, opts ...Option) (*Store, redis.UniversalClient) 
 	return New(c, all...), c
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newFakeClock returns a clock that stands still at the tests' date.
+func newFakeClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC))
 }
 
 // allKeys lists the keys under the prefix.

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 func TestIssueRequestRoundTrip(t *testing.T) {
@@ -445,7 +447,7 @@ func TestIssuedFor(t *testing.T) {
 	tests := []struct {
 		name string
 		// between runs after the first issue, made IssuedFor("q-1").
-		between func(t *testing.T, s *Store, clock *fakeClock, first Request)
+		between func(t *testing.T, s *Store, clock *testkit.Clock, first Request)
 		params  func(*RequestParams)
 		opts    []IssueOption // of the second issue
 		same    bool          // the second issue answers the first request
@@ -459,19 +461,19 @@ func TestIssuedFor(t *testing.T) {
 		{name: "another source", opts: []IssueOption{IssuedFor("q-2")}, firstErr: ErrNonceSuperseded},
 		{name: "no source", firstErr: ErrNonceSuperseded},
 		{name: "same source, request used", opts: []IssueOption{IssuedFor("q-1")}, firstErr: ErrNonceUsed,
-			between: func(t *testing.T, s *Store, _ *fakeClock, first Request) {
+			between: func(t *testing.T, s *Store, _ *testkit.Clock, first Request) {
 				if _, err := s.Requests().Consume(context.Background(), first.Nonce, user); err != nil {
 					t.Fatal(err)
 				}
 			}},
 		{name: "same source, request cancelled", opts: []IssueOption{IssuedFor("q-1")}, firstErr: ErrNonceCancelled,
-			between: func(t *testing.T, s *Store, _ *fakeClock, _ Request) {
+			between: func(t *testing.T, s *Store, _ *testkit.Clock, _ Request) {
 				if ok, err := s.Requests().Cancel(context.Background(), user); err != nil || !ok {
 					t.Fatalf("cancel: %v %v", ok, err)
 				}
 			}},
 		{name: "same source, request expired", opts: []IssueOption{IssuedFor("q-1")}, firstErr: ErrNonceSuperseded,
-			between: func(_ *testing.T, _ *Store, clock *fakeClock, _ Request) { clock.Advance(10 * time.Minute) }},
+			between: func(_ *testing.T, _ *Store, clock *testkit.Clock, _ Request) { clock.Advance(10 * time.Minute) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

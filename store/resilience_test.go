@@ -16,7 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // failsFast runs op against an unreachable Redis and checks that it
@@ -52,7 +52,7 @@ func failsFast(t *testing.T, name string, secret string, op func(context.Context
 // (with its append-only file), the same client and store recover by
 // themselves, and the outbox has lost nothing.
 func TestResilienceRedisRestart(t *testing.T) {
-	srv := storetest.StartServer(t)
+	srv := testkit.StartServer(t)
 	ctx := context.Background()
 	client, err := Open(ctx, Config{Addrs: []string{srv.Addr()}})
 	if err != nil {

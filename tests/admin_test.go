@@ -16,7 +16,7 @@ import (
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // digits splits a string into its runs of digits.
@@ -39,7 +39,7 @@ func mentions(s string, id int64) bool {
 func recordsAbout(ctx context.Context, t *testing.T, c redis.UniversalClient, prefix string, id int64) []string {
 	t.Helper()
 	var keys []string
-	if err := storetest.ScanAll(ctx, c, prefix, func(k string) { keys = append(keys, k) }); err != nil {
+	if err := testkit.ScanAll(ctx, c, prefix, func(k string) { keys = append(keys, k) }); err != nil {
 		t.Fatal(err)
 	}
 	uid := strconv.FormatInt(id, 10)
@@ -210,7 +210,7 @@ func TestAdminCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		yml := strings.NewReplacer("{{BOT_TOKEN}}", w.Account.Token, "{{PUBLIC_URL}}", "http://127.0.0.1:1",
-			"{{REDIS_ADDR}}", storetest.Addr, "{{REDIS_PREFIX}}", w.Config.Redis.Prefix).Replace(demo.DefaultConfig())
+			"{{REDIS_ADDR}}", testkit.Addr, "{{REDIS_PREFIX}}", w.Config.Redis.Prefix).Replace(demo.DefaultConfig())
 		file := filepath.Join(t.TempDir(), "config.yaml")
 		if err := os.WriteFile(file, []byte(yml), 0o600); err != nil {
 			t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // kycbotBinary builds cmd/kycbot once for the CLI tests.
@@ -65,7 +65,7 @@ func freeAddr(t *testing.T) string {
 // verified with a running Redis and without one, and prints both sides of
 // the chat.
 func TestSandboxCommand(t *testing.T) {
-	storetest.Need(t)
+	testkit.Need(t)
 	cases := []struct {
 		name      string
 		args      []string

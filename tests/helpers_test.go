@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -32,7 +31,7 @@ import (
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 	"github.com/kycbot/kycbot/verify"
 )
 
@@ -42,35 +41,10 @@ var (
 	serverKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
 )
 
-// clock is a settable clock for the bot.
-type clock struct{ offset atomic.Int64 }
-
-func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
-func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
-func (c *clock) option() bot.Option      { return bot.WithClock(c.Now) }
-
 func testContext(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// syncBuffer collects log output from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // delivered is what the OnVerified hook received: the data and a copy of
@@ -84,8 +58,8 @@ type delivered struct {
 type world struct {
 	*demo.Env
 	t     testing.TB
-	logs  *syncBuffer
-	clock *clock
+	logs  *testkit.Logs
+	clock *testkit.Clock
 	s     *state
 }
 
@@ -113,9 +87,9 @@ type worldOptions struct {
 	// 0): the world's, and instances-1 more (Env.StartInstance).
 	instances int
 	// clock, when set, is the bot's clock (a new one otherwise).
-	clock *clock
+	clock *testkit.Clock
 	// redis, when set, is the bot's Redis instead of the test server's
-	// (storetest.Need); the test closes it.
+	// (testkit.Need); the test closes it.
 	redis redis.UniversalClient
 }
 
@@ -126,7 +100,7 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 	t.Helper()
 	client := wo.redis
 	if client == nil {
-		client = storetest.Need(t) // fails under CI, skips elsewhere without Redis
+		client = testkit.Need(t) // fails under CI, skips elsewhere without Redis
 	}
 	key, err := botKey()
 	if err != nil {
@@ -136,9 +110,9 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, logs: &syncBuffer{}, clock: wo.clock, s: &state{}}
+	w := &world{t: t, logs: &testkit.Logs{}, clock: wo.clock, s: &state{}}
 	if w.clock == nil {
-		w.clock = &clock{}
+		w.clock = &testkit.Clock{}
 	}
 	logger := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if os.Getenv("KYCBOT_TEST_LOG") != "" {
@@ -154,7 +128,7 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 		Redis: client, Key: key, Sandbox: sopts, Logger: logger, ConfigYAML: wo.configYAML, Runner: wo.runner,
 		Prefix: "kycbot-e2e:" + hex.EncodeToString(b[:]) + ":",
 		BotOptions: append([]bot.Option{
-			w.clock.option(),
+			bot.WithClock(w.clock.Now),
 			bot.WithOnVerified(w.onVerified),
 			bot.WithOnRejected(func(_ context.Context, r bot.Rejected) error {
 				w.s.mu.Lock()

@@ -36,7 +36,7 @@ import (
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // hostBotEnv, set to a config file, makes the test binary run the example
@@ -135,13 +135,13 @@ func hostBot(cfgPath string) int {
 // hostProcess is a running host bot.
 type hostProcess struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *testkit.Logs
 	done chan error
 }
 
 // startHost starts the host bot on cfgPath and waits until it receives
 // updates.
-func startHost(t *testing.T, cfgPath string, logs *syncBuffer) *hostProcess {
+func startHost(t *testing.T, cfgPath string, logs *testkit.Logs) *hostProcess {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -198,7 +198,7 @@ func (p *hostProcess) kill() {
 // scans and started again, it finishes the submission, once: one verdict
 // message, one verified status and audit event.
 func TestEmbeddedHostBot(t *testing.T) {
-	rdb := storetest.Need(t)
+	rdb := testkit.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	skey, err := serverKey()
@@ -239,7 +239,7 @@ func TestEmbeddedHostBot(t *testing.T) {
 	t.Cleanup(func() { deleteKeys(rdb, prefix) })
 	web := freeAddr(t)
 	yml := strings.NewReplacer("{{BOT_TOKEN}}", account.Token, "{{PUBLIC_URL}}", "http://"+web,
-		"{{REDIS_ADDR}}", storetest.Addr, "{{REDIS_PREFIX}}", prefix, "127.0.0.1:0", web).Replace(demo.DefaultConfig())
+		"{{REDIS_ADDR}}", testkit.Addr, "{{REDIS_PREFIX}}", prefix, "127.0.0.1:0", web).Replace(demo.DefaultConfig())
 	server, err := yaml.Marshal(map[string]any{"server": map[string]any{"dc": remote.DC, "addresses": remote.Addrs, "public_keys": remote.PublicKeys}})
 	if err != nil {
 		t.Fatal(err)
@@ -255,7 +255,7 @@ func TestEmbeddedHostBot(t *testing.T) {
 		t.Fatalf("the host's config: %v\n%s", err, yml)
 	}
 
-	logs := &syncBuffer{}
+	logs := &testkit.Logs{}
 	host := startHost(t, cfgPath, logs)
 	u, err := sb.NewSimUser(ctx, sandbox.UserSpec{Phone: "4915700000001", FirstName: "Ada", CloudPassword: "pw", LangCode: "en"},
 		sandbox.SimUserOptions{Profile: sandbox.SampleProfile("4915700000001")})

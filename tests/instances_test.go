@@ -15,6 +15,7 @@ import (
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // journey takes a user from /start to the bot's verdict without failing
@@ -71,7 +72,7 @@ func (w *world) auditByUser(ctx context.Context, kind string) map[int64]int {
 func TestTwoInstances(t *testing.T) {
 	t.Parallel()
 	const n = 50
-	clk := &clock{}
+	clk := &testkit.Clock{}
 	rcv := newReceiver(t, clk.Now)
 	w := newWorld(t, worldOptions{clock: clk, configYAML: webhookConfig(rcv.srv.URL)})
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)

@@ -19,6 +19,7 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // TestMetricsAfterSandboxRun: after a run with one user verified, one
@@ -31,7 +32,7 @@ import (
 func TestMetricsAfterSandboxRun(t *testing.T) {
 	t.Parallel() // a few seconds of flood waits and deliveries: alongside the other parallel tests
 	began := time.Now()
-	clk := &clock{}
+	clk := &testkit.Clock{}
 	rcv := newReceiver(t, clk.Now)
 	w := newWorld(t, worldOptions{clock: clk, configYAML: webhookConfig(rcv.srv.URL + "/kyc/webhook")})
 	ctx := testContext(t)

@@ -27,7 +27,7 @@ import (
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // processUsers is how many simulated users TestInstancesAsProcesses plays
@@ -46,7 +46,7 @@ const processUsers = 100
 // verified audit event and one webhook event; no instance ever meets
 // AUTH_KEY_DUPLICATED; the queue is empty at the end.
 func TestInstancesAsProcesses(t *testing.T) {
-	rdb := storetest.Need(t)
+	rdb := testkit.Need(t)
 	bin, err := kycbotBinary()
 	if err != nil {
 		t.Fatalf("build kycbot: %v", err)
@@ -62,7 +62,7 @@ func TestInstancesAsProcesses(t *testing.T) {
 	// The local Telegram, as a process of its own.
 	cfgFile := filepath.Join(dir, "kycbot.yaml")
 	serve := startProcess(t, bin, "serve", "Next, in other terminals", "sandbox", "serve", "--config-out", cfgFile,
-		"--redis", storetest.Addr, "--public-url", "http://"+lb.addr, "--listen", "127.0.0.1:0")
+		"--redis", testkit.Addr, "--public-url", "http://"+lb.addr, "--listen", "127.0.0.1:0")
 	defer serve.stop(t)
 	f, err := os.OpenFile(cfgFile, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -92,7 +92,7 @@ func TestInstancesAsProcesses(t *testing.T) {
 		proc            *process // the running process, nil while it starts again
 	}
 	instances := []*instance{{name: "kyc-a", from: "127.0.0.2"}, {name: "kyc-b", from: "127.0.0.3"}, {name: "kyc-c", from: "127.0.0.4"}}
-	logs := map[string]*syncBuffer{}
+	logs := map[string]*testkit.Logs{}
 	args := func(in *instance) []string {
 		return []string{"run", "--config", cfgFile, "--instance", in.name, "--listen", in.web, "--local-addr", in.from,
 			"--log-format", "json", "--log-level", "debug"}
@@ -128,7 +128,7 @@ func TestInstancesAsProcesses(t *testing.T) {
 	}
 	for _, in := range instances {
 		in.web = freeAddr(t)
-		logs[in.name] = &syncBuffer{}
+		logs[in.name] = &testkit.Logs{}
 		lb.add(in.web)
 		start(in)
 	}
@@ -358,7 +358,7 @@ kill:
 type process struct {
 	name   string
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *testkit.Logs
 	exited chan struct{}
 	killed atomic.Bool
 }
@@ -367,11 +367,11 @@ type process struct {
 // output holds ready (at once when ready is empty).
 func startProcess(t *testing.T, bin, name, ready string, args ...string) *process {
 	t.Helper()
-	return startProcessLogs(t, bin, name, ready, &syncBuffer{}, args...)
+	return startProcessLogs(t, bin, name, ready, &testkit.Logs{}, args...)
 }
 
 // startProcessLogs is startProcess with the output appended to logs.
-func startProcessLogs(t *testing.T, bin, name, ready string, logs *syncBuffer, args ...string) *process {
+func startProcessLogs(t *testing.T, bin, name, ready string, logs *testkit.Logs, args ...string) *process {
 	t.Helper()
 	p, err := launch(bin, name, ready, logs, args...)
 	if err != nil {
@@ -382,7 +382,7 @@ func startProcessLogs(t *testing.T, bin, name, ready string, logs *syncBuffer, a
 
 // launch runs kycbot (bin) with args, its output appended to logs, and
 // returns once a line of it holds ready (at once when ready is empty).
-func launch(bin, name, ready string, logs *syncBuffer, args ...string) (*process, error) {
+func launch(bin, name, ready string, logs *testkit.Logs, args ...string) (*process, error) {
 	cmd := exec.Command(bin, args...)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw

@@ -13,7 +13,7 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // TestRedisDownMidFlight: 20 users share at once while the bot's Redis
@@ -25,7 +25,7 @@ import (
 // duplicate of itself (its dedupe mark is held by its update ID).
 func TestRedisDownMidFlight(t *testing.T) {
 	const n = 20
-	srv := storetest.StartServer(t)
+	srv := testkit.StartServer(t)
 	client, err := store.Open(testContext(t), store.Config{Addrs: []string{srv.Addr()}})
 	if err != nil {
 		t.Fatal(err)

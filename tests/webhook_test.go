@@ -20,6 +20,7 @@ import (
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // webhookSecret signs the test deliveries (at least 32 characters).
@@ -246,7 +247,7 @@ func (w *world) verifyUser(ctx context.Context, u *sandbox.SimUser, ref string) 
 // past give_up_after is parked and the admins are told.
 func TestWebhook(t *testing.T) {
 	t.Parallel() // mostly waiting: alongside the other parallel tests
-	clk := &clock{}
+	clk := &testkit.Clock{}
 	rcv := newReceiver(t, clk.Now)
 	w := newWorld(t, worldOptions{clock: clk, configYAML: webhookConfig(rcv.srv.URL + "/kyc/webhook")})
 	// The senders' pauses after a failure (5 s, 10 s, ...) are timed by
@@ -422,7 +423,7 @@ func TestWebhook(t *testing.T) {
 // and it arrives once.
 func TestWebhookSenderDiesMidRequest(t *testing.T) {
 	t.Parallel() // a minute of waiting: alongside the other parallel tests
-	clk := &clock{}
+	clk := &testkit.Clock{}
 	rcv := newReceiver(t, clk.Now)
 	w := newWorld(t, worldOptions{clock: clk, configYAML: webhookConfig(rcv.srv.URL)})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)

@@ -22,6 +22,7 @@ import (
 	"github.com/kycbot/kycbot/bot/metrics"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 func TestNew(t *testing.T) {
@@ -348,8 +349,8 @@ func TestExpiredPage(t *testing.T) {
 }
 
 func TestBackendFailures(t *testing.T) {
-	logs := &logBuffer{}
-	s, b := newTestServer(t, func(o *Options) { o.Logger = logs.logger() })
+	logs := &testkit.Logs{}
+	s, b := newTestServer(t, func(o *Options) { o.Logger = logs.Logger() })
 	b.reqErr = errors.New("redis: connection refused")
 	res := get(t, s.Handler(), "GET", "/passport/"+idEN, map[string]string{"Accept-Language": "es"})
 	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
@@ -445,8 +446,8 @@ func TestCallback(t *testing.T) {
 }
 
 func TestCallbackRecordFailure(t *testing.T) {
-	logs := &logBuffer{}
-	s, b := newTestServer(t, func(o *Options) { o.Logger = logs.logger() })
+	logs := &testkit.Logs{}
+	s, b := newTestServer(t, func(o *Options) { o.Logger = logs.Logger() })
 	b.recErr = errors.New("redis down")
 	res := get(t, s.Handler(), "GET", "/passport/callback?r="+idEN+"&tg_passport=success", nil)
 	if res.StatusCode != http.StatusOK {
@@ -515,8 +516,8 @@ func TestHealthAndReady(t *testing.T) {
 		{"readyz before updates flow", "/readyz", errors.New("telegram: not receiving updates yet"), http.StatusServiceUnavailable, "unavailable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			logs := &logBuffer{}
-			s, b := newTestServer(t, func(o *Options) { o.Logger = logs.logger() })
+			logs := &testkit.Logs{}
+			s, b := newTestServer(t, func(o *Options) { o.Logger = logs.Logger() })
 			b.mu.Lock()
 			b.readyErr = tc.readyErr
 			b.mu.Unlock()
@@ -638,8 +639,8 @@ func TestOpsHandler(t *testing.T) {
 // TestLogs checks that logs name requests by hash only and never carry
 // nonces or request IDs.
 func TestLogs(t *testing.T) {
-	logs := &logBuffer{}
-	s, b := newTestServer(t, func(o *Options) { o.Logger = logs.logger() })
+	logs := &testkit.Logs{}
+	s, b := newTestServer(t, func(o *Options) { o.Logger = logs.Logger() })
 	h := s.Handler()
 	get(t, h, "GET", "/passport/"+idEN, nil)
 	get(t, h, "GET", "/passport/callback?r="+idEN+"&tg_passport=error&error=PUBLIC_KEY_INVALID", nil)

@@ -21,7 +21,7 @@ import (
 	"github.com/kycbot/kycbot/handlers/verification"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 	"github.com/kycbot/kycbot/verify"
 )
 
@@ -29,8 +29,8 @@ import (
 // the outbox key of testSecret.
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
-	c := storetest.Need(t)
-	return store.New(c, store.WithPrefix(storetest.Prefix(t, c, "delivery")), store.WithOutboxKey(OutboxKey(testSecret)))
+	c := testkit.Need(t)
+	return store.New(c, store.WithPrefix(testkit.Prefix(t, c, "delivery")), store.WithOutboxKey(OutboxKey(testSecret)))
 }
 
 // hit is one request a receiver got.
@@ -539,8 +539,8 @@ func TestBackoff(t *testing.T) {
 
 // Without an outbox key Run fails at once, saying so.
 func TestSenderNoOutboxKey(t *testing.T) {
-	c := storetest.Need(t)
-	st := store.New(c, store.WithPrefix(storetest.Prefix(t, c, "delivery")))
+	c := testkit.Need(t)
+	st := store.New(c, store.WithPrefix(testkit.Prefix(t, c, "delivery")))
 	s, err := NewSender(st, Options{URL: "http://127.0.0.1:1/", Secret: testSecret})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package gotd
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"io"
@@ -14,7 +13,7 @@ import (
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/passport"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 var (
@@ -36,29 +35,11 @@ func testKey(t testing.TB) *rsa.PrivateKey {
 // self is the bot account of the tests.
 var self = bot.Self{ID: 5550001, Username: "kyc_test_bot"}
 
-// syncBuffer is a buffer safe for concurrent writes (the log output).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // newBot returns a Bot on the Redis of rdb, under a fresh key prefix,
 // logging to logs (when not nil).
 func newBot(t *testing.T, rdb redis.UniversalClient, logs io.Writer, opts ...bot.Option) *bot.Bot {
 	t.Helper()
-	prefix := storetest.Prefix(t, rdb, "gotd")
+	prefix := testkit.Prefix(t, rdb, "gotd")
 	noEnv := config.WithEnv(func(string) (string, bool) { return "", false })
 	cfg, err := config.Parse([]byte(`
 telegram: {app_id: 1, app_hash: 0123456789abcdef0123456789abcdef, bot_token: "7000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"}

@@ -18,7 +18,7 @@ import (
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // idleTransport is a bot.Transport that only knows who the bot is.
@@ -170,7 +170,7 @@ func submission(t *testing.T) (*tg.MessageActionSecureValuesSentMe, *passport.En
 // chat) go to its queue and not to next; every other update goes to next
 // untouched; a list of both is split: next gets a copy with the others.
 func TestHook(t *testing.T) {
-	rdb := storetest.Need(t)
+	rdb := testkit.Need(t)
 	kyc := newBot(t, rdb, nil)
 	learnSelf(t, kyc)
 	next := &recNext{}
@@ -326,7 +326,7 @@ func TestHook(t *testing.T) {
 // TestHookOptions: WithEverything makes every private text and tap
 // kycbot's; a nil next drops the host's updates.
 func TestHookOptions(t *testing.T) {
-	rdb := storetest.Need(t)
+	rdb := testkit.Need(t)
 	t.Run("everything", func(t *testing.T) {
 		kyc := newBot(t, rdb, nil, bot.WithEverything())
 		next := &recNext{}
@@ -356,7 +356,7 @@ func TestHookOptions(t *testing.T) {
 // them outside an update), not those of the host's; WithoutAccessHashes
 // keeps none.
 func TestHookAccessHashes(t *testing.T) {
-	rdb := storetest.Need(t)
+	rdb := testkit.Need(t)
 	ctx := context.Background()
 	for _, keep := range []bool{true, false} {
 		name := "kept"
@@ -386,10 +386,10 @@ func TestHookAccessHashes(t *testing.T) {
 // delivers the whole update again if Handle fails) until Redis is back,
 // or fails when its context ends.
 func TestHookRedisDown(t *testing.T) {
-	srv := storetest.StartServer(t)
+	srv := testkit.StartServer(t)
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr(), DialTimeout: time.Second, MaxRetries: -1, DialerRetries: 1})
 	t.Cleanup(func() { _ = client.Close() })
-	logs := &syncBuffer{}
+	logs := &testkit.Logs{}
 	kyc := newBot(t, client, logs)
 	next := &recNext{}
 	h := Hook(kyc, next)

@@ -15,14 +15,14 @@ import (
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/passport"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // offlineRedis is a client to the test Redis for the tests that never
 // reach it (nothing to look up).
 func offlineRedis(t *testing.T) redis.UniversalClient {
 	t.Helper()
-	c, _ := storetest.NewClient()
+	c, _ := testkit.NewClient()
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -212,7 +212,7 @@ func TestSelf(t *testing.T) {
 // keeps for the bot account; a given hash wins; an unknown user is sent
 // as given; when the lookup fails nothing is sent.
 func TestAccessHashes(t *testing.T) {
-	rdb := storetest.Need(t)
+	rdb := testkit.Need(t)
 	ctx := context.Background()
 	m := tgmock.NewRequire(t)
 	tr, kyc := transport(t, rdb, m)

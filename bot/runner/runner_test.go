@@ -1,7 +1,6 @@
 package runner_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
@@ -26,7 +25,7 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // lease is the receiver's lease of the tests.
@@ -67,8 +66,8 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	rdb := storetest.Need(t)
-	w := &world{rdb: rdb, prefix: storetest.Prefix(t, rdb, "runner")}
+	rdb := testkit.Need(t)
+	w := &world{rdb: rdb, prefix: testkit.Prefix(t, rdb, "runner")}
 	var serverKey *rsa.PrivateKey
 	w.key, serverKey = testKeys(t)
 	var err error
@@ -121,29 +120,11 @@ func (w *world) config(t *testing.T, change func(string) string) *config.Config 
 	return cfg
 }
 
-// syncBuffer is a buffer safe for concurrent writes (the log output).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // instance is a Runner running in the test.
 type instance struct {
 	name      string
 	r         *runner.Runner
-	logs      *syncBuffer
+	logs      *testkit.Logs
 	info      runner.Info
 	ready     chan runner.Info
 	receiving chan struct{} // gets a value each time it starts receiving
@@ -174,7 +155,7 @@ func (in *instance) handled() int { return strings.Count(in.logs.String(), `msg=
 // the instance's).
 func (w *world) newRunner(t *testing.T, name string, cfg *config.Config, o runner.Options) *instance {
 	t.Helper()
-	in := &instance{name: name, logs: &syncBuffer{}, ready: make(chan runner.Info, 1), receiving: make(chan struct{}, 16),
+	in := &instance{name: name, logs: &testkit.Logs{}, ready: make(chan runner.Info, 1), receiving: make(chan struct{}, 16),
 		done: make(chan error, 1), cancel: func() {}}
 	o.Logger = slog.New(slog.NewTextHandler(in.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	o.Bot = append([]bot.Option{bot.WithRedis(w.rdb), bot.WithPrivateKey(w.key), bot.WithInstance(name)}, o.Bot...)
@@ -226,21 +207,6 @@ func (w *world) start(t *testing.T, name string, o runner.Options) *instance {
 	return in
 }
 
-// eventually polls cond until it holds or within has passed, and reports
-// whether it held.
-func eventually(within time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(within)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // newUser is a simulated user who opened the chat with the bot (/start)
 // and got its greeting.
 func (w *world) newUser(ctx context.Context, t *testing.T) *sandbox.SimUser {
@@ -289,7 +255,7 @@ func TestTwoRunners(t *testing.T) {
 	logins := func() int { return w.sb.Calls(tg.AuthImportBotAuthorizationRequestTypeID) }
 	a := w.start(t, "a", runner.Options{})
 	b := w.start(t, "b", runner.Options{})
-	if !eventually(2*lease, func() bool { return a.r.Receiving() || b.r.Receiving() }) {
+	if !testkit.Eventually(2*lease, func() bool { return a.r.Receiving() || b.r.Receiving() }) {
 		t.Fatalf("no instance receives:\na:\n%s\nb:\n%s", a.logs, b.logs)
 	}
 	for range 50 { // for half a second: never both

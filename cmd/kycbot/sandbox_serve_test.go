@@ -22,26 +22,8 @@ import (
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // freeLoopback returns a 127.0.0.1 address nothing listens on.
 func freeLoopback(t *testing.T) string {
@@ -57,7 +39,7 @@ func freeLoopback(t *testing.T) string {
 // served is a 'kycbot sandbox serve' running in the test process.
 type served struct {
 	config, key    string
-	stdout, stderr *syncBuffer
+	stdout, stderr *testkit.Logs
 	stop           context.CancelFunc
 	code           chan int
 }
@@ -72,7 +54,7 @@ func startServe(t *testing.T, file string, args ...string) *served {
 		file = filepath.Join(t.TempDir(), "kycbot-sandbox.yaml")
 	}
 	s := &served{config: file, key: strings.TrimSuffix(file, filepath.Ext(file)) + ".pem",
-		stdout: &syncBuffer{}, stderr: &syncBuffer{}, code: make(chan int, 1)}
+		stdout: &testkit.Logs{}, stderr: &testkit.Logs{}, code: make(chan int, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	go func() {
@@ -131,10 +113,10 @@ func fileMode(t *testing.T, path string) os.FileMode {
 // removes both files and its Redis keys when stopped.
 func TestSandboxServeWritesConfig(t *testing.T) {
 	clearSecretEnv(t)
-	rdb := storetest.Need(t)
+	rdb := testkit.Need(t)
 	dcAddr := freeLoopback(t)
 	web := freeLoopback(t)
-	s := startServe(t, "", "--addr", dcAddr, "--listen", web, "--public-url", "http://"+web, "--redis", storetest.Addr)
+	s := startServe(t, "", "--addr", dcAddr, "--listen", web, "--public-url", "http://"+web, "--redis", testkit.Addr)
 
 	for _, f := range []string{s.config, s.key} {
 		if m := fileMode(t, f); m != 0o600 {
@@ -155,7 +137,7 @@ func TestSandboxServeWritesConfig(t *testing.T) {
 	if cfg.Web.Listen != web || cfg.Web.PublicURL != "http://"+web {
 		t.Errorf("web = %+v, want listen %s and public_url http://%s", cfg.Web, web, web)
 	}
-	if len(cfg.Redis.Addrs) != 1 || cfg.Redis.Addrs[0] != storetest.Addr || !strings.HasPrefix(cfg.Redis.Prefix, "kycbot-sandbox:") {
+	if len(cfg.Redis.Addrs) != 1 || cfg.Redis.Addrs[0] != testkit.Addr || !strings.HasPrefix(cfg.Redis.Prefix, "kycbot-sandbox:") {
 		t.Errorf("redis = %+v", cfg.Redis)
 	}
 	if cfg.Passport.PrivateKeyFile != s.key {
@@ -196,7 +178,7 @@ func TestSandboxServeWritesConfig(t *testing.T) {
 
 	// A second serve does not take over the files of the running one, nor
 	// a file it did not write.
-	again := runCLI(t, nil, "sandbox", "serve", "--config-out", s.config, "--redis", storetest.Addr)
+	again := runCLI(t, nil, "sandbox", "serve", "--config-out", s.config, "--redis", testkit.Addr)
 	wantOneLineError(t, again, exitFailure, "still runs")
 	foreign := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(foreign, []byte("levels: {}\n"), 0o600); err != nil {
@@ -235,7 +217,7 @@ func TestSandboxServeWritesConfig(t *testing.T) {
 	if err := os.WriteFile(strings.TrimSuffix(stale, ".yaml")+".pem", []byte("old key"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s2 := startServe(t, stale, "--redis", storetest.Addr, "--listen", freeLoopback(t))
+	s2 := startServe(t, stale, "--redis", testkit.Addr, "--listen", freeLoopback(t))
 	if _, err := config.Load(s2.config, config.WithEnv(nil)); err != nil {
 		t.Errorf("the replaced config does not load: %v", err)
 	}
@@ -271,7 +253,7 @@ func startRun(t *testing.T, bin string, args ...string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log testkit.Logs
 	ready := make(chan struct{})
 	copied := make(chan struct{})
 	go func() {
@@ -318,9 +300,9 @@ func startRun(t *testing.T, bin string, args ...string) {
 // scenarios each end as expected, told their verdict exactly once.
 func TestSandboxUsersAgainstBotProcesses(t *testing.T) {
 	clearSecretEnv(t)
-	storetest.Need(t)
+	testkit.Need(t)
 	web := freeLoopback(t)
-	s := startServe(t, "", "--listen", web, "--public-url", "http://"+web, "--redis", storetest.Addr)
+	s := startServe(t, "", "--listen", web, "--public-url", "http://"+web, "--redis", testkit.Addr)
 	bin := buildKycbot(t)
 	startRun(t, bin, "--config", s.config, "--instance", "a")
 	startRun(t, bin, "--config", s.config, "--instance", "b", "--listen", freeLoopback(t))

@@ -1,11 +1,9 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +19,7 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // today is the date of every test clock.
@@ -46,30 +44,6 @@ func testScopes(name string) (passport.Scope, error) {
 		return passport.NewScope(passport.Require(passport.TypePersonalDetails), passport.RequireOneOf(passport.TypePassport, passport.TypeIdentityCard)), nil
 	}
 	return passport.Scope{}, fmt.Errorf("no level %q", name)
-}
-
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // sent is one message the fake Telegram sent.
@@ -264,37 +238,19 @@ func (a *storeAdapter) auditIDs() []string {
 	return slices.Clone(a.audits)
 }
 
-// syncBuffer is a buffer safe for concurrent writes (the log output).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is one admin test's world: a store on the real Redis, a fake
 // Telegram, and the conversation with the admin commands behind it, as
 // the bot wires them.
 type env struct {
 	t       *testing.T
 	ctx     context.Context
-	clock   *clock
+	clock   *testkit.Clock
 	rdb     redis.UniversalClient
 	prefix  string
 	store   *store.Store
 	adapter *storeAdapter
 	tg      *fakeTelegram
-	logs    *syncBuffer
+	logs    *testkit.Logs
 	catalog *i18n.Catalog
 	cmds    *Commands
 	conv    *chat.Conversation
@@ -308,9 +264,9 @@ type env struct {
 // prefix and clock.
 func newEnv(t *testing.T, levels []string, storeOpts ...store.Option) *env {
 	t.Helper()
-	rdb := storetest.Need(t)
-	e := &env{t: t, ctx: context.Background(), clock: &clock{now: today}, rdb: rdb, tg: &fakeTelegram{}, logs: &syncBuffer{}}
-	e.prefix = storetest.Prefix(t, rdb, "admin")
+	rdb := testkit.Need(t)
+	e := &env{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: &fakeTelegram{}, logs: &testkit.Logs{}}
+	e.prefix = testkit.Prefix(t, rdb, "admin")
 	e.store = store.New(rdb, append([]store.Option{store.WithPrefix(e.prefix), store.WithClock(e.clock.Now)}, storeOpts...)...)
 	e.adapter = &storeAdapter{Store: handlers.NewStore(e.store)}
 	e.tg.stored = e.store.Sessions().UserAccessHasher()
@@ -319,7 +275,7 @@ func newEnv(t *testing.T, levels []string, storeOpts ...store.Option) *env {
 		t.Fatal(err)
 	}
 	e.catalog = cat
-	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := e.logs.Logger()
 	e.cmds, err = New(Config{Store: e.adapter, Telegram: e.tg, Catalog: cat, Admins: []int64{adminID}, Levels: levels, Now: e.clock.Now, Log: logger})
 	if err != nil {
 		t.Fatal(err)
@@ -426,7 +382,7 @@ func (e *env) states(u int64) map[string]string {
 func (e *env) keys() []string {
 	e.t.Helper()
 	var keys []string
-	if err := storetest.ScanAll(e.ctx, e.rdb, e.prefix, func(k string) { keys = append(keys, k) }); err != nil {
+	if err := testkit.ScanAll(e.ctx, e.rdb, e.prefix, func(k string) { keys = append(keys, k) }); err != nil {
 		e.t.Fatal(err)
 	}
 	slices.Sort(keys)

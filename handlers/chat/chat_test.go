@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 func TestStart(t *testing.T) {
@@ -915,9 +915,8 @@ func TestSetCommands(t *testing.T) {
 // to, with the conversation's attributes and not the user's text.
 func TestContextLogger(t *testing.T) {
 	e := newEnv(t, []string{level}, nil)
-	var out syncBuffer
-	ctx := handlers.ContextWithLogger(context.Background(),
-		slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug})).With("update_id", "0123abcd4567"))
+	var out testkit.Logs
+	ctx := handlers.ContextWithLogger(context.Background(), out.Logger().With("update_id", "0123abcd4567"))
 	const u = int64(8201)
 	for _, text := range []string{"My name is Zephyrine Quillbottom", "/verify", "/start Zephyrine.Q"} {
 		if err := e.c.OnMessage(ctx, e.message(u, "en", text)); err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // printTelegram prints the first line of every message the bot sends,
@@ -40,12 +40,12 @@ func (printTelegram) SetCommands(context.Context, string, []handlers.BotCommand)
 
 func ExampleConversation() {
 	ctx := context.Background()
-	rdb, _ := storetest.NewClient() // a Redis at 127.0.0.1:6379
+	rdb, _ := testkit.NewClient() // a Redis at 127.0.0.1:6379
 	defer rdb.Close()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
-	defer storetest.DeletePrefix(ctx, rdb, prefix)
+	defer testkit.DeletePrefix(ctx, rdb, prefix)
 	st := store.New(rdb, store.WithPrefix(prefix))
 
 	cat, err := i18n.New()

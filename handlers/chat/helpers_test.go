@@ -1,11 +1,9 @@
 package chat
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -18,7 +16,7 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // today is the date of every test clock.
@@ -46,30 +44,6 @@ func testScopes(name string) (passport.Scope, error) {
 		), nil
 	}
 	return passport.Scope{}, fmt.Errorf("no level %q", name)
-}
-
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // sent is one message the fake Telegram sent.
@@ -287,37 +261,19 @@ func (o *recObserver) seen() []string {
 	return slices.Clone(o.commands)
 }
 
-// syncBuffer is a buffer safe for concurrent writes (the log output).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // cenv is one conversation test's world: a store on the real Redis, a
 // fake Telegram, fake admin commands and the conversation.
 type cenv struct {
 	t       *testing.T
 	ctx     context.Context
-	clock   *clock
+	clock   *testkit.Clock
 	rdb     redis.UniversalClient
 	prefix  string
 	store   *store.Store
 	adapter *storeAdapter
 	tg      *fakeTelegram
 	admin   *fakeAdmin
-	logs    *syncBuffer
+	logs    *testkit.Logs
 	catalog *i18n.Catalog
 	c       *Conversation
 	obs     *recObserver
@@ -330,10 +286,10 @@ type cenv struct {
 // default); wrap, if not nil, wraps the store it is given.
 func newEnv(t *testing.T, levels []string, wrap func(Store) Store) *cenv {
 	t.Helper()
-	rdb := storetest.Need(t)
-	e := &cenv{t: t, ctx: context.Background(), clock: &clock{now: today}, rdb: rdb, tg: &fakeTelegram{}, admin: &fakeAdmin{},
-		logs: &syncBuffer{}, obs: &recObserver{}}
-	e.prefix = storetest.Prefix(t, rdb, "chat")
+	rdb := testkit.Need(t)
+	e := &cenv{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: &fakeTelegram{}, admin: &fakeAdmin{},
+		logs: &testkit.Logs{}, obs: &recObserver{}}
+	e.prefix = testkit.Prefix(t, rdb, "chat")
 	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now))
 	e.adapter = &storeAdapter{Store: handlers.NewStore(e.store)}
 	cat, err := i18n.New()
@@ -345,7 +301,7 @@ func newEnv(t *testing.T, levels []string, wrap func(Store) Store) *cenv {
 	if wrap != nil {
 		st = wrap(st)
 	}
-	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := e.logs.Logger()
 	e.c, err = New(Config{
 		Store: st, Telegram: e.tg, Catalog: cat, Levels: levels, DefaultLevel: levels[0], Scopes: testScopes,
 		PageURL: func(id string) string { return pageBase + id }, Admin: e.admin,

@@ -16,7 +16,7 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 	"github.com/kycbot/kycbot/verify"
 )
 
@@ -39,12 +39,12 @@ func (printTelegram) SetSecureValueErrors(context.Context, handlers.User, []tg.S
 
 func ExampleFlow() {
 	ctx := context.Background()
-	rdb, _ := storetest.NewClient() // a Redis at 127.0.0.1:6379
+	rdb, _ := testkit.NewClient() // a Redis at 127.0.0.1:6379
 	defer rdb.Close()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
-	defer storetest.DeletePrefix(ctx, rdb, prefix)
+	defer testkit.DeletePrefix(ctx, rdb, prefix)
 	st := store.New(rdb, store.WithPrefix(prefix))
 
 	key, err := passport.GenerateKey(2048) // the bot's Passport key (@BotFather has its public half)

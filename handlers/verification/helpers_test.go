@@ -12,7 +12,6 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -26,13 +25,13 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 	"github.com/kycbot/kycbot/verify"
 )
 
-// needRedis returns a client to the test Redis (see storetest.Need: the
+// needRedis returns a client to the test Redis (see testkit.Need: the
 // test fails under CI without Redis, and is skipped elsewhere).
-func needRedis(t testing.TB) redis.UniversalClient { return storetest.Need(t) }
+func needRedis(t testing.TB) redis.UniversalClient { return testkit.Need(t) }
 
 // today is the date of every test clock.
 var today = time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
@@ -42,24 +41,6 @@ const (
 	adminID  = int64(777)
 	pageBase = "https://kyc.example/passport/"
 )
-
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // sent is one message the fake Telegram sent.
 type sent struct {
@@ -303,24 +284,6 @@ func (o *recObserver) Command(name string) {
 	o.commands = append(o.commands, name)
 }
 
-// syncBuffer is a buffer safe for concurrent writes (the log output).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 var (
 	keyOnce sync.Once
 	botKey  *rsa.PrivateKey
@@ -419,13 +382,13 @@ func (p profile) values() []string {
 type env struct {
 	t       *testing.T
 	ctx     context.Context
-	clock   *clock
+	clock   *testkit.Clock
 	rdb     redis.UniversalClient
 	prefix  string
 	store   *store.Store
 	adapter *storeAdapter
 	tg      *fakeTelegram
-	logs    *syncBuffer
+	logs    *testkit.Logs
 	flow    *Flow
 	catalog *i18n.Catalog
 	obs     *recObserver
@@ -478,8 +441,8 @@ func testChecker(t testing.TB, now func() time.Time) *verify.Checker {
 func newEnv(t *testing.T, wrap func(Store) Store) *env {
 	t.Helper()
 	rdb := needRedis(t)
-	e := &env{t: t, ctx: context.Background(), clock: &clock{now: today}, rdb: rdb, tg: newFakeTelegram(), logs: &syncBuffer{}, obs: &recObserver{}}
-	e.prefix = storetest.Prefix(t, rdb, "verification")
+	e := &env{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: newFakeTelegram(), logs: &testkit.Logs{}, obs: &recObserver{}}
+	e.prefix = testkit.Prefix(t, rdb, "verification")
 	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now))
 	e.adapter = &storeAdapter{Store: handlers.NewStore(e.store)}
 	cat, err := i18n.New()
@@ -491,7 +454,7 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 	if wrap != nil {
 		st = wrap(st)
 	}
-	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := e.logs.Logger()
 	e.flow, err = New(Config{
 		Key: testKey(t), Store: st, Telegram: e.tg, Catalog: cat,
 		Checkers: map[string]*verify.Checker{level: testChecker(t, e.clock.Now)},

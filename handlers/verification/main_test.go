@@ -1,27 +1,11 @@
 package verification
 
 import (
-	"flag"
-	"fmt"
-	"os"
 	"testing"
 
-	"github.com/kycbot/kycbot/store/storetest"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // TestMain skips the examples (which cannot skip themselves) when Redis is
-// unreachable outside CI; the tests skip or fail one by one in needRedis.
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if where, err := storetest.Ping(); err != nil && os.Getenv("CI") == "" {
-		fmt.Fprintf(os.Stderr, "verification: Redis at %s is unreachable (%v): skipping the Redis tests and examples; start redis-server to run them\n", where, err)
-		skip := "^Example"
-		if f := flag.Lookup("test.skip"); f != nil {
-			if cur := f.Value.String(); cur != "" {
-				skip = cur + "|" + skip
-			}
-			_ = f.Value.Set(skip)
-		}
-	}
-	os.Exit(m.Run())
-}
+// unreachable outside CI (see testkit.Main).
+func TestMain(m *testing.M) { testkit.Main(m, "verification") }

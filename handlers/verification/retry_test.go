@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/tests/testkit"
 	"github.com/kycbot/kycbot/verify"
 )
 
@@ -570,9 +570,8 @@ func TestVerdictTime(t *testing.T) {
 // goes to, with the flow's own attributes, and nothing personal.
 func TestContextLogger(t *testing.T) {
 	e := newEnv(t, nil)
-	var out syncBuffer
-	ctx := handlers.ContextWithLogger(context.Background(),
-		slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug})).With("update_id", "0123abcd4567"))
+	var out testkit.Logs
+	ctx := handlers.ContextWithLogger(context.Background(), out.Logger().With("update_id", "0123abcd4567"))
 	p := goodProfile(t)
 	const user = int64(8201)
 	if _, err := e.flow.Process(ctx, e.submission(e.share(p, e.issue(user, "en").Nonce, nil), user, "en")); err != nil {

@@ -1,8 +1,4 @@
-// Package storetest gives tests a real Redis: a client to the test server
-// (or to a Redis Cluster) that fails the test when CI is set and skips it
-// otherwise when Redis is unreachable, and key prefixes whose keys are
-// deleted when the test ends.
-package storetest
+package testkit
 
 import (
 	"context"
