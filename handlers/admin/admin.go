@@ -150,56 +150,24 @@ func (c *Commands) isAdmin(userID int64) bool {
 
 // conv is one exchange with an admin (or someone trying the commands).
 type conv struct {
-	c     *Commands
-	user  handlers.User
-	reply *handlers.Reply
-	log   *slog.Logger
-	id    string // the update's ID
+	c *Commands
+	*handlers.Exchange
 }
 
 func (c *Commands) newConv(ctx context.Context, id string, user handlers.User) *conv {
-	return &conv{c: c, user: user, id: id,
-		log: handlers.LoggerFromContext(ctx, c.cfg.Log).With(slog.Int64("user_id", user.ID)),
-		reply: &handlers.Reply{To: user, Sender: c.cfg.Telegram, Key: id,
-			Loc: c.cfg.Catalog.Language(c.cfg.Catalog.Match(user.LangCode))}}
+	return &conv{c: c, Exchange: handlers.NewExchange(ctx, "admin", id, user, c.cfg.Telegram, c.cfg.Catalog, c.cfg.Log)}
 }
-
-func (cv *conv) loc() *i18n.Localizer { return cv.reply.Loc }
 
 // load reads the admin's language preference: the one chosen with
 // /language wins over the app's.
-func (cv *conv) load(ctx context.Context) error {
-	p, err := cv.c.cfg.Store.Preferences(ctx, cv.user.ID)
-	if err != nil {
-		return fmt.Errorf("preferences: %w", err)
-	}
-	if p.Lang != "" {
-		cv.reply.Loc = cv.c.cfg.Catalog.Language(p.Lang)
-	}
-	return nil
-}
-
-func (cv *conv) text(ctx context.Context, id string, data map[string]any) error {
-	return cv.reply.Text(ctx, id, data)
-}
-
-// failed reports a failure of the bot's side: the admin is asked to try
-// again later, and the error is returned.
-func (cv *conv) failed(ctx context.Context, what string, err error) error {
-	cv.log.ErrorContext(ctx, "admin: "+what+" failed", slog.String("error", err.Error()))
-	err = fmt.Errorf("admin: %s for user %d: %w", what, cv.user.ID, err)
-	if serr := cv.text(ctx, i18n.MsgErrorTryLater, nil); serr != nil {
-		return errors.Join(err, serr)
-	}
-	return err
-}
+func (cv *conv) load(ctx context.Context) error { return cv.LoadPrefs(ctx, cv.c.cfg.Store.Preferences) }
 
 // audit appends an admin event once per update (and level): about target
 // (0 for the admin), with the admin and the target in Detail, plus extra
 // details. A failure is logged.
 func (cv *conv) audit(ctx context.Context, kind string, target int64, level string, extra map[string]string) {
-	detail := map[string]string{"admin": strconv.FormatInt(cv.user.ID, 10)}
-	ev := store.Event{Kind: kind, UserID: cv.user.ID, Level: level, Detail: detail}
+	detail := map[string]string{"admin": strconv.FormatInt(cv.User.ID, 10)}
+	ev := store.Event{Kind: kind, UserID: cv.User.ID, Level: level, Detail: detail}
 	if target > 0 {
 		ev.UserID = target
 		detail["target_user"] = strconv.FormatInt(target, 10)
@@ -207,18 +175,18 @@ func (cv *conv) audit(ctx context.Context, kind string, target int64, level stri
 	for k, v := range extra {
 		detail[k] = v
 	}
-	if err := cv.c.cfg.Store.AuditOnce(ctx, ev, kind+":"+level+":"+cv.id); err != nil {
-		cv.log.ErrorContext(ctx, "admin: audit failed", slog.String("kind", kind), slog.String("error", err.Error()))
+	if err := cv.c.cfg.Store.AuditOnce(ctx, ev, kind+":"+level+":"+cv.ID); err != nil {
+		cv.Log.ErrorContext(ctx, "admin: audit failed", slog.String("kind", kind), slog.String("error", err.Error()))
 	}
 }
 
 // denied audits and logs an admin command attempted by someone else.
 func (cv *conv) denied(ctx context.Context, name string) {
-	ev := store.Event{Kind: "admin_denied", UserID: cv.user.ID, Detail: map[string]string{"command": name}}
-	if err := cv.c.cfg.Store.AuditOnce(ctx, ev, "admin_denied:"+cv.id); err != nil {
-		cv.log.ErrorContext(ctx, "admin: audit failed", slog.String("kind", ev.Kind), slog.String("error", err.Error()))
+	ev := store.Event{Kind: "admin_denied", UserID: cv.User.ID, Detail: map[string]string{"command": name}}
+	if err := cv.c.cfg.Store.AuditOnce(ctx, ev, "admin_denied:"+cv.ID); err != nil {
+		cv.Log.ErrorContext(ctx, "admin: audit failed", slog.String("kind", ev.Kind), slog.String("error", err.Error()))
 	}
-	cv.log.WarnContext(ctx, "admin: admin command refused to a user who is not an admin", slog.String("command", name))
+	cv.Log.WarnContext(ctx, "admin: admin command refused to a user who is not an admin", slog.String("command", name))
 }
 
 // Command runs an admin command. For anyone but an admin it answers
@@ -230,11 +198,11 @@ func (c *Commands) Command(ctx context.Context, m handlers.TextMessage, name str
 	cv := c.newConv(ctx, m.ID, m.From)
 	if !c.isAdmin(m.From.ID) {
 		cv.denied(ctx, name)
-		return cv.text(ctx, i18n.MsgHelpNotUnderstood, nil)
+		return cv.Text(ctx, i18n.MsgHelpNotUnderstood, nil)
 	}
-	cv.log = handlers.LoggerFromContext(ctx, c.cfg.Log).With(slog.Int64("admin_id", m.From.ID), slog.String("command", name))
+	cv.Log = handlers.LoggerFromContext(ctx, c.cfg.Log).With(slog.Int64("admin_id", m.From.ID), slog.String("command", name))
 	if err := cv.load(ctx); err != nil {
-		return cv.failed(ctx, "read preferences", err)
+		return cv.Failed(ctx, "read preferences", err)
 	}
 	switch name {
 	case cmdKycStats:
@@ -276,11 +244,11 @@ func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") 
 func (cv *conv) stats(ctx context.Context) error {
 	st, err := cv.c.cfg.Store.Stats(ctx, cv.c.cfg.Now())
 	if err != nil {
-		return cv.failed(ctx, "read the stats", err)
+		return cv.Failed(ctx, "read the stats", err)
 	}
 	cv.audit(ctx, "admin_stats", 0, "", nil)
-	cv.log.InfoContext(ctx, "admin: stats read")
-	return cv.text(ctx, i18n.MsgAdminStats, map[string]any{
+	cv.Log.InfoContext(ctx, "admin: stats read")
+	return cv.Text(ctx, i18n.MsgAdminStats, map[string]any{
 		"Day": st.Day, "Today": cv.counters(st.Today), "Total": cv.counters(st.Total),
 	})
 }
@@ -310,14 +278,14 @@ func (cv *conv) counters(m map[string]map[string]int) string {
 		slices.Sort(extra)
 		for _, s := range append(states, extra...) {
 			if n := byState[s]; n != 0 {
-				lines = append(lines, cv.loc().Text(i18n.MsgAdminStatsLine, map[string]any{
-					"Level": l, "State": stateName(cv.loc(), s), "Count": n,
+				lines = append(lines, cv.Loc().Text(i18n.MsgAdminStatsLine, map[string]any{
+					"Level": l, "State": stateName(cv.Loc(), s), "Count": n,
 				}))
 			}
 		}
 	}
 	if len(lines) == 0 {
-		return cv.loc().Text(i18n.MsgAdminStatsNothing, nil)
+		return cv.Loc().Text(i18n.MsgAdminStatsNothing, nil)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -327,12 +295,12 @@ func (cv *conv) counters(m map[string]map[string]int) string {
 func (cv *conv) target(ctx context.Context, args []string, usage string) (int64, bool, error) {
 	if len(args) > 0 {
 		if id, ok := parseUserID(args[0]); ok {
-			cv.log = cv.log.With(slog.Int64("target_user_id", id))
+			cv.Log = cv.Log.With(slog.Int64("target_user_id", id))
 			return id, true, nil
 		}
 	}
-	cv.log.InfoContext(ctx, "admin: command without a valid user ID")
-	return 0, false, cv.text(ctx, usage, nil)
+	cv.Log.InfoContext(ctx, "admin: command without a valid user ID")
+	return 0, false, cv.Text(ctx, usage, nil)
 }
 
 // status answers /kyc_status <user_id>: the user's status at each level
@@ -344,23 +312,23 @@ func (cv *conv) status(ctx context.Context, args []string) error {
 	}
 	statuses, err := cv.c.cfg.Store.ListStatuses(ctx, target)
 	if err != nil {
-		return cv.failed(ctx, "list the statuses", err)
+		return cv.Failed(ctx, "list the statuses", err)
 	}
 	cv.audit(ctx, "admin_status", target, "", nil)
-	cv.log.InfoContext(ctx, "admin: a user's status read", slog.Int("statuses", len(statuses)))
+	cv.Log.InfoContext(ctx, "admin: a user's status read", slog.Int("statuses", len(statuses)))
 	user := strconv.FormatInt(target, 10)
 	if len(statuses) == 0 {
-		return cv.text(ctx, i18n.MsgAdminStatusUnknown, map[string]any{"User": user})
+		return cv.Text(ctx, i18n.MsgAdminStatusUnknown, map[string]any{"User": user})
 	}
 	lines := make([]string, len(statuses))
 	for i, st := range statuses {
-		lines[i] = cv.loc().Text(i18n.MsgAdminStatusLine, map[string]any{
-			"Level": st.Level, "State": stateName(cv.loc(), st.State),
+		lines[i] = cv.Loc().Text(i18n.MsgAdminStatusLine, map[string]any{
+			"Level": st.Level, "State": stateName(cv.Loc(), st.State),
 			"Updated": formatTime(st.UpdatedAt), "Created": formatTime(st.CreatedAt),
 			"Codes": strings.Join(st.Codes, ", "), "Ref": st.Ref,
 		})
 	}
-	return cv.text(ctx, i18n.MsgAdminStatus, map[string]any{"User": user, "Levels": strings.Join(lines, "\n")})
+	return cv.Text(ctx, i18n.MsgAdminStatus, map[string]any{"User": user, "Levels": strings.Join(lines, "\n")})
 }
 
 // reset answers /kyc_reset <user_id> [level]: the status at the level, or
@@ -374,13 +342,13 @@ func (cv *conv) reset(ctx context.Context, args []string) error {
 	level := ""
 	if len(args) > 1 {
 		if level = args[1]; !levelRE.MatchString(level) {
-			cv.log.InfoContext(ctx, "admin: a level outside the level alphabet")
-			return cv.text(ctx, i18n.MsgAdminUsageReset, nil)
+			cv.Log.InfoContext(ctx, "admin: a level outside the level alphabet")
+			return cv.Text(ctx, i18n.MsgAdminUsageReset, nil)
 		}
 	}
 	statuses, err := cv.c.cfg.Store.ListStatuses(ctx, target)
 	if err != nil {
-		return cv.failed(ctx, "list the statuses", err)
+		return cv.Failed(ctx, "list the statuses", err)
 	}
 	todo := statuses
 	if level != "" {
@@ -392,20 +360,20 @@ func (cv *conv) reset(ctx context.Context, args []string) error {
 	// follow the "reset" the admin saw.
 	if len(todo) == 0 {
 		cv.audit(ctx, "admin_reset", target, "", map[string]string{"reset": "none"})
-		cv.log.InfoContext(ctx, "admin: reset: nothing to reset")
-		return cv.reply.Send(ctx, cmdKycReset, cv.loc().Text(i18n.MsgAdminResetNothing, map[string]any{"User": user, "Level": level}))
+		cv.Log.InfoContext(ctx, "admin: reset: nothing to reset")
+		return cv.Reply.Send(ctx, cmdKycReset, cv.Loc().Text(i18n.MsgAdminResetNothing, map[string]any{"User": user, "Level": level}))
 	}
 	items := make([]string, 0, len(todo))
 	for _, st := range todo {
 		if err := cv.c.cfg.Store.ResetStatus(ctx, target, st.Level); err != nil {
-			return cv.failed(ctx, "reset a status", err)
+			return cv.Failed(ctx, "reset a status", err)
 		}
 		cv.audit(ctx, "admin_reset", target, st.Level, map[string]string{"was": st.State})
-		cv.log.InfoContext(ctx, "admin: a status reset", slog.String("level", st.Level), slog.String("was", st.State))
-		items = append(items, cv.loc().Text(i18n.MsgAdminResetItem, map[string]any{"Level": st.Level, "State": stateName(cv.loc(), st.State)}))
+		cv.Log.InfoContext(ctx, "admin: a status reset", slog.String("level", st.Level), slog.String("was", st.State))
+		items = append(items, cv.Loc().Text(i18n.MsgAdminResetItem, map[string]any{"Level": st.Level, "State": stateName(cv.Loc(), st.State)}))
 	}
-	return cv.reply.Send(ctx, cmdKycReset, cv.loc().Text(i18n.MsgAdminResetDone, map[string]any{
-		"User": user, "Levels": strings.Join(items, cv.loc().Text(i18n.MsgListSeparator, nil)),
+	return cv.Reply.Send(ctx, cmdKycReset, cv.Loc().Text(i18n.MsgAdminResetDone, map[string]any{
+		"User": user, "Levels": strings.Join(items, cv.Loc().Text(i18n.MsgListSeparator, nil)),
 	}))
 }
 
@@ -417,10 +385,10 @@ func (cv *conv) deleteAsk(ctx context.Context, args []string) error {
 		return err
 	}
 	user := strconv.FormatInt(target, 10)
-	cv.log.InfoContext(ctx, "admin: deletion asked; confirmation sent")
-	return cv.reply.Send(ctx, i18n.MsgAdminDeleteConfirm, cv.loc().Text(i18n.MsgAdminDeleteConfirm, map[string]any{"User": user}),
+	cv.Log.InfoContext(ctx, "admin: deletion asked; confirmation sent")
+	return cv.Reply.Send(ctx, i18n.MsgAdminDeleteConfirm, cv.Loc().Text(i18n.MsgAdminDeleteConfirm, map[string]any{"User": user}),
 		[]handlers.Button{{
-			Text: cv.loc().Text(i18n.MsgButtonDeleteUser, map[string]any{"User": user}),
+			Text: cv.Loc().Text(i18n.MsgButtonDeleteUser, map[string]any{"User": user}),
 			Data: deleteData + user + ":" + strconv.FormatInt(cv.c.cfg.Now().Unix(), 10),
 		}})
 }
@@ -445,22 +413,22 @@ func (c *Commands) Callback(ctx context.Context, q handlers.CallbackQuery) error
 	if !ok {
 		rest, _ = strings.CutPrefix(q.Data, legacyDeleteData)
 	}
-	cv.log = handlers.LoggerFromContext(ctx, c.cfg.Log).With(slog.Int64("admin_id", q.From.ID), slog.String("command", cmdKycDelete))
+	cv.Log = handlers.LoggerFromContext(ctx, c.cfg.Log).With(slog.Int64("admin_id", q.From.ID), slog.String("command", cmdKycDelete))
 	if err := cv.load(ctx); err != nil {
 		return cv.failedCallback(ctx, q.QueryID, "read preferences", err)
 	}
 	idPart, sentPart, _ := strings.Cut(rest, ":")
 	target, ok := parseUserID(idPart)
 	if !ok {
-		cv.log.InfoContext(ctx, "admin: malformed deletion confirmation ignored", slog.Int("length", len(q.Data)))
+		cv.Log.InfoContext(ctx, "admin: malformed deletion confirmation ignored", slog.Int("length", len(q.Data)))
 		return c.answer(ctx, q.QueryID, "")
 	}
-	cv.log = cv.log.With(slog.Int64("target_user_id", target))
+	cv.Log = cv.Log.With(slog.Int64("target_user_id", target))
 	user := strconv.FormatInt(target, 10)
 	sent, err := strconv.ParseInt(sentPart, 10, 64)
 	if age := c.cfg.Now().Sub(time.Unix(sent, 0)); err != nil || age >= DeleteConfirmTTL || age < -time.Minute {
-		cv.log.InfoContext(ctx, "admin: expired deletion confirmation ignored")
-		return c.answer(ctx, q.QueryID, cv.loc().Text(i18n.MsgAdminDeleteExpired, map[string]any{"User": user}))
+		cv.Log.InfoContext(ctx, "admin: expired deletion confirmation ignored")
+		return c.answer(ctx, q.QueryID, cv.Loc().Text(i18n.MsgAdminDeleteExpired, map[string]any{"User": user}))
 	}
 
 	// What the notice needs and DeleteUser erases: the user's language
@@ -471,7 +439,7 @@ func (c *Commands) Callback(ctx context.Context, q handlers.CallbackQuery) error
 	}
 	peer, err := c.cfg.Telegram.Resolve(ctx, handlers.User{ID: target})
 	if err != nil {
-		cv.log.WarnContext(ctx, "admin: cannot look up how to reach the user", slog.String("error", err.Error()))
+		cv.Log.WarnContext(ctx, "admin: cannot look up how to reach the user", slog.String("error", err.Error()))
 		peer = handlers.User{ID: target}
 	}
 	n, err := c.cfg.Store.DeleteUser(ctx, target)
@@ -479,27 +447,27 @@ func (c *Commands) Callback(ctx context.Context, q handlers.CallbackQuery) error
 		return cv.failedCallback(ctx, q.QueryID, "delete the user", err)
 	}
 	cv.audit(ctx, "admin_delete", target, "", map[string]string{"records": strconv.Itoa(n)})
-	cv.log.InfoContext(ctx, "admin: a user deleted", slog.Int("records", n))
+	cv.Log.InfoContext(ctx, "admin: a user deleted", slog.Int("records", n))
 	if err := c.answer(ctx, q.QueryID, ""); err != nil {
-		cv.log.WarnContext(ctx, "admin: cannot answer the callback query", slog.String("error", err.Error()))
+		cv.Log.WarnContext(ctx, "admin: cannot answer the callback query", slog.String("error", err.Error()))
 	}
 	// Both answers have one purpose: the same tap handled again finds
 	// nothing left to delete, and its "nothing was stored" must not follow
 	// the "deleted" the admin saw.
 	if n == 0 {
-		return cv.reply.Send(ctx, cmdKycDelete, cv.loc().Text(i18n.MsgAdminDeleteNothing, map[string]any{"User": user}))
+		return cv.Reply.Send(ctx, cmdKycDelete, cv.Loc().Text(i18n.MsgAdminDeleteNothing, map[string]any{"User": user}))
 	}
 	lang := prefs.Lang
 	if lang == "" {
 		lang = c.cfg.Catalog.DefaultLanguage()
 	}
-	text := cv.loc().Text(i18n.MsgAdminDeleteDone, map[string]any{"User": user, "Count": n})
+	text := cv.Loc().Text(i18n.MsgAdminDeleteDone, map[string]any{"User": user, "Count": n})
 	notice := handlers.Message{Text: c.cfg.Catalog.Language(lang).Text(i18n.MsgDeletedNotice, nil), Key: q.ID + ":deleted_notice"}
 	if err := c.cfg.Telegram.Send(ctx, peer, notice); err != nil {
-		cv.log.WarnContext(ctx, "admin: cannot send the deletion notice to the user", slog.String("error", err.Error()))
-		text += "\n" + cv.loc().Text(i18n.MsgAdminDeleteNotTold, map[string]any{"User": user})
+		cv.Log.WarnContext(ctx, "admin: cannot send the deletion notice to the user", slog.String("error", err.Error()))
+		text += "\n" + cv.Loc().Text(i18n.MsgAdminDeleteNotTold, map[string]any{"User": user})
 	}
-	return cv.reply.Send(ctx, cmdKycDelete, text)
+	return cv.Reply.Send(ctx, cmdKycDelete, text)
 }
 
 func (c *Commands) answer(ctx context.Context, queryID int64, text string) error {
@@ -513,9 +481,9 @@ func (c *Commands) answer(ctx context.Context, queryID int64, text string) error
 // callback query: the query is answered with MsgErrorTryLater and the
 // error returned.
 func (cv *conv) failedCallback(ctx context.Context, queryID int64, what string, err error) error {
-	cv.log.ErrorContext(ctx, "admin: "+what+" failed", slog.String("error", err.Error()))
-	err = fmt.Errorf("admin: %s for user %d: %w", what, cv.user.ID, err)
-	if aerr := cv.c.answer(ctx, queryID, cv.loc().Text(i18n.MsgErrorTryLater, nil)); aerr != nil {
+	cv.Log.ErrorContext(ctx, "admin: "+what+" failed", slog.String("error", err.Error()))
+	err = fmt.Errorf("admin: %s for user %d: %w", what, cv.User.ID, err)
+	if aerr := cv.c.answer(ctx, queryID, cv.Loc().Text(i18n.MsgErrorTryLater, nil)); aerr != nil {
 		return errors.Join(err, aerr)
 	}
 	return err

@@ -281,60 +281,24 @@ func listed(name string) bool {
 
 // conv is one exchange with a user: who, in which language.
 type conv struct {
-	c     *Conversation
-	user  handlers.User
-	prefs store.Prefs
-	reply *handlers.Reply
-	log   *slog.Logger
-	id    string // the update's ID
+	c *Conversation
+	*handlers.Exchange
 }
 
 // newConv starts an exchange with user in the language of their app.
 func (c *Conversation) newConv(ctx context.Context, id string, user handlers.User) *conv {
-	cv := &conv{c: c, user: user, id: id,
-		log: handlers.LoggerFromContext(ctx, c.cfg.Log).With(slog.Int64("user_id", user.ID))}
-	cv.reply = &handlers.Reply{To: user, Sender: c.cfg.Telegram, Key: id,
-		Loc: c.cfg.Catalog.Language(c.cfg.Catalog.Match(user.LangCode))}
-	return cv
+	return &conv{c: c, Exchange: handlers.NewExchange(ctx, "chat", id, user, c.cfg.Telegram, c.cfg.Catalog, c.cfg.Log)}
 }
-
-func (cv *conv) loc() *i18n.Localizer { return cv.reply.Loc }
 
 // load reads the user's preferences: the language they chose wins over
 // the app's.
-func (cv *conv) load(ctx context.Context) error {
-	p, err := cv.c.cfg.Store.Preferences(ctx, cv.user.ID)
-	if err != nil {
-		return fmt.Errorf("preferences: %w", err)
-	}
-	cv.prefs = p
-	if p.Lang != "" {
-		cv.reply.Loc = cv.c.cfg.Catalog.Language(p.Lang)
-	}
-	return nil
-}
-
-// text sends a message of the catalog.
-func (cv *conv) text(ctx context.Context, id string, data map[string]any) error {
-	return cv.reply.Text(ctx, id, data)
-}
-
-// failed reports a failure of the bot's side (storage unreachable): the
-// user is asked to try again later, and the error is returned.
-func (cv *conv) failed(ctx context.Context, what string, err error) error {
-	cv.log.ErrorContext(ctx, "chat: "+what+" failed", slog.String("error", err.Error()))
-	err = fmt.Errorf("chat: %s for user %d: %w", what, cv.user.ID, err)
-	if serr := cv.text(ctx, i18n.MsgErrorTryLater, nil); serr != nil {
-		return errors.Join(err, serr)
-	}
-	return err
-}
+func (cv *conv) load(ctx context.Context) error { return cv.LoadPrefs(ctx, cv.c.cfg.Store.Preferences) }
 
 // audit appends an event once per update; a failure is logged.
 func (cv *conv) audit(ctx context.Context, ev store.Event) {
-	ev.UserID = cv.user.ID
-	if err := cv.c.cfg.Store.AuditOnce(ctx, ev, ev.Kind+":"+cv.id); err != nil {
-		cv.log.ErrorContext(ctx, "chat: audit failed", slog.String("kind", ev.Kind), slog.String("error", err.Error()))
+	ev.UserID = cv.User.ID
+	if err := cv.c.cfg.Store.AuditOnce(ctx, ev, ev.Kind+":"+cv.ID); err != nil {
+		cv.Log.ErrorContext(ctx, "chat: audit failed", slog.String("kind", ev.Kind), slog.String("error", err.Error()))
 	}
 }
 
@@ -365,10 +329,10 @@ func (c *Conversation) OnMessage(ctx context.Context, m handlers.TextMessage) er
 	if admin {
 		return c.cfg.Admin.Command(ctx, m, name, p.Args)
 	}
-	cv.log = cv.log.With(slog.String("command", name))
-	cv.log.InfoContext(ctx, "chat: message")
+	cv.Log = cv.Log.With(slog.String("command", name))
+	cv.Log.InfoContext(ctx, "chat: message")
 	if err := cv.load(ctx); err != nil {
-		return cv.failed(ctx, "read preferences", err)
+		return cv.Failed(ctx, "read preferences", err)
 	}
 	arg := ""
 	if len(p.Args) > 0 {
@@ -384,11 +348,11 @@ func (c *Conversation) OnMessage(ctx context.Context, m handlers.TextMessage) er
 	case cmdLanguage:
 		return cv.language(ctx)
 	case cmdHelp:
-		return cv.text(ctx, i18n.MsgHelp, nil)
+		return cv.Text(ctx, i18n.MsgHelp, nil)
 	case cmdCancel:
 		return cv.cancel(ctx)
 	default:
-		return cv.text(ctx, i18n.MsgHelpNotUnderstood, nil)
+		return cv.Text(ctx, i18n.MsgHelpNotUnderstood, nil)
 	}
 }
 
@@ -398,14 +362,14 @@ func (cv *conv) start(ctx context.Context, ref string) error {
 	switch {
 	case ref == "":
 	case !refRE.MatchString(ref):
-		cv.log.DebugContext(ctx, "chat: start parameter outside the deep link alphabet ignored", slog.Int("length", len(ref)))
-	case ref != cv.prefs.Ref:
-		if err := cv.c.cfg.Store.SetRef(ctx, cv.user.ID, ref); err != nil {
-			return cv.failed(ctx, "remember the ref", err)
+		cv.Log.DebugContext(ctx, "chat: start parameter outside the deep link alphabet ignored", slog.Int("length", len(ref)))
+	case ref != cv.Prefs.Ref:
+		if err := cv.c.cfg.Store.SetRef(ctx, cv.User.ID, ref); err != nil {
+			return cv.Failed(ctx, "remember the ref", err)
 		}
-		cv.prefs.Ref = ref
+		cv.Prefs.Ref = ref
 	}
-	if err := cv.text(ctx, i18n.MsgStartGreeting, nil); err != nil {
+	if err := cv.Text(ctx, i18n.MsgStartGreeting, nil); err != nil {
 		return err
 	}
 	return cv.offer(ctx, cv.c.cfg.DefaultLevel)
@@ -417,8 +381,8 @@ func (cv *conv) verify(ctx context.Context, arg string) error {
 	if arg != "" {
 		i := slices.IndexFunc(cv.c.cfg.Levels, func(l string) bool { return strings.EqualFold(l, arg) })
 		if i < 0 {
-			cv.log.InfoContext(ctx, "chat: unknown level asked for")
-			return cv.text(ctx, i18n.MsgVerifyUnknownLevel, map[string]any{"Levels": strings.Join(cv.c.cfg.Levels, ", ")})
+			cv.Log.InfoContext(ctx, "chat: unknown level asked for")
+			return cv.Text(ctx, i18n.MsgVerifyUnknownLevel, map[string]any{"Levels": strings.Join(cv.c.cfg.Levels, ", ")})
 		}
 		level = cv.c.cfg.Levels[i]
 	}
@@ -429,19 +393,19 @@ func (cv *conv) verify(ctx context.Context, arg string) error {
 // else a fresh request: what will be asked and why, the cloud password
 // note and the button to the request page.
 func (cv *conv) offer(ctx context.Context, level string) error {
-	st, err := cv.c.cfg.Store.GetStatus(ctx, cv.user.ID, level)
+	st, err := cv.c.cfg.Store.GetStatus(ctx, cv.User.ID, level)
 	if err != nil {
-		return cv.failed(ctx, "read the status", err)
+		return cv.Failed(ctx, "read the status", err)
 	}
 	switch st.State {
 	case store.StateVerified:
-		return cv.text(ctx, i18n.MsgVerifyAlreadyVerified, nil)
+		return cv.Text(ctx, i18n.MsgVerifyAlreadyVerified, nil)
 	case store.StateRejected:
-		return cv.text(ctx, i18n.MsgStatusRejected, map[string]any{"Since": FormatDate(cv.loc().Lang(), st.UpdatedAt)})
+		return cv.Text(ctx, i18n.MsgStatusRejected, map[string]any{"Since": FormatDate(cv.Loc().Lang(), st.UpdatedAt)})
 	}
-	head := cv.loc().Text(i18n.MsgStartExplain, map[string]any{"Documents": documents(cv.loc(), cv.c.levels[level])}) +
-		"\n\n" + cv.loc().Text(i18n.MsgStartPasswordNote, nil)
-	return cv.request(ctx, level, cv.prefs.Ref, "", head)
+	head := cv.Loc().Text(i18n.MsgStartExplain, map[string]any{"Documents": documents(cv.Loc(), cv.c.levels[level])}) +
+		"\n\n" + cv.Loc().Text(i18n.MsgStartPasswordNote, nil)
+	return cv.request(ctx, level, cv.Prefs.Ref, "", head)
 }
 
 // request issues a request at level with ref (once per update) and sends
@@ -451,20 +415,20 @@ func (cv *conv) offer(ctx context.Context, level string) error {
 func (cv *conv) request(ctx context.Context, level, ref, after, head string) error {
 	c := cv.c
 	req, err := c.cfg.Store.IssueRequest(ctx, store.RequestParams{
-		UserID: cv.user.ID, ChatID: cv.user.ID, Level: level, Lang: cv.loc().Lang(), Ref: ref,
-	}, c.cfg.RequestTTL, cv.id)
+		UserID: cv.User.ID, ChatID: cv.User.ID, Level: level, Lang: cv.Loc().Lang(), Ref: ref,
+	}, c.cfg.RequestTTL, cv.ID)
 	if err != nil {
-		return cv.failed(ctx, "issue a request", err)
+		return cv.Failed(ctx, "issue a request", err)
 	}
 	detail := map[string]string{"nonce_hash": req.NonceHash()}
 	if after != "" {
 		detail["after"] = after
 	}
 	cv.audit(ctx, store.Event{Kind: "request_issued", Level: level, Ref: ref, Detail: detail})
-	cv.log.InfoContext(ctx, "chat: request issued", slog.String("level", level), slog.String("nonce_hash", req.NonceHash()))
+	cv.Log.InfoContext(ctx, "chat: request issued", slog.String("level", level), slog.String("nonce_hash", req.NonceHash()))
 
-	text := head + "\n\n" + cv.loc().Plural(i18n.MsgRequestWaiting, minutes(c.cfg.RequestTTL), nil)
-	return cv.reply.Send(ctx, "request", text, []handlers.Button{{Text: cv.loc().Text(i18n.MsgButtonShare, nil), URL: c.cfg.PageURL(req.ID)}})
+	text := head + "\n\n" + cv.Loc().Plural(i18n.MsgRequestWaiting, minutes(c.cfg.RequestTTL), nil)
+	return cv.Reply.Send(ctx, "request", text, []handlers.Button{{Text: cv.Loc().Text(i18n.MsgButtonShare, nil), URL: c.cfg.PageURL(req.ID)}})
 }
 
 // minutes rounds a duration up to whole minutes (at least 1).
@@ -505,19 +469,19 @@ func documents(loc *i18n.Localizer, sc passport.Scope) string {
 // status tells the user where they stand at each configured level.
 func (cv *conv) status(ctx context.Context) error {
 	c := cv.c
-	statuses, err := c.cfg.Store.ListStatuses(ctx, cv.user.ID)
+	statuses, err := c.cfg.Store.ListStatuses(ctx, cv.User.ID)
 	if err != nil {
-		return cv.failed(ctx, "list the statuses", err)
+		return cv.Failed(ctx, "list the statuses", err)
 	}
-	live, hasLive, err := c.cfg.Store.LiveRequest(ctx, cv.user.ID)
+	live, hasLive, err := c.cfg.Store.LiveRequest(ctx, cv.User.ID)
 	if err != nil {
-		return cv.failed(ctx, "read the live request", err)
+		return cv.Failed(ctx, "read the live request", err)
 	}
 	byLevel := make(map[string]store.Status, len(statuses))
 	for _, st := range statuses {
 		byLevel[st.Level] = st
 	}
-	loc := cv.loc()
+	loc := cv.Loc()
 	var lines []string
 	for _, level := range c.cfg.Levels {
 		st := byLevel[level]
@@ -543,9 +507,9 @@ func (cv *conv) status(ctx context.Context) error {
 		lines = append(lines, line)
 	}
 	if len(lines) == 0 {
-		return cv.text(ctx, i18n.MsgStatusNone, nil)
+		return cv.Text(ctx, i18n.MsgStatusNone, nil)
 	}
-	return cv.reply.Send(ctx, "status", strings.Join(lines, "\n"))
+	return cv.Reply.Send(ctx, "status", strings.Join(lines, "\n"))
 }
 
 // language offers one button per language of the catalog, two per row,
@@ -561,23 +525,23 @@ func (cv *conv) language(ctx context.Context) error {
 			rows[len(rows)-1] = append(rows[len(rows)-1], b)
 		}
 	}
-	return cv.reply.Send(ctx, i18n.MsgLanguagePrompt, cv.loc().Text(i18n.MsgLanguagePrompt, nil), rows...)
+	return cv.Reply.Send(ctx, i18n.MsgLanguagePrompt, cv.Loc().Text(i18n.MsgLanguagePrompt, nil), rows...)
 }
 
 // cancel voids the user's live request. Both answers have one purpose:
 // the same /cancel handled again finds nothing left to cancel, and its
 // "nothing to cancel" must not follow the "cancelled" the user saw.
 func (cv *conv) cancel(ctx context.Context) error {
-	done, err := cv.c.cfg.Store.CancelRequest(ctx, cv.user.ID)
+	done, err := cv.c.cfg.Store.CancelRequest(ctx, cv.User.ID)
 	if err != nil {
-		return cv.failed(ctx, "cancel the request", err)
+		return cv.Failed(ctx, "cancel the request", err)
 	}
 	if !done {
-		return cv.reply.Send(ctx, cmdCancel, cv.loc().Text(i18n.MsgCancelNothing, nil))
+		return cv.Reply.Send(ctx, cmdCancel, cv.Loc().Text(i18n.MsgCancelNothing, nil))
 	}
 	cv.audit(ctx, store.Event{Kind: "request_cancelled"})
-	cv.log.InfoContext(ctx, "chat: request cancelled")
-	return cv.reply.Send(ctx, cmdCancel, cv.loc().Text(i18n.MsgCancelDone, nil))
+	cv.Log.InfoContext(ctx, "chat: request cancelled")
+	return cv.Reply.Send(ctx, cmdCancel, cv.Loc().Text(i18n.MsgCancelDone, nil))
 }
 
 // OnCallback handles a tap on a language button: the choice is
@@ -590,32 +554,32 @@ func (c *Conversation) OnCallback(ctx context.Context, q handlers.CallbackQuery)
 		return c.cfg.Admin.Callback(ctx, q)
 	}
 	cv := c.newConv(ctx, q.ID, q.From)
-	cv.log = cv.log.With(slog.String("command", "callback"))
+	cv.Log = cv.Log.With(slog.String("command", "callback"))
 	tag, ok := strings.CutPrefix(q.Data, languageData)
 	if !ok {
 		tag, ok = strings.CutPrefix(q.Data, legacyLanguageData)
 	}
 	if !ok || !slices.Contains(c.cfg.Catalog.Languages(), tag) {
 		c.cfg.Observer.Command(handlers.CommandCallbackUnknown)
-		cv.log.DebugContext(ctx, "chat: unknown callback data ignored", slog.Int("length", len(q.Data)))
+		cv.Log.DebugContext(ctx, "chat: unknown callback data ignored", slog.Int("length", len(q.Data)))
 		return c.answer(ctx, q.QueryID, "")
 	}
 	c.cfg.Observer.Command(handlers.CommandCallbackLanguage)
 	if err := c.cfg.Store.SetLanguage(ctx, q.From.ID, tag); err != nil {
-		cv.log.ErrorContext(ctx, "chat: remember the language failed", slog.String("error", err.Error()))
+		cv.Log.ErrorContext(ctx, "chat: remember the language failed", slog.String("error", err.Error()))
 		err = fmt.Errorf("chat: remember the language of user %d: %w", q.From.ID, err)
-		if aerr := c.answer(ctx, q.QueryID, cv.loc().Text(i18n.MsgErrorTryLater, nil)); aerr != nil {
+		if aerr := c.answer(ctx, q.QueryID, cv.Loc().Text(i18n.MsgErrorTryLater, nil)); aerr != nil {
 			return errors.Join(err, aerr)
 		}
 		return err
 	}
 	cv.audit(ctx, store.Event{Kind: "language_set", Codes: []string{tag}})
-	cv.log.InfoContext(ctx, "chat: language set", slog.String("lang", tag))
-	cv.reply.Loc = c.cfg.Catalog.Language(tag)
+	cv.Log.InfoContext(ctx, "chat: language set", slog.String("lang", tag))
+	cv.SetLanguage(tag)
 	if err := c.answer(ctx, q.QueryID, ""); err != nil {
-		cv.log.WarnContext(ctx, "chat: cannot answer the callback query", slog.String("error", err.Error()))
+		cv.Log.WarnContext(ctx, "chat: cannot answer the callback query", slog.String("error", err.Error()))
 	}
-	return cv.text(ctx, i18n.MsgLanguageChosen, nil)
+	return cv.Text(ctx, i18n.MsgLanguageChosen, nil)
 }
 
 func (c *Conversation) answer(ctx context.Context, queryID int64, text string) error {

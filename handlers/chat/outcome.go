@@ -73,17 +73,17 @@ func (c *Conversation) OnOutcome(ctx context.Context, o Outcome) error {
 		return fmt.Errorf("chat: outcome without a user (user ID %d)", o.User.ID)
 	}
 	cv := c.newConv(ctx, o.ID, o.User)
-	cv.log = cv.log.With(slog.String("command", "outcome"), slog.String("result", o.Result))
+	cv.Log = cv.Log.With(slog.String("command", "outcome"), slog.String("result", o.Result))
 	switch o.Result {
 	case OutcomeSuccess:
-		cv.log.DebugContext(ctx, "chat: passport form sent; the verification flow answers")
+		cv.Log.DebugContext(ctx, "chat: passport form sent; the verification flow answers")
 		return nil
 	case OutcomeCancel, OutcomeError:
 	default:
 		return fmt.Errorf("chat: outcome of user %d: unknown result %q", o.User.ID, o.Result)
 	}
 	if o.Lang != "" {
-		cv.reply.Loc = c.cfg.Catalog.Language(o.Lang)
+		cv.SetLanguage(o.Lang)
 	}
 	if err := cv.load(ctx); err != nil {
 		return fmt.Errorf("chat: outcome of user %d: %w", o.User.ID, err)
@@ -95,18 +95,18 @@ func (c *Conversation) OnOutcome(ctx context.Context, o Outcome) error {
 }
 
 func (cv *conv) outcomeCancel(ctx context.Context, o Outcome) error {
-	live, ok, err := cv.c.cfg.Store.LiveRequest(ctx, cv.user.ID)
+	live, ok, err := cv.c.cfg.Store.LiveRequest(ctx, cv.User.ID)
 	if err != nil {
-		return fmt.Errorf("chat: cancel outcome of user %d: %w", cv.user.ID, err)
+		return fmt.Errorf("chat: cancel outcome of user %d: %w", cv.User.ID, err)
 	}
 	if !ok || live.ID != o.RequestID {
-		cv.log.DebugContext(ctx, "chat: cancel outcome of a request no longer live ignored")
+		cv.Log.DebugContext(ctx, "chat: cancel outcome of a request no longer live ignored")
 		return nil
 	}
 	cv.audit(ctx, store.Event{Kind: "outcome_cancel", Level: live.Level, Ref: live.Ref,
 		Detail: map[string]string{"nonce_hash": live.NonceHash()}})
-	cv.log.InfoContext(ctx, "chat: passport form closed without sharing")
-	return cv.request(ctx, live.Level, live.Ref, "outcome_cancel", cv.loc().Text(i18n.MsgOutcomeCancel, nil))
+	cv.Log.InfoContext(ctx, "chat: passport form closed without sharing")
+	return cv.request(ctx, live.Level, live.Ref, "outcome_cancel", cv.Loc().Text(i18n.MsgOutcomeCancel, nil))
 }
 
 func (cv *conv) outcomeError(ctx context.Context, o Outcome) error {
@@ -117,10 +117,10 @@ func (cv *conv) outcomeError(ctx context.Context, o Outcome) error {
 		code = "UNKNOWN"
 	}
 	cv.audit(ctx, store.Event{Kind: "outcome_error", Codes: []string{code}})
-	cv.log.WarnContext(ctx, "chat: Telegram Passport reported an error", slog.String("error_code", code))
-	err := cv.text(ctx, i18n.MsgOutcomeError, nil)
+	cv.Log.WarnContext(ctx, "chat: Telegram Passport reported an error", slog.String("error_code", code))
+	err := cv.Text(ctx, i18n.MsgOutcomeError, nil)
 	if kind.alarm {
-		cv.log.ErrorContext(ctx, "chat: Telegram Passport refuses the bot's configuration; alarming the admins", slog.String("error_code", code))
+		cv.Log.ErrorContext(ctx, "chat: Telegram Passport refuses the bot's configuration; alarming the admins", slog.String("error_code", code))
 		c.cfg.Admins.Notify(ctx, c.alarmKey(code), i18n.MsgAdminPassportError, map[string]any{"Code": code})
 	}
 	return err
