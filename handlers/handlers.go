@@ -3,6 +3,10 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
 )
 
 // User is a Telegram user as the handlers know them: whoever sent the
@@ -95,4 +99,41 @@ type CallbackQuery struct {
 	QueryID int64
 	// Data is the button's data.
 	Data string
+}
+
+// Setting is a required setting of a step's config, and whether it is
+// set (see Require).
+type Setting struct {
+	Name string
+	Set  bool
+}
+
+// Require fails, naming every setting that is not set, for the config of
+// step (such as "verification").
+func Require(step string, settings ...Setting) error {
+	var missing []string
+	for _, s := range settings {
+		if !s.Set {
+			missing = append(missing, s.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s: the config lacks %s", step, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// Defaults fills in the settings the steps' configs share when they are
+// not set: the clock (time.Now), the logger (one that drops everything)
+// and, when obs is not nil, the observer (NopObserver).
+func Defaults(now *func() time.Time, log **slog.Logger, obs *Observer) {
+	if *now == nil {
+		*now = time.Now
+	}
+	if *log == nil {
+		*log = slog.New(slog.DiscardHandler)
+	}
+	if obs != nil && *obs == nil {
+		*obs = NopObserver{}
+	}
 }

@@ -50,11 +50,13 @@ type Delivery struct {
 
 const outboxDedupeTTL = 7 * 24 * time.Hour
 
-// enqueueScript appends an entry unless its event was enqueued already.
+// appendOnceScript appends an entry to a stream unless its key names one
+// already (the outbox's event key, the queue's seen key), and remembers
+// the entry's ID under the key.
 //
-// KEYS[1] stream, KEYS[2] event key. ARGV[1] event key TTL ms, ARGV[2...]
-// entry fields and values. Answers {1, id} or {0, existing id}.
-var enqueueScript = redis.NewScript(`
+// KEYS[1] stream, KEYS[2] key. ARGV[1] key TTL ms, ARGV[2...] entry
+// fields and values. Answers {1, id} for a new entry, {0, existing id}.
+var appendOnceScript = redis.NewScript(`
 local existing = redis.call('GET', KEYS[2])
 if existing then return {0, existing} end
 local fields = {}
@@ -227,7 +229,7 @@ func (o Outbox) Enqueue(ctx context.Context, e OutboxEntry) (err error) {
 	if err != nil {
 		return fmt.Errorf("enqueue event %s: %w", e.EventID, err)
 	}
-	err = enqueueScript.Run(ctx, s.rdb,
+	err = appendOnceScript.Run(ctx, s.rdb,
 		[]string{s.outboxKey("stream"), s.outboxKey("event:" + hashHex(e.EventID))},
 		ms(outboxDedupeTTL),
 		"eid", e.EventID,

@@ -104,20 +104,6 @@ type QueueEntry struct {
 	Again bool
 }
 
-// appendScript appends an entry unless its dedupe key was seen.
-//
-// KEYS[1] stream, KEYS[2] seen key. ARGV[1] keep ms, ARGV[2...] entry
-// fields and values. Answers {1, id} for a new entry, {0, id} for a repeat.
-var appendScript = redis.NewScript(`
-local seen = redis.call('GET', KEYS[2])
-if seen then return {0, seen} end
-local fields = {}
-for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
-local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
-redis.call('SET', KEYS[2], id, 'PX', ARGV[1])
-return {1, id}
-`)
-
 // queueHeldScript restarts the idle time of the entries the consumer still
 // holds (mode "touch"), or makes them claimable at once by setting their
 // idle time (mode "release"). It answers how many it held.
@@ -223,7 +209,7 @@ func (q Queue) Append(ctx context.Context, items ...QueueItem) (_ []Appended, er
 		cmds := make([]*redis.Cmd, len(runs))
 		_, err := q.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, r := range runs {
-				cmds[i] = appendScript.EvalSha(ctx, p, r.keys, r.args...)
+				cmds[i] = appendOnceScript.EvalSha(ctx, p, r.keys, r.args...)
 			}
 			return nil
 		})
@@ -233,7 +219,7 @@ func (q Queue) Append(ctx context.Context, items ...QueueItem) (_ []Appended, er
 	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
 		// A fresh or restarted Redis: load the script, then run the
 		// pipeline again (appending is idempotent by key).
-		if err := appendScript.Load(ctx, q.s.rdb).Err(); err != nil {
+		if err := appendOnceScript.Load(ctx, q.s.rdb).Err(); err != nil {
 			return nil, fmt.Errorf("queue append: load script: %w", err)
 		}
 		cmds, err = exec()

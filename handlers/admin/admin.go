@@ -76,17 +76,13 @@ type Commands struct{ cfg Config }
 // New returns the admin commands; it fails when cfg lacks something
 // required.
 func New(cfg Config) (*Commands, error) {
-	if cfg.Store == nil || cfg.Telegram == nil || cfg.Catalog == nil {
-		return nil, errors.New("admin: the config needs Store, Telegram and Catalog")
+	if err := handlers.Require("admin", handlers.Setting{Name: "Store", Set: cfg.Store != nil},
+		handlers.Setting{Name: "Telegram", Set: cfg.Telegram != nil}, handlers.Setting{Name: "Catalog", Set: cfg.Catalog != nil}); err != nil {
+		return nil, err
 	}
 	cfg.Admins = slices.Clone(cfg.Admins)
 	cfg.Levels = slices.Clone(cfg.Levels)
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
+	handlers.Defaults(&cfg.Now, &cfg.Log, nil)
 	return &Commands{cfg: cfg}, nil
 }
 

@@ -130,20 +130,12 @@ type Conversation struct {
 // New returns the conversation; it fails when cfg lacks something
 // required or a level has no scope.
 func New(cfg Config) (*Conversation, error) {
-	var missing []string
-	for _, s := range []struct {
-		name string
-		set  bool
-	}{
-		{"Store", cfg.Store != nil}, {"Telegram", cfg.Telegram != nil}, {"Catalog", cfg.Catalog != nil},
-		{"Levels", len(cfg.Levels) > 0}, {"Scopes", cfg.Scopes != nil}, {"PageURL", cfg.PageURL != nil},
-	} {
-		if !s.set {
-			missing = append(missing, s.name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("chat: the config lacks %s", strings.Join(missing, ", "))
+	if err := handlers.Require("chat",
+		handlers.Setting{Name: "Store", Set: cfg.Store != nil}, handlers.Setting{Name: "Telegram", Set: cfg.Telegram != nil},
+		handlers.Setting{Name: "Catalog", Set: cfg.Catalog != nil}, handlers.Setting{Name: "Levels", Set: len(cfg.Levels) > 0},
+		handlers.Setting{Name: "Scopes", Set: cfg.Scopes != nil}, handlers.Setting{Name: "PageURL", Set: cfg.PageURL != nil},
+	); err != nil {
+		return nil, err
 	}
 	if cfg.DefaultLevel == "" && len(cfg.Levels) == 1 {
 		cfg.DefaultLevel = cfg.Levels[0]
@@ -159,15 +151,7 @@ func New(cfg Config) (*Conversation, error) {
 	if cfg.AlertInterval <= 0 {
 		cfg.AlertInterval = DefaultAlertInterval
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Observer == nil {
-		cfg.Observer = handlers.NopObserver{}
-	}
+	handlers.Defaults(&cfg.Now, &cfg.Log, &cfg.Observer)
 	levels := make(map[string]passport.Scope, len(cfg.Levels))
 	for _, l := range cfg.Levels {
 		if _, dup := levels[l]; dup {

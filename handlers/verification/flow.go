@@ -199,20 +199,12 @@ const maxDelayed = 10000
 
 // New returns a Flow; it fails when cfg lacks something required.
 func New(cfg Config) (*Flow, error) {
-	var missing []string
-	for _, s := range []struct {
-		name string
-		set  bool
-	}{
-		{"Key", cfg.Key != nil}, {"Store", cfg.Store != nil}, {"Telegram", cfg.Telegram != nil},
-		{"Catalog", cfg.Catalog != nil}, {"Checkers", len(cfg.Checkers) > 0}, {"PageURL", cfg.PageURL != nil},
-	} {
-		if !s.set {
-			missing = append(missing, s.name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("verification: the config lacks %s", strings.Join(missing, ", "))
+	if err := handlers.Require("verification",
+		handlers.Setting{Name: "Key", Set: cfg.Key != nil}, handlers.Setting{Name: "Store", Set: cfg.Store != nil},
+		handlers.Setting{Name: "Telegram", Set: cfg.Telegram != nil}, handlers.Setting{Name: "Catalog", Set: cfg.Catalog != nil},
+		handlers.Setting{Name: "Checkers", Set: len(cfg.Checkers) > 0}, handlers.Setting{Name: "PageURL", Set: cfg.PageURL != nil},
+	); err != nil {
+		return nil, err
 	}
 	for level, c := range cfg.Checkers {
 		if c == nil {
@@ -228,15 +220,7 @@ func New(cfg Config) (*Flow, error) {
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Observer == nil {
-		cfg.Observer = handlers.NopObserver{}
-	}
+	handlers.Defaults(&cfg.Now, &cfg.Log, &cfg.Observer)
 	return &Flow{cfg: cfg, delayed: map[string]bool{}}, nil
 }
 
