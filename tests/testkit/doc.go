@@ -26,4 +26,6 @@
 // what takes a func() time.Time: NewClock's stands still unless moved,
 // the zero Clock runs with the wall clock, ahead or back by what the test
 // moved it. Eventually polls a condition until it holds or time is up.
+// OnlyTestsImport fails a test when a file of the module that is not a
+// test imports a package of test infrastructure (this one, say).
 package testkit

@@ -1,10 +1,6 @@
 package testkit
 
 import (
-	"go/parser"
-	"go/token"
-	"io/fs"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,33 +77,5 @@ func TestLogs(t *testing.T) {
 // TestOnlyTestsImport: testkit is test infrastructure; code that ships
 // must not import it.
 func TestOnlyTestsImport(t *testing.T) {
-	const self = "github.com/kycbot/kycbot/tests/testkit"
-	root := filepath.Join("..", "..")
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
-		if err != nil {
-			return err
-		}
-		for _, imp := range f.Imports {
-			if p, _ := strconv.Unquote(imp.Path.Value); p == self {
-				t.Errorf("%s imports %s: only tests may", path, self)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	OnlyTestsImport(t, "github.com/kycbot/kycbot/tests/testkit")
 }
