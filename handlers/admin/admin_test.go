@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/store"
 )
@@ -51,7 +52,7 @@ func TestDenied(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if a := e.tg.callbackAnswers(); len(a) != 1 || a[0] != (answer{QueryID: qid}) {
+				if a := e.tg.CallbackAnswers(); len(a) != 1 || a[0] != (handlerstest.Answer{QueryID: qid}) {
 					t.Errorf("callback answers = %+v, want one empty answer", a)
 				}
 				if n := len(e.messages(stranger)); n != 0 {
@@ -411,7 +412,7 @@ func TestDelete(t *testing.T) {
 		t.Errorf("confirmation = %q, want %q", ask.Text, want)
 	}
 	wantData := "kyc:del:36001:" + strconv.FormatInt(today.Unix(), 10)
-	if b := ask.buttons(); len(b) != 1 || b[0].Text != "Delete user 36001" || b[0].Data != wantData || !e.conv.HandlesData(b[0].Data) {
+	if b := ask.Buttons(); len(b) != 1 || b[0].Text != "Delete user 36001" || b[0].Data != wantData || !e.conv.HandlesData(b[0].Data) {
 		t.Fatalf("buttons = %+v, want one \"Delete user 36001\" with data %q", b, wantData)
 	}
 	if got := e.states(target); len(got) != 2 {
@@ -438,7 +439,7 @@ func TestDelete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := e.tg.lastAnswer(t); a != (answer{QueryID: qid}) {
+	if a := e.tg.LastAnswer(t); a != (handlerstest.Answer{QueryID: qid}) {
 		t.Errorf("callback answer = %+v", a)
 	}
 	done := e.last(adminID)
@@ -496,8 +497,8 @@ func TestDelete(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := answer{QueryID: qid, Text: e.text("en", i18n.MsgAdminDeleteExpired, map[string]any{"User": "36002"})}
-		if a := e.tg.lastAnswer(t); a != want {
+		want := handlerstest.Answer{QueryID: qid, Text: e.text("en", i18n.MsgAdminDeleteExpired, map[string]any{"User": "36002"})}
+		if a := e.tg.LastAnswer(t); a != want {
 			t.Errorf("%s: answer %+v, want %+v", data, a, want)
 		}
 		if len([]rune(want.Text)) > 200 {
@@ -513,7 +514,7 @@ func TestDelete(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a := e.tg.lastAnswer(t); a != (answer{QueryID: qid}) {
+		if a := e.tg.LastAnswer(t); a != (handlerstest.Answer{QueryID: qid}) {
 			t.Errorf("%s: answer %+v", data, a)
 		}
 	}
@@ -551,10 +552,10 @@ func TestDeleteNotice(t *testing.T) {
 				}
 			}
 			if tt.sendErr != nil {
-				e.tg.sendErrTo = map[int64]error{target: tt.sendErr}
+				e.tg.FailSendTo(target, tt.sendErr)
 			}
 			e.must(adminID, "pt-br", "/kyc_delete 37001")
-			q := e.query(adminID, "pt-br", e.last(adminID).buttons()[0].Data)
+			q := e.query(adminID, "pt-br", e.last(adminID).Buttons()[0].Data)
 			if err := e.conv.OnCallback(e.ctx, q); err != nil {
 				t.Fatal(err)
 			}
@@ -610,19 +611,19 @@ func TestProcessedTwice(t *testing.T) {
 			var id string
 			if tt.tap {
 				e.must(adminID, "en", "/kyc_delete 38501")
-				q := e.query(adminID, "en", e.last(adminID).buttons()[0].Data)
+				q := e.query(adminID, "en", e.last(adminID).Buttons()[0].Data)
 				id, handle = q.ID, func() error { return e.conv.OnCallback(e.ctx, q) }
 			} else {
 				m := e.message(tt.from, "en", tt.text)
 				id, handle = m.ID, func() error { return e.conv.OnMessage(e.ctx, m) }
 			}
-			nFrom, nTarget, nIDs := len(e.messages(tt.from)), len(e.messages(target)), len(e.adapter.auditIDs())
+			nFrom, nTarget, nIDs := len(e.messages(tt.from)), len(e.messages(target)), len(e.adapter.AuditIDs())
 			if err := handle(); err != nil {
 				t.Fatal(err)
 			}
 			first := append(e.messages(tt.from)[nFrom:], e.messages(target)[nTarget:]...)
-			audit, firstIDs := e.allAudit(), e.adapter.auditIDs()[nIDs:]
-			shownFrom, shownTarget := len(e.tg.shown(tt.from)), len(e.tg.shown(target))
+			audit, firstIDs := e.allAudit(), e.adapter.AuditIDs()[nIDs:]
+			shownFrom, shownTarget := len(e.tg.Shown(tt.from)), len(e.tg.Shown(target))
 			if err := handle(); err != nil {
 				t.Fatal(err)
 			}
@@ -645,10 +646,10 @@ func TestProcessedTwice(t *testing.T) {
 					}
 				}
 			}
-			if got := len(e.tg.shown(tt.from)); got != shownFrom {
+			if got := len(e.tg.Shown(tt.from)); got != shownFrom {
 				t.Errorf("%d sees %d messages, %d after the first handling", tt.from, got, shownFrom)
 			}
-			if got := len(e.tg.shown(target)); got != shownTarget {
+			if got := len(e.tg.Shown(target)); got != shownTarget {
 				t.Errorf("the target sees %d messages, %d after the first handling", got, shownTarget)
 			}
 			for _, ev := range e.allAudit()[len(audit):] {
@@ -656,7 +657,7 @@ func TestProcessedTwice(t *testing.T) {
 					t.Errorf("handled again, it audited %+v", ev)
 				}
 			}
-			for _, got := range e.adapter.auditIDs()[nIDs+len(firstIDs):] {
+			for _, got := range e.adapter.AuditIDs()[nIDs+len(firstIDs):] {
 				if !slices.Contains(firstIDs, got) && !strings.HasPrefix(got, tt.extra+":") {
 					t.Errorf("AuditOnce ID %q handled again, %q the first time", got, firstIDs)
 				}
@@ -669,15 +670,16 @@ func TestSetCommands(t *testing.T) {
 	const failing, unknown = int64(778), int64(779)
 	e := newEnv(t, []string{level})
 	e.cmds.cfg.Admins = []int64{adminID, failing, 0, unknown}
-	e.tg.hashes = map[int64]int64{adminID: 4242, failing: 1}
-	e.tg.menuErrTo = map[int64]error{failing: errors.New("rpc error code 400: PEER_ID_INVALID")}
+	e.tg.SetAccessHash(adminID, 4242)
+	e.tg.SetAccessHash(failing, 1)
+	e.tg.FailUserCommands(failing, errors.New("rpc error code 400: PEER_ID_INVALID"))
 	if err := e.conv.SetCommands(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(e.tg.menus) != 11 {
-		t.Errorf("%d default-scope registrations, want 11", len(e.tg.menus))
+	if len(e.tg.Menus()) != 11 {
+		t.Errorf("%d default-scope registrations, want 11", len(e.tg.Menus()))
 	}
-	for _, c := range e.tg.menus {
+	for _, c := range e.tg.Menus() {
 		for _, bc := range c.Commands {
 			if strings.HasPrefix(bc.Command, "kyc_") {
 				t.Errorf("%q: admin command %s in the default scope", c.LangCode, bc.Command)
@@ -694,7 +696,7 @@ func TestSetCommands(t *testing.T) {
 	} {
 		want = append(want, handlers.BotCommand{Command: id[0], Description: l.Text(id[1], nil)})
 	}
-	got := e.tg.userMenus
+	got := e.tg.UserMenus()
 	if len(got) != 2 || got[0].To != (handlers.User{ID: adminID, AccessHash: 4242}) || got[1].To != (handlers.User{ID: unknown}) {
 		t.Fatalf("peer-scope registrations = %+v, want the admin with its hash and the unknown one without", got)
 	}
@@ -708,12 +710,12 @@ func TestSetCommands(t *testing.T) {
 	}
 
 	// A failed lookup is logged, and the commands registered without a hash.
-	e.tg.userMenus = nil
-	e.tg.resolveErr = errors.New("redis: connection refused")
+	e.tg.ClearMenus()
+	e.tg.SetResolveErr(errors.New("redis: connection refused"))
 	if err := e.conv.SetCommands(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.tg.userMenus; len(got) != 2 || got[0].To != (handlers.User{ID: adminID}) {
+	if got := e.tg.UserMenus(); len(got) != 2 || got[0].To != (handlers.User{ID: adminID}) {
 		t.Errorf("peer-scope registrations after failed lookups = %+v", got)
 	}
 	if !strings.Contains(e.logs.String(), "cannot look up how to reach an admin") {
@@ -721,10 +723,10 @@ func TestSetCommands(t *testing.T) {
 	}
 
 	// Without admins nothing is registered in their chats.
-	e.tg.userMenus = nil
+	e.tg.ClearMenus()
 	e.cmds.cfg.Admins = nil
-	if err := e.conv.SetCommands(e.ctx); err != nil || len(e.tg.userMenus) != 0 {
-		t.Errorf("without admins: %v, %+v", err, e.tg.userMenus)
+	if err := e.conv.SetCommands(e.ctx); err != nil || len(e.tg.UserMenus()) != 0 {
+		t.Errorf("without admins: %v, %+v", err, e.tg.UserMenus())
 	}
 }
 

@@ -7,15 +7,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/gotd/td/telegram/updates"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/handlers/chat"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
@@ -46,198 +45,6 @@ func testScopes(name string) (passport.Scope, error) {
 	return passport.Scope{}, fmt.Errorf("no level %q", name)
 }
 
-// sent is one message the fake Telegram sent.
-type sent struct {
-	To   handlers.User
-	Text string
-	Rows [][]handlers.Button
-	Key  string
-}
-
-func (s sent) buttons() []handlers.Button {
-	var all []handlers.Button
-	for _, r := range s.Rows {
-		all = append(all, r...)
-	}
-	return all
-}
-
-// answer is one callback query answer.
-type answer struct {
-	QueryID int64
-	Text    string
-}
-
-// menu is one command menu registered.
-type menu struct {
-	To       handlers.User // the chat of SetUserCommands; zero for SetCommands
-	LangCode string
-	Commands []handlers.BotCommand
-}
-
-// fakeTelegram is the Telegram of the conversation and of the admin
-// commands. Resolve finds access hashes in hashes, then where the gotd
-// updates manager keeps them in the store (for the bot account selfID).
-type fakeTelegram struct {
-	mu         sync.Mutex
-	sends      []sent
-	answers    []answer
-	menus      []menu
-	userMenus  []menu
-	hashes     map[int64]int64
-	stored     updates.UserAccessHasher
-	resolveErr error
-	sendErrTo  map[int64]error
-	menuErrTo  map[int64]error
-}
-
-var (
-	_ Telegram      = (*fakeTelegram)(nil)
-	_ chat.Telegram = (*fakeTelegram)(nil)
-)
-
-func (f *fakeTelegram) Send(_ context.Context, to handlers.User, m handlers.Message) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.sendErrTo[to.ID]; err != nil {
-		return err
-	}
-	f.sends = append(f.sends, sent{To: to, Text: m.Text, Rows: m.Buttons, Key: m.Key})
-	return nil
-}
-
-func (f *fakeTelegram) AnswerCallback(_ context.Context, queryID int64, text string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.answers = append(f.answers, answer{QueryID: queryID, Text: text})
-	return nil
-}
-
-func (f *fakeTelegram) SetCommands(_ context.Context, langCode string, cmds []handlers.BotCommand) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.menus = append(f.menus, menu{LangCode: langCode, Commands: cmds})
-	return nil
-}
-
-func (f *fakeTelegram) SetUserCommands(_ context.Context, to handlers.User, langCode string, cmds []handlers.BotCommand) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.menuErrTo[to.ID]; err != nil {
-		return err
-	}
-	f.userMenus = append(f.userMenus, menu{To: to, LangCode: langCode, Commands: cmds})
-	return nil
-}
-
-func (f *fakeTelegram) Resolve(ctx context.Context, u handlers.User) (handlers.User, error) {
-	f.mu.Lock()
-	err, stored := f.resolveErr, f.stored
-	h, known := f.hashes[u.ID]
-	f.mu.Unlock()
-	if err != nil {
-		return u, err
-	}
-	if u.AccessHash != 0 {
-		return u, nil
-	}
-	if known {
-		u.AccessHash = h
-		return u, nil
-	}
-	if stored != nil {
-		h, found, err := stored.GetUserAccessHash(ctx, selfID, u.ID)
-		if err != nil {
-			return u, err
-		}
-		if found {
-			u.AccessHash = h
-		}
-	}
-	return u, nil
-}
-
-func (f *fakeTelegram) callbackAnswers() []answer {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.answers)
-}
-
-func (f *fakeTelegram) lastAnswer(t *testing.T) answer {
-	t.Helper()
-	a := f.callbackAnswers()
-	if len(a) == 0 {
-		t.Fatal("no callback answer")
-	}
-	return a[len(a)-1]
-}
-
-// sendsTo returns every message sent to user, repeats included.
-func (f *fakeTelegram) sendsTo(user int64) []sent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []sent
-	for _, s := range f.sends {
-		if s.To.ID == user {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// shown returns the messages user sees: one per Message.Key (Telegram
-// shows a random_id once), as first sent.
-func (f *fakeTelegram) shown(user int64) []sent {
-	seen := map[string]bool{}
-	var out []sent
-	for _, s := range f.sendsTo(user) {
-		if s.Key != "" {
-			if seen[s.Key] {
-				continue
-			}
-			seen[s.Key] = true
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-func texts(msgs []sent) []string {
-	out := make([]string, len(msgs))
-	for i, m := range msgs {
-		out[i] = m.Text
-	}
-	return out
-}
-
-// storeAdapter gives the conversation and the admin commands the store
-// calls they make, as package bot does (handlers.Store), and records the
-// AuditOnce IDs.
-type storeAdapter struct {
-	handlers.Store
-
-	mu     sync.Mutex
-	audits []string
-}
-
-var (
-	_ Store      = (*storeAdapter)(nil)
-	_ chat.Store = (*storeAdapter)(nil)
-)
-
-func (a *storeAdapter) AuditOnce(ctx context.Context, ev store.Event, id string) error {
-	a.mu.Lock()
-	a.audits = append(a.audits, id)
-	a.mu.Unlock()
-	return a.Store.AuditOnce(ctx, ev, id)
-}
-
-func (a *storeAdapter) auditIDs() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.audits)
-}
-
 // env is one admin test's world: a store on the real Redis, a fake
 // Telegram, and the conversation with the admin commands behind it, as
 // the bot wires them.
@@ -248,8 +55,8 @@ type env struct {
 	rdb     redis.UniversalClient
 	prefix  string
 	store   *store.Store
-	adapter *storeAdapter
-	tg      *fakeTelegram
+	adapter *handlerstest.Store
+	tg      *handlerstest.Telegram
 	logs    *testkit.Logs
 	catalog *i18n.Catalog
 	cmds    *Commands
@@ -265,11 +72,11 @@ type env struct {
 func newEnv(t *testing.T, levels []string, storeOpts ...store.Option) *env {
 	t.Helper()
 	rdb := testkit.Need(t)
-	e := &env{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: &fakeTelegram{}, logs: &testkit.Logs{}}
+	e := &env{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: &handlerstest.Telegram{}, logs: &testkit.Logs{}}
 	e.prefix = testkit.Prefix(t, rdb, "admin")
 	e.store = store.New(rdb, append([]store.Option{store.WithPrefix(e.prefix), store.WithClock(e.clock.Now)}, storeOpts...)...)
-	e.adapter = &storeAdapter{Store: handlers.NewStore(e.store)}
-	e.tg.stored = e.store.Sessions().UserAccessHasher()
+	e.adapter = handlerstest.NewStore(e.store)
+	e.tg.SetHashStore(selfID, e.store.Sessions().UserAccessHasher())
 	cat, err := i18n.New()
 	if err != nil {
 		t.Fatal(err)
@@ -327,9 +134,9 @@ func (e *env) tap(u int64, langCode, data string) (int64, error) {
 	return q.QueryID, e.conv.OnCallback(e.ctx, q)
 }
 
-func (e *env) messages(u int64) []sent { return e.tg.sendsTo(u) }
+func (e *env) messages(u int64) []handlerstest.Sent { return e.tg.SendsTo(u) }
 
-func (e *env) last(u int64) sent {
+func (e *env) last(u int64) handlerstest.Sent {
 	e.t.Helper()
 	msgs := e.messages(u)
 	if len(msgs) == 0 {
@@ -339,9 +146,9 @@ func (e *env) last(u int64) sent {
 }
 
 // requestOf checks that a message has a button to a live request.
-func (e *env) requestOf(m sent) store.Request {
+func (e *env) requestOf(m handlerstest.Sent) store.Request {
 	e.t.Helper()
-	b := m.buttons()
+	b := m.Buttons()
 	if len(b) != 1 || !strings.HasPrefix(b[0].URL, pageBase) {
 		e.t.Fatalf("message %q has buttons %+v, want one request button", m.Text, b)
 	}

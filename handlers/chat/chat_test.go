@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
@@ -66,7 +67,7 @@ func TestStart(t *testing.T) {
 			if want := e.explain("en", level); msgs[1].Text != want || msgs[1].Key != m.ID+":request" {
 				t.Errorf("request message = %q (key %q), want %q", msgs[1].Text, msgs[1].Key, want)
 			}
-			if b := msgs[1].buttons(); len(b) != 1 || b[0].Text != e.text("en", i18n.MsgButtonShare, nil) {
+			if b := msgs[1].Buttons(); len(b) != 1 || b[0].Text != e.text("en", i18n.MsgButtonShare, nil) {
 				t.Errorf("buttons = %+v", b)
 			}
 			if msgs[1].To != m.From {
@@ -79,7 +80,7 @@ func TestStart(t *testing.T) {
 			if !req.ExpiresAt.Equal(today.Add(requestTTL)) {
 				t.Errorf("request expires at %v", req.ExpiresAt)
 			}
-			if srcs := e.adapter.issuedFor(); srcs[len(srcs)-1] != m.ID {
+			if srcs := e.adapter.IssuedFor(); srcs[len(srcs)-1] != m.ID {
 				t.Errorf("request issued for %q, want the update %q", srcs, m.ID)
 			}
 			prefs, err := e.store.Prefs().Get(e.ctx, u)
@@ -210,7 +211,7 @@ func TestVerifiedOrRejected(t *testing.T) {
 				}
 			}
 			e.must(u, "en", tt.text)
-			if got, want := texts(e.messages(u)), tt.want(e); !slices.Equal(got, want) {
+			if got, want := handlerstest.Texts(e.messages(u)), tt.want(e); !slices.Equal(got, want) {
 				t.Errorf("messages = %q, want %q", got, want)
 			}
 			if _, live := e.live(u); live != tt.request {
@@ -323,7 +324,7 @@ func TestLanguage(t *testing.T) {
 		t.Errorf("prompt = %q", m.Text)
 	}
 	langs := e.catalog.Languages()
-	b := m.buttons()
+	b := m.Buttons()
 	if len(b) != len(langs) {
 		t.Fatalf("%d buttons for %d languages", len(b), len(langs))
 	}
@@ -344,7 +345,7 @@ func TestLanguage(t *testing.T) {
 	if err := e.c.OnCallback(e.ctx, q); err != nil {
 		t.Fatal(err)
 	}
-	if a := e.tg.callbackAnswers(); len(a) != 1 || a[0] != (answer{QueryID: q.QueryID}) {
+	if a := e.tg.CallbackAnswers(); len(a) != 1 || a[0] != (handlerstest.Answer{QueryID: q.QueryID}) {
 		t.Errorf("callback answers = %+v, want one for query %d", a, q.QueryID)
 	}
 	ru := e.catalog.Language("ru")
@@ -365,7 +366,7 @@ func TestLanguage(t *testing.T) {
 		t.Errorf("/help after choosing Russian = %q", got)
 	}
 	e.must(u, "de", "/verify")
-	if got := e.last(u); got.Text != e.explain("ru", level) || got.buttons()[0].Text != ru.Text(i18n.MsgButtonShare, nil) {
+	if got := e.last(u); got.Text != e.explain("ru", level) || got.Buttons()[0].Text != ru.Text(i18n.MsgButtonShare, nil) {
 		t.Errorf("/verify after choosing Russian = %q", got.Text)
 	}
 	if req := e.requestOf(e.last(u)); req.Lang != "ru" {
@@ -390,7 +391,7 @@ func TestLanguage(t *testing.T) {
 			t.Errorf("%q: a message was sent", data)
 		}
 	}
-	if n := len(e.tg.callbackAnswers()); n != 8 {
+	if n := len(e.tg.CallbackAnswers()); n != 8 {
 		t.Errorf("%d callback answers, want 8", n)
 	}
 	if p, _ := e.store.Prefs().Get(e.ctx, u); p.Lang != "uk" {
@@ -433,7 +434,7 @@ func TestHelpAndHints(t *testing.T) {
 				return
 			}
 			if want := e.text(tt.lang, tt.want, nil); len(msgs) != 1 || msgs[0].Text != want {
-				t.Errorf("messages = %q, want %q", texts(msgs), want)
+				t.Errorf("messages = %q, want %q", handlerstest.Texts(msgs), want)
 			}
 		})
 	}
@@ -504,7 +505,7 @@ func TestProcessedTwice(t *testing.T) {
 			if tt.before != "" {
 				e.must(u, "en", tt.before)
 			}
-			n, nIssued, nIDs := len(e.messages(u)), len(e.adapter.issuedFor()), len(e.adapter.auditIDs())
+			n, nIssued, nIDs := len(e.messages(u)), len(e.adapter.IssuedFor()), len(e.adapter.AuditIDs())
 			var id string
 			handle := func() error { return nil }
 			if tt.text != "" {
@@ -518,7 +519,7 @@ func TestProcessedTwice(t *testing.T) {
 				t.Fatal(err)
 			}
 			first := e.messages(u)[n:]
-			audit, firstIDs := e.allAudit(), e.adapter.auditIDs()[nIDs:]
+			audit, firstIDs := e.allAudit(), e.adapter.AuditIDs()[nIDs:]
 			if err := handle(); err != nil {
 				t.Fatal(err)
 			}
@@ -535,28 +536,28 @@ func TestProcessedTwice(t *testing.T) {
 				}
 			}
 			if len(second) != len(first) {
-				t.Errorf("sent %q, then %q", texts(first), texts(second))
+				t.Errorf("sent %q, then %q", handlerstest.Texts(first), handlerstest.Texts(second))
 			}
-			if got := len(e.tg.shown(u)); got != tt.shown {
-				t.Errorf("the user sees %d messages, want %d: %q", got, tt.shown, texts(e.tg.shown(u)))
+			if got := len(e.tg.Shown(u)); got != tt.shown {
+				t.Errorf("the user sees %d messages, want %d: %q", got, tt.shown, handlerstest.Texts(e.tg.Shown(u)))
 			}
 			if got := e.allAudit(); len(got) != len(audit) {
 				t.Errorf("handled again, it audited %+v", got[len(audit):])
 			}
-			for _, got := range e.adapter.auditIDs()[nIDs+len(firstIDs):] {
+			for _, got := range e.adapter.AuditIDs()[nIDs+len(firstIDs):] {
 				if !slices.Contains(firstIDs, got) {
 					t.Errorf("AuditOnce ID %q handled again, %q the first time", got, firstIDs)
 				}
 			}
-			srcs := e.adapter.issuedFor()[nIssued:]
+			srcs := e.adapter.IssuedFor()[nIssued:]
 			if tt.issued {
 				if !slices.Equal(srcs, []string{id, id}) {
 					t.Errorf("requests issued for %q, want twice the update %s", srcs, id)
 				}
 				// The button the user sees is to their live request.
-				shown := e.tg.shown(u)
+				shown := e.tg.Shown(u)
 				live, ok := e.live(u)
-				if b := shown[len(shown)-1].buttons(); !ok || len(b) != 1 || b[0].URL != pageBase+live.ID {
+				if b := shown[len(shown)-1].Buttons(); !ok || len(b) != 1 || b[0].URL != pageBase+live.ID {
 					t.Errorf("the button shown %+v, the live request %+v", b, live)
 				}
 			} else if len(srcs) != 0 {
@@ -677,7 +678,7 @@ func TestStoreDown(t *testing.T) {
 		if _, err := e.tap(u, "tr", "kyc:lang:de"); !errors.Is(err, store.ErrUnavailable) {
 			t.Fatalf("err = %v, want a store.ErrUnavailable", err)
 		}
-		if a := e.tg.callbackAnswers(); len(a) != 1 || a[0].Text != e.text("tr", i18n.MsgErrorTryLater, nil) {
+		if a := e.tg.CallbackAnswers(); len(a) != 1 || a[0].Text != e.text("tr", i18n.MsgErrorTryLater, nil) {
 			t.Errorf("callback answers = %+v", a)
 		}
 		if n := len(e.messages(u)); n != 0 {
@@ -696,7 +697,7 @@ func TestStoreDown(t *testing.T) {
 	})
 	t.Run("Telegram down", func(t *testing.T) {
 		e := newEnv(t, []string{level}, nil)
-		e.tg.setSendErr(errors.New("rpc error code 500: INTERNAL"))
+		e.tg.SetSend(errors.New("rpc error code 500: INTERNAL"), nil)
 		if err := e.say(u, "en", "/help"); err == nil || !strings.Contains(err.Error(), "INTERNAL") {
 			t.Errorf("err = %v, want the Telegram error", err)
 		}
@@ -770,7 +771,7 @@ func TestObserver(t *testing.T) {
 		{tap: "kyc:del:1:2", want: handlers.CommandCallbackDelete},
 		{tap: "kycdel:1:2", want: handlers.CommandCallbackDelete},
 	} {
-		before := len(e.obs.seen())
+		before := len(e.obs.Commands())
 		if tc.tap != "" {
 			if _, err := e.tap(u, "en", tc.tap); err != nil {
 				t.Fatal(err)
@@ -778,7 +779,7 @@ func TestObserver(t *testing.T) {
 		} else {
 			e.must(u, "en", tc.text)
 		}
-		got := e.obs.seen()[before:]
+		got := e.obs.Commands()[before:]
 		if tc.want == "" && len(got) != 0 || tc.want != "" && !slices.Equal(got, []string{tc.want}) {
 			t.Errorf("%q%q: commands %v, want %q", tc.text, tc.tap, got, tc.want)
 		}
@@ -802,7 +803,7 @@ func TestAdminRouting(t *testing.T) {
 	if want := []string{"kyc:del:42:1"}; !slices.Equal(e.admin.taps, want) {
 		t.Errorf("admin taps %q, want %q", e.admin.taps, want)
 	}
-	if n := len(e.messages(adminID)) + len(e.tg.callbackAnswers()); n != 0 {
+	if n := len(e.messages(adminID)) + len(e.tg.CallbackAnswers()); n != 0 {
 		t.Errorf("the conversation answered %d times", n)
 	}
 
@@ -863,7 +864,7 @@ func TestSetCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	var codes []string
-	for _, c := range e.tg.menus {
+	for _, c := range e.tg.Menus() {
 		codes = append(codes, c.LangCode)
 	}
 	if want := []string{"en", "ru", "uk", "es", "pt", "de", "fr", "tr", "fa", "ar", ""}; !slices.Equal(codes, want) {
@@ -880,7 +881,7 @@ func TestSetCommands(t *testing.T) {
 			{Command: "cancel", Description: l.Text(i18n.MsgCommandCancel, nil)},
 		}
 	}
-	for i, c := range e.tg.menus {
+	for i, c := range e.tg.Menus() {
 		tag := e.catalog.DefaultLanguage()
 		if c.LangCode != "" {
 			tag = e.catalog.Languages()[i]
@@ -889,7 +890,7 @@ func TestSetCommands(t *testing.T) {
 			t.Errorf("%q: commands %+v, want %+v", c.LangCode, c.Commands, want)
 		}
 	}
-	if got := e.tg.menus[4].Commands[0].Description; got != e.text("pt-BR", i18n.MsgCommandStart, nil) {
+	if got := e.tg.Menus()[4].Commands[0].Description; got != e.text("pt-BR", i18n.MsgCommandStart, nil) {
 		t.Errorf("pt commands are not Brazilian Portuguese: %q", got)
 	}
 	// The admin commands get the public menu, in the default language.
@@ -899,14 +900,15 @@ func TestSetCommands(t *testing.T) {
 
 	// A language Telegram refuses: the others are still registered, and
 	// the error names it.
-	e.tg.menus, e.admin.menus = nil, nil
-	e.tg.menuErrs = map[string]error{"ru": errors.New("rpc error code 400: LANG_CODE_INVALID")}
+	e.tg.ClearMenus()
+	e.admin.menus = nil
+	e.tg.FailCommands("ru", errors.New("rpc error code 400: LANG_CODE_INVALID"))
 	err := e.c.SetCommands(e.ctx)
 	if err == nil || !strings.Contains(err.Error(), "LANG_CODE_INVALID") {
 		t.Errorf("err = %v, want the refusal", err)
 	}
-	if len(e.tg.menus) != 10 || len(e.admin.menus) != 1 {
-		t.Errorf("%d menus registered, %d admin menus, want 10 and 1", len(e.tg.menus), len(e.admin.menus))
+	if len(e.tg.Menus()) != 10 || len(e.admin.menus) != 1 {
+		t.Errorf("%d menus registered, %d admin menus, want 10 and 1", len(e.tg.Menus()), len(e.admin.menus))
 	}
 }
 
@@ -955,7 +957,7 @@ func TestNewConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	ok := Config{
-		Store: failingStore{}, Telegram: &fakeTelegram{}, Catalog: cat, Levels: []string{level, levelFull},
+		Store: failingStore{}, Telegram: &handlerstest.Telegram{}, Catalog: cat, Levels: []string{level, levelFull},
 		DefaultLevel: level, Scopes: testScopes, PageURL: func(id string) string { return id },
 	}
 	tests := []struct {

@@ -5,38 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"strings"
 
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/handlers/chat"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/tests/testkit"
 )
-
-// printTelegram prints the first line of every message the bot sends,
-// and its buttons.
-type printTelegram struct{}
-
-func (printTelegram) Send(_ context.Context, to handlers.User, m handlers.Message) error {
-	first, _, _ := strings.Cut(m.Text, "\n")
-	fmt.Printf("to %d: %s\n", to.ID, first)
-	for _, r := range m.Buttons {
-		for _, b := range r {
-			url := b.URL
-			if id, ok := strings.CutPrefix(url, "https://kyc.example/passport/"); ok && len(id) == 22 {
-				url = "https://kyc.example/passport/<request ID>"
-			}
-			fmt.Printf("  [%s] %s%s\n", b.Text, url, b.Data)
-		}
-	}
-	return nil
-}
-
-func (printTelegram) AnswerCallback(context.Context, int64, string) error { return nil }
-
-func (printTelegram) SetCommands(context.Context, string, []handlers.BotCommand) error { return nil }
 
 func ExampleConversation() {
 	ctx := context.Background()
@@ -54,7 +31,7 @@ func ExampleConversation() {
 	}
 	basic := passport.NewScope(passport.Require(passport.TypePersonalDetails), passport.Require(passport.TypePassport).WithSelfie())
 	conv, err := chat.New(chat.Config{
-		Store: handlers.NewStore(st), Telegram: printTelegram{}, Catalog: cat, Levels: []string{"basic"},
+		Store: handlers.NewStore(st), Telegram: handlerstest.PrintTelegram{}, Catalog: cat, Levels: []string{"basic"},
 		Scopes:  func(string) (passport.Scope, error) { return basic, nil },
 		PageURL: func(id string) string { return "https://kyc.example/passport/" + id },
 	})

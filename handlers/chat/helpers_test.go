@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
@@ -44,127 +44,6 @@ func testScopes(name string) (passport.Scope, error) {
 		), nil
 	}
 	return passport.Scope{}, fmt.Errorf("no level %q", name)
-}
-
-// sent is one message the fake Telegram sent.
-type sent struct {
-	To   handlers.User
-	Text string
-	Rows [][]handlers.Button
-	Key  string
-}
-
-// buttons returns every button of the message, row after row.
-func (s sent) buttons() []handlers.Button {
-	var all []handlers.Button
-	for _, r := range s.Rows {
-		all = append(all, r...)
-	}
-	return all
-}
-
-// answer is one callback query answer.
-type answer struct {
-	QueryID int64
-	Text    string
-}
-
-// menu is one SetCommands call.
-type menu struct {
-	LangCode string
-	Commands []handlers.BotCommand
-}
-
-// fakeTelegram is the conversation's Telegram: it records what it is
-// asked.
-type fakeTelegram struct {
-	mu       sync.Mutex
-	sends    []sent
-	answers  []answer
-	menus    []menu
-	sendErr  error            // every Send fails with it
-	menuErrs map[string]error // SetCommands fails for these lang codes
-}
-
-var _ Telegram = (*fakeTelegram)(nil)
-
-func (f *fakeTelegram) Send(_ context.Context, to handlers.User, m handlers.Message) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.sendErr != nil {
-		return f.sendErr
-	}
-	f.sends = append(f.sends, sent{To: to, Text: m.Text, Rows: m.Buttons, Key: m.Key})
-	return nil
-}
-
-func (f *fakeTelegram) AnswerCallback(_ context.Context, queryID int64, text string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.answers = append(f.answers, answer{QueryID: queryID, Text: text})
-	return nil
-}
-
-func (f *fakeTelegram) SetCommands(_ context.Context, langCode string, cmds []handlers.BotCommand) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.menuErrs[langCode]; err != nil {
-		return err
-	}
-	f.menus = append(f.menus, menu{LangCode: langCode, Commands: cmds})
-	return nil
-}
-
-func (f *fakeTelegram) setSendErr(err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sendErr = err
-}
-
-func (f *fakeTelegram) callbackAnswers() []answer {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.answers)
-}
-
-// sendsTo returns every message sent to user, repeats included.
-func (f *fakeTelegram) sendsTo(user int64) []sent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []sent
-	for _, s := range f.sends {
-		if s.To.ID == user {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// shown returns the messages user sees: Telegram shows a message sent
-// again under the random_id of one it sent (the transport derives it from
-// Message.Key) once, as it was first sent.
-func (f *fakeTelegram) shown(user int64) []sent {
-	seen := map[string]bool{}
-	var out []sent
-	for _, s := range f.sendsTo(user) {
-		if s.Key != "" {
-			if seen[s.Key] {
-				continue
-			}
-			seen[s.Key] = true
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-// texts returns the texts of msgs.
-func texts(msgs []sent) []string {
-	out := make([]string, len(msgs))
-	for i, m := range msgs {
-		out[i] = m.Text
-	}
-	return out
 }
 
 // fakeAdmin is the admin commands as the conversation sees them.
@@ -203,64 +82,6 @@ func (a *fakeAdmin) SetCommands(_ context.Context, public []handlers.BotCommand)
 	a.menus = append(a.menus, public)
 }
 
-// storeAdapter gives the conversation the store calls it makes, as package bot
-// does (handlers.Store), and records the srcs of IssueRequest and the
-// AuditOnce IDs it is given.
-type storeAdapter struct {
-	handlers.Store
-
-	mu     sync.Mutex
-	srcs   []string
-	audits []string
-}
-
-var _ Store = (*storeAdapter)(nil)
-
-func (a *storeAdapter) IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, src string) (store.Request, error) {
-	a.mu.Lock()
-	a.srcs = append(a.srcs, src)
-	a.mu.Unlock()
-	return a.Store.IssueRequest(ctx, p, ttl, src)
-}
-
-func (a *storeAdapter) AuditOnce(ctx context.Context, ev store.Event, id string) error {
-	a.mu.Lock()
-	a.audits = append(a.audits, id)
-	a.mu.Unlock()
-	return a.Store.AuditOnce(ctx, ev, id)
-}
-
-func (a *storeAdapter) issuedFor() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.srcs)
-}
-
-func (a *storeAdapter) auditIDs() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.audits)
-}
-
-// recObserver records the commands the conversation observes.
-type recObserver struct {
-	handlers.NopObserver
-	mu       sync.Mutex
-	commands []string
-}
-
-func (o *recObserver) Command(name string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.commands = append(o.commands, name)
-}
-
-func (o *recObserver) seen() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return slices.Clone(o.commands)
-}
-
 // cenv is one conversation test's world: a store on the real Redis, a
 // fake Telegram, fake admin commands and the conversation.
 type cenv struct {
@@ -270,13 +91,13 @@ type cenv struct {
 	rdb     redis.UniversalClient
 	prefix  string
 	store   *store.Store
-	adapter *storeAdapter
-	tg      *fakeTelegram
+	adapter *handlerstest.Store
+	tg      *handlerstest.Telegram
 	admin   *fakeAdmin
 	logs    *testkit.Logs
 	catalog *i18n.Catalog
 	c       *Conversation
-	obs     *recObserver
+	obs     *handlerstest.Observer
 	updates int // update IDs handed out
 	msgID   int
 	queryID int64
@@ -287,11 +108,11 @@ type cenv struct {
 func newEnv(t *testing.T, levels []string, wrap func(Store) Store) *cenv {
 	t.Helper()
 	rdb := testkit.Need(t)
-	e := &cenv{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: &fakeTelegram{}, admin: &fakeAdmin{},
-		logs: &testkit.Logs{}, obs: &recObserver{}}
+	e := &cenv{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: &handlerstest.Telegram{}, admin: &fakeAdmin{},
+		logs: &testkit.Logs{}, obs: &handlerstest.Observer{}}
 	e.prefix = testkit.Prefix(t, rdb, "chat")
 	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now))
-	e.adapter = &storeAdapter{Store: handlers.NewStore(e.store)}
+	e.adapter = handlerstest.NewStore(e.store)
 	cat, err := i18n.New()
 	if err != nil {
 		t.Fatal(err)
@@ -367,10 +188,10 @@ func (e *cenv) outcome(o Outcome) error {
 }
 
 // messages returns the messages sent to u.
-func (e *cenv) messages(u int64) []sent { return e.tg.sendsTo(u) }
+func (e *cenv) messages(u int64) []handlerstest.Sent { return e.tg.SendsTo(u) }
 
 // last returns the last message sent to u.
-func (e *cenv) last(u int64) sent {
+func (e *cenv) last(u int64) handlerstest.Sent {
 	e.t.Helper()
 	msgs := e.messages(u)
 	if len(msgs) == 0 {
@@ -380,9 +201,9 @@ func (e *cenv) last(u int64) sent {
 }
 
 // requestOf returns the live request behind a message's share button.
-func (e *cenv) requestOf(m sent) store.Request {
+func (e *cenv) requestOf(m handlerstest.Sent) store.Request {
 	e.t.Helper()
-	b := m.buttons()
+	b := m.Buttons()
 	if len(b) != 1 || !strings.HasPrefix(b[0].URL, pageBase) {
 		e.t.Fatalf("message %q has buttons %+v, want one request button", m.Text, b)
 	}

@@ -73,13 +73,13 @@ func TestOutcome(t *testing.T) {
 		}
 		// The same outcome handled again, or reported again later (a
 		// reloaded page), is about a request no longer live: nothing more.
-		n := len(e.tg.shown(u))
+		n := len(e.tg.Shown(u))
 		for _, again := range []Outcome{o, {User: pageUser(u), RequestID: r.ID, Result: OutcomeCancel, Lang: "de"}} {
 			if err := e.outcome(again); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if len(e.tg.shown(u)) != n || len(e.auditEvents(u)) != len(evs) {
+		if len(e.tg.Shown(u)) != n || len(e.auditEvents(u)) != len(evs) {
 			t.Error("a stale cancel was answered")
 		}
 		if live, _ := e.live(u); live.ID != next.ID {
@@ -110,7 +110,7 @@ func TestOutcome(t *testing.T) {
 		alarms := func(code string) int {
 			want := e.text(e.catalog.DefaultLanguage(), i18n.MsgAdminPassportError, map[string]any{"Code": code})
 			n := 0
-			for _, m := range e.tg.shown(adminID) {
+			for _, m := range e.tg.Shown(adminID) {
 				if m.Text == want {
 					n++
 				}
@@ -154,11 +154,11 @@ func TestOutcome(t *testing.T) {
 			if s.newReq {
 				o.RequestID = start(e, s.user, "es").ID
 			}
-			n, evs := len(e.tg.shown(s.user)), len(e.auditEvents(s.user))
+			n, evs := len(e.tg.Shown(s.user)), len(e.auditEvents(s.user))
 			if err := e.outcome(o); err != nil {
 				t.Fatalf("step %d: %v", i, err)
 			}
-			msgs := e.tg.shown(s.user)[n:]
+			msgs := e.tg.Shown(s.user)[n:]
 			if s.told {
 				if want := e.text("es", i18n.MsgOutcomeError, nil); len(msgs) != 1 || msgs[0].Text != want || len(msgs[0].Rows) != 0 {
 					t.Errorf("step %d: messages %+v, want %q", i, msgs, want)

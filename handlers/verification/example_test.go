@@ -5,13 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
-	"github.com/gotd/td/tg"
-
 	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/handlers/verification"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
@@ -19,23 +16,6 @@ import (
 	"github.com/kycbot/kycbot/tests/testkit"
 	"github.com/kycbot/kycbot/verify"
 )
-
-// printTelegram prints the first line of every message the bot sends.
-type printTelegram struct{}
-
-func (printTelegram) Send(_ context.Context, to handlers.User, m handlers.Message) error {
-	first, _, _ := strings.Cut(m.Text, "\n")
-	fmt.Printf("to %d: %s\n", to.ID, first)
-	return nil
-}
-
-func (printTelegram) Download(context.Context, *passport.File, io.Writer) error {
-	return fmt.Errorf("no scans in this example")
-}
-
-func (printTelegram) SetSecureValueErrors(context.Context, handlers.User, []tg.SecureValueErrorClass) error {
-	return nil
-}
 
 func ExampleFlow() {
 	ctx := context.Background()
@@ -60,7 +40,7 @@ func ExampleFlow() {
 		panic(err)
 	}
 	flow, err := verification.New(verification.Config{
-		Key: key, Store: handlers.NewStore(st), Telegram: printTelegram{}, Catalog: cat,
+		Key: key, Store: handlers.NewStore(st), Telegram: handlerstest.PrintTelegram{}, Catalog: cat,
 		Checkers: map[string]*verify.Checker{"basic": checker},
 		PageURL:  func(id string) string { return "https://kyc.example/passport/" + id },
 		OnVerified: func(_ context.Context, v verification.Verified) error {

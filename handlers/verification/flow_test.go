@@ -13,6 +13,7 @@ import (
 	"github.com/gotd/td/tg"
 
 	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
@@ -84,14 +85,14 @@ func TestVerified(t *testing.T) {
 	if ev.Kind != "verified" || ev.UserID != user || ev.Level != level || ev.Ref != "crm-42" || ev.Detail["nonce_hash"] != req.NonceHash() {
 		t.Errorf("audit = %+v", ev)
 	}
-	msgs := e.tg.sendsTo(user)
+	msgs := e.tg.SendsTo(user)
 	if wantText := e.text("de", i18n.MsgResultVerified, nil); len(msgs) != 1 || msgs[0].Text != wantText || len(msgs[0].Rows) != 0 {
 		t.Fatalf("messages to the user = %+v, want one: %q", msgs, wantText)
 	}
 	if m := msgs[0]; m.To.AccessHash != user*1000 || m.Key != sub.ID+":verdict" {
 		t.Errorf("message sent to %+v with key %q, want the update's access hash and the key %q", m.To, m.Key, sub.ID+":verdict")
 	}
-	admin := e.tg.sendsTo(adminID)
+	admin := e.tg.SendsTo(adminID)
 	wantAdmin := e.text(e.catalog.DefaultLanguage(), i18n.MsgAdminVerified, map[string]any{"User": "1001", "Level": level, "Ref": "crm-42"})
 	if len(admin) != 1 || admin[0].Text != wantAdmin || admin[0].Key != sub.ID+":verified:admin:777" {
 		t.Errorf("admin messages = %+v, want %q", admin, wantAdmin)
@@ -128,13 +129,14 @@ func TestNeedsFixes(t *testing.T) {
 		t.Errorf("the expiry text is not Russian: %q", expiredText)
 	}
 
-	if len(e.tg.errs) != 1 {
-		t.Fatalf("setSecureValueErrors called %d times", len(e.tg.errs))
+	calls := e.tg.SecureValueErrors()
+	if len(calls) != 1 {
+		t.Fatalf("setSecureValueErrors called %d times", len(calls))
 	}
-	if u := e.tg.errTo[0]; u.ID != user || u.AccessHash != user*1000 {
+	if u := calls[0].To; u.ID != user || u.AccessHash != user*1000 {
 		t.Errorf("setSecureValueErrors user = %+v", u)
 	}
-	errs := e.tg.errs[0]
+	errs := calls[0].Errs
 	if len(errs) != 2 {
 		t.Fatalf("got %d secure value errors: %+v", len(errs), errs)
 	}
@@ -152,7 +154,7 @@ func TestNeedsFixes(t *testing.T) {
 		t.Errorf("second error = %#v, want the selfie: %q", errs[1], smallText)
 	}
 
-	msgs := e.tg.sendsTo(user)
+	msgs := e.tg.SendsTo(user)
 	if len(msgs) != 1 {
 		t.Fatalf("messages to the user = %+v", msgs)
 	}
@@ -161,7 +163,7 @@ func TestNeedsFixes(t *testing.T) {
 	if m.Text != wantText || m.Key != sub.ID+":verdict" {
 		t.Errorf("chat message = %q (key %q), want %q", m.Text, m.Key, wantText)
 	}
-	b := m.buttons()
+	b := m.Buttons()
 	if len(b) != 1 || b[0].Text != ru.Text(i18n.MsgButtonTryAgain, nil) || !strings.HasPrefix(b[0].URL, pageBase) {
 		t.Fatalf("buttons = %+v", b)
 	}
@@ -175,7 +177,7 @@ func TestNeedsFixes(t *testing.T) {
 	if !next.ExpiresAt.Equal(today.Add(DefaultRequestTTL)) {
 		t.Errorf("the new request expires at %v, want in %v", next.ExpiresAt, DefaultRequestTTL)
 	}
-	if srcs := e.adapter.issuedFor(); !slices.Equal(srcs, []string{sub.ID}) {
+	if srcs := e.adapter.IssuedFor(); !slices.Equal(srcs, []string{sub.ID}) {
 		t.Errorf("requests issued for %q, want one for the update %q", srcs, sub.ID)
 	}
 	if st := e.status(user); st.State != store.StateNeedsFixes || !slices.Equal(st.Codes, []string{"expired", "image_too_small"}) {
@@ -184,7 +186,7 @@ func TestNeedsFixes(t *testing.T) {
 	if ev := e.lastAudit(); ev.Kind != "needs_fixes" || !slices.Equal(ev.Codes, []string{"expired", "image_too_small"}) || ev.Detail["nonce_hash"] != req.NonceHash() {
 		t.Errorf("audit = %+v", ev)
 	}
-	if len(e.tg.sendsTo(adminID)) != 0 {
+	if len(e.tg.SendsTo(adminID)) != 0 {
 		t.Error("admins were notified of fixable problems")
 	}
 
@@ -193,8 +195,8 @@ func TestNeedsFixes(t *testing.T) {
 	if verified, _ := e.hooks(); len(verified) != 1 {
 		t.Fatal("the fixed submission was not verified")
 	}
-	if got := e.tg.sendsTo(user); len(got) != 2 || got[1].Text != ru.Text(i18n.MsgResultVerified, nil) {
-		t.Errorf("after the fix the user got %q, want the Russian verdict", texts(got))
+	if got := e.tg.SendsTo(user); len(got) != 2 || got[1].Text != ru.Text(i18n.MsgResultVerified, nil) {
+		t.Errorf("after the fix the user got %q, want the Russian verdict", handlerstest.Texts(got))
 	}
 	e.noPersonalData(p)
 }
@@ -212,7 +214,7 @@ func TestNeedsFixesWithoutNewRequest(t *testing.T) {
 	if err == nil || errors.Is(err, handlers.ErrRetryLater) {
 		t.Fatalf("err = %v, want a final error", err)
 	}
-	msgs := e.tg.sendsTo(user)
+	msgs := e.tg.SendsTo(user)
 	if len(msgs) != 1 || !strings.HasPrefix(msgs[0].Text, e.catalog.Language("en").Plural(i18n.MsgResultFixHeader, 1, nil)) || len(msgs[0].Rows) != 0 {
 		t.Errorf("messages = %+v, want the problems without a button", msgs)
 	}
@@ -245,10 +247,10 @@ func TestRejected(t *testing.T) {
 	en := e.catalog.Language("en")
 	reason := en.Problem("too_young", "personal_details", "data.birth_date", map[string]string{"min_age": "18", "age": "14"})
 	want := en.Text(i18n.MsgResultRejected, map[string]any{"Reason": reason})
-	if msgs := e.tg.sendsTo(user); len(msgs) != 1 || msgs[0].Text != want || len(msgs[0].Rows) != 0 || msgs[0].Key != sub.ID+":verdict" {
+	if msgs := e.tg.SendsTo(user); len(msgs) != 1 || msgs[0].Text != want || len(msgs[0].Rows) != 0 || msgs[0].Key != sub.ID+":verdict" {
 		t.Errorf("messages = %+v, want %q", msgs, want)
 	}
-	if len(e.tg.errs) != 0 {
+	if len(e.tg.SecureValueErrors()) != 0 {
 		t.Error("setSecureValueErrors was called for a final rejection")
 	}
 	if st := e.status(user); st.State != store.StateRejected || !slices.Equal(st.Codes, []string{"too_young"}) {
@@ -258,7 +260,7 @@ func TestRejected(t *testing.T) {
 		t.Errorf("audit = %+v", ev)
 	}
 	wantAdmin := e.text(e.catalog.DefaultLanguage(), i18n.MsgAdminRejected, map[string]any{"User": "1003", "Codes": "too_young", "Ref": "crm-42"})
-	if admin := e.tg.sendsTo(adminID); len(admin) != 1 || admin[0].Text != wantAdmin || admin[0].Key != sub.ID+":rejected:admin:777" {
+	if admin := e.tg.SendsTo(adminID); len(admin) != 1 || admin[0].Text != wantAdmin || admin[0].Key != sub.ID+":rejected:admin:777" {
 		t.Errorf("admin messages = %+v, want %q", admin, wantAdmin)
 	}
 	e.noPersonalData(p)
@@ -359,7 +361,7 @@ func TestSecurity(t *testing.T) {
 		{
 			name: "wrong key",
 			attack: func(e *env, req store.Request, p profile) int64 {
-				e.process(e.submission(e.share(p, req.Nonce, wrongKey(t)), victim, "en"))
+				e.process(e.submission(e.share(p, req.Nonce, handlerstest.OtherKey(t)), victim, "en"))
 				return victim
 			},
 			msg: i18n.MsgSubmissionUndecryptable, result: handlers.SubmissionUndecryptable, reason: "wrong_key",
@@ -392,11 +394,9 @@ func TestSecurity(t *testing.T) {
 			attack: func(e *env, req store.Request, p profile) int64 {
 				sh := e.share(p, req.Nonce, nil)
 				ref := sh.Submission.Elements[1].Selfie
-				e.tg.mu.Lock()
-				b := bytes.Clone(e.tg.files[ref.ID])
+				b := e.tg.File(ref.ID)
 				b[len(b)-1] ^= 1
-				e.tg.files[ref.ID] = b
-				e.tg.mu.Unlock()
+				e.tg.SetFile(ref.ID, b)
 				e.process(e.submission(sh, victim, "en"))
 				return victim
 			},
@@ -414,9 +414,9 @@ func TestSecurity(t *testing.T) {
 			if len(verified) != tt.legit || len(rejected) != 0 {
 				t.Fatalf("the attack reached a hook: %d verified, %d rejected", len(verified)-tt.legit, len(rejected))
 			}
-			msgs := e.tg.sendsTo(told)
+			msgs := e.tg.SendsTo(told)
 			if want := e.text("en", tt.msg, nil); len(msgs) == 0 || msgs[len(msgs)-1].Text != want {
-				t.Errorf("messages to %d = %q, want last %q", told, texts(msgs), want)
+				t.Errorf("messages to %d = %q, want last %q", told, handlerstest.Texts(msgs), want)
 			}
 			ev := e.lastAudit()
 			if ev.Kind != tt.kind || ev.UserID != told || !slices.Equal(ev.Codes, tt.codes) {
@@ -429,12 +429,13 @@ func TestSecurity(t *testing.T) {
 			if result == "" {
 				result = handlers.SubmissionRefused
 			}
-			if got, want := e.obs.submissions[len(e.obs.submissions)-1], result+"/"+tt.reason+"/"; !strings.HasPrefix(got, want) {
+			subs := e.obs.Submissions()
+			if got, want := subs[len(subs)-1], result+"/"+tt.reason+"/"; !strings.HasPrefix(got, want) {
 				t.Errorf("observed %q, want %q...", got, want)
 			}
 			alarms := 0
 			wrongKey := e.text(e.catalog.DefaultLanguage(), i18n.MsgAdminWrongKey, nil)
-			for _, m := range e.tg.sendsTo(adminID) {
+			for _, m := range e.tg.SendsTo(adminID) {
 				if m.Text == wrongKey {
 					alarms++
 				}
@@ -463,7 +464,7 @@ func TestNoData(t *testing.T) {
 	if _, err := e.flow.Process(e.ctx, Submission{ID: "1-1", User: handlers.User{ID: 2501}, MsgID: 1}); err == nil || errors.Is(err, handlers.ErrRetryLater) {
 		t.Fatalf("err = %v, want a final error", err)
 	}
-	if n := len(e.tg.sendsTo(2501)); n != 0 {
+	if n := len(e.tg.SendsTo(2501)); n != 0 {
 		t.Errorf("%d messages", n)
 	}
 }
@@ -491,7 +492,7 @@ func TestProcessedTwice(t *testing.T) {
 		{name: "needs fixes, twice at once", edit: func(t *testing.T, p *profile) { p.Expiry = "01.01.2025" }, result: handlers.SubmissionNeedsFixes, atOnce: true},
 		{name: "rejected", edit: func(t *testing.T, p *profile) { p.BirthDate = "05.06.2011" }, result: handlers.SubmissionRejected},
 		{name: "refused", nonce: strings.Repeat("B", 43), result: handlers.SubmissionRefused},
-		{name: "wrong key", key: wrongKey(t), result: handlers.SubmissionUndecryptable},
+		{name: "wrong key", key: handlerstest.OtherKey(t), result: handlers.SubmissionUndecryptable},
 		{name: "download failed", dlErr: errors.New("rpc error code 400: FILE_ID_INVALID"), result: handlers.SubmissionFailed},
 	}
 	for i, tt := range tests {
@@ -508,14 +509,14 @@ func TestProcessedTwice(t *testing.T) {
 				nonce = tt.nonce
 			}
 			sub := e.submission(e.share(p, nonce, tt.key), user, "en")
-			e.tg.setDownloads(0, tt.dlErr)
+			e.tg.SetDownloads(0, tt.dlErr)
 
 			type result struct {
 				out Outcome
 				err error
 			}
 			var first, second result
-			var firstUser, firstAdmin []sent
+			var firstUser, firstAdmin []handlerstest.Sent
 			var firstAudit []auditEvent
 			if tt.atOnce {
 				done := make(chan result, 2)
@@ -528,7 +529,7 @@ func TestProcessedTwice(t *testing.T) {
 				first, second = <-done, <-done
 			} else {
 				first.out, first.err = e.flow.Process(e.ctx, sub)
-				firstUser, firstAdmin = e.tg.sendsTo(user), e.tg.sendsTo(adminID)
+				firstUser, firstAdmin = e.tg.SendsTo(user), e.tg.SendsTo(adminID)
 				firstAudit = e.auditEvents()
 				second.out, second.err = e.flow.Process(e.ctx, sub)
 			}
@@ -538,7 +539,7 @@ func TestProcessedTwice(t *testing.T) {
 				}
 			}
 
-			all := append(e.tg.sendsTo(user), e.tg.sendsTo(adminID)...)
+			all := append(e.tg.SendsTo(user), e.tg.SendsTo(adminID)...)
 			for _, m := range all {
 				if !strings.HasPrefix(m.Key, sub.ID+":") {
 					t.Errorf("message %q sent with key %q, want one of the update %s", m.Text, m.Key, sub.ID)
@@ -548,10 +549,10 @@ func TestProcessedTwice(t *testing.T) {
 				// The second processing sent the same messages, under the
 				// same keys: the user sees nothing more.
 				for _, to := range []struct {
-					first []sent
-					all   []sent
-				}{{firstUser, e.tg.sendsTo(user)}, {firstAdmin, e.tg.sendsTo(adminID)}} {
-					if got, want := keys(to.all[len(to.first):]), keys(to.first); !slices.Equal(got, want) {
+					first []handlerstest.Sent
+					all   []handlerstest.Sent
+				}{{firstUser, e.tg.SendsTo(user)}, {firstAdmin, e.tg.SendsTo(adminID)}} {
+					if got, want := handlerstest.Keys(to.all[len(to.first):]), handlerstest.Keys(to.first); !slices.Equal(got, want) {
 						t.Errorf("keys of the second processing %q, want those of the first %q", got, want)
 					}
 				}
@@ -559,11 +560,11 @@ func TestProcessedTwice(t *testing.T) {
 					t.Errorf("the second processing audited %+v", got[len(firstAudit):])
 				}
 			}
-			shown := e.tg.shown(user)
+			shown := e.tg.Shown(user)
 			if len(shown) != 1 {
-				t.Errorf("the user sees %q, want one message", texts(shown))
+				t.Errorf("the user sees %q, want one message", handlerstest.Texts(shown))
 			}
-			if n := len(e.tg.shown(adminID)); n > 1 {
+			if n := len(e.tg.Shown(adminID)); n > 1 {
 				t.Errorf("the admins see %d notices", n)
 			}
 			seen := map[string]int{}
@@ -575,15 +576,15 @@ func TestProcessedTwice(t *testing.T) {
 					t.Errorf("%d %s events, want 1", n, kind)
 				}
 			}
-			if ids := e.adapter.auditIDs(); len(ids) != 2*len(seen) || len(slices.Compact(sortedCopy(ids))) != len(seen) {
+			if ids := e.adapter.AuditIDs(); len(ids) != 2*len(seen) || len(slices.Compact(sortedCopy(ids))) != len(seen) {
 				t.Errorf("AuditOnce IDs %q, want the same %d twice", ids, len(seen))
 			}
 			if tt.result == handlers.SubmissionNeedsFixes {
-				if srcs := e.adapter.issuedFor(); !slices.Equal(srcs, []string{sub.ID, sub.ID}) {
+				if srcs := e.adapter.IssuedFor(); !slices.Equal(srcs, []string{sub.ID, sub.ID}) {
 					t.Errorf("requests issued for %q, want twice the update %s", srcs, sub.ID)
 				}
 				// The button the user sees is to their live request.
-				b := shown[0].buttons()
+				b := shown[0].Buttons()
 				live, ok, err := e.store.Requests().Live(e.ctx, user)
 				if err != nil || !ok || len(b) != 1 || b[0].URL != pageBase+live.ID {
 					t.Errorf("the button the user sees %+v, the live request %+v (%v %v)", b, live, ok, err)

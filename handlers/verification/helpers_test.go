@@ -18,10 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gotd/td/tg"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
@@ -41,281 +41,6 @@ const (
 	adminID  = int64(777)
 	pageBase = "https://kyc.example/passport/"
 )
-
-// sent is one message the fake Telegram sent.
-type sent struct {
-	To   handlers.User
-	Text string
-	Rows [][]handlers.Button
-	Key  string
-}
-
-// buttons returns every button of the message, row after row.
-func (s sent) buttons() []handlers.Button {
-	var all []handlers.Button
-	for _, r := range s.Rows {
-		all = append(all, r...)
-	}
-	return all
-}
-
-// fakeTelegram is the flow's Telegram: it records what is sent and serves
-// the encrypted files of the submissions shared.
-type fakeTelegram struct {
-	mu    sync.Mutex
-	files map[int64][]byte
-	sends []sent // every Send that succeeded, in order
-	errs  [][]tg.SecureValueErrorClass
-	errTo []handlers.User
-	// dlErr fails every download; dlFailures fails the next downloads
-	// (then they work); downloads counts the calls.
-	dlErr      error
-	dlFailures int
-	downloads  int
-	// sendErr fails every Send; onSend, when set, runs before each Send.
-	sendErr error
-	onSend  func()
-}
-
-var _ Telegram = (*fakeTelegram)(nil)
-
-func newFakeTelegram() *fakeTelegram { return &fakeTelegram{files: map[int64][]byte{}} }
-
-// serve makes the files of a shared submission downloadable.
-func (f *fakeTelegram) serve(sh *passport.Shared) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, ee := range sh.Submission.Elements {
-		refs := slices.Clone(ee.Files)
-		refs = append(refs, ee.Translation...)
-		for _, r := range []*passport.FileRef{ee.FrontSide, ee.ReverseSide, ee.Selfie} {
-			if r != nil {
-				refs = append(refs, *r)
-			}
-		}
-		for _, r := range refs {
-			b, _ := sh.Encrypted(r)
-			f.files[r.ID] = b
-		}
-	}
-}
-
-func (f *fakeTelegram) Send(_ context.Context, to handlers.User, m handlers.Message) error {
-	f.mu.Lock()
-	onSend := f.onSend
-	f.mu.Unlock()
-	if onSend != nil {
-		onSend()
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.sendErr != nil {
-		return f.sendErr
-	}
-	f.sends = append(f.sends, sent{To: to, Text: m.Text, Rows: m.Buttons, Key: m.Key})
-	return nil
-}
-
-func (f *fakeTelegram) SetSecureValueErrors(_ context.Context, to handlers.User, errs []tg.SecureValueErrorClass) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.errs = append(f.errs, errs)
-	f.errTo = append(f.errTo, to)
-	return nil
-}
-
-func (f *fakeTelegram) Download(_ context.Context, file *passport.File, w io.Writer) error {
-	f.mu.Lock()
-	f.downloads++
-	b, ok := f.files[file.ID]
-	dlErr := f.dlErr
-	if f.dlFailures > 0 {
-		f.dlFailures--
-		dlErr = errors.New("rpc error code 500: INTERNAL (transient)")
-	}
-	f.mu.Unlock()
-	if dlErr != nil {
-		return dlErr
-	}
-	if !ok {
-		return fmt.Errorf("FILE_ID_INVALID %d", file.ID)
-	}
-	for len(b) > 0 { // in chunks, as upload.getFile answers
-		n := min(len(b), 4096)
-		if _, err := w.Write(b[:n]); err != nil {
-			return err
-		}
-		b = b[n:]
-	}
-	return nil
-}
-
-func (f *fakeTelegram) setDownloads(failures int, err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.dlFailures, f.dlErr = failures, err
-}
-
-func (f *fakeTelegram) setSend(err error, onSend func()) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sendErr, f.onSend = err, onSend
-}
-
-// sendsTo returns every message sent to user, repeats included.
-func (f *fakeTelegram) sendsTo(user int64) []sent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []sent
-	for _, s := range f.sends {
-		if s.To.ID == user {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// shown returns the messages user sees: Telegram answers a message sent
-// again with the random_id of one it already sent (the transport derives
-// it from Message.Key) with the message it sent, so a key shows once,
-// as it was first sent. Messages without a key all show.
-func (f *fakeTelegram) shown(user int64) []sent {
-	seen := map[string]bool{}
-	var out []sent
-	for _, s := range f.sendsTo(user) {
-		if s.Key != "" {
-			if seen[s.Key] {
-				continue
-			}
-			seen[s.Key] = true
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-// texts returns the texts of msgs.
-func texts(msgs []sent) []string {
-	out := make([]string, len(msgs))
-	for i, m := range msgs {
-		out[i] = m.Text
-	}
-	return out
-}
-
-// keys returns the keys of msgs.
-func keys(msgs []sent) []string {
-	out := make([]string, len(msgs))
-	for i, m := range msgs {
-		out[i] = m.Key
-	}
-	return out
-}
-
-// storeAdapter gives the flow the store calls it makes, as package bot
-// does (handlers.Store), and records the srcs of IssueRequest and the
-// AuditOnce IDs it is given.
-type storeAdapter struct {
-	handlers.Store
-
-	mu     sync.Mutex
-	srcs   []string
-	audits []string
-}
-
-var _ Store = (*storeAdapter)(nil)
-
-func (a *storeAdapter) IssueRequest(ctx context.Context, p store.RequestParams, ttl time.Duration, src string) (store.Request, error) {
-	a.mu.Lock()
-	a.srcs = append(a.srcs, src)
-	a.mu.Unlock()
-	return a.Store.IssueRequest(ctx, p, ttl, src)
-}
-
-func (a *storeAdapter) AuditOnce(ctx context.Context, ev store.Event, id string) error {
-	a.mu.Lock()
-	a.audits = append(a.audits, id)
-	a.mu.Unlock()
-	return a.Store.AuditOnce(ctx, ev, id)
-}
-
-func (a *storeAdapter) issuedFor() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.srcs)
-}
-
-func (a *storeAdapter) auditIDs() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.audits)
-}
-
-// recObserver records what the flow tells its Observer.
-type recObserver struct {
-	mu          sync.Mutex
-	submissions []string // "outcome/reason/level"
-	problems    [][]string
-	verdicts    []time.Duration
-	commands    []string
-}
-
-func (o *recObserver) Submission(outcome, reason, level string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.submissions = append(o.submissions, outcome+"/"+reason+"/"+level)
-}
-
-func (o *recObserver) Problems(codes []string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.problems = append(o.problems, slices.Clone(codes))
-}
-
-func (o *recObserver) Verdict(d time.Duration) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.verdicts = append(o.verdicts, d)
-}
-
-func (o *recObserver) Command(name string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.commands = append(o.commands, name)
-}
-
-var (
-	keyOnce sync.Once
-	botKey  *rsa.PrivateKey
-	keyErr  error
-)
-
-// testKey returns a throwaway 2048-bit key shared by the tests.
-func testKey(t testing.TB) *rsa.PrivateKey {
-	t.Helper()
-	keyOnce.Do(func() { botKey, keyErr = passport.GenerateKey(2048) })
-	if keyErr != nil {
-		t.Fatal(keyErr)
-	}
-	return botKey
-}
-
-var (
-	otherOnce sync.Once
-	otherKey  *rsa.PrivateKey
-	otherErr  error
-)
-
-// wrongKey returns a key that is not the bot's (a submission encrypted
-// for another bot).
-func wrongKey(t testing.TB) *rsa.PublicKey {
-	t.Helper()
-	otherOnce.Do(func() { otherKey, otherErr = passport.GenerateKey(2048) })
-	if otherErr != nil {
-		t.Fatal(otherErr)
-	}
-	return &otherKey.PublicKey
-}
 
 var (
 	jpegMu    sync.Mutex
@@ -386,12 +111,12 @@ type env struct {
 	rdb     redis.UniversalClient
 	prefix  string
 	store   *store.Store
-	adapter *storeAdapter
-	tg      *fakeTelegram
+	adapter *handlerstest.Store
+	tg      *handlerstest.Telegram
 	logs    *testkit.Logs
 	flow    *Flow
 	catalog *i18n.Catalog
-	obs     *recObserver
+	obs     *handlerstest.Observer
 	msgID   int
 
 	mu       sync.Mutex
@@ -441,10 +166,10 @@ func testChecker(t testing.TB, now func() time.Time) *verify.Checker {
 func newEnv(t *testing.T, wrap func(Store) Store) *env {
 	t.Helper()
 	rdb := needRedis(t)
-	e := &env{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: newFakeTelegram(), logs: &testkit.Logs{}, obs: &recObserver{}}
+	e := &env{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: &handlerstest.Telegram{}, logs: &testkit.Logs{}, obs: &handlerstest.Observer{}}
 	e.prefix = testkit.Prefix(t, rdb, "verification")
 	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now))
-	e.adapter = &storeAdapter{Store: handlers.NewStore(e.store)}
+	e.adapter = handlerstest.NewStore(e.store)
 	cat, err := i18n.New()
 	if err != nil {
 		t.Fatal(err)
@@ -456,7 +181,7 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 	}
 	logger := e.logs.Logger()
 	e.flow, err = New(Config{
-		Key: testKey(t), Store: st, Telegram: e.tg, Catalog: cat,
+		Key: handlerstest.Key(t), Store: st, Telegram: e.tg, Catalog: cat,
 		Checkers: map[string]*verify.Checker{level: testChecker(t, e.clock.Now)},
 		PageURL:  func(id string) string { return pageBase + id },
 		Admins:   &handlers.Admins{IDs: []int64{adminID}, Catalog: cat, Sender: e.tg, Log: logger},
@@ -518,13 +243,13 @@ func (e *env) issue(user int64, lang string) store.Request {
 func (e *env) share(p profile, nonce string, key *rsa.PublicKey) *passport.Shared {
 	e.t.Helper()
 	if key == nil {
-		key = &testKey(e.t).PublicKey
+		key = &handlerstest.Key(e.t).PublicKey
 	}
 	sh, err := passport.EncryptSubmission(rand.Reader, key, nonce, p.elements())
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.tg.serve(sh)
+	e.tg.Serve(sh)
 	return sh
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/tests/testkit"
@@ -132,10 +133,10 @@ func TestStoreUnavailable(t *testing.T) {
 				t.Errorf("%d calls until the submission was processed, want %d", calls, tt.calls)
 			}
 			want := []string{e.text("en", i18n.MsgSubmissionDelayed, nil), e.text("en", i18n.MsgResultVerified, nil)}
-			if got := texts(e.tg.sendsTo(user)); !slices.Equal(got, want) {
+			if got := handlerstest.Texts(e.tg.SendsTo(user)); !slices.Equal(got, want) {
 				t.Errorf("the user got %q, want %q", got, want)
 			}
-			if got := keys(e.tg.sendsTo(user)); !slices.Equal(got, []string{sub.ID + ":" + i18n.MsgSubmissionDelayed, sub.ID + ":verdict"}) {
+			if got := handlerstest.Keys(e.tg.SendsTo(user)); !slices.Equal(got, []string{sub.ID + ":" + i18n.MsgSubmissionDelayed, sub.ID + ":verdict"}) {
 				t.Errorf("message keys %q", got)
 			}
 			verified, _ := e.hooks()
@@ -153,14 +154,14 @@ func TestStoreUnavailable(t *testing.T) {
 			if n := count(e.auditOf(user), "verified"); n != 1 {
 				t.Errorf("%d verified events, want 1", n)
 			}
-			if !slices.Equal(e.obs.submissions, []string{"verified//basic"}) || len(e.obs.verdicts) != 1 {
-				t.Errorf("observed %v and %d verdicts, want the verdict once", e.obs.submissions, len(e.obs.verdicts))
+			if !slices.Equal(e.obs.Submissions(), []string{"verified//basic"}) || len(e.obs.Verdicts()) != 1 {
+				t.Errorf("observed %v and %d verdicts, want the verdict once", e.obs.Submissions(), len(e.obs.Verdicts()))
 			}
 
 			// Processed once more (its worker stopped before taking it
 			// out of the queue): the user sees nothing more.
 			e.process(sub)
-			if got := texts(e.tg.shown(user)); !slices.Equal(got, want) {
+			if got := handlerstest.Texts(e.tg.Shown(user)); !slices.Equal(got, want) {
 				t.Errorf("after another processing the user sees %q", got)
 			}
 			if n := count(e.auditOf(user), "verified"); n != 1 {
@@ -218,7 +219,7 @@ func TestHookErrors(t *testing.T) {
 				reason := en.Problem("too_young", "personal_details", "data.birth_date", map[string]string{"min_age": "18", "age": "14"})
 				want = en.Text(tt.want, map[string]any{"Reason": reason})
 			}
-			msgs := texts(e.tg.sendsTo(user))
+			msgs := handlerstest.Texts(e.tg.SendsTo(user))
 			if tt.calls > 1 {
 				if w := []string{en.Text(i18n.MsgSubmissionDelayed, nil), want}; !slices.Equal(msgs, w) {
 					t.Errorf("the user got %q, want the delay notice then the outcome %q", msgs, w)
@@ -302,25 +303,25 @@ func TestCutShort(t *testing.T) {
 				stop()
 			case "download":
 				st.at = "consume"
-				e.tg.setDownloads(0, context.Canceled)
+				e.tg.SetDownloads(0, context.Canceled)
 			case "tell":
-				e.tg.setSend(nil, func() {
+				e.tg.SetSend(nil, func() {
 					stop()
-					e.tg.setSend(context.Canceled, nil)
+					e.tg.SetSend(context.Canceled, nil)
 				})
 			}
 			_, err := e.flow.Process(ctx, sub)
 			if !errors.Is(err, handlers.ErrRetryLater) || !errors.Is(err, context.Canceled) {
 				t.Fatalf("cut short: %v, want ErrRetryLater and context.Canceled", err)
 			}
-			if msgs := e.tg.sendsTo(user); len(msgs) != 0 {
-				t.Errorf("the user was told %q", texts(msgs))
+			if msgs := e.tg.SendsTo(user); len(msgs) != 0 {
+				t.Errorf("the user was told %q", handlerstest.Texts(msgs))
 			}
 			if st := e.status(user); tt.at != "tell" && st.State == store.StateVerified {
 				t.Error("verified before the processing ended")
 			}
-			if len(e.obs.submissions) != 0 {
-				t.Errorf("observed %v for a processing cut short", e.obs.submissions)
+			if len(e.obs.Submissions()) != 0 {
+				t.Errorf("observed %v for a processing cut short", e.obs.Submissions())
 			}
 
 			// The submission is processed again (by this instance after a
@@ -328,10 +329,10 @@ func TestCutShort(t *testing.T) {
 			st.mu.Lock()
 			st.at = ""
 			st.mu.Unlock()
-			e.tg.setDownloads(0, nil)
-			e.tg.setSend(nil, nil)
+			e.tg.SetDownloads(0, nil)
+			e.tg.SetSend(nil, nil)
 			e.process(sub)
-			if got, want := texts(e.tg.sendsTo(user)), []string{e.text("en", i18n.MsgResultVerified, nil)}; !slices.Equal(got, want) {
+			if got, want := handlerstest.Texts(e.tg.SendsTo(user)), []string{e.text("en", i18n.MsgResultVerified, nil)}; !slices.Equal(got, want) {
 				t.Errorf("the user got %q, want %q", got, want)
 			}
 			if verified, _ := e.hooks(); len(verified) != tt.hooks {
@@ -366,9 +367,9 @@ func TestGiveUp(t *testing.T) {
 	if out.Result != handlers.SubmissionFailed || out.Reason != "gave_up" {
 		t.Errorf("outcome = %+v", out)
 	}
-	msgs := e.tg.sendsTo(user)
-	if want := []string{e.text("en", i18n.MsgSubmissionDelayed, nil), e.text("en", i18n.MsgSubmissionFailed, nil)}; !slices.Equal(texts(msgs), want) {
-		t.Errorf("the user got %q, want %q", texts(msgs), want)
+	msgs := e.tg.SendsTo(user)
+	if want := []string{e.text("en", i18n.MsgSubmissionDelayed, nil), e.text("en", i18n.MsgSubmissionFailed, nil)}; !slices.Equal(handlerstest.Texts(msgs), want) {
+		t.Errorf("the user got %q, want %q", handlerstest.Texts(msgs), want)
 	}
 	if len(msgs) == 2 && msgs[1].Key != sub.ID+":"+i18n.MsgSubmissionFailed {
 		t.Errorf("the failure was sent with key %q", msgs[1].Key)
@@ -379,8 +380,8 @@ func TestGiveUp(t *testing.T) {
 	if verified, _ := e.hooks(); len(verified) != 0 {
 		t.Error("verified")
 	}
-	if !slices.Equal(e.obs.submissions, []string{"failed/gave_up/"}) {
-		t.Errorf("observed %v", e.obs.submissions)
+	if !slices.Equal(e.obs.Submissions(), []string{"failed/gave_up/"}) {
+		t.Errorf("observed %v", e.obs.Submissions())
 	}
 	e.noPersonalData(p)
 }
@@ -405,11 +406,9 @@ func TestDownloads(t *testing.T) {
 			user := int64(6001 + i)
 			p := goodProfile(t)
 			sub := e.submission(e.share(p, e.issue(user, "en").Nonce, nil), user, "en")
-			e.tg.setDownloads(tt.failures, tt.err)
+			e.tg.SetDownloads(tt.failures, tt.err)
 			out, err := e.flow.Process(e.ctx, sub)
-			e.tg.mu.Lock()
-			downloads := e.tg.downloads
-			e.tg.mu.Unlock()
+			downloads := e.tg.Downloads()
 			if downloads < tt.downloads || tt.verified && downloads != tt.downloads {
 				t.Errorf("%d downloads, want %d", downloads, tt.downloads)
 			}
@@ -426,8 +425,8 @@ func TestDownloads(t *testing.T) {
 			if len(verified) != 0 {
 				t.Fatal("verified without the scans")
 			}
-			if want := e.text("en", i18n.MsgSubmissionFailed, nil); !slices.Equal(texts(e.tg.sendsTo(user)), []string{want}) {
-				t.Errorf("messages = %q, want %q", texts(e.tg.sendsTo(user)), want)
+			if want := e.text("en", i18n.MsgSubmissionFailed, nil); !slices.Equal(handlerstest.Texts(e.tg.SendsTo(user)), []string{want}) {
+				t.Errorf("messages = %q, want %q", handlerstest.Texts(e.tg.SendsTo(user)), want)
 			}
 			if ev := e.lastAudit(); ev.Kind != "processing_failed" || !slices.Equal(ev.Codes, []string{"download_failed"}) || ev.Level != level {
 				t.Errorf("audit = %+v", ev)
@@ -476,11 +475,11 @@ func TestObserver(t *testing.T) {
 			e.process(e.submission(e.share(goodProfile(t), "never-issued-nonce", nil), user, "en"))
 		}, submissions: []string{"refused/unknown/"}},
 		{name: "wrong key", run: func(t *testing.T, e *env, user int64) {
-			e.process(e.submission(e.share(goodProfile(t), e.issue(user, "en").Nonce, wrongKey(t)), user, "en"))
+			e.process(e.submission(e.share(goodProfile(t), e.issue(user, "en").Nonce, handlerstest.OtherKey(t)), user, "en"))
 		}, submissions: []string{"undecryptable/wrong_key/"}},
 		{name: "download failed", run: func(t *testing.T, e *env, user int64) {
 			sub := e.submission(e.share(goodProfile(t), e.issue(user, "en").Nonce, nil), user, "en")
-			e.tg.setDownloads(0, errors.New("rpc error code 500: INTERNAL"))
+			e.tg.SetDownloads(0, errors.New("rpc error code 500: INTERNAL"))
 			if _, err := e.flow.Process(e.ctx, sub); err == nil {
 				t.Fatal("a failed download returned nil")
 			}
@@ -494,7 +493,7 @@ func TestObserver(t *testing.T) {
 			if _, err := e.flow.Process(e.ctx, sub); err == nil || errors.Is(err, handlers.ErrRetryLater) {
 				t.Fatalf("a level without a checker: %v", err)
 			}
-			if got, want := texts(e.tg.sendsTo(user)), []string{e.text("en", i18n.MsgSubmissionFailed, nil)}; !slices.Equal(got, want) {
+			if got, want := handlerstest.Texts(e.tg.SendsTo(user)), []string{e.text("en", i18n.MsgSubmissionFailed, nil)}; !slices.Equal(got, want) {
 				t.Errorf("the user got %q, want %q", got, want)
 			}
 		}, submissions: []string{"failed/unknown_level/retired"}},
@@ -510,17 +509,17 @@ func TestObserver(t *testing.T) {
 			e := newEnv(t, tc.wrap)
 			tc.run(t, e, 8001)
 			o := e.obs
-			if !slices.Equal(o.submissions, tc.submissions) {
-				t.Errorf("submissions %v, want %v", o.submissions, tc.submissions)
+			if !slices.Equal(o.Submissions(), tc.submissions) {
+				t.Errorf("submissions %v, want %v", o.Submissions(), tc.submissions)
 			}
-			if fmt.Sprint(o.problems) != fmt.Sprint(tc.problems) {
-				t.Errorf("problems %v, want %v", o.problems, tc.problems)
+			if fmt.Sprint(o.ProblemCodes()) != fmt.Sprint(tc.problems) {
+				t.Errorf("problems %v, want %v", o.ProblemCodes(), tc.problems)
 			}
-			if len(o.verdicts) != tc.verdicts {
-				t.Errorf("%d verdicts, want %d", len(o.verdicts), tc.verdicts)
+			if len(o.Verdicts()) != tc.verdicts {
+				t.Errorf("%d verdicts, want %d", len(o.Verdicts()), tc.verdicts)
 			}
-			if len(o.commands) != 0 {
-				t.Errorf("commands %v", o.commands)
+			if len(o.Commands()) != 0 {
+				t.Errorf("commands %v", o.Commands())
 			}
 		})
 	}
@@ -551,15 +550,15 @@ func TestVerdictTime(t *testing.T) {
 			if tc.received > 0 {
 				sub.Received = e.clock.Now().Add(-tc.received)
 			}
-			e.tg.setSend(nil, func() { e.clock.Advance(3 * time.Second) })
+			e.tg.SetSend(nil, func() { e.clock.Advance(3 * time.Second) })
 			e.process(sub)
 			// The verdict is the first message; the admin's notice comes
 			// after and is not part of the verdict time.
-			if n := len(e.tg.sendsTo(adminID)); n != 1 {
+			if n := len(e.tg.SendsTo(adminID)); n != 1 {
 				t.Fatalf("%d admin notices", n)
 			}
-			if !slices.Equal(e.obs.verdicts, []time.Duration{tc.want}) {
-				t.Errorf("verdicts %v, want [%v]", e.obs.verdicts, tc.want)
+			if !slices.Equal(e.obs.Verdicts(), []time.Duration{tc.want}) {
+				t.Errorf("verdicts %v, want [%v]", e.obs.Verdicts(), tc.want)
 			}
 		})
 	}
@@ -612,7 +611,7 @@ func TestNewConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ok := Config{Key: testKey(t), Store: &storeAdapter{}, Telegram: newFakeTelegram(), Catalog: cat,
+	ok := Config{Key: handlerstest.Key(t), Store: &handlerstest.Store{}, Telegram: &handlerstest.Telegram{}, Catalog: cat,
 		Checkers: map[string]*verify.Checker{level: testChecker(t, time.Now)}, PageURL: func(id string) string { return id }}
 	f, err := New(ok)
 	if err != nil {
