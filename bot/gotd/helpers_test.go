@@ -2,35 +2,17 @@ package gotd
 
 import (
 	"context"
-	"crypto/rsa"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/config"
-	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/tests/testkit"
 )
-
-var (
-	keyOnce sync.Once
-	botKey  *rsa.PrivateKey
-	keyErr  error
-)
-
-// testKey returns a throwaway 2048-bit key shared by the tests.
-func testKey(t testing.TB) *rsa.PrivateKey {
-	t.Helper()
-	keyOnce.Do(func() { botKey, keyErr = passport.GenerateKey(2048) })
-	if keyErr != nil {
-		t.Fatal(keyErr)
-	}
-	return botKey
-}
 
 // self is the bot account of the tests.
 var self = bot.Self{ID: 5550001, Username: "kyc_test_bot"}
@@ -57,7 +39,7 @@ redis: {prefix: "`+prefix+`"}
 		logs = io.Discard
 	}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts = append([]bot.Option{bot.WithRedis(rdb), bot.WithPrivateKey(testKey(t)), bot.WithLogger(logger), bot.WithInstance("gotd-test")}, opts...)
+	opts = append([]bot.Option{bot.WithRedis(rdb), bot.WithPrivateKey(handlerstest.Key(t)), bot.WithLogger(logger), bot.WithInstance("gotd-test")}, opts...)
 	b, err := bot.New(context.Background(), cfg, opts...)
 	if err != nil {
 		t.Fatal(err)

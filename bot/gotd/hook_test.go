@@ -16,6 +16,7 @@ import (
 
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/tests/testkit"
@@ -148,7 +149,7 @@ func from(id int64) handlers.User {
 // and the encrypted submission kycbot must queue.
 func submission(t *testing.T) (*tg.MessageActionSecureValuesSentMe, *passport.EncryptedSubmission) {
 	t.Helper()
-	sh, err := passport.EncryptSubmission(rand.Reader, &testKey(t).PublicKey, "nonce-nonce-nonce-nonce-nonce-nonce-nonce-1", []passport.PlainElement{{
+	sh, err := passport.EncryptSubmission(rand.Reader, &handlerstest.Key(t).PublicKey, "nonce-nonce-nonce-nonce-nonce-nonce-nonce-1", []passport.PlainElement{{
 		Type: passport.TypePersonalDetails, Fields: map[string]string{"first_name": "Zephyrine", "last_name": "Quillbottom"},
 	}})
 	if err != nil {

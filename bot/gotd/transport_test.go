@@ -14,6 +14,7 @@ import (
 
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/handlers"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/tests/testkit"
 )
@@ -58,7 +59,7 @@ func callbackButton(text, data string) tg.KeyboardInlineButton {
 func TestSend(t *testing.T) {
 	to := handlers.User{ID: 10, AccessHash: 20, LangCode: "en"}
 	peer := &tg.InputPeerUser{UserID: 10, AccessHash: 20}
-	ids := bot.NewMessageIDs(testKey(t))
+	ids := bot.NewMessageIDs(handlerstest.Key(t))
 	tests := []struct {
 		name string
 		msg  handlers.Message
@@ -126,7 +127,7 @@ func TestRandomID(t *testing.T) {
 	if len(got1) != 5 || len(got2) != 1 {
 		t.Fatalf("%d and %d requests", len(got1), len(got2))
 	}
-	want := bot.NewMessageIDs(testKey(t)).RandomID("1-1:verdict")
+	want := bot.NewMessageIDs(handlerstest.Key(t)).RandomID("1-1:verdict")
 	if got1[0].RandomID != want || got1[1].RandomID != want || got2[0].RandomID != want {
 		t.Errorf("random_id of the same key: %d, %d and %d in another instance, want %d", got1[0].RandomID, got1[1].RandomID, got2[0].RandomID, want)
 	}
