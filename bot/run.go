@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/kycbot/kycbot/bot/internal/wait"
 )
 
 // instanceLease is how long an instance name stays taken after its process
@@ -113,7 +115,7 @@ func (b *Bot) HoldInstance(ctx context.Context, botID int64) (release func(), er
 			b.log.WarnContext(ctx, "bot: the instance name is taken; waiting for it (a process of this name may have just stopped)",
 				slog.String("instance", b.o.instance))
 		}
-		if err := sleep(ctx, time.Second); err != nil {
+		if err := wait.Sleep(ctx, time.Second); err != nil {
 			return nil, fmt.Errorf("bot: take the instance name %q: %w", b.o.instance, err)
 		}
 	}

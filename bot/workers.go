@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kycbot/kycbot/bot/internal/wait"
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/handlers/chat"
 	"github.com/kycbot/kycbot/handlers/verification"
@@ -161,7 +162,7 @@ func (w *workers) take(ctx, work context.Context) {
 			w.start(work, e)
 		}
 		if err != nil && ctx.Err() == nil {
-			_ = sleep(ctx, storeRetry)
+			_ = wait.Sleep(ctx, storeRetry)
 		}
 	}
 }
@@ -286,7 +287,7 @@ func (w *workers) handle(ctx context.Context, e store.QueueEntry) (done bool) {
 			return w.ack(ctx, log, e)
 		}
 		log.WarnContext(ctx, "bot: will retry", slog.Int("attempt", attempt), slog.Duration("pause", pause), slog.String("error", err.Error()))
-		if sleep(ctx, pause) != nil {
+		if wait.Sleep(ctx, pause) != nil {
 			log.WarnContext(ctx, "bot: update cut short by the shutdown; it stays in the queue")
 			return false
 		}
@@ -330,16 +331,4 @@ func (w *workers) ack(ctx context.Context, log *slog.Logger, e store.QueueEntry)
 		log.WarnContext(ctx, "bot: cannot remove a handled update from the queue; it will be handled again (idempotently)", slog.String("error", err.Error()))
 	}
 	return true
-}
-
-// sleep waits d, or until ctx ends (its error then).
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kycbot/kycbot/bot/internal/wait"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/store"
 )
@@ -284,7 +285,7 @@ func (s *Sender) Run(ctx context.Context) error {
 			if err != nil {
 				pause, errPause = errPause, min(2*errPause, 30*time.Second)
 			}
-			if !sleep(ctx, pause) {
+			if wait.Sleep(ctx, pause) != nil {
 				return nil
 			}
 			continue
@@ -301,17 +302,6 @@ func (s *Sender) Run(ctx context.Context) error {
 				s.deliver(ctx, d)
 			}()
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

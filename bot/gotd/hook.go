@@ -10,6 +10,7 @@ import (
 	"github.com/gotd/td/tg"
 
 	"github.com/kycbot/kycbot/bot"
+	"github.com/kycbot/kycbot/bot/internal/wait"
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/passport"
 )
@@ -112,12 +113,8 @@ func (h *hook) enqueue(ctx context.Context, ours []bot.Update) error {
 		if !logged {
 			h.log.WarnContext(ctx, "gotd: cannot queue kycbot's updates; trying again", slog.Int("updates", len(ours)), slog.String("error", err.Error()))
 		}
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return errors.Join(err, ctx.Err())
-		case <-t.C:
+		if werr := wait.Sleep(ctx, pause); werr != nil {
+			return errors.Join(err, werr)
 		}
 		pause = min(pause*2, enqueueMaxPause)
 	}

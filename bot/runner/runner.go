@@ -25,6 +25,7 @@ import (
 
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/bot/gotd"
+	"github.com/kycbot/kycbot/bot/internal/wait"
 	"github.com/kycbot/kycbot/bot/metrics"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/passport"
@@ -353,7 +354,7 @@ func (r *Runner) receive(ctx context.Context, api *tg.Client, self bot.Self, rec
 			r.log.WarnContext(ctx, "runner: cannot compete for the receiver's lease", slog.String("error", err.Error()))
 		}
 		if !ok {
-			_ = sleep(ctx, min(lease/5, time.Second))
+			_ = wait.Sleep(ctx, min(lease/5, time.Second))
 			continue
 		}
 		leaseCtx, lost := context.WithCancel(ctx)
@@ -391,7 +392,7 @@ func (r *Runner) receive(ctx context.Context, api *tg.Client, self bot.Self, rec
 		cancel()
 		if err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
 			r.log.ErrorContext(ctx, "runner: the updates manager stopped; competing for the lease again", slog.String("error", err.Error()))
-			_ = sleep(ctx, time.Second)
+			_ = wait.Sleep(ctx, time.Second)
 		}
 	}
 }
@@ -451,16 +452,4 @@ func (r *receiver) Handle(ctx context.Context, u tg.UpdatesClass) error {
 		return nil
 	}
 	return h.Handle(ctx, u)
-}
-
-// sleep waits d, or until ctx ends (its error then).
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -224,45 +223,14 @@ func (e *cenv) live(u int64) (store.Request, bool) {
 	return r, ok
 }
 
-// auditEvent is an audit event as the store writes it.
-type auditEvent struct {
-	Kind   string            `json:"kind"`
-	UserID int64             `json:"uid"`
-	Level  string            `json:"level"`
-	Ref    string            `json:"ref"`
-	Codes  []string          `json:"codes"`
-	Detail map[string]string `json:"detail"`
-}
+// auditEvent is an audit event as the store records it.
+type auditEvent = store.Event
 
 // allAudit returns every audit event, in order.
-func (e *cenv) allAudit() []auditEvent {
-	e.t.Helper()
-	msgs, err := e.rdb.XRange(e.ctx, e.prefix+"{audit}:stream", "-", "+").Result()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []auditEvent
-	for _, m := range msgs {
-		var ev auditEvent
-		if err := json.Unmarshal([]byte(m.Values["e"].(string)), &ev); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, ev)
-	}
-	return out
-}
+func (e *cenv) allAudit() []auditEvent { return handlerstest.Audit(e.t, e.ctx, e.store) }
 
 // auditEvents returns the audit events about u.
-func (e *cenv) auditEvents(u int64) []auditEvent {
-	e.t.Helper()
-	var evs []auditEvent
-	for _, ev := range e.allAudit() {
-		if ev.UserID == u {
-			evs = append(evs, ev)
-		}
-	}
-	return evs
-}
+func (e *cenv) auditEvents(u int64) []auditEvent { return handlerstest.Audit(e.t, e.ctx, e.store, u) }
 
 // auditKinds lists the kinds of the audit events about u.
 func (e *cenv) auditKinds(u int64) []string {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -283,45 +282,14 @@ func (e *env) process(sub Submission) Outcome {
 	return out
 }
 
-// auditEvent is an audit event as the store writes it.
-type auditEvent struct {
-	Kind   string            `json:"kind"`
-	UserID int64             `json:"uid"`
-	Level  string            `json:"level"`
-	Ref    string            `json:"ref"`
-	Codes  []string          `json:"codes"`
-	Detail map[string]string `json:"detail"`
-}
+// auditEvent is an audit event as the store records it.
+type auditEvent = store.Event
 
 // auditEvents returns the audit events in order.
-func (e *env) auditEvents() []auditEvent {
-	e.t.Helper()
-	msgs, err := e.rdb.XRange(e.ctx, e.prefix+"{audit}:stream", "-", "+").Result()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []auditEvent
-	for _, m := range msgs {
-		var ev auditEvent
-		if err := json.Unmarshal([]byte(m.Values["e"].(string)), &ev); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, ev)
-	}
-	return out
-}
+func (e *env) auditEvents() []auditEvent { return handlerstest.Audit(e.t, e.ctx, e.store) }
 
 // auditOf returns the audit events about user.
-func (e *env) auditOf(user int64) []auditEvent {
-	e.t.Helper()
-	var out []auditEvent
-	for _, ev := range e.auditEvents() {
-		if ev.UserID == user {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
+func (e *env) auditOf(user int64) []auditEvent { return handlerstest.Audit(e.t, e.ctx, e.store, user) }
 
 // count returns how many of evs are of kind.
 func count(evs []auditEvent, kind string) int {
