@@ -59,9 +59,13 @@ func (c Config) GoString() string { return "store.Config" + c.String() }
 // (nothing is lost), and the client reconnects by itself once Redis is
 // back: there is no need to restart the process.
 //
-// The client does not retry commands either: a command whose answer was
-// lost may have run, and running Requests.Consume twice would answer
-// "used" to the caller whose first run succeeded.
+// go-redis's own retries are off: they also repeat a command whose
+// answer was lost, which may have run. In sentinel and cluster modes
+// Open's client retries, with backoff, for up to FailoverWait, only the
+// commands that provably never ran (the connection was refused, or Redis
+// answered READONLY, LOADING, MASTERDOWN, CLUSTERDOWN, TRYAGAIN or
+// NOREPLICAS): what a failover looks like. A single server has no
+// failover: it fails at once, and the bot retries the work.
 // An ErrUnavailable from a write means it may or may not have happened;
 // the caller decides what to retry. A client given to New should be set
 // up the same way.
@@ -125,6 +129,9 @@ func Open(ctx context.Context, c Config) (redis.UniversalClient, error) {
 		})
 	default:
 		return nil, fmt.Errorf("open redis: %w: redis.mode must be single, sentinel or cluster", ErrInvalid)
+	}
+	if c.Mode == ModeSentinel || c.Mode == ModeCluster {
+		client.AddHook(retryNotRun{wait: FailoverWait, now: time.Now})
 	}
 
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -24,8 +24,10 @@ func markUnavailable(err *error) {
 // unreachable reports whether err comes from the connection to Redis
 // rather than from Redis's answer: a refused, reset or timed out
 // connection, the connection pool's timeout, or a server that cannot
-// serve yet. The caller's own context ending is not counted: it is
-// reported as such.
+// serve now (loading its data, a replica that lost its master or was a
+// master until a failover, a cluster without all its slots or moving
+// one, too few replicas for min-replicas-to-write). The caller's own
+// context ending is not counted: it is reported as such.
 func unreachable(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
@@ -40,5 +42,29 @@ func unreachable(err error) bool {
 		errors.Is(err, redis.ErrPoolTimeout):
 		return true
 	}
-	return redis.IsLoadingError(err) || redis.IsMasterDownError(err) || redis.IsClusterDownError(err)
+	return refusedByServer(err)
+}
+
+// refusedByServer reports whether Redis refused a command without running
+// it because it cannot serve it now: LOADING, MASTERDOWN, CLUSTERDOWN,
+// READONLY (a replica, such as a master a failover demoted), TRYAGAIN (a
+// slot being moved) or NOREPLICAS.
+func refusedByServer(err error) bool {
+	return redis.IsLoadingError(err) || redis.IsMasterDownError(err) || redis.IsClusterDownError(err) ||
+		redis.IsReadOnlyError(err) || redis.IsTryAgainError(err) || redis.IsNoReplicasError(err)
+}
+
+// notRun reports whether err proves that the command was never run: the
+// connection could not be made (dial), no connection of the pool came
+// free, or Redis refused it (refusedByServer). Running it again cannot
+// run it twice.
+func notRun(err error) bool {
+	if err == nil {
+		return false
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return errors.Is(err, redis.ErrPoolTimeout) || refusedByServer(err)
 }
