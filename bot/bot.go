@@ -284,6 +284,9 @@ func OpenRedis(ctx context.Context, r config.Redis) (redis.UniversalClient, erro
 // retention), followed by extra.
 func StoreOptions(cfg *config.Config, extra ...store.Option) []store.Option {
 	opts := []store.Option{store.WithPrefix(cfg.Redis.Prefix)}
+	if n := cfg.Redis.WaitReplicas; n > 0 {
+		opts = append(opts, store.WithReplicas(n))
+	}
 	if d := cfg.Retention.StatusDays; d > 0 {
 		opts = append(opts, store.WithStatusRetention(time.Duration(d)*24*time.Hour))
 	}

@@ -415,11 +415,13 @@ web:
   db: 2
   master_name: mymaster
   addrs: ["user:pw@10.0.0.1:6379"]
+  wait_replicas: 1
 `,
 		want: []want{
 			{"redis.db", 4, "Redis Cluster has only database 0"},
 			{"redis.master_name", 5, "is used only in sentinel mode"},
 			{"redis.addrs[0]", 6, "must be host:port only"},
+			{"redis.wait_replicas", 7, "is for sentinel and single modes"},
 		},
 	},
 	{

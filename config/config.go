@@ -163,6 +163,12 @@ type Redis struct {
 	// Prefix starts every key kycbot writes (prefix), so that several
 	// applications can share a Redis. Default "kycbot:".
 	Prefix string `yaml:"prefix"`
+	// WaitReplicas is how many replicas must have the writes whose loss
+	// in a failover would lose a submission (queueing an update, issuing
+	// a request, burning a nonce) before kycbot goes on (wait_replicas):
+	// see store.WithReplicas. Sentinel and single modes only. Default 0:
+	// replication stays asynchronous.
+	WaitReplicas int `yaml:"wait_replicas"`
 	// TLS holds the TLS settings (tls).
 	TLS RedisTLS `yaml:"tls"`
 }

@@ -302,6 +302,9 @@ func (c *Config) describeRedis() string {
 	if r.Username != "" {
 		parts = append(parts, "user "+r.Username)
 	}
+	if r.WaitReplicas > 0 {
+		parts = append(parts, fmt.Sprintf("writes wait for %d replica(s)", r.WaitReplicas))
+	}
 	if r.Password.IsSet() {
 		parts = append(parts, "password set")
 	} else {

@@ -451,6 +451,12 @@ func (c *checker) redis(r Redis) {
 		c.add("redis.master_name", "is used only in sentinel mode; remove it or set mode: sentinel")
 	}
 	switch {
+	case r.WaitReplicas < 0:
+		c.add("redis.wait_replicas", "%d is negative: give how many replicas must have a write, 0 for none", r.WaitReplicas)
+	case r.Mode == RedisCluster && r.WaitReplicas > 0:
+		c.add("redis.wait_replicas", "is for sentinel and single modes: in a Redis Cluster kycbot cannot wait for replicas yet; remove it")
+	}
+	switch {
 	case r.DB < 0:
 		c.add("redis.db", "%d is negative: databases are numbered from 0", r.DB)
 	case r.Mode == RedisCluster && r.DB != 0:

@@ -173,7 +173,7 @@ type Appended struct {
 // was appended within its keep time, and returns what became of each. It
 // is safe to call again with the same items after an error (ErrUnavailable
 // when Redis could not be reached): what was appended is not appended
-// twice.
+// twice. With WithReplicas it returns once the replicas have the items.
 func (q Queue) Append(ctx context.Context, items ...QueueItem) (_ []Appended, err error) {
 	defer markUnavailable(&err)
 	if err := q.ready(); err != nil {
@@ -207,11 +207,10 @@ func (q Queue) Append(ctx context.Context, items ...QueueItem) (_ []Appended, er
 	}
 	exec := func() ([]*redis.Cmd, error) {
 		cmds := make([]*redis.Cmd, len(runs))
-		_, err := q.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		err := q.s.durable(ctx, func(p redis.Pipeliner) {
 			for i, r := range runs {
 				cmds[i] = appendOnceScript.EvalSha(ctx, p, r.keys, r.args...)
 			}
-			return nil
 		})
 		return cmds, err
 	}

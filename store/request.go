@@ -228,7 +228,8 @@ func (s *Store) Requests() Requests { return Requests{s} }
 // request: issuing a new one supersedes the previous one, whose ID stops
 // working for Get and whose nonce then fails with ErrNonceSuperseded.
 // With IssuedFor, the live request issued for the same source is
-// returned instead (see IssuedFor). It takes two round trips to Redis.
+// returned instead (see IssuedFor). It takes two round trips to Redis;
+// with WithReplicas each waits for the replicas before the next.
 func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration, opts ...IssueOption) (_ Request, err error) {
 	defer markUnavailable(&err)
 	s := rq.s
@@ -268,7 +269,7 @@ func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration
 	}
 	nh := r.NonceHash()
 	keep := ms(ttl) + ms(NonceTombstoneTTL)
-	res, err := issueScript.Run(ctx, s.rdb,
+	res, err := s.runDurable(ctx, issueScript,
 		[]string{s.userKey(p.UserID, "request"), s.userKey(p.UserID, "nonces"), s.userKey(p.UserID, "index")},
 		now.UnixMilli(), ms(ttl), keep, nh, strconv.FormatInt(now.UnixMilli()+keep, 10)+"|"+nonceLive, srcHash,
 		"n:"+nh, "r:"+r.ID,
@@ -310,10 +311,9 @@ func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration
 	// it; one that names another user means the random source repeated.
 	uid := strconv.FormatInt(p.UserID, 10)
 	var nonceRoute, idRoute *redis.Cmd
-	if _, err := s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+	if err := s.durable(ctx, func(pipe redis.Pipeliner) {
 		nonceRoute = pipe.Do(ctx, "set", s.key("nidx:"+nh), uid, "px", keep, "nx", "get")
 		idRoute = pipe.Do(ctx, "set", s.key("ridx:"+r.ID), uid, "px", keep, "nx", "get")
-		return nil
 	}); err != nil && !errors.Is(err, redis.Nil) {
 		return Request{}, fmt.Errorf("issue request for user %d: index: %w", p.UserID, err)
 	}
@@ -394,7 +394,8 @@ func (rq Requests) Get(ctx context.Context, id string) (_ Request, err error) {
 // With ByMessage, the same message consuming the same nonce again gets the
 // same request back (see ByMessage). It takes one round trip to Redis,
 // and one more to tell ErrNonceOtherUser from ErrNonceUnknown when the
-// user has no such nonce.
+// user has no such nonce. With WithReplicas it returns once the replicas
+// have the burn.
 func (rq Requests) Consume(ctx context.Context, nonce string, userID int64, opts ...ConsumeOption) (_ Request, err error) {
 	defer markUnavailable(&err)
 	s := rq.s
@@ -413,7 +414,7 @@ func (rq Requests) Consume(ctx context.Context, nonce string, userID int64, opts
 	for _, opt := range opts {
 		opt(&o)
 	}
-	res, err := consumeScript.Run(ctx, s.rdb,
+	res, err := s.runDurable(ctx, consumeScript,
 		[]string{s.userKey(userID, "nonces"), s.userKey(userID, "request"), s.userKey(userID, "nonce:"+nh)},
 		nh, s.clock().UnixMilli(), o.token,
 	).Slice()

@@ -117,6 +117,8 @@ type Store struct {
 	statusKeep time.Duration // status retention, 0 for forever
 	auditKeep  time.Duration // audit retention, 0 for forever
 
+	replicas int // WithReplicas: replicas that must acknowledge the writes that must survive a failover
+
 	optErr error // a bad option, reported by every method
 }
 
@@ -225,6 +227,25 @@ func WithAuditRetention(d time.Duration) Option {
 	}
 }
 
+// WithReplicas makes the writes whose loss in a failover would lose a
+// submission (Queue.Append, Requests.Issue, Requests.Consume) wait until n
+// replicas have them (WAIT n, in the same round trip, up to WaitTimeout):
+// fewer fails them with ErrUnavailable, and the caller repeats them
+// (each is repeatable). 0, the default, waits for none, as with a single
+// server. Sentinel and single servers with replicas only: in a Redis
+// Cluster WAIT would have to go to every master written, and a negative
+// n is an error, both reported by every method. See docs/operations.md
+// for what to choose.
+func WithReplicas(n int) Option {
+	return func(s *Store) {
+		if n < 0 {
+			s.optErr = fmt.Errorf("%w: replicas to wait for %d is negative", ErrInvalid, n)
+			return
+		}
+		s.replicas = n
+	}
+}
+
 // New returns a Store on client. Options are applied in order; an invalid
 // one (such as a prefix with a brace) makes every method fail with an
 // error that says so. Give it a client set up as Open does it: short
@@ -245,6 +266,9 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	}
 	if s.optErr == nil && strings.ContainsAny(s.prefix, "{}") {
 		s.optErr = fmt.Errorf("%w: prefix %q contains a brace, which would break Redis Cluster hash tags", ErrInvalid, s.prefix)
+	}
+	if _, cluster := client.(*redis.ClusterClient); cluster && s.optErr == nil && s.replicas > 0 {
+		s.optErr = fmt.Errorf("%w: WithReplicas(%d) on a Redis Cluster: waiting for replicas is for Sentinel and single servers", ErrInvalid, s.replicas)
 	}
 	if client == nil {
 		s.optErr = fmt.Errorf("%w: nil redis client", ErrInvalid)

@@ -16,20 +16,70 @@ import (
 // Addr is the Redis server tests use (scripts/test.sh starts it).
 const Addr = "127.0.0.1:6379"
 
-// ClusterEnv names the environment variable that, set to comma-separated
-// seed addresses, makes NewClient return a Redis Cluster client instead.
-const ClusterEnv = "KYCBOT_TEST_REDIS_CLUSTER"
+// Environment variables that point the tests at another Redis than the
+// single server at Addr; scripts/test.sh sets one at a time, to run the
+// store's tests and the topology tests on each topology it starts.
+const (
+	// ClusterEnv holds the seed addresses of a Redis Cluster,
+	// comma-separated.
+	ClusterEnv = "KYCBOT_TEST_REDIS_CLUSTER"
+	// SentinelEnv holds the addresses of the sentinels, comma-separated,
+	// that watch the master MasterName.
+	SentinelEnv = "KYCBOT_TEST_REDIS_SENTINEL"
+	// ServerEnv holds the address of one server other than Addr (a
+	// valkey-server, say).
+	ServerEnv = "KYCBOT_TEST_REDIS"
+)
 
-// NewClient returns a client to the test Redis (a single server, or the
-// cluster of ClusterEnv) and a description of where it points. Failures
-// come fast: no retries.
-func NewClient() (redis.UniversalClient, string) {
-	if seeds := os.Getenv(ClusterEnv); seeds != "" {
-		return redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs: strings.Split(seeds, ","), DialTimeout: time.Second, MaxRetries: -1, DialerRetries: 1,
-		}), "cluster " + seeds
+// MasterName is the name the test sentinels know the master by.
+const MasterName = "kycbot-test"
+
+// Topology is the Redis the tests use, as the environment says (see
+// ClusterEnv): Mode is "single", "cluster" or "sentinel", as in the
+// config's redis.mode.
+type Topology struct {
+	Mode       string
+	Addrs      []string
+	MasterName string
+}
+
+// String describes the topology, such as "sentinel 127.0.0.1:26379".
+func (t Topology) String() string { return t.Mode + " " + strings.Join(t.Addrs, ",") }
+
+// RedisTopology returns the Redis the tests use: the cluster of
+// ClusterEnv, the sentinels of SentinelEnv, the server of ServerEnv, or
+// the single server at Addr.
+func RedisTopology() Topology {
+	if v := os.Getenv(ClusterEnv); v != "" {
+		return Topology{Mode: "cluster", Addrs: strings.Split(v, ",")}
 	}
-	return redis.NewClient(&redis.Options{Addr: Addr, DialTimeout: time.Second, MaxRetries: -1, DialerRetries: 1}), Addr
+	if v := os.Getenv(SentinelEnv); v != "" {
+		return Topology{Mode: "sentinel", Addrs: strings.Split(v, ","), MasterName: MasterName}
+	}
+	if v := os.Getenv(ServerEnv); v != "" {
+		return Topology{Mode: "single", Addrs: []string{v}}
+	}
+	return Topology{Mode: "single", Addrs: []string{Addr}}
+}
+
+// NewClient returns a client to the test Redis (RedisTopology) and a
+// description of where it points. Failures come fast: no retries. Its
+// scripts and transactions must keep their keys in one slot, on every
+// topology (the hook slotCheck).
+func NewClient() (redis.UniversalClient, string) {
+	t := RedisTopology()
+	var c redis.UniversalClient
+	switch t.Mode {
+	case "cluster":
+		c = redis.NewClusterClient(&redis.ClusterOptions{Addrs: t.Addrs, DialTimeout: time.Second, MaxRetries: -1, DialerRetries: 1})
+	case "sentinel":
+		c = redis.NewFailoverClient(&redis.FailoverOptions{MasterName: t.MasterName, SentinelAddrs: t.Addrs,
+			DialTimeout: time.Second, MaxRetries: -1, DialerRetries: 1})
+	default:
+		c = redis.NewClient(&redis.Options{Addr: t.Addrs[0], DialTimeout: time.Second, MaxRetries: -1, DialerRetries: 1})
+	}
+	c.AddHook(slotCheck{})
+	return c, t.String()
 }
 
 // Ping reports whether the test Redis answers, and where it was looked for.
