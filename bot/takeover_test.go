@@ -9,6 +9,8 @@ import (
 
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // blockingSend makes a transport's Send wait until its context ends (a
@@ -105,8 +107,8 @@ func TestWorkersClaimAfterCrash(t *testing.T) {
 	if held := sent[0].At.Sub(before); held < claimAfter {
 		t.Errorf("the entry was taken over after %v, before the claim time %v", held, claimAfter)
 	}
-	if sent[0].Key != got[0].ID+":"+i18n.MsgHelp {
-		t.Errorf("message key %q, want the entry's", sent[0].Key)
+	if sent[0].Key != got[0].Key+":"+i18n.MsgHelp {
+		t.Errorf("message key %q, want the update's (%s)", sent[0].Key, got[0].Key)
 	}
 	b.waitEmpty(t, 5*time.Second)
 	if !b.logged("taking over updates of an instance that stopped answering") {
@@ -165,5 +167,53 @@ func TestWorkersMaxTries(t *testing.T) {
 				t.Errorf("given up not logged as such:\n%s", b.logs)
 			}
 		})
+	}
+}
+
+// An update queued again under another stream ID, after a worker handled
+// the first entry (a Redis failover lost that entry and its dedupe mark:
+// the receiver queues the update again), has its effects once: the same
+// message keys (Telegram's random_id drops the repeats), one audit event.
+func TestWorkersUpdateQueuedAgain(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	b := env.newBot(t, "b", "", "")
+	tr := newFakeTransport()
+	b.start(t, tr)
+	ctx := context.Background()
+	u := b.submission(t, 1001)
+	b.enqueue(t, u)
+	first := tr.waitMessages(t, 1001, 1, 10*time.Second)
+	b.waitEmpty(t, 10*time.Second)
+	// What the failover lost: the dedupe marks.
+	if err := testkit.ScanAll(ctx, env.rdb, env.prefix+"{queue}:seen:", func(k string) { env.rdb.Del(ctx, k) }); err != nil {
+		t.Fatal(err)
+	}
+	b.enqueue(t, u)
+	time.Sleep(200 * time.Millisecond)
+	b.waitEmpty(t, 10*time.Second)
+	keys := map[string]bool{}
+	for _, m := range first {
+		keys[m.Key] = true
+	}
+	for _, m := range tr.messages(1001) {
+		if !keys[m.Key] {
+			t.Errorf("handling the update again sent a message under a new key %q (first: %v)", m.Key, keys)
+		}
+	}
+	if n := len(tr.messages(1001)); n <= len(first) {
+		t.Errorf("the update was not handled again (%d messages): the test proves nothing", n)
+	}
+	verified := 0
+	if err := b.Store().Audit().Events(ctx, func(e store.RecordedEvent) error {
+		if e.Kind == "verified" && e.UserID == 1001 {
+			verified++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if verified != 1 {
+		t.Errorf("%d verified audit events, want 1", verified)
 	}
 }

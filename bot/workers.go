@@ -299,15 +299,15 @@ func (w *workers) handle(ctx context.Context, e store.QueueEntry) (done bool) {
 func (w *workers) dispatch(ctx context.Context, wd *wiring, e store.QueueEntry, u Update) error {
 	switch u.Kind {
 	case KindSubmission:
-		_, err := wd.flow.Process(ctx, verification.Submission{ID: e.ID, User: u.From, MsgID: u.MsgID, Encrypted: u.Submission, Received: e.Appended})
+		_, err := wd.flow.Process(ctx, verification.Submission{ID: e.Key, User: u.From, MsgID: u.MsgID, Encrypted: u.Submission, Received: e.Appended})
 		return err
 	case KindMessage:
-		return wd.chat.OnMessage(ctx, handlers.TextMessage{ID: e.ID, From: u.From, MsgID: u.MsgID, Text: u.Text})
+		return wd.chat.OnMessage(ctx, handlers.TextMessage{ID: e.Key, From: u.From, MsgID: u.MsgID, Text: u.Text})
 	case KindCallback:
-		return wd.chat.OnCallback(ctx, handlers.CallbackQuery{ID: e.ID, From: u.From, QueryID: u.QueryID, Data: u.Data})
+		return wd.chat.OnCallback(ctx, handlers.CallbackQuery{ID: e.Key, From: u.From, QueryID: u.QueryID, Data: u.Data})
 	case KindOutcome:
 		o := u.Outcome
-		return wd.chat.OnOutcome(ctx, chat.Outcome{ID: e.ID, User: u.From, RequestID: o.RequestID, Result: o.Result, Error: o.Error, Lang: o.Lang})
+		return wd.chat.OnOutcome(ctx, chat.Outcome{ID: e.Key, User: u.From, RequestID: o.RequestID, Result: o.Result, Error: o.Error, Lang: o.Lang})
 	}
 	return nil
 }
@@ -316,7 +316,7 @@ func (w *workers) dispatch(ctx context.Context, wd *wiring, e store.QueueEntry, 
 // asked to share again.
 func (w *workers) giveUp(ctx context.Context, wd *wiring, e store.QueueEntry, u Update) {
 	if u.Kind == KindSubmission {
-		wd.flow.GiveUp(ctx, verification.Submission{ID: e.ID, User: u.From, MsgID: u.MsgID, Encrypted: u.Submission, Received: e.Appended})
+		wd.flow.GiveUp(ctx, verification.Submission{ID: e.Key, User: u.From, MsgID: u.MsgID, Encrypted: u.Submission, Received: e.Appended})
 	}
 }
 

@@ -18,6 +18,7 @@
 // The handlers neither receive updates nor retry them: package bot takes
 // every kycbot update from the queue, hands it to its step, and keeps it
 // in the queue while the step fails with ErrRetryLater. Every effect of a
-// step is idempotent by the update's ID, so an update handled again, by
+// step is idempotent by the update's ID (which names the update, not its
+// queue entry), so an update handled again, by
 // any instance, tells the user nothing twice (docs/architecture.md).
 package handlers

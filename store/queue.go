@@ -91,9 +91,15 @@ type QueueItem struct {
 // QueueEntry is an entry handed to a worker by Read or Claim.
 type QueueEntry struct {
 	// ID is the stream ID: stable for the life of the entry, it names it
-	// in Touch, Release and Ack, and is a good idempotency key for what
-	// processing the entry does.
+	// in Touch, Release and Ack.
 	ID string
+	// Key names the update the entry holds: a digest of its QueueItem.Key
+	// (hex), the same for every entry of that update. It is the
+	// idempotency key for what handling the entry does: an update can be
+	// appended again under another stream ID when a Redis failover lost
+	// the first entry after a worker had read it (or after its key's keep
+	// time), and its effects must not happen twice.
+	Key string
 	// Payload is the opened payload.
 	Payload []byte
 	// Appended is when the entry was appended (the appending store's
@@ -370,7 +376,7 @@ func (q Queue) open(ctx context.Context, what string, msgs []redis.XMessage, aga
 			}
 			continue
 		}
-		e := QueueEntry{ID: m.ID, Payload: payload, Again: again}
+		e := QueueEntry{ID: m.ID, Key: k, Payload: payload, Again: again}
 		if at, err := strconv.ParseInt(str("at"), 10, 64); err == nil {
 			e.Appended = time.UnixMilli(at).UTC()
 		}
