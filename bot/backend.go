@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/kycbot/kycbot/bot/internal/wait"
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/web"
@@ -28,8 +30,23 @@ func (k backend) Request(ctx context.Context, id string) (web.Request, error) {
 // RecordOutcome implements web.Backend: the outcome is queued, like any
 // kycbot update, and the conversation answers it (and alarms the admins
 // for a wrong public key). The same outcome reported again (a reloaded
-// page) is dropped by the queue.
+// page) is dropped by the queue. While Redis is unreachable (a failover)
+// it tries again until ctx ends.
 func (k backend) RecordOutcome(ctx context.Context, o web.Outcome) error {
+	pause := 100 * time.Millisecond
+	for {
+		err := k.recordOutcome(ctx, o)
+		if err == nil || !errors.Is(err, store.ErrUnavailable) {
+			return err
+		}
+		if werr := wait.Sleep(ctx, pause); werr != nil {
+			return err
+		}
+		pause = min(2*pause, 2*time.Second)
+	}
+}
+
+func (k backend) recordOutcome(ctx context.Context, o web.Outcome) error {
 	r, err := k.b.store.Requests().Get(ctx, o.RequestID)
 	if err != nil {
 		return fmt.Errorf("outcome of a request: %w", err)

@@ -27,6 +27,11 @@ const (
 	// storeRetry is the pause after a failed read or claim (Redis
 	// unreachable).
 	storeRetry = time.Second
+	// quietRetryFor is how long after its arrival an update whose step
+	// cannot reach Redis is handled again without the user being asked to
+	// try again later (handlers.ContextWithRetry): about a Redis failover
+	// (at most a quarter of the retry time).
+	quietRetryFor = time.Minute
 	// releaseTimeout bounds the calls a stopping instance makes to hand
 	// its unfinished updates over.
 	releaseTimeout = 5 * time.Second
@@ -267,8 +272,14 @@ func (w *workers) handle(ctx context.Context, e store.QueueEntry) (done bool) {
 		}
 	}
 	pause := w.b.o.retryBase
+	quiet := min(quietRetryFor, w.b.o.retryFor/4)
 	for attempt := 1; ; attempt++ {
-		err := w.dispatch(ctx, wd, e, u)
+		hctx := ctx
+		if w.b.o.now().Sub(e.Appended)+pause <= quiet {
+			// Redis unreachable: retry without asking the user to.
+			hctx = handlers.ContextWithRetry(ctx)
+		}
+		err := w.dispatch(hctx, wd, e, u)
 		switch {
 		case err == nil:
 			return w.ack(ctx, log, e)

@@ -65,8 +65,15 @@ func (x *Exchange) LoadPrefs(ctx context.Context, get func(context.Context, int6
 
 // Failed reports a failure of the bot's side (storage unreachable): it is
 // logged, the user is asked to try again later (MsgErrorTryLater), and
-// the error is returned.
+// the error is returned. When the storage is unreachable
+// (store.ErrUnavailable) and the caller will hand the update again
+// (ContextWithRetry), the user is told nothing yet and the error wraps
+// ErrRetryLater: a Redis failover ends with the answer the user asked for.
 func (x *Exchange) Failed(ctx context.Context, what string, err error) error {
+	if errors.Is(err, store.ErrUnavailable) && willRetry(ctx) {
+		x.Log.WarnContext(ctx, x.step+": "+what+" failed; the update will be handled again", slog.String("error", err.Error()))
+		return fmt.Errorf("%w: %s: %s for user %d: %w", ErrRetryLater, x.step, what, x.User.ID, err)
+	}
 	x.Log.ErrorContext(ctx, x.step+": "+what+" failed", slog.String("error", err.Error()))
 	err = fmt.Errorf("%s: %s for user %d: %w", x.step, what, x.User.ID, err)
 	if serr := x.Text(ctx, i18n.MsgErrorTryLater, nil); serr != nil {

@@ -75,6 +75,25 @@ type BotCommand struct {
 // final (the user was told what to do).
 var ErrRetryLater = errors.New("handlers: cannot handle the update now, retry later")
 
+// retryKey is the context key of ContextWithRetry.
+type retryKey struct{}
+
+// ContextWithRetry returns a copy of ctx that says the caller hands the
+// update again when a step fails with ErrRetryLater, soon enough for the
+// user to wait: a step whose storage is unreachable then says nothing and
+// fails with ErrRetryLater (Exchange.Failed) instead of asking the user to
+// try again later. Package bot sets it for an update's first minute, the
+// time a Redis failover takes.
+func ContextWithRetry(ctx context.Context) context.Context {
+	return context.WithValue(ctx, retryKey{}, true)
+}
+
+// willRetry reports whether ctx comes from ContextWithRetry.
+func willRetry(ctx context.Context) bool {
+	v, _ := ctx.Value(retryKey{}).(bool)
+	return v
+}
+
 // TextMessage is a text message a user sent the bot in their private
 // chat with it, as the handlers get it.
 type TextMessage struct {

@@ -48,7 +48,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 				o.Error = code
 			}
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
+		ctx, cancel := context.WithTimeout(r.Context(), outcomeTimeout)
 		err := s.backend.RecordOutcome(ctx, o)
 		cancel()
 		if err != nil {

@@ -390,6 +390,9 @@ const (
 	shutdownTimeout   = 10 * time.Second
 	// backendTimeout bounds each Backend call made for an HTTP request.
 	backendTimeout = 5 * time.Second
+	// outcomeTimeout bounds RecordOutcome, longer: the outcome is not
+	// to be lost while Redis fails over (the bot's backend keeps trying).
+	outcomeTimeout = 15 * time.Second // within writeTimeout
 	// readyTimeout bounds Backend.Ready for /readyz.
 	readyTimeout = 2 * time.Second
 )

@@ -669,6 +669,18 @@ func TestStoreDown(t *testing.T) {
 			if !strings.Contains(e.logs.String(), "failed") {
 				t.Errorf("the failure is not logged:\n%s", e.logs)
 			}
+			// Handed again soon (package bot, in a failover): nothing said
+			// yet, and the update is to be handled again.
+			before := len(e.messages(u))
+			err = e.c.OnMessage(handlers.ContextWithRetry(e.ctx), e.message(u, "tr", tt.text))
+			if !errors.Is(err, handlers.ErrRetryLater) || !errors.Is(err, store.ErrUnavailable) {
+				t.Errorf("with ContextWithRetry: err = %v, want ErrRetryLater wrapping the ErrUnavailable", err)
+			}
+			for _, m := range e.messages(u)[before:] {
+				if m.Text == e.text("tr", i18n.MsgErrorTryLater, nil) {
+					t.Error("with ContextWithRetry the user was asked to try again later")
+				}
+			}
 		})
 	}
 	t.Run("SetLanguage", func(t *testing.T) {
