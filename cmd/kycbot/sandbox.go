@@ -12,7 +12,7 @@ import (
 )
 
 const sandboxUsage = `Usage: kycbot sandbox [--scenario NAME] [--lang TAG] [--redis ADDR] [--verbose]
-       kycbot sandbox serve [--config-out FILE] [--redis ADDR] [--public-url URL] [--listen ADDR] [--addr HOST:PORT]
+       kycbot sandbox serve [--config-out FILE] [--redis ADDR[,ADDR...]] [--redis-mode MODE] [--redis-master NAME] ...
        kycbot sandbox users [--config FILE] --users N [--scenario NAME] [--lang TAG] [--report FILE] [--timeout D]
 
 Watch the real bot verify a simulated user, end to end, on this machine:

@@ -22,7 +22,8 @@ import (
 	"github.com/kycbot/kycbot/store"
 )
 
-const sandboxServeUsage = `Usage: kycbot sandbox serve [--config-out FILE] [--redis ADDR] [--public-url URL] [--listen ADDR] [--addr HOST:PORT]
+const sandboxServeUsage = `Usage: kycbot sandbox serve [--config-out FILE] [--redis ADDR[,ADDR...]] [--redis-mode MODE]
+                           [--redis-master NAME] [--redis-wait-replicas N] [--public-url URL] [--listen ADDR] [--addr HOST:PORT]
 
 Run a local Telegram (MTProto servers on this machine) until Ctrl-C or
 SIGTERM, with the account of the demo bot @kycbot_demo_bot and a fresh
@@ -45,7 +46,15 @@ Flags:
                      the key goes beside it, with the extension .pem
                      (kycbot-sandbox.pem)
   --redis ADDR       the Redis the bot is to use, host:port (default
-                     127.0.0.1:6379)
+                     127.0.0.1:6379); the sentinels or the cluster's
+                     nodes, comma-separated, with --redis-mode
+  --redis-mode MODE  redis.mode: single (default), sentinel or cluster
+  --redis-master NAME
+                     redis.master_name: the master the sentinels watch
+                     (sentinel mode)
+  --redis-wait-replicas N
+                     redis.wait_replicas: replicas that must have the
+                     writes that must survive a failover (default 0)
   --public-url URL   web.public_url: where users' browsers reach the bot's
                      request page (default http://127.0.0.1:8080)
   --listen ADDR      web.listen: where the bot's web server listens
@@ -67,6 +76,9 @@ func runSandboxServe(e *env, args []string) int {
 	flags := newFlagSet(name)
 	out := flags.String("config-out", "kycbot-sandbox.yaml", "")
 	redisAddr := flags.String("redis", demo.DefaultRedisAddr, "")
+	redisMode := flags.String("redis-mode", "", "")
+	redisMaster := flags.String("redis-master", "", "")
+	redisWait := flags.Int("redis-wait-replicas", 0, "")
 	publicURL := flags.String("public-url", "http://127.0.0.1:8080", "")
 	listen := flags.String("listen", "127.0.0.1:8080", "")
 	addr := flags.String("addr", "", "")
@@ -91,7 +103,9 @@ func runSandboxServe(e *env, args []string) int {
 	pc := demo.ProcessConfig{
 		Header: []string{serveMarker}, PrivateKeyFile: filepath.Base(keyFile),
 		PublicURL: *publicURL, Listen: *listen, RedisAddr: *redisAddr, RedisPrefix: demo.NewPrefix(),
+		RedisMode: *redisMode, RedisMasterName: *redisMaster, RedisWaitReplicas: *redisWait,
 	}
+	redisCfg := store.Config{Mode: *redisMode, Addrs: strings.Split(*redisAddr, ","), MasterName: *redisMaster}
 	// The settings of the flags first, before starting anything.
 	if _, err := pc.YAML(); err != nil {
 		return e.usageError(name, flagProblems(err))
@@ -144,7 +158,7 @@ func runSandboxServe(e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "  Key       %s (mode 0600)\n", keyFile)
 	fmt.Fprintf(e.stdout, "  Web       the bot listens on %s; users open %s\n", *listen, *publicURL)
 	fmt.Fprintf(e.stdout, "  Redis     %s, keys under %s\n", *redisAddr, pc.RedisPrefix)
-	if err := pingRedis(e.ctx, *redisAddr); err != nil {
+	if err := pingRedis(e.ctx, redisCfg); err != nil {
 		fmt.Fprintf(e.stdout, "            nothing answers there yet: start Redis before the bot\n")
 	}
 	fmt.Fprintf(e.stdout, "\nNext, in other terminals, run the bot (as many instances as you like):\n")
@@ -170,7 +184,7 @@ func runSandboxServe(e *env, args []string) int {
 	left := ""
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(e.ctx), 10*time.Second)
 	defer cancel()
-	rdb, rerr := store.Open(ctx, store.Config{Addrs: []string{*redisAddr}})
+	rdb, rerr := store.Open(ctx, redisCfg)
 	if rerr == nil {
 		var n int
 		if n, rerr = demo.DeleteKeys(ctx, rdb, pc.RedisPrefix); rerr == nil {
@@ -219,7 +233,8 @@ func flagProblems(err error) string {
 	if !errors.As(err, &cerr) {
 		return err.Error()
 	}
-	flagOf := map[string]string{"web.public_url": "--public-url", "web.listen": "--listen", "redis.addrs": "--redis"}
+	flagOf := map[string]string{"web.public_url": "--public-url", "web.listen": "--listen", "redis.addrs": "--redis",
+		"redis.mode": "--redis-mode", "redis.master_name": "--redis-master", "redis.wait_replicas": "--redis-wait-replicas"}
 	var msgs []string
 	for _, p := range cerr.Problems {
 		what := p.Path
@@ -310,11 +325,11 @@ func writeFileAtomic(path string, b []byte) error {
 	return nil
 }
 
-// pingRedis reports whether a Redis answers at addr.
-func pingRedis(ctx context.Context, addr string) error {
+// pingRedis reports whether the Redis of c answers.
+func pingRedis(ctx context.Context, c store.Config) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	rdb, err := store.Open(ctx, store.Config{Addrs: []string{addr}})
+	rdb, err := store.Open(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -230,3 +230,23 @@ func TestRunUsers(t *testing.T) {
 		t.Error("RunUsers with an unknown scenario")
 	}
 }
+
+// The config of a bot process says how to reach Redis as the flags of
+// sandbox serve say: a Sentinel setup here.
+func TestProcessConfigRedis(t *testing.T) {
+	pc := ProcessConfig{BotToken: "7000000001:AAHsecretsecretsecretsecretsecret12", PrivateKeyFile: "bot.pem",
+		PublicURL: "http://127.0.0.1:18080", Listen: "127.0.0.1:18080", RedisPrefix: "kycbot-sandbox:test:",
+		RedisAddr: "127.0.0.1:26379,127.0.0.1:26380", RedisMode: "sentinel", RedisMasterName: "kyc", RedisWaitReplicas: 1}
+	yml, err := pc.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(yml, "test", config.WithEnv(nil))
+	if err != nil {
+		t.Fatalf("config.Parse: %v\n%s", err, yml)
+	}
+	r := cfg.Redis
+	if r.Mode != "sentinel" || strings.Join(r.Addrs, ",") != pc.RedisAddr || r.MasterName != "kyc" || r.WaitReplicas != 1 {
+		t.Errorf("redis section %+v, want the sentinel settings of %+v\n%s", r, pc, yml)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -114,8 +115,14 @@ type ProcessConfig struct {
 	PrivateKeyFile string
 	// PublicURL and Listen are web.public_url and web.listen.
 	PublicURL, Listen string
-	// RedisAddr and RedisPrefix are redis.addrs (one) and redis.prefix.
+	// RedisAddr and RedisPrefix are redis.addrs and redis.prefix;
+	// RedisAddr lists several addresses, comma-separated, in sentinel and
+	// cluster modes.
 	RedisAddr, RedisPrefix string
+	// RedisMode, RedisMasterName and RedisWaitReplicas are redis.mode,
+	// redis.master_name and redis.wait_replicas, left out when zero.
+	RedisMode, RedisMasterName string
+	RedisWaitReplicas          int
 }
 
 // YAML returns the config file: the demo configuration with p's settings,
@@ -148,14 +155,28 @@ func (p ProcessConfig) YAML() ([]byte, error) {
 			return nil, err
 		}
 	}
+	addrs := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
+	for a := range strings.SplitSeq(p.RedisAddr, ",") {
+		addrs.Content = append(addrs.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: strings.TrimSpace(a), Style: yaml.DoubleQuotedStyle})
+	}
+	if err := setKey(root, []string{"redis", "addrs"}, addrs); err != nil {
+		return nil, err
+	}
 	for _, s := range []struct {
 		path  []string
 		value string
+		tag   string
 	}{
-		{[]string{"passport", "private_key_file"}, p.PrivateKeyFile},
-		{[]string{"web", "listen"}, p.Listen},
+		{[]string{"passport", "private_key_file"}, p.PrivateKeyFile, "!!str"},
+		{[]string{"web", "listen"}, p.Listen, "!!str"},
+		{[]string{"redis", "mode"}, p.RedisMode, "!!str"},
+		{[]string{"redis", "master_name"}, p.RedisMasterName, "!!str"},
+		{[]string{"redis", "wait_replicas"}, strconv.Itoa(p.RedisWaitReplicas), "!!int"},
 	} {
-		if err := setKey(root, s.path, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s.value}); err != nil {
+		if s.path[0] == "redis" && (s.value == "" || s.value == "0") {
+			continue
+		}
+		if err := setKey(root, s.path, &yaml.Node{Kind: yaml.ScalarNode, Tag: s.tag, Value: s.value}); err != nil {
 			return nil, err
 		}
 	}
