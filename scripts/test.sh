@@ -2,19 +2,19 @@
 # Runs every check kycbot's CI runs, on a fresh machine too: it installs and
 # starts what the tests need when it is missing (Redis, python-telegram-bot
 # for the cross-check against an independent decryptor, Chromium for the
-# request page), then checks formatting, vets, checks that go.mod is tidy, and
-# runs the whole test suite with the race detector.
+# request page), then checks formatting, vets, checks that go.mod is tidy,
+# runs the whole test suite with the race detector on a single Redis server,
+# and then the store's tests and the end-to-end multi-instance test on a
+# Redis Cluster and on Sentinel (and the store's tests on Valkey, where
+# the system's apt sources have it), which it starts on free ports and
+# stops (scripts/redis-topology.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '==> %s\n' "$*"; }
+step() { printf '==> [%s] %s\n' "$(date +%T)" "$*"; }
 
 apt_updated=""
-apt_install() {
-  if [ "$(id -u)" != 0 ]; then
-    echo "scripts/test.sh: $* missing and not root; install it (apt-get install $*) and re-run" >&2
-    exit 1
-  fi
+apt_update() {
   if [ -z "$apt_updated" ]; then
     # Finish an install an earlier run was stopped in the middle of.
     DEBIAN_FRONTEND=noninteractive dpkg --configure -a >/dev/null 2>&1 || true
@@ -22,6 +22,13 @@ apt_install() {
     apt-get update -qq
     apt_updated=1
   fi
+}
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "scripts/test.sh: $* missing and not root; install it (apt-get install $*) and re-run" >&2
+    exit 1
+  fi
+  apt_update
   step "apt-get install $*"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
@@ -65,5 +72,82 @@ if ! go mod tidy -diff; then
   exit 1
 fi
 
-step "go test -race"
+step "go test -race (single Redis server)"
 go test -race -timeout 15m ./...
+
+# The other topologies: the store's tests and the multi-instance test,
+# which there checks that the keys spread over the cluster's masters, or
+# fails the Sentinel master over twice while users are verified.
+if ! command -v redis-sentinel >/dev/null; then
+  apt_install redis-sentinel
+  # The package may start a sentinel of its own (26379): not ours.
+  (systemctl stop redis-sentinel || service redis-sentinel stop) >/dev/null 2>&1 || true
+fi
+topo_dirs=()
+stop_topologies() {
+  for d in ${topo_dirs[@]+"${topo_dirs[@]}"}; do
+    bash scripts/redis-topology.sh stop "$d" || true
+    rm -rf "$d"
+  done
+}
+trap stop_topologies EXIT
+# start_topology KIND [VAR=VALUE...]: starts a topology, prints its addresses.
+start_topology() {
+  local d
+  d=$(mktemp -d /tmp/kycbot-redis-XXXXXX)
+  topo_dirs+=("$d")
+  env "${@:2}" bash scripts/redis-topology.sh start "$1" "$d"
+}
+# topology_test NAME VAR=VALUE PACKAGE PATTERN TEST...: runs the tests of
+# PACKAGE that match PATTERN with VAR set, and checks that each TEST ran
+# and passed (they skip on another topology).
+topology_test() {
+  local name=$1 setting=$2 pkg=$3 pattern=$4 log
+  shift 4
+  log=$(mktemp)
+  step "go test -race $pkg on $name"
+  if ! env "$setting" go test -race -count=1 -timeout 10m -v -run "$pattern" "$pkg" >"$log" 2>&1; then
+    grep -v '^redis: ' "$log" | tail -200 >&2
+    echo "scripts/test.sh: the tests of $pkg failed on $name (above)" >&2
+    exit 1
+  fi
+  for t in "$@"; do
+    if ! grep -q -- "^--- PASS: $t " "$log"; then
+      echo "scripts/test.sh: $t did not run on $name" >&2
+      exit 1
+    fi
+  done
+  grep -E '^ok|(keys per|master .* -> |users, .* lost)' "$log" | sed 's/^ *//' || true
+  rm -f "$log"
+}
+
+step "starting a Redis Cluster and a Sentinel setup"
+cluster=$(start_topology cluster)
+sentinels=$(start_topology sentinel)
+# The store's tests on both at once (they are light), then the
+# multi-instance test on each in turn.
+topology_test "a Redis Cluster ($cluster)" "KYCBOT_TEST_REDIS_CLUSTER=$cluster" ./store/ . TestTopologyCluster TestWithReplicas &
+store_on_cluster=$!
+topology_test "Sentinel ($sentinels)" "KYCBOT_TEST_REDIS_SENTINEL=$sentinels" ./store/ . TestTopologySentinelFailover TestWithReplicas &
+store_on_sentinel=$!
+wait "$store_on_cluster"
+wait "$store_on_sentinel"
+topology_test "a Redis Cluster ($cluster)" "KYCBOT_TEST_REDIS_CLUSTER=$cluster" ./tests/ '^TestInstancesAsProcesses$' TestInstancesAsProcesses
+topology_test "Sentinel ($sentinels)" "KYCBOT_TEST_REDIS_SENTINEL=$sentinels" ./tests/ '^TestInstancesAsProcesses$' TestInstancesAsProcesses
+
+# Valkey, where the apt sources have it (Debian 12 does not; 13 does).
+if ! command -v valkey-server >/dev/null && [ "$(id -u)" = 0 ]; then
+  if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
+    apt_update
+  fi
+  if apt-cache policy valkey-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    apt_install valkey-server
+    (systemctl stop valkey-server || service valkey-server stop) >/dev/null 2>&1 || true
+  fi
+fi
+if command -v valkey-server >/dev/null; then
+  valkey=$(start_topology single REDIS_SERVER=valkey-server REDIS_CLI="$(command -v valkey-cli || echo redis-cli)")
+  topology_test "Valkey ($valkey)" "KYCBOT_TEST_REDIS=$valkey" ./store/ . TestWithReplicas
+else
+  step "valkey-server: not in this system's apt sources; the store's tests ran on Redis only"
+fi

@@ -31,8 +31,12 @@ import (
 )
 
 // processUsers is how many simulated users TestInstancesAsProcesses plays
-// (fewer with -short).
-const processUsers = 100
+// on the single server (fewer with -short), and topologyUsers on a
+// cluster or Sentinel, where the point is the topology, not the scale.
+const (
+	processUsers  = 100
+	topologyUsers = 30
+)
 
 // TestInstancesAsProcesses is the pipeline end to end, with real
 // processes: `kycbot sandbox serve` (the local Telegram), three `kycbot
@@ -45,15 +49,26 @@ const processUsers = 100
 // exactly one verdict message and ends with one verified status, one
 // verified audit event and one webhook event; no instance ever meets
 // AUTH_KEY_DUPLICATED; the queue is empty at the end.
+//
+// It runs on the topology the environment names (testkit.RedisTopology):
+// on a Redis Cluster it also checks that the keys spread over the
+// masters; on Sentinel (the bot waiting for the replica,
+// redis.wait_replicas 1) the Redis master fails over instead, once by
+// SIGKILL and once by SENTINEL FAILOVER, while the instances keep
+// running, and the master must have changed both times.
 func TestInstancesAsProcesses(t *testing.T) {
 	rdb := testkit.Need(t)
+	top := testkit.RedisTopology()
 	bin, err := kycbotBinary()
 	if err != nil {
 		t.Fatalf("build kycbot: %v", err)
 	}
-	n := processUsers
+	n, ramp, usersTimeout := processUsers, 40*time.Second, 10*time.Minute
+	if top.Mode != "single" {
+		n, ramp, usersTimeout = topologyUsers, 20*time.Second, 4*time.Minute
+	}
 	if testing.Short() {
-		n = 20
+		n, ramp = 20, 15*time.Second
 	}
 	dir := t.TempDir()
 	lb := newBalancer(t)
@@ -61,8 +76,12 @@ func TestInstancesAsProcesses(t *testing.T) {
 
 	// The local Telegram, as a process of its own.
 	cfgFile := filepath.Join(dir, "kycbot.yaml")
-	serve := startProcess(t, bin, "serve", "Next, in other terminals", "sandbox", "serve", "--config-out", cfgFile,
-		"--redis", testkit.Addr, "--public-url", "http://"+lb.addr, "--listen", "127.0.0.1:0")
+	redisFlags := []string{"--redis", strings.Join(top.Addrs, ","), "--redis-mode", top.Mode}
+	if top.Mode == "sentinel" {
+		redisFlags = append(redisFlags, "--redis-master", top.MasterName, "--redis-wait-replicas", "1")
+	}
+	serve := startProcess(t, bin, "serve", "Next, in other terminals", append([]string{"sandbox", "serve", "--config-out", cfgFile,
+		"--public-url", "http://" + lb.addr, "--listen", "127.0.0.1:0"}, redisFlags...)...)
 	defer serve.stop(t)
 	f, err := os.OpenFile(cfgFile, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -93,6 +112,13 @@ func TestInstancesAsProcesses(t *testing.T) {
 	}
 	instances := []*instance{{name: "kyc-a", from: "127.0.0.2"}, {name: "kyc-b", from: "127.0.0.3"}, {name: "kyc-c", from: "127.0.0.4"}}
 	logs := map[string]*testkit.Logs{}
+	defer func() {
+		if t.Failed() {
+			for name, l := range logs {
+				t.Logf("the warnings and errors of %s:\n%s", name, problemLines(l.String(), 40))
+			}
+		}
+	}()
 	args := func(in *instance) []string {
 		return []string{"run", "--config", cfgFile, "--instance", in.name, "--listen", in.web, "--local-addr", in.from,
 			"--log-format", "json", "--log-level", "debug"}
@@ -143,13 +169,9 @@ func TestInstancesAsProcesses(t *testing.T) {
 
 	// The users, as a process of their own, starting over a while so
 	// that the kills below come while submissions flow.
-	ramp := 40 * time.Second
-	if testing.Short() {
-		ramp = 15 * time.Second
-	}
 	report := filepath.Join(dir, "report.json")
 	users := startProcess(t, bin, "users", "", "sandbox", "users", "--config", cfgFile, "--users", strconv.Itoa(n),
-		"--scenario", "happy", "--report", report, "--ramp", ramp.String(), "--timeout", "10m")
+		"--scenario", "happy", "--report", report, "--ramp", ramp.String(), "--timeout", usersTimeout.String())
 
 	// Meanwhile, while the users are being verified: kill the receiver,
 	// then another instance, twice over, each at a random moment once
@@ -216,34 +238,98 @@ func TestInstancesAsProcesses(t *testing.T) {
 			}
 		}
 	}
-	step := 0
 	var last *instance
-kill:
-	for round := range 2 {
-		for _, which := range []string{"receiver", "other"} {
-			step++
-			if !waitFor(step * n / 6) {
-				break kill
+	// The disruptions, each once another share of the users is verified.
+	type disruption struct {
+		what string
+		do   func() bool // false when the users are done
+	}
+	var disruptions []disruption
+	switch top.Mode {
+	case "sentinel":
+		sentinel := testkit.NewSentinel(top)
+		// failover fails the master over by fail, which returns what to
+		// do once another master is in place.
+		failover := func(how string, fail func(ctx context.Context, master string) (func(string) error, error)) func() bool {
+			return func() bool {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				if err := sentinel.WaitReplica(ctx); err != nil { // one to promote
+					t.Fatal(err)
+				}
+				before, err := sentinel.Master(ctx)
+				if err != nil {
+					t.Fatalf("the sentinels do not name the master: %v", err)
+				}
+				if v := verifiedSoFar(); v >= n {
+					t.Errorf("%s came after all %d users were verified: it proves nothing (make the ramp longer)", how, v)
+				}
+				then, err := fail(ctx, before)
+				if err != nil {
+					t.Fatalf("%s: %v", how, err)
+				}
+				after, err := sentinel.WaitMasterChange(ctx, before)
+				if err != nil {
+					t.Fatalf("after %s: %v", how, err)
+				}
+				if then != nil {
+					if err := then(after); err != nil {
+						t.Fatal(err)
+					}
+				}
+				kills = append(kills, fmt.Sprintf("Redis master %s -> %s by %s with %d of %d users verified", before, after, how, verifiedSoFar(), n))
+				return true
 			}
-			v := victim(which, last)
-			if v == nil {
-				break kill
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := sentinel.WaitReplica(ctx); err != nil {
+				t.Error(err)
 			}
-			kills = append(kills, fmt.Sprintf("round %d: %s (%s) with %d of %d users verified", round+1, v.name, which, verifiedSoFar(), n))
-			running(v).kill()
-			restart(v)
-			last = v
+		}()
+		disruptions = []disruption{
+			// The killed master starts again (empty: nothing persisted) as a
+			// replica of the one that took over.
+			{"SIGKILL of the master", failover("SIGKILL", testkit.KillServer)},
+			// The demoted master becomes a replica only when the sentinels
+			// next look at it (up to 10 s): last, so that the run need not
+			// wait for it before another failover.
+			{"SENTINEL FAILOVER", failover("SENTINEL FAILOVER", func(ctx context.Context, _ string) (func(string) error, error) {
+				return nil, sentinel.Failover(ctx)
+			})},
+		}
+	default:
+		for round := range 2 {
+			for _, which := range []string{"receiver", "other"} {
+				disruptions = append(disruptions, disruption{"SIGKILL of the " + which, func() bool {
+					v := victim(which, last)
+					if v == nil {
+						return false
+					}
+					kills = append(kills, fmt.Sprintf("round %d: %s (%s) with %d of %d users verified", round+1, v.name, which, verifiedSoFar(), n))
+					running(v).kill()
+					restart(v)
+					last = v
+					return true
+				}})
+			}
 		}
 	}
-	t.Logf("killed with SIGKILL and started again: %s", strings.Join(kills, "; "))
-	if len(kills) < 4 {
-		t.Errorf("the users were done before the instances could be killed four times: %v", kills)
+	for i, d := range disruptions {
+		if !waitFor((i+1)*n/(len(disruptions)+2)) || !d.do() {
+			break
+		}
+	}
+	t.Logf("disruptions: %s", strings.Join(kills, "; "))
+	if len(kills) < len(disruptions) {
+		t.Errorf("the users were done before all %d disruptions: %v", len(disruptions), kills)
 	}
 
 	// Every user, once.
 	select {
 	case <-users.exited:
-	case <-time.After(12 * time.Minute):
+	case <-time.After(usersTimeout + 2*time.Minute):
 		t.Fatal("the users did not finish")
 	}
 	if code := users.cmd.ProcessState.ExitCode(); code != 0 {
@@ -304,7 +390,7 @@ kill:
 	}
 	hook.mu.Unlock()
 	if repeats > 0 {
-		t.Logf("%d webhook requests repeated an event already delivered (an instance killed mid-request; receivers dedupe by event ID)", repeats)
+		t.Logf("%d webhook requests repeated an event already delivered (an instance killed mid-request, or an acknowledgement a Redis failover lost; receivers dedupe by event ID)", repeats)
 	}
 	bad := 0
 	for _, u := range rep.Users {
@@ -333,6 +419,16 @@ kill:
 			}
 		}
 	}
+	lost, dup := 0, 0
+	for _, u := range rep.Users {
+		switch {
+		case u.VerdictMessages == 0:
+			lost++
+		case u.VerdictMessages > 1:
+			dup++
+		}
+	}
+	t.Logf("%s: %d users, %d lost (no verdict), %d with duplicate verdicts", top, n, lost, dup)
 	if bad > 0 {
 		t.Errorf("%d of %d users did not end with exactly one verdict, status, audit event and webhook event", bad, n)
 	}
@@ -349,8 +445,24 @@ kill:
 	}
 	t.Logf("the receiver's lease changed hands %d times; updates resumed by a restarted instance %d times, taken over by another %d times",
 		receivers-1, resumed, taken)
-	if receivers < 2 {
+	if receivers < 2 && top.Mode != "sentinel" {
 		t.Errorf("the receiver's lease changed hands %d times, want at least twice (a receiver was killed)", receivers-1)
+	}
+	if top.Mode == "cluster" {
+		perMaster, err := testkit.KeysPerMaster(ctx, rdb, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		with := 0
+		for _, c := range perMaster {
+			if c > 0 {
+				with++
+			}
+		}
+		t.Logf("keys per cluster master: %v", perMaster)
+		if with < 2 {
+			t.Errorf("the bot's keys are on %d of the cluster's masters (%v), want them spread over at least 2", with, perMaster)
+		}
 	}
 }
 
@@ -518,4 +630,16 @@ func (r *recorder) Write(p []byte) (int, error) {
 		r.status = http.StatusOK
 	}
 	return r.body.Write(p)
+}
+
+// problemLines returns the last lines (at most last) of logs at level WARN or ERROR
+// (JSON or text).
+func problemLines(logs string, last int) string {
+	var out []string
+	for l := range strings.SplitSeq(logs, "\n") {
+		if strings.Contains(l, `"level":"WARN"`) || strings.Contains(l, `"level":"ERROR"`) || strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out[max(0, len(out)-last):], "\n")
 }
