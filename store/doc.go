@@ -162,6 +162,40 @@
 // (The spaces in "P nidx:" and the like are for reading only: the prefix
 // and the rest are written together, as in "kycbot:nidx:<nh>".)
 //
+// # Slots
+//
+// Every Lua script gets all the keys it touches as KEYS (none is built
+// inside a script), and every script and MULTI keeps them in one Redis
+// Cluster hash slot, so that each runs on one node, atomically:
+//
+//	slot            what runs there together, and why together
+//	{u:<uid>}       Requests.Issue, Consume, Cancel (the request, the nonce states, the
+//	                index: a nonce is issued, burned and superseded in one step);
+//	                Statuses.Set, Reset (the status hash); Preferences (the prefs);
+//	                Documents.Claim's list of the user's documents; DeleteUser's
+//	                transaction over the user's keys (erased in one step)
+//	{s:<selfID>}    the gotd updates state of a bot user (state and channel pts
+//	                change together)
+//	{queue}         Queue.Append (the stream and the dedupe mark of the update: an
+//	                update is queued once), Ack (the stream and the tries), Touch,
+//	                Release
+//	{outbox}        Outbox.Enqueue (stream and event mark), Claim, Ack, Retry,
+//	                RetryAfter, Park (stream, parked stream, attempts, due: an entry
+//	                moves between them in one step), DeleteUser's drop of an entry
+//	{audit}         AuditTrail.Append (the stream, the head the chain is built on, the
+//	                base, the once mark: the compare-and-set on the head)
+//	{stats}         the counters of Statuses.Stats (totals, days, held, expiry)
+//	(no tag)        single-key commands only: leases, document claims (doc:<dh>),
+//	                the routing keys nidx and ridx (written once, read alone)
+//
+// Whatever spans two slots is two steps, each safe alone: a status and
+// its counters (see Limits), a request and its routing keys (written
+// after it, and read only to route), a document claim and the user's
+// list of documents. The tests hold every script and transaction to this
+// on every server (the test client refuses a cross-slot script or MULTI,
+// as a cluster would, where go-redis would instead split a MULTI per slot
+// without saying so), and CI runs them on a three-master cluster too.
+//
 // # Requests and nonces
 //
 // A user has at most one live request. Requests.Issue stores it in the
@@ -264,15 +298,32 @@
 //
 // DeleteUser erases everything about a user in one call (see there).
 //
-// # When Redis is down
+// # When Redis is down or fails over
 //
 // Every error that comes from not reaching Redis (refused or reset
-// connections, timeouts, a server still loading its data) wraps
-// ErrUnavailable. Open sets short timeouts and no retries (DialTimeout,
-// IOTimeout, PoolTimeout), so that an operation fails within about half a
-// second instead of hanging a submission; the bot keeps its work and
-// retries it later, and the client reconnects by itself when Redis is
-// back. With Redis's append-only file on (appendfsync always, or everysec
+// connections, timeouts, a server still loading its data, a replica that
+// refuses writes, a cluster without all its slots) wraps ErrUnavailable.
+// Open sets short timeouts and turns go-redis's retries off
+// (DialTimeout, IOTimeout, PoolTimeout), so that an operation fails
+// within about half a second instead of hanging a submission; the bot
+// keeps its work and retries it later, and the client reconnects by
+// itself when Redis is back. In sentinel and cluster modes Open's client
+// also waits out a failover, for up to FailoverWait: it repeats, with
+// backoff, only the commands that provably never ran (see Open).
+//
+// Replication is asynchronous: a master that fails over may take its
+// last writes with it. What the new master holds is then the history up
+// to some point, never a write without those before it. Every effect of
+// handling an update is keyed by the update (QueueEntry.Key), and the
+// update leaves the queue last, so a handling whose writes were lost is
+// done again, once. Three writes are followed by something outside Redis
+// that cannot be taken back, and WithReplicas makes them wait for the
+// replicas (WAIT) before they return: Queue.Append (after it the
+// receiver lets Telegram forget the update), Requests.Issue (the user
+// gets the link) and Requests.Consume (the nonce must stay burned). The
+// outbox needs no WAIT: an entry is enqueued before its update leaves the
+// queue, and a lost Ack only delivers again (at least once, by event
+// ID). docs/operations.md says what to choose. With Redis's append-only file on (appendfsync always, or everysec
 // for at most a second of loss), a restart loses no outbox entry: entries
 // not acknowledged are handed out again, acknowledged ones are not.
 // TestResilienceRedisRestart checks this against a redis-server it
@@ -293,8 +344,8 @@
 // (its answer may be what was lost). Running it again is safe, but a
 // repeated Requests.Consume answers ErrNonceUsed and a repeated
 // AuditTrail.Append appends the event twice (the chain stays valid):
-// which is why the client must not retry commands by itself, and the
-// caller decides. A caller that retries can make them repeatable:
+// which is why the client must not repeat a command that may have run,
+// and the caller decides. A caller that retries can make them repeatable:
 // Requests.Consume ByMessage, Requests.Issue IssuedFor a source,
 // AuditTrail.AppendOnce with an event ID; Queue.Append is repeatable by
 // its keys.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // rtCounter is a go-redis hook that counts round trips to Redis: a
@@ -28,6 +29,9 @@ func (h *rtCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (h *rtCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "cluster" {
+			return next(ctx, cmd) // the cluster client's own: CLUSTER SLOTS
+		}
 		h.mu.Lock()
 		h.rt++
 		h.cmds++
@@ -75,22 +79,41 @@ func (h *rtCounter) take() (rt, cmds int, names string) {
 	return rt, cmds, names
 }
 
-// newCountingStore returns a store on a client of its own to the test
-// Redis (a single server: in a cluster, pipelines are split by node),
-// with a round trip counter.
+// newCountingStore returns a store on a client of its own to the single
+// test server (testRedisAddr), with a round trip counter.
 func newCountingStore(tb testing.TB, opts ...Option) (*Store, *rtCounter) {
 	tb.Helper()
-	if os.Getenv("KYCBOT_TEST_REDIS_CLUSTER") != "" {
-		tb.Skip("round trips are counted against a single server")
-	}
-	c := needRedis(tb)
-	prefix := testPrefix(tb, c)
-	counted := redis.NewClient(&redis.Options{Addr: testRedisAddr, MaxRetries: -1})
-	tb.Cleanup(func() { _ = counted.Close() })
 	h := &rtCounter{}
+	counted := redis.NewClient(&redis.Options{Addr: testRedisAddr, MaxRetries: -1})
 	counted.AddHook(h)
+	return newCountingStoreOn(tb, counted, h, opts...), h
+}
+
+// newCountingClusterStore is newCountingStore on the test cluster
+// (testkit.ClusterEnv): the counter is on each node's client, so that a
+// pipeline split over two nodes counts two round trips.
+func newCountingClusterStore(tb testing.TB, opts ...Option) (*Store, *rtCounter) {
+	tb.Helper()
+	top := testkit.RedisTopology()
+	if top.Mode != ModeCluster {
+		tb.Skipf("the test Redis is %s, not a cluster (%s)", top, testkit.ClusterEnv)
+	}
+	h := &rtCounter{}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: top.Addrs, MaxRetries: -1})
+	cc.OnNewNode(func(n *redis.Client) { n.AddHook(h) })
+	return newCountingStoreOn(tb, cc, h, opts...), h
+}
+
+func newCountingStoreOn(tb testing.TB, counted redis.UniversalClient, h *rtCounter, opts ...Option) *Store {
+	tb.Helper()
+	tb.Cleanup(func() { _ = counted.Close() })
+	if err := counted.Ping(context.Background()).Err(); err != nil {
+		tb.Fatal(err)
+	}
+	h.take()
+	prefix := testPrefix(tb, counted)
 	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey), WithDocumentKey(testDocKey), WithQueueKey(testQueueKey)}, opts...)
-	return New(counted, all...), h
+	return New(counted, all...)
 }
 
 // verification is the store traffic of one verification: the request is
@@ -425,4 +448,35 @@ func BenchmarkVerificationRoundTrips(b *testing.B) {
 		b.StopTimer()
 		report(b, h)
 	})
+}
+
+// BenchmarkVerificationTopologies is one verification's store traffic
+// (as BenchmarkVerificationRoundTrips) on the single test server and, in
+// the same run, on the test cluster (with testkit.ClusterEnv set), with
+// the round trips per verification counted on each node.
+func BenchmarkVerificationTopologies(b *testing.B) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		open func(testing.TB, ...Option) (*Store, *rtCounter)
+	}{{"single", newCountingStore}, {"cluster", newCountingClusterStore}} {
+		b.Run(tc.name, func(b *testing.B) {
+			s, h := tc.open(b)
+			if err := verification(ctx, s, 1, 0); err != nil { // load the scripts
+				b.Fatal(err)
+			}
+			h.take()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if err := verification(ctx, s, int64(1+i%1000), i); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			rt, cmds, _ := h.take()
+			b.ReportMetric(float64(rt)/float64(b.N), "roundtrips/op")
+			b.ReportMetric(float64(cmds)/float64(b.N), "commands/op")
+		})
+	}
 }
