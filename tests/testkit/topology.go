@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -173,4 +174,25 @@ func KillServer(ctx context.Context, addr string) (restart func(master string) e
 		}
 		return nil
 	}, nil
+}
+
+// WantSpread fails the test unless the keys under prefix are on at least
+// two masters of the cluster c, of three at least: proof that the test
+// talked to a real cluster. It logs how many keys each master holds.
+func WantSpread(t testing.TB, c redis.UniversalClient, prefix string) {
+	t.Helper()
+	per, err := KeysPerMaster(context.Background(), c, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := 0
+	for _, n := range per {
+		if n > 0 {
+			with++
+		}
+	}
+	t.Logf("keys per cluster master: %v", per)
+	if len(per) < 3 || with < 2 {
+		t.Errorf("keys per master %v: want a cluster of 3 masters or more, with keys on at least 2", per)
+	}
 }
