@@ -4,10 +4,10 @@
 # for the cross-check against an independent decryptor, Chromium for the
 # request page), then checks formatting, vets, checks that go.mod is tidy,
 # runs the whole test suite with the race detector on a single Redis server,
-# and then the store's tests and the end-to-end multi-instance test on a
-# Redis Cluster and on Sentinel (and the store's tests on Valkey, where
-# the system's apt sources have it), which it starts on free ports and
-# stops (scripts/redis-topology.sh).
+# and beside it the store's tests on a Redis Cluster and on Sentinel, then
+# the end-to-end multi-instance test on each (and the store's tests on
+# Valkey, where the system's apt sources have it); it starts them on free
+# ports and stops them (scripts/redis-topology.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,9 +72,6 @@ if ! go mod tidy -diff; then
   exit 1
 fi
 
-step "go test -race (single Redis server)"
-go test -race -timeout 15m ./...
-
 # The other topologies: the store's tests and the multi-instance test,
 # which there checks that the keys spread over the cluster's masters, or
 # fails the Sentinel master over twice while users are verified.
@@ -91,12 +88,15 @@ stop_topologies() {
   done
 }
 trap stop_topologies EXIT
-# start_topology KIND [VAR=VALUE...]: starts a topology, prints its addresses.
+# start_topology NAME KIND [VAR=VALUE...]: starts a topology and sets the
+# variable NAME to its addresses (not in a subshell: stop_topologies must
+# know its directory).
 start_topology() {
-  local d
+  local d addrs
   d=$(mktemp -d /tmp/kycbot-redis-XXXXXX)
   topo_dirs+=("$d")
-  env "${@:2}" bash scripts/redis-topology.sh start "$1" "$d"
+  addrs=$(env "${@:3}" bash scripts/redis-topology.sh start "$2" "$d")
+  printf -v "$1" '%s' "$addrs"
 }
 # topology_test NAME VAR=VALUE PACKAGE PATTERN TEST...: runs the tests of
 # PACKAGE that match PATTERN with VAR set, and checks that each TEST ran
@@ -122,14 +122,18 @@ topology_test() {
 }
 
 step "starting a Redis Cluster and a Sentinel setup"
-cluster=$(start_topology cluster)
-sentinels=$(start_topology sentinel)
-# The store's tests on both at once (they are light), then the
-# multi-instance test on each in turn.
+start_topology cluster cluster
+start_topology sentinels sentinel
+# The store's tests on both (they are light) run beside the full suite;
+# the multi-instance test on each comes after it, in turn.
 topology_test "a Redis Cluster ($cluster)" "KYCBOT_TEST_REDIS_CLUSTER=$cluster" ./store/ . TestTopologyCluster TestWithReplicas &
 store_on_cluster=$!
 topology_test "Sentinel ($sentinels)" "KYCBOT_TEST_REDIS_SENTINEL=$sentinels" ./store/ . TestTopologySentinelFailover TestWithReplicas &
 store_on_sentinel=$!
+
+step "go test -race (single Redis server)"
+go test -race -timeout 15m ./...
+
 wait "$store_on_cluster"
 wait "$store_on_sentinel"
 topology_test "a Redis Cluster ($cluster)" "KYCBOT_TEST_REDIS_CLUSTER=$cluster" ./tests/ '^TestInstancesAsProcesses$' TestInstancesAsProcesses
@@ -137,7 +141,7 @@ topology_test "Sentinel ($sentinels)" "KYCBOT_TEST_REDIS_SENTINEL=$sentinels" ./
 
 # Valkey, where the apt sources have it (Debian 12 does not; 13 does).
 if ! command -v valkey-server >/dev/null && [ "$(id -u)" = 0 ]; then
-  if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
+  if ! ls /var/lib/apt/lists/*Packages* >/dev/null 2>&1; then
     apt_update
   fi
   if apt-cache policy valkey-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
@@ -146,7 +150,7 @@ if ! command -v valkey-server >/dev/null && [ "$(id -u)" = 0 ]; then
   fi
 fi
 if command -v valkey-server >/dev/null; then
-  valkey=$(start_topology single REDIS_SERVER=valkey-server REDIS_CLI="$(command -v valkey-cli || echo redis-cli)")
+  start_topology valkey single REDIS_SERVER=valkey-server REDIS_CLI="$(command -v valkey-cli || echo redis-cli)"
   topology_test "Valkey ($valkey)" "KYCBOT_TEST_REDIS=$valkey" ./store/ . TestWithReplicas
 else
   step "valkey-server: not in this system's apt sources; the store's tests ran on Redis only"
