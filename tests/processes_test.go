@@ -261,8 +261,9 @@ func TestInstancesAsProcesses(t *testing.T) {
 				if err != nil {
 					t.Fatalf("the sentinels do not name the master: %v", err)
 				}
-				if v := verifiedSoFar(); v >= n {
-					t.Errorf("%s came after all %d users were verified: it proves nothing (make the ramp longer)", how, v)
+				at := verifiedSoFar()
+				if at >= n {
+					t.Errorf("%s came after all %d users were verified: it proves nothing (make the ramp longer)", how, at)
 				}
 				then, err := fail(ctx, before)
 				if err != nil {
@@ -277,7 +278,7 @@ func TestInstancesAsProcesses(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				kills = append(kills, fmt.Sprintf("Redis master %s -> %s by %s with %d of %d users verified", before, after, how, verifiedSoFar(), n))
+				kills = append(kills, fmt.Sprintf("Redis master %s -> %s by %s with %d of %d users verified", before, after, how, at, n))
 				return true
 			}
 		}
