@@ -433,10 +433,23 @@ func TestInstancesAsProcesses(t *testing.T) {
 	if bad > 0 {
 		t.Errorf("%d of %d users did not end with exactly one verdict, status, audit event and webhook event", bad, n)
 	}
+	viaLogger := 0
 	for name, l := range logs {
 		if strings.Contains(l.String(), "AUTH_KEY_DUPLICATED") {
 			t.Errorf("instance %s met AUTH_KEY_DUPLICATED", name)
 		}
+		// go-redis's own lines (a Sentinel switching masters) come through
+		// the instance's JSON logger, not bare on stderr.
+		viaLogger += strings.Count(l.String(), `"component":"go-redis"`)
+		for line := range strings.SplitSeq(l.String(), "\n") {
+			if strings.HasPrefix(line, "redis: ") {
+				t.Errorf("instance %s wrote a bare go-redis line into its JSON log: %q", name, line)
+				break
+			}
+		}
+	}
+	if top.Mode == "sentinel" && viaLogger == 0 {
+		t.Error("no go-redis line in the instances' logs after two failovers: is its logger wired?")
 	}
 	receivers, resumed, taken := 0, 0, 0
 	for _, l := range logs {

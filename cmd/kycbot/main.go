@@ -10,11 +10,15 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	rl := &redisLog{}
+	redis.SetLogger(rl)
+	code := runWith(&env{ctx: ctx, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, redisLog: rl}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
@@ -32,6 +36,9 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// redisLog, when not nil, is go-redis's process-wide logger (set by
+	// main only): 'kycbot run' points it at its own logger.
+	redisLog *redisLog
 }
 
 // command is one subcommand of the CLI.
@@ -88,10 +95,14 @@ func lookup(name string) (command, bool) {
 // run is the whole CLI: it parses args (without the program name), runs the
 // subcommand and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if stdin == nil {
-		stdin = strings.NewReader("")
+	return runWith(&env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}, args)
+}
+
+// runWith is run with its env.
+func runWith(e *env, args []string) int {
+	if e.stdin == nil {
+		e.stdin = strings.NewReader("")
 	}
-	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
 		return runHelp(e, nil)
 	}

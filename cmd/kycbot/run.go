@@ -84,6 +84,9 @@ func runRun(e *env, args []string) int {
 	if err != nil {
 		return e.usageError(name, err.Error())
 	}
+	if e.redisLog != nil {
+		e.redisLog.to.Store(logger)
+	}
 	cfg, err := config.Load(*file, config.WithEnv(os.LookupEnv))
 	if err != nil {
 		return e.fail(name, fmt.Errorf("%w (run 'kycbot check-config --config %s' for every problem)", err, *file))
