@@ -41,23 +41,31 @@ func (retryNotRun) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (h retryNotRun) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		return h.retry(ctx, []redis.Cmder{cmd}, func() error { return next(ctx, cmd) })
+		err := next(ctx, cmd)
+		if err == nil {
+			return nil // the common case: nothing to allocate or time
+		}
+		return h.retry(ctx, []redis.Cmder{cmd}, err, func() error { return next(ctx, cmd) })
 	}
 }
 
 func (h retryNotRun) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		return h.retry(ctx, cmds, func() error { return next(ctx, cmds) })
+		err := next(ctx, cmds)
+		if err == nil {
+			return nil
+		}
+		return h.retry(ctx, cmds, err, func() error { return next(ctx, cmds) })
 	}
 }
 
-// retry calls run until it succeeds or fails otherwise than by notRun
-// errors only, ctx ends or h.wait has passed.
-func (h retryNotRun) retry(ctx context.Context, cmds []redis.Cmder, run func() error) error {
+// retry calls run again after err, the error of cmds' first run, until
+// it succeeds or fails otherwise than by notRun errors only, ctx ends or
+// h.wait has passed.
+func (h retryNotRun) retry(ctx context.Context, cmds []redis.Cmder, err error, run func() error) error {
 	until := h.now().Add(h.wait)
 	pause := retryFirstPause
 	for {
-		err := run()
 		if err == nil || !allNotRun(err, cmds) || h.now().Add(pause).After(until) {
 			return err
 		}
@@ -72,6 +80,7 @@ func (h retryNotRun) retry(ctx context.Context, cmds []redis.Cmder, run func() e
 		for _, c := range cmds {
 			c.SetErr(nil)
 		}
+		err = run()
 	}
 }
 

@@ -36,7 +36,7 @@ func TestRetryNotRun(t *testing.T) {
 			calls := 0
 			h := retryNotRun{wait: 160 * time.Millisecond, now: time.Now}
 			cmd := redis.NewStatusCmd(context.Background())
-			err := h.retry(context.Background(), []redis.Cmder{cmd}, func() error {
+			err := h.ProcessHook(func(context.Context, redis.Cmder) error {
 				calls++
 				if calls <= len(tc.errs) {
 					cmd.SetErr(tc.errs[calls-1])
@@ -46,7 +46,7 @@ func TestRetryNotRun(t *testing.T) {
 					t.Errorf("try %d starts with the error of the last one: %v", calls, cmd.Err())
 				}
 				return nil
-			})
+			})(context.Background(), cmd)
 			if calls != tc.calls || (err != nil) != tc.fails {
 				t.Errorf("%d tries, error %v; want %d tries, failing %t", calls, err, tc.calls, tc.fails)
 			}
@@ -56,11 +56,11 @@ func TestRetryNotRun(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		calls := 0
 		h := retryNotRun{wait: time.Hour, now: time.Now}
-		err := h.retry(ctx, nil, func() error {
+		err := h.ProcessPipelineHook(func(context.Context, []redis.Cmder) error {
 			calls++
 			cancel()
 			return refused
-		})
+		})(ctx, nil)
 		if calls != 1 || !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Errorf("%d tries, error %v; want 1 try and the refusal", calls, err)
 		}

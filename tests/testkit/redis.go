@@ -138,20 +138,22 @@ func DeletePrefix(ctx context.Context, c redis.UniversalClient, prefix string) {
 
 // ScanAll calls f on every key under prefix, on every master of a cluster.
 func ScanAll(ctx context.Context, c redis.UniversalClient, prefix string, f func(string)) error {
-	scan := func(ctx context.Context, n redis.UniversalClient) error {
-		iter := n.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			f(iter.Val())
-		}
-		return iter.Err()
-	}
 	if cc, ok := c.(*redis.ClusterClient); ok {
 		var mu sync.Mutex
 		return cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
 			mu.Lock() // f need not be safe for concurrent use
 			defer mu.Unlock()
-			return scan(ctx, n)
+			return scanNode(ctx, n, prefix, f)
 		})
 	}
-	return scan(ctx, c)
+	return scanNode(ctx, c, prefix, f)
+}
+
+// scanNode calls f on every key under prefix on one server.
+func scanNode(ctx context.Context, n redis.UniversalClient, prefix string, f func(string)) error {
+	iter := n.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	for iter.Next(ctx) {
+		f(iter.Val())
+	}
+	return iter.Err()
 }

@@ -28,14 +28,11 @@ func KeysPerMaster(ctx context.Context, c redis.UniversalClient, prefix string) 
 	var mu sync.Mutex
 	err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
 		count := 0
-		iter := n.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			count++
-		}
+		err := scanNode(ctx, n, prefix, func(string) { count++ })
 		mu.Lock()
 		per[n.Options().Addr] = count
 		mu.Unlock()
-		return iter.Err()
+		return err
 	})
 	return per, err
 }
