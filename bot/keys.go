@@ -14,6 +14,7 @@ const (
 	queueKeyInfo   = "kycbot queue v1"
 	sessionKeyInfo = "kycbot session v1"
 	messageKeyInfo = "kycbot message ids v1"
+	scanLinkInfo   = "kycbot file links v1"
 )
 
 // deriveKey derives a 32-byte key from the bot's Passport private key:
@@ -36,6 +37,11 @@ func QueueKey(key *rsa.PrivateKey) []byte { return deriveKey(key, queueKeyInfo) 
 // SessionKey is the key that seals the instances' Telegram sessions in
 // Redis, derived from the Passport private key.
 func SessionKey(key *rsa.PrivateKey) []byte { return deriveKey(key, sessionKeyInfo) }
+
+// ScanLinkKey is the key that seals the records of the one-time scan
+// links in Redis (store.WithScanLinkKey), derived from the Passport
+// private key.
+func ScanLinkKey(key *rsa.PrivateKey) []byte { return deriveKey(key, scanLinkInfo) }
 
 // MessageIDs turns the idempotency keys of messages (handlers.Message.Key)
 // into Telegram random_id values: the same key gives the same random_id in
