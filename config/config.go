@@ -301,8 +301,8 @@ const (
 	MaxGiveUpAfter         = 30 * 24 * time.Hour
 	MinWebhookSecretLength = 32
 	// DefaultFileLinkTTL, MinFileLinkTTL and MaxFileLinkTTL: the default
-	// and bounds of delivery.file_link_ttl (equal to package
-	// bot/delivery's DefaultLinkTTL, MinLinkTTL and MaxLinkTTL).
+	// and bounds of delivery.file_link_ttl (package bot/delivery's
+	// DefaultLinkTTL, MinLinkTTL and MaxLinkTTL).
 	DefaultFileLinkTTL = time.Hour
 	MinFileLinkTTL     = time.Minute
 	MaxFileLinkTTL     = 24 * time.Hour

@@ -65,32 +65,33 @@ func (l ScanLinks) check(token string) error {
 	return nil
 }
 
-// Put records value, sealed, under token for ttl (rounded up to a
-// millisecond). A token already recorded is an error (tokens are random:
-// it means the caller reused one). One round trip.
-func (l ScanLinks) Put(ctx context.Context, token string, value []byte, ttl time.Duration) (err error) {
+// Put records value, sealed, under token for ttl, and returns when it
+// expires (the store's clock plus ttl, to the millisecond). A token
+// already recorded is an error (tokens are random: it means the caller
+// reused one). One round trip.
+func (l ScanLinks) Put(ctx context.Context, token string, value []byte, ttl time.Duration) (_ time.Time, err error) {
 	defer markUnavailable(&err)
 	if err := l.check(token); err != nil {
-		return fmt.Errorf("put scan link: %w", err)
+		return time.Time{}, fmt.Errorf("put scan link: %w", err)
 	}
 	if ttl <= 0 {
-		return fmt.Errorf("put scan link: %w: the TTL must be positive, got %v", ErrInvalid, ttl)
+		return time.Time{}, fmt.Errorf("put scan link: %w: the TTL must be positive, got %v", ErrInvalid, ttl)
 	}
 	key, aad := l.s.scanLinkKey(token)
 	exp := l.s.clock().Add(ttl)
 	plain := append([]byte(strconv.FormatInt(exp.UnixMilli(), 10)+"\x00"), value...)
 	sealed, err := l.s.seal(l.s.scanLink, plain, aad)
 	if err != nil {
-		return fmt.Errorf("put scan link: %w", err)
+		return time.Time{}, fmt.Errorf("put scan link: %w", err)
 	}
 	ok, err := l.s.rdb.SetNX(ctx, key, sealed, ttl).Result()
 	if err != nil {
-		return fmt.Errorf("put scan link: %w", err)
+		return time.Time{}, fmt.Errorf("put scan link: %w", err)
 	}
 	if !ok {
-		return fmt.Errorf("put scan link: %w: the token is already in use", ErrInvalid)
+		return time.Time{}, fmt.Errorf("put scan link: %w: the token is already in use", ErrInvalid)
 	}
-	return nil
+	return exp, nil
 }
 
 // Take returns the value recorded under token and deletes it (GETDEL, one

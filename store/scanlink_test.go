@@ -26,10 +26,11 @@ func TestScanLinks(t *testing.T) {
 	s, c := newTestStore(t, WithScanLinkKey(testScanLinkKey), WithClock(clock.Now))
 	ctx := context.Background()
 	links := s.ScanLinks()
-	if err := links.Put(ctx, token1, sampleLink, time.Hour); err != nil {
-		t.Fatal(err)
+	exp, err := links.Put(ctx, token1, sampleLink, time.Hour)
+	if want := clock.Now().Add(time.Hour).UTC(); err != nil || !exp.Equal(want) {
+		t.Fatalf("Put = %v, %v; want %v", exp, err, want)
 	}
-	if err := links.Put(ctx, token1, sampleLink, time.Hour); !errors.Is(err, ErrInvalid) {
+	if _, err := links.Put(ctx, token1, sampleLink, time.Hour); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Put of a token in use = %v, want ErrInvalid", err)
 	}
 
@@ -52,12 +53,12 @@ func TestScanLinks(t *testing.T) {
 	}
 
 	// Once only.
-	got, exp, err := links.Take(ctx, token1)
+	got, exp2, err := links.Take(ctx, token1)
 	if err != nil || !bytes.Equal(got, sampleLink) {
 		t.Fatalf("Take = %q, %v; want the record", got, err)
 	}
-	if want := clock.Now().Add(time.Hour).UTC(); !exp.Equal(want) {
-		t.Errorf("expires %v, want %v", exp, want)
+	if !exp2.Equal(exp) {
+		t.Errorf("expires %v, want %v", exp2, exp)
 	}
 	if _, _, err := links.Take(ctx, token1); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second Take = %v, want ErrNotFound", err)
@@ -95,9 +96,9 @@ func TestScanLinksRefused(t *testing.T) {
 			c.Rename(ctx, k1, k2)
 		}, take: func() error { _, _, err := s.ScanLinks().Take(ctx, token2); return err }, want: ErrNotFound},
 		{name: "no key", take: func() error { _, _, err := noKey.Take(ctx, token1); return err }, want: ErrScanLinkKey},
-		{name: "no key, put", take: func() error { return noKey.Put(ctx, token2, sampleLink, time.Hour) }, want: ErrScanLinkKey},
+		{name: "no key, put", take: func() error { _, err := noKey.Put(ctx, token2, sampleLink, time.Hour); return err }, want: ErrScanLinkKey},
 		{name: "short token", take: func() error { _, _, err := s.ScanLinks().Take(ctx, "short"); return err }, want: ErrInvalid},
-		{name: "zero TTL", take: func() error { return s.ScanLinks().Put(ctx, token2, sampleLink, 0) }, want: ErrInvalid},
+		{name: "zero TTL", take: func() error { _, err := s.ScanLinks().Put(ctx, token2, sampleLink, 0); return err }, want: ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,7 +106,7 @@ func TestScanLinksRefused(t *testing.T) {
 			k1, _ := s.scanLinkKey(token1)
 			k2, _ := s.scanLinkKey(token2)
 			c.Del(ctx, k1, k2)
-			if err := s.ScanLinks().Put(ctx, token1, sampleLink, time.Hour); err != nil {
+			if _, err := s.ScanLinks().Put(ctx, token1, sampleLink, time.Hour); err != nil {
 				t.Fatal(err)
 			}
 			if tt.setup != nil {

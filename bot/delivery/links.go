@@ -9,15 +9,17 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
 )
 
-// Bounds of LinkOptions.TTL (config delivery.file_link_ttl).
+// The default and bounds of LinkOptions.TTL: those of config
+// delivery.file_link_ttl.
 const (
-	DefaultLinkTTL = time.Hour
-	MinLinkTTL     = time.Minute
-	MaxLinkTTL     = 24 * time.Hour
+	DefaultLinkTTL = config.DefaultFileLinkTTL
+	MinLinkTTL     = config.MinFileLinkTTL
+	MaxLinkTTL     = config.MaxFileLinkTTL
 )
 
 // ErrLinkNotFound: a scan link is unknown, expired or already used.
@@ -93,10 +95,11 @@ func (l *Links) Mint(ctx context.Context, sc Scan) (url string, expires time.Tim
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	token := base64.RawURLEncoding.EncodeToString(b[:])
-	if err := l.st.ScanLinks().Put(ctx, token, rec, l.ttl); err != nil {
+	exp, err := l.st.ScanLinks().Put(ctx, token, rec, l.ttl)
+	if err != nil {
 		return "", time.Time{}, fmt.Errorf("delivery: scan link of %s.%s: %w", sc.Element, sc.Target, err)
 	}
-	return l.url(token), time.Now().Add(l.ttl).UTC().Truncate(time.Second), nil
+	return l.url(token), exp, nil
 }
 
 // Take consumes the link of token and returns its scan: the first Take
