@@ -125,7 +125,16 @@ func (s scans) Take(ctx context.Context, token string) (web.Scan, error) {
 	if err != nil {
 		return web.Scan{}, err
 	}
-	return web.Scan{MIME: sc.MIME, Size: sc.Size, SHA256: sc.SHA256, File: sc.File}, nil
+	return web.Scan{MIME: sc.MIME, Size: sc.Size, SHA256: sc.SHA256, File: sc.File, Record: sc}, nil
+}
+
+// Restore implements web.Scans.
+func (s scans) Restore(ctx context.Context, token string, sc web.Scan) error {
+	rec, ok := sc.Record.(delivery.Scan)
+	if !ok {
+		return errors.New("bot: restore a scan link: not a link's record")
+	}
+	return s.b.links.Restore(ctx, token, rec)
 }
 
 // Download implements web.Scans: the transport's, as the verification's.

@@ -129,3 +129,18 @@ func (l ScanLinks) Take(ctx context.Context, token string) (_ []byte, expires ti
 	}
 	return value, expires, nil
 }
+
+// Restore puts back a record Take returned, with the expiry Take gave,
+// for a link whose use failed before anything was served: it works again
+// until then. A record already past its expiry (by the store's clock)
+// fails with ErrNotFound.
+func (l ScanLinks) Restore(ctx context.Context, token string, value []byte, expires time.Time) error {
+	ttl := expires.Sub(l.s.clock())
+	if ttl <= 0 {
+		return fmt.Errorf("restore scan link: expired: %w", ErrNotFound)
+	}
+	if _, err := l.Put(ctx, token, value, ttl); err != nil {
+		return fmt.Errorf("restore %w", err)
+	}
+	return nil
+}

@@ -63,6 +63,18 @@ func TestScanLinks(t *testing.T) {
 	if _, _, err := links.Take(ctx, token1); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second Take = %v, want ErrNotFound", err)
 	}
+
+	// Restored after a failed use: once more, until the same expiry.
+	if err := links.Restore(ctx, token1, got, exp2); err != nil {
+		t.Fatal(err)
+	}
+	if again, exp3, err := links.Take(ctx, token1); err != nil || !bytes.Equal(again, sampleLink) || !exp3.Equal(exp) {
+		t.Fatalf("Take after Restore = %q, %v, %v", again, exp3, err)
+	}
+	clock.Advance(time.Hour)
+	if err := links.Restore(ctx, token1, got, exp2); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Restore past the expiry = %v, want ErrNotFound", err)
+	}
 	if keys := allKeys(t, c, s.Prefix()); len(keys) != 0 {
 		t.Errorf("keys left after Take: %v", keys)
 	}

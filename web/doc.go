@@ -59,7 +59,10 @@
 // shorter than its Content-Length. An unknown, expired or used link gets
 // 404 with a short text saying so and what to do; while Scans.Ready
 // fails (the bot is starting or reconnecting to Telegram), or the
-// storage fails, 503 with Retry-After, the link unused. HEAD gets 405: it
+// storage fails, 503 with Retry-After, the link unused. A download that
+// fails before the first byte puts the link back (Scans.Restore) and
+// answers 503 with Retry-After too; a scan that does not decrypt answers
+// 502, the link used up. HEAD gets 405: it
 // would use the link up. The links only exist on PublicURL, which is
 // https (or http on localhost), and any instance serves any link.
 //

@@ -36,6 +36,9 @@ type Scan struct {
 	SHA256 string
 	// File is the scan's location at Telegram and its file credentials.
 	File passport.File
+	// Record is what Scans.Restore needs to put the link back (opaque
+	// here).
+	Record any
 }
 
 // Scans is what the scan links need (Options.Scans). Its methods must be
@@ -51,6 +54,10 @@ type Scans interface {
 	Take(ctx context.Context, token string) (Scan, error)
 	// Download writes the encrypted bytes of the Passport file f to w.
 	Download(ctx context.Context, f *passport.File, w io.Writer) error
+	// Restore puts back the link of token, used up by Take, when the
+	// download failed before anything was sent: the link works again
+	// until it would have expired.
+	Restore(ctx context.Context, token string, sc Scan) error
 }
 
 // ScanSHA256Header carries the hex SHA-256 of a scan served by its link.
@@ -62,6 +69,7 @@ const (
 		"Fetch the scans as soon as the webhook event arrives. To get fresh links, have the event delivered again (answer it with a non-2xx status), or ask the user to verify again.\n"
 	scanBusy   = "Scans cannot be fetched right now (the bot is starting or reconnecting to Telegram). The link still works: try again in a few seconds.\n"
 	scanFailed = "The scan could not be fetched from Telegram, and this link is used up. Have the event delivered again (answer it with a non-2xx status) to get fresh links.\n"
+	scanAgain  = "The scan could not be fetched from Telegram just now. The link still works: try again in a few seconds.\n"
 	// scanRetryAfter is the Retry-After of a 503, in seconds.
 	scanRetryAfter = "10"
 	// scanWriteTimeout bounds the answer of one scan (download from
@@ -126,7 +134,8 @@ func (s *Server) handleScan(w http.ResponseWriter, r *http.Request) {
 		log.InfoContext(r.Context(), "web: scan served", slog.Int64("bytes", out.n))
 		return
 	}
-	if derr != nil && !errors.Is(derr, context.Canceled) {
+	downloadFailed := derr != nil && !errors.Is(derr, context.Canceled)
+	if downloadFailed {
 		err = fmt.Errorf("download: %w", derr)
 	}
 	// The cause names neither the scan nor its content.
@@ -135,6 +144,18 @@ func (s *Server) handleScan(w http.ResponseWriter, r *http.Request) {
 		// Cut the connection: the client sees a body shorter than its
 		// Content-Length, never a truncated scan taken for whole.
 		panic(http.ErrAbortHandler)
+	}
+	if downloadFailed {
+		// Nothing was sent: the link works again.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), backendTimeout)
+		rerr := s.opts.Scans.Restore(rctx, token, sc)
+		cancel()
+		if rerr == nil {
+			w.Header().Set("Retry-After", scanRetryAfter)
+			plain(w, http.StatusServiceUnavailable, scanAgain)
+			return
+		}
+		log.WarnContext(r.Context(), "web: scan link cannot be put back", slog.String("error", rerr.Error()))
 	}
 	plain(w, http.StatusBadGateway, scanFailed)
 }

@@ -20,13 +20,14 @@ import (
 // fakeScans is an in-memory Scans: links by token, used once; encrypted
 // files by file ID.
 type fakeScans struct {
-	mu       sync.Mutex
-	links    map[string]Scan
-	files    map[string][]byte
-	readyErr error
-	takeErr  error
-	dlErr    error
-	takes    int
+	mu         sync.Mutex
+	links      map[string]Scan
+	files      map[string][]byte
+	readyErr   error
+	takeErr    error
+	dlErr      error
+	restoreErr error
+	takes      int
 }
 
 func (f *fakeScans) Ready(context.Context) error { return f.readyErr }
@@ -44,6 +45,16 @@ func (f *fakeScans) Take(ctx context.Context, token string) (Scan, error) {
 	}
 	delete(f.links, token)
 	return sc, nil
+}
+
+func (f *fakeScans) Restore(_ context.Context, token string, sc Scan) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.restoreErr != nil {
+		return f.restoreErr
+	}
+	f.links[token] = sc
+	return nil
 }
 
 func (f *fakeScans) Download(ctx context.Context, file *passport.File, w io.Writer) error {
@@ -107,8 +118,11 @@ func TestScanLink(t *testing.T) {
 		{name: "storage down", setup: func(f *fakeScans) { f.takeErr = errors.New("redis: connection refused") }, path: goodToken,
 			status: http.StatusServiceUnavailable, body: "try again", unused: true},
 		{name: "HEAD", method: http.MethodHead, path: goodToken, status: http.StatusMethodNotAllowed, unused: true},
-		{name: "download fails", setup: func(f *fakeScans) { f.dlErr = errors.New("FILE_REFERENCE_EXPIRED") }, path: goodToken,
-			status: http.StatusBadGateway, body: "could not be fetched"},
+		{name: "download fails", setup: func(f *fakeScans) { f.dlErr = errors.New("FLOOD_WAIT") }, path: goodToken,
+			status: http.StatusServiceUnavailable, body: "still works", unused: true},
+		{name: "download fails, link not put back", setup: func(f *fakeScans) {
+			f.dlErr, f.restoreErr = errors.New("FLOOD_WAIT"), errors.New("redis: connection refused")
+		}, path: goodToken, status: http.StatusBadGateway, body: "could not be fetched"},
 		{name: "not the scan the event described", describe: func(sc *Scan) { sc.SHA256 = strings.Repeat("0", 64) }, path: goodToken,
 			status: http.StatusOK, cut: true},
 		{name: "wrong file secret", describe: func(sc *Scan) { sc.File.Credentials.Secret = bytes.Repeat([]byte{7}, 32) }, path: goodToken,

@@ -122,3 +122,22 @@ func (l *Links) Take(ctx context.Context, token string) (Scan, error) {
 	sc.Expires = exp
 	return sc, nil
 }
+
+// Restore puts back the link of token, which Take used up for sc, when
+// serving it failed before anything was sent: it works again, once,
+// until it would have expired. A link already past its expiry fails with
+// ErrLinkNotFound.
+func (l *Links) Restore(ctx context.Context, token string, sc Scan) error {
+	rec, err := json.Marshal(sc)
+	if err != nil {
+		return fmt.Errorf("delivery: scan link of %s.%s: %w", sc.Element, sc.Target, err)
+	}
+	err = l.st.ScanLinks().Restore(ctx, token, rec, sc.Expires)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %w", ErrLinkNotFound, err)
+	}
+	if err != nil {
+		return fmt.Errorf("delivery: %w", err)
+	}
+	return nil
+}

@@ -162,6 +162,16 @@ func TestLinksTake(t *testing.T) {
 	if !sc.Expires.Equal(exp) {
 		t.Errorf("expires %v, minted to expire %v", sc.Expires, exp)
 	}
+	// Put back after a failed download: it works once more.
+	if err := links.Restore(ctx, token, sc); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := links.Take(ctx, token); err != nil || again.SHA256 != sc.SHA256 || !again.Expires.Equal(exp) {
+		t.Fatalf("Take after Restore = %+v, %v", again, err)
+	}
+	if err := links.Restore(ctx, token, Scan{Expires: time.Now().Add(-time.Second)}); !errors.Is(err, ErrLinkNotFound) {
+		t.Errorf("Restore of an expired link = %v, want ErrLinkNotFound", err)
+	}
 	for _, tok := range []string{token, "unknown-token-0123456789abcdef0123456789abcdef", "short"} {
 		if _, err := links.Take(ctx, tok); !errors.Is(err, ErrLinkNotFound) {
 			t.Errorf("Take(%.8s...) = %v, want ErrLinkNotFound", tok, err)
