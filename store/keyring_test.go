@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // The keys of a rotation: what was sealed under old opens with the ring
@@ -169,5 +171,44 @@ func TestQueueRotationDedupeAndDelete(t *testing.T) {
 	es, err := rotated.Queue().Read(ctx, "w", 10, 0, false)
 	if err != nil || len(es) != 1 || string(es[0].Payload) != "someone else" {
 		t.Fatalf("after DeleteUser: %d entries, %v; want only user 8's", len(es), err)
+	}
+}
+
+// A queue entry of an older version (no key id) opens with whichever key
+// of the ring sealed it.
+func TestQueueEntryWithoutKeyID(t *testing.T) {
+	ctx := context.Background()
+	s, c := newTestStore(t, WithQueueKey(oldRingKey))
+	appendOne(t, s.Queue(), "legacy", 7, "from before key ids")
+	msgs, err := c.XRange(ctx, s.Queue().key("stream"), "-", "+").Result()
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("the stream: %v, %v", msgs, err)
+	}
+	vals := msgs[0].Values
+	delete(vals, "kid")
+	c.XDel(ctx, s.Queue().key("stream"), msgs[0].ID)
+	if err := c.XAdd(ctx, &redis.XAddArgs{Stream: s.Queue().key("stream"), Values: vals}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		previous [][]byte
+		opens    bool
+	}{
+		{"new key alone", nil, false},
+		{"old key as previous", [][]byte{oldRingKey}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rotated := New(c, WithPrefix(s.Prefix()), WithQueueKey(newRingKey, tt.previous...))
+			time.Sleep(5 * time.Millisecond) // past the claim's idle time
+			es, err := rotated.Queue().Claim(ctx, "w", time.Millisecond, 10)
+			if err == nil && len(es) == 0 {
+				es, err = rotated.Queue().Read(ctx, "w", 10, 0, false)
+			}
+			opened := err == nil && len(es) == 1 && string(es[0].Payload) == "from before key ids"
+			if opened != tt.opens || (!tt.opens && !errors.Is(err, ErrQueueDecrypt)) {
+				t.Fatalf("open: %d entries, %v; want opened %v", len(es), err, tt.opens)
+			}
+		})
 	}
 }
