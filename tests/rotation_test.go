@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,8 +13,30 @@ import (
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/tests/testkit"
 )
+
+// newRotationWorld is the bot delivering to a receiver, on a clock of
+// the test's.
+func newRotationWorld(t *testing.T) (*world, *receiver, *testkit.Clock) {
+	clk := &testkit.Clock{}
+	rcv := newReceiver(t, clk.Now)
+	return newWorld(t, worldOptions{clock: clk, configYAML: webhookConfig(rcv.srv.URL + "/kyc/webhook")}), rcv, clk
+}
+
+// queuedWhileDown verifies users while the receiver is down, and returns
+// once each one's event was tried once: their events wait in the outbox.
+func queuedWhileDown(ctx context.Context, t *testing.T, w *world, rcv *receiver, users ...*sandbox.SimUser) {
+	t.Helper()
+	rcv.answer(http.StatusServiceUnavailable)
+	for _, u := range users {
+		w.verifyUser(ctx, u, "")
+	}
+	for _, u := range users {
+		rcv.wait(t, ctx, "a first attempt", func() bool { return rcv.attempts[rcv.eventOfLocked(u.User.ID, delivery.KindVerified)] > 0 }, nil)
+	}
+}
 
 // TestRotateWebhookSecret: events queued while the receiver is down go
 // out after the bot is restarted with a new webhook secret (the old one as
@@ -21,20 +44,11 @@ import (
 // only; each request is signed under both secrets.
 func TestRotateWebhookSecret(t *testing.T) {
 	t.Parallel()
-	clk := &testkit.Clock{}
-	rcv := newReceiver(t, clk.Now)
-	w := newWorld(t, worldOptions{clock: clk, configYAML: webhookConfig(rcv.srv.URL + "/kyc/webhook")})
+	w, rcv, clk := newRotationWorld(t)
 	ctx := testContext(t)
 	advance := func() { w.clock.Advance(time.Minute) }
-
-	rcv.answer(http.StatusServiceUnavailable)
 	users := w.users(2, "en")
-	for _, u := range users {
-		w.verifyUser(ctx, u, "")
-	}
-	for _, u := range users {
-		rcv.wait(t, ctx, "a first attempt", func() bool { return rcv.attempts[rcv.eventOfLocked(u.User.ID, delivery.KindVerified)] > 0 }, nil)
-	}
+	queuedWhileDown(ctx, t, w, rcv, users...)
 
 	const newSecret = "e2e-webhook-secret-rotated-abcdef0123456789"
 	rcv.mu.Lock()
@@ -68,18 +82,14 @@ func TestRotateWebhookSecret(t *testing.T) {
 // request uses the new key.
 func TestRotatePassportKey(t *testing.T) {
 	t.Parallel()
-	clk := &testkit.Clock{}
-	rcv := newReceiver(t, clk.Now)
-	w := newWorld(t, worldOptions{clock: clk, configYAML: webhookConfig(rcv.srv.URL + "/kyc/webhook")})
+	w, rcv, _ := newRotationWorld(t)
 	ctx := testContext(t)
 	advance := func() { w.clock.Advance(time.Minute) }
 
 	// Before the switch: an event waits in the outbox, sealed under the
 	// old key's derivation.
-	rcv.answer(http.StatusServiceUnavailable)
 	before := w.user("en", nil)
-	w.verifyUser(ctx, before, "")
-	rcv.wait(t, ctx, "a first attempt", func() bool { return rcv.attempts[rcv.eventOfLocked(before.User.ID, delivery.KindVerified)] > 0 }, nil)
+	queuedWhileDown(ctx, t, w, rcv, before)
 
 	// A user opens the form under the old key; the bot stops before they
 	// share, so their submission is encrypted to the old public key.
