@@ -212,3 +212,27 @@ func TestQueueEntryWithoutKeyID(t *testing.T) {
 		})
 	}
 }
+
+// FuzzKeyRingOpen: whatever a value and its key id hold, opening it with a
+// ring never panics, and opens only what the ring sealed.
+func FuzzKeyRingOpen(f *testing.F) {
+	ring, err := newKeyRing(newRingKey, [][]byte{oldRingKey}, "queue", "kycbot queue key id\x00", ErrQueueKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	s := &Store{random: bytes.NewReader(bytes.Repeat([]byte{1}, 1<<16))}
+	sealed, err := s.seal(ring.current().aead, []byte("plain"), []byte("aad"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sealed, ring.current().kid)
+	f.Add(sealed, "")
+	f.Add(sealed[:5], ring[1].kid)
+	f.Add([]byte{}, "nope")
+	f.Fuzz(func(t *testing.T, value []byte, kid string) {
+		plain, err := ring.open(kid, value, []byte("aad"))
+		if err == nil && (!bytes.Equal(value, sealed) || string(plain) != "plain") {
+			t.Fatalf("opened a value the ring did not seal: %q", plain)
+		}
+	})
+}
