@@ -38,6 +38,7 @@ import (
 type Bot struct {
 	o        options
 	key      *rsa.PrivateKey
+	previous []*rsa.PrivateKey // the keys before a rotation
 	pubPEM   string
 	store    *store.Store
 	ownRedis bool // the Redis client was opened by New: Close closes it
@@ -152,6 +153,16 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 		}
 		b.key = k
 	}
+	b.previous = o.previousKeys
+	if !o.previousSet {
+		for _, path := range cfg.Passport.PreviousPrivateKeyFiles {
+			k, err := LoadPrivateKey(path)
+			if err != nil {
+				return nil, fmt.Errorf("bot: passport.previous_private_key_files: %w", err)
+			}
+			b.previous = append(b.previous, k)
+		}
+	}
 	pem, err := passport.MarshalPublicKey(&b.key.PublicKey)
 	if err != nil {
 		return nil, fmt.Errorf("bot: public key: %w", err)
@@ -172,10 +183,22 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 		}
 		b.ownRedis = true
 	}
-	sopts := []store.Option{store.WithClock(o.now), store.WithQueueKey(QueueKey(b.key)), store.WithSessionKey(SessionKey(b.key)),
-		store.WithScanLinkKey(ScanLinkKey(b.key))}
+	queueKey, queuePrev := derived(QueueKey, b.key, b.previous)
+	sessionKey, sessionPrev := derived(SessionKey, b.key, b.previous)
+	linkKey, linkPrev := derived(ScanLinkKey, b.key, b.previous)
+	sopts := []store.Option{store.WithClock(o.now),
+		store.WithQueueKey(queueKey, queuePrev...), store.WithSessionKey(sessionKey, sessionPrev...),
+		store.WithScanLinkKey(linkKey, linkPrev...)}
 	if cfg.Delivery.WebhookURL != "" {
-		sopts = append(sopts, store.WithOutboxKey(delivery.OutboxKey([]byte(cfg.Delivery.WebhookSecret.Value()))))
+		key, prev := derived(OutboxKey, b.key, b.previous)
+		// Entries queued before the outbox key came from the Passport key
+		// were sealed under a key derived from the webhook secret (and,
+		// during a webhook secret rotation, from the previous one).
+		prev = append(prev, delivery.OutboxKey([]byte(cfg.Delivery.WebhookSecret.Value())))
+		if ps := cfg.Delivery.PreviousWebhookSecret; ps.IsSet() {
+			prev = append(prev, delivery.OutboxKey([]byte(ps.Value())))
+		}
+		sopts = append(sopts, store.WithOutboxKey(key, prev...))
 	}
 	b.store = store.New(client, StoreOptions(cfg, sopts...)...)
 	b.outbox = delivery.NewOutbox(b.store)

@@ -67,8 +67,8 @@ func (b *Bot) sender() (*delivery.Sender, error) {
 	}
 	d := b.current().cfg.Delivery
 	s, err := delivery.NewSender(b.store, delivery.Options{
-		URL: d.WebhookURL, Secret: []byte(d.WebhookSecret.Value()), GiveUpAfter: d.GiveUpAfter,
-		MinBackoff: d.MinBackoff, MaxBackoff: d.MaxBackoff, ReclaimAfter: d.ReclaimAfter,
+		URL: d.WebhookURL, Secret: []byte(d.WebhookSecret.Value()), PreviousSecret: []byte(d.PreviousWebhookSecret.Value()),
+		GiveUpAfter: d.GiveUpAfter, MinBackoff: d.MinBackoff, MaxBackoff: d.MaxBackoff, ReclaimAfter: d.ReclaimAfter,
 		OnParked: b.parked, OnResult: b.metrics.Delivery, Logger: b.log, Clock: b.o.now, Links: b.links,
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ const (
 	sessionKeyInfo = "kycbot session v1"
 	messageKeyInfo = "kycbot message ids v1"
 	scanLinkInfo   = "kycbot file links v1"
+	outboxKeyInfo  = "kycbot outbox v2"
 )
 
 // deriveKey derives a 32-byte key from the bot's Passport private key:
@@ -42,6 +43,24 @@ func SessionKey(key *rsa.PrivateKey) []byte { return deriveKey(key, sessionKeyIn
 // links in Redis (store.WithScanLinkKey), derived from the Passport
 // private key.
 func ScanLinkKey(key *rsa.PrivateKey) []byte { return deriveKey(key, scanLinkInfo) }
+
+// OutboxKey is the key that seals the outbox of webhook deliveries
+// (store.WithOutboxKey), derived from the Passport private key. It used to
+// be derived from the webhook secret (delivery.OutboxKey), which stranded
+// the queued events when the secret changed; the bot gives that key as a
+// previous one, so that events queued before the upgrade still go out.
+func OutboxKey(key *rsa.PrivateKey) []byte { return deriveKey(key, outboxKeyInfo) }
+
+// derived returns derive of the current key followed by derive of each
+// previous key: the current key and the previous keys of a store.With*Key
+// option.
+func derived(derive func(*rsa.PrivateKey) []byte, current *rsa.PrivateKey, previous []*rsa.PrivateKey) ([]byte, [][]byte) {
+	prev := make([][]byte, len(previous))
+	for i, k := range previous {
+		prev[i] = derive(k)
+	}
+	return derive(current), prev
+}
 
 // MessageIDs turns the idempotency keys of messages (handlers.Message.Key)
 // into Telegram random_id values: the same key gives the same random_id in

@@ -50,6 +50,8 @@ type options struct {
 	onVerified      func(context.Context, Verified) error
 	onRejected      func(context.Context, Rejected) error
 	key             *rsa.PrivateKey
+	previousKeys    []*rsa.PrivateKey // WithPreviousPrivateKeys
+	previousSet     bool              // WithPreviousPrivateKeys was given
 	catalog         *i18n.Catalog
 	instance        string
 	concurrency     int
@@ -93,6 +95,17 @@ func WithOnRejected(fn func(context.Context, Rejected) error) Option {
 // WithPrivateKey sets the Passport private key (default: LoadPrivateKey of
 // the config's passport.private_key_file).
 func WithPrivateKey(k *rsa.PrivateKey) Option { return func(o *options) { o.key = k } }
+
+// WithPreviousPrivateKeys sets the Passport private keys the bot used
+// before a rotation (default: LoadPrivateKey of each of the config's
+// passport.previous_private_key_files). Submissions encrypted to a
+// previous key's public key still decrypt, and what was sealed in Redis
+// under keys derived from a previous key (queue, sessions, outbox) still
+// opens; new requests and everything sealed from now on use the current
+// key.
+func WithPreviousPrivateKeys(keys ...*rsa.PrivateKey) Option {
+	return func(o *options) { o.previousKeys, o.previousSet = append([]*rsa.PrivateKey(nil), keys...), true }
+}
 
 // WithCatalog sets the texts (default: i18n.New with the config's i18n
 // section).

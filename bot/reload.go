@@ -91,6 +91,7 @@ func fixedChanges(old, next *config.Config) []string {
 	var out []string
 	diffPaths("telegram", reflect.ValueOf(old.Telegram), reflect.ValueOf(next.Telegram), &out)
 	diffPaths("passport.private_key_file", reflect.ValueOf(old.Passport.PrivateKeyFile), reflect.ValueOf(next.Passport.PrivateKeyFile), &out)
+	diffPaths("passport.previous_private_key_files", reflect.ValueOf(old.Passport.PreviousPrivateKeyFiles), reflect.ValueOf(next.Passport.PreviousPrivateKeyFiles), &out)
 	diffPaths("web", reflect.ValueOf(old.Web), reflect.ValueOf(next.Web), &out)
 	diffPaths("redis", reflect.ValueOf(old.Redis), reflect.ValueOf(next.Redis), &out)
 	for _, f := range []struct {
@@ -99,6 +100,7 @@ func fixedChanges(old, next *config.Config) []string {
 	}{
 		{"delivery.webhook_url", old.Delivery.WebhookURL, next.Delivery.WebhookURL},
 		{"delivery.webhook_secret", old.Delivery.WebhookSecret, next.Delivery.WebhookSecret},
+		{"delivery.previous_webhook_secret", old.Delivery.PreviousWebhookSecret, next.Delivery.PreviousWebhookSecret},
 		{"delivery.give_up_after", old.Delivery.GiveUpAfter, next.Delivery.GiveUpAfter},
 		{"delivery.min_backoff", old.Delivery.MinBackoff, next.Delivery.MinBackoff},
 		{"delivery.max_backoff", old.Delivery.MaxBackoff, next.Delivery.MaxBackoff},

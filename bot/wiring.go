@@ -49,7 +49,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	w := &wiring{set: set, t: t, self: self,
 		admins: &handlers.Admins{IDs: cfg.Admins, Catalog: set.cat, Sender: t, Log: b.log}}
 	flow, err := verification.New(verification.Config{
-		Key: b.key, Store: st, Telegram: t, Catalog: set.cat, Checkers: set.checkers, PageURL: pageURL,
+		Key: b.key, PreviousKeys: b.previous, Store: st, Telegram: t, Catalog: set.cat, Checkers: set.checkers, PageURL: pageURL,
 		Admins: w.admins, RequestTTL: cfg.Passport.RequestTTL, OnVerified: b.onVerified, OnRejected: b.onRejected,
 		TempDir: b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
 	})

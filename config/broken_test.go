@@ -450,6 +450,35 @@ web:
 		},
 	},
 	{
+		name: "previous webhook secret short, then the current one",
+		src: level + `delivery:
+  webhook_url: https://backend.example.com/hook
+  webhook_secret: 0123456789abcdef0123456789abcdef
+  previous_webhook_secret: old-SECRET1
+`,
+		want: []want{{"delivery.previous_webhook_secret", 5, "is 11 characters, need at least 32"}},
+	},
+	{
+		name: "previous webhook secret the same as the current one",
+		src: level + `delivery:
+  webhook_url: https://backend.example.com/hook
+  webhook_secret: 0123456789abcdef0123456789abcdef
+  previous_webhook_secret: 0123456789abcdef0123456789abcdef
+`,
+		want: []want{{"delivery.previous_webhook_secret", 5, "is the same as delivery.webhook_secret"}},
+	},
+	{
+		name: "previous private key files empty or the current one",
+		src: level + `passport:
+  private_key_file: bot.pem
+  previous_private_key_files: ["", bot.pem]
+`,
+		want: []want{
+			{"passport.previous_private_key_files[0]", 4, "is empty"},
+			{"passport.previous_private_key_files[1]", 4, "is passport.private_key_file itself"},
+		},
+	},
+	{
 		name: "unknown default_language",
 		src: level + `i18n:
   default_language: pt-br

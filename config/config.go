@@ -80,6 +80,14 @@ type Passport struct {
 	// relative path against the directory of the config file. Required to
 	// run the bot.
 	PrivateKeyFile string `yaml:"private_key_file"`
+	// PreviousPrivateKeyFiles are the paths of the keys the bot used before
+	// a rotation (previous_private_key_files), checked like PrivateKeyFile
+	// and resolved the same way. Submissions encrypted to their public
+	// keys still decrypt, and what the bot sealed in Redis under keys
+	// derived from them still opens; new requests use PrivateKeyFile.
+	// Keep one for request_ttl plus the retry window after the switch
+	// (docs/operations.md, "Rotating secrets"). Optional.
+	PreviousPrivateKeyFiles []string `yaml:"previous_private_key_files"`
 	// PrivacyPolicyURL is the https URL of the business's privacy policy,
 	// shown in the Passport form (privacy_policy_url). Required to run the
 	// bot.
@@ -216,6 +224,14 @@ type Delivery struct {
 	// 32 characters, required when WebhookURL is set. The environment
 	// variable KYCBOT_WEBHOOK_SECRET, when set and not empty, replaces it.
 	WebhookSecret Secret `yaml:"webhook_secret"`
+	// PreviousWebhookSecret is the webhook secret before a rotation
+	// (previous_webhook_secret): while set, each request carries a second
+	// signature under it, so that a receiver still checking the old
+	// secret accepts it during the rolling restart. Same length rule as
+	// WebhookSecret; the environment variable
+	// KYCBOT_PREVIOUS_WEBHOOK_SECRET, when set and not empty, replaces it.
+	// Optional; remove it once every receiver checks the new secret.
+	PreviousWebhookSecret Secret `yaml:"previous_webhook_secret"`
 	// IncludeData puts the verified personal data in the webhook
 	// (include_data). Default true (Default and a file); in a Config
 	// built in Go, New keeps a false as it is.

@@ -754,3 +754,49 @@ func TestProblemFormat(t *testing.T) {
 		t.Errorf("String = %q", got)
 	}
 }
+
+// A rotation in progress: the previous keys are read (from the file or
+// the environment, resolved like private_key_file) and the summary says
+// so, without a secret.
+func TestRotationSettings(t *testing.T) {
+	const prev = "the-webhook-secret-before-0123456789"
+	src := level + `passport:
+  private_key_file: bot.pem
+  previous_private_key_files: [old/bot-1.pem, /keys/bot-0.pem]
+delivery:
+  webhook_url: https://backend.example.com/hook
+  webhook_secret: the-webhook-secret-after-0123456789a
+`
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"no previous webhook secret", nil, ""},
+		{"previous webhook secret from the environment", map[string]string{EnvPreviousWebhookSecret: prev}, prev},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(src), "", WithEnv(mapEnv(tt.env)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Delivery.PreviousWebhookSecret.Value(); got != tt.want {
+				t.Errorf("previous webhook secret %q, want %q", got, tt.want)
+			}
+			if got := cfg.Passport.PreviousPrivateKeyFiles; len(got) != 2 || got[0] != "old/bot-1.pem" {
+				t.Errorf("previous key files %q", got)
+			}
+			sum := cfg.Summary()
+			if !strings.Contains(sum, "2 previous private keys still accepted") {
+				t.Errorf("the summary does not count the previous keys:\n%s", sum)
+			}
+			if signed := strings.Contains(sum, "signed under the previous webhook secret too"); signed != (tt.want != "") {
+				t.Errorf("the summary says signed under the previous secret: %v, want %v:\n%s", signed, tt.want != "", sum)
+			}
+			if tt.want != "" && strings.Contains(sum, tt.want) {
+				t.Errorf("the summary shows the previous secret")
+			}
+		})
+	}
+}

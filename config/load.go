@@ -42,6 +42,8 @@ const (
 	EnvBotToken      = "KYCBOT_BOT_TOKEN"
 	EnvRedisPassword = "KYCBOT_REDIS_PASSWORD"
 	EnvWebhookSecret = "KYCBOT_WEBHOOK_SECRET"
+	// EnvPreviousWebhookSecret replaces delivery.previous_webhook_secret.
+	EnvPreviousWebhookSecret = "KYCBOT_PREVIOUS_WEBHOOK_SECRET"
 )
 
 // Load reads and checks the config file at path (see Parse). Relative
@@ -122,6 +124,7 @@ func Parse(data []byte, filename string, opts ...Option) (*Config, error) {
 		{"telegram.bot_token", EnvBotToken, &cfg.Telegram.BotToken},
 		{"redis.password", EnvRedisPassword, &cfg.Redis.Password},
 		{"delivery.webhook_secret", EnvWebhookSecret, &cfg.Delivery.WebhookSecret},
+		{"delivery.previous_webhook_secret", EnvPreviousWebhookSecret, &cfg.Delivery.PreviousWebhookSecret},
 	} {
 		if v, ok := o.lookupEnv(s.env); ok && v != "" {
 			*s.dst = Secret(v)
@@ -135,7 +138,11 @@ func Parse(data []byte, filename string, opts ...Option) (*Config, error) {
 	cfg.warnings = sortProblems(c.warns)
 	cfg.missing = sortProblems(c.missing)
 	if o.baseDir != "" {
-		for _, p := range []*string{&cfg.Passport.PrivateKeyFile, &cfg.Redis.TLS.CAFile, &cfg.I18n.OverridesDir} {
+		paths := []*string{&cfg.Passport.PrivateKeyFile, &cfg.Redis.TLS.CAFile, &cfg.I18n.OverridesDir}
+		for i := range cfg.Passport.PreviousPrivateKeyFiles {
+			paths = append(paths, &cfg.Passport.PreviousPrivateKeyFiles[i])
+		}
+		for _, p := range paths {
 			if *p != "" && !filepath.IsAbs(*p) {
 				*p = filepath.Join(o.baseDir, *p)
 			}

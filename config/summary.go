@@ -239,6 +239,13 @@ func (c *Config) WriteSummary(w io.Writer) error {
 	}
 	line("Web: listens on %s; request page at %s; /healthz, /readyz and /metrics %s.", c.Web.Listen, pub, ops)
 	line("Requests expire after %s.", fmtDuration(c.Passport.RequestTTL))
+	switch n := len(c.Passport.PreviousPrivateKeyFiles); n {
+	case 0:
+	case 1:
+		line("Passport key rotation: 1 previous private key still accepted (passport.previous_private_key_files); new requests use private_key_file.")
+	default:
+		line("Passport key rotation: %d previous private keys still accepted (passport.previous_private_key_files); new requests use private_key_file.", n)
+	}
 	line("Redis: %s", c.describeRedis())
 	switch n := len(c.Admins); n {
 	case 0:
@@ -346,5 +353,9 @@ func (c *Config) describeDelivery() string {
 	if d.ReclaimAfter != DefaultReclaimAfter {
 		retries += fmt.Sprintf("; deliveries of an instance that died are taken over after %s", fmtDuration(d.ReclaimAfter))
 	}
-	return fmt.Sprintf("webhook to %s, %s; %s.", host, what, retries)
+	rotation := ""
+	if d.PreviousWebhookSecret.IsSet() {
+		rotation = "; signed under the previous webhook secret too (delivery.previous_webhook_secret: remove it once every receiver checks the new one)"
+	}
+	return fmt.Sprintf("webhook to %s, %s; %s%s.", host, what, retries, rotation)
 }

@@ -160,6 +160,15 @@ func (c *checker) passport(p Passport) {
 	if p.PrivateKeyFile == "" {
 		c.warn("passport.private_key_file", "is not set: the bot needs its RSA private key to decrypt Passport data; create one with 'kycbot keygen --out FILE'")
 	}
+	for i, f := range p.PreviousPrivateKeyFiles {
+		path := fmt.Sprintf("passport.previous_private_key_files[%d]", i)
+		switch {
+		case f == "":
+			c.add(path, "is empty: give the path of a key the bot used before, or remove the entry")
+		case f == p.PrivateKeyFile:
+			c.add(path, "is passport.private_key_file itself: list only the keys used before the rotation")
+		}
+	}
 	if p.PrivacyPolicyURL == "" {
 		c.warn("passport.privacy_policy_url", "is not set: the bot needs the https URL of your privacy policy, which Telegram shows in the Passport form")
 	} else if msg := checkURL(p.PrivacyPolicyURL, false); msg != "" {
@@ -518,6 +527,13 @@ func (c *checker) delivery(d Delivery) {
 	}
 	if n := utf8.RuneCountInString(d.WebhookSecret.Value()); d.WebhookSecret.IsSet() && n < MinWebhookSecretLength {
 		c.add(secretPath, "is %d characters%s, need at least %d (for example the output of 'openssl rand -hex 32')", n, c.env(secretPath), MinWebhookSecretLength)
+	}
+	const prevPath = "delivery.previous_webhook_secret"
+	if n := utf8.RuneCountInString(d.PreviousWebhookSecret.Value()); d.PreviousWebhookSecret.IsSet() && n < MinWebhookSecretLength {
+		c.add(prevPath, "is %d characters%s, need at least %d: it must be the webhook secret used before the rotation", n, c.env(prevPath), MinWebhookSecretLength)
+	}
+	if d.PreviousWebhookSecret.IsSet() && d.PreviousWebhookSecret == d.WebhookSecret {
+		c.add(prevPath, "is the same as delivery.webhook_secret: set the new secret in webhook_secret and the old one here, or remove previous_webhook_secret")
 	}
 	c.duration("delivery.give_up_after", d.GiveUpAfter, MinGiveUpAfter, MaxGiveUpAfter)
 	c.duration("delivery.file_link_ttl", d.FileLinkTTL, MinFileLinkTTL, MaxFileLinkTTL)

@@ -236,6 +236,24 @@ func (sb *Sandbox) AddBot(spec BotSpec) (Bot, error) {
 	return Bot{ID: id, AccessHash: acc.user.AccessHash, Username: name, Token: fmt.Sprintf("%d:%s", id, info.secret)}, nil
 }
 
+// SetBotPublicKey replaces the Passport public key of the bot botID, as
+// @BotFather's /setpublickey does: from then on Passport forms that carry
+// another key are refused (PUBLIC_KEY_INVALID), as Telegram refuses them.
+func (sb *Sandbox) SetBotPublicKey(botID int64, publicKeyPEM string) error {
+	pub, err := passport.ParsePublicKey([]byte(publicKeyPEM))
+	if err != nil {
+		return fmt.Errorf("sandbox: SetBotPublicKey %d: %w", botID, err)
+	}
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	acc := sb.w.accounts[botID]
+	if acc == nil || acc.bot == nil {
+		return fmt.Errorf("sandbox: SetBotPublicKey: no bot %d", botID)
+	}
+	acc.bot.publicKey = pub
+	return nil
+}
+
 // AddUser registers a user account. With a CloudPassword the account has
 // 2FA set up (login then also asks for the password), but no passport
 // secret yet: the user's app creates one on first use of Passport.

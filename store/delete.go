@@ -175,7 +175,9 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 		var del *redis.IntCmd
 		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			del = p.HDel(ctx, s.selfKey(id, "uhash"), uid)
-			p.Set(ctx, s.forgetKey(id, userID), "1", ForgetWindow)
+			for _, k := range s.forgetKeys(id, userID) {
+				p.Set(ctx, k, "1", ForgetWindow)
+			}
 			return nil
 		}); err != nil {
 			return deleted, wrap("delete access hash", err)

@@ -43,6 +43,19 @@
 // (WithScanLinkKey), each bound to the hash of its token. Errors never hold
 // a nonce, a payload, a document number, a session or a password.
 //
+// # Key rotation
+//
+// WithQueueKey, WithSessionKey and WithOutboxKey take the keys used before
+// a rotation after the current one: the current key seals, and a value is
+// opened with the key whose key id it records (queue and outbox entries)
+// or with each key in turn (sessions, and queue entries of older
+// versions). A value that no configured key opens fails as with a single
+// key (ErrQueueDecrypt, ErrSessionDecrypt, ErrOutboxDecrypt), naming the
+// key id, never a key. The queue's dedupe marks and user digests are
+// checked under every key of the ring, so that an update appended before
+// the rotation is still a repeat, and DeleteUser still finds the user's
+// entries.
+//
 // Nonces never appear in key names: keys show up in monitoring (MONITOR,
 // SLOWLOG, keyspace notifications, latency and memory tools, SCAN
 // output), and a nonce in clear there could be replayed by whoever reads
@@ -125,7 +138,8 @@
 //	                                                                                                        first Claim after its due time
 //	P{outbox}:event:<eh>          string  7 days       stream ID of the event (Enqueue is idempotent)       Outbox.Enqueue; deleted by DeleteUser
 //	P{queue}:stream               stream  none         updates to handle: k (dedupe digest), u (a keyed     Queue.Append; entries removed by Queue.Ack,
-//	                                                   digest of the user ID), at (unix ms), d (nonce +     DeleteUser
+//	                                                   digest of the user ID), at (unix ms), kid (key id;   DeleteUser
+//	                                                   absent in entries of older versions), d (nonce +
 //	                                                   AES-256-GCM ciphertext of the update, k as
 //	                                                   associated data); consumer group "workers"; a
 //	                                                   pending entry's idle time counts from its last

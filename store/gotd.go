@@ -260,17 +260,25 @@ return 1
 // (HMAC-SHA256), so that trying user IDs against it needs the key; without
 // one it is a plain SHA-256, which only hides the ID from a casual look.
 func (s *Store) forgetKey(selfID, userID int64) string {
+	return s.forgetKeys(selfID, userID)[0]
+}
+
+// forgetKeys is forgetKey under each key of the queue's ring, the current
+// first: DeleteUser leaves all of them, so that an instance still on a
+// previous key during a rotation sees the marker too.
+func (s *Store) forgetKeys(selfID, userID int64) []string {
 	msg := []byte(s.prefix + "forget:" + strconv.FormatInt(userID, 10))
-	var sum []byte
-	if s.queue != nil {
-		m := hmac.New(sha256.New, s.queue.digest)
-		m.Write(msg)
-		sum = m.Sum(nil)
-	} else {
+	if s.queue == nil {
 		d := sha256.Sum256(msg)
-		sum = d[:]
+		return []string{s.selfKey(selfID, "forget:"+hex.EncodeToString(d[:16]))}
 	}
-	return s.selfKey(selfID, "forget:"+hex.EncodeToString(sum[:16]))
+	out := make([]string, len(s.queue.digests))
+	for i, k := range s.queue.digests {
+		m := hmac.New(sha256.New, k)
+		m.Write(msg)
+		out[i] = s.selfKey(selfID, "forget:"+hex.EncodeToString(m.Sum(nil)[:16]))
+	}
+	return out
 }
 
 func (h *userAccessHasher) SetUserAccessHash(ctx context.Context, userID, targetUserID, accessHash int64) (err error) {

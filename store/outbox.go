@@ -54,11 +54,15 @@ const outboxDedupeTTL = 7 * 24 * time.Hour
 // already (the outbox's event key, the queue's seen key), and remembers
 // the entry's ID under the key.
 //
-// KEYS[1] stream, KEYS[2] key. ARGV[1] key TTL ms, ARGV[2...] entry
+// KEYS[1] stream, KEYS[2] key, KEYS[3...] the keys the same entry had
+// under previous keys (the queue's, after a rotation: a repeat too, not
+// written). ARGV[1] key TTL ms, ARGV[2...] entry
 // fields and values. Answers {1, id} for a new entry, {0, existing id}.
 var appendOnceScript = redis.NewScript(`
-local existing = redis.call('GET', KEYS[2])
-if existing then return {0, existing} end
+for i = 2, #KEYS do
+  local existing = redis.call('GET', KEYS[i])
+  if existing then return {0, existing} end
+end
 local fields = {}
 for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
 local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
@@ -225,7 +229,7 @@ func (o Outbox) Enqueue(ctx context.Context, e OutboxEntry) (err error) {
 	if err := checkUser(e.UserID); err != nil {
 		return fmt.Errorf("enqueue event %s: %w", e.EventID, err)
 	}
-	sealed, err := s.seal(s.outbox, e.Payload, outboxAAD(e.EventID, e.UserID, e.Kind))
+	sealed, err := s.seal(s.outbox.current().aead, e.Payload, outboxAAD(e.EventID, e.UserID, e.Kind))
 	if err != nil {
 		return fmt.Errorf("enqueue event %s: %w", e.EventID, err)
 	}
@@ -235,7 +239,7 @@ func (o Outbox) Enqueue(ctx context.Context, e OutboxEntry) (err error) {
 		"eid", e.EventID,
 		"uid", e.UserID,
 		"kind", e.Kind,
-		"kid", s.outboxKID,
+		"kid", s.outbox.current().kid,
 		"p", sealed,
 		"at", s.clock().UnixMilli(),
 	).Err()
@@ -406,11 +410,12 @@ func (s *Store) openEntry(id string, f map[string]string) (Delivery, error) {
 	if at, err := strconv.ParseInt(f["at"], 10, 64); err == nil {
 		d.Enqueued = time.UnixMilli(at).UTC()
 	}
-	if kid := f["kid"]; kid != s.outboxKID {
-		return Delivery{}, fmt.Errorf("outbox entry %s (event %s) was sealed under outbox key id %q but this store has key id %q: configure the same outbox key on every instance: %w",
-			id, d.EventID, kid, s.outboxKID, ErrOutboxDecrypt)
+	kid := f["kid"]
+	if !s.outbox.has(kid) {
+		return Delivery{}, fmt.Errorf("outbox entry %s (event %s) was sealed under outbox key id %q but this store has key ids %s: configure the same outbox key on every instance, and a rotated one as a previous key: %w",
+			id, d.EventID, kid, s.outbox.kids(), ErrOutboxDecrypt)
 	}
-	d.Payload, err = openSealed(s.outbox, []byte(f["p"]), outboxAAD(d.EventID, d.UserID, d.Kind))
+	d.Payload, err = s.outbox.open(kid, []byte(f["p"]), outboxAAD(d.EventID, d.UserID, d.Kind))
 	if errors.Is(err, errSealedShort) {
 		return Delivery{}, fmt.Errorf("outbox entry %s (event %s): sealed payload too short: %w", id, d.EventID, ErrOutboxDecrypt)
 	}

@@ -2,12 +2,12 @@ package store
 
 import (
 	"context"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,10 +28,12 @@ var (
 	ErrQueueDecrypt = errors.New("store: queue entry cannot be decrypted")
 )
 
-// queueKeys is what WithQueueKey derives from the queue key.
+// queueKeys is what WithQueueKey derives from the queue key and the
+// previous ones.
 type queueKeys struct {
-	aead   cipher.AEAD // seals the payloads
-	digest []byte      // HMAC-SHA256 key of dedupe keys and user digests
+	ring    keyRing  // seals the payloads: the current key first
+	digests [][]byte // HMAC-SHA256 keys of dedupe keys and user digests, in ring order
+	digest  []byte   // the current one: digests[0]
 }
 
 // WithQueueKey sets the 32-byte key of the queue of updates (Queue): the
@@ -41,16 +43,34 @@ type queueKeys struct {
 // key. Every instance sharing the Redis needs the same key. Without it the
 // queue's methods fail with ErrQueueKey. The store keeps no reference to
 // the caller's slice.
-func WithQueueKey(key []byte) Option {
+//
+// previous are keys the queue was sealed under before (a rotation): new
+// entries are sealed and named under key; an entry is opened with the key
+// whose key id it records (or, for an entry from before key ids, each key
+// in turn), a dedupe key appended under a previous key is still dropped
+// when appended again, and DeleteUser finds the user's entries under
+// every key. Keep a previous key until the queue holds nothing sealed
+// under it (the longest QueueItem.Keep).
+func WithQueueKey(key []byte, previous ...[]byte) Option {
 	return func(s *Store) {
-		aead, _, err := newAEAD(key, "queue", "kycbot queue key id\x00", ErrQueueKey)
+		ring, err := newKeyRing(key, previous, "queue", "kycbot queue key id\x00", ErrQueueKey)
 		if err != nil {
 			s.queue, s.queueErr = nil, err
 			return
 		}
-		m := hmac.New(sha256.New, key)
-		m.Write([]byte("kycbot queue digest"))
-		s.queue, s.queueErr = &queueKeys{aead: aead, digest: m.Sum(nil)}, nil
+		qk := &queueKeys{ring: ring}
+		seen := map[string]bool{}
+		for _, k := range append([][]byte{key}, previous...) {
+			if seen[string(k)] {
+				continue
+			}
+			seen[string(k)] = true
+			m := hmac.New(sha256.New, k)
+			m.Write([]byte("kycbot queue digest"))
+			qk.digests = append(qk.digests, m.Sum(nil))
+		}
+		qk.digest = qk.digests[0]
+		s.queue, s.queueErr = qk, nil
 	}
 }
 
@@ -155,9 +175,21 @@ func (q Queue) ready() error {
 }
 
 // digest is the keyed hash (hex, 16 bytes) that names a dedupe key or a
-// user in the queue.
-func (q Queue) digest(kind, v string) string {
-	m := hmac.New(sha256.New, q.s.queue.digest)
+// user in the queue, under the current key.
+func (q Queue) digest(kind, v string) string { return queueDigest(q.s.queue.digest, kind, v) }
+
+// digests is what digest would have been under each key of the ring, the
+// current first.
+func (q Queue) digests(kind, v string) []string {
+	out := make([]string, len(q.s.queue.digests))
+	for i, k := range q.s.queue.digests {
+		out[i] = queueDigest(k, kind, v)
+	}
+	return out
+}
+
+func queueDigest(key []byte, kind, v string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(kind))
 	m.Write([]byte{0})
 	m.Write([]byte(v))
@@ -198,14 +230,21 @@ func (q Queue) Append(ctx context.Context, items ...QueueItem) (_ []Appended, er
 		if err := checkTTL(it.Keep); err != nil {
 			return nil, fmt.Errorf("queue append: keep: %w", err)
 		}
-		k := q.digest("key", it.Key)
-		sealed, err := q.s.seal(q.s.queue.aead, it.Payload, queueAAD(k))
+		ks := q.digests("key", it.Key)
+		k := ks[0]
+		cur := q.s.queue.ring.current()
+		sealed, err := q.s.seal(cur.aead, it.Payload, queueAAD(k))
 		if err != nil {
 			return nil, fmt.Errorf("queue append: %w", err)
 		}
+		keys := []string{q.key("stream"), q.key("seen:" + k)}
+		for _, old := range ks[1:] {
+			// The same update appended under a previous key is a repeat too.
+			keys = append(keys, q.key("seen:"+old))
+		}
 		runs[i] = run{
-			keys: []string{q.key("stream"), q.key("seen:" + k)},
-			args: []any{ms(it.Keep), "k", k, "u", q.digest("user", strconv.FormatInt(it.UserID, 10)), "at", now, "d", sealed},
+			keys: keys,
+			args: []any{ms(it.Keep), "k", k, "u", q.digest("user", strconv.FormatInt(it.UserID, 10)), "at", now, "kid", cur.kid, "d", sealed},
 		}
 	}
 	if len(runs) == 0 {
@@ -368,11 +407,16 @@ func (q Queue) open(ctx context.Context, what string, msgs []redis.XMessage, aga
 		}
 		str := func(k string) string { v, _ := m.Values[k].(string); return v }
 		k := str("k")
-		payload, err := openSealed(q.s.queue.aead, []byte(str("d")), queueAAD(k))
+		kid := str("kid")
+		payload, err := q.s.queue.ring.open(kid, []byte(str("d")), queueAAD(k))
 		if err != nil {
 			bad = append(bad, m.ID)
 			if firstErr == nil {
-				firstErr = fmt.Errorf("wrong queue key or tampered entry (%v): %w", err, ErrQueueDecrypt)
+				if errors.Is(err, errUnknownKID) {
+					firstErr = fmt.Errorf("sealed under queue key id %q but this store has key ids %s: %w", kid, q.s.queue.ring.kids(), ErrQueueDecrypt)
+				} else {
+					firstErr = fmt.Errorf("wrong queue key or tampered entry (%v): %w", err, ErrQueueDecrypt)
+				}
 			}
 			continue
 		}
@@ -507,14 +551,14 @@ func (q Queue) deleteUserEntries(ctx context.Context, userID int64) (int, error)
 	if q.s.queue == nil {
 		return 0, nil // no queue key: nothing can have been queued
 	}
-	u := q.digest("user", strconv.FormatInt(userID, 10))
+	us := q.digests("user", strconv.FormatInt(userID, 10))
 	msgs, err := q.s.rdb.XRange(ctx, q.key("stream"), "-", "+").Result()
 	if err != nil {
 		return 0, fmt.Errorf("queue: %w", err)
 	}
 	n := 0
 	for _, m := range msgs {
-		if v, _ := m.Values["u"].(string); v != u {
+		if v, _ := m.Values["u"].(string); !slices.Contains(us, v) {
 			continue
 		}
 		if err := queueAckScript.Run(ctx, q.s.rdb, []string{q.key("stream"), q.key("tries")}, queueGroup, m.ID).Err(); err != nil {

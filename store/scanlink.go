@@ -26,11 +26,13 @@ const MinScanLinkTokenLen = 32
 // of the one-time scan links (Store.ScanLinks) at rest: each holds what
 // fetches and decrypts one scan of a user (its location at Telegram and
 // its file credentials). Every instance sharing the Redis needs the same
-// key. Without it ScanLinks.Put and Take fail with ErrScanLinkKey. The
-// store keeps no reference to the caller's slice.
-func WithScanLinkKey(key []byte) Option {
+// key. Records are sealed under key and opened with key or any of
+// previous (the keys before a rotation of the Passport key). Without it
+// ScanLinks.Put and Take fail with ErrScanLinkKey. The store keeps no
+// reference to the caller's slices.
+func WithScanLinkKey(key []byte, previous ...[]byte) Option {
 	return func(s *Store) {
-		s.scanLink, _, s.scanLinkErr = newAEAD(key, "scan link", "kycbot scan link key id\x00", ErrScanLinkKey)
+		s.scanLink, s.scanLinkErr = newKeyRing(key, previous, "scan link", "kycbot scan link key id\x00", ErrScanLinkKey)
 	}
 }
 
@@ -80,7 +82,7 @@ func (l ScanLinks) Put(ctx context.Context, token string, value []byte, ttl time
 	key, aad := l.s.scanLinkKey(token)
 	exp := l.s.clock().Add(ttl)
 	plain := append([]byte(strconv.FormatInt(exp.UnixMilli(), 10)+"\x00"), value...)
-	sealed, err := l.s.seal(l.s.scanLink, plain, aad)
+	sealed, err := l.s.seal(l.s.scanLink.current().aead, plain, aad)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("put scan link: %w", err)
 	}
@@ -113,7 +115,7 @@ func (l ScanLinks) Take(ctx context.Context, token string) (_ []byte, expires ti
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("take scan link: %w", err)
 	}
-	plain, err := openSealed(l.s.scanLink, sealed, aad)
+	plain, err := l.s.scanLink.open("", sealed, aad)
 	if err != nil {
 		// Another key or a tampered value: as good as no link.
 		return nil, time.Time{}, fmt.Errorf("take scan link: the record does not open (%v): %w", err, ErrNotFound)

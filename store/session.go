@@ -57,7 +57,7 @@ func (st *sessionStorage) LoadSession(ctx context.Context) (_ []byte, err error)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	data, err := openSealed(st.s.session, sealed, sessionAAD(st.botID, st.instance))
+	data, err := st.s.session.open("", sealed, sessionAAD(st.botID, st.instance))
 	if err != nil {
 		// The cause says nothing of the value (GCM's message is fixed).
 		return nil, fmt.Errorf("%s: wrong session key or tampered session (%v); log in again: %w", where, err, ErrSessionDecrypt)
@@ -71,7 +71,7 @@ func (st *sessionStorage) StoreSession(ctx context.Context, data []byte) (err er
 	if err := st.check(); err != nil {
 		return fmt.Errorf("store session: %w", err)
 	}
-	sealed, err := st.s.seal(st.s.session, data, sessionAAD(st.botID, st.instance))
+	sealed, err := st.s.seal(st.s.session.current().aead, data, sessionAAD(st.botID, st.instance))
 	if err != nil {
 		return fmt.Errorf("store session of bot %d, instance %s: %w", st.botID, st.instance, err)
 	}

@@ -101,9 +101,8 @@ type Store struct {
 	randMu sync.Mutex
 	random io.Reader
 
-	outbox    cipher.AEAD // nil without a valid WithOutboxKey
-	outboxKID string      // key id: a short hash of the outbox key
-	outboxErr error       // why outbox is nil
+	outbox    keyRing // nil without a valid WithOutboxKey
+	outboxErr error   // why outbox is nil
 
 	docKey []byte // HMAC-SHA256 key of document claims; nil without a valid WithDocumentKey
 	docErr error  // why docKey is nil
@@ -111,11 +110,11 @@ type Store struct {
 	queue    *queueKeys // nil without a valid WithQueueKey
 	queueErr error      // why queue is nil
 
-	session    cipher.AEAD // nil without a valid WithSessionKey
-	sessionErr error       // why session is nil
+	session    keyRing // nil without a valid WithSessionKey
+	sessionErr error   // why session is nil
 
-	scanLink    cipher.AEAD // nil without a valid WithScanLinkKey
-	scanLinkErr error       // why scanLink is nil
+	scanLink    keyRing // nil without a valid WithScanLinkKey
+	scanLinkErr error   // why scanLink is nil
 
 	statusKeep time.Duration // status retention, 0 for forever
 	auditKeep  time.Duration // audit retention, 0 for forever
@@ -160,9 +159,16 @@ func WithRandom(r io.Reader) Option {
 // at rest. Every instance sharing the Redis needs the same key. Without it,
 // Outbox.Enqueue and Outbox.Claim fail with ErrOutboxKey. The store keeps
 // no reference to the caller's slice.
-func WithOutboxKey(key []byte) Option {
+//
+// previous are keys the outbox was sealed under before (a rotation): new
+// entries are sealed under key, and each entry is opened with the key
+// whose key id it records, so that entries queued before the rotation
+// still go out. Keep a previous key until no entry sealed under it is
+// left (Outbox.Depth after the retry window); an entry no configured key
+// opens fails as before, with ErrOutboxDecrypt naming its key id.
+func WithOutboxKey(key []byte, previous ...[]byte) Option {
 	return func(s *Store) {
-		s.outbox, s.outboxKID, s.outboxErr = newOutboxAEAD(key)
+		s.outbox, s.outboxErr = newKeyRing(key, previous, "outbox", outboxKeyIDLabel, ErrOutboxKey)
 	}
 }
 
@@ -172,9 +178,14 @@ func WithOutboxKey(key []byte) Option {
 // storages fail with ErrSessionKey; a session sealed under another key
 // fails to load with ErrSessionDecrypt. The store keeps no reference to
 // the caller's slice.
-func WithSessionKey(key []byte) Option {
+//
+// previous are keys the sessions were sealed under before (a rotation):
+// a session is stored under key and loaded with whichever key of the
+// ring opens it, so that the instances do not log in again after the
+// rotation; the next StoreSession seals it under key.
+func WithSessionKey(key []byte, previous ...[]byte) Option {
 	return func(s *Store) {
-		s.session, _, s.sessionErr = newAEAD(key, "session", "kycbot session key id\x00", ErrSessionKey)
+		s.session, s.sessionErr = newKeyRing(key, previous, "session", "kycbot session key id\x00", ErrSessionKey)
 	}
 }
 
@@ -286,9 +297,8 @@ func (s *Store) Client() redis.UniversalClient { return s.rdb }
 // Prefix returns the key prefix.
 func (s *Store) Prefix() string { return s.prefix }
 
-func newOutboxAEAD(key []byte) (cipher.AEAD, string, error) {
-	return newAEAD(key, "outbox", "kycbot outbox key id\x00", ErrOutboxKey)
-}
+// outboxKeyIDLabel is hashed with the outbox key into its key id.
+const outboxKeyIDLabel = "kycbot outbox key id\x00"
 
 // newAEAD returns the AES-256-GCM of a 32-byte key, and its key id (a
 // short hash of the key under idLabel); what names the key in errors,

@@ -43,19 +43,22 @@ type receiver struct {
 	now func() time.Time // the bot's clock: signatures carry its time
 
 	mu       sync.Mutex
+	secret   string        // the secret signatures are checked with (webhookSecret unless set)
 	status   int           // the answer (200 unless set)
 	hang     chan struct{} // while not nil, requests wait for it (or the sender's cancel)
 	attempts map[string]int
 	ok       map[string]int            // 2xx answers, by event ID
 	byUser   map[int64]int             // 2xx answers, by user
 	events   map[string]delivery.Event // the body of each event's first request
+	headers  map[string]string         // the signature header of each event's last request (when not nil)
+	bodies   map[string][]byte         // the body of each event's last request
 	bad      []string                  // what was wrong with requests
 	cut      int                       // requests the sender gave up while held
 	changed  chan struct{}
 }
 
 func newReceiver(t testing.TB, now func() time.Time) *receiver {
-	r := &receiver{now: now, status: http.StatusOK, attempts: map[string]int{}, ok: map[string]int{},
+	r := &receiver{now: now, secret: webhookSecret, status: http.StatusOK, attempts: map[string]int{}, ok: map[string]int{},
 		byUser: map[int64]int{}, events: map[string]delivery.Event{}, changed: make(chan struct{})}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(func() {
@@ -81,7 +84,10 @@ func (r *receiver) serve(rw http.ResponseWriter, req *http.Request) {
 	case req.Method != http.MethodPost || req.Header.Get("Content-Type") != "application/json":
 		problems = append(problems, fmt.Sprintf("%s with Content-Type %q", req.Method, req.Header.Get("Content-Type")))
 	}
-	if err := delivery.Verify([]byte(webhookSecret), req.Header.Get(delivery.SignatureHeader), body, r.now(), 10*time.Minute); err != nil {
+	r.mu.Lock()
+	secret := r.secret
+	r.mu.Unlock()
+	if err := delivery.Verify([]byte(secret), req.Header.Get(delivery.SignatureHeader), body, r.now(), 10*time.Minute); err != nil {
 		problems = append(problems, fmt.Sprintf("event %s: signature: %v", id, err))
 	}
 	if err := json.Unmarshal(body, &ev); err != nil {
@@ -93,6 +99,13 @@ func (r *receiver) serve(rw http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	r.bad = append(r.bad, problems...)
 	r.attempts[id]++
+	if r.headers != nil {
+		r.headers[id] = req.Header.Get(delivery.SignatureHeader)
+	}
+	if r.bodies == nil {
+		r.bodies = map[string][]byte{}
+	}
+	r.bodies[id] = body
 	if _, ok := r.events[id]; !ok {
 		r.events[id] = ev
 	}

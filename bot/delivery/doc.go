@@ -33,7 +33,7 @@
 // Wiring, with the config's delivery section:
 //
 //	secret := []byte(cfg.Delivery.WebhookSecret.Value())
-//	st := store.New(rdb, store.WithOutboxKey(delivery.OutboxKey(secret)))
+//	st := store.New(rdb, store.WithOutboxKey(outboxKey)) // 32 bytes; see Keys
 //	out := delivery.NewOutbox(st)
 //	inc := delivery.Include{Data: cfg.Delivery.IncludeData, Files: cfg.Delivery.IncludeFiles}
 //	onVerified := func(ctx context.Context, v verification.Verified) error {
@@ -53,12 +53,31 @@
 //	...
 //	sender, err := delivery.NewSender(st, delivery.Options{
 //		URL: cfg.Delivery.WebhookURL, Secret: secret, GiveUpAfter: cfg.Delivery.GiveUpAfter,
+//		PreviousSecret: []byte(cfg.Delivery.PreviousWebhookSecret.Value()),
 //		MinBackoff: cfg.Delivery.MinBackoff, MaxBackoff: cfg.Delivery.MaxBackoff,
 //		ReclaimAfter: cfg.Delivery.ReclaimAfter,
 //		OnParked: alertAdmins, Logger: log, Links: links,
 //	})
 //	...
 //	go sender.Run(ctx)
+//
+// # Keys and rotation
+//
+// The outbox key is not the webhook secret's: package bot seals the
+// outbox under bot.OutboxKey, derived from the Passport private key, so
+// that changing the webhook secret strands nothing queued. OutboxKey (of
+// the webhook secret) is the key of the versions before; the bot gives it
+// to store.WithOutboxKey as a previous key, so that events queued before
+// the upgrade still go out. A Passport key rotation keeps the outbox
+// open the same way (the previous keys' derivations are previous outbox
+// keys).
+//
+// To rotate the webhook secret, set the new one in webhook_secret and the
+// old one in previous_webhook_secret (Options.PreviousSecret): every
+// request then carries a v1 signature under each (Sign), so that a
+// receiver checking either accepts it during the rolling restart. Once
+// every receiver checks the new secret, remove the previous one.
+// docs/operations.md ("Rotating secrets") has the steps.
 //
 // # Personal data
 //

@@ -15,14 +15,12 @@ import (
 // every pending entry undecryptable.
 const outboxKeyInfo = "kycbot outbox key v1"
 
-// OutboxKey derives the 32-byte AES-256 key that seals outbox payloads at
-// rest (store.WithOutboxKey) from the webhook secret, with HKDF-SHA256
-// and a fixed info string: every instance with the same secret derives
-// the same key, and the key reveals nothing of the secret.
-//
-// Changing the webhook secret changes the key: entries enqueued under the
-// old one no longer decrypt (store.ErrOutboxDecrypt) and stay pending.
-// Let the outbox drain (Sender.Depth) before rotating the secret.
+// OutboxKey derives a 32-byte AES-256 key from the webhook secret, with
+// HKDF-SHA256 and a fixed info string: the key that sealed outbox
+// payloads at rest (store.WithOutboxKey) before the bot derived it from
+// the Passport private key (bot.OutboxKey). The bot passes it as a
+// previous outbox key, so that entries enqueued by older versions still
+// open; nothing new is sealed under it.
 func OutboxKey(webhookSecret []byte) []byte {
 	key, err := hkdf.Key(sha256.New, webhookSecret, nil, outboxKeyInfo, 32)
 	if err != nil {
@@ -39,7 +37,7 @@ type Outbox struct {
 }
 
 // NewOutbox returns an Outbox on s, which needs the outbox key
-// (store.WithOutboxKey(OutboxKey(secret))).
+// (store.WithOutboxKey; the bot's is bot.OutboxKey).
 func NewOutbox(s *store.Store) *Outbox { return &Outbox{s: s} }
 
 // stored is what the outbox keeps of an event: the event, and where its

@@ -51,6 +51,11 @@ type Options struct {
 	// Secret signs the requests (config delivery.webhook_secret); at
 	// least config.MinWebhookSecretLength bytes. Required.
 	Secret []byte
+	// PreviousSecret is the secret before a rotation (config
+	// delivery.previous_webhook_secret): when set, each request carries a
+	// second v1 signature under it (Sign), so that receivers still
+	// checking it accept the request. Optional.
+	PreviousSecret []byte
 	// GiveUpAfter is how long after it was enqueued a failing event is
 	// retried; the first failure after that parks it (default
 	// DefaultGiveUpAfter, config delivery.give_up_after).
@@ -146,7 +151,7 @@ type Sender struct {
 }
 
 // NewSender returns a Sender for the outbox of s (which needs the outbox
-// key, store.WithOutboxKey(OutboxKey(opts.Secret))), with opts' defaults
+// key: the bot's is bot.OutboxKey, see the package doc), with opts' defaults
 // filled in. It fails when an option is invalid; the error says which.
 func NewSender(s *store.Store, opts Options) (*Sender, error) {
 	if s == nil {
@@ -160,7 +165,11 @@ func NewSender(s *store.Store, opts Options) (*Sender, error) {
 		return nil, fmt.Errorf("delivery: NewSender: the secret must be at least %d bytes, got %d", config.MinWebhookSecretLength, len(opts.Secret))
 	}
 	o := opts
+	if n := len(opts.PreviousSecret); n > 0 && n < config.MinWebhookSecretLength {
+		return nil, fmt.Errorf("delivery: NewSender: the previous secret must be at least %d bytes, got %d", config.MinWebhookSecretLength, n)
+	}
 	o.Secret = bytes.Clone(opts.Secret)
+	o.PreviousSecret = bytes.Clone(opts.PreviousSecret)
 	client := &http.Client{Timeout: DefaultTimeout}
 	if o.HTTPClient != nil {
 		c := *o.HTTPClient
@@ -398,7 +407,7 @@ func (s *Sender) backoff(n int) time.Duration {
 //
 // It fails when webhookURL is not an absolute http or https URL; the
 // error does not repeat the URL, which may hold a token.
-func NewRequest(ctx context.Context, webhookURL string, secret []byte, eventID string, body []byte, t time.Time) (*http.Request, error) {
+func NewRequest(ctx context.Context, webhookURL string, secret []byte, eventID string, body []byte, t time.Time, previous ...[]byte) (*http.Request, error) {
 	u, err := url.Parse(webhookURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("delivery: NewRequest: the URL must be an absolute http or https URL")
@@ -410,7 +419,7 @@ func NewRequest(ctx context.Context, webhookURL string, secret []byte, eventID s
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
 	req.Header.Set(EventIDHeader, eventID)
-	req.Header.Set(SignatureHeader, Sign(secret, t, body))
+	req.Header.Set(SignatureHeader, Sign(secret, t, body, previous...))
 	return req, nil
 }
 
@@ -422,7 +431,11 @@ func (s *Sender) post(ctx context.Context, d store.Delivery) (int, string) {
 	if reason != "" {
 		return 0, reason
 	}
-	req, err := NewRequest(ctx, s.url, s.o.Secret, d.EventID, b, s.o.Clock())
+	var previous [][]byte
+	if len(s.o.PreviousSecret) > 0 {
+		previous = [][]byte{s.o.PreviousSecret}
+	}
+	req, err := NewRequest(ctx, s.url, s.o.Secret, d.EventID, b, s.o.Clock(), previous...)
 	if err != nil {
 		return 0, "bad_request"
 	}

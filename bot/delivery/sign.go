@@ -51,10 +51,17 @@ var (
 )
 
 // Sign returns the signature header value for body sent at t:
-// "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>".
-func Sign(secret []byte, t time.Time, body []byte) string {
+// "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>", followed
+// by one more v1 under each of previous (a webhook secret rotation), so
+// that a receiver that checks either secret accepts the request.
+func Sign(secret []byte, t time.Time, body []byte, previous ...[]byte) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
+	var b strings.Builder
+	b.WriteString("t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body)))
+	for _, p := range previous {
+		b.WriteString(",v1=" + hex.EncodeToString(mac(p, ts, body)))
+	}
+	return b.String()
 }
 
 func mac(secret []byte, ts string, body []byte) []byte {

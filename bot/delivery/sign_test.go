@@ -135,3 +135,33 @@ func BenchmarkSignVerify(b *testing.B) {
 		}
 	}
 }
+
+// During a webhook secret rotation the sender signs under both secrets:
+// a receiver checking either accepts the request, one checking a third
+// secret does not.
+func TestSignRotation(t *testing.T) {
+	oldSecret := []byte("the webhook secret before, 32 bytes +")
+	newSecret := []byte("the webhook secret after, 32 bytes ++")
+	header := Sign(newSecret, testNow, testBody, oldSecret)
+	if n := strings.Count(header, "v1="); n != 2 {
+		t.Fatalf("Sign with a previous secret = %q: %d v1 signatures, want 2", header, n)
+	}
+	if !strings.HasPrefix(header, Sign(newSecret, testNow, testBody)+",") {
+		t.Errorf("Sign = %q does not start with the new secret's signature", header)
+	}
+	for _, tc := range []struct {
+		name   string
+		secret []byte
+		want   error
+	}{
+		{"receiver on the new secret", newSecret, nil},
+		{"receiver on the old secret", oldSecret, nil},
+		{"receiver on another secret", []byte("some other secret of 32 bytes or more"), ErrSignatureMismatch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := Verify(tc.secret, header, testBody, testNow, time.Minute); !errors.Is(err, tc.want) {
+				t.Fatalf("Verify = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}

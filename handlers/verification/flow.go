@@ -65,6 +65,10 @@ const (
 type Config struct {
 	// Key is the bot's Passport private key.
 	Key *rsa.PrivateKey
+	// PreviousKeys are the keys the bot used before a rotation: a
+	// submission that Key does not decrypt (answered to a request issued
+	// under an older key) is tried with each. Optional.
+	PreviousKeys []*rsa.PrivateKey
 	// Store keeps nonces, statuses and the audit trail.
 	Store Store
 	// Telegram downloads scans, sends messages and sets Passport errors.
@@ -252,7 +256,7 @@ func (f *Flow) Process(ctx context.Context, sub Submission) (_ Outcome, err erro
 	}
 
 	// Credentials.
-	creds, err := passport.DecryptCredentials(f.cfg.Key, sub.Encrypted.Credentials)
+	creds, err := f.decryptCredentials(sub.Encrypted.Credentials)
 	if err != nil {
 		name := sentinelName(err)
 		p.log.WarnContext(ctx, "verification: credentials do not decrypt", slog.String("reason", name), slog.String("error", err.Error()))
@@ -702,4 +706,21 @@ var nonceOutcomes = []struct {
 	{store.ErrNonceExpired, i18n.MsgNonceExpired, "nonce_expired", handlers.ReasonExpired},
 	{store.ErrNonceSuperseded, i18n.MsgNonceSuperseded, "nonce_superseded", handlers.ReasonSuperseded},
 	{store.ErrNonceCancelled, i18n.MsgNonceCancelled, "nonce_cancelled", handlers.ReasonCancelled},
+}
+
+// decryptCredentials decrypts a submission's credentials with the bot's
+// key, then with each previous key. When none decrypts them, the error is
+// the current key's, whatever the previous keys answered: a failed
+// decryption tells nothing more than before a rotation.
+func (f *Flow) decryptCredentials(ec passport.EncryptedCredentials) (*passport.Credentials, error) {
+	creds, err := passport.DecryptCredentials(f.cfg.Key, ec)
+	if err == nil || !errors.Is(err, passport.ErrWrongKey) {
+		return creds, err
+	}
+	for _, k := range f.cfg.PreviousKeys {
+		if c, perr := passport.DecryptCredentials(k, ec); perr == nil {
+			return c, nil
+		}
+	}
+	return nil, err
 }
