@@ -147,8 +147,11 @@ func WithClaimAfter(d time.Duration) Option {
 	return func(o *options) { o.claimAfter = max(d, time.Second) }
 }
 
-// WithTempDir sets the directory of the temporary (decrypted) scans;
-// default os.TempDir(). Use a private, preferably memory-backed, folder.
+// WithTempDir sets where scans are staged while a submission is
+// processed (verification.Config.TempDir); default os.TempDir(). They rest
+// there encrypted, as Telegram sent them, for the submission's time only;
+// the leftovers of a killed process are removed when the bot next starts.
+// Use a private, local folder.
 func WithTempDir(dir string) Option { return func(o *options) { o.tempDir = dir } }
 
 // WithEverything makes kycbot the whole bot: every text message and every

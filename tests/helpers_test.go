@@ -166,7 +166,7 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 
 func (w *world) onVerified(_ context.Context, v bot.Verified) error {
 	d := delivered{v: v, files: map[verify.ScanKey][]byte{}}
-	for k := range v.Files {
+	for k := range v.Scans {
 		r, err := v.Open(k)
 		if err != nil {
 			return err

@@ -57,7 +57,7 @@ func TestMemoryFiveLargeScans(t *testing.T) {
 	var mu sync.Mutex
 	scans := map[verify.ScanKey]string{}
 	hook := bot.WithOnVerified(func(_ context.Context, v bot.Verified) error {
-		for k := range v.Files {
+		for k := range v.Scans {
 			r, err := v.Open(k)
 			if err != nil {
 				return err

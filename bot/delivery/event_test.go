@@ -12,8 +12,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -59,8 +57,8 @@ func sampleFile(n int) *passport.File {
 
 // sampleVerified is an accepted submission with personal details, a
 // passport with front side and selfie, a utility bill with two scans (the
-// second a PNG), a phone number and an email; its scans are files in a
-// temporary directory.
+// second a PNG), a phone number and an email; Open reads its scans from
+// memory.
 func sampleVerified(t testing.TB) (verification.Verified, map[verify.ScanKey][]byte) {
 	t.Helper()
 	sub := &passport.Submission{
@@ -85,22 +83,11 @@ func sampleVerified(t testing.TB) (verification.Verified, map[verify.ScanKey][]b
 		{Element: passport.TypeUtilityBill, Target: passport.FileAt(0)}:                       append(slices.Clone(j), '0'),
 		{Element: passport.TypeUtilityBill, Target: passport.FileAt(1)}:                       pngBytes(t),
 	}
-	dir := t.TempDir()
-	files := map[verify.ScanKey]string{}
-	scans := map[verify.ScanKey]verify.ScanInfo{}
-	for k, b := range contents {
-		p := filepath.Join(dir, fmt.Sprintf("%s-%s", k.Element, k.Target))
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		files[k] = p
-		scans[k] = verify.Inspect(b)
-	}
 	return verification.Verified{
 		UserID: 424242, Level: "full", Ref: "crm-42",
 		At:         time.Date(2026, 3, 14, 12, 30, 45, 678_000_000, time.FixedZone("CET", 3600)),
-		Submission: sub, Files: files, Scans: scans,
-	}, contents
+		Submission: sub,
+	}.WithScans(contents), contents
 }
 
 func TestFromVerified(t *testing.T) {
@@ -271,14 +258,16 @@ func TestEventIDStable(t *testing.T) {
 }
 
 func TestFromVerifiedMissingScan(t *testing.T) {
-	v, _ := sampleVerified(t)
-	for k, p := range v.Files {
+	v, contents := sampleVerified(t)
+	// The passport's scans are described but cannot be opened.
+	scans := v.Scans
+	for k := range contents {
 		if k.Element == passport.TypePassport {
-			if err := os.Remove(p); err != nil {
-				t.Fatal(err)
-			}
+			delete(contents, k)
 		}
 	}
+	v = v.WithScans(contents)
+	v.Scans = scans
 	if _, err := FromVerified(context.Background(), v, Include{Data: true}); err != nil {
 		t.Fatalf("without files: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/kycbot/kycbot/bot"
+	"github.com/kycbot/kycbot/internal/lockeddir"
 	"github.com/kycbot/kycbot/passport"
 )
 
@@ -41,8 +42,9 @@ Flags:
   --files DIR  directory holding the encrypted files, each named by its file_id
   --out DIR    directory for the decrypted files, written as <file_id>.jpg
                (mode 0600; DIR is created with mode 0700 if missing). A file is
-               published only after its hash is verified. Use --files and
-               --out together.
+               published only after its hash is verified; until then it waits
+               in DIR/kycbot-decrypt-<random>/, removed at the end, or by the
+               next run if this one is killed. Use --files and --out together.
 
 Exit status: 0 on success; 1 on any failure (wrong key, tampered data, bad
 input, missing file), with one line on stderr and nothing on stdout; 2 on bad
@@ -144,6 +146,17 @@ func decrypt(e *env, keyPath, input, filesDir, outDir string) ([]byte, error) {
 		if err := os.MkdirAll(outDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create output directory: %w", err)
 		}
+		// Files being decrypted wait, unverified, in a directory of --out
+		// this process locks; those of a run that was killed go now.
+		if _, err := lockeddir.Sweep(outDir, decryptStagePrefix); err != nil {
+			return nil, fmt.Errorf("remove the unverified files of an interrupted run: %w", err)
+		}
+		stage, err := lockeddir.Create(outDir, decryptStagePrefix)
+		if err != nil {
+			return nil, fmt.Errorf("create output directory: %w", err)
+		}
+		defer stage.Remove()
+		fd.stageDir = stage.Path()
 	}
 	res := decryptOutput{Nonce: sub.Nonce, Elements: make([]outputElement, 0, len(sub.Elements))}
 	for i := range sub.Elements {
@@ -231,7 +244,12 @@ func passportDataOf(b []byte) []byte {
 type fileDecrypter struct {
 	e                *env
 	filesDir, outDir string
+	stageDir         string // where files wait until verified
 }
+
+// decryptStagePrefix names the locked directories, in --out, of the files
+// being decrypted.
+const decryptStagePrefix = "kycbot-decrypt-"
 
 func (d *fileDecrypter) element(el *passport.Element) (outputElement, error) {
 	oe := outputElement{Type: string(el.Type), Data: el.Fields, PhoneNumber: el.PhoneNumber, Email: el.Email}
@@ -291,7 +309,7 @@ func (d *fileDecrypter) file(what string, f *passport.File) (outputFile, error) 
 	if err := checkFileID(f.FileID); err != nil {
 		return of, fmt.Errorf("%s: %w", what, err)
 	}
-	sum, err := decryptFileTo(d.outDir, f, filepath.Join(d.filesDir, f.FileID))
+	sum, err := decryptFileTo(d.stageDir, d.outDir, f, filepath.Join(d.filesDir, f.FileID))
 	if err != nil {
 		return of, fmt.Errorf("%s (file_id %s): %w", what, f.FileID, err)
 	}
@@ -309,15 +327,16 @@ func checkFileID(id string) error {
 }
 
 // decryptFileTo decrypts the encrypted file at src into
-// outDir/<file_id>.jpg and returns the SHA-256 of the decrypted bytes. The
-// output appears only once the file's hash is verified.
-func decryptFileTo(outDir string, f *passport.File, src string) ([]byte, error) {
+// outDir/<file_id>.jpg, through stageDir, and returns the SHA-256 of the
+// decrypted bytes. The output appears only once the file's hash is
+// verified.
+func decryptFileTo(stageDir, outDir string, f *passport.File, src string) ([]byte, error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return nil, fmt.Errorf("encrypted file: %w", err)
 	}
 	defer in.Close()
-	dst, err := newStagedFile(outDir, f.FileID+".jpg")
+	dst, err := newStagedFile(stageDir, filepath.Join(outDir, f.FileID+".jpg"))
 	if err != nil {
 		return nil, err
 	}
@@ -328,9 +347,11 @@ func decryptFileTo(outDir string, f *passport.File, src string) ([]byte, error) 
 }
 
 // stagedFile is a passport.Stager: bytes go to a temporary file (mode 0600)
-// in the destination directory, renamed into place on Commit and removed on
-// Discard, so an unverified file is never visible under its final name. It
-// hashes what is written with SHA-256.
+// in a staging directory on the destination's file system (a locked
+// directory of --out, removed at the end and swept by the next run if this
+// one is killed), renamed into place on Commit and removed on Discard, so
+// an unverified file is never visible under its final name. It hashes what
+// is written with SHA-256.
 type stagedFile struct {
 	f      *os.File
 	h      hash.Hash
@@ -340,12 +361,13 @@ type stagedFile struct {
 
 var _ passport.Stager = (*stagedFile)(nil)
 
-func newStagedFile(dir, name string) (*stagedFile, error) {
-	f, err := os.CreateTemp(dir, ".kycbot-decrypt-*.partial")
+// newStagedFile stages a file in dir that Commit renames to final.
+func newStagedFile(dir, final string) (*stagedFile, error) {
+	f, err := os.CreateTemp(dir, "*.partial")
 	if err != nil {
 		return nil, fmt.Errorf("create output file: %w", err)
 	}
-	return &stagedFile{f: f, h: sha256.New(), final: filepath.Join(dir, name)}, nil
+	return &stagedFile{f: f, h: sha256.New(), final: final}, nil
 }
 
 func (s *stagedFile) Write(p []byte) (int, error) {

@@ -301,6 +301,16 @@ func TestDecryptFiles(t *testing.T) {
 	out := filepath.Join(fx.dir, "decrypted", "case-42") // missing, with a missing parent
 	r := runCLI(t, nil, "decrypt", "--key", fx.keyPath, "--files", fx.filesDir, "--out", out, fx.inputPath)
 	fx.checkOutput(t, r, true)
+	// The unverified files of a run that was killed are removed.
+	left := filepath.Join(out, decryptStagePrefix+"0123abcd")
+	if err := os.MkdirAll(left, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(left, "1.partial"), []byte("unverified"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, nil, "decrypt", "--key", fx.keyPath, "--files", fx.filesDir, "--out", out, fx.inputPath)
+	fx.checkOutput(t, r, true)
 
 	st, err := os.Stat(out)
 	if err != nil {
@@ -621,7 +631,7 @@ func TestStagedFile(t *testing.T) {
 		return names
 	}
 
-	s, err := newStagedFile(dir, "a.jpg")
+	s, err := newStagedFile(dir, filepath.Join(dir, "a.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -635,7 +645,7 @@ func TestStagedFile(t *testing.T) {
 		t.Errorf("after Discard: %v, want an empty directory", names)
 	}
 
-	s, err = newStagedFile(dir, "a.jpg")
+	s, err = newStagedFile(dir, filepath.Join(dir, "a.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -657,7 +667,7 @@ func TestStagedFile(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "b.jpg"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	s, err = newStagedFile(dir, "b.jpg")
+	s, err = newStagedFile(dir, filepath.Join(dir, "b.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,9 @@
 // It decrypts the credentials with the bot's RSA key, consumes the nonce
 // (exactly once, for this user, not expired: replays, foreign, unknown,
 // superseded and cancelled nonces are refused with a clear message),
-// decrypts every value, downloads and decrypts every scan into temporary
-// files with bounded concurrency (memory does not depend on file sizes),
-// and has the level's verify.Checker decide: verified (hook, status, audit
+// decrypts every value, downloads every scan with bounded concurrency
+// (memory does not depend on file sizes) and checks it decrypts, and has
+// the level's verify.Checker decide: verified (hook, status, audit
 // event, chat and admin notices), rejected for good, or what to fix
 // (users.setSecureValueErrors pinned to the exact fields and files, in the
 // user's language, and a chat message with a fresh request to try again).
@@ -22,6 +22,29 @@
 // get carries a key from which the transport derives Telegram's random_id
 // (Telegram sends a message once per random_id). GiveUp ends a submission
 // the caller stopped retrying.
+//
+// # Scans at rest
+//
+// No scan rests in clear on disk. Each scan is staged in Config.TempDir
+// exactly as Telegram sends it, encrypted (AES-256-CBC) under its file
+// secret; the secret and the file hash come from the credentials, which
+// only the bot's private key decrypts, and live only in the process's
+// memory. While a scan downloads, the same stream is decrypted to learn
+// its format and pixel size, its hash checked (a bad file fails the
+// submission before anything accepts it), and the plaintext dropped.
+// Verified.Open decrypts the staged file again while it is read, after
+// checking the whole file against the hash, so a file changed on disk
+// fails instead of giving other bytes.
+//
+// The staged files rest for one submission: in a directory of their own,
+// <TempDir>/kycbot-scans-<random>/, that the process holds an flock on
+// and removes when the submission ends, however it ends (after the
+// OnVerified hook for an accepted one). A process killed mid-submission
+// (SIGKILL, out of memory) leaves its directory, still encrypted; the
+// kernel drops its lock, and the next Flow to start (New) removes it,
+// leaving alone the directories of live processes. Without flock (builds
+// other than Linux, macOS and the BSDs) nothing is locked or removed at
+// start: remove leftovers by hand.
 //
 // The flow talks to Redis and Telegram through the Store and Telegram
 // interfaces, which hold exactly the calls it makes. Nothing personal is

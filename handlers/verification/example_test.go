@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/kycbot/kycbot/handlers"
@@ -77,4 +78,30 @@ func ExampleFlow() {
 	// OnVerified: level basic, ref crm-42, born 10.12.1985
 	// to 1001: Done! Your identity has been verified. Thank you.
 	// verified <nil>
+}
+
+// An OnVerified hook reads the scans through Open; WithScans gives it
+// scans from memory in a test.
+func ExampleVerified_WithScans() {
+	hook := func(_ context.Context, v verification.Verified) error {
+		for k := range v.Scans {
+			r, err := v.Open(k)
+			if err != nil {
+				return err
+			}
+			n, err := io.Copy(io.Discard, r) // keep or forward the scan here
+			_ = r.Close()
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%s.%s: %d bytes\n", k.Element, k.Target, n)
+		}
+		return nil
+	}
+	front := verify.ScanKey{Element: passport.TypePassport, Target: passport.TargetOf(passport.TargetFrontSide)}
+	v := verification.Verified{UserID: 1001, Level: "full"}.WithScans(map[verify.ScanKey][]byte{front: []byte("not really a JPEG")})
+	fmt.Println(hook(context.Background(), v))
+	// Output:
+	// passport.front_side: 17 bytes
+	// <nil>
 }

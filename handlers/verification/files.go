@@ -15,65 +15,74 @@ import (
 	"github.com/kycbot/kycbot/verify"
 )
 
-// fileStager is a passport.Stager writing decrypted bytes to a temporary
-// file and, beside it, to a verify.ScanInspector. The file is only
-// reported (its path set) after Commit; Discard removes it.
-type fileStager struct {
-	f       *os.File
-	inspect *verify.ScanInspector
-	path    string // set by Commit
-	done    bool
+// A scan is staged on disk exactly as Telegram sends it: encrypted
+// (AES-256-CBC) under its file secret, which only the credentials hold, in
+// memory. While it downloads, the same bytes are decrypted into a
+// verify.ScanInspector (format, pixel size) and the plaintext is dropped;
+// Open decrypts the staged file again while it is read. So no scan rests
+// in clear on disk, no new cipher or file format is involved, and
+// Telegram's file_hash, checked on every pass, catches a staged file that
+// changed on disk.
+
+// stagedScan is one staged scan: where its encrypted bytes are and how to
+// decrypt them.
+type stagedScan struct {
+	path  string
+	creds passport.FileCredentials
 }
 
-func newFileStager(dir string) (*fileStager, error) {
-	f, err := os.CreateTemp(dir, "scan-*")
+// scanStage is the staged scans of one submission.
+type scanStage map[verify.ScanKey]stagedScan
+
+// open opens the scan key: the staged file is decrypted and verified
+// whole first, then decrypted again while the returned reader is read, so
+// a damaged file fails here instead of handing out wrong bytes. Memory
+// stays at one 64 KiB buffer per open reader.
+func (st scanStage) open(key verify.ScanKey) (io.ReadCloser, error) {
+	sc, ok := st[key]
+	if !ok {
+		return nil, fmt.Errorf("verification: no scan %s.%s in this submission", key.Element, key.Target)
+	}
+	f, err := os.Open(sc.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("verification: scan %s.%s is no longer staged: Verified.Open works only while the OnVerified hook runs: %w",
+			key.Element, key.Target, err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("create temporary scan file: %w", err)
+		return nil, fmt.Errorf("verification: open scan %s.%s: %w", key.Element, key.Target, err)
 	}
-	return &fileStager{f: f, inspect: &verify.ScanInspector{}}, nil
+	r, err := passport.NewFileReader(f, sc.creds)
+	if err == nil {
+		_, err = r.WriteTo(io.Discard)
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err == nil {
+		r, err = passport.NewFileReader(f, sc.creds)
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("verification: staged scan %s.%s does not verify (its file in the temporary directory was changed or damaged): %w",
+			key.Element, key.Target, err)
+	}
+	return &scanReader{FileReader: r, f: f}, nil
 }
 
-// Write implements io.Writer.
-func (s *fileStager) Write(p []byte) (int, error) {
-	n, err := s.f.Write(p)
-	_, _ = s.inspect.Write(p[:n]) // never fails
-	return n, err
+// scanReader reads a staged scan; its last Read returns io.EOF only when
+// the file still verifies.
+type scanReader struct {
+	*passport.FileReader
+	f *os.File
 }
 
-// Commit implements passport.Stager.
-func (s *fileStager) Commit() error {
-	if s.done {
-		return errors.New("scan file already committed or discarded")
-	}
-	s.done = true
-	if err := s.f.Close(); err != nil {
-		_ = os.Remove(s.f.Name())
-		return err
-	}
-	s.path = s.f.Name()
-	return nil
-}
-
-// Discard implements passport.Stager.
-func (s *fileStager) Discard() error {
-	if s.path != "" { // a committed file stays: Discard after Commit only follows a failed Commit
-		return nil
-	}
-	s.done = true
-	cerr := s.f.Close()
-	if err := os.Remove(s.f.Name()); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	if cerr != nil && !errors.Is(cerr, os.ErrClosed) {
-		return cerr
-	}
-	return nil
-}
+// Close implements io.Closer.
+func (r *scanReader) Close() error { return r.f.Close() }
 
 // fetched is the outcome of downloading and decrypting every scan.
 type fetched struct {
-	paths map[verify.ScanKey]string
-	infos map[verify.ScanKey]verify.ScanInfo
+	staged scanStage
+	infos  map[verify.ScanKey]verify.ScanInfo
 }
 
 // fileError is a failure to download or decrypt one scan.
@@ -88,26 +97,27 @@ func (e *fileError) Error() string {
 
 func (e *fileError) Unwrap() error { return e.err }
 
-// fetchAll downloads and decrypts every scan of sub into dir, at most
-// limit at a time. Each file streams from the download through a pipe
-// into passport.DecryptFile: memory stays bounded whatever the sizes.
+// fetchAll downloads every scan of sub into dir, encrypted, and checks it
+// decrypts, at most limit at a time. Each file streams from the download
+// through a pipe to the staged file and the decrypter: memory stays
+// bounded whatever the sizes.
 func fetchAll(ctx context.Context, tgc Telegram, sub *passport.Submission, dir string, limit int) (*fetched, error) {
 	scans := verify.Scans(sub)
 	out := &fetched{
-		paths: make(map[verify.ScanKey]string, len(scans)),
-		infos: make(map[verify.ScanKey]verify.ScanInfo, len(scans)),
+		staged: make(scanStage, len(scans)),
+		infos:  make(map[verify.ScanKey]verify.ScanInfo, len(scans)),
 	}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(limit, 1))
 	for _, sc := range scans {
 		g.Go(func() error {
-			path, info, err := fetchRetrying(gctx, tgc, sc.File, dir)
+			staged, info, err := fetchRetrying(gctx, tgc, sc.File, dir)
 			if err != nil {
 				return &fileError{key: sc.Key, err: err}
 			}
 			mu.Lock()
-			out.paths[sc.Key], out.infos[sc.Key] = path, info
+			out.staged[sc.Key], out.infos[sc.Key] = staged, info
 			mu.Unlock()
 			return nil
 		})
@@ -128,29 +138,40 @@ const (
 // fetchRetrying is fetchOne, tried again after a failed download (a
 // dropped connection, a slow DC): a scan that does not decrypt is not
 // downloaded again.
-func fetchRetrying(ctx context.Context, tgc Telegram, f *passport.File, dir string) (string, verify.ScanInfo, error) {
+func fetchRetrying(ctx context.Context, tgc Telegram, f *passport.File, dir string) (stagedScan, verify.ScanInfo, error) {
 	pause := downloadPause
 	for attempt := 1; ; attempt++ {
-		path, info, err := fetchOne(ctx, tgc, f, dir)
+		staged, info, err := fetchOne(ctx, tgc, f, dir)
 		if err == nil || attempt == downloadAttempts || sentinelName(err) != "unknown" || ctx.Err() != nil {
-			return path, info, err
+			return staged, info, err
 		}
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return "", verify.ScanInfo{}, err
+			return stagedScan{}, verify.ScanInfo{}, err
 		case <-t.C:
 		}
 		pause *= 2
 	}
 }
 
-func fetchOne(ctx context.Context, tgc Telegram, f *passport.File, dir string) (string, verify.ScanInfo, error) {
-	st, err := newFileStager(dir)
+// fetchOne downloads f into a new file of dir as it comes (encrypted),
+// decrypting the same stream into a verify.ScanInspector. The file is kept
+// only when the whole download decrypts and matches its file hash.
+func fetchOne(ctx context.Context, tgc Telegram, f *passport.File, dir string) (_ stagedScan, _ verify.ScanInfo, err error) {
+	out, err := os.CreateTemp(dir, "scan-*")
 	if err != nil {
-		return "", verify.ScanInfo{}, err
+		return stagedScan{}, verify.ScanInfo{}, fmt.Errorf("create a staged scan file: %w", err)
 	}
+	defer func() {
+		if cerr := out.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("write the staged scan file: %w", cerr)
+		}
+		if err != nil {
+			_ = os.Remove(out.Name())
+		}
+	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -160,16 +181,20 @@ func fetchOne(ctx context.Context, tgc Telegram, f *passport.File, dir string) (
 		pw.CloseWithError(err) // nil closes with io.EOF
 		dlErr <- err
 	}()
-	_, decErr := passport.DecryptFile(st, pr, f.Credentials)
+	inspect := &verify.ScanInspector{}
+	r, decErr := passport.NewFileReader(io.TeeReader(pr, out), f.Credentials)
+	if decErr == nil {
+		_, decErr = r.WriteTo(inspect) // nil only once the file hash matched
+	}
 	// Unblock the download if decryption stopped early, then wait for it.
 	_ = pr.CloseWithError(errors.New("decryption finished"))
 	cancel()
 	derr := <-dlErr
 	if decErr != nil {
 		if derr != nil && !errors.Is(derr, context.Canceled) {
-			return "", verify.ScanInfo{}, fmt.Errorf("download: %w", derr)
+			return stagedScan{}, verify.ScanInfo{}, fmt.Errorf("download: %w", derr)
 		}
-		return "", verify.ScanInfo{}, decErr
+		return stagedScan{}, verify.ScanInfo{}, decErr
 	}
-	return st.path, st.inspect.Info(), nil
+	return stagedScan{path: out.Name(), creds: f.Credentials}, inspect.Info(), nil
 }

@@ -1,12 +1,14 @@
 package verification
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/internal/lockeddir"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/verify"
@@ -100,8 +103,17 @@ type Config struct {
 	// DownloadConcurrency is how many files of one submission are
 	// downloaded at once (default DefaultDownloadConcurrency).
 	DownloadConcurrency int
-	// TempDir is the directory of the temporary scan files (default
-	// os.TempDir()).
+	// TempDir is where scans are staged while a submission is processed
+	// (default os.TempDir()); it should be local and private to the bot.
+	// Each submission stages its scans in a directory of its own,
+	// kycbot-scans-<random>, locked by the process (flock) and removed
+	// when the submission ends, however it ends. The scans rest there
+	// encrypted, exactly as Telegram sent them: the keys to decrypt them
+	// live only in the process's memory. New removes the kycbot-scans-*
+	// directories that no process holds: those of a process that was
+	// killed (SIGKILL, out of memory) mid-submission. On systems without
+	// flock (other than Linux, macOS and the BSDs) nothing is locked and
+	// such leftovers stay until removed by hand.
 	TempDir string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -159,20 +171,48 @@ type Verified struct {
 	NonceHash string
 	// Submission is the decrypted data.
 	Submission *passport.Submission
-	// Files are the paths of the decrypted scans. They are removed when
-	// the hook returns: copy what must be kept.
-	Files map[verify.ScanKey]string
-	// Scans describe the scans (size, pixel size).
+	// Scans describe the scans (size, pixel size), one per scan Open
+	// reads.
 	Scans map[verify.ScanKey]verify.ScanInfo
+
+	open func(verify.ScanKey) (io.ReadCloser, error)
 }
 
-// Open opens the decrypted scan key; it is valid while the hook runs.
+// Open opens the scan key of an accepted submission for reading, in
+// clear. It is valid while the OnVerified hook runs: the flow removes the
+// staged scans when the hook returns, so copy what must be kept (and keep
+// it protected: it is personal data).
+//
+// The scan is staged on disk encrypted, as Telegram sent it, and
+// decrypted while it is read, with constant memory whatever its size.
+// Open checks the whole staged file against Telegram's file hash before it
+// returns: a file changed or damaged on disk fails here, with an error
+// wrapping passport.ErrHashMismatch (or another passport error), never
+// with wrong bytes; the reader checks it again at its end.
 func (v Verified) Open(key verify.ScanKey) (io.ReadCloser, error) {
-	path, ok := v.Files[key]
-	if !ok {
-		return nil, fmt.Errorf("no scan %s.%s", key.Element, key.Target)
+	if v.open == nil {
+		return nil, fmt.Errorf("verification: no scan %s.%s: this Verified has no scans to open (only the flow's, or those of WithScans)",
+			key.Element, key.Target)
 	}
-	return os.Open(path)
+	return v.open(key)
+}
+
+// WithScans returns v whose Scans describe scans and whose Open reads them
+// from memory: for tests of an OnVerified hook, outside the flow.
+func (v Verified) WithScans(scans map[verify.ScanKey][]byte) Verified {
+	held := maps.Clone(scans)
+	v.Scans = make(map[verify.ScanKey]verify.ScanInfo, len(held))
+	for k, b := range held {
+		v.Scans[k] = verify.Inspect(b)
+	}
+	v.open = func(key verify.ScanKey) (io.ReadCloser, error) {
+		b, ok := held[key]
+		if !ok {
+			return nil, fmt.Errorf("verification: no scan %s.%s in this submission", key.Element, key.Target)
+		}
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
+	return v
 }
 
 // Rejected is what Config.OnRejected receives for a final rejection.
@@ -225,7 +265,26 @@ func New(cfg Config) (*Flow, error) {
 		cfg.TempDir = os.TempDir()
 	}
 	handlers.Defaults(&cfg.Now, &cfg.Log, &cfg.Observer)
-	return &Flow{cfg: cfg, delayed: map[string]bool{}}, nil
+	f := &Flow{cfg: cfg, delayed: map[string]bool{}}
+	f.sweep()
+	return f, nil
+}
+
+// stagePrefix names the directories scans are staged in, in TempDir.
+const stagePrefix = "kycbot-scans-"
+
+// sweep removes the staging directories of processes that died while
+// processing a submission; a failure is logged.
+func (f *Flow) sweep() {
+	n, err := lockeddir.Sweep(f.cfg.TempDir, stagePrefix)
+	if n > 0 {
+		f.cfg.Log.Info("verification: removed the staged scans of a process that stopped mid-submission",
+			slog.Int("directories", n), slog.String("temp_dir", f.cfg.TempDir))
+	}
+	if err != nil {
+		f.cfg.Log.Warn("verification: cannot remove the staged scans of a process that stopped mid-submission",
+			slog.String("error", err.Error()))
+	}
 }
 
 // Process takes a submission through the whole verification: the
@@ -504,16 +563,16 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 	}
 	p.log.InfoContext(ctx, "verification: submission received", slog.String("elements", strings.Join(types, ",")))
 
-	dir, err := os.MkdirTemp(f.cfg.TempDir, "kycbot-")
+	dir, err := lockeddir.Create(f.cfg.TempDir, stagePrefix)
 	if err != nil {
-		return p.failed(ctx, "files", "temp_dir"), fmt.Errorf("temporary directory: %w", err)
+		return p.failed(ctx, "files", "temp_dir"), fmt.Errorf("staging directory: %w", err)
 	}
 	defer func() {
-		if err := os.RemoveAll(dir); err != nil {
-			p.log.ErrorContext(ctx, "verification: cannot remove the temporary scans", slog.String("error", err.Error()))
+		if err := dir.Remove(); err != nil {
+			p.log.ErrorContext(ctx, "verification: cannot remove the staged scans", slog.String("error", err.Error()))
 		}
 	}()
-	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir, f.cfg.DownloadConcurrency)
+	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir.Path(), f.cfg.DownloadConcurrency)
 	if err != nil && ctx.Err() != nil {
 		return Outcome{}, p.retryLater(ctx, "download the scans", err)
 	}
@@ -551,7 +610,7 @@ func (p *run) verified(ctx context.Context, sub *passport.Submission, files *fet
 	f, req := p.f, p.req
 	if f.cfg.OnVerified != nil {
 		v := Verified{UserID: p.sub.User.ID, Level: req.Level, Ref: req.Ref, At: f.cfg.Now(), NonceHash: req.NonceHash(),
-			Submission: sub, Files: files.paths, Scans: files.infos}
+			Submission: sub, Scans: files.infos, open: files.staged.open}
 		if err := f.cfg.OnVerified(ctx, v); err != nil {
 			if hookRetryable(err) || ctx.Err() != nil {
 				return Outcome{}, p.retryLater(ctx, "OnVerified", err)

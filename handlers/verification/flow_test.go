@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -73,8 +72,9 @@ func TestVerified(t *testing.T) {
 		if info := v.Scans[k]; !info.JPEG || info.Size != int64(len(b)) {
 			t.Errorf("scan info of %s.%s = %+v", k.Element, k.Target, info)
 		}
-		if _, err := os.Stat(v.Files[k]); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("temporary file %s.%s still exists after the hook: %v", k.Element, k.Target, err)
+		if r, err := v.Open(k); err == nil {
+			_ = r.Close()
+			t.Errorf("scan %s.%s still opens after the hook", k.Element, k.Target)
 		}
 	}
 

@@ -125,6 +125,10 @@ type env struct {
 	// hookFail: the next hook calls (OnVerified or OnRejected) fail with
 	// these errors, in order, before recording anything.
 	hookFail []error
+	// tempDir is the flow's TempDir; inHook, if set, runs first in
+	// OnVerified, while the scans are staged.
+	tempDir string
+	inHook  func(Verified) error
 }
 
 // nextHookFailure returns the error the next hook call fails with, or nil.
@@ -179,18 +183,24 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 		st = wrap(st)
 	}
 	logger := e.logs.Logger()
+	e.tempDir = t.TempDir()
 	e.flow, err = New(Config{
 		Key: handlerstest.Key(t), Store: st, Telegram: e.tg, Catalog: cat,
 		Checkers: map[string]*verify.Checker{level: testChecker(t, e.clock.Now)},
 		PageURL:  func(id string) string { return pageBase + id },
 		Admins:   &handlers.Admins{IDs: []int64{adminID}, Catalog: cat, Sender: e.tg, Log: logger},
-		Now:      e.clock.Now, Log: logger, TempDir: t.TempDir(), DownloadConcurrency: 2, Observer: e.obs,
+		Now:      e.clock.Now, Log: logger, TempDir: e.tempDir, DownloadConcurrency: 2, Observer: e.obs,
 		OnVerified: func(_ context.Context, v Verified) error {
 			if err := e.nextHookFailure(); err != nil {
 				return err
 			}
+			if e.inHook != nil {
+				if err := e.inHook(v); err != nil {
+					return err
+				}
+			}
 			got := map[verify.ScanKey][]byte{}
-			for k := range v.Files {
+			for k := range v.Scans {
 				r, err := v.Open(k)
 				if err != nil {
 					return err
