@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/kycbot/kycbot/bot"
-	"github.com/kycbot/kycbot/internal/lockeddir"
+	"github.com/kycbot/kycbot/handlers/verification/lockeddir"
 	"github.com/kycbot/kycbot/passport"
 )
 

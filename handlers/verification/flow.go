@@ -19,7 +19,7 @@ import (
 
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/i18n"
-	"github.com/kycbot/kycbot/internal/lockeddir"
+	"github.com/kycbot/kycbot/handlers/verification/lockeddir"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/verify"
