@@ -170,7 +170,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 		}
 		b.ownRedis = true
 	}
-	sopts := []store.Option{store.WithClock(o.now), store.WithQueueKey(QueueKey(b.key)), store.WithSessionKey(SessionKey(b.key))}
+	sopts := []store.Option{store.WithClock(o.now), store.WithQueueKey(QueueKey(b.key)), store.WithSessionKey(SessionKey(b.key)), AuditKeys(b.key)}
 	if cfg.Delivery.WebhookURL != "" {
 		sopts = append(sopts, store.WithOutboxKey(delivery.OutboxKey([]byte(cfg.Delivery.WebhookSecret.Value()))))
 	}

@@ -114,6 +114,10 @@ type Store struct {
 	session    cipher.AEAD // nil without a valid WithSessionKey
 	sessionErr error       // why session is nil
 
+	auditCur  *auditKeys            // nil without a valid WithAuditKey
+	auditByID map[string]*auditKeys // the current and previous audit keys by key id
+	auditErr  error                 // why auditCur is nil
+
 	statusKeep time.Duration // status retention, 0 for forever
 	auditKeep  time.Duration // audit retention, 0 for forever
 
@@ -260,6 +264,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		docErr:     fmt.Errorf("%w: no document key configured (WithDocumentKey); documents are never recorded under a plain hash", ErrDocumentKey),
 		queueErr:   fmt.Errorf("%w: no queue key configured (WithQueueKey); updates are never queued in clear", ErrQueueKey),
 		sessionErr: fmt.Errorf("%w: no session key configured (WithSessionKey); sessions are never stored in clear", ErrSessionKey),
+		auditErr:   fmt.Errorf("%w: no audit key configured (WithAuditKey); the audit chain is never written unkeyed", ErrAuditKey),
 	}
 	for _, o := range opts {
 		o(s)
