@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/kycbot/kycbot/bot"
-	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/bot/delivery"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
