@@ -304,3 +304,25 @@ func TestAuditHeadAnchor(t *testing.T) {
 		t.Errorf("Verify with the anchor after a cut: %v", err)
 	}
 }
+
+// FuzzOpenRef: a sealed ref from Redis, whatever it holds, opens or is
+// refused; it never panics, and only what sealRef sealed opens.
+func FuzzOpenRef(f *testing.F) {
+	k, _ := newAuditKeys(testAuditKey, "test key")
+	userKey := bytes.Repeat([]byte{5}, 32)
+	s := New(nil)
+	sealed, err := s.sealRef(k, userKey, 42, "crm-42")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sealed, int64(42))
+	f.Add("", int64(0))
+	f.Add("!!not base64", int64(42))
+	f.Add(sealed[:10], int64(42))
+	f.Fuzz(func(t *testing.T, sref string, uid int64) {
+		ref, ok := openRef(k, userKey, uid, sref)
+		if ok && (uid != 42 || ref != "crm-42") {
+			t.Fatalf("opened %q from %q for user %d", ref, sref, uid)
+		}
+	})
+}

@@ -13,6 +13,20 @@ import (
 	"github.com/kycbot/kycbot/store"
 )
 
+// examplePrefix returns a random key prefix for an example, and what
+// deletes its keys at the end.
+func examplePrefix(ctx context.Context, client *redis.Client) (string, func()) {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
+	return prefix, func() {
+		keys, _ := client.Keys(ctx, prefix+"*").Result()
+		for _, k := range keys {
+			client.Del(ctx, k)
+		}
+	}
+}
+
 // A user starts verification; the bot's page shows the request, the
 // submission comes back with the nonce, and a replay of the same nonce is
 // refused. (Needs Redis on 127.0.0.1:6379; the example's keys live under a
@@ -21,16 +35,8 @@ func ExampleRequests_Issue() {
 	ctx := context.Background()
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 	defer client.Close()
-
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
-	defer func() {
-		keys, _ := client.Keys(ctx, prefix+"*").Result()
-		for _, k := range keys {
-			client.Del(ctx, k)
-		}
-	}()
+	prefix, cleanup := examplePrefix(ctx, client)
+	defer cleanup()
 	s := store.New(client, store.WithPrefix(prefix))
 
 	// /start crm-1234
@@ -69,15 +75,8 @@ func ExampleAuditTrail_Verify() {
 	ctx := context.Background()
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 	defer client.Close()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
-	defer func() {
-		keys, _ := client.Keys(ctx, prefix+"*").Result()
-		for _, k := range keys {
-			client.Del(ctx, k)
-		}
-	}()
+	prefix, cleanup := examplePrefix(ctx, client)
+	defer cleanup()
 	auditKey := []byte("32 bytes the bot derives, not Redis") // bot.AuditKey(privateKey)
 	s := store.New(client, store.WithPrefix(prefix), store.WithAuditKey(auditKey[:32]))
 	audit := s.Audit()
