@@ -26,6 +26,7 @@ import (
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/verify"
+	"github.com/kycbot/kycbot/web"
 )
 
 // Bot is kycbot's verification pipeline for one Telegram bot: the
@@ -44,6 +45,7 @@ type Bot struct {
 	ids      MessageIDs
 
 	outbox      *delivery.Outbox
+	links       *delivery.Links // the scan links; nil without a webhook
 	reg         *prometheus.Registry
 	metrics     *metrics.Metrics
 	metricsHTTP http.Handler
@@ -170,12 +172,24 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 		}
 		b.ownRedis = true
 	}
-	sopts := []store.Option{store.WithClock(o.now), store.WithQueueKey(QueueKey(b.key)), store.WithSessionKey(SessionKey(b.key)), AuditKeys(b.key)}
+	sopts := []store.Option{store.WithClock(o.now), store.WithQueueKey(QueueKey(b.key)), store.WithSessionKey(SessionKey(b.key)),
+		store.WithScanLinkKey(ScanLinkKey(b.key)), AuditKeys(b.key)}
 	if cfg.Delivery.WebhookURL != "" {
 		sopts = append(sopts, store.WithOutboxKey(delivery.OutboxKey([]byte(cfg.Delivery.WebhookSecret.Value()))))
 	}
 	b.store = store.New(client, StoreOptions(cfg, sopts...)...)
 	b.outbox = delivery.NewOutbox(b.store)
+	if cfg.Delivery.WebhookURL != "" {
+		pub := cfg.Web.PublicURL
+		if b.links, err = delivery.NewLinks(b.store, delivery.LinkOptions{
+			URL: func(token string) string { return web.ScanURL(pub, token) }, TTL: cfg.Delivery.FileLinkTTL,
+		}); err != nil {
+			if b.ownRedis {
+				_ = client.Close()
+			}
+			return nil, fmt.Errorf("bot: %w", err)
+		}
+	}
 
 	b.reg = prometheus.NewRegistry()
 	mopts := []metrics.Option{metrics.WithQueueDepth(func(ctx context.Context) (int64, int64, error) {

@@ -2,13 +2,17 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 
 	"github.com/kycbot/kycbot/bot/delivery"
 	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/web"
 )
 
 // webhook reports whether results go to a webhook (delivery.webhook_url).
@@ -65,7 +69,7 @@ func (b *Bot) sender() (*delivery.Sender, error) {
 	s, err := delivery.NewSender(b.store, delivery.Options{
 		URL: d.WebhookURL, Secret: []byte(d.WebhookSecret.Value()), GiveUpAfter: d.GiveUpAfter,
 		MinBackoff: d.MinBackoff, MaxBackoff: d.MaxBackoff, ReclaimAfter: d.ReclaimAfter,
-		OnParked: b.parked, OnResult: b.metrics.Delivery, Logger: b.log, Clock: b.o.now,
+		OnParked: b.parked, OnResult: b.metrics.Delivery, Logger: b.log, Clock: b.o.now, Links: b.links,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: webhook: %w", err)
@@ -85,4 +89,55 @@ func (b *Bot) parked(ctx context.Context, p delivery.Parked) {
 			return loc.Plural(i18n.MsgAdminDeliveriesParked, 1, nil)
 		})
 	}
+}
+
+// scans serves the one-time scan links of the webhook events (web.Scans)
+// with a transport's Download: any instance serves any link, Redis
+// being shared.
+type scans struct {
+	b *Bot
+	t Transport
+}
+
+// scanSource returns the scan links' source of the web server on the
+// transport t, or nil without a webhook (no links then).
+func (b *Bot) scanSource(t Transport) web.Scans {
+	if b.links == nil {
+		return nil
+	}
+	return scans{b: b, t: t}
+}
+
+// Ready implements web.Scans: Run works the queue with the transport.
+func (s scans) Ready(context.Context) error {
+	if !s.b.running.Load() {
+		return fmt.Errorf("bot: %w", ErrNotReceiving)
+	}
+	return nil
+}
+
+// Take implements web.Scans.
+func (s scans) Take(ctx context.Context, token string) (web.Scan, error) {
+	sc, err := s.b.links.Take(ctx, token)
+	if errors.Is(err, delivery.ErrLinkNotFound) {
+		return web.Scan{}, fmt.Errorf("%w: %w", web.ErrNotFound, err)
+	}
+	if err != nil {
+		return web.Scan{}, err
+	}
+	return web.Scan{MIME: sc.MIME, Size: sc.Size, SHA256: sc.SHA256, File: sc.File, Record: sc}, nil
+}
+
+// Restore implements web.Scans.
+func (s scans) Restore(ctx context.Context, token string, sc web.Scan) error {
+	rec, ok := sc.Record.(delivery.Scan)
+	if !ok {
+		return errors.New("bot: restore a scan link: not a link's record")
+	}
+	return s.b.links.Restore(ctx, token, rec)
+}
+
+// Download implements web.Scans: the transport's, as the verification's.
+func (s scans) Download(ctx context.Context, f *passport.File, w io.Writer) error {
+	return s.t.Download(ctx, f, w)
 }

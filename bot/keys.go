@@ -16,6 +16,7 @@ const (
 	queueKeyInfo   = "kycbot queue v1"
 	sessionKeyInfo = "kycbot session v1"
 	messageKeyInfo = "kycbot message ids v1"
+	scanLinkInfo   = "kycbot file links v1"
 	auditKeyInfo   = "kycbot audit v1"
 )
 
@@ -56,6 +57,11 @@ func AuditKeys(key *rsa.PrivateKey, previous ...*rsa.PrivateKey) store.Option {
 	}
 	return store.WithAuditKey(AuditKey(key), prev...)
 }
+
+// ScanLinkKey is the key that seals the records of the one-time scan
+// links in Redis (store.WithScanLinkKey), derived from the Passport
+// private key.
+func ScanLinkKey(key *rsa.PrivateKey) []byte { return deriveKey(key, scanLinkInfo) }
 
 // MessageIDs turns the idempotency keys of messages (handlers.Message.Key)
 // into Telegram random_id values: the same key gives the same random_id in

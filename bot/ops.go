@@ -21,6 +21,7 @@ func (b *Bot) Handler() http.Handler {
 			return
 		}
 		if !b.serveStarting(rw, r) {
+			rw.Header().Set("Retry-After", "10") // scan links, among others, work once Run has started
 			http.Error(rw, "starting", http.StatusServiceUnavailable)
 		}
 	})

@@ -29,7 +29,7 @@ var ErrReloadRefused = errors.New("settings that cannot change while the bot run
 // force: telegram (app_id, app_hash, bot_token, server),
 // passport.private_key_file, redis, web (listen, public_url, ops_listen),
 // delivery.webhook_url, webhook_secret, give_up_after, min_backoff,
-// max_backoff and reclaim_after, and retention.
+// max_backoff, reclaim_after and file_link_ttl, and retention.
 // When one differs nothing changes and the error (wrapping
 // ErrReloadRefused) names them all; restart the bot to change them. Any
 // other error (bad texts, a level the rules refuse) also leaves the
@@ -103,6 +103,7 @@ func fixedChanges(old, next *config.Config) []string {
 		{"delivery.min_backoff", old.Delivery.MinBackoff, next.Delivery.MinBackoff},
 		{"delivery.max_backoff", old.Delivery.MaxBackoff, next.Delivery.MaxBackoff},
 		{"delivery.reclaim_after", old.Delivery.ReclaimAfter, next.Delivery.ReclaimAfter},
+		{"delivery.file_link_ttl", old.Delivery.FileLinkTTL, next.Delivery.FileLinkTTL},
 	} {
 		diffPaths(f.path, reflect.ValueOf(f.a), reflect.ValueOf(f.b), &out)
 	}

@@ -77,7 +77,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	w.web, err = web.New(backend{b: b}, set.cat, web.Options{
 		BotID: self.ID, BotName: name, BotUsername: self.Username, PublicKeyPEM: b.pubPEM, PublicURL: cfg.Web.PublicURL,
 		PrivacyPolicyURL: cfg.Passport.PrivacyPolicyURL, Scope: set.scope, Logger: b.log, Clock: b.o.now,
-		Metrics: b.metricsHTTP, SeparateOps: cfg.Web.OpsListen != "",
+		Metrics: b.metricsHTTP, SeparateOps: cfg.Web.OpsListen != "", Scans: b.scanSource(t),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: web server: %w", err)

@@ -220,9 +220,15 @@ type Delivery struct {
 	// (include_data). Default true (Default and a file); in a Config
 	// built in Go, New keeps a false as it is.
 	IncludeData bool `yaml:"include_data"`
-	// IncludeFiles puts the decrypted scans in the webhook
-	// (include_files). Default false.
+	// IncludeFiles describes the scans in the webhook (include_files),
+	// each with a one-time link to its decrypted bytes at
+	// <web.public_url>/passport/scans/<token>; the bytes are never in the
+	// webhook or in Redis. Default false.
 	IncludeFiles bool `yaml:"include_files"`
+	// FileLinkTTL is how long a scan link works (file_link_ttl), counted
+	// from the delivery attempt that carried it (every attempt carries
+	// fresh links). Default 1h; between 1 minute and 24 hours.
+	FileLinkTTL time.Duration `yaml:"file_link_ttl"`
 	// GiveUpAfter is how long a failing webhook delivery is retried before
 	// it is given up and the admins are told (give_up_after). Default 24h;
 	// between 1 minute and 30 days.
@@ -294,6 +300,12 @@ const (
 	MinGiveUpAfter         = time.Minute
 	MaxGiveUpAfter         = 30 * 24 * time.Hour
 	MinWebhookSecretLength = 32
+	// DefaultFileLinkTTL, MinFileLinkTTL and MaxFileLinkTTL: the default
+	// and bounds of delivery.file_link_ttl (package bot/delivery's
+	// DefaultLinkTTL, MinLinkTTL and MaxLinkTTL).
+	DefaultFileLinkTTL = time.Hour
+	MinFileLinkTTL     = time.Minute
+	MaxFileLinkTTL     = 24 * time.Hour
 )
 
 // Defaults and bounds of the delivery's retries. The defaults equal those
@@ -334,6 +346,7 @@ func Default() *Config {
 		Delivery: Delivery{
 			IncludeData: true, GiveUpAfter: DefaultGiveUpAfter,
 			MinBackoff: DefaultMinBackoff, MaxBackoff: DefaultMaxBackoff, ReclaimAfter: DefaultReclaimAfter,
+			FileLinkTTL: DefaultFileLinkTTL,
 		},
 		Retention: Retention{StatusDays: DefaultStatusDays, AuditDays: DefaultAuditDays},
 	}

@@ -96,6 +96,7 @@ func (c *checker) defaults(cfg *Config) {
 	fill("delivery.min_backoff", d.MinBackoff == 0, func() { d.MinBackoff = DefaultMinBackoff })
 	fill("delivery.max_backoff", d.MaxBackoff == 0, func() { d.MaxBackoff = DefaultMaxBackoff })
 	fill("delivery.reclaim_after", d.ReclaimAfter == 0, func() { d.ReclaimAfter = DefaultReclaimAfter })
+	fill("delivery.file_link_ttl", d.FileLinkTTL == 0, func() { d.FileLinkTTL = DefaultFileLinkTTL })
 	for name, l := range cfg.Levels {
 		if l == nil {
 			l = &Level{}

@@ -333,11 +333,11 @@ func (c *Config) describeDelivery() string {
 	what := "the outcome only"
 	switch {
 	case d.IncludeData && d.IncludeFiles:
-		what = "with the personal data and the scans"
+		what = "with the personal data and one-time links to the scans (valid " + fmtDuration(d.FileLinkTTL) + ")"
 	case d.IncludeData:
 		what = "with the personal data, without the scans"
 	case d.IncludeFiles:
-		what = "with the scans, without the personal data"
+		what = "with one-time links to the scans (valid " + fmtDuration(d.FileLinkTTL) + "), without the personal data"
 	}
 	retries := "retried for up to " + fmtDuration(d.GiveUpAfter)
 	if d.MinBackoff != DefaultMinBackoff || d.MaxBackoff != DefaultMaxBackoff {

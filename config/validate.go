@@ -520,6 +520,7 @@ func (c *checker) delivery(d Delivery) {
 		c.add(secretPath, "is %d characters%s, need at least %d (for example the output of 'openssl rand -hex 32')", n, c.env(secretPath), MinWebhookSecretLength)
 	}
 	c.duration("delivery.give_up_after", d.GiveUpAfter, MinGiveUpAfter, MaxGiveUpAfter)
+	c.duration("delivery.file_link_ttl", d.FileLinkTTL, MinFileLinkTTL, MaxFileLinkTTL)
 	c.backoff(d)
 }
 

@@ -17,7 +17,8 @@
 // Store.Requests (requests and nonces), Store.Statuses (statuses and
 // their counters), Store.Prefs (the users' preferences), Store.Documents
 // (claims of identity documents), Store.Outbox (deliveries to the
-// business), Store.Audit (the audit trail) and Store.Sessions (what gotd
+// business), Store.ScanLinks (the one-time links to scans), Store.Audit
+// (the audit trail) and Store.Sessions (what gotd
 // keeps: each instance's sealed session, updates state and access
 // hashes). A consumer defines an interface with exactly the calls it
 // makes, on the views it uses. DeleteUser, which erases a user across
@@ -37,9 +38,12 @@
 // documents are recorded as a keyed hash (HMAC-SHA256). Neither do
 // secrets: the gotd sessions, which hold the MTProto auth keys that let
 // whoever has one act as the bot, are sealed with AES-256-GCM
-// (WithSessionKey), each bound to its bot and instance. Audit events name
-// users by pseudonyms and hold refs sealed (see Audit trail). Errors never hold
-// a nonce, a payload, a document number, a session or a password.
+// (WithSessionKey), each bound to its bot and instance; nor do the
+// records of the one-time scan links, which fetch and decrypt a scan
+// (WithScanLinkKey), each bound to the hash of its token. Audit events
+// name users by pseudonyms and hold refs sealed (see Audit trail).
+// Errors never hold a nonce, a payload, a document number, a session or
+// a password.
 //
 // Nonces never appear in key names: keys show up in monitoring (MONITOR,
 // SLOWLOG, keyspace notifications, latency and memory tools, SCAN
@@ -133,6 +137,11 @@
 //	                                                   drops a repeat)
 //	P{queue}:tries                hash    none         stream ID -> times the entry was handed out again    Queue.Tried; fields removed by Queue.Ack,
 //	                                                                                                        DeleteUser
+//	P scan:<th>                   string  the link's   a one-time scan link's record (opaque: the scan's      ScanLinks.Put; deleted by ScanLinks.Take
+//	                                      TTL          description and location), sealed: nonce +          (GETDEL)
+//	                                                   AES-256-GCM ciphertext under the WithScanLinkKey key,
+//	                                                   "kycbot scan link", <th> as associated data; <th> is
+//	                                                   the hex SHA-256 of the link's token
 //	P lease:<name>                string  the lease    the holder of the lease (receiver:<botID>: the       Leases.Acquire, Renew; deleted by
 //	                                                   instance that receives; instance:<botID>:<name>:     Leases.Release
 //	                                                   the process that runs under that name)

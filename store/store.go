@@ -118,6 +118,9 @@ type Store struct {
 	auditByID map[string]*auditKeys // the current and previous audit keys by key id
 	auditErr  error                 // why auditCur is nil
 
+	scanLink    cipher.AEAD // nil without a valid WithScanLinkKey
+	scanLinkErr error       // why scanLink is nil
+
 	statusKeep time.Duration // status retention, 0 for forever
 	auditKeep  time.Duration // audit retention, 0 for forever
 
@@ -256,15 +259,16 @@ func WithReplicas(n int) Option {
 // timeouts and no command retries (see DialTimeout).
 func New(client redis.UniversalClient, opts ...Option) *Store {
 	s := &Store{
-		rdb:        client,
-		prefix:     DefaultPrefix,
-		now:        time.Now,
-		random:     rand.Reader,
-		outboxErr:  fmt.Errorf("%w: no outbox key configured (WithOutboxKey); payloads are never stored in clear", ErrOutboxKey),
-		docErr:     fmt.Errorf("%w: no document key configured (WithDocumentKey); documents are never recorded under a plain hash", ErrDocumentKey),
-		queueErr:   fmt.Errorf("%w: no queue key configured (WithQueueKey); updates are never queued in clear", ErrQueueKey),
-		sessionErr: fmt.Errorf("%w: no session key configured (WithSessionKey); sessions are never stored in clear", ErrSessionKey),
-		auditErr:   fmt.Errorf("%w: no audit key configured (WithAuditKey); the audit chain is never written unkeyed", ErrAuditKey),
+		rdb:         client,
+		prefix:      DefaultPrefix,
+		now:         time.Now,
+		random:      rand.Reader,
+		outboxErr:   fmt.Errorf("%w: no outbox key configured (WithOutboxKey); payloads are never stored in clear", ErrOutboxKey),
+		docErr:      fmt.Errorf("%w: no document key configured (WithDocumentKey); documents are never recorded under a plain hash", ErrDocumentKey),
+		queueErr:    fmt.Errorf("%w: no queue key configured (WithQueueKey); updates are never queued in clear", ErrQueueKey),
+		sessionErr:  fmt.Errorf("%w: no session key configured (WithSessionKey); sessions are never stored in clear", ErrSessionKey),
+		scanLinkErr: fmt.Errorf("%w: no scan link key configured (WithScanLinkKey); scan links are never stored in clear", ErrScanLinkKey),
+		auditErr:    fmt.Errorf("%w: no audit key configured (WithAuditKey); the audit chain is never written unkeyed", ErrAuditKey),
 	}
 	for _, o := range opts {
 		o(s)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"runtime"
 	"runtime/debug"
@@ -44,8 +45,9 @@ func heapObjects() uint64 {
 
 // TestMemoryFiveLargeScans: a submission with five 8 MB scans (a driving
 // licence's three sides and two pages of a utility bill) keeps the heap
-// growth under 32 MB while the bot downloads, decrypts and checks them:
-// scans stream to disk, they are never all in memory.
+// growth under 32 MB while the bot downloads, decrypts and checks them
+// and, with include_files, while the business fetches each from its
+// one-time link: scans stream, they are never all in memory.
 func TestMemoryFiveLargeScans(t *testing.T) {
 	yml := strings.Replace(demo.DefaultConfig(), "      - address\n", "      - address\n      - utility_bill\n", 1)
 	if !strings.Contains(yml, "utility_bill") {
@@ -72,7 +74,8 @@ func TestMemoryFiveLargeScans(t *testing.T) {
 		}
 		return nil
 	})
-	w := newWorld(t, worldOptions{configYAML: yml, bot: []bot.Option{hook}})
+	rcv := newScanReceiver(t, 5)
+	w := newWorld(t, worldOptions{configYAML: scanConfig(yml, rcv.srv.URL+"/kyc/webhook"), bot: []bot.Option{hook}})
 	ctx := testContext(t)
 	p := sandbox.SampleProfile("big-2043")
 	dl := p[passport.TypeDriverLicense]
@@ -113,8 +116,20 @@ func TestMemoryFiveLargeScans(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := w.next(ctx, u)
+	got := rcv.wait(t, ctx) // the webhook, then each scan from its link
 	close(stop)
 	wg.Wait()
+	uploaded := map[string][]byte{"front_side": front.Data, "reverse_side": back.Data, "selfie": selfie.Data}
+	for i, s := range p[passport.TypeUtilityBill].Files {
+		uploaded[fmt.Sprintf("files[%d]", i)] = s.Data
+	}
+	for _, f := range got {
+		sum := sha256.Sum256(uploaded[f.file.Target])
+		if f.status != 200 || f.sha256 != hex.EncodeToString(sum[:]) || f.again != 404 {
+			t.Errorf("scan %s.%s from its link: status %d (%s), second fetch %d, the bytes differ from those uploaded: %v",
+				f.file.Element, f.file.Target, f.status, f.err, f.again, f.sha256 != hex.EncodeToString(sum[:]))
+		}
+	}
 	if m.Text != w.text("en", i18n.MsgResultVerified, nil) {
 		t.Fatalf("the bot said %q, want verified", m.Text)
 	}
@@ -127,7 +142,7 @@ func TestMemoryFiveLargeScans(t *testing.T) {
 		t.Errorf("the front side delivered differs from the one uploaded")
 	}
 	growth := int64(peak) - int64(base)
-	t.Logf("heap objects: base %.1f MB, peak %.1f MB, growth %.1f MB for 40 MB of scans",
+	t.Logf("heap objects: base %.1f MB, peak %.1f MB, growth %.1f MB for 40 MB of scans, verified and fetched",
 		float64(base)/(1<<20), float64(peak)/(1<<20), float64(growth)/(1<<20))
 	if growth >= 32<<20 {
 		t.Fatalf("heap grew by %.1f MB while processing five 8 MB scans, want < 32 MB", float64(growth)/(1<<20))

@@ -16,6 +16,7 @@
 //
 //	GET /passport/{id}        the request page of request id
 //	GET /passport/callback    where the Telegram app returns (?r=<id>&tg_passport=...)
+//	GET /passport/scans/{t}   a one-time link to a scan (Options.Scans, when set)
 //	GET /healthz              200 "ok" whenever the server answers (liveness)
 //	GET /readyz               200 "ok" when Backend.Ready succeeds, else 503 "unavailable" (readiness)
 //	GET /metrics              Options.Metrics, when set (Prometheus)
@@ -44,6 +45,26 @@
 // do when nothing happens. Android browsers get the tg:resolve spelling of
 // the deep link (passport.LinkAndroid), everyone else tg://resolve. Its
 // callback_url is Options.PublicURL + "/passport/callback?r=<id>".
+//
+// # Scan links
+//
+// With Options.Scans, GET /passport/scans/{token} serves the one-time
+// links of the webhook events' scans (delivery.include_files): it uses
+// the link up (Scans.Take), downloads the scan from Telegram
+// (Scans.Download) and decrypts it into the answer as it arrives
+// (passport.DecryptFile: memory stays bounded), with its Content-Type,
+// Content-Length and SHA-256 (hex, ScanSHA256Header). The decrypted bytes
+// are checked against the file's hash and the link's size and SHA-256; a
+// failure after the first byte cuts the connection, so the answer is
+// shorter than its Content-Length. An unknown, expired or used link gets
+// 404 with a short text saying so and what to do; while Scans.Ready
+// fails (the bot is starting or reconnecting to Telegram), or the
+// storage fails, 503 with Retry-After, the link unused. A download that
+// fails before the first byte puts the link back (Scans.Restore) and
+// answers 503 with Retry-After too; a scan that does not decrypt answers
+// 502, the link used up. HEAD gets 405: it
+// would use the link up. The links only exist on PublicURL, which is
+// https (or http on localhost), and any instance serves any link.
 //
 // An unknown or expired request gets 404 and a friendly page asking the
 // user to get a new link from the bot. The callback page records the

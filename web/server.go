@@ -167,6 +167,10 @@ type Options struct {
 	// web.ops_listen). Default false: Handler serves them beside the
 	// pages.
 	SeparateOps bool
+	// Scans, when set, serves the one-time scan links of the webhook
+	// events (GET /passport/scans/{token}, see ScanURL); nil: no such
+	// route (404).
+	Scans Scans
 }
 
 // Server serves the request page, the callback endpoint, the health and
@@ -328,6 +332,9 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+callbackPath, s.handleCallback)
 	mux.HandleFunc("GET "+pagePrefix+"{id}", s.handlePage)
+	if s.opts.Scans != nil {
+		mux.HandleFunc("GET "+scanPrefix+"{token}", s.handleScan)
+	}
 	if !s.opts.SeparateOps {
 		s.addOpsRoutes(mux)
 	}

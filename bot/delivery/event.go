@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,8 +21,11 @@ import (
 
 // Schema is the version of the webhook body. It changes only when a field
 // changes meaning or goes away; new fields may be added within a version,
-// so receivers should ignore fields they do not know.
-const Schema = 1
+// so receivers should ignore fields they do not know. Version 2 replaced
+// the scans' bytes (files[].data, base64) with one-time links
+// (files[].url, files[].expires_at); events queued by an older kycbot
+// still arrive as version 1.
+const Schema = 2
 
 // Event kinds (Event.Kind) and decisions (Event.Decision).
 const (
@@ -33,14 +35,14 @@ const (
 	DecisionRejected = "rejected"
 )
 
-// MaxFileSize bounds one scan FromVerified puts in an event (Telegram
-// Passport allows 10 MB per file); a larger file is an error.
+// MaxFileSize bounds one scan FromVerified describes in an event
+// (Telegram Passport allows 10 MB per file); a larger file is an error.
 const MaxFileSize = 20 << 20
 
 // Event is the body of a webhook request: the outcome of one verification,
 // as JSON. See docs/webhook.md for an example.
 type Event struct {
-	// Schema is the body's version: 1 (the constant Schema).
+	// Schema is the body's version: 2 (the constant Schema).
 	Schema int `json:"schema"`
 	// EventID identifies the event: deliveries of the same event (retries,
 	// or the same submission processed again) carry the same ID, so the
@@ -80,9 +82,10 @@ type Event struct {
 	// {"email": "<address>"}. Elements with scans only are not in Data,
 	// but their scans are in Files. Absent when not included.
 	Data map[passport.ElementType]map[string]string `json:"data,omitempty"`
-	// Files are the decrypted scans, when the delivery includes them
-	// (delivery.include_files), in the submission's order. Absent when
-	// not included.
+	// Files describe the scans, when the delivery includes them
+	// (delivery.include_files), in the submission's order, each with a
+	// one-time link from which to fetch its decrypted bytes (see File).
+	// Absent when not included.
 	Files []File `json:"files,omitempty"`
 }
 
@@ -99,7 +102,10 @@ type Problem struct {
 	Code verify.Code `json:"code"`
 }
 
-// File is one decrypted scan.
+// File is one scan: what it is, and a one-time link to its decrypted
+// bytes. The bytes are never in the event (nor in Redis): the business
+// fetches them from URL, once, before ExpiresAt, and checks them against
+// Size and SHA256.
 type File struct {
 	// Element is the element type the scan belongs to ("passport").
 	Element passport.ElementType `json:"element"`
@@ -113,8 +119,19 @@ type File struct {
 	Size int64 `json:"size"`
 	// SHA256 is the hex SHA-256 of the content.
 	SHA256 string `json:"sha256"`
-	// Data is the content, base64 (standard alphabet, padded) in JSON.
-	Data []byte `json:"data"`
+	// URL is the one-time link to the content: <web.public_url>/passport/
+	// scans/<token>. A GET answers the decrypted scan once; afterwards,
+	// and after ExpiresAt, it answers 404. Each delivery attempt of the
+	// event carries fresh links (Sender mints them); "" in an event not
+	// yet sent.
+	URL string `json:"url"`
+	// ExpiresAt is when URL stops working (delivery.file_link_ttl after
+	// the attempt that carried it), RFC 3339 in UTC.
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// source is where the scan is, for the links: its location at
+	// Telegram and its file credentials. Never in the body.
+	source *passport.File
 }
 
 // Include says what personal data an event carries besides the outcome
@@ -122,7 +139,8 @@ type File struct {
 type Include struct {
 	// Data puts the decrypted fields, phone number and email in Event.Data.
 	Data bool
-	// Files puts the decrypted scans in Event.Files.
+	// Files describes the scans in Event.Files, with one-time links to
+	// their decrypted bytes.
 	Files bool
 }
 
@@ -155,9 +173,13 @@ func eventTime(t time.Time) time.Time {
 }
 
 // FromVerified builds the event of an accepted submission, with the data
-// and scans inc asks for. It reads the scans through v.Open, so call it
-// while the OnVerified hook runs. Its errors name the scan (element and
-// target), never its content.
+// and scans inc asks for. With inc.Files it reads each scan of the
+// submission once through v.Open, as a stream, for its size, SHA-256 and
+// media type (memory stays bounded whatever the sizes), so call it while
+// the OnVerified hook runs; the event keeps where each scan is at
+// Telegram (for the Sender's links, sealed in the outbox), never its
+// bytes. Its errors name the scan (element and target), never its
+// content.
 func FromVerified(ctx context.Context, v verification.Verified, inc Include) (Event, error) {
 	nh := v.NonceHash
 	if nh == "" && v.Submission != nil {
@@ -200,67 +222,62 @@ func submissionData(sub *passport.Submission) map[passport.ElementType]map[strin
 	return data
 }
 
-// scanFiles reads every scan of v: in the submission's order, then any
-// others v.Files names, by element and target.
+// scanFiles describes every scan of v's submission, in its order.
 func scanFiles(ctx context.Context, v verification.Verified) ([]File, error) {
-	var keys []verify.ScanKey
-	seen := map[verify.ScanKey]bool{}
-	if v.Submission != nil {
-		for _, s := range verify.Scans(v.Submission) {
-			if _, ok := v.Files[s.Key]; ok {
-				keys = append(keys, s.Key)
-				seen[s.Key] = true
-			}
-		}
+	if v.Submission == nil {
+		return nil, nil
 	}
-	var rest []verify.ScanKey
-	for k := range v.Files {
-		if !seen[k] {
-			rest = append(rest, k)
-		}
-	}
-	slices.SortFunc(rest, func(a, b verify.ScanKey) int {
-		return strings.Compare(string(a.Element)+"."+a.Target.String(), string(b.Element)+"."+b.Target.String())
-	})
-	keys = append(keys, rest...)
-	files := make([]File, 0, len(keys))
-	for _, k := range keys {
+	scans := verify.Scans(v.Submission)
+	files := make([]File, 0, len(scans))
+	for _, sc := range scans {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("delivery: reading the scans: %w", err)
 		}
-		b, err := readScan(v, k)
+		f, err := describeScan(v, sc.Key)
 		if err != nil {
-			return nil, fmt.Errorf("delivery: scan %s.%s: %w", k.Element, k.Target, err)
+			return nil, fmt.Errorf("delivery: scan %s.%s: %w", sc.Key.Element, sc.Key.Target, err)
 		}
-		sum := sha256.Sum256(b)
-		mime := ""
-		if info, ok := v.Scans[k]; ok && info.JPEG {
-			mime = "image/jpeg"
-		} else {
-			mime, _, _ = strings.Cut(http.DetectContentType(b), ";")
-		}
-		files = append(files, File{
-			Element: k.Element, Target: k.Target.String(), MIME: mime,
-			Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:]), Data: b,
-		})
+		f.source = sc.File
+		files = append(files, f)
 	}
 	return files, nil
 }
 
-func readScan(v verification.Verified, k verify.ScanKey) ([]byte, error) {
+// sniffLen is how much of a scan http.DetectContentType looks at.
+const sniffLen = 512
+
+// head keeps the first sniffLen bytes written to it.
+type head struct{ b []byte }
+
+func (h *head) Write(p []byte) (int, error) {
+	if n := sniffLen - len(h.b); n > 0 {
+		h.b = append(h.b, p[:min(n, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// describeScan streams the scan k once: its size, SHA-256 and media type.
+func describeScan(v verification.Verified, k verify.ScanKey) (File, error) {
 	r, err := v.Open(k)
 	if err != nil {
-		return nil, err
+		return File{}, err
 	}
 	defer r.Close()
-	b, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	sum, sniff := sha256.New(), &head{b: make([]byte, 0, sniffLen)}
+	n, err := io.Copy(io.MultiWriter(sum, sniff), io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
-		return nil, err
+		return File{}, err
 	}
-	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("larger than %d bytes", MaxFileSize)
+	if n > MaxFileSize {
+		return File{}, fmt.Errorf("larger than %d bytes", MaxFileSize)
 	}
-	return b, nil
+	mime := ""
+	if info, ok := v.Scans[k]; ok && info.JPEG {
+		mime = "image/jpeg"
+	} else {
+		mime, _, _ = strings.Cut(http.DetectContentType(sniff.b), ";")
+	}
+	return File{Element: k.Element, Target: k.Target.String(), MIME: mime, Size: n, SHA256: hex.EncodeToString(sum.Sum(nil))}, nil
 }
 
 // FromRejected builds the event of a final rejection: the problems' codes,

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -50,6 +49,14 @@ func pngBytes(t testing.TB) []byte {
 	return sampleImage(t, func(b *bytes.Buffer, img image.Image) error { return png.Encode(b, img) })
 }
 
+// sampleFile is where a scan is: a location at Telegram and credentials.
+func sampleFile(n int) *passport.File {
+	return &passport.File{
+		FileRef:     passport.FileRef{ID: int64(n) * 1000003, AccessHash: -int64(n) * 77, DCID: 2, FileID: fmt.Sprintf("file-id-%d", n), Size: 4096},
+		Credentials: passport.FileCredentials{FileHash: bytes.Repeat([]byte{byte(n)}, 32), Secret: bytes.Repeat([]byte{byte(n + 100)}, 32)},
+	}
+}
+
 // sampleVerified is an accepted submission with personal details, a
 // passport with front side and selfie, a utility bill with two scans (the
 // second a PNG), a phone number and an email; its scans are files in a
@@ -64,8 +71,8 @@ func sampleVerified(t testing.TB) (verification.Verified, map[verify.ScanKey][]b
 				"gender": "female", "country_code": "DE", "residence_country_code": "DE",
 			}},
 			{Type: passport.TypePassport, Fields: map[string]string{"document_no": "X1234567", "expiry_date": "01.01.2031"},
-				FrontSide: &passport.File{}, Selfie: &passport.File{}},
-			{Type: passport.TypeUtilityBill, Files: []passport.File{{}, {}}},
+				FrontSide: sampleFile(1), Selfie: sampleFile(2)},
+			{Type: passport.TypeUtilityBill, Files: []passport.File{*sampleFile(3), *sampleFile(4)}},
 			{Type: passport.TypeAddress, Fields: map[string]string{"street_line1": "Sample Street 1", "city": "Berlin", "country_code": "DE", "post_code": "10115"}},
 			{Type: passport.TypePhoneNumber, PhoneNumber: "+15550001234"},
 			{Type: passport.TypeEmail, Email: "johanna@example.com"},
@@ -106,7 +113,7 @@ func TestFromVerified(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantTime := time.Date(2026, 3, 14, 11, 30, 45, 0, time.UTC)
-			if ev.Schema != 1 || ev.Kind != KindVerified || ev.Decision != DecisionVerified || ev.UserID != 424242 ||
+			if ev.Schema != 2 || ev.Kind != KindVerified || ev.Decision != DecisionVerified || ev.UserID != 424242 ||
 				ev.Level != "full" || ev.Ref != "crm-42" || !ev.Time.Equal(wantTime) || ev.Time.Location() != time.UTC {
 				t.Fatalf("event %+v", ev)
 			}
@@ -183,10 +190,7 @@ func TestFromVerified(t *testing.T) {
 			if !slices.Equal(order, wantOrder) {
 				t.Fatalf("files %v, want %v", order, wantOrder)
 			}
-			var jsonFiles []struct {
-				Element, Target, MIME, SHA256, Data string
-				Size                                int64
-			}
+			var jsonFiles []map[string]any
 			if err := json.Unmarshal(raw["files"], &jsonFiles); err != nil {
 				t.Fatal(err)
 			}
@@ -203,17 +207,21 @@ func TestFromVerified(t *testing.T) {
 				if f.Target == "files[1]" {
 					wantMIME = "image/png"
 				}
-				if !bytes.Equal(f.Data, content) || f.Size != int64(len(content)) || f.SHA256 != hex.EncodeToString(sum[:]) || f.MIME != wantMIME {
+				if f.Size != int64(len(content)) || f.SHA256 != hex.EncodeToString(sum[:]) || f.MIME != wantMIME {
 					t.Errorf("file %s.%s: size %d sha256 %s mime %s", f.Element, f.Target, f.Size, f.SHA256, f.MIME)
 				}
-				jf := jsonFiles[i]
-				dec, err := base64.StdEncoding.DecodeString(jf.Data)
-				if err != nil || !bytes.Equal(dec, content) {
-					t.Errorf("file %d: JSON data is not the base64 of the content (%v)", i, err)
+				if f.source == nil {
+					t.Errorf("file %s.%s: no source to link to", f.Element, f.Target)
 				}
-				if jf.SHA256 != f.SHA256 || jf.MIME != wantMIME || jf.Size != int64(len(content)) ||
-					jf.Element != string(f.Element) || jf.Target != f.Target {
-					t.Errorf("file %d in JSON: %+v", i, jf)
+				// The scan's description and a link (minted when sent),
+				// never its bytes.
+				jf := jsonFiles[i]
+				if got := slices.Sorted(mapsKeys(jf)); !slices.Equal(got, []string{"element", "expires_at", "mime", "sha256", "size", "target", "url"}) {
+					t.Errorf("file %d in JSON has the keys %v", i, got)
+				}
+				if jf["sha256"] != f.SHA256 || jf["mime"] != wantMIME || jf["size"] != float64(len(content)) ||
+					jf["element"] != string(f.Element) || jf["target"] != f.Target {
+					t.Errorf("file %d in JSON: %v", i, jf)
 				}
 			}
 		})
@@ -297,7 +305,7 @@ func TestFromRejected(t *testing.T) {
 	}
 	ev := FromRejected(r)
 	want := Event{
-		Schema: 1, EventID: ev.EventID, Kind: KindRejected, Time: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC),
+		Schema: 2, EventID: ev.EventID, Kind: KindRejected, Time: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC),
 		UserID: 77, Level: "basic", Ref: "r1", Decision: DecisionRejected,
 		Problems: []Problem{
 			{Element: "personal_details", Target: "data.birth_date", Code: "too_young"},

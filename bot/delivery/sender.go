@@ -99,6 +99,12 @@ type Options struct {
 	// Concurrency is how many events this Sender delivers at once
 	// (default DefaultConcurrency).
 	Concurrency int
+	// Links mints the one-time links to the scans of events with scans
+	// (Event.Files): fresh ones at every attempt, so that a delivery
+	// retried for hours still carries working links. Required when
+	// events carry scans (delivery.include_files): without it their
+	// attempts fail ("no_scan_links").
+	Links *Links
 }
 
 // Results of an attempt, as Options.OnResult receives them.
@@ -121,7 +127,9 @@ type Parked struct {
 	Attempts int
 	// Reason is the code of the last failure: "http_<status>" (such as
 	// "http_500"), "timeout", "connection_refused", "connection_reset",
-	// "dns_error", "tls_error" or "network_error".
+	// "dns_error", "tls_error" or "network_error"; or, before any
+	// request, "scan_links_unavailable" (Redis failed minting the scan
+	// links), "no_scan_links" (Options.Links missing) or "bad_payload".
 	Reason string
 }
 
@@ -379,7 +387,8 @@ func (s *Sender) backoff(n int) time.Duration {
 }
 
 // NewRequest returns the webhook request that delivers body, the JSON of
-// the event eventID (json.Marshal of the Event, as Outbox.Add stores it),
+// the event eventID (json.Marshal of the Event, its scans' links filled
+// in),
 // to webhookURL: a POST with the Content-Type (application/json),
 // User-Agent (UserAgent), EventIDHeader and SignatureHeader headers, the
 // signature made with secret for time t (Sign). The Sender builds every
@@ -405,10 +414,15 @@ func NewRequest(ctx context.Context, webhookURL string, secret []byte, eventID s
 	return req, nil
 }
 
-// post sends the event of d. It answers the status code (0 without a
-// response) and "" for a 2xx, or the reason code of the failure.
+// post sends the event of d, with fresh links to its scans. It answers
+// the status code (0 without a response) and "" for a 2xx, or the reason
+// code of the failure.
 func (s *Sender) post(ctx context.Context, d store.Delivery) (int, string) {
-	req, err := NewRequest(ctx, s.url, s.o.Secret, d.EventID, d.Payload, s.o.Clock())
+	b, reason := body(ctx, s.o.Links, d.Payload)
+	if reason != "" {
+		return 0, reason
+	}
+	req, err := NewRequest(ctx, s.url, s.o.Secret, d.EventID, b, s.o.Clock())
 	if err != nil {
 		return 0, "bad_request"
 	}

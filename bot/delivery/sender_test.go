@@ -30,8 +30,24 @@ import (
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
 	c := testkit.Need(t)
-	return store.New(c, store.WithPrefix(testkit.Prefix(t, c, "delivery")), store.WithOutboxKey(OutboxKey(testSecret)))
+	return store.New(c, store.WithPrefix(testkit.Prefix(t, c, "delivery")), store.WithOutboxKey(OutboxKey(testSecret)),
+		store.WithScanLinkKey(testLinkKey))
 }
+
+// testLinkKey seals the scan links of the tests.
+var testLinkKey = []byte("scan link key of the tests, 32 b")
+
+// testLinks returns the scan links of st, on https://kyc.example.com.
+func testLinks(t *testing.T, st *store.Store) *Links {
+	t.Helper()
+	l, err := NewLinks(st, LinkOptions{URL: func(token string) string { return testLinkBase + token }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+const testLinkBase = "https://kyc.example.com/passport/scans/"
 
 // hit is one request a receiver got.
 type hit struct {
@@ -190,7 +206,8 @@ func TestSenderDelivers(t *testing.T) {
 		}
 	}
 
-	s, err := NewSender(st, Options{URL: rc.url(), Secret: testSecret, Logger: log, PollInterval: 10 * time.Millisecond})
+	links := testLinks(t, st)
+	s, err := NewSender(st, Options{URL: rc.url(), Secret: testSecret, Logger: log, PollInterval: 10 * time.Millisecond, Links: links})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,12 +241,34 @@ func TestSenderDelivers(t *testing.T) {
 		if !ok {
 			t.Fatalf("unknown event %s", got.EventID)
 		}
+		// Each scan comes with a link minted for this attempt, which
+		// leads to its source once.
+		want.Files = slices.Clone(want.Files)
+		for i := range got.Files {
+			g, w := &got.Files[i], &want.Files[i]
+			token, ok := strings.CutPrefix(g.URL, testLinkBase)
+			if !ok || g.ExpiresAt.Before(time.Now().Add(DefaultLinkTTL-time.Minute)) {
+				t.Errorf("file %d: link %q expiring %v", i, g.URL, g.ExpiresAt)
+				continue
+			}
+			sc, err := links.Take(ctx, token)
+			if err != nil || sc.SHA256 != w.SHA256 || sc.Size != w.Size || !reflect.DeepEqual(sc.File, *w.source) {
+				t.Errorf("file %d: the link leads to %+v, %v", i, sc, err)
+			}
+			if _, err := links.Take(ctx, token); !errors.Is(err, ErrLinkNotFound) {
+				t.Errorf("file %d: second Take = %v, want ErrLinkNotFound", i, err)
+			}
+			g.URL, g.ExpiresAt, w.source = "", time.Time{}, nil
+		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("received\n%v\nwant\n%v", got, want) // String: no data in the output
 		}
 		var raw map[string]any
 		_ = json.Unmarshal(h.body, &raw)
-		if raw["schema"] != float64(1) || raw["kind"] != want.Kind || raw["decision"] != want.Decision {
+		if strings.Contains(string(h.body), "kycbot_scan_sources") || strings.Contains(string(h.body), "credentials") {
+			t.Errorf("event %s: the body holds the scans' sources", got.EventID)
+		}
+		if raw["schema"] != float64(2) || raw["kind"] != want.Kind || raw["decision"] != want.Decision {
 			t.Errorf("body fields %v %v %v", raw["schema"], raw["kind"], raw["decision"])
 		}
 	}

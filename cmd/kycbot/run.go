@@ -33,7 +33,7 @@ and rules), default_level, the texts (i18n), the admins, request_ttl,
 privacy_policy_url and delivery.include_data/include_files. A reload that
 changes telegram, passport.private_key_file, redis, web, the webhook and
 its retry settings (give_up_after, min_backoff, max_backoff,
-reclaim_after) or retention is refused (restart for those), and a file that does
+reclaim_after), file_link_ttl or retention is refused (restart for those), and a file that does
 not load is refused too: the bot logs why and keeps its config.
 
 The web server (web.listen) also answers GET /healthz (the process is up),

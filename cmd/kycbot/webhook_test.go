@@ -107,7 +107,7 @@ func TestWebhookVerify(t *testing.T) {
 	eventOut := []string{
 		"Event " + ev.EventID + "\n",
 		"kind:     verification.verified (decision verified)",
-		"schema:   1",
+		"schema:   2",
 		"user ID:  424242",
 		"level:    full",
 		"time:     " + ev.Time.Format(time.RFC3339),
@@ -160,7 +160,7 @@ func TestWebhookVerify(t *testing.T) {
 		{name: "body a JSON array", args: []string{"webhook", "verify", "--config", cfg, "--body", array, "--signature", arraySig},
 			code: exitFailure, want: []string{"not a kycbot event: a JSON array, not an object"}},
 		{name: "body JSON but not an event", args: []string{"webhook", "verify", "--config", cfg, "--body", hello, "--signature", helloSig},
-			code: exitFailure, want: []string{"not a kycbot event: schema is 0, want 1"}},
+			code: exitFailure, want: []string{"not a kycbot event: schema is 0, want 2 or 1"}},
 		{name: "body with a field of the wrong type", args: []string{"webhook", "verify", "--config", cfg, "--body", badType, "--signature", badTypeSig},
 			code: exitFailure, want: []string{"not a kycbot event: user_id is a JSON string, not a number"}},
 		{name: "body with a bad time", args: []string{"webhook", "verify", "--config", cfg, "--body", badTime, "--signature", badTimeSig},
