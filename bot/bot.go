@@ -188,7 +188,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	linkKey, linkPrev := derived(ScanLinkKey, b.key, b.previous)
 	sopts := []store.Option{store.WithClock(o.now),
 		store.WithQueueKey(queueKey, queuePrev...), store.WithSessionKey(sessionKey, sessionPrev...),
-		store.WithScanLinkKey(linkKey, linkPrev...)}
+		store.WithScanLinkKey(linkKey, linkPrev...), AuditKeys(b.key, b.previous...)}
 	if cfg.Delivery.WebhookURL != "" {
 		key, prev := derived(OutboxKey, b.key, b.previous)
 		// Entries queued before the outbox key came from the Passport key

@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
+
+	"github.com/kycbot/kycbot/store"
 )
 
 // HKDF info strings of the keys derived from the Passport private key.
@@ -16,6 +18,7 @@ const (
 	messageKeyInfo = "kycbot message ids v1"
 	scanLinkInfo   = "kycbot file links v1"
 	outboxKeyInfo  = "kycbot outbox v2"
+	auditKeyInfo   = "kycbot audit v1"
 )
 
 // deriveKey derives a 32-byte key from the bot's Passport private key:
@@ -38,6 +41,23 @@ func QueueKey(key *rsa.PrivateKey) []byte { return deriveKey(key, queueKeyInfo) 
 // SessionKey is the key that seals the instances' Telegram sessions in
 // Redis, derived from the Passport private key.
 func SessionKey(key *rsa.PrivateKey) []byte { return deriveKey(key, sessionKeyInfo) }
+
+// AuditKey is the key of the audit chain and of the users' pseudonyms in
+// it (store.WithAuditKey), derived from the Passport private key: Redis
+// does not hold it, so whoever can only write to Redis cannot rebuild the
+// chain.
+func AuditKey(key *rsa.PrivateKey) []byte { return deriveKey(key, auditKeyInfo) }
+
+// AuditKeys is the store option of the audit key of the Passport private
+// key, with those of the previous Passport keys (after a rotation) to
+// verify and read the events keyed with them.
+func AuditKeys(key *rsa.PrivateKey, previous ...*rsa.PrivateKey) store.Option {
+	prev := make([][]byte, len(previous))
+	for i, p := range previous {
+		prev[i] = AuditKey(p)
+	}
+	return store.WithAuditKey(AuditKey(key), prev...)
+}
 
 // ScanLinkKey is the key that seals the records of the one-time scan
 // links in Redis (store.WithScanLinkKey), derived from the Passport

@@ -210,7 +210,7 @@ func TestWorkersUpdateQueuedAgain(t *testing.T) {
 			verified++
 		}
 		return nil
-	}); err != nil {
+	}, 1001); err != nil {
 		t.Fatal(err)
 	}
 	if verified != 1 {

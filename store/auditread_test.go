@@ -16,14 +16,22 @@ func TestAuditEventsReadsEveryEventInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Asked about every user but one, which shows a pseudonym only.
+	users := make([]int64, 0, 299)
+	for i := range 299 {
+		users = append(users, int64(1000+i))
+	}
 	var got []RecordedEvent
-	if err := s.Audit().Events(ctx, func(e RecordedEvent) error { got = append(got, e); return nil }); err != nil {
+	if err := s.Audit().Events(ctx, func(e RecordedEvent) error { got = append(got, e); return nil }, users...); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 300 {
 		t.Fatalf("read %d events, want 300", len(got))
 	}
-	for i, e := range got {
+	if last := got[299]; last.UserID != 0 || len(last.UserPseudonym) != 32 {
+		t.Fatalf("the event of a user not asked about = %+v, want a pseudonym only", last)
+	}
+	for i, e := range got[:299] {
 		if e.UserID != int64(1000+i) || e.Kind != "verified" || e.Level != "basic" || e.Detail["element"] != "passport" {
 			t.Fatalf("event %d = %+v", i, e)
 		}

@@ -34,10 +34,13 @@ return n
 // handled in the queue (an update being handled may still record its
 // outcome: call it when the user is no longer being served), and the
 // user's access hash in the gotd updates state,
-// which the bots then keep from storing again for ForgetWindow. It
-// returns how many records (keys, stream entries, hash fields) it removed
-// and then appends an audit event of kind "deleted" with the user ID and
-// nothing else. Earlier audit events stay: the trail is append-only.
+// which the bots then keep from storing again for ForgetWindow. It then
+// appends an audit event of kind "deleted" about the user and nothing
+// else, and deletes the user's audit key: the audit events about the
+// user stay (the trail is append-only, and still verifies), but nothing
+// links them to the user any more, not even with the audit key (see the
+// package documentation, Audit trail). It returns how many records
+// (keys, stream entries, hash fields) it removed.
 //
 // Call it when the user is no longer being served: a request issued while
 // it runs may survive it.
@@ -185,10 +188,17 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 		deleted += int(del.Val())
 	}
 
-	if _, err := s.audit(ctx, Event{Kind: "deleted", UserID: userID}, ""); err != nil {
+	// The "deleted" event names the user by their pseudonym (one never
+	// stored if they have no audit key: nothing may link them again),
+	// then their audit key goes, which unlinks every event about them.
+	if _, err := s.audit(ctx, Event{Kind: "deleted", UserID: userID}, "", false); err != nil {
 		return deleted, wrap("audit", err)
 	}
-	return deleted, nil
+	n4, err := s.rdb.Del(ctx, s.userKey(userID, "audit")).Result()
+	if err != nil {
+		return deleted, wrap("delete the audit key", err)
+	}
+	return deleted + int(n4), nil
 }
 
 // dropOutbox removes the user's entries from the outbox and parked

@@ -40,8 +40,10 @@
 // whoever has one act as the bot, are sealed with AES-256-GCM
 // (WithSessionKey), each bound to its bot and instance; nor do the
 // records of the one-time scan links, which fetch and decrypt a scan
-// (WithScanLinkKey), each bound to the hash of its token. Errors never hold
-// a nonce, a payload, a document number, a session or a password.
+// (WithScanLinkKey), each bound to the hash of its token. Audit events
+// name users by pseudonyms and hold refs sealed (see Audit trail).
+// Errors never hold a nonce, a payload, a document number, a session or
+// a password.
 //
 // # Key rotation
 //
@@ -157,9 +159,15 @@
 //	P lease:<name>                string  the lease    the holder of the lease (receiver:<botID>: the       Leases.Acquire, Renew; deleted by
 //	                                                   instance that receives; instance:<botID>:<name>:     Leases.Release
 //	                                                   the process that runs under that name)
-//	P{audit}:stream               stream  trimmed      e (canonical JSON of the event, with prev),          AuditTrail.Append, DeleteUser; trimmed by
-//	                                                   prev, hash (hex SHA-256 of e)                        Append (WithAuditRetention)
+//	P{audit}:stream               stream  trimmed      e (canonical JSON of the event, with prev, the key   AuditTrail.Append, DeleteUser; trimmed by
+//	                                                   id, the pseudonyms of the user and actor, the        Append (WithAuditRetention)
+//	                                                   sealed ref), prev, hash (hex HMAC-SHA256 of e under
+//	                                                   the audit key; SHA-256 in version 1 records)
 //	P{audit}:head                 string  none         hash of the last audit event                         AuditTrail.Append, DeleteUser
+//	P{u:<uid>}:audit              string  audit        the user's random audit key (32 bytes), from which   AuditTrail.Append (with the user's first
+//	                                                   their pseudonym and ref key derive with the audit    event); deleted by DeleteUser
+//	                                                   key; TTL "audit" is the audit retention, from the
+//	                                                   user's last event (none without a retention)
 //	P{audit}:base                 string  none         the prev of the first event left after trimming      AuditTrail.Append (when it trims)
 //	P{audit}:once:<ih>            string  7 days       stream ID of the event appended with the ID whose    AuditTrail.AppendOnce
 //	                                                   SHA-256 (hex) is <ih> (AppendOnce is idempotent)
@@ -193,6 +201,7 @@
 //	slot            what runs there together, and why together
 //	{u:<uid>}       Requests.Issue, Consume, Cancel (the request, the nonce states, the
 //	                index: a nonce is issued, burned and superseded in one step);
+//	                the user's audit key (read, or created if absent, in one step);
 //	                Statuses.Set, Reset (the status hash); Preferences (the prefs);
 //	                Documents.Claim's list of the user's documents; DeleteUser's
 //	                transaction over the user's keys (erased in one step)
@@ -292,14 +301,56 @@
 //
 // # Audit trail
 //
-// Each audit event stores the hex SHA-256 of the previous event's
-// canonical encoding, and its own. Appending is a compare-and-set on the
-// chain head (Redis Lua has no SHA-256), retried on conflict, so
-// concurrent instances still build one valid chain (AuditTrail.Append).
+// The audit trail is a chain of events, each linked to the one before by
+// an HMAC-SHA256 under the audit key (WithAuditKey; the bot derives it
+// from the Passport private key, which Redis does not hold): each event's
+// canonical encoding names the previous event's link, and its own link
+// is the HMAC of that encoding. Appending is a compare-and-set on the
+// chain head (Redis Lua has no HMAC), retried on conflict, so concurrent
+// instances still build one valid chain (AuditTrail.Append).
 // AuditTrail.Verify finds the first event that was changed, inserted or
-// removed. The chain is not
-// keyed: whoever can write to Redis can rebuild it from the point they
-// change, so keep a copy of the head hash elsewhere if that matters.
+// removed: whoever can write to Redis but lacks the key cannot rebuild the
+// chain from the point they change, with SHA-256 or another key. Each
+// event records the id of the key it was keyed with (a short hash of the
+// key), so that after a rotation the events keyed before it still verify
+// with the previous key given (WithAuditKey's previous keys).
+//
+// Without the key, an attacker can still remove events at the end (and
+// move the head back) or wipe the trail. AuditTrail.Head returns the head
+// (the last link, its event and time, the key id): recorded somewhere
+// Redis cannot reach, it is an anchor, and Verify with it fails unless
+// that link is still in the chain (kycbot audit head, kycbot audit
+// verify --head).
+//
+// Records before keying. Version 1 records (older kycbot versions:
+// SHA-256 links, user IDs and refs in clear) still verify, as plain
+// SHA-256 links, and AuditSummary.Unkeyed counts them. They may only come
+// before every keyed (version 2) record: the first keyed event names the
+// last unkeyed one, which protects them. A version 1 record after a keyed
+// one, or a chain with no keyed event at all, does not verify (right
+// after an upgrade, verify again once an event was appended). Version 1
+// records keep the user IDs and refs they hold in clear until the audit
+// retention trims them: erasure cannot take them out without breaking the
+// chain.
+//
+// Pseudonyms. An event does not hold user IDs or the ref. Each user
+// audited gets a random key in their slot (P{u:<uid>}:audit, with their
+// first event); the event names the user (and the actor, such as the
+// admin of an admin command) by a pseudonym, 16 bytes of HMAC-SHA256
+// under a key derived from the audit key, of the user's key and ID, and
+// holds the ref sealed (AES-256-GCM) under a key derived the same way.
+// Redis alone cannot link a pseudonym to a user (the audit key is not in
+// it), and DeleteUser deletes the user's key, after which nothing can,
+// not even with the audit key: the user's events stay in the chain,
+// which still verifies, unlinked. AuditTrail.Events resolves the events
+// of the users it is asked about (computing their pseudonyms from their
+// keys, while they exist) and shows the others by pseudonym. Detail
+// holds codes and IDs that do not name a user: "nonce_hash" (the SHA-256
+// of a request's nonce; DeleteUser deletes every key that maps a nonce
+// hash to the user), "event_id" of a parked delivery (the outbox entry
+// and its key go with DeleteUser), counts and element names. An event
+// appended while DeleteUser runs may give the user a new key, which
+// links that event: call DeleteUser when the user is no longer served.
 //
 // # Retention and erasure
 //
@@ -360,8 +411,9 @@
 // the second steps of one user's changes out of order still get the
 // counts right.
 // DeleteUser removes every key and record about a user except the audit
-// events, which are append-only (until the audit retention trims them)
-// and hold the user ID (not personal data in kycbot's terms) and codes.
+// events, which are append-only (until the audit retention trims them):
+// it unlinks them instead (see Audit trail), except version 1 events from
+// before keying, which hold the user ID in clear.
 // A write that fails with ErrUnavailable may or may not have happened
 // (its answer may be what was lost). Running it again is safe, but a
 // repeated Requests.Consume answers ErrNonceUsed and a repeated

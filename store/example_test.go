@@ -13,6 +13,20 @@ import (
 	"github.com/kycbot/kycbot/store"
 )
 
+// examplePrefix returns a random key prefix for an example, and what
+// deletes its keys at the end.
+func examplePrefix(ctx context.Context, client *redis.Client) (string, func()) {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
+	return prefix, func() {
+		keys, _ := client.Keys(ctx, prefix+"*").Result()
+		for _, k := range keys {
+			client.Del(ctx, k)
+		}
+	}
+}
+
 // A user starts verification; the bot's page shows the request, the
 // submission comes back with the nonce, and a replay of the same nonce is
 // refused. (Needs Redis on 127.0.0.1:6379; the example's keys live under a
@@ -21,16 +35,8 @@ func ExampleRequests_Issue() {
 	ctx := context.Background()
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 	defer client.Close()
-
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
-	defer func() {
-		keys, _ := client.Keys(ctx, prefix+"*").Result()
-		for _, k := range keys {
-			client.Del(ctx, k)
-		}
-	}()
+	prefix, cleanup := examplePrefix(ctx, client)
+	defer cleanup()
 	s := store.New(client, store.WithPrefix(prefix))
 
 	// /start crm-1234
@@ -60,4 +66,37 @@ func ExampleRequests_Issue() {
 	// other user: true
 	// first consume: <nil> crm-1234
 	// second consume is a replay: true
+}
+
+// The audit trail: events keyed under the audit key, a user named by a
+// pseudonym that erasure unlinks, and a head to anchor elsewhere. (Needs
+// Redis on 127.0.0.1:6379.)
+func ExampleAuditTrail_Verify() {
+	ctx := context.Background()
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer client.Close()
+	prefix, cleanup := examplePrefix(ctx, client)
+	defer cleanup()
+	auditKey := []byte("32 bytes the bot derives, not Redis") // bot.AuditKey(privateKey)
+	s := store.New(client, store.WithPrefix(prefix), store.WithAuditKey(auditKey[:32]))
+	audit := s.Audit()
+
+	_ = audit.Append(ctx, store.Event{Kind: "verified", UserID: 42, Level: "basic", Ref: "crm-1234"})
+	head, _ := audit.Head(ctx) // record head.Hash elsewhere
+	show := func() {
+		_ = audit.Events(ctx, func(e store.RecordedEvent) error {
+			fmt.Printf("%s user %d ref %q\n", e.Kind, e.UserID, e.Ref)
+			return nil
+		}, 42)
+	}
+	show()
+	_, _ = s.DeleteUser(ctx, 42)
+	show()
+	sum, err := audit.Verify(ctx, head.Hash)
+	fmt.Println("verified:", sum.Events, "events", err)
+	// Output:
+	// verified user 42 ref "crm-1234"
+	// verified user 0 ref ""
+	// deleted user 0 ref ""
+	// verified: 2 events <nil>
 }

@@ -34,6 +34,9 @@ func scanAll(ctx context.Context, c redis.UniversalClient, prefix string, f func
 // testKey is a fixed outbox key for tests.
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
+// testAuditKey is a fixed audit key for tests.
+var testAuditKey = []byte("audit key for tests, 32 bytes...")
+
 // testDocKey is a fixed document key for tests.
 var testDocKey = []byte("document key for tests, 32 bytes or more")
 
@@ -43,7 +46,7 @@ func newTestStore(t testing.TB, opts ...Option) (*Store, redis.UniversalClient) 
 	t.Helper()
 	c := needRedis(t)
 	prefix := testPrefix(t, c)
-	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey), WithDocumentKey(testDocKey), WithQueueKey(testQueueKey)}, opts...)
+	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey), WithDocumentKey(testDocKey), WithQueueKey(testQueueKey), WithAuditKey(testAuditKey)}, opts...)
 	return New(c, all...), c
 }
 

@@ -112,7 +112,7 @@ func newCountingStoreOn(tb testing.TB, counted redis.UniversalClient, h *rtCount
 	}
 	h.take()
 	prefix := testPrefix(tb, counted)
-	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey), WithDocumentKey(testDocKey), WithQueueKey(testQueueKey)}, opts...)
+	all := append([]Option{WithPrefix(prefix), WithOutboxKey(testKey), WithDocumentKey(testDocKey), WithQueueKey(testQueueKey), WithAuditKey(testAuditKey)}, opts...)
 	return New(counted, all...)
 }
 
@@ -253,7 +253,7 @@ func TestRoundTrips(t *testing.T) {
 		{"Outbox.Enqueue", 1, 1, func(u int64) error {
 			return s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-" + strconv.FormatInt(u, 10), UserID: u, Kind: "verified", Payload: samplePayload})
 		}},
-		{"Audit.Append", 2, 2, func(u int64) error { return s.Audit().Append(ctx, Event{Kind: "verified", UserID: u, Level: "basic"}) }},
+		{"Audit.Append", 2, 3, func(u int64) error { return s.Audit().Append(ctx, Event{Kind: "verified", UserID: u, Level: "basic"}) }},
 		{"Outbox.Claim", 2, 2, func(int64) (err error) { ds, err = s.Outbox().Claim(ctx, "c1", time.Minute, 10); return err }},
 		{"Outbox.Ack", 1, 1, func(int64) error { return s.Outbox().Ack(ctx, ds[0].ID) }},
 		{"Sessions: StoreSession", 1, 1, func(u int64) error {

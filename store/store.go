@@ -113,6 +113,10 @@ type Store struct {
 	session    keyRing // nil without a valid WithSessionKey
 	sessionErr error   // why session is nil
 
+	auditCur  *auditKeys            // nil without a valid WithAuditKey
+	auditByID map[string]*auditKeys // the current and previous audit keys by key id
+	auditErr  error                 // why auditCur is nil
+
 	scanLink    keyRing // nil without a valid WithScanLinkKey
 	scanLinkErr error   // why scanLink is nil
 
@@ -275,6 +279,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		queueErr:    fmt.Errorf("%w: no queue key configured (WithQueueKey); updates are never queued in clear", ErrQueueKey),
 		sessionErr:  fmt.Errorf("%w: no session key configured (WithSessionKey); sessions are never stored in clear", ErrSessionKey),
 		scanLinkErr: fmt.Errorf("%w: no scan link key configured (WithScanLinkKey); scan links are never stored in clear", ErrScanLinkKey),
+		auditErr:    fmt.Errorf("%w: no audit key configured (WithAuditKey); the audit chain is never written unkeyed", ErrAuditKey),
 	}
 	for _, o := range opts {
 		o(s)

@@ -377,14 +377,14 @@ func (w *world) status(ctx context.Context, userID int64) store.Status {
 // events returns the kinds of the audit events about a user, in order.
 func (w *world) events(ctx context.Context, userID int64) []string {
 	w.t.Helper()
-	st := store.New(w.Redis, store.WithPrefix(w.Config.Redis.Prefix))
+	st := store.New(w.Redis, store.WithPrefix(w.Config.Redis.Prefix), bot.AuditKeys(w.Key))
 	var kinds []string
 	if err := st.Audit().Events(ctx, func(e store.RecordedEvent) error {
 		if e.UserID == userID {
 			kinds = append(kinds, e.Kind)
 		}
 		return nil
-	}); err != nil {
+	}, userID); err != nil {
 		w.t.Fatal(err)
 	}
 	return kinds

@@ -338,7 +338,7 @@ func TestEmbeddedHostBot(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("the verdict came %d times, want once", n)
 	}
-	st := store.New(rdb, store.WithPrefix(prefix))
+	st := store.New(rdb, store.WithPrefix(prefix), bot.AuditKeys(key))
 	status, err := st.Statuses().Get(ctx, u.User.ID, cfg.DefaultLevelName)
 	if err != nil || status.State != store.StateVerified {
 		t.Fatalf("status %+v, %v", status, err)
@@ -349,7 +349,7 @@ func TestEmbeddedHostBot(t *testing.T) {
 			verifiedEvents++
 		}
 		return nil
-	}); err != nil {
+	}, u.User.ID); err != nil {
 		t.Fatal(err)
 	}
 	if verifiedEvents != 1 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/bot/delivery"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
@@ -52,14 +53,18 @@ func (w *world) journey(ctx context.Context, u *sandbox.SimUser, ref string, fin
 // auditByUser counts the audit events of a kind per user, in one pass.
 func (w *world) auditByUser(ctx context.Context, kind string) map[int64]int {
 	w.t.Helper()
-	st := store.New(w.Redis, store.WithPrefix(w.Config.Redis.Prefix))
+	st := store.New(w.Redis, store.WithPrefix(w.Config.Redis.Prefix), bot.AuditKeys(w.Key))
+	users, err := handlerstest.AuditUsers(ctx, st)
+	if err != nil {
+		w.t.Fatal(err)
+	}
 	out := map[int64]int{}
 	if err := st.Audit().Events(ctx, func(e store.RecordedEvent) error {
 		if e.Kind == kind {
 			out[e.UserID]++
 		}
 		return nil
-	}); err != nil {
+	}, users...); err != nil {
 		w.t.Fatal(err)
 	}
 	return out

@@ -23,7 +23,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/config"
+	"github.com/kycbot/kycbot/handlers/handlerstest"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
@@ -179,7 +181,11 @@ func TestInstancesAsProcesses(t *testing.T) {
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
 	t.Logf("kill schedule seed %d", seed)
-	st := store.New(rdb, store.WithPrefix(prefix))
+	auditFrom, err := bot.LoadPrivateKey(cfg.Passport.PrivateKeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(rdb, store.WithPrefix(prefix), bot.AuditKeys(auditFrom))
 	verifiedSoFar := func() int {
 		stats, err := st.Statuses().Stats(context.Background(), time.Now())
 		if err != nil {
@@ -367,12 +373,16 @@ func TestInstancesAsProcesses(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	verified := map[int64]int{}
+	audited, err := handlerstest.AuditUsers(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := st.Audit().Events(ctx, func(e store.RecordedEvent) error {
 		if e.Kind == "verified" {
 			verified[e.UserID]++
 		}
 		return nil
-	}); err != nil {
+	}, audited...); err != nil {
 		t.Fatal(err)
 	}
 	hook.mu.Lock()

@@ -1,43 +1,63 @@
 package main
 
 import (
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/store"
 )
 
-const auditUsage = `Usage: kycbot audit verify [--config FILE]
+const auditUsage = `Usage: kycbot audit verify [--config FILE] [--head HASH]
+       kycbot audit head [--config FILE]
 
-Check the audit trail in Redis: every event must name the hash of the one
-before it and match its own hash, and the chain must end at the recorded
-head. Print how many events were checked, or the ID of the first event
-that was changed, inserted or removed, and why.
+verify checks the audit trail in Redis: every event must name the link of
+the one before it and match its own link, an HMAC-SHA256 under the audit
+key (derived from the Passport private key, passport.private_key_file,
+which Redis does not hold), and the chain must end at the recorded head.
+It prints how many events were checked, or the ID of the first event that
+was changed, inserted or removed, and why. A chain rebuilt without the
+key does not verify. Events from before the chain was keyed (older
+versions of kycbot) verify as plain SHA-256 links and are counted apart;
+they may only come before the keyed ones.
 
-The chain is not keyed: whoever can write to Redis can rebuild it from the
-point they change. Keep a copy of the head hash elsewhere if that matters.
+head prints the chain head: the last event's link (hash), its stream ID
+and time, and the id of the audit key. Record it somewhere Redis cannot
+reach (a ticket, a signed mail, a transparency log): verify --head HASH
+later proves the events up to it were neither changed nor removed,
+which catches even someone holding the key who rewrote or cut back the
+trail since.
 
 Flags:
-  --config FILE   the config file, for redis: (default config.yaml)
+  --config FILE   the config file, for redis: and passport: (default
+                  config.yaml)
+  --head HASH     (verify) a head recorded earlier with kycbot audit head:
+                  it must still be in the chain
 
-Exit status: 0 when the chain verifies, 1 when it is broken or Redis
-cannot be read, 2 on bad flags.
+Exit status: 0 when the chain verifies (head: when printed), 1 when it is
+broken or Redis or the key cannot be read, 2 on bad flags.
 `
 
 func runAudit(e *env, args []string) int {
 	const name = "audit"
-	if len(args) == 0 || args[0] != "verify" {
-		if len(args) > 0 && isHelpFlag(args[0]) {
-			fmt.Fprint(e.stdout, auditUsage)
-			return exitOK
-		}
-		return e.usageError(name, "the only subcommand is verify: kycbot audit verify")
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		fmt.Fprint(e.stdout, auditUsage)
+		return exitOK
 	}
+	if len(args) == 0 || args[0] != "verify" && args[0] != "head" {
+		return e.usageError(name, "the subcommands are verify and head: kycbot audit verify, kycbot audit head")
+	}
+	sub := args[0]
 	flags := newFlagSet(name)
 	file := flags.String("config", "config.yaml", "")
+	var anchor *string
+	if sub == "verify" {
+		anchor = flags.String("head", "", "")
+	}
 	positional, code, done := e.parseCommandFlags(name, flags, args[1:])
 	if done {
 		return code
@@ -49,20 +69,60 @@ func runAudit(e *env, args []string) int {
 	if err != nil {
 		return e.fail(name, err)
 	}
+	key, err := bot.LoadPrivateKey(cfg.Passport.PrivateKeyFile)
+	if err != nil {
+		return e.fail(name, fmt.Errorf("the audit key derives from the Passport private key: %w", err))
+	}
+	var previous []*rsa.PrivateKey
+	for _, path := range cfg.Passport.PreviousPrivateKeyFiles {
+		k, err := bot.LoadPrivateKey(path)
+		if err != nil {
+			return e.fail(name, fmt.Errorf("passport.previous_private_key_files (events keyed before a rotation): %w", err))
+		}
+		previous = append(previous, k)
+	}
 	client, err := bot.OpenRedis(e.ctx, cfg.Redis)
 	if err != nil {
 		return e.fail(name, err)
 	}
 	defer client.Close()
-	n, err := store.New(client, bot.StoreOptions(cfg)...).Audit().Verify(e.ctx)
+	trail := store.New(client, bot.StoreOptions(cfg, bot.AuditKeys(key, previous...))...).Audit()
 	var ae *store.AuditError
+	if sub == "head" {
+		h, err := trail.Head(e.ctx)
+		if errors.As(err, &ae) {
+			fmt.Fprintf(e.stdout, "The audit trail is BROKEN at event %s: %s.\n", ae.EventID, ae.Reason)
+			return exitFailure
+		}
+		if err != nil {
+			return e.fail(name, err)
+		}
+		kid := h.KeyID
+		if kid == "" {
+			kid = "none (an event from before keying)"
+		}
+		fmt.Fprintf(e.stdout, "head:  %s\nevent: %s\ntime:  %s\nkey:   %s\n", h.Hash, h.EventID, h.At.Format(time.RFC3339Nano), kid)
+		return exitOK
+	}
+	var anchors []string
+	if *anchor != "" {
+		anchors = append(anchors, *anchor)
+	}
+	sum, err := trail.Verify(e.ctx, anchors...)
 	if errors.As(err, &ae) {
-		fmt.Fprintf(e.stdout, "The audit trail is BROKEN at event %s (after %d good events): %s.\n", ae.EventID, n, ae.Reason)
+		fmt.Fprintf(e.stdout, "The audit trail is BROKEN at event %s (after %d good events): %s.\n", ae.EventID, sum.Events, ae.Reason)
 		return exitFailure
 	}
 	if err != nil {
 		return e.fail(name, err)
 	}
-	fmt.Fprintf(e.stdout, "The audit trail verifies: %d events, unbroken.\n", n)
+	msg := fmt.Sprintf("The audit trail verifies: %d events, unbroken", sum.Events)
+	if sum.Unkeyed > 0 {
+		msg += fmt.Sprintf(", of which %d from before keying (plain SHA-256 links)", sum.Unkeyed)
+	}
+	if *anchor != "" {
+		msg += "; the anchored head is in the chain"
+	}
+	fmt.Fprintln(e.stdout, msg+".")
 	return exitOK
 }

@@ -22,7 +22,7 @@
 //	         and reports how each ended
 //	run      run the bot (any number of instances sharing Redis)
 //	link     issue a verification request and print its links
-//	audit    verify the audit trail's hash chain
+//	audit    verify the audit trail's keyed chain, print its head for anchoring
 //	check-config  load a YAML configuration, print a plain-language summary
 //	         of what each verification level asks for and accepts, or every
 //	         problem with its file, line and YAML path

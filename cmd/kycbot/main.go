@@ -66,7 +66,7 @@ func commands() []command {
 			}},
 		{name: "run", summary: "run the bot against Telegram", usage: runUsage, run: runRun},
 		{name: "link", summary: "issue a verification request for a user and print its links", usage: linkUsage, run: runLink},
-		{name: "audit", summary: "verify the audit trail's hash chain", usage: auditUsage, run: runAudit},
+		{name: "audit", summary: "verify the audit trail's keyed chain, print its head for anchoring", usage: auditUsage, run: runAudit},
 		{name: "check-config", summary: "check a config file and summarize it in plain language", usage: checkConfigUsage, run: runCheckConfig},
 		{name: "webhook", summary: "test a webhook receiver: check a request's signature, or send it a signed sample event", usage: webhookUsage, run: runWebhook},
 	}

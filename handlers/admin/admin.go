@@ -159,17 +159,13 @@ func (c *Commands) newConv(ctx context.Context, id string, user handlers.User) *
 func (cv *conv) load(ctx context.Context) error { return cv.LoadPrefs(ctx, cv.c.cfg.Store.Preferences) }
 
 // audit appends an admin event once per update (and level): about target
-// (0 for the admin), with the admin and the target in Detail, plus extra
-// details. A failure is logged.
+// (0 for the admin), the admin as its actor, with extra details. The
+// store names both by pseudonyms that erasure unlinks; no user ID goes in
+// Detail. A failure is logged.
 func (cv *conv) audit(ctx context.Context, kind string, target int64, level string, extra map[string]string) {
-	detail := map[string]string{"admin": strconv.FormatInt(cv.User.ID, 10)}
-	ev := store.Event{Kind: kind, UserID: cv.User.ID, Level: level, Detail: detail}
+	ev := store.Event{Kind: kind, UserID: cv.User.ID, Actor: cv.User.ID, Level: level, Detail: extra}
 	if target > 0 {
 		ev.UserID = target
-		detail["target_user"] = strconv.FormatInt(target, 10)
-	}
-	for k, v := range extra {
-		detail[k] = v
 	}
 	if err := cv.c.cfg.Store.AuditOnce(ctx, ev, kind+":"+level+":"+cv.ID); err != nil {
 		cv.Log.ErrorContext(ctx, "admin: audit failed", slog.String("kind", kind), slog.String("error", err.Error()))
@@ -442,7 +438,9 @@ func (c *Commands) Callback(ctx context.Context, q handlers.CallbackQuery) error
 	if err != nil {
 		return cv.failedCallback(ctx, q.QueryID, "delete the user", err)
 	}
-	cv.audit(ctx, "admin_delete", target, "", map[string]string{"records": strconv.Itoa(n)})
+	// About the admin, not the target: an event about the target would
+	// give them an audit key again, linking it.
+	cv.audit(ctx, "admin_delete", 0, "", map[string]string{"records": strconv.Itoa(n)})
 	cv.Log.InfoContext(ctx, "admin: a user deleted", slog.Int("records", n))
 	if err := c.answer(ctx, q.QueryID, ""); err != nil {
 		cv.Log.WarnContext(ctx, "admin: cannot answer the callback query", slog.String("error", err.Error()))

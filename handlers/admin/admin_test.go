@@ -464,8 +464,10 @@ func TestDelete(t *testing.T) {
 	}
 	// The store's "deleted" event, then the admin's.
 	evs := e.allAudit()[nAudit:]
-	if len(evs) != 2 || evs[0].Kind != "deleted" || evs[0].UserID != target ||
-		evs[1].Kind != "admin_delete" || evs[1].UserID != target || !sameDetail(evs[1].Detail, adminDetail(target, "records", strconv.Itoa(n))) {
+	// Neither names the target any more: erasure unlinked the first, and
+	// the second is about the admin.
+	if len(evs) != 2 || evs[0].Kind != "deleted" || evs[0].UserID != 0 ||
+		evs[1].Kind != "admin_delete" || evs[1].UserID != adminID || evs[1].Actor != adminID || !sameDetail(evs[1].Detail, adminDetail(target, "records", strconv.Itoa(n))) {
 		t.Errorf("audit = %+v, want deleted then admin_delete", evs)
 	}
 	if logs := e.logs.String(); !strings.Contains(logs, "admin: a user deleted") || !strings.Contains(logs, "target_user_id=36001") || !strings.Contains(logs, "admin_id=777") {

@@ -73,7 +73,7 @@ func newEnv(t *testing.T, levels []string, storeOpts ...store.Option) *env {
 	rdb := testkit.Need(t)
 	e := &env{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: &handlerstest.Telegram{}, logs: &testkit.Logs{}}
 	e.prefix = testkit.Prefix(t, rdb, "admin")
-	e.store = store.New(rdb, append([]store.Option{store.WithPrefix(e.prefix), store.WithClock(e.clock.Now)}, storeOpts...)...)
+	e.store = store.New(rdb, append([]store.Option{store.WithPrefix(e.prefix), store.WithClock(e.clock.Now), store.WithAuditKey(handlerstest.AuditKey())}, storeOpts...)...)
 	e.adapter = handlerstest.NewStore(e.store)
 	e.tg.SetHashStore(selfID, e.store.Sessions().UserAccessHasher())
 	cat, err := i18n.New()
@@ -202,7 +202,7 @@ func (e *env) snapshot() map[string]string {
 	rdb, ctx := e.rdb, e.ctx
 	out := map[string]string{}
 	for _, k := range e.keys() {
-		if strings.Contains(k, "{audit}") {
+		if strings.Contains(k, "{audit}") || strings.HasSuffix(k, "}:audit") { // the audit trail and the users' audit keys
 			continue
 		}
 		typ := rdb.Type(ctx, k).Val()
@@ -228,8 +228,7 @@ func (e *env) snapshot() map[string]string {
 
 // traces lists where Redis still names u: keys of the user's slot, and
 // string values, hash fields and values, set and zset members and stream
-// entry values equal to the user ID (the audit trail aside: DeleteUser
-// keeps it, and appends its own event).
+// entry values equal to the user ID, and audit events that contain it.
 func (e *env) traces(u int64) []string {
 	e.t.Helper()
 	rdb, ctx := e.rdb, e.ctx
@@ -240,7 +239,12 @@ func (e *env) traces(u int64) []string {
 			found = append(found, "key "+k)
 			continue
 		}
-		if strings.Contains(k, "{audit}") {
+		if strings.HasSuffix(k, "{audit}:stream") {
+			for _, m := range rdb.XRange(ctx, k, "-", "+").Val() {
+				if e, _ := m.Values["e"].(string); strings.Contains(e, uid) {
+					found = append(found, "audit event "+m.ID+" of "+k)
+				}
+			}
 			continue
 		}
 		switch rdb.Type(ctx, k).Val() {
@@ -284,12 +288,11 @@ func (e *env) allAudit() []auditEvent { return handlerstest.Audit(e.t, e.ctx, e.
 // auditEvents returns the audit events about u.
 func (e *env) auditEvents(u int64) []auditEvent { return handlerstest.Audit(e.t, e.ctx, e.store, u) }
 
-// adminDetail is the Detail of an admin event about target.
-func adminDetail(target int64, extra ...string) map[string]string {
-	d := map[string]string{"admin": strconv.FormatInt(adminID, 10)}
-	if target != 0 {
-		d["target_user"] = strconv.FormatInt(target, 10)
-	}
+// adminDetail is the Detail of an admin event about target: the extra
+// details only (the admin and the target are its Actor and UserID, never
+// in Detail).
+func adminDetail(_ int64, extra ...string) map[string]string {
+	d := map[string]string{}
 	for i := 0; i+1 < len(extra); i += 2 {
 		d[extra[i]] = extra[i+1]
 	}

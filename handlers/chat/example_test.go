@@ -23,7 +23,7 @@ func ExampleConversation() {
 	_, _ = rand.Read(b)
 	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
 	defer testkit.DeletePrefix(ctx, rdb, prefix)
-	st := store.New(rdb, store.WithPrefix(prefix))
+	st := store.New(rdb, store.WithPrefix(prefix), store.WithAuditKey(handlerstest.AuditKey())) // the bot derives it: bot.AuditKey
 
 	cat, err := i18n.New()
 	if err != nil {

@@ -26,7 +26,7 @@ func ExampleFlow() {
 	_, _ = rand.Read(b)
 	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
 	defer testkit.DeletePrefix(ctx, rdb, prefix)
-	st := store.New(rdb, store.WithPrefix(prefix))
+	st := store.New(rdb, store.WithPrefix(prefix), store.WithAuditKey(handlerstest.AuditKey())) // the bot derives it: bot.AuditKey
 
 	key, err := passport.GenerateKey(2048) // the bot's Passport key (@BotFather has its public half)
 	if err != nil {
