@@ -233,8 +233,8 @@ func (c *Config) WriteSummary(w io.Writer) error {
 	if pub == "" {
 		pub = "not set"
 	}
-	ops := "there too"
-	if c.Web.OpsListen != "" {
+	ops := "there too (ops_listen: public)"
+	if c.Web.SeparateOps() {
 		ops = "on " + c.Web.OpsListen + " only"
 	}
 	line("Web: listens on %s; request page at %s; /healthz, /readyz and /metrics %s.", c.Web.Listen, pub, ops)
@@ -244,9 +244,9 @@ func (c *Config) WriteSummary(w io.Writer) error {
 	case 0:
 		line("Admins: none.")
 	case 1:
-		line("Admins: 1.")
+		line("Admins: 1; %s.", c.describeNotices())
 	default:
-		line("Admins: %d.", n)
+		line("Admins: %d; %s.", n, c.describeNotices())
 	}
 	line("Delivery: %s", c.describeDelivery())
 	lang := "Languages: default " + c.I18n.DefaultLanguage
@@ -347,4 +347,21 @@ func (c *Config) describeDelivery() string {
 		retries += fmt.Sprintf("; deliveries of an instance that died are taken over after %s", fmtDuration(d.ReclaimAfter))
 	}
 	return fmt.Sprintf("webhook to %s, %s; %s.", host, what, retries)
+}
+
+// describeNotices says which notices the admins get (admin_notices).
+func (c *Config) describeNotices() string {
+	var on []string
+	for _, k := range []struct {
+		on   bool
+		name string
+	}{{c.AdminNotices.Verified, "verified users"}, {c.AdminNotices.Rejected, "rejections"}, {c.AdminNotices.Alarms, "alarms"}} {
+		if k.on {
+			on = append(on, k.name)
+		}
+	}
+	if len(on) == 0 {
+		return "no notices (admin_notices all off)"
+	}
+	return "told of " + strings.Join(on, ", ") + ", after the users' answers"
 }
