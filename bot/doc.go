@@ -27,8 +27,8 @@
 // /start <ref>), WithOnRejected every final rejection; with
 // delivery.webhook_url they also reach the business as signed webhooks
 // (package bot/delivery), sent by Run. Handler serves the request page and,
-// unless web.ops_listen is set, /healthz, /readyz and /metrics (OpsHandler
-// serves those alone); the metrics are the Bot's own Prometheus registry
+// when web.ops_listen is public, /healthz, /readyz and /metrics
+// (OpsHandler serves those alone, on 127.0.0.1:9090 by default); the metrics are the Bot's own Prometheus registry
 // (package bot/metrics). Reload puts a new config in force without
 // dropping work, and refuses settings that need a restart. Nothing
 // personal is ever logged.

@@ -7,8 +7,8 @@ import (
 // Handler returns the web server (request page, Passport callback,
 // /healthz, /readyz and /metrics): mount it at the root of the server
 // web.public_url reaches. Before Run has started it answers /healthz with
-// 200, /metrics with the metrics and everything else with 503. When
-// web.ops_listen is set it leaves /healthz, /readyz and /metrics out,
+// 200, /metrics with the metrics and everything else with 503. Unless
+// web.ops_listen is public it leaves /healthz, /readyz and /metrics out,
 // answering them 404: OpsHandler serves them.
 func (b *Bot) Handler() http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -36,11 +36,12 @@ const (
 
 // OpsHandler returns the handler of the operations endpoints alone: GET
 // /healthz, GET /readyz and GET /metrics (see Handler); any other path
-// gets 404. When web.ops_listen is set, the standalone bot serves it there
-// and Handler leaves those endpoints out. A program embedding the bot that
-// runs its own HTTP servers serves it where only its monitoring reaches
-// it, such as on 127.0.0.1:9090 (whatever web.ops_listen says; set it to
-// have Handler answer them 404). Before Run has started it answers
+// gets 404. The standalone bot serves it on web.ops_listen (default
+// 127.0.0.1:9090) and Handler leaves those endpoints out, unless
+// ops_listen is public. A program embedding the bot that runs its own HTTP
+// servers serves it where only its monitoring reaches it, such as on
+// 127.0.0.1:9090 (whatever web.ops_listen says; with ops_listen public,
+// Handler serves them too). Before Run has started it answers
 // /healthz with 200, /metrics with the metrics and /readyz with 503.
 func (b *Bot) OpsHandler() http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -78,8 +79,9 @@ func (b *Bot) serveStarting(rw http.ResponseWriter, r *http.Request) bool {
 }
 
 // separateOps reports whether the operations endpoints are served by
-// OpsHandler alone (web.ops_listen is set; it cannot change with Reload).
-func (b *Bot) separateOps() bool { return b.current().cfg.Web.OpsListen != "" }
+// OpsHandler alone (web.ops_listen is not public; it cannot change with
+// Reload).
+func (b *Bot) separateOps() bool { return b.current().cfg.Web.SeparateOps() }
 
 // isOpsPath reports whether path is one of the operations endpoints.
 func isOpsPath(path string) bool {

@@ -1,54 +1,66 @@
 package bot
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"testing"
 )
 
-// With web.ops_listen set, Handler answers /healthz, /readyz and /metrics
-// 404 and OpsHandler serves them, before Run and while it runs; without it
-// Handler serves them too (and OpsHandler still does, for embedders).
+// Unless web.ops_listen is public (by default, or set to an address),
+// Handler answers /healthz, /readyz and /metrics 404 and OpsHandler serves
+// them, before Run and while it runs; with ops_listen public Handler
+// serves them too (and OpsHandler still does, for embedders).
 func TestOpsHandler(t *testing.T) {
 	const callback = "/passport/callback?r=AAAAAAAAAAAAAAAAAAAAAA&tg_passport=cancel"
 	for _, tc := range []struct {
 		name      string
-		opsListen bool
+		opsListen string // "": not written
 		running   bool
 		handler   map[string]int // path -> status of Handler
 		ops       map[string]int // path -> status of OpsHandler
 	}{
 		{
-			name: "ops_listen, before Run", opsListen: true,
+			name:    "default, before Run",
 			handler: map[string]int{"/healthz": 404, "/readyz": 404, "/metrics": 404, callback: 503},
 			ops:     map[string]int{"/healthz": 200, "/readyz": 503, "/metrics": 200, callback: 404, "/": 404},
 		},
 		{
-			name: "ops_listen, running", opsListen: true, running: true,
+			name: "default, running", running: true,
 			handler: map[string]int{"/healthz": 404, "/readyz": 404, "/metrics": 404, callback: 200},
 			ops:     map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, callback: 404, "/": 404},
 		},
 		{
-			name:    "no ops_listen, before Run",
+			name: "ops_listen, before Run", opsListen: "127.0.0.1:9091",
+			handler: map[string]int{"/healthz": 404, "/readyz": 404, "/metrics": 404, callback: 503},
+			ops:     map[string]int{"/healthz": 200, "/readyz": 503, "/metrics": 200, callback: 404, "/": 404},
+		},
+		{
+			name: "ops_listen, running", opsListen: "127.0.0.1:9091", running: true,
+			handler: map[string]int{"/healthz": 404, "/readyz": 404, "/metrics": 404, callback: 200},
+			ops:     map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, callback: 404, "/": 404},
+		},
+		{
+			name: "ops_listen public, before Run", opsListen: "public",
 			handler: map[string]int{"/healthz": 200, "/readyz": 503, "/metrics": 200, callback: 503},
 			ops:     map[string]int{"/healthz": 200, "/readyz": 503, "/metrics": 200, callback: 404},
 		},
 		{
-			name: "no ops_listen, running", running: true,
+			name: "ops_listen public, running", opsListen: "public", running: true,
 			handler: map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, callback: 200},
 			ops:     map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, callback: 404},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var change func(string) string
-			if tc.opsListen {
+			if tc.opsListen != "" {
 				change = func(y string) string {
-					return strings.Replace(y, `listen: "127.0.0.1:0"}`, `listen: "127.0.0.1:0", ops_listen: "127.0.0.1:9090"}`, 1)
+					return strings.Replace(y, `listen: "127.0.0.1:0"}`, `listen: "127.0.0.1:0", ops_listen: "`+tc.opsListen+`"}`, 1)
 				}
 			}
 			b, _ := miniBot(t, change)
-			if got := b.Config().Web.OpsListen != ""; got != tc.opsListen {
-				t.Fatalf("ops_listen set: %v, want %v", got, tc.opsListen)
+			if got, want := b.Config().Web.OpsListen, cmp.Or(tc.opsListen, "127.0.0.1:9090"); got != want {
+				t.Fatalf("ops_listen = %q, want %q", got, want)
 			}
 			if tc.running {
 				b.start(t, newFakeTransport())

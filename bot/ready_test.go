@@ -57,7 +57,7 @@ func TestReady(t *testing.T) {
 			readyz = http.StatusOK
 		}
 		for path, status := range map[string]int{"/healthz": http.StatusOK, "/readyz": readyz, "/metrics": http.StatusOK} {
-			if res := get(t, b.Handler(), path); res.status != status {
+			if res := get(t, b.OpsHandler(), path); res.status != status {
 				t.Errorf("%s: GET %s: %d, want %d", step.name, path, res.status, status)
 			}
 		}

@@ -166,7 +166,7 @@ func TestReloadRefused(t *testing.T) {
 		{"telegram servers of one's own", tgLine, strings.TrimSuffix(tgLine, "}") + serverYAML(t, 4),
 			[]string{"telegram.server.dc", "telegram.server.addresses", "telegram.server.public_keys"}},
 		{"listen", `listen: "127.0.0.1:0"`, `listen: "127.0.0.1:9999"`, []string{"web.listen"}},
-		{"ops listen", `listen: "127.0.0.1:0"`, `listen: "127.0.0.1:0", ops_listen: "127.0.0.1:9090"`, []string{"web.ops_listen"}},
+		{"ops listen", `listen: "127.0.0.1:0"`, `listen: "127.0.0.1:0", ops_listen: public`, []string{"web.ops_listen"}},
 		{"public url", "https://kyc.acme.example", "https://kyc2.acme.example", []string{"web.public_url"}},
 		{"redis", `redis: {prefix: "`, `redis: {addrs: ["10.0.0.9:6379"], prefix: "x`, []string{"redis.addrs", "redis.prefix"}},
 		{"private key", `passport: {`, `passport: {private_key_file: /etc/kycbot/other.pem, `, []string{"passport.private_key_file"}},

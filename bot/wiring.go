@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/handlers/admin"
 	"github.com/kycbot/kycbot/handlers/chat"
@@ -47,7 +48,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	st := handlers.NewStore(b.store)
 	pageURL := func(id string) string { return web.PageURL(cfg.Web.PublicURL, id) }
 	w := &wiring{set: set, t: t, self: self,
-		admins: &handlers.Admins{IDs: cfg.Admins, Catalog: set.cat, Sender: t, Log: b.log}}
+		admins: &handlers.Admins{IDs: cfg.Admins, Catalog: set.cat, Sender: t, Log: b.log, Off: noticesOff(cfg.AdminNotices)}}
 	flow, err := verification.New(verification.Config{
 		Key: b.key, PreviousKeys: b.previous, Store: st, Telegram: t, Catalog: set.cat, Checkers: set.checkers, PageURL: pageURL,
 		Admins: w.admins, RequestTTL: cfg.Passport.RequestTTL, OnVerified: b.onVerified, OnRejected: b.onRejected,
@@ -77,7 +78,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	w.web, err = web.New(backend{b: b}, set.cat, web.Options{
 		BotID: self.ID, BotName: name, BotUsername: self.Username, PublicKeyPEM: b.pubPEM, PublicURL: cfg.Web.PublicURL,
 		PrivacyPolicyURL: cfg.Passport.PrivacyPolicyURL, Scope: set.scope, Logger: b.log, Clock: b.o.now,
-		Metrics: b.metricsHTTP, SeparateOps: cfg.Web.OpsListen != "", Scans: b.scanSource(t),
+		Metrics: b.metricsHTTP, SeparateOps: cfg.Web.SeparateOps(), Scans: b.scanSource(t),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: web server: %w", err)
@@ -96,4 +97,10 @@ func (b *Bot) SetCommands(ctx context.Context) error {
 		return fmt.Errorf("bot: SetCommands: %w", ErrNotReceiving)
 	}
 	return w.chat.SetCommands(ctx)
+}
+
+// noticesOff returns the kinds of admin notices config admin_notices
+// turns off.
+func noticesOff(n config.AdminNotices) map[string]bool {
+	return map[string]bool{handlers.NoticeVerified: !n.Verified, handlers.NoticeRejected: !n.Rejected, handlers.NoticeAlarm: !n.Alarms}
 }

@@ -44,6 +44,8 @@ type Config struct {
 	// Admins are the Telegram user IDs allowed to use admin commands and to
 	// receive notifications (admins).
 	Admins []int64 `yaml:"admins"`
+	// AdminNotices says which notices the admins get (admin_notices).
+	AdminNotices AdminNotices `yaml:"admin_notices"`
 	// Delivery says where verified results go besides the Go callbacks
 	// (delivery).
 	Delivery Delivery `yaml:"delivery"`
@@ -123,6 +125,23 @@ type Level struct {
 	whole bool // Policy is resolved: the level's whole policy
 }
 
+// AdminNotices says which kinds of notices the admins get, each in the
+// admins' chats with the bot. Every kind is on by default (Default and a
+// file); in a Config built in Go, New keeps a false as it is. Notices go
+// out after the user's answer, and kycbot run sends them behind users'
+// answers when it paces its calls.
+type AdminNotices struct {
+	// Verified: a user was verified (verified). Default true.
+	Verified bool `yaml:"verified"`
+	// Rejected: a submission was rejected for good (rejected). Default
+	// true.
+	Rejected bool `yaml:"rejected"`
+	// Alarms: something needs fixing on the bot's side: Passport data that
+	// does not decrypt with the bot's key, Telegram Passport refusing the
+	// bot, webhook deliveries given up on (alarms). Default true.
+	Alarms bool `yaml:"alarms"`
+}
+
 // Web holds the settings of kycbot's HTTP server (request page, callback,
 // health and metrics).
 type Web struct {
@@ -133,13 +152,23 @@ type Web struct {
 	// (public_url): https, or http for localhost only. Required to run the
 	// bot.
 	PublicURL string `yaml:"public_url"`
-	// OpsListen, when set, is the address of a second server, host:port
-	// (ops_listen), that alone serves /healthz, /readyz and /metrics: the
-	// server on Listen then answers them 404. Bind it to a private
-	// address, such as 127.0.0.1:9090, so that only your monitoring
-	// reaches it. Default "": everything is served on Listen.
+	// OpsListen is where /healthz, /readyz and /metrics are served
+	// (ops_listen): the address, host:port, of a second server that alone
+	// serves them (the server on Listen then answers them 404), or
+	// OpsPublic ("public") to serve them on Listen, to anyone who reaches
+	// the request page. Default DefaultOpsListen (127.0.0.1:9090): only
+	// this host reaches them. Instances sharing a machine each need a port
+	// of their own (port 0 picks a free one).
 	OpsListen string `yaml:"ops_listen"`
 }
+
+// OpsPublic is the web.ops_listen that serves /healthz, /readyz and
+// /metrics on web.listen, beside the request page.
+const OpsPublic = "public"
+
+// SeparateOps reports whether /healthz, /readyz and /metrics are served
+// on a server of their own, at OpsListen (anything but OpsPublic).
+func (w Web) SeparateOps() bool { return w.OpsListen != OpsPublic && w.OpsListen != "" }
 
 // Redis modes.
 const (
@@ -305,6 +334,7 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 const (
 	DefaultRequestTTL      = 30 * time.Minute
 	DefaultListen          = ":8080"
+	DefaultOpsListen       = "127.0.0.1:9090"
 	DefaultRedisAddr       = "127.0.0.1:6379"
 	DefaultRedisPrefix     = "kycbot:"
 	DefaultLanguage        = "en"
@@ -352,13 +382,14 @@ func Default() *Config {
 		Telegram: Telegram{Server: TelegramServer{DC: DefaultDC}},
 		Passport: Passport{RequestTTL: DefaultRequestTTL},
 		Rules:    verify.DefaultPolicy(),
-		Web:      Web{Listen: DefaultListen},
+		Web:      Web{Listen: DefaultListen, OpsListen: DefaultOpsListen},
 		Redis: Redis{
 			Mode:   RedisSingle,
 			Addrs:  []string{DefaultRedisAddr},
 			Prefix: DefaultRedisPrefix,
 		},
-		I18n: I18n{DefaultLanguage: DefaultLanguage},
+		I18n:         I18n{DefaultLanguage: DefaultLanguage},
+		AdminNotices: AdminNotices{Verified: true, Rejected: true, Alarms: true},
 		Delivery: Delivery{
 			IncludeData: true, GiveUpAfter: DefaultGiveUpAfter,
 			MinBackoff: DefaultMinBackoff, MaxBackoff: DefaultMaxBackoff, ReclaimAfter: DefaultReclaimAfter,

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,7 +116,7 @@ func TestDefaults(t *testing.T) {
 	}{
 		{"request_ttl", cfg.Passport.RequestTTL, 30 * time.Minute},
 		{"listen", cfg.Web.Listen, ":8080"},
-		{"ops_listen", cfg.Web.OpsListen, ""},
+		{"ops_listen", cfg.Web.OpsListen, "127.0.0.1:9090"},
 		{"redis mode", cfg.Redis.Mode, "single"},
 		{"redis addrs", cfg.Redis.Addrs, []string{"127.0.0.1:6379"}},
 		{"redis prefix", cfg.Redis.Prefix, "kycbot:"},
@@ -457,9 +458,9 @@ func TestSummaryExample(t *testing.T) {
 		"  full (Full KYC)\n",
 		"Asks for: Personal details (with names in the original script); one of: passport, driver's license or identity card, with a selfie; residential address; utility bill, with a certified translation; phone number; email address.",
 		"Rules: Minimum age 18. Countries of citizenship allowed: DE, AT, CH. Documents must be valid for at least 30 days. A passport needs an expiry date. Address countries allowed: DE, AT, CH. The country of residence must match the address. Scans of at least 800×600 pixels.",
-		"Web: listens on :8080; request page at https://kyc.example.com; /healthz, /readyz and /metrics there too.",
+		"Web: listens on :8080; request page at https://kyc.example.com; /healthz, /readyz and /metrics on 127.0.0.1:9090 only.",
 		"Redis: single server 127.0.0.1:6379, database 0, key prefix \"kycbot:\", password set, no TLS.",
-		"Admins: 2.",
+		"Admins: 2; told of verified users, rejections, alarms, after the users' answers.",
 		"Delivery: no webhook",
 		"Languages: default en.",
 		"Retention: statuses 365 days, audit events 1825 days.",
@@ -537,30 +538,36 @@ func TestDeliveryRetries(t *testing.T) {
 	}
 }
 
-// web.ops_listen: optional, a host:port that does not clash with
-// web.listen, warned about when it binds every interface; the summary
-// says where the checks and metrics are served.
+// web.ops_listen: a private address by default; public, or a host:port
+// that does not clash with web.listen, warned about when it binds every
+// interface; the summary says where the checks and metrics are served.
+// Written empty, it is refused (it would not say where they go).
 func TestOpsListen(t *testing.T) {
 	tests := []struct {
 		name        string
-		listen, ops string // listen "": not written (the default ":8080")
+		listen, ops string // "": not written (the defaults ":8080", "127.0.0.1:9090")
+		empty       bool   // ops_listen written as ""
+		line        int    // of the problem when ops_listen is not written
 		err         string // part of the one problem, at web.ops_listen
 		warn        string // part of the one warning at web.ops_listen
 		summary     string
 	}{
-		{name: "not set", summary: "listens on :8080; request page at not set; /healthz, /readyz and /metrics there too."},
+		{name: "not set: private", summary: "listens on :8080; request page at not set; /healthz, /readyz and /metrics on 127.0.0.1:9090 only."},
+		{name: "public", ops: "public", summary: "listens on :8080; request page at not set; /healthz, /readyz and /metrics there too (ops_listen: public)."},
+		{name: "written empty", empty: true, err: `is empty: give the health checks and metrics a private address of their own, such as 127.0.0.1:9090 (the default), or write "public" to serve them on web.listen`},
+		{name: "the default port taken by listen", listen: "127.0.0.1:9090", line: 2, err: `"127.0.0.1:9090" clashes with web.listen ("127.0.0.1:9090")`},
 		{name: "loopback", ops: "127.0.0.1:9090", summary: "listens on :8080; request page at not set; /healthz, /readyz and /metrics on 127.0.0.1:9090 only."},
 		{name: "localhost", ops: "localhost:9090", summary: "on localhost:9090 only."},
 		{name: "IPv6 loopback", ops: "[::1]:9090", summary: "on [::1]:9090 only."},
 		{name: "private address", ops: "10.0.0.5:9090", summary: "on 10.0.0.5:9090 only."},
 		{name: "same port, other host", listen: "127.0.0.1:8080", ops: "10.0.0.5:8080", summary: "on 10.0.0.5:8080 only."},
 		{name: "both on a free port", listen: "127.0.0.1:0", ops: "127.0.0.1:0", summary: "on 127.0.0.1:0 only."},
-		{name: "port only", ops: "9090", err: `9090 is not host:port: did you mean "127.0.0.1:9090"?`},
+		{name: "port only", ops: "9090", err: `9090 is not host:port: did you mean "127.0.0.1:9090"?, or "public" to serve them on web.listen`},
 		{name: "URL", ops: "http://127.0.0.1:9090", err: "must be host:port only, such as 127.0.0.1:9090"},
 		{name: "no port", ops: "metrics.internal", err: `"metrics.internal" is not host:port, such as 127.0.0.1:9090`},
 		{name: "bad port", ops: "127.0.0.1:99999", err: "has no valid port: use a number from 1 to 65535"},
 		{name: "equal to listen", listen: "127.0.0.1:8080", ops: "127.0.0.1:8080",
-			err: `"127.0.0.1:8080" clashes with web.listen ("127.0.0.1:8080"): the two servers cannot share a port; give the health checks and metrics a port of their own, such as 127.0.0.1:9090, or leave ops_listen empty`},
+			err: `"127.0.0.1:8080" clashes with web.listen ("127.0.0.1:8080"): the two servers cannot share a port; give the health checks and metrics a port of their own, such as 127.0.0.1:9090, or write "public" to serve them on web.listen`},
 		{name: "the port of the default listen", ops: "127.0.0.1:8080", err: `clashes with web.listen (":8080")`},
 		{name: "all interfaces beside listen", listen: "127.0.0.1:8080", ops: ":8080", err: "clashes with web.listen"},
 		{name: "all interfaces", ops: ":9090", summary: "on :9090 only.",
@@ -576,8 +583,11 @@ func TestOpsListen(t *testing.T) {
 				src += fmt.Sprintf("  listen: %q\n", tt.listen)
 				line++
 			}
-			if tt.ops != "" {
+			if tt.ops != "" || tt.empty {
 				src += fmt.Sprintf("  ops_listen: %q\n", tt.ops)
+			}
+			if tt.ops == "" && !tt.empty {
+				line = tt.line // not written: the line of the nearest setting
 			}
 			if tt.err != "" {
 				_, got := parseProblems(t, src, noEnv)
@@ -588,8 +598,8 @@ func TestOpsListen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.Web.OpsListen != tt.ops {
-				t.Errorf("OpsListen = %q, want %q", cfg.Web.OpsListen, tt.ops)
+			if want := cmp.Or(tt.ops, "127.0.0.1:9090"); cfg.Web.OpsListen != want {
+				t.Errorf("OpsListen = %q, want %q", cfg.Web.OpsListen, want)
 			}
 			var warned []Problem
 			for _, w := range cfg.Warnings() {
@@ -798,5 +808,41 @@ delivery:
 				t.Errorf("the summary shows the previous secret")
 			}
 		})
+	}
+}
+
+// admin_notices: every kind on by default; each can be turned off; the
+// summary says which the admins get.
+func TestAdminNotices(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		yaml    string
+		want    AdminNotices
+		summary string
+	}{
+		{name: "default", want: AdminNotices{Verified: true, Rejected: true, Alarms: true},
+			summary: "Admins: 1; told of verified users, rejections, alarms, after the users' answers."},
+		{name: "verified off", yaml: "admin_notices: {verified: false}\n", want: AdminNotices{Rejected: true, Alarms: true},
+			summary: "Admins: 1; told of rejections, alarms, after the users' answers."},
+		{name: "alarms only", yaml: "admin_notices: {verified: false, rejected: false}\n", want: AdminNotices{Alarms: true},
+			summary: "Admins: 1; told of alarms, after the users' answers."},
+		{name: "all off", yaml: "admin_notices: {verified: false, rejected: false, alarms: false}\n",
+			summary: "Admins: 1; no notices (admin_notices all off)."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(level+"admins: [7]\n"+tt.yaml), "config.yaml", WithEnv(noEnv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.AdminNotices != tt.want {
+				t.Errorf("AdminNotices = %+v, want %+v", cfg.AdminNotices, tt.want)
+			}
+			if sum := cfg.Summary(); !strings.Contains(sum, tt.summary) {
+				t.Errorf("summary lacks %q:\n%s", tt.summary, sum)
+			}
+		})
+	}
+	if _, err := Parse([]byte(level+"admin_notices: {verfied: false}\n"), "config.yaml", WithEnv(noEnv)); err == nil || !strings.Contains(err.Error(), "verfied") {
+		t.Errorf("a misspelt kind: %v, want an error naming it", err)
 	}
 }

@@ -100,11 +100,13 @@ func ExampleNew() {
 				},
 			},
 		},
-		Rules:     rules,
-		Web:       config.Web{PublicURL: "https://kyc.example.com"},
-		Redis:     config.Redis{Addrs: []string{"redis.internal:6379"}},
-		Admins:    []int64{111111111},
-		Retention: config.Retention{StatusDays: 365, AuditDays: 1825}, // 0 would keep forever
+		Rules:  rules,
+		Web:    config.Web{PublicURL: "https://kyc.example.com"},
+		Redis:  config.Redis{Addrs: []string{"redis.internal:6379"}},
+		Admins: []int64{111111111},
+		// In Go, a false is kept: say which notices the admins get.
+		AdminNotices: config.AdminNotices{Verified: true, Rejected: true, Alarms: true},
+		Retention:    config.Retention{StatusDays: 365, AuditDays: 1825}, // 0 would keep forever
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -17,10 +17,11 @@ import (
 // Defaults: a field left at its zero value takes the default its doc
 // names (Telegram.Server.DC, Passport.RequestTTL, Web.Listen, the Redis
 // mode, addresses and prefix, I18n.DefaultLanguage, the delivery
-// durations), and a zero Rules is verify.DefaultPolicy. Three settings
-// have a zero that means something and New keeps it: Delivery.IncludeData
-// (false: the webhook carries no personal data), Retention.StatusDays and
-// AuditDays (0: kept forever). Start from Default() for a Config holding
+// durations, Web.OpsListen), and a zero Rules is verify.DefaultPolicy.
+// Some settings have a zero that means something and New keeps it:
+// Delivery.IncludeData (false: the webhook carries no personal data),
+// Retention.StatusDays and AuditDays (0: kept forever), the AdminNotices
+// (false: not sent). Start from Default() for a Config holding
 // every default, as a file leaving every key out does.
 //
 // Levels: New sets each level's Name to its key under Levels and resolves
@@ -87,6 +88,7 @@ func (c *checker) defaults(cfg *Config) {
 	fill("passport.request_ttl", cfg.Passport.RequestTTL == 0, func() { cfg.Passport.RequestTTL = DefaultRequestTTL })
 	fill("rules", reflect.ValueOf(cfg.Rules).IsZero(), func() { cfg.Rules = verify.DefaultPolicy() })
 	fill("web.listen", cfg.Web.Listen == "", func() { cfg.Web.Listen = DefaultListen })
+	fill("web.ops_listen", cfg.Web.OpsListen == "", func() { cfg.Web.OpsListen = DefaultOpsListen })
 	fill("redis.mode", cfg.Redis.Mode == "", func() { cfg.Redis.Mode = RedisSingle })
 	fill("redis.addrs", len(cfg.Redis.Addrs) == 0, func() { cfg.Redis.Addrs = []string{DefaultRedisAddr} })
 	fill("redis.prefix", cfg.Redis.Prefix == "", func() { cfg.Redis.Prefix = DefaultRedisPrefix })

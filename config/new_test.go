@@ -428,11 +428,12 @@ func TestNewDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Delivery.IncludeData || cfg.Retention.StatusDays != 0 || cfg.Retention.AuditDays != 0 {
-		t.Errorf("include_data %v, status_days %d, audit_days %d; New keeps the zeros given",
-			cfg.Delivery.IncludeData, cfg.Retention.StatusDays, cfg.Retention.AuditDays)
+	if cfg.Delivery.IncludeData || cfg.Retention.StatusDays != 0 || cfg.Retention.AuditDays != 0 || cfg.AdminNotices != (AdminNotices{}) {
+		t.Errorf("include_data %v, status_days %d, audit_days %d, admin_notices %+v; New keeps the zeros given",
+			cfg.Delivery.IncludeData, cfg.Retention.StatusDays, cfg.Retention.AuditDays, cfg.AdminNotices)
 	}
 	cfg.Delivery.IncludeData = true
+	cfg.AdminNotices = AdminNotices{Verified: true, Rejected: true, Alarms: true}
 	cfg.Retention = Retention{StatusDays: DefaultStatusDays, AuditDays: DefaultAuditDays}
 	fromFile = unlocated(fromFile)
 	if !reflect.DeepEqual(cfg, fromFile) {

@@ -233,8 +233,8 @@ func (c *Config) WriteSummary(w io.Writer) error {
 	if pub == "" {
 		pub = "not set"
 	}
-	ops := "there too"
-	if c.Web.OpsListen != "" {
+	ops := "there too (ops_listen: public)"
+	if c.Web.SeparateOps() {
 		ops = "on " + c.Web.OpsListen + " only"
 	}
 	line("Web: listens on %s; request page at %s; /healthz, /readyz and /metrics %s.", c.Web.Listen, pub, ops)
@@ -251,9 +251,9 @@ func (c *Config) WriteSummary(w io.Writer) error {
 	case 0:
 		line("Admins: none.")
 	case 1:
-		line("Admins: 1.")
+		line("Admins: 1; %s.", c.describeNotices())
 	default:
-		line("Admins: %d.", n)
+		line("Admins: %d; %s.", n, c.describeNotices())
 	}
 	line("Delivery: %s", c.describeDelivery())
 	lang := "Languages: default " + c.I18n.DefaultLanguage
@@ -358,4 +358,21 @@ func (c *Config) describeDelivery() string {
 		rotation = "; signed under the previous webhook secret too (delivery.previous_webhook_secret: remove it once every receiver checks the new one)"
 	}
 	return fmt.Sprintf("webhook to %s, %s; %s%s.", host, what, retries, rotation)
+}
+
+// describeNotices says which notices the admins get (admin_notices).
+func (c *Config) describeNotices() string {
+	var on []string
+	for _, k := range []struct {
+		on   bool
+		name string
+	}{{c.AdminNotices.Verified, "verified users"}, {c.AdminNotices.Rejected, "rejections"}, {c.AdminNotices.Alarms, "alarms"}} {
+		if k.on {
+			on = append(on, k.name)
+		}
+	}
+	if len(on) == 0 {
+		return "no notices (admin_notices all off)"
+	}
+	return "told of " + strings.Join(on, ", ") + ", after the users' answers"
 }

@@ -305,20 +305,24 @@ func (c *checker) web(w Web) {
 	c.opsListen(w, listenOK)
 }
 
-// opsListen checks web.ops_listen (optional): a host:port of its own,
+// opsListen checks web.ops_listen: public, or a host:port of its own,
 // preferably private.
 func (c *checker) opsListen(w Web, listenOK bool) {
 	const path = "web.ops_listen"
+	if w.OpsListen == OpsPublic {
+		return
+	}
 	if w.OpsListen == "" {
+		c.add(path, "is empty: give the health checks and metrics a private address of their own, such as %s (the default), or write %q to serve them on web.listen", opsExample, OpsPublic)
 		return
 	}
 	if msg := checkAddr(w.OpsListen, true, opsExample, "127.0.0.1"); msg != "" {
-		c.add(path, "%s", msg)
+		c.add(path, "%s, or %q to serve them on web.listen", msg, OpsPublic)
 		return
 	}
 	if listenOK && sameListenAddr(w.Listen, w.OpsListen) {
-		c.add(path, "%.60q clashes with web.listen (%.60q): the two servers cannot share a port; give the health checks and metrics a port of their own, such as %s, or leave ops_listen empty to serve them on web.listen",
-			w.OpsListen, w.Listen, opsExample)
+		c.add(path, "%.60q clashes with web.listen (%.60q): the two servers cannot share a port; give the health checks and metrics a port of their own, such as %s, or write %q to serve them on web.listen",
+			w.OpsListen, w.Listen, opsExample, OpsPublic)
 		return
 	}
 	if host, _, _ := net.SplitHostPort(w.OpsListen); allInterfaces(host) {
@@ -328,7 +332,7 @@ func (c *checker) opsListen(w Web, listenOK bool) {
 }
 
 // opsExample is the web.ops_listen the messages suggest.
-const opsExample = "127.0.0.1:9090"
+const opsExample = DefaultOpsListen
 
 // allInterfaces reports whether a listen host binds every interface.
 func allInterfaces(host string) bool {

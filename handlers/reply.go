@@ -62,6 +62,50 @@ type Admins struct {
 	Sender Sender
 	// Log receives the failures (nothing personal: admin IDs and errors).
 	Log *slog.Logger
+	// Off are the kinds of notices not sent (config admin_notices): see
+	// NoticeKind. Default: every kind is sent.
+	Off map[string]bool
+}
+
+// Kinds of admin notices (config admin_notices).
+const (
+	// NoticeVerified: a user was verified (i18n.MsgAdminVerified).
+	NoticeVerified = "verified"
+	// NoticeRejected: a submission was rejected for good
+	// (i18n.MsgAdminRejected).
+	NoticeRejected = "rejected"
+	// NoticeAlarm: something needs fixing on the bot's side (any other
+	// notice: a wrong Passport key, Passport errors, parked deliveries).
+	NoticeAlarm = "alarm"
+)
+
+// NoticeKind returns the kind of the admin notice of the catalog's message
+// id: NoticeVerified, NoticeRejected or NoticeAlarm.
+func NoticeKind(id string) string {
+	switch id {
+	case i18n.MsgAdminVerified:
+		return NoticeVerified
+	case i18n.MsgAdminRejected:
+		return NoticeRejected
+	}
+	return NoticeAlarm
+}
+
+// noticeKey marks the context of an admin notice's calls.
+type noticeKey struct{}
+
+// ContextWithNotice marks ctx as the context of an admin notice: a
+// transport that paces its calls sends users' answers first (see
+// IsNotice).
+func ContextWithNotice(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noticeKey{}, true)
+}
+
+// IsNotice reports whether ctx is that of an admin notice
+// (ContextWithNotice): its calls may wait behind every other.
+func IsNotice(ctx context.Context) bool {
+	v, _ := ctx.Value(noticeKey{}).(bool)
+	return v
 }
 
 // Notify sends the catalog's message id, rendered with data, to every
@@ -71,14 +115,19 @@ func (a *Admins) Notify(ctx context.Context, key, id string, data map[string]any
 }
 
 // NotifyText sends text, rendered in the catalog's default language, to
-// every admin; what names the notice in the logs. key names the notice ("<update ID>:verified", "alarm:<code>:<hour>",
+// every admin; what, the catalog's message ID, names the notice in the
+// logs and gives its kind (NoticeKind): a kind that is Off is not sent.
+// key names the notice ("<update ID>:verified", "alarm:<code>:<hour>",
 // ...): a notice sent again with the same key is not shown twice; "" sends
-// it anew every time. Failures are logged, not returned: an admin who
-// cannot be reached must not hold up the user's answer.
+// it anew every time. The messages are sent with a context marked by
+// ContextWithNotice, so that a pacing transport sends users' answers
+// first. Failures are logged, not returned: an admin who cannot be reached
+// must not hold up the user's answer.
 func (a *Admins) NotifyText(ctx context.Context, key, what string, text func(*i18n.Localizer) string) {
-	if a == nil || len(a.IDs) == 0 {
+	if a == nil || len(a.IDs) == 0 || a.Off[NoticeKind(what)] {
 		return
 	}
+	ctx = ContextWithNotice(ctx)
 	msg := text(a.Catalog.Language(a.Catalog.DefaultLanguage()))
 	for _, admin := range a.IDs {
 		m := Message{Text: msg}

@@ -131,6 +131,74 @@ func TestAdmins(t *testing.T) {
 	}
 }
 
+// ctxSender records whether each message was sent in an admin notice's
+// context.
+type ctxSender struct{ notice []bool }
+
+func (c *ctxSender) Send(ctx context.Context, _ User, _ Message) error {
+	c.notice = append(c.notice, IsNotice(ctx))
+	return nil
+}
+
+// TestAdminNoticeKinds: a kind that is off (config admin_notices) is not
+// sent, the others are, in a context marked as a notice's (a pacing
+// transport sends users' answers first); a Reply is not marked.
+func TestAdminNoticeKinds(t *testing.T) {
+	cat := catalog(t)
+	notices := []struct{ id, kind string }{
+		{i18n.MsgAdminVerified, NoticeVerified},
+		{i18n.MsgAdminRejected, NoticeRejected},
+		{i18n.MsgAdminWrongKey, NoticeAlarm},
+		{i18n.MsgAdminPassportError, NoticeAlarm},
+		{i18n.MsgAdminDeliveriesParked, NoticeAlarm},
+	}
+	for _, tt := range []struct {
+		name string
+		off  map[string]bool
+		want int // notices sent, of the five
+	}{
+		{name: "every kind", want: 5},
+		{name: "verified off", off: map[string]bool{NoticeVerified: true}, want: 4},
+		{name: "rejected off", off: map[string]bool{NoticeRejected: true}, want: 4},
+		{name: "alarms off", off: map[string]bool{NoticeAlarm: true}, want: 2},
+		{name: "all off", off: map[string]bool{NoticeVerified: true, NoticeRejected: true, NoticeAlarm: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &ctxSender{}
+			a := &Admins{IDs: []int64{1}, Catalog: cat, Sender: s, Off: tt.off}
+			sent := 0
+			for _, n := range notices {
+				if got := NoticeKind(n.id); got != n.kind {
+					t.Errorf("NoticeKind(%s) = %q, want %q", n.id, got, n.kind)
+				}
+				before := len(s.notice)
+				a.Notify(context.Background(), "", n.id, map[string]any{"Count": 1})
+				switch got := len(s.notice) - before; {
+				case got == 1:
+					sent++
+					if tt.off[n.kind] {
+						t.Errorf("%s sent, though %s is off", n.id, n.kind)
+					}
+				case got != 0:
+					t.Errorf("%s sent %d times", n.id, got)
+				}
+			}
+			if sent != tt.want {
+				t.Errorf("%d notices sent, want %d", sent, tt.want)
+			}
+			for i, marked := range s.notice {
+				if !marked {
+					t.Errorf("notice %d sent without the notice context", i)
+				}
+			}
+			r := &Reply{To: User{ID: 9}, Loc: cat.Language("en"), Sender: s}
+			if err := r.Send(context.Background(), "x", "y"); err != nil || s.notice[len(s.notice)-1] {
+				t.Errorf("a user's answer was sent as a notice (err %v)", err)
+			}
+		})
+	}
+}
+
 // TestContextWithLogger: the logger a context carries wins over the
 // fallback; a nil logger leaves the context as it is.
 func TestContextWithLogger(t *testing.T) {

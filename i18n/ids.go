@@ -66,6 +66,11 @@ const (
 	// MsgResultFixHeader heads the list of problems the user can fix.
 	// Plural (.Count, the number of problems).
 	MsgResultFixHeader = "result.fix_header"
+	// MsgResultFixUnmarked heads the list of problems the user can fix when
+	// they could not be marked in the Telegram Passport form
+	// (users.setSecureValueErrors failed): the list in the chat is all the
+	// user gets. Plural (.Count, the number of problems).
+	MsgResultFixUnmarked = "result.fix_unmarked"
 
 	// MsgStatusNone answers /status before any verification.
 	MsgStatusNone = "status.none"
@@ -522,6 +527,7 @@ func specs() []spec {
 		plain(MsgResultVerified),
 		plain(MsgResultRejected, "Reason"),
 		plural(MsgResultFixHeader),
+		plural(MsgResultFixUnmarked),
 		plain(MsgStatusNone),
 		plain(MsgStatusPending, "Since"),
 		plain(MsgStatusRequested),

@@ -239,7 +239,7 @@ func TestEmbeddedHostBot(t *testing.T) {
 	t.Cleanup(func() { deleteKeys(rdb, prefix) })
 	web := freeAddr(t)
 	yml := strings.NewReplacer("{{BOT_TOKEN}}", account.Token, "{{PUBLIC_URL}}", "http://"+web,
-		"{{REDIS_ADDR}}", testkit.Addr, "{{REDIS_PREFIX}}", prefix, "127.0.0.1:0", web).Replace(demo.DefaultConfig())
+		"{{REDIS_ADDR}}", testkit.Addr, "{{REDIS_PREFIX}}", prefix, "  listen: 127.0.0.1:0", "  listen: "+web).Replace(demo.DefaultConfig())
 	server, err := yaml.Marshal(map[string]any{"server": map[string]any{"dc": remote.DC, "addresses": remote.Addrs, "public_keys": remote.PublicKeys}})
 	if err != nil {
 		t.Fatal(err)

@@ -107,7 +107,14 @@ func TestMetricsAfterSandboxRun(t *testing.T) {
 
 	// The bot counts a delivery once the receiver's answer is read and the
 	// handlers finish after their last message: scrape until it settled.
-	url := "http://" + w.Info().WebAddr.String() + "/metrics"
+	// /metrics is on the private ops address (web.ops_listen), not the
+	// public one.
+	if res, err := http.Get("http://" + w.Info().WebAddr.String() + "/metrics"); err != nil {
+		t.Fatal(err)
+	} else if res.Body.Close(); res.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics on the public address: %d, want 404", res.StatusCode)
+	}
+	url := "http://" + w.Info().OpsAddr.String() + "/metrics"
 	fams := waitMetrics(t, ctx, url, func(f metricFamilies) string {
 		if v := f.series(t, "kycbot_updates_in_flight")[""]; v != 0 {
 			return fmt.Sprintf("%v update handlers in flight", v)

@@ -34,7 +34,7 @@
 // volumes). OpsHandler serves them alone; with Options.SeparateOps,
 // Handler leaves them out and answers them 404 like any unknown path, so
 // that Handler can face the Internet while OpsHandler is served on a
-// private address (kycbot's bot does this when web.ops_listen is set).
+// private address (kycbot's bot does this unless web.ops_listen is public).
 // Without it, Handler serves them too: then let the reverse proxy in front
 // forward /passport/ alone.
 //

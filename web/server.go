@@ -164,8 +164,8 @@ type Options struct {
 	// SeparateOps leaves the operations endpoints (/healthz, /readyz and
 	// /metrics) out of Handler, which then answers them 404 like any
 	// unknown path: serve OpsHandler on a private address instead (config
-	// web.ops_listen). Default false: Handler serves them beside the
-	// pages.
+	// web.ops_listen, unless public). Default false: Handler serves them
+	// beside the pages.
 	SeparateOps bool
 	// Scans, when set, serves the one-time scan links of the webhook
 	// events (GET /passport/scans/{token}, see ScanURL); nil: no such

@@ -15,8 +15,9 @@
 // act on chats, the bot's metrics middleware, and a hook that hands the
 // updates of its own calls to the updates manager.
 //
-// Run also serves the request page (web.listen, or Options.Listen) and,
-// when web.ops_listen is set, the health checks and metrics there. On
+// Run also serves the request page (web.listen, or Options.Listen) and
+// the health checks and metrics on web.ops_listen (127.0.0.1:9090 by
+// default; with ops_listen public, on web.listen). On
 // shutdown the receiver hands its lease over, the work in progress
 // drains, and what the shutdown timeout cuts short is handed over to the
 // other instances. docs/operations.md tells how to run instances;

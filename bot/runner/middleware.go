@@ -3,11 +3,16 @@ package runner
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
+	"golang.org/x/time/rate"
+
+	"github.com/kycbot/kycbot/handlers"
 )
 
 // floodLog logs every FLOOD_WAIT (beneath gotd/contrib's flood waiter,
@@ -25,15 +30,15 @@ func (f floodLog) Handle(next tg.Invoker) telegram.InvokeFunc {
 	}
 }
 
-// sendLimit applies a rate limit (gotd/contrib's ratelimit middleware) to
-// the calls that act on chats and users: messages, callback answers,
-// Passport errors, commands. Telegram's limits for bots are about those.
+// sendLimit applies a rate limit (a priorityLimit) to the calls that act
+// on chats and users: messages, callback answers, Passport errors,
+// commands. Telegram's limits for bots are about those.
 // Downloads of scans and the fetching of updates go through unlimited:
 // held behind the messages they would only slow every verification down
 // under load, and Telegram answers them with FLOOD_WAIT, which the bot
 // waits out, if it ever minds.
 type sendLimit struct {
-	limit telegram.Middleware
+	limit *priorityLimit
 }
 
 // Handle implements telegram.Middleware.
@@ -45,6 +50,110 @@ func (s sendLimit) Handle(next tg.Invoker) telegram.InvokeFunc {
 		}
 		return limited(ctx, input, output)
 	}
+}
+
+// noticeMaxWait bounds how long an admin notice waits for the users'
+// calls to let it through: past it, it takes its turn like them (so that
+// notices are late under sustained load, never lost).
+const noticeMaxWait = 30 * time.Second
+
+// priorityLimit is a rate limit that serves users' answers before admin
+// notices (the calls whose context handlers.IsNotice marks). A notice
+// waits for its turn only while no other call waits for one (up to
+// noticeMaxWait), one notice at a time: a burst of notices never keeps a
+// user's answer waiting longer than the one notice already taking its
+// turn.
+type priorityLimit struct {
+	lim limiter
+	// notice is held by the notice waiting for the limiter.
+	notice chan struct{}
+
+	mu sync.Mutex
+	// waiting counts the other calls waiting for the limiter; idle is
+	// closed while it is zero.
+	waiting int
+	idle    chan struct{}
+	// notices counts the notices waiting (for tests).
+	notices int
+}
+
+// limiter gives each caller of Wait its turn (a *rate.Limiter).
+type limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// newPriorityLimit returns a limit of r calls per second, burst at once.
+func newPriorityLimit(r rate.Limit, burst int) *priorityLimit {
+	return newPriority(rate.NewLimiter(r, burst))
+}
+
+// newPriority returns the priorityLimit of the turns lim gives.
+func newPriority(lim limiter) *priorityLimit {
+	idle := make(chan struct{})
+	close(idle)
+	return &priorityLimit{lim: lim, notice: make(chan struct{}, 1), idle: idle}
+}
+
+// Handle implements telegram.Middleware.
+func (p *priorityLimit) Handle(next tg.Invoker) telegram.InvokeFunc {
+	return func(ctx context.Context, input bin.Encoder, output bin.Decoder) error {
+		if err := p.wait(ctx); err != nil {
+			return err
+		}
+		return next.Invoke(ctx, input, output)
+	}
+}
+
+// wait waits for the turn of a call in ctx.
+func (p *priorityLimit) wait(ctx context.Context) error {
+	if !handlers.IsNotice(ctx) {
+		p.mu.Lock()
+		if p.waiting++; p.waiting == 1 {
+			p.idle = make(chan struct{})
+		}
+		p.mu.Unlock()
+		defer func() {
+			p.mu.Lock()
+			if p.waiting--; p.waiting == 0 {
+				close(p.idle)
+			}
+			p.mu.Unlock()
+		}()
+		return p.lim.Wait(ctx)
+	}
+	p.mu.Lock()
+	p.notices++
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.notices--
+		p.mu.Unlock()
+	}()
+	select {
+	case p.notice <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-p.notice }()
+	late := time.NewTimer(noticeMaxWait)
+	defer late.Stop()
+	for {
+		p.mu.Lock()
+		idle, busy := p.idle, p.waiting > 0
+		p.mu.Unlock()
+		if !busy {
+			break
+		}
+		select {
+		case <-idle:
+			continue
+		case <-late.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		break
+	}
+	return p.lim.Wait(ctx)
 }
 
 // unlimited reports whether a call goes around the rate limit.

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gotd/contrib/middleware/floodwait"
-	"github.com/gotd/contrib/middleware/ratelimit"
 	"github.com/gotd/log/logslog"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/dcs"
@@ -98,8 +97,8 @@ type Info struct {
 	// WebAddr is the address the web server listens on.
 	WebAddr net.Addr
 	// OpsAddr is the address of the operations server (/healthz, /readyz
-	// and /metrics) when web.ops_listen is set; nil otherwise (WebAddr
-	// serves them).
+	// and /metrics) on web.ops_listen; nil when ops_listen is public
+	// (WebAddr serves them).
 	OpsAddr net.Addr
 }
 
@@ -146,8 +145,8 @@ func (r *Runner) Receiving() bool { return r.receiving.Load() }
 //     across restarts (one authorization per instance: Telegram kills an
 //     auth key used from two places at once);
 //   - it works kycbot's queue (bot.Run), serves the request page on
-//     web.listen and the health checks and metrics (on web.ops_listen when
-//     set);
+//     web.listen and the health checks and metrics on web.ops_listen (on
+//     web.listen too when ops_listen is public);
 //   - it competes for the receiver's lease: the one instance holding it
 //     runs gotd's updates manager on the bot's shared updates state and
 //     puts kycbot's updates in the queue; when it stops, another instance
@@ -177,7 +176,11 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	if err := metrics.RegisterRuntime(r.kyc.Registry()); err != nil {
 		r.log.WarnContext(ctx, "runner: no Go runtime metrics", slog.String("error", err.Error()))
 	}
-	opsAddr, stopOps, err := r.serveOps(ctx, cfg.Web.OpsListen)
+	var opsListen string // "": served on web.listen
+	if cfg.Web.SeparateOps() {
+		opsListen = cfg.Web.OpsListen
+	}
+	opsAddr, stopOps, err := r.serveOps(ctx, opsListen)
 	if err != nil {
 		return err
 	}
@@ -215,7 +218,7 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 		floodLog{log: r.log},
 	}
 	if r.o.RateLimit > 0 {
-		mws = append(mws, sendLimit{limit: ratelimit.New(rate.Limit(r.o.RateLimit), max(r.o.RateBurst, 1))})
+		mws = append(mws, sendLimit{limit: newPriorityLimit(rate.Limit(r.o.RateLimit), max(r.o.RateBurst, 1))})
 	}
 	// Beneath the flood waiter: every FLOOD_WAIT is counted, even those
 	// waited out.

@@ -100,7 +100,7 @@ passport: {privacy_policy_url: "https://acme.example/privacy"}
 levels:
   basic:
     scope: [personal_details, phone_number]
-web: {public_url: "https://kyc.acme.example", listen: "127.0.0.1:0"}
+web: {public_url: "https://kyc.acme.example", listen: "127.0.0.1:0", ops_listen: "127.0.0.1:0"}
 redis: {prefix: %q}
 `, w.account.Token, w.sb.Addr(sandbox.MainDC).String(), string(serverPEM), w.prefix)
 	return w
@@ -332,16 +332,16 @@ func httpGet(t *testing.T, url string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-// With web.ops_listen set, the running bot serves /healthz, /readyz and
-// /metrics on that address only (404 on web.listen), and the request page
-// on web.listen only; the ops server stops with Run.
+// The running bot serves /healthz, /readyz and /metrics on
+// web.ops_listen only (404 on web.listen), and the request page on
+// web.listen only; the ops server stops with Run. (The world's config
+// sets ops_listen to a free port: the default 127.0.0.1:9090 would clash
+// between tests.)
 func TestRunOpsListen(t *testing.T) {
 	w := newWorld(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := w.config(t, func(y string) string {
-		return strings.Replace(y, `listen: "127.0.0.1:0"}`, `listen: "127.0.0.1:0", ops_listen: "127.0.0.1:0"}`, 1)
-	})
+	cfg := w.config(t, nil)
 	in := w.newRunner(t, "a", cfg, runner.Options{})
 	in.run(t)
 	select {
@@ -393,6 +393,38 @@ func TestRunOpsListen(t *testing.T) {
 	}
 }
 
+// With web.ops_listen public, there is no ops server: web.listen serves
+// /healthz, /readyz and /metrics beside the request page.
+func TestRunOpsPublic(t *testing.T) {
+	w := newWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := w.config(t, func(y string) string {
+		return strings.Replace(y, `ops_listen: "127.0.0.1:0"}`, `ops_listen: public}`, 1)
+	})
+	in := w.newRunner(t, "a", cfg, runner.Options{})
+	in.run(t)
+	select {
+	case in.info = <-in.ready:
+	case err := <-in.done:
+		t.Fatalf("Run: %v", err)
+	case <-ctx.Done():
+		t.Fatal("not ready")
+	}
+	if in.info.OpsAddr != nil {
+		t.Errorf("Info: OpsAddr %v, want none", in.info.OpsAddr)
+	}
+	public := "http://" + in.info.WebAddr.String()
+	for path, want := range map[string]string{"/readyz": "ok", "/healthz": "ok", "/metrics": "kycbot_updates_in_flight"} {
+		if status, body := httpGet(t, public+path); status != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("public %s: %d, want 200 with %q:\n%.300s", path, status, want, body)
+		}
+	}
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Run refuses what it cannot run with, at once, with an error saying what
 // to fix.
 func TestRunRefused(t *testing.T) {
@@ -414,10 +446,10 @@ func TestRunRefused(t *testing.T) {
 		{name: "local address not an IP", o: runner.Options{LocalAddr: "localhost"},
 			want: []string{`runner: local address "localhost" is not an IP address`}},
 		{name: "ops_listen taken", change: func(y string) string {
-			return strings.Replace(y, `listen: "127.0.0.1:0"}`, `listen: "127.0.0.1:0", ops_listen: "`+taken.Addr().String()+`"}`, 1)
-		}, want: []string{"runner: web.ops_listen:", "address already in use"}},
+			return strings.Replace(y, `ops_listen: "127.0.0.1:0"}`, `ops_listen: "`+taken.Addr().String()+`"}`, 1)
+		}, want: []string{"runner: web.ops_listen:", "address already in use", "set web.ops_listen to a free private port"}},
 		{name: "web.listen taken", change: func(y string) string {
-			return strings.Replace(y, `listen: "127.0.0.1:0"}`, `listen: "`+taken.Addr().String()+`"}`, 1)
+			return strings.Replace(y, `listen: "127.0.0.1:0",`, `listen: "`+taken.Addr().String()+`",`, 1)
 		}, want: []string{"(web.listen, or --listen)", "address already in use"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -36,11 +36,13 @@ its retry settings (give_up_after, min_backoff, max_backoff,
 reclaim_after), file_link_ttl or retention is refused (restart for those), and a file that does
 not load is refused too: the bot logs why and keeps its config.
 
-The web server (web.listen) also answers GET /healthz (the process is up),
-GET /readyz (Redis answers and Telegram updates flow) and GET /metrics
-(Prometheus). Set web.ops_listen to a private address (such as
-127.0.0.1:9090) to serve those three there only: web.listen then answers
-them 404. See docs/operations.md.
+A second server, on web.ops_listen (default 127.0.0.1:9090, reached from
+this host only), answers GET /healthz (the process is up), GET /readyz
+(Redis answers and Telegram updates flow) and GET /metrics (Prometheus);
+web.listen answers them 404. Instances on one machine each need a port of
+their own (127.0.0.1:0: a free one, printed when the bot runs);
+ops_listen "public" serves them on web.listen instead. See
+docs/operations.md.
 
 The config needs telegram.app_id, app_hash and bot_token (or
 KYCBOT_APP_HASH and KYCBOT_BOT_TOKEN), passport.private_key_file (a file

@@ -87,7 +87,12 @@ type Telegram struct {
 	menus     []Menu // SetCommands
 	userMenus []Menu // SetUserCommands
 	valueErrs []ValueErrors
-	files     map[int64][]byte
+	// valueErrsErr fails the next valueErrsFailures SetSecureValueErrors
+	// calls; valueErrsCalls counts them all.
+	valueErrsErr      error
+	valueErrsFailures int
+	valueErrsCalls    int
+	files             map[int64][]byte
 
 	// dlErr fails every download; dlFailures fails the next downloads
 	// (then they work); downloads counts the calls.
@@ -191,10 +196,16 @@ func (f *Telegram) Resolve(ctx context.Context, u handlers.User) (handlers.User,
 	return u, nil
 }
 
-// SetSecureValueErrors records the errors.
+// SetSecureValueErrors records the errors, or fails as set
+// (FailSecureValueErrors).
 func (f *Telegram) SetSecureValueErrors(_ context.Context, to handlers.User, errs []tg.SecureValueErrorClass) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.valueErrsCalls++
+	if f.valueErrsFailures > 0 {
+		f.valueErrsFailures--
+		return f.valueErrsErr
+	}
 	f.valueErrs = append(f.valueErrs, ValueErrors{To: to, Errs: errs})
 	return nil
 }
@@ -399,7 +410,24 @@ func (f *Telegram) ClearMenus() {
 	f.menus, f.userMenus = nil, nil
 }
 
-// SecureValueErrors returns the SetSecureValueErrors calls, in order.
+// FailSecureValueErrors makes the next n SetSecureValueErrors calls fail
+// with err (then they work).
+func (f *Telegram) FailSecureValueErrors(n int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.valueErrsFailures, f.valueErrsErr = n, err
+}
+
+// SecureValueErrorsCalls returns how many SetSecureValueErrors calls were
+// made, the failed ones included.
+func (f *Telegram) SecureValueErrorsCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.valueErrsCalls
+}
+
+// SecureValueErrors returns the SetSecureValueErrors calls that succeeded,
+// in order.
 func (f *Telegram) SecureValueErrors() []ValueErrors {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -115,6 +115,11 @@ type Config struct {
 	// flock (other than Linux, macOS and the BSDs) nothing is locked and
 	// such leftovers stay until removed by hand.
 	TempDir string
+	// ValueErrorsPauses are the pauses between the attempts of
+	// users.setSecureValueErrors, one attempt more than pauses (default
+	// DefaultValueErrorsPauses; empty but not nil: one attempt). When every
+	// attempt fails, the chat message says so and lists the problems.
+	ValueErrorsPauses []time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Log receives the flow's logs (default: none); a logger in the
@@ -263,6 +268,9 @@ func New(cfg Config) (*Flow, error) {
 	}
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
+	}
+	if cfg.ValueErrorsPauses == nil {
+		cfg.ValueErrorsPauses = DefaultValueErrorsPauses
 	}
 	handlers.Defaults(&cfg.Now, &cfg.Log, &cfg.Observer)
 	f := &Flow{cfg: cfg, delayed: map[string]bool{}}
@@ -687,12 +695,20 @@ func (p *run) rejected(ctx context.Context, res verify.Result, codes []string) (
 func (p *run) needsFixes(ctx context.Context, sub *passport.Submission, res verify.Result, codes []string) (Outcome, error) {
 	f, req := p.f, p.req
 	errs, err := verify.SecureValueErrors(sub, res.Problems, p.problemText)
+	// header says where to fix the problems: in the Passport form when
+	// they are marked there, else from the list in the chat.
+	header := i18n.MsgResultFixHeader
 	if err != nil {
+		header = i18n.MsgResultFixUnmarked
 		p.log.ErrorContext(ctx, "verification: cannot build the secure value errors", slog.String("error", err.Error()))
 	}
 	if len(errs) > 0 {
-		if err := f.cfg.Telegram.SetSecureValueErrors(ctx, p.sub.User, errs); err != nil {
-			p.log.ErrorContext(ctx, "verification: users.setSecureValueErrors failed", slog.String("error", err.Error()))
+		if err := p.setValueErrors(ctx, errs); err != nil {
+			if ctx.Err() != nil {
+				return Outcome{}, p.retryLater(ctx, "users.setSecureValueErrors", err)
+			}
+			header = i18n.MsgResultFixUnmarked
+			p.log.ErrorContext(ctx, "verification: users.setSecureValueErrors failed; the chat lists the problems", slog.String("error", err.Error()))
 		}
 	}
 	if err := p.record(ctx, store.Status{Level: req.Level, State: store.StateNeedsFixes, Ref: req.Ref, Codes: codes},
@@ -702,7 +718,7 @@ func (p *run) needsFixes(ctx context.Context, sub *passport.Submission, res veri
 	p.log.InfoContext(ctx, "verification: needs fixes", slog.String("codes", strings.Join(codes, ",")))
 
 	var b strings.Builder
-	b.WriteString(p.loc.Plural(i18n.MsgResultFixHeader, len(res.Problems), nil))
+	b.WriteString(p.loc.Plural(header, len(res.Problems), nil))
 	for _, pr := range res.Problems {
 		b.WriteString("\n• ")
 		b.WriteString(p.problemText(pr))
