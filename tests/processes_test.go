@@ -506,7 +506,14 @@ func startProcessLogs(t *testing.T, bin, name, ready string, logs *testkit.Logs,
 // launch runs kycbot (bin) with args, its output appended to logs, and
 // returns once a line of it holds ready (at once when ready is empty).
 func launch(bin, name, ready string, logs *testkit.Logs, args ...string) (*process, error) {
+	return launchIn(bin, name, ready, logs, "", nil, args...)
+}
+
+// launchIn is launch in the working directory dir (the test's when
+// empty) with the environment env (the test's when nil).
+func launchIn(bin, name, ready string, logs *testkit.Logs, dir string, env []string, args ...string) (*process, error) {
 	cmd := exec.Command(bin, args...)
+	cmd.Dir, cmd.Env = dir, env
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
