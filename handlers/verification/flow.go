@@ -18,8 +18,8 @@ import (
 	"github.com/gotd/td/tg"
 
 	"github.com/kycbot/kycbot/handlers"
-	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/handlers/verification/lockeddir"
+	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/verify"

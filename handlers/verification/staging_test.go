@@ -18,8 +18,8 @@ import (
 
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/handlers/handlerstest"
-	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/handlers/verification/lockeddir"
+	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/verify"
 )
