@@ -158,7 +158,7 @@ func TestQueueRotationDedupeAndDelete(t *testing.T) {
 	ctx := context.Background()
 	s, c := newTestStore(t, WithQueueKey(oldRingKey))
 	first := appendOne(t, s.Queue(), "msg-1", 7, "before")
-	rotated := New(c, WithPrefix(s.Prefix()), WithOutboxKey(testKey), WithDocumentKey(testDocKey), WithQueueKey(newRingKey, oldRingKey))
+	rotated := New(c, WithPrefix(s.Prefix()), WithOutboxKey(testKey), WithDocumentKey(testDocKey), WithQueueKey(newRingKey, oldRingKey), WithAuditKey(testAuditKey))
 	again := appendOne(t, rotated.Queue(), "msg-1", 7, "before")
 	if again.New || again.ID != first.ID {
 		t.Fatalf("the same update appended after the rotation: %+v, want the repeat of %s", again, first.ID)
