@@ -105,7 +105,16 @@ func TestScanLinksRefused(t *testing.T) {
 		{name: "moved to another token", setup: func(t *testing.T) {
 			k1, _ := s.scanLinkKey(token1)
 			k2, _ := s.scanLinkKey(token2)
-			c.Rename(ctx, k1, k2)
+			// GET, SET and DEL rather than RENAME: on a cluster the two
+			// keys are in different slots.
+			v, err := c.Get(ctx, k1).Bytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Set(ctx, k2, v, time.Hour).Err(); err != nil {
+				t.Fatal(err)
+			}
+			c.Del(ctx, k1)
 		}, take: func() error { _, _, err := s.ScanLinks().Take(ctx, token2); return err }, want: ErrNotFound},
 		{name: "no key", take: func() error { _, _, err := noKey.Take(ctx, token1); return err }, want: ErrScanLinkKey},
 		{name: "no key, put", take: func() error { _, err := noKey.Put(ctx, token2, sampleLink, time.Hour); return err }, want: ErrScanLinkKey},
@@ -117,7 +126,11 @@ func TestScanLinksRefused(t *testing.T) {
 			clock.Set(newFakeClock().Now())
 			k1, _ := s.scanLinkKey(token1)
 			k2, _ := s.scanLinkKey(token2)
-			c.Del(ctx, k1, k2)
+			for _, k := range []string{k1, k2} { // one by one: different slots on a cluster
+				if err := c.Del(ctx, k).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if _, err := s.ScanLinks().Put(ctx, token1, sampleLink, time.Hour); err != nil {
 				t.Fatal(err)
 			}
