@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/web"
@@ -52,6 +53,9 @@ func (b *Bot) IssueLink(ctx context.Context, p LinkParams) (Link, error) {
 	}
 	if p.Lang != "" {
 		p.Lang = set.cat.Match(p.Lang)
+	}
+	if cfg.Telegram.BotToken.Value() == "" {
+		return Link{}, fmt.Errorf("bot: telegram.bot_token is not set: a link names the bot by the ID its token starts with; set it in the config or in %s", config.EnvBotToken)
 	}
 	botID, err := passport.BotIDFromToken(cfg.Telegram.BotToken.Value())
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/kycbot/kycbot/passport"
@@ -99,6 +100,10 @@ func writeNewSecretFile(path string, b []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return existsError(path)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		dir := filepath.Dir(path)
+		return fmt.Errorf("the folder %s does not exist: create it first (mkdir -p %s, readable only by the bot's user) or give --out a path in an existing folder", dir, dir)
 	}
 	if err != nil {
 		return fmt.Errorf("create key file: %w", err)
