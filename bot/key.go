@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"runtime"
 	"strings"
@@ -28,6 +29,10 @@ func LoadPrivateKey(path string) (*rsa.PrivateKey, error) {
 		return nil, fmt.Errorf("key file: no path given (config passport.private_key_file); create one with: kycbot keygen --out bot.pem")
 	}
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("key file %s does not exist: create one with: kycbot keygen --out %s (then register its public key with @BotFather), or fix the path: %w",
+			path, shellQuote(path), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("key file: %w", err)
 	}

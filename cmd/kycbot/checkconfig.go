@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/config"
 )
 
@@ -18,7 +19,9 @@ never shown, only whether they are set).
 Every problem is printed on stderr on its own line, as
 FILE:LINE:COLUMN: PATH: MESSAGE. Settings that only a running bot needs
 (Telegram credentials, the private key, the privacy policy and public URLs)
-are reported as warnings and do not fail the check. Secrets are read from
+are reported as warnings and do not fail the check; the key files are read
+as kycbot run reads them (a missing file, one others can read, or one that
+is not a key is a warning saying what to do). Secrets are read from
 KYCBOT_APP_HASH, KYCBOT_BOT_TOKEN, KYCBOT_REDIS_PASSWORD and
 KYCBOT_WEBHOOK_SECRET when set, as the bot does.
 
@@ -69,9 +72,33 @@ func runCheckConfig(e *env, args []string) int {
 		w.Message = "warning: " + w.Message
 		fmt.Fprintln(e.stderr, w.Format(cfg.File()))
 	}
+	for _, w := range keyFileWarnings(cfg) {
+		fmt.Fprintln(e.stderr, w.Format(cfg.File()))
+	}
 	fmt.Fprintf(e.stdout, "%s is valid.\n\n", cfg.File())
 	if err := cfg.WriteSummary(e.stdout); err != nil {
 		return e.fail(name, err)
 	}
 	return exitOK
+}
+
+// keyFileWarnings reads the key files the config names, as kycbot run
+// will, and returns what would stop it: a missing file, one others can
+// read, one that is not a key. An absent setting is one of the config's
+// own warnings.
+func keyFileWarnings(cfg *config.Config) []config.Problem {
+	var out []config.Problem
+	check := func(setting, path string) {
+		if path == "" {
+			return
+		}
+		if _, err := bot.LoadPrivateKey(path); err != nil {
+			out = append(out, config.Problem{Message: "warning: " + setting + ": " + err.Error()})
+		}
+	}
+	check("passport.private_key_file", cfg.Passport.PrivateKeyFile)
+	for i, p := range cfg.Passport.PreviousPrivateKeyFiles {
+		check(fmt.Sprintf("passport.previous_private_key_files[%d]", i), p)
+	}
+	return out
 }

@@ -44,10 +44,14 @@ func TestCheckConfigExample(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	// The missing Telegram credentials are warnings on stderr.
+	// The missing Telegram credentials are warnings on stderr, and so is
+	// the key file, which does not exist beside the example.
 	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("stderr has %d lines, want 3 warnings:\n%s", len(lines), r.stderr)
+	if len(lines) != 4 {
+		t.Fatalf("stderr has %d lines, want 4 warnings:\n%s", len(lines), r.stderr)
+	}
+	if !strings.Contains(lines[3], "warning: passport.private_key_file: key file") || !strings.Contains(lines[3], "does not exist: create one with: kycbot keygen --out") {
+		t.Errorf("warning 3 = %q, want the missing key file and how to create it", lines[3])
 	}
 	for i, path := range []string{"telegram.app_id", "telegram.app_hash", "telegram.bot_token"} {
 		if !strings.HasPrefix(lines[i], "../../config.example.yaml:") || !strings.Contains(lines[i], ": warning: "+path+": is not set") {
@@ -69,6 +73,7 @@ web: {public_url: "https://kyc.example.com"}
 levels:
   only: {scope: [pd, pn]}
 `)
+	writeKey(t, filepath.Dir(p), "bot.pem", testKeys()[0], 0o600) // the key file, beside the config
 	r := runCLI(t, nil, "check-config", "--config", p)
 	if r.code != exitOK || r.stderr != "" {
 		t.Fatalf("exit status %d, stderr %q; want 0 and no warning", r.code, r.stderr)
@@ -162,4 +167,47 @@ func TestCheckConfigErrors(t *testing.T) {
 			t.Errorf("exit status %d, stdout %q", r.code, r.stdout)
 		}
 	})
+}
+
+// check-config reads the key file as kycbot run will: one others can
+// read, or one that is not a key, is a warning saying what to do.
+func TestCheckConfigKeyFile(t *testing.T) {
+	clearSecretEnv(t)
+	dir := t.TempDir()
+	exposed := writeKey(t, dir, "exposed.pem", testKeys()[0], 0o644)
+	notKey := filepath.Join(dir, "note.pem")
+	if err := os.WriteFile(notKey, []byte("not a key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := writeKey(t, dir, "good.pem", testKeys()[0], 0o600)
+	for _, tt := range []struct {
+		name, file string
+		want       []string // in the warning; none for a good file
+	}{
+		{"readable by others", exposed, []string{"passport.private_key_file", "group or others can access it", "chmod 600"}},
+		{"not a key", notKey, []string{"passport.private_key_file", notKey}},
+		{"good", good, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := writeConfig(t, "levels: {full: {scope: [pd]}}\npassport: {private_key_file: "+tt.file+"}\n")
+			r := runCLI(t, nil, "check-config", "--config", cfg)
+			if r.code != exitOK {
+				t.Fatalf("exit status %d, stderr:\n%s", r.code, r.stderr)
+			}
+			var warning string
+			for _, l := range strings.Split(r.stderr, "\n") {
+				if strings.Contains(l, "private_key_file") {
+					warning = l
+				}
+			}
+			if tt.want == nil && warning != "" {
+				t.Errorf("a good key file warned: %q", warning)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(warning, w) {
+					t.Errorf("the key file warning %q lacks %q (stderr:\n%s)", warning, w, r.stderr)
+				}
+			}
+		})
+	}
 }
