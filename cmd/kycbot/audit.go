@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/kycbot/kycbot/bot"
@@ -39,7 +40,8 @@ Flags:
                   it must still be in the chain
 
 Exit status: 0 when the chain verifies (head: when printed), 1 when it is
-broken or Redis or the key cannot be read, 2 on bad flags.
+broken or empty (nothing to verify: a new bot, or the wrong Redis) or Redis
+or the key cannot be read, 2 on bad flags.
 `
 
 func runAudit(e *env, args []string) int {
@@ -115,6 +117,14 @@ func runAudit(e *env, args []string) int {
 	}
 	if err != nil {
 		return e.fail(name, err)
+	}
+	if sum.Events == 0 {
+		// Nothing to verify: a new deployment, or the wrong Redis.
+		fmt.Fprintf(e.stdout, "The audit trail is EMPTY: no events under the prefix %q in Redis at %s. "+
+			"If this bot has handled any verification, the config points at another Redis, database or prefix "+
+			"(redis.addrs, redis.db, redis.prefix) than the bot's; check them against the bot's config.\n",
+			cfg.Redis.Prefix, strings.Join(cfg.Redis.Addrs, ","))
+		return exitFailure
 	}
 	msg := fmt.Sprintf("The audit trail verifies: %d events, unbroken", sum.Events)
 	if sum.Unkeyed > 0 {

@@ -120,3 +120,21 @@ func TestAuditCommandUsage(t *testing.T) {
 	cfg := writeConfig(t, "levels: {full: {scope: [pd]}}\npassport: {private_key_file: /nonexistent/bot.key}\n")
 	wantOneLineError(t, runCLI(t, nil, "audit", "head", "--config", cfg), exitFailure, "Passport private key")
 }
+
+// An empty trail is not "verified": it says nothing was found and which
+// settings to check, and fails.
+func TestAuditVerifyCommandEmpty(t *testing.T) {
+	c := testkit.Need(t)
+	prefix := testkit.Prefix(t, c, "cli-audit-empty")
+	keyFile := writeKey(t, t.TempDir(), "bot.key", testKeys()[0], 0o600)
+	cfg := writeConfig(t, "levels: {full: {scope: [pd]}}\npassport: {private_key_file: "+keyFile+"}\nredis: {prefix: \""+prefix+"\"}\n")
+	r := runCLI(t, nil, "audit", "verify", "--config", cfg)
+	if r.code != exitFailure {
+		t.Errorf("exit status %d, want %d (stderr %q)", r.code, exitFailure, r.stderr)
+	}
+	for _, want := range []string{"EMPTY", prefix, "redis.prefix"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
