@@ -57,6 +57,7 @@ func sampleData(s spec) map[string]any {
 		"Documents": "• personal details\n• passport or identity card",
 		"Reason":    "You must be at least 18 years old to be verified.",
 		"Since":     "01.02.2026",
+		"Time":      "12:30 UTC",
 		"User":      "123456789",
 		"Level":     "basic",
 		"Ref":       "order-42",

@@ -146,6 +146,23 @@ const (
 	// MsgPageFallback explains what to do when the Telegram app does not
 	// open.
 	MsgPageFallback = "page.fallback"
+	// MsgPageExpiresMinutes says until when the request page's link works,
+	// below its button: .Time is the time (the page shows it in the
+	// browser's time zone), .Count the minutes left (plural).
+	MsgPageExpiresMinutes = "page.expires_minutes"
+	// MsgPageExpiresHours is MsgPageExpiresMinutes with .Count in hours
+	// (from 90 minutes left).
+	MsgPageExpiresHours = "page.expires_hours"
+	// MsgPageQRTitle heads the QR code of the request page's own address,
+	// shown on desktop computers to continue on a phone.
+	MsgPageQRTitle = "page.qr_title"
+	// MsgPageQRNote says what the QR code is for.
+	MsgPageQRNote = "page.qr_note"
+	// MsgPageQRLabel describes the QR code image for screen readers.
+	MsgPageQRLabel = "page.qr_label"
+	// MsgPageWebNote says that Telegram Web cannot open Telegram Passport
+	// and where to open the page instead.
+	MsgPageWebNote = "page.web_note"
 	// MsgPageExpired is shown by the request page for an expired or unknown
 	// request.
 	MsgPageExpired = "page.expired"
@@ -558,6 +575,12 @@ func specs() []spec {
 		plain(MsgPageIntro),
 		plain(MsgPageOpenButton),
 		plain(MsgPageFallback),
+		spec{id: MsgPageExpiresMinutes, keys: []string{"Time"}, plural: "Count"},
+		spec{id: MsgPageExpiresHours, keys: []string{"Time"}, plural: "Count"},
+		plain(MsgPageQRTitle),
+		plain(MsgPageQRNote),
+		plain(MsgPageQRLabel),
+		plain(MsgPageWebNote),
 		plain(MsgPageExpired),
 		plain(MsgPageCallbackSuccess),
 		plain(MsgPageCallbackCancel),

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/text/language"
 
@@ -57,6 +58,26 @@ type pageData struct {
 	PasswordNote  string
 	FallbackTitle string
 	Fallback      string
+
+	// The brand at the top of every page: the business's name and logo
+	// (Options.BotName, Options.Logo), when configured.
+	Brand   string
+	LogoURL string
+
+	// The link's expiry: ExpiresBefore, the time and ExpiresAfter make one
+	// sentence; the time is ExpiresClock, localized to the browser's time
+	// zone by the page's script from ExpiresISO.
+	ExpiresBefore, ExpiresClock, ExpiresAfter string
+	ExpiresISO                                string
+
+	// Continuing on another device: the QR code of the page's own URL
+	// (shown on desktops only, decided by CSS), and the note on Telegram
+	// Web.
+	QR      template.HTML
+	QRTitle string
+	QRNote  string
+	QRLabel string
+	WebNote string
 
 	// Other pages.
 	Message   string
@@ -116,6 +137,12 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		s.unavailablePage(w, r, http.StatusInternalServerError)
 		return
 	}
+	qrCode, err := qrSVG(PageURL(s.publicURL, id))
+	if err != nil {
+		// A request ID is short and the public URL checked: this does not
+		// happen; the page works without the code.
+		s.log.Error("web: cannot build the QR code", "request", idHash(id), "err", err)
+	}
 	bot := isolate(s.botName)
 	d := pageData{
 		Title:     loc.Text(i18n.MsgPageTitle, nil),
@@ -139,9 +166,73 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		PasswordNote:  loc.Text(i18n.MsgStartPasswordNote, nil),
 		FallbackTitle: loc.Text(i18n.MsgPageFallbackTitle, nil),
 		Fallback:      loc.Text(i18n.MsgPageFallback, nil),
+		QR:            qrCode,
+		QRTitle:       loc.Text(i18n.MsgPageQRTitle, nil),
+		QRNote:        loc.Text(i18n.MsgPageQRNote, nil),
+		QRLabel:       loc.Text(i18n.MsgPageQRLabel, nil),
+		WebNote:       loc.Text(i18n.MsgPageWebNote, nil),
+	}
+	if !req.ExpiresAt.IsZero() {
+		d.ExpiresBefore, d.ExpiresClock, d.ExpiresAfter = s.expiryLine(loc, req.ExpiresAt)
+		d.ExpiresISO = req.ExpiresAt.UTC().Format(time.RFC3339)
 	}
 	s.log.Debug("web: request page", "request", idHash(id), "lang", loc.Lang(), "android", form == passport.LinkAndroid)
 	s.render(w, http.StatusOK, loc, d)
+}
+
+// timeMark stands for the time in the expiry sentence while it is
+// rendered, so that the page can wrap the time in a <time> element: a
+// private-use character no text contains.
+const timeMark = "\uE000"
+
+// expiryLine returns the sentence saying until when the link works, around
+// its time: "This link works until ", "12:30 UTC", " (about 30 minutes).".
+// The count is minutes up to 90 minutes, then hours, rounded, at least 1.
+func (s *Server) expiryLine(loc *i18n.Localizer, at time.Time) (before, clock, after string) {
+	left := at.Sub(s.now())
+	data := map[string]any{"Time": timeMark}
+	var text string
+	if left < 90*time.Minute {
+		text = loc.Plural(i18n.MsgPageExpiresMinutes, max(1, int((left+30*time.Second)/time.Minute)), data)
+	} else {
+		text = loc.Plural(i18n.MsgPageExpiresHours, max(1, int((left+30*time.Minute)/time.Hour)), data)
+	}
+	clock = expiryClock(loc, at)
+	before, after, found := strings.Cut(text, timeMark)
+	if !found {
+		// An admin's override without {{.Time}}: the sentence as it is.
+		return text, "", ""
+	}
+	return before, clock, after
+}
+
+// expiryClock writes the time a link expires for people who do not run
+// the page's script (which shows it in the browser's time zone): the
+// server cannot know the user's time zone, so it says UTC. It is the one
+// place that formats a time on the pages: switch it to i18n's per-language
+// time format when there is one.
+func expiryClock(_ *i18n.Localizer, at time.Time) string {
+	return at.UTC().Format("15:04") + " UTC"
+}
+
+// MaxLogoSize is the size of the largest logo served (Options.Logo): 128
+// KiB, plenty for a PNG of a few hundred pixels or an SVG.
+const MaxLogoSize = 128 << 10
+
+// logoTypes are the media types of the logos served.
+var logoTypes = []string{"image/png", "image/jpeg", "image/svg+xml"}
+
+// handleLogo serves GET /passport/logo: Options.Logo, cacheable (its URL
+// on the pages changes with its content). An SVG logo is shown through
+// <img>, where it runs nothing; opened on its own, its policy lets it run
+// nothing either.
+func (s *Server) handleLogo(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", s.opts.LogoType)
+	h.Set("Content-Length", strconv.Itoa(len(s.opts.Logo)))
+	h.Set("Cache-Control", "public, max-age=86400")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	_, _ = w.Write(s.opts.Logo)
 }
 
 // scopeItems describes a scope in words, one item per element: the
@@ -280,11 +371,17 @@ func newNonce() string {
 }
 
 // cspFor returns the Content-Security-Policy of a page whose inline style
-// and script carry nonce.
-func cspFor(nonce string) string {
+// and script carry nonce. Images: data: URLs (the empty favicon) and, when
+// there is a logo, exactly the logo's URL (logoSrc); the QR code is inline
+// SVG markup, which loads nothing.
+func cspFor(nonce, logoSrc string) string {
 	n := "'nonce-" + nonce + "'"
+	img := "data:"
+	if logoSrc != "" {
+		img += " " + logoSrc
+	}
 	return "default-src 'none'; style-src " + n + "; script-src " + n +
-		"; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+		"; img-src " + img + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }
 
 // baseCSP is the policy of responses that are not pages (health check,
@@ -311,6 +408,9 @@ func withBaseHeaders(next http.Handler) http.Handler {
 func (s *Server) render(w http.ResponseWriter, status int, loc *i18n.Localizer, d pageData) {
 	d.Lang, d.Dir = loc.Lang(), loc.Dir()
 	d.Nonce = newNonce()
+	if s.opts.BotName != "" || s.logoURL != "" {
+		d.Brand, d.LogoURL = s.botName, s.logoURL
+	}
 	var buf bytes.Buffer
 	if err := s.tmpl.Execute(&buf, d); err != nil {
 		s.log.Error("web: render page", "err", err)
@@ -318,7 +418,7 @@ func (s *Server) render(w http.ResponseWriter, status int, loc *i18n.Localizer, 
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Security-Policy", cspFor(d.Nonce))
+	h.Set("Content-Security-Policy", cspFor(d.Nonce, s.logoSrc))
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", d.Lang)
 	w.WriteHeader(status)

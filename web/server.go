@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,6 +133,14 @@ type Options struct {
 	// "@acme_kyc_bot" or "Acme verification". Default: "@" + BotUsername.
 	// One of BotName and BotUsername is required.
 	BotName string
+	// Logo is the business's logo shown beside BotName at the top of the
+	// request page (optional): a PNG, JPEG or SVG image of at most
+	// MaxLogoSize bytes, served by this server itself at
+	// /passport/logo (the page loads nothing from other hosts). LogoType
+	// is its media type: "image/png", "image/jpeg" or "image/svg+xml"
+	// (package config reads and checks web.brand.logo_file into both).
+	Logo     []byte
+	LogoType string
 	// BotUsername is the bot's username without '@' (optional). When set,
 	// the expired and callback pages have a "Back to the chat" button
 	// linking to https://t.me/<BotUsername>.
@@ -184,6 +193,8 @@ type Server struct {
 	publicURL string // without trailing '/'
 	botName   string
 	backURL   string // https://t.me/<username>, or ""
+	logoSrc   string // PublicURL + logoPath when there is a logo (the CSP's img-src), or ""
+	logoURL   string // logoSrc with a version query (a new logo gets a new URL), or ""
 	log       *slog.Logger
 	now       func() time.Time
 	tmpl      *template.Template
@@ -223,6 +234,16 @@ func New(b Backend, cat *i18n.Catalog, opts Options) (*Server, error) {
 	if opts.Scope == nil {
 		bad("a Scope function is required")
 	}
+	if len(opts.Logo) > 0 || opts.LogoType != "" {
+		switch {
+		case len(opts.Logo) == 0:
+			bad("LogoType is set without a Logo")
+		case len(opts.Logo) > MaxLogoSize:
+			bad("the Logo is %d KiB; at most %d KiB are served", (len(opts.Logo)+1023)>>10, MaxLogoSize>>10)
+		case !slices.Contains(logoTypes, opts.LogoType):
+			bad("LogoType %.40q is not one of %s", opts.LogoType, strings.Join(logoTypes, ", "))
+		}
+	}
 	pub, err := checkPublicURL(opts.PublicURL)
 	if err != nil {
 		problems = append(problems, err)
@@ -260,6 +281,11 @@ func New(b Backend, cat *i18n.Catalog, opts Options) (*Server, error) {
 	}
 	if opts.BotUsername != "" {
 		s.backURL = "https://t.me/" + opts.BotUsername
+	}
+	if len(opts.Logo) > 0 {
+		sum := sha256.Sum256(opts.Logo)
+		s.logoSrc = pub + logoPath
+		s.logoURL = s.logoSrc + "?v=" + hex.EncodeToString(sum[:6])
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -304,6 +330,7 @@ func isLoopback(host string) bool {
 const (
 	pagePrefix   = "/passport/"
 	callbackPath = "/passport/callback"
+	logoPath     = "/passport/logo"
 	healthPath   = "/healthz"
 	readyPath    = "/readyz"
 	metricsPath  = "/metrics"
@@ -332,6 +359,9 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+callbackPath, s.handleCallback)
 	mux.HandleFunc("GET "+pagePrefix+"{id}", s.handlePage)
+	if s.logoURL != "" {
+		mux.HandleFunc("GET "+logoPath, s.handleLogo)
+	}
 	if s.opts.Scans != nil {
 		mux.HandleFunc("GET "+scanPrefix+"{token}", s.handleScan)
 	}

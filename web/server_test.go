@@ -287,7 +287,17 @@ func TestEscaping(t *testing.T) {
 	if err != nil || l.Nonce != evil {
 		t.Errorf("link nonce %q (%v), want %q", l.Nonce, err, evil)
 	}
-	// A request ID with markup never reaches the backend nor the page.
+	// The name heads the other pages too, escaped.
+	res = get(t, s.Handler(), "GET", "/passport/"+idOld, nil)
+	if !strings.Contains(res.body, "<span>&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&#39;&#34;&amp;</span>") || strings.Contains(res.body, "<script") {
+		t.Errorf("the bot name is not escaped in the expired page's header:\n%s", res.body)
+	}
+	// A request ID with markup never reaches the backend nor the page (on
+	// a server whose name has no markup of its own).
+	o.BotName = ""
+	if s, err = New(b, testCatalog(t), o); err != nil {
+		t.Fatal(err)
+	}
 	res = get(t, s.Handler(), "GET", "/passport/%3Cscript%3Ealert(1)%3C%2Fscript%3E", nil)
 	if res.StatusCode != http.StatusNotFound || strings.Contains(res.body, "alert") {
 		t.Errorf("markup ID: status %d", res.StatusCode)
@@ -297,7 +307,7 @@ func TestEscaping(t *testing.T) {
 	if res.StatusCode != http.StatusOK || strings.Contains(res.body, "&lt;script") || strings.Count(res.body, "<script") != 0 {
 		t.Errorf("callback with markup: status %d", res.StatusCode)
 	}
-	if got := b.looked(); !slices.Equal(got, []string{idEN}) {
+	if got := b.looked(); !slices.Equal(got, []string{idEN, idOld}) {
 		t.Errorf("backend lookups %q", got)
 	}
 }
