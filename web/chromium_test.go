@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"image/png"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -31,6 +33,28 @@ const (
 	phoneHeight = 844
 	phoneScale  = 2
 )
+
+// Desktop emulated by TestPageInChromium: a common laptop screen, with a
+// mouse (fine pointer, hover).
+const (
+	desktopWidth  = 1366
+	desktopHeight = 900
+)
+
+// device is a screen TestPageInChromium emulates.
+type device struct {
+	width, height int64
+	scale         float64
+	phone         bool // touch screen, mobile viewport
+}
+
+var (
+	phone   = device{phoneWidth, phoneHeight, phoneScale, true}
+	desktop = device{desktopWidth, desktopHeight, 1, false}
+)
+
+// uaDesktop is Chrome on Linux.
+const uaDesktop = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
 
 const (
 	uaAndroid = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
@@ -69,6 +93,56 @@ const readPage = `(() => {
   };
 })()`
 
+// layout is what TestPageInChromium reads of the request page's parts:
+// where they are, whether they show, the expiry as shown, the QR code's
+// markup.
+type layout struct {
+	Main     rect    `json:"main"`
+	Card     rect    `json:"card"`
+	QR       rect    `json:"qr"`
+	QRCode   rect    `json:"qrCode"`
+	QRSVG    string  `json:"qrSvg"`
+	Logo     rect    `json:"logo"`
+	LogoW    float64 `json:"logoNaturalWidth"`
+	Brand    string  `json:"brand"`
+	Expires  string  `json:"expires"`
+	Time     string  `json:"time"`
+	WebNote  rect    `json:"webNote"`
+	Viewport float64 `json:"viewport"`
+}
+
+// rect is an element's box in CSS pixels (all zero when it is not shown).
+type rect struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+	W float64 `json:"width"`
+	H float64 `json:"height"`
+}
+
+const readLayout = `(() => {
+  const box = (sel) => {
+    const e = document.querySelector(sel);
+    if (!e) return {x: 0, y: 0, width: 0, height: 0};
+    const r = e.getBoundingClientRect();
+    return {x: r.x, y: r.y, width: r.width, height: r.height};
+  };
+  const text = (sel) => { const e = document.querySelector(sel); return e ? e.innerText : ""; };
+  const svg = document.querySelector("#qr svg");
+  const logo = document.getElementById("logo");
+  return {
+    main: box("main"), card: box(".primary > .card"), qr: box("#qr"), qrCode: box("#qr svg"),
+    qrSvg: svg ? svg.outerHTML : "",
+    logo: box("#logo"), logoNaturalWidth: logo ? logo.naturalWidth : 0,
+    brand: text("#brand"), expires: text("#expires"), time: text("#expires-at"),
+    webNote: box("#web-note"), viewport: document.documentElement.clientWidth,
+  };
+})()`
+
+// testLogoSVG is the logo of TestPageInChromium's business.
+var testLogoSVG = []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 40" width="120" height="40">` +
+	`<rect width="40" height="40" rx="10" fill="#d9480f"/><path d="M10 30 20 10 30 30z" fill="#fff"/>` +
+	`<text x="48" y="28" font-family="sans-serif" font-size="20" font-weight="700" fill="#d9480f">ACME</text></svg>`)
+
 // TestPageInChromium loads the request, expired and callback pages, served
 // by the real server, in headless Chromium at phone size, and checks what a
 // user's browser gets: the deep link of the button, the language and
@@ -80,7 +154,9 @@ func TestPageInChromium(t *testing.T) {
 		}
 		t.Skipf("%s is missing: install it with apt-get install chromium to run this test", chromiumPath)
 	}
-	outDir := os.Getenv("KYCBOT_TEST_OUT")
+	// KYCBOT_SCREENSHOTS (or KYCBOT_TEST_OUT) keeps the screenshots in a
+	// folder of one's choice, such as /work/screens.
+	outDir := cmp.Or(os.Getenv("KYCBOT_SCREENSHOTS"), os.Getenv("KYCBOT_TEST_OUT"))
 	if outDir == "" {
 		outDir = t.TempDir()
 	} else if err := os.MkdirAll(outDir, 0o755); err != nil {
@@ -95,7 +171,10 @@ func TestPageInChromium(t *testing.T) {
 	}
 	base := "http://" + ln.Addr().String()
 	backend := newFakeBackend(testRequests()...)
-	srv, err := New(backend, cat, testOptions(t, base))
+	opts := testOptions(t, base)
+	opts.BotName = "Acme Bank"
+	opts.Logo, opts.LogoType = testLogoSVG, "image/svg+xml"
+	srv, err := New(backend, cat, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +209,9 @@ func TestPageInChromium(t *testing.T) {
 		chromedp.Flag("no-pings", true),
 		chromedp.Flag("mute-audio", true),
 		chromedp.Flag("hide-scrollbars", true),
+		// A mouse, as on a desktop (headless Chromium has no pointing
+		// device); the phones' touch emulation makes the pointer coarse.
+		chromedp.Flag("blink-settings", "primaryPointerType=4,primaryHoverType=2,availablePointerTypes=4,availableHoverTypes=2"),
 	)
 	defer cancelAlloc()
 
@@ -150,18 +232,36 @@ func TestPageInChromium(t *testing.T) {
 		t.Fatalf("start chromium: %v", err)
 	}
 
+	var (
+		loadOn       func(t *testing.T, dev device, path, ua, acceptLanguage string, status int64) browserPage
+		screenshotOf func(t *testing.T, dev device, name string)
+	)
+
+	// The user is in Tokyo (UTC+9, no summer time): the page shows the
+	// link's expiry in the browser's time zone.
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
+		t.Fatalf("time zone: %v", err)
+	}
+
 	// load emulates a phone with the given User-Agent and Accept-Language,
 	// loads path, checks the status and reads the page.
 	load := func(t *testing.T, path, ua, acceptLanguage string, status int64) browserPage {
+		t.Helper()
+		return loadOn(t, phone, path, ua, acceptLanguage, status)
+	}
+	loadOn = func(t *testing.T, dev device, path, ua, acceptLanguage string, status int64) browserPage {
 		t.Helper()
 		if _, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{
 			UserAgent: ua, AcceptLanguage: acceptLanguage,
 		}); err != nil {
 			t.Fatalf("user agent: %v", err)
 		}
-		if err := chromedp.Do(ctx, chromedp.EmulateViewport(phoneWidth, phoneHeight,
-			chromedp.EmulateScale(phoneScale), chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
-			t.Fatalf("emulate a phone: %v", err)
+		viewport := []chromedp.EmulateViewportOption{chromedp.EmulateScale(dev.scale)}
+		if dev.phone {
+			viewport = append(viewport, chromedp.EmulateMobile, chromedp.EmulateTouch)
+		}
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(dev.width, dev.height, viewport...)); err != nil {
+			t.Fatalf("emulate the screen: %v", err)
 		}
 		res, err := chromedp.Run(ctx, chromedp.NavigateResponse(base+path))
 		if err != nil {
@@ -182,8 +282,8 @@ func TestPageInChromium(t *testing.T) {
 		if p.Location != base+path {
 			t.Errorf("the page moved to %q", p.Location)
 		}
-		if p.PageWidth > phoneWidth {
-			t.Errorf("the page is %.0f px wide on a %d px phone", p.PageWidth, phoneWidth)
+		if p.PageWidth > float64(dev.width) {
+			t.Errorf("the page is %.0f px wide on a %d px screen", p.PageWidth, dev.width)
 		}
 		if p.ButtonW < phoneWidth-100 || p.ButtonH < 48 {
 			t.Errorf("the button is %.0fx%.0f px: too small a tap target", p.ButtonW, p.ButtonH)
@@ -194,6 +294,10 @@ func TestPageInChromium(t *testing.T) {
 	// screenshot saves a full-page PNG and checks it has the phone's width.
 	screenshot := func(t *testing.T, name string) {
 		t.Helper()
+		screenshotOf(t, phone, name)
+	}
+	screenshotOf = func(t *testing.T, dev device, name string) {
+		t.Helper()
 		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatalf("screenshot: %v", err)
@@ -202,8 +306,8 @@ func TestPageInChromium(t *testing.T) {
 		if err != nil {
 			t.Fatalf("screenshot is not a PNG: %v", err)
 		}
-		if w := img.Bounds().Dx(); w != phoneWidth*phoneScale {
-			t.Errorf("screenshot is %d px wide, want %d", w, phoneWidth*phoneScale)
+		if w, want := img.Bounds().Dx(), int(float64(dev.width)*dev.scale); w != want {
+			t.Errorf("screenshot is %d px wide, want %d", w, want)
 		}
 		path := filepath.Join(outDir, name+".png")
 		if err := os.WriteFile(path, buf, 0o644); err != nil {
@@ -257,7 +361,98 @@ func TestPageInChromium(t *testing.T) {
 			if p.Scripts != 1 {
 				t.Errorf("page has %d scripts, want its one inline script", p.Scripts)
 			}
+			// The expiry, in Tokyo's time; no QR code on a phone, but the
+			// note on Telegram Web.
+			l, err := chromedp.Run(ctx, chromedp.Evaluate[layout](readLayout))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := loc.Plural(i18n.MsgPageExpiresMinutes, 30, map[string]any{"Time": l.Time}); l.Time == "" || l.Expires != want {
+				t.Errorf("expiry line %q, want %q", l.Expires, want)
+			}
+			if tc.lang == "en" && strings.Join(strings.Fields(strings.ReplaceAll(l.Time, "\u202f", " ")), " ") != "9:30 PM" {
+				t.Errorf("expiry time %q, want 9:30 PM (12:30 UTC in Tokyo)", l.Time)
+			}
+			if l.QR.W != 0 || l.WebNote.H == 0 {
+				t.Errorf("on a phone the QR code is %.0f px wide (want hidden), the Telegram Web note %.0f px high", l.QR.W, l.WebNote.H)
+			}
+			if l.Brand != "Acme Bank" || l.LogoW == 0 {
+				t.Errorf("brand %q, logo loaded %v", l.Brand, l.LogoW > 0)
+			}
 			screenshot(t, tc.name)
+		})
+	}
+
+	// On a desktop computer: the page waits for the button or the QR code
+	// (no jump to tg:, which shows nothing without the app), in a centered
+	// two-column layout, the QR code beside the card (on the left in
+	// right-to-left languages), reading as the page's own URL.
+	for _, tc := range []struct {
+		name, id, lang, dir string
+	}{
+		{"request-en-desktop", idEN, "en", "ltr"},
+		{"request-ar-desktop", idAR, "ar", "rtl"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			mark := len(requested)
+			mu.Unlock()
+			p := loadOn(t, desktop, "/passport/"+tc.id, uaDesktop, "en-US,en", 200)
+			if p.Lang != tc.lang || p.Dir != tc.dir {
+				t.Errorf("<html lang=%q dir=%q>, want lang=%q dir=%q", p.Lang, p.Dir, tc.lang, tc.dir)
+			}
+			href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("open"), "href"))
+			if err != nil || !strings.HasPrefix(href.Value, "tg://resolve?domain=telegrampassport&") {
+				t.Fatalf("button link %.60q (%v)", href.Value, err)
+			}
+			mu.Lock()
+			jumped := slices.Contains(requested[mark:], href.Value)
+			mu.Unlock()
+			if jumped {
+				t.Error("the page jumped to the deep link on a desktop")
+			}
+			l, err := chromedp.Run(ctx, chromedp.Evaluate[layout](readLayout))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Centered: as much room on the left as on the right, and
+			// wider than a phone.
+			if left, right := l.Main.X, l.Viewport-l.Main.X-l.Main.W; l.Main.W < 900 || math.Abs(left-right) > 2 {
+				t.Errorf("main is %.0f px wide at x=%.0f in %.0f px: not a centered desktop layout", l.Main.W, l.Main.X, l.Viewport)
+			}
+			if l.QRCode.W < 180 || l.QRCode.H != l.QRCode.W {
+				t.Errorf("the QR code is %.0fx%.0f px: too small to scan", l.QRCode.W, l.QRCode.H)
+			}
+			if l.QRCode.Y+l.QRCode.H > desktopHeight {
+				t.Errorf("the QR code ends at y=%.0f, below the %d px screen", l.QRCode.Y+l.QRCode.H, desktopHeight)
+			}
+			beside := l.QR.X >= l.Card.X+l.Card.W
+			if tc.dir == "rtl" {
+				beside = l.QR.X+l.QR.W <= l.Card.X
+			}
+			if !beside || l.QR.Y > l.Card.Y+10 {
+				t.Errorf("QR code at %+v, card at %+v: want it beside the card, at the %s", l.QR, l.Card, map[string]string{"ltr": "right", "rtl": "left"}[tc.dir])
+			}
+			grid, err := svgModules(l.QRSVG)
+			if err != nil {
+				t.Fatalf("QR code: %v", err)
+			}
+			if got, err := decodeQR(grid); err != nil || got != base+"/passport/"+tc.id {
+				t.Errorf("the QR code reads %q (%v), want the page's URL", got, err)
+			}
+			loc := cat.Language(tc.lang)
+			for _, id := range []string{i18n.MsgPageOpenButton, i18n.MsgPageQRTitle, i18n.MsgPageQRNote, i18n.MsgPageWebNote} {
+				if want := loc.Text(id, nil); !strings.Contains(p.Text, want) {
+					t.Errorf("page text lacks %s %q", id, want)
+				}
+			}
+			if want := loc.Plural(i18n.MsgPageExpiresMinutes, 30, map[string]any{"Time": l.Time}); l.Time == "" || strings.Contains(l.Time, "UTC") || l.Expires != want {
+				t.Errorf("expiry line %q, want %q in local time", l.Expires, want)
+			}
+			if l.Brand != "Acme Bank" || l.LogoW == 0 || l.Logo.H < 40 {
+				t.Errorf("brand %q, logo loaded %v, %.0f px high", l.Brand, l.LogoW > 0, l.Logo.H)
+			}
+			screenshotOf(t, desktop, tc.name)
 		})
 	}
 
