@@ -71,12 +71,15 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	w.flow, w.chat = flow, conv
-	name := ""
-	if self.Username == "" {
+	// Who is asking on the request page: the business (web.brand), else
+	// the bot's @username.
+	name := cfg.Web.Brand.Name
+	if name == "" && self.Username == "" {
 		name = "Telegram bot " + fmt.Sprint(self.ID)
 	}
 	w.web, err = web.New(backend{b: b}, set.cat, web.Options{
 		BotID: self.ID, BotName: name, BotUsername: self.Username, PublicKeyPEM: b.pubPEM, PublicURL: cfg.Web.PublicURL,
+		Logo: cfg.Web.Brand.Logo, LogoType: cfg.Web.Brand.LogoType,
 		PrivacyPolicyURL: cfg.Passport.PrivacyPolicyURL, Scope: set.scope, Logger: b.log, Clock: b.o.now,
 		Metrics: b.metricsHTTP, SeparateOps: cfg.Web.SeparateOps(), Scans: b.scanSource(t),
 	})

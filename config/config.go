@@ -160,7 +160,38 @@ type Web struct {
 	// this host reaches them. Instances sharing a machine each need a port
 	// of their own (port 0 picks a free one).
 	OpsListen string `yaml:"ops_listen"`
+	// Brand is the business's name and logo on the request page (brand).
+	Brand Brand `yaml:"brand"`
 }
+
+// Brand is who the request page says is asking: the business's name and
+// logo, at the top of the page and in its title.
+type Brand struct {
+	// Name is the business's name (name), such as "Acme Bank": the
+	// request page's header and title, and who asks for the data ("Acme
+	// Bank asks you to share"). One line of at most 64 characters.
+	// Default: the bot's @username.
+	Name string `yaml:"name"`
+	// LogoFile is the path of the business's logo (logo_file): a PNG,
+	// JPEG or SVG file of at most MaxLogoSize bytes, shown beside Name.
+	// kycbot serves it itself (at <web.public_url>/passport/logo), so
+	// that the page loads nothing from other hosts. Load resolves a
+	// relative path against the directory of the config file; Load,
+	// Parse and New read the file and check it: a missing file, another
+	// kind of file or a bigger one is a problem. Optional.
+	LogoFile string `yaml:"logo_file"`
+	// Logo is the content of LogoFile and LogoType its media type
+	// ("image/png", "image/jpeg" or "image/svg+xml"), both set by Load,
+	// Parse and New. In Go, a Logo may be given instead of a LogoFile: it
+	// is checked the same way.
+	Logo     []byte `yaml:"-"`
+	LogoType string `yaml:"-"`
+}
+
+// MaxLogoSize is the size of the largest logo (web.brand.logo_file): 128
+// KiB, plenty for a PNG of a few hundred pixels or an SVG. It is
+// web.MaxLogoSize (config does not import web).
+const MaxLogoSize = 128 << 10
 
 // OpsPublic is the web.ops_listen that serves /healthz, /readyz and
 // /metrics on web.listen, beside the request page.

@@ -48,7 +48,7 @@ const (
 
 // Load reads and checks the config file at path (see Parse). Relative
 // paths in the file (passport.private_key_file, redis.tls.ca_file,
-// i18n.overrides_dir) are resolved against the directory of path. Errors
+// i18n.overrides_dir, web.brand.logo_file) are resolved against the directory of path. Errors
 // reading the file are returned as they are; problems of its content as an
 // *Error.
 func Load(path string, opts ...Option) (*Config, error) {
@@ -115,7 +115,7 @@ func Parse(data []byte, filename string, opts ...Option) (*Config, error) {
 			Message: fmt.Sprintf("the file is too large or expands too many aliases (more than %d values); simplify it", maxNodes)}})
 	}
 
-	c := &checker{root: root, fromEnv: map[string]string{}, decoded: d.probs, probs: d.probs, scopes: d.scopes}
+	c := &checker{root: root, baseDir: o.baseDir, fromEnv: map[string]string{}, decoded: d.probs, probs: d.probs, scopes: d.scopes}
 	for _, s := range []struct {
 		path, env string
 		dst       *Secret
@@ -138,7 +138,7 @@ func Parse(data []byte, filename string, opts ...Option) (*Config, error) {
 	cfg.warnings = sortProblems(c.warns)
 	cfg.missing = sortProblems(c.missing)
 	if o.baseDir != "" {
-		paths := []*string{&cfg.Passport.PrivateKeyFile, &cfg.Redis.TLS.CAFile, &cfg.I18n.OverridesDir}
+		paths := []*string{&cfg.Passport.PrivateKeyFile, &cfg.Redis.TLS.CAFile, &cfg.I18n.OverridesDir, &cfg.Web.Brand.LogoFile}
 		for i := range cfg.Passport.PreviousPrivateKeyFiles {
 			paths = append(paths, &cfg.Passport.PreviousPrivateKeyFiles[i])
 		}

@@ -238,6 +238,7 @@ func (c *Config) WriteSummary(w io.Writer) error {
 		ops = "on " + c.Web.OpsListen + " only"
 	}
 	line("Web: listens on %s; request page at %s; /healthz, /readyz and /metrics %s.", c.Web.Listen, pub, ops)
+	line("Brand on the request page: %s", c.describeBrand())
 	line("Requests expire after %s.", fmtDuration(c.Passport.RequestTTL))
 	switch n := len(c.Passport.PreviousPrivateKeyFiles); n {
 	case 0:
@@ -358,6 +359,32 @@ func (c *Config) describeDelivery() string {
 		rotation = "; signed under the previous webhook secret too (delivery.previous_webhook_secret: remove it once every receiver checks the new one)"
 	}
 	return fmt.Sprintf("webhook to %s, %s; %s%s.", host, what, retries, rotation)
+}
+
+// describeBrand says what the request page shows at its top (web.brand).
+func (c *Config) describeBrand() string {
+	b := c.Web.Brand
+	name := "the bot's @username (web.brand.name not set)"
+	if b.Name != "" {
+		name = fmt.Sprintf("%q", oneLine(b.Name))
+	}
+	if len(b.Logo) == 0 {
+		return name + ", no logo."
+	}
+	kind := map[string]string{"image/png": "PNG", "image/jpeg": "JPEG", "image/svg+xml": "SVG"}[b.LogoType]
+	from := ""
+	if b.LogoFile != "" {
+		from = " " + b.LogoFile
+	}
+	return fmt.Sprintf("%s, logo%s (%s, %s).", name, from, kind, kib(len(b.Logo)))
+}
+
+// kib writes a size in bytes or KiB.
+func kib(n int) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	return fmt.Sprintf("%d KiB", (n+1023)>>10)
 }
 
 // describeNotices says which notices the admins get (admin_notices).

@@ -21,6 +21,7 @@ import (
 // its path (or of the nearest parent present in the file).
 type checker struct {
 	root    *yaml.Node
+	baseDir string                  // where relative paths start (Load: the config file's folder)
 	fromEnv map[string]string       // secret path -> environment variable it came from
 	decoded []Problem               // the problems of decoding, found before the checks
 	scopes  map[string]*scopeLayout // where the file wrote the items of each scope
@@ -119,6 +120,7 @@ func (c *checker) check(cfg *Config) {
 	c.passport(cfg.Passport)
 	c.levels(cfg)
 	c.web(cfg.Web)
+	c.brand(&cfg.Web.Brand)
 	c.redis(cfg.Redis)
 	c.i18n(cfg.I18n)
 	c.admins(cfg.Admins)

@@ -39,6 +39,7 @@ func TestCheckConfigExample(t *testing.T) {
 		"one of: passport, driver's license or identity card, with a selfie",
 		"Documents must be valid for at least 30 days.",
 		"Redis: single server 127.0.0.1:6379",
+		"Brand on the request page: the bot's @username (web.brand.name not set), no logo.",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
@@ -87,6 +88,34 @@ levels:
 		if strings.Contains(r.stdout+r.stderr, secret) {
 			t.Errorf("output shows a secret (%s)", secret)
 		}
+	}
+}
+
+// web.brand: check-config prints the brand and reads the logo file as run
+// will, relative to the config file; a file that is not an image fails.
+func TestCheckConfigBrand(t *testing.T) {
+	clearSecretEnv(t)
+	p := writeConfig(t, `levels:
+  only: {scope: [pd]}
+web:
+  brand:
+    name: Acme Bank
+    logo_file: logo.svg
+`)
+	logo := filepath.Join(filepath.Dir(p), "logo.svg")
+	if err := os.WriteFile(logo, []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "check-config", "--config", p)
+	if want := `Brand on the request page: "Acme Bank", logo ` + logo + " (SVG, 59 bytes)."; r.code != exitOK || !strings.Contains(r.stdout, want) {
+		t.Errorf("exit status %d, summary lacks %q:\n%s%s", r.code, want, r.stdout, r.stderr)
+	}
+	if err := os.WriteFile(logo, []byte("GIF89a"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, nil, "check-config", "--config", p)
+	if want := p + `:6:16: web.brand.logo_file: "logo.svg" is not a PNG, JPEG or SVG image`; r.code != exitFailure || !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("exit status %d, stderr %q, want it to start with %q", r.code, r.stderr, want)
 	}
 }
 
