@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,5 +29,24 @@ func TestBrandOnPages(t *testing.T) {
 	}
 	if res := get(t, b.Handler(), "/passport/logo"); res.status != 200 || res.body != string(logo) {
 		t.Errorf("logo: status %d, body %q", res.status, res.body)
+	}
+}
+
+// web.brand reloads: the pages show the new name at once.
+func TestBrandReloads(t *testing.T) {
+	b, _ := miniBot(t, nil)
+	b.start(t, newFakeTransport())
+	const callback = "/passport/callback?r=AAAAAAAAAAAAAAAAAAAAAA&tg_passport=cancel"
+	if res := get(t, b.Handler(), callback); strings.Contains(res.body, `class="brand"`) {
+		t.Fatalf("a brand before the reload:\n%s", res.body)
+	}
+	next := parseConfig(t, "kycbot-test:", "", "", func(y string) string {
+		return strings.Replace(y, `listen: "127.0.0.1:0"}`, `listen: "127.0.0.1:0", brand: {name: "Acme Bank"}}`, 1)
+	})
+	if err := b.Reload(context.Background(), next); err != nil {
+		t.Fatal(err)
+	}
+	if res := get(t, b.Handler(), callback); !strings.Contains(res.body, `<span>Acme Bank</span></header>`) {
+		t.Errorf("no brand after the reload:\n%s", res.body)
 	}
 }

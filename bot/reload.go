@@ -92,7 +92,9 @@ func fixedChanges(old, next *config.Config) []string {
 	diffPaths("telegram", reflect.ValueOf(old.Telegram), reflect.ValueOf(next.Telegram), &out)
 	diffPaths("passport.private_key_file", reflect.ValueOf(old.Passport.PrivateKeyFile), reflect.ValueOf(next.Passport.PrivateKeyFile), &out)
 	diffPaths("passport.previous_private_key_files", reflect.ValueOf(old.Passport.PreviousPrivateKeyFiles), reflect.ValueOf(next.Passport.PreviousPrivateKeyFiles), &out)
-	diffPaths("web", reflect.ValueOf(old.Web), reflect.ValueOf(next.Web), &out)
+	oldWeb, nextWeb := old.Web, next.Web
+	oldWeb.Brand, nextWeb.Brand = config.Brand{}, config.Brand{} // web.brand reloads: the pages are built anew
+	diffPaths("web", reflect.ValueOf(oldWeb), reflect.ValueOf(nextWeb), &out)
 	diffPaths("redis", reflect.ValueOf(old.Redis), reflect.ValueOf(next.Redis), &out)
 	for _, f := range []struct {
 		path string

@@ -9,13 +9,30 @@
 // (tg://resolve?domain=telegrampassport&...) inside inline buttons. The bot
 // therefore sends an
 // inline URL button to PageURL(publicURL, requestID), and this page opens
-// the deep link: automatically once it has loaded, and through a large
-// "Open Telegram Passport" button that always works.
+// the deep link through a large "Open Telegram Passport" button that is
+// always there, and on phones also automatically once it has loaded.
+//
+// On a desktop computer (a wide screen with a mouse: min-width 760px,
+// pointer: fine and hover, decided by the browser from CSS media queries,
+// never from the User-Agent) the page does not jump to tg:, which shows
+// nothing at all where the Telegram app is missing: it shows, beside the
+// card, a QR code of its own URL (drawn here as inline SVG) to continue on
+// the phone. Every request page also says that Telegram Web cannot open
+// Telegram Passport, and until when the link works ("until 21:30 (about
+// 30 minutes)"): the page's script shows the time in the browser's time
+// zone and language (Intl), the server writes it in UTC for browsers
+// without scripts. Wide screens get a centered card layout (two columns
+// with the QR code), phones one column; Arabic and Persian mirror it.
+//
+// With Options.BotName (config web.brand.name) and Options.Logo
+// (web.brand.logo_file), every page is headed by the business's name and
+// logo and its title names the business.
 //
 // # Endpoints
 //
 //	GET /passport/{id}        the request page of request id
 //	GET /passport/callback    where the Telegram app returns (?r=<id>&tg_passport=...)
+//	GET /passport/logo        Options.Logo, when set (cacheable; the pages ask for ?v=<hash of it>)
 //	GET /passport/scans/{t}   a one-time link to a scan (Options.Scans, when set)
 //	GET /healthz              200 "ok" whenever the server answers (liveness)
 //	GET /readyz               200 "ok" when Backend.Ready succeeds, else 503 "unavailable" (readiness)
@@ -82,15 +99,21 @@
 // # Security
 //
 // Pages are rendered by html/template, so every text, name and URL is
-// escaped for its context. Pages load nothing from anywhere: no scripts,
-// fonts, images or styles from other hosts or even from this server; one
+// escaped for its context. Pages load nothing from other hosts: no
+// scripts, fonts, images or styles; from this server, the logo alone. One
 // inline style sheet and one tiny inline script are allowed by a fresh
-// Content-Security-Policy nonce per response:
+// Content-Security-Policy nonce per response, and images from data: URLs
+// (the empty favicon) and, with a logo, from exactly the logo's URL:
 //
-//	default-src 'none'; style-src 'nonce-…'; script-src 'nonce-…'; img-src data:;
-//	base-uri 'none'; form-action 'none'; frame-ancestors 'none'
+//	default-src 'none'; style-src 'nonce-…'; script-src 'nonce-…';
+//	img-src data: [<PublicURL>/passport/logo]; base-uri 'none';
+//	form-action 'none'; frame-ancestors 'none'
 //
-// Responses that are not pages get default-src 'none' without nonces.
+// The QR code and the icons are inline SVG markup, which loads nothing.
+// The logo is served with default-src 'none'; style-src 'unsafe-inline';
+// sandbox: an SVG logo runs nothing, shown in the page through <img> or
+// opened on its own. Responses that are not pages get default-src 'none'
+// without nonces.
 // Every response also carries Referrer-Policy: no-referrer (the request
 // page URL is a bearer link), Cache-Control: no-store,
 // X-Content-Type-Options: nosniff, X-Frame-Options: DENY,
