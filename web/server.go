@@ -130,8 +130,10 @@ type Options struct {
 	// passport.BotIDFromToken). Required.
 	BotID int64
 	// BotName is who is asking, as shown on the request page, such as
-	// "@acme_kyc_bot" or "Acme verification". Default: "@" + BotUsername.
-	// One of BotName and BotUsername is required.
+	// "@acme_kyc_bot" or "Acme Bank" (kycbot's bot gives config
+	// web.brand.name). When set, it also heads every page, beside Logo,
+	// and ends their title. Default: "@" + BotUsername, in the sentences
+	// only. One of BotName and BotUsername is required.
 	BotName string
 	// Logo is the business's logo shown beside BotName at the top of the
 	// request page (optional): a PNG, JPEG or SVG image of at most
