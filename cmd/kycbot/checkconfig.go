@@ -13,15 +13,17 @@ const checkConfigUsage = `Usage: kycbot check-config [--config FILE]
 
 Check a kycbot config file without starting the bot. On success, print a
 plain-language summary of it: each level with what it asks for and which
-rules apply, the web URL, Redis, admins, delivery and languages (secrets are
-never shown, only whether they are set).
+rules apply, the web URL, the brand on the request page, Redis, admins,
+delivery and languages (secrets are never shown, only whether they are set).
 
 Every problem is printed on stderr on its own line, as
 FILE:LINE:COLUMN: PATH: MESSAGE. Settings that only a running bot needs
 (Telegram credentials, the private key, the privacy policy and public URLs)
 are reported as warnings and do not fail the check; the key files are read
 as kycbot run reads them (a missing file, one others can read, or one that
-is not a key is a warning saying what to do). Secrets are read from
+is not a key is a warning saying what to do), and so is the logo file
+(web.brand.logo_file: a missing file, one that is not a PNG, JPEG or SVG
+image, or one over 128 KiB is a problem). Secrets are read from
 KYCBOT_APP_HASH, KYCBOT_BOT_TOKEN, KYCBOT_REDIS_PASSWORD and
 KYCBOT_WEBHOOK_SECRET when set, as the bot does.
 
