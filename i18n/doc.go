@@ -50,6 +50,24 @@
 // the cause goes to the error handler (WithErrorHandler), never into the
 // text.
 //
+// # Dates and numbers
+//
+// Localizer.Date, Localizer.DateTime and Localizer.Day write dates and
+// times as each language does, from CLDR data: the patterns and month
+// names of github.com/go-playground/locales (generated from CLDR; British
+// English for en), in the digits of the language's CLDR default numbering
+// system as golang.org/x/text knows it: Persian digits (۰–۹) for fa,
+// Arabic-Indic digits (٠–٩) for ar, Latin digits for the others. Every
+// date a person reads goes through them: /status, the admin commands, the
+// dates in problem texts. The calendar is the Gregorian one everywhere:
+// the dates are those of documents, typed in that calendar in the
+// Telegram Passport form.
+//
+// In Persian and Arabic, the integers of template data (counts, scan
+// numbers) and the numbers of problem parameters (sizes, ages, days) are
+// written in those digits too; strings are left as they are, so that user
+// IDs and commands, which people type back, stay in Latin digits.
+//
 // # Overrides
 //
 // WithOverrides lets the admin replace single messages per language with

@@ -39,8 +39,8 @@ func ExampleLocalizer_Problem() {
 	}))
 	fmt.Println(cat.Language("es").Problem("invalid_post_code", "address", "data.post_code", map[string]string{"country": "DE"}))
 	// Output:
-	// Your driving licence expired on 01.01.2001. Please add a valid one.
-	// Водительское удостоверение: срок действия истёк 01.01.2001. Пожалуйста, добавьте действующий документ.
+	// Your driving licence expired on 1 Jan 2001. Please add a valid one.
+	// Водительское удостоверение: срок действия истёк 1 янв. 2001 г., пожалуйста, добавьте действующий документ.
 	// Identity card, reverse side: the photo is too small (640×480). Please upload a sharper one of at least 1000×700 pixels.
 	// Domicilio: el código postal no parece correcto para Alemania. Revísalo, por favor.
 }

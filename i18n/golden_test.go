@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 )
 
@@ -44,12 +45,25 @@ func golden(c *Catalog, lang string) string {
 			fmt.Fprintf(&b, "\n[%s %d]\n%s\n", s.id, n, l.Plural(s.id, n, sampleData(s)))
 		}
 	}
+	b.WriteString("\n## Dates and times (UTC)\n")
+	for _, t := range goldenTimes {
+		fmt.Fprintf(&b, "\n[%s]\n%s\n%s\n", t.Format(time.RFC3339), l.Date(t), l.DateTime(t))
+	}
 	b.WriteString("\n## Other messages\n")
 	for _, s := range specs() {
 		if s.plural != "" || strings.HasPrefix(s.id, "problem.") {
 			continue
 		}
 		d := sampleData(s)
+		for k, v := range map[string]string{
+			"Since": l.Date(goldenTimes[0]), "Day": l.Day("2026-02-01"),
+			"Updated": l.DateTime(goldenTimes[0]), "Created": l.DateTime(goldenTimes[1]),
+			"Date": l.Date(goldenTimes[0]), "Time": l.digits(l.cal.FmtTimeShort(goldenTimes[0])),
+		} {
+			if _, ok := d[k]; ok {
+				d[k] = v
+			}
+		}
 		if s.id == MsgStartExplain {
 			d["Documents"] = "• " + l.Capitalize(l.Element("personal_details")) +
 				"\n• " + l.Capitalize(l.OrList(l.Element("passport"), l.Element("identity_card")))
@@ -68,6 +82,13 @@ func golden(c *Catalog, lang string) string {
 		fmt.Fprintf(&b, "\n[%s]\n%s\n", s.id, text)
 	}
 	return b.String()
+}
+
+// goldenTimes are the times the golden files write as dates and times.
+var goldenTimes = []time.Time{
+	time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC),
+	time.Date(2026, 1, 15, 21, 30, 0, 0, time.UTC),
+	time.Date(2031, 12, 31, 23, 59, 0, 0, time.UTC),
 }
 
 // firstStrongIsLatin reports whether the first letter of line, before any
@@ -90,6 +111,11 @@ func TestGolden(t *testing.T) {
 	for _, lang := range c.Languages() {
 		t.Run(lang, func(t *testing.T) {
 			got := golden(c, lang)
+			for i, line := range strings.Split(got, "\n") {
+				if strings.Contains(strings.ReplaceAll(line, "...", ""), "..") {
+					t.Errorf("line %d has a doubled full stop (a date ending a sentence?): %q", i+1, line)
+				}
+			}
 			if c.Language(lang).Dir() == "rtl" {
 				for i, line := range strings.Split(got, "\n") {
 					if !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "[") && firstStrongIsLatin(line) {
