@@ -31,7 +31,11 @@
 // ("Водительское удостоверение: срок действия истёк ...") and quote field
 // names as the app labels them. The Persian and Arabic texts start every
 // line with a right-to-left letter or U+200F, so Telegram lays them out
-// right to left even where a line begins with a command.
+// right to left even where a line begins with a command; every /command
+// and @username in them follows U+200E (LEFT-TO-RIGHT MARK) and a space
+// ("U+200E /verify"), so that the slash stays on the left of the word in
+// right-to-left text and Telegram apps, which want a space (or the start
+// of the text) before a command, still make it tappable.
 //
 // # Choosing the language
 //

@@ -91,6 +91,42 @@ var goldenTimes = []time.Time{
 	time.Date(2031, 12, 31, 23, 59, 0, 0, time.UTC),
 }
 
+// unprotectedCommand returns the first /command or @username of a
+// right-to-left line that is not protected: in right-to-left text the
+// slash (or at sign) takes the direction of the text around it unless a
+// left-to-right mark (U+200E) comes before it with nothing but spaces and
+// brackets between, and shows up on the right of the word ("verify/").
+func unprotectedCommand(line string) (string, bool) {
+	runes := []rune(line)
+	for i, r := range runes {
+		if r != '/' && r != '@' || i+1 == len(runes) || !isASCIIWord(runes[i+1]) || i > 0 && (isASCIIWord(runes[i-1]) || runes[i-1] == '/') {
+			continue
+		}
+		end := i + 1
+		for end < len(runes) && isASCIIWord(runes[end]) {
+			end++
+		}
+		protected := false
+		for j := i - 1; j >= 0; j-- {
+			if runes[j] == '\u200E' {
+				protected = true
+				break
+			}
+			if runes[j] != ' ' && runes[j] != '(' {
+				break
+			}
+		}
+		if !protected {
+			return string(runes[i:end]), true
+		}
+	}
+	return "", false
+}
+
+func isASCIIWord(r rune) bool {
+	return r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}
+
 // firstStrongIsLatin reports whether the first letter of line, before any
 // right-to-left mark, is a Latin one: Telegram would then lay the line out
 // left to right.
@@ -118,6 +154,11 @@ func TestGolden(t *testing.T) {
 			}
 			if c.Language(lang).Dir() == "rtl" {
 				for i, line := range strings.Split(got, "\n") {
+					if !strings.HasPrefix(line, "[") && !strings.HasPrefix(line, "#") {
+						if cmd, ok := unprotectedCommand(line); ok {
+							t.Errorf("line %d: %q would show its slash or at sign on the wrong side in right-to-left text (put U+200E and a space before it): %q", i+1, cmd, line)
+						}
+					}
 					if !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "[") && firstStrongIsLatin(line) {
 						t.Errorf("line %d starts left to right: %q", i+1, line)
 					}
@@ -156,5 +197,26 @@ func TestGolden(t *testing.T) {
 	}
 	if errs := log.take(); len(errs) > 0 {
 		t.Errorf("rendering reported %v", errs)
+	}
+}
+
+func TestUnprotectedCommand(t *testing.T) {
+	for _, tt := range []struct {
+		line string
+		cmd  string
+	}{
+		{"برای شروع، /verify را بزنید", "/verify"},
+		{"\u200F/start – آشنایی", "/start"},
+		{"در @BotFather بررسی کنید", "@BotFather"},
+		{"کلید (/setpublickey) را", "/setpublickey"},
+		{"برای شروع،\u200E /verify را بزنید", ""},
+		{"\u200F\u200E /start – آشنایی", ""},
+		{"کلید \u200E(/setpublickey)\u200E را", ""},
+		{"https://example.com/path و a/b", ""},
+	} {
+		cmd, bad := unprotectedCommand(tt.line)
+		if bad != (tt.cmd != "") || cmd != tt.cmd {
+			t.Errorf("unprotectedCommand(%q) = %q, %v; want %q", tt.line, cmd, bad, tt.cmd)
+		}
 	}
 }
