@@ -220,3 +220,27 @@ func TestUnprotectedCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestOneTermEach: each language names a thing one way in every text; the
+// variants below were once mixed in.
+func TestOneTermEach(t *testing.T) {
+	c, _ := newTestCatalog(t)
+	for _, tt := range []struct {
+		lang, avoid, use string
+	}{
+		{"es", "selfi ", "selfie"},
+		{"es", "solo este bot puede", "pueda (subjunctive after de modo que)"},
+		{"pt-BR", "só este bot consegue", "consiga (subjunctive after de forma que)"},
+		{"ar", "تيليجرام", "Telegram, as in Telegram Passport"},
+		{"ar", "مستند", "وثيقة / وثائق"},
+		{"fa", "تلگرام", "Telegram, as in Telegram Passport"},
+		{"fa", "رمزگذاری", "رمزنگاری"},
+		{"fa", "احراز هویت", "تأیید هویت"},
+	} {
+		text := golden(c, tt.lang)
+		if i := strings.Index(text, tt.avoid); i >= 0 {
+			line := strings.Count(text[:i], "\n") + 1
+			t.Errorf("%s: line %d of the golden text says %q: use %s", tt.lang, line, tt.avoid, tt.use)
+		}
+	}
+}
