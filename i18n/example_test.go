@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log"
 	"testing/fstest"
+	"time"
 
 	"github.com/kycbot/kycbot/i18n"
 )
@@ -18,12 +19,29 @@ func Example() {
 	fmt.Println(l.Lang())
 	fmt.Println(l.Text(i18n.MsgButtonTryAgain, nil))
 	fmt.Println(l.Plural(i18n.MsgResultFixHeader, 2, nil))
-	fmt.Println(cat.Language("de-AT").Text(i18n.MsgStatusVerified, map[string]any{"Since": "01.02.2026"}))
+	since := time.Date(2026, 2, 1, 9, 30, 0, 0, time.UTC)
+	fmt.Println(cat.Language("de-AT").Text(i18n.MsgStatusVerified, map[string]any{"Since": cat.Language("de").Date(since)}))
 	// Output:
 	// pt-BR
 	// Tentar de novo
 	// Corrija estes 2 problemas no Telegram Passport e envie seus documentos novamente:
 	// Ihre Identität ist seit dem 01.02.2026 bestätigt.
+}
+
+func ExampleLocalizer_Date() {
+	cat, err := i18n.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	at := time.Date(2026, 12, 5, 6, 52, 0, 0, time.UTC)
+	for _, lang := range []string{"en", "ru", "fa"} {
+		l := cat.Language(lang)
+		fmt.Println(l.Date(at), "|", l.DateTime(at))
+	}
+	// Output:
+	// 5 Dec 2026 | 5 Dec 2026 at 06:52 UTC
+	// 5 дек. 2026 г. | 5 дек. 2026 г. в 06:52 UTC
+	// ۵ دسامبر ۲۰۲۶ | ۵ دسامبر ۲۰۲۶، ساعت ۶:۵۲ UTC
 }
 
 func ExampleLocalizer_Problem() {
