@@ -109,7 +109,7 @@ func (l *Localizer) Day(s string) string {
 }
 
 // passportDate is the layout of the dates of Telegram Passport data.
-const passportDate = "02.01.2006"
+const passportDate = "2.1.2006" // one or two digits for the day and month, as Telegram accepts
 
 // digits writes the Latin digits of s in the language's own digits.
 func (l *Localizer) digits(s string) string {

@@ -34,8 +34,8 @@ func TestDates(t *testing.T) {
 		if got := l.DateTime(at); got != tt.dateTime {
 			t.Errorf("%s: DateTime = %q, want %q", tt.lang, got, tt.dateTime)
 		}
-		// The same day from a store day and from a Telegram Passport date.
-		for _, s := range []string{"2026-12-05", "05.12.2026"} {
+		// The same day from a store day and from Telegram Passport dates.
+		for _, s := range []string{"2026-12-05", "05.12.2026", "5.12.2026"} {
 			if got := l.Day(s); got != tt.date {
 				t.Errorf("%s: Day(%s) = %q, want %q", tt.lang, s, got, tt.date)
 			}
