@@ -178,7 +178,7 @@ func TestScopeForms(t *testing.T) {
 		t.Errorf("scope = %v\nwant    %v", got, want)
 	}
 	if got := DescribeScope(cfg.Levels["a"].Scope); got != "Personal details (with names in the original script); "+
-		"one of: passport, driver's license, identity card or internal passport, with a selfie and a certified translation; "+
+		"one of: passport, driving licence, identity card or internal passport, with a selfie and a certified translation; "+
 		"one of: utility bill, bank statement or rental agreement; phone number; email address; residential address" {
 		t.Errorf("DescribeScope = %q", got)
 	}
@@ -456,7 +456,7 @@ func TestSummaryExample(t *testing.T) {
 		"Levels (2, default basic):",
 		"  basic (Basic check)\n    Asks for: Personal details; phone number.\n    Rules: Minimum age 18.\n",
 		"  full (Full KYC)\n",
-		"Asks for: Personal details (with names in the original script); one of: passport, driver's license or identity card, with a selfie; residential address; utility bill, with a certified translation; phone number; email address.",
+		"Asks for: Personal details (with names in the original script); one of: passport, driving licence or identity card, with a selfie; residential address; utility bill, with a certified translation; phone number; email address.",
 		"Rules: Minimum age 18. Countries of citizenship allowed: DE, AT, CH. Documents must be valid for at least 30 days. A passport needs an expiry date. Address countries allowed: DE, AT, CH. The country of residence must match the address. Scans of at least 800×600 pixels.",
 		"Web: listens on :8080; request page at https://kyc.example.com; /healthz, /readyz and /metrics on 127.0.0.1:9090 only.",
 		"Redis: single server 127.0.0.1:6379, database 0, key prefix \"kycbot:\", password set, no TLS.",

@@ -52,7 +52,7 @@ redis:
 		}
 	}
 	// Output:
-	// full: Personal details (with names in the original script); one of: passport, driver's license or identity card, with a selfie; residential address; phone number
+	// full: Personal details (with names in the original script); one of: passport, driving licence or identity card, with a selfie; residential address; phone number
 	// Minimum age 18. Countries of citizenship allowed: DE, AT. Documents must be valid for at least 30 days.
 	// {"v":1,"d":[{"_":"pd","n":1},{"_":["pp","dl","ic"],"s":1},"ad","pn"]}
 	// config.yaml:4:18: levels.full.scope[0].one_of[0]: "pasport" is not a document type (did you mean "passport"?)

@@ -14,7 +14,7 @@ import (
 var elementLabels = map[passport.ElementType]string{
 	passport.TypePersonalDetails:       "personal details",
 	passport.TypePassport:              "passport",
-	passport.TypeDriverLicense:         "driver's license",
+	passport.TypeDriverLicense:         "driving licence",
 	passport.TypeIdentityCard:          "identity card",
 	passport.TypeInternalPassport:      "internal passport",
 	passport.TypeAddress:               "residential address",
@@ -36,7 +36,7 @@ func elementLabel(t passport.ElementType) string {
 
 // DescribeScope says in plain words what a scope asks for, such as
 // "Personal details (with names in the original script); one of: passport,
-// driver's license or identity card, with a selfie; phone number".
+// driving licence or identity card, with a selfie; phone number".
 func DescribeScope(s passport.Scope) string {
 	parts := make([]string, len(s.Elements))
 	for i, e := range s.Elements {

@@ -31,7 +31,11 @@
 // ("Водительское удостоверение: срок действия истёк ...") and quote field
 // names as the app labels them. The Persian and Arabic texts start every
 // line with a right-to-left letter or U+200F, so Telegram lays them out
-// right to left even where a line begins with a command.
+// right to left even where a line begins with a command; every /command
+// and @username in them follows U+200E (LEFT-TO-RIGHT MARK) and a space
+// ("U+200E /verify"), so that the slash stays on the left of the word in
+// right-to-left text and Telegram apps, which want a space (or the start
+// of the text) before a command, still make it tappable.
 //
 // # Choosing the language
 //
@@ -49,6 +53,24 @@
 // message missing in a language falls back to English, then to its ID, and
 // the cause goes to the error handler (WithErrorHandler), never into the
 // text.
+//
+// # Dates and numbers
+//
+// Localizer.Date, Localizer.DateTime and Localizer.Day write dates and
+// times as each language does, from CLDR data: the patterns and month
+// names of github.com/go-playground/locales (generated from CLDR; British
+// English for en), in the digits of the language's CLDR default numbering
+// system as golang.org/x/text knows it: Persian digits (۰–۹) for fa,
+// Arabic-Indic digits (٠–٩) for ar, Latin digits for the others. Every
+// date a person reads goes through them: /status, the admin commands, the
+// dates in problem texts. The calendar is the Gregorian one everywhere:
+// the dates are those of documents, typed in that calendar in the
+// Telegram Passport form.
+//
+// In Persian and Arabic, the integers of template data (counts, scan
+// numbers) and the numbers of problem parameters (sizes, ages, days) are
+// written in those digits too; strings are left as they are, so that user
+// IDs and commands, which people type back, stay in Latin digits.
 //
 // # Overrides
 //

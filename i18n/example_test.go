@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log"
 	"testing/fstest"
+	"time"
 
 	"github.com/kycbot/kycbot/i18n"
 )
@@ -18,12 +19,29 @@ func Example() {
 	fmt.Println(l.Lang())
 	fmt.Println(l.Text(i18n.MsgButtonTryAgain, nil))
 	fmt.Println(l.Plural(i18n.MsgResultFixHeader, 2, nil))
-	fmt.Println(cat.Language("de-AT").Text(i18n.MsgStatusVerified, map[string]any{"Since": "01.02.2026"}))
+	since := time.Date(2026, 2, 1, 9, 30, 0, 0, time.UTC)
+	fmt.Println(cat.Language("de-AT").Text(i18n.MsgStatusVerified, map[string]any{"Since": cat.Language("de").Date(since)}))
 	// Output:
 	// pt-BR
 	// Tentar de novo
 	// Corrija estes 2 problemas no Telegram Passport e envie seus documentos novamente:
 	// Ihre Identität ist seit dem 01.02.2026 bestätigt.
+}
+
+func ExampleLocalizer_Date() {
+	cat, err := i18n.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	at := time.Date(2026, 12, 5, 6, 52, 0, 0, time.UTC)
+	for _, lang := range []string{"en", "ru", "fa"} {
+		l := cat.Language(lang)
+		fmt.Println(l.Date(at), "|", l.DateTime(at))
+	}
+	// Output:
+	// 5 Dec 2026 | 5 Dec 2026 at 06:52 UTC
+	// 5 дек. 2026 г. | 5 дек. 2026 г. в 06:52 UTC
+	// ۵ دسامبر ۲۰۲۶ | ۵ دسامبر ۲۰۲۶، ساعت ۶:۵۲ UTC
 }
 
 func ExampleLocalizer_Problem() {
@@ -39,8 +57,8 @@ func ExampleLocalizer_Problem() {
 	}))
 	fmt.Println(cat.Language("es").Problem("invalid_post_code", "address", "data.post_code", map[string]string{"country": "DE"}))
 	// Output:
-	// Your driving licence expired on 01.01.2001. Please add a valid one.
-	// Водительское удостоверение: срок действия истёк 01.01.2001. Пожалуйста, добавьте действующий документ.
+	// Your driving licence expired on 1 Jan 2001. Please add a valid one.
+	// Водительское удостоверение: срок действия истёк 1 янв. 2001 г., пожалуйста, добавьте действующий документ.
 	// Identity card, reverse side: the photo is too small (640×480). Please upload a sharper one of at least 1000×700 pixels.
 	// Domicilio: el código postal no parece correcto para Alemania. Revísalo, por favor.
 }

@@ -383,7 +383,7 @@ func TestPluralForms(t *testing.T) {
 			for _, n := range pluralCounts {
 				text := l.Plural(s.id, n, sampleData(s))
 				checkRendered(t, fmt.Sprintf("%s: %s(%d)", lang, s.id, n), text, s.id)
-				if !strings.Contains(text, fmt.Sprint(n)) && n != 1 && n != 2 {
+				if !strings.Contains(text, l.digits(fmt.Sprint(n))) && n != 1 && n != 2 {
 					t.Errorf("%s: %s(%d) = %q does not show the count", lang, s.id, n, text)
 				}
 			}
@@ -455,7 +455,11 @@ func TestProblems(t *testing.T) {
 				if k == "types" || isCountryParam(k) || k == "age" {
 					continue
 				}
-				if !strings.Contains(text, v) && !(v == "1" || v == "2") {
+				shown := l.digits(v)
+				if k == "date" {
+					shown = l.Day(v)
+				}
+				if !strings.Contains(text, shown) && !(v == "1" || v == "2") {
 					t.Errorf("%s: %q does not show %s=%s", what, text, k, v)
 				}
 			}
@@ -495,7 +499,7 @@ func TestProblemDetails(t *testing.T) {
 		code, el, target, substr string
 		params                   map[string]string
 	}{
-		{en, "expired", "driver_license", "data.expiry_date", "Your driving licence expired on 01.01.2001. Please add a valid one.", map[string]string{"date": "01.01.2001"}},
+		{en, "expired", "driver_license", "data.expiry_date", "Your driving licence expired on 1 Jan 2001. Please add a valid one.", map[string]string{"date": "01.01.2001"}},
 		{en, "too_young", "personal_details", "data.birth_date", "at least 18 years old", map[string]string{"min_age": "18", "age": "16"}},
 		{en, "too_young", "personal_details", "data.birth_date", "at least 1 year old", map[string]string{"min_age": "1", "age": "0"}},
 		{en, "missing_field", "personal_details", "data.birth_date", "Please fill in the date of birth in your personal details.", nil},
@@ -512,7 +516,7 @@ func TestProblemDetails(t *testing.T) {
 		{en, "invalid_country", "personal_details", "data.country_code", "The citizenship in your personal details", nil},
 		{en, "country_not_allowed", "personal_details", "data.country_code", "citizenship: ZZ", map[string]string{"country": "ZZ"}},
 		{en, "country_not_allowed", "personal_details", "data.country_code", "citizenship: 12", map[string]string{"country": "12"}},
-		{ru, "expired", "driver_license", "data.expiry_date", "Водительское удостоверение: срок действия истёк 01.01.2001.", map[string]string{"date": "01.01.2001"}},
+		{ru, "expired", "driver_license", "data.expiry_date", "Водительское удостоверение: срок действия истёк 1 янв. 2001 г.,", map[string]string{"date": "01.01.2001"}},
 		{ru, "too_young", "personal_details", "data.birth_date", "с 21 года", map[string]string{"min_age": "21"}},
 		{ru, "too_young", "personal_details", "data.birth_date", "с 18 лет", map[string]string{"min_age": "18"}},
 		{ru, "missing_field", "personal_details", "data.birth_date", "Личные данные: заполните поле «Дата рождения».", nil},

@@ -334,6 +334,10 @@ const (
 	// MsgListOr joins the last item of a list of alternatives. Data: .Items
 	// (the items before the last, already joined), .Last.
 	MsgListOr = "list.or"
+	// MsgDateTimeUTC joins a date and a time of day in UTC
+	// (Localizer.DateTime). Data: .Date, .Time (both written by the
+	// Localizer from CLDR data).
+	MsgDateTimeUTC = "date.time_utc"
 )
 
 // Names of the Telegram Passport element types, written to fit inside a
@@ -638,6 +642,7 @@ func specs() []spec {
 		plain(MsgDeletedNotice),
 		plain(MsgListSeparator),
 		plain(MsgListOr, "Items", "Last"),
+		plain(MsgDateTimeUTC, "Date", "Time"),
 	}
 	for _, id := range []string{
 		MsgElementPersonalDetails, MsgElementPassport, MsgElementDriverLicense, MsgElementIdentityCard,

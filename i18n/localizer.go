@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	cldr "github.com/go-playground/locales"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
@@ -24,12 +25,17 @@ type Localizer struct {
 	lang    string
 	tag     language.Tag
 	loc     *goi18n.Localizer
-	regions display.Namer // nil when x/text has no country names for the language
+	regions display.Namer     // nil when x/text has no country names for the language
+	cal     cldr.Translator   // CLDR date and time patterns
+	nums    *strings.Replacer // Latin to native digits; nil for Latin
 }
 
 func newLocalizer(c *Catalog, lang string, loc *goi18n.Localizer) *Localizer {
 	tag := language.Make(lang)
-	return &Localizer{cat: c, lang: lang, tag: tag, loc: loc, regions: display.Regions(tag)}
+	return &Localizer{
+		cat: c, lang: lang, tag: tag, loc: loc, regions: display.Regions(tag),
+		cal: calendar(lang), nums: nativeDigits(tag),
+	}
 }
 
 // Lang returns the language's BCP 47 tag ("pt-BR").
@@ -89,7 +95,7 @@ func (l *Localizer) localize(id string, count any, data map[string]any) (string,
 	sp := l.cat.specs[id]
 	d := make(map[string]any, len(data)+len(sp.keys))
 	for k, v := range data {
-		d[k] = v
+		d[k] = l.number(v)
 	}
 	for _, k := range sp.keys {
 		key, optional := strings.CutSuffix(k, "?")
@@ -288,9 +294,18 @@ func (l *Localizer) problem(code, elementType, target string, params map[string]
 	} else if part := l.Part(target); part != "" {
 		d["Part"], d["PartCap"] = part, l.Capitalize(part)
 	}
+	raw := make(map[string]string, len(params)) // by template key, as verify wrote them
 	for k, v := range params {
 		key := paramKey(k)
-		d[key] = v
+		raw[key] = v
+		switch {
+		case k == "date":
+			d[key] = l.Day(v) // a Telegram Passport date, DD.MM.YYYY
+		case isCountryParam(k) || k == "types":
+			d[key] = v
+		default:
+			d[key] = l.digits(v) // sizes, ages, counts
+		}
 		if isCountryParam(k) {
 			d[key+"Name"] = l.Country(v)
 		}
@@ -306,7 +321,7 @@ func (l *Localizer) problem(code, elementType, target string, params map[string]
 	}
 	var count any
 	if sp.plural != "" {
-		if v, ok := d[sp.plural].(string); ok {
+		if v, ok := raw[sp.plural]; ok {
 			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
 				count = n
 			}

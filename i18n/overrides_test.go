@@ -41,7 +41,7 @@ problem.expired: "Документ «{{.Element}}» просрочен ({{.Date}
 	if got := ru.Plural(MsgResultFixHeader, 3, nil); got != "Осталось 3 ошибки:" {
 		t.Errorf("ru plural override: %q", got)
 	}
-	if got := ru.Problem("expired", "passport", "data.expiry_date", map[string]string{"date": "01.01.2001"}); got != "Документ «паспорт» просрочен (01.01.2001)." {
+	if got := ru.Problem("expired", "passport", "data.expiry_date", map[string]string{"date": "01.01.2001"}); got != "Документ «паспорт» просрочен (1 янв. 2001 г.)." {
 		t.Errorf("ru problem override: %q", got)
 	}
 	if got := c.Language("pt-BR").Text(MsgButtonTryAgain, nil); got != "De novo" {
@@ -147,7 +147,7 @@ problem.not_jpeg: "{{index .Part 99}}"
 `,
 	})))
 	ru := c.Language("ru")
-	if got := ru.Problem("expired", "passport", "data.expiry_date", map[string]string{"date": "01.01.2001"}); got != "Истёк 01.01.2001 (паспорт)!" {
+	if got := ru.Problem("expired", "passport", "data.expiry_date", map[string]string{"date": "01.01.2001"}); got != "Истёк 1 янв. 2001 г. (паспорт)!" {
 		t.Errorf("override with logic: %q", got)
 	}
 	if errs := log.take(); len(errs) > 0 {

@@ -137,6 +137,9 @@ func daysIn(m time.Month, y int) int {
 // String formats the date as DD.MM.YYYY.
 func (d Date) String() string { return fmt.Sprintf("%02d.%02d.%04d", d.Day, int(d.Month), d.Year) }
 
+// ISO formats the date as ISO 8601 does, YYYY-MM-DD.
+func (d Date) ISO() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day) }
+
 // Time returns midnight UTC of the date.
 func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
 

@@ -148,7 +148,9 @@ func TestAdminCommands(t *testing.T) {
 
 	t.Run("status", func(t *testing.T) {
 		m := say(admin, "/kyc_status "+uid)
-		for _, want := range []string{uid, stateVerified, "crm-9", w.Config.DefaultLevelName} {
+		// The time of the verdict as the admin's language writes it (CLDR).
+		updated := w.Bot().Catalog().Language("en").DateTime(w.status(ctx, u.User.ID).UpdatedAt)
+		for _, want := range []string{uid, stateVerified, "crm-9", w.Config.DefaultLevelName, "updated " + updated} {
 			if !strings.Contains(m.Text, want) {
 				t.Errorf("/kyc_status answered %q, which lacks %q", m.Text, want)
 			}

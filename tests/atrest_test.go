@@ -33,6 +33,17 @@ type needle struct {
 	b    []byte
 }
 
+// isoDate writes a Telegram Passport date (DD.MM.YYYY) as the webhook
+// does since schema 3 (YYYY-MM-DD).
+func isoDate(t *testing.T, s string) string {
+	t.Helper()
+	d, err := passport.ParseDate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.ISO()
+}
+
 // personalData lists what the users of seeds shared in scenario sc: names,
 // birth date, document number, address, phone, email, and pieces of every
 // scan (raw and in base64 at each alignment).
@@ -49,6 +60,7 @@ func personalData(t *testing.T, seed string, sc demo.Scenario, now time.Time) []
 		{"last name", []byte(pd["last_name"])},
 		{"native last name", []byte(pd["last_name_native"])},
 		{"birth date", []byte(pd["birth_date"])},
+		{"birth date as the webhook writes it", []byte(isoDate(t, pd["birth_date"]))},
 		{"document number", []byte(dl.Fields["document_no"])},
 		{"street", []byte(addr["street_line1"])},
 		{"phone", []byte(p[passport.TypePhoneNumber].Phone)},

@@ -108,6 +108,9 @@ func TestFixAndResubmitInRussian(t *testing.T) {
 	if !strings.Contains(m.Text, expired) {
 		t.Errorf("the chat message %q does not list the expired licence %q", m.Text, expired)
 	}
+	if !strings.Contains(m.Text, "истёк 1 янв. 2020 г.,") {
+		t.Errorf("the chat message %q does not write the expiry date as Russian does", m.Text)
+	}
 	retry, ok := urlButton(m)
 	if !ok {
 		t.Fatalf("the list of problems has no button to try again: %+v", m)

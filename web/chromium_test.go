@@ -506,6 +506,11 @@ func TestPageInChromium(t *testing.T) {
 		if len(got) != 1 || got[0] != (Outcome{RequestID: idAR, Result: ResultError, Error: CodePublicKeyInvalid, At: testNow}) {
 			t.Errorf("recorded %+v", got)
 		}
+		// The command reads "/verify", not "verify/": its slash is drawn on
+		// the left of its first letter, right-to-left text around it.
+		if side, err := chromedp.Run(ctx, chromedp.Evaluate[string](slashSide)); err != nil || side != "left" {
+			t.Errorf("the slash of /verify is on the %q of the word (%v)", side, err)
+		}
 		screenshot(t, "callback-ar")
 	})
 
@@ -538,3 +543,16 @@ func TestPageInChromium(t *testing.T) {
 	}
 	t.Logf("%d requests, all to %s or tg:", len(requested), host)
 }
+
+// slashSide finds the first "/verify" of the page's text and says on which
+// side of its "v" the browser drew the slash: "left", "right" or "none".
+const slashSide = `(() => {
+	const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+		const i = n.data.indexOf("/verify");
+		if (i < 0) continue;
+		const box = (from) => { const r = document.createRange(); r.setStart(n, from); r.setEnd(n, from + 1); return r.getBoundingClientRect(); };
+		return box(i).left < box(i + 1).left ? "left" : "right";
+	}
+	return "none";
+})()`

@@ -208,11 +208,10 @@ func (s *Server) expiryLine(loc *i18n.Localizer, at time.Time) (before, clock, a
 
 // expiryClock writes the time a link expires for people who do not run
 // the page's script (which shows it in the browser's time zone): the
-// server cannot know the user's time zone, so it says UTC. It is the one
-// place that formats a time on the pages: switch it to i18n's per-language
-// time format when there is one.
-func expiryClock(_ *i18n.Localizer, at time.Time) string {
-	return at.UTC().Format("15:04") + " UTC"
+// server cannot know the user's time zone, so it says UTC, in the
+// language's own time format and digits (i18n.Localizer.Time).
+func expiryClock(loc *i18n.Localizer, at time.Time) string {
+	return loc.Time(at)
 }
 
 // MaxLogoSize is the size of the largest logo served (Options.Logo): 128

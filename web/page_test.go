@@ -49,7 +49,7 @@ func TestExpiryLine(t *testing.T) {
 		{"hours", 5*time.Hour + 10*time.Minute, "en", "This link works until 17:10 UTC (about 5 hours)."},
 		{"90 minutes in hours", 90 * time.Minute, "en", "This link works until 13:30 UTC (about 2 hours)."},
 		{"russian", 21 * time.Minute, "ru", "Ссылка действует до 12:21 UTC (осталось около 21 минуты)."},
-		{"arabic", 2 * time.Minute, "ar", "يبقى هذا الرابط صالحًا حتى الساعة 12:02 UTC، أي لنحو دقيقتين."},
+		{"arabic", 2 * time.Minute, "ar", "يبقى هذا الرابط صالحًا حتى الساعة ١٢:٠٢ م UTC، أي لنحو دقيقتين."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			at := testNow.Add(tc.left)

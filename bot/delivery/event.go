@@ -23,9 +23,17 @@ import (
 // changes meaning or goes away; new fields may be added within a version,
 // so receivers should ignore fields they do not know. Version 2 replaced
 // the scans' bytes (files[].data, base64) with one-time links
-// (files[].url, files[].expires_at); events queued by an older kycbot
-// still arrive as version 1.
-const Schema = 2
+// (files[].url, files[].expires_at). Version 3 writes the dates of the
+// data (birth_date, expiry_date) as ISO 8601, YYYY-MM-DD, where versions 1
+// and 2 passed Telegram's DD.MM.YYYY on. Events queued by an older kycbot
+// are sent as they were queued, with their own version: read Event.Date
+// to get a date from any of them.
+const Schema = 3
+
+// dateFields are the data fields that hold a date: ISO 8601 (YYYY-MM-DD)
+// in the body since schema 3, DD.MM.YYYY (as Telegram Passport writes
+// them) before.
+var dateFields = []string{"birth_date", "expiry_date"}
 
 // Event kinds (Event.Kind) and decisions (Event.Decision).
 const (
@@ -42,7 +50,8 @@ const MaxFileSize = 20 << 20
 // Event is the body of a webhook request: the outcome of one verification,
 // as JSON. See docs/webhook.md for an example.
 type Event struct {
-	// Schema is the body's version: 2 (the constant Schema).
+	// Schema is the body's version: 3 (the constant Schema); 2 or 1 for
+	// an event queued by an older kycbot.
 	Schema int `json:"schema"`
 	// EventID identifies the event: deliveries of the same event (retries,
 	// or the same submission processed again) carry the same ID, so the
@@ -77,7 +86,8 @@ type Event struct {
 	// submission holds. Elements with a data object (personal_details,
 	// passport, driver_license, identity_card, internal_passport,
 	// address) map to their decrypted fields ("first_name",
-	// "document_no", "expiry_date", "street_line1", ...); phone_number
+	// "document_no", "expiry_date", "street_line1", ...), dates
+	// (birth_date, expiry_date) as YYYY-MM-DD; phone_number
 	// maps to {"phone_number": "<digits>"} and email to
 	// {"email": "<address>"}. Elements with scans only are not in Data,
 	// but their scans are in Files. Absent when not included.
@@ -142,6 +152,30 @@ type Include struct {
 	// Files describes the scans in Event.Files, with one-time links to
 	// their decrypted bytes.
 	Files bool
+}
+
+// Date returns the date in the data field of an element (such as
+// personal_details' birth_date, or passport's expiry_date) as midnight
+// UTC, in whichever form the event's schema writes it: YYYY-MM-DD from
+// schema 3 on, DD.MM.YYYY in events of schema 1 and 2 queued by an older
+// kycbot. ok is false when the event has no such date.
+func (e Event) Date(el passport.ElementType, field string) (t time.Time, ok bool) {
+	v := e.Data[el][field]
+	if v == "" {
+		return time.Time{}, false
+	}
+	if e.Schema < 3 {
+		d, err := passport.ParseDate(v)
+		if err != nil {
+			return time.Time{}, false
+		}
+		return d.Time(), true
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // String describes the event without its data, for logs.
@@ -213,7 +247,15 @@ func submissionData(sub *passport.Submission) map[passport.ElementType]map[strin
 		case el.Type == passport.TypeEmail:
 			data[el.Type] = map[string]string{"email": el.Email}
 		case el.Fields != nil:
-			data[el.Type] = maps.Clone(el.Fields)
+			fields := maps.Clone(el.Fields)
+			for _, name := range dateFields {
+				// Verified data holds real dates; anything else (an
+				// empty optional date) is passed on as it is.
+				if d, err := passport.ParseDate(fields[name]); err == nil {
+					fields[name] = d.ISO()
+				}
+			}
+			data[el.Type] = fields
 		}
 	}
 	if len(data) == 0 {

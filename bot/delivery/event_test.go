@@ -12,6 +12,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"log/slog"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -100,7 +101,7 @@ func TestFromVerified(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantTime := time.Date(2026, 3, 14, 11, 30, 45, 0, time.UTC)
-			if ev.Schema != 2 || ev.Kind != KindVerified || ev.Decision != DecisionVerified || ev.UserID != 424242 ||
+			if ev.Schema != 3 || ev.Kind != KindVerified || ev.Decision != DecisionVerified || ev.UserID != 424242 ||
 				ev.Level != "full" || ev.Ref != "crm-42" || !ev.Time.Equal(wantTime) || ev.Time.Location() != time.UTC {
 				t.Fatalf("event %+v", ev)
 			}
@@ -140,9 +141,14 @@ func TestFromVerified(t *testing.T) {
 			}
 
 			if inc.Data {
+				// Dates as ISO 8601, the other fields as the user wrote them.
+				personal := maps.Clone(v.Submission.Elements[0].Fields)
+				personal["birth_date"] = "1990-02-01"
+				doc := maps.Clone(v.Submission.Elements[1].Fields)
+				doc["expiry_date"] = "2031-01-01"
 				want := map[passport.ElementType]map[string]string{
-					passport.TypePersonalDetails: v.Submission.Elements[0].Fields,
-					passport.TypePassport:        v.Submission.Elements[1].Fields,
+					passport.TypePersonalDetails: personal,
+					passport.TypePassport:        doc,
 					passport.TypeAddress:         v.Submission.Elements[3].Fields,
 					passport.TypePhoneNumber:     {"phone_number": "+15550001234"},
 					passport.TypeEmail:           {"email": "johanna@example.com"},
@@ -151,7 +157,8 @@ func TestFromVerified(t *testing.T) {
 					t.Errorf("data %v, want %v", ev.Data, want)
 				}
 				var round map[string]map[string]string
-				if err := json.Unmarshal(raw["data"], &round); err != nil || round["passport"]["document_no"] != "X1234567" || round["email"]["email"] != "johanna@example.com" {
+				if err := json.Unmarshal(raw["data"], &round); err != nil || round["passport"]["document_no"] != "X1234567" || round["email"]["email"] != "johanna@example.com" ||
+					round["personal_details"]["birth_date"] != "1990-02-01" || round["passport"]["expiry_date"] != "2031-01-01" {
 					t.Errorf("data in JSON %s: %v", raw["data"], err)
 				}
 				// A copy: changing the event leaves the submission alone.
@@ -294,7 +301,7 @@ func TestFromRejected(t *testing.T) {
 	}
 	ev := FromRejected(r)
 	want := Event{
-		Schema: 2, EventID: ev.EventID, Kind: KindRejected, Time: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC),
+		Schema: 3, EventID: ev.EventID, Kind: KindRejected, Time: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC),
 		UserID: 77, Level: "basic", Ref: "r1", Decision: DecisionRejected,
 		Problems: []Problem{
 			{Element: "personal_details", Target: "data.birth_date", Code: "too_young"},
@@ -367,3 +374,46 @@ func TestOutboxKey(t *testing.T) {
 // outboxKeySecret is HKDF-SHA256(secret "secret", no salt, info "kycbot
 // outbox key v1", 32 bytes), computed with Python's hmac module.
 const outboxKeySecret = "c088bed9ae149851a50f88385c7e021cb798a1ddea36e3be6c1beb14c58b78d1"
+
+// TestEventDate reads a date of the data from events of every schema a
+// receiver may get: ISO 8601 from schema 3 on, Telegram's DD.MM.YYYY in
+// events queued by an older kycbot.
+func TestEventDate(t *testing.T) {
+	want := time.Date(1990, 2, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		schema int
+		value  string
+		ok     bool
+	}{
+		{3, "1990-02-01", true},
+		{2, "01.02.1990", true},
+		{1, "01.02.1990", true},
+		{3, "01.02.1990", false},
+		{2, "1990-02-01", false},
+		{3, "", false},
+		{3, "1990-02-30", false},
+	} {
+		ev := Event{Schema: tt.schema, Data: map[passport.ElementType]map[string]string{
+			passport.TypePersonalDetails: {"birth_date": tt.value},
+		}}
+		got, ok := ev.Date(passport.TypePersonalDetails, "birth_date")
+		if ok != tt.ok || ok && !got.Equal(want) || !ok && !got.IsZero() {
+			t.Errorf("schema %d, %q: Date = %v, %v", tt.schema, tt.value, got, ok)
+		}
+	}
+	if _, ok := (Event{Schema: 3}).Date(passport.TypePassport, "expiry_date"); ok {
+		t.Error("a date from an event without data")
+	}
+}
+
+// TestQueuedBeforeSchema3: an event queued by an older kycbot is sent as it
+// was queued: its schema, its dates as DD.MM.YYYY.
+func TestQueuedBeforeSchema3(t *testing.T) {
+	payload := []byte(`{"schema":2,"event_id":"evt_72311439c1c5ba04a28840c5ac57404a","kind":"verification.verified",` +
+		`"time":"2026-03-14T12:30:45Z","user_id":1,"level":"basic","ref":"","decision":"verified","problems":[],` +
+		`"data":{"personal_details":{"birth_date":"01.02.1990"}}}`)
+	got, reason := body(context.Background(), nil, payload)
+	if reason != "" || !bytes.Equal(got, payload) {
+		t.Errorf("body = %s (%s), want the payload as queued", got, reason)
+	}
+}

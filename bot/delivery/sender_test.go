@@ -268,7 +268,7 @@ func TestSenderDelivers(t *testing.T) {
 		if strings.Contains(string(h.body), "kycbot_scan_sources") || strings.Contains(string(h.body), "credentials") {
 			t.Errorf("event %s: the body holds the scans' sources", got.EventID)
 		}
-		if raw["schema"] != float64(2) || raw["kind"] != want.Kind || raw["decision"] != want.Decision {
+		if raw["schema"] != float64(Schema) || raw["kind"] != want.Kind || raw["decision"] != want.Decision {
 			t.Errorf("body fields %v %v %v", raw["schema"], raw["kind"], raw["decision"])
 		}
 	}

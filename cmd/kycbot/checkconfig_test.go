@@ -36,7 +36,7 @@ func TestCheckConfigExample(t *testing.T) {
 		"Levels (2, default basic):",
 		"  basic (Basic check)",
 		"  full (Full KYC)",
-		"one of: passport, driver's license or identity card, with a selfie",
+		"one of: passport, driving licence or identity card, with a selfie",
 		"Documents must be valid for at least 30 days.",
 		"Redis: single server 127.0.0.1:6379",
 		"Brand on the request page: the bot's @username (web.brand.name not set), no logo.",

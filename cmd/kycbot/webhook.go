@@ -305,8 +305,8 @@ func parseEvent(body []byte) (delivery.Event, error) {
 		wantDecision = delivery.DecisionRejected
 	}
 	switch {
-	case ev.Schema != delivery.Schema && ev.Schema != 1: // 1: queued by a kycbot before scan links
-		return ev, fmt.Errorf("schema is %d, want %d or 1 (an event has schema, event_id, kind, time, user_id, level, decision)", ev.Schema, delivery.Schema)
+	case ev.Schema < 1 || ev.Schema > delivery.Schema: // 1 and 2: queued by an older kycbot (scans' bytes; DD.MM.YYYY dates)
+		return ev, fmt.Errorf("schema is %d, want %d, 2 or 1 (an event has schema, event_id, kind, time, user_id, level, decision)", ev.Schema, delivery.Schema)
 	case !eventIDPattern.MatchString(ev.EventID):
 		return ev, errors.New(`event_id is not "evt_" and 32 hex digits`)
 	case wantDecision == "":

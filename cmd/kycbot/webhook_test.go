@@ -93,6 +93,8 @@ func TestWebhookVerify(t *testing.T) {
 	notJSON, notJSONSig := signed("not.json", "event: yes")
 	array, arraySig := signed("array.json", `[1, 2]`)
 	hello, helloSig := signed("hello.json", `{"hello":"world"}`)
+	schema2, schema2Sig := signed("schema2.json", strings.Replace(string(body), `"schema":3`, `"schema":2`, 1))
+	schema4, schema4Sig := signed("schema4.json", strings.Replace(string(body), `"schema":3`, `"schema":4`, 1))
 	wrongDecision, wrongDecisionSig := signed("decision.json", strings.Replace(string(body), `"decision":"verified"`, `"decision":"rejected"`, 1))
 	badType, badTypeSig := signed("type.json", strings.Replace(string(body), `"user_id":424242`, `"user_id":"424242"`, 1))
 	badTime, badTimeSig := signed("time.json", strings.Replace(string(body), ev.Time.Format(time.RFC3339), "yesterday", 1))
@@ -107,7 +109,7 @@ func TestWebhookVerify(t *testing.T) {
 	eventOut := []string{
 		"Event " + ev.EventID + "\n",
 		"kind:     verification.verified (decision verified)",
-		"schema:   2",
+		"schema:   3",
 		"user ID:  424242",
 		"level:    full",
 		"time:     " + ev.Time.Format(time.RFC3339),
@@ -160,7 +162,11 @@ func TestWebhookVerify(t *testing.T) {
 		{name: "body a JSON array", args: []string{"webhook", "verify", "--config", cfg, "--body", array, "--signature", arraySig},
 			code: exitFailure, want: []string{"not a kycbot event: a JSON array, not an object"}},
 		{name: "body JSON but not an event", args: []string{"webhook", "verify", "--config", cfg, "--body", hello, "--signature", helloSig},
-			code: exitFailure, want: []string{"not a kycbot event: schema is 0, want 2 or 1"}},
+			code: exitFailure, want: []string{"not a kycbot event: schema is 0, want 3, 2 or 1"}},
+		{name: "body of schema 2 (queued by an older kycbot)", args: []string{"webhook", "verify", "--config", cfg, "--body", schema2, "--signature", schema2Sig},
+			want: []string{"schema:   2", "kind:     verification.verified"}},
+		{name: "body of a newer schema", args: []string{"webhook", "verify", "--config", cfg, "--body", schema4, "--signature", schema4Sig},
+			code: exitFailure, want: []string{"not a kycbot event: schema is 4, want 3, 2 or 1"}},
 		{name: "body with a field of the wrong type", args: []string{"webhook", "verify", "--config", cfg, "--body", badType, "--signature", badTypeSig},
 			code: exitFailure, want: []string{"not a kycbot event: user_id is a JSON string, not a number"}},
 		{name: "body with a bad time", args: []string{"webhook", "verify", "--config", cfg, "--body", badTime, "--signature", badTimeSig},

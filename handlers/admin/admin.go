@@ -227,10 +227,6 @@ func stateName(loc *i18n.Localizer, state string) string {
 // stateOrder is the order of the states in the admins' answers.
 var stateOrder = []string{store.StatePending, store.StateNeedsFixes, store.StateVerified, store.StateRejected}
 
-// formatTime writes a time for the admins: UTC, to the minute, the same
-// in every language.
-func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") + " UTC" }
-
 // stats answers /kyc_stats: the counters of today (the UTC day of the
 // clock) and the totals, per level and state.
 func (cv *conv) stats(ctx context.Context) error {
@@ -241,7 +237,7 @@ func (cv *conv) stats(ctx context.Context) error {
 	cv.audit(ctx, "admin_stats", 0, "", nil)
 	cv.Log.InfoContext(ctx, "admin: stats read")
 	return cv.Text(ctx, i18n.MsgAdminStats, map[string]any{
-		"Day": st.Day, "Today": cv.counters(st.Today), "Total": cv.counters(st.Total),
+		"Day": cv.Loc().Day(st.Day), "Today": cv.counters(st.Today), "Total": cv.counters(st.Total),
 	})
 }
 
@@ -316,7 +312,7 @@ func (cv *conv) status(ctx context.Context, args []string) error {
 	for i, st := range statuses {
 		lines[i] = cv.Loc().Text(i18n.MsgAdminStatusLine, map[string]any{
 			"Level": st.Level, "State": stateName(cv.Loc(), st.State),
-			"Updated": formatTime(st.UpdatedAt), "Created": formatTime(st.CreatedAt),
+			"Updated": cv.Loc().DateTime(st.UpdatedAt), "Created": cv.Loc().DateTime(st.CreatedAt),
 			"Codes": strings.Join(st.Codes, ", "), "Ref": st.Ref,
 		})
 	}

@@ -144,12 +144,14 @@ func TestStats(t *testing.T) {
 		langCode  string // the admin's app
 		chosen    string // the language the admin chose, if any
 		lang      string // the language of the answer
+		day       string // the day as the language writes it
 		populated bool
 	}{
-		{name: "nothing yet", langCode: "en", lang: "en"},
-		{name: "counters", langCode: "en", lang: "en", populated: true},
-		{name: "in the admin's app language", langCode: "de", lang: "de", populated: true},
-		{name: "in the admin's chosen language", langCode: "en", chosen: "ru", lang: "ru", populated: true},
+		{name: "nothing yet", langCode: "en", lang: "en", day: "14 Mar 2026"},
+		{name: "counters", langCode: "en", lang: "en", day: "14 Mar 2026", populated: true},
+		{name: "in the admin's app language", langCode: "de", lang: "de", day: "14.03.2026", populated: true},
+		{name: "in the admin's chosen language", langCode: "en", chosen: "ru", lang: "ru", day: "14 мар. 2026 г.", populated: true},
+		{name: "in Persian digits", langCode: "fa", lang: "fa", day: "۱۴ مارس ۲۰۲۶"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,7 +194,7 @@ func TestStats(t *testing.T) {
 				}, "\n")
 			}
 			e.must(adminID, tt.langCode, "/kyc_stats")
-			want := l.Text(i18n.MsgAdminStats, map[string]any{"Day": "2026-03-14", "Today": todayLines, "Total": total})
+			want := l.Text(i18n.MsgAdminStats, map[string]any{"Day": tt.day, "Today": todayLines, "Total": total})
 			if m := e.last(adminID); m.Text != want || len(m.Rows) != 0 {
 				t.Errorf("/kyc_stats =\n%s\nwant\n%s", m.Text, want)
 			}
@@ -230,11 +232,11 @@ func TestStatus(t *testing.T) {
 			want: func(l *i18n.Localizer) string {
 				return l.Text(i18n.MsgAdminStatus, map[string]any{"User": "34001", "Levels": l.Text(i18n.MsgAdminStatusLine, map[string]any{
 					"Level": level, "State": l.Text(i18n.MsgAdminStateNeedsFixes, nil),
-					"Updated": "2026-03-14 12:01 UTC", "Created": "2026-03-13 12:00 UTC",
+					"Updated": "14 Mar 2026 at 12:01 UTC", "Created": "13 Mar 2026 at 12:00 UTC",
 					"Codes": "document_expired, selfie_missing", "Ref": "crm-42",
 				})})
 			},
-			contains: []string{"needs corrections", "document_expired, selfie_missing", "crm-42", "2026-03-14 12:01 UTC", "2026-03-13 12:00 UTC"},
+			contains: []string{"needs corrections", "document_expired, selfie_missing", "crm-42", "14 Mar 2026 at 12:01 UTC", "13 Mar 2026 at 12:00 UTC"},
 		},
 		{
 			name: "two levels",

@@ -385,7 +385,7 @@ func (cv *conv) offer(ctx context.Context, level string) error {
 	case store.StateVerified:
 		return cv.Text(ctx, i18n.MsgVerifyAlreadyVerified, nil)
 	case store.StateRejected:
-		return cv.Text(ctx, i18n.MsgStatusRejected, map[string]any{"Since": FormatDate(cv.Loc().Lang(), st.UpdatedAt)})
+		return cv.Text(ctx, i18n.MsgStatusRejected, map[string]any{"Since": cv.Loc().Date(st.UpdatedAt)})
 	}
 	head := cv.Loc().Text(i18n.MsgStartExplain, map[string]any{"Documents": documents(cv.Loc(), cv.c.levels[level])}) +
 		"\n\n" + cv.Loc().Text(i18n.MsgStartPasswordNote, nil)
@@ -469,7 +469,7 @@ func (cv *conv) status(ctx context.Context) error {
 	var lines []string
 	for _, level := range c.cfg.Levels {
 		st := byLevel[level]
-		since := map[string]any{"Since": FormatDate(loc.Lang(), st.UpdatedAt)}
+		since := map[string]any{"Since": loc.Date(st.UpdatedAt)}
 		var line string
 		switch {
 		case st.State == store.StateVerified:
@@ -630,29 +630,4 @@ func telegramLangCode(tag string) string {
 // for one AlertInterval, so that the admins get it once per interval.
 func (c *Conversation) alarmKey(code string) string {
 	return "alarm:" + code + ":" + strconv.FormatInt(c.cfg.Now().UnixNano()/int64(c.cfg.AlertInterval), 10)
-}
-
-// dateLayouts are the numeric date formats of the catalog's languages
-// (time.Format layouts); others get ISO 8601.
-var dateLayouts = map[string]string{
-	"en":    "02/01/2006",
-	"es":    "02/01/2006",
-	"pt-BR": "02/01/2006",
-	"fr":    "02/01/2006",
-	"ar":    "02/01/2006",
-	"ru":    "02.01.2006",
-	"uk":    "02.01.2006",
-	"de":    "02.01.2006",
-	"tr":    "02.01.2006",
-	"fa":    "2006/01/02",
-}
-
-// FormatDate writes the UTC date of t as the language lang does, in digits
-// (no month names, so that every language reads it the same way).
-func FormatDate(lang string, t time.Time) string {
-	layout, ok := dateLayouts[lang]
-	if !ok {
-		layout = time.DateOnly
-	}
-	return t.UTC().Format(layout)
 }

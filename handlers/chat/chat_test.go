@@ -178,7 +178,7 @@ func TestVerifiedOrRejected(t *testing.T) {
 		{
 			name: "rejected for good", state: store.StateRejected, text: "/verify", level: level,
 			want: func(e *cenv) []string {
-				return []string{e.text("en", i18n.MsgStatusRejected, map[string]any{"Since": "12/03/2026"})}
+				return []string{e.text("en", i18n.MsgStatusRejected, map[string]any{"Since": "12 Mar 2026"})}
 			},
 		},
 		{
@@ -236,7 +236,7 @@ func TestStatus(t *testing.T) {
 	issue := func(lvl string) func(e *cenv) {
 		return func(e *cenv) { e.must(u, "en", "/verify "+lvl) }
 	}
-	date := "14/03/2026"
+	date := "14 Mar 2026"
 	tests := []struct {
 		name   string
 		levels []string
@@ -304,14 +304,29 @@ func TestStatus(t *testing.T) {
 	}
 }
 
-func TestFormatDate(t *testing.T) {
-	d := time.Date(2026, 3, 4, 23, 30, 0, 0, time.FixedZone("X", -2*3600)) // 5 March in UTC
-	for lang, want := range map[string]string{
-		"en": "05/03/2026", "ru": "05.03.2026", "de": "05.03.2026", "pt-BR": "05/03/2026", "fa": "2026/03/05", "xx": "2026-03-05",
+// TestStatusDateInTheUsersLanguage: /status writes the date as the
+// user's language does (CLDR), in its own digits.
+func TestStatusDateInTheUsersLanguage(t *testing.T) {
+	e := newEnv(t, []string{level}, nil) // the clock reads 14 March 2026
+	for i, tt := range []struct{ lang, date string }{
+		{"en", "14 Mar 2026"},
+		{"de", "14.03.2026"},
+		{"ru", "14 мар. 2026 г."},
+		{"pt-BR", "14 de mar. de 2026"},
+		{"fa", "۱۴ مارس ۲۰۲۶"},
+		{"ar", "١٤\u200f/٠٣\u200f/٢٠٢٦"},
 	} {
-		if got := FormatDate(lang, d); got != want {
-			t.Errorf("FormatDate(%s) = %q, want %q", lang, got, want)
-		}
+		t.Run(tt.lang, func(t *testing.T) {
+			u := int64(14100 + i)
+			if err := e.store.Statuses().Set(e.ctx, store.Status{UserID: u, Level: level, State: store.StateVerified}); err != nil {
+				t.Fatal(err)
+			}
+			e.must(u, tt.lang, "/status")
+			got := e.last(u).Text
+			if want := e.text(tt.lang, i18n.MsgStatusVerified, map[string]any{"Since": tt.date}); got != want {
+				t.Errorf("/status = %q, want %q", got, want)
+			}
+		})
 	}
 }
 
