@@ -68,8 +68,13 @@ type options struct {
 // command retries.
 func WithRedis(c redis.UniversalClient) Option { return func(o *options) { o.redis = c } }
 
-// WithLogger sets the logger (default: none). Nothing personal is ever
-// logged.
+// WithLogger sets the logger of the bot and of everything it runs (the
+// workers, the handlers, the request page, the webhook sender). Without it
+// the bot logs nothing at all: an embedded plugin never writes to the
+// host's slog.Default(); pass the host's logger (or one derived from it,
+// such as l.With("component", "kycbot")) to see kycbot's lines. kycbot run
+// passes its own (--log-level, --log-format). Nothing personal is ever
+// logged: user IDs, update and event IDs, reason codes, hashes of nonces.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithClock sets the clock of the store, the handlers and the web server
