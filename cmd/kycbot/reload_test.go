@@ -43,6 +43,7 @@ levels:
     scope: [personal_details]
 web: {public_url: "https://kyc.acme.example"}
 admins: [777]
+delivery: {none: true}
 `
 
 func TestReloadConfig(t *testing.T) {

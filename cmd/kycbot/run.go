@@ -47,7 +47,11 @@ docs/operations.md.
 The config needs telegram.app_id, app_hash and bot_token (or
 KYCBOT_APP_HASH and KYCBOT_BOT_TOKEN), passport.private_key_file (a file
 only its owner can read: chmod 600; kycbot refuses it otherwise) and
-web.public_url. Check it first with 'kycbot check-config'.
+web.public_url, and says where verified results go: delivery.webhook_url
+(your backend; docs/webhook.md), or delivery.none: true to run without
+delivering them on purpose. Without either, run refuses to start: kycbot
+keeps no copy of the data it verified. Check it first with
+'kycbot check-config'.
 
 Flags:
   --config FILE        the config file (default config.yaml)
@@ -94,6 +98,11 @@ func runRun(e *env, args []string) int {
 		return e.fail(name, fmt.Errorf("%w (run 'kycbot check-config --config %s' for every problem)", err, *file))
 	}
 	if err := cfg.RequireTelegram(); err != nil {
+		return e.fail(name, err)
+	}
+	// kycbot run installs no Go hook: without a webhook, verified results
+	// would go nowhere, which the config must say on purpose.
+	if err := cfg.RequireDelivery(); err != nil {
 		return e.fail(name, err)
 	}
 	var bopts []bot.Option
