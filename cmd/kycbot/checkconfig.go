@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/kycbot/kycbot/bot"
@@ -15,6 +16,10 @@ Check a kycbot config file without starting the bot. On success, print a
 plain-language summary of it: each level with what it asks for and which
 rules apply, the web URL, Redis, admins, delivery and languages (secrets are
 never shown, only whether they are set).
+
+When Redis answers, check-config asks it whether it keeps its data on disk
+(AOF or RDB snapshots) and warns when it does not; kycbot run logs the
+same warning at start.
 
 Every problem is printed on stderr on its own line, as
 FILE:LINE:COLUMN: PATH: MESSAGE. Settings that only a running bot needs
@@ -95,6 +100,19 @@ func runCheckConfig(e *env, args []string) int {
 	if err := cfg.WriteSummary(e.stdout); err != nil {
 		return e.fail(name, err)
 	}
+	// Redis must keep its data on disk: asked of the server when it
+	// answers (go-redis's own complaints stay quiet: the line says it).
+	if e.redisLog != nil {
+		e.redisLog.to.Store(slog.New(slog.DiscardHandler))
+	}
+	if warning, checked := checkPersistence(e.ctx, cfg.Redis); warning == "" {
+		fmt.Fprintln(e.stdout, "Redis persistence: on (the server writes its data to disk).")
+	} else if checked {
+		fmt.Fprintln(e.stdout, "Warning: "+warning+".")
+	} else {
+		fmt.Fprintln(e.stdout, "Redis persistence: not checked: "+warning+".")
+	}
+
 	if len(refused) > 0 {
 		fmt.Fprintf(e.stderr, "kycbot %s: %d problem in %s (kycbot run would refuse it)\n", name, len(refused), cfg.File())
 		return exitFailure

@@ -105,6 +105,9 @@ func runRun(e *env, args []string) int {
 	if err := cfg.RequireDelivery(); err != nil {
 		return e.fail(name, err)
 	}
+	if warning, _ := checkPersistence(e.ctx, cfg.Redis); warning != "" {
+		logger.WarnContext(e.ctx, "kycbot run: "+warning)
+	}
 	var bopts []bot.Option
 	if *instance != "" {
 		bopts = append(bopts, bot.WithInstance(*instance))
