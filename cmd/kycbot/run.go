@@ -120,6 +120,10 @@ func runRun(e *env, args []string) int {
 			}
 			fmt.Fprintf(e.stderr, "kycbot run: @%s is running as instance %q; request pages on %s (public URL %s)%s\n",
 				i.Username, i.Instance, i.WebAddr, cfg.Web.PublicURL, ops)
+			if len(cfg.Admins) == 0 {
+				fmt.Fprintf(e.stderr, "kycbot run: no admins in the config: to find your Telegram user ID, send /start to @%s; "+
+					"the log line \"chat: message\" of it shows your user_id. Put it in admins and reload (kill -HUP %d)\n", i.Username, os.Getpid())
+			}
 		}})
 	if err != nil {
 		return e.fail(name, err)
