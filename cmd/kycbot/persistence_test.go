@@ -61,3 +61,28 @@ func TestCheckConfigRedisPersistence(t *testing.T) {
 		t.Errorf("exit status %d, stdout lacks the unchecked persistence:\n%s", r.code, r.stdout)
 	}
 }
+
+// kycbot run logs the same warning at start, before it needs anything
+// else (here it then stops: the key file is missing).
+func TestRunWarnsOfRedisWithoutPersistence(t *testing.T) {
+	clearSecretEnv(t)
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rdb.Close()
+	save, err1 := rdb.ConfigGet(context.Background(), "save").Result()
+	aof, err2 := rdb.ConfigGet(context.Background(), "appendonly").Result()
+	if err1 != nil || err2 != nil {
+		t.Skipf("no Redis with CONFIG GET on 127.0.0.1:6379: %v %v", err1, err2)
+	}
+	durable := (persistence{save: save["save"], appendonly: aof["appendonly"]}).durable()
+	p := writeConfig(t, `telegram: {app_id: 1, app_hash: 0123456789abcdef0123456789abcdef, bot_token: "7000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"}
+passport: {privacy_policy_url: "https://acme.example/privacy", private_key_file: missing.pem}
+levels: {basic: {scope: [pd]}}
+web: {public_url: "https://kyc.acme.example"}
+delivery: {none: true}
+`)
+	r := runCLI(t, nil, "run", "--config", p)
+	warned := strings.Contains(r.stderr, "level=WARN") && strings.Contains(r.stderr, "Redis keeps its data in memory only")
+	if r.code != exitFailure || warned == durable {
+		t.Errorf("exit status %d, warned %v with a Redis that persists: %v; stderr:\n%s", r.code, warned, durable, r.stderr)
+	}
+}
