@@ -307,8 +307,8 @@ func TestSandboxUsersAgainstBotProcesses(t *testing.T) {
 	bin := buildKycbot(t)
 	logA := startRun(t, bin, "--config", s.config, "--instance", "a")
 	// The sandbox's config has no admins: run says how to find one's
-	// user ID.
-	if want := "no admins in the config: to find your Telegram user ID, send /start to @"; !strings.Contains(logA.String(), want) {
+	// user ID (on the line after the one startRun waits for).
+	if want := "no admins in the config: to find your Telegram user ID, send /start to @"; !testkit.Eventually(10*time.Second, func() bool { return strings.Contains(logA.String(), want) }) {
 		t.Errorf("kycbot run does not say %q:\n%s", want, logA.String())
 	}
 	startRun(t, bin, "--config", s.config, "--instance", "b", "--listen", freeLoopback(t))
