@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/kycbot/kycbot/bot/delivery"
+	"github.com/kycbot/kycbot/handlers/verification"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
@@ -41,6 +42,20 @@ func (b *Bot) onVerified(ctx context.Context, v Verified) error {
 		return fmt.Errorf("webhook event: %w", err)
 	}
 	return nil
+}
+
+// resultsTo says where the results of a verified submission went, for the
+// admins' notice: the webhook event (its ID is that of the event
+// onVerified queued), the application's hook, or nowhere (delivery.none,
+// or no hook at all).
+func (b *Bot) resultsTo(nonceHash string, userID int64) (to, eventID string) {
+	switch {
+	case b.webhook():
+		return verification.ResultsToWebhook, delivery.NewEventID(delivery.KindVerified, userID, nonceHash)
+	case b.o.onVerified != nil:
+		return verification.ResultsToHook, ""
+	}
+	return verification.ResultsNowhere, ""
 }
 
 // onRejected is the passport handler's hook for final rejections.

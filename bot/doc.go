@@ -30,6 +30,8 @@
 // when web.ops_listen is public, /healthz, /readyz and /metrics
 // (OpsHandler serves those alone, on 127.0.0.1:9090 by default); the metrics are the Bot's own Prometheus registry
 // (package bot/metrics). Reload puts a new config in force without
-// dropping work, and refuses settings that need a restart. Nothing
-// personal is ever logged.
+// dropping work, and refuses settings that need a restart.
+//
+// The bot logs through WithLogger only: without it, it logs nothing (it
+// never writes to slog.Default()). Nothing personal is ever logged.
 package bot

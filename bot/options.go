@@ -12,13 +12,45 @@ import (
 	"github.com/kycbot/kycbot/i18n"
 )
 
-// Verified is what the OnVerified hook receives: the decrypted, checked
-// submission with its scans (readable while the hook runs), the level and
-// the business's external reference (see verification.Verified).
+// Verified is what a WithOnVerified hook receives for each accepted
+// submission (an alias of verification.Verified, so both names work):
+//
+//   - UserID: the Telegram user ID of the user verified.
+//   - Level and Ref: the level of the request the user answered (a key of
+//     the config's levels) and the business's reference (/start <ref>,
+//     or LinkParams.Ref), "" when none.
+//   - At: when the submission was accepted.
+//   - NonceHash: names the submission; the same submission handled again
+//     (after a crash, on another instance) has the same one: use it to
+//     store the result once.
+//   - Submission: the decrypted data. Submission.Element(passport.TypeX)
+//     returns an element (nil when not shared), and on it
+//     PersonalDetails(), IdDocument(), ResidentialAddress() the typed
+//     data, PhoneNumber and Email the plain ones.
+//   - Scans: one verify.ScanInfo (size in bytes, JPEG, width and height)
+//     per scan, keyed by verify.ScanKey{Element, Target}; Target is
+//     passport.TargetOf(passport.TargetFrontSide) (or TargetReverseSide,
+//     TargetSelfie), passport.FileAt(i) or passport.TranslationAt(i).
+//   - Open(key): the scan in clear, streamed; valid only while the hook
+//     runs (copy what you keep, and protect it: it is personal data).
+//
+// The hook runs before the user is told. An error wrapping
+// handlers.ErrRetryLater has it called again later (within WithRetry's
+// window); any other error fails the submission (the user is asked to
+// share again). It may be called twice for one submission: make it
+// idempotent by NonceHash. WithScans builds a Verified for tests of a hook.
 type Verified = verification.Verified
 
-// Rejected is what the OnRejected hook receives for a final rejection
-// (see verification.Rejected).
+// Rejected is what a WithOnRejected hook receives for a final rejection
+// (one the user cannot fix by sharing again: too young, a country not
+// allowed); an alias of verification.Rejected:
+//
+//   - UserID, Level, Ref, At and NonceHash: as in Verified.
+//   - Problems: every problem found (verify.Problem: the element, the
+//     field or scan, the Code, Final), the final ones included.
+//   - Codes: the distinct problem codes, such as "too_young".
+//
+// It holds no personal data beyond the user ID.
 type Rejected = verification.Rejected
 
 // Defaults of the options.
@@ -68,8 +100,13 @@ type options struct {
 // command retries.
 func WithRedis(c redis.UniversalClient) Option { return func(o *options) { o.redis = c } }
 
-// WithLogger sets the logger (default: none). Nothing personal is ever
-// logged.
+// WithLogger sets the logger of the bot and of everything it runs (the
+// workers, the handlers, the request page, the webhook sender). Without it
+// the bot logs nothing at all: an embedded plugin never writes to the
+// host's slog.Default(); pass the host's logger (or one derived from it,
+// such as l.With("component", "kycbot")) to see kycbot's lines. kycbot run
+// passes its own (--log-level, --log-format). Nothing personal is ever
+// logged: user IDs, update and event IDs, reason codes, hashes of nonces.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithClock sets the clock of the store, the handlers and the web server

@@ -52,7 +52,8 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	flow, err := verification.New(verification.Config{
 		Key: b.key, PreviousKeys: b.previous, Store: st, Telegram: t, Catalog: set.cat, Checkers: set.checkers, PageURL: pageURL,
 		Admins: w.admins, RequestTTL: cfg.Passport.RequestTTL, OnVerified: b.onVerified, OnRejected: b.onRejected,
-		TempDir: b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
+		ResultsTo: b.resultsTo,
+		TempDir:   b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)

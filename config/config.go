@@ -55,6 +55,7 @@ type Config struct {
 	file     string    // file name used in messages
 	warnings []Problem // settings a real bot needs that are missing
 	missing  []Problem // Telegram credentials that are missing
+	nowhere  []Problem // no delivery of results, and not on purpose
 }
 
 // Telegram holds the credentials of the bot's MTProto connection.
@@ -278,8 +279,15 @@ type I18n struct {
 // Delivery says where verified results go.
 type Delivery struct {
 	// WebhookURL receives every outcome as a signed POST (webhook_url):
-	// https, or http for localhost only. Optional.
+	// https, or http for localhost only. Optional for a bot built in Go
+	// (its WithOnVerified hook receives the results); a bot without hooks
+	// (kycbot run) needs it, or None (see RequireDelivery).
 	WebhookURL string `yaml:"webhook_url"`
+	// None says, on purpose, that verified results go nowhere (none): no
+	// webhook, and kycbot run starts without one (the statuses, the audit
+	// trail and the admins' notices remain). Not with WebhookURL. Default
+	// false.
+	None bool `yaml:"none"`
 	// WebhookSecret signs the webhook requests (webhook_secret): at least
 	// 32 characters, required when WebhookURL is set. The environment
 	// variable KYCBOT_WEBHOOK_SECRET, when set and not empty, replaces it.
@@ -469,6 +477,17 @@ func (c *Config) File() string { return c.file }
 // parent in the file).
 func (c *Config) Warnings() []Problem {
 	return append([]Problem(nil), c.warnings...)
+}
+
+// RequireDelivery returns an *Error naming delivery.webhook_url when
+// verified results would go nowhere in a bot without Go hooks (kycbot
+// run): no webhook and no delivery.none: true. A bot built in Go whose
+// WithOnVerified hook takes the results does not call it.
+func (c *Config) RequireDelivery() error {
+	if len(c.nowhere) == 0 {
+		return nil
+	}
+	return &Error{File: c.file, Problems: append([]Problem(nil), c.nowhere...)}
 }
 
 // RequireTelegram returns an *Error listing the missing Telegram

@@ -846,3 +846,52 @@ func TestAdminNotices(t *testing.T) {
 		t.Errorf("a misspelt kind: %v, want an error naming it", err)
 	}
 }
+
+// RequireDelivery: a config whose results would go nowhere in kycbot run
+// (no webhook, no delivery.none) names delivery.webhook_url; none on
+// purpose or a webhook passes; both at once is a problem of the file.
+func TestRequireDelivery(t *testing.T) {
+	noEnv := WithEnv(func(string) (string, bool) { return "", false })
+	const base = "levels:\n  basic: {scope: [pd]}\n"
+	tests := []struct {
+		name     string
+		delivery string
+		problem  string // of Parse
+		nowhere  string // of RequireDelivery
+	}{
+		{name: "no delivery section", nowhere: "test.yaml:1:1: delivery.webhook_url: is not set: verified results would go nowhere"},
+		{name: "empty webhook_url", delivery: "delivery:\n  webhook_url: \"\"\n", nowhere: "test.yaml:4:16: delivery.webhook_url: is not set"},
+		{name: "none on purpose", delivery: "delivery: {none: true}\n"},
+		{name: "a webhook", delivery: "delivery:\n  webhook_url: https://backend.example.com/kyc\n  webhook_secret: 0123456789abcdef0123456789abcdef\n"},
+		{name: "none and a webhook", delivery: "delivery:\n  none: true\n  webhook_url: https://backend.example.com/kyc\n  webhook_secret: 0123456789abcdef0123456789abcdef\n",
+			problem: "delivery.none: is true while webhook_url is set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(base+tt.delivery), "test.yaml", noEnv)
+			if tt.problem != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.problem) {
+					t.Fatalf("Parse: %v, want a problem %q", err, tt.problem)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = cfg.RequireDelivery()
+			if tt.nowhere == "" {
+				if err != nil {
+					t.Errorf("RequireDelivery: %v, want nil", err)
+				}
+				return
+			}
+			var cerr *Error
+			if !errors.As(err, &cerr) || len(cerr.Problems) != 1 {
+				t.Fatalf("RequireDelivery: %v, want one problem", err)
+			}
+			if got := cerr.Problems[0].Format(cerr.File); !strings.HasPrefix(got, tt.nowhere) || !strings.Contains(got, "delivery.none: true") {
+				t.Errorf("RequireDelivery: %q, want it to start with %q and name delivery.none: true", got, tt.nowhere)
+			}
+		})
+	}
+}

@@ -47,6 +47,9 @@
 // bot needs (Telegram credentials, the private key, the privacy policy and
 // public URLs) may be missing: Config.Warnings lists them and
 // Config.RequireTelegram fails for commands that connect to Telegram.
+// Config.RequireDelivery fails when verified results would go nowhere in
+// a bot without Go hooks (kycbot run): no delivery.webhook_url and no
+// delivery.none: true.
 //
 // YAML anchors and aliases are followed (with a bound on the values they
 // expand to); merge keys (<<) are refused.

@@ -137,6 +137,7 @@ func Parse(data []byte, filename string, opts ...Option) (*Config, error) {
 	}
 	cfg.warnings = sortProblems(c.warns)
 	cfg.missing = sortProblems(c.missing)
+	cfg.nowhere = c.nowhere
 	if o.baseDir != "" {
 		paths := []*string{&cfg.Passport.PrivateKeyFile, &cfg.Redis.TLS.CAFile, &cfg.I18n.OverridesDir, &cfg.Web.Brand.LogoFile}
 		for i := range cfg.Passport.PreviousPrivateKeyFiles {

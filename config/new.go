@@ -43,10 +43,11 @@ import (
 //
 // New reads neither files nor the environment (secrets are the values
 // given) and does not change c: the Config it returns shares no map, slice
-// or pointer with c. Warnings and RequireTelegram work as for a file.
+// or pointer with c. Warnings, RequireTelegram and RequireDelivery work as for
+// a file.
 func New(c Config) (*Config, error) {
 	cfg := deepCopy(reflect.ValueOf(c)).Interface().(Config)
-	cfg.file, cfg.warnings, cfg.missing = "", nil, nil
+	cfg.file, cfg.warnings, cfg.missing, cfg.nowhere = "", nil, nil, nil
 	ch := &checker{fromEnv: map[string]string{}}
 	ch.settle(&cfg)
 	if len(ch.probs) > 0 {
@@ -54,6 +55,7 @@ func New(c Config) (*Config, error) {
 	}
 	cfg.warnings = sortProblems(ch.warns)
 	cfg.missing = sortProblems(ch.missing)
+	cfg.nowhere = ch.nowhere
 	return &cfg, nil
 }
 

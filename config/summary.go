@@ -331,8 +331,11 @@ func (c *Config) describeRedis() string {
 
 func (c *Config) describeDelivery() string {
 	d := c.Delivery
-	if d.WebhookURL == "" {
-		return "no webhook (results go to the Go callbacks only)."
+	switch {
+	case d.None:
+		return "none, on purpose (delivery.none): verified results are kept nowhere; each user's status, the audit trail and the admins' notices remain."
+	case d.WebhookURL == "":
+		return "no webhook: results reach only the WithOnVerified hooks of a bot built in Go; kycbot run refuses this (set delivery.webhook_url, or delivery.none: true)."
 	}
 	host := "?"
 	if u, err := url.Parse(d.WebhookURL); err == nil {

@@ -28,6 +28,7 @@ type checker struct {
 	probs   []Problem
 	warns   []Problem
 	missing []Problem
+	nowhere []Problem
 }
 
 func (c *checker) problem(path, format string, args ...any) Problem {
@@ -523,6 +524,13 @@ func (c *checker) admins(ids []int64) {
 
 func (c *checker) delivery(d Delivery) {
 	const secretPath = "delivery.webhook_secret"
+	switch {
+	case d.None && d.WebhookURL != "":
+		c.add("delivery.none", "is true while webhook_url is set: remove none to send results to the webhook, or webhook_url to keep them nowhere on purpose")
+	case !d.None && d.WebhookURL == "":
+		c.nowhere = append(c.nowhere, c.problem("delivery.webhook_url", "is not set: verified results would go nowhere (kycbot run has no Go hook to hand them to); "+
+			"set it to your backend's endpoint (docs/webhook.md), or set delivery.none: true to run without delivering results on purpose"))
+	}
 	if d.WebhookURL != "" {
 		if msg := checkURL(d.WebhookURL, true); msg != "" {
 			c.add("delivery.webhook_url", "%s", msg)

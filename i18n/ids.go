@@ -240,10 +240,14 @@ const (
 	// MsgNonceCancelled: the user cancelled this request (/cancel).
 	MsgNonceCancelled = "nonce.cancelled"
 
-	// MsgAdminVerified notifies admins of a verified user. Data: .User (an
-	// identifier formatted by the caller, such as the user ID), .Level (the
+	// MsgAdminVerified notifies admins of a verified user, says where the
+	// result went and how to look it up. Data: .User (an identifier
+	// formatted by the caller, such as the user ID), .Level (the
 	// verification level or scope name), .Ref (optional, the business's
-	// reference from the deep link).
+	// reference from the deep link), .Event (optional: the webhook event
+	// that carries the result), .Nowhere (optional: non-empty when results
+	// go nowhere on purpose, delivery.none); with neither, the result went
+	// to the bot's Go hook.
 	MsgAdminVerified = "admin.verified"
 	// MsgAdminRejected notifies admins of a final rejection. Data: .User,
 	// .Codes (the problem codes, comma-separated), .Ref (optional).
@@ -613,7 +617,7 @@ func specs() []spec {
 		plain(MsgNonceExpired),
 		plain(MsgNonceSuperseded),
 		plain(MsgNonceCancelled),
-		plain(MsgAdminVerified, "User", "Level", "Ref?"),
+		plain(MsgAdminVerified, "User", "Level", "Ref?", "Event?", "Nowhere?"),
 		plain(MsgAdminRejected, "User", "Codes", "Ref?"),
 		plain(MsgAdminWrongKey),
 		plain(MsgAdminPassportError, "Code"),

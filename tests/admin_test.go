@@ -113,6 +113,11 @@ func TestAdminCommands(t *testing.T) {
 
 	// The admin is told of the verification.
 	notice := en(i18n.MsgAdminVerified, map[string]any{"User": uid, "Level": w.Config.DefaultLevelName, "Ref": "crm-9"})
+	// It says where the result went (this bot's OnVerified hook) and how
+	// to look the user up.
+	if !strings.Contains(notice, "OnVerified") || !strings.HasSuffix(notice, "/kyc_status "+uid) {
+		t.Errorf("the admin's notice %q does not say where the result went and how to look it up", notice)
+	}
 	if _, err := admin.WaitMessage(ctx, func(m sandbox.ChatMessage) bool { return m.Text == notice }); err != nil {
 		t.Fatalf("the admin was not told of the verification %q: %v", notice, err)
 	}

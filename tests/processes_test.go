@@ -85,15 +85,18 @@ func TestInstancesAsProcesses(t *testing.T) {
 	serve := startProcess(t, bin, "serve", "Next, in other terminals", append([]string{"sandbox", "serve", "--config-out", cfgFile,
 		"--public-url", "http://" + lb.addr, "--listen", "127.0.0.1:0"}, redisFlags...)...)
 	defer serve.stop(t)
-	f, err := os.OpenFile(cfgFile, os.O_APPEND|os.O_WRONLY, 0)
+	// The results go to the webhook instead of nowhere (the sandbox's
+	// delivery.none).
+	sandboxCfg, err := os.ReadFile(cfgFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = fmt.Fprintf(f, "delivery:\n  webhook_url: %q\n  webhook_secret: %q\n  give_up_after: 24h\n", hook.srv.URL, webhookSecret)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	none := "delivery:\n  none: true\n"
+	if !bytes.Contains(sandboxCfg, []byte(none)) {
+		t.Fatalf("the sandbox's config lacks %q:\n%s", none, sandboxCfg)
 	}
-	if err != nil {
+	sandboxCfg = bytes.Replace(sandboxCfg, []byte(none), fmt.Appendf(nil, "delivery:\n  webhook_url: %q\n  webhook_secret: %q\n  give_up_after: 24h\n", hook.srv.URL, webhookSecret), 1)
+	if err := os.WriteFile(cfgFile, sandboxCfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(cfgFile)

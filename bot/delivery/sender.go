@@ -79,8 +79,8 @@ type Options struct {
 	// reported. Optional.
 	OnResult func(result string)
 	// Logger receives event IDs, user IDs, status codes, reason codes
-	// and attempt counts; never a body, a URL or a secret (default
-	// slog.Default()).
+	// and attempt counts; never a body, a URL or a secret (default: none,
+	// nothing is logged).
 	Logger *slog.Logger
 	// Clock gives the time of signatures and of the give-up decisions
 	// (default time.Now). Pauses between attempts are timed by the
@@ -183,7 +183,7 @@ func NewSender(s *store.Store, opts Options) (*Sender, error) {
 		o.GiveUpAfter = DefaultGiveUpAfter
 	}
 	if o.Logger == nil {
-		o.Logger = slog.Default()
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/kycbot/kycbot/bot"
@@ -16,10 +17,17 @@ plain-language summary of it: each level with what it asks for and which
 rules apply, the web URL, the brand on the request page, Redis, admins,
 delivery and languages (secrets are never shown, only whether they are set).
 
+When Redis answers, check-config asks it whether it keeps its data on disk
+(AOF or RDB snapshots) and warns when it does not; kycbot run logs the
+same warning at start.
+
 Every problem is printed on stderr on its own line, as
 FILE:LINE:COLUMN: PATH: MESSAGE. Settings that only a running bot needs
 (Telegram credentials, the private key, the privacy policy and public URLs)
-are reported as warnings and do not fail the check; the key files are read
+are reported as warnings and do not fail the check, except
+delivery.webhook_url: kycbot run refuses to start while verified results
+would go nowhere (no webhook_url and no delivery.none: true), so that is an
+error (the summary is still shown). The key files are read
 as kycbot run reads them (a missing file, one others can read, or one that
 is not a key is a warning saying what to do), and so is the logo file
 (web.brand.logo_file: a missing file, one that is not a PNG, JPEG or SVG
@@ -33,7 +41,7 @@ Flags:
                   documents every setting)
 
 Exit status: 0 when the config is valid (even with warnings), 1 when it has
-problems or cannot be read, 2 on bad flags.
+problems, kycbot run would refuse it, or it cannot be read, 2 on bad flags.
 `
 
 func runCheckConfig(e *env, args []string) int {
@@ -77,9 +85,39 @@ func runCheckConfig(e *env, args []string) int {
 	for _, w := range keyFileWarnings(cfg) {
 		fmt.Fprintln(e.stderr, w.Format(cfg.File()))
 	}
-	fmt.Fprintf(e.stdout, "%s is valid.\n\n", cfg.File())
+	// What kycbot run alone refuses (a bot built in Go may hand the
+	// results to its hooks): an error, with the summary still shown.
+	var refused []config.Problem
+	if errors.As(cfg.RequireDelivery(), &cerr) {
+		refused = cerr.Problems
+	}
+	for _, p := range refused {
+		fmt.Fprintln(e.stderr, p.Format(cfg.File()))
+	}
+	if len(refused) == 0 {
+		fmt.Fprintf(e.stdout, "%s is valid.\n\n", cfg.File())
+	} else {
+		fmt.Fprintf(e.stdout, "%s is well-formed, but kycbot run refuses it (the problem is on stderr).\n\n", cfg.File())
+	}
 	if err := cfg.WriteSummary(e.stdout); err != nil {
 		return e.fail(name, err)
+	}
+	// Redis must keep its data on disk: asked of the server when it
+	// answers (go-redis's own complaints stay quiet: the line says it).
+	if e.redisLog != nil {
+		e.redisLog.to.Store(slog.New(slog.DiscardHandler))
+	}
+	if warning, checked := checkPersistence(e.ctx, cfg.Redis); warning == "" {
+		fmt.Fprintln(e.stdout, "Redis persistence: on (the server writes its data to disk).")
+	} else if checked {
+		fmt.Fprintln(e.stdout, "Warning: "+warning+".")
+	} else {
+		fmt.Fprintln(e.stdout, "Redis persistence: not checked: "+warning+".")
+	}
+
+	if len(refused) > 0 {
+		fmt.Fprintf(e.stderr, "kycbot %s: %d problem in %s (kycbot run would refuse it)\n", name, len(refused), cfg.File())
+		return exitFailure
 	}
 	return exitOK
 }

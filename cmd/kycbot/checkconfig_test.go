@@ -28,11 +28,13 @@ func writeConfig(t *testing.T, src string) string {
 func TestCheckConfigExample(t *testing.T) {
 	clearSecretEnv(t)
 	r := runCLI(t, nil, "check-config", "--config", "../../config.example.yaml")
-	if r.code != exitOK {
-		t.Fatalf("exit status %d, stderr:\n%s", r.code, r.stderr)
+	// The example says nothing of where results go: kycbot run would
+	// refuse it, and check-config says so, with the summary.
+	if r.code != exitFailure {
+		t.Fatalf("exit status %d, want 1; stderr:\n%s", r.code, r.stderr)
 	}
 	for _, want := range []string{
-		"../../config.example.yaml is valid.",
+		"../../config.example.yaml is well-formed, but kycbot run refuses it",
 		"Levels (2, default basic):",
 		"  basic (Basic check)",
 		"  full (Full KYC)",
@@ -40,16 +42,18 @@ func TestCheckConfigExample(t *testing.T) {
 		"Documents must be valid for at least 30 days.",
 		"Redis: single server 127.0.0.1:6379",
 		"Brand on the request page: the bot's @username (web.brand.name not set), no logo.",
+		"Delivery: no webhook: results reach only the WithOnVerified hooks",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
 		}
 	}
 	// The missing Telegram credentials are warnings on stderr, and so is
-	// the key file, which does not exist beside the example.
+	// the key file, which does not exist beside the example; the missing
+	// delivery is an error.
 	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("stderr has %d lines, want 4 warnings:\n%s", len(lines), r.stderr)
+	if len(lines) != 6 {
+		t.Fatalf("stderr has %d lines, want 4 warnings, an error and the count:\n%s", len(lines), r.stderr)
 	}
 	if !strings.Contains(lines[3], "warning: passport.private_key_file: key file") || !strings.Contains(lines[3], "does not exist: create one with: kycbot keygen --out") {
 		t.Errorf("warning 3 = %q, want the missing key file and how to create it", lines[3])
@@ -58,6 +62,32 @@ func TestCheckConfigExample(t *testing.T) {
 		if !strings.HasPrefix(lines[i], "../../config.example.yaml:") || !strings.Contains(lines[i], ": warning: "+path+": is not set") {
 			t.Errorf("warning %d = %q, want one about %s", i, lines[i], path)
 		}
+	}
+	if !strings.HasPrefix(lines[4], "../../config.example.yaml:") || !strings.Contains(lines[4], ": delivery.webhook_url: is not set: verified results would go nowhere") ||
+		!strings.Contains(lines[4], "delivery.none: true") || strings.Contains(lines[4], "warning") {
+		t.Errorf("line 5 = %q, want the error about delivery.webhook_url naming delivery.none", lines[4])
+	}
+	if lines[5] != "kycbot check-config: 1 problem in ../../config.example.yaml (kycbot run would refuse it)" {
+		t.Errorf("last line = %q", lines[5])
+	}
+}
+
+// Where results go: a webhook or none on purpose pass check-config, and
+// say so in the summary.
+func TestCheckConfigDelivery(t *testing.T) {
+	clearSecretEnv(t)
+	t.Setenv("KYCBOT_WEBHOOK_SECRET", "0123456789abcdef0123456789abcdef")
+	for _, tt := range []struct{ name, delivery, want string }{
+		{"webhook", "delivery: {webhook_url: https://backend.example.com/kyc}\n", "Delivery: webhook to backend.example.com"},
+		{"none on purpose", "delivery: {none: true}\n", "Delivery: none, on purpose (delivery.none): verified results are kept nowhere"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeConfig(t, "levels: {a: {scope: [email]}}\n"+tt.delivery)
+			r := runCLI(t, nil, "check-config", "--config", p)
+			if r.code != exitOK || !strings.HasPrefix(r.stdout, p+" is valid.") || !strings.Contains(r.stdout, tt.want) {
+				t.Errorf("exit status %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+		})
 	}
 }
 
@@ -73,6 +103,7 @@ passport:
 web: {public_url: "https://kyc.example.com"}
 levels:
   only: {scope: [pd, pn]}
+delivery: {none: true}
 `)
 	writeKey(t, filepath.Dir(p), "bot.pem", testKeys()[0], 0o600) // the key file, beside the config
 	r := runCLI(t, nil, "check-config", "--config", p)
@@ -101,6 +132,8 @@ web:
   brand:
     name: Acme Bank
     logo_file: logo.svg
+delivery:
+  none: true
 `)
 	logo := filepath.Join(filepath.Dir(p), "logo.svg")
 	if err := os.WriteFile(logo, []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>`), 0o600); err != nil {
@@ -164,7 +197,7 @@ func TestCheckConfigErrors(t *testing.T) {
 	})
 	t.Run("default file present", func(t *testing.T) {
 		t.Chdir(dir)
-		if err := os.WriteFile("config.yaml", []byte("levels: {a: {scope: [email]}}\n"), 0o600); err != nil {
+		if err := os.WriteFile("config.yaml", []byte("levels: {a: {scope: [email]}}\ndelivery: {none: true}\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		r := runCLI(t, nil, "check-config")
@@ -218,7 +251,7 @@ func TestCheckConfigKeyFile(t *testing.T) {
 		{"good", good, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := writeConfig(t, "levels: {full: {scope: [pd]}}\npassport: {private_key_file: "+tt.file+"}\n")
+			cfg := writeConfig(t, "levels: {full: {scope: [pd]}}\npassport: {private_key_file: "+tt.file+"}\ndelivery: {none: true}\n")
 			r := runCLI(t, nil, "check-config", "--config", cfg)
 			if r.code != exitOK {
 				t.Fatalf("exit status %d, stderr:\n%s", r.code, r.stderr)
@@ -239,4 +272,18 @@ func TestCheckConfigKeyFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// kycbot run refuses to start when verified results would go nowhere,
+// naming the setting, before it connects to anything.
+func TestRunRefusesResultsGoingNowhere(t *testing.T) {
+	clearSecretEnv(t)
+	p := writeConfig(t, `telegram: {app_id: 1, app_hash: 0123456789abcdef0123456789abcdef, bot_token: "7000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"}
+passport: {privacy_policy_url: "https://acme.example/privacy", private_key_file: bot.pem}
+levels: {basic: {scope: [pd]}}
+web: {public_url: "https://kyc.acme.example"}
+redis: {addrs: ["127.0.0.1:1"]}
+`)
+	r := runCLI(t, nil, "run", "--config", p)
+	wantOneLineError(t, r, exitFailure, "kycbot run: "+p+":", "delivery.webhook_url: is not set: verified results would go nowhere", "delivery.none: true")
 }

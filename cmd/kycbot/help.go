@@ -45,6 +45,9 @@ func printOverview(e *env) {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, c := range commands() {
 		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+		for _, sub := range c.subs {
+			fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, sub.name, sub.summary)
+		}
 	}
 	tw.Flush()
 	b.WriteString("\nRun 'kycbot help <command>' for the flags and arguments of a command.\n")

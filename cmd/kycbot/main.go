@@ -52,23 +52,27 @@ type command struct {
 	subs []command
 }
 
-// commands lists the subcommands in the order help shows them. It is a
-// function, not a variable, because help itself reads the list.
+// commands lists the subcommands in the order help shows them: the order
+// in which a new admin meets them (make the key, check the config, run
+// the bot, send a user a link, try things on a local Telegram), then the
+// tools of later days (the webhook receiver, the audit trail, support),
+// then help itself. It is a function, not a variable, because help itself
+// reads the list.
 func commands() []command {
 	return []command{
-		{name: "help", summary: "show this list, or the usage of one command", usage: helpUsage, run: runHelp},
 		{name: "keygen", summary: "generate the bot's RSA key and print the public key for @BotFather", usage: keygenUsage, run: runKeygen},
-		{name: "decrypt", summary: "decrypt a Bot API PassportData object offline (support, debugging)", usage: decryptUsage, run: runDecrypt},
+		{name: "check-config", summary: "check a config file and summarize it in plain language", usage: checkConfigUsage, run: runCheckConfig},
+		{name: "run", summary: "run the bot against Telegram", usage: runUsage, run: runRun},
+		{name: "link", summary: "issue a verification request for a user and print its links", usage: linkUsage, run: runLink},
 		{name: "sandbox", summary: "watch the real bot verify a simulated user on a local Telegram (no credentials)", usage: sandboxUsage, run: runSandbox,
 			subs: []command{
 				{name: "serve", summary: "run a local Telegram for bots run with 'kycbot run'", usage: sandboxServeUsage, run: runSandboxServe},
 				{name: "users", summary: "play simulated users against a bot on 'sandbox serve'", usage: sandboxUsersUsage, run: runSandboxUsers},
 			}},
-		{name: "run", summary: "run the bot against Telegram", usage: runUsage, run: runRun},
-		{name: "link", summary: "issue a verification request for a user and print its links", usage: linkUsage, run: runLink},
-		{name: "audit", summary: "verify the audit trail's keyed chain, print its head for anchoring", usage: auditUsage, run: runAudit},
-		{name: "check-config", summary: "check a config file and summarize it in plain language", usage: checkConfigUsage, run: runCheckConfig},
 		{name: "webhook", summary: "test a webhook receiver: check a request's signature, or send it a signed sample event", usage: webhookUsage, run: runWebhook},
+		{name: "audit", summary: "verify the audit trail's keyed chain, print its head for anchoring", usage: auditUsage, run: runAudit},
+		{name: "decrypt", summary: "decrypt a Bot API PassportData object offline (support, debugging)", usage: decryptUsage, run: runDecrypt},
+		{name: "help", summary: "show this list, or the usage of one command", usage: helpUsage, run: runHelp},
 	}
 }
 

@@ -107,6 +107,29 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestHelpOrder: the overview lists the commands in the order a new admin
+// meets them, the subcommands under their command, help last.
+func TestHelpOrder(t *testing.T) {
+	want := []string{"keygen", "check-config", "run", "link", "sandbox", "sandbox serve", "sandbox users",
+		"webhook", "audit", "decrypt", "help"}
+	r := runCLI(t, nil, "help")
+	var got []string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if !strings.HasPrefix(l, "  ") {
+			continue
+		}
+		f := strings.Fields(l)
+		name := f[0]
+		if len(f) > 1 && name == "sandbox" && (f[1] == "serve" || f[1] == "users") {
+			name += " " + f[1]
+		}
+		got = append(got, name)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("help lists the commands as\n%q\nwant\n%q\n%s", got, want, r.stdout)
+	}
+}
+
 func TestHelpListsEveryCommand(t *testing.T) {
 	r := runCLI(t, nil, "help")
 	for _, c := range commands() {

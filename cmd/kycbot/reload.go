@@ -24,6 +24,9 @@ func reloadConfig(ctx context.Context, r reloader, file string, lookup func(stri
 		err = cfg.RequireTelegram()
 	}
 	if err == nil {
+		err = cfg.RequireDelivery()
+	}
+	if err == nil {
 		err = r.Reload(ctx, cfg)
 	}
 	if err != nil {

@@ -43,6 +43,7 @@ levels:
     scope: [personal_details]
 web: {public_url: "https://kyc.acme.example"}
 admins: [777]
+delivery: {none: true}
 `
 
 func TestReloadConfig(t *testing.T) {
@@ -62,6 +63,8 @@ func TestReloadConfig(t *testing.T) {
 		{name: "reloaded", yaml: reloadYAML, calls: 1, want: []string{"level=INFO", "config reloaded"}},
 		{name: "bad yaml", yaml: reloadYAML + "levels: [oops\n", want: []string{"level=ERROR", "not reloaded", "keeps the one it has"}},
 		{name: "no levels", yaml: strings.Replace(reloadYAML, "levels:", "old_levels:", 1), want: []string{"level=ERROR", "not reloaded"}},
+		{name: "results would go nowhere", yaml: strings.Replace(reloadYAML, "delivery: {none: true}\n", "", 1),
+			want: []string{"level=ERROR", "not reloaded", "delivery.webhook_url: is not set"}},
 		{name: "refused", yaml: reloadYAML, reloadErr: errors.New("bot: reload refused: web.listen"), calls: 1,
 			want: []string{"level=ERROR", "not reloaded", "web.listen"}},
 	} {

@@ -47,7 +47,11 @@ docs/operations.md.
 The config needs telegram.app_id, app_hash and bot_token (or
 KYCBOT_APP_HASH and KYCBOT_BOT_TOKEN), passport.private_key_file (a file
 only its owner can read: chmod 600; kycbot refuses it otherwise) and
-web.public_url. Check it first with 'kycbot check-config'.
+web.public_url, and says where verified results go: delivery.webhook_url
+(your backend; docs/webhook.md), or delivery.none: true to run without
+delivering them on purpose. Without either, run refuses to start: kycbot
+keeps no copy of the data it verified. Check it first with
+'kycbot check-config'.
 
 Flags:
   --config FILE        the config file (default config.yaml)
@@ -96,6 +100,14 @@ func runRun(e *env, args []string) int {
 	if err := cfg.RequireTelegram(); err != nil {
 		return e.fail(name, err)
 	}
+	// kycbot run installs no Go hook: without a webhook, verified results
+	// would go nowhere, which the config must say on purpose.
+	if err := cfg.RequireDelivery(); err != nil {
+		return e.fail(name, err)
+	}
+	if warning, _ := checkPersistence(e.ctx, cfg.Redis); warning != "" {
+		logger.WarnContext(e.ctx, "kycbot run: "+warning)
+	}
 	var bopts []bot.Option
 	if *instance != "" {
 		bopts = append(bopts, bot.WithInstance(*instance))
@@ -108,6 +120,10 @@ func runRun(e *env, args []string) int {
 			}
 			fmt.Fprintf(e.stderr, "kycbot run: @%s is running as instance %q; request pages on %s (public URL %s)%s\n",
 				i.Username, i.Instance, i.WebAddr, cfg.Web.PublicURL, ops)
+			if len(cfg.Admins) == 0 {
+				fmt.Fprintf(e.stderr, "kycbot run: no admins in the config: to find your Telegram user ID, send /start to @%s; "+
+					"the log line \"chat: message\" of it shows your user_id. Put it in admins and reload (kill -HUP %d)\n", i.Username, os.Getpid())
+			}
 		}})
 	if err != nil {
 		return e.fail(name, err)

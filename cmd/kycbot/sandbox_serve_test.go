@@ -243,7 +243,7 @@ func buildKycbot(t *testing.T) string {
 // startRun runs 'kycbot run' (the binary bin) as a process of its own
 // with args and returns once it says it runs; it is stopped (SIGTERM)
 // when the test ends, and must then exit 0.
-func startRun(t *testing.T, bin string, args ...string) {
+func startRun(t *testing.T, bin string, args ...string) *testkit.Logs {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"run"}, args...)...)
 	stderr, err := cmd.StderrPipe()
@@ -292,6 +292,7 @@ func startRun(t *testing.T, bin string, args ...string) {
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("kycbot run %v did not run within 2 minutes:\n%s", args, log.String())
 	}
+	return &log
 }
 
 // The three-process setup: 'sandbox serve' (here in the test process),
@@ -304,7 +305,12 @@ func TestSandboxUsersAgainstBotProcesses(t *testing.T) {
 	web := freeLoopback(t)
 	s := startServe(t, "", "--listen", web, "--public-url", "http://"+web, "--redis", testkit.Addr)
 	bin := buildKycbot(t)
-	startRun(t, bin, "--config", s.config, "--instance", "a")
+	logA := startRun(t, bin, "--config", s.config, "--instance", "a")
+	// The sandbox's config has no admins: run says how to find one's
+	// user ID (on the line after the one startRun waits for).
+	if want := "no admins in the config: to find your Telegram user ID, send /start to @"; !testkit.Eventually(10*time.Second, func() bool { return strings.Contains(logA.String(), want) }) {
+		t.Errorf("kycbot run does not say %q:\n%s", want, logA.String())
+	}
 	startRun(t, bin, "--config", s.config, "--instance", "b", "--listen", freeLoopback(t))
 
 	reportFile := filepath.Join(t.TempDir(), "report.json")

@@ -54,6 +54,17 @@ type Telegram interface {
 	SetSecureValueErrors(ctx context.Context, to handlers.User, errs []tg.SecureValueErrorClass) error
 }
 
+// Where verified results went (Config.ResultsTo), as the admins' notice
+// says.
+const (
+	// ResultsToWebhook: into the webhook outbox, as an event.
+	ResultsToWebhook = "webhook"
+	// ResultsToHook: to the OnVerified hook (the host bot's code).
+	ResultsToHook = "hook"
+	// ResultsNowhere: nowhere, on purpose (delivery.none).
+	ResultsNowhere = "nowhere"
+)
+
 // Defaults of Config.
 const (
 	// DefaultRequestTTL is the life of the request issued for a new
@@ -96,6 +107,11 @@ type Config struct {
 	// called again for the same submission (same NonceHash): make it
 	// idempotent by that hash. Default: none.
 	OnVerified func(context.Context, Verified) error
+	// ResultsTo says where the results of the verified submission named by
+	// nonceHash went, for the admins' notice: ResultsToWebhook with the
+	// webhook event's ID, ResultsToHook or ResultsNowhere. Default: the
+	// notice says they went to OnVerified.
+	ResultsTo func(nonceHash string, userID int64) (to, eventID string)
 	// OnRejected is called with every final rejection, after the status is
 	// recorded and before the user is told; errors as for OnVerified,
 	// except that a final error is only logged. Default: none.
@@ -640,8 +656,16 @@ func (p *run) verified(ctx context.Context, sub *passport.Submission, files *fet
 	// The verdict time ends when the user is told, not once the admins
 	// are.
 	out := p.verdict(Outcome{Result: handlers.SubmissionVerified})
-	f.cfg.Admins.Notify(ctx, p.sub.ID+":verified", i18n.MsgAdminVerified,
-		map[string]any{"User": strconv.FormatInt(p.sub.User.ID, 10), "Level": req.Level, "Ref": req.Ref})
+	data := map[string]any{"User": strconv.FormatInt(p.sub.User.ID, 10), "Level": req.Level, "Ref": req.Ref}
+	if f.cfg.ResultsTo != nil {
+		switch to, event := f.cfg.ResultsTo(req.NonceHash(), p.sub.User.ID); to {
+		case ResultsToWebhook:
+			data["Event"] = event
+		case ResultsNowhere:
+			data["Nowhere"] = "yes"
+		}
+	}
+	f.cfg.Admins.Notify(ctx, p.sub.ID+":verified", i18n.MsgAdminVerified, data)
 	return out, nil
 }
 

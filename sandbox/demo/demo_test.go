@@ -103,6 +103,10 @@ func TestProcessConfig(t *testing.T) {
 	if err := cfg.RequireTelegram(); err != nil {
 		t.Error(err)
 	}
+	// kycbot run accepts it: its results go nowhere on purpose.
+	if err := cfg.RequireDelivery(); err != nil || !cfg.Delivery.None {
+		t.Errorf("RequireDelivery: %v, delivery.none %v; want nil and true", err, cfg.Delivery.None)
+	}
 	dc2 := s.Sandbox.Addr(sandbox.MainDC).String()
 	switch {
 	case cfg.Telegram.BotToken.Value() != s.Account.Token:

@@ -100,7 +100,8 @@ func NewPrefix() string {
 // ProcessConfig is what the config of the demo bot running in processes
 // of its own says besides the demo configuration's levels and rules
 // (DefaultConfig): its token, the servers, its key file, its web server
-// and Redis.
+// and Redis. Its verified results go nowhere, on purpose (delivery.none),
+// which kycbot run needs to be told.
 type ProcessConfig struct {
 	// Header is put at the top of the file as comment lines (without
 	// "# ").
@@ -178,6 +179,19 @@ func (p ProcessConfig) YAML() ([]byte, error) {
 		}
 		if err := setKey(root, s.path, &yaml.Node{Kind: yaml.ScalarNode, Tag: s.tag, Value: s.value}); err != nil {
 			return nil, err
+		}
+	}
+	// kycbot run refuses a config whose verified results go nowhere unless
+	// it says so: the demo's go nowhere, on purpose.
+	none := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Tag: "!!str", Value: "none"}, {Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}}}
+	if err := setKey(root, []string{"delivery"}, none); err != nil {
+		return nil, err
+	}
+	for j := 0; j+1 < len(root.Content); j += 2 {
+		if root.Content[j].Value == "delivery" {
+			root.Content[j].HeadComment = "# The demo keeps verified results nowhere, on purpose. To try your webhook\n" +
+				"# receiver, replace none: true with webhook_url and webhook_secret."
 		}
 	}
 	var b bytes.Buffer
