@@ -124,7 +124,8 @@ func newEnv(t *testing.T, levels []string, wrap func(Store) Store) *cenv {
 	logger := e.logs.Logger()
 	e.c, err = New(Config{
 		Store: st, Telegram: e.tg, Catalog: cat, Levels: levels, DefaultLevel: levels[0], Scopes: testScopes,
-		PageURL: func(id string) string { return pageBase + id }, Admin: e.admin,
+		PageURL: func(id string) string { return pageBase + id }, Admin: e.admin, CatchAll: true,
+		Titles:     map[string]string{level: "Basic check", levelFull: "Full check"},
 		Admins:     &handlers.Admins{IDs: []int64{adminID}, Catalog: cat, Sender: e.tg, Log: logger},
 		RequestTTL: requestTTL, BotUsername: botUsername, Now: e.clock.Now, Log: logger, Observer: e.obs,
 	})
@@ -256,7 +257,7 @@ func (e *cenv) explain(lang, lvl string) string {
 			"\n• " + l.Capitalize(l.Element("utility_bill"))
 	}
 	return l.Text(i18n.MsgStartExplain, map[string]any{"Documents": docs}) + "\n\n" +
-		l.Text(i18n.MsgStartPasswordNote, nil) + "\n\n" + l.Plural(i18n.MsgRequestWaiting, 30, nil)
+		l.Text(i18n.MsgRequestPasswordNote, nil) + "\n\n" + l.Plural(i18n.MsgRequestWaiting, 30, nil)
 }
 
 func (e *cenv) text(lang, id string, data map[string]any) string {
