@@ -497,7 +497,8 @@ func (cv *conv) offer(ctx context.Context, level string) error {
 			// again after the request it issued, the update tells the
 			// user nothing twice.
 			cv.Log.InfoContext(ctx, "chat: live request reminded", slog.String("level", level), slog.String("nonce_hash", live.NonceHash()))
-			return cv.Reply.Send(ctx, "request", cv.plural(i18n.MsgRequestStillOpen, int(left/time.Minute), nil), cv.shareButton(live))
+			mins := int((left + time.Minute/2) / time.Minute) // 29:59 left reads "30 more minutes"
+			return cv.Reply.Send(ctx, "request", cv.plural(i18n.MsgRequestStillOpen, mins, nil), cv.shareButton(live))
 		}
 	}
 	head := cv.text(i18n.MsgStartExplain, map[string]any{"Documents": documents(cv.Loc(), c.levels[level])}) +
