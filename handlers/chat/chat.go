@@ -739,7 +739,7 @@ func (c *Conversation) OnCallback(ctx context.Context, q handlers.CallbackQuery)
 	cv.Log = cv.Log.With(slog.String("command", "callback"))
 	if strings.HasPrefix(q.Data, eraseData) {
 		if _, on := c.names[CommandDeleteMyData]; on {
-			c.cfg.Observer.Command(CommandDeleteMyData)
+			c.cfg.Observer.Command(handlers.CommandCallbackErase)
 			return cv.eraseTap(ctx, q)
 		}
 	}
