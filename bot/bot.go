@@ -59,6 +59,7 @@ type Bot struct {
 
 	self     atomic.Pointer[Self]     // the bot's identity, once Run learned it
 	username atomic.Pointer[string]   // the bot's username, for the hooks' classification
+	commands map[string]bool          // the names users type for the public commands that are on
 	mu       sync.Mutex               // serializes wire and Reload
 	set      atomic.Pointer[settings] // what Reload replaces
 	wired    atomic.Pointer[wiring]   // set by Run, replaced by Reload
@@ -143,7 +144,11 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	if !instanceRE.MatchString(o.instance) {
 		return nil, fmt.Errorf("bot: instance name %q: use 1 to 64 characters of A-Z a-z 0-9 _ . -", o.instance)
 	}
-	b := &Bot{o: o, log: o.log}
+	names, err := commandNames(o.commands)
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	b := &Bot{o: o, log: o.log, commands: names}
 
 	b.key = o.key
 	if b.key == nil {

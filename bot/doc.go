@@ -18,6 +18,14 @@
 //	err = gotd.Run(ctx, kyc, client.API())          // the workers
 //	http.Handle("/", kyc.Handler())                 // the request page, at web.public_url
 //
+// Embedded, kycbot takes only its own updates: every other message
+// (the host's commands, plain text) and every other button stays with the
+// host's handler, untouched, and kycbot answers nothing else (no catch-all
+// reply; WithEverything, which the standalone bot sets, asks for one).
+// WithCommand renames kycbot's public commands (/start, /verify, /status,
+// /language, /help, /cancel, /delete_my_data) and WithoutCommand turns one
+// off, for a host that has commands of these names.
+//
 // The standalone bot of `kycbot run` is package bot/runner; the gotd
 // transport and hook are package bot/gotd. docs/architecture.md tells how
 // an update flows, docs/operations.md how to run several instances.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rsa"
 	"log/slog"
+	"maps"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -93,6 +95,7 @@ type options struct {
 	claimAfter      time.Duration
 	tempDir         string
 	everything      bool
+	commands        map[string]string // WithCommand, WithoutCommand: command -> name ("" = off)
 }
 
 // WithRedis sets the Redis client (default: connect as the config's redis
@@ -191,12 +194,45 @@ func WithClaimAfter(d time.Duration) Option {
 // Use a private, local folder.
 func WithTempDir(dir string) Option { return func(o *options) { o.tempDir = dir } }
 
-// WithEverything makes kycbot the whole bot: every text message and every
-// button tap in a private chat is its update (unknown texts get a hint to
-// /help), not only its commands, buttons and Passport submissions. The
-// standalone bot (package bot/runner) sets it; a host bot that embeds
-// kycbot keeps the default, and its own updates.
+// WithEverything makes kycbot the whole bot, with a catch-all reply:
+// every text message and every button tap in a private chat is its update
+// (text that is not one of its commands gets a hint to /help), not only
+// its commands, buttons and Passport submissions. The standalone bot
+// (package bot/runner, kycbot run) sets it; a host bot that embeds kycbot
+// keeps the default: kycbot answers nothing but its own commands and
+// buttons, and the host's handler gets every other update untouched.
 func WithEverything() Option { return func(o *options) { o.everything = true } }
+
+// WithCommand renames the public command cmd (one of chat.Commands:
+// "start", "verify", "status", "language", "help", "cancel",
+// "delete_my_data") to name (1 to 32 of a-z 0-9 _, with or without the
+// "/"): users type /name, the menu of SetCommands shows it, and the chat's
+// texts that mention /cmd say /name. An embedding host renames the
+// commands its own bot already has. New fails on an unknown command, a
+// bad name, or a name another command has.
+func WithCommand(cmd, name string) Option {
+	return func(o *options) { o.commands = withCommand(o.commands, cmd, strings.TrimPrefix(name, "/")) }
+}
+
+// WithoutCommand turns the public command cmd (one of chat.Commands) off:
+// kycbot neither answers it nor lists it, and the host's bot gets it.
+// The texts that mention it are the catalog's: override them
+// (i18n.WithOverrides) where they would point users to a command that is
+// off, such as /verify.
+func WithoutCommand(cmd string) Option {
+	return func(o *options) { o.commands = withCommand(o.commands, cmd, "") }
+}
+
+// withCommand returns a copy of m with cmd named name: options given to
+// several bots never share a map.
+func withCommand(m map[string]string, cmd, name string) map[string]string {
+	m = maps.Clone(m)
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[cmd] = name
+	return m
+}
 
 func defaultOptions() options {
 	return options{

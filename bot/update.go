@@ -140,8 +140,9 @@ func (b *Bot) Enqueue(ctx context.Context, updates ...Update) error {
 }
 
 // Wants reports whether u is kycbot's: a Passport submission, a request
-// page outcome, a kycbot command (addressed to this bot) or a tap on a
-// kycbot button; with WithEverything, every text message and tap. A
+// page outcome, a kycbot command (addressed to this bot, under the name
+// WithCommand gives it, unless WithoutCommand turned it off) or a tap on
+// a kycbot button; with WithEverything, every text message and tap. A
 // transport's hook enqueues the updates kycbot wants and gives the others
 // to the host bot.
 func (b *Bot) Wants(u Update) bool {
@@ -157,7 +158,7 @@ func (b *Bot) Wants(u Update) bool {
 			username = *p
 		}
 		p := chat.Parse(u.Text, username)
-		return p.Command && (slices.Contains(chat.Commands(), p.Name) || slices.Contains(admin.Names(), p.Name))
+		return p.Command && (b.commands[p.Name] || slices.Contains(admin.Names(), p.Name))
 	case KindCallback:
 		return b.o.everything || strings.HasPrefix(u.Data, chat.DataPrefix)
 	}
@@ -174,4 +175,22 @@ func decodeUpdate(payload []byte) (Update, error) {
 		return Update{}, fmt.Errorf("decode a queued update: %w", err)
 	}
 	return u, nil
+}
+
+// commandNames returns the set of names users type for the public
+// commands that are on, as renamed; a rename onto an admin command's name
+// is refused.
+func commandNames(renames map[string]string) (map[string]bool, error) {
+	names, err := chat.CommandNames(renames)
+	if err != nil {
+		return nil, err
+	}
+	set := make(map[string]bool, len(names))
+	for cmd, name := range names {
+		if slices.Contains(admin.Names(), name) {
+			return nil, fmt.Errorf("command %q renamed to %q, an admin command", cmd, name)
+		}
+		set[name] = true
+	}
+	return set, nil
 }

@@ -51,7 +51,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 		admins: &handlers.Admins{IDs: cfg.Admins, Catalog: set.cat, Sender: t, Log: b.log, Off: noticesOff(cfg.AdminNotices)}}
 	flow, err := verification.New(verification.Config{
 		Key: b.key, PreviousKeys: b.previous, Store: st, Telegram: t, Catalog: set.cat, Checkers: set.checkers, PageURL: pageURL,
-		Admins: w.admins, RequestTTL: cfg.Passport.RequestTTL, OnVerified: b.onVerified, OnRejected: b.onRejected,
+		Admins: w.admins, Support: cfg.Support, RequestTTL: cfg.Passport.RequestTTL, OnVerified: b.onVerified, OnRejected: b.onRejected,
 		ResultsTo: b.resultsTo,
 		TempDir:   b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
 	})
@@ -64,7 +64,8 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	conv, err := chat.New(chat.Config{
-		Store: st, Telegram: t, Catalog: set.cat, Levels: cfg.LevelNames(), DefaultLevel: cfg.DefaultLevelName,
+		Store: st, Telegram: t, Catalog: set.cat, Levels: cfg.LevelNames(), Titles: levelTitles(cfg), DefaultLevel: cfg.DefaultLevelName,
+		Support: cfg.Support, Commands: b.o.commands, CatchAll: b.o.everything,
 		Scopes: set.scope, PageURL: pageURL, Admin: adm, Admins: w.admins, RequestTTL: cfg.Passport.RequestTTL,
 		BotUsername: self.Username, Now: b.o.now, Log: b.log, Observer: b.metrics,
 	})
@@ -107,4 +108,15 @@ func (b *Bot) SetCommands(ctx context.Context) error {
 // turns off.
 func noticesOff(n config.AdminNotices) map[string]bool {
 	return map[string]bool{handlers.NoticeVerified: !n.Verified, handlers.NoticeRejected: !n.Rejected, handlers.NoticeAlarm: !n.Alarms}
+}
+
+// levelTitles returns the titles of the config's levels that have one.
+func levelTitles(cfg *config.Config) map[string]string {
+	titles := make(map[string]string, len(cfg.Levels))
+	for name, l := range cfg.Levels {
+		if l != nil && l.Title != "" {
+			titles[name] = l.Title
+		}
+	}
+	return titles
 }

@@ -46,6 +46,11 @@ type Config struct {
 	Admins []int64 `yaml:"admins"`
 	// AdminNotices says which notices the admins get (admin_notices).
 	AdminNotices AdminNotices `yaml:"admin_notices"`
+	// Support is whom users may contact about their verification
+	// (support): a Telegram username such as "@acme_help", an https URL
+	// or an e-mail address. The bot names it in /help, in the final
+	// rejection and in /status after one. Optional.
+	Support string `yaml:"support"`
 	// Delivery says where verified results go besides the Go callbacks
 	// (delivery).
 	Delivery Delivery `yaml:"delivery"`

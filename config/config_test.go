@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -462,6 +463,7 @@ func TestSummaryExample(t *testing.T) {
 		"Redis: single server 127.0.0.1:6379, database 0, key prefix \"kycbot:\", password set, no TLS.",
 		"Admins: 2; told of verified users, rejections, alarms, after the users' answers.",
 		"Delivery: no webhook",
+		"Support contact shown to users: @acme_help.",
 		"Languages: default en.",
 		"Retention: statuses 365 days, audit events 1825 days.",
 	} {
@@ -893,5 +895,34 @@ func TestRequireDelivery(t *testing.T) {
 				t.Errorf("RequireDelivery: %q, want it to start with %q and name delivery.none: true", got, tt.nowhere)
 			}
 		})
+	}
+}
+
+// The support contact: a @username, an https URL or an e-mail address;
+// anything else is refused, naming the setting; the summary shows it.
+func TestSupport(t *testing.T) {
+	for _, tt := range []struct {
+		value string
+		ok    bool
+	}{
+		{"@acme_help", true},
+		{"https://acme.example/help", true},
+		{"help@acme.example", true},
+		{"", true},
+		{"@ab", false},
+		{"@acme help", false},
+		{"http://acme.example/help", false},
+		{"help@acme", false},
+		{"call us", false},
+	} {
+		cfg, err := Parse([]byte(level+"support: "+strconv.Quote(tt.value)+"\n"), "config.yaml", WithEnv(noEnv))
+		switch {
+		case tt.ok && err != nil:
+			t.Errorf("support %q: %v", tt.value, err)
+		case !tt.ok && (err == nil || !strings.Contains(err.Error(), "support")):
+			t.Errorf("support %q: %v, want an error naming support", tt.value, err)
+		case tt.ok && tt.value != "" && !strings.Contains(cfg.Summary(), "Support contact shown to users: "+tt.value+"."):
+			t.Errorf("support %q: the summary does not show it:\n%s", tt.value, cfg.Summary())
+		}
 	}
 }

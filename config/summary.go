@@ -256,6 +256,11 @@ func (c *Config) WriteSummary(w io.Writer) error {
 	default:
 		line("Admins: %d; %s.", n, c.describeNotices())
 	}
+	if c.Support != "" {
+		line("Support contact shown to users: %s.", oneLine(c.Support))
+	} else {
+		line("Support contact: none (set support so that users know whom to ask after a rejection).")
+	}
 	line("Delivery: %s", c.describeDelivery())
 	lang := "Languages: default " + c.I18n.DefaultLanguage
 	if c.I18n.OverridesDir != "" {

@@ -125,6 +125,7 @@ func (c *checker) check(cfg *Config) {
 	c.redis(cfg.Redis)
 	c.i18n(cfg.I18n)
 	c.admins(cfg.Admins)
+	c.support(cfg.Support)
 	c.delivery(cfg.Delivery)
 	c.retention(cfg.Retention)
 }
@@ -390,6 +391,33 @@ func checkURL(raw string, localHTTP bool) string {
 		return "must use https"
 	}
 	return fmt.Sprintf("must be an https URL, not %.20s:", u.Scheme)
+}
+
+var (
+	supportUsername = regexp.MustCompile(`^@[A-Za-z][A-Za-z0-9_]{3,31}$`)
+	supportEmail    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+)
+
+// support checks the support contact: a @username, an https URL or an
+// e-mail address.
+func (c *checker) support(s string) {
+	switch {
+	case s == "":
+	case strings.HasPrefix(s, "@"):
+		if !supportUsername.MatchString(s) {
+			c.add("support", "%q is not a Telegram username: write @ and 4 to 32 of A-Z a-z 0-9 _, starting with a letter, such as @acme_help", s)
+		}
+	case strings.Contains(s, "://"):
+		if msg := checkURL(s, false); msg != "" {
+			c.add("support", "%s", msg)
+		}
+	case strings.Contains(s, "@"):
+		if !supportEmail.MatchString(s) {
+			c.add("support", "%q is not an e-mail address", s)
+		}
+	default:
+		c.add("support", "%q is not a contact: write a Telegram username (@acme_help), an https URL or an e-mail address", s)
+	}
 }
 
 func isLocalhost(host string) bool {

@@ -72,6 +72,7 @@ const (
 	CommandText             = "text"
 	CommandCallbackLanguage = "callback_language"
 	CommandCallbackDelete   = "callback_delete"
+	CommandCallbackErase    = "callback_erase" // the buttons of /delete_my_data
 	CommandCallbackUnknown  = "callback_unknown"
 )
 

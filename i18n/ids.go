@@ -8,24 +8,37 @@ package i18n
 //
 // Messages marked "plural" are rendered with Plural, which adds .Count.
 const (
-	// MsgStartGreeting answers /start: who the bot is and what to do next.
+	// MsgStartGreeting answers /start: who the bot is; the request message
+	// with its button follows it.
 	MsgStartGreeting = "start.greeting"
-	// MsgStartExplain says what will be asked and why. Data: .Documents,
+	// MsgStartExplain heads the message of a new request: what will be
+	// asked. Data: .Documents,
 	// the list of requested documents, one per line, built by the caller
 	// (for example with Localizer.Element, OrList and Capitalize).
 	MsgStartExplain = "start.explain"
 	// MsgStartPasswordNote warns that Telegram Passport asks for the cloud
 	// password (two-step verification) and says where to set one.
 	MsgStartPasswordNote = "start.password_note"
+	// MsgRequestPasswordNote is the cloud password note of the chat's
+	// request message: one short sentence and where to set one.
+	MsgRequestPasswordNote = "request.password_note"
 	// MsgRequestWaiting is sent with the request button: tap it, share the
 	// documents, the button works for .Count minutes. Plural (.Count).
 	MsgRequestWaiting = "request.waiting"
+	// MsgRequestStillOpen answers /verify or /start while the user's
+	// request at that level is still open, with the same button again: one
+	// line. Plural (.Count: the minutes it still works).
+	MsgRequestStillOpen = "request.still_open"
 	// MsgRequestExpired says the request link has expired and asks to tap
 	// /verify again.
 	MsgRequestExpired = "request.expired"
 	// MsgVerifyAlreadyVerified answers /verify or /start from a user who is
 	// already verified.
 	MsgVerifyAlreadyVerified = "verify.already_verified"
+	// MsgVerifyAlreadyVerifiedLevel answers /verify at a level the user is
+	// verified at when another level is left; the next step
+	// (MsgStatusNextLevel) follows it. Data: .Level (the level's title).
+	MsgVerifyAlreadyVerifiedLevel = "verify.already_verified_level"
 	// MsgVerifyInProgress answers /verify while a submission is being
 	// checked.
 	MsgVerifyInProgress = "verify.in_progress"
@@ -33,6 +46,10 @@ const (
 	// configured. Data: .Levels (the configured level names,
 	// comma-separated).
 	MsgVerifyUnknownLevel = "verify.unknown_level"
+	// MsgSupportContact names whom to contact (after a final rejection,
+	// in /help). Data: .Support (a @username, an https URL or an e-mail
+	// address).
+	MsgSupportContact = "support.contact"
 
 	// MsgButtonShare is the label of the inline button that opens the
 	// request page.
@@ -61,7 +78,7 @@ const (
 	MsgResultVerified = "result.verified"
 	// MsgResultRejected is the final, polite rejection. Data: .Reason, one
 	// or more lines built by the caller (usually Localizer.Problem texts of
-	// the final problems).
+	// the final problems); .Support (optional), whom to contact.
 	MsgResultRejected = "result.rejected"
 	// MsgResultFixHeader heads the list of problems the user can fix.
 	// Plural (.Count, the number of problems).
@@ -92,8 +109,20 @@ const (
 	// configured. Data: .Level (the level name), .Status (one of the
 	// MsgStatus* texts).
 	MsgStatusLevel = "status.level"
+	// MsgStatusNextBegin ends /status (one level, nothing started yet):
+	// the command to begin. Data: .Command ("/verify"), .Level (optional).
+	MsgStatusNextBegin = "status.next_begin"
+	// MsgStatusNext ends /status (one level, started, not done): the
+	// command to go on. Data: .Command, .Level (optional).
+	MsgStatusNext = "status.next"
+	// MsgStatusNextLevel names the next step when there are several
+	// levels, after /status and after "already verified": the level's
+	// title and the command that asks for it. Data: .Level, .Command
+	// ("/verify full").
+	MsgStatusNextLevel = "status.next_level"
 
-	// MsgHelp answers /help: what the bot does and its commands.
+	// MsgHelp starts the answer to /help: what the bot does; the list of
+	// the commands (built from the MsgCommand* descriptions) follows it.
 	MsgHelp = "help.text"
 	// MsgCancelDone confirms /cancel.
 	MsgCancelDone = "cancel.done"
@@ -120,6 +149,8 @@ const (
 	MsgCommandLanguage = "command.language"
 	MsgCommandHelp     = "command.help"
 	MsgCommandCancel   = "command.cancel"
+	// MsgCommandDeleteMyData describes /delete_my_data.
+	MsgCommandDeleteMyData = "command.delete_my_data"
 	// MsgCommandKycStats and the other MsgCommandKyc* messages describe
 	// the admin commands, registered for the admins only (in the default
 	// language; short, no trailing period).
@@ -332,6 +363,23 @@ const (
 	// verification was deleted (by an admin, with /kyc_delete) and how to
 	// verify again.
 	MsgDeletedNotice = "deleted.notice"
+	// MsgEraseConfirm answers /delete_my_data: what will be erased, that
+	// it cannot be undone, with the buttons MsgButtonEraseYes and
+	// MsgButtonEraseNo.
+	MsgEraseConfirm = "erase.confirm"
+	// MsgButtonEraseYes and MsgButtonEraseNo label the buttons of
+	// MsgEraseConfirm.
+	MsgButtonEraseYes = "button.erase_yes"
+	MsgButtonEraseNo  = "button.erase_no"
+	// MsgEraseDone confirms that the user's data was erased.
+	MsgEraseDone = "erase.done"
+	// MsgEraseNothing answers the confirmation when nothing was stored.
+	MsgEraseNothing = "erase.nothing"
+	// MsgEraseKept answers MsgButtonEraseNo: nothing was erased.
+	MsgEraseKept = "erase.kept"
+	// MsgEraseExpired answers a tap on an old confirmation button (a
+	// callback answer: at most 200 characters).
+	MsgEraseExpired = "erase.expired"
 
 	// MsgListSeparator joins the items of a list but the last two (", ").
 	MsgListSeparator = "list.separator"
@@ -537,11 +585,15 @@ func specs() []spec {
 		plain(MsgStartGreeting),
 		plain(MsgStartExplain, "Documents"),
 		plain(MsgStartPasswordNote),
+		plain(MsgRequestPasswordNote),
 		plural(MsgRequestWaiting),
+		plural(MsgRequestStillOpen),
 		plain(MsgRequestExpired),
 		plain(MsgVerifyAlreadyVerified),
+		plain(MsgVerifyAlreadyVerifiedLevel, "Level"),
 		plain(MsgVerifyInProgress),
 		plain(MsgVerifyUnknownLevel, "Levels"),
+		plain(MsgSupportContact, "Support"),
 		plain(MsgButtonShare),
 		plain(MsgButtonTryAgain),
 		plain(MsgButtonDeleteUser, "User"),
@@ -550,7 +602,7 @@ func specs() []spec {
 		plain(MsgSubmissionUndecryptable),
 		plain(MsgSubmissionFailed),
 		plain(MsgResultVerified),
-		plain(MsgResultRejected, "Reason"),
+		plain(MsgResultRejected, "Reason", "Support?"),
 		plural(MsgResultFixHeader),
 		plural(MsgResultFixUnmarked),
 		plain(MsgStatusNone),
@@ -560,6 +612,9 @@ func specs() []spec {
 		plain(MsgStatusVerified, "Since"),
 		plain(MsgStatusRejected, "Since"),
 		plain(MsgStatusLevel, "Level", "Status"),
+		plain(MsgStatusNextBegin, "Command", "Level?"),
+		plain(MsgStatusNext, "Command", "Level?"),
+		plain(MsgStatusNextLevel, "Level", "Command"),
 		plain(MsgHelp),
 		plain(MsgCancelDone),
 		plain(MsgCancelNothing),
@@ -572,6 +627,7 @@ func specs() []spec {
 		plain(MsgCommandLanguage),
 		plain(MsgCommandHelp),
 		plain(MsgCommandCancel),
+		plain(MsgCommandDeleteMyData),
 		plain(MsgCommandKycStats),
 		plain(MsgCommandKycStatus),
 		plain(MsgCommandKycReset),
@@ -644,6 +700,13 @@ func specs() []spec {
 		plain(MsgAdminUsageReset),
 		plain(MsgAdminUsageDelete),
 		plain(MsgDeletedNotice),
+		plain(MsgEraseConfirm),
+		plain(MsgButtonEraseYes),
+		plain(MsgButtonEraseNo),
+		plain(MsgEraseDone),
+		plain(MsgEraseNothing),
+		plain(MsgEraseKept),
+		plain(MsgEraseExpired),
 		plain(MsgListSeparator),
 		plain(MsgListOr, "Items", "Last"),
 		plain(MsgDateTimeUTC, "Date", "Time"),

@@ -239,7 +239,7 @@ func (w *world) ask(ctx context.Context, t *testing.T, u *sandbox.SimUser) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := u.WaitMessage(wctx, func(m sandbox.ChatMessage) bool { return !m.Out && m.Text == help }); err != nil {
+	if _, err := u.WaitMessage(wctx, func(m sandbox.ChatMessage) bool { return !m.Out && strings.HasPrefix(m.Text, help) }); err != nil {
 		t.Fatalf("/help not answered: %v", err)
 	}
 }

@@ -695,7 +695,7 @@ func TestSetCommands(t *testing.T) {
 	for _, id := range [][2]string{
 		{"start", i18n.MsgCommandStart}, {"verify", i18n.MsgCommandVerify}, {"status", i18n.MsgCommandStatus},
 		{"language", i18n.MsgCommandLanguage}, {"help", i18n.MsgCommandHelp}, {"cancel", i18n.MsgCommandCancel},
-		{"kyc_stats", i18n.MsgCommandKycStats}, {"kyc_status", i18n.MsgCommandKycStatus},
+		{"delete_my_data", i18n.MsgCommandDeleteMyData}, {"kyc_stats", i18n.MsgCommandKycStats}, {"kyc_status", i18n.MsgCommandKycStatus},
 		{"kyc_reset", i18n.MsgCommandKycReset}, {"kyc_delete", i18n.MsgCommandKycDelete},
 	} {
 		want = append(want, handlers.BotCommand{Command: id[0], Description: l.Text(id[1], nil)})

@@ -89,7 +89,7 @@ func newEnv(t *testing.T, levels []string, storeOpts ...store.Option) *env {
 	e.conv, err = chat.New(chat.Config{
 		Store: e.adapter, Telegram: e.tg, Catalog: cat, Levels: levels, DefaultLevel: levels[0], Scopes: testScopes,
 		PageURL: func(id string) string { return pageBase + id }, Admin: e.cmds, BotUsername: botUsername,
-		Now: e.clock.Now, Log: logger,
+		CatchAll: true, Now: e.clock.Now, Log: logger,
 	})
 	if err != nil {
 		t.Fatal(err)

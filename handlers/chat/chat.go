@@ -30,6 +30,9 @@ type Store interface {
 	Preferences(ctx context.Context, userID int64) (store.Prefs, error)
 	SetLanguage(ctx context.Context, userID int64, tag string) error
 	SetRef(ctx context.Context, userID int64, ref string) error
+	// DeleteUser erases everything about the user (what the admin's
+	// /kyc_delete erases) and returns how many records it removed.
+	DeleteUser(ctx context.Context, userID int64) (int, error)
 	// AuditOnce appends ev to the audit trail once per id.
 	AuditOnce(ctx context.Context, ev store.Event, id string) error
 }
@@ -70,6 +73,9 @@ const (
 	// DefaultAlertInterval is how often at most the admins are alarmed
 	// about one Telegram Passport error code.
 	DefaultAlertInterval = time.Hour
+	// DeleteConfirmTTL is how long the confirmation button of
+	// /delete_my_data works.
+	DeleteConfirmTTL = 10 * time.Minute
 )
 
 // Config is what New needs. Fields without a default are required.
@@ -82,6 +88,9 @@ type Config struct {
 	Catalog *i18n.Catalog
 	// Levels are the names of the verification levels; at least one.
 	Levels []string
+	// Titles are the levels' labels for people, by level name ("Full
+	// check"); a level without one is shown by its name.
+	Titles map[string]string
 	// DefaultLevel is the level of /start and of /verify without a level;
 	// one of Levels (default: the only level, when there is one).
 	DefaultLevel string
@@ -90,6 +99,22 @@ type Config struct {
 	Scopes func(level string) (passport.Scope, error)
 	// PageURL returns the URL of the request page of a request ID.
 	PageURL func(requestID string) string
+	// Support is whom users may contact about their verification: a
+	// Telegram username ("@acme_help"), an https URL or an e-mail
+	// address, shown in /help, and in /status and /verify after a final
+	// rejection (default: none).
+	Support string
+	// Commands renames the public commands (command -> the name users
+	// type, without "/"; an empty name turns the command off): the keys
+	// are those of Commands (CommandStatus, ...). Parsing, Handles, the
+	// menu of SetCommands, /help and the commands the texts mention
+	// follow the names. Default: every command under its own name.
+	Commands map[string]string
+	// CatchAll makes the conversation answer every text: plain text and
+	// unknown commands get a hint to /help. Without it they are left
+	// alone (no answer), for the host bot that embeds kycbot. The
+	// standalone bot sets it.
+	CatchAll bool
 	// Admin runs the admin commands (default: none; /kyc_* are then
 	// unknown commands).
 	Admin Admin
@@ -119,16 +144,22 @@ type Config struct {
 }
 
 // Conversation is the bot's chat with its users: /start, /verify,
-// /status, /language, /help and /cancel, the language buttons, the
-// outcomes the request page reports, and the admin commands through
-// Config.Admin. It is safe for concurrent use.
+// /status, /language, /help, /cancel and /delete_my_data (under the
+// names Config.Commands gives them), their buttons, the outcomes the
+// request page reports, and the admin commands through Config.Admin. It
+// is safe for concurrent use.
 type Conversation struct {
 	cfg    Config
 	levels map[string]passport.Scope
+	names  map[string]string // command -> name users type, for the commands on
+	byName map[string]string // name users type -> command
+	rename renamer
 }
 
 // New returns the conversation; it fails when cfg lacks something
-// required or a level has no scope.
+// required, a level has no scope, or Config.Commands names a command
+// that does not exist, under a name that is not a command name or that
+// another command (an admin one too) has.
 func New(cfg Config) (*Conversation, error) {
 	if err := handlers.Require("chat",
 		handlers.Setting{Name: "Store", Set: cfg.Store != nil}, handlers.Setting{Name: "Telegram", Set: cfg.Telegram != nil},
@@ -144,6 +175,14 @@ func New(cfg Config) (*Conversation, error) {
 		return nil, fmt.Errorf("chat: DefaultLevel %q is not one of Levels (%s)", cfg.DefaultLevel, strings.Join(cfg.Levels, ", "))
 	}
 	cfg.Levels = slices.Clone(cfg.Levels)
+	titles := make(map[string]string, len(cfg.Titles))
+	for l, t := range cfg.Titles {
+		if t = strings.TrimSpace(t); t != "" {
+			titles[l] = t
+		}
+	}
+	cfg.Titles = titles
+	cfg.Support = strings.TrimSpace(cfg.Support)
 	cfg.BotUsername = strings.TrimPrefix(cfg.BotUsername, "@")
 	if cfg.RequestTTL <= 0 {
 		cfg.RequestTTL = DefaultRequestTTL
@@ -166,40 +205,23 @@ func New(cfg Config) (*Conversation, error) {
 		}
 		levels[l] = sc
 	}
-	return &Conversation{cfg: cfg, levels: levels}, nil
-}
-
-// Command names, as registered with SetCommands.
-const (
-	cmdStart    = "start"
-	cmdVerify   = "verify"
-	cmdStatus   = "status"
-	cmdLanguage = "language"
-	cmdHelp     = "help"
-	cmdCancel   = "cancel"
-)
-
-// command is a command name with the message ID of its description.
-type command struct{ name, desc string }
-
-// commands lists the commands with their descriptions, in menu order.
-var commands = []command{
-	{cmdStart, i18n.MsgCommandStart},
-	{cmdVerify, i18n.MsgCommandVerify},
-	{cmdStatus, i18n.MsgCommandStatus},
-	{cmdLanguage, i18n.MsgCommandLanguage},
-	{cmdHelp, i18n.MsgCommandHelp},
-	{cmdCancel, i18n.MsgCommandCancel},
-}
-
-// Commands returns the names of the conversation's commands, in menu
-// order.
-func Commands() []string {
-	names := make([]string, len(commands))
-	for i, c := range commands {
-		names[i] = c.name
+	names, err := CommandNames(cfg.Commands)
+	if err != nil {
+		return nil, err
 	}
-	return names
+	byName := make(map[string]string, len(names))
+	for cmd, name := range names {
+		if cfg.Admin != nil && cfg.Admin.Handles(name) {
+			return nil, fmt.Errorf("chat: command %q renamed to %q, an admin command", cmd, name)
+		}
+		byName[name] = cmd
+	}
+	cfg.Commands = nil // names holds them
+	// The default order puts the default level first: the next step
+	// suggested is then the level a plain /verify asks for.
+	ordered := append([]string{cfg.DefaultLevel}, slices.DeleteFunc(slices.Clone(cfg.Levels), func(l string) bool { return l == cfg.DefaultLevel })...)
+	cfg.Levels = ordered
+	return &Conversation{cfg: cfg, levels: levels, names: names, byName: byName, rename: newRenamer(names)}, nil
 }
 
 // refRE is the deep link payload alphabet of "/start <ref>".
@@ -216,6 +238,10 @@ const (
 	// kycbot namespaced its data: taps on buttons sent then still work
 	// in a standalone bot.
 	legacyLanguageData = "lang:"
+	// eraseData prefixes the data of the buttons of /delete_my_data:
+	// "kyc:erase:<unix seconds when sent>" confirms, eraseKeep keeps.
+	eraseData = DataPrefix + "erase:"
+	eraseKeep = eraseData + "keep"
 )
 
 // Parsed is a message text as the conversation reads it.
@@ -246,22 +272,23 @@ func Parse(text, botUsername string) Parsed {
 }
 
 // Handles reports whether the conversation answers text: one of its
-// commands or an admin command, addressed to this bot. A host bot that
-// embeds kycbot keeps every other message.
+// commands (under the names Config.Commands gives them) or an admin
+// command, addressed to this bot; with Config.CatchAll, any text. A host
+// bot that embeds kycbot keeps every other message.
 func (c *Conversation) Handles(text string) bool {
 	p := Parse(text, c.cfg.BotUsername)
+	if c.cfg.CatchAll && !p.Other {
+		return true
+	}
 	if !p.Command {
 		return false
 	}
-	return listed(p.Name) || (c.cfg.Admin != nil && c.cfg.Admin.Handles(p.Name))
+	_, ok := c.byName[p.Name]
+	return ok || (c.cfg.Admin != nil && c.cfg.Admin.Handles(p.Name))
 }
 
 // HandlesData reports whether callback data is a kycbot button's.
 func (c *Conversation) HandlesData(data string) bool { return strings.HasPrefix(data, DataPrefix) }
-
-func listed(name string) bool {
-	return slices.ContainsFunc(commands, func(c command) bool { return c.name == name })
-}
 
 // conv is one exchange with a user: who, in which language.
 type conv struct {
@@ -281,15 +308,51 @@ func (cv *conv) load(ctx context.Context) error { return cv.LoadPrefs(ctx, cv.c.
 // audit appends an event once per update; a failure is logged.
 func (cv *conv) audit(ctx context.Context, ev store.Event) {
 	ev.UserID = cv.User.ID
+	cv.auditAs(ctx, ev)
+}
+
+// auditAs appends ev, about whom it names, once per update.
+func (cv *conv) auditAs(ctx context.Context, ev store.Event) {
 	if err := cv.c.cfg.Store.AuditOnce(ctx, ev, ev.Kind+":"+cv.ID); err != nil {
 		cv.Log.ErrorContext(ctx, "chat: audit failed", slog.String("kind", ev.Kind), slog.String("error", err.Error()))
 	}
 }
 
+// text renders the catalog's message id in the user's language, with the
+// commands it mentions under the names users type.
+func (cv *conv) text(id string, data map[string]any) string {
+	return cv.c.rename.rewrite(cv.Loc().Text(id, data))
+}
+
+// plural renders the catalog's plural message id like text.
+func (cv *conv) plural(id string, count int, data map[string]any) string {
+	return cv.c.rename.rewrite(cv.Loc().Plural(id, count, data))
+}
+
+// say sends the catalog's message id (its purpose too), rendered by text.
+func (cv *conv) say(ctx context.Context, id string, data map[string]any, rows ...[]handlers.Button) error {
+	return cv.Reply.Send(ctx, id, cv.text(id, data), rows...)
+}
+
+// title is how a level is shown to people: its title, else its name.
+func (c *Conversation) title(level string) string {
+	if t, ok := c.cfg.Titles[level]; ok {
+		return t
+	}
+	return level
+}
+
+// slash returns "/" and the name users type for cmd, and whether the
+// command is on.
+func (c *Conversation) slash(cmd string) (string, bool) {
+	name, ok := c.names[cmd]
+	return "/" + name, ok
+}
+
 // OnMessage answers a text message of a user in their private chat with
-// the bot. Text that is not a command, and unknown commands, get a hint
-// to /help; commands addressed to another bot are ignored. Admin commands
-// go to Config.Admin.
+// the bot. Commands addressed to another bot are ignored, and so, unless
+// Config.CatchAll, are text that is not a command and unknown commands
+// (with it, they get a hint to /help). Admin commands go to Config.Admin.
 //
 // It returns an error when the answer could not be given (storage or
 // Telegram unreachable); the user was then asked to try again later when
@@ -300,19 +363,26 @@ func (c *Conversation) OnMessage(ctx context.Context, m handlers.TextMessage) er
 		handlers.LoggerFromContext(ctx, c.cfg.Log).DebugContext(ctx, "chat: command for another bot ignored", slog.Int64("user_id", m.From.ID))
 		return nil
 	}
-	cv := c.newConv(ctx, m.ID, m.From)
-	name := p.Name
+	cmd, known := c.byName[p.Name]
 	admin := p.Command && c.cfg.Admin != nil && c.cfg.Admin.Handles(p.Name)
+	name := cmd
 	switch {
+	case admin:
+		name = p.Name
 	case !p.Command:
 		name = handlers.CommandText
-	case !listed(p.Name) && !admin:
+	case !known:
 		name = handlers.CommandUnknown // an unknown command's name is the user's text: not logged
+	}
+	if !c.cfg.CatchAll && (name == handlers.CommandText || name == handlers.CommandUnknown) {
+		handlers.LoggerFromContext(ctx, c.cfg.Log).DebugContext(ctx, "chat: not a kycbot command; left to the host", slog.Int64("user_id", m.From.ID))
+		return nil
 	}
 	c.cfg.Observer.Command(name)
 	if admin {
 		return c.cfg.Admin.Command(ctx, m, name, p.Args)
 	}
+	cv := c.newConv(ctx, m.ID, m.From)
 	cv.Log = cv.Log.With(slog.String("command", name))
 	cv.Log.InfoContext(ctx, "chat: message")
 	if err := cv.load(ctx); err != nil {
@@ -323,20 +393,22 @@ func (c *Conversation) OnMessage(ctx context.Context, m handlers.TextMessage) er
 		arg = p.Args[0]
 	}
 	switch name {
-	case cmdStart:
+	case CommandStart:
 		return cv.start(ctx, arg)
-	case cmdVerify:
+	case CommandVerify:
 		return cv.verify(ctx, arg)
-	case cmdStatus:
+	case CommandStatus:
 		return cv.status(ctx)
-	case cmdLanguage:
+	case CommandLanguage:
 		return cv.language(ctx)
-	case cmdHelp:
-		return cv.Text(ctx, i18n.MsgHelp, nil)
-	case cmdCancel:
+	case CommandHelp:
+		return cv.help(ctx)
+	case CommandCancel:
 		return cv.cancel(ctx)
+	case CommandDeleteMyData:
+		return cv.eraseAsk(ctx)
 	default:
-		return cv.Text(ctx, i18n.MsgHelpNotUnderstood, nil)
+		return cv.say(ctx, i18n.MsgHelpNotUnderstood, nil)
 	}
 }
 
@@ -353,7 +425,7 @@ func (cv *conv) start(ctx context.Context, ref string) error {
 		}
 		cv.Prefs.Ref = ref
 	}
-	if err := cv.Text(ctx, i18n.MsgStartGreeting, nil); err != nil {
+	if err := cv.say(ctx, i18n.MsgStartGreeting, nil); err != nil {
 		return err
 	}
 	return cv.offer(ctx, cv.c.cfg.DefaultLevel)
@@ -366,30 +438,117 @@ func (cv *conv) verify(ctx context.Context, arg string) error {
 		i := slices.IndexFunc(cv.c.cfg.Levels, func(l string) bool { return strings.EqualFold(l, arg) })
 		if i < 0 {
 			cv.Log.InfoContext(ctx, "chat: unknown level asked for")
-			return cv.Text(ctx, i18n.MsgVerifyUnknownLevel, map[string]any{"Levels": strings.Join(cv.c.cfg.Levels, ", ")})
+			return cv.say(ctx, i18n.MsgVerifyUnknownLevel, map[string]any{"Levels": cv.levelList()})
 		}
 		level = cv.c.cfg.Levels[i]
 	}
 	return cv.offer(ctx, level)
 }
 
-// offer tells a verified or finally rejected user so, and gives anyone
-// else a fresh request: what will be asked and why, the cloud password
+// levelList lists the levels as users type them, each with its title
+// when it has one: "basic (Basic check), full (Full check)".
+func (cv *conv) levelList() string {
+	items := make([]string, len(cv.c.cfg.Levels))
+	for i, l := range cv.c.cfg.Levels {
+		items[i] = l
+		if t := cv.c.title(l); t != l {
+			items[i] += " (" + t + ")"
+		}
+	}
+	return strings.Join(items, cv.Loc().Text(i18n.MsgListSeparator, nil))
+}
+
+// offer tells a verified or finally rejected user so (with the next step
+// that works, or the support contact), reminds a user whose request at
+// level is still open of the button they have, in one line, and gives
+// anyone else a fresh request: what will be asked, the cloud password
 // note and the button to the request page.
 func (cv *conv) offer(ctx context.Context, level string) error {
-	st, err := cv.c.cfg.Store.GetStatus(ctx, cv.User.ID, level)
+	c := cv.c
+	statuses, err := c.cfg.Store.ListStatuses(ctx, cv.User.ID)
 	if err != nil {
 		return cv.Failed(ctx, "read the status", err)
 	}
+	byLevel := make(map[string]store.Status, len(statuses))
+	for _, st := range statuses {
+		byLevel[st.Level] = st
+	}
+	st := byLevel[level]
 	switch st.State {
 	case store.StateVerified:
-		return cv.Text(ctx, i18n.MsgVerifyAlreadyVerified, nil)
+		next := cv.nextStep(byLevel, "")
+		if next == "" {
+			return cv.say(ctx, i18n.MsgVerifyAlreadyVerified, nil)
+		}
+		text := cv.text(i18n.MsgVerifyAlreadyVerifiedLevel, map[string]any{"Level": c.title(level)}) + " " + next
+		return cv.Reply.Send(ctx, i18n.MsgVerifyAlreadyVerified, text)
 	case store.StateRejected:
-		return cv.Text(ctx, i18n.MsgStatusRejected, map[string]any{"Since": cv.Loc().Date(st.UpdatedAt)})
+		text := cv.text(i18n.MsgStatusRejected, map[string]any{"Since": cv.Loc().Date(st.UpdatedAt)})
+		return cv.Reply.Send(ctx, i18n.MsgStatusRejected, cv.withSupport(text))
 	}
-	head := cv.Loc().Text(i18n.MsgStartExplain, map[string]any{"Documents": documents(cv.Loc(), cv.c.levels[level])}) +
-		"\n\n" + cv.Loc().Text(i18n.MsgStartPasswordNote, nil)
+	live, ok, err := c.cfg.Store.LiveRequest(ctx, cv.User.ID)
+	if err != nil {
+		return cv.Failed(ctx, "read the live request", err)
+	}
+	if ok && live.Level == level && live.Ref == cv.Prefs.Ref {
+		left := live.ExpiresAt.Sub(c.cfg.Now())
+		if left >= time.Minute {
+			// Under the purpose of a new request's message: handled
+			// again after the request it issued, the update tells the
+			// user nothing twice.
+			cv.Log.InfoContext(ctx, "chat: live request reminded", slog.String("level", level), slog.String("nonce_hash", live.NonceHash()))
+			mins := int((left + time.Minute/2) / time.Minute) // 29:59 left reads "30 more minutes"
+			return cv.Reply.Send(ctx, "request", cv.plural(i18n.MsgRequestStillOpen, mins, nil), cv.shareButton(live))
+		}
+	}
+	head := cv.text(i18n.MsgStartExplain, map[string]any{"Documents": documents(cv.Loc(), c.levels[level])}) +
+		"\n\n" + cv.text(i18n.MsgRequestPasswordNote, nil)
 	return cv.request(ctx, level, cv.Prefs.Ref, "", head)
+}
+
+// shareButton is the button to the request page of req.
+func (cv *conv) shareButton(req store.Request) []handlers.Button {
+	return []handlers.Button{{Text: cv.Loc().Text(i18n.MsgButtonShare, nil), URL: cv.c.cfg.PageURL(req.ID)}}
+}
+
+// nextStep returns the line that names the next step that works: the
+// command that asks for the first level (the default one first) the user
+// can still verify at; "" when there is none or /verify is off. liveLevel
+// is the level of the user's live request, if any.
+func (cv *conv) nextStep(byLevel map[string]store.Status, liveLevel string) string {
+	c := cv.c
+	verify, on := c.slash(CommandVerify)
+	if !on {
+		return ""
+	}
+	for _, l := range c.cfg.Levels {
+		st := byLevel[l]
+		if st.State == store.StateVerified || st.State == store.StateRejected || st.State == store.StatePending {
+			continue
+		}
+		command := verify
+		if l != c.cfg.DefaultLevel {
+			command += " " + l
+		}
+		data := map[string]any{"Command": command, "Level": c.title(l)}
+		switch {
+		case len(c.cfg.Levels) > 1:
+			return cv.text(i18n.MsgStatusNextLevel, data)
+		case st.State == "" && l != liveLevel:
+			return cv.text(i18n.MsgStatusNextBegin, data)
+		default:
+			return cv.text(i18n.MsgStatusNext, data)
+		}
+	}
+	return ""
+}
+
+// withSupport adds the support contact, when there is one, to text.
+func (cv *conv) withSupport(text string) string {
+	if cv.c.cfg.Support == "" {
+		return text
+	}
+	return text + "\n" + cv.text(i18n.MsgSupportContact, map[string]any{"Support": cv.c.cfg.Support})
 }
 
 // request issues a request at level with ref (once per update) and sends
@@ -411,8 +570,8 @@ func (cv *conv) request(ctx context.Context, level, ref, after, head string) err
 	cv.audit(ctx, store.Event{Kind: "request_issued", Level: level, Ref: ref, Detail: detail})
 	cv.Log.InfoContext(ctx, "chat: request issued", slog.String("level", level), slog.String("nonce_hash", req.NonceHash()))
 
-	text := head + "\n\n" + cv.Loc().Plural(i18n.MsgRequestWaiting, minutes(c.cfg.RequestTTL), nil)
-	return cv.Reply.Send(ctx, "request", text, []handlers.Button{{Text: cv.Loc().Text(i18n.MsgButtonShare, nil), URL: c.cfg.PageURL(req.ID)}})
+	text := head + "\n\n" + cv.plural(i18n.MsgRequestWaiting, minutes(c.cfg.RequestTTL), nil)
+	return cv.Reply.Send(ctx, "request", text, cv.shareButton(req))
 }
 
 // minutes rounds a duration up to whole minutes (at least 1).
@@ -450,7 +609,9 @@ func documents(loc *i18n.Localizer, sc passport.Scope) string {
 	return strings.Join(lines, "\n")
 }
 
-// status tells the user where they stand at each configured level.
+// status tells the user where they stand at each configured level (by
+// its title), then the next step that works, and, after a final
+// rejection, whom to contact.
 func (cv *conv) status(ctx context.Context) error {
 	c := cv.c
 	statuses, err := c.cfg.Store.ListStatuses(ctx, cv.User.ID)
@@ -467,33 +628,69 @@ func (cv *conv) status(ctx context.Context) error {
 	}
 	loc := cv.Loc()
 	var lines []string
+	rejected := false
 	for _, level := range c.cfg.Levels {
 		st := byLevel[level]
 		since := map[string]any{"Since": loc.Date(st.UpdatedAt)}
 		var line string
 		switch {
 		case st.State == store.StateVerified:
-			line = loc.Text(i18n.MsgStatusVerified, since)
+			line = cv.text(i18n.MsgStatusVerified, since)
 		case st.State == store.StateRejected:
-			line = loc.Text(i18n.MsgStatusRejected, since)
+			line, rejected = cv.text(i18n.MsgStatusRejected, since), true
 		case st.State == store.StateNeedsFixes:
-			line = loc.Text(i18n.MsgStatusNeedsFixes, since)
+			line = cv.text(i18n.MsgStatusNeedsFixes, since)
 		case st.State == store.StatePending:
-			line = loc.Text(i18n.MsgStatusPending, since)
+			line = cv.text(i18n.MsgStatusPending, since)
 		case hasLive && live.Level == level:
-			line = loc.Text(i18n.MsgStatusRequested, nil)
+			line = cv.text(i18n.MsgStatusRequested, nil)
 		default:
 			continue
 		}
 		if len(c.cfg.Levels) > 1 {
-			line = loc.Text(i18n.MsgStatusLevel, map[string]any{"Level": level, "Status": line})
+			line = cv.text(i18n.MsgStatusLevel, map[string]any{"Level": c.title(level), "Status": line})
 		}
 		lines = append(lines, line)
 	}
 	if len(lines) == 0 {
-		return cv.Text(ctx, i18n.MsgStatusNone, nil)
+		lines = append(lines, cv.text(i18n.MsgStatusNone, nil))
 	}
-	return cv.Reply.Send(ctx, "status", strings.Join(lines, "\n"))
+	liveLevel := ""
+	if hasLive {
+		liveLevel = live.Level
+	}
+	if next := cv.nextStep(byLevel, liveLevel); next != "" {
+		lines = append(lines, next)
+	}
+	text := strings.Join(lines, "\n")
+	if rejected {
+		text = cv.withSupport(text)
+	}
+	return cv.Reply.Send(ctx, "status", text)
+}
+
+// help says what the bot does, lists the commands that are on, under
+// their names, and gives the support contact.
+func (cv *conv) help(ctx context.Context) error {
+	loc := cv.Loc()
+	var b strings.Builder
+	b.WriteString(cv.text(i18n.MsgHelp, nil))
+	b.WriteString("\n")
+	for _, bc := range commands {
+		slash, on := cv.c.slash(bc.name)
+		if !on {
+			continue
+		}
+		b.WriteString("\n")
+		if loc.Dir() == "rtl" {
+			b.WriteString("\u200f") // the line is laid out right to left, as the catalog's own lines
+		}
+		b.WriteString(slash + " – " + loc.Text(bc.desc, nil))
+	}
+	if cv.c.cfg.Support != "" {
+		b.WriteString("\n\n" + cv.text(i18n.MsgSupportContact, map[string]any{"Support": cv.c.cfg.Support}))
+	}
+	return cv.Reply.Send(ctx, i18n.MsgHelp, b.String())
 }
 
 // language offers one button per language of the catalog, two per row,
@@ -509,7 +706,7 @@ func (cv *conv) language(ctx context.Context) error {
 			rows[len(rows)-1] = append(rows[len(rows)-1], b)
 		}
 	}
-	return cv.Reply.Send(ctx, i18n.MsgLanguagePrompt, cv.Loc().Text(i18n.MsgLanguagePrompt, nil), rows...)
+	return cv.say(ctx, i18n.MsgLanguagePrompt, nil, rows...)
 }
 
 // cancel voids the user's live request. Both answers have one purpose:
@@ -521,16 +718,17 @@ func (cv *conv) cancel(ctx context.Context) error {
 		return cv.Failed(ctx, "cancel the request", err)
 	}
 	if !done {
-		return cv.Reply.Send(ctx, cmdCancel, cv.Loc().Text(i18n.MsgCancelNothing, nil))
+		return cv.Reply.Send(ctx, CommandCancel, cv.text(i18n.MsgCancelNothing, nil))
 	}
 	cv.audit(ctx, store.Event{Kind: "request_cancelled"})
 	cv.Log.InfoContext(ctx, "chat: request cancelled")
-	return cv.Reply.Send(ctx, cmdCancel, cv.Loc().Text(i18n.MsgCancelDone, nil))
+	return cv.Reply.Send(ctx, CommandCancel, cv.text(i18n.MsgCancelDone, nil))
 }
 
-// OnCallback handles a tap on a language button: the choice is
-// remembered and used for every later message, the query is answered and
-// the user told, in the new language. Taps on admin buttons go to
+// OnCallback handles a tap on a kycbot button. A language button: the
+// choice is remembered and used for every later message, the query is
+// answered and the user told, in the new language. The buttons of
+// /delete_my_data: see eraseTap. Taps on admin buttons go to
 // Config.Admin; other data is answered and otherwise ignored.
 func (c *Conversation) OnCallback(ctx context.Context, q handlers.CallbackQuery) error {
 	if c.cfg.Admin != nil && c.cfg.Admin.HandlesData(q.Data) {
@@ -539,6 +737,12 @@ func (c *Conversation) OnCallback(ctx context.Context, q handlers.CallbackQuery)
 	}
 	cv := c.newConv(ctx, q.ID, q.From)
 	cv.Log = cv.Log.With(slog.String("command", "callback"))
+	if strings.HasPrefix(q.Data, eraseData) {
+		if _, on := c.names[CommandDeleteMyData]; on {
+			c.cfg.Observer.Command(handlers.CommandCallbackErase)
+			return cv.eraseTap(ctx, q)
+		}
+	}
 	tag, ok := strings.CutPrefix(q.Data, languageData)
 	if !ok {
 		tag, ok = strings.CutPrefix(q.Data, legacyLanguageData)
@@ -563,7 +767,7 @@ func (c *Conversation) OnCallback(ctx context.Context, q handlers.CallbackQuery)
 	if err := c.answer(ctx, q.QueryID, ""); err != nil {
 		cv.Log.WarnContext(ctx, "chat: cannot answer the callback query", slog.String("error", err.Error()))
 	}
-	return cv.Text(ctx, i18n.MsgLanguageChosen, nil)
+	return cv.say(ctx, i18n.MsgLanguageChosen, nil)
 }
 
 func (c *Conversation) answer(ctx context.Context, queryID int64, text string) error {
@@ -573,24 +777,27 @@ func (c *Conversation) answer(ctx context.Context, queryID int64, text string) e
 	return nil
 }
 
-// SetCommands registers the six commands with their descriptions once
-// per language of the catalog, and once more with an empty lang_code in
-// the catalog's default language, for users of other languages; then
-// Config.Admin registers the admin commands for the admins. Telegram's
-// lang_code is a two-letter ISO 639-1 code, without region: a catalog
-// language with a region (pt-BR) is registered under its base language
-// ("pt"), as i18n.Catalog.Match maps every "pt-*" app language to it;
-// when two catalog languages share a base, the first one wins, as in
-// Match. It tries every language and returns the errors joined.
+// SetCommands registers the commands that are on, under their names,
+// with their descriptions once per language of the catalog, and once
+// more with an empty lang_code in the catalog's default language, for
+// users of other languages; then Config.Admin registers the admin
+// commands for the admins. Telegram's lang_code is a two-letter ISO
+// 639-1 code, without region: a catalog language with a region (pt-BR)
+// is registered under its base language ("pt"), as i18n.Catalog.Match
+// maps every "pt-*" app language to it; when two catalog languages share
+// a base, the first one wins, as in Match. It tries every language and
+// returns the errors joined.
 func (c *Conversation) SetCommands(ctx context.Context) error {
 	cat := c.cfg.Catalog
 	var errs []error
 	done := map[string]bool{}
 	menu := func(tag string) []handlers.BotCommand {
 		loc := cat.Language(tag)
-		cmds := make([]handlers.BotCommand, len(commands))
-		for i, bc := range commands {
-			cmds[i] = handlers.BotCommand{Command: bc.name, Description: loc.Text(bc.desc, nil)}
+		cmds := make([]handlers.BotCommand, 0, len(commands))
+		for _, bc := range commands {
+			if name, on := c.names[bc.name]; on {
+				cmds = append(cmds, handlers.BotCommand{Command: name, Description: loc.Text(bc.desc, nil)})
+			}
 		}
 		return cmds
 	}

@@ -51,8 +51,8 @@ func ExampleConversation() {
 	fmt.Printf("request: level %s, ref %s, language %s\n", req.Level, req.Ref, req.Lang)
 	// Output:
 	// to 1001: Hello! I can verify your identity with Telegram Passport. It takes only a few minutes, and your documents reach us encrypted.
-	// to 1001: To verify your identity, I will ask you to share the following through Telegram Passport:
+	// to 1001: To verify your identity, share the following through Telegram Passport:
 	//   [Verify with Telegram Passport] https://kyc.example/passport/<request ID>
-	// to 1001: You have started a verification but have not shared your documents yet. Use the button I sent you, or tap /verify to get a new one.
+	// to 1001: You have started a verification but have not shared your documents yet.
 	// request: level basic, ref crm-42, language en
 }

@@ -103,8 +103,10 @@ type cenv struct {
 }
 
 // newEnv returns a conversation with the given levels (the first is the
-// default); wrap, if not nil, wraps the store it is given.
-func newEnv(t *testing.T, levels []string, wrap func(Store) Store) *cenv {
+// default), answering every text (CatchAll, as the standalone bot); wrap,
+// if not nil, wraps the store it is given; edit, if any, changes the
+// config before New.
+func newEnv(t *testing.T, levels []string, wrap func(Store) Store, edit ...func(*Config)) *cenv {
 	t.Helper()
 	rdb := testkit.Need(t)
 	e := &cenv{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: &handlerstest.Telegram{}, admin: &fakeAdmin{},
@@ -122,12 +124,17 @@ func newEnv(t *testing.T, levels []string, wrap func(Store) Store) *cenv {
 		st = wrap(st)
 	}
 	logger := e.logs.Logger()
-	e.c, err = New(Config{
+	cfg := Config{
 		Store: st, Telegram: e.tg, Catalog: cat, Levels: levels, DefaultLevel: levels[0], Scopes: testScopes,
-		PageURL: func(id string) string { return pageBase + id }, Admin: e.admin,
+		PageURL: func(id string) string { return pageBase + id }, Admin: e.admin, CatchAll: true,
+		Titles:     map[string]string{level: "Basic check", levelFull: "Full check"},
 		Admins:     &handlers.Admins{IDs: []int64{adminID}, Catalog: cat, Sender: e.tg, Log: logger},
 		RequestTTL: requestTTL, BotUsername: botUsername, Now: e.clock.Now, Log: logger, Observer: e.obs,
-	})
+	}
+	for _, f := range edit {
+		f(&cfg)
+	}
+	e.c, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +263,7 @@ func (e *cenv) explain(lang, lvl string) string {
 			"\n• " + l.Capitalize(l.Element("utility_bill"))
 	}
 	return l.Text(i18n.MsgStartExplain, map[string]any{"Documents": docs}) + "\n\n" +
-		l.Text(i18n.MsgStartPasswordNote, nil) + "\n\n" + l.Plural(i18n.MsgRequestWaiting, 30, nil)
+		l.Text(i18n.MsgRequestPasswordNote, nil) + "\n\n" + l.Plural(i18n.MsgRequestWaiting, 30, nil)
 }
 
 func (e *cenv) text(lang, id string, data map[string]any) string {

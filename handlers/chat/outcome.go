@@ -106,7 +106,7 @@ func (cv *conv) outcomeCancel(ctx context.Context, o Outcome) error {
 	cv.audit(ctx, store.Event{Kind: "outcome_cancel", Level: live.Level, Ref: live.Ref,
 		Detail: map[string]string{"nonce_hash": live.NonceHash()}})
 	cv.Log.InfoContext(ctx, "chat: passport form closed without sharing")
-	return cv.request(ctx, live.Level, live.Ref, "outcome_cancel", cv.Loc().Text(i18n.MsgOutcomeCancel, nil))
+	return cv.request(ctx, live.Level, live.Ref, "outcome_cancel", cv.text(i18n.MsgOutcomeCancel, nil))
 }
 
 func (cv *conv) outcomeError(ctx context.Context, o Outcome) error {
@@ -118,7 +118,7 @@ func (cv *conv) outcomeError(ctx context.Context, o Outcome) error {
 	}
 	cv.audit(ctx, store.Event{Kind: "outcome_error", Codes: []string{code}})
 	cv.Log.WarnContext(ctx, "chat: Telegram Passport reported an error", slog.String("error_code", code))
-	err := cv.Text(ctx, i18n.MsgOutcomeError, nil)
+	err := cv.say(ctx, i18n.MsgOutcomeError, nil)
 	if kind.alarm {
 		cv.Log.ErrorContext(ctx, "chat: Telegram Passport refuses the bot's configuration; alarming the admins", slog.String("error_code", code))
 		c.cfg.Admins.Notify(ctx, c.alarmKey(code), i18n.MsgAdminPassportError, map[string]any{"Code": code})

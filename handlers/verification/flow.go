@@ -97,6 +97,9 @@ type Config struct {
 	// Admins are told about verifications, final rejections and a wrong
 	// Passport key. Default: nobody.
 	Admins *handlers.Admins
+	// Support is whom users may contact, named in the final rejection
+	// (a @username, an https URL or an e-mail address; default: none).
+	Support string
 	// RequestTTL is the life of the request issued for a new attempt
 	// (default DefaultRequestTTL).
 	RequestTTL time.Duration
@@ -706,7 +709,7 @@ func (p *run) rejected(ctx context.Context, res verify.Result, codes []string) (
 			break
 		}
 	}
-	if err := p.tell(ctx, p.loc.Text(i18n.MsgResultRejected, map[string]any{"Reason": reason})); err != nil {
+	if err := p.tell(ctx, p.loc.Text(i18n.MsgResultRejected, map[string]any{"Reason": reason, "Support": f.cfg.Support})); err != nil {
 		return Outcome{}, err
 	}
 	p.log.InfoContext(ctx, "verification: rejected", slog.String("codes", strings.Join(codes, ",")))

@@ -228,6 +228,7 @@ func TestNeedsFixesWithoutNewRequest(t *testing.T) {
 // are told.
 func TestRejected(t *testing.T) {
 	e := newEnv(t, nil)
+	e.flow.cfg.Support = "@acme_help" // config support: named in the final rejection
 	const user = int64(1003)
 	p := goodProfile(t)
 	p.BirthDate = "05.06.2011" // 14 on 14.03.2026
@@ -246,7 +247,10 @@ func TestRejected(t *testing.T) {
 	}
 	en := e.catalog.Language("en")
 	reason := en.Problem("too_young", "personal_details", "data.birth_date", map[string]string{"min_age": "18", "age": "14"})
-	want := en.Text(i18n.MsgResultRejected, map[string]any{"Reason": reason})
+	want := en.Text(i18n.MsgResultRejected, map[string]any{"Reason": reason, "Support": "@acme_help"})
+	if !strings.HasSuffix(want, "\nQuestions? Contact @acme_help") {
+		t.Errorf("the final rejection %q does not end with the support contact", want)
+	}
 	if msgs := e.tg.SendsTo(user); len(msgs) != 1 || msgs[0].Text != want || len(msgs[0].Rows) != 0 || msgs[0].Key != sub.ID+":verdict" {
 		t.Errorf("messages = %+v, want %q", msgs, want)
 	}
