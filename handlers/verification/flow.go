@@ -580,7 +580,7 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 			p.log.ErrorContext(ctx, "verification: cannot remove the staged scans", slog.String("error", err.Error()))
 		}
 	}()
-	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir.Path(), f.cfg.DownloadConcurrency)
+	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir.Path(), f.cfg.DownloadConcurrency, checker.MeasuresSharpness())
 	if err != nil && ctx.Err() != nil {
 		return Outcome{}, p.retryLater(ctx, "download the scans", err)
 	}
