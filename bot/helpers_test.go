@@ -128,6 +128,16 @@ func (f *fakeTransport) Send(ctx context.Context, to handlers.User, m handlers.M
 	return nil
 }
 
+// SendEditable sends like Send; the message has no ID to edit.
+func (f *fakeTransport) SendEditable(ctx context.Context, to handlers.User, m handlers.Message) (int, error) {
+	return 0, f.Send(ctx, to, m)
+}
+
+// Edit fails: SendEditable gives no message to edit.
+func (f *fakeTransport) Edit(context.Context, handlers.User, int, handlers.Message) error {
+	return errors.New("fake transport: no message to edit")
+}
+
 func (f *fakeTransport) Download(context.Context, *passport.File, io.Writer) error {
 	return errors.New("fake transport: no files")
 }

@@ -354,14 +354,35 @@ func (w *world) shareSlowly(ctx context.Context, u *sandbox.SimUser, link string
 	}
 }
 
-// next waits for the bot's next message.
+// next waits for the bot's next message. The "received, checking"
+// message of a submission is passed over: the verdict is edited into it,
+// and next returns the edit (TestReceivedThenVerdict looks at both).
 func (w *world) next(ctx context.Context, u *sandbox.SimUser) sandbox.ChatMessage {
 	w.t.Helper()
-	m, err := u.WaitMessage(ctx, nil)
+	m, err := u.WaitMessage(ctx, w.notReceived)
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	return m
+}
+
+// notReceived matches the messages from the bot other than the
+// "received, checking" message of a submission (in any language).
+func (w *world) notReceived(m sandbox.ChatMessage) bool {
+	return !m.Out && !w.isReceived(m)
+}
+
+// isReceived reports whether m is the bot's "received, checking" message.
+func (w *world) isReceived(m sandbox.ChatMessage) bool {
+	if m.Edited {
+		return false
+	}
+	for _, lang := range w.Bot().Catalog().Languages() {
+		if m.Text == w.text(lang, i18n.MsgSubmissionReceived, nil) {
+			return true
+		}
+	}
+	return false
 }
 
 // status returns the user's status at the default level.
