@@ -88,6 +88,9 @@ type sentMsg struct {
 	Key     string
 	Buttons int
 	At      time.Time
+	// ID is the message's ID (SendEditable); Edited marks an edit of it.
+	ID     int
+	Edited bool
 }
 
 // fakeTransport is a Telegram that answers every call with success and
@@ -99,7 +102,9 @@ type fakeTransport struct {
 	send    func(ctx context.Context, to handlers.User, m handlers.Message) error
 
 	mu        sync.Mutex
-	sent      []sentMsg
+	sent      []sentMsg // messages and edits, in order
+	ids       map[string]int
+	lastID    int
 	callbacks []int64
 	commands  int // SetCommands and SetUserCommands calls
 }
@@ -128,14 +133,54 @@ func (f *fakeTransport) Send(ctx context.Context, to handlers.User, m handlers.M
 	return nil
 }
 
-// SendEditable sends like Send; the message has no ID to edit.
+// SendEditable sends like Send and returns the message's ID; a key sent
+// before is not sent again (as Telegram does): its ID comes back.
 func (f *fakeTransport) SendEditable(ctx context.Context, to handlers.User, m handlers.Message) (int, error) {
-	return 0, f.Send(ctx, to, m)
+	f.mu.Lock()
+	id, ok := f.ids[m.Key]
+	f.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	if err := f.Send(ctx, to, m); err != nil {
+		return 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lastID++
+	f.sent[len(f.sent)-1].ID = f.lastID
+	if m.Key != "" {
+		if f.ids == nil {
+			f.ids = map[string]int{}
+		}
+		f.ids[m.Key] = f.lastID
+	}
+	return f.lastID, nil
 }
 
-// Edit fails: SendEditable gives no message to edit.
-func (f *fakeTransport) Edit(context.Context, handlers.User, int, handlers.Message) error {
-	return errors.New("fake transport: no message to edit")
+// Edit records the new text of the message msgID as an entry of its own
+// (Edited); the same text again changes nothing (MESSAGE_NOT_MODIFIED).
+func (f *fakeTransport) Edit(_ context.Context, to handlers.User, msgID int, m handlers.Message) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	last := -1
+	for i, s := range f.sent {
+		if s.ID == msgID && msgID != 0 && s.To == to.ID {
+			last = i
+		}
+	}
+	if last < 0 {
+		return errors.New("fake transport: MESSAGE_ID_INVALID")
+	}
+	if f.sent[last].Text == m.Text {
+		return nil
+	}
+	n := 0
+	for _, row := range m.Buttons {
+		n += len(row)
+	}
+	f.sent = append(f.sent, sentMsg{To: to.ID, Text: m.Text, Key: f.sent[last].Key, Buttons: n, At: time.Now(), ID: msgID, Edited: true})
+	return nil
 }
 
 func (f *fakeTransport) Download(context.Context, *passport.File, io.Writer) error {

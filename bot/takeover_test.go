@@ -153,12 +153,18 @@ func TestWorkersMaxTries(t *testing.T) {
 			b.start(t, tr)
 			b.waitEmpty(t, 10*time.Second)
 			msgs := tr.messages(1001)
-			want := i18n.MsgResultVerified
+			// Handled: "received", then the verdict edited into it.
+			want := []string{i18n.MsgSubmissionReceived, i18n.MsgResultVerified}
 			if tc.gaveUp {
-				want = i18n.MsgSubmissionFailed
+				want = []string{i18n.MsgSubmissionFailed}
 			}
-			if len(msgs) != 1 || msgs[0].Text != b.text(want) {
-				t.Fatalf("the user got %+v, want %s", msgs, want)
+			if len(msgs) != len(want) {
+				t.Fatalf("the user got %+v, want %v", msgs, want)
+			}
+			for i, id := range want {
+				if msgs[i].Text != b.text(id) {
+					t.Errorf("message %d: %q, want %s", i, msgs[i].Text, id)
+				}
 			}
 			if c := int(calls.Load()); tc.gaveUp != (c == 0) {
 				t.Errorf("OnVerified called %d times (given up: %v)", c, tc.gaveUp)

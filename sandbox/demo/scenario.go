@@ -398,6 +398,11 @@ func (t *transcript) botSays(m sandbox.ChatMessage) {
 			}
 		}
 	}
+	if m.Edited {
+		// The bot edited a message it sent (the "received" message
+		// into the verdict).
+		text = "(edits its message) " + text
+	}
 	t.line("bot → "+t.user, text)
 }
 
