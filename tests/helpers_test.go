@@ -372,18 +372,28 @@ func (w *world) notReceived(m sandbox.ChatMessage) bool {
 	return !m.Out && !w.isReceived(m)
 }
 
-// isReceived reports whether m is the bot's "received, checking" message.
+// isReceived reports whether m is the bot's "received, checking" message
+// (in the built-in texts: the world's bot may be stopped).
 func (w *world) isReceived(m sandbox.ChatMessage) bool {
-	if m.Edited {
-		return false
+	texts, err := receivedTexts()
+	if err != nil {
+		w.t.Fatal(err)
 	}
-	for _, lang := range w.Bot().Catalog().Languages() {
-		if m.Text == w.text(lang, i18n.MsgSubmissionReceived, nil) {
-			return true
-		}
-	}
-	return false
+	return !m.Edited && texts[m.Text]
 }
+
+// receivedTexts are the "received, checking" message in every language.
+var receivedTexts = sync.OnceValues(func() (map[string]bool, error) {
+	cat, err := i18n.New()
+	if err != nil {
+		return nil, err
+	}
+	texts := map[string]bool{}
+	for _, lang := range cat.Languages() {
+		texts[cat.Language(lang).Text(i18n.MsgSubmissionReceived, nil)] = true
+	}
+	return texts, nil
+})
 
 // status returns the user's status at the default level.
 func (w *world) status(ctx context.Context, userID int64) store.Status {
