@@ -88,6 +88,9 @@ type sentMsg struct {
 	Key     string
 	Buttons int
 	At      time.Time
+	// ID is the message's ID (SendEditable); Edited marks an edit of it.
+	ID     int
+	Edited bool
 }
 
 // fakeTransport is a Telegram that answers every call with success and
@@ -99,9 +102,12 @@ type fakeTransport struct {
 	send    func(ctx context.Context, to handlers.User, m handlers.Message) error
 
 	mu        sync.Mutex
-	sent      []sentMsg
+	sent      []sentMsg // messages and edits, in order
+	ids       map[string]int
+	lastID    int
 	callbacks []int64
 	commands  int // SetCommands and SetUserCommands calls
+	editable  int // SendEditable calls, those Telegram drops included
 }
 
 var _ Transport = (*fakeTransport)(nil)
@@ -125,6 +131,57 @@ func (f *fakeTransport) Send(ctx context.Context, to handlers.User, m handlers.M
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sent = append(f.sent, sentMsg{To: to.ID, Text: m.Text, Key: m.Key, Buttons: n, At: time.Now()})
+	return nil
+}
+
+// SendEditable sends like Send and returns the message's ID; a key sent
+// before is not sent again (as Telegram does): its ID comes back.
+func (f *fakeTransport) SendEditable(ctx context.Context, to handlers.User, m handlers.Message) (int, error) {
+	f.mu.Lock()
+	f.editable++
+	id, ok := f.ids[m.Key]
+	f.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	if err := f.Send(ctx, to, m); err != nil {
+		return 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lastID++
+	f.sent[len(f.sent)-1].ID = f.lastID
+	if m.Key != "" {
+		if f.ids == nil {
+			f.ids = map[string]int{}
+		}
+		f.ids[m.Key] = f.lastID
+	}
+	return f.lastID, nil
+}
+
+// Edit records the new text of the message msgID as an entry of its own
+// (Edited); the same text again changes nothing (MESSAGE_NOT_MODIFIED).
+func (f *fakeTransport) Edit(_ context.Context, to handlers.User, msgID int, m handlers.Message) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	last := -1
+	for i, s := range f.sent {
+		if s.ID == msgID && msgID != 0 && s.To == to.ID {
+			last = i
+		}
+	}
+	if last < 0 {
+		return errors.New("fake transport: MESSAGE_ID_INVALID")
+	}
+	if f.sent[last].Text == m.Text {
+		return nil
+	}
+	n := 0
+	for _, row := range m.Buttons {
+		n += len(row)
+	}
+	f.sent = append(f.sent, sentMsg{To: to.ID, Text: m.Text, Key: f.sent[last].Key, Buttons: n, At: time.Now(), ID: msgID, Edited: true})
 	return nil
 }
 
@@ -173,6 +230,14 @@ func (f *fakeTransport) messages(user int64) []sentMsg {
 		}
 	}
 	return out
+}
+
+// editableCalls returns how many times SendEditable was called, repeats
+// of a key (which send nothing) included.
+func (f *fakeTransport) editableCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.editable
 }
 
 func (f *fakeTransport) commandCalls() int {

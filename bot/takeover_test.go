@@ -154,12 +154,18 @@ func TestWorkersMaxTries(t *testing.T) {
 			b.start(t, tr)
 			b.waitEmpty(t, 10*time.Second)
 			msgs := tr.messages(1001)
-			want := i18n.MsgResultVerified
+			// Handled: "received", then the verdict edited into it.
+			want := []string{i18n.MsgSubmissionReceived, i18n.MsgResultVerified}
 			if tc.gaveUp {
-				want = i18n.MsgSubmissionFailed
+				want = []string{i18n.MsgSubmissionFailed}
 			}
-			if len(msgs) != 1 || msgs[0].Text != b.text(want) {
-				t.Fatalf("the user got %+v, want %s", msgs, want)
+			if len(msgs) != len(want) {
+				t.Fatalf("the user got %+v, want %v", msgs, want)
+			}
+			for i, id := range want {
+				if msgs[i].Text != b.text(id) {
+					t.Errorf("message %d: %q, want %s", i, msgs[i].Text, id)
+				}
 			}
 			if c := int(calls.Load()); tc.gaveUp != (c == 0) {
 				t.Errorf("OnVerified called %d times (given up: %v)", c, tc.gaveUp)
@@ -186,6 +192,8 @@ func TestWorkersUpdateQueuedAgain(t *testing.T) {
 	b.enqueue(t, u)
 	first := tr.waitMessages(t, 1001, 1, 10*time.Second)
 	b.waitEmpty(t, 10*time.Second)
+	first = tr.messages(1001)
+	handled := tr.editableCalls()
 	// What the failover lost: the dedupe marks.
 	if err := testkit.ScanAll(ctx, env.rdb, env.prefix+"{queue}:seen:", func(k string) { env.rdb.Del(ctx, k) }); err != nil {
 		t.Fatal(err)
@@ -202,8 +210,14 @@ func TestWorkersUpdateQueuedAgain(t *testing.T) {
 			t.Errorf("handling the update again sent a message under a new key %q (first: %v)", m.Key, keys)
 		}
 	}
-	if n := len(tr.messages(1001)); n <= len(first) {
-		t.Errorf("the update was not handled again (%d messages): the test proves nothing", n)
+	// Handled again: the "received" message was asked for again (and,
+	// under the same key, not sent again), the verdict edited in again
+	// (the same text: nothing changed).
+	if n := tr.editableCalls(); n <= handled {
+		t.Errorf("the update was not handled again (%d sends of the received message, %d before): the test proves nothing", n, handled)
+	}
+	if got := tr.messages(1001); len(got) != len(first) {
+		t.Errorf("handling the update again changed the chat: %+v, before %+v", got, first)
 	}
 	verified := 0
 	if err := b.Store().Audit().Events(ctx, func(e store.RecordedEvent) error {

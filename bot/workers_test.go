@@ -107,15 +107,15 @@ func TestWorkersRetryThenGiveUp(t *testing.T) {
 		name      string
 		failures  int // OnVerified fails this many times with ErrRetryLater (-1: always)
 		wantCalls func(int) bool
-		want      []string // the messages, in order
+		want      []string // the messages and edits (of "received"), in order
 		gaveUp    bool
 	}{
 		{name: "handled at once", failures: 0, wantCalls: func(n int) bool { return n == 1 },
-			want: []string{i18n.MsgResultVerified}},
+			want: []string{i18n.MsgSubmissionReceived, i18n.MsgResultVerified}},
 		{name: "handled on a retry", failures: 2, wantCalls: func(n int) bool { return n == 3 },
-			want: []string{i18n.MsgSubmissionDelayed, i18n.MsgResultVerified}},
+			want: []string{i18n.MsgSubmissionReceived, i18n.MsgSubmissionDelayed, i18n.MsgResultVerified}},
 		{name: "given up", failures: -1, wantCalls: func(n int) bool { return n >= 3 },
-			want: []string{i18n.MsgSubmissionDelayed, i18n.MsgSubmissionFailed}, gaveUp: true},
+			want: []string{i18n.MsgSubmissionReceived, i18n.MsgSubmissionDelayed, i18n.MsgSubmissionFailed}, gaveUp: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

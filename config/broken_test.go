@@ -588,13 +588,15 @@ web:
   personal_details: 18
   files:
     max_size_mb: 20
+    min_sharpness: -5
   documents:
     types: [passport]
 `,
 		want: []want{
 			{"rules.personal_details", 3, "must be a mapping of settings (key: value), not the number 18"},
 			{"rules.files.max_size_mb", 5, "20 is above Telegram's own limit of 10 MB"},
-			{"rules.documents.types", 7, "must be a mapping (key: value), not a list"},
+			{"rules.files.min_sharpness", 6, "-5 is not a sharpness; use 0 to turn the rule off or a number up to 1000 (default 60)"},
+			{"rules.documents.types", 8, "must be a mapping (key: value), not a list"},
 		},
 	},
 	{

@@ -156,6 +156,13 @@ func DescribePolicy(p verify.Policy, s passport.Scope) string {
 		if f.MinWidth > 0 || f.MinHeight > 0 {
 			add("Scans of at least %d×%d pixels.", f.MinWidth, f.MinHeight)
 		}
+		switch v := f.MinSharpness; {
+		case v == nil || *v == verify.DefaultMinSharpness:
+		case *v == 0:
+			add("The sharpness of scans is not checked.")
+		default:
+			add("Scans of a sharpness of at least %d (default %d).", *v, verify.DefaultMinSharpness)
+		}
 		if f.MaxFiles > 0 && f.MaxFiles != verify.DefaultMaxFiles {
 			add("At most %d scans per address document.", f.MaxFiles)
 		}

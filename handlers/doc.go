@@ -10,7 +10,7 @@
 //
 // This package has what they share: the updates they get (TextMessage,
 // CallbackQuery; the submission is the verification's own), the users
-// (User) and messages (Message, Button, Reply) and the Sender that the
+// (User) and messages (Message, Button, Reply), the Sender and Editor that the
 // transports implement, the admins' notices (Admins), the Observer of
 // outcomes and commands (for metrics), the logger an update is handled
 // with (ContextWithLogger), and ErrRetryLater.

@@ -60,6 +60,23 @@ type Sender interface {
 	Send(ctx context.Context, to User, m Message) error
 }
 
+// Editor sends messages that are edited later, and edits them
+// (messages.editMessage): the verification's "received, checking" message
+// becomes its verdict. The transports (package bot/gotd) implement it.
+type Editor interface {
+	// SendEditable sends m like Sender.Send and returns the message's ID
+	// in the chat with to. A message whose Key was sent before is not sent
+	// again, and its ID comes back; 0 when the transport cannot tell it
+	// (then edit nothing: send the next message instead).
+	SendEditable(ctx context.Context, to User, m Message) (msgID int, err error)
+	// Edit replaces the text and buttons of the bot's message msgID in the
+	// chat with to (m.Key is not used: an edit is idempotent by itself).
+	// An edit that changes nothing, such as the same edit made again,
+	// succeeds. It fails when the message cannot be edited (deleted by the
+	// user, too old): send a new message then.
+	Edit(ctx context.Context, to User, msgID int, m Message) error
+}
+
 // BotCommand is a command of the bot's menu, with its description in one
 // language.
 type BotCommand struct {

@@ -129,6 +129,7 @@ func problemCases() []problemCase {
 		{verify.CodeImageTooSmall, passport.TypeIdentityCard, passport.TargetOf(passport.TargetSelfie),
 			map[string]string{"min_width": "1000", "min_height": "700", "width": "800", "height": "600"}},
 		{verify.CodeNotJPEG, passport.TypeDriverLicense, passport.TargetOf(passport.TargetReverseSide), nil},
+		{verify.CodeImageBlurry, passport.TypeDriverLicense, passport.TargetOf(passport.TargetSelfie), nil},
 	}
 }
 
@@ -504,7 +505,7 @@ func TestProblemDetails(t *testing.T) {
 		{en, "too_young", "personal_details", "data.birth_date", "at least 1 year old", map[string]string{"min_age": "1", "age": "0"}},
 		{en, "missing_field", "personal_details", "data.birth_date", "Please fill in the date of birth in your personal details.", nil},
 		{en, "invalid_post_code", "address", "data.post_code", "The post code does not look right for Germany.", map[string]string{"country": "DE"}},
-		{en, "image_too_small", "driver_license", "front_side", "Driving licence, front side: the photo is too small (640×480). Please upload a sharper one of at least 1000×700 pixels.",
+		{en, "image_too_small", "driver_license", "front_side", "Driving licence, front side: the photo is too small (640×480). Please upload a photo of at least 1000×700 pixels.",
 			map[string]string{"min_width": "1000", "min_height": "700", "width": "640", "height": "480"}},
 		{en, "not_jpeg", "utility_bill", "files[1]", "Utility bill, scan 2:", nil},
 		{en, "not_jpeg", "passport", "translation[0]", "Passport, translation scan 1:", nil},

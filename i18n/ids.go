@@ -534,6 +534,9 @@ const (
 	// MsgProblemImageTooSmall: a scan has too few pixels. Data: .Width,
 	// .Height, .MinWidth, .MinHeight.
 	MsgProblemImageTooSmall = "problem.image_too_small"
+	// MsgProblemImageBlurry: a scan measured blurry (verify.Sharpness
+	// below the policy's minimum).
+	MsgProblemImageBlurry = "problem.image_blurry"
 	// MsgProblemUnknown is used for a problem code this package does not
 	// know (a newer verify package): a generic text about the element.
 	MsgProblemUnknown = "problem.unknown"
@@ -758,6 +761,7 @@ func specs() []spec {
 		problemSpec("not_jpeg", ""),
 		problemSpec("file_too_large", "", "max_mb"),
 		problemSpec("image_too_small", "", "min_width", "min_height", "width", "height"),
+		problemSpec("image_blurry", ""),
 		problemSpec("unknown", ""),
 	)
 	return s

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gotd/td/telegram/message/markup"
 	"github.com/gotd/td/tg"
+	"github.com/gotd/td/tgerr"
 )
 
 // Test 1: a plain gotd bot logs in with its token, receives a simulated
@@ -107,6 +108,21 @@ func TestBotAnswersWithURLButton(t *testing.T) {
 	}
 	if edited.Text != "Link expired" || edited.ID != m.ID {
 		t.Fatalf("edit: %+v", edited)
+	}
+	// As Telegram: the same edit again is MESSAGE_NOT_MODIFIED, a message
+	// that is not there MESSAGE_ID_INVALID; neither reaches the user.
+	peer := &tg.InputPeerUser{UserID: user.User.ID, AccessHash: in.entities.Users[user.User.ID].AccessHash}
+	for _, tt := range []struct {
+		id   int
+		want string
+	}{{lastBotMessageID(t, sb, bot.ID), "MESSAGE_NOT_MODIFIED"}, {lastBotMessageID(t, sb, bot.ID) + 100, "MESSAGE_ID_INVALID"}} {
+		_, err := b.API().MessagesEditMessage(ctx, &tg.MessagesEditMessageRequest{Peer: peer, ID: tt.id, Message: "Link expired"})
+		if !tgerr.Is(err, tt.want) {
+			t.Errorf("edit of message %d: %v, want %s", tt.id, err, tt.want)
+		}
+	}
+	if n := len(user.Messages()); n != 2 {
+		t.Errorf("the user has %d messages, want the message and its one edit", n)
 	}
 
 	// Commands are stored.

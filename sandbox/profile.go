@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"math"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -71,6 +72,10 @@ type Scan struct {
 	Height int `yaml:"height,omitempty"`
 	// Quality is the JPEG quality, 1..100 (default 80).
 	Quality int `yaml:"quality,omitempty"`
+	// Blur, when above 0, blurs the picture as an out-of-focus camera
+	// does: a Gaussian of this standard deviation, in pixels (0..50). 4
+	// at 480×480 is a photo a bot that measures sharpness must refuse.
+	Blur float64 `yaml:"blur,omitempty"`
 	// Data, when set, is used as is.
 	Data []byte `yaml:"-"`
 }
@@ -96,6 +101,9 @@ func (s Scan) JPEG() ([]byte, error) {
 	}
 	if q < 1 || q > 100 {
 		return nil, fmt.Errorf("sandbox: scan quality %d: must be 1..100", q)
+	}
+	if !(s.Blur >= 0 && s.Blur <= 50) { // NaN too
+		return nil, fmt.Errorf("sandbox: scan blur %v: must be 0..50 pixels", s.Blur)
 	}
 	f := fnv.New64a()
 	_, _ = f.Write([]byte(s.Text))
@@ -124,11 +132,55 @@ func (s Scan) JPEG() ([]byte, error) {
 			}
 		}
 	}
+	if s.Blur > 0 {
+		gaussianBlur(img, s.Blur)
+	}
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
 		return nil, fmt.Errorf("sandbox: encode scan: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// gaussianBlur blurs img in place with a Gaussian of standard deviation
+// sigma pixels: two passes (rows, then columns), edges clamped.
+func gaussianBlur(img *image.RGBA, sigma float64) {
+	r := int(math.Ceil(3 * sigma))
+	k := make([]float64, 2*r+1)
+	var total float64
+	for i := range k {
+		d := float64(i - r)
+		k[i] = math.Exp(-d * d / (2 * sigma * sigma))
+		total += k[i]
+	}
+	for i := range k {
+		k[i] /= total
+	}
+	b := img.Rect
+	w, h := b.Dx(), b.Dy()
+	line := make([][4]float64, max(w, h))
+	pass := func(n, count int, at func(i, j int) int) {
+		for j := range count {
+			for i := range n {
+				var acc [4]float64
+				for t, kv := range k {
+					o := at(min(max(i+t-r, 0), n-1), j)
+					for c := range 4 {
+						acc[c] += kv * float64(img.Pix[o+c])
+					}
+				}
+				line[i] = acc
+			}
+			for i := range n {
+				o := at(i, j)
+				for c := range 4 {
+					img.Pix[o+c] = uint8(math.Round(line[i][c]))
+				}
+			}
+		}
+	}
+	pass(w, h, func(x, y int) int { return y*img.Stride + x*4 })
+	pass(h, w, func(y, x int) int { return y*img.Stride + x*4 })
 }
 
 // LoadProfile parses a profile from YAML (see Profile).

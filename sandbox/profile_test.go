@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/verify"
 )
 
 const profileYAML = `
@@ -73,5 +74,33 @@ func TestLoadProfile(t *testing.T) {
 	}
 	if _, err := (Scan{Width: -1}).JPEG(); err == nil || !strings.Contains(err.Error(), "scan size") {
 		t.Fatalf("bad size: %v", err)
+	}
+}
+
+// TestScanBlur: a blurred scan is what a bot that measures sharpness
+// refuses (the fix demo's selfie), the same scan unblurred passes, and a
+// blur out of range is refused.
+func TestScanBlur(t *testing.T) {
+	measure := func(s Scan) float64 {
+		t.Helper()
+		b, err := s.JPEG()
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := verify.MeasureSharpness(bytes.NewReader(b), verify.Inspect(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.Sharpness
+	}
+	sharp := measure(Scan{Text: "demo/blurry-selfie", Width: 480, Height: 480})
+	blurred := measure(Scan{Text: "demo/blurry-selfie", Width: 480, Height: 480, Blur: 3})
+	if sharp < 4*verify.DefaultMinSharpness || blurred >= verify.DefaultMinSharpness/4 {
+		t.Errorf("sharpness %.1f unblurred, %.1f blurred: want far above and far below %d", sharp, blurred, verify.DefaultMinSharpness)
+	}
+	for _, blur := range []float64{-1, 51} {
+		if _, err := (Scan{Text: "x", Blur: blur}).JPEG(); err == nil || !strings.Contains(err.Error(), "must be 0..50 pixels") {
+			t.Errorf("blur %v: err = %v", blur, err)
+		}
 	}
 }

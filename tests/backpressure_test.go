@@ -34,10 +34,10 @@ func TestBackPressure(t *testing.T) {
 	w.Sandbox.SetBandwidth(0)
 	wctx, cancel := context.WithTimeout(ctx, 45*time.Second)
 	defer cancel()
-	m, err := a.WaitMessage(wctx, nil)
+	m, err := a.WaitMessage(wctx, w.notReceived)
 	answered := 0
 	for err == nil && answered < n {
-		if _, err = b.WaitMessage(wctx, nil); err == nil {
+		if _, err = b.WaitMessage(wctx, w.notReceived); err == nil {
 			answered++
 		}
 	}

@@ -354,15 +354,46 @@ func (w *world) shareSlowly(ctx context.Context, u *sandbox.SimUser, link string
 	}
 }
 
-// next waits for the bot's next message.
+// next waits for the bot's next message. The "received, checking"
+// message of a submission is passed over: the verdict is edited into it,
+// and next returns the edit (TestReceivedThenVerdict looks at both).
 func (w *world) next(ctx context.Context, u *sandbox.SimUser) sandbox.ChatMessage {
 	w.t.Helper()
-	m, err := u.WaitMessage(ctx, nil)
+	m, err := u.WaitMessage(ctx, w.notReceived)
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	return m
 }
+
+// notReceived matches the messages from the bot other than the
+// "received, checking" message of a submission (in any language).
+func (w *world) notReceived(m sandbox.ChatMessage) bool {
+	return !m.Out && !w.isReceived(m)
+}
+
+// isReceived reports whether m is the bot's "received, checking" message
+// (in the built-in texts: the world's bot may be stopped).
+func (w *world) isReceived(m sandbox.ChatMessage) bool {
+	texts, err := receivedTexts()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return !m.Edited && texts[m.Text]
+}
+
+// receivedTexts are the "received, checking" message in every language.
+var receivedTexts = sync.OnceValues(func() (map[string]bool, error) {
+	cat, err := i18n.New()
+	if err != nil {
+		return nil, err
+	}
+	texts := map[string]bool{}
+	for _, lang := range cat.Languages() {
+		texts[cat.Language(lang).Text(i18n.MsgSubmissionReceived, nil)] = true
+	}
+	return texts, nil
+})
 
 // status returns the user's status at the default level.
 func (w *world) status(ctx context.Context, userID int64) store.Status {

@@ -101,7 +101,11 @@ func loadOnce(b *testing.B, n int, wo worldOptions) {
 
 		verified := w.text("en", i18n.MsgResultVerified, nil)
 		greeting := firstLine(w.text("en", i18n.MsgStartGreeting, nil))
-		answer := func(m sandbox.ChatMessage) bool { return !m.Out && !strings.HasPrefix(m.Text, greeting) }
+		// The verdict: not the greeting, and not the "received" message
+		// it is edited into.
+		answer := func(m sandbox.ChatMessage) bool {
+			return w.notReceived(m) && !strings.HasPrefix(m.Text, greeting)
+		}
 		took := make([]time.Duration, n)
 		start := make(chan struct{})
 		progress := make(chan struct{}, n)

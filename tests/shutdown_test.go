@@ -47,7 +47,7 @@ func TestShutdownMidSubmission(t *testing.T) {
 	verified := w.text("en", i18n.MsgResultVerified, nil)
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	m, err := u.WaitMessage(wctx, nil)
+	m, err := u.WaitMessage(wctx, w.notReceived)
 	if err != nil {
 		t.Fatalf("no verdict after the restart: the submission was lost (%v)", err)
 	}
@@ -100,7 +100,7 @@ func TestShutdownMidSubmissionOtherInstance(t *testing.T) {
 
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	m, err := u.WaitMessage(wctx, nil)
+	m, err := u.WaitMessage(wctx, w.notReceived)
 	if err != nil {
 		t.Fatalf("no verdict from the other instance: the submission was lost (%v)", err)
 	}

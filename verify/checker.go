@@ -75,8 +75,19 @@ func (p Policy) withDefaults() Policy {
 	if p.Files.MaxTranslations == 0 {
 		p.Files.MaxTranslations = DefaultMaxTranslations
 	}
+	if p.Files.MinSharpness == nil {
+		v := DefaultMinSharpness
+		p.Files.MinSharpness = &v
+	} else {
+		v := *p.Files.MinSharpness // the checker keeps its own copy
+		p.Files.MinSharpness = &v
+	}
 	return p
 }
+
+// MeasuresSharpness reports whether the policy has a sharpness rule: only
+// then are scans worth decoding (MeasureSharpness) before Check.
+func (c *Checker) MeasuresSharpness() bool { return *c.policy.Files.MinSharpness > 0 }
 
 // Check checks a decrypted submission: that it satisfies the scope, every
 // data rule of the policy, the presence and count of scans, and, for every

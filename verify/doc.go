@@ -6,9 +6,11 @@
 // types, reporting failing fields under Telegram's own JSON field names, and
 // struct-level rules for the policy: ages, citizenship and residence
 // allow/deny lists, document expiry and validity, post code formats,
-// residence/address agreement, required scans, scan counts, and (from a
+// residence/address agreement, required scans, scan counts, (from a
 // ScanInspector fed while a file is decrypted) JPEG format, size and pixel
-// size. It also checks that the submission satisfies the scope.
+// size, and (from MeasureSharpness, which decodes the scan: a focus
+// measure, the variance of the Laplacian) sharpness. It also checks that
+// the submission satisfies the scope.
 //
 // The result is an ordered list of Problems: element, target (a data field,
 // a scan, or the whole element), a stable Code, parameters for the message,

@@ -49,7 +49,8 @@ func (r *check) files() {
 	}
 }
 
-// scan checks one scan's format, size and pixel size.
+// scan checks one scan's format, size, pixel size and, when it was
+// measured, sharpness (a scan too small is not called blurry as well).
 func (r *check) scan(t passport.Target, info ScanInfo) {
 	rules := r.c.policy.Files
 	if info.Size > int64(rules.MaxSizeMB)<<20 {
@@ -60,8 +61,20 @@ func (r *check) scan(t passport.Target, info ScanInfo) {
 		r.add(t, CodeNotJPEG, nil)
 		return
 	}
-	if rules.MinWidth == 0 && rules.MinHeight == 0 {
+	if r.tooSmall(t, info) {
 		return
+	}
+	if least := *rules.MinSharpness; least > 0 && info.SharpnessMeasured && info.Sharpness < float64(least) {
+		r.add(t, CodeImageBlurry, nil)
+	}
+}
+
+// tooSmall adds CodeImageTooSmall when the scan has fewer pixels than the
+// policy's minimum, and reports whether it did.
+func (r *check) tooSmall(t passport.Target, info ScanInfo) bool {
+	rules := r.c.policy.Files
+	if rules.MinWidth == 0 && rules.MinHeight == 0 {
+		return false
 	}
 	// Either orientation: the long side against the larger minimum.
 	long, short := max(info.Width, info.Height), min(info.Width, info.Height)
@@ -71,5 +84,7 @@ func (r *check) scan(t passport.Target, info ScanInfo) {
 			"min_width": strconv.Itoa(rules.MinWidth), "min_height": strconv.Itoa(rules.MinHeight),
 			"width": strconv.Itoa(info.Width), "height": strconv.Itoa(info.Height),
 		})
+		return true
 	}
+	return false
 }

@@ -93,6 +93,15 @@ type FileRules struct {
 	// (either orientation); 0 means none.
 	MinWidth  int `yaml:"min_width"`
 	MinHeight int `yaml:"min_height"`
+	// MinSharpness is the smallest accepted focus measure of a scan (see
+	// Sharpness: the variance of the Laplacian of the scan scaled to 800
+	// pixels); a blurrier scan has the problem CodeImageBlurry. Nil means
+	// DefaultMinSharpness; 0 turns the rule off. Real photos of
+	// documents measure from a few hundred up: raise it towards 200 to
+	// refuse slightly soft photos too, lower it if sharp scans are
+	// refused (the audit trail and the kycbot_problems_total metric count
+	// image_blurry).
+	MinSharpness *int `yaml:"min_sharpness"`
 	// MaxFiles limits the scans of an address document and MaxTranslations
 	// the translation scans of any document (default 20 each, the apps' cap).
 	MaxFiles        int `yaml:"max_files"`
@@ -178,6 +187,16 @@ func (p Policy) Validate() []PolicyError {
 	}
 	inRange("files.min_width", f.MinWidth, 10000, "no minimum")
 	inRange("files.min_height", f.MinHeight, 10000, "no minimum")
+	if v := f.MinSharpness; v != nil {
+		switch {
+		case *v < 0:
+			add("files.min_sharpness", "%d is not a sharpness; use 0 to turn the rule off or a number up to %d (default %d)",
+				*v, MaxMinSharpness, DefaultMinSharpness)
+		case *v > MaxMinSharpness:
+			add("files.min_sharpness", "%d is too large: sharp photos of faces measure less; the most that makes sense is %d (default %d)",
+				*v, MaxMinSharpness, DefaultMinSharpness)
+		}
+	}
 	inRange("files.max_files", f.MaxFiles, DefaultMaxFiles, fmt.Sprintf("the default (%d)", DefaultMaxFiles))
 	inRange("files.max_translations", f.MaxTranslations, DefaultMaxTranslations,
 		fmt.Sprintf("the default (%d)", DefaultMaxTranslations))

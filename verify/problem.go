@@ -74,6 +74,10 @@ const (
 	// CodeImageTooSmall: a scan has fewer pixels than required.
 	// Params: "min_width", "min_height", "width", "height".
 	CodeImageTooSmall Code = "image_too_small"
+	// CodeImageBlurry: a scan's measured sharpness is below the policy's
+	// minimum (FileRules.MinSharpness): out of focus or shaken. Params:
+	// none.
+	CodeImageBlurry Code = "image_blurry"
 )
 
 // Codes lists every problem code in a stable order.
@@ -84,7 +88,7 @@ func Codes() []Code {
 		CodeInvalidCountry, CodeCountryNotAllowed, CodeInvalidDocumentNumber, CodeExpiryRequired,
 		CodeExpired, CodeExpiresSoon, CodeInvalidPostCode, CodeResidenceMismatch,
 		CodeMissingFrontSide, CodeMissingReverseSide, CodeMissingSelfie, CodeMissingTranslation,
-		CodeMissingFiles, CodeTooManyFiles, CodeNotJPEG, CodeFileTooLarge, CodeImageTooSmall,
+		CodeMissingFiles, CodeTooManyFiles, CodeNotJPEG, CodeFileTooLarge, CodeImageTooSmall, CodeImageBlurry,
 	}
 }
 

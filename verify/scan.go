@@ -21,6 +21,11 @@ type ScanInfo struct {
 	JPEG bool
 	// Width and Height in pixels (JPEG only).
 	Width, Height int
+	// Sharpness is the scan's focus measure (see Sharpness), when
+	// SharpnessMeasured: MeasureSharpness sets both. A ScanInspector
+	// does not decode pixels and leaves them unset.
+	Sharpness         float64
+	SharpnessMeasured bool
 }
 
 // ScanInspector is an io.Writer that learns a scan's size, format and pixel

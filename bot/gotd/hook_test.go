@@ -29,7 +29,11 @@ func (idleTransport) Self(context.Context) (bot.Self, error) { return self, nil 
 func (idleTransport) Send(context.Context, handlers.User, handlers.Message) error {
 	return nil
 }
-func (idleTransport) Download(context.Context, *passport.File, io.Writer) error { return nil }
+func (idleTransport) SendEditable(context.Context, handlers.User, handlers.Message) (int, error) {
+	return 0, nil
+}
+func (idleTransport) Edit(context.Context, handlers.User, int, handlers.Message) error { return nil }
+func (idleTransport) Download(context.Context, *passport.File, io.Writer) error        { return nil }
 func (idleTransport) SetSecureValueErrors(context.Context, handlers.User, []tg.SecureValueErrorClass) error {
 	return nil
 }

@@ -124,21 +124,73 @@ func (t *Transport) randomID(key string) (int64, error) {
 // whose random_id Telegram has seen (RANDOM_ID_DUPLICATE: the same message
 // is being sent by another call) counts as sent.
 func (t *Transport) Send(ctx context.Context, to handlers.User, m handlers.Message) error {
+	_, err := t.send(ctx, to, m)
+	return err
+}
+
+// SendEditable implements handlers.Editor with messages.sendMessage: the
+// message's ID comes from the answer's updateMessageID (Telegram answers
+// a random_id it has seen with the message it sent then). It is 0 when
+// the answer does not tell it, or on RANDOM_ID_DUPLICATE (the same
+// message being sent by another call).
+func (t *Transport) SendEditable(ctx context.Context, to handlers.User, m handlers.Message) (int, error) {
+	return t.send(ctx, to, m)
+}
+
+// send sends m and returns its message ID, when the answer tells it.
+func (t *Transport) send(ctx context.Context, to handlers.User, m handlers.Message) (int, error) {
 	user, err := t.inputUser(ctx, to)
 	if err != nil {
-		return fmt.Errorf("messages.sendMessage: %w", err)
+		return 0, fmt.Errorf("messages.sendMessage: %w", err)
 	}
 	id, err := t.randomID(m.Key)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	req := &tg.MessagesSendMessageRequest{
 		Peer:     &tg.InputPeerUser{UserID: user.UserID, AccessHash: user.AccessHash},
 		Message:  m.Text,
 		RandomID: id,
 	}
+	if markup := inlineMarkup(m.Buttons); markup != nil {
+		req.SetReplyMarkup(markup)
+	}
+	res, err := t.api.MessagesSendMessage(ctx, req)
+	if err != nil {
+		if tgerr.Is(err, "RANDOM_ID_DUPLICATE") {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("messages.sendMessage to user %d: %w", user.UserID, err)
+	}
+	return sentMessageID(res, id), nil
+}
+
+// sentMessageID finds the ID of the message sent with randomID in the
+// answer of messages.sendMessage: its updateMessageID, or the ID of an
+// updateShortSentMessage; 0 when neither is there.
+func sentMessageID(res tg.UpdatesClass, randomID int64) int {
+	var updates []tg.UpdateClass
+	switch r := res.(type) {
+	case *tg.UpdateShortSentMessage:
+		return r.ID
+	case *tg.Updates:
+		updates = r.Updates
+	case *tg.UpdatesCombined:
+		updates = r.Updates
+	}
+	for _, u := range updates {
+		if u, ok := u.(*tg.UpdateMessageID); ok && u.RandomID == randomID {
+			return u.ID
+		}
+	}
+	return 0
+}
+
+// inlineMarkup returns the inline keyboard of rows of buttons, nil for
+// none.
+func inlineMarkup(rows [][]handlers.Button) *tg.ReplyInlineMarkup {
 	var markup tg.ReplyInlineMarkup
-	for _, r := range m.Buttons {
+	for _, r := range rows {
 		if len(r) == 0 {
 			continue
 		}
@@ -152,14 +204,34 @@ func (t *Transport) Send(ctx context.Context, to handlers.User, m handlers.Messa
 		}
 		markup.Rows = append(markup.Rows, row)
 	}
-	if len(markup.Rows) > 0 {
-		req.SetReplyMarkup(&markup)
+	if len(markup.Rows) == 0 {
+		return nil
 	}
-	if _, err := t.api.MessagesSendMessage(ctx, req); err != nil {
-		if tgerr.Is(err, "RANDOM_ID_DUPLICATE") {
+	return &markup
+}
+
+// Edit implements handlers.Editor with messages.editMessage: the text,
+// and the buttons of m when it has any. An
+// edit Telegram answers MESSAGE_NOT_MODIFIED (the same edit made before,
+// by this or another instance) succeeds.
+func (t *Transport) Edit(ctx context.Context, to handlers.User, msgID int, m handlers.Message) error {
+	user, err := t.inputUser(ctx, to)
+	if err != nil {
+		return fmt.Errorf("messages.editMessage: %w", err)
+	}
+	req := &tg.MessagesEditMessageRequest{
+		Peer: &tg.InputPeerUser{UserID: user.UserID, AccessHash: user.AccessHash},
+		ID:   msgID,
+	}
+	req.SetMessage(m.Text)
+	if markup := inlineMarkup(m.Buttons); markup != nil {
+		req.SetReplyMarkup(markup)
+	}
+	if _, err := t.api.MessagesEditMessage(ctx, req); err != nil {
+		if tgerr.Is(err, "MESSAGE_NOT_MODIFIED") {
 			return nil
 		}
-		return fmt.Errorf("messages.sendMessage to user %d: %w", user.UserID, err)
+		return fmt.Errorf("messages.editMessage of message %d to user %d: %w", msgID, user.UserID, err)
 	}
 	return nil
 }

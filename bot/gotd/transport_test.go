@@ -366,3 +366,86 @@ func TestDownload(t *testing.T) {
 		t.Errorf("err = %v, want the RPC error", err)
 	}
 }
+
+// TestSendEditable: the ID of the message sent comes from the answer's
+// updateMessageID of its random_id (also when Telegram answers a random_id
+// it has seen with the earlier message), or from updateShortSentMessage;
+// 0 when the answer does not tell it or on RANDOM_ID_DUPLICATE.
+func TestSendEditable(t *testing.T) {
+	to := handlers.User{ID: 10, AccessHash: 20}
+	peer := &tg.InputPeerUser{UserID: 10, AccessHash: 20}
+	rid := bot.NewMessageIDs(handlerstest.Key(t)).RandomID("1-1:submission.received")
+	tests := []struct {
+		name   string
+		answer tg.UpdatesClass
+		err    error
+		want   int
+	}{
+		{"updateMessageID", &tg.Updates{Updates: []tg.UpdateClass{
+			&tg.UpdateMessageID{ID: 3, RandomID: rid + 1}, &tg.UpdateMessageID{ID: 7, RandomID: rid},
+		}}, nil, 7},
+		{"short sent message", &tg.UpdateShortSentMessage{ID: 9}, nil, 9},
+		{"no ID in the answer", &tg.Updates{}, nil, 0},
+		{"random_id in use", nil, tgerr.New(500, "RANDOM_ID_DUPLICATE"), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := tgmock.NewRequire(t)
+			call := m.ExpectCall(sendRequest(peer, "received", rid))
+			if tt.err != nil {
+				call.ThenErr(tt.err)
+			} else {
+				call.ThenResult(tt.answer)
+			}
+			tr, _ := transport(t, offlineRedis(t), m)
+			id, err := tr.SendEditable(context.Background(), to, handlers.Message{Text: "received", Key: "1-1:submission.received"})
+			if err != nil || id != tt.want {
+				t.Errorf("SendEditable = %d, %v; want %d", id, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestEdit: messages.editMessage of the message with the new text and
+// buttons; MESSAGE_NOT_MODIFIED (the same edit made before) succeeds,
+// MESSAGE_ID_INVALID (deleted) fails.
+func TestEdit(t *testing.T) {
+	to := handlers.User{ID: 10, AccessHash: 20}
+	peer := &tg.InputPeerUser{UserID: 10, AccessHash: 20}
+	withButton := &tg.MessagesEditMessageRequest{Peer: peer, ID: 7}
+	withButton.SetMessage("fix these")
+	withButton.SetReplyMarkup(&tg.ReplyInlineMarkup{Rows: []tg.KeyboardInlineButtonRow{
+		{Buttons: []tg.KeyboardInlineButton{urlButton("Try again", "https://kyc.example/p")}},
+	}})
+	plain := &tg.MessagesEditMessageRequest{Peer: peer, ID: 7}
+	plain.SetMessage("verified")
+	tests := []struct {
+		name    string
+		msg     handlers.Message
+		want    *tg.MessagesEditMessageRequest
+		err     error
+		wantErr string
+	}{
+		{"text and a button", handlers.Message{Text: "fix these", Buttons: [][]handlers.Button{{{Text: "Try again", URL: "https://kyc.example/p"}}}},
+			withButton, nil, ""},
+		{"text", handlers.Message{Text: "verified"}, plain, nil, ""},
+		{"not modified", handlers.Message{Text: "verified"}, plain, tgerr.New(400, "MESSAGE_NOT_MODIFIED"), ""},
+		{"deleted", handlers.Message{Text: "verified"}, plain, tgerr.New(400, "MESSAGE_ID_INVALID"), "MESSAGE_ID_INVALID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := tgmock.NewRequire(t)
+			call := m.ExpectCall(tt.want)
+			if tt.err != nil {
+				call.ThenErr(tt.err)
+			} else {
+				call.ThenResult(&tg.Updates{})
+			}
+			tr, _ := transport(t, offlineRedis(t), m)
+			err := tr.Edit(context.Background(), to, 7, tt.msg)
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("Edit = %v, want error %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -36,6 +36,17 @@ func (PrintTelegram) Send(_ context.Context, to handlers.User, m handlers.Messag
 	return nil
 }
 
+// SendEditable prints m like Send; every message is number 1.
+func (t PrintTelegram) SendEditable(ctx context.Context, to handlers.User, m handlers.Message) (int, error) {
+	return 1, t.Send(ctx, to, m)
+}
+
+// Edit prints the message's new text like Send, marked as an edit.
+func (t PrintTelegram) Edit(ctx context.Context, to handlers.User, msgID int, m handlers.Message) error {
+	fmt.Printf("(edit of message %d) ", msgID)
+	return t.Send(ctx, to, m)
+}
+
 // AnswerCallback does nothing.
 func (PrintTelegram) AnswerCallback(context.Context, int64, string) error { return nil }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -15,12 +16,26 @@ import (
 	"github.com/kycbot/kycbot/passport"
 )
 
-// Sent is one message the fake Telegram sent.
+// Sent is one message the fake Telegram sent, as the user sees it now:
+// an edit (Telegram.Edit) replaces its Text and Rows and sets Edited.
 type Sent struct {
 	To   handlers.User
 	Text string
 	Rows [][]handlers.Button
 	Key  string
+	// ID is the message's ID, for messages sent with SendEditable (0 for
+	// the others).
+	ID int
+	// Edited is true once the message was edited.
+	Edited bool
+}
+
+// Edit is one Edit call that succeeded.
+type Edit struct {
+	To    handlers.User
+	MsgID int
+	Text  string
+	Rows  [][]handlers.Button
 }
 
 // Buttons returns every button of the message, row after row.
@@ -81,8 +96,16 @@ type HashStore interface {
 // (Serve) and fails as it is told. The zero value is ready; it is safe for
 // concurrent use.
 type Telegram struct {
-	mu        sync.Mutex
-	sends     []Sent // every Send that succeeded, in order
+	mu    sync.Mutex
+	sends []Sent // every Send that succeeded, in order
+	edits []Edit // every Edit that succeeded, in order
+	// timeline is every Send and Edit that succeeded, as it was then.
+	timeline []Sent
+	// editable are the IDs of the messages sent with SendEditable, by
+	// key; lastID the last ID given. editErr fails every Edit.
+	editable  map[string]int
+	lastID    int
+	editErr   error
 	answers   []Answer
 	menus     []Menu // SetCommands
 	userMenus []Menu // SetUserCommands
@@ -133,7 +156,102 @@ func (f *Telegram) Send(_ context.Context, to handlers.User, m handlers.Message)
 		return err
 	}
 	f.sends = append(f.sends, Sent{To: to, Text: m.Text, Rows: m.Buttons, Key: m.Key})
+	f.timeline = append(f.timeline, f.sends[len(f.sends)-1])
 	return nil
+}
+
+// SendEditable records m like Send (repeats included) and returns its
+// ID: a new one, or that of the message sent with the same key before,
+// which Telegram does not send again (Shown shows it once).
+func (f *Telegram) SendEditable(ctx context.Context, to handlers.User, m handlers.Message) (int, error) {
+	if err := f.Send(ctx, to, m); err != nil {
+		return 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id, known := f.editable[m.Key]
+	if !known || m.Key == "" {
+		f.lastID++
+		id = f.lastID
+		if m.Key != "" {
+			if f.editable == nil {
+				f.editable = map[string]int{}
+			}
+			f.editable[m.Key] = id
+		}
+	}
+	f.sends[len(f.sends)-1].ID = id
+	f.timeline[len(f.timeline)-1].ID = id
+	return id, nil
+}
+
+// Edit replaces the text and buttons of the message msgID sent to to with
+// SendEditable (as first sent: the one Shown shows), or fails as set
+// (SetEdit), or with MESSAGE_ID_INVALID as Telegram does for an unknown
+// message. An edit that changes nothing succeeds and is not recorded
+// (the transport takes Telegram's MESSAGE_NOT_MODIFIED so).
+func (f *Telegram) Edit(_ context.Context, to handlers.User, msgID int, m handlers.Message) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.editErr != nil {
+		return f.editErr
+	}
+	for i := range f.sends {
+		s := &f.sends[i]
+		if s.ID == msgID && msgID != 0 && s.To.ID == to.ID {
+			if s.Edited && s.Text == m.Text && reflect.DeepEqual(s.Rows, m.Buttons) {
+				return nil
+			}
+			s.Text, s.Rows, s.Edited = m.Text, m.Buttons, true
+			f.edits = append(f.edits, Edit{To: to, MsgID: msgID, Text: m.Text, Rows: m.Buttons})
+			f.timeline = append(f.timeline, *s)
+			return nil
+		}
+	}
+	return errors.New("handlerstest: rpc error code 400: MESSAGE_ID_INVALID")
+}
+
+// SetEdit fails every Edit with err (nil: edits work).
+func (f *Telegram) SetEdit(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.editErr = err
+}
+
+// Timeline returns what user was shown, in order: every message sent (a
+// key once, as in Shown), as it was sent, and every edit, as the message
+// was then (with Edited set).
+func (f *Telegram) Timeline(user int64) []Sent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Sent
+	seen := map[string]bool{}
+	for _, s := range f.timeline {
+		if s.To.ID != user {
+			continue
+		}
+		if !s.Edited && s.Key != "" {
+			if seen[s.Key] {
+				continue
+			}
+			seen[s.Key] = true
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// EditsTo returns the edits of messages sent to user, in order.
+func (f *Telegram) EditsTo(user int64) []Edit {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Edit
+	for _, e := range f.edits {
+		if e.To.ID == user {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // AnswerCallback records the answer.

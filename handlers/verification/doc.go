@@ -12,6 +12,15 @@
 // (users.setSecureValueErrors pinned to the exact fields and files, in the
 // user's language, and a chat message with a fresh request to try again).
 //
+// As soon as the nonce is consumed the user is told that the documents
+// arrived and are being checked; the verdict (or a delay notice, or a
+// failure) is then edited into that message (handlers.Editor:
+// messages.editMessage), and sent as a new message only when the edit
+// fails (the message was deleted or is too old). Processed again, the
+// "received" message is not sent again (its key gives its random_id, and
+// Telegram answers with the message it sent) and the same edit changes
+// nothing.
+//
 // The outcome is recorded before the user is told. When Redis cannot be
 // reached before that, or the context ends, Process fails with an error
 // wrapping handlers.ErrRetryLater and the caller processes the submission

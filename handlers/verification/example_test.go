@@ -75,8 +75,9 @@ func ExampleFlow() {
 	})
 	fmt.Println(out.Result, err)
 	// Output:
+	// to 1001: Thank you! I have received your documents and am checking them now. This usually takes less than a minute.
 	// OnVerified: level basic, ref crm-42, born 10.12.1985
-	// to 1001: Done! Your identity has been verified. Thank you.
+	// (edit of message 1) to 1001: Done! Your identity has been verified. Thank you.
 	// verified <nil>
 }
 

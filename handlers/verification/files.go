@@ -19,6 +19,9 @@ import (
 // (AES-256-CBC) under its file secret, which only the credentials hold, in
 // memory. While it downloads, the same bytes are decrypted into a
 // verify.ScanInspector (format, pixel size) and the plaintext is dropped;
+// when the level's policy has a sharpness rule, the staged file is then
+// decrypted once more into the JPEG decoder (verify.MeasureSharpness: one
+// decoded image per scan, at most DownloadConcurrency at once);
 // Open decrypts the staged file again while it is read. So no scan rests
 // in clear on disk, no new cipher or file format is involved, and
 // Telegram's file_hash, checked on every pass, catches a staged file that
@@ -98,10 +101,12 @@ func (e *fileError) Error() string {
 func (e *fileError) Unwrap() error { return e.err }
 
 // fetchAll downloads every scan of sub into dir, encrypted, and checks it
-// decrypts, at most limit at a time. Each file streams from the download
+// decrypts, at most limit at a time; with sharpness, it measures the
+// sharpness of each JPEG scan. Each file streams from the download
 // through a pipe to the staged file and the decrypter: memory stays
-// bounded whatever the sizes.
-func fetchAll(ctx context.Context, tgc Telegram, sub *passport.Submission, dir string, limit int) (*fetched, error) {
+// bounded whatever the sizes, and by the pixel size of the decoded scans
+// (verify.MaxSharpnessPixels) while they are measured.
+func fetchAll(ctx context.Context, tgc Telegram, sub *passport.Submission, dir string, limit int, sharpness bool) (*fetched, error) {
 	scans := verify.Scans(sub)
 	out := &fetched{
 		staged: make(scanStage, len(scans)),
@@ -115,6 +120,11 @@ func fetchAll(ctx context.Context, tgc Telegram, sub *passport.Submission, dir s
 			staged, info, err := fetchRetrying(gctx, tgc, sc.File, dir)
 			if err != nil {
 				return &fileError{key: sc.Key, err: err}
+			}
+			if sharpness {
+				if info, err = staged.measure(info); err != nil {
+					return &fileError{key: sc.Key, err: err}
+				}
 			}
 			mu.Lock()
 			out.staged[sc.Key], out.infos[sc.Key] = staged, info
@@ -154,6 +164,36 @@ func fetchRetrying(ctx context.Context, tgc Telegram, f *passport.File, dir stri
 		}
 		pause *= 2
 	}
+}
+
+// measure returns info with the sharpness of the staged scan, decrypted
+// again into the decoder. A scan that is not measured (not a JPEG, too
+// many pixels) keeps its info; one whose JPEG header decodes but whose
+// image does not is not a JPEG (verify.CodeNotJPEG) for the rules.
+func (sc stagedScan) measure(info verify.ScanInfo) (verify.ScanInfo, error) {
+	if !info.JPEG {
+		return info, nil
+	}
+	f, err := os.Open(sc.path)
+	if err != nil {
+		return info, fmt.Errorf("open the staged scan: %w", err)
+	}
+	defer f.Close()
+	r, err := passport.NewFileReader(f, sc.creds)
+	if err != nil {
+		return info, fmt.Errorf("decrypt the staged scan: %w", err)
+	}
+	measured, err := verify.MeasureSharpness(r, info)
+	switch {
+	case err == nil:
+		return measured, nil
+	case errors.Is(err, verify.ErrNotMeasured):
+		return info, nil
+	case errors.Is(err, passport.ErrHashMismatch) || errors.Is(err, passport.ErrBadPadding) || errors.Is(err, passport.ErrMalformed):
+		return info, fmt.Errorf("the staged scan changed on disk: %w", err)
+	}
+	info.JPEG = false
+	return info, nil
 }
 
 // fetchOne downloads f into a new file of dir as it comes (encrypted),

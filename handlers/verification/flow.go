@@ -46,6 +46,8 @@ type Store interface {
 // it (package bot/gotd for MTProto).
 type Telegram interface {
 	handlers.Sender
+	// The "received, checking" message is edited into the verdict.
+	handlers.Editor
 	// Download writes the encrypted bytes of a Passport file to w (it
 	// may live on another data center).
 	Download(ctx context.Context, f *passport.File, w io.Writer) error
@@ -375,6 +377,7 @@ func (f *Flow) Process(ctx context.Context, sub Submission) (_ Outcome, err erro
 	}
 	p.log = p.log.With(slog.String("level", req.Level))
 	p.req = req
+	p.sendReceived(ctx)
 
 	// From here the nonce is burned: only this message gets its request
 	// back. Failures are told to the user (share again), except that an
@@ -413,6 +416,9 @@ type run struct {
 	loc   *i18n.Localizer
 	reply *handlers.Reply
 	req   store.Request // once the nonce is consumed
+	// received is the ID of the "received, checking" message, which the
+	// verdict replaces (0: none to edit).
+	received int
 }
 
 func (f *Flow) newRun(ctx context.Context, sub Submission) *run {
@@ -459,7 +465,9 @@ func (p *run) retryLater(ctx context.Context, stage string, err error) error {
 	p.log.ErrorContext(ctx, "verification: cannot process the submission now; it will be retried",
 		slog.String("stage", stage), slog.String("error", err.Error()))
 	if p.f.markDelayed(p.sub.ID) {
-		p.send(ctx, i18n.MsgSubmissionDelayed)
+		// Into the "received" message when there is one, so that the
+		// verdict, edited in later, does not land above the notice.
+		p.concludeWith(ctx, i18n.MsgSubmissionDelayed)
 	}
 	return fmt.Errorf("%w: submission %d of user %d: %s: %w", handlers.ErrRetryLater, p.sub.MsgID, p.sub.User.ID, stage, err)
 }
@@ -483,6 +491,14 @@ func (f *Flow) clearDelayed(id string) {
 	delete(f.delayed, id)
 }
 
+// concludeWith concludes with the catalog's message id (its purpose); a
+// failure is logged.
+func (p *run) concludeWith(ctx context.Context, id string) {
+	if err := p.conclude(ctx, id, p.loc.Text(id, nil)); err != nil {
+		p.log.ErrorContext(ctx, "verification: cannot send a message to the user", slog.String("error", err.Error()))
+	}
+}
+
 // send tells the user the catalog's message id; a failure is logged.
 func (p *run) send(ctx context.Context, id string) {
 	p.reply.Loc = p.loc
@@ -491,16 +507,46 @@ func (p *run) send(ctx context.Context, id string) {
 	}
 }
 
-// tell sends the message that tells the user the outcome. When ctx has
-// ended, the processing is cut short (retryLater), so that it runs again
-// and the user is told then; another failure is logged.
-func (p *run) tell(ctx context.Context, text string, buttons ...handlers.Button) error {
+// sendReceived tells the user that their documents arrived and are being
+// checked, in a message the verdict is edited into (keyed by the
+// submission: handled again, it is not sent again and its ID comes back).
+// A failure is logged: the verdict is then sent as a message of its own.
+func (p *run) sendReceived(ctx context.Context) {
+	m := handlers.Message{Text: p.loc.Text(i18n.MsgSubmissionReceived, nil), Key: p.sub.ID + ":" + i18n.MsgSubmissionReceived}
+	id, err := p.f.cfg.Telegram.SendEditable(ctx, p.sub.User, m)
+	if err != nil {
+		p.log.ErrorContext(ctx, "verification: cannot tell the user the documents were received", slog.String("error", err.Error()))
+		return
+	}
+	p.received = id
+}
+
+// conclude tells the user how the submission ended: the "received"
+// message is edited into text (an edit made before changes nothing, so
+// processing the submission again tells nothing twice); when there is none,
+// or it cannot be edited (deleted by the user, too old), a new message
+// with the key of purpose is sent.
+func (p *run) conclude(ctx context.Context, purpose, text string, rows ...[]handlers.Button) error {
+	if p.received != 0 {
+		err := p.f.cfg.Telegram.Edit(ctx, p.sub.User, p.received, handlers.Message{Text: text, Buttons: rows})
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		p.log.WarnContext(ctx, "verification: cannot edit the received message; the outcome is sent as a new one", slog.String("error", err.Error()))
+	}
 	p.reply.Loc = p.loc
+	return p.reply.Send(ctx, purpose, text, rows...)
+}
+
+// tell tells the user the verdict (conclude). When ctx has ended, the
+// processing is cut short (retryLater), so that it runs again and the user
+// is told then; another failure is logged.
+func (p *run) tell(ctx context.Context, text string, buttons ...handlers.Button) error {
 	var rows [][]handlers.Button
 	if len(buttons) > 0 {
 		rows = [][]handlers.Button{buttons}
 	}
-	err := p.reply.Send(ctx, "verdict", text, rows...)
+	err := p.conclude(ctx, "verdict", text, rows...)
 	if err == nil {
 		return nil
 	}
@@ -565,7 +611,7 @@ func (p *run) auditOutcome(ctx context.Context, ev store.Event) error {
 func (p *run) failed(ctx context.Context, stage, code string) Outcome {
 	p.audit(ctx, store.Event{Kind: "processing_failed", Level: p.req.Level, Ref: p.req.Ref, Codes: []string{code},
 		Detail: map[string]string{"stage": stage, "nonce_hash": p.req.NonceHash()}}, "")
-	p.send(ctx, i18n.MsgSubmissionFailed)
+	p.concludeWith(ctx, i18n.MsgSubmissionFailed)
 	return p.ended(Outcome{Result: handlers.SubmissionFailed, Reason: code})
 }
 
@@ -581,7 +627,7 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 		p.log.WarnContext(ctx, "verification: values do not decrypt", slog.String("reason", name), slog.String("error", err.Error()))
 		p.audit(ctx, store.Event{Kind: "decrypt_failed", Level: req.Level, Ref: req.Ref, Codes: []string{name},
 			Detail: map[string]string{"nonce_hash": req.NonceHash()}}, "")
-		p.send(ctx, i18n.MsgSubmissionUndecryptable)
+		p.concludeWith(ctx, i18n.MsgSubmissionUndecryptable)
 		return p.ended(Outcome{Result: handlers.SubmissionUndecryptable, Reason: name}), nil
 	}
 	types := make([]string, len(sub.Elements))
@@ -599,7 +645,7 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 			p.log.ErrorContext(ctx, "verification: cannot remove the staged scans", slog.String("error", err.Error()))
 		}
 	}()
-	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir.Path(), f.cfg.DownloadConcurrency)
+	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir.Path(), f.cfg.DownloadConcurrency, checker.MeasuresSharpness())
 	if err != nil && ctx.Err() != nil {
 		return Outcome{}, p.retryLater(ctx, "download the scans", err)
 	}
@@ -612,7 +658,7 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 				slog.String("target", fe.key.Target.String()), slog.String("reason", name))
 			p.audit(ctx, store.Event{Kind: "decrypt_failed", Level: req.Level, Ref: req.Ref, Codes: []string{name},
 				Detail: map[string]string{"nonce_hash": req.NonceHash(), "element": string(fe.key.Element)}}, "")
-			p.send(ctx, i18n.MsgSubmissionUndecryptable)
+			p.concludeWith(ctx, i18n.MsgSubmissionUndecryptable)
 			return p.ended(Outcome{Result: handlers.SubmissionUndecryptable, Reason: name}), nil
 		}
 		return p.failed(ctx, "files", "download_failed"), fmt.Errorf("scans: %w", err)

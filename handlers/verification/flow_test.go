@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"errors"
+	"image"
+	"image/jpeg"
 	"slices"
 	"strings"
 	"testing"
@@ -89,8 +91,13 @@ func TestVerified(t *testing.T) {
 	if wantText := e.text("de", i18n.MsgResultVerified, nil); len(msgs) != 1 || msgs[0].Text != wantText || len(msgs[0].Rows) != 0 {
 		t.Fatalf("messages to the user = %+v, want one: %q", msgs, wantText)
 	}
-	if m := msgs[0]; m.To.AccessHash != user*1000 || m.Key != sub.ID+":verdict" {
-		t.Errorf("message sent to %+v with key %q, want the update's access hash and the key %q", m.To, m.Key, sub.ID+":verdict")
+	// The verdict is the "received" message, edited.
+	if m := msgs[0]; m.To.AccessHash != user*1000 || m.Key != sub.ID+":submission.received" || !m.Edited {
+		t.Errorf("message sent to %+v with key %q (edited %v), want the update's access hash and the key %q, edited",
+			m.To, m.Key, m.Edited, sub.ID+":submission.received")
+	}
+	if edits := e.tg.EditsTo(user); len(edits) != 1 || edits[0].MsgID != msgs[0].ID {
+		t.Errorf("edits = %+v, want one of the received message", edits)
 	}
 	admin := e.tg.SendsTo(adminID)
 	wantAdmin := e.text(e.catalog.DefaultLanguage(), i18n.MsgAdminVerified, map[string]any{"User": "1001", "Level": level, "Ref": "crm-42"})
@@ -160,8 +167,8 @@ func TestNeedsFixes(t *testing.T) {
 	}
 	m := msgs[0]
 	wantText := ru.Plural(i18n.MsgResultFixHeader, 2, nil) + "\n• " + expiredText + "\n• " + smallText
-	if m.Text != wantText || m.Key != sub.ID+":verdict" {
-		t.Errorf("chat message = %q (key %q), want %q", m.Text, m.Key, wantText)
+	if m.Text != wantText || m.Key != sub.ID+":submission.received" || !m.Edited {
+		t.Errorf("chat message = %q (key %q, edited %v), want %q edited into the received message", m.Text, m.Key, m.Edited, wantText)
 	}
 	b := m.Buttons()
 	if len(b) != 1 || b[0].Text != ru.Text(i18n.MsgButtonTryAgain, nil) || !strings.HasPrefix(b[0].URL, pageBase) {
@@ -251,7 +258,7 @@ func TestRejected(t *testing.T) {
 	if !strings.HasSuffix(want, "\nQuestions? Contact @acme_help") {
 		t.Errorf("the final rejection %q does not end with the support contact", want)
 	}
-	if msgs := e.tg.SendsTo(user); len(msgs) != 1 || msgs[0].Text != want || len(msgs[0].Rows) != 0 || msgs[0].Key != sub.ID+":verdict" {
+	if msgs := e.tg.SendsTo(user); len(msgs) != 1 || msgs[0].Text != want || len(msgs[0].Rows) != 0 || msgs[0].Key != sub.ID+":submission.received" || !msgs[0].Edited {
 		t.Errorf("messages = %+v, want %q", msgs, want)
 	}
 	if len(e.tg.SecureValueErrors()) != 0 {
@@ -609,4 +616,67 @@ func sortedCopy(s []string) []string {
 	c := slices.Clone(s)
 	slices.Sort(c)
 	return c
+}
+
+// flatJPEG is a photo with no detail at all: what a badly out-of-focus
+// camera gives, sharpness 0.
+func flatJPEG(t testing.TB, w, h int) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = 140
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestBlurrySelfie: a selfie of the right size measured blurry is flagged
+// image_blurry, pinned to the selfie in the user's Passport form and
+// explained in the chat (not called too small); the sharp scans pass.
+func TestBlurrySelfie(t *testing.T) {
+	e := newEnv(t, nil)
+	const user = int64(1010)
+	p := goodProfile(t)
+	p.Selfie = flatJPEG(t, 640, 480)
+	req := e.issue(user, "fr")
+	sh := e.share(p, req.Nonce, nil)
+	out := e.process(e.submission(sh, user, "fr"))
+	if want := []string{"image_blurry"}; out.Result != handlers.SubmissionNeedsFixes || !slices.Equal(out.Codes, want) {
+		t.Fatalf("outcome = %+v, want needs fixes %v", out, want)
+	}
+	text := e.catalog.Language("fr").Problem("image_blurry", "driver_license", "selfie", nil)
+	calls := e.tg.SecureValueErrors()
+	if len(calls) != 1 || len(calls[0].Errs) != 1 {
+		t.Fatalf("setSecureValueErrors calls = %+v, want one with one error", calls)
+	}
+	selfie, ok := calls[0].Errs[0].(*tg.SecureValueErrorSelfie)
+	creds := sh.Credentials.SecureData[passport.TypeDriverLicense]
+	if !ok || !bytes.Equal(selfie.FileHash, creds.Selfie.FileHash) || selfie.Text != text {
+		t.Errorf("error = %#v, want the selfie's hash and %q", calls[0].Errs[0], text)
+	}
+	if shown := e.tg.Shown(user); len(shown) != 1 || !strings.Contains(shown[0].Text, text) {
+		t.Errorf("the user sees %q, want the list with %q", handlerstest.Texts(shown), text)
+	}
+}
+
+// TestVerdictWhenEditFails: when the "received" message cannot be edited
+// (the user deleted it, or it is too old), the verdict comes as a new
+// message; processed again, nothing more is sent.
+func TestVerdictWhenEditFails(t *testing.T) {
+	e := newEnv(t, nil)
+	const user = int64(1011)
+	e.tg.SetEdit(errors.New("rpc error code 400: MESSAGE_ID_INVALID"))
+	sub := e.submission(e.share(goodProfile(t), e.issue(user, "en").Nonce, nil), user, "en")
+	e.process(sub)
+	e.process(sub)
+	want := []string{e.text("en", i18n.MsgSubmissionReceived, nil), e.text("en", i18n.MsgResultVerified, nil)}
+	if got := handlerstest.Texts(e.tg.Shown(user)); !slices.Equal(got, want) {
+		t.Errorf("the user sees %q, want %q", got, want)
+	}
+	if got := handlerstest.Keys(e.tg.Shown(user)); !slices.Equal(got, []string{sub.ID + ":submission.received", sub.ID + ":verdict"}) {
+		t.Errorf("keys %q", got)
+	}
 }

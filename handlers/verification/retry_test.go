@@ -116,6 +116,7 @@ func TestStoreUnavailable(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			consumeFails := tt.plan["consume"] > 0 // the outage counts the plan down
 			outage := &outageStore{plan: tt.plan, lost: map[string]bool{}}
 			for _, op := range tt.lost {
 				outage.lost[op] = true
@@ -132,12 +133,24 @@ func TestStoreUnavailable(t *testing.T) {
 			if calls != tt.calls {
 				t.Errorf("%d calls until the submission was processed, want %d", calls, tt.calls)
 			}
-			want := []string{e.text("en", i18n.MsgSubmissionDelayed, nil), e.text("en", i18n.MsgResultVerified, nil)}
-			if got := handlerstest.Texts(e.tg.SendsTo(user)); !slices.Equal(got, want) {
-				t.Errorf("the user got %q, want %q", got, want)
+			// Before the nonce is consumed, the delay notice is a message
+			// of its own, above the "received" message the verdict is
+			// edited into; after it, the delay notice is edited in too.
+			delayedText, receivedText, verifiedText := e.text("en", i18n.MsgSubmissionDelayed, nil), e.text("en", i18n.MsgSubmissionReceived, nil),
+				e.text("en", i18n.MsgResultVerified, nil)
+			told, want, keys := []string{receivedText, delayedText, verifiedText}, []string{verifiedText}, []string{sub.ID + ":" + i18n.MsgSubmissionReceived}
+			if consumeFails {
+				told, want = []string{delayedText, receivedText, verifiedText}, []string{delayedText, verifiedText}
+				keys = []string{sub.ID + ":" + i18n.MsgSubmissionDelayed, sub.ID + ":" + i18n.MsgSubmissionReceived}
 			}
-			if got := handlerstest.Keys(e.tg.SendsTo(user)); !slices.Equal(got, []string{sub.ID + ":" + i18n.MsgSubmissionDelayed, sub.ID + ":verdict"}) {
-				t.Errorf("message keys %q", got)
+			if got := handlerstest.Texts(e.tg.Timeline(user)); !slices.Equal(got, told) {
+				t.Errorf("the user was shown %q, want %q", got, told)
+			}
+			if got := handlerstest.Texts(e.tg.Shown(user)); !slices.Equal(got, want) {
+				t.Errorf("the user sees %q, want %q", got, want)
+			}
+			if got := handlerstest.Keys(e.tg.Shown(user)); !slices.Equal(got, keys) {
+				t.Errorf("message keys %q, want %q", got, keys)
 			}
 			verified, _ := e.hooks()
 			if len(verified) != tt.hooks {
@@ -219,13 +232,18 @@ func TestHookErrors(t *testing.T) {
 				reason := en.Problem("too_young", "personal_details", "data.birth_date", map[string]string{"min_age": "18", "age": "14"})
 				want = en.Text(tt.want, map[string]any{"Reason": reason})
 			}
-			msgs := handlerstest.Texts(e.tg.SendsTo(user))
+			// "Received", then (edited in) the delay notice, then the
+			// outcome.
+			msgs := handlerstest.Texts(e.tg.Timeline(user))
 			if tt.calls > 1 {
-				if w := []string{en.Text(i18n.MsgSubmissionDelayed, nil), want}; !slices.Equal(msgs, w) {
-					t.Errorf("the user got %q, want the delay notice then the outcome %q", msgs, w)
+				if w := []string{en.Text(i18n.MsgSubmissionReceived, nil), en.Text(i18n.MsgSubmissionDelayed, nil), want}; !slices.Equal(msgs, w) {
+					t.Errorf("the user was shown %q, want received, the delay notice, then the outcome %q", msgs, w)
 				}
-			} else if !slices.Equal(msgs, []string{want}) {
-				t.Errorf("the user got %q, want %q", msgs, want)
+			} else if w := []string{en.Text(i18n.MsgSubmissionReceived, nil), want}; !slices.Equal(msgs, w) {
+				t.Errorf("the user was shown %q, want %q", msgs, w)
+			}
+			if shown := handlerstest.Texts(e.tg.Shown(user)); !slices.Equal(shown, []string{want}) {
+				t.Errorf("the user sees %q, want %q", shown, want)
 			}
 			verified, rejected := e.hooks()
 			if got := len(verified) + len(rejected); got != tt.hookCalls {
@@ -314,8 +332,11 @@ func TestCutShort(t *testing.T) {
 			if !errors.Is(err, handlers.ErrRetryLater) || !errors.Is(err, context.Canceled) {
 				t.Fatalf("cut short: %v, want ErrRetryLater and context.Canceled", err)
 			}
-			if msgs := e.tg.SendsTo(user); len(msgs) != 0 {
-				t.Errorf("the user was told %q", handlerstest.Texts(msgs))
+			// At most that the documents were received.
+			for _, m := range e.tg.Timeline(user) {
+				if m.Text != e.text("en", i18n.MsgSubmissionReceived, nil) {
+					t.Errorf("the user was told %q", m.Text)
+				}
 			}
 			if st := e.status(user); tt.at != "tell" && st.State == store.StateVerified {
 				t.Error("verified before the processing ended")
@@ -332,8 +353,8 @@ func TestCutShort(t *testing.T) {
 			e.tg.SetDownloads(0, nil)
 			e.tg.SetSend(nil, nil)
 			e.process(sub)
-			if got, want := handlerstest.Texts(e.tg.SendsTo(user)), []string{e.text("en", i18n.MsgResultVerified, nil)}; !slices.Equal(got, want) {
-				t.Errorf("the user got %q, want %q", got, want)
+			if got, want := handlerstest.Texts(e.tg.Shown(user)), []string{e.text("en", i18n.MsgResultVerified, nil)}; !slices.Equal(got, want) {
+				t.Errorf("the user sees %q, want %q", got, want)
 			}
 			if verified, _ := e.hooks(); len(verified) != tt.hooks {
 				t.Errorf("OnVerified ran %d times, want %d", len(verified), tt.hooks)

@@ -215,7 +215,7 @@ func TestStagingHelperProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fetchAll(context.Background(), tgc, sub, dir.Path(), 2); err != nil {
+	if _, err := fetchAll(context.Background(), tgc, sub, dir.Path(), 2, true); err != nil {
 		t.Fatal(err)
 	}
 	fmt.Printf("staged %s\n", dir.Path())

@@ -22,9 +22,9 @@ type Scenario string
 const (
 	// Happy: a complete, valid submission is verified.
 	Happy Scenario = "happy"
-	// Fix: an expired driving licence and a too small selfie are flagged
-	// in Telegram Passport; the user fixes both, shares again and is
-	// verified.
+	// Fix: an expired driving licence and a blurry selfie (out of focus:
+	// the bot measures its sharpness) are flagged in Telegram Passport;
+	// the user fixes both, shares again and is verified.
 	Fix Scenario = "fix"
 	// Final: a user under the minimum age is declined for good.
 	Final Scenario = "final"
@@ -55,7 +55,7 @@ func (s Scenario) Profile(seed string, now time.Time) (sandbox.Profile, error) {
 	case Fix:
 		dl := p[passport.TypeDriverLicense]
 		dl.Fields["expiry_date"] = "01.01.2020"
-		dl.Selfie = &sandbox.Scan{Text: seed + "/small-selfie", Width: 200, Height: 200}
+		dl.Selfie = &sandbox.Scan{Text: seed + "/blurry-selfie", Width: 480, Height: 480, Blur: 3}
 	case Final:
 		p[passport.TypePersonalDetails].Fields["birth_date"] = now.AddDate(-16, 0, 0).Format("02.01.2006")
 	default:
@@ -397,6 +397,11 @@ func (t *transcript) botSays(m sandbox.ChatMessage) {
 				text += fmt.Sprintf("\n[%s]", b.Text)
 			}
 		}
+	}
+	if m.Edited {
+		// The bot edited a message it sent (the "received" message
+		// into the verdict).
+		text = "(edits its message) " + text
 	}
 	t.line("bot → "+t.user, text)
 }
