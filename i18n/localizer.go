@@ -79,7 +79,7 @@ func (l *Localizer) render(id string, count any, data map[string]any) string {
 		return orEllipsis(id)
 	}
 	if msg, ok := l.localize(id, count, data); ok {
-		return msg
+		return l.ProtectLTR(msg)
 	}
 	if en := l.english(); en != nil {
 		if msg, ok := en.localize(id, count, data); ok {

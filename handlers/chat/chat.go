@@ -690,7 +690,7 @@ func (cv *conv) help(ctx context.Context) error {
 	if cv.c.cfg.Support != "" {
 		b.WriteString("\n\n" + cv.text(i18n.MsgSupportContact, map[string]any{"Support": cv.c.cfg.Support}))
 	}
-	return cv.Reply.Send(ctx, i18n.MsgHelp, b.String())
+	return cv.Reply.Send(ctx, i18n.MsgHelp, loc.ProtectLTR(b.String()))
 }
 
 // language offers one button per language of the catalog, two per row,

@@ -282,3 +282,36 @@ func TestRenamerRewrite(t *testing.T) {
 		t.Errorf("no rename: %q", got)
 	}
 }
+
+// In Arabic and Persian every command and username the chat writes reads
+// left to right, those that come from the conversation too: the next
+// step's command, the generated /help lines, the support contact.
+func TestCommandsReadLeftToRightInArabic(t *testing.T) {
+	e := newEnv(t, []string{level}, nil, func(c *Config) { c.Support = "@acme_help" })
+	for i, lang := range []string{"ar", "fa"} {
+		u := int64(33101 + i)
+		if err := e.store.Statuses().Set(e.ctx, store.Status{UserID: u, Level: level, State: store.StateNeedsFixes}); err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range []string{"/status", "/help"} {
+			e.must(u, lang, cmd)
+			got := e.last(u).Text
+			if !strings.Contains(got, "/verify") {
+				t.Fatalf("%s %s = %q, want it to name /verify", lang, cmd, got)
+			}
+			for _, line := range strings.Split(got, "\n") {
+				rs := []rune(line)
+				for i, r := range rs {
+					if r != '/' && r != '@' || i+1 == len(rs) || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyz_", rs[i+1]) ||
+						i > 0 && !strings.ContainsRune(" (\u200f", rs[i-1]) {
+						continue
+					}
+					before := strings.TrimRight(string(rs[:i]), " (")
+					if !strings.HasSuffix(before, "\u200e") {
+						t.Errorf("%s %s: %q would show its slash or at sign on the wrong side: %q", lang, cmd, string(rs[i:]), line)
+					}
+				}
+			}
+		}
+	}
+}
