@@ -35,7 +35,10 @@
 // and @username in them follows U+200E (LEFT-TO-RIGHT MARK) and a space
 // ("U+200E /verify"), so that the slash stays on the left of the word in
 // right-to-left text and Telegram apps, which want a space (or the start
-// of the text) before a command, still make it tappable.
+// of the text) before a command, still make it tappable. Text and Plural
+// apply the same rule to what template data brings in (a command, a
+// support username) through Localizer.ProtectLTR, which callers also use
+// on text they put together from pieces.
 //
 // # Choosing the language
 //
