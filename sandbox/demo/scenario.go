@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -189,7 +190,7 @@ func Play(ctx context.Context, u *sandbox.SimUser, sc Scenario, o PlayOptions) (
 	}
 	for round := 1; ; round++ {
 		t.note("taps %q: the request page opens Telegram Passport", button.Text)
-		link, err := u.OpenURL(ctx, button.URL)
+		link, err := openPage(ctx, u.OpenURL, button.URL, time.Second)
 		if err != nil {
 			return res, fmt.Errorf("%w: open the request page: %w", ErrUnexpected, err)
 		}
@@ -440,6 +441,30 @@ func (t *transcript) untilVerdict(ctx context.Context, u *sandbox.SimUser, fromB
 			return s, m, nil
 		case Failed:
 			return "", m, errors.New("the bot gave up on the submission and asks to share again")
+		}
+	}
+}
+
+// pageAttempts is how many times a user opens the request page when the
+// connection fails: a phone's browser shows an error, and the user
+// reloads (a web server stopped or restarted behind the business's proxy
+// cuts the pages it was serving).
+const pageAttempts = 3
+
+// openPage opens the request page with open (SimUser.OpenURL) as a user
+// does, reloading it after pause when the connection failed (not when the
+// page answered).
+func openPage(ctx context.Context, open func(context.Context, string) (string, error), pageURL string, pause time.Duration) (string, error) {
+	for attempt := 1; ; attempt++ {
+		link, err := open(ctx, pageURL)
+		var uerr *url.Error
+		if err == nil || attempt == pageAttempts || !errors.As(err, &uerr) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return link, err
+		}
+		select {
+		case <-ctx.Done():
+			return "", err
+		case <-time.After(pause):
 		}
 	}
 }
