@@ -197,21 +197,15 @@ func (s *Server) expiryLine(loc *i18n.Localizer, at time.Time) (before, clock, a
 	} else {
 		text = loc.Plural(i18n.MsgPageExpiresHours, max(1, int((left+30*time.Minute)/time.Hour)), data)
 	}
-	clock = expiryClock(loc, at)
 	before, after, found := strings.Cut(text, timeMark)
 	if !found {
 		// An admin's override without {{.Time}}: the sentence as it is.
 		return text, "", ""
 	}
-	return before, clock, after
-}
-
-// expiryClock writes the time a link expires for people who do not run
-// the page's script (which shows it in the browser's time zone): the
-// server cannot know the user's time zone, so it says UTC, in the
-// language's own time format and digits (i18n.Localizer.Time).
-func expiryClock(loc *i18n.Localizer, at time.Time) string {
-	return loc.Time(at)
+	// For people who do not run the page's script (which shows the time
+	// in the browser's zone): the server cannot know the user's zone, so
+	// it says UTC, in the language's own time format and digits.
+	return before, loc.Time(at), after
 }
 
 // MaxLogoSize is the size of the largest logo served (Options.Logo): 128
