@@ -382,7 +382,11 @@
 // keeps its work and retries it later, and the client reconnects by
 // itself when Redis is back. In sentinel and cluster modes Open's client
 // also waits out a failover, for up to FailoverWait: it repeats, with
-// backoff, only the commands that provably never ran (see Open).
+// backoff, only the commands that provably never ran (see Open). In
+// sentinel mode a connection checks that the server is the master
+// (ErrNotMaster otherwise): a sentinel late to learn of a failover can
+// name the old master, back as a replica that holds no data until it has
+// synced, where reads would find nothing.
 //
 // Replication is asynchronous: a master that fails over may take its
 // last writes with it. What the new master holds is then the history up

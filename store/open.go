@@ -64,7 +64,8 @@ func (c Config) GoString() string { return "store.Config" + c.String() }
 // Open's client retries, with backoff, for up to FailoverWait, only the
 // commands that provably never ran (the connection was refused, or Redis
 // answered READONLY, LOADING, MASTERDOWN, CLUSTERDOWN, TRYAGAIN or
-// NOREPLICAS): what a failover looks like. A single server has no
+// NOREPLICAS, or, in sentinel mode, the server the sentinel named is not
+// the master: ErrNotMaster): what a failover looks like. A single server has no
 // failover: it fails at once, and the bot retries the work.
 // An ErrUnavailable from a write means it may or may not have happened;
 // the caller decides what to retry. A client given to New should be set
@@ -114,6 +115,7 @@ func Open(ctx context.Context, c Config) (redis.UniversalClient, error) {
 			Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: c.TLS,
 			DialTimeout: DialTimeout, ReadTimeout: IOTimeout, WriteTimeout: IOTimeout,
 			MaxRetries: noRetries, DialerRetries: 1, PoolTimeout: PoolTimeout,
+			OnConnect: masterOnly,
 		})
 	case ModeCluster:
 		if c.DB != 0 {
@@ -149,6 +151,29 @@ func Open(ctx context.Context, c Config) (redis.UniversalClient, error) {
 		return nil, fmt.Errorf("redis at %s is unreachable: %w; start redis-server or fix redis.addrs", where, err)
 	}
 	return client, nil
+}
+
+// ErrNotMaster is the error of a connection that reached a Redis server
+// that is not the master (ROLE): in sentinel mode, a sentinel that has not
+// yet learnt of a failover can still name the old master, which may be
+// back as a replica of the new one, without data until it has synced
+// (replica-serve-stale-data answers reads from what it has). Reads there
+// would find nothing; writes would be refused. The connection is closed
+// before any command runs on it, so the command is retried like one
+// refused during a failover (it wraps ErrUnavailable when it surfaces).
+var ErrNotMaster = errors.New("store: the Redis server the sentinel named is not the master (a failover is under way)")
+
+// masterOnly is the OnConnect of sentinel mode's connections: it refuses a
+// server whose ROLE is not master.
+func masterOnly(ctx context.Context, cn *redis.Conn) error {
+	role, err := cn.Do(ctx, "ROLE").Slice()
+	if err != nil {
+		return fmt.Errorf("ROLE: %w", err)
+	}
+	if len(role) == 0 || role[0] != "master" {
+		return ErrNotMaster // go-redis unwraps what OnConnect returns: no detail survives
+	}
+	return nil
 }
 
 func isAuthError(err error) bool {

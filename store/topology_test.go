@@ -196,3 +196,37 @@ func TestTopologySentinelFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMasterOnly: sentinel mode's connections refuse a server that is not
+// the master (a sentinel late to learn of a failover can name the old
+// master, back as a replica without data yet), with an error the store
+// reports as ErrUnavailable and retries as never run; a master is taken.
+func TestMasterOnly(t *testing.T) {
+	srv := testkit.StartServer(t)
+	ctx := context.Background()
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: noRetries})
+	defer admin.Close()
+	// A replica of a master that is not there: ROLE says slave, and the
+	// server holds no data.
+	if err := admin.Do(ctx, "REPLICAOF", "127.0.0.1", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	dial := func() error {
+		c := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: noRetries, OnConnect: masterOnly})
+		defer c.Close()
+		return c.Get(ctx, "kycbot-test:any").Err()
+	}
+	err := dial()
+	if !errors.Is(err, ErrNotMaster) {
+		t.Fatalf("a read on a replica: %v, want ErrNotMaster", err)
+	}
+	if !unreachable(err) || !notRun(err) {
+		t.Errorf("ErrNotMaster: unreachable %v, notRun %v; want both (retried as a failover)", unreachable(err), notRun(err))
+	}
+	if err := admin.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := dial(); !errors.Is(err, redis.Nil) {
+		t.Errorf("a read on a master: %v, want redis.Nil (no such key)", err)
+	}
+}

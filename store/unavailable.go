@@ -39,7 +39,7 @@ func unreachable(err error) bool {
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, redis.ErrPoolTimeout):
+		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, ErrNotMaster):
 		return true
 	}
 	return refusedByServer(err)
@@ -55,8 +55,9 @@ func refusedByServer(err error) bool {
 }
 
 // notRun reports whether err proves that the command was never run: the
-// connection could not be made (dial), no connection of the pool came
-// free, or Redis refused it (refusedByServer). Running it again cannot
+// connection could not be made (dial) or reached a server that is not the
+// master (ErrNotMaster), no connection of the pool came free, or Redis
+// refused it (refusedByServer). Running it again cannot
 // run it twice.
 func notRun(err error) bool {
 	if err == nil {
@@ -66,5 +67,5 @@ func notRun(err error) bool {
 	if errors.As(err, &op) && op.Op == "dial" {
 		return true
 	}
-	return errors.Is(err, redis.ErrPoolTimeout) || refusedByServer(err)
+	return errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, ErrNotMaster) || refusedByServer(err)
 }
