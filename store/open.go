@@ -164,13 +164,15 @@ func Open(ctx context.Context, c Config) (redis.UniversalClient, error) {
 var ErrNotMaster = errors.New("store: the Redis server the sentinel named is not the master (a failover is under way)")
 
 // masterOnly is the OnConnect of sentinel mode's connections: it refuses a
-// server whose ROLE is not master.
+// server whose ROLE is not master. go-redis runs it on its connections to
+// the sentinels too, which answer ROLE sentinel (and are never named as a
+// master).
 func masterOnly(ctx context.Context, cn *redis.Conn) error {
 	role, err := cn.Do(ctx, "ROLE").Slice()
 	if err != nil {
 		return fmt.Errorf("ROLE: %w", err)
 	}
-	if len(role) == 0 || role[0] != "master" {
+	if len(role) == 0 || role[0] != "master" && role[0] != "sentinel" {
 		return ErrNotMaster // go-redis unwraps what OnConnect returns: no detail survives
 	}
 	return nil
