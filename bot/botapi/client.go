@@ -203,8 +203,18 @@ func transient(err error) bool {
 	if e, ok := AsError(err); ok {
 		return e.Code >= 500
 	}
+	var p permanent
+	if errors.As(err, &p) {
+		return false
+	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
+
+// permanent is a failure that making the call again does not mend (a
+// malformed URL, an answer that is not the Bot API's).
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
 
 // endpoint returns the URL of a method or file.
 func (c *Client) endpoint(prefix, rest string) string {
@@ -217,7 +227,7 @@ func (c *Client) once(ctx context.Context, method string, body []byte, timeout t
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint("/", method), bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("botapi: %s: %w", method, c.clean(err))
+		return nil, permanent{fmt.Errorf("botapi: %s: %w", method, c.clean(err))}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.hc.Do(req)
@@ -234,7 +244,7 @@ func (c *Client) once(ctx context.Context, method string, body []byte, timeout t
 		if resp.StatusCode >= 300 {
 			return nil, &Error{Method: method, Code: resp.StatusCode, Description: http.StatusText(resp.StatusCode)}
 		}
-		return nil, fmt.Errorf("botapi: %s: the answer (HTTP %d) is not the Bot API's JSON", method, resp.StatusCode)
+		return nil, permanent{fmt.Errorf("botapi: %s: the answer (HTTP %d) is not the Bot API's JSON: is the base URL a Bot API server?", method, resp.StatusCode)}
 	}
 	if !r.OK {
 		e := &Error{Method: method, Code: r.ErrorCode, Description: c.redact(r.Description)}

@@ -34,7 +34,7 @@ const (
 // An update that is not a Bot API update (malformed JSON) is not
 // kycbot's.
 func Take(ctx context.Context, kyc *bot.Bot, raw []byte) (bool, error) {
-	u, ok := convert(raw)
+	u, ok := Parse(raw)
 	if !ok || !kyc.Wants(u) {
 		return false, nil
 	}
@@ -64,11 +64,15 @@ func enqueue(ctx context.Context, kyc *bot.Bot, u bot.Update) error {
 	}
 }
 
-// convert turns a raw Bot API update into a kycbot update, when it is
+// Parse turns a raw Bot API update into a kycbot update, when it is of
 // one of the kinds kycbot handles: a message in a user's private chat
-// with the bot carrying Telegram Passport data (a submission) or text,
-// or a tap on a callback button, from a user (not a bot).
-func convert(raw []byte) (bot.Update, bool) {
+// with the bot carrying Telegram Passport data (a submission; malformed
+// data gives a submission without data, which the user is told does not
+// decrypt) or text, or a tap on a callback button whose query ID is a
+// number (ParseQueryID), from a user (not a bot). Whether kycbot wants it
+// is bot.Bot.Wants's call (Take asks both). It never panics, whatever raw
+// holds.
+func Parse(raw []byte) (bot.Update, bool) {
 	var u Update
 	if err := json.Unmarshal(raw, &u); err != nil {
 		return bot.Update{}, false
