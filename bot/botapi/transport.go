@@ -151,7 +151,7 @@ func (t *Transport) sendHeld(ctx context.Context, key, token string, p SendMessa
 func (t *Transport) sendMessage(ctx context.Context, p SendMessageParams) (int, error) {
 	msg, err := t.c.SendMessage(ctx, p)
 	if err != nil {
-		return 0, fmt.Errorf("botapi: sendMessage to user %d: %w", p.ChatID, err)
+		return 0, fmt.Errorf("to user %d: %w", p.ChatID, err)
 	}
 	return msg.MessageID, nil
 }
@@ -190,7 +190,7 @@ func (t *Transport) Edit(ctx context.Context, to handlers.User, msgID int, m han
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("botapi: editMessageText of message %d to user %d: %w", msgID, to.ID, err)
+		return fmt.Errorf("message %d to user %d: %w", msgID, to.ID, err)
 	}
 	return nil
 }
@@ -203,12 +203,10 @@ func (t *Transport) Download(ctx context.Context, f *passport.File, w io.Writer)
 	}
 	info, err := t.c.GetFile(ctx, f.FileID)
 	if err != nil {
-		return fmt.Errorf("botapi: download a Passport file: %w", err)
+		return err
 	}
-	if _, err := t.c.DownloadFile(ctx, info.FilePath, w); err != nil {
-		return fmt.Errorf("botapi: download a Passport file: %w", err)
-	}
-	return nil
+	_, err = t.c.DownloadFile(ctx, info.FilePath, w)
+	return err
 }
 
 // SetSecureValueErrors implements bot.Transport with
@@ -219,7 +217,7 @@ func (t *Transport) SetSecureValueErrors(ctx context.Context, to handlers.User, 
 		return fmt.Errorf("botapi: setPassportDataErrors for user %d: %w", to.ID, err)
 	}
 	if err := t.c.SetPassportDataErrors(ctx, to.ID, pe); err != nil {
-		return fmt.Errorf("botapi: setPassportDataErrors for user %d: %w", to.ID, err)
+		return fmt.Errorf("for user %d: %w", to.ID, err)
 	}
 	return nil
 }
@@ -232,10 +230,7 @@ func (t *Transport) AnswerCallback(ctx context.Context, queryID int64, text stri
 	if e, ok := AsError(err); ok && e.Code == 400 && queryID < 0 {
 		err = t.c.AnswerCallbackQuery(ctx, AnswerCallbackQueryParams{CallbackQueryID: strconv.FormatUint(uint64(queryID), 10), Text: text})
 	}
-	if err != nil {
-		return fmt.Errorf("botapi: answerCallbackQuery: %w", err)
-	}
-	return nil
+	return err
 }
 
 func botCommands(cmds []handlers.BotCommand) []BotCommand {
@@ -250,7 +245,7 @@ func botCommands(cmds []handlers.BotCommand) []BotCommand {
 func (t *Transport) SetCommands(ctx context.Context, langCode string, cmds []handlers.BotCommand) error {
 	p := SetMyCommandsParams{Commands: botCommands(cmds), Scope: &BotCommandScope{Type: "default"}, LanguageCode: langCode}
 	if err := t.c.SetMyCommands(ctx, p); err != nil {
-		return fmt.Errorf("botapi: setMyCommands (language_code %q): %w", langCode, err)
+		return fmt.Errorf("language_code %q: %w", langCode, err)
 	}
 	return nil
 }
@@ -260,7 +255,7 @@ func (t *Transport) SetCommands(ctx context.Context, langCode string, cmds []han
 func (t *Transport) SetUserCommands(ctx context.Context, to handlers.User, langCode string, cmds []handlers.BotCommand) error {
 	p := SetMyCommandsParams{Commands: botCommands(cmds), Scope: &BotCommandScope{Type: "chat", ChatID: to.ID}, LanguageCode: langCode}
 	if err := t.c.SetMyCommands(ctx, p); err != nil {
-		return fmt.Errorf("botapi: setMyCommands for user %d (language_code %q): %w", to.ID, langCode, err)
+		return fmt.Errorf("user %d, language_code %q: %w", to.ID, langCode, err)
 	}
 	return nil
 }
