@@ -145,3 +145,23 @@ func TestClientNotJSON(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestClientLogs: the client's logs (flood waits, retries) never hold the
+// token.
+func TestClientLogs(t *testing.T) {
+	f := newFakeAPI()
+	defer f.Close()
+	f.failAPI("getMe", 429, "Too Many Requests: retry after 1", 1)
+	f.fail("getMe", 502, "<html>Bad Gateway for /bot"+testToken+"/getMe</html>")
+	var logs bytes.Buffer
+	c := botapi.NewClient(testToken, botapi.WithBaseURL(f.URL()), botapi.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if _, err := c.GetMe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "flood control") || !strings.Contains(logs.String(), "trying again") {
+		t.Errorf("logs %q, want the wait and the retry", logs.String())
+	}
+	if strings.Contains(logs.String(), testToken) {
+		t.Errorf("the logs hold the token: %s", logs.String())
+	}
+}

@@ -34,13 +34,7 @@ func exampleBot(ctx context.Context) (*bot.Bot, func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg, err := config.Parse([]byte(`
-passport: {privacy_policy_url: "https://acme.example/privacy"}
-levels:
-  basic:
-    scope: [personal_details, phone_number]
-web: {public_url: "https://kyc.acme.example"}
-`), "config.yaml")
+	cfg, err := config.Parse([]byte(shopConfig), "config.yaml")
 	if err != nil {
 		log.Fatal(err)
 	}

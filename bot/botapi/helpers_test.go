@@ -3,7 +3,6 @@ package botapi_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"testing"
 
@@ -19,26 +18,27 @@ import (
 // TestMain skips the examples when Redis is unreachable outside CI.
 func TestMain(m *testing.M) { testkit.Main(m, "bot/botapi") }
 
-// testBot returns a kycbot on rdb under a fresh key prefix, logging to
-// logs (nil: nowhere).
-func testBot(t *testing.T, rdb redis.UniversalClient, logs io.Writer) *bot.Bot {
-	t.Helper()
-	noEnv := config.WithEnv(func(string) (string, bool) { return "", false })
-	cfg, err := config.Parse([]byte(`
+// shopConfig is the shop's kycbot configuration in the tests and
+// examples.
+const shopConfig = `
 passport: {privacy_policy_url: "https://acme.example/privacy"}
 levels:
   basic:
     scope: [personal_details, phone_number]
 web: {public_url: "https://kyc.acme.example"}
-redis: {prefix: "`+testkit.Prefix(t, rdb, "botapi")+`"}
+`
+
+// testBot returns a kycbot on rdb under a fresh key prefix, logging
+// nowhere.
+func testBot(t *testing.T, rdb redis.UniversalClient) *bot.Bot {
+	t.Helper()
+	noEnv := config.WithEnv(func(string) (string, bool) { return "", false })
+	cfg, err := config.Parse([]byte(shopConfig+`redis: {prefix: "`+testkit.Prefix(t, rdb, "botapi")+`"}
 `), "test.yaml", noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if logs == nil {
-		logs = io.Discard
-	}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.DiscardHandler)
 	kyc, err := bot.New(context.Background(), cfg, bot.WithRedis(rdb), bot.WithPrivateKey(handlerstest.Key(t)), bot.WithLogger(log), bot.WithInstance("botapi-test"))
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func setup(t *testing.T, opts ...botapi.ClientOption) (*fakeAPI, *botapi.Client,
 	f := newFakeAPI()
 	t.Cleanup(f.Close)
 	c := botapi.NewClient(testToken, append([]botapi.ClientOption{botapi.WithBaseURL(f.URL()), botapi.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
-	return f, c, testBot(t, testkit.Need(t), nil)
+	return f, c, testBot(t, testkit.Need(t))
 }
 
 // downRedis is a client of a Redis that is not there.

@@ -91,7 +91,7 @@ func TestParsePassport(t *testing.T) {
 func TestTake(t *testing.T) {
 	ctx := context.Background()
 	rdb := testkit.Need(t)
-	kyc := testBot(t, rdb, nil)
+	kyc := testBot(t, rdb)
 	for _, tc := range []struct {
 		raw  string
 		want bool
@@ -105,7 +105,7 @@ func TestTake(t *testing.T) {
 		t.Errorf("queue depth %d, %v; want 3 (the repeat dropped)", n, err)
 	}
 
-	down := testBot(t, downRedis(t), nil)
+	down := testBot(t, downRedis(t))
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	taken, err := botapi.Take(cctx, down, []byte(updStart))

@@ -120,7 +120,7 @@ func TestSendConcurrent(t *testing.T) {
 func TestSendRedisDown(t *testing.T) {
 	ctx := context.Background()
 	f, c, _ := setup(t)
-	kyc := testBot(t, downRedis(t), nil)
+	kyc := testBot(t, downRedis(t))
 	tr := botapi.NewTransport(kyc, c)
 	err := tr.Send(ctx, handlers.User{ID: 10}, handlers.Message{Text: "x", Key: "k"})
 	if !errors.Is(err, store.ErrUnavailable) {

@@ -27,43 +27,33 @@ func PassportElementErrors(errs []tg.SecureValueErrorClass) ([]PassportElementEr
 func passportElementError(e tg.SecureValueErrorClass) (PassportElementError, error) {
 	b64 := base64.StdEncoding.EncodeToString
 	var pe PassportElementError
-	var typ tg.SecureValueTypeClass
 	switch v := e.(type) {
 	case *tg.SecureValueErrorData:
-		pe = PassportElementError{Source: "data", FieldName: v.Field, DataHash: b64(v.DataHash), Message: v.Text}
-		typ = v.Type
+		pe = PassportElementError{Source: "data", FieldName: v.Field, DataHash: b64(v.DataHash)}
 	case *tg.SecureValueErrorFrontSide:
-		pe = PassportElementError{Source: "front_side", FileHash: b64(v.FileHash), Message: v.Text}
-		typ = v.Type
+		pe = PassportElementError{Source: "front_side", FileHash: b64(v.FileHash)}
 	case *tg.SecureValueErrorReverseSide:
-		pe = PassportElementError{Source: "reverse_side", FileHash: b64(v.FileHash), Message: v.Text}
-		typ = v.Type
+		pe = PassportElementError{Source: "reverse_side", FileHash: b64(v.FileHash)}
 	case *tg.SecureValueErrorSelfie:
-		pe = PassportElementError{Source: "selfie", FileHash: b64(v.FileHash), Message: v.Text}
-		typ = v.Type
+		pe = PassportElementError{Source: "selfie", FileHash: b64(v.FileHash)}
 	case *tg.SecureValueErrorFile:
-		pe = PassportElementError{Source: "file", FileHash: b64(v.FileHash), Message: v.Text}
-		typ = v.Type
+		pe = PassportElementError{Source: "file", FileHash: b64(v.FileHash)}
 	case *tg.SecureValueErrorFiles:
-		pe = PassportElementError{Source: "files", FileHashes: hashes(v.FileHash), Message: v.Text}
-		typ = v.Type
+		pe = PassportElementError{Source: "files", FileHashes: hashes(v.FileHash)}
 	case *tg.SecureValueErrorTranslationFile:
-		pe = PassportElementError{Source: "translation_file", FileHash: b64(v.FileHash), Message: v.Text}
-		typ = v.Type
+		pe = PassportElementError{Source: "translation_file", FileHash: b64(v.FileHash)}
 	case *tg.SecureValueErrorTranslationFiles:
-		pe = PassportElementError{Source: "translation_files", FileHashes: hashes(v.FileHash), Message: v.Text}
-		typ = v.Type
+		pe = PassportElementError{Source: "translation_files", FileHashes: hashes(v.FileHash)}
 	case *tg.SecureValueError:
-		pe = PassportElementError{Source: "unspecified", ElementHash: b64(v.Hash), Message: v.Text}
-		typ = v.Type
+		pe = PassportElementError{Source: "unspecified", ElementHash: b64(v.Hash)}
 	default:
 		return PassportElementError{}, fmt.Errorf("unknown constructor %T", e)
 	}
-	et, err := passport.ElementTypeOf(typ)
+	et, err := passport.ElementTypeOf(e.GetType())
 	if err != nil {
 		return PassportElementError{}, fmt.Errorf("%s error: %w", pe.Source, err)
 	}
-	pe.Type = string(et)
+	pe.Type, pe.Message = string(et), e.GetText()
 	return pe, nil
 }
 

@@ -40,7 +40,7 @@ func (h *hostHandler) got() []string {
 // 200, the others reach the host's handler with their body intact;
 // without the secret nothing gets through; a GET is refused.
 func TestWebhook(t *testing.T) {
-	kyc := testBot(t, testkit.Need(t), nil)
+	kyc := testBot(t, testkit.Need(t))
 	host := &hostHandler{}
 	h := botapi.Webhook(kyc, host, botapi.WithSecretToken("s3cret-token_1"))
 	post := func(body, secret string) *httptest.ResponseRecorder {
@@ -85,7 +85,7 @@ func TestWebhook(t *testing.T) {
 // (Telegram delivers it again); the host's updates still pass, and
 // without a next handler they are answered 200.
 func TestWebhookRedisDown(t *testing.T) {
-	kyc := testBot(t, downRedis(t), nil)
+	kyc := testBot(t, downRedis(t))
 	host := &hostHandler{}
 	for _, tc := range []struct {
 		next   http.Handler
@@ -177,7 +177,7 @@ func TestPollToken(t *testing.T) {
 	f := newFakeAPI()
 	defer f.Close()
 	c := botapi.NewClient("1:wrong", botapi.WithBaseURL(f.URL()))
-	err := botapi.Poll(context.Background(), testBot(t, testkit.Need(t), nil), c, nil)
+	err := botapi.Poll(context.Background(), testBot(t, testkit.Need(t)), c, nil)
 	if e, isAPI := botapi.AsError(err); !isAPI || e.Code != http.StatusUnauthorized {
 		t.Errorf("Poll = %v, want the 401", err)
 	}
