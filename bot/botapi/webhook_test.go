@@ -138,7 +138,9 @@ func TestPoll(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- botapi.Poll(ctx, kyc, c, next, botapi.WithDeleteWebhook(false), botapi.WithPollTimeout(time.Second)) }()
+	go func() {
+		done <- botapi.Poll(ctx, kyc, c, next, botapi.WithDeleteWebhook(false), botapi.WithPollTimeout(time.Second))
+	}()
 	if !testkit.Eventually(30*time.Second, func() bool { return f.pending() == 0 }) {
 		t.Fatalf("%d updates not confirmed", f.pending())
 	}
