@@ -28,12 +28,16 @@ levels:
 web: {public_url: "https://kyc.acme.example"}
 `
 
-// testBot returns a kycbot on rdb under a fresh key prefix, logging
-// nowhere.
-func testBot(t *testing.T, rdb redis.UniversalClient) *bot.Bot {
+// testBot returns a kycbot of shopConfig on rdb under a fresh key
+// prefix, logging nowhere.
+func testBot(t *testing.T, rdb redis.UniversalClient) *bot.Bot { return configBot(t, rdb, shopConfig) }
+
+// configBot returns a kycbot of the configuration yaml on rdb under a
+// fresh key prefix, logging nowhere.
+func configBot(t *testing.T, rdb redis.UniversalClient, yaml string) *bot.Bot {
 	t.Helper()
 	noEnv := config.WithEnv(func(string) (string, bool) { return "", false })
-	cfg, err := config.Parse([]byte(shopConfig+`redis: {prefix: "`+testkit.Prefix(t, rdb, "botapi")+`"}
+	cfg, err := config.Parse([]byte(yaml+`redis: {prefix: "`+testkit.Prefix(t, rdb, "botapi")+`"}
 `), "test.yaml", noEnv)
 	if err != nil {
 		t.Fatal(err)
