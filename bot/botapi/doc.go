@@ -30,4 +30,10 @@
 // sent twice by a record in Redis (see Transport), since the Bot API has
 // no random_id. Flood control (429, retry_after) is waited out by the
 // Client.
+//
+// Callback query IDs are strings in the Bot API and numbers in kycbot's
+// queue: Telegram's are the decimal form of a 64-bit number, which
+// ParseQueryID reads (signed or unsigned) and AnswerCallback gives back.
+// A tap whose ID is not such a number (no Bot API server of Telegram's
+// sends one) is not kycbot's: it goes to the host.
 package botapi

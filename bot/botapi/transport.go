@@ -47,8 +47,9 @@ const (
 // (SendEditable returns the recorded ID); while one sender sends a key,
 // another sender of the same key (another instance handling the same
 // update) waits for its record. What remains: a crash (or Redis lost)
-// between sendMessage and the record sends that one message twice when
-// the update is handled again. When Redis cannot be reached, a keyed
+// between sendMessage and the record, or a sendMessage whose answer was
+// lost (a cut connection, a 5xx after Telegram sent it), sends that one
+// message twice when it is sent again. When Redis cannot be reached, a keyed
 // message is not sent (the error wraps store.ErrUnavailable, and the
 // update is handled again later).
 type Transport struct {

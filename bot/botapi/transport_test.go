@@ -3,6 +3,7 @@ package botapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -323,5 +324,31 @@ func TestSelf(t *testing.T) {
 	u, err := tr.Resolve(ctx, handlers.User{ID: 10, LangCode: "de"})
 	if err != nil || u != (handlers.User{ID: 10, LangCode: "de"}) {
 		t.Errorf("Resolve = %+v, %v", u, err)
+	}
+}
+
+// TestPassportElementErrorJSON: each source sends its own fields, even
+// empty (the Bot API requires them), and no other; an unknown source is
+// an error.
+func TestPassportElementErrorJSON(t *testing.T) {
+	for _, tc := range []struct {
+		in   botapi.PassportElementError
+		want string
+	}{
+		{botapi.PassportElementError{Source: "data", Type: "passport", FieldName: "expiry_date", DataHash: "AQ==", FileHash: "x", Message: "m"},
+			`{"data_hash":"AQ==","field_name":"expiry_date","message":"m","source":"data","type":"passport"}`},
+		{botapi.PassportElementError{Source: "selfie", Type: "passport", Message: "m"},
+			`{"file_hash":"","message":"m","source":"selfie","type":"passport"}`},
+		{botapi.PassportElementError{Source: "files", Type: "utility_bill", Message: "m"},
+			`{"file_hashes":[],"message":"m","source":"files","type":"utility_bill"}`},
+		{botapi.PassportElementError{Source: "unspecified", Type: "email", ElementHash: "AQ==", Message: "m"},
+			`{"element_hash":"AQ==","message":"m","source":"unspecified","type":"email"}`},
+	} {
+		if got := jsonOf(tc.in); got != tc.want {
+			t.Errorf("got %s\nwant %s", got, tc.want)
+		}
+	}
+	if _, err := json.Marshal(botapi.PassportElementError{Source: "elsewhere"}); err == nil {
+		t.Error("an unknown source was marshaled")
 	}
 }

@@ -1,6 +1,9 @@
 package botapi
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // The Bot API objects kycbot reads and writes, with the fields it uses
 // (core.telegram.org/bots/api). Unknown fields are ignored.
@@ -107,7 +110,8 @@ type SetMyCommandsParams struct {
 // ("data", "front_side", "reverse_side", "selfie", "file", "files",
 // "translation_file", "translation_files", "unspecified"), Type the
 // element ("passport", "driver_license", ...); the hashes are base64, and
-// only the field of the source is set.
+// only the fields of the source are sent (all of them, even when empty:
+// the Bot API requires them).
 type PassportElementError struct {
 	Source      string   `json:"source"`
 	Type        string   `json:"type"`
@@ -117,6 +121,28 @@ type PassportElementError struct {
 	FileHashes  []string `json:"file_hashes,omitempty"`
 	ElementHash string   `json:"element_hash,omitempty"`
 	Message     string   `json:"message"`
+}
+
+// MarshalJSON writes the fields of e's source.
+func (e PassportElementError) MarshalJSON() ([]byte, error) {
+	out := map[string]any{"source": e.Source, "type": e.Type, "message": e.Message}
+	switch e.Source {
+	case "data":
+		out["field_name"], out["data_hash"] = e.FieldName, e.DataHash
+	case "front_side", "reverse_side", "selfie", "file", "translation_file":
+		out["file_hash"] = e.FileHash
+	case "files", "translation_files":
+		hs := e.FileHashes
+		if hs == nil {
+			hs = []string{}
+		}
+		out["file_hashes"] = hs
+	case "unspecified":
+		out["element_hash"] = e.ElementHash
+	default:
+		return nil, fmt.Errorf("botapi: a passport element error of source %q: want data, front_side, reverse_side, selfie, file, files, translation_file, translation_files or unspecified", e.Source)
+	}
+	return json.Marshal(out)
 }
 
 // File is what getFile tells of a file: FilePath is where to download it
