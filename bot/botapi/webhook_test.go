@@ -184,3 +184,25 @@ func TestPollToken(t *testing.T) {
 		t.Errorf("Poll = %v, want the 401", err)
 	}
 }
+
+// TestPollFlood: a 429 longer than the client waits out is waited out by
+// Poll, and the updates then come.
+func TestPollFlood(t *testing.T) {
+	f, c, kyc := setup(t, botapi.WithMaxFloodWait(0))
+	f.failAPI("getUpdates", 429, "Too Many Requests: retry after 1", 1)
+	f.push(`{"message":{"message_id":11,` + userFrom + `,` + privateChat + `,"text":"/start"}}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- botapi.Poll(ctx, kyc, c, nil, botapi.WithPollTimeout(time.Second)) }()
+	if !testkit.Eventually(30*time.Second, func() bool { return f.pending() == 0 }) {
+		t.Fatal("the update was not received after the flood wait")
+	}
+	cancel()
+	must(t, <-done)
+	if n := len(f.called("getUpdates")); n < 2 {
+		t.Errorf("%d getUpdates calls, want the refused one and more", n)
+	}
+	if n, _, err := kyc.Store().Queue().Depth(context.Background()); err != nil || n != 1 {
+		t.Errorf("queue depth %d, %v; want 1", n, err)
+	}
+}
