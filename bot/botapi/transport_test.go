@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -224,8 +225,8 @@ func TestPassportElementErrors(t *testing.T) {
 			if err != nil || len(got) != 1 {
 				t.Fatalf("PassportElementErrors = %v, %v", got, err)
 			}
-			if g, w := jsonOf(got[0]), jsonOf(tt.want); g != w {
-				t.Errorf("got %s\nwant %s", g, w)
+			if !reflect.DeepEqual(got[0], tt.want) {
+				t.Errorf("got %+v\nwant %+v", got[0], tt.want)
 			}
 		})
 	}
