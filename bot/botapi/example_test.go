@@ -205,3 +205,40 @@ func ExamplePoll() {
 	// To verify your identity, share the following through Telegram Passport: [Verify with Telegram Passport -> https://kyc.acme.example/passport/...]
 	// shop: You have no orders yet.
 }
+
+// An adapter for a Bot API framework marshals the framework's update
+// back to JSON and asks Take whether it is kycbot's: false leaves it to
+// the host's own handlers.
+func ExampleTake() {
+	ctx := context.Background()
+	kyc, closeBot := exampleBot(ctx)
+	defer closeBot()
+	// The framework's update, as a host's middleware sees it.
+	type frameworkUpdate struct {
+		UpdateID int64           `json:"update_id"`
+		Message  *botapi.Message `json:"message,omitempty"`
+	}
+	for i, text := range []string{"/verify", "What are your opening hours?"} {
+		u := frameworkUpdate{UpdateID: int64(700 + i), Message: &botapi.Message{
+			MessageID: 50 + i, Text: text,
+			From: &botapi.User{ID: 1001, FirstName: "Ada", LanguageCode: "en"},
+			Chat: botapi.Chat{ID: 1001, Type: "private"},
+		}}
+		raw, err := json.Marshal(u)
+		if err != nil {
+			log.Fatal(err)
+		}
+		taken, err := botapi.Take(ctx, kyc, raw)
+		if err != nil {
+			log.Fatal(err) // Redis did not take it: fail the update, so that it comes again
+		}
+		if taken {
+			fmt.Printf("%q: kycbot's, queued\n", text)
+			continue
+		}
+		fmt.Printf("%q: the host's handlers\n", text)
+	}
+	// Output:
+	// "/verify": kycbot's, queued
+	// "What are your opening hours?": the host's handlers
+}
