@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,17 +30,24 @@ const callTimeout = time.Minute
 
 // A call Telegram could not answer (a network error, a 5xx) is tried this
 // many times in all when it is safe to make again, with pauses from
-// retryPause, doubling.
+// retryPause, doubling up to maxRetryPause; a call that never left (the
+// connection could not be made) is tried up to unsentAttempts times
+// (about half a minute), whatever the method, as an MTProto client waits
+// for its connection.
 const (
-	callAttempts = 3
-	retryPause   = 500 * time.Millisecond
+	callAttempts   = 3
+	unsentAttempts = 9
+	retryPause     = 500 * time.Millisecond
+	maxRetryPause  = 5 * time.Second
 )
 
 // Client is a small Bot API client: the calls kycbot's transport, hook
 // and loops make, over HTTP with JSON. A 429 is waited out (retry_after,
 // at most WithMaxFloodWait, within the call's context) and the call made
 // again; a call that is safe to make again (every one but sendMessage
-// and answerCallbackQuery) is tried again after a network error or a 5xx.
+// and answerCallbackQuery) is tried again after a network error or a 5xx,
+// and every call while the connection cannot be made (Telegram never saw
+// it), for about half a minute.
 // Other failures are returned: a *Error for Telegram's answers, a
 // network error otherwise. The token never appears in an error or a log.
 // It is safe for concurrent use.
@@ -173,8 +181,11 @@ func (c *Client) call(ctx context.Context, method string, params, result any, ti
 			}
 			return nil
 		}
-		if ctx.Err() != nil {
-			return err
+		if cerr := ctx.Err(); cerr != nil {
+			if errors.Is(err, cerr) {
+				return err
+			}
+			return errors.Join(err, cerr)
 		}
 		var d time.Duration
 		if e, ok := AsError(err); ok && e.Code == http.StatusTooManyRequests {
@@ -184,11 +195,17 @@ func (c *Client) call(ctx context.Context, method string, params, result any, ti
 			}
 			c.log.WarnContext(ctx, "botapi: flood control: waiting before calling again", slog.String("method", method), slog.Duration("wait", d))
 		} else {
-			if notRepeatable[method] || attempt >= callAttempts || !transient(err) {
+			limit := callAttempts
+			if unsent(err) {
+				limit = unsentAttempts // safe for every method: Telegram never saw it
+			} else if notRepeatable[method] {
+				return err
+			}
+			if attempt >= limit || !transient(err) {
 				return err
 			}
 			d = pause
-			pause *= 2
+			pause = min(pause*2, maxRetryPause)
 			c.log.WarnContext(ctx, "botapi: call failed; trying again", slog.String("method", method), slog.Int("attempt", attempt), slog.String("error", err.Error()))
 		}
 		if werr := wait.Sleep(ctx, d); werr != nil {
@@ -208,6 +225,18 @@ func transient(err error) bool {
 		return false
 	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// unsent reports whether err says the request never reached the server:
+// the connection could not be made (refused, unreachable, the name not
+// resolved).
+func unsent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
 
 // permanent is a failure that making the call again does not mend (a

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,7 +97,8 @@ func TestClientNetworkError(t *testing.T) {
 	addr := l.Addr().String()
 	_ = l.Close() // nothing listens there now
 	c := botapi.NewClient(testToken, botapi.WithBaseURL("http://"+addr), botapi.WithLogger(slog.New(slog.DiscardHandler)))
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second) // it would try for half a minute
+	defer cancel()
 	_, err = c.GetMe(ctx)
 	if err == nil {
 		t.Fatal("getMe of a server that is not there succeeded")
@@ -163,5 +167,56 @@ func TestClientLogs(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), testToken) {
 		t.Errorf("the logs hold the token: %s", logs.String())
+	}
+}
+
+// TestClientUnsent: a call whose connection could not be made is made
+// again, sendMessage too (Telegram never saw it); a sendMessage whose
+// connection broke after it was sent is not (Telegram may have sent the
+// message).
+func TestClientUnsent(t *testing.T) {
+	f := newFakeAPI()
+	defer f.Close()
+	var mu sync.Mutex
+	failDials := 2
+	dialer := &net.Dialer{}
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if failDials > 0 {
+			failDials--
+			return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("connection refused")}
+		}
+		return dialer.DialContext(ctx, network, addr)
+	}}}
+	c := newClient(f, botapi.WithHTTPClient(hc))
+	if _, err := c.SendMessage(context.Background(), botapi.SendMessageParams{ChatID: 10, Text: "x"}); err != nil {
+		t.Fatalf("sendMessage after two refused connections: %v", err)
+	}
+	if n := len(f.called("sendMessage")); n != 1 {
+		t.Errorf("%d sendMessage calls reached the server, want 1", n)
+	}
+
+	var mu2 sync.Mutex
+	seen := 0
+	cut := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		mu2.Lock()
+		seen++
+		mu2.Unlock()
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_ = conn.Close() // the answer is lost
+		}
+	}))
+	defer cut.Close()
+	c2 := botapi.NewClient(testToken, botapi.WithBaseURL(cut.URL), botapi.WithLogger(slog.New(slog.DiscardHandler)))
+	if _, err := c2.SendMessage(context.Background(), botapi.SendMessageParams{ChatID: 10, Text: "x"}); err == nil {
+		t.Fatal("a sendMessage without an answer succeeded")
+	}
+	mu2.Lock()
+	defer mu2.Unlock()
+	if seen != 1 {
+		t.Errorf("the sendMessage whose answer was lost was made %d times, want once", seen)
 	}
 }
