@@ -155,7 +155,8 @@ func (v SentMessages) open(key string, sealed []byte) (int, error) {
 
 // Record records that the message of key was sent as msgID, for keep
 // (a week is plenty: an update is retried within minutes), replacing the
-// lock Claim gave. One round trip.
+// lock Claim gave. One round trip; with WithReplicas it returns once the
+// replicas have the record (a failover then keeps it).
 func (v SentMessages) Record(ctx context.Context, key string, msgID int, keep time.Duration) (err error) {
 	defer markUnavailable(&err)
 	if err := v.ready(key); err != nil {
@@ -172,7 +173,7 @@ func (v SentMessages) Record(ctx context.Context, key string, msgID int, keep ti
 	if err != nil {
 		return fmt.Errorf("record a sent message: %w", err)
 	}
-	if err := v.s.rdb.Set(ctx, keys[0], append([]byte("R"), sealed...), keep).Err(); err != nil {
+	if err := v.s.durable(ctx, func(p redis.Pipeliner) { p.Set(ctx, keys[0], append([]byte("R"), sealed...), keep) }); err != nil {
 		return fmt.Errorf("record a sent message: %w", err)
 	}
 	return nil
