@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gotd/td/tg"
 
@@ -351,5 +353,55 @@ func TestPassportElementErrorJSON(t *testing.T) {
 	}
 	if _, err := json.Marshal(botapi.PassportElementError{Source: "elsewhere"}); err == nil {
 		t.Error("an unknown source was marshaled")
+	}
+}
+
+// TestSendWaitsForAnotherSender: while another instance sends a keyed
+// message (it holds the key's lock), a sender of the same message waits:
+// for its record (then it sends nothing and gets its ID) or, when that
+// send failed, for the lock to go (then it sends).
+func TestSendWaitsForAnotherSender(t *testing.T) {
+	ctx := context.Background()
+	f, c, kyc := setup(t)
+	tr := botapi.NewTransport(kyc, c)
+	sent := kyc.Store().Sent()
+	for _, otherSucceeds := range []bool{true, false} {
+		key := fmt.Sprintf("u9:verdict:%v", otherSucceeds)
+		other, err := sent.Claim(ctx, key, time.Minute)
+		if err != nil || !other.Held {
+			t.Fatalf("the other instance's Claim = %+v, %v", other, err)
+		}
+		before := len(f.called("sendMessage"))
+		got := make(chan int, 1)
+		go func() {
+			id, err := tr.SendEditable(ctx, handlers.User{ID: 10}, handlers.Message{Text: "v", Key: key})
+			if err != nil {
+				t.Error(err)
+			}
+			got <- id
+		}()
+		time.Sleep(300 * time.Millisecond) // the sender finds the lock taken
+		select {
+		case id := <-got:
+			t.Fatalf("SendEditable returned %d while another instance held the message", id)
+		default:
+		}
+		if otherSucceeds {
+			must(t, sent.Record(ctx, key, 777, time.Hour))
+			if id := <-got; id != 777 {
+				t.Errorf("SendEditable = %d, want the other instance's message 777", id)
+			}
+			if n := len(f.called("sendMessage")) - before; n != 0 {
+				t.Errorf("%d sendMessage calls, want none", n)
+			}
+			continue
+		}
+		must(t, sent.Release(ctx, key, other.Token))
+		if id := <-got; id == 0 || id == 777 {
+			t.Errorf("SendEditable = %d, want its own message", id)
+		}
+		if n := len(f.called("sendMessage")) - before; n != 1 {
+			t.Errorf("%d sendMessage calls, want 1", n)
+		}
 	}
 }
