@@ -789,11 +789,21 @@ func (u *SimUser) Press(ctx context.Context, m ChatMessage, b Button) (*tg.Messa
 	return ans, nil
 }
 
+// HTTPStatusError is OpenURL's error when the page answers another status
+// than 200 OK (errors.As).
+type HTTPStatusError struct {
+	// Status is the HTTP status code, such as 404.
+	Status int
+}
+
+func (e *HTTPStatusError) Error() string { return fmt.Sprintf("HTTP status %d", e.Status) }
+
 // OpenURL fetches a web page as the user's phone would after tapping a URL
 // button, and returns the first Telegram Passport deep link in it
 // (tg://resolve?domain=telegrampassport..., tg:resolve?... or
 // tg://passport?...), found in an attribute (href, src, content of a meta
-// refresh, data-*) or in a script, in document order.
+// refresh, data-*) or in a script, in document order. A page answering
+// another status than 200 fails with an *HTTPStatusError.
 func (u *SimUser) OpenURL(ctx context.Context, pageURL string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pageURL, nil)
 	if err != nil {
@@ -806,7 +816,7 @@ func (u *SimUser) OpenURL(ctx context.Context, pageURL string) (string, error) {
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("sandbox: open URL: HTTP status %d", resp.StatusCode)
+		return "", fmt.Errorf("sandbox: open URL: %w", &HTTPStatusError{Status: resp.StatusCode})
 	}
 	link, err := FindPassportLink(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -188,9 +189,19 @@ func Play(ctx context.Context, u *sandbox.SimUser, sc Scenario, o PlayOptions) (
 	if err != nil {
 		return res, fmt.Errorf("%w: no request button from @%s after /start (is the bot running?): %w", ErrUnexpected, o.Bot, err)
 	}
+	// askAgain sends the first message again and waits for the button, as
+	// a person does when the page says their request expired.
+	askAgain := func(ctx context.Context) (sandbox.Button, error) {
+		t.note("the page says the request expired: asks the bot again")
+		t.userSays(start)
+		if err := u.Send(ctx, botID, start); err != nil {
+			return sandbox.Button{}, fmt.Errorf("send %s to @%s again: %w", start, o.Bot, err)
+		}
+		return t.untilButton(ctx, u, fromBot)
+	}
 	for round := 1; ; round++ {
 		t.note("taps %q: the request page opens Telegram Passport", button.Text)
-		link, err := openPage(ctx, u.OpenURL, button.URL, time.Second)
+		link, err := requestPage(ctx, u.OpenURL, askAgain, button, time.Second)
 		if err != nil {
 			return res, fmt.Errorf("%w: open the request page: %w", ErrUnexpected, err)
 		}
@@ -441,6 +452,29 @@ func (t *transcript) untilVerdict(ctx context.Context, u *sandbox.SimUser, fromB
 			return s, m, nil
 		case Failed:
 			return "", m, errors.New("the bot gave up on the submission and asks to share again")
+		}
+	}
+}
+
+// askAttempts is how many times a user asks the bot again for a request
+// when the request page says it does not know theirs.
+const askAttempts = 2
+
+// requestPage opens the request page of button (openPage) and returns its
+// Telegram Passport link. When the page answers 404 (the request is
+// unknown or expired: it says to ask the bot again), the user asks again
+// (ask returns the new button) and opens the new page, askAttempts times
+// at most: a Redis failover can lose a request issued a moment before.
+func requestPage(ctx context.Context, open func(context.Context, string) (string, error),
+	ask func(context.Context) (sandbox.Button, error), button sandbox.Button, pause time.Duration) (string, error) {
+	for asked := 0; ; asked++ {
+		link, err := openPage(ctx, open, button.URL, pause)
+		var status *sandbox.HTTPStatusError
+		if !errors.As(err, &status) || status.Status != http.StatusNotFound || asked == askAttempts {
+			return link, err
+		}
+		if button, err = ask(ctx); err != nil {
+			return "", fmt.Errorf("the page said the request expired; asking the bot again: %w", err)
 		}
 	}
 }
