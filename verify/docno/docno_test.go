@@ -1,0 +1,239 @@
+package docno
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/kycbot/kycbot/passport"
+)
+
+const (
+	id = passport.TypeIdentityCard
+	pp = passport.TypePassport
+	ip = passport.TypeInternalPassport
+	dl = passport.TypeDriverLicense
+)
+
+// TestCheck: every rule with numbers the issuing states publish as
+// examples (specimen documents, the worked examples of the algorithm's
+// publication), each valid one with a one-character change that breaks
+// its check, as people's typos do. The source is next to each.
+func TestCheck(t *testing.T) {
+	set := New()
+	tests := []struct {
+		country string
+		doc     passport.ElementType
+		number  string
+		want    Verdict
+		source  string
+	}{
+		// Germany: specimen identity cards and passport of the Federal
+		// Ministry of the Interior / Bundesdruckerei (Erika Mustermann); the
+		// number as printed, and as copied from the MRZ with its check digit.
+		{"DE", id, "T22000129", Unchecked, "2010 ID card specimen, as printed"},
+		{"DE", id, "T220001293", Valid, "2010 ID card specimen, MRZ"},
+		{"DE", id, "T220001294", Invalid, "2010 ID card specimen, check digit changed"},
+		{"DE", id, "L01X00T471", Valid, "2021 ID card specimen, MRZ"},
+		{"DE", id, "l01x00t47 1", Valid, "2021 ID card specimen, lower case and a space"},
+		{"DE", id, "L01X00T417", Invalid, "2021 ID card specimen, last two digits swapped"},
+		{"DE", pp, "C01X00T478", Valid, "passport specimen, MRZ"},
+		{"DE", pp, "C01X00T479", Invalid, "passport specimen, check digit changed"},
+		{"DE", pp, "C01X00T47", Unchecked, "passport specimen, as printed"},
+		// Netherlands: RvIG specimen passport (De Bruijn, Willeke Liselotte).
+		{"NL", pp, "SPECI20142", Valid, "specimen document number, MRZ"},
+		{"NL", pp, "SPECI20143", Invalid, "specimen document number, check digit changed"},
+		{"NL", id, "999999990", Valid, "specimen BSN"},
+		{"NL", id, "999999991", Invalid, "specimen BSN, last digit changed"},
+		{"NL", id, "111222333", Valid, "BSN of the Logisch Ontwerp BSN's examples"},
+		{"NL", id, "SPECI2014", Unchecked, "specimen document number, as printed"},
+		// Spain: DNI specimen of the Policía Nacional (Carmen Española
+		// Española); the Ministry of the Interior's worked examples of the
+		// letter.
+		{"ES", id, "99999999R", Valid, "DNI specimen"},
+		{"ES", id, "99999999-r", Valid, "DNI specimen, with a dash, lower case"},
+		{"ES", id, "99999999T", Invalid, "DNI specimen, letter changed"},
+		{"ES", id, "12345678Z", Valid, "worked example of the letter"},
+		{"ES", id, "12345679Z", Invalid, "worked example, a digit changed"},
+		{"ES", id, "X1234567L", Valid, "NIE worked example"},
+		{"ES", id, "X1234567K", Invalid, "NIE worked example, letter changed"},
+		{"ES", id, "BAA000589", Valid, "support number (IDESP) of the DNI 3.0 specimen"},
+		{"ES", id, "1234567", Invalid, "no DNI card number has 7 digits"},
+		{"ES", pp, "99999999R", Valid, "DNI of the specimen, printed in the passport"},
+		{"ES", pp, "PAA000000", Unchecked, "passport number: no rule"},
+		{"ES", pp, "99999999T", Invalid, "DNI of the specimen, letter changed"},
+		// Portugal: AMA's description of the Cartão de Cidadão number.
+		{"PT", id, "00000000 0 ZZ4", Valid, "AMA v1.0: civil number 0, first issue ZZ"},
+		{"PT", id, "00000000 0 ZZ5", Invalid, "AMA v1.0 form, check digit changed"},
+		{"PT", id, "00000000 0 ZY4", Invalid, "AMA v1.0 form, version changed without its check digit"},
+		{"PT", id, "1234567", Unchecked, "a Bilhete de Identidade number"},
+		// Poland: the regulation's worked example of the card number; the
+		// PESEL worked example of the population register.
+		{"PL", id, "ABA300000", Valid, "worked example of the card number"},
+		{"PL", id, "ABA 300000", Valid, "the same as printed, series apart"},
+		{"PL", id, "ABA400000", Invalid, "worked example, check digit changed"},
+		{"PL", id, "44051401359", Valid, "PESEL worked example"},
+		{"PL", id, "44051401358", Invalid, "PESEL worked example, check digit changed"},
+		{"PL", id, "AB300000", Invalid, "two letters: not a Polish card number"},
+		// Belgium: the worked examples of the eID card number and of the
+		// national register number.
+		{"BE", id, "591-1917064-58", Valid, "eID card number worked example"},
+		{"BE", id, "591-1917064-59", Invalid, "eID card number, check changed"},
+		{"BE", id, "93.05.18-223.61", Valid, "national register number worked example"},
+		{"BE", pp, "93.05.18-223.62", Invalid, "national register number, check changed"},
+		{"BE", id, "00.01.01-001.05", Valid, "national register number of someone born in 2000 (2 prefixed)"},
+		{"BE", pp, "EM000000", Unchecked, "passport number: no check"},
+		{"BE", pp, "93.05.18-223.61", Valid, "national register number worked example, in a passport"},
+		// Estonia: EVS 585:2007's example and the personal code of the
+		// Police and Border Guard's test and specimen cards.
+		{"EE", id, "37605030299", Valid, "EVS 585:2007 example"},
+		{"EE", id, "37605030298", Invalid, "EVS 585:2007 example, check digit changed"},
+		{"EE", pp, "38001085718", Valid, "specimen and test card personal code"},
+		{"EE", pp, "38001085717", Invalid, "specimen personal code, check digit changed"},
+		{"EE", id, "AA0000000", Unchecked, "card number: no public check digit"},
+		// Lithuania: LST 1185's worked example.
+		{"LT", id, "33309240064", Valid, "asmens kodas worked example"},
+		{"LT", pp, "33309240065", Invalid, "worked example, check digit changed"},
+		{"LT", pp, "33309240064", Valid, "asmens kodas worked example, in a passport"},
+		{"LT", id, "33309240074", Invalid, "worked example, a digit changed"},
+		// Finland: the Digital and Population Data Services Agency's example.
+		{"FI", id, "131052-308T", Valid, "DVV example"},
+		{"FI", id, "131052-308U", Invalid, "DVV example, control character changed"},
+		{"FI", pp, "131052Y308T", Valid, "DVV example with a century sign of 2023"},
+		{"FI", id, "131052A308T", Valid, "DVV example with the century sign A"},
+		{"FI", id, "131053-308T", Invalid, "DVV example, birth day changed"},
+		{"FI", pp, "131052+308S", Invalid, "DVV example, control character changed"},
+		// Sweden: Skatteverket's SKV 704 examples.
+		{"SE", id, "640823-3234", Valid, "SKV 704 example"},
+		{"SE", id, "19640823-3234", Valid, "SKV 704 example with the century"},
+		{"SE", pp, "640823-3235", Invalid, "SKV 704 example, check digit changed"},
+		{"SE", id, "811218-9876", Valid, "SKV 704 example"},
+		{"SE", id, "811218+9876", Valid, "the same, over 100 years old"},
+		{"SE", id, "12345678", Unchecked, "card number: no public check digit"},
+		{"SE", pp, "811218-9876", Valid, "SKV 704 example, in a passport"},
+		{"SE", id, "811218-9867", Invalid, "SKV 704 example, last two digits swapped"},
+		// China: GB 11643-1999's example.
+		{"CN", id, "11010519491231002X", Valid, "GB 11643-1999 example"},
+		{"CN", id, "11010519491231002x", Valid, "GB 11643-1999 example, lower-case x"},
+		{"CN", id, "110105194912310021", Invalid, "GB 11643-1999 example, check changed"},
+		{"CN", id, "110105491231002", Invalid, "first-generation 15-digit number: no longer valid"},
+		{"CN", pp, "E12345678", Unchecked, "passport: no rule"},
+		// Türkiye: NVİ's published test number.
+		{"TR", id, "10000000146", Valid, "NVİ test number"},
+		{"TR", id, "10000000147", Invalid, "test number, last digit changed"},
+		{"TR", pp, "10000000156", Invalid, "test number, 10th digit changed"},
+		{"TR", id, "A12B34567", Unchecked, "card serial number: no check"},
+		{"TR", pp, "10000000146", Valid, "NVİ test number, in a passport"},
+		// India: the number of UIDAI's sample Aadhaar.
+		{"IN", id, "9999 4105 7058", Valid, "UIDAI sample Aadhaar"},
+		{"IN", id, "9999 4105 7085", Invalid, "UIDAI sample, last two digits swapped"},
+		{"IN", id, "ABC1234567", Unchecked, "a voter ID (EPIC) number"},
+		// Russia: the forms of series and number.
+		{"RU", ip, "45 10 123456", Valid, "internal passport: series of 4 digits, number of 6"},
+		{"RU", ip, "45 10 12345", Invalid, "a digit missing"},
+		{"RU", pp, "75 1234567", Valid, "passport for travel abroad: series of 2, number of 7"},
+		{"RU", pp, "75 123456", Invalid, "a digit missing"},
+		// No rule: unchecked, whatever the number.
+		{"GB", pp, "X", Unchecked, "no rule for GB"},
+		{"DE", dl, "B072RRE2I55", Unchecked, "no rule for driving licences"},
+		{"", id, "99999999T", Unchecked, "no country"},
+		{"es", id, "99999999T", Invalid, "country in lower case"},
+	}
+	covered := map[key]map[Verdict]bool{}
+	for _, tt := range tests {
+		if got := set.Check(tt.country, tt.doc, tt.number); got != tt.want {
+			t.Errorf("%s %s %q (%s): %s, want %s", tt.country, tt.doc, tt.number, tt.source, got, tt.want)
+		}
+		k := key{tt.country, tt.doc}
+		if covered[k] == nil {
+			covered[k] = map[Verdict]bool{}
+		}
+		covered[k][tt.want] = true
+	}
+	// Every rule, for every type it covers, has a valid and an invalid case.
+	for _, r := range set.Rules() {
+		for _, typ := range r.Types {
+			if c := covered[key{r.Country, typ}]; !c[Valid] || !c[Invalid] {
+				t.Errorf("rule %s %s lacks a valid or an invalid case", r.Country, typ)
+			}
+		}
+	}
+}
+
+// TestRulesListed: the countries with rules, and what Rules says of them.
+func TestRulesListed(t *testing.T) {
+	set := New()
+	want := []string{"BE", "CN", "DE", "EE", "ES", "FI", "IN", "LT", "NL", "PL", "PT", "RU", "SE", "TR"}
+	if got := set.Countries(); !slices.Equal(got, want) {
+		t.Errorf("Countries() = %v, want %v", got, want)
+	}
+	for _, r := range set.Rules() {
+		if len(r.Forms) == 0 || len(r.Types) == 0 {
+			t.Errorf("rule %+v lists no forms or types", r)
+		}
+		for _, typ := range r.Types {
+			if !typ.IsIdentityDocument() || !set.Has(r.Country, typ) {
+				t.Errorf("rule %s: %s is not an identity document type with a rule", r.Country, typ)
+			}
+		}
+	}
+	if set.Has("DE", dl) || set.Has("XX", id) {
+		t.Errorf("Has reports rules the tables lack")
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	for in, want := range map[string]string{
+		"93.05.18-223.61":   "93051822361",
+		" l01x00t47 ":       "L01X00T47",
+		"131052–308t":       "131052308T",
+		"811218+9876":       "811218+9876",
+		"45\u00a010 123456": "4510123456",
+		"AB/12":             "AB12",
+		"ДЕ 12":             "ДЕ12",
+	} {
+		if got := Normalize(in); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIssuingCountries(t *testing.T) {
+	tests := []struct {
+		doc                    passport.ElementType
+		citizenship, residence string
+		want                   []string
+	}{
+		{pp, "de", "FR", []string{"DE", "FR"}},
+		{id, "ES", "ES", []string{"ES"}},
+		{ip, "RU", "", []string{"RU"}},
+		{dl, "DE", "FR", []string{"FR", "DE"}},
+		{dl, "", "", nil},
+	}
+	for _, tt := range tests {
+		if got := IssuingCountries(tt.doc, tt.citizenship, tt.residence); !slices.Equal(got, tt.want) {
+			t.Errorf("IssuingCountries(%s, %q, %q) = %v, want %v", tt.doc, tt.citizenship, tt.residence, got, tt.want)
+		}
+	}
+}
+
+// FuzzCheck: no input panics, and the verdict does not depend on the
+// separators and case Normalize drops.
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{"T220001293", "99999999R", "11010519491231002X", "131052-308T", "811218+9876",
+		"00000000 0 ZZ4", "9999 4105 7058", "ABA300000", "", "-", "ÄÖ123", "\xff\xfe", "4510123456789012345678901234567890"} {
+		f.Add("DE", s)
+		f.Add("ES", s)
+	}
+	set := New()
+	f.Fuzz(func(t *testing.T, country, number string) {
+		for _, c := range set.Countries() {
+			for _, typ := range []passport.ElementType{id, pp, ip, dl} {
+				v := set.Check(c, typ, number)
+				if w := set.Check(c, typ, Normalize(number)); w != v {
+					t.Fatalf("%s %s %q: %s, normalized %s", c, typ, number, v, w)
+				}
+			}
+		}
+		_ = set.Check(country, id, number)
+	})
+}
