@@ -1,7 +1,9 @@
 package docno
 
 import (
+	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kycbot/kycbot/passport"
@@ -236,4 +238,27 @@ func FuzzCheck(f *testing.F) {
 		}
 		_ = set.Check(country, id, number)
 	})
+}
+
+// TestREADMEListsCountries: README's "What kycbot checks" names every
+// country with a rule (keep it true when a row is added).
+func TestREADMEListsCountries(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{
+		"BE": "Belgium", "CN": "China", "DE": "Germany", "EE": "Estonia", "ES": "Spain", "FI": "Finland",
+		"IN": "India", "LT": "Lithuania", "NL": "Netherlands", "PL": "Poland", "PT": "Portugal",
+		"RU": "Russia", "SE": "Sweden", "TR": "Türkiye",
+	}
+	_, section, _ := strings.Cut(string(readme), "## What kycbot checks")
+	section, _, _ = strings.Cut(section, "\n## ")
+	section = strings.Join(strings.Fields(section), " ")
+	for _, c := range New().Countries() {
+		name, ok := names[c]
+		if !ok || !strings.Contains(section, name) {
+			t.Errorf("README's \"What kycbot checks\" does not name %s (%q)", c, name)
+		}
+	}
 }
