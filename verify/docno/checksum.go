@@ -124,21 +124,13 @@ func pesel(s string) bool {
 // sum a multiple of 10. Older civil numbers have 7 digits: a leading zero
 // changes nothing.
 func portugueseCitizenCard(s string) bool {
-	sum := 0
-	for i := 0; i < len(s); i++ {
-		v := value(s[len(s)-1-i])
-		if v < 0 || s[len(s)-1-i] == '<' {
-			return false
+	alnum := func(c byte) int {
+		if c == '<' {
+			return -1
 		}
-		if i%2 == 1 {
-			v *= 2
-			if v > 9 {
-				v -= 9
-			}
-		}
-		sum += v
+		return value(c)
 	}
-	return len(s) >= 11 && sum%10 == 0
+	return len(s) >= 11 && luhnOf(s, alnum)
 }
 
 // dutchBSN checks the burgerservicenummer printed on Dutch passports and
@@ -154,12 +146,8 @@ func dutchBSN(s string) bool {
 // last two digits are the first ten modulo 97, 97 for 0 (FOD Binnenlandse
 // Zaken, Algemene Directie Instellingen en Bevolking, eID card number).
 func belgianCardNumber(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	n, ok := number(s[:10])
-	c, ok2 := number(s[10:])
-	if !ok || !ok2 {
+	n, c, ok := numberAndCheck(s, 12)
+	if !ok {
 		return false
 	}
 	if r := n % 97; r != 0 {
@@ -174,15 +162,22 @@ func belgianCardNumber(s string) bool {
 // (wet van 8 augustus 1983 tot regeling van een Rijksregister; Rijksregister,
 // "Structuur van het identificatienummer").
 func belgianNationalNumber(s string) bool {
-	if len(s) != 11 {
-		return false
-	}
-	n, ok := number(s[:9])
-	c, ok2 := number(s[9:])
-	if !ok || !ok2 {
+	n, c, ok := numberAndCheck(s, 11)
+	if !ok {
 		return false
 	}
 	return c == 97-n%97 || c == 97-(2_000_000_000+n)%97
+}
+
+// numberAndCheck splits a string of length digits into the number and its
+// last two digits, the check.
+func numberAndCheck(s string, length int) (n, check int, ok bool) {
+	if len(s) != length {
+		return 0, 0, false
+	}
+	n, ok = number(s[:length-2])
+	check, ok2 := number(s[length-2:])
+	return n, check, ok && ok2
 }
 
 // number parses a short string of digits.
@@ -251,20 +246,24 @@ func swedishPersonalNumber(s string) bool {
 
 // luhn reports whether s (digits) passes the Luhn check (ISO/IEC 7812-1
 // Annex B).
-func luhn(s string) bool {
+func luhn(s string) bool { return luhnOf(s, digit) }
+
+// luhnOf runs the Luhn scheme over the values of s: from the right every
+// second value doubled, minus 9 above 9, the sum a multiple of 10.
+func luhnOf(s string, val func(byte) int) bool {
 	sum := 0
 	for i := 0; i < len(s); i++ {
-		d := digit(s[len(s)-1-i])
-		if d < 0 {
+		v := val(s[len(s)-1-i])
+		if v < 0 {
 			return false
 		}
 		if i%2 == 1 {
-			d *= 2
-			if d > 9 {
-				d -= 9
+			v *= 2
+			if v > 9 {
+				v -= 9
 			}
 		}
-		sum += d
+		sum += v
 	}
 	return len(s) > 0 && sum%10 == 0
 }
