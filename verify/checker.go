@@ -384,10 +384,12 @@ func checkDocument(ctx context.Context, sl validator.StructLevel) {
 // countries that may have issued the document (docno.IssuingCountries,
 // from personal_details: citizenship for passports, identity cards and
 // internal passports, residence for driving licences, the other second).
-// It passes when one of them accepts it or none refuses it; otherwise the
-// problem names the first country whose rule refused it. Without personal
-// details in the submission nothing is known of the issuer and only the
-// plausibility check applies.
+// It passes when one of them accepts it or none refuses it: a wrong check
+// digit refuses it, and so does a form the state does not use (a strict
+// rule) when the issuer is certain, citizenship and residence being the
+// same country. The problem names the first country that refused it.
+// Without personal details in the submission nothing is known of the
+// issuer and only the plausibility check applies.
 func (r *check) number(no string) {
 	if !plausibleDocumentNo(no) {
 		return // reported by the docno tag
@@ -396,16 +398,23 @@ func (r *check) number(no string) {
 	if pd == nil {
 		return
 	}
-	refused := ""
+	var issuers []string
 	for _, cc := range docno.IssuingCountries(r.el.Type, pd.Fields["country_code"], pd.Fields["residence_country_code"]) {
-		if !IsCountry(cc) {
-			continue
+		if IsCountry(cc) {
+			issuers = append(issuers, cc)
 		}
+	}
+	refused := ""
+	for _, cc := range issuers {
 		switch r.c.numbers.Check(cc, r.el.Type, no) {
 		case docno.Valid:
 			return
 		case docno.Invalid:
 			if refused == "" {
+				refused = cc
+			}
+		case docno.Unrecognized:
+			if refused == "" && len(issuers) == 1 {
 				refused = cc
 			}
 		}

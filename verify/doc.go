@@ -15,8 +15,8 @@
 // taken from personal_details: the citizenship for passports, identity
 // cards and internal passports, the residence for driving licences, the
 // other country tried second (docno.IssuingCountries says why). A number
-// fitting none of them is CodeWrongDocumentNumber on document_no, a
-// problem the user fixes; countries without a rule, and submissions
+// that one of them refuses and none accepts is CodeWrongDocumentNumber on
+// document_no, a problem the user fixes; countries without a rule, and submissions
 // without personal details, keep the plausibility check only. It also
 // checks that the submission satisfies the scope.
 //

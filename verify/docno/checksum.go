@@ -60,16 +60,17 @@ func mrzDocumentNumber(s string) bool {
 	return len(s) == 10 && icao731(s[:9]) == digit(s[9])
 }
 
-// spanishLetter checks the control letter of a Spanish DNI (8 digits) or
+// spanishLetter checks the control letter of a Spanish DNI (8 digits, or 7
+// without the leading zero) or
 // NIE (X, Y or Z for 0, 1 or 2, then 7 digits): the number modulo 23 picks
 // the letter from TRWAGMYFPDXBNJZSQVHLCKE (Ministerio del Interior,
 // "Cálculo del dígito de control del NIF/NIE"; Real Decreto 1553/2005,
 // art. 11).
 func spanishLetter(s string) bool {
-	if len(s) != 9 {
+	if len(s) < 2 || len(s) > 9 {
 		return false
 	}
-	num := strings.NewReplacer("X", "0", "Y", "1", "Z", "2").Replace(s[:1]) + s[1:8]
+	num := strings.NewReplacer("X", "0", "Y", "1", "Z", "2").Replace(s[:1]) + s[1:len(s)-1]
 	n := 0
 	for i := 0; i < len(num); i++ {
 		d := digit(num[i])
@@ -78,7 +79,7 @@ func spanishLetter(s string) bool {
 		}
 		n = n*10 + d
 	}
-	return "TRWAGMYFPDXBNJZSQVHLCKE"[n%23] == s[8]
+	return "TRWAGMYFPDXBNJZSQVHLCKE"[n%23] == s[len(s)-1]
 }
 
 // chineseResidentID checks the 18th character of a resident identity

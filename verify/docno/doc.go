@@ -16,11 +16,11 @@
 // dots and slashes dropped, letters upper-cased) and says whether it is
 // Valid, Invalid or Unchecked. A row lists the forms a number may take on
 // the document (the card's own number, the personal code printed beside
-// it); a number in one of those forms must carry the right check digit. A
-// strict row refuses any other form too; a lenient one leaves numbers of
-// other forms Unchecked, because the state issues numbers the row does not
-// describe (older or temporary documents, numbers without a published
-// structure). A country or type without a row is always Unchecked: the
+// it); a number in one of those forms must carry the right check digit
+// (else Invalid). A strict row says Unrecognized of any other form; a
+// lenient one leaves numbers of other forms Unchecked, because the state
+// issues numbers the row does not describe (older or temporary documents,
+// numbers without a published structure). A country or type without a row is always Unchecked: the
 // caller keeps its general plausibility check and never refuses a number
 // for want of a rule.
 //

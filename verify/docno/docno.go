@@ -20,9 +20,13 @@ const (
 	// Valid: the number has a form the state uses, with right check
 	// characters.
 	Valid
-	// Invalid: a wrong check digit, or (for a strict rule) a form the
-	// state does not use.
+	// Invalid: the number has a form the state uses, with a wrong check
+	// digit.
 	Invalid
+	// Unrecognized: the rule is strict and the number has none of the
+	// forms the state uses. Whether that refuses it is the caller's call:
+	// it does when the issuer is certain (see IssuingCountries).
+	Unrecognized
 )
 
 // String names the verdict.
@@ -32,6 +36,8 @@ func (v Verdict) String() string {
 		return "valid"
 	case Invalid:
 		return "invalid"
+	case Unrecognized:
+		return "unrecognized"
 	}
 	return "unchecked"
 }
@@ -48,7 +54,7 @@ type form struct {
 type row struct {
 	country string
 	types   []passport.ElementType
-	strict  bool // numbers of no listed form are Invalid (else Unchecked)
+	strict  bool // numbers of no listed form are Unrecognized (else Unchecked)
 	forms   []form
 }
 
@@ -111,8 +117,11 @@ func (s *Set) Check(country string, doc passport.ElementType, number string) Ver
 		}
 		matched = true
 	}
-	if matched || r.strict {
+	switch {
+	case matched:
 		return Invalid
+	case r.strict:
+		return Unrecognized
 	}
 	return Unchecked
 }
@@ -149,8 +158,11 @@ func Normalize(number string) string {
 // comes second, so that a document issued by it (a foreign resident's
 // card presented as an identity card, a licence kept from the country of
 // citizenship) is not refused under the first country's rule: a caller
-// accepts the number when any of the countries' rules says Valid. Empty
-// and repeated codes are left out.
+// accepts the number when any of the countries' rules says Valid, and
+// refuses it when one says Invalid. With two countries the issuer is
+// uncertain (the document may even come from a third state, a second
+// citizenship): Unrecognized then refuses nothing; with one it does.
+// Empty and repeated codes are left out.
 func IssuingCountries(doc passport.ElementType, citizenship, residence string) []string {
 	order := []string{citizenship, residence}
 	if doc == passport.TypeDriverLicense {
@@ -174,7 +186,7 @@ type Rule struct {
 	Types []passport.ElementType
 	// Forms name the forms of number the rule knows ("DNI", "isikukood").
 	Forms []string
-	// Strict is true when numbers of other forms are refused.
+	// Strict is true when numbers of other forms are Unrecognized.
 	Strict bool
 }
 

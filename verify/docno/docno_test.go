@@ -56,10 +56,11 @@ func TestCheck(t *testing.T) {
 		{"ES", id, "99999999T", Invalid, "DNI specimen, letter changed"},
 		{"ES", id, "12345678Z", Valid, "worked example of the letter"},
 		{"ES", id, "12345679Z", Invalid, "worked example, a digit changed"},
+		{"ES", id, "1234567L", Valid, "DNI 01234567L without its leading zero"},
 		{"ES", id, "X1234567L", Valid, "NIE worked example"},
 		{"ES", id, "X1234567K", Invalid, "NIE worked example, letter changed"},
 		{"ES", id, "BAA000589", Valid, "support number (IDESP) of the DNI 3.0 specimen"},
-		{"ES", id, "1234567", Invalid, "no DNI card number has 7 digits"},
+		{"ES", id, "1234567", Unrecognized, "no DNI card number has 7 digits"},
 		{"ES", pp, "99999999R", Valid, "DNI of the specimen, printed in the passport"},
 		{"ES", pp, "PAA000000", Unchecked, "passport number: no rule"},
 		{"ES", pp, "99999999T", Invalid, "DNI of the specimen, letter changed"},
@@ -75,7 +76,7 @@ func TestCheck(t *testing.T) {
 		{"PL", id, "ABA400000", Invalid, "worked example, check digit changed"},
 		{"PL", id, "44051401359", Valid, "PESEL worked example"},
 		{"PL", id, "44051401358", Invalid, "PESEL worked example, check digit changed"},
-		{"PL", id, "AB300000", Invalid, "two letters: not a Polish card number"},
+		{"PL", id, "AB300000", Unrecognized, "two letters: not a Polish card number"},
 		// Belgium: the worked examples of the eID card number and of the
 		// national register number.
 		{"BE", id, "591-1917064-58", Valid, "eID card number worked example"},
@@ -117,7 +118,7 @@ func TestCheck(t *testing.T) {
 		{"CN", id, "11010519491231002X", Valid, "GB 11643-1999 example"},
 		{"CN", id, "11010519491231002x", Valid, "GB 11643-1999 example, lower-case x"},
 		{"CN", id, "110105194912310021", Invalid, "GB 11643-1999 example, check changed"},
-		{"CN", id, "110105491231002", Invalid, "first-generation 15-digit number: no longer valid"},
+		{"CN", id, "110105491231002", Unrecognized, "first-generation 15-digit number: no longer valid"},
 		{"CN", pp, "E12345678", Unchecked, "passport: no rule"},
 		// Türkiye: NVİ's published test number.
 		{"TR", id, "10000000146", Valid, "NVİ test number"},
@@ -131,9 +132,10 @@ func TestCheck(t *testing.T) {
 		{"IN", id, "ABC1234567", Unchecked, "a voter ID (EPIC) number"},
 		// Russia: the forms of series and number.
 		{"RU", ip, "45 10 123456", Valid, "internal passport: series of 4 digits, number of 6"},
-		{"RU", ip, "45 10 12345", Invalid, "a digit missing"},
+		{"RU", ip, "45 10 12345", Unrecognized, "a digit missing"},
 		{"RU", pp, "75 1234567", Valid, "passport for travel abroad: series of 2, number of 7"},
-		{"RU", pp, "75 123456", Invalid, "a digit missing"},
+		{"RU", pp, "45 10 123456", Valid, "internal passport shared as a passport"},
+		{"RU", pp, "75 123456", Unrecognized, "a digit missing"},
 		// No rule: unchecked, whatever the number.
 		{"GB", pp, "X", Unchecked, "no rule for GB"},
 		{"DE", dl, "B072RRE2I55", Unchecked, "no rule for driving licences"},
@@ -151,11 +153,13 @@ func TestCheck(t *testing.T) {
 		}
 		covered[k][tt.want] = true
 	}
-	// Every rule, for every type it covers, has a valid and an invalid case.
+	// Every rule, for every type it covers, has a valid and a refused case
+	// (a strict rule, an unrecognized one too).
 	for _, r := range set.Rules() {
 		for _, typ := range r.Types {
-			if c := covered[key{r.Country, typ}]; !c[Valid] || !c[Invalid] {
-				t.Errorf("rule %s %s lacks a valid or an invalid case", r.Country, typ)
+			c := covered[key{r.Country, typ}]
+			if !c[Valid] || !c[Invalid] && !c[Unrecognized] || r.Strict && !c[Unrecognized] {
+				t.Errorf("rule %s %s lacks a valid, an invalid or an unrecognized case", r.Country, typ)
 			}
 		}
 	}

@@ -41,14 +41,16 @@ func rows() []row {
 		// digits); foreigners' cards the NIE (Real Decreto 1553/2005;
 		// Ministerio del Interior, "Cálculo del dígito de control del
 		// NIF/NIE"). Strict: every DNI card in circulation has these forms.
+		// The DNI's leading zero is often left out: 7 digits are the same
+		// number.
 		{"ES", types(id), true, []form{
-			{"DNI", "[0-9]{8}[A-Z]", spanishLetter},
+			{"DNI", "[0-9]{7,8}[A-Z]", spanishLetter},
 			{"NIE", "[XYZ][0-9]{7}[A-Z]", spanishLetter},
 			{"support number", "[A-Z]{3}[0-9]{6}", nil},
 		}},
 		// Spanish passports print the holder's DNI too.
 		{"ES", types(pp), false, []form{
-			{"DNI", "[0-9]{8}[A-Z]", spanishLetter},
+			{"DNI", "[0-9]{7,8}[A-Z]", spanishLetter},
 		}},
 		// Portugal: the Cartão de Cidadão number DDDDDDDD C AAT (AMA,
 		// "Validação de Número de Documento do Cartão de Cidadão", v1.0,
@@ -123,7 +125,12 @@ func rows() []row {
 		// 8 July 1997; the description of the form of the passport for
 		// travel abroad, МИД and МВД). No check digit.
 		{"RU", types(ip), true, []form{{"series and number", "[0-9]{10}", nil}}},
-		{"RU", types(pp), true, []form{{"series and number", "[0-9]{9}", nil}}},
+		// Russians often share the internal passport as "passport": its
+		// series and number are not wrong for a Russian passport either.
+		{"RU", types(pp), true, []form{
+			{"series and number", "[0-9]{9}", nil},
+			{"internal passport series and number", "[0-9]{10}", nil},
+		}},
 	}
 }
 
