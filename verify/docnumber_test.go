@@ -126,3 +126,14 @@ func FuzzDocumentNumber(f *testing.F) {
 		}
 	})
 }
+
+// TestIsCountryOddLetters: two bytes that upper-case to fewer (the dotless
+// ı, the long ſ) are no country code, and no panic (found by
+// FuzzDocumentNumber).
+func TestIsCountryOddLetters(t *testing.T) {
+	for s, want := range map[string]bool{"ı": false, "ſ": false, "de": true, "DE": true, "ıt": false, "İ": false} {
+		if got := IsCountry(s); got != want {
+			t.Errorf("IsCountry(%q) = %t, want %t", s, got, want)
+		}
+	}
+}

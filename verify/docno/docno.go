@@ -170,7 +170,7 @@ func IssuingCountries(doc passport.ElementType, citizenship, residence string) [
 	}
 	var out []string
 	for _, c := range order {
-		c = strings.ToUpper(strings.TrimSpace(c))
+		c = strings.ToUpper(c)
 		if c != "" && !slices.Contains(out, c) {
 			out = append(out, c)
 		}
