@@ -116,6 +116,9 @@ func DescribePolicy(p verify.Policy, s passport.Scope) string {
 		} else {
 			add("Documents must not be expired.")
 		}
+		if !d.ChecksNumbers() {
+			add("Document numbers are not checked against the issuing states' formats and check digits.")
+		}
 		for _, t := range sortedDocTypes(d.Types) {
 			if !s.Contains(t) {
 				continue
