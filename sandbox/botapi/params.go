@@ -165,6 +165,9 @@ func (p params) object(name string, dst any) (ok bool, err error) {
 		return false, nil
 	}
 	if err := json.Unmarshal([]byte(s), dst); err != nil {
+		if name == "reply_markup" {
+			name = "reply keyboard markup" // as Telegram words it
+		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return true, badRequest(fmt.Sprintf("can't parse %s: field %q has the wrong type", name, te.Field))
