@@ -271,13 +271,6 @@ func fileBytes(t *testing.T, s sandbox.Scan) []byte {
 	return b
 }
 
-func must[T any](t *testing.T, v T, err error) T {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 // delivery is a webhook request.
 type delivery struct {
