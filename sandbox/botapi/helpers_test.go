@@ -271,7 +271,6 @@ func fileBytes(t *testing.T, s sandbox.Scan) []byte {
 	return b
 }
 
-
 // delivery is a webhook request.
 type delivery struct {
 	secret string

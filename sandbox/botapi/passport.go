@@ -132,7 +132,7 @@ func (r fileRef) uniqueID() string {
 
 // parseFileID decodes a file_id the server minted.
 func parseFileID(s string) (fileRef, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil || len(b) != fileIDLen || b[0] != fileIDVersion {
 		return fileRef{}, errFileIDInvalid
 	}
@@ -142,7 +142,9 @@ func parseFileID(s string) (fileRef, error) {
 		AccessHash: int64(binary.BigEndian.Uint64(b[10:])),
 		Size:       int64(binary.BigEndian.Uint64(b[18:])),
 	}
-	if r.DC < 1 || r.DC > 5 || r.Size < 0 {
+	// Only the server's own spelling: one file has one file_id (the
+	// decoder skips line breaks, for one).
+	if r.DC < 1 || r.DC > 5 || r.Size < 0 || r.fileID() != s {
 		return fileRef{}, errFileIDInvalid
 	}
 	return r, nil

@@ -22,7 +22,7 @@ import (
 // every source set with setPassportDataErrors reach the user's app.
 func TestPassportShare(t *testing.T) {
 	t.Parallel()
-	ctx := testContext(t, 90*time.Second)
+	ctx := testContext(t, 3*time.Minute)
 	e := newEnv(t, sandbox.Options{FilesDC: 4}, nil)
 	ok(t, "getMe", e.call(ctx, t, "getMe", nil), nil)
 

@@ -20,7 +20,7 @@ import (
 // process would; an unknown token is 401, an unknown method 404.
 func TestGetMeFromRemoteConfig(t *testing.T) {
 	t.Parallel()
-	ctx := testContext(t, 40*time.Second)
+	ctx := testContext(t, 3*time.Minute)
 	e := newEnv(t, sandbox.Options{}, func(r sandbox.Remote) sandbox.Remote {
 		rc, err := r.Config()
 		if err != nil {
@@ -47,7 +47,14 @@ func TestGetMeFromRemoteConfig(t *testing.T) {
 		t.Fatalf("GET GETME: %d", resp.StatusCode)
 	}
 
+	if err := e.srv.Login(ctx, e.bot.Token); err != nil {
+		t.Errorf("Login of a logged-in bot: %v", err)
+	}
 	id := strconv.FormatInt(e.bot.ID, 10)
+	if err := e.srv.Login(ctx, id+":AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"); err == nil || !strings.Contains(err.Error(), "Unauthorized") ||
+		strings.Contains(err.Error(), "AAAAAAAA") {
+		t.Errorf("Login with an unknown token: %v, want Unauthorized without the token", err)
+	}
 	for _, tt := range []struct {
 		name, token, method string
 		code                int
@@ -67,7 +74,7 @@ func TestGetMeFromRemoteConfig(t *testing.T) {
 // and the errors of a chat the bot does not know.
 func TestMessagesAndCallbacks(t *testing.T) {
 	t.Parallel()
-	ctx := testContext(t, 60*time.Second)
+	ctx := testContext(t, 3*time.Minute)
 	e := newEnv(t, sandbox.Options{}, nil)
 	ok(t, "getMe", e.call(ctx, t, "getMe", nil), nil)
 	u := e.user(ctx, t, "15550000001", "Ada", nil)
@@ -181,7 +188,7 @@ func TestMessagesAndCallbacks(t *testing.T) {
 // Telegram keeps them until the bot asks.
 func TestUpdatesBeforeFirstRequest(t *testing.T) {
 	t.Parallel()
-	ctx := testContext(t, 40*time.Second)
+	ctx := testContext(t, 3*time.Minute)
 	e := newEnv(t, sandbox.Options{}, nil)
 	u := e.user(ctx, t, "15550000011", "Grace", nil)
 	if _, err := u.Start(ctx, "@kyc_botapi_bot", ""); err != nil {
@@ -202,7 +209,7 @@ func TestUpdatesBeforeFirstRequest(t *testing.T) {
 // A second getUpdates while one waits ends the first with 409.
 func TestConcurrentGetUpdates(t *testing.T) {
 	t.Parallel()
-	ctx := testContext(t, 40*time.Second)
+	ctx := testContext(t, 3*time.Minute)
 	e := newEnv(t, sandbox.Options{}, nil)
 	ok(t, "getMe", e.call(ctx, t, "getMe", nil), nil)
 	first := make(chan response, 1)
@@ -229,7 +236,7 @@ func TestConcurrentGetUpdates(t *testing.T) {
 // MTProto FLOOD_WAIT_X from the sandbox is a 429 with retry_after X.
 func TestFloodWait(t *testing.T) {
 	t.Parallel()
-	ctx := testContext(t, 40*time.Second)
+	ctx := testContext(t, 3*time.Minute)
 	e := newEnv(t, sandbox.Options{}, nil)
 	u := e.user(ctx, t, "15550000021", "Alan", nil)
 	if _, err := u.Start(ctx, "@kyc_botapi_bot", ""); err != nil {
@@ -270,7 +277,7 @@ func TestFloodWait(t *testing.T) {
 // answered 500 is retried, getUpdates is refused while the webhook is set.
 func TestWebhook(t *testing.T) {
 	t.Parallel()
-	ctx := testContext(t, 60*time.Second)
+	ctx := testContext(t, 3*time.Minute)
 	e := newEnv(t, sandbox.Options{}, nil)
 	var (
 		mu       sync.Mutex
@@ -345,7 +352,7 @@ func TestWebhook(t *testing.T) {
 
 func TestBadParameters(t *testing.T) {
 	t.Parallel()
-	ctx := testContext(t, 40*time.Second)
+	ctx := testContext(t, 3*time.Minute)
 	e := newEnv(t, sandbox.Options{}, nil)
 	for _, tt := range []struct {
 		name, method string

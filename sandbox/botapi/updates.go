@@ -33,12 +33,13 @@ func (b *botClient) getUpdates(ctx context.Context, offset int64, limit, timeout
 		return nil, errConflictWebhook
 	}
 	b.confirmLocked(offset)
+	// Whatever this call does, one that waits is over.
+	b.stopPollLocked(errConflictPoll)
 	if len(b.queue) > 0 || timeout == 0 {
 		out := b.batchLocked(limit)
 		b.mu.Unlock()
 		return out, nil
 	}
-	b.stopPollLocked(errConflictPoll)
 	p := &poller{stop: make(chan *apiError, 1)}
 	b.poll = p
 	b.mu.Unlock()
