@@ -83,30 +83,30 @@ func getWebhookInfo(_ context.Context, b *botClient, _ params) (any, error) {
 	return b.webhookInfo(), nil
 }
 
-// textAndMarkup reads text and reply_markup, as sendMessage and
+// messageParams reads chat_id, text and reply_markup, as sendMessage and
 // editMessageText take them.
-func textAndMarkup(p params) (string, *tg.ReplyInlineMarkup, error) {
+func (b *botClient) messageParams(p params) (*tg.User, string, *tg.ReplyInlineMarkup, error) {
+	user, err := b.peerUser(p, "chat_id")
+	if err != nil {
+		return nil, "", nil, err
+	}
 	text := p.str("text")
 	if strings.TrimSpace(text) == "" {
-		return "", nil, errTextEmpty
+		return nil, "", nil, errTextEmpty
 	}
 	if mode := p.str("parse_mode"); mode != "" {
-		return "", nil, badRequest("can't parse entities: the sandbox does not support parse_mode; send plain text")
+		return nil, "", nil, badRequest("can't parse entities: the sandbox does not support parse_mode; send plain text")
 	}
 	var m apiMarkup
 	if _, err := p.object("reply_markup", &m); err != nil {
-		return "", nil, err
+		return nil, "", nil, err
 	}
 	markup, err := m.tl()
-	return text, markup, err
+	return user, text, markup, err
 }
 
 func sendMessage(ctx context.Context, b *botClient, p params) (any, error) {
-	user, err := b.peerUser(p, "chat_id")
-	if err != nil {
-		return nil, err
-	}
-	text, markup, err := textAndMarkup(p)
+	user, text, markup, err := b.messageParams(p)
 	if err != nil {
 		return nil, err
 	}
@@ -114,24 +114,12 @@ func sendMessage(ctx context.Context, b *botClient, p params) (any, error) {
 	if markup != nil {
 		req.SetReplyMarkup(markup)
 	}
-	upd, err := b.api.MessagesSendMessage(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	m, ok := messageOf(upd)
-	if !ok {
-		return nil, errInternal
-	}
-	return b.remember(m, user), nil
+	return b.answerMessage(user)(b.api.MessagesSendMessage(ctx, req))
 }
 
 func editMessageText(ctx context.Context, b *botClient, p params) (any, error) {
 	if p.str("inline_message_id") != "" {
 		return nil, badRequest("the sandbox has no inline messages: give chat_id and message_id")
-	}
-	user, err := b.peerUser(p, "chat_id")
-	if err != nil {
-		return nil, err
 	}
 	id, err := p.int("message_id", 0)
 	if err != nil {
@@ -140,7 +128,7 @@ func editMessageText(ctx context.Context, b *botClient, p params) (any, error) {
 	if id <= 0 {
 		return nil, badRequest("message identifier is not specified")
 	}
-	text, markup, err := textAndMarkup(p)
+	user, text, markup, err := b.messageParams(p)
 	if err != nil {
 		return nil, err
 	}
@@ -149,15 +137,22 @@ func editMessageText(ctx context.Context, b *botClient, p params) (any, error) {
 	if markup != nil {
 		req.SetReplyMarkup(markup)
 	}
-	upd, err := b.api.MessagesEditMessage(ctx, req)
-	if err != nil {
-		return nil, err
+	return b.answerMessage(user)(b.api.MessagesEditMessage(ctx, req))
+}
+
+// answerMessage returns what answers the MTProto call that sent or edited
+// a message in the chat with user: the Message it carries.
+func (b *botClient) answerMessage(user *tg.User) func(tg.UpdatesClass, error) (any, error) {
+	return func(upd tg.UpdatesClass, err error) (any, error) {
+		if err != nil {
+			return nil, err
+		}
+		m, ok := messageOf(upd)
+		if !ok {
+			return nil, errInternal
+		}
+		return b.remember(m, user), nil
 	}
-	m, ok := messageOf(upd)
-	if !ok {
-		return nil, errInternal
-	}
-	return b.remember(m, user), nil
 }
 
 // messageOf finds the message an answer of messages.sendMessage or
