@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -140,6 +141,28 @@ func (e *env) form(ctx context.Context, t *testing.T, token, method string, para
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return do(t, req)
+}
+
+// multipart posts params as multipart/form-data, as go-telegram/bot does
+// for every call.
+func (e *env) multipart(ctx context.Context, t *testing.T, method string, params map[string]string) response {
+	t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for k, v := range params {
+		if err := w.WriteField(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.http.URL+"/bot"+e.bot.Token+"/"+method, &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
 	return do(t, req)
 }
 

@@ -2,6 +2,7 @@ package botapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -171,7 +172,10 @@ func TestMessagesAndCallbacks(t *testing.T) {
 	// Commands per language and per chat.
 	cmds := []map[string]string{{"command": "verify", "description": "Verify your identity"}}
 	ok(t, "setMyCommands", e.call(ctx, t, "setMyCommands", map[string]any{"commands": cmds, "language_code": "en", "scope": map[string]any{"type": "default"}}), nil)
-	ok(t, "setMyCommands chat", e.call(ctx, t, "setMyCommands", map[string]any{"commands": cmds, "scope": map[string]any{"type": "chat", "chat_id": u.User.ID}}), nil)
+	ok(t, "setMyCommands chat", e.multipart(ctx, t, "setMyCommands", map[string]string{
+		"commands": `[{"command":"verify","description":"Verify your identity"}]`,
+		"scope":    fmt.Sprintf(`{"type":"chat","chat_id":%d}`, u.User.ID),
+	}), nil)
 	var got2 []map[string]string
 	ok(t, "getMyCommands", e.call(ctx, t, "getMyCommands", map[string]any{"language_code": "en"}), &got2)
 	if !reflect.DeepEqual(got2, cmds) {
