@@ -35,7 +35,8 @@
 //     webhook is removed; getUpdates answers 409 meanwhile;
 //   - sendMessage and editMessageText (chat_id, message_id, text,
 //     reply_markup with an inline keyboard of url and callback_data
-//     buttons), answering the Message;
+//     buttons), answering the Message; an edit without reply_markup
+//     removes the keyboard, as on Telegram;
 //   - answerCallbackQuery (callback_query_id, text, show_alert, url,
 //     cache_time);
 //   - setMyCommands and getMyCommands (commands, language_code, scope

@@ -134,6 +134,11 @@ func editMessageText(ctx context.Context, b *botClient, p params) (any, error) {
 	}
 	req := &tg.MessagesEditMessageRequest{Peer: inputPeer(user), ID: id}
 	req.SetMessage(text)
+	if markup == nil && b.hadKeyboard(id) {
+		// As on Telegram, an edit without reply_markup removes the
+		// inline keyboard.
+		markup = &tg.ReplyInlineMarkup{}
+	}
 	if markup != nil {
 		req.SetReplyMarkup(markup)
 	}
@@ -153,6 +158,15 @@ func (b *botClient) answerMessage(user *tg.User) func(tg.UpdatesClass, error) (a
 		}
 		return b.remember(m, user), nil
 	}
+}
+
+// hadKeyboard reports whether a message the bot sent has an inline
+// keyboard.
+func (b *botClient) hadKeyboard(id int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, ok := b.sent[id]
+	return ok && m.ReplyMarkup != nil
 }
 
 // messageOf finds the message an answer of messages.sendMessage or
