@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gotd/log"
 	"github.com/gotd/td/session"
@@ -33,11 +34,11 @@ type botClient struct {
 	err    error         // why the login failed (set before ready closes)
 	cancel context.CancelFunc
 
-	// Set before ready closes.
-	api  *tg.Client
+	// self is set before ready closes.
 	self *tg.User
 
 	mu     sync.Mutex
+	api    *tg.Client // of the current MTProto client (rpc)
 	users  map[int64]*tg.User
 	sent   map[int]apiMessage
 	queue  []queued
@@ -105,20 +106,23 @@ func (s *Server) newBot(token string) *botClient {
 		ready: make(chan struct{}), done: make(chan struct{}),
 		users: map[int64]*tg.User{}, sent: map[int]apiMessage{}, nextID: 1, wake: make(chan struct{}),
 	}
-	d := tg.NewUpdateDispatcher()
-	d.OnNewMessage(b.onNewMessage)
-	d.OnBotCallbackQuery(b.onCallbackQuery)
-	// The state starts at pts 0: the first getDifference brings every
-	// update the bot's account has, as Telegram keeps a bot's updates
-	// until it asks for them.
-	gaps := updates.New(updates.Config{Handler: d, Storage: newStateStorage(), Logger: s.opts.logger})
-	opts := s.remote.Options(&session.StorageMemory{})
-	opts.UpdateHandler = gaps
-	opts.Logger = s.opts.logger
-	opts.Middlewares = []telegram.Middleware{updhook.UpdateHook(gaps.Handle)}
-	client := telegram.NewClient(1, "botapi", opts)
 	ctx, cancel := context.WithCancel(s.ctx)
 	b.cancel = cancel
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(b.done)
+		defer cancel()
+		b.run(ctx)
+	}()
+	return b
+}
+
+// run keeps the bot's MTProto client running until ctx is done: a client
+// that stops after it logged in (its connection lost for good) is started
+// again, and catches up from the updates state it saved. A first login
+// that fails ends run, with the error in b.err.
+func (b *botClient) run(ctx context.Context) {
 	var once sync.Once
 	signal := func(err error) {
 		once.Do(func() {
@@ -126,34 +130,81 @@ func (s *Server) newBot(token string) *botClient {
 			close(b.ready)
 		})
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer close(b.done)
-		defer cancel()
-		err := client.Run(ctx, func(ctx context.Context) error {
-			auth, err := client.Auth().Bot(ctx, token)
-			if err != nil {
-				return err
-			}
-			self, ok := auth.User.(*tg.User)
-			if !ok {
-				return fmt.Errorf("auth.importBotAuthorization answered %T", auth.User)
-			}
-			b.api, b.self = client.API(), self
-			return gaps.Run(ctx, client.API(), self.ID, updates.AuthOptions{
-				IsBot:   true,
-				OnStart: func(context.Context) { signal(nil) },
-			})
+	defer signal(errors.New("the server stopped"))
+	defer b.stopPoll(errInternal)
+	delay := time.Second
+	for {
+		started := false
+		err := b.runClient(ctx, func() {
+			started = true
+			signal(nil)
 		})
-		if err == nil || ctx.Err() != nil {
-			err = errors.New("the bot's MTProto client stopped")
+		if ctx.Err() != nil {
+			return
 		}
-		signal(err)
-		b.log.Debug(ctx, "mtproto client stopped", log.Error(err))
-		b.stopPoll(errInternal)
-	}()
-	return b
+		select {
+		case <-b.ready:
+		default:
+			signal(err) // the first login failed
+			return
+		}
+		b.log.Warn(ctx, "mtproto client stopped; starting it again", log.Error(err))
+		if started {
+			delay = time.Second
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+		delay = min(2*delay, time.Minute)
+	}
+}
+
+// runClient logs a gotd client in as the bot and passes its updates on
+// until the client stops; onStart runs once it receives updates.
+func (b *botClient) runClient(ctx context.Context, onStart func()) error {
+	s := b.srv
+	d := tg.NewUpdateDispatcher()
+	d.OnNewMessage(b.onNewMessage)
+	d.OnBotCallbackQuery(b.onCallbackQuery)
+	gaps := updates.New(updates.Config{Handler: d, Storage: s.states, Logger: s.opts.logger})
+	opts := s.remote.Options(&session.StorageMemory{})
+	opts.UpdateHandler = gaps
+	opts.Logger = s.opts.logger
+	opts.Middlewares = []telegram.Middleware{updhook.UpdateHook(gaps.Handle)}
+	client := telegram.NewClient(1, "botapi", opts)
+	return client.Run(ctx, func(ctx context.Context) error {
+		auth, err := client.Auth().Bot(ctx, b.token)
+		if err != nil {
+			return err
+		}
+		self, ok := auth.User.(*tg.User)
+		if !ok {
+			return fmt.Errorf("auth.importBotAuthorization answered %T", auth.User)
+		}
+		select {
+		case <-b.ready:
+		default:
+			b.self = self // read only once ready is closed
+		}
+		b.mu.Lock()
+		b.api = client.API()
+		b.mu.Unlock()
+		return gaps.Run(ctx, client.API(), self.ID, updates.AuthOptions{
+			IsBot:   true,
+			OnStart: func(context.Context) { onStart() },
+		})
+	})
+}
+
+// rpc returns the client of the bot's current MTProto connection.
+func (b *botClient) rpc() *tg.Client {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.api
 }
 
 // randomID returns a random_id for messages.sendMessage.

@@ -88,7 +88,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, token, path s
 }
 
 func (b *botClient) filePart(ctx context.Context, loc *tg.InputSecureFileLocation, off int64) ([]byte, error) {
-	res, err := b.api.UploadGetFile(ctx, &tg.UploadGetFileRequest{Location: loc, Offset: off, Limit: partSize})
+	res, err := b.rpc().UploadGetFile(ctx, &tg.UploadGetFileRequest{Location: loc, Offset: off, Limit: partSize})
 	if err != nil {
 		return nil, err
 	}

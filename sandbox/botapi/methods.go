@@ -114,7 +114,7 @@ func sendMessage(ctx context.Context, b *botClient, p params) (any, error) {
 	if markup != nil {
 		req.SetReplyMarkup(markup)
 	}
-	return b.answerMessage(user)(b.api.MessagesSendMessage(ctx, req))
+	return b.answerMessage(user)(b.rpc().MessagesSendMessage(ctx, req))
 }
 
 func editMessageText(ctx context.Context, b *botClient, p params) (any, error) {
@@ -142,7 +142,7 @@ func editMessageText(ctx context.Context, b *botClient, p params) (any, error) {
 	if markup != nil {
 		req.SetReplyMarkup(markup)
 	}
-	return b.answerMessage(user)(b.api.MessagesEditMessage(ctx, req))
+	return b.answerMessage(user)(b.rpc().MessagesEditMessage(ctx, req))
 }
 
 // answerMessage returns what answers the MTProto call that sent or edited
@@ -230,7 +230,7 @@ func answerCallbackQuery(ctx context.Context, b *botClient, p params) (any, erro
 	if u := p.str("url"); u != "" {
 		req.SetURL(u)
 	}
-	if _, err := b.api.MessagesSetBotCallbackAnswer(ctx, req); err != nil {
+	if _, err := b.rpc().MessagesSetBotCallbackAnswer(ctx, req); err != nil {
 		return nil, err
 	}
 	return true, nil
@@ -275,7 +275,7 @@ func setMyCommands(ctx context.Context, b *botClient, p params) (any, error) {
 	for _, c := range cmds {
 		req.Commands = append(req.Commands, tg.BotCommand{Command: c.Command, Description: c.Description})
 	}
-	if _, err := b.api.BotsSetBotCommands(ctx, req); err != nil {
+	if _, err := b.rpc().BotsSetBotCommands(ctx, req); err != nil {
 		return nil, err
 	}
 	return true, nil
@@ -286,7 +286,7 @@ func getMyCommands(ctx context.Context, b *botClient, p params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmds, err := b.api.BotsGetBotCommands(ctx, &tg.BotsGetBotCommandsRequest{Scope: scope, LangCode: p.str("language_code")})
+	cmds, err := b.rpc().BotsGetBotCommands(ctx, &tg.BotsGetBotCommandsRequest{Scope: scope, LangCode: p.str("language_code")})
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +324,7 @@ func setPassportDataErrors(ctx context.Context, b *botClient, p params) (any, er
 		}
 		req.Errors = append(req.Errors, ve)
 	}
-	if _, err := b.api.UsersSetSecureValueErrors(ctx, req); err != nil {
+	if _, err := b.rpc().UsersSetSecureValueErrors(ctx, req); err != nil {
 		return nil, err
 	}
 	return true, nil

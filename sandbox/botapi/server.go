@@ -61,6 +61,9 @@ type Server struct {
 	wg     sync.WaitGroup
 
 	faults faults
+	// states are the bots' updates states: a client started again goes on
+	// from where the last one was.
+	states *stateStorage
 
 	mu      sync.Mutex
 	bots    map[string]*botClient
@@ -96,6 +99,7 @@ func New(ctx context.Context, remote sandbox.Remote, opts ...Option) (*Server, e
 	return &Server{
 		remote: remote, opts: o, log: log.For(o.logger).Named("botapi"),
 		ctx: sctx, cancel: cancel, bots: map[string]*botClient{}, faults: faults{rules: map[string]*floodRule{}},
+		states: newStateStorage(),
 	}, nil
 }
 

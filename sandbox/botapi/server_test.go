@@ -190,7 +190,7 @@ func TestMessagesAndCallbacks(t *testing.T) {
 }
 
 // Updates of a user who wrote before the bot's first request are kept, as
-// Telegram keeps them until the bot asks.
+// Telegram keeps them until the bot asks; a cut connection loses none.
 func TestUpdatesBeforeFirstRequest(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t, 3*time.Minute)
@@ -208,6 +208,30 @@ func TestUpdatesBeforeFirstRequest(t *testing.T) {
 	ok(t, "getUpdates", e.call(ctx, t, "getUpdates", map[string]any{"offset": p.offset}), &ups)
 	if len(ups) != 0 {
 		t.Fatalf("after confirming: %+v", ups)
+	}
+	// The bot's MTProto connection is cut: what is sent next still
+	// arrives, once.
+	e.sb.DropConnections(sandbox.MainDC)
+	// The user's connection was cut too: its app reconnects first.
+	for {
+		if _, err := u.API().HelpGetConfig(ctx); err == nil {
+			break
+		} else if ctx.Err() != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := u.Send(ctx, e.bot.ID, "while cut"); err != nil {
+		t.Fatal(err)
+	}
+	if m := p.next(ctx, t, nil).Message; m == nil || m.Text != "while cut" {
+		t.Fatalf("after the cut: %+v", m)
+	}
+	if err := u.Send(ctx, e.bot.ID, "after"); err != nil {
+		t.Fatal(err)
+	}
+	if m := p.next(ctx, t, nil).Message; m == nil || m.Text != "after" {
+		t.Fatalf("the update after the cut: %+v (one sent before it came twice?)", m)
 	}
 }
 

@@ -7,7 +7,8 @@ import (
 	"github.com/gotd/td/telegram/updates"
 )
 
-// stateStorage is the updates state of the bots of one Server, in memory.
+// stateStorage is the updates state of the bots of one Server, by bot ID,
+// in memory.
 // A bot it has no state for starts at pts 0 (not at the server's current
 // state), so that its first getDifference fetches every update its
 // account has.
