@@ -10,7 +10,9 @@
 // servers a sandbox.Remote describes: Sandbox.Remote in the sandbox's
 // process, RemoteConfig.Remote in another), receives the bot's MTProto
 // updates (with gotd's updates manager, so that a gap is fetched with
-// updates.getDifference), and turns each Bot API call into MTProto calls.
+// updates.getDifference; a client that stops for good is started again
+// and goes on from its saved state), and turns each Bot API call into
+// MTProto calls.
 // What a bot sees over the Bot API is what the MTProto side did; package
 // sandbox knows nothing of it.
 //
