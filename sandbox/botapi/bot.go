@@ -29,10 +29,9 @@ type botClient struct {
 	token string
 	log   log.Helper
 
-	ready  chan struct{} // closed once logged in and receiving, or failed
-	done   chan struct{} // closed when the client stopped
-	err    error         // why the login failed (set before ready closes)
-	cancel context.CancelFunc
+	ready chan struct{} // closed once logged in and receiving, or failed
+	done  chan struct{} // closed when the client stopped
+	err   error         // why the login failed (set before ready closes)
 
 	// self is set before ready closes.
 	self *tg.User
@@ -106,14 +105,11 @@ func (s *Server) newBot(token string) *botClient {
 		ready: make(chan struct{}), done: make(chan struct{}),
 		users: map[int64]*tg.User{}, sent: map[int]apiMessage{}, nextID: 1, wake: make(chan struct{}),
 	}
-	ctx, cancel := context.WithCancel(s.ctx)
-	b.cancel = cancel
-	s.wg.Add(1)
+	s.wg.Add(1) // s.mu held and s not closed: Close waits for it
 	go func() {
 		defer s.wg.Done()
 		defer close(b.done)
-		defer cancel()
-		b.run(ctx)
+		b.run(s.ctx)
 	}()
 	return b
 }

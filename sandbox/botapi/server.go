@@ -143,6 +143,22 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
+// spawn runs f on a goroutine Close waits for, unless the server is
+// closed.
+func (s *Server) spawn(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
+}
+
 // Login logs the bot with token in (auth.importBotAuthorization) if it is
 // not yet, so that its updates are kept from now on, as Telegram keeps a
 // bot's updates until it asks for them. A request with the token does the

@@ -167,11 +167,10 @@ func (b *botClient) setWebhook(rawURL, secret string, maxConns int, drop bool) (
 	b.stopPollLocked(&apiError{code: http.StatusConflict, description: "Conflict: terminated by setWebhook request"})
 	b.wakeLocked()
 	b.mu.Unlock()
-	b.srv.wg.Add(1)
-	go func() {
-		defer b.srv.wg.Done()
-		b.deliver(ctx, h)
-	}()
+	if !b.srv.spawn(func() { b.deliver(ctx, h) }) {
+		cancel()
+		return nil, errInternal
+	}
 	return described{result: true, description: "Webhook was set"}, nil
 }
 
