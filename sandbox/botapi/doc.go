@@ -70,7 +70,7 @@
 // from the sandbox (sandbox.Sandbox.FloodWait) is 429 "Too Many Requests:
 // retry after X" with parameters.retry_after X; Server.FloodWait makes a
 // Bot API method answer so a number of times, for tests of a bot's
-// patience.
+// patience, and Server.Calls counts the calls of a method.
 //
 // # Simplified compared to Telegram
 //

@@ -98,7 +98,7 @@ func New(ctx context.Context, remote sandbox.Remote, opts ...Option) (*Server, e
 	sctx, cancel := context.WithCancel(ctx)
 	return &Server{
 		remote: remote, opts: o, log: log.For(o.logger).Named("botapi"),
-		ctx: sctx, cancel: cancel, bots: map[string]*botClient{}, faults: faults{rules: map[string]*floodRule{}},
+		ctx: sctx, cancel: cancel, bots: map[string]*botClient{}, faults: faults{rules: map[string]*floodRule{}, calls: map[string]int{}},
 		states: newStateStorage(),
 	}, nil
 }
@@ -188,18 +188,30 @@ func (s *Server) FloodWait(method string, times, retryAfter int) {
 	s.faults.rules[key] = &floodRule{remaining: times, retryAfter: retryAfter}
 }
 
-// faults are the failures tests ask for.
+// Calls returns how many requests of a Bot API method (by name, any
+// case) the server received from bots it knows, those FloodWait refused
+// included: a test sees that a bot tried again after a 429.
+func (s *Server) Calls(method string) int {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	return s.faults.calls[strings.ToLower(method)]
+}
+
+// faults are the failures tests ask for, and the calls they count.
 type faults struct {
 	mu    sync.Mutex
 	rules map[string]*floodRule
+	calls map[string]int
 }
 
 type floodRule struct{ remaining, retryAfter int }
 
-// flood answers 429 while a rule for method has answers left.
+// flood counts a call of method and answers 429 while a rule for it has
+// answers left.
 func (f *faults) flood(method string) *apiError {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls[method]++
 	r, ok := f.rules[method]
 	if !ok || r.remaining <= 0 {
 		return nil

@@ -283,6 +283,9 @@ func TestFloodWait(t *testing.T) {
 		}
 	}
 	ok(t, "after the flood", e.call(ctx, t, "sendMessage", send), nil)
+	if n := e.srv.Calls("SENDMESSAGE"); n != 3 {
+		t.Fatalf("Calls(sendMessage) = %d, want the 2 refused and the 1 sent", n)
+	}
 
 	e.sb.FloodWait(tg.MessagesSendMessageRequestTypeID, 3, 1)
 	r := e.call(ctx, t, "sendMessage", send)
