@@ -516,6 +516,34 @@ retention:
 		},
 	},
 	{
+		name: "bot api urls",
+		src: level + `telegram:
+  bot_api_url: ftp://api.example.com
+`,
+		want: []want{{"telegram.bot_api_url", 3, "must be an http or https URL, not ftp:"}},
+	},
+	{
+		name: "bot api url with the token path",
+		src: level + `telegram:
+  bot_api_url: https://api.telegram.org/bot123:abc
+`,
+		want: []want{{"telegram.bot_api_url", 3, "must be the server's base URL, without /bot<token>"}},
+	},
+	{
+		name: "bot api url with a query",
+		src: level + `telegram:
+  bot_api_url: "http://127.0.0.1:8081/?x=1"
+`,
+		want: []want{{"telegram.bot_api_url", 3, "must not have a ?query or #fragment"}},
+	},
+	{
+		name: "empty bot api url",
+		src: level + `telegram:
+  bot_api_url: ""
+`,
+		want: []want{{"telegram.bot_api_url", 3, "is empty: leave it out for Telegram's https://api.telegram.org"}},
+	},
+	{
 		name: "invalid YAML syntax",
 		src: `levels:
   basic: {scope: [pd]

@@ -79,6 +79,14 @@ type Telegram struct {
 	// Server says which MTProto servers the bot connects to (server).
 	// Default: Telegram's production DCs.
 	Server TelegramServer `yaml:"server"`
+	// BotAPIURL is the base URL of the Bot API server (bot_api_url) for
+	// the parts of kycbot that speak the Bot API (HTTPS and JSON) instead
+	// of MTProto: Telegram's own (DefaultBotAPIURL), a self-hosted
+	// telegram-bot-api server, or the Bot API front of kycbot's sandbox.
+	// Requests go to <bot_api_url>/bot<token>/<method>, files come from
+	// <bot_api_url>/file/bot<token>/<path>. An http or https URL without
+	// a query or fragment.
+	BotAPIURL string `yaml:"bot_api_url"`
 }
 
 // Passport holds the Telegram Passport settings.
@@ -377,6 +385,7 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // Defaults of the fields that have one.
 const (
 	DefaultRequestTTL      = 30 * time.Minute
+	DefaultBotAPIURL       = "https://api.telegram.org"
 	DefaultListen          = ":8080"
 	DefaultOpsListen       = "127.0.0.1:9090"
 	DefaultRedisAddr       = "127.0.0.1:6379"
@@ -423,7 +432,7 @@ const (
 // Config built in Go (add levels, set what differs, pass it to New).
 func Default() *Config {
 	return &Config{
-		Telegram: Telegram{Server: TelegramServer{DC: DefaultDC}},
+		Telegram: Telegram{Server: TelegramServer{DC: DefaultDC}, BotAPIURL: DefaultBotAPIURL},
 		Passport: Passport{RequestTTL: DefaultRequestTTL},
 		Rules:    verify.DefaultPolicy(),
 		Web:      Web{Listen: DefaultListen, OpsListen: DefaultOpsListen},

@@ -36,7 +36,10 @@
 // or MTProto servers of one's own such as kycbot's local sandbox (their
 // addresses by DC number and their RSA public keys in PEM), so that the
 // same config runs against any of them. TelegramServer.Apply sets the
-// matching fields of gotd's telegram.Options.
+// matching fields of gotd's telegram.Options. telegram.bot_api_url is the
+// Bot API server's base URL (DefaultBotAPIURL, Telegram's, unless a
+// self-hosted telegram-bot-api server or the sandbox's Bot API front is
+// given), for what speaks the Bot API instead of MTProto.
 //
 // Secrets (telegram.app_hash, telegram.bot_token, redis.password,
 // delivery.webhook_secret) may come from the environment instead

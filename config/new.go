@@ -87,6 +87,7 @@ func (c *checker) defaults(cfg *Config) {
 		}
 	}
 	serverDefaults(&cfg.Telegram.Server, serverPath, c.present)
+	fill("telegram.bot_api_url", cfg.Telegram.BotAPIURL == "", func() { cfg.Telegram.BotAPIURL = DefaultBotAPIURL })
 	fill("passport.request_ttl", cfg.Passport.RequestTTL == 0, func() { cfg.Passport.RequestTTL = DefaultRequestTTL })
 	fill("rules", reflect.ValueOf(cfg.Rules).IsZero(), func() { cfg.Rules = verify.DefaultPolicy() })
 	fill("web.listen", cfg.Web.Listen == "", func() { cfg.Web.Listen = DefaultListen })

@@ -158,6 +158,31 @@ func (c *checker) telegram(t Telegram) {
 		c.add("telegram.bot_token", "does not look like a bot token%s: @BotFather gives one such as 123456789:AAE..., digits, a colon and 35 letters, digits, _ or -", c.env("telegram.bot_token"))
 	}
 	c.telegramServer(t.Server)
+	if msg := checkBotAPIURL(t.BotAPIURL); msg != "" {
+		c.add("telegram.bot_api_url", "%s", msg)
+	}
+}
+
+// checkBotAPIURL checks the base URL of a Bot API server: http or https
+// (a self-hosted server or the sandbox may run without TLS), a host, and
+// nothing the method path could not follow.
+func checkBotAPIURL(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		return "is empty: leave it out for Telegram's " + DefaultBotAPIURL + ", or give the URL of your Bot API server"
+	case err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "":
+		return "is not an absolute URL: write it in full, such as " + DefaultBotAPIURL
+	case !strings.EqualFold(u.Scheme, "https") && !strings.EqualFold(u.Scheme, "http"):
+		return fmt.Sprintf("must be an http or https URL, not %.20s:", u.Scheme)
+	case u.User != nil:
+		return "must not hold a user name or password"
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#"):
+		return "must not have a ?query or #fragment: kycbot adds /bot<token>/<method> to it"
+	case strings.Contains(u.Path, "/bot"):
+		return "must be the server's base URL, without /bot<token>: kycbot adds the token itself"
+	}
+	return ""
 }
 
 func (c *checker) passport(p Passport) {

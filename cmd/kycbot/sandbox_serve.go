@@ -24,6 +24,7 @@ import (
 
 const sandboxServeUsage = `Usage: kycbot sandbox serve [--config-out FILE] [--redis ADDR[,ADDR...]] [--redis-mode MODE]
                            [--redis-master NAME] [--redis-wait-replicas N] [--public-url URL] [--listen ADDR] [--addr HOST:PORT]
+                           [--bot-api-listen HOST:PORT]
 
 Run a local Telegram (MTProto servers on this machine) until Ctrl-C or
 SIGTERM, with the account of the demo bot @kycbot_demo_bot and a fresh
@@ -32,9 +33,14 @@ bot then runs in processes of its own, as in production, as many
 instances as you like sharing one Redis. 'kycbot sandbox users' plays
 simulated users against it.
 
+The same Telegram also speaks the Bot API (HTTP and JSON, as
+api.telegram.org does) on a port of its own, for bots written on the Bot
+API: getUpdates or a webhook, sendMessage, Passport data and files.
+
 The config is the demo's (the levels and rules of 'kycbot sandbox') with
 the bot's token, telegram.server (the local servers' addresses and public
-keys), passport.private_key_file, web and redis filled in; pointed at
+keys), telegram.bot_api_url (the Bot API front), passport.private_key_file,
+web and redis filled in; pointed at
 Telegram's test DCs (telegram.server: {test: true}) with a bot made there,
 the same settings run there. The config (it holds the bot's token) and the
 key are written with mode 0600; both are removed when this command stops,
@@ -62,6 +68,9 @@ Flags:
                      it per instance)
   --addr HOST:PORT   where DC 2 listens, so that a config written before
                      stays right (default: a free port of 127.0.0.1)
+  --bot-api-listen HOST:PORT
+                     where the Bot API front listens (default: a free port
+                     of 127.0.0.1)
 
 Exit status: 0 after a clean stop, 1 when the sandbox cannot start or its
 files cannot be written, 2 on bad flags.
@@ -82,6 +91,7 @@ func runSandboxServe(e *env, args []string) int {
 	publicURL := flags.String("public-url", "http://127.0.0.1:8080", "")
 	listen := flags.String("listen", "127.0.0.1:8080", "")
 	addr := flags.String("addr", "", "")
+	botAPIListen := flags.String("bot-api-listen", "", "")
 	positional, code, done := e.parseCommandFlags(name, flags, args)
 	if done {
 		return code
@@ -98,6 +108,11 @@ func runSandboxServe(e *env, args []string) int {
 	if *addr != "" {
 		if msg := checkDCAddr(*addr); msg != "" {
 			return e.usageError(name, "--addr "+msg)
+		}
+	}
+	if *botAPIListen != "" {
+		if msg := checkDCAddr(*botAPIListen); msg != "" {
+			return e.usageError(name, "--bot-api-listen "+msg)
 		}
 	}
 	pc := demo.ProcessConfig{
@@ -118,7 +133,7 @@ func runSandboxServe(e *env, args []string) int {
 	if *addr != "" {
 		sopts.Listen = map[int]string{sandbox.MainDC: *addr}
 	}
-	served, err := demo.Serve(e.ctx, demo.ServeOptions{Sandbox: sopts})
+	served, err := demo.Serve(e.ctx, demo.ServeOptions{Sandbox: sopts, BotAPIListen: *botAPIListen})
 	if err != nil {
 		return e.fail(name, err)
 	}
@@ -127,6 +142,7 @@ func runSandboxServe(e *env, args []string) int {
 		return e.fail(name, err)
 	}
 	pc.BotToken = served.Account.Token
+	pc.BotAPIURL = served.BotAPIURL
 	dcAddr := served.Sandbox.Addr(sandbox.MainDC).String()
 	pc.Header = []string{
 		serveMarker + " at " + time.Now().Format(time.RFC3339) + ": the demo bot",
@@ -153,6 +169,7 @@ func runSandboxServe(e *env, args []string) int {
 
 	fmt.Fprintf(e.stdout, "kycbot sandbox serve: a local Telegram runs on this machine until Ctrl-C.\n\n")
 	fmt.Fprintf(e.stdout, "  Telegram  DC 2 at %s (MTProto; every phone number logs in with the code %s)\n", dcAddr, sandbox.DefaultLoginCode)
+	fmt.Fprintf(e.stdout, "  Bot API   %s (HTTP and JSON, for bots on the Bot API: %s/bot<token>/getMe)\n", served.BotAPIURL, served.BotAPIURL)
 	fmt.Fprintf(e.stdout, "  Bot       @%s, a new account with a new Passport key\n", served.Account.Username)
 	fmt.Fprintf(e.stdout, "  Config    %s (mode 0600: it holds the bot's token)\n", *out)
 	fmt.Fprintf(e.stdout, "  Key       %s (mode 0600)\n", keyFile)
