@@ -56,6 +56,9 @@ type Config struct {
 	Delivery Delivery `yaml:"delivery"`
 	// Retention says how long records are kept (retention).
 	Retention Retention `yaml:"retention"`
+	// Screening says which watchlists users are screened against
+	// (screening). Optional.
+	Screening Screening `yaml:"screening"`
 
 	file     string    // file name used in messages
 	warnings []Problem // settings a real bot needs that are missing
@@ -449,6 +452,10 @@ func Default() *Config {
 			FileLinkTTL: DefaultFileLinkTTL,
 		},
 		Retention: Retention{StatusDays: DefaultStatusDays, AuditDays: DefaultAuditDays},
+		Screening: Screening{
+			Threshold: DefaultScreeningThreshold, BirthDate: ScreeningBirthDateRequired,
+			PollInterval: DefaultScreeningPollInterval,
+		},
 	}
 }
 

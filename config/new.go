@@ -102,6 +102,10 @@ func (c *checker) defaults(cfg *Config) {
 	fill("delivery.max_backoff", d.MaxBackoff == 0, func() { d.MaxBackoff = DefaultMaxBackoff })
 	fill("delivery.reclaim_after", d.ReclaimAfter == 0, func() { d.ReclaimAfter = DefaultReclaimAfter })
 	fill("delivery.file_link_ttl", d.FileLinkTTL == 0, func() { d.FileLinkTTL = DefaultFileLinkTTL })
+	sc := &cfg.Screening
+	fill("screening.threshold", sc.Threshold == 0, func() { sc.Threshold = DefaultScreeningThreshold })
+	fill("screening.birth_date", sc.BirthDate == "", func() { sc.BirthDate = ScreeningBirthDateRequired })
+	fill("screening.poll_interval", sc.PollInterval == 0, func() { sc.PollInterval = DefaultScreeningPollInterval })
 	for name, l := range cfg.Levels {
 		if l == nil {
 			l = &Level{}

@@ -278,6 +278,7 @@ func (c *Config) WriteSummary(w io.Writer) error {
 	}
 	line("%s.", lang)
 	line("Retention: statuses %s, audit events %s.", days(c.Retention.StatusDays), days(c.Retention.AuditDays))
+	line("Screening: %s", c.describeScreening())
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -29,6 +29,8 @@ type checker struct {
 	warns   []Problem
 	missing []Problem
 	nowhere []Problem
+	// listCheck checks a screening list file further (WithListCheck).
+	listCheck func(ScreeningList) error
 }
 
 func (c *checker) problem(path, format string, args ...any) Problem {
@@ -128,6 +130,7 @@ func (c *checker) check(cfg *Config) {
 	c.support(cfg.Support)
 	c.delivery(cfg.Delivery)
 	c.retention(cfg.Retention)
+	c.screening(&cfg.Screening, c.listCheck)
 }
 
 var (

@@ -13,7 +13,8 @@ import (
 // Subject is the person screened: what the user's Telegram Passport says.
 type Subject struct {
 	// Names are the person's whole names: the Latin one and, when given,
-	// the native one ("Ivan Petrov", "Иван Петров").
+	// the native one ("Ivan Petrov", "Иван Петров"). Match reads the
+	// first four.
 	Names []string
 	// BirthDate is the date of birth; zero when unknown.
 	BirthDate Date
@@ -83,6 +84,8 @@ const (
 	DefaultThreshold = 0.9
 	// maxHits bounds the hits one check returns (the best ones).
 	maxHits = 10
+	// maxSubjectNames bounds the names of a subject Match reads.
+	maxSubjectNames = 4
 )
 
 // Verdict says how a date of birth or nationality compared.
@@ -226,7 +229,7 @@ func (ix *Index) Match(s Subject, p Params) []Hit {
 		subj [][]string // tokens of each subject name
 		keys []string   // distinct keys of all of them
 	)
-	for _, n := range s.Names {
+	for _, n := range s.Names[:min(len(s.Names), maxSubjectNames)] {
 		t := Tokens(n)
 		if len(t) == 0 {
 			continue
@@ -352,18 +355,16 @@ func nameScore(q, e []string) float64 {
 	if len(short) > len(long) {
 		short, long = long, short
 	}
-	// Small names: a matrix on the stack.
-	var buf [16 * 16]float64
-	if len(short)*len(long) > len(buf) {
-		short, long = short[:min(len(short), 16)], long[:min(len(long), 16)]
-	}
+	// Tokens returns at most maxWords words: a matrix on the stack.
+	var buf [maxWords * maxWords]float64
+	short, long = short[:min(len(short), maxWords)], long[:min(len(long), maxWords)]
 	sim := buf[:len(short)*len(long)]
 	for i, a := range short {
 		for j, b := range long {
 			sim[i*len(long)+j] = wordScore(a, b)
 		}
 	}
-	var usedS, usedL [16]bool
+	var usedS, usedL [maxWords]bool
 	total := 0.0
 	for range short {
 		bi, bj, bs := -1, -1, -1.0

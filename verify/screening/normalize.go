@@ -7,9 +7,12 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// maxNameBytes bounds a name the matcher reads: longer names are cut
-// there (no person's name comes near it).
-const maxNameBytes = 512
+// maxNameBytes and maxWords bound a name the matcher reads: longer names
+// are cut there (no person's name comes near them).
+const (
+	maxNameBytes = 512
+	maxWords     = 16
+)
 
 // translit maps letters of non-Latin scripts, after NFKD decomposition and
 // the removal of combining marks, to lower-case Latin.
@@ -69,7 +72,8 @@ func joiner(r rune) bool {
 // combining marks removed, upper case folded to lower, letters of other
 // scripts transliterated to Latin (see translit), apostrophes dropped,
 // every other character that is not a letter or digit a separator. Words
-// come out in order, repeated words once.
+// come out in order, repeated words once, at most 16 (the rest of a
+// longer name is ignored).
 func Tokens(name string) []string {
 	if len(name) > maxNameBytes {
 		name = name[:maxNameBytes]
@@ -84,6 +88,9 @@ func Tokens(name string) []string {
 		}
 		w := word.String()
 		word.Reset()
+		if len(out) >= maxWords {
+			return
+		}
 		for _, o := range out {
 			if o == w {
 				return
@@ -131,9 +138,10 @@ func Tokens(name string) []string {
 // Iurii and Jurij (ar); Aleksandr and Alexander (alksndr); Mohammed,
 // Muhammad and the consonants of the Arabic script (mhmd).
 //
-// It rewrites, left to right: x as ks; ph as f; sch, tsch, tch, ch, sh
-// and zh as one sibilant each (c, s, z); kh, gh, th, dh as h, g, t, d; c,
-// ck, q as k; w as v; j as i; ts, tz as c; doubled letters once. Then a
+// It rewrites, left to right: x as ks; sch, shch, tsch, tch, ch, sh and
+// zh as one sibilant each (s, s, c, c, c, s, z); kh, gh, th, dh as h, g,
+// t, d; c, ck, q as k; f, ph and w as v (Smirnoff, Smirnov); j as i; ts,
+// tz as c; doubled letters once. Then a
 // leading vowel (a e i o u y) becomes a, and the other vowels are
 // dropped. Digits are kept.
 func Key(word string) string {
@@ -164,7 +172,7 @@ func Key(word string) string {
 			}
 			i += 3
 		case len(rest) >= 2 && rest[1] == 'h' && strings.IndexByte("cszkgtdp", rest[0]) >= 0:
-			push(map[byte]byte{'c': 'c', 's': 's', 'z': 'z', 'k': 'h', 'g': 'g', 't': 't', 'd': 'd', 'p': 'f'}[rest[0]])
+			push(map[byte]byte{'c': 'c', 's': 's', 'z': 'z', 'k': 'h', 'g': 'g', 't': 't', 'd': 'd', 'p': 'v'}[rest[0]])
 			i += 2
 		case strings.HasPrefix(rest, "ck"):
 			push('k')
@@ -182,7 +190,7 @@ func Key(word string) string {
 				continue
 			case 'c', 'q':
 				c = 'k'
-			case 'w':
+			case 'w', 'f':
 				c = 'v'
 			case 'j':
 				c = 'i'

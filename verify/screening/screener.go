@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,14 +59,20 @@ func read(ctx context.Context, l List, r io.Reader) ([]Entry, error) {
 //
 // A Screener is safe for concurrent use.
 type Screener struct {
+	mu     sync.Mutex // serializes loads and settings
 	log    *slog.Logger
-	params Params
 	every  time.Duration
-
-	mu     sync.Mutex // serializes loads
 	lists  []List
+	params Params
 	loaded map[string]*loaded // by List.Name
-	index  atomic.Pointer[Index]
+	state  atomic.Pointer[state]
+	poke   chan struct{} // tells Watch the poll interval changed
+}
+
+// state is what Check reads: swapped whole.
+type state struct {
+	index  *Index
+	params Params
 }
 
 // loaded is a list as last read.
@@ -77,23 +84,61 @@ type loaded struct {
 }
 
 // Option configures a Screener.
-type Option func(*Screener)
+type Option func(*settings)
+
+// settings are what the options set.
+type settings struct {
+	params Params
+	log    *slog.Logger
+	every  time.Duration
+}
 
 // WithThreshold sets the score from which an entry is a hit (default
 // DefaultThreshold), in (0, 1].
-func WithThreshold(t float64) Option { return func(s *Screener) { s.params.Threshold = t } }
+func WithThreshold(t float64) Option { return func(s *settings) { s.params.Threshold = t } }
 
 // WithBirthDateRule sets how dates of birth weigh (default
 // BirthDateRequiredMatch).
-func WithBirthDateRule(r BirthDateRule) Option { return func(s *Screener) { s.params.BirthDate = r } }
+func WithBirthDateRule(r BirthDateRule) Option { return func(s *settings) { s.params.BirthDate = r } }
 
 // WithLogger sets where reloads are logged (default: slog.Default()).
 // Logs name lists, files and counts, never a name or a date.
-func WithLogger(l *slog.Logger) Option { return func(s *Screener) { s.log = l } }
+func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.log = l } }
 
 // WithPollInterval sets how often Watch looks at the files (default 1
 // minute).
-func WithPollInterval(d time.Duration) Option { return func(s *Screener) { s.every = d } }
+func WithPollInterval(d time.Duration) Option { return func(s *settings) { s.every = d } }
+
+// newSettings applies opts to the defaults and checks the result and the
+// lists.
+func newSettings(lists []List, opts []Option) (settings, error) {
+	st := settings{log: slog.Default(), every: time.Minute}
+	for _, o := range opts {
+		o(&st)
+	}
+	if st.params.Threshold == 0 {
+		st.params.Threshold = DefaultThreshold
+	}
+	if st.params.BirthDate == "" {
+		st.params.BirthDate = BirthDateRequiredMatch
+	}
+	switch {
+	case st.params.Threshold < 0 || st.params.Threshold > 1:
+		return st, fmt.Errorf("%w: threshold %v is not within (0, 1]", ErrBadSettings, st.params.Threshold)
+	case st.params.BirthDate != BirthDateRequiredMatch && st.params.BirthDate != BirthDateModifier:
+		return st, fmt.Errorf("%w: birth date rule %.40q is neither %s nor %s", ErrBadSettings, st.params.BirthDate, BirthDateRequiredMatch, BirthDateModifier)
+	case st.every <= 0:
+		return st, fmt.Errorf("%w: poll interval %v is not positive", ErrBadSettings, st.every)
+	}
+	seen := make(map[string]bool)
+	for _, l := range lists {
+		if l.Name == "" || seen[l.Name] {
+			return st, fmt.Errorf("%w: list names must be set and unique (%.40q)", ErrBadSettings, l.Name)
+		}
+		seen[l.Name] = true
+	}
+	return st, nil
+}
 
 // ErrBadSettings is wrapped by New's errors for settings out of range.
 var ErrBadSettings = errors.New("screening: bad settings")
@@ -102,36 +147,47 @@ var ErrBadSettings = errors.New("screening: bad settings")
 // fails to load is an error: at start there is no previous version to
 // keep.
 func New(ctx context.Context, lists []List, opts ...Option) (*Screener, error) {
-	s := &Screener{log: slog.Default(), every: time.Minute, loaded: make(map[string]*loaded)}
-	for _, o := range opts {
-		o(s)
+	st, err := newSettings(lists, opts)
+	if err != nil {
+		return nil, err
 	}
-	if s.params.Threshold == 0 {
-		s.params.Threshold = DefaultThreshold
-	}
-	if s.params.BirthDate == "" {
-		s.params.BirthDate = BirthDateRequiredMatch
-	}
-	switch {
-	case s.params.Threshold < 0 || s.params.Threshold > 1:
-		return nil, fmt.Errorf("%w: threshold %v is not within (0, 1]", ErrBadSettings, s.params.Threshold)
-	case s.params.BirthDate != BirthDateRequiredMatch && s.params.BirthDate != BirthDateModifier:
-		return nil, fmt.Errorf("%w: birth date rule %.40q is neither %s nor %s", ErrBadSettings, s.params.BirthDate, BirthDateRequiredMatch, BirthDateModifier)
-	case s.every <= 0:
-		return nil, fmt.Errorf("%w: poll interval %v is not positive", ErrBadSettings, s.every)
-	}
-	seen := make(map[string]bool)
-	for _, l := range lists {
-		if l.Name == "" || seen[l.Name] {
-			return nil, fmt.Errorf("%w: list names must be set and unique (%.40q)", ErrBadSettings, l.Name)
-		}
-		seen[l.Name] = true
-	}
-	s.lists = lists
+	s := &Screener{loaded: make(map[string]*loaded), poke: make(chan struct{}, 1)}
+	s.apply(lists, st)
 	if err := s.load(ctx, true, true); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Configure puts new lists and settings in force (a config reload) and
+// reads every list again. A list that fails to load keeps the entries it
+// had under the same name, if any (a new list is screened once it loads:
+// Refresh and Watch try again); lists no longer named are dropped. Bad
+// settings are an error and change nothing.
+func (s *Screener) Configure(ctx context.Context, lists []List, opts ...Option) error {
+	st, err := newSettings(lists, opts)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.apply(lists, st)
+	for name := range s.loaded {
+		if !slices.ContainsFunc(lists, func(l List) bool { return l.Name == name }) {
+			delete(s.loaded, name)
+		}
+	}
+	s.mu.Unlock()
+	select {
+	case s.poke <- struct{}{}:
+	default:
+	}
+	return s.load(ctx, true, false)
+}
+
+// apply sets the lists and settings; s.mu is held or s is new.
+func (s *Screener) apply(lists []List, st settings) {
+	s.lists = slices.Clone(lists)
+	s.params, s.log, s.every = st.params, st.log, st.every
 }
 
 // Lists returns the lists screened and how many people each holds.
@@ -149,7 +205,8 @@ func (s *Screener) Lists() map[string]int {
 // nothing reaches the threshold. A hit is a reason for a person to look,
 // never a verdict.
 func (s *Screener) Check(ctx context.Context, subj Subject) []Hit {
-	return s.index.Load().Match(subj, s.params)
+	st := s.state.Load()
+	return st.index.Match(subj, st.params)
 }
 
 // Reload reads every list again.
@@ -162,12 +219,19 @@ func (s *Screener) Refresh(ctx context.Context) error { return s.load(ctx, false
 // Watch calls Refresh every poll interval until ctx ends (the errors are
 // logged by Refresh).
 func (s *Screener) Watch(ctx context.Context) {
-	t := time.NewTicker(s.every)
+	interval := func() time.Duration {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.every
+	}
+	t := time.NewTicker(interval())
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.poke:
+			t.Reset(interval())
 		case <-t.C:
 			_ = s.Refresh(ctx)
 		}
@@ -181,8 +245,11 @@ func (s *Screener) load(ctx context.Context, all, first bool) error {
 	defer s.mu.Unlock()
 	var (
 		errs    []error
-		changed = first
+		changed = true // the settings may have changed: the state is built anew
 	)
+	if !all && !first {
+		changed = false
+	}
 	for _, l := range s.lists {
 		prev := s.loaded[l.Name]
 		fi, err := os.Stat(l.File)
@@ -200,10 +267,13 @@ func (s *Screener) load(ctx context.Context, all, first bool) error {
 				return err
 			}
 			errs = append(errs, err)
-			if prev != nil {
-				// Keep the previous version, but look again next time.
-				prev.size, prev.mtime = -1, time.Time{}
+			if prev == nil {
+				s.log.ErrorContext(ctx, "screening: list not loaded, not screened until it loads",
+					slog.String("list", l.Name), slog.String("error", err.Error()))
+				continue
 			}
+			// Keep the previous version, but look again next time.
+			prev.size, prev.mtime = -1, time.Time{}
 			s.log.ErrorContext(ctx, "screening: list not reloaded, the previous version stays",
 				slog.String("list", l.Name), slog.String("error", err.Error()))
 			continue
@@ -221,7 +291,7 @@ func (s *Screener) load(ctx context.Context, all, first bool) error {
 				all = append(all, ld.entries...)
 			}
 		}
-		s.index.Store(NewIndex(all))
+		s.state.Store(&state{index: NewIndex(all), params: s.params})
 	}
 	return errors.Join(errs...)
 }

@@ -266,3 +266,53 @@ func TestNewErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigure: a config reload puts new lists and settings in force; a
+// list that fails keeps what it had under its name.
+func TestConfigure(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	header := "id,schema,name,aliases,birth_date,countries\n"
+	write := func(name, s string) string {
+		t.Helper()
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(header+s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	a := write("a.csv", "1,Person,Ivan Petrov,,,\n")
+	b := write("b.csv", "2,Person,Oleg Sidorov,,,\n")
+	s, err := New(ctx, []List{{Name: "a", Format: FormatOpenSanctions, File: a}, {Name: "b", Format: FormatOpenSanctions, File: b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	petrov := Subject{Names: []string{"Ivan Petrova"}} // 0.98 or so
+	if len(s.Check(ctx, petrov)) != 1 {
+		t.Fatal("no hit at the default threshold")
+	}
+	broken := filepath.Join(dir, "broken.csv")
+	if err := os.WriteFile(broken, []byte("id,name\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	broken2 := filepath.Join(dir, "none.csv")
+	err = s.Configure(ctx, []List{
+		{Name: "a", Format: FormatOpenSanctions, File: broken2},
+		{Name: "c", Format: FormatOpenSanctions, File: broken},
+	}, WithThreshold(0.999))
+	if err == nil {
+		t.Fatal("Configure with failing lists: no error")
+	}
+	if got := s.Lists(); len(got) != 1 || got["a"] != 1 {
+		t.Errorf("lists after Configure: %v, want a (kept) only", got)
+	}
+	if len(s.Check(ctx, petrov)) != 0 || len(s.Check(ctx, Subject{Names: []string{"Ivan Petrov"}})) != 1 {
+		t.Error("the new threshold is not in force, or list a was dropped")
+	}
+	if len(s.Check(ctx, Subject{Names: []string{"Oleg Sidorov"}})) != 0 {
+		t.Error("list b is still screened")
+	}
+	if err := s.Configure(ctx, nil, WithThreshold(2)); !errors.Is(err, ErrBadSettings) {
+		t.Errorf("bad settings: %v", err)
+	}
+}
