@@ -139,13 +139,27 @@ func (h Hit) LogValue() slog.Value {
 		slog.String("birth_date", string(h.BirthDate)), slog.String("nationality", string(h.Nationality)))
 }
 
+// word is a normalized word (Tokens) and its phonetic key (Key).
+type word struct {
+	text, key string
+}
+
+// words normalizes a name into its words and their keys.
+func words(name string) []word {
+	toks := Tokens(name)
+	out := make([]word, len(toks))
+	for i, t := range toks {
+		out[i] = word{text: t, key: Key(t)}
+	}
+	return out
+}
+
 // name is one of an entry's names, as indexed.
 type name struct {
-	entry  int32
-	alias  bool
-	tokens []string
-	keys   []string
-	text   string
+	entry int32
+	alias bool
+	words []word
+	text  string
 }
 
 // Index finds the entries of a set of lists that match a subject.
@@ -183,20 +197,17 @@ func NewIndex(entries []Entry) *Index {
 	ix := &Index{entries: entries, byKey: make(map[string][]int32)}
 	for i, e := range entries {
 		for j, n := range e.Names {
-			toks := Tokens(n)
-			if len(toks) == 0 {
+			ws := words(n)
+			if len(ws) == 0 {
 				continue
 			}
 			id := int32(len(ix.names))
-			nm := name{entry: int32(i), alias: j > 0, tokens: toks, text: n}
-			for _, t := range toks {
-				k := Key(t)
-				nm.keys = append(nm.keys, k)
-				if p := ix.byKey[k]; len(p) == 0 || p[len(p)-1] != id {
-					ix.byKey[k] = append(p, id)
+			for _, w := range ws {
+				if p := ix.byKey[w.key]; len(p) == 0 || p[len(p)-1] != id {
+					ix.byKey[w.key] = append(p, id)
 				}
 			}
-			ix.names = append(ix.names, nm)
+			ix.names = append(ix.names, name{entry: int32(i), alias: j > 0, words: ws, text: n})
 		}
 	}
 	ix.common = max(1000, len(ix.names)/50)
@@ -226,18 +237,18 @@ func (ix *Index) Match(s Subject, p Params) []Hit {
 		p.BirthDate = BirthDateRequiredMatch
 	}
 	var (
-		subj [][]string // tokens of each subject name
-		keys []string   // distinct keys of all of them
+		subj [][]word // the words of each subject name
+		keys []string // the distinct keys of all of them
 	)
 	for _, n := range s.Names[:min(len(s.Names), maxSubjectNames)] {
-		t := Tokens(n)
-		if len(t) == 0 {
+		ws := words(n)
+		if len(ws) == 0 {
 			continue
 		}
-		subj = append(subj, t)
-		for _, w := range t {
-			if k := Key(w); !slices.Contains(keys, k) {
-				keys = append(keys, k)
+		subj = append(subj, ws)
+		for _, w := range ws {
+			if !slices.Contains(keys, w.key) {
+				keys = append(keys, w.key)
 			}
 		}
 	}
@@ -277,7 +288,7 @@ func (ix *Index) Match(s Subject, p Params) []Hit {
 		nm := &ix.names[id]
 		var ns float64
 		for _, q := range subj {
-			ns = max(ns, nameScore(q, nm.tokens))
+			ns = max(ns, nameScore(q, nm.words))
 		}
 		if ns+BirthDateBonus+NationalityBonus < p.Threshold {
 			continue
@@ -333,24 +344,22 @@ func (ix *Index) Match(s Subject, p Params) []Hit {
 }
 
 // wordScore is the similarity of two normalized words.
-func wordScore(a, b string) float64 {
-	s := JaroWinkler(a, b)
-	if s >= 0.95 {
+func wordScore(a, b word) float64 {
+	s := JaroWinkler(a.text, b.text)
+	if s >= 0.95 || a.key != b.key {
 		return s
 	}
-	if ka := Key(a); ka == Key(b) {
-		switch {
-		case len(ka) >= 3:
-			return 0.95
-		case len(ka) == 2:
-			return max(s, 0.85)
-		}
+	switch {
+	case len(a.key) >= 3:
+		return 0.95
+	case len(a.key) == 2:
+		return max(s, 0.85)
 	}
 	return s
 }
 
 // nameScore compares two names word set to word set (see Index).
-func nameScore(q, e []string) float64 {
+func nameScore(q, e []word) float64 {
 	short, long := q, e
 	if len(short) > len(long) {
 		short, long = long, short

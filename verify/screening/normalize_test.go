@@ -91,7 +91,7 @@ func TestNameScore(t *testing.T) {
 		{"Abdul Rahman Al Hashimi", "Abdulrahman Hashimi", 0.85, 0.999}, // joined words are close, not equal
 	}
 	for _, c := range cases {
-		got := nameScore(Tokens(c.a), Tokens(c.b))
+		got := nameScore(words(c.a), words(c.b))
 		if got < c.min || got > c.max {
 			t.Errorf("nameScore(%q, %q) = %.3f, want within [%.2f, %.2f]", c.a, c.b, got, c.min, c.max)
 		}
