@@ -69,10 +69,13 @@ func TestScreeningLists(t *testing.T) {
 	if len(s.Lists) != 2 || s.Lists[0].File != filepath.Join(dir, "sdn.xml") || s.Threshold != 0.85 || s.BirthDate != ScreeningBirthDateModifier || s.PollInterval != 30*time.Second {
 		t.Errorf("screening = %+v", s)
 	}
+	if w := cfg.Warnings(); len(w) == 0 || w[len(w)-1].Path != "screening.lists" || !strings.Contains(w[len(w)-1].Message, "does not screen users against them yet") {
+		t.Errorf("no warning that screening is not applied: %v", w)
+	}
 	if len(checked) != 2 || checked[0] != "ofac "+filepath.Join(dir, "sdn.xml") {
 		t.Errorf("checked %q", checked)
 	}
-	if sum := cfg.Summary(); !strings.Contains(sum, "Screening: against ofac (ofac_sdn_xml), os (opensanctions_csv); a hit from score 0.85") {
+	if sum := cfg.Summary(); !strings.Contains(sum, "Screening: against ofac (ofac_sdn_xml), os (opensanctions_csv) (not applied to verifications yet); a hit from score 0.85") {
 		t.Errorf("summary does not describe screening:\n%s", sum)
 	}
 

@@ -27,7 +27,7 @@ screening:
 		t.Fatal(err)
 	}
 	r := runCLI(t, nil, "check-config", "--config", p)
-	if want := "Screening: against opensanctions (opensanctions_csv); a hit from score 0.9 sends the case to review"; r.code != exitOK || !strings.Contains(r.stdout, want) {
+	if want := "Screening: against opensanctions (opensanctions_csv) (not applied to verifications yet); a hit from score 0.9 sends the case to review"; r.code != exitOK || !strings.Contains(r.stdout, want) {
 		t.Errorf("exit status %d, summary lacks %q:\n%s%s", r.code, want, r.stdout, r.stderr)
 	}
 	if err := os.WriteFile(list, []byte(good+"NK-2,Person\n"), 0o600); err != nil {
