@@ -6,7 +6,8 @@
 // Parse reads a list from its documented format as a stream (the XML
 // token by token with encoding/xml, the CSV row by row with
 // encoding/csv), so that memory stays bounded by one entry whatever the
-// size of the file; it keeps individuals only, with their names (the
+// size of the file (and no more than 1 MiB may come without markup, which
+// bounds what those decoders buffer); it keeps individuals only, with their names (the
 // primary name and the aliases, Latin and original script), dates of
 // birth (whole, year and month, or year only) and nationalities (as ISO
 // 3166-1 codes; CountryCode maps the names the lists write). A file that

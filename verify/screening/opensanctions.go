@@ -15,14 +15,15 @@ var openSanctionsColumns = []string{"id", "schema", "name", "aliases", "birth_da
 
 // parseOpenSanctions reads OpenSanctions' targets.simple.csv.
 func parseOpenSanctions(ctx context.Context, in io.Reader, file string, emit func(Entry) error) error {
-	r := csv.NewReader(in)
+	guard := newRunGuard(in, '\n')
+	r := csv.NewReader(guard)
 	r.ReuseRecord = true
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
 		return &ParseError{File: file, Line: 1, Err: fmt.Errorf("%w: the file is empty (a header row naming the columns is expected)", ErrFormat)}
 	}
 	if err != nil {
-		return csvError(file, err)
+		return csvError(file, guard, err)
 	}
 	col := make(map[string]int, len(openSanctionsColumns))
 	for i, h := range header {
@@ -44,7 +45,7 @@ func parseOpenSanctions(ctx context.Context, in io.Reader, file string, emit fun
 			return nil
 		}
 		if err != nil {
-			return csvError(file, err)
+			return csvError(file, guard, err)
 		}
 		if n%1024 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -93,7 +94,10 @@ func split(s string) []string {
 }
 
 // csvError turns a csv.Reader error into a ParseError with its line.
-func csvError(file string, err error) error {
+func csvError(file string, guard *runGuard, err error) error {
+	if errors.Is(err, ErrFormat) { // from the guard: the line it stopped in
+		return &ParseError{File: file, Line: guard.seps + 1, Err: err}
+	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return &ParseError{File: file, Line: pe.Line, Err: fmt.Errorf("%w: %v", ErrFormat, pe.Err)}

@@ -118,7 +118,7 @@ type record interface {
 // walkXML streams r token by token, handing each element named rec to r
 // and emitting its entry.
 func walkXML(ctx context.Context, in io.Reader, file, name string, rec record, emit func(Entry) error) error {
-	d := xml.NewDecoder(in)
+	d := xml.NewDecoder(newRunGuard(in, '<'))
 	d.Strict = true
 	var (
 		path    []string // inside a record
@@ -142,6 +142,9 @@ func walkXML(ctx context.Context, in io.Reader, file, name string, rec record, e
 				return fail(fmt.Errorf("%w: the file ends inside a %s element", ErrFormat, name))
 			}
 			return nil
+		}
+		if errors.Is(err, ErrFormat) {
+			return fail(err)
 		}
 		if err != nil {
 			return fail(fmt.Errorf("%w: %v", ErrFormat, err))

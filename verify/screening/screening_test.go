@@ -316,3 +316,35 @@ func TestConfigure(t *testing.T) {
 		t.Errorf("bad settings: %v", err)
 	}
 }
+
+// TestCheckDuringReload: checks run while lists reload (run with -race).
+func TestCheckDuringReload(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l := writeList(t, dir, FormatUN, 2000)
+	s, err := New(ctx, []List{l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj := Subject{Names: []string{"Dmitrii Shcherbakov"}, BirthDate: date(1975, 3, 14)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 5 {
+			if err := s.Reload(ctx); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for checks := 0; ; checks++ {
+		if hits := s.Check(ctx, subj); len(hits) != 1 {
+			t.Fatalf("check %d during reloads: %v", checks, explainAll(hits))
+		}
+		select {
+		case <-done:
+			return
+		default:
+		}
+	}
+}
