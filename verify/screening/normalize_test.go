@@ -97,3 +97,28 @@ func TestNameScore(t *testing.T) {
 		}
 	}
 }
+
+// TestNameScoreExamples keeps the table of docs/screening.md true.
+func TestNameScoreExamples(t *testing.T) {
+	cases := []struct {
+		a, b string
+		want float64
+	}{
+		{"Sergei Ivanov", "Sergey Ivanov", 0.975},
+		{"Дмитрий Щербаков", "Dmitriy Shcherbakov", 0.975},
+		{"Ivan Petrov", "Ivan Petrenko", 0.946},
+		{"Олег Коваленко", "Oleh Kovalenko", 0.942},
+		{"John Smith", "Jon Smyth", 0.942},
+		{"Maria Gonzalez", "Mario Gonzales", 0.935},
+		{"Ali Hassan", "Eli Hassan", 0.925},
+		{"Iurii Kovalenko", "Yuriy Kovalenko", 0.925},
+		{"Mohammed Ali", "Mohammad Alavi", 0.851},
+		{"Anna Ivanova", "Ivan Ivanov", 0.736},
+		{"Kim Jong Un", "Kim Jong Il", 0.667},
+	}
+	for _, c := range cases {
+		if got := nameScore(words(c.a), words(c.b)); math.Abs(got-c.want) > 0.0005 {
+			t.Errorf("nameScore(%q, %q) = %.3f, docs/screening.md says %.3f", c.a, c.b, got, c.want)
+		}
+	}
+}
