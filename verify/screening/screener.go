@@ -101,7 +101,7 @@ func WithThreshold(t float64) Option { return func(s *settings) { s.params.Thres
 // BirthDateRequiredMatch).
 func WithBirthDateRule(r BirthDateRule) Option { return func(s *settings) { s.params.BirthDate = r } }
 
-// WithLogger sets where reloads are logged (default: slog.Default()).
+// WithLogger sets where reloads are logged (default: nowhere).
 // Logs name lists, files and counts, never a name or a date.
 func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.log = l } }
 
@@ -112,7 +112,7 @@ func WithPollInterval(d time.Duration) Option { return func(s *settings) { s.eve
 // newSettings applies opts to the defaults and checks the result and the
 // lists.
 func newSettings(lists []List, opts []Option) (settings, error) {
-	st := settings{log: slog.Default(), every: time.Minute}
+	st := settings{log: slog.New(slog.DiscardHandler), every: time.Minute}
 	for _, o := range opts {
 		o(&st)
 	}

@@ -2,8 +2,10 @@ package screening
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,7 +165,8 @@ func TestReload(t *testing.T) {
 		}
 	}
 	write(header + "a,Person,Ivan Petrov,,1970-01-01,ru\n")
-	s, err := New(ctx, []List{{Name: "os", Format: FormatOpenSanctions, File: file}})
+	var logs bytes.Buffer
+	s, err := New(ctx, []List{{Name: "os", Format: FormatOpenSanctions, File: file}}, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +194,10 @@ func TestReload(t *testing.T) {
 	}
 	if len(s.Check(ctx, sidorov)) != 1 {
 		t.Fatal("the previous version was dropped")
+	}
+	if l := logs.String(); !strings.Contains(l, `msg="screening: list not reloaded, the previous version stays" list=os`) || !strings.Contains(l, "os.csv:2") ||
+		strings.Contains(l, "Petrov") || strings.Contains(l, "Sidorov") {
+		t.Errorf("logs: %s", l)
 	}
 	write(header + "b,Person,Oleg Sidorov,,,\n")
 	if err := s.Reload(ctx); err != nil {
