@@ -231,7 +231,7 @@ var limitedMethods = map[string]bool{"sendmessage": true, "editmessagetext": tru
 
 // RoundTrip implements http.RoundTripper.
 func (l *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if limitedMethods[strings.ToLower(path.Base(req.URL.Path))] {
+	if limitedMethods[strings.ToLower(path.Base(req.URL.Path))] && !strings.Contains(req.URL.Path, "/file/bot") {
 		if err := l.limit.wait(req.Context()); err != nil {
 			return nil, err
 		}
