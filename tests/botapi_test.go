@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kycbot/kycbot/bot"
+	"github.com/kycbot/kycbot/bot/botapi"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox/demo"
@@ -21,7 +23,7 @@ import (
 // startUsers starts n simulated users of scenario (`kycbot sandbox
 // users`, as a process) against the bot of cfgFile, over ramp; their
 // report goes to the file it returns.
-func startUsers(t *testing.T, bin, cfgFile string, n int, scenario string, ramp time.Duration) (*process, string) {
+func startUsers(t testing.TB, bin, cfgFile string, n int, scenario string, ramp time.Duration) (*process, string) {
 	t.Helper()
 	report := filepath.Join(t.TempDir(), "report.json")
 	users := startProcess(t, bin, "users", "", "sandbox", "users", "--config", cfgFile, "--users", strconv.Itoa(n),
@@ -31,7 +33,7 @@ func startUsers(t *testing.T, bin, cfgFile string, n int, scenario string, ramp 
 
 // usersReport waits for the users to finish, wants their process to exit
 // 0 (every user as expected) and returns their report of n users.
-func usersReport(t *testing.T, users *process, report string, n int) demo.Report {
+func usersReport(t testing.TB, users *process, report string, n int) demo.Report {
 	t.Helper()
 	select {
 	case <-users.exited:
@@ -290,4 +292,93 @@ func TestBotAPIFloodWait(t *testing.T) {
 		t.Errorf("sendMessage called %d times for %d users and %d refusals", calls, len(rep.Users), refusals)
 	}
 	wantTransportLogged(t, "flood", logs.String(), config.ReceivePolling, served.Account.Token)
+}
+
+// BenchmarkSharingToVerdictTransports measures, in one run, the time
+// from sharing to the verdict (the sandbox users' own timing: from the
+// tap on "Share" to the bot's answer) with `kycbot run` as a process on
+// MTProto, on the Bot API with long polling and on the Bot API with a
+// webhook, against one local Telegram (in this process) and its Bot API
+// front. Each transport serves benchUsers happy users at once, in rounds
+// that alternate the order; it reports the median and the slowest of
+// each. Run it with
+//
+//	go test ./tests -run XXX -bench SharingToVerdictTransports -benchtime 1x
+func BenchmarkSharingToVerdictTransports(b *testing.B) {
+	const benchUsers, rounds = 10, 2
+	rdb := testkit.Need(b)
+	top := testkit.RedisTopology()
+	bin, err := kycbotBinary()
+	if err != nil {
+		b.Fatalf("build kycbot: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	dir := b.TempDir()
+	key, err := botKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	served, err := demo.Serve(ctx, demo.ServeOptions{Key: key})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer served.Close()
+	server, err := served.Server()
+	if err != nil {
+		b.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "bot.pem")
+	if err := os.WriteFile(keyFile, passport.MarshalPrivateKey(served.Key), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	api := botapi.NewClient(served.Account.Token, botapi.WithBaseURL(served.BotAPIURL))
+	type way struct{ name, transport, receive string }
+	ways := []way{{"mtproto", "", ""}, {"botapi-polling", config.TransportBotAPI, config.ReceivePolling},
+		{"botapi-webhook", config.TransportBotAPI, config.ReceiveWebhook}}
+	times := map[string][]float64{}
+	for range b.N {
+		for round := range rounds {
+			order := slices.Clone(ways)
+			if round%2 == 1 {
+				slices.Reverse(order)
+			}
+			for _, w := range order {
+				// What the Bot API front kept from the phase before is
+				// dropped, and its webhook removed.
+				if err := api.DeleteWebhook(ctx, true); err != nil {
+					b.Fatal(err)
+				}
+				prefix := demo.NewPrefix()
+				b.Cleanup(func() { _, _ = demo.DeleteKeys(context.Background(), rdb, prefix) })
+				web := freeAddr(b)
+				raw, err := demo.ProcessConfig{BotToken: served.Account.Token, Server: server, PrivateKeyFile: keyFile,
+					BotAPIURL: served.BotAPIURL, Transport: w.transport, Receive: w.receive, PublicURL: "http://" + web, Listen: web,
+					RedisAddr: strings.Join(top.Addrs, ","), RedisMode: top.Mode, RedisMasterName: top.MasterName, RedisPrefix: prefix}.YAML()
+				if err != nil {
+					b.Fatal(err)
+				}
+				cfgFile := filepath.Join(dir, w.name+".yaml")
+				if err := os.WriteFile(cfgFile, raw, 0o600); err != nil {
+					b.Fatal(err)
+				}
+				p := startProcess(b, bin, w.name, "is running as instance", "run", "--config", cfgFile, "--instance", "bench-"+w.name)
+				users, report := startUsers(b, bin, cfgFile, benchUsers, "happy", 0)
+				rep := usersReport(b, users, report, benchUsers)
+				p.stop(b)
+				for _, u := range rep.Users {
+					if !u.OK {
+						b.Fatalf("%s: user %d: %s", w.name, u.Index, u.Outcome)
+					}
+					times[w.name] = append(times[w.name], u.VerdictSeconds...)
+				}
+			}
+		}
+	}
+	for _, w := range ways {
+		ts := times[w.name]
+		slices.Sort(ts)
+		b.ReportMetric(ts[len(ts)/2]*1000, w.name+"-median-ms")
+		b.ReportMetric(ts[len(ts)-1]*1000, w.name+"-max-ms")
+	}
 }

@@ -515,13 +515,13 @@ type process struct {
 
 // startProcess runs kycbot (bin) with args and returns once a line of its
 // output holds ready (at once when ready is empty).
-func startProcess(t *testing.T, bin, name, ready string, args ...string) *process {
+func startProcess(t testing.TB, bin, name, ready string, args ...string) *process {
 	t.Helper()
 	return startProcessLogs(t, bin, name, ready, &testkit.Logs{}, args...)
 }
 
 // startProcessLogs is startProcess with the output appended to logs.
-func startProcessLogs(t *testing.T, bin, name, ready string, logs *testkit.Logs, args ...string) *process {
+func startProcessLogs(t testing.TB, bin, name, ready string, logs *testkit.Logs, args ...string) *process {
 	t.Helper()
 	p, err := launch(bin, name, ready, logs, args...)
 	if err != nil {
@@ -587,7 +587,7 @@ func (p *process) kill() {
 }
 
 // stop ends the process with SIGTERM (SIGKILL after a while) and waits.
-func (p *process) stop(t *testing.T) {
+func (p *process) stop(t testing.TB) {
 	select {
 	case <-p.exited:
 		return
@@ -611,7 +611,7 @@ type balancer struct {
 	next int
 }
 
-func newBalancer(t *testing.T) *balancer {
+func newBalancer(t testing.TB) *balancer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
