@@ -192,10 +192,12 @@ func (c *checker) transport(cfg *Config) {
 		c.warn("telegram.bot_api.receive", "is ignored: it applies to telegram.transport %s only, and the transport is %s", TransportBotAPI, t.Transport)
 	case !t.OnBotAPI() || t.BotAPI.Receive != ReceiveWebhook:
 	case cfg.Web.PublicURL == "":
-		// web.public_url's own warning says it is not set; this one makes
-		// run refuse to start.
-		c.missing = append(c.missing, c.problem("web.public_url",
-			"is not set: telegram.bot_api.receive webhook needs it, Telegram posts the updates to <web.public_url>%s...; set it, or receive with polling", WebhookPathPrefix))
+		// Beside web.public_url's own warning (the request page); this one
+		// makes run refuse to start.
+		p := c.problem("web.public_url",
+			"is not set: telegram.bot_api.receive webhook needs it, Telegram posts the updates to <web.public_url>%s...; set it, or receive with polling", WebhookPathPrefix)
+		c.missing = append(c.missing, p)
+		c.warns = append(c.warns, p)
 	case t.BotAPIURL == DefaultBotAPIURL && !strings.HasPrefix(strings.ToLower(cfg.Web.PublicURL), "https://"):
 		c.warn("web.public_url", "is not https: Telegram posts webhook updates to https URLs only (on port 443, 80, 88 or 8443), so telegram.bot_api.receive webhook will not receive; use an https public URL, or polling")
 	}
