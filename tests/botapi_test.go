@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/bot/botapi"
 	"github.com/kycbot/kycbot/config"
@@ -44,7 +46,14 @@ func usersReport(t testing.TB, users *process, report string, n int) demo.Report
 	if code := users.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("sandbox users exited %d:\n%s", code, users.logs.String())
 	}
-	raw, err := os.ReadFile(report)
+	return readReport(t, report, n)
+}
+
+// readReport reads the report of `kycbot sandbox users` at file, of n
+// users.
+func readReport(t testing.TB, file string, n int) demo.Report {
+	t.Helper()
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +98,54 @@ func wantTransportLogged(t *testing.T, name, logs string, receive, token string)
 	if secret == "" || strings.Contains(logs, secret) {
 		t.Errorf("%s logged the bot token", name)
 	}
+}
+
+// serveInProcess starts the local Telegram with the demo bot (the tests'
+// key) and its Bot API front in the test's process, and writes the bot's
+// key in dir: it returns them, telegram.server and the key file.
+func serveInProcess(tb testing.TB, ctx context.Context, dir string) (*demo.Served, config.TelegramServer, string) {
+	tb.Helper()
+	key, err := botKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	served, err := demo.Serve(ctx, demo.ServeOptions{Key: key})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = served.Close() })
+	server, err := served.Server()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "bot.pem")
+	if err := os.WriteFile(keyFile, passport.MarshalPrivateKey(served.Key), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return served, server, keyFile
+}
+
+// writeServedConfig writes in dir, as name.yaml, the config of the demo
+// bot of served on transport and receive (empty: MTProto), its web server
+// on a free port, under a fresh Redis prefix of topology top (its keys
+// removed when the test ends); it returns the file.
+func writeServedConfig(tb testing.TB, dir, name string, served *demo.Served, server config.TelegramServer, keyFile string,
+	rdb redis.UniversalClient, top testkit.Topology, transport, receive string) string {
+	tb.Helper()
+	prefix := demo.NewPrefix()
+	tb.Cleanup(func() { _, _ = demo.DeleteKeys(context.Background(), rdb, prefix) })
+	web := freeAddr(tb)
+	raw, err := demo.ProcessConfig{BotToken: served.Account.Token, Server: server, PrivateKeyFile: keyFile,
+		BotAPIURL: served.BotAPIURL, Transport: transport, Receive: receive, PublicURL: "http://" + web, Listen: web,
+		RedisAddr: strings.Join(top.Addrs, ","), RedisMode: top.Mode, RedisMasterName: top.MasterName, RedisPrefix: prefix}.YAML()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfgFile := filepath.Join(dir, name+".yaml")
+	if err := os.WriteFile(cfgFile, raw, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return cfgFile
 }
 
 // TestBotAPIPolling runs `kycbot run` as a process on the Bot API
@@ -219,8 +276,8 @@ func TestBotAPIWebhookInstances(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	usersReport(t, users, report, n)
-	lost, dup := wantEachVerifiedOnce(t, report, n, st, cfg.DefaultLevelName, hook)
+	rep := usersReport(t, users, report, n)
+	lost, dup := wantEachVerifiedOnce(t, rep, st, cfg.DefaultLevelName, hook)
 	t.Logf("%d users, %d lost (no verdict), %d with duplicate verdicts", n, lost, dup)
 	received := 0
 	for name, l := range logs {
@@ -246,36 +303,8 @@ func TestBotAPIFloodWait(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	key, err := botKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	served, err := demo.Serve(ctx, demo.ServeOptions{Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer served.Close()
-	server, err := served.Server()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "bot.pem")
-	if err := os.WriteFile(keyFile, passport.MarshalPrivateKey(served.Key), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	prefix := demo.NewPrefix()
-	t.Cleanup(func() { _, _ = demo.DeleteKeys(context.Background(), rdb, prefix) })
-	web := freeAddr(t)
-	raw, err := demo.ProcessConfig{BotToken: served.Account.Token, Server: server, PrivateKeyFile: keyFile, BotAPIURL: served.BotAPIURL,
-		Transport: config.TransportBotAPI, PublicURL: "http://" + web, Listen: web,
-		RedisAddr: strings.Join(top.Addrs, ","), RedisMode: top.Mode, RedisMasterName: top.MasterName, RedisPrefix: prefix}.YAML()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfgFile := filepath.Join(dir, "kycbot.yaml")
-	if err := os.WriteFile(cfgFile, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	served, server, keyFile := serveInProcess(t, ctx, dir)
+	cfgFile := writeServedConfig(t, dir, "kycbot", served, server, keyFile, rdb, top, config.TransportBotAPI, "")
 	logs := &testkit.Logs{}
 	p := startProcessLogs(t, bin, "flood", "is running as instance", logs, "run", "--config", cfgFile, "--instance", "flood", "--log-format", "json")
 	defer p.stop(t)
@@ -315,23 +344,7 @@ func BenchmarkSharingToVerdictTransports(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	dir := b.TempDir()
-	key, err := botKey()
-	if err != nil {
-		b.Fatal(err)
-	}
-	served, err := demo.Serve(ctx, demo.ServeOptions{Key: key})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer served.Close()
-	server, err := served.Server()
-	if err != nil {
-		b.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "bot.pem")
-	if err := os.WriteFile(keyFile, passport.MarshalPrivateKey(served.Key), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	served, server, keyFile := serveInProcess(b, ctx, dir)
 	api := botapi.NewClient(served.Account.Token, botapi.WithBaseURL(served.BotAPIURL))
 	type way struct{ name, transport, receive string }
 	ways := []way{{"mtproto", "", ""}, {"botapi-polling", config.TransportBotAPI, config.ReceivePolling},
@@ -349,19 +362,7 @@ func BenchmarkSharingToVerdictTransports(b *testing.B) {
 				if err := api.DeleteWebhook(ctx, true); err != nil {
 					b.Fatal(err)
 				}
-				prefix := demo.NewPrefix()
-				b.Cleanup(func() { _, _ = demo.DeleteKeys(context.Background(), rdb, prefix) })
-				web := freeAddr(b)
-				raw, err := demo.ProcessConfig{BotToken: served.Account.Token, Server: server, PrivateKeyFile: keyFile,
-					BotAPIURL: served.BotAPIURL, Transport: w.transport, Receive: w.receive, PublicURL: "http://" + web, Listen: web,
-					RedisAddr: strings.Join(top.Addrs, ","), RedisMode: top.Mode, RedisMasterName: top.MasterName, RedisPrefix: prefix}.YAML()
-				if err != nil {
-					b.Fatal(err)
-				}
-				cfgFile := filepath.Join(dir, w.name+".yaml")
-				if err := os.WriteFile(cfgFile, raw, 0o600); err != nil {
-					b.Fatal(err)
-				}
+				cfgFile := writeServedConfig(b, dir, w.name, served, server, keyFile, rdb, top, w.transport, w.receive)
 				p := startProcess(b, bin, w.name, "is running as instance", "run", "--config", cfgFile, "--instance", "bench-"+w.name)
 				users, report := startUsers(b, bin, cfgFile, benchUsers, "happy", 0)
 				rep := usersReport(b, users, report, benchUsers)

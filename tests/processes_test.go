@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -324,7 +323,7 @@ func TestInstancesAsProcesses(t *testing.T) {
 	if code := users.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("sandbox users exited %d:\n%s", code, users.logs.String())
 	}
-	lost, dup := wantEachVerifiedOnce(t, report, n, st, cfg.DefaultLevelName, hook)
+	lost, dup := wantEachVerifiedOnce(t, readReport(t, report, n), st, cfg.DefaultLevelName, hook)
 	t.Logf("%s: %d users, %d lost (no verdict), %d with duplicate verdicts", top, n, lost, dup)
 	viaLogger := 0
 	for name, l := range logs {
@@ -394,25 +393,15 @@ func deliverToHook(t *testing.T, cfgFile string, hook *receiver) *config.Config 
 	return cfg
 }
 
-// wantEachVerifiedOnce reads the report of `kycbot sandbox users` at
-// report (n users of the happy scenario), waits for the queue to empty
+// wantEachVerifiedOnce takes the report of `kycbot sandbox users` (users
+// of the happy scenario), waits for the queue to empty
 // and the webhook events of every user to reach hook, and wants each
 // user verified exactly once: one verdict message, a verified status at
 // level, one verified audit event and one webhook event. It returns how
 // many users got no verdict and how many got more than one.
-func wantEachVerifiedOnce(t *testing.T, report string, n int, st *store.Store, level string, hook *receiver) (lost, dup int) {
+func wantEachVerifiedOnce(t *testing.T, rep demo.Report, st *store.Store, level string, hook *receiver) (lost, dup int) {
 	t.Helper()
-	raw, err := os.ReadFile(report)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep demo.Report
-	if err := json.Unmarshal(raw, &rep); err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Users) != n {
-		t.Fatalf("the report has %d users, want %d", len(rep.Users), n)
-	}
+	n := len(rep.Users)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	// The queue empties and the webhook events arrive (an instance killed

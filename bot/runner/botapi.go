@@ -120,24 +120,11 @@ func (r *Runner) runBotAPI(ctx context.Context, cfg *config.Config, token string
 
 	working := make(chan error, 1)
 	go func() { working <- r.kyc.Run(ctx, t) }()
-	for r.kyc.Ready(ctx) != nil {
-		select {
-		case err := <-working:
-			return fmt.Errorf("runner: work the queue: %w", err)
-		case <-ctx.Done():
-			return r.drain(srv, working)
-		case <-time.After(20 * time.Millisecond):
+	if stopped, err := r.serveWhenReady(ctx, ctx, working, srv, ln, opsAddr, self); stopped {
+		if err != nil {
+			return fmt.Errorf("runner: %w", err)
 		}
-	}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			r.log.ErrorContext(ctx, "runner: web server stopped", slog.String("error", err.Error()))
-		}
-	}()
-	r.log.InfoContext(ctx, "runner: running", slog.Int64("bot_id", self.ID), slog.String("instance", r.kyc.Instance()),
-		slog.String("web", ln.Addr().String()), opsAttr(opsAddr))
-	if r.o.OnReady != nil {
-		r.o.OnReady(Info{ID: self.ID, Username: self.Username, Instance: r.kyc.Instance(), WebAddr: ln.Addr(), OpsAddr: opsAddr})
+		return r.drain(srv, working)
 	}
 
 	if cfg.Telegram.BotAPI.Receive == config.ReceiveWebhook {

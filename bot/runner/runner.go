@@ -314,14 +314,35 @@ func (r *Runner) session(ctx, cctx context.Context, client *telegram.Client, rec
 	defer stopOnCtx()
 	working := make(chan error, 1)
 	go func() { working <- r.kyc.Run(workCtx, t) }()
-	// Serve once the handlers are wired (Handler answers 503 before).
-	for r.kyc.Ready(cctx) != nil {
+	if stopped, err := r.serveWhenReady(ctx, cctx, working, srv, ln, opsAddr, self); stopped {
+		if err != nil {
+			return err
+		}
+		stopWork()
+		return <-working
+	}
+
+	r.receiveMTProto(ctx, client.API(), self, recv)
+	err = <-working
+	if err != nil {
+		return fmt.Errorf("work the queue: %w", err)
+	}
+	return nil
+}
+
+// serveWhenReady waits until the workers are wired (the web handler
+// answers 503 before), checking with readyCtx, then serves the web server
+// on ln and announces the instance (log, OnReady). It reports stopped
+// when it did not get there: the workers failed (the error) or ctx
+// ended (nil).
+func (r *Runner) serveWhenReady(ctx, readyCtx context.Context, working <-chan error, srv *http.Server, ln net.Listener,
+	opsAddr net.Addr, self bot.Self) (stopped bool, err error) {
+	for r.kyc.Ready(readyCtx) != nil {
 		select {
 		case err := <-working:
-			return fmt.Errorf("work the queue: %w", err)
+			return true, fmt.Errorf("work the queue: %w", err)
 		case <-ctx.Done():
-			stopWork()
-			return <-working
+			return true, nil
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -335,13 +356,7 @@ func (r *Runner) session(ctx, cctx context.Context, client *telegram.Client, rec
 	if r.o.OnReady != nil {
 		r.o.OnReady(Info{ID: self.ID, Username: self.Username, Instance: r.kyc.Instance(), WebAddr: ln.Addr(), OpsAddr: opsAddr})
 	}
-
-	r.receiveMTProto(ctx, client.API(), self, recv)
-	err = <-working
-	if err != nil {
-		return fmt.Errorf("work the queue: %w", err)
-	}
-	return nil
+	return false, nil
 }
 
 // receiveMTProto competes for the receiver's lease until ctx ends, and
