@@ -118,8 +118,11 @@ func (r *Runner) runBotAPI(ctx context.Context, cfg *config.Config, token string
 		return nil // ctx ended
 	}
 
+	// workCtx ends with ctx, or when the webhook cannot be set.
+	workCtx, stopWork := context.WithCancel(ctx)
+	defer stopWork()
 	working := make(chan error, 1)
-	go func() { working <- r.kyc.Run(ctx, t) }()
+	go func() { working <- r.kyc.Run(workCtx, t) }()
 	if stopped, err := r.serveWhenReady(ctx, ctx, working, srv, ln, opsAddr, self); stopped {
 		if err != nil {
 			return fmt.Errorf("runner: %w", err)
@@ -128,7 +131,10 @@ func (r *Runner) runBotAPI(ctx context.Context, cfg *config.Config, token string
 	}
 
 	if cfg.Telegram.BotAPI.Receive == config.ReceiveWebhook {
-		r.hook(ctx, client, cfg.Web.PublicURL, token)
+		if err := r.hook(ctx, client, cfg.Web.PublicURL, token); err != nil {
+			stopWork()
+			return errors.Join(fmt.Errorf("runner: %w", err), r.drain(srv, working))
+		}
 	} else {
 		r.receive(ctx, self, func(ctx context.Context, started func(context.Context)) error {
 			started(ctx)
@@ -159,27 +165,35 @@ func (r *Runner) drain(srv *http.Server, working <-chan error) error {
 // secret token when it starts; pending updates are kept), registers the
 // commands, and serves until ctx ends. The webhook is not deleted on
 // stop: the other instances, or this one started again, go on receiving.
-func (r *Runner) hook(ctx context.Context, c *botapi.Client, publicURL, token string) {
+// A webhook Telegram refuses (a bad URL) is an error: nothing would
+// receive the updates.
+func (r *Runner) hook(ctx context.Context, c *botapi.Client, publicURL, token string) error {
 	pathPart, secret := webhookSecrets(token)
 	p := botapi.SetWebhookParams{URL: webhookURL(publicURL, pathPart), SecretToken: secret,
 		AllowedUpdates: []string{"message", "callback_query"}}
 	if err := retryStart(ctx, r.log, "setWebhook", func() error { return c.SetWebhook(ctx, p) }); err != nil {
-		r.log.ErrorContext(ctx, "runner: cannot set the webhook; this instance still works the queue", slog.String("error", err.Error()))
-	} else if ctx.Err() == nil {
-		r.log.InfoContext(ctx, "runner: webhook set: receiving Telegram's updates on web.listen, as every instance does",
-			slog.String("instance", r.kyc.Instance()))
-		r.receiving.Store(true)
-		r.kyc.Metrics().Receiving(true)
-		if err := r.kyc.SetCommands(ctx); err != nil {
-			r.log.WarnContext(ctx, "runner: cannot register the commands with Telegram", slog.String("error", err.Error()))
-		}
-		if r.o.OnReceiving != nil {
-			r.o.OnReceiving()
-		}
+		return fmt.Errorf("the Bot API refuses the webhook at <web.public_url>%s... (%w): Telegram posts to https URLs on port 443, 80, 88 or 8443 only; fix web.public_url, or set telegram.bot_api.receive to polling",
+			config.WebhookPathPrefix, err)
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	r.log.InfoContext(ctx, "runner: webhook set: receiving Telegram's updates on web.listen, as every instance does",
+		slog.String("instance", r.kyc.Instance()))
+	r.receiving.Store(true)
+	r.kyc.Metrics().Receiving(true)
+	defer func() {
+		r.receiving.Store(false)
+		r.kyc.Metrics().Receiving(false)
+	}()
+	if err := r.kyc.SetCommands(ctx); err != nil {
+		r.log.WarnContext(ctx, "runner: cannot register the commands with Telegram", slog.String("error", err.Error()))
+	}
+	if r.o.OnReceiving != nil {
+		r.o.OnReceiving()
 	}
 	<-ctx.Done()
-	r.receiving.Store(false)
-	r.kyc.Metrics().Receiving(false)
+	return nil
 }
 
 // retryStart calls f until it succeeds, ctx ends (nil) or Telegram
