@@ -154,6 +154,10 @@ func (r *Runner) Receiving() bool { return r.receiving.Load() }
 //     from where the updates state stands. The receiver registers the
 //     commands with Telegram when it starts.
 //
+// On the Bot API (telegram.transport botapi) it does the same without
+// an MTProto client or a session, receiving by long polling (the
+// receiver's lease) or a webhook (every instance): see the package doc.
+//
 // When ctx ends it stops receiving (handing the lease over at once),
 // stops taking web requests, lets the updates being handled finish
 // (bot.WithShutdownTimeout; the others stay in the queue for another
