@@ -86,27 +86,31 @@ func onBotAPI(url, receive string) func(string) string {
 	}
 }
 
+// startOnBotAPI runs an instance of a new world's bot on a fake Bot API
+// server, receiving by receive, and waits until it receives.
+func startOnBotAPI(t *testing.T, receive string) (*world, *fakeBotAPI, *instance) {
+	t.Helper()
+	w := newWorld(t)
+	api := newFakeBotAPI(t, w.account.Token)
+	in := w.newRunner(t, "a", w.config(t, onBotAPI(api.srv.URL, receive)), runner.Options{})
+	in.run(t)
+	select {
+	case <-in.receiving:
+	case err := <-in.done:
+		t.Fatalf("Run: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatalf("the instance never received:\n%s", in.logs.String())
+	}
+	in.info = <-in.ready // sent before it receives
+	return w, api, in
+}
+
 // With a webhook, the instance sets it at <web.public_url>/telegram/...
 // with a secret token, serves it on web.listen (refusing a request
 // without the secret), does not delete it when it stops, and never
 // calls getUpdates.
 func TestRunBotAPIWebhook(t *testing.T) {
-	w := newWorld(t)
-	api := newFakeBotAPI(t, w.account.Token)
-	in := w.newRunner(t, "a", w.config(t, onBotAPI(api.srv.URL, "webhook")), runner.Options{})
-	in.run(t)
-	select {
-	case in.info = <-in.ready:
-	case err := <-in.done:
-		t.Fatalf("Run: %v", err)
-	case <-time.After(time.Minute):
-		t.Fatal("not ready")
-	}
-	select {
-	case <-in.receiving:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the webhook was never set:\n%s", in.logs.String())
-	}
+	w, api, in := startOnBotAPI(t, "webhook")
 	set := api.called("setWebhook")
 	if len(set) != 1 {
 		t.Fatalf("setWebhook called %d times", len(set))
@@ -178,17 +182,7 @@ func TestRunBotAPIWebhookRefused(t *testing.T) {
 // With polling, the receiver deletes a webhook set before (keeping its
 // pending updates) and polls.
 func TestRunBotAPIPolling(t *testing.T) {
-	w := newWorld(t)
-	api := newFakeBotAPI(t, w.account.Token)
-	in := w.newRunner(t, "a", w.config(t, onBotAPI(api.srv.URL, "polling")), runner.Options{})
-	in.run(t)
-	select {
-	case <-in.receiving:
-	case err := <-in.done:
-		t.Fatalf("Run: %v", err)
-	case <-time.After(time.Minute):
-		t.Fatal("never received")
-	}
+	_, api, in := startOnBotAPI(t, "polling")
 	for i := 0; len(api.called("getUpdates")) == 0; i++ {
 		if i == 3000 {
 			t.Fatal("the receiver never called getUpdates")
