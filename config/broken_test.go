@@ -544,6 +544,21 @@ retention:
 		want: []want{{"telegram.bot_api_url", 3, "is empty: leave it out for Telegram's https://api.telegram.org"}},
 	},
 	{
+		name: "unknown transport",
+		src: level + `telegram:
+  transport: http
+`,
+		want: []want{{"telegram.transport", 3, `"http" is not a transport: use mtproto (gotd; app_id, app_hash and bot_token) or botapi`}},
+	},
+	{
+		name: "unknown way of receiving",
+		src: level + `telegram:
+  transport: botapi
+  bot_api: {receive: push}
+`,
+		want: []want{{"telegram.bot_api.receive", 4, `"push" is not a way of receiving: use polling`}},
+	},
+	{
 		name: "invalid YAML syntax",
 		src: `levels:
   basic: {scope: [pd]

@@ -87,6 +87,8 @@ func (c *checker) defaults(cfg *Config) {
 		}
 	}
 	serverDefaults(&cfg.Telegram.Server, serverPath, c.present)
+	fill("telegram.transport", cfg.Telegram.Transport == "", func() { cfg.Telegram.Transport = TransportMTProto })
+	fill("telegram.bot_api.receive", cfg.Telegram.BotAPI.Receive == "", func() { cfg.Telegram.BotAPI.Receive = ReceivePolling })
 	fill("telegram.bot_api_url", cfg.Telegram.BotAPIURL == "", func() { cfg.Telegram.BotAPIURL = DefaultBotAPIURL })
 	fill("passport.request_ttl", cfg.Passport.RequestTTL == 0, func() { cfg.Passport.RequestTTL = DefaultRequestTTL })
 	fill("rules", reflect.ValueOf(cfg.Rules).IsZero(), func() { cfg.Rules = verify.DefaultPolicy() })

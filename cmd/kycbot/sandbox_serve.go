@@ -24,7 +24,8 @@ import (
 
 const sandboxServeUsage = `Usage: kycbot sandbox serve [--config-out FILE] [--redis ADDR[,ADDR...]] [--redis-mode MODE]
                            [--redis-master NAME] [--redis-wait-replicas N] [--public-url URL] [--listen ADDR] [--addr HOST:PORT]
-                           [--bot-api-listen HOST:PORT]
+                           [--bot-api-listen HOST:PORT] [--transport mtproto|botapi]
+                           [--receive polling|webhook]
 
 Run a local Telegram (MTProto servers on this machine) until Ctrl-C or
 SIGTERM, with the account of the demo bot @kycbot_demo_bot and a fresh
@@ -36,6 +37,8 @@ simulated users against it.
 The same Telegram also speaks the Bot API (HTTP and JSON, as
 api.telegram.org does) on a port of its own, for bots written on the Bot
 API: getUpdates or a webhook, sendMessage, Passport data and files.
+'kycbot run' itself runs on either: the config holds what both need, and
+telegram.transport (--transport) says which one it uses.
 
 The config is the demo's (the levels and rules of 'kycbot sandbox') with
 the bot's token, telegram.server (the local servers' addresses and public
@@ -71,6 +74,12 @@ Flags:
   --bot-api-listen HOST:PORT
                      where the Bot API front listens (default: a free port
                      of 127.0.0.1)
+  --transport T      telegram.transport of the config: mtproto (default;
+                     'kycbot run' logs in over MTProto) or botapi ('kycbot
+                     run' talks to the Bot API front with the token alone)
+  --receive R        telegram.bot_api.receive with --transport botapi:
+                     polling (default) or webhook (the front posts the
+                     updates to --public-url)
 
 Exit status: 0 after a clean stop, 1 when the sandbox cannot start or its
 files cannot be written, 2 on bad flags.
@@ -92,6 +101,8 @@ func runSandboxServe(e *env, args []string) int {
 	listen := flags.String("listen", "127.0.0.1:8080", "")
 	addr := flags.String("addr", "", "")
 	botAPIListen := flags.String("bot-api-listen", "", "")
+	transport := flags.String("transport", config.TransportMTProto, "")
+	receive := flags.String("receive", "", "")
 	positional, code, done := e.parseCommandFlags(name, flags, args)
 	if done {
 		return code
@@ -110,6 +121,14 @@ func runSandboxServe(e *env, args []string) int {
 			return e.usageError(name, "--addr "+msg)
 		}
 	}
+	switch {
+	case *transport != config.TransportMTProto && *transport != config.TransportBotAPI:
+		return e.usageError(name, fmt.Sprintf("--transport %q: use %s or %s", *transport, config.TransportMTProto, config.TransportBotAPI))
+	case *receive != "" && *transport != config.TransportBotAPI:
+		return e.usageError(name, "--receive goes with --transport botapi")
+	case *receive != "" && *receive != config.ReceivePolling && *receive != config.ReceiveWebhook:
+		return e.usageError(name, fmt.Sprintf("--receive %q: use %s or %s", *receive, config.ReceivePolling, config.ReceiveWebhook))
+	}
 	if *botAPIListen != "" {
 		if msg := checkDCAddr(*botAPIListen); msg != "" {
 			return e.usageError(name, "--bot-api-listen "+msg)
@@ -119,6 +138,7 @@ func runSandboxServe(e *env, args []string) int {
 		Header: []string{serveMarker}, PrivateKeyFile: filepath.Base(keyFile),
 		PublicURL: *publicURL, Listen: *listen, RedisAddr: *redisAddr, RedisPrefix: demo.NewPrefix(),
 		RedisMode: *redisMode, RedisMasterName: *redisMaster, RedisWaitReplicas: *redisWait,
+		Transport: *transport, Receive: *receive,
 	}
 	redisCfg := store.Config{Mode: *redisMode, Addrs: strings.Split(*redisAddr, ","), MasterName: *redisMaster}
 	// The settings of the flags first, before starting anything.
@@ -149,7 +169,8 @@ func runSandboxServe(e *env, args []string) int {
 		"on a local Telegram (DC 2 at " + dcAddr + "), for as long as that command runs;",
 		"it removes this file when it stops. The bot token and the key are throwaway.",
 		"",
-		"Run the bot:  kycbot run --config " + shellQuote(*out),
+		"Run the bot:  kycbot run --config " + shellQuote(*out) + " (on " + transportName(*transport) + ";",
+		"set telegram.transport to " + otherTransport(*transport) + " for " + transportName(otherTransport(*transport)) + ")",
 		"Play users:   kycbot sandbox users --config " + shellQuote(*out) + " --users 10 --scenario mix",
 		"",
 		"The same settings reach Telegram's test DCs with telegram.server set to",
@@ -175,6 +196,9 @@ func runSandboxServe(e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "  Key       %s (mode 0600)\n", keyFile)
 	fmt.Fprintf(e.stdout, "  Web       the bot listens on %s; users open %s\n", *listen, *publicURL)
 	fmt.Fprintf(e.stdout, "  Redis     %s, keys under %s\n", *redisAddr, pc.RedisPrefix)
+	fmt.Fprintf(e.stdout, "  Transport 'kycbot run' talks to Telegram %s (telegram.transport: %s)\n", transportWay(*transport, *receive), *transport)
+	fmt.Fprintf(e.stdout, "            the other way in: telegram.transport: %s in the config, or 'sandbox serve --transport %s'\n",
+		otherTransport(*transport), otherTransport(*transport))
 	if err := pingRedis(e.ctx, redisCfg); err != nil {
 		fmt.Fprintf(e.stdout, "            nothing answers there yet: start Redis before the bot\n")
 	}
@@ -369,4 +393,32 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// otherTransport returns the transport that is not t.
+func otherTransport(t string) string {
+	if t == config.TransportBotAPI {
+		return config.TransportMTProto
+	}
+	return config.TransportBotAPI
+}
+
+// transportName names a transport for people.
+func transportName(t string) string {
+	if t == config.TransportBotAPI {
+		return "the Bot API front, with the token alone"
+	}
+	return "MTProto, with app_id, app_hash and the token"
+}
+
+// transportWay says how 'kycbot run' talks to the sandbox with transport
+// t and receive r.
+func transportWay(t, r string) string {
+	switch {
+	case t != config.TransportBotAPI:
+		return "over MTProto (the DC above)"
+	case r == config.ReceiveWebhook:
+		return "over the Bot API front; the front posts the updates to the bot's web server (a webhook at the public URL)"
+	}
+	return "over the Bot API front; the bot receives by long polling (getUpdates)"
 }

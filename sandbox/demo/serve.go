@@ -154,6 +154,10 @@ type ProcessConfig struct {
 	// BotAPIURL is telegram.bot_api_url (Served.BotAPIURL), left out
 	// when empty.
 	BotAPIURL string
+	// Transport is telegram.transport (config.TransportMTProto or
+	// config.TransportBotAPI), and Receive telegram.bot_api.receive; both
+	// are left out when empty (MTProto, polling).
+	Transport, Receive string
 	// PublicURL and Listen are web.public_url and web.listen.
 	PublicURL, Listen string
 	// RedisAddr and RedisPrefix are redis.addrs and redis.prefix;
@@ -210,12 +214,14 @@ func (p ProcessConfig) YAML() ([]byte, error) {
 	}{
 		{[]string{"passport", "private_key_file"}, p.PrivateKeyFile, "!!str"},
 		{[]string{"telegram", "bot_api_url"}, p.BotAPIURL, "!!str"},
+		{[]string{"telegram", "transport"}, p.Transport, "!!str"},
+		{[]string{"telegram", "bot_api", "receive"}, p.Receive, "!!str"},
 		{[]string{"web", "listen"}, p.Listen, "!!str"},
 		{[]string{"redis", "mode"}, p.RedisMode, "!!str"},
 		{[]string{"redis", "master_name"}, p.RedisMasterName, "!!str"},
 		{[]string{"redis", "wait_replicas"}, strconv.Itoa(p.RedisWaitReplicas), "!!int"},
 	} {
-		if (s.path[0] == "redis" || s.path[1] == "bot_api_url") && (s.value == "" || s.value == "0") {
+		if (s.path[0] == "redis" || s.path[0] == "telegram") && (s.value == "" || s.value == "0") {
 			continue
 		}
 		if err := setKey(root, s.path, &yaml.Node{Kind: yaml.ScalarNode, Tag: s.tag, Value: s.value}); err != nil {
