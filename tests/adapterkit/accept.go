@@ -40,7 +40,13 @@ func (e *Env) Accept(t *testing.T) {
 	t.Run("host still answers", e.hostAnswers)
 }
 
-func testContext(t *testing.T) context.Context {
+// testContext is a case's context. It fails the case at once when the
+// host bot has stopped.
+func (e *Env) testContext(t *testing.T) context.Context {
+	t.Helper()
+	if err := e.hostStopped(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	t.Cleanup(cancel)
 	return ctx
@@ -49,7 +55,7 @@ func testContext(t *testing.T) context.Context {
 // hostAnswers: /ping and other text reach the host's own handler, not
 // kycbot.
 func (e *Env) hostAnswers(t *testing.T) {
-	ctx := testContext(t)
+	ctx := e.testContext(t)
 	u := e.User(t, nil)
 	e.request(ctx, t, u) // /start: kycbot's
 	for _, tc := range []struct{ send, want string }{{"/ping", "pong"}, {"What are your opening hours?", "What are your opening hours?"}} {
@@ -68,7 +74,7 @@ func (e *Env) hostAnswers(t *testing.T) {
 
 // play plays a scenario of sandbox/demo with a new user.
 func (e *Env) play(t *testing.T, sc demo.Scenario) {
-	ctx := testContext(t)
+	ctx := e.testContext(t)
 	// The seed makes the document number, which must be of a document's
 	// form and differ from other users'.
 	p, err := sc.Profile(fmt.Sprintf("K%011d", time.Now().UnixNano()%1e11), time.Now())
@@ -91,7 +97,7 @@ func (e *Env) play(t *testing.T, sc demo.Scenario) {
 
 // replayedNonce: the same Passport link shared twice.
 func (e *Env) replayedNonce(t *testing.T) {
-	ctx := testContext(t)
+	ctx := e.testContext(t)
 	u := e.User(t, nil)
 	link := e.share(ctx, t, u, e.request(ctx, t, u))
 	e.expectVerified(ctx, t, u, "first submission")
@@ -103,7 +109,7 @@ func (e *Env) replayedNonce(t *testing.T) {
 
 // othersNonce: a user shares on another user's request.
 func (e *Env) othersNonce(t *testing.T) {
-	ctx := testContext(t)
+	ctx := e.testContext(t)
 	owner, thief := e.User(t, nil), e.User(t, nil)
 	page := e.request(ctx, t, owner)
 	e.share(ctx, t, thief, page)
@@ -114,7 +120,7 @@ func (e *Env) othersNonce(t *testing.T) {
 
 // expired: a request shared after its time.
 func (e *Env) expired(t *testing.T) {
-	ctx := testContext(t)
+	ctx := e.testContext(t)
 	u := e.User(t, nil)
 	link := e.open(ctx, t, u, e.request(ctx, t, u))
 	e.clock.advance(e.Config.Passport.RequestTTL + time.Minute)
@@ -129,7 +135,7 @@ func (e *Env) expired(t *testing.T) {
 // tampered: credentials changed on their way; the same request works
 // untampered afterwards.
 func (e *Env) tampered(t *testing.T) {
-	ctx := testContext(t)
+	ctx := e.testContext(t)
 	tp := &tamper{}
 	tp.armed.Store(true)
 	u := e.User(t, nil, tp)
@@ -284,29 +290,42 @@ func (e *Env) events(ctx context.Context, t *testing.T, userID int64) []string {
 // files, the credentials), and what botapi.Parse reads.
 func SameUpdate(t *testing.T, raw, marshalled []byte) {
 	t.Helper()
-	passportData := func(b []byte) any {
+	if err := sameUpdate(raw, marshalled); err != nil {
+		t.Error(err)
+	}
+}
+
+// sameUpdate is SameUpdate's check; its error says what differs, without
+// the data.
+func sameUpdate(raw, marshalled []byte) error {
+	passportData := func(b []byte) (any, error) {
 		var u struct {
-			Message struct {
+			Message *struct {
 				PassportData any `json:"passport_data"`
 			} `json:"message"`
 		}
-		if err := json.Unmarshal(b, &u); err != nil {
-			t.Fatalf("not an update: %v", err)
+		if err := json.Unmarshal(b, &u); err != nil || u.Message == nil {
+			return nil, fmt.Errorf("not an update with a message (%v)", err)
 		}
-		return u.Message.PassportData
+		return u.Message.PassportData, nil
 	}
-	want, got := passportData(raw), passportData(marshalled)
-	if want == nil {
-		t.Fatal("the server's update has no passport_data")
+	want, err := passportData(raw)
+	if err != nil || want == nil {
+		return fmt.Errorf("the server's update has no passport_data: %v", err)
+	}
+	got, err := passportData(marshalled)
+	if err != nil {
+		return fmt.Errorf("the framework's update: %w", err)
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("passport_data changed on the way through the framework (%d bytes of JSON, the server's %d)", len(jsonOf(got)), len(jsonOf(want)))
+		return fmt.Errorf("passport_data changed on the way through the framework (%d bytes of JSON, the server's %d)", len(jsonOf(got)), len(jsonOf(want)))
 	}
 	pw, okw := botapi.Parse(raw)
 	pg, okg := botapi.Parse(marshalled)
 	if !okw || !okg || !reflect.DeepEqual(pg, pw) {
-		t.Errorf("kycbot reads the update differently after the framework (%v, %v)", okg, okw)
+		return fmt.Errorf("kycbot reads the update differently after the framework (%v, %v)", okg, okw)
 	}
+	return nil
 }
 
 func jsonOf(v any) string {

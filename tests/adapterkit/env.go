@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kycbot/kycbot/bot"
+	"github.com/kycbot/kycbot/bot/botapi"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
@@ -56,6 +57,8 @@ type Env struct {
 	phones int
 	hosts  []func() error
 	user   *sandbox.SimUser // Say's
+	// stopped is why a host bot stopped before Close.
+	stopped error
 }
 
 // New starts the sandbox with the demo bot's account and its Bot API
@@ -76,6 +79,12 @@ func New(ctx context.Context, rdb redis.UniversalClient) (_ *Env, err error) {
 			err = errors.Join(err, e.Close())
 		}
 	}()
+	// Telegram's Bot API has every bot logged in; the front logs a bot in
+	// at its first call, which may take longer than a framework's first
+	// getMe waits (go-telegram/bot: 5 s): log it in now.
+	if _, err := botapi.NewClient(served.Account.Token, botapi.WithBaseURL(served.BotAPIURL)).GetMe(ctx); err != nil {
+		return nil, fmt.Errorf("adapterkit: the bot's first call to the Bot API front: %w", err)
+	}
 	if e.rec, err = newRecorder(served.BotAPIURL); err != nil {
 		return nil, err
 	}
@@ -115,7 +124,15 @@ func (e *Env) APIURL() string { return e.proxy.URL }
 func (e *Env) Host(host Host) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- host(ctx, e.Bot, e.Account.Token, e.APIURL()) }()
+	go func() {
+		err := host(ctx, e.Bot, e.Account.Token, e.APIURL())
+		if ctx.Err() == nil {
+			e.mu.Lock()
+			e.stopped = fmt.Errorf("adapterkit: the host bot stopped before its time: %w", err)
+			e.mu.Unlock()
+		}
+		done <- err
+	}()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.hosts = append(e.hosts, func() error {
@@ -130,6 +147,14 @@ func (e *Env) Host(host Host) {
 			return errors.New("adapterkit: the host bot did not stop within 30 s of the end of its context")
 		}
 	})
+}
+
+// hostStopped says why a host bot stopped before Close (nil while they
+// run).
+func (e *Env) hostStopped() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stopped
 }
 
 // Close stops the host bots, kycbot and the sandbox, and deletes

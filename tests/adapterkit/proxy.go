@@ -29,6 +29,8 @@ func newRecorder(target string) (*recorder, error) {
 	r := &recorder{seen: map[int64][]byte{}}
 	r.proxy = httputil.NewSingleHostReverseProxy(u)
 	r.proxy.ModifyResponse = r.keep
+	// A long poll the host bot gives up on (it stops) is no error to log.
+	r.proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
 	return r, nil
 }
 

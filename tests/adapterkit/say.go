@@ -15,6 +15,10 @@ import (
 // message opens the chat: "/start" (a payload may follow). Say prints
 // what went wrong instead when the answers do not come within a minute.
 func (e *Env) Say(text string, n int) {
+	if err := e.hostStopped(); err != nil {
+		fmt.Println(err)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	e.mu.Lock()

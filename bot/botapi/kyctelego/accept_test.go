@@ -32,3 +32,8 @@ func TestAccept(t *testing.T) {
 		return kyctelego.UpdateJSON(u)
 	})
 }
+
+// TestReadme: the README's section for telego is shopBot's code.
+func TestReadme(t *testing.T) {
+	adapterkit.SameAsReadme(t, "../../../README.md", "Add kycbot to your telego bot", "example_test.go", "shopBot")
+}
