@@ -3,7 +3,14 @@ package adapterkit
 import (
 	"strings"
 	"testing"
+
+	"github.com/kycbot/kycbot/tests/testkit"
 )
+
+// TestOnlyTestsImport: the kit is for tests only.
+func TestOnlyTestsImport(t *testing.T) {
+	testkit.OnlyTestsImport(t, "github.com/kycbot/kycbot/tests/adapterkit")
+}
 
 // update is a Bot API update with Passport data, as a server sends it.
 const update = `{"update_id":7,"message":{"message_id":3,"date":1700000000,
