@@ -3,6 +3,7 @@ package kyctelego
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 
 	"github.com/mymmrac/telego"
 	th "github.com/mymmrac/telego/telegohandler"
@@ -19,11 +20,13 @@ import (
 //
 // A kycbot update that Redis does not take before the handler's context
 // ends is reported as the handler's error. An update that does not
-// marshal back to JSON goes on to the next handlers.
+// marshal back to JSON goes on to the next handlers (logged on kycbot's
+// logger: its ID and the error).
 func Middleware(kyc *bot.Bot) th.Handler {
 	return func(ctx *th.Context, update telego.Update) error {
 		raw, err := UpdateJSON(update)
 		if err != nil {
+			kyc.Logger().WarnContext(ctx, "kyctelego: an update does not marshal back to JSON; passed on", slog.Int("update_id", update.UpdateID), slog.String("error", err.Error()))
 			return ctx.Next(update)
 		}
 		taken, err := botapi.Take(ctx, kyc, raw)

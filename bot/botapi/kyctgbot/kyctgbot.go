@@ -22,12 +22,13 @@ import (
 // go-telegram/bot's handlers return no error: a kycbot update that Redis
 // does not take before the handler's context ends is logged on kycbot's
 // logger (its update ID and the error only). An update that does not
-// marshal back to JSON goes on to the next handler.
+// marshal back to JSON goes on to the next handler (logged so too).
 func Middleware(kyc *bot.Bot) tgbot.Middleware {
 	return func(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 		return func(ctx context.Context, b *tgbot.Bot, update *models.Update) {
 			raw, err := UpdateJSON(update)
 			if err != nil {
+				kyc.Logger().WarnContext(ctx, "kyctgbot: an update does not marshal back to JSON; passed on", slog.String("error", err.Error()))
 				next(ctx, b, update)
 				return
 			}
