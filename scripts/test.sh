@@ -3,11 +3,12 @@
 # starts what the tests need when it is missing (Redis, python-telegram-bot
 # for the cross-check against an independent decryptor, Chromium for the
 # request page), then checks formatting, vets, checks that go.mod is tidy,
-# runs the whole test suite with the race detector on a single Redis server,
-# and beside it the store's tests on a Redis Cluster and on Sentinel, then
-# the end-to-end multi-instance test on each (and the store's tests on
-# Valkey, where the system's apt sources have it); it starts them on free
-# ports and stops them (scripts/redis-topology.sh).
+# runs the whole test suite with the race detector on a single Redis server
+# (and the Bot API framework adapters, modules of their own), and beside it
+# the store's tests on a Redis Cluster and on Sentinel, then the end-to-end
+# multi-instance test on each (and the store's tests on Valkey, where the
+# system's apt sources have it); it starts them on free ports and stops
+# them (scripts/redis-topology.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -133,6 +134,14 @@ store_on_sentinel=$!
 
 step "go test -race (single Redis server)"
 go test -race -timeout 15m ./...
+
+# The Bot API framework adapters are modules of their own (./... above does
+# not reach them): vet, tidiness and their tests (a telego and a
+# go-telegram/bot host bot against the sandbox's Bot API front).
+for adapter in bot/botapi/kyctelego bot/botapi/kyctgbot; do
+  step "go vet, go mod tidy and go test -race in $adapter"
+  (cd "$adapter" && go vet ./... && go mod tidy -diff && go test -race -timeout 15m ./...)
+done
 
 wait "$store_on_cluster"
 wait "$store_on_sentinel"

@@ -20,7 +20,9 @@
 //	})
 //
 // A framework's adapter marshals the framework's update back to JSON and
-// calls Take: false means the update is the host's.
+// calls Take: false means the update is the host's. Those of telego and
+// go-telegram/bot are modules of their own, so that no other build pulls
+// the frameworks: bot/botapi/kyctelego and bot/botapi/kyctgbot.
 //
 // Updates being handled when the bot stops stay in kycbot's queue and are
 // handled, in full and once, when it starts again (or by another

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"unicode/utf16"
 )
@@ -20,6 +21,7 @@ func FuzzReadParams(f *testing.F) {
 		{"application/x-www-form-urlencoded", "chat_id=1&text=%2Fstart&reply_markup=%7B%22inline_keyboard%22%3A%5B%5D%7D"},
 		{"multipart/form-data; boundary=XX", "--XX\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n5\r\n--XX--\r\n"},
 		{"", "offset=3"},
+		{"multipart/form-data; boundary=YY", ""},
 		{"application/json", `[1,2]`},
 	} {
 		f.Add(s.ctype, []byte(s.body))
@@ -52,6 +54,32 @@ func FuzzReadParams(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEmptyMultipart: a multipart request without a body (go-telegram/bot
+// calls getMe so) has no parameters but those of the query string; a
+// body that is not the form its boundary says is a Bad Request.
+func TestEmptyMultipart(t *testing.T) {
+	for _, tc := range []struct {
+		name, ctype, body string
+		ok                bool
+	}{
+		{"empty body", "multipart/form-data; boundary=YY", "", true},
+		{"blank body", "multipart/form-data; boundary=YY", "\r\n", true},
+		{"not the form", "multipart/form-data; boundary=YY", "chat_id=5", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/botx/getMe?limit=2", strings.NewReader(tc.body))
+			r.Header.Set("Content-Type", tc.ctype)
+			p, err := readParams(r)
+			if (err == nil) != tc.ok {
+				t.Fatalf("readParams: %v, want ok %v", err, tc.ok)
+			}
+			if tc.ok && (len(p) != 1 || p["limit"] != "2") {
+				t.Errorf("parameters %v, want the query string's limit=2 alone", p)
+			}
+		})
+	}
 }
 
 func checkAPIError(t *testing.T, f func() error) {

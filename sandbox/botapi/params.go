@@ -72,8 +72,13 @@ func parseFormParams(body []byte, p params) error {
 	return nil
 }
 
-// parseMultipart adds the text fields of a multipart form to p.
+// parseMultipart adds the text fields of a multipart form to p. An empty
+// body is a form without fields (go-telegram/bot sends one for a method
+// without parameters, and Telegram's server takes it).
 func parseMultipart(body []byte, boundary string, p params) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
 	if boundary == "" {
 		return badRequest("multipart form without a boundary")
 	}
