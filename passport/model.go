@@ -1,7 +1,7 @@
 package passport
 
 import (
-	"crypto/rsa"
+	"crypto"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -98,13 +98,14 @@ func (s *Submission) Element(t ElementType) *Element {
 	return nil
 }
 
-// Decrypt decrypts a whole submission with the bot's private key: the
-// credentials, then every element's data. Files are not downloaded: each
+// Decrypt decrypts a whole submission with the bot's private key (a *Key
+// from NewKey, or as for DecryptCredentialsSecret): the credentials, then
+// every element's data. Files are not downloaded: each
 // File carries the credentials for NewFileReader or DecryptFile.
 //
 // Bots that must check the nonce before touching the data (kycbot does)
 // call DecryptCredentials, check Credentials.Nonce, then Credentials.Open.
-func Decrypt(key *rsa.PrivateKey, es *EncryptedSubmission) (*Submission, error) {
+func Decrypt(key crypto.Decrypter, es *EncryptedSubmission) (*Submission, error) {
 	if es == nil {
 		return nil, fmt.Errorf("%w: no submission", ErrMalformed)
 	}
