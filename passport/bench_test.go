@@ -2,25 +2,48 @@ package passport
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1" //nolint:gosec // the protocol's OAEP hash.
 	"crypto/sha256"
 	"io"
 	"testing"
 	"time"
 )
 
+// benchKeys are the fixture's key on each backend: "native" as NewKey
+// makes it (OpenSSL where available), "go" on crypto/rsa.
+func benchKeys(b *testing.B, priv *rsa.PrivateKey) []namedKey {
+	native, err := NewKey(priv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = native.Close() })
+	goKey, err := NewKey(priv, WithGoRSA())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("native backend: %s", native.Backend())
+	return []namedKey{{"native", native}, {"go", goKey}}
+}
+
 // BenchmarkSubmissionVsRSA decrypts the python-telegram-bot submission
 // and, in the same loop, does one bare RSA-2048 OAEP decryption of its
-// credentials secret, reporting both costs and their ratio (interleaving
-// keeps machine noise out of the ratio). "botapi" starts from the Bot API
-// JSON bytes; "parsed" from the parsed submission, as a gotd bot starts
-// from the MTProto action.
+// credentials secret on the same backend, reporting both costs and their
+// ratio (interleaving keeps machine noise out of the ratio). "native" is
+// the key as NewKey makes it (OpenSSL where available), "go" crypto/rsa;
+// "botapi" starts from the Bot API JSON bytes, "parsed" from the parsed
+// submission, as a gotd bot starts from the MTProto action.
 func BenchmarkSubmissionVsRSA(b *testing.B) {
-	f, key := loadPTB(b)
+	f, priv := loadPTB(b)
+	for _, k := range benchKeys(b, priv) {
+		b.Run(k.name, func(b *testing.B) { benchSubmissionVsRSA(b, f, k.key) })
+	}
+}
+
+func benchSubmissionVsRSA(b *testing.B, f *ptbFixture, key crypto.Decrypter) {
 	raw := []byte(f.PassportData)
 	parsed, err := ParseBotAPI(raw)
 	if err != nil {
@@ -55,7 +78,7 @@ func BenchmarkSubmissionVsRSA(b *testing.B) {
 				return time.Since(t0)
 			}
 			rsaOnly := func() error {
-				_, err := rsa.DecryptOAEP(sha1.New(), nil, key, secret, nil)
+				_, err := key.Decrypt(nil, secret, &rsa.OAEPOptions{Hash: crypto.SHA1})
 				return err
 			}
 			b.ReportAllocs()
@@ -77,19 +100,24 @@ func BenchmarkSubmissionVsRSA(b *testing.B) {
 	}
 }
 
-// BenchmarkSubmission decrypts the python-telegram-bot submission alone.
+// BenchmarkSubmission decrypts the python-telegram-bot submission alone,
+// from the Bot API JSON bytes, on each backend.
 func BenchmarkSubmission(b *testing.B) {
-	f, key := loadPTB(b)
+	f, priv := loadPTB(b)
 	raw := []byte(f.PassportData)
-	b.ReportAllocs()
-	for b.Loop() {
-		es, err := ParseBotAPI(raw)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := Decrypt(key, es); err != nil {
-			b.Fatal(err)
-		}
+	for _, k := range benchKeys(b, priv) {
+		b.Run(k.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				es, err := ParseBotAPI(raw)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := Decrypt(k.key, es); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
@@ -179,4 +207,51 @@ func BenchmarkFileVsRaw(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(raw)/float64(stream), "throughput-ratio")
+}
+
+// BenchmarkSubmissionParts times what a decryption does besides RSA, part
+// by part, on the python-telegram-bot submission: the credentials data
+// (AES-CBC, SHA-256), the credentials JSON, every element's data
+// (Credentials.Open) and, for Bot API bots, the PassportData JSON.
+func BenchmarkSubmissionParts(b *testing.B) {
+	f, priv := loadPTB(b)
+	raw := []byte(f.PassportData)
+	es, err := ParseBotAPI(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	secret, err := DecryptCredentialsSecret(priv, es.Credentials.Secret)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plain, err := DecryptData(secret, es.Credentials.Hash, es.Credentials.Data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	creds, err := ParseCredentials(plain)
+	if err != nil {
+		b.Fatal(err)
+	}
+	parts := []struct {
+		name string
+		run  func() error
+	}{
+		{"credentials-data", func() error {
+			_, err := DecryptData(secret, es.Credentials.Hash, es.Credentials.Data)
+			return err
+		}},
+		{"credentials-json", func() error { _, err := ParseCredentials(plain); return err }},
+		{"elements", func() error { _, err := creds.Open(es.Elements); return err }},
+		{"botapi-json", func() error { _, err := ParseBotAPI(raw); return err }},
+	}
+	for _, p := range parts {
+		b.Run(p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := p.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
