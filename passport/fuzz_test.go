@@ -35,15 +35,20 @@ func checkSentinel(t *testing.T, err error) {
 // minutes. The private half was never kept; the targets use the plaintext
 // credentials the encryptor returns.
 func fuzzKey(f *testing.F) *rsa.PublicKey {
-	b, err := os.ReadFile("testdata/fuzz-public-key.pem")
+	return parseTestdata(f, "testdata/fuzz-public-key.pem", ParsePublicKey)
+}
+
+// parseTestdata reads a file of testdata and parses it.
+func parseTestdata[T any](f *testing.F, path string, parse func([]byte) (T, error)) T {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		f.Fatal(err)
 	}
-	key, err := ParsePublicKey(b)
+	v, err := parse(b)
 	if err != nil {
-		f.Fatal(err)
+		f.Fatalf("%s: %v", path, err)
 	}
-	return key
+	return v
 }
 
 // fuzzSubmission builds a small valid submission for seeds.
@@ -241,14 +246,7 @@ type actionForFuzz struct {
 // nowhere else) on every backend: they must give the same secret or the
 // same error, and every error must wrap a sentinel.
 func FuzzDecryptCredentialsSecret(f *testing.F) {
-	b, err := os.ReadFile("testdata/fuzz-private-key.pem")
-	if err != nil {
-		f.Fatal(err)
-	}
-	priv, err := ParsePrivateKey(b)
-	if err != nil {
-		f.Fatal(err)
-	}
+	priv := parseTestdata(f, "testdata/fuzz-private-key.pem", ParsePrivateKey)
 	keys := decryptionKeys(f, priv)
 	for _, n := range []int{0, SecretSize - 1, SecretSize, 100} {
 		ct, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, &priv.PublicKey, make([]byte, n), nil)

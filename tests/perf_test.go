@@ -103,10 +103,12 @@ func profileCPU(b *testing.B) (stop func() string) {
 // decryption measured in the same run: on the backend the bot uses
 // (passport.NewKey: OpenSSL where available; "bot-cpu/rsa-decrypt") and on
 // Go's crypto/rsa ("bot-cpu/rsa-go", the unit of earlier runs). With
-// KYCBOT_CPU_PROFILE set, the profile is copied there for go tool pprof.
+// KYCBOT_CPU_PROFILES set to a directory, the profile is copied there as
+// <benchmark>.prof, for go tool pprof -tagfocus=kycbot=bot.
 func reportBotCPU(b *testing.B, prof string, n int) {
 	b.Helper()
-	if keep := os.Getenv("KYCBOT_CPU_PROFILE"); keep != "" {
+	if dir := os.Getenv("KYCBOT_CPU_PROFILES"); dir != "" {
+		keep := filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".prof")
 		if data, err := os.ReadFile(prof); err != nil || os.WriteFile(keep, data, 0o600) != nil {
 			b.Logf("the profile was not copied to %s", keep)
 		}
@@ -179,6 +181,17 @@ func oneRSA(b *testing.B) (native, goRSA time.Duration) {
 // BenchmarkVerdictWithFiles: personal details, a driving licence with
 // three scans, an address, a phone number and an email.
 func BenchmarkVerdictWithFiles(b *testing.B) { benchVerdicts(b, "") }
+
+// BenchmarkVerdictWithFilesNoSharpness: the same with the sharpness rule
+// off (files.min_sharpness: 0), to tell its cost (a JPEG decode per scan)
+// from the rest.
+func BenchmarkVerdictWithFilesNoSharpness(b *testing.B) {
+	cfg := strings.Replace(demo.DefaultConfig(), "    min_height: 320\n", "    min_height: 320\n    min_sharpness: 0\n", 1)
+	if cfg == demo.DefaultConfig() {
+		b.Fatal("the demo config has no files.min_height: 320 line to add min_sharpness after")
+	}
+	benchVerdicts(b, cfg)
+}
 
 // BenchmarkVerdictWithoutFiles: the same without the document.
 func BenchmarkVerdictWithoutFiles(b *testing.B) { benchVerdicts(b, noFilesConfig()) }
