@@ -3,8 +3,10 @@
 # sample submission (credentials and data, no files) and its bare RSA-2048
 # OAEP decryption, python-telegram-bot's decryption of the same submission,
 # and `openssl speed rsa2048`'s private operation (the floor on this CPU).
-# ROUNDS rounds (default 3), each running the three in turn, so that machine
-# noise hits them alike; ratios are taken within a round.
+# ROUNDS rounds (default 3), each running the three in turn; ratios are
+# taken within a round. Every time is CPU time (the thread's, for kycbot and
+# python-telegram-bot; user time, openssl speed's default), which other
+# processes on a shared machine disturb far less than the wall clock.
 #
 #   bash scripts/bench-rsa.sh [ROUNDS]
 #
@@ -42,10 +44,10 @@ for r in $(seq "$rounds"); do
   grep -q '^ok\|^PASS' "$tmp/go.txt" || { cat "$tmp/go.txt" >&2; exit 1; }
   grep 'native/botapi' "$tmp/go.txt" >"$tmp/botapi.txt"
   grep 'native/parsed' "$tmp/go.txt" >"$tmp/parsed.txt"
-  botapi=$(metric full-ns/op "$tmp/botapi.txt")
-  parsed=$(metric full-ns/op "$tmp/parsed.txt")
-  kycrsa=$(metric rsa-ns/op "$tmp/parsed.txt")
-  "$py" passport/testdata/ptb_bench.py "$sample" >"$tmp/ptb.txt"
+  botapi=$(metric full-cpu-ns/op "$tmp/botapi.txt")
+  parsed=$(metric full-cpu-ns/op "$tmp/parsed.txt")
+  kycrsa=$(metric rsa-cpu-ns/op "$tmp/parsed.txt")
+  "$py" passport/testdata/ptb_bench.py --cpu "$sample" >"$tmp/ptb.txt"
   ptbfull=$(awk '$1 == "ptb_decrypt_ns_per_op" {print $2}' "$tmp/ptb.txt")
   ptbrsa=$(awk '$1 == "ptb_rsa_ns_per_op" {print $2}' "$tmp/ptb.txt")
   # -mr: "+F2:<n>:<bits>:<private ops per second>:<public ops per second>"
@@ -55,6 +57,6 @@ for r in $(seq "$rounds"); do
       r, a/1e3, p/1e3, k/1e3, f/1e3, pr/1e3, s/1e3, k/s, a/k, p/k, f/a }'
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "kyc-*: go test ./passport -bench SubmissionVsRSA/native (median of 3; kyc-rsa: the bare RSA of the parsed run);"
-echo "ptb-*: passport/testdata/ptb_bench.py; ossl-sign: openssl speed -seconds 3 rsa2048, private operation;"
+echo "kyc-*: go test ./passport -bench SubmissionVsRSA/native, CPU time (median of 3; kyc-rsa: the bare RSA of the parsed run);"
+echo "ptb-*: passport/testdata/ptb_bench.py --cpu; ossl-sign: openssl speed -seconds 3 rsa2048, private operation;"
 echo "ptb/kyc: python-telegram-bot's full decryption over kycbot's from the same Bot API JSON."
