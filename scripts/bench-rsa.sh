@@ -47,16 +47,18 @@ for r in $(seq "$rounds"); do
   botapi=$(metric full-cpu-ns/op "$tmp/botapi.txt")
   parsed=$(metric full-cpu-ns/op "$tmp/parsed.txt")
   kycrsa=$(metric rsa-cpu-ns/op "$tmp/parsed.txt")
+  botrsa=$(metric rsa-cpu-ns/op "$tmp/botapi.txt")
   "$py" passport/testdata/ptb_bench.py --cpu "$sample" >"$tmp/ptb.txt"
   ptbfull=$(awk '$1 == "ptb_decrypt_ns_per_op" {print $2}' "$tmp/ptb.txt")
   ptbrsa=$(awk '$1 == "ptb_rsa_ns_per_op" {print $2}' "$tmp/ptb.txt")
   # -mr: "+F2:<n>:<bits>:<private ops per second>:<public ops per second>"
   sign=$(openssl speed -seconds 3 -mr rsa2048 2>/dev/null | awk -F: '$1 == "+F2" {printf "%d", 1e9 / $4}')
-  awk -v r="$r" -v a="$botapi" -v p="$parsed" -v k="$kycrsa" -v f="$ptbfull" -v pr="$ptbrsa" -v s="$sign" 'BEGIN {
+  awk -v r="$r" -v a="$botapi" -v p="$parsed" -v k="$kycrsa" -v kb="$botrsa" -v f="$ptbfull" -v pr="$ptbrsa" -v s="$sign" 'BEGIN {
     printf "%-6s %9.1f us %9.1f us %9.1f us %9.1f us %9.1f us %9.1f us | %10.3f %10.3f %10.3f %10.2f\n",
-      r, a/1e3, p/1e3, k/1e3, f/1e3, pr/1e3, s/1e3, k/s, a/k, p/k, f/a }'
+      r, a/1e3, p/1e3, k/1e3, f/1e3, pr/1e3, s/1e3, k/s, a/kb, p/k, f/a }'
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "kyc-*: go test ./passport -bench SubmissionVsRSA/native, CPU time (median of 3; kyc-rsa: the bare RSA of the parsed run);"
+echo "kyc-*: go test ./passport -bench SubmissionVsRSA/native, CPU time (median of 3; kyc-rsa: the bare RSA of the parsed run;"
+echo "  botapi/rsa and parsed/rsa: each over the bare RSA interleaved with it);"
 echo "ptb-*: passport/testdata/ptb_bench.py --cpu; ossl-sign: openssl speed -seconds 3 rsa2048, private operation;"
 echo "ptb/kyc: python-telegram-bot's full decryption over kycbot's from the same Bot API JSON."
