@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // benchKeys are the fixture's key on each backend: "native" as NewKey
@@ -75,15 +77,15 @@ func benchSubmissionVsRSA(b *testing.B, f *ptbFixture, key crypto.Decrypter) {
 			var full, bare, fullCPU, bareCPU time.Duration
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			_, cpuOK := threadCPU()
+			_, cpuOK := testkit.ThreadCPU()
 			timed := func(f func() error, cpu *time.Duration) time.Duration {
-				c0, _ := threadCPU()
+				c0, _ := testkit.ThreadCPU()
 				t0 := time.Now()
 				if err := f(); err != nil {
 					b.Fatal(err)
 				}
 				d := time.Since(t0)
-				c1, _ := threadCPU()
+				c1, _ := testkit.ThreadCPU()
 				*cpu += c1 - c0
 				return d
 			}

@@ -1,4 +1,4 @@
-package passport
+package testkit
 
 import (
 	"syscall"
@@ -9,10 +9,11 @@ import (
 // clockThreadCPUTime is Linux's CLOCK_THREAD_CPUTIME_ID.
 const clockThreadCPUTime = 3
 
-// threadCPU is the CPU time the calling thread has used (lock the
-// goroutine to its thread around a measurement); ok is false where it
-// cannot be read.
-func threadCPU() (d time.Duration, ok bool) {
+// ThreadCPU is the CPU time the calling thread has used (lock the
+// goroutine to its thread around a measurement, runtime.LockOSThread):
+// steadier than the wall clock on a machine other processes share. ok is
+// false where it cannot be read.
+func ThreadCPU() (d time.Duration, ok bool) {
 	var ts syscall.Timespec
 	if _, _, errno := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTime, uintptr(unsafe.Pointer(&ts)), 0); errno != 0 {
 		return 0, false
