@@ -79,7 +79,9 @@ func openSSLKey(priv *rsa.PrivateKey) (*libcrypto.Key, string) {
 	if err != nil {
 		return nil, BackendGo
 	}
-	nk, err := lib.NewKey(x509.MarshalPKCS1PrivateKey(priv))
+	der := x509.MarshalPKCS1PrivateKey(priv)
+	nk, err := lib.NewKey(der)
+	clear(der) // OpenSSL has its own copy; this one would linger until collected
 	if err != nil {
 		return nil, BackendGo
 	}
