@@ -264,10 +264,16 @@ func BenchmarkSubmissionParts(b *testing.B) {
 	for _, p := range parts {
 		b.Run(p.name, func(b *testing.B) {
 			b.ReportAllocs()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			c0, cpuOK := testkit.ThreadCPU()
 			for b.Loop() {
 				if err := p.run(); err != nil {
 					b.Fatal(err)
 				}
+			}
+			if c1, _ := testkit.ThreadCPU(); cpuOK {
+				b.ReportMetric(float64((c1-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 			}
 		})
 	}
