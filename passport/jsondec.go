@@ -206,9 +206,10 @@ func jsonInt(d *jx.Decoder, parent, key string) (int64, error) {
 func parseFields(b []byte) (map[string]string, error) {
 	var fields map[string]string
 	err := jsonDoc("data", b, func(d *jx.Decoder) error {
-		// Sized for the keys there can be (a key ends with `":`): growing
-		// the map was a good part of the cost.
-		fields = make(map[string]string, bytes.Count(b, []byte(`":`)))
+		// Sized for the keys there can be (a key ends with `":`; at most
+		// 32, whatever the input holds): growing the map was a good part
+		// of the cost.
+		fields = make(map[string]string, min(bytes.Count(b, []byte(`":`)), 32))
 		present, err := jsonObject(d, "data", func(d *jx.Decoder, key []byte) error {
 			k := fieldName(key)
 			v, err := jsonString(d, "data", k)
