@@ -104,19 +104,38 @@ func openSSLKey(priv *rsa.PrivateKey) (*libcrypto.Key, string) {
 
 // Backend names what decrypts (until Close): OpenSSL's version text (for
 // example "OpenSSL 3.0.19 27 Jan 2026") or BackendGo.
-func (k *Key) Backend() string { return k.backend }
+func (k *Key) Backend() string {
+	if k == nil {
+		return ""
+	}
+	return k.backend
+}
 
 // PrivateKey returns the key NewKey was given.
-func (k *Key) PrivateKey() *rsa.PrivateKey { return k.priv }
+func (k *Key) PrivateKey() *rsa.PrivateKey {
+	if k == nil {
+		return nil
+	}
+	return k.priv
+}
 
-// Public returns the public key (*rsa.PublicKey).
-func (k *Key) Public() crypto.PublicKey { return &k.priv.PublicKey }
+// Public returns the public key (*rsa.PublicKey); nil for a Key not made
+// by NewKey.
+func (k *Key) Public() crypto.PublicKey {
+	if k == nil || k.priv == nil {
+		return nil
+	}
+	return &k.priv.PublicKey
+}
 
 // Decrypt implements crypto.Decrypter. RSA-OAEP with SHA-1, MGF1-SHA-1
 // and no label (what Passport uses) runs on the Key's backend, every other
 // kind of decryption on crypto/rsa. A failed decryption returns
 // rsa.ErrDecryption on either backend.
 func (k *Key) Decrypt(random io.Reader, msg []byte, opts crypto.DecrypterOpts) ([]byte, error) {
+	if k == nil || k.priv == nil {
+		return nil, fmt.Errorf("%w: the Key was not made by NewKey", ErrKey)
+	}
 	if o, ok := opts.(*rsa.OAEPOptions); ok && k.native != nil && o.Hash == crypto.SHA1 &&
 		(o.MGFHash == 0 || o.MGFHash == crypto.SHA1) && len(o.Label) == 0 {
 		return k.decryptOAEP(msg)
@@ -144,7 +163,7 @@ func (k *Key) decryptOAEP(ct []byte) ([]byte, error) {
 // crypto/rsa. It is safe to call more than once, and concurrently with
 // decryptions (it waits for those under way).
 func (k *Key) Close() error {
-	if k.native == nil {
+	if k == nil || k.native == nil {
 		return nil
 	}
 	return k.native.Close()

@@ -228,6 +228,21 @@ func TestKeyClose(t *testing.T) {
 	}
 }
 
+// TestZeroKey uses a Key not made by NewKey: errors, never a panic.
+func TestZeroKey(t *testing.T) {
+	for name, k := range map[string]*Key{"zero": {}, "nil": nil} {
+		if _, err := k.Decrypt(rand.Reader, make([]byte, 256), &rsa.OAEPOptions{Hash: crypto.SHA1}); !errors.Is(err, ErrKey) {
+			t.Errorf("%s Key: Decrypt: %v, want ErrKey", name, err)
+		}
+		if k.Public() != nil || k.PrivateKey() != nil || k.Backend() != "" {
+			t.Errorf("%s Key: it holds a key", name)
+		}
+		if err := k.Close(); err != nil {
+			t.Errorf("%s Key: Close: %v", name, err)
+		}
+	}
+}
+
 func TestDecryptCredentialsSecretKeys(t *testing.T) {
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ct := make([]byte, 256)
