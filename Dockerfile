@@ -11,7 +11,9 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-# Static: no C library needed at run time.
+# Static: no C library needed at run time. Passport's RSA then runs on Go's
+# crypto/rsa, not the system's OpenSSL (docs/performance.md says what that
+# costs: a small part of a verification).
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/kycbot ./cmd/kycbot
 
 # distroless/static: CA certificates, /tmp and a "nonroot" user (65532),

@@ -2,25 +2,51 @@ package passport
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1" //nolint:gosec // the protocol's OAEP hash.
 	"crypto/sha256"
 	"io"
+	"runtime"
 	"testing"
 	"time"
+
+	"github.com/kycbot/kycbot/tests/testkit"
 )
+
+// benchKeys are the fixture's key on each backend: "native" as NewKey
+// makes it (OpenSSL where available), "go" on crypto/rsa.
+func benchKeys(b *testing.B, priv *rsa.PrivateKey) []namedKey {
+	native, err := NewKey(priv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = native.Close() })
+	goKey, err := NewKey(priv, WithGoRSA())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("native backend: %s", native.Backend())
+	return []namedKey{{"native", native}, {"go", goKey}}
+}
 
 // BenchmarkSubmissionVsRSA decrypts the python-telegram-bot submission
 // and, in the same loop, does one bare RSA-2048 OAEP decryption of its
-// credentials secret, reporting both costs and their ratio (interleaving
-// keeps machine noise out of the ratio). "botapi" starts from the Bot API
-// JSON bytes; "parsed" from the parsed submission, as a gotd bot starts
-// from the MTProto action.
+// credentials secret on the same backend, reporting both costs and their
+// ratio (interleaving keeps machine noise out of the ratio). "native" is
+// the key as NewKey makes it (OpenSSL where available), "go" crypto/rsa;
+// "botapi" starts from the Bot API JSON bytes, "parsed" from the parsed
+// submission, as a gotd bot starts from the MTProto action.
 func BenchmarkSubmissionVsRSA(b *testing.B) {
-	f, key := loadPTB(b)
+	f, priv := loadPTB(b)
+	for _, k := range benchKeys(b, priv) {
+		b.Run(k.name, func(b *testing.B) { benchSubmissionVsRSA(b, f, k.key) })
+	}
+}
+
+func benchSubmissionVsRSA(b *testing.B, f *ptbFixture, key crypto.Decrypter) {
 	raw := []byte(f.PassportData)
 	parsed, err := ParseBotAPI(raw)
 	if err != nil {
@@ -46,16 +72,25 @@ func BenchmarkSubmissionVsRSA(b *testing.B) {
 	}
 	for _, v := range variants {
 		b.Run(v.name, func(b *testing.B) {
-			var full, bare time.Duration
-			timed := func(f func() error) time.Duration {
+			// Wall time, and the thread's CPU time (robust to other
+			// processes on a shared machine; what openssl speed reports).
+			var full, bare, fullCPU, bareCPU time.Duration
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			_, cpuOK := testkit.ThreadCPU()
+			timed := func(f func() error, cpu *time.Duration) time.Duration {
+				c0, _ := testkit.ThreadCPU()
 				t0 := time.Now()
 				if err := f(); err != nil {
 					b.Fatal(err)
 				}
-				return time.Since(t0)
+				d := time.Since(t0)
+				c1, _ := testkit.ThreadCPU()
+				*cpu += c1 - c0
+				return d
 			}
 			rsaOnly := func() error {
-				_, err := rsa.DecryptOAEP(sha1.New(), nil, key, secret, nil)
+				_, err := key.Decrypt(nil, secret, &rsa.OAEPOptions{Hash: crypto.SHA1})
 				return err
 			}
 			b.ReportAllocs()
@@ -63,33 +98,43 @@ func BenchmarkSubmissionVsRSA(b *testing.B) {
 			// caches the other warmed.
 			for i := 0; b.Loop(); i++ {
 				if i%2 == 0 {
-					full += timed(v.full)
-					bare += timed(rsaOnly)
+					full += timed(v.full, &fullCPU)
+					bare += timed(rsaOnly, &bareCPU)
 				} else {
-					bare += timed(rsaOnly)
-					full += timed(v.full)
+					bare += timed(rsaOnly, &bareCPU)
+					full += timed(v.full, &fullCPU)
 				}
 			}
 			b.ReportMetric(float64(full.Nanoseconds())/float64(b.N), "full-ns/op")
 			b.ReportMetric(float64(bare.Nanoseconds())/float64(b.N), "rsa-ns/op")
 			b.ReportMetric(float64(full)/float64(bare), "full/rsa")
+			if cpuOK {
+				b.ReportMetric(float64(fullCPU.Nanoseconds())/float64(b.N), "full-cpu-ns/op")
+				b.ReportMetric(float64(bareCPU.Nanoseconds())/float64(b.N), "rsa-cpu-ns/op")
+				b.ReportMetric(float64(fullCPU)/float64(bareCPU), "cpu-full/rsa")
+			}
 		})
 	}
 }
 
-// BenchmarkSubmission decrypts the python-telegram-bot submission alone.
+// BenchmarkSubmission decrypts the python-telegram-bot submission alone,
+// from the Bot API JSON bytes, on each backend.
 func BenchmarkSubmission(b *testing.B) {
-	f, key := loadPTB(b)
+	f, priv := loadPTB(b)
 	raw := []byte(f.PassportData)
-	b.ReportAllocs()
-	for b.Loop() {
-		es, err := ParseBotAPI(raw)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := Decrypt(key, es); err != nil {
-			b.Fatal(err)
-		}
+	for _, k := range benchKeys(b, priv) {
+		b.Run(k.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				es, err := ParseBotAPI(raw)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := Decrypt(k.key, es); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
@@ -179,4 +224,77 @@ func BenchmarkFileVsRaw(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(raw)/float64(stream), "throughput-ratio")
+}
+
+// BenchmarkSubmissionParts times what a decryption does besides RSA, part
+// by part, on the python-telegram-bot submission: the credentials data
+// (AES-CBC, SHA-256), the credentials JSON, every element's data
+// (Credentials.Open) and, for Bot API bots, the PassportData JSON.
+func BenchmarkSubmissionParts(b *testing.B) {
+	f, priv := loadPTB(b)
+	raw := []byte(f.PassportData)
+	es, err := ParseBotAPI(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	secret, err := DecryptCredentialsSecret(priv, es.Credentials.Secret)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plain, err := DecryptData(secret, es.Credentials.Hash, es.Credentials.Data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	creds, err := ParseCredentials(plain)
+	if err != nil {
+		b.Fatal(err)
+	}
+	parts := []struct {
+		name string
+		run  func() error
+	}{
+		{"credentials-data", func() error {
+			_, err := DecryptData(secret, es.Credentials.Hash, es.Credentials.Data)
+			return err
+		}},
+		{"credentials-json", func() error { _, err := ParseCredentials(plain); return err }},
+		{"elements", func() error { _, err := creds.Open(es.Elements); return err }},
+		{"botapi-json", func() error { _, err := ParseBotAPI(raw); return err }},
+	}
+	for _, p := range parts {
+		b.Run(p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			c0, cpuOK := testkit.ThreadCPU()
+			for b.Loop() {
+				if err := p.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if c1, _ := testkit.ThreadCPU(); cpuOK {
+				b.ReportMetric(float64((c1-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			}
+		})
+	}
+}
+
+// BenchmarkRSA is one bare RSA-2048 OAEP-SHA1 decryption of the sample's
+// credentials secret on each backend (compare with openssl speed rsa2048).
+func BenchmarkRSA(b *testing.B) {
+	f, priv := loadPTB(b)
+	es, err := ParseBotAPI(f.PassportData)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, k := range benchKeys(b, priv) {
+		b.Run(k.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecryptCredentialsSecret(k.key, es.Credentials.Secret); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -1,6 +1,8 @@
 package passport
 
 import (
+	"crypto"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // Telegram Passport uses RSA-OAEP with SHA-1.
 	"encoding/json"
@@ -149,20 +151,32 @@ func sortErrors(errs []error) {
 
 // DecryptCredentialsSecret decrypts the credentials secret with the bot's
 // private key (RSA-OAEP with SHA-1 and MGF1-SHA-1, empty label, as Telegram
-// apps encrypt it).
-func DecryptCredentialsSecret(key *rsa.PrivateKey, encryptedSecret []byte) ([]byte, error) {
-	if key == nil {
-		return nil, fmt.Errorf("%w: no private key", ErrWrongKey)
+// apps encrypt it). The key is a *Key (NewKey: OpenSSL where available, the
+// fastest), an *rsa.PrivateKey (Go's crypto/rsa), or any crypto.Decrypter of
+// an RSA key (a hardware module's, say). Every failed decryption is
+// ErrWrongKey with the same message, whatever the reason.
+func DecryptCredentialsSecret(key crypto.Decrypter, encryptedSecret []byte) ([]byte, error) {
+	pub, err := rsaPublicKey(key)
+	if err != nil {
+		return nil, err
 	}
 	if n := len(encryptedSecret); n < MinKeyBits/8 || n%128 != 0 {
 		return nil, fmt.Errorf("%w: encrypted credentials secret is %d bytes, not an RSA ciphertext "+
-			"(a %d-bit key gives %d bytes)", ErrMalformed, n, key.N.BitLen(), key.Size())
+			"(a %d-bit key gives %d bytes)", ErrMalformed, n, pub.N.BitLen(), pub.Size())
 	}
-	if len(encryptedSecret) != key.Size() {
+	if len(encryptedSecret) != pub.Size() {
 		return nil, fmt.Errorf("%w: encrypted credentials secret is %d bytes but the key is %d bits "+
-			"(the public key given to @BotFather is not this key's)", ErrWrongKey, len(encryptedSecret), key.N.BitLen())
+			"(the public key given to @BotFather is not this key's)", ErrWrongKey, len(encryptedSecret), pub.N.BitLen())
 	}
-	secret, err := rsa.DecryptOAEP(sha1.New(), nil, key, encryptedSecret, nil)
+	var secret []byte
+	switch k := key.(type) {
+	case *Key:
+		secret, err = k.decryptOAEP(encryptedSecret)
+	case *rsa.PrivateKey:
+		secret, err = rsa.DecryptOAEP(sha1.New(), nil, k, encryptedSecret, nil)
+	default:
+		secret, err = key.Decrypt(rand.Reader, encryptedSecret, &rsa.OAEPOptions{Hash: crypto.SHA1, MGFHash: crypto.SHA1})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: RSA-OAEP decryption of the credentials secret failed "+
 			"(the public key given to @BotFather is not this key's, or the secret was altered)", ErrWrongKey)
@@ -173,8 +187,33 @@ func DecryptCredentialsSecret(key *rsa.PrivateKey, encryptedSecret []byte) ([]by
 	return secret, nil
 }
 
-// DecryptCredentials decrypts and parses the credentials of a submission.
-func DecryptCredentials(key *rsa.PrivateKey, ec EncryptedCredentials) (*Credentials, error) {
+// rsaPublicKey is the public half of a decryption key, refusing a missing
+// key and keys that are not RSA.
+func rsaPublicKey(key crypto.Decrypter) (*rsa.PublicKey, error) {
+	switch k := key.(type) {
+	case nil:
+		return nil, fmt.Errorf("%w: no private key", ErrWrongKey)
+	case *Key:
+		if k == nil || k.priv == nil {
+			return nil, fmt.Errorf("%w: no private key", ErrWrongKey)
+		}
+		return &k.priv.PublicKey, nil
+	case *rsa.PrivateKey:
+		if k == nil || k.N == nil {
+			return nil, fmt.Errorf("%w: no private key", ErrWrongKey)
+		}
+		return &k.PublicKey, nil
+	}
+	pub, ok := key.Public().(*rsa.PublicKey)
+	if !ok || pub == nil || pub.N == nil {
+		return nil, fmt.Errorf("%w: the private key is %T, Passport needs RSA", ErrKey, key)
+	}
+	return pub, nil
+}
+
+// DecryptCredentials decrypts and parses the credentials of a submission
+// (key: as for DecryptCredentialsSecret).
+func DecryptCredentials(key crypto.Decrypter, ec EncryptedCredentials) (*Credentials, error) {
 	secret, err := DecryptCredentialsSecret(key, ec.Secret)
 	if err != nil {
 		return nil, err

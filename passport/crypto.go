@@ -24,11 +24,10 @@ const (
 // keyIV derives the AES-256 key and CBC IV: SHA512(secret || hash), key is
 // the first 32 bytes, IV the next 16.
 func keyIV(secret, hash []byte) (key [32]byte, iv [16]byte) {
-	h := sha512.New()
-	h.Write(secret)
-	h.Write(hash)
-	var sum [sha512.Size]byte
-	h.Sum(sum[:0])
+	// secret || hash on the stack: 64 bytes for every well-formed input
+	// (append moves a longer one to the heap).
+	var buf [SecretSize + HashSize]byte
+	sum := sha512.Sum512(append(append(buf[:0], secret...), hash...))
 	copy(key[:], sum[:32])
 	copy(iv[:], sum[32:48])
 	return key, iv

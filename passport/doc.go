@@ -7,9 +7,17 @@
 //   - FromMTProto (gotd's *tg.MessageActionSecureValuesSentMe) and ParseBotAPI
 //     (Bot API PassportData JSON) convert both wire forms to one
 //     EncryptedSubmission;
+//   - NewKey prepares the bot's RSA key once: where the system has OpenSSL
+//     3 (libcrypto.so.3, loaded at run time, no C headers needed to build)
+//     the key is handed to it and RSA runs there, about three times faster
+//     than Go's crypto/rsa, which decrypts everywhere else (CGO_ENABLED=0,
+//     systems other than Linux, the kycbot_purego build tag, WithGoRSA);
+//     both backends give the same results and the same single error for
+//     every ciphertext they refuse;
 //   - DecryptCredentials decrypts the credentials with the bot's RSA key
-//     (RSA-OAEP-SHA1) and exposes the nonce, so the caller can check it
-//     before Credentials.Open decrypts every element (Decrypt does both);
+//     (RSA-OAEP-SHA1: a Key, an *rsa.PrivateKey or any crypto.Decrypter)
+//     and exposes the nonce, so the caller can check it before
+//     Credentials.Open decrypts every element (Decrypt does both);
 //   - NewFileReader and DecryptFile decrypt files as streams in constant
 //     memory, with the hash verdict at the end (use a Stager to publish
 //     only verified bytes);

@@ -96,3 +96,26 @@ func (m *memoryStage) Commit() error {
 	return nil
 }
 func (m *memoryStage) Discard() error { m.pending.Reset(); return nil }
+
+// A bot prepares its key once (OpenSSL where the system has it) and
+// decrypts every submission with it.
+func ExampleNewKey() {
+	priv, _ := passport.GenerateKey(2048) // passport.ParsePrivateKey in a real bot
+	key, err := passport.NewKey(priv)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer key.Close()
+
+	shared, _ := passport.EncryptSubmission(rand.Reader, &priv.PublicKey, "nonce-7", []passport.PlainElement{
+		{Type: passport.TypeEmail, Email: "ada@example.com"},
+	})
+	sub, err := passport.Decrypt(key, shared.Submission)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(sub.Nonce, sub.Element(passport.TypeEmail).Email)
+	// Output: nonce-7 ada@example.com
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1" //nolint:gosec // the protocol's OAEP hash.
 	"encoding/json"
 	"errors"
 	"io"
@@ -34,15 +35,20 @@ func checkSentinel(t *testing.T, err error) {
 // minutes. The private half was never kept; the targets use the plaintext
 // credentials the encryptor returns.
 func fuzzKey(f *testing.F) *rsa.PublicKey {
-	b, err := os.ReadFile("testdata/fuzz-public-key.pem")
+	return parseTestdata(f, "testdata/fuzz-public-key.pem", ParsePublicKey)
+}
+
+// parseTestdata reads a file of testdata and parses it.
+func parseTestdata[T any](f *testing.F, path string, parse func([]byte) (T, error)) T {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		f.Fatal(err)
 	}
-	key, err := ParsePublicKey(b)
+	v, err := parse(b)
 	if err != nil {
-		f.Fatal(err)
+		f.Fatalf("%s: %v", path, err)
 	}
-	return key
+	return v
 }
 
 // fuzzSubmission builds a small valid submission for seeds.
@@ -233,4 +239,42 @@ func FuzzFromMTProto(f *testing.F) {
 
 type actionForFuzz struct {
 	tg.MessageActionSecureValuesSentMe
+}
+
+// FuzzDecryptCredentialsSecret decrypts arbitrary ciphertexts with a
+// throwaway key committed for it (testdata/fuzz-private-key.pem, used
+// nowhere else) on every backend: they must give the same secret or the
+// same error, and every error must wrap a sentinel.
+func FuzzDecryptCredentialsSecret(f *testing.F) {
+	priv := parseTestdata(f, "testdata/fuzz-private-key.pem", ParsePrivateKey)
+	keys := decryptionKeys(f, priv)
+	for _, n := range []int{0, SecretSize - 1, SecretSize, 100} {
+		ct, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, &priv.PublicKey, make([]byte, n), nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(ct)
+	}
+	f.Add(bytes.Repeat([]byte{0xFF}, priv.Size()))
+	f.Add(make([]byte, priv.Size()))
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, ct []byte) {
+		// Most inputs are made the key's size, so that they reach the RSA
+		// decryption rather than the length checks.
+		if len(ct) > 0 && ct[0]%4 != 0 && len(ct) != priv.Size() {
+			ct = append(ct, make([]byte, max(0, priv.Size()-len(ct)))...)[:priv.Size()]
+		}
+		secret, err := DecryptCredentialsSecret(keys[0].key, ct)
+		want := outcome(secret, err)
+		if err != nil {
+			checkSentinel(t, err)
+		} else if len(secret) != SecretSize {
+			t.Fatalf("a %d-byte secret accepted", len(secret))
+		}
+		for _, k := range keys[1:] {
+			if got := outcome(DecryptCredentialsSecret(k.key, ct)); got != want {
+				t.Fatalf("%s: %s\n%s: %s", k.name, got, keys[0].name, want)
+			}
+		}
+	})
 }

@@ -3,6 +3,7 @@ package passport
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -277,9 +278,11 @@ func TestInteropPythonTelegramBot(t *testing.T) {
 				t.Logf("python-telegram-bot %s", res.Version)
 				checkPTB(t, res, tc, wantFiles)
 			})
-			t.Run("passport.Decrypt", func(t *testing.T) {
-				checkOurs(t, key, sh, tc, wantFiles)
-			})
+			for _, k := range decryptionKeys(t, key) {
+				t.Run("passport.Decrypt/"+k.name, func(t *testing.T) {
+					checkOurs(t, k.key, sh, tc, wantFiles)
+				})
+			}
 		})
 	}
 	t.Run("rsa2048-omitted-optionals", func(t *testing.T) { interopOmittedOptionals(t, py) })
@@ -343,7 +346,7 @@ func checkPTB(t *testing.T, res *ptbResult, tc interopCase, wantFiles map[Elemen
 }
 
 // checkOurs decrypts the same Bot API bytes with this package.
-func checkOurs(t *testing.T, key *rsa.PrivateKey, sh *Shared, tc interopCase, wantFiles map[ElementType]map[string]string) {
+func checkOurs(t *testing.T, key crypto.Decrypter, sh *Shared, tc interopCase, wantFiles map[ElementType]map[string]string) {
 	t.Helper()
 	pd, err := sh.Submission.MarshalBotAPI()
 	if err != nil {

@@ -1,9 +1,11 @@
 package passport
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -132,17 +134,30 @@ func jsonString(d *jx.Decoder, parent, key string) (string, error) {
 	}
 }
 
-// jsonBase64 reads a standard base64 string at path; null reads as nil.
-func jsonBase64(d *jx.Decoder, parent, key string) ([]byte, error) {
+// byteArena holds the bytes decoded from one document's base64 strings in
+// one allocation instead of one per string: the credentials carry two per
+// file and per element.
+type byteArena struct{ buf []byte }
+
+// newByteArena makes an arena for the base64 strings of a JSON document
+// of n bytes (they decode to less than n).
+func newByteArena(n int) *byteArena { return &byteArena{buf: make([]byte, 0, n*3/4)} }
+
+// base64 reads a standard base64 string at parent.key into the arena
+// (null reads as nil); each result has its own capacity, so appending to
+// it never writes over the next one.
+func (a *byteArena) base64(d *jx.Decoder, parent, key string) ([]byte, error) {
 	switch d.Next() {
 	case jx.Null:
 		return nil, jsonNull(d, at(parent, key))
 	case jx.String:
-		b, err := d.Base64()
+		start := len(a.buf)
+		out, err := d.Base64Append(a.buf)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s is not valid base64", ErrMalformed, at(parent, key))
 		}
-		return b, nil
+		a.buf = out
+		return out[start:len(out):len(out)], nil
 	default:
 		return nil, jsonErr(at(parent, key), "a base64 string", d)
 	}
@@ -191,9 +206,12 @@ func jsonInt(d *jx.Decoder, parent, key string) (int64, error) {
 func parseFields(b []byte) (map[string]string, error) {
 	var fields map[string]string
 	err := jsonDoc("data", b, func(d *jx.Decoder) error {
-		fields = map[string]string{}
+		// Sized for the keys there can be (a key ends with `":`; at most
+		// 32, whatever the input holds): growing the map was a good part
+		// of the cost.
+		fields = make(map[string]string, min(bytes.Count(b, []byte(`":`)), 32))
 		present, err := jsonObject(d, "data", func(d *jx.Decoder, key []byte) error {
-			k := string(key)
+			k := fieldName(key)
 			v, err := jsonString(d, "data", k)
 			fields[k] = v
 			return err
@@ -209,58 +227,132 @@ func parseFields(b []byte) (map[string]string, error) {
 	return fields, nil
 }
 
-func decodeFileCredentials(d *jx.Decoder, path string) (*FileCredentials, error) {
-	fc := &FileCredentials{}
-	present, err := jsonObject(d, path, func(d *jx.Decoder, key []byte) error {
+// fieldName is key as a string, without an allocation for the field names
+// Telegram Passport defines.
+func fieldName(key []byte) string {
+	switch string(key) { // no allocation: the compiler compares the bytes
+	case "first_name":
+		return "first_name"
+	case "last_name":
+		return "last_name"
+	case "middle_name":
+		return "middle_name"
+	case "birth_date":
+		return "birth_date"
+	case "gender":
+		return "gender"
+	case "country_code":
+		return "country_code"
+	case "residence_country_code":
+		return "residence_country_code"
+	case "first_name_native":
+		return "first_name_native"
+	case "last_name_native":
+		return "last_name_native"
+	case "middle_name_native":
+		return "middle_name_native"
+	case "document_no":
+		return "document_no"
+	case "expiry_date":
+		return "expiry_date"
+	case "street_line1":
+		return "street_line1"
+	case "street_line2":
+		return "street_line2"
+	case "city":
+		return "city"
+	case "state":
+		return "state"
+	case "post_code":
+		return "post_code"
+	}
+	return string(key)
+}
+
+// jsonElementType reads an element's type, a string; the known types
+// without an allocation.
+func jsonElementType(d *jx.Decoder, path string) (ElementType, error) {
+	if d.Next() != jx.String {
+		s, err := jsonString(d, path, "type")
+		return ElementType(s), err
+	}
+	b, err := d.StrBytes()
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: invalid JSON string", ErrMalformed, at(path, "type"))
+	}
+	return ElementType(validUTF8(string(elementTypeName(b)))), nil
+}
+
+// elementTypeName is key as an ElementType, without an allocation for
+// the known types.
+func elementTypeName(key []byte) ElementType {
+	for _, t := range ElementTypes() {
+		if string(t) == string(key) {
+			return t
+		}
+	}
+	return ElementType(key)
+}
+
+func decodeFileCredentials(d *jx.Decoder, a *byteArena, path string) (*FileCredentials, error) {
+	fc, present, err := decodeFileCredentialsValue(d, a, path)
+	if err != nil || !present {
+		return nil, err
+	}
+	return &fc, nil
+}
+
+// decodeFileCredentialsValue reads file credentials into a value (a list
+// keeps them so, with no allocation per file); present is false for null.
+func decodeFileCredentialsValue(d *jx.Decoder, a *byteArena, path string) (fc FileCredentials, present bool, err error) {
+	present, err = jsonObject(d, path, func(d *jx.Decoder, key []byte) error {
 		var err error
 		switch string(key) {
 		case "file_hash":
-			fc.FileHash, err = jsonBase64(d, path, "file_hash")
+			fc.FileHash, err = a.base64(d, path, "file_hash")
 		case "secret":
-			fc.Secret, err = jsonBase64(d, path, "secret")
+			fc.Secret, err = a.base64(d, path, "secret")
 		default:
 			err = jsonSkip(d)
 		}
 		return err
 	})
-	if err != nil || !present {
-		return nil, err
-	}
-	return fc, nil
+	return fc, present, err
 }
 
-func decodeFileCredentialsList(d *jx.Decoder, path string) ([]FileCredentials, error) {
+func decodeFileCredentialsList(d *jx.Decoder, a *byteArena, path string) ([]FileCredentials, error) {
 	var out []FileCredentials
 	err := jsonArray(d, path, func(d *jx.Decoder, i int) error {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		fc, err := decodeFileCredentials(d, p)
+		p := path + "[" + strconv.Itoa(i) + "]"
+		fc, present, err := decodeFileCredentialsValue(d, a, p)
 		if err != nil {
 			return err
 		}
-		if fc == nil {
+		if !present {
 			return fmt.Errorf("%w: %s is null", ErrMalformed, p)
 		}
-		out = append(out, *fc)
+		out = append(out, fc)
 		return nil
 	})
 	return out, err
 }
 
-func decodeValueCredentials(d *jx.Decoder, path string) (*ValueCredentials, error) {
+func decodeValueCredentials(d *jx.Decoder, a *byteArena, path string) (*ValueCredentials, error) {
 	vc := &ValueCredentials{}
 	present, err := jsonObject(d, path, func(d *jx.Decoder, key []byte) error {
 		var err error
 		switch string(key) {
 		case "data":
 			dc := &DataCredentials{}
+			dataPath := at(path, "data")
 			var present bool
-			present, err = jsonObject(d, at(path, "data"), func(d *jx.Decoder, key []byte) error {
+			present, err = jsonObject(d, dataPath, func(d *jx.Decoder, key []byte) error {
 				var err error
 				switch string(key) {
 				case "data_hash":
-					dc.DataHash, err = jsonBase64(d, at(path, "data"), "data_hash")
+					dc.DataHash, err = a.base64(d, dataPath, "data_hash")
 				case "secret":
-					dc.Secret, err = jsonBase64(d, at(path, "data"), "secret")
+					dc.Secret, err = a.base64(d, dataPath, "secret")
 				default:
 					err = jsonSkip(d)
 				}
@@ -270,15 +362,15 @@ func decodeValueCredentials(d *jx.Decoder, path string) (*ValueCredentials, erro
 				vc.Data = dc
 			}
 		case "front_side":
-			vc.FrontSide, err = decodeFileCredentials(d, at(path, "front_side"))
+			vc.FrontSide, err = decodeFileCredentials(d, a, at(path, "front_side"))
 		case "reverse_side":
-			vc.ReverseSide, err = decodeFileCredentials(d, at(path, "reverse_side"))
+			vc.ReverseSide, err = decodeFileCredentials(d, a, at(path, "reverse_side"))
 		case "selfie":
-			vc.Selfie, err = decodeFileCredentials(d, at(path, "selfie"))
+			vc.Selfie, err = decodeFileCredentials(d, a, at(path, "selfie"))
 		case "files":
-			vc.Files, err = decodeFileCredentialsList(d, at(path, "files"))
+			vc.Files, err = decodeFileCredentialsList(d, a, at(path, "files"))
 		case "translation":
-			vc.Translation, err = decodeFileCredentialsList(d, at(path, "translation"))
+			vc.Translation, err = decodeFileCredentialsList(d, a, at(path, "translation"))
 		default:
 			err = jsonSkip(d)
 		}
@@ -292,14 +384,15 @@ func decodeValueCredentials(d *jx.Decoder, path string) (*ValueCredentials, erro
 
 // decodeCredentials reads the credentials JSON without validating it.
 func decodeCredentials(b []byte) (secureData map[string]*ValueCredentials, nonce, payload *string, err error) {
+	a := newByteArena(len(b))
 	err = jsonDoc("credentials", b, func(d *jx.Decoder) error {
 		present, err := jsonObject(d, "credentials", func(d *jx.Decoder, key []byte) error {
 			switch string(key) {
 			case "secure_data":
 				secureData = map[string]*ValueCredentials{}
 				_, err := jsonObject(d, "secure_data", func(d *jx.Decoder, key []byte) error {
-					typ := string(key)
-					vc, err := decodeValueCredentials(d, at("secure_data", typ))
+					typ := string(elementTypeName(key))
+					vc, err := decodeValueCredentials(d, a, at("secure_data", typ))
 					secureData[typ] = vc
 					return err
 				})
@@ -351,7 +444,7 @@ func decodeBotFile(d *jx.Decoder, path string) (*FileRef, error) {
 func decodeBotFiles(d *jx.Decoder, path string) ([]FileRef, error) {
 	var out []FileRef
 	err := jsonArray(d, path, func(d *jx.Decoder, i int) error {
-		p := fmt.Sprintf("%s[%d]", path, i)
+		p := path + "[" + strconv.Itoa(i) + "]"
 		r, err := decodeBotFile(d, p)
 		if err != nil {
 			return err
@@ -365,17 +458,15 @@ func decodeBotFiles(d *jx.Decoder, path string) ([]FileRef, error) {
 	return out, err
 }
 
-func decodeBotElement(d *jx.Decoder, path string) (EncryptedElement, error) {
+func decodeBotElement(d *jx.Decoder, a *byteArena, path string) (EncryptedElement, error) {
 	var ee EncryptedElement
 	present, err := jsonObject(d, path, func(d *jx.Decoder, key []byte) error {
 		var err error
 		switch string(key) {
 		case "type":
-			var s string
-			s, err = jsonString(d, path, "type")
-			ee.Type = ElementType(s)
+			ee.Type, err = jsonElementType(d, path)
 		case "data":
-			ee.Data, err = jsonBase64(d, path, "data")
+			ee.Data, err = a.base64(d, path, "data")
 		case "phone_number":
 			ee.PhoneNumber, err = jsonString(d, path, "phone_number")
 		case "email":
@@ -408,12 +499,13 @@ func decodeBotElement(d *jx.Decoder, path string) (EncryptedElement, error) {
 // decodeBotAPI reads a Bot API PassportData object.
 func decodeBotAPI(b []byte) (*EncryptedSubmission, error) {
 	es := &EncryptedSubmission{}
+	a := newByteArena(len(b))
 	err := jsonDoc("PassportData", b, func(d *jx.Decoder) error {
 		present, err := jsonObject(d, "PassportData", func(d *jx.Decoder, key []byte) error {
 			switch string(key) {
 			case "data":
 				return jsonArray(d, "data", func(d *jx.Decoder, i int) error {
-					ee, err := decodeBotElement(d, fmt.Sprintf("data[%d]", i))
+					ee, err := decodeBotElement(d, a, "data["+strconv.Itoa(i)+"]")
 					if err == nil && !ee.Type.Valid() {
 						err = fmt.Errorf("%w: data[%d].type %q is not a Passport element type", ErrMalformed, i, string(ee.Type))
 					}
@@ -426,11 +518,11 @@ func decodeBotAPI(b []byte) (*EncryptedSubmission, error) {
 					var err error
 					switch string(key) {
 					case "data":
-						c.Data, err = jsonBase64(d, "credentials", "data")
+						c.Data, err = a.base64(d, "credentials", "data")
 					case "hash":
-						c.Hash, err = jsonBase64(d, "credentials", "hash")
+						c.Hash, err = a.base64(d, "credentials", "hash")
 					case "secret":
-						c.Secret, err = jsonBase64(d, "credentials", "secret")
+						c.Secret, err = a.base64(d, "credentials", "secret")
 					default:
 						err = jsonSkip(d)
 					}

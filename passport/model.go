@@ -1,7 +1,7 @@
 package passport
 
 import (
-	"crypto/rsa"
+	"crypto"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -98,13 +98,14 @@ func (s *Submission) Element(t ElementType) *Element {
 	return nil
 }
 
-// Decrypt decrypts a whole submission with the bot's private key: the
-// credentials, then every element's data. Files are not downloaded: each
+// Decrypt decrypts a whole submission with the bot's private key (a *Key
+// from NewKey, or as for DecryptCredentialsSecret): the credentials, then
+// every element's data. Files are not downloaded: each
 // File carries the credentials for NewFileReader or DecryptFile.
 //
 // Bots that must check the nonce before touching the data (kycbot does)
 // call DecryptCredentials, check Credentials.Nonce, then Credentials.Open.
-func Decrypt(key *rsa.PrivateKey, es *EncryptedSubmission) (*Submission, error) {
+func Decrypt(key crypto.Decrypter, es *EncryptedSubmission) (*Submission, error) {
 	if es == nil {
 		return nil, fmt.Errorf("%w: no submission", ErrMalformed)
 	}
@@ -201,11 +202,20 @@ func pairFile(part string, ref *FileRef, fc *FileCredentials) (*File, error) {
 		return nil, nil
 	case fc == nil:
 		return nil, fmt.Errorf("%w: %s has no credentials", ErrMalformed, part)
-	}
-	if ref.FileHash != nil && subtle.ConstantTimeCompare(ref.FileHash, fc.FileHash) != 1 {
-		return nil, fmt.Errorf("%w: %s: the file hash reported by the server differs from the credentials", ErrHashMismatch, part)
+	case !sameFileHash(ref, fc):
+		return nil, fileHashError(part)
 	}
 	return &File{FileRef: *ref, Credentials: *fc}, nil
+}
+
+// sameFileHash says whether the file hash the server reported (if any)
+// is the credentials'.
+func sameFileHash(ref *FileRef, fc *FileCredentials) bool {
+	return ref.FileHash == nil || subtle.ConstantTimeCompare(ref.FileHash, fc.FileHash) == 1
+}
+
+func fileHashError(part string) error {
+	return fmt.Errorf("%w: %s: the file hash reported by the server differs from the credentials", ErrHashMismatch, part)
 }
 
 func pairFiles(part string, refs []FileRef, fcs []FileCredentials) ([]File, error) {
@@ -217,11 +227,10 @@ func pairFiles(part string, refs []FileRef, fcs []FileCredentials) ([]File, erro
 	}
 	out := make([]File, len(refs))
 	for i := range refs {
-		f, err := pairFile(fmt.Sprintf("%s[%d]", part, i), &refs[i], &fcs[i])
-		if err != nil {
-			return nil, err
+		if !sameFileHash(&refs[i], &fcs[i]) {
+			return nil, fileHashError(fmt.Sprintf("%s[%d]", part, i)) // named only when it fails
 		}
-		out[i] = *f
+		out[i] = File{FileRef: refs[i], Credentials: fcs[i]}
 	}
 	return out, nil
 }

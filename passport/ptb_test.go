@@ -1,6 +1,7 @@
 package passport
 
 import (
+	"crypto"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
@@ -55,7 +56,14 @@ func loadPTB(tb testing.TB) (*ptbFixture, *rsa.PrivateKey) {
 }
 
 func TestPTBSubmissionDecrypts(t *testing.T) {
-	f, key := loadPTB(t)
+	f, priv := loadPTB(t)
+	for _, k := range decryptionKeys(t, priv) {
+		t.Run(k.name, func(t *testing.T) { checkPTBSubmission(t, f, k.key) })
+	}
+}
+
+func checkPTBSubmission(t *testing.T, f *ptbFixture, key crypto.Decrypter) {
+	t.Helper()
 	es, err := ParseBotAPI(f.PassportData)
 	if err != nil {
 		t.Fatalf("ParseBotAPI: %v", err)
@@ -133,7 +141,14 @@ func TestPTBSubmissionDecrypts(t *testing.T) {
 }
 
 func TestPTBWrongHash(t *testing.T) {
-	f, key := loadPTB(t)
+	f, priv := loadPTB(t)
+	for _, k := range decryptionKeys(t, priv) {
+		t.Run(k.name, func(t *testing.T) { checkPTBWrongHash(t, f, k.key) })
+	}
+}
+
+func checkPTBWrongHash(t *testing.T, f *ptbFixture, key crypto.Decrypter) {
+	t.Helper()
 	es, err := ParseBotAPI(f.PassportData)
 	if err != nil {
 		t.Fatal(err)
@@ -160,14 +175,12 @@ func TestPTBWrongKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := testKey(t, 2048)
-	_, err = Decrypt(other, es)
-	if !errors.Is(err, ErrWrongKey) {
-		t.Fatalf("Decrypt with another key: %v, want ErrWrongKey", err)
-	}
-	big := testKey(t, 4096)
-	if _, err = Decrypt(big, es); !errors.Is(err, ErrWrongKey) {
-		t.Fatalf("Decrypt with a 4096-bit key: %v, want ErrWrongKey", err)
+	for _, bits := range []int{2048, 4096} {
+		for _, k := range decryptionKeys(t, testKey(t, bits)) {
+			if _, err = Decrypt(k.key, es); !errors.Is(err, ErrWrongKey) {
+				t.Errorf("Decrypt with another %d-bit key (%s): %v, want ErrWrongKey", bits, k.name, err)
+			}
+		}
 	}
 }
 

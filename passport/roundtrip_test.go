@@ -75,32 +75,34 @@ var wireForms = []struct {
 
 func TestRoundTripEveryElementAndFile(t *testing.T) {
 	for _, bits := range []int{2048, 4096} {
-		key := testKey(t, bits)
+		priv := testKey(t, bits)
 		for _, form := range wireForms {
-			t.Run(fmt.Sprintf("%d/%s", bits, form.name), func(t *testing.T) {
-				profile := fullProfile()
-				sh, err := EncryptSubmission(rand.Reader, &key.PublicKey, "nonce-"+form.name, profile)
-				if err != nil {
-					t.Fatal(err)
-				}
-				es, err := form.conv(sh.Submission)
-				if err != nil {
-					t.Fatal(err)
-				}
-				sub, err := Decrypt(key, es)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if sub.Nonce != "nonce-"+form.name || sub.LegacyNonce {
-					t.Errorf("nonce %q legacy %v", sub.Nonce, sub.LegacyNonce)
-				}
-				if len(sub.Elements) != len(profile) {
-					t.Fatalf("%d elements, want %d", len(sub.Elements), len(profile))
-				}
-				for i, pe := range profile {
-					checkElement(t, &sub.Elements[i], &pe, sh)
-				}
-			})
+			for _, k := range decryptionKeys(t, priv) {
+				t.Run(fmt.Sprintf("%d/%s/%s", bits, form.name, k.name), func(t *testing.T) {
+					profile := fullProfile()
+					sh, err := EncryptSubmission(rand.Reader, &priv.PublicKey, "nonce-"+form.name, profile)
+					if err != nil {
+						t.Fatal(err)
+					}
+					es, err := form.conv(sh.Submission)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sub, err := Decrypt(k.key, es)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if sub.Nonce != "nonce-"+form.name || sub.LegacyNonce {
+						t.Errorf("nonce %q legacy %v", sub.Nonce, sub.LegacyNonce)
+					}
+					if len(sub.Elements) != len(profile) {
+						t.Fatalf("%d elements, want %d", len(sub.Elements), len(profile))
+					}
+					for i, pe := range profile {
+						checkElement(t, &sub.Elements[i], &pe, sh)
+					}
+				})
+			}
 		}
 	}
 }
@@ -375,17 +377,19 @@ func TestOpenRejectsInconsistentSubmissions(t *testing.T) {
 		{"tampered credentials secret", func(es *EncryptedSubmission) { es.Credentials.Secret[9] ^= 1 }, ErrWrongKey},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sh, err := EncryptSubmission(rand.Reader, &key.PublicKey, "n", profile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.mutate(sh.Submission)
-			_, err = Decrypt(key, sh.Submission)
-			if !errors.Is(err, tt.err) {
-				t.Fatalf("err = %v, want %v", err, tt.err)
-			}
-		})
+		for _, k := range decryptionKeys(t, key) {
+			t.Run(tt.name+"/"+k.name, func(t *testing.T) {
+				sh, err := EncryptSubmission(rand.Reader, &key.PublicKey, "n", profile)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt.mutate(sh.Submission)
+				_, err = Decrypt(k.key, sh.Submission)
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("err = %v, want %v", err, tt.err)
+				}
+			})
+		}
 	}
 }
 

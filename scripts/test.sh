@@ -2,13 +2,15 @@
 # Runs every check kycbot's CI runs, on a fresh machine too: it installs and
 # starts what the tests need when it is missing (Redis, python-telegram-bot
 # for the cross-check against an independent decryptor, Chromium for the
-# request page), then checks formatting, vets, checks that go.mod is tidy,
-# runs the whole test suite with the race detector on a single Redis server
-# (and the Bot API framework adapters, modules of their own), and beside it
-# the store's tests on a Redis Cluster and on Sentinel, then the end-to-end
-# multi-instance test on each (and the store's tests on Valkey, where the
-# system's apt sources have it); it starts them on free ports and stops
-# them (scripts/redis-topology.sh).
+# request page, OpenSSL 3's libcrypto for passport's RSA), then checks
+# formatting, vets, builds and tests passport without cgo (Go's RSA),
+# checks that go.mod is tidy, runs the whole test suite with the race
+# detector on a single Redis server (and the Bot API framework adapters,
+# modules of their own), and beside it the store's tests on a Redis
+# Cluster and on Sentinel, then the end-to-end multi-instance test on each
+# (and the store's tests on Valkey, where the system's apt sources have
+# it); it starts them on free ports and stops them
+# (scripts/redis-topology.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,6 +52,12 @@ if ! "$ptb_python" -c 'import telegram.passport' >/dev/null 2>&1; then
   apt_install python3-python-telegram-bot
 fi
 
+# OpenSSL 3's libcrypto.so.3, which passport loads at run time for RSA (its
+# tests fail in a cgo build without it); Debian has it by default.
+if ! ldconfig -p 2>/dev/null | grep -q 'libcrypto\.so\.3 '; then
+  apt_install libssl3
+fi
+
 # Debian's chromium, the headless browser that loads the request page
 # (web: TestPageInChromium fails under CI when it is missing).
 if [ ! -x /usr/bin/chromium ]; then
@@ -66,6 +74,13 @@ fi
 
 step "go vet"
 go vet ./...
+
+# Without cgo (or off Linux) passport decrypts RSA with Go's crypto/rsa
+# instead of the system's OpenSSL: that build and its tests too.
+step "CGO_ENABLED=0: go build, go vet and the passport tests (crypto/rsa)"
+CGO_ENABLED=0 go build ./...
+CGO_ENABLED=0 go vet ./passport/...
+CGO_ENABLED=0 go test -count=1 ./passport/...
 
 step "go mod tidy"
 if ! go mod tidy -diff; then

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // Telegram Passport's OAEP uses SHA-1
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -18,8 +20,10 @@ import (
 	"time"
 
 	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
+	"github.com/kycbot/kycbot/tests/testkit"
 )
 
 // noFilesConfig asks for data only: no scans to download.
@@ -98,18 +102,30 @@ func profileCPU(b *testing.B) (stop func() string) {
 
 // reportBotCPU reports, from the CPU profile prof of n verifications, the
 // bot's CPU per verification and its ratio to one RSA-2048 OAEP
-// decryption measured in the same run.
+// decryption measured in the same run: on the backend the bot uses
+// (passport.NewKey: OpenSSL where available; "bot-cpu/rsa-decrypt") and on
+// Go's crypto/rsa ("bot-cpu/rsa-go", the unit of earlier runs). With
+// KYCBOT_CPU_PROFILES set to a directory, the profile is copied there as
+// <benchmark>.prof, for go tool pprof -tagfocus=kycbot=bot.
 func reportBotCPU(b *testing.B, prof string, n int) {
 	b.Helper()
+	if dir := os.Getenv("KYCBOT_CPU_PROFILES"); dir != "" {
+		keep := filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".prof")
+		if data, err := os.ReadFile(prof); err != nil || os.WriteFile(keep, data, 0o600) != nil {
+			b.Logf("the profile was not copied to %s", keep)
+		}
+	}
 	botCPU, err := labelledCPU(prof)
 	if err != nil {
 		b.Logf("bot CPU not measured: %v", err)
 		return
 	}
-	rsaOne := oneRSA(b)
+	native, goRSA := oneRSA(b)
 	perVerification := botCPU / time.Duration(n)
 	b.ReportMetric(float64(perVerification.Microseconds())/1000, "bot-cpu-ms/verification")
-	b.ReportMetric(float64(perVerification)/float64(rsaOne), "bot-cpu/rsa-decrypt")
+	b.ReportMetric(float64(native.Microseconds())/1000, "rsa-ms")
+	b.ReportMetric(float64(perVerification)/float64(native), "bot-cpu/rsa-decrypt")
+	b.ReportMetric(float64(perVerification)/float64(goRSA), "bot-cpu/rsa-go")
 }
 
 var showing = regexp.MustCompile(`Showing nodes accounting for ([0-9.]+)(ms|s|us|µs|min)`)
@@ -130,8 +146,10 @@ func labelledCPU(prof string) (time.Duration, error) {
 	return time.Duration(v * float64(unit)), nil
 }
 
-// oneRSA measures one RSA-2048 OAEP-SHA1 decryption with the bot's key.
-func oneRSA(b *testing.B) time.Duration {
+// oneRSA measures the CPU time of one RSA-2048 OAEP-SHA1 decryption of a
+// credentials secret with the bot's key, on the backend the bot uses
+// (native) and on crypto/rsa, interleaved.
+func oneRSA(b *testing.B) (native, goRSA time.Duration) {
 	key, err := botKey()
 	if err != nil {
 		b.Fatal(err)
@@ -140,20 +158,54 @@ func oneRSA(b *testing.B) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// testing.Benchmark cannot run inside a benchmark: time a loop.
-	const n = 200
-	start := time.Now()
-	for range n {
-		if _, err := rsa.DecryptOAEP(sha1.New(), nil, key, ct, nil); err != nil {
+	nk, err := passport.NewKey(key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nk.Close()
+	b.Logf("RSA backend: %s", nk.Backend())
+	// CPU time, like the bot's from the profile: the wall clock would count
+	// the time other processes of a shared machine hold the core.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if _, ok := testkit.ThreadCPU(); !ok {
+		b.Log("the thread's CPU time cannot be read here: the RSA unit is wall-clock time")
+	}
+	timed := func(k crypto.Decrypter) time.Duration {
+		c0, cpu := testkit.ThreadCPU()
+		start := time.Now()
+		if _, err := passport.DecryptCredentialsSecret(k, ct); err != nil {
 			b.Fatal(err)
 		}
+		wall := time.Since(start)
+		if c1, _ := testkit.ThreadCPU(); cpu {
+			return c1 - c0
+		}
+		return wall
 	}
-	return time.Since(start) / n
+	// testing.Benchmark cannot run inside a benchmark: time a loop.
+	const n = 200
+	for range n {
+		native += timed(nk)
+		goRSA += timed(key)
+	}
+	return native / n, goRSA / n
 }
 
 // BenchmarkVerdictWithFiles: personal details, a driving licence with
 // three scans, an address, a phone number and an email.
 func BenchmarkVerdictWithFiles(b *testing.B) { benchVerdicts(b, "") }
+
+// BenchmarkVerdictWithFilesNoSharpness: the same with the sharpness rule
+// off (files.min_sharpness: 0), to tell its cost (a JPEG decode per scan)
+// from the rest.
+func BenchmarkVerdictWithFilesNoSharpness(b *testing.B) {
+	cfg := strings.Replace(demo.DefaultConfig(), "    min_height: 320\n", "    min_height: 320\n    min_sharpness: 0\n", 1)
+	if cfg == demo.DefaultConfig() {
+		b.Fatal("the demo config has no files.min_height: 320 line to add min_sharpness after")
+	}
+	benchVerdicts(b, cfg)
+}
 
 // BenchmarkVerdictWithoutFiles: the same without the document.
 func BenchmarkVerdictWithoutFiles(b *testing.B) { benchVerdicts(b, noFilesConfig()) }

@@ -345,3 +345,15 @@ func TestQRDecoderRefusesDamage(t *testing.T) {
 		t.Errorf("a damaged code read as %q", got)
 	}
 }
+
+// BenchmarkQRSVG draws the QR code of a request page's Telegram link, as
+// every page view does.
+func BenchmarkQRSVG(b *testing.B) {
+	link := "tg://resolve?domain=kycbot_demo_bot&bot_id=123456789&scope=%7B%22data%22%3A%5B%22personal_details%22%5D%2C%22v%22%3A1%7D&public_key=-----BEGIN%20PUBLIC%20KEY-----&nonce=n2s7D0zRswlFtMGVLss6Ew"
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := qrSVG(link); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -2,7 +2,8 @@
 // pipeline: Flow.Process takes one submission (the encrypted data a user
 // shared) to its outcome.
 //
-// It decrypts the credentials with the bot's RSA key, consumes the nonce
+// It decrypts the credentials with the bot's RSA key (handed once, in New,
+// to passport.NewKey: the system's OpenSSL where present), consumes the nonce
 // (exactly once, for this user, not expired: replays, foreign, unknown,
 // superseded and cancelled nonces are refused with a clear message),
 // decrypts every value, downloads every scan with bounded concurrency

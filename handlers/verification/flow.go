@@ -3,6 +3,7 @@ package verification
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -259,6 +260,9 @@ type Rejected struct {
 // design. It is safe for concurrent use.
 type Flow struct {
 	cfg Config
+	// keys are Key then PreviousKeys, each handed to the RSA backend once
+	// (passport.NewKey); OpenSSL's copies are freed with the Flow.
+	keys []crypto.Decrypter
 
 	mu      sync.Mutex
 	delayed map[string]bool // submissions whose user was told about a delay
@@ -295,6 +299,7 @@ func New(cfg Config) (*Flow, error) {
 	}
 	handlers.Defaults(&cfg.Now, &cfg.Log, &cfg.Observer)
 	f := &Flow{cfg: cfg, delayed: map[string]bool{}}
+	f.keys = decryptionKeys(cfg.Key, cfg.PreviousKeys)
 	f.sweep()
 	return f, nil
 }
@@ -856,16 +861,31 @@ var nonceOutcomes = []struct {
 	{store.ErrNonceCancelled, i18n.MsgNonceCancelled, "nonce_cancelled", handlers.ReasonCancelled},
 }
 
+// decryptionKeys hands the keys, current first, to the fastest RSA backend
+// (passport.NewKey: OpenSSL where the system has it); a key NewKey refuses
+// (smaller than passport.MinKeyBits) decrypts as it is, with crypto/rsa.
+func decryptionKeys(current *rsa.PrivateKey, previous []*rsa.PrivateKey) []crypto.Decrypter {
+	keys := make([]crypto.Decrypter, 0, 1+len(previous))
+	for _, k := range append([]*rsa.PrivateKey{current}, previous...) {
+		if dk, err := passport.NewKey(k); err == nil {
+			keys = append(keys, dk)
+		} else {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
 // decryptCredentials decrypts a submission's credentials with the bot's
 // key, then with each previous key. When none decrypts them, the error is
 // the current key's, whatever the previous keys answered: a failed
 // decryption tells nothing more than before a rotation.
 func (f *Flow) decryptCredentials(ec passport.EncryptedCredentials) (*passport.Credentials, error) {
-	creds, err := passport.DecryptCredentials(f.cfg.Key, ec)
+	creds, err := passport.DecryptCredentials(f.keys[0], ec)
 	if err == nil || !errors.Is(err, passport.ErrWrongKey) {
 		return creds, err
 	}
-	for _, k := range f.cfg.PreviousKeys {
+	for _, k := range f.keys[1:] {
 		if c, perr := passport.DecryptCredentials(k, ec); perr == nil {
 			return c, nil
 		}

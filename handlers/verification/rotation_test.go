@@ -45,13 +45,13 @@ func TestDecryptCredentialsWithPreviousKeys(t *testing.T) {
 	}
 	// The error of a submission to a key the bot never had, without a
 	// rotation: every failure must look exactly like it.
-	_, want := (&Flow{cfg: Config{Key: current}}).decryptCredentials(shareTo(stranger))
+	_, want := (&Flow{keys: decryptionKeys(current, nil)}).decryptCredentials(shareTo(stranger))
 	if !errors.Is(want, passport.ErrWrongKey) {
 		t.Fatalf("a submission to another key: %v, want ErrWrongKey", want)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &Flow{cfg: Config{Key: current, PreviousKeys: tc.previous}}
+			f := &Flow{keys: decryptionKeys(current, tc.previous)}
 			creds, err := f.decryptCredentials(shareTo(tc.to))
 			if tc.ok {
 				if err != nil || creds.Nonce != "nonce-of-the-request" {

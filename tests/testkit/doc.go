@@ -28,4 +28,6 @@
 // moved it. Eventually polls a condition until it holds or time is up.
 // OnlyTestsImport fails a test when a file of the module that is not a
 // test imports a package of test infrastructure (this one, say).
+// ThreadCPU reads the calling thread's CPU time, for benchmarks that must
+// not be thrown by other processes on a shared machine.
 package testkit

@@ -1,0 +1,23 @@
+// Package libcrypto decrypts RSA-OAEP (SHA-1, MGF1-SHA-1, empty label: what
+// Telegram Passport uses) with the system's OpenSSL 3, libcrypto.so.3,
+// loaded at run time.
+//
+// Nothing of OpenSSL is needed to build: the package declares the few
+// OpenSSL 3 functions it calls itself (no OpenSSL headers), opens the
+// library with dlopen when Load is called and looks the functions up with
+// dlsym. It is compiled with cgo on Linux unless the kycbot_purego build
+// tag is set; elsewhere (CGO_ENABLED=0, other systems, the tag) Load
+// reports ErrUnavailable and the caller uses Go's crypto/rsa instead.
+//
+// A Key is an OpenSSL EVP_PKEY made once from the private key's PKCS#1
+// DER; it is safe for concurrent use (OpenSSL only reads a key while it
+// decrypts; each decryption runs in a context of its own, taken from a
+// small pool of prepared contexts). Close frees the key and the pooled
+// contexts; a Key that is dropped without Close is freed by a cleanup once
+// it is garbage.
+//
+// Every failed decryption returns ErrDecrypt and nothing else (OpenSSL's
+// error queue is cleared in the same call, never read): a caller cannot
+// learn from the error why a ciphertext was refused, so the backend is no
+// padding oracle.
+package libcrypto
