@@ -112,8 +112,8 @@
 //	                                                   last write, from which the TTL runs)
 //	P{u:<uid>}:docs               set     status       <dh> of every document the user claimed              Documents.Claim; read and deleted by
 //	                                                                                                        DeleteUser
-//	P doc:<dh>                    string  status       the user ID that claimed the document (never the     Documents.Claim; deleted by DeleteUser
-//	                                                   number)
+//	P doc:<dh>                    string  status       the user ID that claimed the document or person      Documents.Claim, ClaimAll; deleted by
+//	                                                   (never the number, a name or a date)                 DeleteUser
 //	P nidx:<nh>                   string  req + tomb   the user ID the nonce was issued to (routing to the  Requests.Issue
 //	                                                   user's slot; never changes); read by
 //	                                                   Requests.Consume only when the user has no such
@@ -298,6 +298,10 @@
 // document numbers are few enough to try them all. The claim is a SET NX
 // of that key, so concurrent claims get one owner. Each user's documents
 // are listed in the user's slot, so that DeleteUser can release them.
+// A person (PersonKey: names and birth date, normalized) is claimed the
+// same way, under its own keyed hash, so that one person verifying two
+// accounts with two documents is found too; Documents.ClaimAll claims a
+// submission's documents and person together, all or none.
 //
 // # Audit trail
 //
