@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -310,6 +311,14 @@ func (dv Documents) ClaimAll(ctx context.Context, userID int64, fps ...Fingerpri
 	where := fmt.Sprintf("claim document %s for user %d", hashes[0][:12], userID)
 	keep := ms(s.statusKeep)
 
+	// Claims recorded under a previous key (before a rotation) still
+	// belong to their owner.
+	if o, err := s.previousOwner(ctx, userID, fps); err != nil {
+		return 0, fmt.Errorf("%s: previous keys: %w", where, err)
+	} else if o != 0 {
+		return o, fmt.Errorf("%s: claimed by user %d under a previous key: %w", where, o, ErrDocumentTaken)
+	}
+
 	// The user's index first, so that DeleteUser finds every document key
 	// the user may own, even after a crash between the two steps.
 	index := s.userKey(userID, "docs")
@@ -378,6 +387,37 @@ func (dv Documents) ClaimAll(ctx context.Context, userID int64, fps ...Fingerpri
 	}
 	_ = s.rdb.SRem(ctx, index, unindex...).Err()
 	return owner, fmt.Errorf("%s: claimed by user %d: %w", where, owner, ErrDocumentTaken)
+}
+
+// previousOwner returns the first other user who claimed one of fps under
+// a previous document key, or 0 (one round trip, none without previous
+// keys).
+func (s *Store) previousOwner(ctx context.Context, userID int64, fps []Fingerprint) (int64, error) {
+	if len(s.docPrev) == 0 {
+		return 0, nil
+	}
+	cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, fp := range fps {
+			for _, k := range s.docPrev {
+				dh, err := fp.hash(k)
+				if err != nil {
+					return err
+				}
+				p.Get(ctx, s.key("doc:"+dh))
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, err
+	}
+	for _, c := range cmds {
+		v, err := c.(*redis.StringCmd).Int64()
+		if err == nil && v != userID {
+			return v, nil
+		}
+	}
+	return 0, nil
 }
 
 // releaseDocuments deletes the document keys the user owns, as listed in

@@ -380,3 +380,35 @@ func TestClaimAll(t *testing.T) {
 		}
 	}
 }
+
+// After a rotation of the document key, claims recorded under the
+// previous key still refuse another user.
+func TestClaimDocumentPreviousKey(t *testing.T) {
+	before, c := newTestStore(t)
+	prefix := before.Prefix()
+	ctx := context.Background()
+	oldKey, newKey := testDocKey, []byte("a new document key, 32 bytes...!")
+	doc := DocumentKey{"DE", "passport", "C01X00T47"}
+	if _, err := before.Documents().Claim(ctx, doc, 1); err != nil {
+		t.Fatal(err)
+	}
+	after := New(c, WithPrefix(prefix), WithAuditKey(testAuditKey), WithDocumentKey(newKey, oldKey))
+	if owner, err := after.Documents().Claim(ctx, doc, 2); !errors.Is(err, ErrDocumentTaken) || owner != 1 {
+		t.Fatalf("after the rotation, user 2: %d, %v; want user 1's claim", owner, err)
+	}
+	if owner, err := after.Documents().Claim(ctx, doc, 1); err != nil || owner != 1 {
+		t.Fatalf("after the rotation, the owner: %d, %v", owner, err)
+	}
+	// Without the previous key, the claim is forgotten.
+	forgot := New(c, WithPrefix(prefix), WithDocumentKey([]byte("yet another key, 32 bytes long..")))
+	if owner, err := forgot.Documents().Claim(ctx, doc, 2); err != nil || owner != 2 {
+		t.Fatalf("without the previous key: %d, %v; want user 2", owner, err)
+	}
+	// Erasing user 1 releases the claims under both keys.
+	if _, err := after.DeleteUser(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if owner, err := after.Documents().Claim(ctx, doc, 3); err != nil || owner != 3 {
+		t.Fatalf("after erasing user 1: %d, %v; want user 3", owner, err)
+	}
+}
