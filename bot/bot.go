@@ -191,9 +191,10 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	queueKey, queuePrev := derived(QueueKey, b.key, b.previous)
 	sessionKey, sessionPrev := derived(SessionKey, b.key, b.previous)
 	linkKey, linkPrev := derived(ScanLinkKey, b.key, b.previous)
+	docKey, docPrev := derived(DocumentKey, b.key, b.previous)
 	sopts := []store.Option{store.WithClock(o.now),
 		store.WithQueueKey(queueKey, queuePrev...), store.WithSessionKey(sessionKey, sessionPrev...),
-		store.WithScanLinkKey(linkKey, linkPrev...), AuditKeys(b.key, b.previous...)}
+		store.WithScanLinkKey(linkKey, linkPrev...), AuditKeys(b.key, b.previous...), store.WithDocumentKey(docKey, docPrev...)}
 	if cfg.Delivery.WebhookURL != "" {
 		key, prev := derived(OutboxKey, b.key, b.previous)
 		// Entries queued before the outbox key came from the Passport key

@@ -19,6 +19,7 @@ const (
 	scanLinkInfo   = "kycbot file links v1"
 	outboxKeyInfo  = "kycbot outbox v2"
 	auditKeyInfo   = "kycbot audit v1"
+	docKeyInfo     = "kycbot documents v1"
 )
 
 // deriveKey derives a 32-byte key from the bot's Passport private key:
@@ -58,6 +59,12 @@ func AuditKeys(key *rsa.PrivateKey, previous ...*rsa.PrivateKey) store.Option {
 	}
 	return store.WithAuditKey(AuditKey(key), prev...)
 }
+
+// DocumentKey is the key of the claims of identity documents and persons
+// (store.WithDocumentKey), derived from the Passport private key: Redis
+// holds only HMACs under it, which whoever lacks the key cannot match to a
+// document number or a name.
+func DocumentKey(key *rsa.PrivateKey) []byte { return deriveKey(key, docKeyInfo) }
 
 // ScanLinkKey is the key that seals the records of the one-time scan
 // links in Redis (store.WithScanLinkKey), derived from the Passport

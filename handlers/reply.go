@@ -72,7 +72,7 @@ const (
 	// NoticeVerified: a user was verified (i18n.MsgAdminVerified).
 	NoticeVerified = "verified"
 	// NoticeRejected: a submission was rejected for good
-	// (i18n.MsgAdminRejected).
+	// (i18n.MsgAdminRejected, i18n.MsgAdminDuplicate).
 	NoticeRejected = "rejected"
 	// NoticeAlarm: something needs fixing on the bot's side (any other
 	// notice: a wrong Passport key, Passport errors, parked deliveries).
@@ -85,7 +85,7 @@ func NoticeKind(id string) string {
 	switch id {
 	case i18n.MsgAdminVerified:
 		return NoticeVerified
-	case i18n.MsgAdminRejected:
+	case i18n.MsgAdminRejected, i18n.MsgAdminDuplicate:
 		return NoticeRejected
 	}
 	return NoticeAlarm

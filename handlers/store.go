@@ -85,6 +85,12 @@ func (a Store) AuditOnce(ctx context.Context, ev store.Event, id string) error {
 	return a.s.Audit().AppendOnce(ctx, ev, id)
 }
 
+// ClaimDocuments claims a submission's identity documents and person for
+// the user, all or none (store.Documents.ClaimAll).
+func (a Store) ClaimDocuments(ctx context.Context, userID int64, fps []store.Fingerprint) (int64, error) {
+	return a.s.Documents().ClaimAll(ctx, userID, fps...)
+}
+
 // DeleteUser erases everything about the user.
 func (a Store) DeleteUser(ctx context.Context, userID int64) (int, error) {
 	return a.s.DeleteUser(ctx, userID)

@@ -80,6 +80,11 @@ const (
 	// or more lines built by the caller (usually Localizer.Problem texts of
 	// the final problems); .Support (optional), whom to contact.
 	MsgResultRejected = "result.rejected"
+	// MsgResultDuplicate refuses a submission whose identity document or
+	// person another account was verified with (rules.duplicates: refuse),
+	// for good and without naming the other account. Data: .Support
+	// (optional), whom to contact.
+	MsgResultDuplicate = "result.duplicate"
 	// MsgResultFixHeader heads the list of problems the user can fix.
 	// Plural (.Count, the number of problems).
 	MsgResultFixHeader = "result.fix_header"
@@ -283,6 +288,11 @@ const (
 	// MsgAdminRejected notifies admins of a final rejection. Data: .User,
 	// .Codes (the problem codes, comma-separated), .Ref (optional).
 	MsgAdminRejected = "admin.rejected"
+	// MsgAdminDuplicate notifies admins of a submission that presented an
+	// identity document or person another account was verified with.
+	// Data: .User, .Owner (the user ID of the other account), .Level,
+	// .Ref (optional).
+	MsgAdminDuplicate = "admin.duplicate"
 	// MsgAdminWrongKey alarms admins that Passport data cannot be decrypted
 	// because the public key registered with @BotFather does not match the
 	// bot's private key, and says how to fix it.
@@ -606,6 +616,7 @@ func specs() []spec {
 		plain(MsgSubmissionFailed),
 		plain(MsgResultVerified),
 		plain(MsgResultRejected, "Reason", "Support?"),
+		plain(MsgResultDuplicate, "Support?"),
 		plural(MsgResultFixHeader),
 		plural(MsgResultFixUnmarked),
 		plain(MsgStatusNone),
@@ -678,6 +689,7 @@ func specs() []spec {
 		plain(MsgNonceCancelled),
 		plain(MsgAdminVerified, "User", "Level", "Ref?", "Event?", "Nowhere?"),
 		plain(MsgAdminRejected, "User", "Codes", "Ref?"),
+		plain(MsgAdminDuplicate, "User", "Owner", "Level", "Ref?"),
 		plain(MsgAdminWrongKey),
 		plain(MsgAdminPassportError, "Code"),
 		plural(MsgAdminDeliveriesParked),

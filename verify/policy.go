@@ -22,7 +22,23 @@ type Policy struct {
 	Address AddressRules `yaml:"address"`
 	// Files holds the rules for every scan.
 	Files FileRules `yaml:"files"`
+	// Duplicates says what becomes of a submission whose identity
+	// document, or whose person (names and birth date), another Telegram
+	// account was verified with: DuplicatesRefuse (also ""), or
+	// DuplicatesOff. The verification flow applies it; Checker.Check does
+	// not.
+	Duplicates string `yaml:"duplicates"`
 }
+
+// Values of Policy.Duplicates.
+const (
+	// DuplicatesRefuse refuses the second account for good, telling the
+	// user without naming the first; the admins are alerted. The default.
+	DuplicatesRefuse = "refuse"
+	// DuplicatesOff records no document and checks none: one document
+	// may verify any number of accounts.
+	DuplicatesOff = "off"
+)
 
 // PersonalRules check personal_details.
 type PersonalRules struct {
@@ -196,6 +212,11 @@ func (p Policy) Validate() []PolicyError {
 			add("files.min_sharpness", "%d is too large: sharp photos of faces measure less; the most that makes sense is %d (default %d)",
 				*v, MaxMinSharpness, DefaultMinSharpness)
 		}
+	}
+	switch p.Duplicates {
+	case "", DuplicatesRefuse, DuplicatesOff:
+	default:
+		add("duplicates", "%.40q is not a choice; use refuse (the default) or off", p.Duplicates)
 	}
 	inRange("files.max_files", f.MaxFiles, DefaultMaxFiles, fmt.Sprintf("the default (%d)", DefaultMaxFiles))
 	inRange("files.max_translations", f.MaxTranslations, DefaultMaxTranslations,

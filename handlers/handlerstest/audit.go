@@ -67,3 +67,7 @@ func AuditUsers(ctx context.Context, st *store.Store) ([]int64, error) {
 
 // AuditKey returns an audit key for test stores (store.WithAuditKey).
 func AuditKey() []byte { return []byte("handlers' audit key for tests..!") }
+
+// DocumentKey returns the document key of the handlers' tests (the bot
+// derives its own: bot.DocumentKey).
+func DocumentKey() []byte { return []byte("handlers' document key, tests..!") }

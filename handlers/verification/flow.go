@@ -40,6 +40,10 @@ type Store interface {
 	SetStatus(ctx context.Context, st store.Status) error
 	// AuditOnce appends ev to the audit trail once per id.
 	AuditOnce(ctx context.Context, ev store.Event, id string) error
+	// ClaimDocuments claims the identity documents and the person of a
+	// submission for userID, all or none (store.Documents.ClaimAll): an
+	// error wrapping store.ErrDocumentTaken names the other owner.
+	ClaimDocuments(ctx context.Context, userID int64, fps []store.Fingerprint) (owner int64, err error)
 }
 
 // Telegram is what the flow asks of Telegram. The transports implement
@@ -671,6 +675,9 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 	}
 	switch {
 	case res.OK():
+		if out, done, err := p.duplicates(ctx, checker.Policy().Duplicates, sub); done {
+			return out, err
+		}
 		return p.verified(ctx, sub, files)
 	case res.Final():
 		return p.rejected(ctx, res, codes)
@@ -730,13 +737,33 @@ func (p *run) problemText(pr verify.Problem) string {
 }
 
 func (p *run) rejected(ctx context.Context, res verify.Result, codes []string) (Outcome, error) {
+	var reason string
+	for _, pr := range res.Problems {
+		if pr.Final {
+			reason = p.problemText(pr)
+			break
+		}
+	}
+	text := p.loc.Text(i18n.MsgResultRejected, map[string]any{"Reason": reason, "Support": p.f.cfg.Support})
+	out, err := p.reject(ctx, res.Problems, codes, text)
+	if err != nil {
+		return out, err
+	}
+	p.f.cfg.Admins.Notify(ctx, p.sub.ID+":rejected", i18n.MsgAdminRejected,
+		map[string]any{"User": strconv.FormatInt(p.sub.User.ID, 10), "Codes": strings.Join(codes, ", "), "Ref": p.req.Ref})
+	return out, nil
+}
+
+// reject ends a submission with a final rejection: the status, the
+// OnRejected hook, the audit event, then the user is told text.
+func (p *run) reject(ctx context.Context, problems []verify.Problem, codes []string, text string) (Outcome, error) {
 	f, req := p.f, p.req
 	if err := p.setStatus(ctx, store.Status{Level: req.Level, State: store.StateRejected, Ref: req.Ref, Codes: codes}); err != nil {
 		return Outcome{}, err
 	}
 	if f.cfg.OnRejected != nil {
 		rj := Rejected{UserID: p.sub.User.ID, Level: req.Level, Ref: req.Ref, At: f.cfg.Now(), NonceHash: req.NonceHash(),
-			Problems: res.Problems, Codes: codes}
+			Problems: problems, Codes: codes}
 		if err := f.cfg.OnRejected(ctx, rj); err != nil {
 			if hookRetryable(err) || ctx.Err() != nil {
 				return Outcome{}, p.retryLater(ctx, "OnRejected", err)
@@ -748,21 +775,11 @@ func (p *run) rejected(ctx context.Context, res verify.Result, codes []string) (
 		Detail: map[string]string{"nonce_hash": req.NonceHash()}}); err != nil {
 		return Outcome{}, err
 	}
-	var reason string
-	for _, pr := range res.Problems {
-		if pr.Final {
-			reason = p.problemText(pr)
-			break
-		}
-	}
-	if err := p.tell(ctx, p.loc.Text(i18n.MsgResultRejected, map[string]any{"Reason": reason, "Support": f.cfg.Support})); err != nil {
+	if err := p.tell(ctx, text); err != nil {
 		return Outcome{}, err
 	}
 	p.log.InfoContext(ctx, "verification: rejected", slog.String("codes", strings.Join(codes, ",")))
-	out := p.verdict(Outcome{Result: handlers.SubmissionRejected, Codes: codes})
-	f.cfg.Admins.Notify(ctx, p.sub.ID+":rejected", i18n.MsgAdminRejected,
-		map[string]any{"User": strconv.FormatInt(p.sub.User.ID, 10), "Codes": strings.Join(codes, ", "), "Ref": req.Ref})
-	return out, nil
+	return p.verdict(Outcome{Result: handlers.SubmissionRejected, Codes: codes}), nil
 }
 
 func (p *run) needsFixes(ctx context.Context, sub *passport.Submission, res verify.Result, codes []string) (Outcome, error) {
