@@ -104,9 +104,11 @@ type Store struct {
 	outbox    keyRing // nil without a valid WithOutboxKey
 	outboxErr error   // why outbox is nil
 
-	docKey  []byte   // HMAC-SHA256 key of document claims; nil without a valid WithDocumentKey
-	docErr  error    // why docKey is nil
-	docPrev [][]byte // the document keys before a rotation (WithDocumentKey)
+	docKey    []byte   // HMAC-SHA256 key of document claims; nil without a valid WithDocumentKey
+	docErr    error    // why docKey is nil
+	docPrev   [][]byte // the document keys before a rotation (WithDocumentKey)
+	review    keyRing  // seals the submissions kept for review; nil without a valid WithReviewKey
+	reviewErr error    // why review is nil
 
 	queue    *queueKeys // nil without a valid WithQueueKey
 	queueErr error      // why queue is nil
@@ -290,6 +292,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		queueErr:    fmt.Errorf("%w: no queue key configured (WithQueueKey); updates are never queued in clear", ErrQueueKey),
 		sessionErr:  fmt.Errorf("%w: no session key configured (WithSessionKey); sessions are never stored in clear", ErrSessionKey),
 		scanLinkErr: fmt.Errorf("%w: no scan link key configured (WithScanLinkKey); scan links are never stored in clear", ErrScanLinkKey),
+		reviewErr:   fmt.Errorf("%w: no review key configured (WithReviewKey); submissions for review are never stored in clear", ErrReviewKey),
 		auditErr:    fmt.Errorf("%w: no audit key configured (WithAuditKey); the audit chain is never written unkeyed", ErrAuditKey),
 	}
 	for _, o := range opts {
