@@ -377,7 +377,7 @@ levels:
   duplicates: refused
 `,
 		want: []want{
-			{"rules.duplicates", 3, `"refused" is not a choice; use refuse (the default) or off`},
+			{"rules.duplicates", 3, `"refused" is not a choice; use refuse (the default), review or off`},
 		},
 	},
 	{

@@ -184,6 +184,17 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		v.Set(p)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		d.decodeInt(n, path, v)
+	case reflect.Float64:
+		if n.Kind != yaml.ScalarNode || (n.Tag != "!!float" && n.Tag != "!!int") {
+			d.add(n, path, "must be a number such as 0.05, not %s", describe(n))
+			return
+		}
+		f, err := strconv.ParseFloat(n.Value, 64)
+		if err != nil {
+			d.add(n, path, "must be a number such as 0.05, not %s", describe(n))
+			return
+		}
+		v.SetFloat(f)
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
 			d.add(n, path, "must be true or false, not %s", describe(n))
