@@ -124,13 +124,19 @@ func (a *Admins) Notify(ctx context.Context, key, id string, data map[string]any
 // first. Failures are logged, not returned: an admin who cannot be reached
 // must not hold up the user's answer.
 func (a *Admins) NotifyText(ctx context.Context, key, what string, text func(*i18n.Localizer) string) {
+	a.NotifyEach(ctx, key, what, func(loc *i18n.Localizer, _ int64) string { return text(loc) })
+}
+
+// NotifyEach is NotifyText with a text of each admin's own (such as a
+// link only that admin may use): text gets the admin's user ID.
+func (a *Admins) NotifyEach(ctx context.Context, key, what string, text func(loc *i18n.Localizer, admin int64) string) {
 	if a == nil || len(a.IDs) == 0 || a.Off[NoticeKind(what)] {
 		return
 	}
 	ctx = ContextWithNotice(ctx)
-	msg := text(a.Catalog.Language(a.Catalog.DefaultLanguage()))
+	loc := a.Catalog.Language(a.Catalog.DefaultLanguage())
 	for _, admin := range a.IDs {
-		m := Message{Text: msg}
+		m := Message{Text: text(loc, admin)}
 		if key != "" {
 			m.Key = key + ":admin:" + strconv.FormatInt(admin, 10)
 		}

@@ -389,6 +389,45 @@ func (dv Documents) ClaimAll(ctx context.Context, userID int64, fps ...Fingerpri
 	return owner, fmt.Errorf("%s: claimed by user %d: %w", where, owner, ErrDocumentTaken)
 }
 
+// ReleaseAll releases the claims userID holds of fps (under the current
+// key), as when an admin rejects the submission that made them: another
+// account may claim them then. Claims of others are left alone. Two round
+// trips.
+func (dv Documents) ReleaseAll(ctx context.Context, userID int64, fps ...Fingerprint) (err error) {
+	defer markUnavailable(&err)
+	s := dv.s
+	if s.optErr != nil {
+		return s.optErr
+	}
+	if s.docKey == nil {
+		return fmt.Errorf("release documents: %w", s.docErr)
+	}
+	if err := checkUser(userID); err != nil {
+		return fmt.Errorf("release documents: %w", err)
+	}
+	var hashes []any
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, fp := range fps {
+			dh, err := fp.hash(s.docKey)
+			if err != nil {
+				continue // an invalid fingerprint was never claimed
+			}
+			hashes = append(hashes, dh)
+			releaseDocScript.Eval(ctx, p, []string{s.key("doc:" + dh)}, userID)
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("release documents of user %d: %w", userID, err)
+	}
+	if len(hashes) == 0 {
+		return nil
+	}
+	if err := s.rdb.SRem(ctx, s.userKey(userID, "docs"), hashes...).Err(); err != nil {
+		return fmt.Errorf("release documents of user %d: index: %w", userID, err)
+	}
+	return nil
+}
+
 // previousOwner returns the first other user who claimed one of fps under
 // a previous document key, or 0 (one round trip, none without previous
 // keys).

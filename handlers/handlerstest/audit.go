@@ -71,3 +71,7 @@ func AuditKey() []byte { return []byte("handlers' audit key for tests..!") }
 // DocumentKey returns the document key of the handlers' tests (the bot
 // derives its own: bot.DocumentKey).
 func DocumentKey() []byte { return []byte("handlers' document key, tests..!") }
+
+// ReviewKey returns the review key of the handlers' tests (the bot derives
+// its own: bot.ReviewKey).
+func ReviewKey() []byte { return []byte("handlers' review key, 32 bytes!!") }

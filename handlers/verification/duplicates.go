@@ -70,30 +70,35 @@ func Fingerprints(sub *passport.Submission) []store.Fingerprint {
 // duplicates claims the submission's documents and person for the user,
 // as the level's rules.duplicates says. done is true when the submission
 // ended here (out and err are then Process's): another account holds a
-// claim, or the claims could not be made now.
-func (p *run) duplicates(ctx context.Context, mode string, sub *passport.Submission) (out Outcome, done bool, err error) {
+// claim and duplicates are refused, or the claims could not be made now.
+// owner is the other account when duplicates go to review (and done is
+// false), else 0.
+func (p *run) duplicates(ctx context.Context, mode string, sub *passport.Submission) (owner int64, out Outcome, done bool, err error) {
 	if mode == verify.DuplicatesOff {
-		return Outcome{}, false, nil
+		return 0, Outcome{}, false, nil
 	}
 	fps := Fingerprints(sub)
 	if len(fps) == 0 {
-		return Outcome{}, false, nil
+		return 0, Outcome{}, false, nil
 	}
-	owner, err := p.f.cfg.Store.ClaimDocuments(ctx, p.sub.User.ID, fps)
+	owner, err = p.f.cfg.Store.ClaimDocuments(ctx, p.sub.User.ID, fps)
 	switch {
 	case err == nil:
-		return Outcome{}, false, nil
+		return 0, Outcome{}, false, nil
 	case errors.Is(err, store.ErrDocumentTaken):
 		p.log.WarnContext(ctx, "verification: documents claimed by another account", slog.Int64("owner", owner))
+		if mode == verify.DuplicatesReview {
+			return owner, Outcome{}, false, nil
+		}
 		out, err := p.refuseDuplicate(ctx, sub, owner)
-		return out, true, err
+		return 0, out, true, err
 	case ctx.Err() != nil || errors.Is(err, store.ErrUnavailable):
-		return Outcome{}, true, p.retryLater(ctx, "claim the documents", err)
+		return 0, Outcome{}, true, p.retryLater(ctx, "claim the documents", err)
 	}
 	// No document key, or a store that refuses: fail closed rather than
 	// let one document verify any number of accounts.
 	p.log.ErrorContext(ctx, "verification: cannot claim the documents", slog.String("error", err.Error()))
-	return p.failed(ctx, "duplicates", "claim_failed"), true, err
+	return 0, p.failed(ctx, "duplicates", "claim_failed"), true, err
 }
 
 // refuseDuplicate rejects the submission for good (rules.duplicates:

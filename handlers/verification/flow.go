@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -44,6 +45,14 @@ type Store interface {
 	// submission for userID, all or none (store.Documents.ClaimAll): an
 	// error wrapping store.ErrDocumentTaken names the other owner.
 	ClaimDocuments(ctx context.Context, userID int64, fps []store.Fingerprint) (owner int64, err error)
+	// ReleaseDocuments releases the claims userID holds of fps
+	// (store.Documents.ReleaseAll): an admin rejected the submission.
+	ReleaseDocuments(ctx context.Context, userID int64, fps []store.Fingerprint) error
+	// PutReview, GetReview and DeleteReview keep a submission for manual
+	// review, sealed, until the decision (store.Reviews).
+	PutReview(ctx context.Context, userID int64, id string, value []byte, ttl time.Duration) error
+	GetReview(ctx context.Context, userID int64, id string) ([]byte, error)
+	DeleteReview(ctx context.Context, userID int64, id string) error
 }
 
 // Telegram is what the flow asks of Telegram. The transports implement
@@ -79,6 +88,9 @@ const (
 	// DefaultDownloadConcurrency is how many files of one submission are
 	// downloaded at once.
 	DefaultDownloadConcurrency = 2
+	// DefaultReviewTTL is how long a submission waits for an admin's
+	// decision.
+	DefaultReviewTTL = 7 * 24 * time.Hour
 )
 
 // Config is what New needs. Fields without a default are required.
@@ -125,6 +137,24 @@ type Config struct {
 	// recorded and before the user is told; errors as for OnVerified,
 	// except that a final error is only logged. Default: none.
 	OnRejected func(context.Context, Rejected) error
+	// OnReview is called when a submission goes to manual review, after
+	// the status is recorded and before the user is told; errors as for
+	// OnRejected. Default: none.
+	OnReview func(context.Context, Review) error
+	// ReviewChecks may each send a submission that passed the rules to
+	// manual review (a watchlist hit: ReasonScreening), besides the
+	// level's rules (rules.duplicates, review, review_sample). Optional.
+	ReviewChecks []ReviewCheck
+	// ReviewLink returns the link to the review page that admin may open
+	// once for the review id of userID (the bot signs it). Required when a
+	// level's rules send submissions to review.
+	ReviewLink func(reviewID string, userID, admin int64) string
+	// ReviewTTL is how long a submission waits, sealed, for the decision
+	// (default DefaultReviewTTL); past it, it is erased undecided.
+	ReviewTTL time.Duration
+	// Sample returns a random number in [0, 1) for rules.review_sample
+	// (default math/rand/v2's Float64).
+	Sample func() float64
 	// DownloadConcurrency is how many files of one submission are
 	// downloaded at once (default DefaultDownloadConcurrency).
 	DownloadConcurrency int
@@ -293,6 +323,12 @@ func New(cfg Config) (*Flow, error) {
 	}
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
+	}
+	if cfg.ReviewTTL <= 0 {
+		cfg.ReviewTTL = DefaultReviewTTL
+	}
+	if cfg.Sample == nil {
+		cfg.Sample = rand.Float64
 	}
 	if cfg.ValueErrorsPauses == nil {
 		cfg.ValueErrorsPauses = DefaultValueErrorsPauses
@@ -675,8 +711,17 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 	}
 	switch {
 	case res.OK():
-		if out, done, err := p.duplicates(ctx, checker.Policy().Duplicates, sub); done {
+		policy := checker.Policy()
+		owner, out, done, err := p.duplicates(ctx, policy.Duplicates, sub)
+		if done {
 			return out, err
+		}
+		reasons, err := p.reviewReasons(ctx, policy, sub, owner)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if len(reasons) > 0 {
+			return p.toReview(ctx, es, reasons, owner)
 		}
 		return p.verified(ctx, sub, files)
 	case res.Final():
