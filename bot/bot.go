@@ -192,9 +192,11 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	sessionKey, sessionPrev := derived(SessionKey, b.key, b.previous)
 	linkKey, linkPrev := derived(ScanLinkKey, b.key, b.previous)
 	docKey, docPrev := derived(DocumentKey, b.key, b.previous)
+	reviewKey, reviewPrev := derived(ReviewKey, b.key, b.previous)
 	sopts := []store.Option{store.WithClock(o.now),
 		store.WithQueueKey(queueKey, queuePrev...), store.WithSessionKey(sessionKey, sessionPrev...),
-		store.WithScanLinkKey(linkKey, linkPrev...), AuditKeys(b.key, b.previous...), store.WithDocumentKey(docKey, docPrev...)}
+		store.WithScanLinkKey(linkKey, linkPrev...), AuditKeys(b.key, b.previous...), store.WithDocumentKey(docKey, docPrev...),
+		store.WithReviewKey(reviewKey, reviewPrev...)}
 	if cfg.Delivery.WebhookURL != "" {
 		key, prev := derived(OutboxKey, b.key, b.previous)
 		// Entries queued before the outbox key came from the Passport key

@@ -83,6 +83,7 @@ type options struct {
 	now             func() time.Time
 	onVerified      func(context.Context, Verified) error
 	onRejected      func(context.Context, Rejected) error
+	onReview        func(context.Context, Review) error
 	key             *rsa.PrivateKey
 	previousKeys    []*rsa.PrivateKey // WithPreviousPrivateKeys
 	previousSet     bool              // WithPreviousPrivateKeys was given
@@ -130,6 +131,14 @@ func WithOnVerified(fn func(context.Context, Verified) error) Option {
 // rejection may reach it twice: deduplicate by Rejected.NonceHash).
 func WithOnRejected(fn func(context.Context, Rejected) error) Option {
 	return func(o *options) { o.onRejected = fn }
+}
+
+// WithOnReview sets the hook called when a submission goes to manual
+// review (before the user is told; the same review may reach it twice:
+// deduplicate by Review.ID). The admin's decision reaches WithOnVerified
+// or WithOnRejected.
+func WithOnReview(fn func(context.Context, Review) error) Option {
+	return func(o *options) { o.onReview = fn }
 }
 
 // WithPrivateKey sets the Passport private key (default: LoadPrivateKey of

@@ -77,16 +77,21 @@ const (
 	// NoticeAlarm: something needs fixing on the bot's side (any other
 	// notice: a wrong Passport key, Passport errors, parked deliveries).
 	NoticeAlarm = "alarm"
+	// NoticeReview: a submission waits for an admin's decision
+	// (i18n.MsgAdminReview); config cannot turn it off.
+	NoticeReview = "review"
 )
 
 // NoticeKind returns the kind of the admin notice of the catalog's message
-// id: NoticeVerified, NoticeRejected or NoticeAlarm.
+// id: NoticeVerified, NoticeRejected, NoticeReview or NoticeAlarm.
 func NoticeKind(id string) string {
 	switch id {
 	case i18n.MsgAdminVerified:
 		return NoticeVerified
 	case i18n.MsgAdminRejected, i18n.MsgAdminDuplicate:
 		return NoticeRejected
+	case i18n.MsgAdminReview:
+		return NoticeReview
 	}
 	return NoticeAlarm
 }

@@ -41,6 +41,12 @@ const (
 	KindRejected     = "verification.rejected"
 	DecisionVerified = "verified"
 	DecisionRejected = "rejected"
+	// KindReview: the submission passed the rules and waits for an
+	// admin's decision (manual review); the decision follows as a
+	// verification.verified or verification.rejected event (or none when
+	// the admin asks the user to fix something).
+	KindReview     = "verification.review"
+	DecisionReview = "review"
 )
 
 // MaxFileSize bounds one scan FromVerified describes in an event
@@ -92,11 +98,31 @@ type Event struct {
 	// {"email": "<address>"}. Elements with scans only are not in Data,
 	// but their scans are in Files. Absent when not included.
 	Data map[passport.ElementType]map[string]string `json:"data,omitempty"`
+	// Review says why a submission waits for an admin's decision (events
+	// of KindReview only): the review's ID and the reasons' codes
+	// ("duplicate", "always", "sample", "screening").
+	Review *Review `json:"review,omitempty"`
 	// Files describe the scans, when the delivery includes them
 	// (delivery.include_files), in the submission's order, each with a
 	// one-time link from which to fetch its decrypted bytes (see File).
 	// Absent when not included.
 	Files []File `json:"files,omitempty"`
+}
+
+// Review is the manual review of an event of KindReview.
+type Review struct {
+	ID      string   `json:"id"`
+	Reasons []string `json:"reasons"`
+}
+
+// FromReview returns the event of a submission sent to manual review: no
+// data, no files, the reasons.
+func FromReview(r verification.Review) Event {
+	return Event{
+		Schema: Schema, EventID: NewEventID(KindReview, r.UserID, r.NonceHash), Kind: KindReview,
+		Time: eventTime(r.At), UserID: r.UserID, Level: r.Level, Ref: r.Ref,
+		Decision: DecisionReview, Problems: []Problem{}, Review: &Review{ID: r.ID, Reasons: r.Reasons},
+	}
 }
 
 // Problem is one problem of a rejected submission: codes only.
