@@ -121,7 +121,7 @@ func (b *Bot) checkReview(ctx context.Context, token, purpose string) (reviewCla
 // reviewLink is the link of admin's review request (Config.ReviewLink).
 func (b *Bot) reviewLink(reviewID string, userID, admin int64) string {
 	token := b.signReview(reviewClaims{purpose: reviewOpen, review: reviewID, user: userID, admin: admin, expires: b.o.now().Add(ReviewLinkTTL)})
-	return web.ReviewURL(b.current().cfg.Web.OpsBaseURL(), token)
+	return web.ReviewURL(b.opsBaseURL(), token)
 }
 
 // onReview is the flow's hook for submissions sent to review: the host's
