@@ -236,7 +236,9 @@ func TestReviewInChromium(t *testing.T) {
 	// link too.
 	u4 := w.user("en", nil)
 	link4 := sendToReview(t, ctx, w, u4, admin, "en")
-	w.restartWith(ctx, func(c *config.Config) { c.Admins = slices.DeleteFunc(slices.Clone(c.Admins), func(id int64) bool { return id == admin.User.ID }) })
+	w.restartWith(ctx, func(c *config.Config) {
+		c.Admins = slices.DeleteFunc(slices.Clone(c.Admins), func(id int64) bool { return id == admin.User.ID })
+	})
 	refused(link4, "Not allowed")
 	w.restartWith(ctx, func(c *config.Config) { c.Admins = append(slices.Clone(c.Admins), admin.User.ID) })
 	w.clock.Advance(25 * time.Hour)
