@@ -146,6 +146,9 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	if !instanceRE.MatchString(o.instance) {
 		return nil, fmt.Errorf("bot: instance name %q: use 1 to 64 characters of A-Z a-z 0-9 _ . -", o.instance)
 	}
+	if len(o.reviewChecks) > 0 && (len(cfg.Admins) == 0 || !cfg.Web.SeparateOps()) {
+		return nil, errors.New("bot: WithReviewCheck sends submissions to manual review, which needs admins (admins) and a private web.ops_listen for the review page")
+	}
 	names, err := commandNames(o.commands)
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,6 +85,7 @@ type options struct {
 	onVerified      func(context.Context, Verified) error
 	onRejected      func(context.Context, Rejected) error
 	onReview        func(context.Context, Review) error
+	reviewChecks    []verification.ReviewCheck
 	key             *rsa.PrivateKey
 	previousKeys    []*rsa.PrivateKey // WithPreviousPrivateKeys
 	previousSet     bool              // WithPreviousPrivateKeys was given
@@ -139,6 +141,15 @@ func WithOnRejected(fn func(context.Context, Rejected) error) Option {
 // or WithOnRejected.
 func WithOnReview(fn func(context.Context, Review) error) Option {
 	return func(o *options) { o.onReview = fn }
+}
+
+// WithReviewCheck adds a check that may send a submission that passed the
+// rules to manual review: it returns the reasons' codes (such as
+// verification.ReasonScreening for a watchlist hit), none to go on. A
+// hit never rejects by itself: an admin decides. Checks run in the order
+// given, after the level's own triggers.
+func WithReviewCheck(check verification.ReviewCheck) Option {
+	return func(o *options) { o.reviewChecks = append(slices.Clone(o.reviewChecks), check) }
 }
 
 // WithPrivateKey sets the Passport private key (default: LoadPrivateKey of
