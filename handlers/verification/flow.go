@@ -676,16 +676,12 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 	}
 	p.log.InfoContext(ctx, "verification: submission received", slog.String("elements", strings.Join(types, ",")))
 
-	dir, err := lockeddir.Create(f.cfg.TempDir, stagePrefix)
+	dir, remove, err := p.stage(ctx)
 	if err != nil {
-		return p.failed(ctx, "files", "temp_dir"), fmt.Errorf("staging directory: %w", err)
+		return p.failed(ctx, "files", "temp_dir"), err
 	}
-	defer func() {
-		if err := dir.Remove(); err != nil {
-			p.log.ErrorContext(ctx, "verification: cannot remove the staged scans", slog.String("error", err.Error()))
-		}
-	}()
-	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir.Path(), f.cfg.DownloadConcurrency, checker.MeasuresSharpness())
+	defer remove()
+	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir, f.cfg.DownloadConcurrency, checker.MeasuresSharpness())
 	if err != nil && ctx.Err() != nil {
 		return Outcome{}, p.retryLater(ctx, "download the scans", err)
 	}
@@ -880,6 +876,20 @@ func (p *run) needsFixes(ctx context.Context, sub *passport.Submission, res veri
 		return Outcome{}, err
 	}
 	return p.verdict(out), nil
+}
+
+// stage creates the submission's staging directory (see Config.TempDir);
+// remove removes it, logging a failure.
+func (p *run) stage(ctx context.Context) (dir string, remove func(), err error) {
+	d, err := lockeddir.Create(p.f.cfg.TempDir, stagePrefix)
+	if err != nil {
+		return "", nil, fmt.Errorf("staging directory: %w", err)
+	}
+	return d.Path(), func() {
+		if err := d.Remove(); err != nil {
+			p.log.ErrorContext(ctx, "verification: cannot remove the staged scans", slog.String("error", err.Error()))
+		}
+	}, nil
 }
 
 // sentinelName names the passport sentinel an error wraps.

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/kycbot/kycbot/handlers"
-	"github.com/kycbot/kycbot/handlers/verification/lockeddir"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
@@ -368,16 +367,12 @@ func (f *Flow) Decide(ctx context.Context, d Decision) (Outcome, error) {
 // and staged for the OnVerified hook, as in Process.
 func (p *run) approve(ctx context.Context, sub *passport.Submission) (Outcome, error) {
 	f := p.f
-	dir, err := lockeddir.Create(f.cfg.TempDir, stagePrefix)
+	dir, remove, err := p.stage(ctx)
 	if err != nil {
-		return p.failed(ctx, "files", "temp_dir"), fmt.Errorf("staging directory: %w", err)
+		return p.failed(ctx, "files", "temp_dir"), err
 	}
-	defer func() {
-		if err := dir.Remove(); err != nil {
-			p.log.ErrorContext(ctx, "verification: cannot remove the staged scans", slog.String("error", err.Error()))
-		}
-	}()
-	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir.Path(), f.cfg.DownloadConcurrency, false)
+	defer remove()
+	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir, f.cfg.DownloadConcurrency, false)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Outcome{}, p.retryLater(ctx, "download the scans", err)
