@@ -66,8 +66,8 @@ type Event struct {
 	// nonce (see NewEventID). It is also sent as the X-Kycbot-Event-Id
 	// header.
 	EventID string `json:"event_id"`
-	// Kind is KindVerified ("verification.verified") or KindRejected
-	// ("verification.rejected").
+	// Kind is KindVerified ("verification.verified"), KindRejected
+	// ("verification.rejected") or KindReview ("verification.review").
 	Kind string `json:"kind"`
 	// Time is when the submission was accepted or rejected, RFC 3339 in
 	// UTC to the second (not when the request is sent: retries keep it).
@@ -80,8 +80,8 @@ type Event struct {
 	// Ref is the business's own reference for the user, from the
 	// t.me/<bot>?start=<ref> link the user came through; "" without one.
 	Ref string `json:"ref"`
-	// Decision is DecisionVerified ("verified") or DecisionRejected
-	// ("rejected").
+	// Decision is DecisionVerified ("verified"), DecisionRejected
+	// ("rejected") or DecisionReview ("review").
 	Decision string `json:"decision"`
 	// Problems are why a submission was rejected: element, target and
 	// code of each problem, never the data. Empty (not null) for
