@@ -73,11 +73,33 @@ func (b *Bot) reviewMAC(payload string, key []byte) string {
 // errReviewToken: a token that is not one of ours (malformed, forged).
 var errReviewToken = errors.New("bot: not a valid review token")
 
-// checkReview returns the claims of a token of purpose: signed by this
-// bot's key (or a previous one), not expired, for an admin of the config
-// in force (web.ErrForbidden otherwise), and used for the first time
-// (one-time).
+// checkReview returns the claims of a token of purpose (verifyReview) and
+// spends it (spendReview).
 func (b *Bot) checkReview(ctx context.Context, token, purpose string) (reviewClaims, error) {
+	c, err := b.verifyReview(token, purpose)
+	if err != nil {
+		return c, err
+	}
+	return c, b.spendReview(ctx, token, c)
+}
+
+// spendReview marks a token used: an error wrapping web.ErrNotFound when
+// it was used before.
+func (b *Bot) spendReview(ctx context.Context, token string, c reviewClaims) error {
+	first, err := b.store.Reviews().UseLink(ctx, token, c.expires)
+	if err != nil {
+		return fmt.Errorf("bot: review link: %w", err)
+	}
+	if !first {
+		return fmt.Errorf("%w: the review link was used already", web.ErrNotFound)
+	}
+	return nil
+}
+
+// verifyReview returns the claims of a token of purpose: signed by this
+// bot's key (or a previous one), not expired, for an admin of the config
+// in force (web.ErrForbidden otherwise).
+func (b *Bot) verifyReview(token, purpose string) (reviewClaims, error) {
 	enc, mac, ok := strings.Cut(token, ".")
 	raw, err := base64.RawURLEncoding.DecodeString(enc)
 	if !ok || err != nil || len(token) > 1024 {
@@ -107,13 +129,6 @@ func (b *Bot) checkReview(ctx context.Context, token, purpose string) (reviewCla
 	}
 	if !slices.Contains(b.current().cfg.Admins, c.admin) {
 		return reviewClaims{}, fmt.Errorf("%w: user %d is not an admin", web.ErrForbidden, c.admin)
-	}
-	first, err := b.store.Reviews().UseLink(ctx, token, c.expires)
-	if err != nil {
-		return reviewClaims{}, fmt.Errorf("bot: review link: %w", err)
-	}
-	if !first {
-		return reviewClaims{}, fmt.Errorf("%w: the review link was used already", web.ErrNotFound)
 	}
 	return c, nil
 }
@@ -151,12 +166,26 @@ type reviews struct {
 // maxReviewScan bounds one scan the review page shows.
 const maxReviewScan = 20 << 20
 
-// Open implements web.Reviews.
+// Open implements web.Reviews. The link is spent once the page is built:
+// a page that cannot be built now (Redis or Telegram unreachable) leaves
+// the link working.
 func (r reviews) Open(ctx context.Context, token string) (web.ReviewPage, error) {
-	c, err := r.b.checkReview(ctx, token, reviewOpen)
+	c, err := r.b.verifyReview(token, reviewOpen)
 	if err != nil {
 		return web.ReviewPage{}, err
 	}
+	page, err := r.page(ctx, c)
+	if err != nil {
+		return web.ReviewPage{}, err
+	}
+	if err := r.b.spendReview(ctx, token, c); err != nil {
+		return web.ReviewPage{}, err
+	}
+	return page, nil
+}
+
+// page builds the review page of the claims of an open link.
+func (r reviews) page(ctx context.Context, c reviewClaims) (web.ReviewPage, error) {
 	w := r.b.wiring()
 	if w == nil {
 		return web.ReviewPage{}, fmt.Errorf("bot: %w", ErrNotReceiving)
