@@ -360,9 +360,11 @@ func (f *Flow) sweep() {
 // credentials are decrypted with the bot's key, the nonce is consumed
 // (once, for this user, not expired), the values are decrypted and the
 // scans downloaded and decrypted, the level's rules check them, and the
-// outcome is recorded (status, audit event, hooks) before the user is
-// told: verified, rejected for good, or what to fix (in the chat and in
-// their Telegram Passport form, with a fresh request to try again).
+// documents are claimed against duplicates, and the outcome is recorded
+// (status, audit event, hooks) before the user is told: verified,
+// rejected for good, under review (an admin decides: Decide), or what to
+// fix (in the chat and in their Telegram Passport form, with a fresh
+// request to try again).
 //
 // It returns the outcome and nil when the submission was handled, whatever
 // it was for the user. It returns an error wrapping handlers.ErrRetryLater
