@@ -16,8 +16,8 @@
 // Store.Queue (the updates to handle), Store.Leases (named leases),
 // Store.Requests (requests and nonces), Store.Statuses (statuses and
 // their counters), Store.Prefs (the users' preferences), Store.Documents
-// (claims of identity documents), Store.Outbox (deliveries to the
-// business), Store.ScanLinks (the one-time links to scans), Store.Audit
+// (claims of identity documents), Store.Reviews (submissions waiting for
+// an admin's decision), Store.Outbox (deliveries to the business), Store.ScanLinks (the one-time links to scans), Store.Audit
 // (the audit trail) and Store.Sessions (what gotd
 // keeps: each instance's sealed session, updates state and access
 // hashes). A consumer defines an interface with exactly the calls it
@@ -208,7 +208,8 @@
 //	                index: a nonce is issued, burned and superseded in one step);
 //	                the user's audit key (read, or created if absent, in one step);
 //	                Statuses.Set, Reset (the status hash); Preferences (the prefs);
-//	                Documents.Claim's list of the user's documents; DeleteUser's
+//	                Documents.Claim's list of the user's documents; Reviews (the
+//	                submissions kept for review); DeleteUser's
 //	                transaction over the user's keys (erased in one step)
 //	{s:<selfID>}    the gotd updates state of a bot user (state and channel pts
 //	                change together)
@@ -221,7 +222,8 @@
 //	{audit}         AuditTrail.Append (the stream, the head the chain is built on, the
 //	                base, the once mark: the compare-and-set on the head)
 //	{stats}         the counters of Statuses.Stats (totals, days, held, expiry)
-//	(no tag)        single-key commands only: leases, document claims (doc:<dh>),
+//	(no tag)        single-key commands only: leases, document claims (doc:<dh>), spent
+//	                review links (rlink:<h>),
 //	                the routing keys nidx and ridx (written once, read alone)
 //
 // Whatever spans two slots is two steps, each safe alone: a status and
