@@ -5,10 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/store"
+	"github.com/kycbot/kycbot/verify"
 )
 
 // TestDuplicateDocument: user B presents the driving licence user A was
@@ -92,5 +94,34 @@ func TestDuplicateDocument(t *testing.T) {
 	w.share(ctx, b, button.URL)
 	if m := w.next(ctx, b); m.Text != w.text("de", i18n.MsgResultVerified, nil) {
 		t.Fatalf("B after A's erasure was told %q, want verified", m.Text)
+	}
+}
+
+// TestDuplicateDocumentToReview: with rules.duplicates review, user B
+// presenting A's licence is told the case is under review (nothing about
+// A), and the admin's review request names both accounts.
+func TestDuplicateDocumentToReview(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	ctx := testContext(t)
+	admin := w.admin(ctx)
+	w.restartWith(ctx, func(c *config.Config) {
+		for _, l := range c.Levels {
+			l.Policy.Duplicates = verify.DuplicatesReview
+		}
+	})
+	pa := sandbox.SampleProfile("77002001")
+	a := w.user("en", pa)
+	w.verifyUser(ctx, a, "")
+	pb := sandbox.SampleProfile("77002002")
+	pb[passport.TypeDriverLicense].Fields["document_no"] = pa[passport.TypeDriverLicense].Fields["document_no"]
+	b := w.user("en", pb)
+	var request string
+	sendToReview(t, ctx, w, b, admin, "en", &request)
+	if st := w.status(ctx, b.User.ID); len(st.Codes) != 1 || st.Codes[0] != "duplicate" {
+		t.Errorf("B's status %+v, want review for a duplicate", st)
+	}
+	aid := strconv.FormatInt(a.User.ID, 10)
+	if !strings.Contains(request, aid) || !strings.Contains(request, strconv.FormatInt(b.User.ID, 10)) {
+		t.Errorf("the admin's review request %q does not name both accounts", request)
 	}
 }

@@ -65,8 +65,8 @@ func reviewWorld(t *testing.T) (*world, *receiver, *sandbox.SimUser) {
 }
 
 // sendToReview takes u from /start to "under review" and returns the
-// admin's link.
-func sendToReview(t *testing.T, ctx context.Context, w *world, u *sandbox.SimUser, admin *sandbox.SimUser, lang string) string {
+// admin's link (and sets *request, when given, to the admin's message).
+func sendToReview(t *testing.T, ctx context.Context, w *world, u *sandbox.SimUser, admin *sandbox.SimUser, lang string, request ...*string) string {
 	t.Helper()
 	page, _ := w.request(ctx, u, "crm-r")
 	w.share(ctx, u, page)
@@ -87,6 +87,9 @@ func sendToReview(t *testing.T, ctx context.Context, w *world, u *sandbox.SimUse
 		if len(v) > 3 && strings.Contains(m.Text, v) {
 			t.Errorf("the admin's review request holds personal data %q: %q", v, m.Text)
 		}
+	}
+	if len(request) > 0 {
+		*request[0] = m.Text
 	}
 	return reviewLinkRE.FindString(m.Text)
 }
