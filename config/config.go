@@ -141,8 +141,9 @@ type Level struct {
 type AdminNotices struct {
 	// Verified: a user was verified (verified). Default true.
 	Verified bool `yaml:"verified"`
-	// Rejected: a submission was rejected for good (rejected). Default
-	// true.
+	// Rejected: a submission was rejected for good, a duplicate refused
+	// too (rejected). Default true. Review requests (manual review) are
+	// always sent.
 	Rejected bool `yaml:"rejected"`
 	// Alarms: something needs fixing on the bot's side: Passport data that
 	// does not decrypt with the bot's key, Telegram Passport refusing the
@@ -380,7 +381,9 @@ type Delivery struct {
 // Retention says how long kycbot keeps its records in Redis.
 type Retention struct {
 	// StatusDays is how long the verification status of a user is kept,
-	// in days (status_days); 0 keeps it forever. Default 365 (Default and
+	// and the claims of their identity documents against duplicates
+	// (counted from the last claim), in days (status_days); 0 keeps them
+	// forever. Default 365 (Default and
 	// a file); in a Config built in Go, New keeps a 0 as it is.
 	StatusDays int `yaml:"status_days"`
 	// AuditDays is how long audit events are kept, in days (audit_days);
