@@ -54,7 +54,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 		Admins: w.admins, Support: cfg.Support, RequestTTL: cfg.Passport.RequestTTL, OnVerified: b.onVerified, OnRejected: b.onRejected,
 		ResultsTo: b.resultsTo, OnReview: b.onReview, ReviewLink: b.reviewLink,
 		ReviewChecks: b.o.reviewChecks,
-		TempDir: b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
+		TempDir:      b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)

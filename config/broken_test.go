@@ -525,6 +525,49 @@ retention:
 		},
 	},
 	{
+		name: "bot api urls",
+		src: level + `telegram:
+  bot_api_url: ftp://api.example.com
+`,
+		want: []want{{"telegram.bot_api_url", 3, "must be an http or https URL, not ftp:"}},
+	},
+	{
+		name: "bot api url with the token path",
+		src: level + `telegram:
+  bot_api_url: https://api.telegram.org/bot123:abc
+`,
+		want: []want{{"telegram.bot_api_url", 3, "must be the server's base URL, without /bot<token>"}},
+	},
+	{
+		name: "bot api url with a query",
+		src: level + `telegram:
+  bot_api_url: "http://127.0.0.1:8081/?x=1"
+`,
+		want: []want{{"telegram.bot_api_url", 3, "must not have a ?query or #fragment"}},
+	},
+	{
+		name: "empty bot api url",
+		src: level + `telegram:
+  bot_api_url: ""
+`,
+		want: []want{{"telegram.bot_api_url", 3, "is empty: leave it out for Telegram's https://api.telegram.org"}},
+	},
+	{
+		name: "unknown transport",
+		src: level + `telegram:
+  transport: http
+`,
+		want: []want{{"telegram.transport", 3, `"http" is not a transport: use mtproto (gotd; app_id, app_hash and bot_token) or botapi`}},
+	},
+	{
+		name: "unknown way of receiving",
+		src: level + `telegram:
+  transport: botapi
+  bot_api: {receive: push}
+`,
+		want: []want{{"telegram.bot_api.receive", 4, `"push" is not a way of receiving: use polling`}},
+	},
+	{
 		name: "invalid YAML syntax",
 		src: `levels:
   basic: {scope: [pd]

@@ -58,6 +58,9 @@ type Config struct {
 	Delivery Delivery `yaml:"delivery"`
 	// Retention says how long records are kept (retention).
 	Retention Retention `yaml:"retention"`
+	// Screening says which watchlists users are screened against
+	// (screening). Optional.
+	Screening Screening `yaml:"screening"`
 
 	file     string    // file name used in messages
 	warnings []Problem // settings a real bot needs that are missing
@@ -65,14 +68,20 @@ type Config struct {
 	nowhere  []Problem // no delivery of results, and not on purpose
 }
 
-// Telegram holds the credentials of the bot's MTProto connection.
+// Telegram holds the bot's Telegram credentials and how it talks to
+// Telegram.
 type Telegram struct {
+	// Transport is how the standalone bot talks to Telegram (transport):
+	// TransportMTProto (default: gotd, which needs app_id and app_hash
+	// beside the token) or TransportBotAPI (the Bot API at bot_api_url,
+	// with the bot token alone).
+	Transport string `yaml:"transport"`
 	// AppID is the api_id of the application from my.telegram.org
-	// (app_id). Required to run the bot.
+	// (app_id). Required to run the bot over MTProto.
 	AppID int `yaml:"app_id"`
 	// AppHash is the api_hash from my.telegram.org (app_hash): 32
 	// hexadecimal characters. The environment variable KYCBOT_APP_HASH, when
-	// set and not empty, replaces it. Required to run the bot.
+	// set and not empty, replaces it. Required to run the bot over MTProto.
 	AppHash Secret `yaml:"app_hash"`
 	// BotToken is the bot's token from @BotFather (bot_token). The
 	// environment variable KYCBOT_BOT_TOKEN, when set and not empty,
@@ -81,7 +90,50 @@ type Telegram struct {
 	// Server says which MTProto servers the bot connects to (server).
 	// Default: Telegram's production DCs.
 	Server TelegramServer `yaml:"server"`
+	// BotAPIURL is the base URL of the Bot API server (bot_api_url) for
+	// the parts of kycbot that speak the Bot API (HTTPS and JSON) instead
+	// of MTProto: Telegram's own (DefaultBotAPIURL), a self-hosted
+	// telegram-bot-api server, or the Bot API front of kycbot's sandbox.
+	// Requests go to <bot_api_url>/bot<token>/<method>, files come from
+	// <bot_api_url>/file/bot<token>/<path>. An http or https URL without
+	// a query or fragment.
+	BotAPIURL string `yaml:"bot_api_url"`
+	// BotAPI says how the standalone bot receives its updates on the Bot
+	// API transport (bot_api).
+	BotAPI BotAPI `yaml:"bot_api"`
 }
+
+// The transports of telegram.transport.
+const (
+	// TransportMTProto talks MTProto with gotd: app_id, app_hash and the
+	// bot token; each instance logs in with its own authorization.
+	TransportMTProto = "mtproto"
+	// TransportBotAPI talks to the Bot API server at telegram.bot_api_url
+	// (HTTPS and JSON) with the bot token alone.
+	TransportBotAPI = "botapi"
+)
+
+// The ways of receiving of telegram.bot_api.receive.
+const (
+	// ReceivePolling receives with getUpdates (long polling): one
+	// instance at a time, the holder of the receiver's lease.
+	ReceivePolling = "polling"
+	// ReceiveWebhook has Telegram push the updates to every instance's
+	// web server (setWebhook at <web.public_url>/telegram/<path derived
+	// from the bot token>, with a secret token derived from it too).
+	ReceiveWebhook = "webhook"
+)
+
+// BotAPI holds the settings of the Bot API transport (telegram.bot_api).
+type BotAPI struct {
+	// Receive is how the updates arrive (receive): ReceivePolling
+	// (default) or ReceiveWebhook.
+	Receive string `yaml:"receive"`
+}
+
+// OnBotAPI reports whether the standalone bot talks to Telegram over the
+// Bot API (telegram.transport: botapi).
+func (t Telegram) OnBotAPI() bool { return t.Transport == TransportBotAPI }
 
 // Passport holds the Telegram Passport settings.
 type Passport struct {
@@ -420,6 +472,7 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // Defaults of the fields that have one.
 const (
 	DefaultRequestTTL      = 30 * time.Minute
+	DefaultBotAPIURL       = "https://api.telegram.org"
 	DefaultListen          = ":8080"
 	DefaultOpsListen       = "127.0.0.1:9090"
 	DefaultRedisAddr       = "127.0.0.1:6379"
@@ -466,7 +519,8 @@ const (
 // Config built in Go (add levels, set what differs, pass it to New).
 func Default() *Config {
 	return &Config{
-		Telegram: Telegram{Server: TelegramServer{DC: DefaultDC}},
+		Telegram: Telegram{Transport: TransportMTProto, Server: TelegramServer{DC: DefaultDC}, BotAPIURL: DefaultBotAPIURL,
+			BotAPI: BotAPI{Receive: ReceivePolling}},
 		Passport: Passport{RequestTTL: DefaultRequestTTL},
 		Rules:    verify.DefaultPolicy(),
 		Web:      Web{Listen: DefaultListen, OpsListen: DefaultOpsListen},
@@ -483,6 +537,10 @@ func Default() *Config {
 			FileLinkTTL: DefaultFileLinkTTL,
 		},
 		Retention: Retention{StatusDays: DefaultStatusDays, AuditDays: DefaultAuditDays},
+		Screening: Screening{
+			Threshold: DefaultScreeningThreshold, BirthDate: ScreeningBirthDateRequired,
+			PollInterval: DefaultScreeningPollInterval,
+		},
 	}
 }
 
@@ -539,7 +597,9 @@ func (c *Config) RequireDelivery() error {
 }
 
 // RequireTelegram returns an *Error listing the missing Telegram
-// credentials (app_id, app_hash, bot_token), or nil when all are set.
+// credentials (app_id, app_hash, bot_token; the token alone with
+// telegram.transport botapi, and web.public_url to receive with a
+// webhook), or nil when all are set.
 // Commands that talk to Telegram call it; check-config only warns.
 func (c *Config) RequireTelegram() error {
 	if len(c.missing) == 0 {

@@ -296,6 +296,73 @@ func TestRequireTelegram(t *testing.T) {
 	}
 }
 
+// On the Bot API the bot token is all the bot needs from Telegram; a
+// webhook needs web.public_url too; on MTProto, the missing app_id and
+// app_hash name the token-only way.
+func TestRequireTelegramTransport(t *testing.T) {
+	const token = "  bot_token: '7000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw'\n"
+	tests := []struct {
+		name, src string
+		missing   []string // paths RequireTelegram names
+		mention   string   // in its error
+	}{
+		{"botapi polling with the token", "telegram:\n  transport: botapi\n" + token, nil, ""},
+		{"botapi without the token", "telegram:\n  transport: botapi\n", []string{"telegram.bot_token"}, "KYCBOT_BOT_TOKEN"},
+		{"botapi webhook without a public URL", "telegram:\n  transport: botapi\n  bot_api: {receive: webhook}\n" + token,
+			[]string{"web.public_url"}, "telegram.bot_api.receive webhook needs it"},
+		{"botapi webhook with a public URL", "telegram:\n  transport: botapi\n  bot_api: {receive: webhook}\n" + token +
+			"web: {public_url: 'https://kyc.example.com'}\n", nil, ""},
+		{"mtproto with the token alone", "telegram:\n" + token, []string{"telegram.app_id", "telegram.app_hash"},
+			"set telegram.transport: botapi to run on the Bot API with the bot token alone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(level+tt.src), "bot.yaml", WithEnv(noEnv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = cfg.RequireTelegram()
+			var cerr *Error
+			if tt.missing == nil {
+				if err != nil {
+					t.Fatalf("RequireTelegram = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.As(err, &cerr) {
+				t.Fatalf("RequireTelegram = %v, want a *config.Error", err)
+			}
+			var paths []string
+			for _, p := range cerr.Problems {
+				paths = append(paths, p.Path)
+			}
+			if !reflect.DeepEqual(paths, tt.missing) || !strings.Contains(err.Error(), tt.mention) {
+				t.Errorf("RequireTelegram = %v (at %v), want %v mentioning %q", err, paths, tt.missing, tt.mention)
+			}
+		})
+	}
+}
+
+// The summary says how the bot talks to Telegram and receives, without
+// the token or the webhook's derived path.
+func TestDescribeTransport(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{"", "MTProto (gotd) to Telegram's production DCs"},
+		{"telegram: {transport: botapi}\n", "the Bot API at https://api.telegram.org with the bot token alone (no app_id or app_hash); updates by long polling"},
+		{"telegram: {transport: botapi, bot_api: {receive: webhook}}\nweb: {public_url: 'https://kyc.example.com/'}\n",
+			"updates by webhook: Telegram posts them to https://kyc.example.com/telegram/<path derived from the bot token>"},
+	}
+	for _, tt := range tests {
+		cfg, err := Parse([]byte(level+tt.src), "bot.yaml", WithEnv(noEnv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Summary(); !strings.Contains(got, tt.want) {
+			t.Errorf("%q: summary\n%s\nwant %q", tt.src, got, tt.want)
+		}
+	}
+}
+
 // secretValues are the secrets of TestSecretsNeverPrinted, each unique.
 var secretValues = []string{
 	"a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",             // app_hash, valid

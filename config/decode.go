@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"strconv"
@@ -185,16 +186,7 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		d.decodeInt(n, path, v)
 	case reflect.Float64:
-		if n.Kind != yaml.ScalarNode || (n.Tag != "!!float" && n.Tag != "!!int") {
-			d.add(n, path, "must be a number such as 0.05, not %s", describe(n))
-			return
-		}
-		f, err := strconv.ParseFloat(n.Value, 64)
-		if err != nil {
-			d.add(n, path, "must be a number such as 0.05, not %s", describe(n))
-			return
-		}
-		v.SetFloat(f)
+		d.decodeFloat(n, path, v)
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
 			d.add(n, path, "must be true or false, not %s", describe(n))
@@ -215,6 +207,15 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	default:
 		d.add(n, path, "cannot be set from YAML (unsupported type %s)", v.Type())
 	}
+}
+
+func (d *decoder) decodeFloat(n *yaml.Node, path string, v reflect.Value) {
+	var f float64
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!float" && n.Tag != "!!int") || n.Decode(&f) != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		d.add(n, path, "must be a number such as 0.9, not %s", describe(n))
+		return
+	}
+	v.SetFloat(f)
 }
 
 func (d *decoder) decodeInt(n *yaml.Node, path string, v reflect.Value) {

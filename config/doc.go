@@ -36,7 +36,15 @@
 // or MTProto servers of one's own such as kycbot's local sandbox (their
 // addresses by DC number and their RSA public keys in PEM), so that the
 // same config runs against any of them. TelegramServer.Apply sets the
-// matching fields of gotd's telegram.Options.
+// matching fields of gotd's telegram.Options. telegram.bot_api_url is the
+// Bot API server's base URL (DefaultBotAPIURL, Telegram's, unless a
+// self-hosted telegram-bot-api server or the sandbox's Bot API front is
+// given), for what speaks the Bot API instead of MTProto.
+// telegram.transport (TransportMTProto, the default, or TransportBotAPI)
+// says which one the standalone bot uses: on the Bot API it needs the
+// bot token alone, and telegram.bot_api.receive (ReceivePolling or
+// ReceiveWebhook) how its updates arrive; a webhook needs web.public_url
+// (RequireTelegram names it). Config.DescribeTransport says it in words.
 //
 // Secrets (telegram.app_hash, telegram.bot_token, redis.password,
 // delivery.webhook_secret) may come from the environment instead

@@ -138,3 +138,29 @@ func ExampleNew() {
 	// levels.full.scope[0].address.selfie: a selfie cannot be asked for with address (only with passport, driver_license, identity_card, internal_passport): remove the selfie flag or those types
 	// levels.full.rules.personal_details.max_age: 16 is below min_age 18: no one could pass
 }
+
+// A bot with the token alone: on the Bot API, receiving with a webhook,
+// which needs web.public_url (RequireTelegram says so while it is
+// missing).
+func ExampleConfig_DescribeTransport() {
+	noEnv := func(string) (string, bool) { return "", false }
+	src := `levels: {basic: {scope: [personal_details]}}
+telegram:
+  transport: botapi
+  bot_token: "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+  bot_api: {receive: webhook}
+`
+	cfg, err := config.Parse([]byte(src), "config.yaml", config.WithEnv(noEnv))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(cfg.RequireTelegram())
+	cfg, _ = config.Parse([]byte(src+"web: {public_url: \"https://kyc.example.com\"}\n"), "config.yaml", config.WithEnv(noEnv))
+	fmt.Println(cfg.RequireTelegram())
+	fmt.Println(cfg.DescribeTransport())
+	// Output:
+	// config.yaml:1:1: web.public_url: is not set: telegram.bot_api.receive webhook needs it, Telegram posts the updates to <web.public_url>/telegram/...; set it, or receive with polling
+	// <nil>
+	// the Bot API at https://api.telegram.org with the bot token alone (no app_id or app_hash); updates by webhook: Telegram posts them to https://kyc.example.com/telegram/<path derived from the bot token>, which every instance serves on web.listen (:8080), so any of them may receive; the bot sets the webhook when it starts, with a secret token derived from the bot token.
+}

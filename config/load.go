@@ -24,6 +24,7 @@ type Option func(*options)
 type options struct {
 	lookupEnv func(string) (string, bool)
 	baseDir   string
+	listCheck func(ScreeningList) error
 }
 
 // WithEnv sets how environment variables are read (default os.LookupEnv;
@@ -48,7 +49,8 @@ const (
 
 // Load reads and checks the config file at path (see Parse). Relative
 // paths in the file (passport.private_key_file, redis.tls.ca_file,
-// i18n.overrides_dir, web.brand.logo_file) are resolved against the directory of path. Errors
+// i18n.overrides_dir, web.brand.logo_file, screening.lists[].file) are
+// resolved against the directory of path. Errors
 // reading the file are returned as they are; problems of its content as an
 // *Error.
 func Load(path string, opts ...Option) (*Config, error) {
@@ -115,7 +117,7 @@ func Parse(data []byte, filename string, opts ...Option) (*Config, error) {
 			Message: fmt.Sprintf("the file is too large or expands too many aliases (more than %d values); simplify it", maxNodes)}})
 	}
 
-	c := &checker{root: root, baseDir: o.baseDir, fromEnv: map[string]string{}, decoded: d.probs, probs: d.probs, scopes: d.scopes}
+	c := &checker{root: root, baseDir: o.baseDir, fromEnv: map[string]string{}, decoded: d.probs, probs: d.probs, scopes: d.scopes, listCheck: o.listCheck}
 	for _, s := range []struct {
 		path, env string
 		dst       *Secret

@@ -87,6 +87,9 @@ func (c *checker) defaults(cfg *Config) {
 		}
 	}
 	serverDefaults(&cfg.Telegram.Server, serverPath, c.present)
+	fill("telegram.transport", cfg.Telegram.Transport == "", func() { cfg.Telegram.Transport = TransportMTProto })
+	fill("telegram.bot_api.receive", cfg.Telegram.BotAPI.Receive == "", func() { cfg.Telegram.BotAPI.Receive = ReceivePolling })
+	fill("telegram.bot_api_url", cfg.Telegram.BotAPIURL == "", func() { cfg.Telegram.BotAPIURL = DefaultBotAPIURL })
 	fill("passport.request_ttl", cfg.Passport.RequestTTL == 0, func() { cfg.Passport.RequestTTL = DefaultRequestTTL })
 	fill("rules", reflect.ValueOf(cfg.Rules).IsZero(), func() { cfg.Rules = verify.DefaultPolicy() })
 	fill("web.listen", cfg.Web.Listen == "", func() { cfg.Web.Listen = DefaultListen })
@@ -101,6 +104,10 @@ func (c *checker) defaults(cfg *Config) {
 	fill("delivery.max_backoff", d.MaxBackoff == 0, func() { d.MaxBackoff = DefaultMaxBackoff })
 	fill("delivery.reclaim_after", d.ReclaimAfter == 0, func() { d.ReclaimAfter = DefaultReclaimAfter })
 	fill("delivery.file_link_ttl", d.FileLinkTTL == 0, func() { d.FileLinkTTL = DefaultFileLinkTTL })
+	sc := &cfg.Screening
+	fill("screening.threshold", sc.Threshold == 0, func() { sc.Threshold = DefaultScreeningThreshold })
+	fill("screening.birth_date", sc.BirthDate == "", func() { sc.BirthDate = ScreeningBirthDateRequired })
+	fill("screening.poll_interval", sc.PollInterval == 0, func() { sc.PollInterval = DefaultScreeningPollInterval })
 	for name, l := range cfg.Levels {
 		if l == nil {
 			l = &Level{}

@@ -374,3 +374,21 @@ func TestExampleServerSection(t *testing.T) {
 		t.Errorf("Options: %d keys, %v", len(keys), err)
 	}
 }
+
+// telegram.bot_api_url defaults to Telegram's Bot API; an http URL (a
+// self-hosted server, the sandbox's front) is accepted.
+func TestBotAPIURL(t *testing.T) {
+	for src, want := range map[string]string{
+		"levels: {basic: {scope: [pd]}}\n": DefaultBotAPIURL,
+		"levels: {basic: {scope: [pd]}}\ntelegram: {bot_api_url: \"http://127.0.0.1:8081\"}\n":       "http://127.0.0.1:8081",
+		"levels: {basic: {scope: [pd]}}\ntelegram: {bot_api_url: \"https://bots.example.com/tg\"}\n": "https://bots.example.com/tg",
+	} {
+		cfg, err := Parse([]byte(src), "t.yaml", WithEnv(noEnv))
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if cfg.Telegram.BotAPIURL != want {
+			t.Errorf("%s: bot_api_url %q, want %q", src, cfg.Telegram.BotAPIURL, want)
+		}
+	}
+}

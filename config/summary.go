@@ -116,6 +116,9 @@ func DescribePolicy(p verify.Policy, s passport.Scope) string {
 		} else {
 			add("Documents must not be expired.")
 		}
+		if !d.ChecksNumbers() {
+			add("Document numbers are not checked against the issuing states' formats and check digits.")
+		}
 		for _, t := range sortedDocTypes(d.Types) {
 			if !s.Contains(t) {
 				continue
@@ -246,7 +249,10 @@ func (c *Config) WriteSummary(w io.Writer) error {
 	}
 
 	line("Telegram: %s", c.describeTelegram())
-	line("Telegram servers: %s", c.describeServer())
+	line("Telegram transport: %s", c.DescribeTransport())
+	if !c.Telegram.OnBotAPI() {
+		line("Telegram servers: %s", c.describeServer())
+	}
 	pub := c.Web.PublicURL
 	if pub == "" {
 		pub = "not set"
@@ -286,6 +292,7 @@ func (c *Config) WriteSummary(w io.Writer) error {
 	}
 	line("%s.", lang)
 	line("Retention: statuses %s, audit events %s.", days(c.Retention.StatusDays), days(c.Retention.AuditDays))
+	line("Screening: %s", c.describeScreening())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -308,11 +315,38 @@ func setOrNot(s Secret) string {
 }
 
 func (c *Config) describeTelegram() string {
-	id := "not set"
-	if c.Telegram.AppID > 0 {
-		id = fmt.Sprint(c.Telegram.AppID)
+	t := c.Telegram
+	if t.OnBotAPI() {
+		return fmt.Sprintf("bot token %s (the Bot API needs no app_id or app_hash).", setOrNot(t.BotToken))
 	}
-	return fmt.Sprintf("app_id %s, app_hash %s, bot token %s.", id, setOrNot(c.Telegram.AppHash), setOrNot(c.Telegram.BotToken))
+	id := "not set"
+	if t.AppID > 0 {
+		id = fmt.Sprint(t.AppID)
+	}
+	return fmt.Sprintf("app_id %s, app_hash %s, bot token %s.", id, setOrNot(t.AppHash), setOrNot(t.BotToken))
+}
+
+// DescribeTransport says in plain words how the standalone bot talks to
+// Telegram and, on the Bot API, how it receives its updates and what
+// that needs (no secret: the webhook's path and secret token are derived
+// from the bot token and never shown).
+func (c *Config) DescribeTransport() string {
+	t := c.Telegram
+	if !t.OnBotAPI() {
+		return "MTProto (gotd) to " + strings.TrimSuffix(c.describeServer(), ".") +
+			"; each instance logs in with its own authorization (app_id, app_hash and the bot token); one instance at a time receives the updates (the receiver's lease)."
+	}
+	s := "the Bot API at " + t.BotAPIURL + " with the bot token alone (no app_id or app_hash); "
+	if t.BotAPI.Receive == ReceiveWebhook {
+		pub := c.Web.PublicURL
+		if pub == "" {
+			pub = "<web.public_url, not set: required>"
+		}
+		return s + "updates by webhook: Telegram posts them to " + strings.TrimRight(pub, "/") + WebhookPathPrefix +
+			"<path derived from the bot token>, which every instance serves on web.listen (" + c.Web.Listen +
+			"), so any of them may receive; the bot sets the webhook when it starts, with a secret token derived from the bot token."
+	}
+	return s + "updates by long polling (getUpdates): one instance at a time receives (the receiver's lease) and another takes over when it stops; the bot deletes any webhook set before."
 }
 
 func (c *Config) describeRedis() string {

@@ -29,6 +29,8 @@ type checker struct {
 	warns   []Problem
 	missing []Problem
 	nowhere []Problem
+	// listCheck checks a screening list file further (WithListCheck).
+	listCheck func(ScreeningList) error
 }
 
 func (c *checker) problem(path, format string, args ...any) Problem {
@@ -118,6 +120,7 @@ func (c *checker) env(path string) string {
 
 func (c *checker) check(cfg *Config) {
 	c.telegram(cfg.Telegram)
+	c.transport(cfg)
 	c.passport(cfg.Passport)
 	c.levels(cfg)
 	c.web(cfg.Web)
@@ -129,6 +132,7 @@ func (c *checker) check(cfg *Config) {
 	c.support(cfg.Support)
 	c.delivery(cfg.Delivery)
 	c.retention(cfg.Retention)
+	c.screening(&cfg.Screening, c.listCheck)
 }
 
 var (
@@ -142,15 +146,20 @@ func (c *checker) telegram(t Telegram) {
 		c.missing = append(c.missing, p)
 		c.warns = append(c.warns, p)
 	}
+	// Over MTProto the bot needs the application's api_id and api_hash;
+	// over the Bot API the token alone.
+	mtproto := t.Transport != TransportBotAPI
+	const tokenOnly = "; or set telegram.transport: botapi to run on the Bot API with the bot token alone"
 	switch {
 	case t.AppID < 0:
 		c.add("telegram.app_id", "%d is negative: use the api_id shown at my.telegram.org", t.AppID)
-	case t.AppID == 0:
-		need("telegram.app_id", "is not set: commands that connect to Telegram need the api_id from my.telegram.org")
+	case t.AppID == 0 && mtproto:
+		need("telegram.app_id", "is not set: the bot on MTProto (telegram.transport: mtproto, the default) needs the api_id from my.telegram.org%s", tokenOnly)
 	}
-	if !t.AppHash.IsSet() {
-		need("telegram.app_hash", "is not set: commands that connect to Telegram need the api_hash from my.telegram.org; write it here or set %s", EnvAppHash)
-	} else if !hex32.MatchString(t.AppHash.Value()) {
+	switch {
+	case !t.AppHash.IsSet() && mtproto:
+		need("telegram.app_hash", "is not set: the bot on MTProto (telegram.transport: mtproto, the default) needs the api_hash from my.telegram.org; write it here or set %s%s", EnvAppHash, tokenOnly)
+	case t.AppHash.IsSet() && !hex32.MatchString(t.AppHash.Value()):
 		c.add("telegram.app_hash", "is not an api_hash%s: it must be the 32 hexadecimal characters shown at my.telegram.org", c.env("telegram.app_hash"))
 	}
 	if !t.BotToken.IsSet() {
@@ -159,6 +168,71 @@ func (c *checker) telegram(t Telegram) {
 		c.add("telegram.bot_token", "does not look like a bot token%s: @BotFather gives one such as 123456789:AAE..., digits, a colon and 35 letters, digits, _ or -", c.env("telegram.bot_token"))
 	}
 	c.telegramServer(t.Server)
+	if msg := checkBotAPIURL(t.BotAPIURL); msg != "" {
+		c.add("telegram.bot_api_url", "%s", msg)
+	}
+}
+
+// transport checks telegram.transport and telegram.bot_api, with what
+// they need from the rest of the config.
+func (c *checker) transport(cfg *Config) {
+	t := cfg.Telegram
+	switch t.Transport {
+	case TransportMTProto, TransportBotAPI:
+	default:
+		c.add("telegram.transport", "%.40q is not a transport: use %s (gotd; app_id, app_hash and bot_token) or %s (the Bot API at bot_api_url; bot_token alone)",
+			t.Transport, TransportMTProto, TransportBotAPI)
+		return
+	}
+	switch t.BotAPI.Receive {
+	case ReceivePolling, ReceiveWebhook:
+	default:
+		c.add("telegram.bot_api.receive", "%.40q is not a way of receiving: use %s (getUpdates, one instance at a time; the default) or %s (Telegram posts the updates to <web.public_url>%s..., any instance)",
+			t.BotAPI.Receive, ReceivePolling, ReceiveWebhook, WebhookPathPrefix)
+		return
+	}
+	switch {
+	case !t.OnBotAPI() && t.BotAPI.Receive == ReceiveWebhook:
+		c.warn("telegram.bot_api.receive", "is ignored: it applies to telegram.transport %s only, and the transport is %s", TransportBotAPI, t.Transport)
+	case !t.OnBotAPI() || t.BotAPI.Receive != ReceiveWebhook:
+	case cfg.Web.PublicURL == "":
+		// Beside web.public_url's own warning (the request page); this one
+		// makes run refuse to start.
+		p := c.problem("web.public_url",
+			"is not set: telegram.bot_api.receive webhook needs it, Telegram posts the updates to <web.public_url>%s...; set it, or receive with polling", WebhookPathPrefix)
+		c.missing = append(c.missing, p)
+		c.warns = append(c.warns, p)
+	case t.BotAPIURL == DefaultBotAPIURL && !strings.HasPrefix(strings.ToLower(cfg.Web.PublicURL), "https://"):
+		c.warn("web.public_url", "is not https: Telegram posts webhook updates to https URLs only (on port 443, 80, 88 or 8443), so telegram.bot_api.receive webhook will not receive; use an https public URL, or polling")
+	}
+}
+
+// WebhookPathPrefix starts the path of the standalone bot's webhook on
+// web.listen (telegram.bot_api.receive webhook): the rest is derived from
+// the bot token, so that only Telegram (and whoever holds the token)
+// knows it.
+const WebhookPathPrefix = "/telegram/"
+
+// checkBotAPIURL checks the base URL of a Bot API server: http or https
+// (a self-hosted server or the sandbox may run without TLS), a host, and
+// nothing the method path could not follow.
+func checkBotAPIURL(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		return "is empty: leave it out for Telegram's " + DefaultBotAPIURL + ", or give the URL of your Bot API server"
+	case err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "":
+		return "is not an absolute URL: write it in full, such as " + DefaultBotAPIURL
+	case !strings.EqualFold(u.Scheme, "https") && !strings.EqualFold(u.Scheme, "http"):
+		return fmt.Sprintf("must be an http or https URL, not %.20s:", u.Scheme)
+	case u.User != nil:
+		return "must not hold a user name or password"
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#"):
+		return "must not have a ?query or #fragment: kycbot adds /bot<token>/<method> to it"
+	case strings.Contains(u.Path, "/bot"):
+		return "must be the server's base URL, without /bot<token>: kycbot adds the token itself"
+	}
+	return ""
 }
 
 func (c *checker) passport(p Passport) {

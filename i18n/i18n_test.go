@@ -110,6 +110,7 @@ func problemCases() []problemCase {
 		{verify.CodeInvalidCountry, passport.TypePersonalDetails, passport.Field("country_code"), nil},
 		{verify.CodeCountryNotAllowed, passport.TypePersonalDetails, passport.Field("residence_country_code"), map[string]string{"country": "DE"}},
 		{verify.CodeInvalidDocumentNumber, passport.TypeIdentityCard, passport.Field("document_no"), nil},
+		{verify.CodeWrongDocumentNumber, passport.TypePassport, passport.Field("document_no"), map[string]string{"country": "DE"}},
 		{verify.CodeExpiryRequired, passport.TypePassport, passport.Field("expiry_date"), nil},
 		{verify.CodeExpired, passport.TypeDriverLicense, passport.Field("expiry_date"), map[string]string{"date": "01.01.2001"}},
 		{verify.CodeExpiresSoon, passport.TypePassport, passport.Field("expiry_date"), map[string]string{"date": "15.03.2026", "min_days": "30"}},

@@ -528,6 +528,10 @@ const (
 	MsgProblemCountryNotAllowed = "problem.country_not_allowed"
 	// MsgProblemInvalidDocumentNumber: the document number is implausible.
 	MsgProblemInvalidDocumentNumber = "problem.invalid_document_number"
+	// MsgProblemWrongDocumentNumber: the document number does not fit the
+	// format or check digit of the country taken as its issuer. Data:
+	// .Country, .CountryName.
+	MsgProblemWrongDocumentNumber = "problem.wrong_document_number"
 	// MsgProblemExpiryRequired: the document needs an expiry date.
 	MsgProblemExpiryRequired = "problem.expiry_required"
 	// MsgProblemExpired: the document has expired. Data: .Date.
@@ -781,6 +785,7 @@ func specs() []spec {
 		problemSpec("invalid_country", ""),
 		problemSpec("country_not_allowed", "", "country"),
 		problemSpec("invalid_document_number", ""),
+		problemSpec("wrong_document_number", "", "country"),
 		problemSpec("expiry_required", ""),
 		problemSpec("expired", "", "date"),
 		problemSpec("expires_soon", "min_days", "date", "min_days"),

@@ -60,6 +60,14 @@
 //
 // Every other method answers 400 INPUT_METHOD_INVALID, as tgtest does.
 //
+// # The Bot API
+//
+// Package sandbox/botapi serves the Bot API (HTTP and JSON) over these
+// servers for bots written on it: a client of the MTProto side, as
+// Telegram's telegram-bot-api server is, that logs a gotd client in per
+// bot token. `kycbot sandbox serve` and the in-process demo run it beside
+// the MTProto servers.
+//
 // # Simulated users
 //
 // NewSimUser registers a user and logs a real gotd client in as that user.

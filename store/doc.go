@@ -17,8 +17,10 @@
 // Store.Requests (requests and nonces), Store.Statuses (statuses and
 // their counters), Store.Prefs (the users' preferences), Store.Documents
 // (claims of identity documents), Store.Reviews (submissions waiting for
-// an admin's decision), Store.Outbox (deliveries to the business), Store.ScanLinks (the one-time links to scans), Store.Audit
-// (the audit trail) and Store.Sessions (what gotd
+// an admin's decision), Store.Outbox (deliveries to the business),
+// Store.ScanLinks (the one-time links to scans), Store.Audit (the audit
+// trail), Store.Sent (the messages the Bot API transport
+// sent, so that none is sent twice) and Store.Sessions (what gotd
 // keeps: each instance's sealed session, updates state and access
 // hashes). A consumer defines an interface with exactly the calls it
 // makes, on the views it uses. DeleteUser, which erases a user across
@@ -161,6 +163,11 @@
 //	                                                   AES-256-GCM ciphertext under the WithScanLinkKey key,
 //	                                                   "kycbot scan link", <th> as associated data; <th> is
 //	                                                   the hex SHA-256 of the link's token
+//	P{sent}:<d>                   string  lock, then   a message the Bot API transport sent, by the keyed     SentMessages.Claim (the lock), Record;
+//	                                      keep         digest <d> of its idempotency key: "L" and the     the lock deleted by SentMessages.Release
+//	                                                   sender's token while one sends it, then "R" and
+//	                                                   its message ID sealed under the queue key (nonce
+//	                                                   + AES-256-GCM ciphertext, <d> as associated data)
 //	P lease:<name>                string  the lease    the holder of the lease (receiver:<botID>: the       Leases.Acquire, Renew; deleted by
 //	                                                   instance that receives; instance:<botID>:<name>:     Leases.Release
 //	                                                   the process that runs under that name)
@@ -271,6 +278,13 @@
 // pending). Tried counts the hand-outs, so that the bot gives up on an
 // entry that brings its workers down. The queue is one stream in one
 // slot ({queue}): every queue script touches only {queue} keys.
+//
+// The messages the Bot API transport sent (the SentMessages view) take
+// the place of Telegram's random_id, which the Bot API lacks: a sender
+// takes a short lock on the message's idempotency key (SET NX PX),
+// sends, and records the message's ID in its place, so that the same
+// message sent again, by any instance, finds the record instead of
+// sending. The keys share the {sent} slot.
 //
 // Named leases (the Leases view, SET NX PX and compare-and-renew scripts)
 // pick the one instance that receives Telegram's updates and keep two

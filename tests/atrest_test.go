@@ -213,23 +213,7 @@ func TestNoPersonalDataAtRest(t *testing.T) {
 		}
 	}
 
-	key, err := botKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	served, err := demo.Serve(ctx, demo.ServeOptions{Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer served.Close()
-	server, err := served.Server()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "bot.pem")
-	if err := os.WriteFile(keyFile, passport.MarshalPrivateKey(served.Key), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	served, server, keyFile := serveInProcess(t, ctx, dir)
 	prefix := demo.NewPrefix()
 	t.Cleanup(func() { _, _ = demo.DeleteKeys(context.Background(), rdb, prefix) })
 	web, ops := freeAddr(t), freeAddr(t)

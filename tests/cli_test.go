@@ -50,7 +50,7 @@ func runKycbot(t *testing.T, args ...string) (string, int) {
 }
 
 // freeAddr returns an address nothing listens on.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

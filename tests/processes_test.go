@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -78,31 +77,10 @@ func TestInstancesAsProcesses(t *testing.T) {
 
 	// The local Telegram, as a process of its own.
 	cfgFile := filepath.Join(dir, "kycbot.yaml")
-	redisFlags := []string{"--redis", strings.Join(top.Addrs, ","), "--redis-mode", top.Mode}
-	if top.Mode == "sentinel" {
-		redisFlags = append(redisFlags, "--redis-master", top.MasterName, "--redis-wait-replicas", "1")
-	}
 	serve := startProcess(t, bin, "serve", "Next, in other terminals", append([]string{"sandbox", "serve", "--config-out", cfgFile,
-		"--public-url", "http://" + lb.addr, "--listen", "127.0.0.1:0"}, redisFlags...)...)
+		"--public-url", "http://" + lb.addr, "--listen", "127.0.0.1:0"}, serveRedisFlags(top)...)...)
 	defer serve.stop(t)
-	// The results go to the webhook instead of nowhere (the sandbox's
-	// delivery.none).
-	sandboxCfg, err := os.ReadFile(cfgFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	none := "delivery:\n  none: true\n"
-	if !bytes.Contains(sandboxCfg, []byte(none)) {
-		t.Fatalf("the sandbox's config lacks %q:\n%s", none, sandboxCfg)
-	}
-	sandboxCfg = bytes.Replace(sandboxCfg, []byte(none), fmt.Appendf(nil, "delivery:\n  webhook_url: %q\n  webhook_secret: %q\n  give_up_after: 24h\n", hook.srv.URL, webhookSecret), 1)
-	if err := os.WriteFile(cfgFile, sandboxCfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(cfgFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := deliverToHook(t, cfgFile, hook)
 	botID, err := passport.BotIDFromToken(cfg.Telegram.BotToken.Value())
 	if err != nil {
 		t.Fatal(err)
@@ -345,17 +323,85 @@ func TestInstancesAsProcesses(t *testing.T) {
 	if code := users.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("sandbox users exited %d:\n%s", code, users.logs.String())
 	}
-	raw, err := os.ReadFile(report)
+	lost, dup := wantEachVerifiedOnce(t, readReport(t, report, n), st, cfg.DefaultLevelName, hook)
+	t.Logf("%s: %d users, %d lost (no verdict), %d with duplicate verdicts", top, n, lost, dup)
+	viaLogger := 0
+	for name, l := range logs {
+		if strings.Contains(l.String(), "AUTH_KEY_DUPLICATED") {
+			t.Errorf("instance %s met AUTH_KEY_DUPLICATED", name)
+		}
+		// go-redis's own lines (a Sentinel switching masters) come through
+		// the instance's JSON logger, not bare on stderr.
+		viaLogger += strings.Count(l.String(), `"component":"go-redis"`)
+		for line := range strings.SplitSeq(l.String(), "\n") {
+			if strings.HasPrefix(line, "redis: ") {
+				t.Errorf("instance %s wrote a bare go-redis line into its JSON log: %q", name, line)
+				break
+			}
+		}
+	}
+	if top.Mode == "sentinel" && viaLogger == 0 {
+		t.Error("no go-redis line in the instances' logs after two failovers: is its logger wired?")
+	}
+	receivers, resumed, taken := 0, 0, 0
+	for _, l := range logs {
+		receivers += strings.Count(l.String(), "receiving Telegram's updates for every instance")
+		resumed += strings.Count(l.String(), "resuming updates this instance held before it stopped")
+		taken += strings.Count(l.String(), "taking over updates of an instance that stopped answering")
+	}
+	t.Logf("the receiver's lease changed hands %d times; updates resumed by a restarted instance %d times, taken over by another %d times",
+		receivers-1, resumed, taken)
+	if receivers < 2 && top.Mode != "sentinel" {
+		t.Errorf("the receiver's lease changed hands %d times, want at least twice (a receiver was killed)", receivers-1)
+	}
+	if top.Mode == "cluster" {
+		testkit.WantSpread(t, rdb, prefix)
+	}
+}
+
+// serveRedisFlags are the flags of `kycbot sandbox serve` for the Redis
+// topology top (on Sentinel, the bot waits for the replica).
+func serveRedisFlags(top testkit.Topology) []string {
+	flags := []string{"--redis", strings.Join(top.Addrs, ","), "--redis-mode", top.Mode}
+	if top.Mode == "sentinel" {
+		flags = append(flags, "--redis-master", top.MasterName, "--redis-wait-replicas", "1")
+	}
+	return flags
+}
+
+// deliverToHook changes the config `kycbot sandbox serve` wrote at
+// cfgFile so that the results go to hook instead of nowhere (the
+// sandbox's delivery.none), and returns it loaded.
+func deliverToHook(t *testing.T, cfgFile string, hook *receiver) *config.Config {
+	t.Helper()
+	sandboxCfg, err := os.ReadFile(cfgFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep demo.Report
-	if err := json.Unmarshal(raw, &rep); err != nil {
+	none := "delivery:\n  none: true\n"
+	if !bytes.Contains(sandboxCfg, []byte(none)) {
+		t.Fatalf("the sandbox's config lacks %q:\n%s", none, sandboxCfg)
+	}
+	sandboxCfg = bytes.Replace(sandboxCfg, []byte(none), fmt.Appendf(nil, "delivery:\n  webhook_url: %q\n  webhook_secret: %q\n  give_up_after: 24h\n", hook.srv.URL, webhookSecret), 1)
+	if err := os.WriteFile(cfgFile, sandboxCfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Users) != n {
-		t.Fatalf("the report has %d users, want %d", len(rep.Users), n)
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return cfg
+}
+
+// wantEachVerifiedOnce takes the report of `kycbot sandbox users` (users
+// of the happy scenario), waits for the queue to empty
+// and the webhook events of every user to reach hook, and wants each
+// user verified exactly once: one verdict message, a verified status at
+// level, one verified audit event and one webhook event. It returns how
+// many users got no verdict and how many got more than one.
+func wantEachVerifiedOnce(t *testing.T, rep demo.Report, st *store.Store, level string, hook *receiver) (lost, dup int) {
+	t.Helper()
+	n := len(rep.Users)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	// The queue empties and the webhook events arrive (an instance killed
@@ -416,7 +462,7 @@ func TestInstancesAsProcesses(t *testing.T) {
 			problems = append(problems, fmt.Sprintf("%d verdict messages", u.VerdictMessages))
 		}
 		if u.UserID != 0 {
-			if s, err := st.Statuses().Get(ctx, u.UserID, cfg.DefaultLevelName); err != nil || s.State != store.StateVerified {
+			if s, err := st.Statuses().Get(ctx, u.UserID, level); err != nil || s.State != store.StateVerified {
 				problems = append(problems, fmt.Sprintf("status %q (%v)", s.State, err))
 			}
 			if verified[u.UserID] != 1 {
@@ -433,7 +479,6 @@ func TestInstancesAsProcesses(t *testing.T) {
 			}
 		}
 	}
-	lost, dup := 0, 0
 	for _, u := range rep.Users {
 		switch {
 		case u.VerdictMessages == 0:
@@ -442,42 +487,10 @@ func TestInstancesAsProcesses(t *testing.T) {
 			dup++
 		}
 	}
-	t.Logf("%s: %d users, %d lost (no verdict), %d with duplicate verdicts", top, n, lost, dup)
 	if bad > 0 {
 		t.Errorf("%d of %d users did not end with exactly one verdict, status, audit event and webhook event", bad, n)
 	}
-	viaLogger := 0
-	for name, l := range logs {
-		if strings.Contains(l.String(), "AUTH_KEY_DUPLICATED") {
-			t.Errorf("instance %s met AUTH_KEY_DUPLICATED", name)
-		}
-		// go-redis's own lines (a Sentinel switching masters) come through
-		// the instance's JSON logger, not bare on stderr.
-		viaLogger += strings.Count(l.String(), `"component":"go-redis"`)
-		for line := range strings.SplitSeq(l.String(), "\n") {
-			if strings.HasPrefix(line, "redis: ") {
-				t.Errorf("instance %s wrote a bare go-redis line into its JSON log: %q", name, line)
-				break
-			}
-		}
-	}
-	if top.Mode == "sentinel" && viaLogger == 0 {
-		t.Error("no go-redis line in the instances' logs after two failovers: is its logger wired?")
-	}
-	receivers, resumed, taken := 0, 0, 0
-	for _, l := range logs {
-		receivers += strings.Count(l.String(), "receiving Telegram's updates for every instance")
-		resumed += strings.Count(l.String(), "resuming updates this instance held before it stopped")
-		taken += strings.Count(l.String(), "taking over updates of an instance that stopped answering")
-	}
-	t.Logf("the receiver's lease changed hands %d times; updates resumed by a restarted instance %d times, taken over by another %d times",
-		receivers-1, resumed, taken)
-	if receivers < 2 && top.Mode != "sentinel" {
-		t.Errorf("the receiver's lease changed hands %d times, want at least twice (a receiver was killed)", receivers-1)
-	}
-	if top.Mode == "cluster" {
-		testkit.WantSpread(t, rdb, prefix)
-	}
+	return lost, dup
 }
 
 // process is a kycbot process of a test.
@@ -491,13 +504,13 @@ type process struct {
 
 // startProcess runs kycbot (bin) with args and returns once a line of its
 // output holds ready (at once when ready is empty).
-func startProcess(t *testing.T, bin, name, ready string, args ...string) *process {
+func startProcess(t testing.TB, bin, name, ready string, args ...string) *process {
 	t.Helper()
 	return startProcessLogs(t, bin, name, ready, &testkit.Logs{}, args...)
 }
 
 // startProcessLogs is startProcess with the output appended to logs.
-func startProcessLogs(t *testing.T, bin, name, ready string, logs *testkit.Logs, args ...string) *process {
+func startProcessLogs(t testing.TB, bin, name, ready string, logs *testkit.Logs, args ...string) *process {
 	t.Helper()
 	p, err := launch(bin, name, ready, logs, args...)
 	if err != nil {
@@ -563,7 +576,7 @@ func (p *process) kill() {
 }
 
 // stop ends the process with SIGTERM (SIGKILL after a while) and waits.
-func (p *process) stop(t *testing.T) {
+func (p *process) stop(t testing.TB) {
 	select {
 	case <-p.exited:
 		return
@@ -587,7 +600,7 @@ type balancer struct {
 	next int
 }
 
-func newBalancer(t *testing.T) *balancer {
+func newBalancer(t testing.TB) *balancer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/verify/docno"
 )
 
 // Checker checks decrypted submissions against a scope and a policy. It is
@@ -23,6 +24,7 @@ type Checker struct {
 	now       func() time.Time
 	validate  *validator.Validate
 	postCodes postCodes
+	numbers   *docno.Set
 }
 
 // Option configures a Checker.
@@ -48,7 +50,7 @@ func New(scope passport.Scope, policy Policy, opts ...Option) (*Checker, error) 
 		return nil, fmt.Errorf("verify: policy: %w", errors.Join(joined...))
 	}
 	policy = policy.withDefaults()
-	c := &Checker{scope: scope, policy: policy, now: time.Now, postCodes: compilePostCodes()}
+	c := &Checker{scope: scope, policy: policy, now: time.Now, postCodes: compilePostCodes(), numbers: docno.New()}
 	for _, opt := range opts {
 		opt(c)
 	}
@@ -74,6 +76,10 @@ func (p Policy) withDefaults() Policy {
 	}
 	if p.Files.MaxTranslations == 0 {
 		p.Files.MaxTranslations = DefaultMaxTranslations
+	}
+	if p.Documents.CheckNumbers != nil {
+		v := *p.Documents.CheckNumbers // the checker keeps its own copy
+		p.Documents.CheckNumbers = &v
 	}
 	if p.Files.MinSharpness == nil {
 		v := DefaultMinSharpness
@@ -352,6 +358,9 @@ func ageOn(birth, day passport.Date) int {
 func checkDocument(ctx context.Context, sl validator.StructLevel) {
 	r := runOf(ctx)
 	doc := sl.Current().Interface().(documentData)
+	if r.c.policy.Documents.ChecksNumbers() {
+		r.number(doc.DocumentNo)
+	}
 	requireExpiry, minDays := r.c.policy.Documents.forType(r.el.Type)
 	if strings.TrimSpace(doc.ExpiryDate) == "" {
 		if requireExpiry {
@@ -368,6 +377,50 @@ func checkDocument(ctx context.Context, sl validator.StructLevel) {
 		r.field("expiry_date", CodeExpired, map[string]string{"date": exp.String()})
 	case minDays > 0 && exp.Before(passport.DateOf(r.today.Time().AddDate(0, 0, minDays))):
 		r.field("expiry_date", CodeExpiresSoon, map[string]string{"date": exp.String(), "min_days": strconv.Itoa(minDays)})
+	}
+}
+
+// number checks a plausible document number against the rules of the
+// countries that may have issued the document (docno.IssuingCountries,
+// from personal_details: citizenship for passports, identity cards and
+// internal passports, residence for driving licences, the other second).
+// It passes when one of them accepts it or none refuses it: a wrong check
+// digit refuses it, and so does a form the state does not use (a strict
+// rule) when the issuer is certain, citizenship and residence being the
+// same country. The problem names the first country that refused it.
+// Without personal details in the submission nothing is known of the
+// issuer and only the plausibility check applies.
+func (r *check) number(no string) {
+	if !plausibleDocumentNo(no) {
+		return // reported by the docno tag
+	}
+	pd := r.sub.Element(passport.TypePersonalDetails)
+	if pd == nil {
+		return
+	}
+	var issuers []string
+	for _, cc := range docno.IssuingCountries(r.el.Type, pd.Fields["country_code"], pd.Fields["residence_country_code"]) {
+		if IsCountry(cc) {
+			issuers = append(issuers, cc)
+		}
+	}
+	refused := ""
+	for _, cc := range issuers {
+		switch r.c.numbers.Check(cc, r.el.Type, no) {
+		case docno.Valid:
+			return
+		case docno.Invalid:
+			if refused == "" {
+				refused = cc
+			}
+		case docno.Unrecognized:
+			if refused == "" && len(issuers) == 1 {
+				refused = cc
+			}
+		}
+	}
+	if refused != "" {
+		r.field("document_no", CodeWrongDocumentNumber, map[string]string{"country": refused})
 	}
 }
 

@@ -25,8 +25,8 @@ func IsCountry(s string) bool {
 	if len(s) != 2 {
 		return false
 	}
-	up := strings.ToUpper(s)
-	if up[0] < 'A' || up[0] > 'Z' || up[1] < 'A' || up[1] > 'Z' {
+	up := strings.ToUpper(s) // "ı" (2 bytes) becomes "I" (1 byte)
+	if len(up) != 2 || up[0] < 'A' || up[0] > 'Z' || up[1] < 'A' || up[1] > 'Z' {
 		return false
 	}
 	i := strings.Index(iso3166, up)

@@ -95,7 +95,19 @@ type DocumentRules struct {
 	MinValidityDays int `yaml:"min_validity_days"`
 	// Types overrides the rules above per document type.
 	Types map[passport.ElementType]DocumentTypeRules `yaml:"types"`
+	// CheckNumbers checks document numbers against the formats and check
+	// digits of the issuing state (package docno: the countries and types
+	// it has rules for; others keep the plausibility check). A number that
+	// fails is a problem the user fixes (CodeWrongDocumentNumber), never a
+	// final rejection. Nil means true: a wrong check digit is a typo (or a
+	// made-up number) that the business would otherwise receive as
+	// verified; false turns the rules off.
+	CheckNumbers *bool `yaml:"check_numbers"`
 }
+
+// ChecksNumbers reports whether document numbers are checked against the
+// issuing states' rules (CheckNumbers, default true).
+func (d DocumentRules) ChecksNumbers() bool { return d.CheckNumbers == nil || *d.CheckNumbers }
 
 // DocumentTypeRules override DocumentRules for one document type. Nil
 // fields inherit.

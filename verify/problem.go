@@ -43,6 +43,10 @@ const (
 	CodeCountryNotAllowed Code = "country_not_allowed"
 	// CodeInvalidDocumentNumber: the document number is implausible. Params: none.
 	CodeInvalidDocumentNumber Code = "invalid_document_number"
+	// CodeWrongDocumentNumber: the document number does not fit the format
+	// or the check digit of the country taken as its issuer (package docno,
+	// DocumentRules.CheckNumbers). Params: "country" (alpha-2 code).
+	CodeWrongDocumentNumber Code = "wrong_document_number"
 	// CodeExpiryRequired: the document has no expiry date but policy needs one.
 	// Params: none.
 	CodeExpiryRequired Code = "expiry_required"
@@ -85,7 +89,7 @@ func Codes() []Code {
 	return []Code{
 		CodeMissingElement, CodeMissingOneOf, CodeMissingField, CodeTooLong, CodeNotLatin,
 		CodeInvalidDate, CodeDateInFuture, CodeTooYoung, CodeTooOld, CodeInvalidGender,
-		CodeInvalidCountry, CodeCountryNotAllowed, CodeInvalidDocumentNumber, CodeExpiryRequired,
+		CodeInvalidCountry, CodeCountryNotAllowed, CodeInvalidDocumentNumber, CodeWrongDocumentNumber, CodeExpiryRequired,
 		CodeExpired, CodeExpiresSoon, CodeInvalidPostCode, CodeResidenceMismatch,
 		CodeMissingFrontSide, CodeMissingReverseSide, CodeMissingSelfie, CodeMissingTranslation,
 		CodeMissingFiles, CodeTooManyFiles, CodeNotJPEG, CodeFileTooLarge, CodeImageTooSmall, CodeImageBlurry,

@@ -15,6 +15,18 @@
 // act on chats, the bot's metrics middleware, and a hook that hands the
 // updates of its own calls to the updates manager.
 //
+// With telegram.transport botapi there is no MTProto client and no
+// authorization of the instance's own: the workers run on the Bot API
+// transport (package bot/botapi) with the bot token alone. With
+// telegram.bot_api.receive polling the holder of the same receiver's
+// lease runs botapi.Poll (it deletes a webhook set before); with webhook
+// every instance serves botapi.Webhook on web.listen at
+// <web.public_url>/telegram/<path>, and sets the webhook when it starts
+// (never deleting it), with a secret token: path and secret are derived
+// from the bot token, never logged. A 429 is waited out up to
+// MaxFloodWait, as FLOOD_WAIT is on MTProto, and the chat calls have the
+// same rate limit.
+//
 // Run also serves the request page (web.listen, or Options.Listen) and
 // the health checks and metrics on web.ops_listen (127.0.0.1:9090 by
 // default; with ops_listen public, on web.listen). On

@@ -154,6 +154,10 @@ func (r *Runner) Receiving() bool { return r.receiving.Load() }
 //     from where the updates state stands. The receiver registers the
 //     commands with Telegram when it starts.
 //
+// On the Bot API (telegram.transport botapi) it does the same without
+// an MTProto client or a session, receiving by long polling (the
+// receiver's lease) or a webhook (every instance): see the package doc.
+//
 // When ctx ends it stops receiving (handing the lease over at once),
 // stops taking web requests, lets the updates being handled finish
 // (bot.WithShutdownTimeout; the others stay in the queue for another
@@ -201,8 +205,12 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	// Closed whatever happens (closing it again after the server did is
 	// harmless).
 	defer func() { _ = ln.Close() }()
-	srv := web.NewHTTPServer(r.kyc.Handler(), slog.NewLogLogger(r.log.Handler(), slog.LevelWarn))
+	srv := web.NewHTTPServer(r.webHandler(cfg, token), slog.NewLogLogger(r.log.Handler(), slog.LevelWarn))
 	defer srv.Close()
+	r.log.InfoContext(ctx, "runner: talking to Telegram", describeTransport(cfg)...)
+	if cfg.Telegram.OnBotAPI() {
+		return r.runBotAPI(ctx, cfg, token, botID, srv, ln, opsAddr)
+	}
 
 	release, err := r.kyc.HoldInstance(ctx, botID)
 	if err != nil {
@@ -313,14 +321,35 @@ func (r *Runner) session(ctx, cctx context.Context, client *telegram.Client, rec
 	defer stopOnCtx()
 	working := make(chan error, 1)
 	go func() { working <- r.kyc.Run(workCtx, t) }()
-	// Serve once the handlers are wired (Handler answers 503 before).
-	for r.kyc.Ready(cctx) != nil {
+	if stopped, err := r.serveWhenReady(ctx, cctx, working, srv, ln, opsAddr, self); stopped {
+		if err != nil {
+			return err
+		}
+		stopWork()
+		return <-working
+	}
+
+	r.receiveMTProto(ctx, client.API(), self, recv)
+	err = <-working
+	if err != nil {
+		return fmt.Errorf("work the queue: %w", err)
+	}
+	return nil
+}
+
+// serveWhenReady waits until the workers are wired (the web handler
+// answers 503 before), checking with readyCtx, then serves the web server
+// on ln and announces the instance (log, OnReady). It reports stopped
+// when it did not get there: the workers failed (the error) or ctx
+// ended (nil).
+func (r *Runner) serveWhenReady(ctx, readyCtx context.Context, working <-chan error, srv *http.Server, ln net.Listener,
+	opsAddr net.Addr, self bot.Self) (stopped bool, err error) {
+	for r.kyc.Ready(readyCtx) != nil {
 		select {
 		case err := <-working:
-			return fmt.Errorf("work the queue: %w", err)
+			return true, fmt.Errorf("work the queue: %w", err)
 		case <-ctx.Done():
-			stopWork()
-			return <-working
+			return true, nil
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -334,26 +363,52 @@ func (r *Runner) session(ctx, cctx context.Context, client *telegram.Client, rec
 	if r.o.OnReady != nil {
 		r.o.OnReady(Info{ID: self.ID, Username: self.Username, Instance: r.kyc.Instance(), WebAddr: ln.Addr(), OpsAddr: opsAddr})
 	}
+	return false, nil
+}
 
-	r.receive(ctx, client.API(), self, recv)
-	err = <-working
-	if err != nil {
-		return fmt.Errorf("work the queue: %w", err)
-	}
-	return nil
+// receiveMTProto competes for the receiver's lease until ctx ends, and
+// runs gotd's updates manager while it holds it.
+func (r *Runner) receiveMTProto(ctx context.Context, api *tg.Client, self bot.Self, recv *receiver) {
+	st := r.kyc.Store()
+	r.receive(ctx, self, func(leaseCtx context.Context, started func(context.Context)) error {
+		gaps := updates.New(updates.Config{
+			Handler: gotd.Hook(r.kyc, nil, gotd.WithoutAccessHashes()), Storage: st.Sessions().StateStorage(),
+			AccessHasher: st.Sessions().AccessHasher(), UserAccessHasher: st.Sessions().UserAccessHasher(),
+			Logger: logslog.New(slog.New(minLevel{h: r.log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "gotd"))),
+		})
+		recv.set(gaps)
+		defer recv.set(nil)
+		return gaps.Run(leaseCtx, api, self.ID, updates.AuthOptions{IsBot: true, OnStart: started})
+	})
 }
 
 // receive competes for the receiver's lease until ctx ends, and runs
-// gotd's updates manager while it holds it.
-func (r *Runner) receive(ctx context.Context, api *tg.Client, self bot.Self, recv *receiver) {
-	st := r.kyc.Store()
-	leases := st.Leases()
+// run while it holds it: run receives Telegram's updates for every
+// instance until its context ends (the lease lost, or ctx), calling
+// started once it receives. The first time, the receiver registers the
+// commands with Telegram.
+func (r *Runner) receive(ctx context.Context, self bot.Self, run func(ctx context.Context, started func(context.Context)) error) {
+	leases := r.kyc.Store().Leases()
 	name := "receiver:" + strconv.FormatInt(self.ID, 10)
 	var tok [6]byte
 	_, _ = rand.Read(tok[:])
 	holder := r.kyc.Instance() + ":" + hex.EncodeToString(tok[:])
 	lease := r.o.ReceiverLease
 	commandsSet := false
+	started := func(ctx context.Context) {
+		r.receiving.Store(true)
+		r.kyc.Metrics().Receiving(true)
+		r.log.InfoContext(ctx, "runner: receiving Telegram's updates for every instance", slog.String("instance", r.kyc.Instance()))
+		if !commandsSet {
+			commandsSet = true
+			if err := r.kyc.SetCommands(ctx); err != nil {
+				r.log.WarnContext(ctx, "runner: cannot register the commands with Telegram", slog.String("error", err.Error()))
+			}
+		}
+		if r.o.OnReceiving != nil {
+			r.o.OnReceiving()
+		}
+	}
 	for ctx.Err() == nil {
 		ok, err := leases.Acquire(ctx, name, holder, lease)
 		if err != nil && ctx.Err() == nil {
@@ -366,27 +421,7 @@ func (r *Runner) receive(ctx context.Context, api *tg.Client, self bot.Self, rec
 		leaseCtx, lost := context.WithCancel(ctx)
 		var renewing sync.WaitGroup
 		renewing.Go(func() { r.renew(leaseCtx, lost, name, holder) })
-		gaps := updates.New(updates.Config{
-			Handler: gotd.Hook(r.kyc, nil, gotd.WithoutAccessHashes()), Storage: st.Sessions().StateStorage(),
-			AccessHasher: st.Sessions().AccessHasher(), UserAccessHasher: st.Sessions().UserAccessHasher(),
-			Logger: logslog.New(slog.New(minLevel{h: r.log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "gotd"))),
-		})
-		recv.set(gaps)
-		err = gaps.Run(leaseCtx, api, self.ID, updates.AuthOptions{IsBot: true, OnStart: func(ctx context.Context) {
-			r.receiving.Store(true)
-			r.kyc.Metrics().Receiving(true)
-			r.log.InfoContext(ctx, "runner: receiving Telegram's updates for every instance", slog.String("instance", r.kyc.Instance()))
-			if !commandsSet {
-				commandsSet = true
-				if err := r.kyc.SetCommands(ctx); err != nil {
-					r.log.WarnContext(ctx, "runner: cannot register the commands with Telegram", slog.String("error", err.Error()))
-				}
-			}
-			if r.o.OnReceiving != nil {
-				r.o.OnReceiving()
-			}
-		}})
-		recv.set(nil)
+		err = run(leaseCtx, started)
 		r.receiving.Store(false)
 		r.kyc.Metrics().Receiving(false)
 		lost()
@@ -397,7 +432,7 @@ func (r *Runner) receive(ctx context.Context, api *tg.Client, self bot.Self, rec
 		}
 		cancel()
 		if err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
-			r.log.ErrorContext(ctx, "runner: the updates manager stopped; competing for the lease again", slog.String("error", err.Error()))
+			r.log.ErrorContext(ctx, "runner: receiving stopped; competing for the lease again", slog.String("error", err.Error()))
 			_ = wait.Sleep(ctx, time.Second)
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/config"
+	"github.com/kycbot/kycbot/verify/screening"
 )
 
 const checkConfigUsage = `Usage: kycbot check-config [--config FILE]
@@ -31,7 +33,9 @@ error (the summary is still shown). The key files are read
 as kycbot run reads them (a missing file, one others can read, or one that
 is not a key is a warning saying what to do), and so is the logo file
 (web.brand.logo_file: a missing file, one that is not a PNG, JPEG or SVG
-image, or one over 128 KiB is a problem). Secrets are read from
+image, or one over 128 KiB is a problem), and so is every screening list
+(screening.lists: each file is parsed in its format; a file that does not
+parse is a problem naming its line). Secrets are read from
 KYCBOT_APP_HASH, KYCBOT_BOT_TOKEN, KYCBOT_REDIS_PASSWORD and
 KYCBOT_WEBHOOK_SECRET when set, as the bot does.
 
@@ -58,7 +62,8 @@ func runCheckConfig(e *env, args []string) int {
 	case *file == "":
 		return e.usageError(name, "--config must name a file")
 	}
-	cfg, err := config.Load(*file, config.WithEnv(os.LookupEnv))
+	cfg, err := config.Load(*file, config.WithEnv(os.LookupEnv),
+		config.WithListCheck(func(l config.ScreeningList) error { return checkList(e.ctx, l) }))
 	var cerr *config.Error
 	if errors.As(err, &cerr) {
 		for _, p := range cerr.Problems {
@@ -141,4 +146,10 @@ func keyFileWarnings(cfg *config.Config) []config.Problem {
 		check(fmt.Sprintf("passport.previous_private_key_files[%d]", i), p)
 	}
 	return out
+}
+
+// checkList parses a screening list as the bot will, for check-config.
+func checkList(ctx context.Context, l config.ScreeningList) error {
+	_, err := screening.Load(ctx, screening.List{Name: l.Name, Format: screening.Format(l.Format), File: l.File})
+	return err
 }

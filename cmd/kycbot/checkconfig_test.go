@@ -91,6 +91,33 @@ func TestCheckConfigDelivery(t *testing.T) {
 	}
 }
 
+// check-config explains the transport and, on the Bot API, the way of
+// receiving and what it lacks; the token-only config needs no app_id.
+func TestCheckConfigTransport(t *testing.T) {
+	clearSecretEnv(t)
+	const base = "levels: {a: {scope: [email]}}\ndelivery: {none: true}\n"
+	const token = "  bot_token: '7000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw'\n"
+	for _, tt := range []struct{ name, src, want, notWant string }{
+		{"mtproto", "", "Telegram transport: MTProto (gotd)", ""},
+		{"botapi polling", "telegram:\n  transport: botapi\n" + token,
+			"Telegram transport: the Bot API at https://api.telegram.org with the bot token alone", "telegram.app_id"},
+		{"botapi webhook without a public URL", "telegram:\n  transport: botapi\n  bot_api: {receive: webhook}\n" + token,
+			"web.public_url: is not set: telegram.bot_api.receive webhook needs it", "telegram.app_id"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeConfig(t, base+tt.src)
+			r := runCLI(t, nil, "check-config", "--config", p)
+			out := r.stdout + r.stderr
+			if r.code != exitOK || !strings.Contains(out, tt.want) || (tt.notWant != "" && strings.Contains(out, tt.notWant)) {
+				t.Errorf("exit status %d, want %q without %q; stdout:\n%s\nstderr:\n%s", r.code, tt.want, tt.notWant, r.stdout, r.stderr)
+			}
+			if strings.Contains(out, "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw") {
+				t.Error("check-config printed the bot token")
+			}
+		})
+	}
+}
+
 func TestCheckConfigSecretsFromEnv(t *testing.T) {
 	clearSecretEnv(t)
 	t.Setenv("KYCBOT_APP_HASH", "0123456789abcdef0123456789abcdef")

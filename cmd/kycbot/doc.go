@@ -21,7 +21,8 @@
 //	link     issue a verification request and print its links
 //	sandbox  watch the real bot verify a simulated user on a local Telegram;
 //	         "sandbox serve" runs that local Telegram alone with the demo
-//	         bot's account and writes a config for "kycbot run",
+//	         bot's account (MTProto, and the Bot API on a port of its
+//	         own) and writes a config for "kycbot run",
 //	         "sandbox users" plays many simulated users against such a bot
 //	         and reports how each ended
 //	webhook  test the receiver of the webhook: "webhook verify" checks a

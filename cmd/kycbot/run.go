@@ -23,8 +23,9 @@ other instances.
 
 Run as many instances as you like with one config and one Redis: each
 logs in with its own Telegram authorization (kept sealed in Redis under
-its instance name, so a restart does not log in again), one of them
-receives Telegram's updates and every one of them processes them. Give
+its instance name, so a restart does not log in again; on the Bot API the
+token is all), one of them receives Telegram's updates (on the Bot API
+with a webhook, any of them) and every one of them processes them. Give
 each a stable name of its own (--instance); a second process with a name
 in use is refused.
 
@@ -45,7 +46,11 @@ ops_listen "public" serves them on web.listen instead. See
 docs/operations.md.
 
 The config needs telegram.app_id, app_hash and bot_token (or
-KYCBOT_APP_HASH and KYCBOT_BOT_TOKEN), passport.private_key_file (a file
+KYCBOT_APP_HASH and KYCBOT_BOT_TOKEN); with telegram.transport: botapi the
+bot talks to the Bot API (telegram.bot_api_url) with bot_token alone and
+receives by long polling (one instance at a time) or, with
+telegram.bot_api.receive: webhook, on <web.public_url>/telegram/... served
+by every instance. It also needs passport.private_key_file (a file
 only its owner can read: chmod 600; kycbot refuses it otherwise) and
 web.public_url, and says where verified results go: delivery.webhook_url
 (your backend; docs/webhook.md), or delivery.none: true to run without

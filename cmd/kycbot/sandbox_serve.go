@@ -24,6 +24,8 @@ import (
 
 const sandboxServeUsage = `Usage: kycbot sandbox serve [--config-out FILE] [--redis ADDR[,ADDR...]] [--redis-mode MODE]
                            [--redis-master NAME] [--redis-wait-replicas N] [--public-url URL] [--listen ADDR] [--addr HOST:PORT]
+                           [--bot-api-listen HOST:PORT] [--transport mtproto|botapi]
+                           [--receive polling|webhook]
 
 Run a local Telegram (MTProto servers on this machine) until Ctrl-C or
 SIGTERM, with the account of the demo bot @kycbot_demo_bot and a fresh
@@ -32,9 +34,16 @@ bot then runs in processes of its own, as in production, as many
 instances as you like sharing one Redis. 'kycbot sandbox users' plays
 simulated users against it.
 
+The same Telegram also speaks the Bot API (HTTP and JSON, as
+api.telegram.org does) on a port of its own, for bots written on the Bot
+API: getUpdates or a webhook, sendMessage, Passport data and files.
+'kycbot run' itself runs on either: the config holds what both need, and
+telegram.transport (--transport) says which one it uses.
+
 The config is the demo's (the levels and rules of 'kycbot sandbox') with
 the bot's token, telegram.server (the local servers' addresses and public
-keys), passport.private_key_file, web and redis filled in; pointed at
+keys), telegram.bot_api_url (the Bot API front), passport.private_key_file,
+web and redis filled in; pointed at
 Telegram's test DCs (telegram.server: {test: true}) with a bot made there,
 the same settings run there. The config (it holds the bot's token) and the
 key are written with mode 0600; both are removed when this command stops,
@@ -62,6 +71,15 @@ Flags:
                      it per instance)
   --addr HOST:PORT   where DC 2 listens, so that a config written before
                      stays right (default: a free port of 127.0.0.1)
+  --bot-api-listen HOST:PORT
+                     where the Bot API front listens (default: a free port
+                     of 127.0.0.1)
+  --transport T      telegram.transport of the config: mtproto (default;
+                     'kycbot run' logs in over MTProto) or botapi ('kycbot
+                     run' talks to the Bot API front with the token alone)
+  --receive R        telegram.bot_api.receive with --transport botapi:
+                     polling (default) or webhook (the front posts the
+                     updates to --public-url)
 
 Exit status: 0 after a clean stop, 1 when the sandbox cannot start or its
 files cannot be written, 2 on bad flags.
@@ -82,6 +100,9 @@ func runSandboxServe(e *env, args []string) int {
 	publicURL := flags.String("public-url", "http://127.0.0.1:8080", "")
 	listen := flags.String("listen", "127.0.0.1:8080", "")
 	addr := flags.String("addr", "", "")
+	botAPIListen := flags.String("bot-api-listen", "", "")
+	transport := flags.String("transport", config.TransportMTProto, "")
+	receive := flags.String("receive", "", "")
 	positional, code, done := e.parseCommandFlags(name, flags, args)
 	if done {
 		return code
@@ -100,10 +121,24 @@ func runSandboxServe(e *env, args []string) int {
 			return e.usageError(name, "--addr "+msg)
 		}
 	}
+	switch {
+	case *transport != config.TransportMTProto && *transport != config.TransportBotAPI:
+		return e.usageError(name, fmt.Sprintf("--transport %q: use %s or %s", *transport, config.TransportMTProto, config.TransportBotAPI))
+	case *receive != "" && *transport != config.TransportBotAPI:
+		return e.usageError(name, "--receive goes with --transport botapi")
+	case *receive != "" && *receive != config.ReceivePolling && *receive != config.ReceiveWebhook:
+		return e.usageError(name, fmt.Sprintf("--receive %q: use %s or %s", *receive, config.ReceivePolling, config.ReceiveWebhook))
+	}
+	if *botAPIListen != "" {
+		if msg := checkDCAddr(*botAPIListen); msg != "" {
+			return e.usageError(name, "--bot-api-listen "+msg)
+		}
+	}
 	pc := demo.ProcessConfig{
 		Header: []string{serveMarker}, PrivateKeyFile: filepath.Base(keyFile),
 		PublicURL: *publicURL, Listen: *listen, RedisAddr: *redisAddr, RedisPrefix: demo.NewPrefix(),
 		RedisMode: *redisMode, RedisMasterName: *redisMaster, RedisWaitReplicas: *redisWait,
+		Transport: *transport, Receive: *receive,
 	}
 	redisCfg := store.Config{Mode: *redisMode, Addrs: strings.Split(*redisAddr, ","), MasterName: *redisMaster}
 	// The settings of the flags first, before starting anything.
@@ -118,7 +153,7 @@ func runSandboxServe(e *env, args []string) int {
 	if *addr != "" {
 		sopts.Listen = map[int]string{sandbox.MainDC: *addr}
 	}
-	served, err := demo.Serve(e.ctx, demo.ServeOptions{Sandbox: sopts})
+	served, err := demo.Serve(e.ctx, demo.ServeOptions{Sandbox: sopts, BotAPIListen: *botAPIListen})
 	if err != nil {
 		return e.fail(name, err)
 	}
@@ -127,13 +162,15 @@ func runSandboxServe(e *env, args []string) int {
 		return e.fail(name, err)
 	}
 	pc.BotToken = served.Account.Token
+	pc.BotAPIURL = served.BotAPIURL
 	dcAddr := served.Sandbox.Addr(sandbox.MainDC).String()
 	pc.Header = []string{
 		serveMarker + " at " + time.Now().Format(time.RFC3339) + ": the demo bot",
 		"on a local Telegram (DC 2 at " + dcAddr + "), for as long as that command runs;",
 		"it removes this file when it stops. The bot token and the key are throwaway.",
 		"",
-		"Run the bot:  kycbot run --config " + shellQuote(*out),
+		"Run the bot:  kycbot run --config " + shellQuote(*out) + " (on " + transportName(*transport) + ";",
+		"set telegram.transport to " + otherTransport(*transport) + " for " + transportName(otherTransport(*transport)) + ")",
 		"Play users:   kycbot sandbox users --config " + shellQuote(*out) + " --users 10 --scenario mix",
 		"",
 		"The same settings reach Telegram's test DCs with telegram.server set to",
@@ -153,11 +190,15 @@ func runSandboxServe(e *env, args []string) int {
 
 	fmt.Fprintf(e.stdout, "kycbot sandbox serve: a local Telegram runs on this machine until Ctrl-C.\n\n")
 	fmt.Fprintf(e.stdout, "  Telegram  DC 2 at %s (MTProto; every phone number logs in with the code %s)\n", dcAddr, sandbox.DefaultLoginCode)
+	fmt.Fprintf(e.stdout, "  Bot API   %s (HTTP and JSON, for bots on the Bot API: %s/bot<token>/getMe)\n", served.BotAPIURL, served.BotAPIURL)
 	fmt.Fprintf(e.stdout, "  Bot       @%s, a new account with a new Passport key\n", served.Account.Username)
 	fmt.Fprintf(e.stdout, "  Config    %s (mode 0600: it holds the bot's token)\n", *out)
 	fmt.Fprintf(e.stdout, "  Key       %s (mode 0600)\n", keyFile)
 	fmt.Fprintf(e.stdout, "  Web       the bot listens on %s; users open %s\n", *listen, *publicURL)
 	fmt.Fprintf(e.stdout, "  Redis     %s, keys under %s\n", *redisAddr, pc.RedisPrefix)
+	fmt.Fprintf(e.stdout, "  Transport 'kycbot run' talks to Telegram %s (telegram.transport: %s)\n", transportWay(*transport, *receive), *transport)
+	fmt.Fprintf(e.stdout, "            the other way in: telegram.transport: %s in the config, or 'sandbox serve --transport %s'\n",
+		otherTransport(*transport), otherTransport(*transport))
 	if err := pingRedis(e.ctx, redisCfg); err != nil {
 		fmt.Fprintf(e.stdout, "            nothing answers there yet: start Redis before the bot\n")
 	}
@@ -352,4 +393,32 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// otherTransport returns the transport that is not t.
+func otherTransport(t string) string {
+	if t == config.TransportBotAPI {
+		return config.TransportMTProto
+	}
+	return config.TransportBotAPI
+}
+
+// transportName names a transport for people.
+func transportName(t string) string {
+	if t == config.TransportBotAPI {
+		return "the Bot API front, with the token alone"
+	}
+	return "MTProto, with app_id, app_hash and the token"
+}
+
+// transportWay says how 'kycbot run' talks to the sandbox with transport
+// t and receive r.
+func transportWay(t, r string) string {
+	switch {
+	case t != config.TransportBotAPI:
+		return "over MTProto (the DC above)"
+	case r == config.ReceiveWebhook:
+		return "over the Bot API front; the front posts the updates to the bot's web server (a webhook at the public URL)"
+	}
+	return "over the Bot API front; the bot receives by long polling (getUpdates)"
 }

@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,7 +118,8 @@ func TestSandboxServeWritesConfig(t *testing.T) {
 	rdb := testkit.Need(t)
 	dcAddr := freeLoopback(t)
 	web := freeLoopback(t)
-	s := startServe(t, "", "--addr", dcAddr, "--listen", web, "--public-url", "http://"+web, "--redis", testkit.Addr)
+	front := freeLoopback(t)
+	s := startServe(t, "", "--addr", dcAddr, "--listen", web, "--public-url", "http://"+web, "--redis", testkit.Addr, "--bot-api-listen", front)
 
 	for _, f := range []string{s.config, s.key} {
 		if m := fileMode(t, f); m != 0o600 {
@@ -143,6 +146,19 @@ func TestSandboxServeWritesConfig(t *testing.T) {
 	if cfg.Passport.PrivateKeyFile != s.key {
 		t.Errorf("passport.private_key_file = %q, want %q", cfg.Passport.PrivateKeyFile, s.key)
 	}
+	// The Bot API front answers where the config says, as the bot.
+	if cfg.Telegram.BotAPIURL != "http://"+front {
+		t.Errorf("telegram.bot_api_url = %q, want http://%s", cfg.Telegram.BotAPIURL, front)
+	}
+	resp, err := http.Get(cfg.Telegram.BotAPIURL + "/bot" + cfg.Telegram.BotToken.Value() + "/getMe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"username":"`+demo.BotUsername+`"`) {
+		t.Errorf("getMe on the Bot API front: %s %s", resp.Status, body)
+	}
 	pem, err := os.ReadFile(s.key)
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +169,7 @@ func TestSandboxServeWritesConfig(t *testing.T) {
 	if strings.Contains(s.stdout.String(), cfg.Telegram.BotToken.Value()) || strings.Contains(s.stdout.String(), "PRIVATE KEY") {
 		t.Error("serve printed the bot token or the key")
 	}
-	for _, want := range []string{"DC 2 at " + dcAddr, "@" + demo.BotUsername, "kycbot run --config " + s.config,
+	for _, want := range []string{"DC 2 at " + dcAddr, "Bot API   http://" + front, "@" + demo.BotUsername, "kycbot run --config " + s.config,
 		"kycbot sandbox users --config " + s.config, cfg.Redis.Prefix} {
 		if !strings.Contains(s.stdout.String(), want) {
 			t.Errorf("serve's output lacks %q:\n%s", want, s.stdout)
@@ -472,6 +488,9 @@ func TestSandboxSubcommandUsageErrors(t *testing.T) {
 		{[]string{"sandbox", "serve", "--redis", "a:1,b:2"}, []string{"--redis:", "set mode to sentinel or cluster"}},
 		{[]string{"sandbox", "serve", "--redis-mode", "sentinel"}, []string{"--redis-master:", "required in sentinel mode"}},
 		{[]string{"sandbox", "serve", "--redis-mode", "cluster", "--redis-wait-replicas", "1"}, []string{"--redis-wait-replicas:", "sentinel and single modes"}},
+		{[]string{"sandbox", "serve", "--transport", "http"}, []string{`--transport "http"`, "mtproto or botapi"}},
+		{[]string{"sandbox", "serve", "--receive", "webhook"}, []string{"--receive goes with --transport botapi"}},
+		{[]string{"sandbox", "serve", "--transport", "botapi", "--receive", "push"}, []string{`--receive "push"`, "polling or webhook"}},
 		{[]string{"sandbox", "users"}, []string{"--users N is required"}},
 		{[]string{"sandbox", "users", "--users", "0"}, []string{"--users N is required", "from 1 to 1000"}},
 		{[]string{"sandbox", "users", "--users", "1001"}, []string{"from 1 to 1000"}},

@@ -21,6 +21,7 @@ import (
 	"github.com/kycbot/kycbot/bot/runner"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/sandbox"
+	"github.com/kycbot/kycbot/sandbox/botapi"
 	"github.com/kycbot/kycbot/store"
 )
 
@@ -81,6 +82,11 @@ type Env struct {
 	Redis redis.UniversalClient
 	// InMemory is true when Redis is the in-process fallback.
 	InMemory bool
+	// BotAPI is the Bot API front over the sandbox, on a free port of
+	// 127.0.0.1, and BotAPIURL its base URL (telegram.bot_api_url): a bot
+	// on the Bot API reaches the same Telegram there.
+	BotAPI    *botapi.Server
+	BotAPIURL string
 
 	opts Options
 	mini *miniredis.Miniredis
@@ -111,6 +117,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if e.Sandbox, e.Account, e.Key, err = startAccount(ctx, opts.Key, opts.Sandbox); err != nil {
 		return nil, err
 	}
+	if e.BotAPI, e.BotAPIURL, err = startBotAPI(ctx, e.Sandbox, ""); err != nil {
+		return nil, err
+	}
 	if e.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("demo: web listener: %w", err)
 	}
@@ -128,6 +137,8 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if e.Config, err = config.Parse([]byte(yml), "demo config", noEnv); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
+	// A bot on the Bot API reaches the sandbox through its front.
+	e.Config.Telegram.BotAPIURL = e.BotAPIURL
 	if err := e.StartBot(ctx); err != nil {
 		return nil, err
 	}
@@ -388,6 +399,9 @@ func (e *Env) Close() error {
 	e.mu.Unlock()
 	for _, in := range instances {
 		err = errors.Join(err, in.Stop())
+	}
+	if e.BotAPI != nil {
+		err = errors.Join(err, e.BotAPI.Close())
 	}
 	if e.Sandbox != nil {
 		err = errors.Join(err, e.Sandbox.Close())

@@ -2,8 +2,10 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -83,7 +85,7 @@ func TestProcessConfig(t *testing.T) {
 	}
 	pc := ProcessConfig{Header: []string{"made by a test", "", "second line"}, BotToken: s.Account.Token, Server: server,
 		PrivateKeyFile: "bot.pem", PublicURL: "http://127.0.0.1:18080", Listen: "127.0.0.1:18080",
-		RedisAddr: "127.0.0.1:6390", RedisPrefix: "kycbot-sandbox:test:"}
+		RedisAddr: "127.0.0.1:6390", RedisPrefix: "kycbot-sandbox:test:", BotAPIURL: s.BotAPIURL}
 	yml, err := pc.YAML()
 	if err != nil {
 		t.Fatal(err)
@@ -119,6 +121,24 @@ func TestProcessConfig(t *testing.T) {
 		t.Errorf("web = %+v", cfg.Web)
 	case !slices.Equal(cfg.Redis.Addrs, []string{"127.0.0.1:6390"}) || cfg.Redis.Prefix != "kycbot-sandbox:test:":
 		t.Errorf("redis = %+v", cfg.Redis)
+	case cfg.Telegram.BotAPIURL != s.BotAPIURL || !strings.HasPrefix(s.BotAPIURL, "http://127.0.0.1:"):
+		t.Errorf("telegram.bot_api_url = %q, want the front's %q", cfg.Telegram.BotAPIURL, s.BotAPIURL)
+	}
+	// The bot answers getMe on the Bot API front the config names.
+	resp, err := http.Get(cfg.Telegram.BotAPIURL + "/bot" + s.Account.Token + "/getMe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me struct {
+		OK     bool `json:"ok"`
+		Result struct {
+			Username string `json:"username"`
+		} `json:"result"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&me)
+	_ = resp.Body.Close()
+	if err != nil || !me.OK || me.Result.Username != BotUsername {
+		t.Errorf("getMe on the front: %+v (%v)", me, err)
 	}
 	demoCfg, err := config.Parse([]byte(strings.NewReplacer("{{BOT_TOKEN}}", s.Account.Token, "{{PUBLIC_URL}}", "https://x.example",
 		"{{REDIS_ADDR}}", "127.0.0.1:6379", "{{REDIS_PREFIX}}", "p:").Replace(DefaultConfig())), "demo", config.WithEnv(nil))

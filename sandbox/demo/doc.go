@@ -8,7 +8,9 @@
 // folder, or one given in Options). Redis is the one at Options.RedisAddr;
 // when nothing answers there, Start falls back to an in-process
 // Redis-compatible server (miniredis) unless Options.RequireRedis is set,
-// and Env.InMemory says so: nothing is kept after the run.
+// and Env.InMemory says so: nothing is kept after the run. The sandbox's
+// Bot API front (package sandbox/botapi) runs beside it: Env.BotAPIURL,
+// also the config's telegram.bot_api_url.
 //
 // StopBot and StartBot restart the bot on the same session, Redis and
 // web address; StartInstance runs another instance of the same bot next
@@ -26,10 +28,10 @@
 //
 // # The bot in processes of its own
 //
-// Serve starts the sandbox with the demo bot's account and no bot
-// (`kycbot sandbox serve`); ProcessConfig writes the config with which
-// `kycbot run` reaches it (the demo's levels and rules, telegram.server,
-// the key file, web and Redis). RunUsers plays many users at once against
+// Serve starts the sandbox with the demo bot's account, its Bot API front
+// and no bot (`kycbot sandbox serve`); ProcessConfig writes the config
+// with which `kycbot run` reaches it (the demo's levels and rules,
+// telegram.server, telegram.bot_api_url, the key file, web and Redis). RunUsers plays many users at once against
 // that bot, each signing up over the network (sandbox.Connect) and
 // playing its scenario with Play (`kycbot sandbox users`), and reports how
 // each ended with every message the bot sent it; RemoteFor and Texts read

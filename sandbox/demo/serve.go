@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
+	"github.com/kycbot/kycbot/sandbox/botapi"
 )
 
 // ServeOptions configure Serve. The zero value is usable.
@@ -25,6 +27,9 @@ type ServeOptions struct {
 	Key *rsa.PrivateKey
 	// Sandbox configures the local Telegram (Listen fixes its address).
 	Sandbox sandbox.Options
+	// BotAPIListen is where the Bot API front listens, "host:port"
+	// (default: a free port of 127.0.0.1).
+	BotAPIListen string
 }
 
 // Served is a local Telegram with the demo bot's account and no bot
@@ -38,16 +43,46 @@ type Served struct {
 	// Key is the bot's Passport private key, registered with the account
 	// as @BotFather's /setpublickey would.
 	Key *rsa.PrivateKey
+	// BotAPI is the Bot API front over the sandbox, and BotAPIURL its
+	// base URL (telegram.bot_api_url): bots on the Bot API reach the same
+	// Telegram there.
+	BotAPI    *botapi.Server
+	BotAPIURL string
 }
 
-// Serve starts the sandbox and registers the demo bot with a fresh key
-// (or o.Key). Close stops it.
+// Serve starts the sandbox, registers the demo bot with a fresh key (or
+// o.Key) and starts the Bot API front. Close stops them.
 func Serve(ctx context.Context, o ServeOptions) (*Served, error) {
 	sb, account, key, err := startAccount(ctx, o.Key, o.Sandbox)
 	if err != nil {
 		return nil, err
 	}
-	return &Served{Sandbox: sb, Account: account, Key: key}, nil
+	front, url, err := startBotAPI(ctx, sb, o.BotAPIListen)
+	if err != nil {
+		_ = sb.Close()
+		return nil, err
+	}
+	return &Served{Sandbox: sb, Account: account, Key: key, BotAPI: front, BotAPIURL: url}, nil
+}
+
+// startBotAPI serves the Bot API over sb on addr (a free port of
+// 127.0.0.1 when empty) and returns the server and its base URL.
+func startBotAPI(ctx context.Context, sb *sandbox.Sandbox, addr string) (*botapi.Server, string, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	front, err := botapi.New(context.WithoutCancel(ctx), sb.Remote())
+	if err != nil {
+		return nil, "", fmt.Errorf("demo: bot api: %w", err)
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		_ = front.Close()
+		return nil, "", fmt.Errorf("demo: bot api: listen on %s: %w", addr, err)
+	}
+	go func() { _ = front.Serve(ln) }()
+	return front, "http://" + ln.Addr().String(), nil
 }
 
 // startAccount starts the sandbox and registers the demo bot with key (a
@@ -86,8 +121,10 @@ func (s *Served) Server() (config.TelegramServer, error) {
 	return config.TelegramServer{DC: rc.DC, Addresses: rc.Addrs, PublicKeys: rc.PublicKeys}, nil
 }
 
-// Close stops the sandbox.
-func (s *Served) Close() error { return s.Sandbox.Close() }
+// Close stops the Bot API front and the sandbox.
+func (s *Served) Close() error {
+	return errors.Join(s.BotAPI.Close(), s.Sandbox.Close())
+}
 
 // NewPrefix returns a fresh Redis key prefix for a run
 // ("kycbot-sandbox:<random>:"), so that runs never see each other's keys.
@@ -114,6 +151,13 @@ type ProcessConfig struct {
 	// PrivateKeyFile is passport.private_key_file: a path relative to the
 	// config file's directory, or absolute.
 	PrivateKeyFile string
+	// BotAPIURL is telegram.bot_api_url (Served.BotAPIURL), left out
+	// when empty.
+	BotAPIURL string
+	// Transport is telegram.transport (config.TransportMTProto or
+	// config.TransportBotAPI), and Receive telegram.bot_api.receive; both
+	// are left out when empty (MTProto, polling).
+	Transport, Receive string
 	// PublicURL and Listen are web.public_url and web.listen.
 	PublicURL, Listen string
 	// RedisAddr and RedisPrefix are redis.addrs and redis.prefix;
@@ -169,12 +213,15 @@ func (p ProcessConfig) YAML() ([]byte, error) {
 		tag   string
 	}{
 		{[]string{"passport", "private_key_file"}, p.PrivateKeyFile, "!!str"},
+		{[]string{"telegram", "bot_api_url"}, p.BotAPIURL, "!!str"},
+		{[]string{"telegram", "transport"}, p.Transport, "!!str"},
+		{[]string{"telegram", "bot_api", "receive"}, p.Receive, "!!str"},
 		{[]string{"web", "listen"}, p.Listen, "!!str"},
 		{[]string{"redis", "mode"}, p.RedisMode, "!!str"},
 		{[]string{"redis", "master_name"}, p.RedisMasterName, "!!str"},
 		{[]string{"redis", "wait_replicas"}, strconv.Itoa(p.RedisWaitReplicas), "!!int"},
 	} {
-		if s.path[0] == "redis" && (s.value == "" || s.value == "0") {
+		if (s.path[0] == "redis" || s.path[0] == "telegram") && (s.value == "" || s.value == "0") {
 			continue
 		}
 		if err := setKey(root, s.path, &yaml.Node{Kind: yaml.ScalarNode, Tag: s.tag, Value: s.value}); err != nil {
