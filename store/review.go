@@ -14,6 +14,35 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// ErrReviewDecided: Reviews.Put of a review that was decided already
+// (Reviews.Delete leaves a mark until the TTL): the submission was handled
+// again after its decision.
+var ErrReviewDecided = errors.New("store: review decided already")
+
+// putReviewScript keeps a sealed review unless the review is there
+// already (a submission processed again: 0) or was decided (an empty
+// mark: 2); 1 when kept. The hash's TTL is renewed.
+//
+// KEYS[1] the user's reviews hash. ARGV[1] review ID, ARGV[2] sealed
+// record, ARGV[3] TTL ms.
+var putReviewScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+local r = 1
+if v == '' then r = 2 elseif v then r = 0 else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return r
+`)
+
+// markDecidedScript replaces a review with the empty mark of a decided
+// one, in a hash that exists (a gone hash stays gone: no key without a
+// TTL).
+//
+// KEYS[1] the user's reviews hash. ARGV[1] review ID.
+var markDecidedScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], '') end
+return 1
+`)
+
 // ErrReviewKey: the review key is missing or not 32 bytes (see
 // WithReviewKey). Submissions kept for review are never stored in clear.
 var ErrReviewKey = errors.New("store: review key missing or invalid")
@@ -65,8 +94,10 @@ func reviewAAD(userID int64, id string) []byte {
 }
 
 // Put keeps value, sealed, as the review id of userID for ttl (the
-// user's reviews live as long as the last one put; each also records its
-// own expiry, by the store's clock). One round trip.
+// user's reviews live as long as the longest; each also records its own
+// expiry, by the store's clock). A review kept already stays as it is;
+// one decided already (Delete) fails with ErrReviewDecided. One round
+// trip.
 func (r Reviews) Put(ctx context.Context, userID int64, id string, value []byte, ttl time.Duration) (err error) {
 	defer markUnavailable(&err)
 	if err := r.check(userID, id); err != nil {
@@ -81,13 +112,12 @@ func (r Reviews) Put(ctx context.Context, userID int64, id string, value []byte,
 	if err != nil {
 		return fmt.Errorf("put review: %w", err)
 	}
-	key := r.s.userKey(userID, "reviews")
-	if _, err := r.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, id, sealed)
-		p.PExpire(ctx, key, ttl)
-		return nil
-	}); err != nil {
+	res, err := putReviewScript.Run(ctx, r.s.rdb, []string{r.s.userKey(userID, "reviews")}, id, sealed, ms(ttl)).Int()
+	if err != nil {
 		return fmt.Errorf("put review %s of user %d: %w", id, userID, err)
+	}
+	if res == 2 {
+		return fmt.Errorf("put review %s of user %d: %w", id, userID, ErrReviewDecided)
 	}
 	return nil
 }
@@ -101,7 +131,7 @@ func (r Reviews) Get(ctx context.Context, userID int64, id string) (_ []byte, er
 		return nil, fmt.Errorf("get review: %w", err)
 	}
 	sealed, err := r.s.rdb.HGet(ctx, r.s.userKey(userID, "reviews"), id).Bytes()
-	if errors.Is(err, redis.Nil) {
+	if errors.Is(err, redis.Nil) || (err == nil && len(sealed) == 0) {
 		return nil, fmt.Errorf("get review %s of user %d: %w", id, userID, ErrNotFound)
 	}
 	if err != nil {
@@ -122,14 +152,15 @@ func (r Reviews) Get(ctx context.Context, userID int64, id string) (_ []byte, er
 	return value, nil
 }
 
-// Delete erases the review id of userID (after the decision). Deleting
-// one that is gone is fine. One round trip.
+// Delete erases the review id of userID after the decision, leaving an
+// empty mark (until the hash's TTL) that keeps Put from keeping it again.
+// Deleting one that is gone is fine. One round trip.
 func (r Reviews) Delete(ctx context.Context, userID int64, id string) (err error) {
 	defer markUnavailable(&err)
 	if err := r.check(userID, id); err != nil {
 		return fmt.Errorf("delete review: %w", err)
 	}
-	if err := r.s.rdb.HDel(ctx, r.s.userKey(userID, "reviews"), id).Err(); err != nil {
+	if err := markDecidedScript.Run(ctx, r.s.rdb, []string{r.s.userKey(userID, "reviews")}, id).Err(); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("delete review %s of user %d: %w", id, userID, err)
 	}
 	return nil

@@ -54,14 +54,40 @@ func TestReviews(t *testing.T) {
 	if _, err := s.Reviews().Get(ctx, user, id); !errors.Is(err, ErrNotFound) {
 		t.Errorf("after Delete: %v, want ErrNotFound", err)
 	}
-	if err := s.Reviews().Put(ctx, user, id, []byte(secret), time.Hour); err != nil {
+	// Decided: the same submission handled again cannot keep it again.
+	if err := s.Reviews().Put(ctx, user, id, []byte(secret), time.Hour); !errors.Is(err, ErrReviewDecided) {
+		t.Errorf("Put after the decision: %v, want ErrReviewDecided", err)
+	}
+	for _, k := range allKeys(t, c, s.Prefix()) {
+		if v := dumpKey(t, c, k); strings.Contains(v, "Lovelace") {
+			t.Errorf("key %s still holds the submission", k)
+		}
+	}
+	// Put twice keeps the first; another review of the user is kept.
+	if err := s.Reviews().Put(ctx, user, id+"2", []byte(secret), time.Hour); err != nil {
 		t.Fatal(err)
+	}
+	if err := s.Reviews().Put(ctx, user, id+"2", []byte("other"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Reviews().Get(ctx, user, id+"2"); err != nil || string(got) != secret {
+		t.Errorf("after a second Put: %q, %v; want the first", got, err)
 	}
 	if _, err := s.DeleteUser(ctx, user); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Reviews().Get(ctx, user, id); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Reviews().Get(ctx, user, id+"2"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("after DeleteUser: %v, want ErrNotFound", err)
+	}
+	if n := c.Exists(ctx, s.userKey(user, "reviews")).Val(); n != 0 {
+		t.Error("the reviews hash outlived DeleteUser")
+	}
+	// Deleting in a hash that is gone leaves no key.
+	if err := s.Reviews().Delete(ctx, user, id); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Exists(ctx, s.userKey(user, "reviews")).Val(); n != 0 {
+		t.Error("Delete created a key")
 	}
 	// Without a key, nothing is kept.
 	bare := New(c, WithPrefix(s.Prefix()))

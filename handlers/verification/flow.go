@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -49,7 +48,8 @@ type Store interface {
 	// (store.Documents.ReleaseAll): an admin rejected the submission.
 	ReleaseDocuments(ctx context.Context, userID int64, fps []store.Fingerprint) error
 	// PutReview, GetReview and DeleteReview keep a submission for manual
-	// review, sealed, until the decision (store.Reviews).
+	// review, sealed, until the decision (store.Reviews); PutReview of one
+	// decided already fails with store.ErrReviewDecided.
 	PutReview(ctx context.Context, userID int64, id string, value []byte, ttl time.Duration) error
 	GetReview(ctx context.Context, userID int64, id string) ([]byte, error)
 	DeleteReview(ctx context.Context, userID int64, id string) error
@@ -152,9 +152,11 @@ type Config struct {
 	// ReviewTTL is how long a submission waits, sealed, for the decision
 	// (default DefaultReviewTTL); past it, it is erased undecided.
 	ReviewTTL time.Duration
-	// Sample returns a random number in [0, 1) for rules.review_sample
-	// (default math/rand/v2's Float64).
-	Sample func() float64
+	// Sample returns the number in [0, 1) that rules.review_sample is
+	// compared with, for the submission whose nonce hash is nonceHash
+	// (default SampleOf: the same submission processed again is drawn
+	// again the same way).
+	Sample func(nonceHash string) float64
 	// DownloadConcurrency is how many files of one submission are
 	// downloaded at once (default DefaultDownloadConcurrency).
 	DownloadConcurrency int
@@ -328,7 +330,7 @@ func New(cfg Config) (*Flow, error) {
 		cfg.ReviewTTL = DefaultReviewTTL
 	}
 	if cfg.Sample == nil {
-		cfg.Sample = rand.Float64
+		cfg.Sample = SampleOf
 	}
 	if cfg.ValueErrorsPauses == nil {
 		cfg.ValueErrorsPauses = DefaultValueErrorsPauses

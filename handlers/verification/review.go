@@ -2,6 +2,8 @@ package verification
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -103,6 +105,15 @@ type reviewRecord struct {
 	At         time.Time                     `json:"at"`
 }
 
+// SampleOf draws the submission whose nonce hash is nonceHash for
+// rules.review_sample: a number in [0, 1), uniform over submissions (the
+// nonces are random) and the same every time for one submission, so that
+// a submission processed again (after a crash) is drawn the same way.
+func SampleOf(nonceHash string) float64 {
+	sum := sha256.Sum256([]byte("kycbot review sample\x00" + nonceHash))
+	return float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
+}
+
 // reviewID names the review of the submission whose nonce hash is nh:
 // the same submission processed again gets the same review.
 func reviewID(nh string) string { return "r" + nh[:31] }
@@ -116,7 +127,7 @@ func (p *run) reviewReasons(ctx context.Context, policy verify.Policy, sub *pass
 	if policy.Review == verify.ReviewAlways {
 		reasons = append(reasons, ReasonAlways)
 	}
-	if policy.ReviewSample > 0 && p.f.cfg.Sample() < policy.ReviewSample {
+	if policy.ReviewSample > 0 && p.f.cfg.Sample(p.req.NonceHash()) < policy.ReviewSample {
 		reasons = append(reasons, ReasonSample)
 	}
 	for _, check := range p.f.cfg.ReviewChecks {
@@ -144,6 +155,12 @@ func (p *run) toReview(ctx context.Context, es *passport.EncryptedSubmission, re
 		return p.failed(ctx, "review", "encode"), fmt.Errorf("review record: %w", err)
 	}
 	if err := f.cfg.Store.PutReview(ctx, p.sub.User.ID, id, rec, f.cfg.ReviewTTL); err != nil {
+		if errors.Is(err, store.ErrReviewDecided) {
+			// Handled again after the admin's decision (a queue entry
+			// lost in a failover and queued again): nothing more to do.
+			p.log.InfoContext(ctx, "verification: the review of this submission was decided already", slog.String("review_id", id))
+			return Outcome{Result: handlers.SubmissionReview, Reason: "decided", Level: req.Level}, nil
+		}
 		if ctx.Err() != nil || errors.Is(err, store.ErrUnavailable) {
 			return Outcome{}, p.retryLater(ctx, "keep the submission for review", err)
 		}

@@ -112,12 +112,17 @@ func TestReviewApprove(t *testing.T) {
 	if len(e.tg.Shown(user)) != before || e.status(user).State != store.StateVerified {
 		t.Error("a second decision changed something")
 	}
+	// The submission handled again after the decision (its queue entry
+	// lost in a failover and queued again) changes nothing either.
+	if out := e.process(sub); out.Reason != "decided" || len(e.tg.Shown(user)) != before || e.status(user).State != store.StateVerified {
+		t.Errorf("processed again after the decision: %+v, status %s", out, e.status(user).State)
+	}
 	e.noPersonalData(p)
 }
 
 func TestReviewRejectAndFix(t *testing.T) {
 	e, reviews := reviewEnv(t, func(p *verify.Policy) { p.ReviewSample = 0.5 })
-	e.flow.cfg.Sample = func() float64 { return 0.25 }
+	e.flow.cfg.Sample = func(string) float64 { return 0.25 }
 	p := goodProfile(t)
 	// Reject.
 	const u1, u2 = int64(5911), int64(5912)
@@ -146,11 +151,11 @@ func TestReviewRejectAndFix(t *testing.T) {
 	// Ask to fix the selfie.
 	// Not drawn: verified at once; the documents of the rejected review
 	// were released.
-	e.flow.cfg.Sample = func() float64 { return 0.75 }
+	e.flow.cfg.Sample = func(string) float64 { return 0.75 }
 	if out := e.process(e.submission(e.share(p, e.issue(u2+100, "en").Nonce, nil), u2+100, "en")); out.Result != handlers.SubmissionVerified {
 		t.Fatalf("not drawn: %+v, want verified", out)
 	}
-	e.flow.cfg.Sample = func() float64 { return 0 }
+	e.flow.cfg.Sample = func(string) float64 { return 0 }
 	p2 := goodProfile(t)
 	p2.DocumentNo, p2.FirstName = "DL0000002BB", "Orla"
 	e.process(e.submission(e.share(p2, e.issue(u2, "en").Nonce, nil), u2, "en"))
@@ -189,5 +194,27 @@ func TestReviewDuplicate(t *testing.T) {
 	admin := handlerstest.Texts(e.tg.Shown(adminID))
 	if !strings.Contains(admin[len(admin)-1], fmt.Sprint(a)) {
 		t.Errorf("the admin's review request %q does not name the other account", admin[len(admin)-1])
+	}
+}
+
+// SampleOf is stable per submission, in [0, 1), and spread: about a
+// twentieth of many submissions fall under 0.05.
+func TestSampleOf(t *testing.T) {
+	if SampleOf("ab") != SampleOf("ab") || SampleOf("ab") == SampleOf("ac") {
+		t.Fatal("SampleOf is not a function of the nonce hash alone")
+	}
+	const n = 20000
+	under := 0
+	for i := range n {
+		v := SampleOf(fmt.Sprint(i))
+		if v < 0 || v >= 1 {
+			t.Fatalf("SampleOf = %v", v)
+		}
+		if v < 0.05 {
+			under++
+		}
+	}
+	if under < n/20-200 || under > n/20+200 {
+		t.Errorf("%d of %d under 0.05, want about %d", under, n, n/20)
 	}
 }
