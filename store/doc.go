@@ -112,9 +112,10 @@
 //	P{u:<uid>}:prefs              hash    status       lang (the language chosen with /language), ref       Preferences.SetLanguage, SetRef; deleted by
 //	                                                   (from the last /start <ref>), #t (unix ms of the     DeleteUser
 //	                                                   last write, from which the TTL runs)
-//	P{u:<uid>}:reviews            hash    review       review ID -> a submission kept for manual review,   Reviews.Put; fields deleted by Reviews.Delete,
-//	                                                   sealed (nonce + AES-256-GCM under WithReviewKey,     the key by DeleteUser
-//	                                                   its expiry inside); TTL: that of the last Put
+//	P{u:<uid>}:reviews            hash    review       review ID -> a submission kept for manual review,   Reviews.Put; emptied by Reviews.Delete,
+//	                                                   sealed (nonce + AES-256-GCM under WithReviewKey,     the key deleted by DeleteUser
+//	                                                   its expiry inside), or "" once decided; TTL: the
+//	                                                   longest Put
 //	P rlink:<h>                   string  the link's   SHA-256 of a spent review link token (one-time)      Reviews.UseLink
 //	                                      life
 //	P{u:<uid>}:docs               set     status       <dh> of every document the user claimed              Documents.Claim; read and deleted by
