@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -57,6 +58,7 @@ type Bot struct {
 	instMu   sync.Mutex // guards instHeld
 	instHeld bool       // HoldInstance holds the instance name
 
+	opsAddr  atomic.Pointer[string]   // where the ops server listens (SetOpsAddr), for the review links
 	self     atomic.Pointer[Self]     // the bot's identity, once Run learned it
 	username atomic.Pointer[string]   // the bot's username, for the hooks' classification
 	commands map[string]bool          // the names users type for the public commands that are on
@@ -144,6 +146,9 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	if !instanceRE.MatchString(o.instance) {
 		return nil, fmt.Errorf("bot: instance name %q: use 1 to 64 characters of A-Z a-z 0-9 _ . -", o.instance)
 	}
+	if len(o.reviewChecks) > 0 && (len(cfg.Admins) == 0 || !cfg.Web.SeparateOps()) {
+		return nil, errors.New("bot: WithReviewCheck sends submissions to manual review, which needs admins (admins) and a private web.ops_listen for the review page")
+	}
 	names, err := commandNames(o.commands)
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
@@ -191,9 +196,12 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 	queueKey, queuePrev := derived(QueueKey, b.key, b.previous)
 	sessionKey, sessionPrev := derived(SessionKey, b.key, b.previous)
 	linkKey, linkPrev := derived(ScanLinkKey, b.key, b.previous)
+	docKey, docPrev := derived(DocumentKey, b.key, b.previous)
+	reviewKey, reviewPrev := derived(ReviewKey, b.key, b.previous)
 	sopts := []store.Option{store.WithClock(o.now),
 		store.WithQueueKey(queueKey, queuePrev...), store.WithSessionKey(sessionKey, sessionPrev...),
-		store.WithScanLinkKey(linkKey, linkPrev...), AuditKeys(b.key, b.previous...)}
+		store.WithScanLinkKey(linkKey, linkPrev...), AuditKeys(b.key, b.previous...), store.WithDocumentKey(docKey, docPrev...),
+		store.WithReviewKey(reviewKey, reviewPrev...)}
 	if cfg.Delivery.WebhookURL != "" {
 		key, prev := derived(OutboxKey, b.key, b.previous)
 		// Entries queued before the outbox key came from the Passport key
@@ -265,6 +273,27 @@ func (b *Bot) current() *settings { return b.set.Load() }
 // Config returns the config in force: the one given to New, or to the
 // last successful Reload. Do not change it.
 func (b *Bot) Config() *config.Config { return b.current().cfg }
+
+// SetOpsAddr tells the bot where its operations server (web.ops_listen)
+// listens, for the links of manual review when web.ops_url is not set:
+// with a port 0 in the config, only the listener knows the port. The
+// runner calls it; a host that serves OpsHandler itself may.
+func (b *Bot) SetOpsAddr(addr net.Addr) {
+	if addr != nil {
+		a := addr.String()
+		b.opsAddr.Store(&a)
+	}
+}
+
+// opsBaseURL is the base of the review links: web.ops_url, else the
+// address SetOpsAddr gave, else web.ops_listen.
+func (b *Bot) opsBaseURL() string {
+	w := b.current().cfg.Web
+	if a := b.opsAddr.Load(); w.OpsURL == "" && a != nil {
+		return "http://" + *a
+	}
+	return w.OpsBaseURL()
+}
 
 // Instance returns this process's name among the instances of the bot
 // (WithInstance).

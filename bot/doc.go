@@ -32,9 +32,14 @@
 //
 // WithOnVerified receives every accepted submission (typed data, the
 // scans while the hook runs, the level and the business's reference from
-// /start <ref>), WithOnRejected every final rejection; with
+// /start <ref>), WithOnRejected every final rejection, WithOnReview every
+// case sent to manual review (rules.review, rules.review_sample,
+// rules.duplicates: review, or a WithReviewCheck such as screening; the
+// admin's decision then reaches WithOnVerified or WithOnRejected); with
 // delivery.webhook_url they also reach the business as signed webhooks
-// (package bot/delivery), sent by Run. Handler serves the request page and,
+// (package bot/delivery), sent by Run. The review page, where an admin
+// opens a case from a one-time link and decides, is served by OpsHandler
+// only. Handler serves the request page and,
 // when web.ops_listen is public, /healthz, /readyz and /metrics
 // (OpsHandler serves those alone, on 127.0.0.1:9090 by default); the metrics are the Bot's own Prometheus registry
 // (package bot/metrics). Reload puts a new config in force without

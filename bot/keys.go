@@ -19,6 +19,9 @@ const (
 	scanLinkInfo   = "kycbot file links v1"
 	outboxKeyInfo  = "kycbot outbox v2"
 	auditKeyInfo   = "kycbot audit v1"
+	docKeyInfo     = "kycbot documents v1"
+	reviewKeyInfo  = "kycbot review v1"
+	reviewLinkInfo = "kycbot review links v1"
 )
 
 // deriveKey derives a 32-byte key from the bot's Passport private key:
@@ -58,6 +61,19 @@ func AuditKeys(key *rsa.PrivateKey, previous ...*rsa.PrivateKey) store.Option {
 	}
 	return store.WithAuditKey(AuditKey(key), prev...)
 }
+
+// DocumentKey is the key of the claims of identity documents and persons
+// (store.WithDocumentKey), derived from the Passport private key: Redis
+// holds only HMACs under it, which whoever lacks the key cannot match to a
+// document number or a name.
+func DocumentKey(key *rsa.PrivateKey) []byte { return deriveKey(key, docKeyInfo) }
+
+// ReviewKey is the key that seals the submissions kept for manual review
+// (store.WithReviewKey), derived from the Passport private key.
+func ReviewKey(key *rsa.PrivateKey) []byte { return deriveKey(key, reviewKeyInfo) }
+
+// reviewLinkKey is the key that signs the review links (HMAC-SHA256).
+func reviewLinkKey(key *rsa.PrivateKey) []byte { return deriveKey(key, reviewLinkInfo) }
 
 // ScanLinkKey is the key that seals the records of the one-time scan
 // links in Redis (store.WithScanLinkKey), derived from the Passport

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,6 +84,8 @@ type options struct {
 	now             func() time.Time
 	onVerified      func(context.Context, Verified) error
 	onRejected      func(context.Context, Rejected) error
+	onReview        func(context.Context, Review) error
+	reviewChecks    []verification.ReviewCheck
 	key             *rsa.PrivateKey
 	previousKeys    []*rsa.PrivateKey // WithPreviousPrivateKeys
 	previousSet     bool              // WithPreviousPrivateKeys was given
@@ -130,6 +133,23 @@ func WithOnVerified(fn func(context.Context, Verified) error) Option {
 // rejection may reach it twice: deduplicate by Rejected.NonceHash).
 func WithOnRejected(fn func(context.Context, Rejected) error) Option {
 	return func(o *options) { o.onRejected = fn }
+}
+
+// WithOnReview sets the hook called when a submission goes to manual
+// review (before the user is told; the same review may reach it twice:
+// deduplicate by Review.ID). The admin's decision reaches WithOnVerified
+// or WithOnRejected.
+func WithOnReview(fn func(context.Context, Review) error) Option {
+	return func(o *options) { o.onReview = fn }
+}
+
+// WithReviewCheck adds a check that may send a submission that passed the
+// rules to manual review: it returns the reasons' codes (such as
+// verification.ReasonScreening for a watchlist hit), none to go on. A
+// hit never rejects by itself: an admin decides. Checks run in the order
+// given, after the level's own triggers.
+func WithReviewCheck(check verification.ReviewCheck) Option {
+	return func(o *options) { o.reviewChecks = append(slices.Clone(o.reviewChecks), check) }
 }
 
 // WithPrivateKey sets the Passport private key (default: LoadPrivateKey of

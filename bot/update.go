@@ -30,6 +30,9 @@ const (
 	// KindOutcome is what the request page learned from the Telegram app
 	// after the Passport form.
 	KindOutcome = "outcome"
+	// KindReview is an admin's decision on a manual review, from the
+	// review page.
+	KindReview = "review"
 )
 
 // Update is one kycbot update, in the form every transport gives it
@@ -52,6 +55,18 @@ type Update struct {
 	Submission *passport.EncryptedSubmission `json:"submission,omitempty"`
 	// Outcome is the request page's report (outcomes).
 	Outcome *PageOutcome `json:"outcome,omitempty"`
+	// Review is an admin's decision (reviews); From is the reviewed user.
+	Review *ReviewDecision `json:"review,omitempty"`
+}
+
+// ReviewDecision is an admin's decision on a manual review
+// (verification.Decision without its update ID).
+type ReviewDecision struct {
+	ReviewID string   `json:"review_id"`
+	Admin    int64    `json:"admin"`
+	Action   string   `json:"action"`
+	Reason   string   `json:"reason,omitempty"`
+	Fix      []string `json:"fix,omitempty"`
 }
 
 // PageOutcome is what the request page learned from the Telegram app.
@@ -100,6 +115,12 @@ func (u Update) key() (string, time.Duration, error) {
 		}
 		o := u.Outcome
 		return "o:" + o.RequestID + ":" + o.Result + ":" + o.Error, updateKeep, nil
+	case KindReview:
+		if u.Review == nil || u.Review.ReviewID == "" {
+			return "", 0, errors.New("a review decision needs its review ID")
+		}
+		// One decision per review: a second one is dropped.
+		return "r:" + uid + ":" + u.Review.ReviewID, submissionKeep, nil
 	}
 	return "", 0, fmt.Errorf("unknown kind %q", u.Kind)
 }

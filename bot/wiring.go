@@ -52,8 +52,9 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	flow, err := verification.New(verification.Config{
 		Key: b.key, PreviousKeys: b.previous, Store: st, Telegram: t, Catalog: set.cat, Checkers: set.checkers, PageURL: pageURL,
 		Admins: w.admins, Support: cfg.Support, RequestTTL: cfg.Passport.RequestTTL, OnVerified: b.onVerified, OnRejected: b.onRejected,
-		ResultsTo: b.resultsTo,
-		TempDir:   b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
+		ResultsTo: b.resultsTo, OnReview: b.onReview, ReviewLink: b.reviewLink,
+		ReviewChecks: b.o.reviewChecks,
+		TempDir:      b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
@@ -83,7 +84,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 		BotID: self.ID, BotName: name, BotUsername: self.Username, PublicKeyPEM: b.pubPEM, PublicURL: cfg.Web.PublicURL,
 		Logo: cfg.Web.Brand.Logo, LogoType: cfg.Web.Brand.LogoType,
 		PrivacyPolicyURL: cfg.Passport.PrivacyPolicyURL, Scope: set.scope, Logger: b.log, Clock: b.o.now,
-		Metrics: b.metricsHTTP, SeparateOps: cfg.Web.SeparateOps(), Scans: b.scanSource(t),
+		Metrics: b.metricsHTTP, SeparateOps: cfg.Web.SeparateOps(), Scans: b.scanSource(t), Reviews: reviews{b: b, t: t},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: web server: %w", err)

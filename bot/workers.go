@@ -319,6 +319,11 @@ func (w *workers) dispatch(ctx context.Context, wd *wiring, e store.QueueEntry, 
 	case KindOutcome:
 		o := u.Outcome
 		return wd.chat.OnOutcome(ctx, chat.Outcome{ID: e.Key, User: u.From, RequestID: o.RequestID, Result: o.Result, Error: o.Error, Lang: o.Lang})
+	case KindReview:
+		d := u.Review
+		_, err := wd.flow.Decide(ctx, verification.Decision{ID: e.Key, UserID: u.From.ID, ReviewID: d.ReviewID, Admin: d.Admin,
+			Action: d.Action, Reason: d.Reason, Fix: d.Fix})
+		return err
 	}
 	return nil
 }

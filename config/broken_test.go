@@ -372,6 +372,15 @@ levels:
 		},
 	},
 	{
+		name: "duplicates not a choice",
+		src: level + `rules:
+  duplicates: refused
+`,
+		want: []want{
+			{"rules.duplicates", 3, `"refused" is not a choice; use refuse (the default), review or off`},
+		},
+	},
+	{
 		name: "public_url and privacy policy not https",
 		src: level + `passport:
   privacy_policy_url: http://example.com/privacy

@@ -3,7 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/kycbot/kycbot/passport"
@@ -191,8 +193,9 @@ type Level struct {
 type AdminNotices struct {
 	// Verified: a user was verified (verified). Default true.
 	Verified bool `yaml:"verified"`
-	// Rejected: a submission was rejected for good (rejected). Default
-	// true.
+	// Rejected: a submission was rejected for good, a duplicate refused
+	// too (rejected). Default true. Review requests (manual review) are
+	// always sent.
 	Rejected bool `yaml:"rejected"`
 	// Alarms: something needs fixing on the bot's side: Passport data that
 	// does not decrypt with the bot's key, Telegram Passport refusing the
@@ -218,6 +221,12 @@ type Web struct {
 	// this host reaches them. Instances sharing a machine each need a port
 	// of their own (port 0 picks a free one).
 	OpsListen string `yaml:"ops_listen"`
+	// OpsURL is the URL at which admins' browsers reach the server of
+	// OpsListen (ops_url), such as http://10.0.0.5:9090 over a VPN: the
+	// review links in the admins' chat point there (manual review).
+	// http or https. Default: http:// and OpsListen (127.0.0.1 for an
+	// address without a host): the bot's own host.
+	OpsURL string `yaml:"ops_url"`
 	// Brand is the business's name and logo on the request page (brand).
 	Brand Brand `yaml:"brand"`
 }
@@ -258,6 +267,38 @@ const OpsPublic = "public"
 // SeparateOps reports whether /healthz, /readyz and /metrics are served
 // on a server of their own, at OpsListen (anything but OpsPublic).
 func (w Web) SeparateOps() bool { return w.OpsListen != OpsPublic && w.OpsListen != "" }
+
+// OpsBaseURL returns OpsURL, or the URL of OpsListen when OpsURL is
+// empty (see OpsURL), without a trailing slash; "" when the operations
+// endpoints are not on a server of their own.
+func (w Web) OpsBaseURL() string {
+	if w.OpsURL != "" {
+		return strings.TrimRight(w.OpsURL, "/")
+	}
+	if !w.SeparateOps() {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(w.OpsListen)
+	if err != nil {
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// NeedsReview reports whether a level's rules can send a submission to
+// manual review (rules.duplicates: review, rules.review: always, or a
+// rules.review_sample above 0).
+func (c *Config) NeedsReview() bool {
+	for _, l := range c.Levels {
+		if l != nil && (l.Policy.Duplicates == verify.DuplicatesReview || l.Policy.Review == verify.ReviewAlways || l.Policy.ReviewSample > 0) {
+			return true
+		}
+	}
+	return false
+}
 
 // Redis modes.
 const (
@@ -392,7 +433,9 @@ type Delivery struct {
 // Retention says how long kycbot keeps its records in Redis.
 type Retention struct {
 	// StatusDays is how long the verification status of a user is kept,
-	// in days (status_days); 0 keeps it forever. Default 365 (Default and
+	// and the claims of their identity documents against duplicates
+	// (counted from the last claim), in days (status_days); 0 keeps them
+	// forever. Default 365 (Default and
 	// a file); in a Config built in Go, New keeps a 0 as it is.
 	StatusDays int `yaml:"status_days"`
 	// AuditDays is how long audit events are kept, in days (audit_days);

@@ -173,6 +173,17 @@ func DescribePolicy(p verify.Policy, s passport.Scope) string {
 			add("At most %d translation scans per document.", f.MaxTranslations)
 		}
 	}
+	switch p.Duplicates {
+	case verify.DuplicatesOff:
+		add("Duplicate documents are not checked.")
+	case verify.DuplicatesReview:
+		add("A document or person another account was verified with goes to manual review.")
+	}
+	if p.Review == verify.ReviewAlways {
+		add("Every case goes to manual review.")
+	} else if p.ReviewSample > 0 {
+		add("%g%% of the cases go to manual review at random.", p.ReviewSample*100)
+	}
 	if len(out) == 0 {
 		return "No extra rules."
 	}

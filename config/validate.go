@@ -124,6 +124,7 @@ func (c *checker) check(cfg *Config) {
 	c.passport(cfg.Passport)
 	c.levels(cfg)
 	c.web(cfg.Web)
+	c.review(cfg)
 	c.brand(&cfg.Web.Brand)
 	c.redis(cfg.Redis)
 	c.i18n(cfg.I18n)
@@ -381,6 +382,26 @@ func (c *checker) web(w Web) {
 		c.add("web.public_url", "%s", msg)
 	}
 	c.opsListen(w, listenOK)
+	if w.OpsURL != "" {
+		u, err := url.Parse(w.OpsURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			c.add("web.ops_url", "%.60q is not an http or https URL without a query, such as http://10.0.0.5:9090", w.OpsURL)
+		}
+	}
+}
+
+// review checks what manual review needs, when a level asks for it: the
+// admins who decide, and the private server of the review page.
+func (c *checker) review(cfg *Config) {
+	if !cfg.NeedsReview() {
+		return
+	}
+	if len(cfg.Admins) == 0 {
+		c.add("admins", "is empty, but a level sends submissions to manual review (rules.duplicates: review, rules.review or rules.review_sample): list the Telegram user IDs of the admins who decide")
+	}
+	if !cfg.Web.SeparateOps() {
+		c.add("web.ops_listen", "is %q, but a level sends submissions to manual review: the review page, which shows users' documents, is served only on a private server of its own; give it an address such as %s", OpsPublic, opsExample)
+	}
 }
 
 // opsListen checks web.ops_listen: public, or a host:port of its own,

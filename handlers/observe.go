@@ -46,6 +46,9 @@ const (
 	SubmissionNeedsFixes = "needs_fixes"
 	// SubmissionRejected: a final rejection.
 	SubmissionRejected = "rejected"
+	// SubmissionReview: the submission passed the rules and waits for an
+	// admin's decision (manual review; the reason is the first trigger).
+	SubmissionReview = "review"
 	// SubmissionRefused: the nonce was refused (the reason says why).
 	SubmissionRefused = "refused"
 	// SubmissionUndecryptable: the credentials, a value or a scan do not

@@ -72,21 +72,26 @@ const (
 	// NoticeVerified: a user was verified (i18n.MsgAdminVerified).
 	NoticeVerified = "verified"
 	// NoticeRejected: a submission was rejected for good
-	// (i18n.MsgAdminRejected).
+	// (i18n.MsgAdminRejected, i18n.MsgAdminDuplicate).
 	NoticeRejected = "rejected"
 	// NoticeAlarm: something needs fixing on the bot's side (any other
 	// notice: a wrong Passport key, Passport errors, parked deliveries).
 	NoticeAlarm = "alarm"
+	// NoticeReview: a submission waits for an admin's decision
+	// (i18n.MsgAdminReview); config cannot turn it off.
+	NoticeReview = "review"
 )
 
 // NoticeKind returns the kind of the admin notice of the catalog's message
-// id: NoticeVerified, NoticeRejected or NoticeAlarm.
+// id: NoticeVerified, NoticeRejected, NoticeReview or NoticeAlarm.
 func NoticeKind(id string) string {
 	switch id {
 	case i18n.MsgAdminVerified:
 		return NoticeVerified
-	case i18n.MsgAdminRejected:
+	case i18n.MsgAdminRejected, i18n.MsgAdminDuplicate:
 		return NoticeRejected
+	case i18n.MsgAdminReview:
+		return NoticeReview
 	}
 	return NoticeAlarm
 }
@@ -124,13 +129,19 @@ func (a *Admins) Notify(ctx context.Context, key, id string, data map[string]any
 // first. Failures are logged, not returned: an admin who cannot be reached
 // must not hold up the user's answer.
 func (a *Admins) NotifyText(ctx context.Context, key, what string, text func(*i18n.Localizer) string) {
+	a.NotifyEach(ctx, key, what, func(loc *i18n.Localizer, _ int64) string { return text(loc) })
+}
+
+// NotifyEach is NotifyText with a text of each admin's own (such as a
+// link only that admin may use): text gets the admin's user ID.
+func (a *Admins) NotifyEach(ctx context.Context, key, what string, text func(loc *i18n.Localizer, admin int64) string) {
 	if a == nil || len(a.IDs) == 0 || a.Off[NoticeKind(what)] {
 		return
 	}
 	ctx = ContextWithNotice(ctx)
-	msg := text(a.Catalog.Language(a.Catalog.DefaultLanguage()))
+	loc := a.Catalog.Language(a.Catalog.DefaultLanguage())
 	for _, admin := range a.IDs {
-		m := Message{Text: msg}
+		m := Message{Text: text(loc, admin)}
 		if key != "" {
 			m.Key = key + ":admin:" + strconv.FormatInt(admin, 10)
 		}

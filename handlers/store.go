@@ -85,6 +85,32 @@ func (a Store) AuditOnce(ctx context.Context, ev store.Event, id string) error {
 	return a.s.Audit().AppendOnce(ctx, ev, id)
 }
 
+// ClaimDocuments claims a submission's identity documents and person for
+// the user, all or none (store.Documents.ClaimAll).
+func (a Store) ClaimDocuments(ctx context.Context, userID int64, fps []store.Fingerprint) (int64, error) {
+	return a.s.Documents().ClaimAll(ctx, userID, fps...)
+}
+
+// ReleaseDocuments releases the user's claims of fps (store.Documents.ReleaseAll).
+func (a Store) ReleaseDocuments(ctx context.Context, userID int64, fps []store.Fingerprint) error {
+	return a.s.Documents().ReleaseAll(ctx, userID, fps...)
+}
+
+// PutReview keeps a submission for manual review, sealed (store.Reviews).
+func (a Store) PutReview(ctx context.Context, userID int64, id string, value []byte, ttl time.Duration) error {
+	return a.s.Reviews().Put(ctx, userID, id, value, ttl)
+}
+
+// GetReview returns a submission kept for manual review.
+func (a Store) GetReview(ctx context.Context, userID int64, id string) ([]byte, error) {
+	return a.s.Reviews().Get(ctx, userID, id)
+}
+
+// DeleteReview erases a submission kept for manual review.
+func (a Store) DeleteReview(ctx context.Context, userID int64, id string) error {
+	return a.s.Reviews().Delete(ctx, userID, id)
+}
+
 // DeleteUser erases everything about the user.
 func (a Store) DeleteUser(ctx context.Context, userID int64) (int, error) {
 	return a.s.DeleteUser(ctx, userID)

@@ -80,6 +80,17 @@ const (
 	// or more lines built by the caller (usually Localizer.Problem texts of
 	// the final problems); .Support (optional), whom to contact.
 	MsgResultRejected = "result.rejected"
+	// MsgResultDuplicate refuses a submission whose identity document or
+	// person another account was verified with (rules.duplicates: refuse),
+	// for good and without naming the other account. Data: .Support
+	// (optional), whom to contact.
+	MsgResultDuplicate = "result.duplicate"
+	// MsgResultReview tells the user their documents passed the checks and
+	// a person will look at them; the bot writes once decided.
+	MsgResultReview = "result.review"
+	// MsgReviewRejected is the reason of a rejection an admin decided on
+	// the review page (the .Reason of MsgResultRejected).
+	MsgReviewRejected = "review.rejected"
 	// MsgResultFixHeader heads the list of problems the user can fix.
 	// Plural (.Count, the number of problems).
 	MsgResultFixHeader = "result.fix_header"
@@ -105,6 +116,9 @@ const (
 	// MsgStatusRejected answers /status after a final rejection.
 	// Data: .Since.
 	MsgStatusRejected = "status.rejected"
+	// MsgStatusReview answers /status (and /verify) while a person reviews
+	// the documents. Data: .Since.
+	MsgStatusReview = "status.review"
 	// MsgStatusLevel is one line of /status when several levels are
 	// configured. Data: .Level (the level name), .Status (one of the
 	// MsgStatus* texts).
@@ -283,6 +297,19 @@ const (
 	// MsgAdminRejected notifies admins of a final rejection. Data: .User,
 	// .Codes (the problem codes, comma-separated), .Ref (optional).
 	MsgAdminRejected = "admin.rejected"
+	// MsgAdminDuplicate notifies admins of a submission that presented an
+	// identity document or person another account was verified with.
+	// Data: .User, .Owner (the user ID of the other account), .Level,
+	// .Ref (optional).
+	MsgAdminDuplicate = "admin.duplicate"
+	// MsgAdminReview asks an admin to decide on a submission (manual
+	// review), with a link of their own to the review page. Data: .User,
+	// .Level, .Ref (optional), .Reasons (codes, comma-separated), .Owner
+	// (optional: the other account of a duplicate), .Link (optional).
+	MsgAdminReview = "admin.review"
+	// MsgAdminStateReview names the review state in /kyc_status and
+	// /kyc_stats.
+	MsgAdminStateReview = "admin.state_review"
 	// MsgAdminWrongKey alarms admins that Passport data cannot be decrypted
 	// because the public key registered with @BotFather does not match the
 	// bot's private key, and says how to fix it.
@@ -610,6 +637,9 @@ func specs() []spec {
 		plain(MsgSubmissionFailed),
 		plain(MsgResultVerified),
 		plain(MsgResultRejected, "Reason", "Support?"),
+		plain(MsgResultDuplicate, "Support?"),
+		plain(MsgResultReview),
+		plain(MsgReviewRejected),
 		plural(MsgResultFixHeader),
 		plural(MsgResultFixUnmarked),
 		plain(MsgStatusNone),
@@ -618,6 +648,7 @@ func specs() []spec {
 		plain(MsgStatusNeedsFixes, "Since"),
 		plain(MsgStatusVerified, "Since"),
 		plain(MsgStatusRejected, "Since"),
+		plain(MsgStatusReview, "Since"),
 		plain(MsgStatusLevel, "Level", "Status"),
 		plain(MsgStatusNextBegin, "Command", "Level?"),
 		plain(MsgStatusNext, "Command", "Level?"),
@@ -682,6 +713,9 @@ func specs() []spec {
 		plain(MsgNonceCancelled),
 		plain(MsgAdminVerified, "User", "Level", "Ref?", "Event?", "Nowhere?"),
 		plain(MsgAdminRejected, "User", "Codes", "Ref?"),
+		plain(MsgAdminDuplicate, "User", "Owner", "Level", "Ref?"),
+		plain(MsgAdminReview, "User", "Level", "Ref?", "Reasons", "Owner?", "Link?"),
+		plain(MsgAdminStateReview),
 		plain(MsgAdminWrongKey),
 		plain(MsgAdminPassportError, "Code"),
 		plural(MsgAdminDeliveriesParked),

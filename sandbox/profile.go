@@ -286,16 +286,32 @@ func (p Profile) Clone() Profile {
 	return out
 }
 
+// sampleMiddleName derives a middle name of ten Latin letters from seed.
+func sampleMiddleName(seed string) string {
+	h := fnv.New64a()
+	h.Write([]byte(seed))
+	n := h.Sum64()
+	b := make([]byte, 10)
+	for i := range b {
+		b[i] = byte('a' + n%26)
+		n /= 26
+	}
+	b[0] -= 'a' - 'A'
+	return string(b)
+}
+
 // SampleProfile returns a complete profile with made-up data: personal
 // details with native names, a driver licence with front, reverse, selfie
 // and a translation, an address, a utility bill with two scans, a phone
-// number and an email. seed makes the scans (and the document number)
-// differ between users.
+// number and an email. seed makes the scans, the document number and the
+// middle name differ between users: two sample profiles of different
+// seeds are two people with two documents, as a bot that refuses
+// duplicates (rules.duplicates) needs them.
 func SampleProfile(seed string) Profile {
 	scan := func(part string) *Scan { return &Scan{Text: seed + "/" + part} }
 	return Profile{
 		passport.TypePersonalDetails: {Fields: map[string]string{
-			"first_name": "Ada", "last_name": "Lovelace", "middle_name": "King",
+			"first_name": "Ada", "last_name": "Lovelace", "middle_name": sampleMiddleName(seed),
 			"birth_date": "10.12.1990", "gender": "female",
 			"country_code": "GB", "residence_country_code": "DE",
 			"first_name_native": "Ада", "last_name_native": "Лавлейс", "middle_name_native": "Кинг",

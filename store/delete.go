@@ -79,6 +79,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 		s.userKey(userID, "status"),
 		s.userKey(userID, "docs"),
 		s.userKey(userID, "prefs"),
+		s.userKey(userID, "reviews"), // the submissions kept for manual review
 	}
 	var globalKeys []string
 	for _, m := range members {

@@ -16,9 +16,10 @@
 // Store.Queue (the updates to handle), Store.Leases (named leases),
 // Store.Requests (requests and nonces), Store.Statuses (statuses and
 // their counters), Store.Prefs (the users' preferences), Store.Documents
-// (claims of identity documents), Store.Outbox (deliveries to the
-// business), Store.ScanLinks (the one-time links to scans), Store.Audit
-// (the audit trail), Store.Sent (the messages the Bot API transport
+// (claims of identity documents), Store.Reviews (submissions waiting for
+// an admin's decision), Store.Outbox (deliveries to the business),
+// Store.ScanLinks (the one-time links to scans), Store.Audit (the audit
+// trail), Store.Sent (the messages the Bot API transport
 // sent, so that none is sent twice) and Store.Sessions (what gotd
 // keeps: each instance's sealed session, updates state and access
 // hashes). A consumer defines an interface with exactly the calls it
@@ -111,10 +112,16 @@
 //	P{u:<uid>}:prefs              hash    status       lang (the language chosen with /language), ref       Preferences.SetLanguage, SetRef; deleted by
 //	                                                   (from the last /start <ref>), #t (unix ms of the     DeleteUser
 //	                                                   last write, from which the TTL runs)
+//	P{u:<uid>}:reviews            hash    review       review ID -> a submission kept for manual review,   Reviews.Put; emptied by Reviews.Delete,
+//	                                                   sealed (nonce + AES-256-GCM under WithReviewKey,     the key deleted by DeleteUser
+//	                                                   its expiry inside), or "" once decided; TTL: the
+//	                                                   longest Put
+//	P rlink:<h>                   string  the link's   SHA-256 of a spent review link token (one-time)      Reviews.UseLink
+//	                                      life
 //	P{u:<uid>}:docs               set     status       <dh> of every document the user claimed              Documents.Claim; read and deleted by
 //	                                                                                                        DeleteUser
-//	P doc:<dh>                    string  status       the user ID that claimed the document (never the     Documents.Claim; deleted by DeleteUser
-//	                                                   number)
+//	P doc:<dh>                    string  status       the user ID that claimed the document or person      Documents.Claim, ClaimAll; deleted by
+//	                                                   (never the number, a name or a date)                 DeleteUser
 //	P nidx:<nh>                   string  req + tomb   the user ID the nonce was issued to (routing to the  Requests.Issue
 //	                                                   user's slot; never changes); read by
 //	                                                   Requests.Consume only when the user has no such
@@ -209,7 +216,8 @@
 //	                index: a nonce is issued, burned and superseded in one step);
 //	                the user's audit key (read, or created if absent, in one step);
 //	                Statuses.Set, Reset (the status hash); Preferences (the prefs);
-//	                Documents.Claim's list of the user's documents; DeleteUser's
+//	                Documents.Claim's list of the user's documents; Reviews (the
+//	                submissions kept for review); DeleteUser's
 //	                transaction over the user's keys (erased in one step)
 //	{s:<selfID>}    the gotd updates state of a bot user (state and channel pts
 //	                change together)
@@ -222,7 +230,8 @@
 //	{audit}         AuditTrail.Append (the stream, the head the chain is built on, the
 //	                base, the once mark: the compare-and-set on the head)
 //	{stats}         the counters of Statuses.Stats (totals, days, held, expiry)
-//	(no tag)        single-key commands only: leases, document claims (doc:<dh>),
+//	(no tag)        single-key commands only: leases, document claims (doc:<dh>), spent
+//	                review links (rlink:<h>),
 //	                the routing keys nidx and ridx (written once, read alone)
 //
 // Whatever spans two slots is two steps, each safe alone: a status and
@@ -311,6 +320,10 @@
 // document numbers are few enough to try them all. The claim is a SET NX
 // of that key, so concurrent claims get one owner. Each user's documents
 // are listed in the user's slot, so that DeleteUser can release them.
+// A person (PersonKey: names and birth date, normalized) is claimed the
+// same way, under its own keyed hash, so that one person verifying two
+// accounts with two documents is found too; Documents.ClaimAll claims a
+// submission's documents and person together, all or none.
 //
 // # Audit trail
 //

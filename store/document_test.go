@@ -257,3 +257,158 @@ func TestClaimDocumentRetention(t *testing.T) {
 		t.Fatalf("after deleting user 1: %d, %v; want user 2's claim", owner, err)
 	}
 }
+
+func TestPersonKeyNormalize(t *testing.T) {
+	tests := []struct {
+		name string
+		in   PersonKey
+		want string // empty: ErrInvalid
+	}{
+		{"as is", PersonKey{[]string{"Ada", "Lovelace"}, "10.12.1815"}, "ADA\x00LOVELACE\x001815-12-10"},
+		{"order and case", PersonKey{[]string{"LOVELACE", "ada"}, "10.12.1815"}, "ADA\x00LOVELACE\x001815-12-10"},
+		{"accents, hyphens, apostrophes", PersonKey{[]string{"Anna-María", "O'Neill"}, "1.2.1990"}, "ANNAMARIA\x00ONEILL\x001990-02-01"},
+		{"empty middle name left out", PersonKey{[]string{"Ada", "", "Lovelace"}, "10.12.1815"}, "ADA\x00LOVELACE\x001815-12-10"},
+		{"native script", PersonKey{[]string{"Иван", "Петров"}, "29.02.2000"}, "ИВАН\x00ПЕТРОВ\x002000-02-29"},
+		{"one name", PersonKey{[]string{"Ada"}, "10.12.1815"}, ""},
+		{"names without letters", PersonKey{[]string{"--", "'"}, "10.12.1815"}, ""},
+		{"no date", PersonKey{[]string{"Ada", "Lovelace"}, ""}, ""},
+		{"date that does not exist", PersonKey{[]string{"Ada", "Lovelace"}, "29.02.2001"}, ""},
+		{"ISO date", PersonKey{[]string{"Ada", "Lovelace"}, "1815-12-10"}, ""},
+		{"signed day", PersonKey{[]string{"Ada", "Lovelace"}, "+1.12.1815"}, ""},
+		{"invalid UTF-8", PersonKey{[]string{"Ada\xff", "Lovelace"}, "10.12.1815"}, ""},
+		{"too long", PersonKey{[]string{strings.Repeat("a", 600), strings.Repeat("b", 600)}, "10.12.1815"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.in.normalize()
+			if tt.want == "" {
+				if !errors.Is(err, ErrInvalid) {
+					t.Fatalf("normalize = %q, %v; want ErrInvalid", got, err)
+				}
+				for _, n := range tt.in.Names {
+					if len(n) > 2 && strings.Contains(err.Error(), n) {
+						t.Errorf("error %q holds a name", err)
+					}
+				}
+				if tt.in.BirthDate != "" && strings.Contains(err.Error(), tt.in.BirthDate) {
+					t.Errorf("error %q holds the date", err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("normalize = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzPersonKey(f *testing.F) {
+	f.Add("Ada", "Lovelace", "10.12.1815")
+	f.Add("Anna-María", "O'Neill", "1.2.1990")
+	f.Add("", "\xff", "31.02.2000")
+	f.Fuzz(func(t *testing.T, a, b, date string) {
+		p := PersonKey{Names: []string{a, b}, BirthDate: date}
+		c, err := p.normalize()
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		// Swapping the names changes nothing, and normalizing is stable.
+		if c2, err := (PersonKey{Names: []string{b, a}, BirthDate: date}).normalize(); err != nil || c2 != c {
+			t.Fatalf("swapped names: %q, %v; want %q", c2, err, c)
+		}
+	})
+}
+
+// ClaimAll claims all or nothing: a user refused for one document keeps
+// no claim of the others.
+func TestClaimAll(t *testing.T) {
+	s, c := newTestStore(t)
+	ctx := context.Background()
+	const alice, bob, carol int64 = 6101, 6102, 6103
+	passportA := DocumentKey{"DE", "passport", "C01X00T47"}
+	personA := PersonKey{Names: []string{"Erika", "Mustermann"}, BirthDate: "12.08.1964"}
+	if owner, err := s.Documents().ClaimAll(ctx, alice, passportA, personA); err != nil || owner != alice {
+		t.Fatalf("alice: %d, %v", owner, err)
+	}
+	// Bob shows a new identity card and Alice's passport: refused, and the
+	// identity card stays free.
+	cardB := DocumentKey{"DE", "identity_card", "L01X00T47"}
+	owner, err := s.Documents().ClaimAll(ctx, bob, cardB, passportA)
+	if !errors.Is(err, ErrDocumentTaken) || owner != alice {
+		t.Fatalf("bob: %d, %v; want alice, ErrDocumentTaken", owner, err)
+	}
+	if m := c.SMembers(ctx, s.userKey(bob, "docs")).Val(); len(m) != 0 {
+		t.Errorf("bob's index %v after a refusal, want empty", m)
+	}
+	if owner, err := s.Documents().Claim(ctx, cardB, carol); err != nil || owner != carol {
+		t.Fatalf("carol claims the card bob was refused with: %d, %v", owner, err)
+	}
+	// The same person with another document, written differently: refused
+	// as Alice's.
+	other := PersonKey{Names: []string{"MUSTERMANN", "Érika"}, BirthDate: "12.8.1964"}
+	if owner, err := s.Documents().ClaimAll(ctx, bob, DocumentKey{"DE", "passport", "C99"}, other); !errors.Is(err, ErrDocumentTaken) || owner != alice {
+		t.Fatalf("same person: %d, %v; want alice", owner, err)
+	}
+	// Alice again: her claims hold, nothing to undo.
+	if owner, err := s.Documents().ClaimAll(ctx, alice, personA, passportA); err != nil || owner != alice {
+		t.Fatalf("alice again: %d, %v", owner, err)
+	}
+	// An invalid fingerprint writes nothing.
+	if _, err := s.Documents().ClaimAll(ctx, bob, DocumentKey{"DE", "passport", "X1"}, PersonKey{Names: []string{"Bob"}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("invalid person: %v, want ErrInvalid", err)
+	}
+	if m := c.SMembers(ctx, s.userKey(bob, "docs")).Val(); len(m) != 0 {
+		t.Errorf("bob's index %v, want empty", m)
+	}
+	// Erasing Alice releases the document and the person.
+	if _, err := s.DeleteUser(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	if owner, err := s.Documents().ClaimAll(ctx, bob, passportA, other); err != nil || owner != bob {
+		t.Fatalf("after alice's erasure: %d, %v; want bob", owner, err)
+	}
+	// Nothing holds a name or the date.
+	for _, k := range allKeys(t, c, s.Prefix()) {
+		v := dumpKey(t, c, k)
+		for _, bad := range []string{"MUSTERMANN", "Mustermann", "1964"} {
+			if strings.Contains(k, bad) || strings.Contains(v, bad) {
+				t.Errorf("key %s (%s) holds %q", k, v, bad)
+			}
+		}
+	}
+}
+
+// After a rotation of the document key, claims recorded under the
+// previous key still refuse another user.
+func TestClaimDocumentPreviousKey(t *testing.T) {
+	before, c := newTestStore(t)
+	prefix := before.Prefix()
+	ctx := context.Background()
+	oldKey, newKey := testDocKey, []byte("a new document key, 32 bytes...!")
+	doc := DocumentKey{"DE", "passport", "C01X00T47"}
+	if _, err := before.Documents().Claim(ctx, doc, 1); err != nil {
+		t.Fatal(err)
+	}
+	after := New(c, WithPrefix(prefix), WithAuditKey(testAuditKey), WithDocumentKey(newKey, oldKey))
+	if owner, err := after.Documents().Claim(ctx, doc, 2); !errors.Is(err, ErrDocumentTaken) || owner != 1 {
+		t.Fatalf("after the rotation, user 2: %d, %v; want user 1's claim", owner, err)
+	}
+	if owner, err := after.Documents().Claim(ctx, doc, 1); err != nil || owner != 1 {
+		t.Fatalf("after the rotation, the owner: %d, %v", owner, err)
+	}
+	// Without the previous key, the claim is forgotten.
+	forgot := New(c, WithPrefix(prefix), WithDocumentKey([]byte("yet another key, 32 bytes long..")))
+	if owner, err := forgot.Documents().Claim(ctx, doc, 2); err != nil || owner != 2 {
+		t.Fatalf("without the previous key: %d, %v; want user 2", owner, err)
+	}
+	// Erasing user 1 releases the claims under both keys.
+	if _, err := after.DeleteUser(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if owner, err := after.Documents().Claim(ctx, doc, 3); err != nil || owner != 3 {
+		t.Fatalf("after erasing user 1: %d, %v; want user 3", owner, err)
+	}
+}

@@ -100,3 +100,32 @@ func ExampleAuditTrail_Verify() {
 	// deleted user 0 ref ""
 	// verified: 2 events <nil>
 }
+
+// One passport, two Telegram accounts: the second account's claim of the
+// document (and of the person) is refused, and names the first; the
+// refused account keeps no claim. (Needs Redis on 127.0.0.1:6379.)
+func ExampleDocuments_ClaimAll() {
+	ctx := context.Background()
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer client.Close()
+	prefix, cleanup := examplePrefix(ctx, client)
+	defer cleanup()
+	// The bot derives the key from its Passport key (bot.DocumentKey).
+	s := store.New(client, store.WithPrefix(prefix), store.WithDocumentKey([]byte("a secret of at least 32 bytes...")))
+
+	passport := store.DocumentKey{Country: "DE", Type: "passport", Number: "C01X00T47"}
+	person := store.PersonKey{Names: []string{"Erika", "Mustermann"}, BirthDate: "12.08.1964"}
+	owner, err := s.Documents().ClaimAll(ctx, 1001, passport, person)
+	fmt.Println("first account:", owner, err)
+
+	card := store.DocumentKey{Country: "DE", Type: "identity_card", Number: "L01X00T47"}
+	owner, err = s.Documents().ClaimAll(ctx, 2002, card, store.DocumentKey{Country: "de", Type: "passport", Number: "c01x-00t47"})
+	fmt.Println("second account refused:", errors.Is(err, store.ErrDocumentTaken), "owner:", owner)
+
+	owner, err = s.Documents().Claim(ctx, card, 3003)
+	fmt.Println("the card stayed free:", owner, err)
+	// Output:
+	// first account: 1001 <nil>
+	// second account refused: true owner: 1001
+	// the card stayed free: 3003 <nil>
+}

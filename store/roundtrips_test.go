@@ -247,6 +247,11 @@ func TestRoundTrips(t *testing.T) {
 			_, err := s.Documents().Claim(ctx, doc, u)
 			return err
 		}},
+		{"Documents.ClaimAll (a document and the person)", 2, 4, func(u int64) error {
+			doc.Number = "C01X00P" + strconv.FormatInt(u, 10)
+			_, err := s.Documents().ClaimAll(ctx, u, doc, PersonKey{Names: []string{"Ada", "Lovelace" + strconv.FormatInt(u, 10)}, BirthDate: "10.12.1815"})
+			return err
+		}},
 		{"Statuses.Set", 2, 2, func(u int64) error {
 			return s.Statuses().Set(ctx, Status{UserID: u, Level: "basic", State: StateVerified, Ref: "crm-42"})
 		}},

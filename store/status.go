@@ -20,11 +20,14 @@ const (
 	StateNeedsFixes = "needs_fixes"
 	StateVerified   = "verified"
 	StateRejected   = "rejected"
+	// StateReview: the submission passed the rules and waits for an
+	// admin's decision (manual review).
+	StateReview = "review"
 )
 
 // states lists the states Statuses.Set accepts (every state but StateNone,
 // which is the absence of a status).
-var states = [...]string{StatePending, StateNeedsFixes, StateVerified, StateRejected}
+var states = [...]string{StatePending, StateNeedsFixes, StateVerified, StateRejected, StateReview}
 
 // Status is where a user stands at one level. It holds no personal data:
 // IDs, a level name, a state, the business's ref and problem codes.
@@ -32,7 +35,7 @@ type Status struct {
 	UserID int64
 	Level  string
 	// State is one of StateNone, StatePending, StateNeedsFixes,
-	// StateVerified, StateRejected.
+	// StateVerified, StateRejected, StateReview.
 	State string
 	// Ref is the business's reference the request came with.
 	Ref string

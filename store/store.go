@@ -104,8 +104,11 @@ type Store struct {
 	outbox    keyRing // nil without a valid WithOutboxKey
 	outboxErr error   // why outbox is nil
 
-	docKey []byte // HMAC-SHA256 key of document claims; nil without a valid WithDocumentKey
-	docErr error  // why docKey is nil
+	docKey    []byte   // HMAC-SHA256 key of document claims; nil without a valid WithDocumentKey
+	docErr    error    // why docKey is nil
+	docPrev   [][]byte // the document keys before a rotation (WithDocumentKey)
+	review    keyRing  // seals the submissions kept for review; nil without a valid WithReviewKey
+	reviewErr error    // why review is nil
 
 	queue    *queueKeys // nil without a valid WithQueueKey
 	queueErr error      // why queue is nil
@@ -199,17 +202,27 @@ const MinDocumentKeyLen = 32
 // WithDocumentKey sets the secret key (at least 32 random bytes) of the
 // HMAC-SHA256 under which Documents.Claim records identity documents. A
 // plain hash would not do: document numbers are few enough to be tried
-// one by one. Every instance sharing the Redis needs the same key, and
-// changing it forgets every claim. Without it Documents.Claim fails with
-// ErrDocumentKey. The store keeps a copy of the key.
-func WithDocumentKey(key []byte) Option {
+// one by one. Every instance sharing the Redis needs the same key.
+// previous are the keys used before a rotation: a claim recorded under one
+// of them still refuses another user (Documents.ClaimAll looks them up,
+// one round trip more), and new claims are recorded under key; without
+// them, changing the key forgets every claim. Without a key
+// Documents.Claim fails with ErrDocumentKey. The store keeps a copy of the
+// keys; a previous key shorter than 32 bytes is ignored.
+func WithDocumentKey(key []byte, previous ...[]byte) Option {
 	return func(s *Store) {
+		s.docPrev = nil
 		if len(key) < MinDocumentKeyLen {
 			s.docKey = nil
 			s.docErr = fmt.Errorf("%w: document key must be at least %d bytes, got %d", ErrDocumentKey, MinDocumentKeyLen, len(key))
 			return
 		}
 		s.docKey, s.docErr = append([]byte(nil), key...), nil
+		for _, p := range previous {
+			if len(p) >= MinDocumentKeyLen {
+				s.docPrev = append(s.docPrev, append([]byte(nil), p...))
+			}
+		}
 	}
 }
 
@@ -279,6 +292,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		queueErr:    fmt.Errorf("%w: no queue key configured (WithQueueKey); updates are never queued in clear", ErrQueueKey),
 		sessionErr:  fmt.Errorf("%w: no session key configured (WithSessionKey); sessions are never stored in clear", ErrSessionKey),
 		scanLinkErr: fmt.Errorf("%w: no scan link key configured (WithScanLinkKey); scan links are never stored in clear", ErrScanLinkKey),
+		reviewErr:   fmt.Errorf("%w: no review key configured (WithReviewKey); submissions for review are never stored in clear", ErrReviewKey),
 		auditErr:    fmt.Errorf("%w: no audit key configured (WithAuditKey); the audit chain is never written unkeyed", ErrAuditKey),
 	}
 	for _, o := range opts {

@@ -22,7 +22,39 @@ type Policy struct {
 	Address AddressRules `yaml:"address"`
 	// Files holds the rules for every scan.
 	Files FileRules `yaml:"files"`
+	// Duplicates says what becomes of a submission whose identity
+	// document, or whose person (names and birth date), another Telegram
+	// account was verified with: DuplicatesRefuse (also ""),
+	// DuplicatesReview or DuplicatesOff. The verification flow applies it;
+	// Checker.Check does not.
+	Duplicates string `yaml:"duplicates"`
+	// Review is ReviewAlways to have an admin decide on every submission
+	// that passes the rules (manual review); "" for only the other
+	// triggers (Duplicates, ReviewSample, screening). Applied by the
+	// verification flow.
+	Review string `yaml:"review"`
+	// ReviewSample is the share, from 0 to 1, of the submissions that pass
+	// the rules sent to manual review at random, for quality control
+	// (0.05: one in twenty). Default 0: none.
+	ReviewSample float64 `yaml:"review_sample"`
 }
+
+// ReviewAlways is the Policy.Review that sends every submission passing
+// the rules to manual review.
+const ReviewAlways = "always"
+
+// Values of Policy.Duplicates.
+const (
+	// DuplicatesRefuse refuses the second account for good, telling the
+	// user without naming the first; the admins are alerted. The default.
+	DuplicatesRefuse = "refuse"
+	// DuplicatesOff records no document and checks none: one document
+	// may verify any number of accounts.
+	DuplicatesOff = "off"
+	// DuplicatesReview sends the second account's submission to manual
+	// review: an admin decides.
+	DuplicatesReview = "review"
+)
 
 // PersonalRules check personal_details.
 type PersonalRules struct {
@@ -208,6 +240,17 @@ func (p Policy) Validate() []PolicyError {
 			add("files.min_sharpness", "%d is too large: sharp photos of faces measure less; the most that makes sense is %d (default %d)",
 				*v, MaxMinSharpness, DefaultMinSharpness)
 		}
+	}
+	switch p.Duplicates {
+	case "", DuplicatesRefuse, DuplicatesReview, DuplicatesOff:
+	default:
+		add("duplicates", "%.40q is not a choice; use refuse (the default), review or off", p.Duplicates)
+	}
+	if p.Review != "" && p.Review != ReviewAlways {
+		add("review", "%.40q is not a choice; use always, or leave it out for the other triggers only", p.Review)
+	}
+	if !(p.ReviewSample >= 0 && p.ReviewSample <= 1) {
+		add("review_sample", "%v is not a share; use a number from 0 (none, the default) to 1 (every submission), such as 0.05", p.ReviewSample)
 	}
 	inRange("files.max_files", f.MaxFiles, DefaultMaxFiles, fmt.Sprintf("the default (%d)", DefaultMaxFiles))
 	inRange("files.max_translations", f.MaxTranslations, DefaultMaxTranslations,

@@ -39,7 +39,17 @@
 //	GET /metrics              Options.Metrics, when set (Prometheus)
 //
 // The last three are also, and with Options.SeparateOps only, served by
-// OpsHandler (see below).
+// OpsHandler (see below). With Options.Reviews and Options.SeparateOps,
+// OpsHandler alone also serves the manual review page:
+//
+//	GET  /review/{token}      the review page of a one-time, signed review link (ReviewURL)
+//	POST /review/decide       its form: approve, reject (reason) or ask to fix (items)
+//
+// The review page shows a user's decrypted data and scans (inline, as
+// data: images); its policy allows nothing else to load, and its form
+// posts to the ops server only. Reviews.Open refuses a link that is
+// forged, used, expired or not an admin's (410 or 403); the decision
+// carries a token of its own, spent once.
 //
 // /healthz asks the Backend nothing: a process whose Redis is down is
 // alive, just not ready. /readyz gives Backend.Ready two seconds; for

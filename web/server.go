@@ -182,6 +182,11 @@ type Options struct {
 	// events (GET /passport/scans/{token}, see ScanURL); nil: no such
 	// route (404).
 	Scans Scans
+	// Reviews, when set, serves the manual review page on the operations
+	// server alone (OpsHandler, and only with SeparateOps: the page shows
+	// users' documents), GET /review/{token} and POST /review/decide (see
+	// ReviewURL); nil: no such route.
+	Reviews Reviews
 }
 
 // Server serves the request page, the callback endpoint, the health and
@@ -377,6 +382,9 @@ func (s *Server) routes() http.Handler {
 func (s *Server) opsRoutes() http.Handler {
 	mux := http.NewServeMux()
 	s.addOpsRoutes(mux)
+	if s.opts.SeparateOps {
+		s.addReviewRoutes(mux)
+	}
 	return withBaseHeaders(mux)
 }
 

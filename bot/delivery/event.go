@@ -41,6 +41,12 @@ const (
 	KindRejected     = "verification.rejected"
 	DecisionVerified = "verified"
 	DecisionRejected = "rejected"
+	// KindReview: the submission passed the rules and waits for an
+	// admin's decision (manual review); the decision follows as a
+	// verification.verified or verification.rejected event (or none when
+	// the admin asks the user to fix something).
+	KindReview     = "verification.review"
+	DecisionReview = "review"
 )
 
 // MaxFileSize bounds one scan FromVerified describes in an event
@@ -60,8 +66,8 @@ type Event struct {
 	// nonce (see NewEventID). It is also sent as the X-Kycbot-Event-Id
 	// header.
 	EventID string `json:"event_id"`
-	// Kind is KindVerified ("verification.verified") or KindRejected
-	// ("verification.rejected").
+	// Kind is KindVerified ("verification.verified"), KindRejected
+	// ("verification.rejected") or KindReview ("verification.review").
 	Kind string `json:"kind"`
 	// Time is when the submission was accepted or rejected, RFC 3339 in
 	// UTC to the second (not when the request is sent: retries keep it).
@@ -74,8 +80,8 @@ type Event struct {
 	// Ref is the business's own reference for the user, from the
 	// t.me/<bot>?start=<ref> link the user came through; "" without one.
 	Ref string `json:"ref"`
-	// Decision is DecisionVerified ("verified") or DecisionRejected
-	// ("rejected").
+	// Decision is DecisionVerified ("verified"), DecisionRejected
+	// ("rejected") or DecisionReview ("review").
 	Decision string `json:"decision"`
 	// Problems are why a submission was rejected: element, target and
 	// code of each problem, never the data. Empty (not null) for
@@ -92,11 +98,31 @@ type Event struct {
 	// {"email": "<address>"}. Elements with scans only are not in Data,
 	// but their scans are in Files. Absent when not included.
 	Data map[passport.ElementType]map[string]string `json:"data,omitempty"`
+	// Review says why a submission waits for an admin's decision (events
+	// of KindReview only): the review's ID and the reasons' codes
+	// ("duplicate", "always", "sample", "screening").
+	Review *Review `json:"review,omitempty"`
 	// Files describe the scans, when the delivery includes them
 	// (delivery.include_files), in the submission's order, each with a
 	// one-time link from which to fetch its decrypted bytes (see File).
 	// Absent when not included.
 	Files []File `json:"files,omitempty"`
+}
+
+// Review is the manual review of an event of KindReview.
+type Review struct {
+	ID      string   `json:"id"`
+	Reasons []string `json:"reasons"`
+}
+
+// FromReview returns the event of a submission sent to manual review: no
+// data, no files, the reasons.
+func FromReview(r verification.Review) Event {
+	return Event{
+		Schema: Schema, EventID: NewEventID(KindReview, r.UserID, r.NonceHash), Kind: KindReview,
+		Time: eventTime(r.At), UserID: r.UserID, Level: r.Level, Ref: r.Ref,
+		Decision: DecisionReview, Problems: []Problem{}, Review: &Review{ID: r.ID, Reasons: r.Reasons},
+	}
 }
 
 // Problem is one problem of a rejected submission: codes only.

@@ -417,3 +417,25 @@ func TestQueuedBeforeSchema3(t *testing.T) {
 		t.Errorf("body = %s (%s), want the payload as queued", got, reason)
 	}
 }
+
+func TestFromReview(t *testing.T) {
+	r := verification.Review{UserID: 77, Level: "basic", Ref: "r1", At: time.Date(2026, 3, 14, 9, 0, 0, 500, time.UTC),
+		ID: "r0123456789abcdef", NonceHash: sha256Hex("n1"), Reasons: []string{"duplicate", "sample"}}
+	ev := FromReview(r)
+	want := Event{
+		Schema: 3, EventID: ev.EventID, Kind: KindReview, Time: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC),
+		UserID: 77, Level: "basic", Ref: "r1", Decision: DecisionReview, Problems: []Problem{},
+		Review: &Review{ID: "r0123456789abcdef", Reasons: []string{"duplicate", "sample"}},
+	}
+	if !reflect.DeepEqual(ev, want) {
+		t.Fatalf("event\n%+v\nwant\n%+v", ev, want)
+	}
+	// Stable by submission, and not the ID of the decision's event.
+	if FromReview(r).EventID != ev.EventID || NewEventID(KindVerified, 77, r.NonceHash) == ev.EventID {
+		t.Fatalf("event ID %q", ev.EventID)
+	}
+	body, _ := json.Marshal(ev)
+	if !strings.Contains(string(body), `"review":{"id":"r0123456789abcdef","reasons":["duplicate","sample"]}`) || strings.Contains(string(body), `"data"`) {
+		t.Fatalf("body %s", body)
+	}
+}

@@ -189,6 +189,9 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 		return err
 	}
 	defer stopOps()
+	if opsListen != "" {
+		r.kyc.SetOpsAddr(opsAddr) // the review links point there
+	}
 	ln := r.o.Listener
 	if ln == nil {
 		addr := cfg.Web.Listen

@@ -220,12 +220,14 @@ func stateName(loc *i18n.Localizer, state string) string {
 		return loc.Text(i18n.MsgAdminStateVerified, nil)
 	case store.StateRejected:
 		return loc.Text(i18n.MsgAdminStateRejected, nil)
+	case store.StateReview:
+		return loc.Text(i18n.MsgAdminStateReview, nil)
 	}
 	return state // a state of a newer store
 }
 
 // stateOrder is the order of the states in the admins' answers.
-var stateOrder = []string{store.StatePending, store.StateNeedsFixes, store.StateVerified, store.StateRejected}
+var stateOrder = []string{store.StatePending, store.StateNeedsFixes, store.StateReview, store.StateVerified, store.StateRejected}
 
 // stats answers /kyc_stats: the counters of today (the UTC day of the
 // clock) and the totals, per level and state.

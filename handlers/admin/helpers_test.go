@@ -73,7 +73,7 @@ func newEnv(t *testing.T, levels []string, storeOpts ...store.Option) *env {
 	rdb := testkit.Need(t)
 	e := &env{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: &handlerstest.Telegram{}, logs: &testkit.Logs{}}
 	e.prefix = testkit.Prefix(t, rdb, "admin")
-	e.store = store.New(rdb, append([]store.Option{store.WithPrefix(e.prefix), store.WithClock(e.clock.Now), store.WithAuditKey(handlerstest.AuditKey())}, storeOpts...)...)
+	e.store = store.New(rdb, append([]store.Option{store.WithPrefix(e.prefix), store.WithClock(e.clock.Now), store.WithAuditKey(handlerstest.AuditKey()), store.WithDocumentKey(handlerstest.DocumentKey())}, storeOpts...)...)
 	e.adapter = handlerstest.NewStore(e.store)
 	e.tg.SetHashStore(selfID, e.store.Sessions().UserAccessHasher())
 	cat, err := i18n.New()

@@ -485,6 +485,8 @@ func (cv *conv) offer(ctx context.Context, level string) error {
 	case store.StateRejected:
 		text := cv.text(i18n.MsgStatusRejected, map[string]any{"Since": cv.Loc().Date(st.UpdatedAt)})
 		return cv.Reply.Send(ctx, i18n.MsgStatusRejected, cv.withSupport(text))
+	case store.StateReview:
+		return cv.say(ctx, i18n.MsgStatusReview, map[string]any{"Since": cv.Loc().Date(st.UpdatedAt)})
 	}
 	live, ok, err := c.cfg.Store.LiveRequest(ctx, cv.User.ID)
 	if err != nil {
@@ -523,7 +525,7 @@ func (cv *conv) nextStep(byLevel map[string]store.Status, liveLevel string) stri
 	}
 	for _, l := range c.cfg.Levels {
 		st := byLevel[l]
-		if st.State == store.StateVerified || st.State == store.StateRejected || st.State == store.StatePending {
+		if st.State == store.StateVerified || st.State == store.StateRejected || st.State == store.StatePending || st.State == store.StateReview {
 			continue
 		}
 		command := verify
@@ -642,6 +644,8 @@ func (cv *conv) status(ctx context.Context) error {
 			line = cv.text(i18n.MsgStatusNeedsFixes, since)
 		case st.State == store.StatePending:
 			line = cv.text(i18n.MsgStatusPending, since)
+		case st.State == store.StateReview:
+			line = cv.text(i18n.MsgStatusReview, since)
 		case hasLive && live.Level == level:
 			line = cv.text(i18n.MsgStatusRequested, nil)
 		default:

@@ -191,6 +191,12 @@ func TestVerifiedOrRejected(t *testing.T) {
 			},
 		},
 		{
+			name: "under review", state: store.StateReview, text: "/verify", level: level,
+			want: func(e *cenv) []string {
+				return []string{e.text("en", i18n.MsgStatusReview, map[string]any{"Since": "12 Mar 2026"})}
+			},
+		},
+		{
 			name: "needs fixes gets a request", state: store.StateNeedsFixes, text: "/verify", level: level,
 			want:    func(e *cenv) []string { return []string{e.explain("en", level)} },
 			request: true,
@@ -280,6 +286,10 @@ func TestStatus(t *testing.T) {
 		{
 			name: "rejected", levels: []string{level}, setup: []func(*cenv){set(level, store.StateRejected)},
 			want: func(en *i18n.Localizer) string { return en.Text(i18n.MsgStatusRejected, map[string]any{"Since": date}) },
+		},
+		{
+			name: "under review", levels: []string{level}, setup: []func(*cenv){set(level, store.StateReview)},
+			want: func(en *i18n.Localizer) string { return en.Text(i18n.MsgStatusReview, map[string]any{"Since": date}) },
 		},
 		{
 			name: "expired request", levels: []string{level},

@@ -112,7 +112,7 @@ func newEnv(t *testing.T, levels []string, wrap func(Store) Store, edit ...func(
 	e := &cenv{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: &handlerstest.Telegram{}, admin: &fakeAdmin{},
 		logs: &testkit.Logs{}, obs: &handlerstest.Observer{}}
 	e.prefix = testkit.Prefix(t, rdb, "chat")
-	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now), store.WithAuditKey(handlerstest.AuditKey()))
+	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now), store.WithAuditKey(handlerstest.AuditKey()), store.WithDocumentKey(handlerstest.DocumentKey()))
 	e.adapter = handlerstest.NewStore(e.store)
 	cat, err := i18n.New()
 	if err != nil {

@@ -67,3 +67,11 @@ func AuditUsers(ctx context.Context, st *store.Store) ([]int64, error) {
 
 // AuditKey returns an audit key for test stores (store.WithAuditKey).
 func AuditKey() []byte { return []byte("handlers' audit key for tests..!") }
+
+// DocumentKey returns the document key of the handlers' tests (the bot
+// derives its own: bot.DocumentKey).
+func DocumentKey() []byte { return []byte("handlers' document key, tests..!") }
+
+// ReviewKey returns the review key of the handlers' tests (the bot derives
+// its own: bot.ReviewKey).
+func ReviewKey() []byte { return []byte("handlers' review key, 32 bytes!!") }

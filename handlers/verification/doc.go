@@ -56,6 +56,23 @@
 // other than Linux, macOS and the BSDs) nothing is locked or removed at
 // start: remove leftovers by hand.
 //
+// # Duplicates and manual review
+//
+// A submission that passes the level's rules claims its identity
+// documents and its person (Fingerprints) for the user, all or none; when
+// another account holds one, rules.duplicates refuses it for good (code
+// duplicate; the user is not told which account), sends it to review, or
+// is off. Then the review triggers (rules.review always,
+// rules.review_sample, a duplicate under review, Config.ReviewChecks such
+// as screening) may send it to an admin: the submission, as Telegram sent
+// it, is kept sealed in the store (PutReview), the status is review, the
+// user is told, OnReview runs and each admin gets a link of their own
+// (Config.ReviewLink). OpenReview decrypts it again for the review page;
+// Decide applies the admin's decision (approve: scans downloaded again
+// and OnVerified as for any verification; reject with a reason, releasing
+// the claims; ask to fix chosen items), audits it with the admin as actor
+// and erases the kept submission.
+//
 // The flow talks to Redis and Telegram through the Store and Telegram
 // interfaces, which hold exactly the calls it makes. Nothing personal is
 // logged or audited: user IDs, element types, problem codes and the

@@ -26,7 +26,8 @@ func ExampleFlow() {
 	_, _ = rand.Read(b)
 	prefix := "kycbot-example:" + hex.EncodeToString(b) + ":"
 	defer testkit.DeletePrefix(ctx, rdb, prefix)
-	st := store.New(rdb, store.WithPrefix(prefix), store.WithAuditKey(handlerstest.AuditKey())) // the bot derives it: bot.AuditKey
+	st := store.New(rdb, store.WithPrefix(prefix), store.WithAuditKey(handlerstest.AuditKey()), // the bot derives it: bot.AuditKey
+		store.WithDocumentKey(handlerstest.DocumentKey())) // and this one: bot.DocumentKey
 
 	key, err := passport.GenerateKey(2048) // the bot's Passport key (@BotFather has its public half)
 	if err != nil {

@@ -41,6 +41,19 @@ type Store interface {
 	SetStatus(ctx context.Context, st store.Status) error
 	// AuditOnce appends ev to the audit trail once per id.
 	AuditOnce(ctx context.Context, ev store.Event, id string) error
+	// ClaimDocuments claims the identity documents and the person of a
+	// submission for userID, all or none (store.Documents.ClaimAll): an
+	// error wrapping store.ErrDocumentTaken names the other owner.
+	ClaimDocuments(ctx context.Context, userID int64, fps []store.Fingerprint) (owner int64, err error)
+	// ReleaseDocuments releases the claims userID holds of fps
+	// (store.Documents.ReleaseAll): an admin rejected the submission.
+	ReleaseDocuments(ctx context.Context, userID int64, fps []store.Fingerprint) error
+	// PutReview, GetReview and DeleteReview keep a submission for manual
+	// review, sealed, until the decision (store.Reviews); PutReview of one
+	// decided already fails with store.ErrReviewDecided.
+	PutReview(ctx context.Context, userID int64, id string, value []byte, ttl time.Duration) error
+	GetReview(ctx context.Context, userID int64, id string) ([]byte, error)
+	DeleteReview(ctx context.Context, userID int64, id string) error
 }
 
 // Telegram is what the flow asks of Telegram. The transports implement
@@ -76,6 +89,9 @@ const (
 	// DefaultDownloadConcurrency is how many files of one submission are
 	// downloaded at once.
 	DefaultDownloadConcurrency = 2
+	// DefaultReviewTTL is how long a submission waits for an admin's
+	// decision.
+	DefaultReviewTTL = 7 * 24 * time.Hour
 )
 
 // Config is what New needs. Fields without a default are required.
@@ -122,6 +138,26 @@ type Config struct {
 	// recorded and before the user is told; errors as for OnVerified,
 	// except that a final error is only logged. Default: none.
 	OnRejected func(context.Context, Rejected) error
+	// OnReview is called when a submission goes to manual review, after
+	// the status is recorded and before the user is told; errors as for
+	// OnRejected. Default: none.
+	OnReview func(context.Context, Review) error
+	// ReviewChecks may each send a submission that passed the rules to
+	// manual review (a watchlist hit: ReasonScreening), besides the
+	// level's rules (rules.duplicates, review, review_sample). Optional.
+	ReviewChecks []ReviewCheck
+	// ReviewLink returns the link to the review page that admin may open
+	// once for the review id of userID (the bot signs it). Required when a
+	// level's rules send submissions to review.
+	ReviewLink func(reviewID string, userID, admin int64) string
+	// ReviewTTL is how long a submission waits, sealed, for the decision
+	// (default DefaultReviewTTL); past it, it is erased undecided.
+	ReviewTTL time.Duration
+	// Sample returns the number in [0, 1) that rules.review_sample is
+	// compared with, for the submission whose nonce hash is nonceHash
+	// (default SampleOf: the same submission processed again is drawn
+	// again the same way).
+	Sample func(nonceHash string) float64
 	// DownloadConcurrency is how many files of one submission are
 	// downloaded at once (default DefaultDownloadConcurrency).
 	DownloadConcurrency int
@@ -294,6 +330,12 @@ func New(cfg Config) (*Flow, error) {
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
 	}
+	if cfg.ReviewTTL <= 0 {
+		cfg.ReviewTTL = DefaultReviewTTL
+	}
+	if cfg.Sample == nil {
+		cfg.Sample = SampleOf
+	}
 	if cfg.ValueErrorsPauses == nil {
 		cfg.ValueErrorsPauses = DefaultValueErrorsPauses
 	}
@@ -325,9 +367,11 @@ func (f *Flow) sweep() {
 // credentials are decrypted with the bot's key, the nonce is consumed
 // (once, for this user, not expired), the values are decrypted and the
 // scans downloaded and decrypted, the level's rules check them, and the
-// outcome is recorded (status, audit event, hooks) before the user is
-// told: verified, rejected for good, or what to fix (in the chat and in
-// their Telegram Passport form, with a fresh request to try again).
+// documents are claimed against duplicates, and the outcome is recorded
+// (status, audit event, hooks) before the user is told: verified,
+// rejected for good, under review (an admin decides: Decide), or what to
+// fix (in the chat and in their Telegram Passport form, with a fresh
+// request to try again).
 //
 // It returns the outcome and nil when the submission was handled, whatever
 // it was for the user. It returns an error wrapping handlers.ErrRetryLater
@@ -641,16 +685,12 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 	}
 	p.log.InfoContext(ctx, "verification: submission received", slog.String("elements", strings.Join(types, ",")))
 
-	dir, err := lockeddir.Create(f.cfg.TempDir, stagePrefix)
+	dir, remove, err := p.stage(ctx)
 	if err != nil {
-		return p.failed(ctx, "files", "temp_dir"), fmt.Errorf("staging directory: %w", err)
+		return p.failed(ctx, "files", "temp_dir"), err
 	}
-	defer func() {
-		if err := dir.Remove(); err != nil {
-			p.log.ErrorContext(ctx, "verification: cannot remove the staged scans", slog.String("error", err.Error()))
-		}
-	}()
-	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir.Path(), f.cfg.DownloadConcurrency, checker.MeasuresSharpness())
+	defer remove()
+	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir, f.cfg.DownloadConcurrency, checker.MeasuresSharpness())
 	if err != nil && ctx.Err() != nil {
 		return Outcome{}, p.retryLater(ctx, "download the scans", err)
 	}
@@ -676,6 +716,18 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 	}
 	switch {
 	case res.OK():
+		policy := checker.Policy()
+		owner, out, done, err := p.duplicates(ctx, policy.Duplicates, sub)
+		if done {
+			return out, err
+		}
+		reasons, err := p.reviewReasons(ctx, policy, sub, owner)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if len(reasons) > 0 {
+			return p.toReview(ctx, es, reasons, owner)
+		}
 		return p.verified(ctx, sub, files)
 	case res.Final():
 		return p.rejected(ctx, res, codes)
@@ -735,13 +787,33 @@ func (p *run) problemText(pr verify.Problem) string {
 }
 
 func (p *run) rejected(ctx context.Context, res verify.Result, codes []string) (Outcome, error) {
+	var reason string
+	for _, pr := range res.Problems {
+		if pr.Final {
+			reason = p.problemText(pr)
+			break
+		}
+	}
+	text := p.loc.Text(i18n.MsgResultRejected, map[string]any{"Reason": reason, "Support": p.f.cfg.Support})
+	out, err := p.reject(ctx, res.Problems, codes, text)
+	if err != nil {
+		return out, err
+	}
+	p.f.cfg.Admins.Notify(ctx, p.sub.ID+":rejected", i18n.MsgAdminRejected,
+		map[string]any{"User": strconv.FormatInt(p.sub.User.ID, 10), "Codes": strings.Join(codes, ", "), "Ref": p.req.Ref})
+	return out, nil
+}
+
+// reject ends a submission with a final rejection: the status, the
+// OnRejected hook, the audit event, then the user is told text.
+func (p *run) reject(ctx context.Context, problems []verify.Problem, codes []string, text string) (Outcome, error) {
 	f, req := p.f, p.req
 	if err := p.setStatus(ctx, store.Status{Level: req.Level, State: store.StateRejected, Ref: req.Ref, Codes: codes}); err != nil {
 		return Outcome{}, err
 	}
 	if f.cfg.OnRejected != nil {
 		rj := Rejected{UserID: p.sub.User.ID, Level: req.Level, Ref: req.Ref, At: f.cfg.Now(), NonceHash: req.NonceHash(),
-			Problems: res.Problems, Codes: codes}
+			Problems: problems, Codes: codes}
 		if err := f.cfg.OnRejected(ctx, rj); err != nil {
 			if hookRetryable(err) || ctx.Err() != nil {
 				return Outcome{}, p.retryLater(ctx, "OnRejected", err)
@@ -753,21 +825,11 @@ func (p *run) rejected(ctx context.Context, res verify.Result, codes []string) (
 		Detail: map[string]string{"nonce_hash": req.NonceHash()}}); err != nil {
 		return Outcome{}, err
 	}
-	var reason string
-	for _, pr := range res.Problems {
-		if pr.Final {
-			reason = p.problemText(pr)
-			break
-		}
-	}
-	if err := p.tell(ctx, p.loc.Text(i18n.MsgResultRejected, map[string]any{"Reason": reason, "Support": f.cfg.Support})); err != nil {
+	if err := p.tell(ctx, text); err != nil {
 		return Outcome{}, err
 	}
 	p.log.InfoContext(ctx, "verification: rejected", slog.String("codes", strings.Join(codes, ",")))
-	out := p.verdict(Outcome{Result: handlers.SubmissionRejected, Codes: codes})
-	f.cfg.Admins.Notify(ctx, p.sub.ID+":rejected", i18n.MsgAdminRejected,
-		map[string]any{"User": strconv.FormatInt(p.sub.User.ID, 10), "Codes": strings.Join(codes, ", "), "Ref": req.Ref})
-	return out, nil
+	return p.verdict(Outcome{Result: handlers.SubmissionRejected, Codes: codes}), nil
 }
 
 func (p *run) needsFixes(ctx context.Context, sub *passport.Submission, res verify.Result, codes []string) (Outcome, error) {
@@ -823,6 +885,20 @@ func (p *run) needsFixes(ctx context.Context, sub *passport.Submission, res veri
 		return Outcome{}, err
 	}
 	return p.verdict(out), nil
+}
+
+// stage creates the submission's staging directory (see Config.TempDir);
+// remove removes it, logging a failure.
+func (p *run) stage(ctx context.Context) (dir string, remove func(), err error) {
+	d, err := lockeddir.Create(p.f.cfg.TempDir, stagePrefix)
+	if err != nil {
+		return "", nil, fmt.Errorf("staging directory: %w", err)
+	}
+	return d.Path(), func() {
+		if err := d.Remove(); err != nil {
+			p.log.ErrorContext(ctx, "verification: cannot remove the staged scans", slog.String("error", err.Error()))
+		}
+	}, nil
 }
 
 // sentinelName names the passport sentinel an error wraps.

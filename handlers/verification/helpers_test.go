@@ -171,7 +171,7 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 	rdb := needRedis(t)
 	e := &env{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: &handlerstest.Telegram{}, logs: &testkit.Logs{}, obs: &handlerstest.Observer{}}
 	e.prefix = testkit.Prefix(t, rdb, "verification")
-	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now), store.WithAuditKey(handlerstest.AuditKey()))
+	e.store = store.New(rdb, store.WithPrefix(e.prefix), store.WithClock(e.clock.Now), store.WithAuditKey(handlerstest.AuditKey()), store.WithDocumentKey(handlerstest.DocumentKey()), store.WithReviewKey(handlerstest.ReviewKey()))
 	e.adapter = handlerstest.NewStore(e.store)
 	cat, err := i18n.New()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -323,7 +324,15 @@ func TestCutShort(t *testing.T) {
 				st.at = "consume"
 				e.tg.SetDownloads(0, context.Canceled)
 			case "tell":
+				// The "received" message goes out; the verdict, which
+				// cannot be edited into it, is sent as a new message, and
+				// the context ends then.
+				e.tg.SetEdit(errors.New("handlerstest: edit refused"))
+				var sends atomic.Int32
 				e.tg.SetSend(nil, func() {
+					if sends.Add(1) == 1 {
+						return
+					}
 					stop()
 					e.tg.SetSend(context.Canceled, nil)
 				})
@@ -352,6 +361,7 @@ func TestCutShort(t *testing.T) {
 			st.mu.Unlock()
 			e.tg.SetDownloads(0, nil)
 			e.tg.SetSend(nil, nil)
+			e.tg.SetEdit(nil)
 			e.process(sub)
 			if got, want := handlerstest.Texts(e.tg.Shown(user)), []string{e.text("en", i18n.MsgResultVerified, nil)}; !slices.Equal(got, want) {
 				t.Errorf("the user sees %q, want %q", got, want)

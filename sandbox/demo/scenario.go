@@ -87,9 +87,6 @@ type Result struct {
 // expected.
 var ErrUnexpected = errors.New("demo: the scenario did not end as expected")
 
-// demoSeed derives the documents of the demo's user.
-const demoSeed = "D4710358"
-
 // RunScenario plays scenario sc with a new simulated user whose Telegram
 // app speaks lang, and prints both sides of the chat to out as it
 // happens, with the time since the start (see Play). It fails with
@@ -99,11 +96,15 @@ func (e *Env) RunScenario(ctx context.Context, sc Scenario, lang string, out io.
 	if b == nil {
 		return Result{}, errors.New("demo: the bot is not running (StartBot)")
 	}
-	profile, err := sc.Profile(demoSeed, time.Now())
+	// The documents (and the middle name) derive from the phone number:
+	// each user of the demo is another person, as a bot that refuses
+	// duplicates (rules.duplicates) needs.
+	phone := fmt.Sprintf("4915%09d", time.Now().UnixNano()%1e9)
+	profile, err := sc.Profile("D"+phone[len(phone)-7:], time.Now())
 	if err != nil {
 		return Result{}, err
 	}
-	u, err := e.NewUser(ctx, sandbox.UserSpec{Phone: fmt.Sprintf("4915%09d", time.Now().UnixNano()%1e9), FirstName: "Ada",
+	u, err := e.NewUser(ctx, sandbox.UserSpec{Phone: phone, FirstName: "Ada",
 		LastName: "Lovelace", LangCode: lang}, profile)
 	if err != nil {
 		return Result{}, err
