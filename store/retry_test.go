@@ -21,7 +21,7 @@ func TestRetryNotRun(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		errs  []error // what the tries return, in turn; then success
-		calls int
+		calls int // the tries; 0: at least two (how many fit in the wait depends on the machine's load)
 		fails bool
 	}{
 		{"refused, then served", []error{refused, refused}, 3, false},
@@ -30,7 +30,7 @@ func TestRetryNotRun(t *testing.T) {
 		{"the answer was lost: may have run", []error{io.EOF}, 1, true},
 		{"reset mid-command", []error{&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}}, 1, true},
 		{"a refusal of the command itself", []error{redisError("ERR wrong number of arguments")}, 1, true},
-		{"refused for longer than the wait", []error{refused, refused, refused, refused, refused, refused}, 3, true},
+		{"refused for longer than the wait", []error{refused, refused, refused, refused, refused, refused}, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := 0
@@ -47,6 +47,9 @@ func TestRetryNotRun(t *testing.T) {
 				}
 				return nil
 			})(context.Background(), cmd)
+			if tc.calls == 0 && calls >= 2 && calls < len(tc.errs) {
+				calls = tc.calls // tried again, then gave up before the errors ran out
+			}
 			if calls != tc.calls || (err != nil) != tc.fails {
 				t.Errorf("%d tries, error %v; want %d tries, failing %t", calls, err, tc.calls, tc.fails)
 			}
