@@ -21,7 +21,7 @@ func TestRetryNotRun(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		errs  []error // what the tries return, in turn; then success
-		calls int // the tries; 0: at least two (how many fit in the wait depends on the machine's load)
+		calls int     // the tries; 0: at least two (how many fit in the wait depends on the machine's load)
 		fails bool
 	}{
 		{"refused, then served", []error{refused, refused}, 3, false},
