@@ -459,13 +459,13 @@ func (t *transcript) untilVerdict(ctx context.Context, u *sandbox.SimUser, fromB
 
 // askAttempts is how many times a user asks the bot again for a request
 // when the request page says it does not know theirs.
-const askAttempts = 2
+const askAttempts = 5
 
 // requestPage opens the request page of button (openPage) and returns its
 // Telegram Passport link. When the page answers 404 (the request is
 // unknown or expired: it says to ask the bot again), the user asks again
-// (ask returns the new button) and opens the new page, askAttempts times
-// at most: a Redis failover can lose a request issued a moment before.
+// after twice pause (ask returns the new button) and opens the new page,
+// askAttempts times at most: a Redis failover can lose a request issued a moment before.
 func requestPage(ctx context.Context, open func(context.Context, string) (string, error),
 	ask func(context.Context) (sandbox.Button, error), button sandbox.Button, pause time.Duration) (string, error) {
 	for asked := 0; ; asked++ {
@@ -473,6 +473,13 @@ func requestPage(ctx context.Context, open func(context.Context, string) (string
 		var status *sandbox.HTTPStatusError
 		if !errors.As(err, &status) || status.Status != http.StatusNotFound || asked == askAttempts {
 			return link, err
+		}
+		// A person reads the page, goes back to the chat and asks: a few
+		// seconds, in which the clients learn of a Redis failover.
+		select {
+		case <-ctx.Done():
+			return "", err
+		case <-time.After(2 * pause):
 		}
 		if button, err = ask(ctx); err != nil {
 			return "", fmt.Errorf("the page said the request expired; asking the bot again: %w", err)
