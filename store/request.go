@@ -228,8 +228,10 @@ func (s *Store) Requests() Requests { return Requests{s} }
 // request: issuing a new one supersedes the previous one, whose ID stops
 // working for Get and whose nonce then fails with ErrNonceSuperseded.
 // With IssuedFor, the live request issued for the same source is
-// returned instead (see IssuedFor). It takes two round trips to Redis;
-// with WithReplicas each waits for the replicas before the next.
+// returned instead (see IssuedFor). It takes two round trips to Redis
+// (three when IssuedFor answers the live request); with WithReplicas each
+// waits for the replicas before the next. The first writes the routing
+// keys, so that a request that is live can always be found by its ID.
 func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration, opts ...IssueOption) (_ Request, err error) {
 	defer markUnavailable(&err)
 	s := rq.s
@@ -269,6 +271,19 @@ func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration
 	}
 	nh := r.NonceHash()
 	keep := ms(ttl) + ms(NonceTombstoneTTL)
+	uid := strconv.FormatInt(p.UserID, 10)
+
+	// Route the nonce and the request ID to the user's slot first, and
+	// only then install the request: a request the user can be shown (the
+	// live one, which the bot reminds) always has its routing keys, even
+	// when Redis fails over between the two steps and the caller gives up.
+	// The keys are written once and never change, so that reading them and
+	// then running a script in the user's slot is race free; routing keys
+	// whose request never got installed name a request ID and nonce that
+	// were never shown and expire with keep.
+	if err := s.route(ctx, p.UserID, nh, r.ID, keep); err != nil {
+		return Request{}, fmt.Errorf("issue request for user %d: index: %w", p.UserID, err)
+	}
 	res, err := s.runDurable(ctx, issueScript,
 		[]string{s.userKey(p.UserID, "request"), s.userKey(p.UserID, "nonces"), s.userKey(p.UserID, "index")},
 		now.UnixMilli(), ms(ttl), keep, nh, strconv.FormatInt(now.UnixMilli()+keep, 10)+"|"+nonceLive, srcHash,
@@ -276,7 +291,7 @@ func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration
 		"id", r.ID,
 		"nonce", r.Nonce,
 		"nh", nh,
-		"uid", r.UserID,
+		"uid", uid,
 		"chat", r.ChatID,
 		"level", r.Level,
 		"lang", r.Lang,
@@ -291,38 +306,44 @@ func (rq Requests) Issue(ctx context.Context, p RequestParams, ttl time.Duration
 	answer, _ := res[0].(string)
 	switch answer {
 	case "ok":
+		return r, nil
 	case "same":
 		if r, err = parseRequest(flatToMap(res[1])); err != nil {
 			return Request{}, fmt.Errorf("issue request for user %d: %w", p.UserID, err)
 		}
-		// The routing keys of the request, in case the issue that
-		// installed it stopped before it wrote them.
-		nh, keep = r.NonceHash(), r.ExpiresAt.UnixMilli()-now.UnixMilli()+ms(NonceTombstoneTTL)
+		// The routing keys of the live request, in case it was installed
+		// by a version of kycbot that wrote them after the request and
+		// stopped in between.
+		keep = r.ExpiresAt.UnixMilli() - now.UnixMilli() + ms(NonceTombstoneTTL)
+		if err := s.route(ctx, p.UserID, r.NonceHash(), r.ID, keep); err != nil {
+			return Request{}, fmt.Errorf("issue request for user %d: index: %w", p.UserID, err)
+		}
+		return r, nil
 	case "collision":
 		return Request{}, fmt.Errorf("issue request for user %d: the random source repeated a nonce", p.UserID)
 	default:
 		return Request{}, fmt.Errorf("issue request for user %d: unexpected script answer %q", p.UserID, answer)
 	}
+}
 
-	// Route the nonce and the request ID to the user's slot. These keys
-	// are written once and never change, so that reading them and then
-	// running a script in the user's slot is race free. One that is there
-	// already names the user when another issue for the same source wrote
-	// it; one that names another user means the random source repeated.
-	uid := strconv.FormatInt(p.UserID, 10)
+// route writes the routing keys of a request (nonce hash nh and request
+// ID id to userID), kept for keep ms, unless they are there already. One
+// that names another user means the random source repeated.
+func (s *Store) route(ctx context.Context, userID int64, nh, id string, keep int64) error {
+	uid := strconv.FormatInt(userID, 10)
 	var nonceRoute, idRoute *redis.Cmd
 	if err := s.durable(ctx, func(pipe redis.Pipeliner) {
 		nonceRoute = pipe.Do(ctx, "set", s.key("nidx:"+nh), uid, "px", keep, "nx", "get")
-		idRoute = pipe.Do(ctx, "set", s.key("ridx:"+r.ID), uid, "px", keep, "nx", "get")
+		idRoute = pipe.Do(ctx, "set", s.key("ridx:"+id), uid, "px", keep, "nx", "get")
 	}); err != nil && !errors.Is(err, redis.Nil) {
-		return Request{}, fmt.Errorf("issue request for user %d: index: %w", p.UserID, err)
+		return err
 	}
 	for _, c := range []*redis.Cmd{nonceRoute, idRoute} {
 		if c.Err() == nil && c.Val() != uid {
-			return Request{}, fmt.Errorf("issue request for user %d: the random source repeated a request ID or nonce", p.UserID)
+			return errors.New("the random source repeated a request ID or nonce")
 		}
 	}
-	return r, nil
+	return nil
 }
 
 func (s *Store) issueCheck(p RequestParams, ttl time.Duration) error {

@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/kycbot/kycbot/tests/testkit"
 )
@@ -760,6 +763,101 @@ func TestIssueRandomRepeated(t *testing.T) {
 				if i == last && (err == nil || !strings.Contains(err.Error(), "random source repeated")) {
 					t.Fatalf("issue %d: %v, want the random source repeated", i, err)
 				}
+			}
+		})
+	}
+}
+
+// failNth is a go-redis hook that fails the nth round trip (from 1) it
+// sees with err, without sending it, as a failover cutting the connection
+// does; a new connection's handshake does not count.
+type failNth struct {
+	mu  sync.Mutex
+	n   int
+	err error
+}
+
+func (h *failNth) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *failNth) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if handshake(cmd) {
+			return next(ctx, cmd)
+		}
+		if err := h.step(); err != nil {
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *failNth) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if len(cmds) > 0 && handshake(cmds[0]) {
+			return next(ctx, cmds)
+		}
+		if err := h.step(); err != nil {
+			for _, c := range cmds {
+				c.SetErr(err)
+			}
+			return err
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// handshake tells the commands go-redis sends on a new connection.
+func handshake(c redis.Cmder) bool { return c.Name() == "hello" || c.Name() == "client" }
+
+func (h *failNth) step() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.n--
+	if h.n == 0 {
+		return h.err
+	}
+	return nil
+}
+
+// An issue cut short at either of its steps (Redis failing over between
+// them, the caller giving up) never leaves the user a live request
+// whose page cannot find it: the bot reminds the live request, so a
+// request without its routing keys would be a dead button for good.
+func TestIssueCutShortLeavesNoDeadRequest(t *testing.T) {
+	cut := errors.New("connection reset by a failover")
+	for step := 1; step <= 2; step++ {
+		t.Run(fmt.Sprintf("cut at round trip %d", step), func(t *testing.T) {
+			h := &failNth{err: cut} // armed after the ping
+			c := redis.NewClient(&redis.Options{Addr: testRedisAddr, MaxRetries: -1})
+			c.AddHook(h)
+			t.Cleanup(func() { _ = c.Close() })
+			if err := c.Ping(context.Background()).Err(); err != nil {
+				t.Fatalf("no Redis at %s: %v", testRedisAddr, err)
+			}
+			h.mu.Lock()
+			h.n = step // the ping above went through the hook
+			h.mu.Unlock()
+			s := New(c, WithPrefix(testPrefix(t, c)))
+			ctx := context.Background()
+			const user = 6201
+			if _, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Hour); !errors.Is(err, cut) {
+				t.Fatalf("issue cut at round trip %d: %v, want the cut", step, err)
+			}
+			if live, ok, err := s.Requests().Live(ctx, user); err != nil {
+				t.Fatal(err)
+			} else if ok {
+				if _, err := s.Requests().Get(ctx, live.ID); err != nil {
+					t.Errorf("the live request (which the bot reminds) is not found by its page: %v", err)
+				}
+			}
+			// The user asks again: the new request works.
+			again, err := s.Requests().Issue(ctx, RequestParams{UserID: user, ChatID: user, Level: "basic"}, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.Requests().Get(ctx, again.ID); err != nil || got != again {
+				t.Errorf("page of the request asked again = %+v %v", got, err)
 			}
 		})
 	}
