@@ -2,10 +2,14 @@ package sandbox
 
 import (
 	"bufio"
+	"context"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/gotd/log"
 )
 
 // gate serializes tgtest's work between socket reads (see gatedListener).
@@ -50,11 +54,16 @@ func (g *gate) unlock() {
 // itself, and tgtest's accept loop stops the whole server on any Accept
 // error, so a client that connects and drops before sending a byte (a
 // dropped connection, a test cancelled mid-dial) would kill the DC.
-// Connections are handed over only once their first bytes arrived.
+// Connections are handed over only once their transport header arrived
+// (acceptTransport). The pre-read is also where the obfuscated transport
+// is taken off: tgtest only knows the plain codecs, so an obfuscated
+// connection reaches it deobfuscated, its codec's plain header first.
 type gatedListener struct {
 	net.Listener
-	gate *gate
-	keys *keyState
+	gate       *gate
+	keys       *keyState
+	transports *transportCounts
+	log        log.Helper
 
 	ready chan net.Conn
 	done  chan struct{}
@@ -67,9 +76,9 @@ type gatedListener struct {
 // headerTimeout bounds the wait for a new connection's first bytes.
 const headerTimeout = 30 * time.Second
 
-func newGatedListener(l net.Listener, g *gate, keys *keyState) *gatedListener {
+func newGatedListener(l net.Listener, g *gate, keys *keyState, transports *transportCounts, lg log.Helper) *gatedListener {
 	gl := &gatedListener{
-		Listener: l, gate: g, keys: keys,
+		Listener: l, gate: g, keys: keys, transports: transports, log: lg,
 		ready: make(chan net.Conn), done: make(chan struct{}),
 		conns: map[*gatedConn]struct{}{},
 	}
@@ -91,14 +100,17 @@ func (l *gatedListener) acceptLoop() {
 // preread waits for the first bytes of a connection, then hands it to
 // Accept; connections that close or stay silent are dropped.
 func (l *gatedListener) preread(c net.Conn) {
-	r := bufio.NewReader(c)
 	_ = c.SetReadDeadline(time.Now().Add(headerTimeout))
-	if _, err := r.Peek(1); err != nil {
+	name, r, w, err := acceptTransport(bufio.NewReader(c), c)
+	if err != nil {
+		// Nothing personal: the error says what was wrong with the header.
+		l.log.Debug(context.Background(), "Connection refused", log.Error(err))
 		_ = c.Close()
 		return
 	}
 	_ = c.SetReadDeadline(time.Time{})
-	gc := &gatedConn{Conn: c, r: r, gate: l.gate, owner: l, ip: remoteIP(c)}
+	l.transports.add(name)
+	gc := &gatedConn{Conn: c, r: r, w: w, gate: l.gate, owner: l, ip: remoteIP(c)}
 	l.mu.Lock()
 	l.conns[gc] = struct{}{}
 	l.mu.Unlock()
@@ -165,12 +177,19 @@ func remoteIP(c net.Conn) netip.Addr {
 // through Close: faults close the inner connection directly).
 type gatedConn struct {
 	net.Conn
-	r     *bufio.Reader
+	// r reads the connection (deobfuscated, for an obfuscated transport);
+	// w, when set, writes it (obfuscating).
+	r     io.Reader
+	w     io.Writer
 	gate  *gate
 	owner *gatedListener
 	// ip is the source address of the connection.
 	ip   netip.Addr
 	held bool
+	// layer is the schema layer the connection last declared with
+	// invokeWithLayer (0: none yet). Only the serving goroutine, in the
+	// request handler, touches it.
+	layer int
 }
 
 func (c *gatedConn) Read(p []byte) (int, error) {
@@ -182,6 +201,15 @@ func (c *gatedConn) Read(p []byte) (int, error) {
 	c.gate.lock(c)
 	c.held = true
 	return n, err
+}
+
+// Write writes to the connection, through the obfuscation when the
+// connection is obfuscated. tgtest's connections never write concurrently.
+func (c *gatedConn) Write(p []byte) (int, error) {
+	if c.w != nil {
+		return c.w.Write(p)
+	}
+	return c.Conn.Write(p)
 }
 
 func (c *gatedConn) Close() error {

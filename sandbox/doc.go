@@ -18,6 +18,36 @@
 // "12345" (Options.LoginCode), and auth.checkPassword when they have a
 // cloud password; bots with auth.importBotAuthorization.
 //
+// # Transports and layers
+//
+// Every DC accepts, on its one port, every MTProto transport Telegram's
+// servers do: abridged, intermediate, padded intermediate and full, and
+// the obfuscated transport (a 64-byte obfuscation header with AES-CTR
+// over abridged, intermediate or padded intermediate: what Telegram's
+// apps, MTProxy clients and browser clients use) with no MTProxy secret.
+// The first bytes of a connection tell which, as on Telegram; a
+// connection whose start names none is closed. gotd clients pick one with
+// dcs.Plain (Protocol, Obfuscated: true), SimUserOptions.Resolver and
+// Remote.Resolver. Transports counts the connections by transport.
+//
+// The servers speak one schema layer, gotd's tg.Layer (Layers). The layer
+// a connection declares with invokeWithLayer is recorded for the
+// connection (a request declaring none is in the last one its connection
+// declared); a request in any other layer is refused before anything is
+// done, at the client's first invokeWithLayer(initConnection), with 400
+// CONNECTION_LAYER_INVALID_<tg.Layer> (ErrLayer: Telegram's error type
+// for an invalid layer, with the layer the servers speak as argument),
+// never answered in a layer the client cannot parse. The sandbox does not
+// translate between layers: about a dozen of the constructors of the
+// Passport flow (user, message, messageService, messages.sendMessage,
+// the inline buttons...) differ between layers as close as 198 and 229,
+// so a client must be generated from the same layer. Telegram itself
+// answers each connection in the layer it declared.
+//
+// docs/sandbox-clients.md says how a client other than gotd (GramJS,
+// Telethon, TDLib) connects: the server's public key and fingerprint,
+// the addresses, the login code, the cloud password, the layer.
+//
 // Implemented methods:
 //
 //   - login and sessions: help.getConfig, help.getNearestDc, auth.sendCode,
@@ -148,7 +178,9 @@
 //
 // Error codes the sandbox chose where Telegram documents none are the
 // constants ErrSecureValueInvalid, ErrValueHashInvalid and
-// ErrValueTypeInvalid; other codes are Telegram's (PASSWORD_REQUIRED,
+// ErrValueTypeInvalid; CONNECTION_LAYER_INVALID carries an argument, the
+// layer the servers speak (ErrLayer; Telegram's has none); other codes are
+// Telegram's (PASSWORD_REQUIRED,
 // SECURE_SECRET_REQUIRED, SECURE_SECRET_INVALID, BOT_INVALID,
 // PUBLIC_KEY_REQUIRED, PUBLIC_KEY_INVALID, SCOPE_EMPTY,
 // DATA_HASH_SIZE_INVALID, HASH_SIZE_INVALID, MD5_CHECKSUM_INVALID,
@@ -163,9 +195,11 @@
 // whose Up creates the listeners) whose connections hold a gate between
 // socket reads, and handles every request on its own goroutine (which also
 // lets slow requests, like throttled downloads, not block the connection).
-// The listener hands a connection to tgtest only once its first bytes
-// arrived: tgtest stops serving a DC on any accept error, and the transport
-// header is read inside Accept. The gate also tells the request handler,
+// The listener hands a connection to tgtest only once its transport
+// header arrived: tgtest stops serving a DC on any accept error, and the
+// transport header is read inside Accept. It also takes the obfuscation
+// off (gotd's obfuscated2, server side), since tgtest knows the plain
+// codecs only. The gate also tells the request handler,
 // which tgtest calls between two reads of the connection holding it, which
 // connection (so which source address) a request came on: the auth key of
 // every message reaching the handler (requests and acks; tgtest answers

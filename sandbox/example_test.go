@@ -5,7 +5,9 @@ import (
 	"fmt"
 
 	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/dcs"
 	"github.com/gotd/td/tg"
+	"github.com/gotd/td/transport"
 
 	"github.com/kycbot/kycbot/sandbox"
 )
@@ -39,4 +41,43 @@ func ExampleStart() {
 		fmt.Println(err)
 	}
 	// Output: my_kyc_bot true true
+}
+
+// A gotd client on the obfuscated transport, as Telegram's apps connect:
+// the servers accept it on the same port as the plain transports and
+// count the connection under its transport.
+func ExampleSandbox_Transports() {
+	ctx := context.Background()
+	sb, err := sandbox.Start(ctx, sandbox.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer func() { _ = sb.Close() }()
+
+	bot, err := sb.AddBot(sandbox.BotSpec{Username: "my_kyc_bot"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	opts := sb.Options(nil)
+	opts.Resolver = dcs.Plain(dcs.PlainOptions{Protocol: transport.Abridged, Obfuscated: true})
+	client := telegram.NewClient(1, "app-hash", opts)
+	err = client.Run(ctx, func(ctx context.Context) error {
+		_, err := client.Auth().Bot(ctx, bot.Token)
+		return err
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(sb.Transports()[sandbox.TransportObfuscatedAbridged] > 0)
+	// Output: true
+}
+
+// The servers speak one schema layer; a request in another one answers
+// this error.
+func ExampleLayers() {
+	fmt.Println(sandbox.Layers()[0] == tg.Layer, sandbox.ErrLayer == fmt.Sprintf("CONNECTION_LAYER_INVALID_%d", tg.Layer))
+	// Output: true true
 }

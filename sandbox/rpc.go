@@ -25,6 +25,10 @@ type call struct {
 	// duplicated is set when the request's auth key was used from two
 	// source addresses at once (AUTH_KEY_DUPLICATED).
 	duplicated bool
+	// layer is the schema layer the request is in: the one it declares
+	// (invokeWithLayer), else the last one its connection declared, else
+	// tg.Layer. Only tg.Layer is served (see errLayer).
+	layer int
 }
 
 // key is the auth key of the request's session on its DC.
@@ -40,6 +44,25 @@ func callFrom(ctx context.Context) *call {
 // errMethod is the answer to a method the sandbox does not implement,
 // exactly as tgtest and Telegram answer it.
 var errMethod = tgerr.New(400, "INPUT_METHOD_INVALID")
+
+// Layers lists the schema layers the servers speak: gotd's tg.Layer, the
+// layer of the schema the sandbox is built from, and no other. A request
+// in another layer (declared with invokeWithLayer, on that request or
+// earlier on its connection) is not served: it answers ErrLayer.
+func Layers() []int { return []int{tg.Layer} }
+
+// ErrLayer is the error_message of the answer to a request in a layer
+// the servers do not speak (400): CONNECTION_LAYER_INVALID, the error
+// Telegram documents for an invalid layer, with the layer the servers
+// speak as its argument (as in FLOOD_WAIT_X), so that the client's
+// message names it: CONNECTION_LAYER_INVALID_229. gotd's tgerr reads it
+// as type CONNECTION_LAYER_INVALID with argument 229. The argument also
+// keeps clients that answer a bare CONNECTION_LAYER_INVALID by sending
+// initConnection again (Telegram Desktop does) from doing so forever.
+var ErrLayer = fmt.Sprintf("CONNECTION_LAYER_INVALID_%d", tg.Layer)
+
+// errLayer is the answer to a request in a layer the servers do not speak.
+var errLayer = tgerr.New(400, ErrLayer)
 
 // queryPeek decodes nothing: it lets an invoke wrapper be decoded up to its
 // inner query, leaving the buffer at the query.
@@ -66,11 +89,13 @@ func (sb *Sandbox) handler(dc int) tgtest.HandlerFunc {
 	return func(srv *tgtest.Server, req *tgtest.Request) error {
 		ref := authKeyRef{dc: dc, key: req.Session.AuthKey.ID}
 		duplicated := false
-		if conn := sb.gate.holder; conn != nil {
+		conn := sb.gate.holder
+		if conn != nil {
 			duplicated = sb.authKeys.use(ref, conn)
 		}
 		buf := req.Buf
 		updates := true
+		layer := 0
 	unwrap:
 		for {
 			id, err := buf.PeekID()
@@ -81,7 +106,12 @@ func (sb *Sandbox) handler(dc int) tgtest.HandlerFunc {
 			q := &queryPeek{}
 			switch id {
 			case tg.InvokeWithLayerRequestTypeID:
-				w = &tg.InvokeWithLayerRequest{Query: q}
+				wl := &tg.InvokeWithLayerRequest{Query: q}
+				if err := wl.Decode(buf); err != nil {
+					return fmt.Errorf("decode invokeWithLayer: %w", err)
+				}
+				layer = wl.Layer
+				continue
 			case tg.InitConnectionRequestTypeID:
 				ic := &tg.InitConnectionRequest{Query: q}
 				if err := ic.Decode(buf); err != nil {
@@ -104,9 +134,10 @@ func (sb *Sandbox) handler(dc int) tgtest.HandlerFunc {
 			// msgs_ack and other service messages need no answer.
 			return nil
 		}
+		layer = connLayer(conn, layer)
 		data := append([]byte(nil), buf.Buf...)
 		r := &tgtest.Request{DC: req.DC, Session: req.Session, MsgID: req.MsgID, RequestCtx: req.RequestCtx}
-		c := &call{dc: dc, srv: srv, session: req.Session, updates: updates, method: id, duplicated: duplicated}
+		c := &call{dc: dc, srv: srv, session: req.Session, updates: updates, method: id, duplicated: duplicated, layer: layer}
 		sb.wg.Add(1)
 		go func() {
 			defer sb.wg.Done()
@@ -114,6 +145,24 @@ func (sb *Sandbox) handler(dc int) tgtest.HandlerFunc {
 		}()
 		return nil
 	}
+}
+
+// connLayer returns the layer of a request that declared declared (0:
+// none), recording it as its connection's layer: a request declaring none
+// is in the last layer its connection declared, or tg.Layer. conn is nil
+// when the connection is not known (then only the request's own counts).
+// Only the connection's serving goroutine, which holds the gate, calls it.
+func connLayer(conn *gatedConn, declared int) int {
+	if conn != nil {
+		if declared != 0 {
+			conn.layer = declared
+		}
+		declared = conn.layer
+	}
+	if declared == 0 {
+		return tg.Layer
+	}
+	return declared
 }
 
 func (sb *Sandbox) serve(c *call, req *tgtest.Request, data []byte) {
@@ -142,6 +191,15 @@ func (sb *Sandbox) invoke(ctx context.Context, c *call, data []byte) (bin.Encode
 		sb.faults.count(c.method)
 		sb.invalidateKey(ctx, c.key())
 		return nil, errAuthKeyDuplicated
+	}
+	if c.layer != tg.Layer {
+		// Refused before anything is decoded or done: a client of another
+		// layer could not parse the answers (the users, messages and
+		// methods of the Passport flow differ between layers).
+		sb.faults.count(c.method)
+		sb.log.Debug(ctx, "Request in a layer the servers do not speak",
+			log.Int("layer", c.layer), log.Int("served_layer", tg.Layer), log.String("method", sb.typeName(c.method)))
+		return nil, errLayer
 	}
 	if err := sb.faults.before(ctx, c); err != nil {
 		return nil, err

@@ -136,6 +136,8 @@ type Sandbox struct {
 	mtTypes  map[uint32]string
 	gate     gate
 	authKeys *keyState
+	// transports counts the connections by transport (Transports).
+	transports transportCounts
 
 	faults *faults
 
@@ -192,7 +194,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 			}
 			return nil, fmt.Errorf("sandbox: DC %d: listen on %s: %w", id, listen[id], err)
 		}
-		d := &dataCenter{id: id, listener: newGatedListener(l, &sb.gate, sb.authKeys), addr: l.Addr().(*net.TCPAddr)}
+		d := &dataCenter{id: id, listener: newGatedListener(l, &sb.gate, sb.authKeys, &sb.transports, sb.log.Named(fmt.Sprintf("dc%d", id))), addr: l.Addr().(*net.TCPAddr)}
 		d.srv = tgtest.NewServer(tgtest.NewPrivateKey(key), sb.handler(id), tgtest.ServerOptions{
 			DC:          id,
 			Random:      opts.Random,

@@ -19,6 +19,7 @@ import (
 	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/auth"
+	"github.com/gotd/td/telegram/dcs"
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
 	"golang.org/x/net/html"
@@ -53,6 +54,11 @@ type SimUserOptions struct {
 	// Now is the user's clock, which stamps ChatMessage.Received.
 	// Defaults to time.Now.
 	Now func() time.Time
+	// Resolver dials the servers for the user's client, as a
+	// dcs.Plain with another transport (e.g. Obfuscated: true, as
+	// Telegram's apps connect) does. Nil keeps the Remote's resolver
+	// (with NewSimUser, the sandbox's: plain TCP, intermediate).
+	Resolver dcs.Resolver
 }
 
 // randomInt64 reads a random non-zero int64 (a random_id, a file ID).
@@ -249,6 +255,9 @@ func startSimUser(ctx, runCtx context.Context, r Remote, spec UserSpec, opts Sim
 	}
 	if known != nil {
 		su.User = *known
+	}
+	if opts.Resolver != nil {
+		r.Resolver = opts.Resolver
 	}
 	o := r.Options(&session.StorageMemory{})
 	o.Logger = opts.Logger

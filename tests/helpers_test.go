@@ -20,6 +20,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/gotd/td/telegram/dcs"
 	"github.com/gotd/td/tg"
 	"github.com/redis/go-redis/v9"
 
@@ -91,6 +92,9 @@ type worldOptions struct {
 	// redis, when set, is the bot's Redis instead of the test server's
 	// (testkit.Need); the test closes it.
 	redis redis.UniversalClient
+	// resolver, when set, dials the sandbox for the bot and the demo's
+	// users (demo.Options.Resolver).
+	resolver dcs.Resolver
 }
 
 // newWorld starts the sandbox and the bot on real Redis with a key prefix
@@ -125,7 +129,7 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	opts := demo.Options{
-		Redis: client, Key: key, Sandbox: sopts, Logger: logger, ConfigYAML: wo.configYAML, Runner: wo.runner,
+		Redis: client, Key: key, Sandbox: sopts, Logger: logger, ConfigYAML: wo.configYAML, Runner: wo.runner, Resolver: wo.resolver,
 		Prefix: "kycbot-e2e:" + hex.EncodeToString(b[:]) + ":",
 		BotOptions: append([]bot.Option{
 			bot.WithClock(w.clock.Now),

@@ -190,6 +190,10 @@ func runSandboxServe(e *env, args []string) int {
 
 	fmt.Fprintf(e.stdout, "kycbot sandbox serve: a local Telegram runs on this machine until Ctrl-C.\n\n")
 	fmt.Fprintf(e.stdout, "  Telegram  DC 2 at %s (MTProto; every phone number logs in with the code %s)\n", dcAddr, sandbox.DefaultLoginCode)
+	for _, k := range served.Sandbox.PublicKeys() {
+		fmt.Fprintf(e.stdout, "            server key fingerprint %016x (the PEM is telegram.server.public_keys in the config)\n", uint64(k.Fingerprint()))
+	}
+	fmt.Fprintf(e.stdout, "            layer %s; every transport, plain or obfuscated (docs/sandbox-clients.md)\n", layerList(sandbox.Layers()))
 	fmt.Fprintf(e.stdout, "  Bot API   %s (HTTP and JSON, for bots on the Bot API: %s/bot<token>/getMe)\n", served.BotAPIURL, served.BotAPIURL)
 	fmt.Fprintf(e.stdout, "  Bot       @%s, a new account with a new Passport key\n", served.Account.Username)
 	fmt.Fprintf(e.stdout, "  Config    %s (mode 0600: it holds the bot's token)\n", *out)
@@ -421,4 +425,13 @@ func transportWay(t, r string) string {
 		return "over the Bot API front; the front posts the updates to the bot's web server (a webhook at the public URL)"
 	}
 	return "over the Bot API front; the bot receives by long polling (getUpdates)"
+}
+
+// layerList renders the schema layers the sandbox speaks.
+func layerList(layers []int) string {
+	out := make([]string, len(layers))
+	for i, l := range layers {
+		out[i] = strconv.Itoa(l)
+	}
+	return strings.Join(out, ", ")
 }

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotd/td/tg"
+
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
@@ -186,6 +188,12 @@ func TestSandboxServeWritesConfig(t *testing.T) {
 		t.Fatalf("check-config: exit %d, stderr %q", r.code, r.stderr)
 	}
 	fp := fmt.Sprintf("%016x", uint64(keys[0].Fingerprint()))
+	// What a client other than gotd needs: the key's fingerprint and the layer.
+	for _, want := range []string{"server key fingerprint " + fp, fmt.Sprintf("layer %d;", tg.Layer)} {
+		if !strings.Contains(s.stdout.String(), want) {
+			t.Errorf("serve's output lacks %q:\n%s", want, s.stdout)
+		}
+	}
 	for _, want := range []string{"is valid.", "servers of your own, not Telegram's: DC 2 at " + dcAddr, "fingerprint " + fp, "full (Full KYC)"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("check-config's summary lacks %q:\n%s", want, r.stdout)

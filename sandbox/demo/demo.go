@@ -15,6 +15,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/dcs"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kycbot/kycbot/bot"
@@ -66,6 +67,13 @@ type Options struct {
 	// Runner sets the runner's options (rate limit, receiver lease);
 	// Logger, Bot, Telegram, Listener and the callbacks are the demo's.
 	Runner runner.Options
+	// Resolver, when set, dials the sandbox for the bot's main instance
+	// (StartBot) and the demo's users (NewUser, RunScenario) instead of
+	// plain TCP with the intermediate transport: for instance
+	// dcs.Plain(dcs.PlainOptions{Protocol: transport.Abridged,
+	// Obfuscated: true}), the obfuscated transport of Telegram's apps.
+	// The instances of StartInstance keep their own source addresses.
+	Resolver dcs.Resolver
 }
 
 // Env is a running sandbox with the demo bot.
@@ -104,6 +112,14 @@ type Env struct {
 
 // Start starts the sandbox, registers the demo bot with a fresh key, and
 // runs the bot until Close.
+//
+// ctx bounds the whole life of the sandbox, not only the start: the local
+// Telegram's servers stop when ctx is done (as sandbox.Start documents),
+// and from then on every connection is refused, the bot's and the users'
+// alike. Pass a context that lasts as long as the Env and stop the Env
+// with Close: a start-up timeout in ctx would end the sandbox when it
+// expires. ctx also bounds the start of the bot (StartBot); the bot
+// itself and the Bot API front run until Close.
 func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	e := &Env{opts: opts}
 	defer func() {
@@ -233,6 +249,9 @@ func (e *Env) launch(ctx context.Context, ln net.Listener, cfg *config.Config, l
 	ro.Telegram = func(o *telegram.Options) {
 		so := e.Sandbox.Options(nil)
 		o.PublicKeys, o.DCList, o.DC = so.PublicKeys, so.DCList, so.DC
+		if e.opts.Resolver != nil && localAddr == "" {
+			o.Resolver = e.opts.Resolver
+		}
 	}
 	ro.OnReady = func(i runner.Info) { ready <- i }
 	ro.OnReceiving = func() {
@@ -382,7 +401,7 @@ func (e *Env) NewUser(ctx context.Context, spec sandbox.UserSpec, p sandbox.Prof
 	if spec.FirstName == "" {
 		spec.FirstName = "Demo"
 	}
-	u, err := e.Sandbox.NewSimUser(ctx, spec, sandbox.SimUserOptions{Profile: p})
+	u, err := e.Sandbox.NewSimUser(ctx, spec, sandbox.SimUserOptions{Profile: p, Resolver: e.opts.Resolver})
 	if err != nil {
 		return nil, fmt.Errorf("demo: user: %w", err)
 	}
