@@ -27,6 +27,7 @@ import (
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/verify"
+	"github.com/kycbot/kycbot/verify/screening"
 	"github.com/kycbot/kycbot/web"
 )
 
@@ -51,6 +52,7 @@ type Bot struct {
 	reg         *prometheus.Registry
 	metrics     *metrics.Metrics
 	metricsHTTP http.Handler
+	screener    *screening.Screener // screening.lists; Reload reconfigures it
 
 	closed  atomic.Bool
 	running atomic.Bool // Run works the queue
@@ -185,6 +187,12 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Bot, error) 
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	b.set.Store(set)
+	if len(cfg.Screening.Lists) > 0 && (len(cfg.Admins) == 0 || !cfg.Web.SeparateOps()) {
+		return nil, errors.New("bot: screening.lists sends the users on a list to manual review, which needs admins (admins) and a private web.ops_listen for the review page")
+	}
+	if b.screener, err = newScreener(ctx, cfg.Screening, b.log); err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
 
 	client := o.redis
 	if client == nil {

@@ -34,8 +34,9 @@
 // scans while the hook runs, the level and the business's reference from
 // /start <ref>), WithOnRejected every final rejection, WithOnReview every
 // case sent to manual review (rules.review, rules.review_sample,
-// rules.duplicates: review, or a WithReviewCheck such as screening; the
-// admin's decision then reaches WithOnVerified or WithOnRejected); with
+// rules.duplicates: review, a hit of the config's screening.lists, which
+// New loads, Run watches and Reload reconfigures, or a WithReviewCheck;
+// the admin's decision then reaches WithOnVerified or WithOnRejected); with
 // delivery.webhook_url they also reach the business as signed webhooks
 // (package bot/delivery), sent by Run. The review page, where an admin
 // opens a case from a one-time link and decides, is served by OpsHandler

@@ -18,8 +18,10 @@ var ErrReloadRefused = errors.New("settings that cannot change while the bot run
 // Reload puts a new config in force without dropping work: the levels
 // (scopes and rules), the default level, the texts (i18n: default
 // language and overrides, unless WithCatalog gave them), the admins,
-// passport.request_ttl and privacy_policy_url, and
-// delivery.include_data and include_files. It builds new handlers (and a
+// passport.request_ttl and privacy_policy_url,
+// delivery.include_data and include_files, and screening (the lists, read
+// again in full even when unchanged, and their settings; a list that
+// fails to load keeps its previous version, logged). It builds new handlers (and a
 // new request page server) from cfg and swaps them in at once: updates
 // being handled finish with the old ones, the next ones get the new. When
 // the bot runs (Run), the commands are registered with Telegram again for
@@ -46,6 +48,7 @@ func (b *Bot) Reload(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	b.reconfigureScreening(ctx, cfg.Screening)
 	b.log.InfoContext(ctx, "bot: config reloaded", slog.Int("levels", len(cfg.Levels)), slog.Int("admins", len(cfg.Admins)))
 	if w != nil && b.o.everything {
 		if err := w.chat.SetCommands(ctx); err != nil {

@@ -199,6 +199,11 @@ func (r reviews) page(ctx context.Context, c reviewClaims) (web.ReviewPage, erro
 	}
 	page := web.ReviewPage{User: c.user, Level: rv.Level, Ref: rv.Ref, Reasons: rv.Reasons, Owner: rv.Owner, Received: rv.At,
 		Items: rv.Items, RejectReasons: verification.RejectReasons}
+	if slices.Contains(rv.Reasons, verification.ReasonScreening) {
+		// Screened again, against the lists in force now.
+		page.Screened = true
+		page.Hits = reviewHits(r.b.screenSubmission(ctx, rv.Submission))
+	}
 	scans := verify.Scans(rv.Submission)
 	for _, el := range rv.Submission.Elements {
 		sec := web.ReviewSection{Title: string(el.Type)}

@@ -21,7 +21,10 @@ const instanceLease = 15 * time.Second
 // Run works the queue with the transport t until ctx ends: it learns who
 // the bot is (t.Self), builds the handlers and the request page (Handler
 // serves it from then on), delivers webhook events when the config has a
-// webhook, and handles the queued updates of every instance, at most
+// webhook, watches the screening lists' files (screening.poll_interval),
+// reminds the admins of the reviews left undecided
+// (admin_notices.review_reminder),
+// and handles the queued updates of every instance, at most
 // WithConcurrency at once. The updates this instance held before a
 // restart are resumed at once; those of an instance that stopped
 // answering are taken over after WithClaimAfter.
@@ -71,6 +74,13 @@ func (b *Bot) Run(ctx context.Context, t Transport) error {
 			}
 		})
 	}
+	// The screening lists are read again when their files change; the
+	// admins are reminded of the reviews left undecided.
+	var watching sync.WaitGroup
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watching.Go(func() { b.screener.Watch(watchCtx) })
+	watching.Go(func() { b.remindLoop(watchCtx) })
+	defer func() { stopWatch(); watching.Wait() }()
 	b.log.InfoContext(ctx, "bot: working the queue", slog.String("instance", b.o.instance), slog.Int64("bot_id", self.ID))
 	newWorkers(b).run(ctx)
 	stopSend()

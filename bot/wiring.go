@@ -53,7 +53,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 		Key: b.key, PreviousKeys: b.previous, Store: st, Telegram: t, Catalog: set.cat, Checkers: set.checkers, PageURL: pageURL,
 		Admins: w.admins, Support: cfg.Support, RequestTTL: cfg.Passport.RequestTTL, OnVerified: b.onVerified, OnRejected: b.onRejected,
 		ResultsTo: b.resultsTo, OnReview: b.onReview, ReviewLink: b.reviewLink,
-		ReviewChecks: b.o.reviewChecks,
+		ReviewChecks: append([]verification.ReviewCheck{b.screen}, b.o.reviewChecks...),
 		TempDir:      b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
 	})
 	if err != nil {

@@ -201,7 +201,22 @@ type AdminNotices struct {
 	// does not decrypt with the bot's key, Telegram Passport refusing the
 	// bot, webhook deliveries given up on (alarms). Default true.
 	Alarms bool `yaml:"alarms"`
+	// ReviewReminder is how often the admins are reminded of a case left
+	// undecided in manual review, counted from when it was sent to review
+	// (review_reminder): each admin gets a new review link, once per
+	// period whatever the number of instances. Between 1 minute and 7
+	// days; default DefaultReviewReminder. Review requests are always
+	// sent.
+	ReviewReminder time.Duration `yaml:"review_reminder"`
 }
+
+// DefaultReviewReminder is the default of admin_notices.review_reminder,
+// and MinReviewReminder and MaxReviewReminder its bounds.
+const (
+	DefaultReviewReminder = 24 * time.Hour
+	MinReviewReminder     = time.Minute
+	MaxReviewReminder     = 7 * 24 * time.Hour
+)
 
 // Web holds the settings of kycbot's HTTP server (request page, callback,
 // health and metrics).
@@ -290,8 +305,12 @@ func (w Web) OpsBaseURL() string {
 
 // NeedsReview reports whether a level's rules can send a submission to
 // manual review (rules.duplicates: review, rules.review: always, or a
-// rules.review_sample above 0).
+// rules.review_sample above 0), or screening can (screening.lists: a hit
+// sends the case to review).
 func (c *Config) NeedsReview() bool {
+	if len(c.Screening.Lists) > 0 {
+		return true
+	}
 	for _, l := range c.Levels {
 		if l != nil && (l.Policy.Duplicates == verify.DuplicatesReview || l.Policy.Review == verify.ReviewAlways || l.Policy.ReviewSample > 0) {
 			return true
@@ -530,7 +549,7 @@ func Default() *Config {
 			Prefix: DefaultRedisPrefix,
 		},
 		I18n:         I18n{DefaultLanguage: DefaultLanguage},
-		AdminNotices: AdminNotices{Verified: true, Rejected: true, Alarms: true},
+		AdminNotices: AdminNotices{Verified: true, Rejected: true, Alarms: true, ReviewReminder: DefaultReviewReminder},
 		Delivery: Delivery{
 			IncludeData: true, GiveUpAfter: DefaultGiveUpAfter,
 			MinBackoff: DefaultMinBackoff, MaxBackoff: DefaultMaxBackoff, ReclaimAfter: DefaultReclaimAfter,

@@ -889,14 +889,17 @@ func TestAdminNotices(t *testing.T) {
 		want    AdminNotices
 		summary string
 	}{
-		{name: "default", want: AdminNotices{Verified: true, Rejected: true, Alarms: true},
+		{name: "default", want: AdminNotices{Verified: true, Rejected: true, Alarms: true, ReviewReminder: DefaultReviewReminder},
 			summary: "Admins: 1; told of verified users, rejections, alarms, after the users' answers."},
-		{name: "verified off", yaml: "admin_notices: {verified: false}\n", want: AdminNotices{Rejected: true, Alarms: true},
+		{name: "verified off", yaml: "admin_notices: {verified: false}\n", want: AdminNotices{Rejected: true, Alarms: true, ReviewReminder: DefaultReviewReminder},
 			summary: "Admins: 1; told of rejections, alarms, after the users' answers."},
-		{name: "alarms only", yaml: "admin_notices: {verified: false, rejected: false}\n", want: AdminNotices{Alarms: true},
+		{name: "alarms only", yaml: "admin_notices: {verified: false, rejected: false}\n", want: AdminNotices{Alarms: true, ReviewReminder: DefaultReviewReminder},
 			summary: "Admins: 1; told of alarms, after the users' answers."},
-		{name: "all off", yaml: "admin_notices: {verified: false, rejected: false, alarms: false}\n",
+		{name: "all off", yaml: "admin_notices: {verified: false, rejected: false, alarms: false}\n", want: AdminNotices{ReviewReminder: DefaultReviewReminder},
 			summary: "Admins: 1; no notices (admin_notices all off)."},
+		{name: "review reminder", yaml: "rules: {review: always}\nadmin_notices: {review_reminder: 12h}\n",
+			want:    AdminNotices{Verified: true, Rejected: true, Alarms: true, ReviewReminder: 12 * time.Hour},
+			summary: "Admins: 1; told of verified users, rejections, alarms, after the users' answers; reminded of a review left undecided every 12h."},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := Parse([]byte(level+"admins: [7]\n"+tt.yaml), "config.yaml", WithEnv(noEnv))
@@ -910,6 +913,9 @@ func TestAdminNotices(t *testing.T) {
 				t.Errorf("summary lacks %q:\n%s", tt.summary, sum)
 			}
 		})
+	}
+	if _, err := Parse([]byte(level+"admins: [7]\nadmin_notices: {review_reminder: 30s}\n"), "config.yaml", WithEnv(noEnv)); err == nil || !strings.Contains(err.Error(), "admin_notices.review_reminder: 30s is out of range: use between 1m and 7d") {
+		t.Errorf("a reminder every 30 s: %v, want it out of range", err)
 	}
 	if _, err := Parse([]byte(level+"admin_notices: {verfied: false}\n"), "config.yaml", WithEnv(noEnv)); err == nil || !strings.Contains(err.Error(), "verfied") {
 		t.Errorf("a misspelt kind: %v, want an error naming it", err)

@@ -104,6 +104,7 @@ func (c *checker) defaults(cfg *Config) {
 	fill("delivery.max_backoff", d.MaxBackoff == 0, func() { d.MaxBackoff = DefaultMaxBackoff })
 	fill("delivery.reclaim_after", d.ReclaimAfter == 0, func() { d.ReclaimAfter = DefaultReclaimAfter })
 	fill("delivery.file_link_ttl", d.FileLinkTTL == 0, func() { d.FileLinkTTL = DefaultFileLinkTTL })
+	fill("admin_notices.review_reminder", cfg.AdminNotices.ReviewReminder == 0, func() { cfg.AdminNotices.ReviewReminder = DefaultReviewReminder })
 	sc := &cfg.Screening
 	fill("screening.threshold", sc.Threshold == 0, func() { sc.Threshold = DefaultScreeningThreshold })
 	fill("screening.birth_date", sc.BirthDate == "", func() { sc.BirthDate = ScreeningBirthDateRequired })

@@ -416,7 +416,8 @@ admins: [111111111]
 }
 
 // New fills the zero fields that have a default; the three whose zero
-// means something stay zero.
+// means something stay zero (the admin notices' switches; their reminder
+// period has a default).
 func TestNewDefaults(t *testing.T) {
 	basic := map[string]*Level{"basic": {Scope: scope(req(passport.TypePersonalDetails))}}
 	cfg, err := New(Config{Levels: basic})
@@ -427,12 +428,12 @@ func TestNewDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Delivery.IncludeData || cfg.Retention.StatusDays != 0 || cfg.Retention.AuditDays != 0 || cfg.AdminNotices != (AdminNotices{}) {
+	if cfg.Delivery.IncludeData || cfg.Retention.StatusDays != 0 || cfg.Retention.AuditDays != 0 || cfg.AdminNotices != (AdminNotices{ReviewReminder: DefaultReviewReminder}) {
 		t.Errorf("include_data %v, status_days %d, audit_days %d, admin_notices %+v; New keeps the zeros given",
 			cfg.Delivery.IncludeData, cfg.Retention.StatusDays, cfg.Retention.AuditDays, cfg.AdminNotices)
 	}
 	cfg.Delivery.IncludeData = true
-	cfg.AdminNotices = AdminNotices{Verified: true, Rejected: true, Alarms: true}
+	cfg.AdminNotices = AdminNotices{Verified: true, Rejected: true, Alarms: true, ReviewReminder: DefaultReviewReminder}
 	cfg.Retention = Retention{StatusDays: DefaultStatusDays, AuditDays: DefaultAuditDays}
 	fromFile = unlocated(fromFile)
 	if !reflect.DeepEqual(cfg, fromFile) {

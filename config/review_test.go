@@ -64,7 +64,7 @@ web: {public_url: "https://kyc.acme.example", ops_listen: public}
 	for _, p := range probs {
 		got += p.Path + ": " + p.Message + "\n"
 	}
-	if !strings.Contains(got, "admins: is empty, but a level sends submissions to manual review") || !strings.Contains(got, "web.ops_listen") {
+	if !strings.Contains(got, "admins: is empty, but submissions can go to manual review") || !strings.Contains(got, "web.ops_listen") {
 		t.Errorf("problems:\n%s", got)
 	}
 	// The default ops URL is the ops listener's.

@@ -84,11 +84,6 @@ func (c *checker) screening(s *Screening, check func(ScreeningList) error) {
 		c.add("screening.birth_date", "must be %s or %s, not %.40q", ScreeningBirthDateRequired, ScreeningBirthDateModifier, s.BirthDate)
 	}
 	c.duration("screening.poll_interval", s.PollInterval, MinScreeningPollInterval, MaxScreeningPollInterval)
-	if len(s.Lists) > 0 {
-		// Until the verification flow calls package verify/screening (issue
-		// 17), say so rather than let a business believe users are screened.
-		c.warn("screening.lists", "the lists are checked, but this version does not screen users against them yet (docs/screening.md, \"Wiring into the verification\")")
-	}
 	seen := map[string]bool{}
 	for i := range s.Lists {
 		l := &s.Lists[i]
@@ -145,6 +140,6 @@ func (c *Config) describeScreening() string {
 	for _, l := range s.Lists {
 		names = append(names, l.Name+" ("+l.Format+")")
 	}
-	return fmt.Sprintf("against %s (not applied to verifications yet); a hit from score %v sends the case to review; birth dates %s; files checked every %s.",
+	return fmt.Sprintf("every user with personal details against %s; a hit from score %v sends the case to manual review (it never rejects by itself); birth dates %s; files checked every %s and read again on SIGHUP.",
 		strings.Join(names, ", "), s.Threshold, s.BirthDate, fmtDuration(s.PollInterval))
 }

@@ -53,6 +53,7 @@ func TestScreeningLists(t *testing.T) {
   threshold: 0.85
   birth_date: modifier
   poll_interval: 30s
+admins: [1]
 `
 	if err := os.WriteFile(file, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
@@ -69,13 +70,15 @@ func TestScreeningLists(t *testing.T) {
 	if len(s.Lists) != 2 || s.Lists[0].File != filepath.Join(dir, "sdn.xml") || s.Threshold != 0.85 || s.BirthDate != ScreeningBirthDateModifier || s.PollInterval != 30*time.Second {
 		t.Errorf("screening = %+v", s)
 	}
-	if w := cfg.Warnings(); len(w) == 0 || w[len(w)-1].Path != "screening.lists" || !strings.Contains(w[len(w)-1].Message, "does not screen users against them yet") {
-		t.Errorf("no warning that screening is not applied: %v", w)
+	for _, w := range cfg.Warnings() {
+		if strings.HasPrefix(w.Path, "screening") {
+			t.Errorf("a warning about screening, which is applied: %v", w)
+		}
 	}
 	if len(checked) != 2 || checked[0] != "ofac "+filepath.Join(dir, "sdn.xml") {
 		t.Errorf("checked %q", checked)
 	}
-	if sum := cfg.Summary(); !strings.Contains(sum, "Screening: against ofac (ofac_sdn_xml), os (opensanctions_csv) (not applied to verifications yet); a hit from score 0.85") {
+	if sum := cfg.Summary(); !strings.Contains(sum, "Screening: every user with personal details against ofac (ofac_sdn_xml), os (opensanctions_csv); a hit from score 0.85 sends the case to manual review (it never rejects by itself)") {
 		t.Errorf("summary does not describe screening:\n%s", sum)
 	}
 
@@ -115,6 +118,7 @@ func TestScreeningProblems(t *testing.T) {
   threshold: 1.5
   birth_date: sometimes
   poll_interval: 0s
+admins: [1]
 `
 	_, got := parseProblems(t, src, noEnv)
 	checkProblems(t, got, []want{
@@ -128,6 +132,9 @@ func TestScreeningProblems(t *testing.T) {
 		{"screening.birth_date", 18, "must be required_match or modifier"},
 		{"screening.poll_interval", 19, "out of range: use between 1s and 24h"},
 	})
+	// A hit goes to manual review: admins decide there.
+	_, got = parseProblems(t, screeningBase+"screening:\n  lists:\n    - {name: un, format: un_xml, file: "+file+"}\n", noEnv)
+	checkProblems(t, got, []want{{"admins", 1, "submissions can go to manual review"}})
 	_, got = parseProblems(t, screeningBase+"screening:\n  threshold: high\n", noEnv)
 	checkProblems(t, got, []want{{"screening.threshold", 5, "must be a number such as 0.9"}})
 }

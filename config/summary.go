@@ -461,5 +461,9 @@ func (c *Config) describeNotices() string {
 	if len(on) == 0 {
 		return "no notices (admin_notices all off)"
 	}
-	return "told of " + strings.Join(on, ", ") + ", after the users' answers"
+	out := "told of " + strings.Join(on, ", ") + ", after the users' answers"
+	if c.NeedsReview() {
+		out += "; reminded of a review left undecided every " + fmtDuration(c.AdminNotices.ReviewReminder)
+	}
+	return out
 }

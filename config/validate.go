@@ -125,6 +125,7 @@ func (c *checker) check(cfg *Config) {
 	c.levels(cfg)
 	c.web(cfg.Web)
 	c.review(cfg)
+	c.duration("admin_notices.review_reminder", cfg.AdminNotices.ReviewReminder, MinReviewReminder, MaxReviewReminder)
 	c.brand(&cfg.Web.Brand)
 	c.redis(cfg.Redis)
 	c.i18n(cfg.I18n)
@@ -397,10 +398,10 @@ func (c *checker) review(cfg *Config) {
 		return
 	}
 	if len(cfg.Admins) == 0 {
-		c.add("admins", "is empty, but a level sends submissions to manual review (rules.duplicates: review, rules.review or rules.review_sample): list the Telegram user IDs of the admins who decide")
+		c.add("admins", "is empty, but submissions can go to manual review (rules.duplicates: review, rules.review or rules.review_sample of a level, or a hit of screening.lists): list the Telegram user IDs of the admins who decide")
 	}
 	if !cfg.Web.SeparateOps() {
-		c.add("web.ops_listen", "is %q, but a level sends submissions to manual review: the review page, which shows users' documents, is served only on a private server of its own; give it an address such as %s", OpsPublic, opsExample)
+		c.add("web.ops_listen", "is %q, but submissions can go to manual review (a level's rules or screening.lists): the review page, which shows users' documents, is served only on a private server of its own; give it an address such as %s", OpsPublic, opsExample)
 	}
 }
 

@@ -307,6 +307,15 @@ const (
 	// .Level, .Ref (optional), .Reasons (codes, comma-separated), .Owner
 	// (optional: the other account of a duplicate), .Link (optional).
 	MsgAdminReview = "admin.review"
+	// MsgAdminReviewReminder reminds an admin of a review left undecided
+	// (admin_notices.review_reminder), with a new link of their own. Data:
+	// .User, .Level, .Ref (optional), .Since (when it was sent to review,
+	// a date and time), .Link (optional).
+	MsgAdminReviewReminder = "admin.review_reminder"
+	// MsgAdminReviewExpired tells the admins a review expired undecided:
+	// the submission kept for it is erased, the user stays under review
+	// until /kyc_reset. Data: .User, .Days.
+	MsgAdminReviewExpired = "admin.review_expired"
 	// MsgAdminStateReview names the review state in /kyc_status and
 	// /kyc_stats.
 	MsgAdminStateReview = "admin.state_review"
@@ -573,6 +582,95 @@ const (
 	MsgProblemUnknown = "problem.unknown"
 )
 
+// Texts of the manual review page on the ops server (package web), in
+// the admins' language (the catalog's default language).
+const (
+	// MsgReviewPageTitle heads the page of a case. Data: .User (the user ID).
+	MsgReviewPageTitle = "review_page.title"
+	// MsgReviewPageTitleDefault is the page's title when nothing more fits.
+	MsgReviewPageTitleDefault = "review_page.title_default"
+	// MsgReviewPageUser labels the user ID.
+	MsgReviewPageUser = "review_page.user"
+	// MsgReviewPageLevel labels the level.
+	MsgReviewPageLevel = "review_page.level"
+	// MsgReviewPageRef labels the business's reference.
+	MsgReviewPageRef = "review_page.ref"
+	// MsgReviewPageReasons labels why the case is reviewed (the reason codes).
+	MsgReviewPageReasons = "review_page.reasons"
+	// MsgReviewPageOwner labels the other account of a duplicate.
+	MsgReviewPageOwner = "review_page.owner"
+	// MsgReviewPageOwnerUser names that account. Data: .Owner (its user ID).
+	MsgReviewPageOwnerUser = "review_page.owner_user"
+	// MsgReviewPageReceived labels when the case was sent to review.
+	MsgReviewPageReceived = "review_page.received"
+	// MsgReviewPageScreening heads the watchlist hits.
+	MsgReviewPageScreening = "review_page.screening"
+	// MsgReviewPageScreeningNote says what the hits are: screened again now, a reason to look, not a verdict.
+	MsgReviewPageScreeningNote = "review_page.screening_note"
+	// MsgReviewPageHitList heads the hits' column of the list's name.
+	MsgReviewPageHitList = "review_page.hit_list"
+	// MsgReviewPageHitEntry heads the column of the entry's ID.
+	MsgReviewPageHitEntry = "review_page.hit_entry"
+	// MsgReviewPageHitName heads the column of the entry's name that matched.
+	MsgReviewPageHitName = "review_page.hit_name"
+	// MsgReviewPageHitAlias marks that name as an alias.
+	MsgReviewPageHitAlias = "review_page.hit_alias"
+	// MsgReviewPageHitScore heads the column of the final score.
+	MsgReviewPageHitScore = "review_page.hit_score"
+	// MsgReviewPageHitNameScore heads the column of the names' similarity.
+	MsgReviewPageHitNameScore = "review_page.hit_name_score"
+	// MsgReviewPageHitBirthDate heads the column of how the dates of birth compared.
+	MsgReviewPageHitBirthDate = "review_page.hit_birth_date"
+	// MsgReviewPageHitNationality heads the column of how the nationalities compared.
+	MsgReviewPageHitNationality = "review_page.hit_nationality"
+	// MsgReviewPageVerdictSame a date of birth or nationality that is the same.
+	MsgReviewPageVerdictSame = "review_page.verdict_same"
+	// MsgReviewPageVerdictCompatible a partial date of birth on the list that fits.
+	MsgReviewPageVerdictCompatible = "review_page.verdict_compatible"
+	// MsgReviewPageVerdictDifferent known on both sides, and different.
+	MsgReviewPageVerdictDifferent = "review_page.verdict_different"
+	// MsgReviewPageVerdictUnknown missing on one side.
+	MsgReviewPageVerdictUnknown = "review_page.verdict_unknown"
+	// MsgReviewPageNoHits says no entry matches any more (the lists changed).
+	MsgReviewPageNoHits = "review_page.no_hits"
+	// MsgReviewPageApprove is the Approve button and its heading.
+	MsgReviewPageApprove = "review_page.approve"
+	// MsgReviewPageApproveNote says what approving does.
+	MsgReviewPageApproveNote = "review_page.approve_note"
+	// MsgReviewPageReject is the Reject button and its heading.
+	MsgReviewPageReject = "review_page.reject"
+	// MsgReviewPageRejectNote says what rejecting does.
+	MsgReviewPageRejectNote = "review_page.reject_note"
+	// MsgReviewPageFix is the Ask to fix button and its heading.
+	MsgReviewPageFix = "review_page.fix"
+	// MsgReviewPageFixNote says what asking to fix does.
+	MsgReviewPageFixNote = "review_page.fix_note"
+	// MsgReviewPageForbiddenTitle heads the refusal of a link not for an admin.
+	MsgReviewPageForbiddenTitle = "review_page.forbidden_title"
+	// MsgReviewPageForbidden explains it.
+	MsgReviewPageForbidden = "review_page.forbidden"
+	// MsgReviewPageInvalidTitle heads the refusal of a used, expired or unknown link.
+	MsgReviewPageInvalidTitle = "review_page.invalid_title"
+	// MsgReviewPageInvalid explains it.
+	MsgReviewPageInvalid = "review_page.invalid"
+	// MsgReviewPageUnavailableTitle heads the page shown when Redis or Telegram cannot be reached.
+	MsgReviewPageUnavailableTitle = "review_page.unavailable_title"
+	// MsgReviewPageUnavailable explains it.
+	MsgReviewPageUnavailable = "review_page.unavailable"
+	// MsgReviewPageBadFormTitle heads the answer to a form that cannot be read.
+	MsgReviewPageBadFormTitle = "review_page.bad_form_title"
+	// MsgReviewPageBadForm explains it.
+	MsgReviewPageBadForm = "review_page.bad_form"
+	// MsgReviewPageNothingToFixTitle heads the answer to Ask to fix with nothing ticked.
+	MsgReviewPageNothingToFixTitle = "review_page.nothing_to_fix_title"
+	// MsgReviewPageNothingToFix explains it.
+	MsgReviewPageNothingToFix = "review_page.nothing_to_fix"
+	// MsgReviewPageRecordedTitle heads the answer to a decision recorded.
+	MsgReviewPageRecordedTitle = "review_page.recorded_title"
+	// MsgReviewPageRecorded says what happens next.
+	MsgReviewPageRecorded = "review_page.recorded"
+)
+
 // spec describes one message: its ID, the template data keys it may use
 // ("?" suffix: optional), and, for plural messages, the key holding the
 // count ("Count" for messages rendered with Plural; a parameter key for
@@ -698,6 +796,48 @@ func specs() []spec {
 		plain(MsgPageFallbackTitle),
 		plain(MsgPageExpiredTitle),
 		plain(MsgPageCallbackSuccessTitle),
+		plain(MsgReviewPageTitle, "User"),
+		plain(MsgReviewPageTitleDefault),
+		plain(MsgReviewPageUser),
+		plain(MsgReviewPageLevel),
+		plain(MsgReviewPageRef),
+		plain(MsgReviewPageReasons),
+		plain(MsgReviewPageOwner),
+		plain(MsgReviewPageOwnerUser, "Owner"),
+		plain(MsgReviewPageReceived),
+		plain(MsgReviewPageScreening),
+		plain(MsgReviewPageScreeningNote),
+		plain(MsgReviewPageHitList),
+		plain(MsgReviewPageHitEntry),
+		plain(MsgReviewPageHitName),
+		plain(MsgReviewPageHitAlias),
+		plain(MsgReviewPageHitScore),
+		plain(MsgReviewPageHitNameScore),
+		plain(MsgReviewPageHitBirthDate),
+		plain(MsgReviewPageHitNationality),
+		plain(MsgReviewPageVerdictSame),
+		plain(MsgReviewPageVerdictCompatible),
+		plain(MsgReviewPageVerdictDifferent),
+		plain(MsgReviewPageVerdictUnknown),
+		plain(MsgReviewPageNoHits),
+		plain(MsgReviewPageApprove),
+		plain(MsgReviewPageApproveNote),
+		plain(MsgReviewPageReject),
+		plain(MsgReviewPageRejectNote),
+		plain(MsgReviewPageFix),
+		plain(MsgReviewPageFixNote),
+		plain(MsgReviewPageForbiddenTitle),
+		plain(MsgReviewPageForbidden),
+		plain(MsgReviewPageInvalidTitle),
+		plain(MsgReviewPageInvalid),
+		plain(MsgReviewPageUnavailableTitle),
+		plain(MsgReviewPageUnavailable),
+		plain(MsgReviewPageBadFormTitle),
+		plain(MsgReviewPageBadForm),
+		plain(MsgReviewPageNothingToFixTitle),
+		plain(MsgReviewPageNothingToFix),
+		plain(MsgReviewPageRecordedTitle),
+		plain(MsgReviewPageRecorded),
 		plain(MsgPageCallbackCancelTitle),
 		plain(MsgPageCallbackErrorTitle),
 		plain(MsgPageCallbackUnknown),
@@ -715,6 +855,8 @@ func specs() []spec {
 		plain(MsgAdminRejected, "User", "Codes", "Ref?"),
 		plain(MsgAdminDuplicate, "User", "Owner", "Level", "Ref?"),
 		plain(MsgAdminReview, "User", "Level", "Ref?", "Reasons", "Owner?", "Link?"),
+		plain(MsgAdminReviewReminder, "User", "Level", "Ref?", "Since", "Link?"),
+		plain(MsgAdminReviewExpired, "User", "Days"),
 		plain(MsgAdminStateReview),
 		plain(MsgAdminWrongKey),
 		plain(MsgAdminPassportError, "Code"),

@@ -118,6 +118,9 @@
 //	                                                   longest Put
 //	P rlink:<h>                   string  the link's   SHA-256 of a spent review link token (one-time)      Reviews.UseLink
 //	                                      life
+//	P{reviews}:waiting            zset    none         "<uid>:<review ID>" of each review kept and not      Reviews.Put, Remind; Reviews.Delete
+//	                                                   decided, by the unix ms since when it waits (or      and Forget remove
+//	                                                   was last reminded of)
 //	P{u:<uid>}:docs               set     status       <dh> of every document the user claimed              Documents.Claim; read and deleted by
 //	                                                                                                        DeleteUser
 //	P doc:<dh>                    string  status       the user ID that claimed the document or person      Documents.Claim, ClaimAll; deleted by
@@ -230,6 +233,7 @@
 //	{audit}         AuditTrail.Append (the stream, the head the chain is built on, the
 //	                base, the once mark: the compare-and-set on the head)
 //	{stats}         the counters of Statuses.Stats (totals, days, held, expiry)
+//	{reviews}       the waiting reviews (Reviews.Remind's compare-and-set)
 //	(no tag)        single-key commands only: leases, document claims (doc:<dh>), spent
 //	                review links (rlink:<h>),
 //	                the routing keys nidx and ridx (written once, read alone)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -64,7 +65,10 @@ func WithReviewKey(key []byte, previous ...[]byte) Option {
 // WithReviewKey key, in the user's slot (P{u:<uid>}:reviews, a hash of
 // review ID to sealed record), until the decision deletes it, or its TTL,
 // or DeleteUser. It also keeps the one-time marks of the review links
-// (P rlink:<hash>), so that a link works once.
+// (P rlink:<hash>), so that a link works once, and the reviews waiting for
+// a decision (P {reviews}:waiting, a sorted set of "<user>:<id>" by the
+// time since when each waits or was last reminded of: Waiting, Remind),
+// so that the admins are reminded of those left undecided.
 type Reviews struct{ s *Store }
 
 // Reviews returns the view of the submissions kept for review.
@@ -96,8 +100,8 @@ func reviewAAD(userID int64, id string) []byte {
 // Put keeps value, sealed, as the review id of userID for ttl (the
 // user's reviews live as long as the longest; each also records its own
 // expiry, by the store's clock). A review kept already stays as it is;
-// one decided already (Delete) fails with ErrReviewDecided. One round
-// trip.
+// one decided already (Delete) fails with ErrReviewDecided. It is
+// added to the waiting reviews (Waiting). Two round trips.
 func (r Reviews) Put(ctx context.Context, userID int64, id string, value []byte, ttl time.Duration) (err error) {
 	defer markUnavailable(&err)
 	if err := r.check(userID, id); err != nil {
@@ -118,6 +122,10 @@ func (r Reviews) Put(ctx context.Context, userID int64, id string, value []byte,
 	}
 	if res == 2 {
 		return fmt.Errorf("put review %s of user %d: %w", id, userID, ErrReviewDecided)
+	}
+	// Waiting since now (a review kept already keeps its time).
+	if err := r.s.rdb.ZAddNX(ctx, r.pendingKey(), redis.Z{Score: float64(r.s.clock().UnixMilli()), Member: pendingMember(userID, id)}).Err(); err != nil {
+		return fmt.Errorf("put review %s of user %d: the list of waiting reviews: %w", id, userID, err)
 	}
 	return nil
 }
@@ -162,6 +170,88 @@ func (r Reviews) Delete(ctx context.Context, userID int64, id string) (err error
 	}
 	if err := markDecidedScript.Run(ctx, r.s.rdb, []string{r.s.userKey(userID, "reviews")}, id).Err(); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("delete review %s of user %d: %w", id, userID, err)
+	}
+	return r.Forget(ctx, Waiting{UserID: userID, ID: id})
+}
+
+// Waiting is a review kept and not decided: the user, the review, and
+// since when it waits (its last reminder, once reminded).
+type Waiting struct {
+	UserID int64
+	ID     string
+	Since  time.Time
+}
+
+// pendingKey is the sorted set of the reviews waiting for a decision:
+// member "<user>:<id>", score the Unix time in ms since when it waits (or
+// was last reminded of).
+func (r Reviews) pendingKey() string { return r.s.key("{reviews}:waiting") }
+
+func pendingMember(userID int64, id string) string { return strconv.FormatInt(userID, 10) + ":" + id }
+
+// remindScript moves a waiting review's time to now if it is still at or
+// before due: 1 when moved (this caller reminds), 0 when another did or it
+// is gone.
+//
+// KEYS[1] the waiting set. ARGV[1] member, ARGV[2] due ms, ARGV[3] now ms.
+var remindScript = redis.NewScript(`
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not s or tonumber(s) > tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+return 1
+`)
+
+// Waiting returns up to n reviews that have waited since before (or were
+// last reminded of before) before, the oldest first. One round trip.
+func (r Reviews) Waiting(ctx context.Context, before time.Time, n int) (_ []Waiting, err error) {
+	defer markUnavailable(&err)
+	if r.s.optErr != nil {
+		return nil, r.s.optErr
+	}
+	zs, err := r.s.rdb.ZRangeByScoreWithScores(ctx, r.pendingKey(), &redis.ZRangeBy{
+		Min: "-inf", Max: strconv.FormatInt(before.UnixMilli(), 10), Count: int64(n)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("waiting reviews: %w", err)
+	}
+	out := make([]Waiting, 0, len(zs))
+	for _, z := range zs {
+		m, _ := z.Member.(string)
+		u, id, _ := strings.Cut(m, ":")
+		uid, perr := strconv.ParseInt(u, 10, 64)
+		if perr != nil || !reviewIDRE.MatchString(id) {
+			continue
+		}
+		out = append(out, Waiting{UserID: uid, ID: id, Since: time.UnixMilli(int64(z.Score))})
+	}
+	return out, nil
+}
+
+// Remind claims the reminder of a waiting review that waited since before
+// due: true for the one caller, of all instances, that moves its time to
+// now (and so reminds the admins); false when another did, or the review
+// is gone. One round trip.
+func (r Reviews) Remind(ctx context.Context, w Waiting, due time.Time) (first bool, err error) {
+	defer markUnavailable(&err)
+	if r.s.optErr != nil {
+		return false, r.s.optErr
+	}
+	n, err := remindScript.Run(ctx, r.s.rdb, []string{r.pendingKey()}, pendingMember(w.UserID, w.ID),
+		due.UnixMilli(), r.s.clock().UnixMilli()).Int()
+	if err != nil {
+		return false, fmt.Errorf("remind of review %s of user %d: %w", w.ID, w.UserID, err)
+	}
+	return n == 1, nil
+}
+
+// Forget takes a review off the waiting ones (decided, or gone). One
+// round trip.
+func (r Reviews) Forget(ctx context.Context, w Waiting) (err error) {
+	defer markUnavailable(&err)
+	if r.s.optErr != nil {
+		return r.s.optErr
+	}
+	if err := r.s.rdb.ZRem(ctx, r.pendingKey(), pendingMember(w.UserID, w.ID)).Err(); err != nil {
+		return fmt.Errorf("forget review %s of user %d: %w", w.ID, w.UserID, err)
 	}
 	return nil
 }

@@ -114,3 +114,68 @@ func TestReviewLinkOnce(t *testing.T) {
 		t.Errorf("an expired link: %t, %v; want false", first, err)
 	}
 }
+
+// TestWaitingReviews: a review kept waits until decided; its reminder is
+// claimed by one caller of many at a time, and only once it is due again;
+// Forget takes a gone review off.
+func TestWaitingReviews(t *testing.T) {
+	clk := newFakeClock()
+	s, c := newTestStore(t, WithReviewKey(testReviewKey), WithClock(clk.Now))
+	ctx := context.Background()
+	const user = int64(6301)
+	for _, id := range []string{"rev-wait-0001", "rev-wait-0002"} {
+		if err := s.Reviews().Put(ctx, user, id, []byte("x"), 48*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Minute)
+	}
+	// Kept again (the submission processed again): it keeps its time.
+	if err := s.Reviews().Put(ctx, user, "rev-wait-0001", []byte("x"), 48*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := s.Reviews().Waiting(ctx, clk.Now().Add(-time.Hour), 10); err != nil || len(w) != 0 {
+		t.Fatalf("waiting an hour: %v, %v; want none yet", w, err)
+	}
+	clk.Advance(24 * time.Hour)
+	due := clk.Now().Add(-24 * time.Hour)
+	w, err := s.Reviews().Waiting(ctx, due, 10)
+	if err != nil || len(w) != 2 || w[0].ID != "rev-wait-0001" || w[0].UserID != user || w[1].ID != "rev-wait-0002" {
+		t.Fatalf("waiting a day: %+v, %v; want both, the oldest first", w, err)
+	}
+	// Instances remind at once: one of them does.
+	other := New(c, WithPrefix(s.Prefix()), WithReviewKey(testReviewKey), WithClock(clk.Now))
+	var firsts int
+	for _, st := range []*Store{s, other, s} {
+		first, err := st.Reviews().Remind(ctx, w[0], due)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first {
+			firsts++
+		}
+	}
+	if firsts != 1 {
+		t.Errorf("%d reminders claimed, want 1", firsts)
+	}
+	if got, _ := s.Reviews().Waiting(ctx, due, 10); len(got) != 1 || got[0].ID != "rev-wait-0002" {
+		t.Errorf("after the reminder, due: %+v; want the other only", got)
+	}
+	// Decided: no longer waiting, nor claimable.
+	if err := s.Reviews().Delete(ctx, user, "rev-wait-0002"); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(25 * time.Hour)
+	got, err := s.Reviews().Waiting(ctx, clk.Now().Add(-24*time.Hour), 10)
+	if err != nil || len(got) != 1 || got[0].ID != "rev-wait-0001" {
+		t.Errorf("a day after the reminder: %+v, %v; want the undecided one again", got, err)
+	}
+	if first, _ := s.Reviews().Remind(ctx, Waiting{UserID: user, ID: "rev-wait-0002"}, clk.Now()); first {
+		t.Error("a decided review was claimed for a reminder")
+	}
+	if err := s.Reviews().Forget(ctx, got[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Reviews().Waiting(ctx, clk.Now(), 10); len(got) != 0 {
+		t.Errorf("after Forget: %+v", got)
+	}
+}

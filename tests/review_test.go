@@ -14,6 +14,7 @@ import (
 
 	"github.com/kycbot/kycbot/bot/delivery"
 	"github.com/kycbot/kycbot/config"
+	"github.com/kycbot/kycbot/handlers/verification"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
@@ -252,4 +253,57 @@ func TestReviewInChromium(t *testing.T) {
 	w.restartWith(ctx, func(c *config.Config) { c.Admins = append(slices.Clone(c.Admins), admin.User.ID) })
 	w.clock.Advance(25 * time.Hour)
 	refused(link4, "Link not valid")
+}
+
+// TestReviewReminder: a case left undecided reminds the admin every
+// admin_notices.review_reminder with a new link of their own, which opens
+// the case; once its retention ran out, the admin is told once that it
+// expired undecided, and the user stays under review.
+func TestReviewReminder(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	ctx := testContext(t)
+	admin := w.admin(ctx)
+	w.restartWith(ctx, func(c *config.Config) {
+		for _, l := range c.Levels {
+			l.Policy.Review = verify.ReviewAlways
+		}
+		c.AdminNotices.ReviewReminder = 3 * time.Second // below the config's minute: a test's period
+	})
+	u := w.user("en", nil)
+	link := sendToReview(t, ctx, w, u, admin, "en")
+	uid := strconv.FormatInt(u.User.ID, 10)
+	m, err := admin.WaitMessage(ctx, func(m sandbox.ChatMessage) bool {
+		l := reviewLinkRE.FindString(m.Text)
+		return strings.Contains(m.Text, uid) && l != "" && l != link
+	})
+	if err != nil {
+		t.Fatalf("no reminder with a new link: %v", err)
+	}
+	en := w.Bot().Catalog().Language("en")
+	if want, _, _ := strings.Cut(en.Text(i18n.MsgAdminReviewReminder, map[string]any{"User": uid, "Level": "x", "Since": "x"}), "(level"); !strings.HasPrefix(m.Text, want) {
+		t.Errorf("the reminder reads %q, want it to start with %q", m.Text, want)
+	}
+	if page := getPage(t, ctx, reviewLinkRE.FindString(m.Text)); !strings.Contains(page, `id="approve"`) {
+		t.Errorf("the reminder's link does not open the case")
+	}
+
+	// Past the retention (7 days) the case is gone: told once.
+	w.clock.Advance(verification.DefaultReviewTTL + time.Hour)
+	expired := w.text("en", i18n.MsgAdminReviewExpired, map[string]any{"User": uid, "Days": "7"})
+	if _, err := admin.WaitMessage(ctx, func(m sandbox.ChatMessage) bool { return m.Text == expired }); err != nil {
+		t.Fatalf("the admin was not told %q: %v", expired, err)
+	}
+	time.Sleep(7 * time.Second) // two periods more
+	n := 0
+	for _, m := range admin.Messages() {
+		if m.Text == expired {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the admin was told %d times that the review expired, want once", n)
+	}
+	if st := w.status(ctx, u.User.ID); st.State != store.StateReview {
+		t.Errorf("status %+v after the review expired, want still review", st)
+	}
 }

@@ -49,7 +49,11 @@
 // data: images); its policy allows nothing else to load, and its form
 // posts to the ops server only. Reviews.Open refuses a link that is
 // forged, used, expired or not an admin's (410 or 403); the decision
-// carries a token of its own, spent once.
+// carries a token of its own, spent once. The page and its refusals are
+// in the catalog's default language (the admins' notices' language, texts
+// review_page.*), right to left where that language is; a case sent to
+// review by screening shows the watchlist entries matched
+// (ReviewPage.Hits).
 //
 // /healthz asks the Backend nothing: a process whose Redis is down is
 // alive, just not ready. /readyz gives Backend.Ready two seconds; for

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/kycbot/kycbot/i18n"
 )
 
 // ErrForbidden is returned by Reviews.Open and Decide for a link that is
@@ -44,6 +46,12 @@ type ReviewPage struct {
 	Reasons  []string
 	Owner    int64
 	Received time.Time
+	// Screened says the case was sent to review for a screening hit;
+	// Hits are then the list entries the person matches, screened again
+	// when the page was built, against the lists in force (none: no entry
+	// matches any more).
+	Screened bool
+	Hits     []ReviewHit
 	// Sections are the shared elements, in order.
 	Sections []ReviewSection
 	// Items are what the admin may ask to fix; RejectReasons the codes
@@ -54,11 +62,26 @@ type ReviewPage struct {
 	FormToken string
 }
 
-// ReviewSection is one element of a review.
+// ReviewSection is one element of a review. Title is the element's type
+// ("personal_details"), Fields' names its data fields' (the page names
+// both in the admins' language; a field named like the element, such as
+// phone_number, is the element's plain value).
 type ReviewSection struct {
 	Title  string
 	Fields []ReviewField
 	Scans  []ReviewScan
+}
+
+// ReviewHit is a watchlist entry the person matched (what
+// screening.Hit.Explain says): the list and the entry's ID, the entry's
+// name that matched (the list's data; Alias when not its primary name),
+// the scores, and how the birth date and nationality compared ("same",
+// "compatible", "different", "unknown").
+type ReviewHit struct {
+	List, Entry, Name      string
+	Alias                  bool
+	Score, NameScore       float64
+	BirthDate, Nationality string
 }
 
 // ReviewField is one data field.
@@ -101,55 +124,110 @@ var reviewTmpl = template.Must(template.New("review").Funcs(template.FuncMap{
 		return template.URL("data:" + sc.MIME + ";base64," + base64.StdEncoding.EncodeToString(sc.Data)) //nolint:gosec // our own bytes, a fixed image type
 	},
 }).Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="{{.Lang}}" dir="{{.Dir}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><link rel="icon" href="data:,"><title>{{.Title}}</title>
 <style nonce="{{.Nonce}}">
 body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:960px;padding:16px;color:#1c1c1e}
 h1{font-size:22px}h2{font-size:18px;margin-top:24px;border-bottom:1px solid #ddd}
-table{border-collapse:collapse}td{padding:3px 12px 3px 0;vertical-align:top}td:first-child{color:#666}
+table{border-collapse:collapse}td,th{padding:3px 12px 3px 0;vertical-align:top;text-align:start}td:first-child{color:#666}
 .scans{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}img{max-width:100%;width:420px;border:1px solid #ccc}
 fieldset{margin:16px 0;border:1px solid #ccc;border-radius:8px}button{font:inherit;padding:8px 16px;margin-top:8px}
-.note{color:#666}.error{color:#b00020}
+.note{color:#666}.error{color:#b00020}bdi{unicode-bidi:isolate}
 </style></head><body>
-{{if .Message}}<h1>{{.Title}}</h1><p class="{{.Class}}" id="message">{{.Message}}</p>{{else}}{{with .Page}}
+{{$t := .T}}{{if .Message}}<h1>{{.Title}}</h1><p class="{{.Class}}" id="message">{{.Message}}</p>{{else}}{{with .Page}}
 <h1>{{$.Title}}</h1>
 <table id="case">
-<tr><td>User</td><td>{{.User}}</td></tr>
-<tr><td>Level</td><td>{{.Level}}</td></tr>
-{{if .Ref}}<tr><td>Ref</td><td>{{.Ref}}</td></tr>{{end}}
-<tr><td>Reasons</td><td id="reasons">{{range $i, $r := .Reasons}}{{if $i}}, {{end}}{{$r}}{{end}}</td></tr>
-{{if .Owner}}<tr><td>Already verified</td><td id="owner">user {{.Owner}}</td></tr>{{end}}
-<tr><td>Received</td><td>{{.Received.UTC.Format "2006-01-02 15:04 UTC"}}</td></tr>
+<tr><td>{{$t.Get "user"}}</td><td><bdi>{{.User}}</bdi></td></tr>
+<tr><td>{{$t.Get "level"}}</td><td><bdi>{{.Level}}</bdi></td></tr>
+{{if .Ref}}<tr><td>{{$t.Get "ref"}}</td><td><bdi>{{.Ref}}</bdi></td></tr>{{end}}
+<tr><td>{{$t.Get "reasons"}}</td><td id="reasons"><bdi>{{range $i, $r := .Reasons}}{{if $i}}, {{end}}{{$r}}{{end}}</bdi></td></tr>
+{{if .Owner}}<tr><td>{{$t.Get "owner"}}</td><td id="owner">{{$t.Owner .Owner}}</td></tr>{{end}}
+<tr><td>{{$t.Get "received"}}</td><td><bdi>{{.Received.UTC.Format "2006-01-02 15:04 UTC"}}</bdi></td></tr>
 </table>
-{{range .Sections}}<section><h2>{{.Title}}</h2>
-{{if .Fields}}<table>{{range .Fields}}<tr><td>{{.Name}}</td><td class="value">{{.Value}}</td></tr>{{end}}</table>{{end}}
-{{if .Scans}}<div class="scans">{{range .Scans}}<figure><img alt="{{.Label}}" src="{{dataURL .}}"><figcaption>{{.Label}}</figcaption></figure>{{end}}</div>{{end}}
+{{if .Screened}}<section id="screening"><h2>{{$t.Get "screening"}}</h2>
+{{if .Hits}}<p class="note">{{$t.Get "screening_note"}}</p>
+<table><tr><th>{{$t.Get "hit_list"}}</th><th>{{$t.Get "hit_entry"}}</th><th>{{$t.Get "hit_name"}}</th><th>{{$t.Get "hit_score"}}</th><th>{{$t.Get "hit_name_score"}}</th><th>{{$t.Get "hit_birth_date"}}</th><th>{{$t.Get "hit_nationality"}}</th></tr>
+{{range .Hits}}<tr class="hit"><td><bdi>{{.List}}</bdi></td><td><bdi>{{.Entry}}</bdi></td><td class="entry-name"><bdi>{{.Name}}</bdi>{{if .Alias}} ({{$t.Get "hit_alias"}}){{end}}</td><td>{{printf "%.2f" .Score}}</td><td>{{printf "%.2f" .NameScore}}</td><td>{{$t.Verdict .BirthDate}}</td><td>{{$t.Verdict .Nationality}}</td></tr>
+{{end}}</table>
+{{else}}<p class="note">{{$t.Get "no_hits"}}</p>{{end}}
+</section>{{end}}
+{{range .Sections}}<section><h2>{{$t.Element .Title}}</h2>
+{{$el := .Title}}{{if .Fields}}<table>{{range .Fields}}<tr><td>{{$t.Field $el .Name}}</td><td class="value"><bdi>{{.Value}}</bdi></td></tr>{{end}}</table>{{end}}
+{{if .Scans}}<div class="scans">{{range .Scans}}<figure><img alt="{{.Label}}" src="{{dataURL .}}"><figcaption>{{$t.Part .Label}}</figcaption></figure>{{end}}</div>{{end}}
 </section>{{end}}
 <form method="post" action="/review/decide">
 <input type="hidden" name="token" value="{{.FormToken}}">
-<fieldset><legend>Approve</legend><p class="note">The user is verified.</p>
-<button type="submit" name="action" value="approve" id="approve">Approve</button></fieldset>
-<fieldset><legend>Reject</legend><p class="note">For good; the user is told a reviewer could not accept the documents.</p>
+<fieldset><legend>{{$t.Get "approve"}}</legend><p class="note">{{$t.Get "approve_note"}}</p>
+<button type="submit" name="action" value="approve" id="approve">{{$t.Get "approve"}}</button></fieldset>
+<fieldset><legend>{{$t.Get "reject"}}</legend><p class="note">{{$t.Get "reject_note"}}</p>
 <select name="reason" id="reason">{{range .RejectReasons}}<option value="{{.}}">{{.}}</option>{{end}}</select>
-<button type="submit" name="action" value="reject" id="reject">Reject</button></fieldset>
-<fieldset><legend>Ask to fix</legend><p class="note">The user is asked to check what you tick and share again.</p>
-{{range .Items}}<label><input type="checkbox" name="fix" value="{{.}}"> {{.}}</label><br>{{end}}
-<button type="submit" name="action" value="fix" id="fix">Ask to fix</button></fieldset>
+<button type="submit" name="action" value="reject" id="reject">{{$t.Get "reject"}}</button></fieldset>
+<fieldset><legend>{{$t.Get "fix"}}</legend><p class="note">{{$t.Get "fix_note"}}</p>
+{{range .Items}}<label><input type="checkbox" name="fix" value="{{.}}"> <bdi>{{.}}</bdi></label><br>{{end}}
+<button type="submit" name="action" value="fix" id="fix">{{$t.Get "fix"}}</button></fieldset>
 </form>{{end}}{{end}}
 </body></html>`))
 
 // reviewData is the review template's data.
 type reviewData struct {
 	Title, Message, Class, Nonce string
+	Lang, Dir                    string
+	T                            reviewText
 	Page                         *ReviewPage
 }
 
-// renderReview writes the review page (or a message) with a policy that
-// allows its nonce'd style, data: images and a form to this server only.
+// reviewText gives the review template its texts in the admins'
+// language: the catalog's default language, that of the admins' notices.
+type reviewText struct{ loc *i18n.Localizer }
+
+// Get returns the text review_page.<key>.
+func (t reviewText) Get(key string) string { return t.loc.Text("review_page."+key, nil) }
+
+// Owner names the other account of a duplicate.
+func (t reviewText) Owner(id int64) string {
+	return t.loc.Text(i18n.MsgReviewPageOwnerUser, map[string]any{"Owner": strconv.FormatInt(id, 10)})
+}
+
+// Verdict names how a date of birth or nationality compared (a
+// screening.Verdict); an unknown one as it is.
+func (t reviewText) Verdict(v string) string {
+	switch v {
+	case "same", "compatible", "different", "unknown":
+		return t.Get("verdict_" + v)
+	}
+	return v
+}
+
+// Element names an element type ("personal_details").
+func (t reviewText) Element(typ string) string { return t.loc.Capitalize(t.loc.Element(typ)) }
+
+// Field names a data field of an element; the phone number and e-mail
+// address, which are elements of their own, by their element's name.
+func (t reviewText) Field(typ, name string) string {
+	if name == typ {
+		return t.Element(typ)
+	}
+	return t.loc.Capitalize(t.loc.Field(typ, name))
+}
+
+// Part names a scan ("selfie", "files[0]"); one it does not know as it
+// is.
+func (t reviewText) Part(target string) string {
+	if p := t.loc.Part(target); p != "" {
+		return t.loc.Capitalize(p)
+	}
+	return target
+}
+
+// renderReview writes the review page (or a message) in the admins'
+// language with a policy that allows its nonce'd style, data: images and
+// a form to this server only.
 func (s *Server) renderReview(w http.ResponseWriter, status int, d reviewData) {
 	d.Nonce = newNonce()
+	loc := s.cat.Language(s.cat.DefaultLanguage())
+	d.T, d.Lang, d.Dir = reviewText{loc: loc}, loc.Lang(), loc.Dir()
 	if d.Title == "" {
-		d.Title = "Review"
+		d.Title = d.T.Get("title_default")
 	}
 	var buf bytes.Buffer
 	if err := reviewTmpl.Execute(&buf, d); err != nil {
@@ -164,19 +242,23 @@ func (s *Server) renderReview(w http.ResponseWriter, status int, d reviewData) {
 	_, _ = w.Write(buf.Bytes())
 }
 
+// reviewMessage renders a page that is only a message: the texts
+// review_page.<key>_title and review_page.<key>.
+func (s *Server) reviewMessage(w http.ResponseWriter, status int, class, key string) {
+	t := reviewText{loc: s.cat.Language(s.cat.DefaultLanguage())}
+	s.renderReview(w, status, reviewData{Title: t.Get(key + "_title"), Class: class, Message: t.Get(key)})
+}
+
 // reviewRefusal answers a refused review link or form.
 func (s *Server) reviewRefusal(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, ErrForbidden):
-		s.renderReview(w, http.StatusForbidden, reviewData{Title: "Not allowed", Class: "error",
-			Message: "This link is not for an admin of this bot. Ask an admin to review the case."})
+		s.reviewMessage(w, http.StatusForbidden, "error", "forbidden")
 	case errors.Is(err, ErrNotFound):
-		s.renderReview(w, http.StatusGone, reviewData{Title: "Link not valid", Class: "error",
-			Message: "This review link is not valid: it was used already, it has expired, or the case was decided. Each link works once; the admin chat has the case."})
+		s.reviewMessage(w, http.StatusGone, "error", "invalid")
 	default:
 		s.log.Error("web: review", "err", err)
-		s.renderReview(w, http.StatusServiceUnavailable, reviewData{Title: "Try again", Class: "error",
-			Message: "The review cannot be shown or recorded right now. Try again in a minute."})
+		s.reviewMessage(w, http.StatusServiceUnavailable, "error", "unavailable")
 	}
 }
 
@@ -186,26 +268,25 @@ func (s *Server) handleReview(w http.ResponseWriter, r *http.Request) {
 		s.reviewRefusal(w, err)
 		return
 	}
-	s.renderReview(w, http.StatusOK, reviewData{Title: "Review of user " + strconv.FormatInt(page.User, 10), Page: &page})
+	loc := s.cat.Language(s.cat.DefaultLanguage())
+	s.renderReview(w, http.StatusOK, reviewData{Title: loc.Text(i18n.MsgReviewPageTitle, map[string]any{"User": strconv.FormatInt(page.User, 10)}), Page: &page})
 }
 
 func (s *Server) handleDecide(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxReviewForm)
 	if err := r.ParseForm(); err != nil {
-		s.renderReview(w, http.StatusBadRequest, reviewData{Title: "Bad form", Class: "error", Message: "The form could not be read; open the review link again."})
+		s.reviewMessage(w, http.StatusBadRequest, "error", "bad_form")
 		return
 	}
 	f := r.PostForm
 	action := f.Get("action")
 	if action == "fix" && len(f["fix"]) == 0 {
-		s.renderReview(w, http.StatusBadRequest, reviewData{Title: "Nothing to fix", Class: "error",
-			Message: "Ask to fix needs at least one item ticked: go back, tick what the user must fix, and send again."})
+		s.reviewMessage(w, http.StatusBadRequest, "error", "nothing_to_fix")
 		return
 	}
 	if err := s.opts.Reviews.Decide(r.Context(), f.Get("token"), action, f.Get("reason"), f["fix"]); err != nil {
 		s.reviewRefusal(w, err)
 		return
 	}
-	s.renderReview(w, http.StatusOK, reviewData{Title: "Decision recorded", Class: "note",
-		Message: "Your decision is recorded. The user is told in the chat; the submission kept for the review is erased."})
+	s.reviewMessage(w, http.StatusOK, "note", "recorded")
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kycbot/kycbot/i18n"
 )
 
 // fakeReviews is a Reviews with one good token per page and decisions
@@ -116,4 +119,72 @@ func TestReviewURL(t *testing.T) {
 	if got := ReviewURL("http://10.0.0.5:9090/", "tok"); got != "http://10.0.0.5:9090/review/tok" {
 		t.Errorf("ReviewURL = %q", got)
 	}
+}
+
+// TestReviewPageLanguage: the review page, its screening hits and its
+// refusals are in the admins' language (the catalog's default), right to
+// left for Arabic and Persian; the hits show the entry, the list's name
+// and the verdicts, or that no entry matches any more.
+func TestReviewPageLanguage(t *testing.T) {
+	hit := ReviewHit{List: "os", Entry: "NK-1", Name: "Dmitrii Shcherbakov", Alias: true, Score: 1, NameScore: 0.96,
+		BirthDate: "same", Nationality: "unknown"}
+	for _, tt := range []struct{ lang, dir string }{{"en", "ltr"}, {"de", "ltr"}, {"ru", "ltr"}, {"ar", "rtl"}, {"fa", "rtl"}} {
+		t.Run(tt.lang, func(t *testing.T) {
+			cat, err := i18n.New(i18n.WithDefaultLanguage(tt.lang))
+			if err != nil {
+				t.Fatal(err)
+			}
+			loc := cat.Language(tt.lang)
+			rv := &screenedReviews{hits: []ReviewHit{hit}}
+			opts := testOptions(t, "https://kyc.acme.example")
+			opts.SeparateOps, opts.Reviews = true, rv
+			srv, err := New(newFakeBackend(), cat, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			get := func(path string) (int, string) {
+				rec := httptest.NewRecorder()
+				srv.OpsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+				return rec.Code, rec.Body.String()
+			}
+			code, body := get("/review/good")
+			esc := template.HTMLEscapeString
+			for _, want := range []string{
+				`<html lang="` + tt.lang + `" dir="` + tt.dir + `">`,
+				"<title>" + esc(loc.Text(i18n.MsgReviewPageTitle, map[string]any{"User": "42"})) + "</title>",
+				esc(loc.Text(i18n.MsgReviewPageScreening, nil)), esc(loc.Text(i18n.MsgReviewPageHitAlias, nil)),
+				esc(loc.Text(i18n.MsgReviewPageVerdictSame, nil)), esc(loc.Text(i18n.MsgReviewPageVerdictUnknown, nil)),
+				esc(loc.Text(i18n.MsgReviewPageApprove, nil)), "NK-1", "Dmitrii Shcherbakov", "1.00", "0.96",
+				esc(loc.Capitalize(loc.Element("personal_details"))), esc(loc.Capitalize(loc.Field("personal_details", "first_name"))),
+			} {
+				if !strings.Contains(body, want) {
+					t.Errorf("the page (%d) lacks %q", code, want)
+				}
+			}
+			if tt.lang != "en" && strings.Contains(body, ">Approve<") {
+				t.Errorf("the %s page has English buttons", tt.lang)
+			}
+			rv.hits = nil
+			if _, body := get("/review/good"); !strings.Contains(body, esc(loc.Text(i18n.MsgReviewPageNoHits, nil))) {
+				t.Errorf("a screened case without hits now does not say so")
+			}
+			code, body = get("/review/used")
+			if want := "<title>" + esc(loc.Text(i18n.MsgReviewPageInvalidTitle, nil)) + "</title>"; code != http.StatusGone || !strings.Contains(body, want) {
+				t.Errorf("a used link: %d, lacks %q", code, want)
+			}
+		})
+	}
+}
+
+// screenedReviews is a Reviews whose good page was sent to review for a
+// screening hit.
+type screenedReviews struct {
+	fakeReviews
+	hits []ReviewHit
+}
+
+func (f *screenedReviews) Open(ctx context.Context, token string) (ReviewPage, error) {
+	p, err := f.fakeReviews.Open(ctx, token)
+	p.Screened, p.Hits = err == nil, f.hits
+	return p, err
 }

@@ -15,6 +15,7 @@ func TestCheckConfigScreening(t *testing.T) {
   only: {scope: [pd]}
 delivery:
   none: true
+admins: [1]
 screening:
   lists:
     - name: opensanctions
@@ -27,14 +28,14 @@ screening:
 		t.Fatal(err)
 	}
 	r := runCLI(t, nil, "check-config", "--config", p)
-	if want := "Screening: against opensanctions (opensanctions_csv) (not applied to verifications yet); a hit from score 0.9 sends the case to review"; r.code != exitOK || !strings.Contains(r.stdout, want) {
+	if want := "Screening: every user with personal details against opensanctions (opensanctions_csv); a hit from score 0.9 sends the case to manual review"; r.code != exitOK || !strings.Contains(r.stdout, want) {
 		t.Errorf("exit status %d, summary lacks %q:\n%s%s", r.code, want, r.stdout, r.stderr)
 	}
 	if err := os.WriteFile(list, []byte(good+"NK-2,Person\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r = runCLI(t, nil, "check-config", "--config", p)
-	want := p + ":9:13: screening.lists[0].file: screening: list opensanctions: " + list + ":3: not in the list's format: wrong number of fields"
+	want := p + ":10:13: screening.lists[0].file: screening: list opensanctions: " + list + ":3: not in the list's format: wrong number of fields"
 	if r.code != exitFailure || !strings.HasPrefix(r.stderr, want) {
 		t.Errorf("exit status %d, stderr %q, want it to start with %q", r.code, r.stderr, want)
 	}
