@@ -649,6 +649,10 @@ func (cv *conv) status(ctx context.Context) error {
 			line = cv.text(i18n.MsgStatusPending, since)
 		case st.State == store.StateReview:
 			line = cv.text(i18n.MsgStatusReview, since)
+		case st.State == store.StateRevoked:
+			line = cv.text(i18n.MsgStatusRevoked, since)
+		case st.State == store.StateExpired:
+			line = cv.text(i18n.MsgStatusExpired, since)
 		case hasLive && live.Level == level:
 			line = cv.text(i18n.MsgStatusRequested, nil)
 		default:
