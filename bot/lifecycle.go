@@ -26,27 +26,29 @@ type statusStore struct {
 	badges *handlers.Badges // nil: the badge is off
 }
 
-// SetStatus records st, then schedules when a verified status ends
-// (anything else is no longer scheduled) and gives the badge to a verified
-// user; a revoked or expired status takes it off unless another level is
-// still verified.
+// SetStatus records st, then schedules when a verified status ends and
+// gives the badge to a verified user; a revoked or expired status is no
+// longer scheduled and takes the badge off unless another level is still
+// verified.
 func (s statusStore) SetStatus(ctx context.Context, st store.Status) error {
 	if err := s.Store.SetStatus(ctx, st); err != nil {
 		return err
 	}
-	until := time.Time{}
-	if st.State == store.StateVerified {
-		until = st.ValidUntil
-	}
-	if err := s.v.Schedule(ctx, st.UserID, st.Level, until); err != nil {
-		return err
-	}
 	switch st.State {
 	case store.StateVerified:
+		if err := s.v.Schedule(ctx, st.UserID, st.Level, st.ValidUntil); err != nil {
+			return err
+		}
 		s.badges.Grant(ctx, handlers.User{ID: st.UserID}, st.Level, st.ValidUntil)
 	case store.StateRevoked, store.StateExpired:
+		if err := s.v.Schedule(ctx, st.UserID, st.Level, time.Time{}); err != nil {
+			return err
+		}
 		s.refreshBadge(ctx, st.UserID)
 	}
+	// Other states (a new attempt at the level) keep their Redis round
+	// trips: the sweep drops the end of a status that is no longer
+	// verified when it meets it.
 	return nil
 }
 
