@@ -300,16 +300,9 @@ func getMyCommands(ctx context.Context, b *botClient, p params) (any, error) {
 }
 
 func setPassportDataErrors(ctx context.Context, b *botClient, p params) (any, error) {
-	id, ok, err := p.int64("user_id")
+	user, err := b.userParam(p)
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, badRequest("user_id is empty")
-	}
-	user, known := b.user(id)
-	if !known {
-		return nil, errUserNotFound
 	}
 	var list []apiPassportError
 	if ok, err := p.object("errors", &list); err != nil {
@@ -345,6 +338,22 @@ func removeUserVerification(ctx context.Context, b *botClient, p params) (any, e
 }
 
 func setCustomVerification(ctx context.Context, b *botClient, p params, enabled bool) (any, error) {
+	user, err := b.userParam(p)
+	if err != nil {
+		return nil, err
+	}
+	req := &tg.BotsSetCustomVerificationRequest{Enabled: enabled, Peer: inputPeer(user)}
+	if d := p.str("custom_description"); enabled && d != "" {
+		req.SetCustomDescription(d)
+	}
+	if _, err := b.rpc().BotsSetCustomVerification(ctx, req); err != nil {
+		return nil, err
+	}
+	return true, nil
+}
+
+// userParam returns the user user_id names, one the bot has seen.
+func (b *botClient) userParam(p params) (*tg.User, error) {
 	id, ok, err := p.int64("user_id")
 	if err != nil {
 		return nil, err
@@ -356,12 +365,5 @@ func setCustomVerification(ctx context.Context, b *botClient, p params, enabled 
 	if !known {
 		return nil, errUserNotFound
 	}
-	req := &tg.BotsSetCustomVerificationRequest{Enabled: enabled, Peer: inputPeer(user)}
-	if d := p.str("custom_description"); enabled && d != "" {
-		req.SetCustomDescription(d)
-	}
-	if _, err := b.rpc().BotsSetCustomVerification(ctx, req); err != nil {
-		return nil, err
-	}
-	return true, nil
+	return user, nil
 }
