@@ -12,7 +12,6 @@ import (
 
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/bot/delivery"
-	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
@@ -68,7 +67,7 @@ func TestBadgeRevoke(t *testing.T) {
 		t.Fatalf("after the verification another user sees badge %+v (set: %v), want the bot's", b, ok)
 	}
 	until := w.Bot().Catalog().Language("en").Date(time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC))
-	want := w.text("en", i18n.MsgBadgeDescription, map[string]any{"Level": w.Config.DefaultLevelName, "Until": until})
+	want := w.text("en", i18n.MsgBadgeDescription, map[string]any{"Level": levelTitle(w), "Until": until})
 	if b.Description != want {
 		t.Errorf("badge description %q, want %q", b.Description, want)
 	}
@@ -88,7 +87,7 @@ func TestBadgeRevoke(t *testing.T) {
 	if !strings.Contains(done.Text, "document_stolen") || !strings.Contains(done.Text, "The user was told") {
 		t.Errorf("the admin's answer %q names no reason or does not say the user was told", done.Text)
 	}
-	notice := w.text("en", i18n.MsgRevokedNotice, map[string]any{"Level": w.Config.DefaultLevelName})
+	notice := w.text("en", i18n.MsgRevokedNotice, map[string]any{"Level": levelTitle(w)})
 	waitText(ctx, t, u, notice)
 	if st := w.status(ctx, u.User.ID); st.State != store.StateRevoked || !slices.Equal(st.Codes, []string{"document_stolen"}) {
 		t.Errorf("status after /kyc_revoke: %s %v, want revoked [document_stolen]", st.State, st.Codes)
@@ -156,11 +155,12 @@ func TestBadgeForbidden(t *testing.T) {
 // one-tap button that issues a new request.
 func TestExpiry(t *testing.T) {
 	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
 	clk := testkit.NewClock(time.Date(2034, 11, 1, 12, 0, 0, 0, time.UTC))
 	sweep := bot.WithValiditySweep(50 * time.Millisecond)
 	w := newWorld(t, worldOptions{clock: clk, bot: []bot.Option{sweep},
 		configYAML: testConfigWith("badge:\n  enabled: true\nreverification:\n  remind_days: [30, 7]\n")})
-	ctx := testContext(t)
 	if err := w.Sandbox.SetBotVerifier(w.Account.ID, true); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestExpiry(t *testing.T) {
 	if st := w.status(ctx, u.User.ID); !st.ValidUntil.Equal(end) {
 		t.Fatalf("valid until %v, want the document's expiry %v", st.ValidUntil, end)
 	}
-	reminder := w.text("en", i18n.MsgReverifyReminder, map[string]any{"Level": w.Config.DefaultLevelName,
+	reminder := w.text("en", i18n.MsgReverifyReminder, map[string]any{"Level": levelTitle(w),
 		"Until": w.Bot().Catalog().Language("en").Date(end)})
 	reminders := func() int {
 		n := 0
@@ -201,16 +201,24 @@ func TestExpiry(t *testing.T) {
 	if n := reminders(); n != 1 {
 		t.Fatalf("%d reminders 29 days before the end, want 1", n)
 	}
-	// The first instance restarts; the second keeps sweeping meanwhile.
-	w.restartWith(ctx, func(*config.Config) {})
+	// The second instance stops; the first sends the next reminder; the
+	// second starts again and sweeps beside it.
+	if err := second.Stop(); err != nil {
+		t.Fatal(err)
+	}
 	clk.Set(end.Add(-6 * 24 * time.Hour))
 	waitForCount(ctx, t, reminders, 2)
+	second, err = w.StartInstance(ctx, "kyc-second", sweep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = second.Stop() })
 	settle()
 	if n := reminders(); n != 2 {
 		t.Fatalf("%d reminders 6 days before the end, want 2 (30 and 7 days, once each)", n)
 	}
 	clk.Set(end.Add(time.Hour))
-	expired := waitText(ctx, t, u, w.text("en", i18n.MsgExpiredNotice, map[string]any{"Level": w.Config.DefaultLevelName}))
+	expired := waitText(ctx, t, u, w.text("en", i18n.MsgExpiredNotice, map[string]any{"Level": levelTitle(w)}))
 	if st := w.status(ctx, u.User.ID); st.State != store.StateExpired {
 		t.Errorf("status %s after the end, want expired", st.State)
 	}
@@ -242,3 +250,11 @@ func waitForCount(ctx context.Context, t testing.TB, count func() int, n int) {
 
 // testConfigWith is the demo configuration with more YAML at its end.
 func testConfigWith(extra string) string { return demo.DefaultConfig() + extra }
+
+// levelTitle is the default level's title (or name), as users read it.
+func levelTitle(w *world) string {
+	if l := w.Config.DefaultLevel(); l.Title != "" {
+		return l.Title
+	}
+	return w.Config.DefaultLevelName
+}
