@@ -99,6 +99,7 @@ type options struct {
 	tempDir         string
 	everything      bool
 	commands        map[string]string // WithCommand, WithoutCommand: command -> name ("" = off)
+	sweepEvery      time.Duration     // WithValiditySweep
 }
 
 // WithRedis sets the Redis client (default: connect as the config's redis
@@ -207,6 +208,14 @@ func WithClaimAfter(d time.Duration) Option {
 	return func(o *options) { o.claimAfter = max(d, time.Second) }
 }
 
+// WithValiditySweep sets how often each instance looks for verifications
+// that end soon, to remind their users and expire them (default one
+// minute; at least 10 ms). Reminders and expiries are claimed in Redis,
+// so that every instance may sweep: each is sent once.
+func WithValiditySweep(every time.Duration) Option {
+	return func(o *options) { o.sweepEvery = max(every, 10*time.Millisecond) }
+}
+
 // WithTempDir sets where scans are staged while a submission is
 // processed (verification.Config.TempDir); default os.TempDir(). They rest
 // there encrypted, as Telegram sent them, for the submission's time only;
@@ -257,6 +266,6 @@ func withCommand(m map[string]string, cmd, name string) map[string]string {
 func defaultOptions() options {
 	return options{
 		now: time.Now, concurrency: DefaultConcurrency, shutdownTimeout: DefaultShutdownTimeout,
-		retryFor: DefaultRetryFor, retryBase: time.Second, claimAfter: DefaultClaimAfter,
+		retryFor: DefaultRetryFor, retryBase: time.Second, claimAfter: DefaultClaimAfter, sweepEvery: time.Minute,
 	}
 }

@@ -81,6 +81,7 @@ func (b *Bot) Run(ctx context.Context, t Transport) error {
 	watching.Go(func() { b.screener.Watch(watchCtx) })
 	watching.Go(func() { b.remindLoop(watchCtx) })
 	defer func() { stopWatch(); watching.Wait() }()
+	sending.Go(func() { b.sweep(sendCtx) })
 	b.log.InfoContext(ctx, "bot: working the queue", slog.String("instance", b.o.instance), slog.Int64("bot_id", self.ID))
 	newWorkers(b).run(ctx)
 	stopSend()

@@ -3,11 +3,13 @@ package bot
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/handlers"
 	"github.com/kycbot/kycbot/handlers/admin"
 	"github.com/kycbot/kycbot/handlers/chat"
+	"github.com/kycbot/kycbot/handlers/lifecycle"
 	"github.com/kycbot/kycbot/handlers/verification"
 	"github.com/kycbot/kycbot/web"
 )
@@ -23,6 +25,7 @@ type wiring struct {
 	admins *handlers.Admins
 	flow   *verification.Flow
 	chat   *chat.Conversation
+	life   *lifecycle.Lifecycle
 	web    *web.Server
 }
 
@@ -45,22 +48,29 @@ func (b *Bot) wiring() *wiring { return b.wired.Load() }
 // build builds the handlers and the web server of settings set.
 func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	cfg := set.cfg
-	st := handlers.NewStore(b.store)
 	pageURL := func(id string) string { return web.PageURL(cfg.Web.PublicURL, id) }
 	w := &wiring{set: set, t: t, self: self,
 		admins: &handlers.Admins{IDs: cfg.Admins, Catalog: set.cat, Sender: t, Log: b.log, Off: noticesOff(cfg.AdminNotices)}}
+	st := statusStore{Store: handlers.NewStore(b.store), v: b.store.Validities(), badges: b.badges(set, t, w.admins)}
+	reverify := make(map[string]time.Duration, len(cfg.Levels))
+	for name, l := range cfg.Levels {
+		if l != nil && l.ReverifyAfter > 0 {
+			reverify[name] = l.ReverifyAfter
+		}
+	}
 	flow, err := verification.New(verification.Config{
 		Key: b.key, PreviousKeys: b.previous, Store: st, Telegram: t, Catalog: set.cat, Checkers: set.checkers, PageURL: pageURL,
 		Admins: w.admins, Support: cfg.Support, RequestTTL: cfg.Passport.RequestTTL, OnVerified: b.onVerified, OnRejected: b.onRejected,
 		ResultsTo: b.resultsTo, OnReview: b.onReview, ReviewLink: b.reviewLink,
-		ReviewChecks: append([]verification.ReviewCheck{b.screen}, b.o.reviewChecks...),
-		TempDir:      b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
+		ReviewChecks: append([]verification.ReviewCheck{b.screen}, b.o.reviewChecks...), ReverifyAfter: reverify,
+		TempDir: b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	adm, err := admin.New(admin.Config{Store: st, Telegram: t, Catalog: set.cat, Admins: cfg.Admins,
-		Levels: cfg.LevelNames(), Now: b.o.now, Log: b.log})
+		Levels: cfg.LevelNames(), Titles: levelTitles(cfg), NotifyRevoked: cfg.Revocation.NotifyUser, OnRevoked: b.onRevoked,
+		Now: b.o.now, Log: b.log})
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
@@ -73,7 +83,14 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
-	w.flow, w.chat = flow, conv
+	life, err := lifecycle.New(lifecycle.Config{Store: st, Telegram: t, Catalog: set.cat,
+		ReverifyData: func(level string) string { return chat.ReverifyData + level },
+		RemindDays:   cfg.Reverification.RemindDays, Titles: levelTitles(cfg), OnExpired: b.onExpired,
+		Now: b.o.now, Log: b.log})
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	w.flow, w.chat, w.life = flow, conv, life
 	// Who is asking on the request page: the business (web.brand), else
 	// the bot's @username.
 	name := cfg.Web.Brand.Name

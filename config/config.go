@@ -61,6 +61,15 @@ type Config struct {
 	// Screening says which watchlists users are screened against
 	// (screening). Optional.
 	Screening Screening `yaml:"screening"`
+	// Badge says whether verified users get the bot's verification badge
+	// on their Telegram profile (badge). Off by default.
+	Badge Badge `yaml:"badge"`
+	// Revocation says what /kyc_revoke does besides revoking (revocation).
+	Revocation Revocation `yaml:"revocation"`
+	// Reverification says when users are reminded that their verification
+	// ends (reverification); each level's reverify_after and the
+	// document's expiry say when it ends.
+	Reverification Reverification `yaml:"reverification"`
 
 	file     string    // file name used in messages
 	warnings []Problem // settings a real bot needs that are missing
@@ -181,6 +190,11 @@ type Level struct {
 	// level's own rules on top. Given to New unresolved, it holds the
 	// level's own rules only; zero: the top-level rules as they are.
 	Policy verify.Policy `yaml:"rules"`
+	// ReverifyAfter is how long a verification at this level stays valid
+	// (reverify_after, such as 8760h); it ends earlier when the identity
+	// document expires first. 0 (the default): only the document's expiry
+	// ends it.
+	ReverifyAfter time.Duration `yaml:"reverify_after"`
 
 	whole bool // Policy is resolved: the level's whole policy
 }
@@ -463,6 +477,40 @@ type Retention struct {
 	AuditDays int `yaml:"audit_days"`
 }
 
+// Badge is the bot's verification badge (bots.setCustomVerification): the
+// mark and description Telegram shows on a verified user's profile to
+// everyone. Telegram lets only bots it approved as verifiers set it;
+// others are refused (BOT_VERIFIER_FORBIDDEN: the verification still
+// completes, the admins are told once).
+type Badge struct {
+	// Enabled gives verified users the badge, and takes it off on reset,
+	// deletion, revocation and expiry (enabled). Default false.
+	Enabled bool `yaml:"enabled"`
+	// Description is the badge's text for every user (description), at
+	// most 70 characters. Default: "Identity verified: <level>, valid
+	// until <date>" in the default language.
+	Description string `yaml:"description"`
+}
+
+// Revocation is what /kyc_revoke does besides revoking.
+type Revocation struct {
+	// NotifyUser tells the user their verification was revoked
+	// (notify_user). Default true (Default and a file); in a Config
+	// built in Go, New keeps a false as it is.
+	NotifyUser bool `yaml:"notify_user"`
+}
+
+// Reverification says when users are reminded to verify again.
+type Reverification struct {
+	// RemindDays are how many days before a verification ends the user is
+	// reminded, with a one-tap button to verify again (remind_days), each
+	// once. Default [30, 7, 1]; empty: no reminders.
+	RemindDays []int `yaml:"remind_days"`
+}
+
+// DefaultRemindDays returns the default reverification.remind_days.
+func DefaultRemindDays() []int { return []int{30, 7, 1} }
+
 // Secret is a string that must never be printed: fmt shows it as
 // "[redacted]" (or "" when empty). Value returns the real string.
 type Secret string
@@ -560,6 +608,8 @@ func Default() *Config {
 			Threshold: DefaultScreeningThreshold, BirthDate: ScreeningBirthDateRequired,
 			PollInterval: DefaultScreeningPollInterval,
 		},
+		Revocation:     Revocation{NotifyUser: true},
+		Reverification: Reverification{RemindDays: DefaultRemindDays()},
 	}
 }
 

@@ -17,11 +17,12 @@ import (
 // Defaults: a field left at its zero value takes the default its doc
 // names (Telegram.Server.DC, Passport.RequestTTL, Web.Listen, the Redis
 // mode, addresses and prefix, I18n.DefaultLanguage, the delivery
-// durations, Web.OpsListen), and a zero Rules is verify.DefaultPolicy.
+// durations, Web.OpsListen, Reverification.RemindDays when nil), and a
+// zero Rules is verify.DefaultPolicy.
 // Some settings have a zero that means something and New keeps it:
 // Delivery.IncludeData (false: the webhook carries no personal data),
 // Retention.StatusDays and AuditDays (0: kept forever), the AdminNotices
-// (false: not sent). Start from Default() for a Config holding
+// and Revocation.NotifyUser (false: not sent). Start from Default() for a Config holding
 // every default, as a file leaving every key out does.
 //
 // Levels: New sets each level's Name to its key under Levels and resolves
@@ -105,6 +106,7 @@ func (c *checker) defaults(cfg *Config) {
 	fill("delivery.reclaim_after", d.ReclaimAfter == 0, func() { d.ReclaimAfter = DefaultReclaimAfter })
 	fill("delivery.file_link_ttl", d.FileLinkTTL == 0, func() { d.FileLinkTTL = DefaultFileLinkTTL })
 	fill("admin_notices.review_reminder", cfg.AdminNotices.ReviewReminder == 0, func() { cfg.AdminNotices.ReviewReminder = DefaultReviewReminder })
+	fill("reverification.remind_days", cfg.Reverification.RemindDays == nil, func() { cfg.Reverification.RemindDays = DefaultRemindDays() })
 	sc := &cfg.Screening
 	fill("screening.threshold", sc.Threshold == 0, func() { sc.Threshold = DefaultScreeningThreshold })
 	fill("screening.birth_date", sc.BirthDate == "", func() { sc.BirthDate = ScreeningBirthDateRequired })

@@ -428,13 +428,14 @@ func TestNewDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Delivery.IncludeData || cfg.Retention.StatusDays != 0 || cfg.Retention.AuditDays != 0 || cfg.AdminNotices != (AdminNotices{ReviewReminder: DefaultReviewReminder}) {
+	if cfg.Delivery.IncludeData || cfg.Retention.StatusDays != 0 || cfg.Retention.AuditDays != 0 || cfg.AdminNotices != (AdminNotices{ReviewReminder: DefaultReviewReminder}) || cfg.Revocation.NotifyUser {
 		t.Errorf("include_data %v, status_days %d, audit_days %d, admin_notices %+v; New keeps the zeros given",
 			cfg.Delivery.IncludeData, cfg.Retention.StatusDays, cfg.Retention.AuditDays, cfg.AdminNotices)
 	}
 	cfg.Delivery.IncludeData = true
 	cfg.AdminNotices = AdminNotices{Verified: true, Rejected: true, Alarms: true, ReviewReminder: DefaultReviewReminder}
 	cfg.Retention = Retention{StatusDays: DefaultStatusDays, AuditDays: DefaultAuditDays}
+	cfg.Revocation.NotifyUser = true
 	fromFile = unlocated(fromFile)
 	if !reflect.DeepEqual(cfg, fromFile) {
 		t.Errorf("New(Config{Levels}) = %+v\nwant the file's defaults %+v", cfg, fromFile)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/kycbot/kycbot/passport"
@@ -293,6 +294,8 @@ func (c *Config) WriteSummary(w io.Writer) error {
 	line("%s.", lang)
 	line("Retention: statuses %s, audit events %s.", days(c.Retention.StatusDays), days(c.Retention.AuditDays))
 	line("Screening: %s", c.describeScreening())
+	line("Verification badge: %s", c.describeBadge())
+	line("After a verification: %s", c.describeLifecycle())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -466,4 +469,47 @@ func (c *Config) describeNotices() string {
 		out += "; reminded of a review left undecided every " + fmtDuration(c.AdminNotices.ReviewReminder)
 	}
 	return out
+}
+
+// describeBadge says whether verified users get the bot's badge, and what
+// Telegram requires for it.
+func (c *Config) describeBadge() string {
+	if !c.Badge.Enabled {
+		return "off (badge.enabled)."
+	}
+	desc := "\"Identity verified: <level>, valid until <date>\" in " + c.I18n.DefaultLanguage
+	if c.Badge.Description != "" {
+		desc = strconv.Quote(c.Badge.Description)
+	}
+	return "on: verified users get this bot's verification mark with " + desc + ", taken off on reset, deletion, revocation and expiry. " +
+		"Telegram lets only bots it approved as verifiers set it: until it approves this bot it answers BOT_VERIFIER_FORBIDDEN, " +
+		"verifications still complete without the badge, and the admins are told once. Ask Telegram's verification platform for the approval, or set badge.enabled: false."
+}
+
+// describeLifecycle says how long verifications last, the reminders and
+// what /kyc_revoke tells the user.
+func (c *Config) describeLifecycle() string {
+	var periods []string
+	for _, name := range c.LevelNames() {
+		if l := c.Levels[name]; l != nil && l.ReverifyAfter > 0 {
+			periods = append(periods, fmt.Sprintf("%s %s", name, fmtDuration(l.ReverifyAfter)))
+		}
+	}
+	valid := "valid until the identity document expires"
+	if len(periods) > 0 {
+		valid += ", or earlier after " + strings.Join(periods, ", ") + " (levels.<name>.reverify_after)"
+	}
+	remind := "no reminders"
+	if d := c.Reverification.RemindDays; len(d) > 0 {
+		days := make([]string, len(d))
+		for i, n := range d {
+			days[i] = strconv.Itoa(n)
+		}
+		remind = "reminders " + strings.Join(days, ", ") + " days before the end, with a button to verify again"
+	}
+	told := "the user is told"
+	if !c.Revocation.NotifyUser {
+		told = "the user is not told (revocation.notify_user)"
+	}
+	return valid + "; " + remind + "; then expired. /kyc_revoke: " + told + "."
 }

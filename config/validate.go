@@ -134,6 +134,36 @@ func (c *checker) check(cfg *Config) {
 	c.delivery(cfg.Delivery)
 	c.retention(cfg.Retention)
 	c.screening(&cfg.Screening, c.listCheck)
+	c.lifecycle(cfg)
+}
+
+// lifecycle checks what follows a verification: the badge, the
+// re-verification periods and reminders.
+func (c *checker) lifecycle(cfg *Config) {
+	if d := cfg.Badge.Description; d != "" {
+		switch {
+		case utf8.RuneCountInString(d) > 70:
+			c.add("badge.description", "is %d characters long; Telegram allows at most 70: shorten it, or leave it out for the default description", utf8.RuneCountInString(d))
+		case strings.ContainsAny(d, "\r\n") || !utf8.ValidString(d):
+			c.add("badge.description", "must be one line of text: remove the line breaks")
+		}
+	}
+	for _, name := range cfg.LevelNames() {
+		if l := cfg.Levels[name]; l != nil && l.ReverifyAfter != 0 && l.ReverifyAfter < 24*time.Hour {
+			c.add("levels."+name+".reverify_after", "%s is shorter than a day: use a period such as 8760h (a year), or 0 for none", fmtDuration(l.ReverifyAfter))
+		}
+	}
+	seen := map[int]bool{}
+	for i, d := range cfg.Reverification.RemindDays {
+		path := fmt.Sprintf("reverification.remind_days[%d]", i)
+		switch {
+		case d < 1 || d > 3650:
+			c.add(path, "%d is not a number of days from 1 to 3650", d)
+		case seen[d]:
+			c.add(path, "%d is listed twice: list each day once", d)
+		}
+		seen[d] = true
+	}
 }
 
 var (

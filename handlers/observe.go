@@ -75,7 +75,8 @@ const (
 	CommandText             = "text"
 	CommandCallbackLanguage = "callback_language"
 	CommandCallbackDelete   = "callback_delete"
-	CommandCallbackErase    = "callback_erase" // the buttons of /delete_my_data
+	CommandCallbackErase    = "callback_erase"    // the buttons of /delete_my_data
+	CommandCallbackReverify = "callback_reverify" // the re-verification button of reminders
 	CommandCallbackUnknown  = "callback_unknown"
 )
 

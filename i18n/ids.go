@@ -417,6 +417,48 @@ const (
 	// callback answer: at most 200 characters).
 	MsgEraseExpired = "erase.expired"
 
+	// MsgBadgeDescription is the description of the bot's verification
+	// badge on a verified user's profile, shown to everyone (at most 70
+	// characters once rendered; longer is cut). Data: .Level (the level's
+	// title), .Until (optional: the date the verification ends).
+	MsgBadgeDescription = "badge.description"
+	// MsgAdminBadgeForbidden alarms admins that Telegram refuses the bot
+	// as a verifier (BOT_VERIFIER_FORBIDDEN), and says what to do.
+	MsgAdminBadgeForbidden = "admin.badge_forbidden"
+	// MsgAdminStateRevoked and MsgAdminStateExpired name the revoked and
+	// expired states in the admin commands' answers.
+	MsgAdminStateRevoked = "admin.state_revoked"
+	MsgAdminStateExpired = "admin.state_expired"
+	// MsgStatusRevoked and MsgStatusExpired tell the user (/status) that
+	// their verification was revoked, or expired. Data: .Since.
+	MsgStatusRevoked = "status.revoked"
+	MsgStatusExpired = "status.expired"
+	// MsgCommandKycRevoke describes /kyc_revoke in the admins' menu.
+	MsgCommandKycRevoke = "command.kyc_revoke"
+	// MsgAdminUsageRevoke answers /kyc_revoke with missing or bad
+	// arguments.
+	MsgAdminUsageRevoke = "admin.usage_revoke"
+	// MsgAdminRevokeDone confirms /kyc_revoke. Data: .User, .Levels (the
+	// levels revoked, joined with MsgListSeparator), .Reason (the code),
+	// .Told (optional: set when the user was told).
+	MsgAdminRevokeDone = "admin.revoke_done"
+	// MsgAdminRevokeNothing answers /kyc_revoke for a user without a
+	// valid verification. Data: .User.
+	MsgAdminRevokeNothing = "admin.revoke_nothing"
+	// MsgRevokedNotice tells a user that an admin revoked their
+	// verification. Data: .Level (the level's title).
+	MsgRevokedNotice = "revoked.notice"
+	// MsgReverifyReminder reminds a user that their verification ends
+	// soon, above the button MsgButtonReverify. Data: .Level (the level's
+	// title), .Until (the date it ends).
+	MsgReverifyReminder = "reverify.reminder"
+	// MsgExpiredNotice tells a user that their verification expired,
+	// above the button MsgButtonReverify. Data: .Level (the level's
+	// title).
+	MsgExpiredNotice = "expired.notice"
+	// MsgButtonReverify labels the one-tap re-verification button.
+	MsgButtonReverify = "button.reverify"
+
 	// MsgListSeparator joins the items of a list but the last two (", ").
 	MsgListSeparator = "list.separator"
 	// MsgListOr joins the last item of a list of alternatives. Data: .Items
@@ -890,6 +932,20 @@ func specs() []spec {
 		plain(MsgEraseNothing),
 		plain(MsgEraseKept),
 		plain(MsgEraseExpired),
+		plain(MsgBadgeDescription, "Level", "Until?"),
+		plain(MsgAdminBadgeForbidden),
+		plain(MsgAdminStateRevoked),
+		plain(MsgAdminStateExpired),
+		plain(MsgStatusRevoked, "Since"),
+		plain(MsgStatusExpired, "Since"),
+		plain(MsgCommandKycRevoke),
+		plain(MsgAdminUsageRevoke),
+		plain(MsgAdminRevokeDone, "User", "Levels", "Reason", "Told?"),
+		plain(MsgAdminRevokeNothing, "User"),
+		plain(MsgRevokedNotice, "Level"),
+		plain(MsgReverifyReminder, "Level", "Until"),
+		plain(MsgExpiredNotice, "Level"),
+		plain(MsgButtonReverify),
 		plain(MsgListSeparator),
 		plain(MsgListOr, "Items", "Last"),
 		plain(MsgDateTimeUTC, "Date", "Time"),

@@ -22,6 +22,7 @@ func (sb *Sandbox) register(d *tg.ServerDispatcher) {
 	sb.registerFiles(d)
 	sb.registerPassword(d)
 	sb.registerPassport(d)
+	sb.registerBadges(d)
 }
 
 func (sb *Sandbox) registerAuth(d *tg.ServerDispatcher) {
@@ -229,6 +230,9 @@ func (sb *Sandbox) registerAuth(d *tg.ServerDispatcher) {
 		if acc := sb.w.accounts[id]; acc.bot != nil {
 			full.BotInfo = tg.BotInfo{UserID: id, Commands: append([]tg.BotCommand(nil), acc.bot.commands...)}
 			full.BotInfo.SetFlags()
+		}
+		if acc := sb.w.accounts[id]; acc.badge != nil {
+			full.SetBotVerification(*acc.badge)
 		}
 		return &tg.UsersUserFull{FullUser: full, Chats: []tg.ChatClass{}, Users: sb.usersLocked(self.user.ID, id)}, nil
 	})

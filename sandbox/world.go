@@ -113,6 +113,10 @@ type account struct {
 
 	pw     *cloudPassword
 	values map[passport.ElementType]*tg.SecureValue
+	// badge is the verification a bot set on the account
+	// (bots.setCustomVerification), shown to everyone in
+	// users.getFullUser; nil when none.
+	badge *tg.BotVerification
 	// valueErrors are the errors bots set with users.setSecureValueErrors,
 	// by bot ID.
 	valueErrors map[int64][]tg.SecureValueErrorClass
@@ -123,6 +127,8 @@ type botInfo struct {
 	publicKey  *rsa.PublicKey
 	privacyURL string
 	commands   []tg.BotCommand
+	// verifier: the bot may mark users (bots.setCustomVerification).
+	verifier bool
 }
 
 type ptsEntry struct {
@@ -169,6 +175,11 @@ type BotSpec struct {
 	PublicKeyPEM string
 	// PrivacyPolicyURL is returned in the authorization form.
 	PrivacyPolicyURL string
+	// Verifier makes the bot one Telegram approved as a verifier: it may
+	// mark users with bots.setCustomVerification (others are answered
+	// 403 BOT_VERIFIER_FORBIDDEN, as Telegram answers them). See also
+	// Sandbox.SetBotVerifier.
+	Verifier bool
 }
 
 // User is a user registered with AddUser.
@@ -205,7 +216,7 @@ func (sb *Sandbox) AddBot(spec BotSpec) (Bot, error) {
 	if name == "" {
 		return Bot{}, fmt.Errorf("sandbox: AddBot: username is required")
 	}
-	info := &botInfo{privacyURL: spec.PrivacyPolicyURL}
+	info := &botInfo{privacyURL: spec.PrivacyPolicyURL, verifier: spec.Verifier}
 	if spec.PublicKeyPEM != "" {
 		pub, err := passport.ParsePublicKey([]byte(spec.PublicKeyPEM))
 		if err != nil {
@@ -252,6 +263,33 @@ func (sb *Sandbox) SetBotPublicKey(botID int64, publicKeyPEM string) error {
 	}
 	acc.bot.publicKey = pub
 	return nil
+}
+
+// SetBotVerifier says whether the bot botID is one Telegram approved as a
+// verifier (see BotSpec.Verifier). Taking the approval away leaves the
+// badges the bot set, as on Telegram.
+func (sb *Sandbox) SetBotVerifier(botID int64, verifier bool) error {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	acc := sb.w.accounts[botID]
+	if acc == nil || acc.bot == nil {
+		return fmt.Errorf("sandbox: SetBotVerifier: no bot %d", botID)
+	}
+	acc.bot.verifier = verifier
+	return nil
+}
+
+// Badge returns the verification badge set on the user userID
+// (bots.setCustomVerification): the bot that set it and its description;
+// ok is false when the user has none.
+func (sb *Sandbox) Badge(userID int64) (v tg.BotVerification, ok bool) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	acc := sb.w.accounts[userID]
+	if acc == nil || acc.badge == nil {
+		return tg.BotVerification{}, false
+	}
+	return *acc.badge, true
 }
 
 // AddUser registers a user account. With a CloudPassword the account has
@@ -341,6 +379,9 @@ func (sb *Sandbox) userViewLocked(viewer, id int64) *tg.User {
 	}
 	u := acc.user // copy
 	u.Self = viewer == id
+	if acc.badge != nil {
+		u.SetBotVerificationIcon(acc.badge.Icon)
+	}
 	if u.Self || !u.Bot {
 		u.Contact = false
 	}

@@ -79,7 +79,8 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 		s.userKey(userID, "status"),
 		s.userKey(userID, "docs"),
 		s.userKey(userID, "prefs"),
-		s.userKey(userID, "reviews"), // the submissions kept for manual review
+		s.userKey(userID, "reviews"),   // the submissions kept for manual review
+		s.userKey(userID, "reminders"), // the claims of reminders and expiries
 	}
 	var globalKeys []string
 	for _, m := range members {
@@ -105,6 +106,20 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 	deleted += int(del.Val() + nonces.Val())
 	if nonces.Val() > 0 {
 		deleted-- // the hash itself
+	}
+	// When the user's verifications end.
+	var ending []any
+	for level := range statuses {
+		if !strings.Contains(level, "#") {
+			ending = append(ending, validityMember(userID, level))
+		}
+	}
+	if len(ending) > 0 {
+		n, err := s.rdb.ZRem(ctx, s.Validities().dueKey(), ending...).Result()
+		if err != nil {
+			return deleted, wrap("delete validities", err)
+		}
+		deleted += int(n)
 	}
 	if len(globalKeys) > 0 {
 		cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {

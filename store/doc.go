@@ -74,7 +74,7 @@
 // written P below. In Redis Cluster, keys that one script or transaction
 // touches together share a hash tag, the part in braces: {u:<userID>} for
 // everything about a chat user, {s:<selfID>} for the gotd state of a bot
-// user, and {queue}, {outbox}, {audit} and {stats}. Keys without a tag are only
+// user, and {queue}, {outbox}, {audit}, {stats} and {validity}. Keys without a tag are only
 // ever used one at a time. <nh> is the hex SHA-256 of a nonce, <eh> the
 // hex SHA-256 of an outbox event ID, <dh> the hex HMAC-SHA256 of an
 // identity document (see Documents.Claim), <k> a queue dedupe digest (the
@@ -130,6 +130,10 @@
 //	                                                   Requests.Consume only when the user has no such
 //	                                                   nonce
 //	P ridx:<requestID>            string  req + tomb   the user ID the request was issued to (routing)      Requests.Issue
+//	P{u:<uid>}:reminders          hash    end + 400 d  "<level>:<end ms>:<what>" -> claim time: reminders  Validities.Claim; Unclaim; deleted by
+//	                                                   and expiries sent (each once)                        DeleteUser
+//	P{validity}:due               zset    none         "<uid>|<level>" scored by when the verification      Validities.Schedule; ZREM by DeleteUser
+//	                                                   ends (ms)
 //	P{stats}:total                hash    none         "<level>|<state>" -> users now in that state         Statuses.Set, Statuses.Reset, DeleteUser,
 //	                                                                                                        Statuses.Stats (expired statuses)
 //	P{stats}:day:<YYYY-MM-DD>     hash    400 days     "<level>|<state>" -> transitions into the state      Statuses.Set
@@ -234,6 +238,7 @@
 //	                base, the once mark: the compare-and-set on the head)
 //	{stats}         the counters of Statuses.Stats (totals, days, held, expiry)
 //	{reviews}       the waiting reviews (Reviews.Remind's compare-and-set)
+//	{validity}      Validities.Schedule and Ending (one key)
 //	(no tag)        single-key commands only: leases, document claims (doc:<dh>), spent
 //	                review links (rlink:<h>),
 //	                the routing keys nidx and ridx (written once, read alone)

@@ -23,11 +23,16 @@ const (
 	// StateReview: the submission passed the rules and waits for an
 	// admin's decision (manual review).
 	StateReview = "review"
+	// StateRevoked: an admin revoked the verification (/kyc_revoke).
+	StateRevoked = "revoked"
+	// StateExpired: the verification outlived its validity (the
+	// document's expiry, or the level's re-verification period).
+	StateExpired = "expired"
 )
 
 // states lists the states Statuses.Set accepts (every state but StateNone,
 // which is the absence of a status).
-var states = [...]string{StatePending, StateNeedsFixes, StateVerified, StateRejected, StateReview}
+var states = [...]string{StatePending, StateNeedsFixes, StateVerified, StateRejected, StateReview, StateRevoked, StateExpired}
 
 // Status is where a user stands at one level. It holds no personal data:
 // IDs, a level name, a state, the business's ref and problem codes.
@@ -35,12 +40,18 @@ type Status struct {
 	UserID int64
 	Level  string
 	// State is one of StateNone, StatePending, StateNeedsFixes,
-	// StateVerified, StateRejected, StateReview.
+	// StateVerified, StateRejected, StateReview, StateRevoked,
+	// StateExpired.
 	State string
 	// Ref is the business's reference the request came with.
 	Ref string
 	// Codes are problem codes (such as "document_expired"), never values.
 	Codes []string
+	// ValidUntil is when a verification stops being valid (the earliest
+	// of the document's expiry and the level's re-verification period);
+	// zero when it has no end or the state is not StateVerified.
+	// Millisecond precision, UTC.
+	ValidUntil time.Time
 	// CreatedAt is when the user first got a status at this level, and
 	// UpdatedAt when it last changed (store clock, millisecond precision,
 	// UTC). Both are zero for StateNone.
@@ -56,6 +67,7 @@ type statusRecord struct {
 	Ref     string   `json:"ref,omitempty"`
 	Codes   []string `json:"codes,omitempty"`
 	Updated int64    `json:"updated"`
+	Until   int64    `json:"until,omitempty"`
 }
 
 // Lua helpers of the status scripts, on the status hash KEYS[1]. Its
@@ -267,7 +279,11 @@ func (sv Statuses) Set(ctx context.Context, st Status) (err error) {
 		return fmt.Errorf("set status: %w", err)
 	}
 	now := s.clock()
-	rec, err := json.Marshal(statusRecord{State: st.State, Ref: st.Ref, Codes: st.Codes, Updated: now.UnixMilli()})
+	r := statusRecord{State: st.State, Ref: st.Ref, Codes: st.Codes, Updated: now.UnixMilli()}
+	if !st.ValidUntil.IsZero() {
+		r.Until = st.ValidUntil.UnixMilli()
+	}
+	rec, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("set status: %w", err)
 	}
@@ -446,7 +462,7 @@ func parseStatus(userID int64, level, rec, created string) (Status, error) {
 	if err != nil {
 		return Status{}, fmt.Errorf("corrupt status creation time: %w", err)
 	}
-	return Status{
+	st := Status{
 		UserID:    userID,
 		Level:     level,
 		State:     r.State,
@@ -454,7 +470,11 @@ func parseStatus(userID int64, level, rec, created string) (Status, error) {
 		Codes:     r.Codes,
 		CreatedAt: time.UnixMilli(c).UTC(),
 		UpdatedAt: time.UnixMilli(r.Updated).UTC(),
-	}, nil
+	}
+	if r.Until != 0 {
+		st.ValidUntil = time.UnixMilli(r.Until).UTC()
+	}
+	return st, nil
 }
 
 // Reset removes the status of userID at level (back to StateNone),

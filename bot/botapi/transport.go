@@ -260,3 +260,24 @@ func (t *Transport) SetUserCommands(ctx context.Context, to handlers.User, langC
 	}
 	return nil
 }
+
+// SetBadge implements handlers.Badger with verifyUser. Telegram's
+// BOT_VERIFIER_FORBIDDEN comes back wrapping handlers.ErrBadgeForbidden.
+func (t *Transport) SetBadge(ctx context.Context, to handlers.User, description string) error {
+	return badgeError(t.c.VerifyUser(ctx, to.ID, description), to.ID)
+}
+
+// RemoveBadge implements handlers.Badger with removeUserVerification.
+func (t *Transport) RemoveBadge(ctx context.Context, to handlers.User) error {
+	return badgeError(t.c.RemoveUserVerification(ctx, to.ID), to.ID)
+}
+
+func badgeError(err error, userID int64) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := AsError(err); ok && strings.Contains(e.Description, "BOT_VERIFIER_FORBIDDEN") {
+		err = fmt.Errorf("%w: %w", handlers.ErrBadgeForbidden, err)
+	}
+	return fmt.Errorf("for user %d: %w", userID, err)
+}

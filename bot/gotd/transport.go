@@ -304,3 +304,33 @@ func (t *Transport) SetUserCommands(ctx context.Context, to handlers.User, langC
 	}
 	return nil
 }
+
+// SetBadge implements handlers.Badger with bots.setCustomVerification.
+// Telegram's BOT_VERIFIER_FORBIDDEN comes back wrapping
+// handlers.ErrBadgeForbidden.
+func (t *Transport) SetBadge(ctx context.Context, to handlers.User, description string) error {
+	return t.customVerification(ctx, to, true, description)
+}
+
+// RemoveBadge implements handlers.Badger with bots.setCustomVerification.
+func (t *Transport) RemoveBadge(ctx context.Context, to handlers.User) error {
+	return t.customVerification(ctx, to, false, "")
+}
+
+func (t *Transport) customVerification(ctx context.Context, to handlers.User, enabled bool, description string) error {
+	user, err := t.inputUser(ctx, to)
+	if err != nil {
+		return fmt.Errorf("bots.setCustomVerification: %w", err)
+	}
+	req := &tg.BotsSetCustomVerificationRequest{Enabled: enabled, Peer: &tg.InputPeerUser{UserID: user.UserID, AccessHash: user.AccessHash}}
+	if description != "" {
+		req.SetCustomDescription(description)
+	}
+	if _, err := t.api.BotsSetCustomVerification(ctx, req); err != nil {
+		if tgerr.Is(err, tg.ErrBotVerifierForbidden) {
+			err = fmt.Errorf("%w: %w", handlers.ErrBadgeForbidden, err)
+		}
+		return fmt.Errorf("bots.setCustomVerification for user %d: %w", user.UserID, err)
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -22,6 +23,8 @@ type Store interface {
 	Stats(ctx context.Context, day time.Time) (store.Stats, error)
 	ListStatuses(ctx context.Context, userID int64) ([]store.Status, error)
 	ResetStatus(ctx context.Context, userID int64, level string) error
+	// SetStatus records a status (/kyc_revoke: revoked).
+	SetStatus(ctx context.Context, st store.Status) error
 	// DeleteUser erases everything about the user and returns how many
 	// records went.
 	DeleteUser(ctx context.Context, userID int64) (int, error)
@@ -63,11 +66,40 @@ type Config struct {
 	// Levels are the configured level names, in the order the answers
 	// list them.
 	Levels []string
+	// Titles are the levels' titles by name, for the users' notices; a
+	// level without one is named by its name.
+	Titles map[string]string
+	// NotifyRevoked tells a user whose verification /kyc_revoke revoked
+	// (config revocation.notify_user).
+	NotifyRevoked bool
+	// OnRevoked is called for each level /kyc_revoke revokes, before the
+	// status changes (the webhook event): an error leaves the status as
+	// it was and fails the command, to be handled again. It may be called
+	// again for the same revocation (same Revoked.ID): make it idempotent
+	// by it. Default: none.
+	OnRevoked func(context.Context, Revoked) error
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Log receives the logs (default: none); a logger in the context
 	// (handlers.ContextWithLogger) wins.
 	Log *slog.Logger
+}
+
+// Revoked is a verification an admin revoked with /kyc_revoke.
+type Revoked struct {
+	// ID names the revocation: the update that carried the command, and
+	// the level (the same revocation handled again has the same ID).
+	ID     string
+	UserID int64
+	Level  string
+	// Ref is the business's reference of the verification.
+	Ref string
+	// Reason is the admin's reason code (such as "document_stolen").
+	Reason string
+	// Admin is the user ID of the admin who revoked it.
+	Admin int64
+	// At is when it was revoked.
+	At time.Time
 }
 
 // Commands are the admin commands. It is safe for concurrent use.
@@ -82,6 +114,7 @@ func New(cfg Config) (*Commands, error) {
 	}
 	cfg.Admins = slices.Clone(cfg.Admins)
 	cfg.Levels = slices.Clone(cfg.Levels)
+	cfg.Titles = maps.Clone(cfg.Titles)
 	handlers.Defaults(&cfg.Now, &cfg.Log, nil)
 	return &Commands{cfg: cfg}, nil
 }
@@ -92,6 +125,7 @@ const (
 	cmdKycStatus = "kyc_status"
 	cmdKycReset  = "kyc_reset"
 	cmdKycDelete = "kyc_delete"
+	cmdKycRevoke = "kyc_revoke"
 )
 
 // commands lists the admin commands with their descriptions, in menu
@@ -101,6 +135,7 @@ var commands = []struct{ name, desc string }{
 	{cmdKycStatus, i18n.MsgCommandKycStatus},
 	{cmdKycReset, i18n.MsgCommandKycReset},
 	{cmdKycDelete, i18n.MsgCommandKycDelete},
+	{cmdKycRevoke, i18n.MsgCommandKycRevoke},
 }
 
 // Callback data of the /kyc_delete confirmation button:
@@ -205,6 +240,8 @@ func (c *Commands) Command(ctx context.Context, m handlers.TextMessage, name str
 		return cv.reset(ctx, args)
 	case cmdKycDelete:
 		return cv.deleteAsk(ctx, args)
+	case cmdKycRevoke:
+		return cv.revoke(ctx, args)
 	}
 	return fmt.Errorf("admin: unknown command %q", name)
 }
@@ -222,12 +259,17 @@ func stateName(loc *i18n.Localizer, state string) string {
 		return loc.Text(i18n.MsgAdminStateRejected, nil)
 	case store.StateReview:
 		return loc.Text(i18n.MsgAdminStateReview, nil)
+	case store.StateRevoked:
+		return loc.Text(i18n.MsgAdminStateRevoked, nil)
+	case store.StateExpired:
+		return loc.Text(i18n.MsgAdminStateExpired, nil)
 	}
 	return state // a state of a newer store
 }
 
 // stateOrder is the order of the states in the admins' answers.
-var stateOrder = []string{store.StatePending, store.StateNeedsFixes, store.StateReview, store.StateVerified, store.StateRejected}
+var stateOrder = []string{store.StatePending, store.StateNeedsFixes, store.StateReview, store.StateVerified, store.StateRejected,
+	store.StateRevoked, store.StateExpired}
 
 // stats answers /kyc_stats: the counters of today (the UTC day of the
 // clock) and the totals, per level and state.
@@ -365,6 +407,98 @@ func (cv *conv) reset(ctx context.Context, args []string) error {
 	return cv.Reply.Send(ctx, cmdKycReset, cv.Loc().Text(i18n.MsgAdminResetDone, map[string]any{
 		"User": user, "Levels": strings.Join(items, cv.Loc().Text(i18n.MsgListSeparator, nil)),
 	}))
+}
+
+// reasonRE is the alphabet of a revocation's reason: a short code, never
+// free text (it goes to the audit trail and the webhook, which hold no
+// personal data).
+var reasonRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// revoke answers /kyc_revoke <user_id> <reason>: every verified status of
+// the user becomes revoked, with the reason as its code; OnRevoked runs
+// first for each (the webhook event), each is audited (admin_revoke),
+// and the user is told when Config.NotifyRevoked says so.
+func (cv *conv) revoke(ctx context.Context, args []string) error {
+	target, ok, err := cv.target(ctx, args, i18n.MsgAdminUsageRevoke)
+	if !ok {
+		return err
+	}
+	if len(args) != 2 || !reasonRE.MatchString(args[1]) {
+		cv.Log.InfoContext(ctx, "admin: revoke without a valid reason")
+		return cv.Text(ctx, i18n.MsgAdminUsageRevoke, nil)
+	}
+	reason := args[1]
+	statuses, err := cv.c.cfg.Store.ListStatuses(ctx, target)
+	if err != nil {
+		return cv.Failed(ctx, "list the statuses", err)
+	}
+	todo := slices.DeleteFunc(slices.Clone(statuses), func(st store.Status) bool { return st.State != store.StateVerified })
+	user := strconv.FormatInt(target, 10)
+	// Both answers have one purpose, as for /kyc_reset.
+	if len(todo) == 0 {
+		cv.audit(ctx, "admin_revoke", target, "", map[string]string{"revoked": "none"})
+		cv.Log.InfoContext(ctx, "admin: revoke: nothing to revoke")
+		return cv.Reply.Send(ctx, cmdKycRevoke, cv.Loc().Text(i18n.MsgAdminRevokeNothing, map[string]any{"User": user}))
+	}
+	now := cv.c.cfg.Now()
+	levels := make([]string, 0, len(todo))
+	for _, st := range todo {
+		if cv.c.cfg.OnRevoked != nil {
+			r := Revoked{ID: cv.ID + ":" + st.Level, UserID: target, Level: st.Level, Ref: st.Ref, Reason: reason, Admin: cv.User.ID, At: now}
+			if err := cv.c.cfg.OnRevoked(ctx, r); err != nil {
+				return cv.Failed(ctx, "queue the revocation's event", err)
+			}
+		}
+		if err := cv.c.cfg.Store.SetStatus(ctx, store.Status{UserID: target, Level: st.Level, State: store.StateRevoked, Ref: st.Ref, Codes: []string{reason}}); err != nil {
+			return cv.Failed(ctx, "revoke a status", err)
+		}
+		cv.audit(ctx, "admin_revoke", target, st.Level, map[string]string{"reason": reason})
+		cv.Log.InfoContext(ctx, "admin: a verification revoked", slog.String("level", st.Level), slog.String("reason", reason))
+		levels = append(levels, cv.title(st.Level))
+	}
+	data := map[string]any{"User": user, "Levels": strings.Join(levels, cv.Loc().Text(i18n.MsgListSeparator, nil)), "Reason": reason}
+	if cv.c.cfg.NotifyRevoked && cv.tellRevoked(ctx, target, todo) {
+		data["Told"] = "yes"
+	}
+	return cv.Reply.Send(ctx, cmdKycRevoke, cv.Loc().Text(i18n.MsgAdminRevokeDone, data))
+}
+
+// tellRevoked tells the user, in their language, that their verification
+// at each level of revoked was revoked; it reports whether every notice
+// went out.
+func (cv *conv) tellRevoked(ctx context.Context, target int64, revoked []store.Status) bool {
+	c := cv.c
+	prefs, err := c.cfg.Store.Preferences(ctx, target)
+	if err != nil {
+		cv.Log.WarnContext(ctx, "admin: cannot read the user's preferences; the user is not told", slog.String("error", err.Error()))
+		return false
+	}
+	lang := prefs.Lang
+	if lang == "" {
+		lang = c.cfg.Catalog.DefaultLanguage()
+	}
+	loc := c.cfg.Catalog.Language(lang)
+	peer, err := c.cfg.Telegram.Resolve(ctx, handlers.User{ID: target})
+	if err != nil {
+		peer = handlers.User{ID: target}
+	}
+	told := true
+	for _, st := range revoked {
+		m := handlers.Message{Text: loc.Text(i18n.MsgRevokedNotice, map[string]any{"Level": cv.title(st.Level)}), Key: cv.ID + ":revoked_notice:" + st.Level}
+		if err := c.cfg.Telegram.Send(ctx, peer, m); err != nil {
+			cv.Log.WarnContext(ctx, "admin: cannot tell the user of the revocation", slog.String("error", err.Error()))
+			told = false
+		}
+	}
+	return told
+}
+
+// title is a level's title, or its name.
+func (cv *conv) title(level string) string {
+	if t := cv.c.cfg.Titles[level]; t != "" {
+		return t
+	}
+	return level
 }
 
 // deleteAsk answers /kyc_delete <user_id> with what will be erased and

@@ -242,6 +242,9 @@ const (
 	// "kyc:erase:<unix seconds when sent>" confirms, eraseKeep keeps.
 	eraseData = DataPrefix + "erase:"
 	eraseKeep = eraseData + "keep"
+	// ReverifyData prefixes the data of the one-tap re-verification button
+	// of the reminders and the expiry notice: "kyc:reverify:<level>".
+	ReverifyData = DataPrefix + "reverify:"
 )
 
 // Parsed is a message text as the conversation reads it.
@@ -646,6 +649,10 @@ func (cv *conv) status(ctx context.Context) error {
 			line = cv.text(i18n.MsgStatusPending, since)
 		case st.State == store.StateReview:
 			line = cv.text(i18n.MsgStatusReview, since)
+		case st.State == store.StateRevoked:
+			line = cv.text(i18n.MsgStatusRevoked, since)
+		case st.State == store.StateExpired:
+			line = cv.text(i18n.MsgStatusExpired, since)
 		case hasLive && live.Level == level:
 			line = cv.text(i18n.MsgStatusRequested, nil)
 		default:
@@ -747,6 +754,11 @@ func (c *Conversation) OnCallback(ctx context.Context, q handlers.CallbackQuery)
 			return cv.eraseTap(ctx, q)
 		}
 	}
+	if level, ok := strings.CutPrefix(q.Data, ReverifyData); ok {
+		if _, known := c.levels[level]; known {
+			return cv.reverifyTap(ctx, q, level)
+		}
+	}
 	tag, ok := strings.CutPrefix(q.Data, languageData)
 	if !ok {
 		tag, ok = strings.CutPrefix(q.Data, legacyLanguageData)
@@ -772,6 +784,28 @@ func (c *Conversation) OnCallback(ctx context.Context, q handlers.CallbackQuery)
 		cv.Log.WarnContext(ctx, "chat: cannot answer the callback query", slog.String("error", err.Error()))
 	}
 	return cv.say(ctx, i18n.MsgLanguageChosen, nil)
+}
+
+// reverifyTap handles a tap on the re-verification button of a reminder
+// or an expiry notice: a fresh request at level, whatever the status (a
+// verified user verifies again before the end), with the user's ref.
+func (cv *conv) reverifyTap(ctx context.Context, q handlers.CallbackQuery, level string) error {
+	c := cv.c
+	c.cfg.Observer.Command(handlers.CommandCallbackReverify)
+	cv.Log = cv.Log.With(slog.String("command", "reverify"))
+	if err := cv.load(ctx); err != nil {
+		err = fmt.Errorf("chat: read the preferences of user %d: %w", q.From.ID, err)
+		if aerr := c.answer(ctx, q.QueryID, cv.Loc().Text(i18n.MsgErrorTryLater, nil)); aerr != nil {
+			return errors.Join(err, aerr)
+		}
+		return err
+	}
+	if err := c.answer(ctx, q.QueryID, ""); err != nil {
+		cv.Log.WarnContext(ctx, "chat: cannot answer the callback query", slog.String("error", err.Error()))
+	}
+	head := cv.text(i18n.MsgStartExplain, map[string]any{"Documents": documents(cv.Loc(), c.levels[level])}) +
+		"\n\n" + cv.text(i18n.MsgRequestPasswordNote, nil)
+	return cv.request(ctx, level, cv.Prefs.Ref, "reverify", head)
 }
 
 func (c *Conversation) answer(ctx context.Context, queryID int64, text string) error {

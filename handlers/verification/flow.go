@@ -178,6 +178,11 @@ type Config struct {
 	// DefaultValueErrorsPauses; empty but not nil: one attempt). When every
 	// attempt fails, the chat message says so and lists the problems.
 	ValueErrorsPauses []time.Duration
+	// ReverifyAfter is how long a verification stays valid, by level
+	// (config levels.<name>.reverify_after); a level without one ends
+	// only with its identity document. The verified status's ValidUntil
+	// is the earliest of the two. Optional.
+	ReverifyAfter map[string]time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Log receives the flow's logs (default: none); a logger in the
@@ -751,7 +756,8 @@ func (p *run) verified(ctx context.Context, sub *passport.Submission, files *fet
 	// The user is told only once the outcome is recorded: when Redis
 	// cannot record it now, the whole processing runs again later (and the
 	// hook with it: deliveries are idempotent by NonceHash).
-	if err := p.record(ctx, store.Status{Level: req.Level, State: store.StateVerified, Ref: req.Ref},
+	until := ValidUntil(sub, f.cfg.Now(), f.cfg.ReverifyAfter[req.Level])
+	if err := p.record(ctx, store.Status{Level: req.Level, State: store.StateVerified, Ref: req.Ref, ValidUntil: until},
 		store.Event{Kind: "verified", Level: req.Level, Ref: req.Ref, Detail: map[string]string{"nonce_hash": req.NonceHash()}}); err != nil {
 		return Outcome{}, err
 	}
@@ -967,4 +973,37 @@ func (f *Flow) decryptCredentials(ec passport.EncryptedCredentials) (*passport.C
 		}
 	}
 	return nil, err
+}
+
+// ValidUntil returns when a verification of sub made at at ends: the
+// earliest expiry date of its identity documents (midnight UTC of that
+// day) and at+period (period 0: none); zero when neither ends it. A
+// document without an expiry date, or with one that does not parse (the
+// rules decide whether that is acceptable), does not end it.
+func ValidUntil(sub *passport.Submission, at time.Time, period time.Duration) time.Time {
+	var until time.Time
+	if period > 0 {
+		until = at.Add(period).UTC()
+	}
+	if sub == nil {
+		return until
+	}
+	for i := range sub.Elements {
+		el := &sub.Elements[i]
+		if !el.Type.IsIdentityDocument() {
+			continue
+		}
+		doc, err := el.IdDocument()
+		if err != nil || doc.ExpiryDate == "" {
+			continue
+		}
+		d, err := passport.ParseDate(doc.ExpiryDate)
+		if err != nil {
+			continue
+		}
+		if t := d.Time(); until.IsZero() || t.Before(until) {
+			until = t
+		}
+	}
+	return until
 }

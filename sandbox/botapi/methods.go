@@ -16,18 +16,20 @@ type method func(ctx context.Context, b *botClient, p params) (any, error)
 // methods are the methods the server implements, by lower-case name (the
 // Bot API's method names are case-insensitive).
 var methods = map[string]method{
-	"getme":                 getMe,
-	"getupdates":            getUpdates,
-	"setwebhook":            setWebhook,
-	"deletewebhook":         deleteWebhook,
-	"getwebhookinfo":        getWebhookInfo,
-	"sendmessage":           sendMessage,
-	"editmessagetext":       editMessageText,
-	"answercallbackquery":   answerCallbackQuery,
-	"setmycommands":         setMyCommands,
-	"getmycommands":         getMyCommands,
-	"setpassportdataerrors": setPassportDataErrors,
-	"getfile":               getFile,
+	"getme":                  getMe,
+	"getupdates":             getUpdates,
+	"setwebhook":             setWebhook,
+	"deletewebhook":          deleteWebhook,
+	"getwebhookinfo":         getWebhookInfo,
+	"sendmessage":            sendMessage,
+	"editmessagetext":        editMessageText,
+	"answercallbackquery":    answerCallbackQuery,
+	"setmycommands":          setMyCommands,
+	"getmycommands":          getMyCommands,
+	"setpassportdataerrors":  setPassportDataErrors,
+	"getfile":                getFile,
+	"verifyuser":             verifyUser,
+	"removeuserverification": removeUserVerification,
 }
 
 func getMe(_ context.Context, b *botClient, _ params) (any, error) {
@@ -298,16 +300,9 @@ func getMyCommands(ctx context.Context, b *botClient, p params) (any, error) {
 }
 
 func setPassportDataErrors(ctx context.Context, b *botClient, p params) (any, error) {
-	id, ok, err := p.int64("user_id")
+	user, err := b.userParam(p)
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, badRequest("user_id is empty")
-	}
-	user, known := b.user(id)
-	if !known {
-		return nil, errUserNotFound
 	}
 	var list []apiPassportError
 	if ok, err := p.object("errors", &list); err != nil {
@@ -328,4 +323,47 @@ func setPassportDataErrors(ctx context.Context, b *botClient, p params) (any, er
 		return nil, err
 	}
 	return true, nil
+}
+
+// verifyUser marks a user the bot has seen as verified by it, with
+// custom_description (bots.setCustomVerification).
+func verifyUser(ctx context.Context, b *botClient, p params) (any, error) {
+	return setCustomVerification(ctx, b, p, true)
+}
+
+// removeUserVerification takes the bot's mark off a user the bot has
+// seen (bots.setCustomVerification).
+func removeUserVerification(ctx context.Context, b *botClient, p params) (any, error) {
+	return setCustomVerification(ctx, b, p, false)
+}
+
+func setCustomVerification(ctx context.Context, b *botClient, p params, enabled bool) (any, error) {
+	user, err := b.userParam(p)
+	if err != nil {
+		return nil, err
+	}
+	req := &tg.BotsSetCustomVerificationRequest{Enabled: enabled, Peer: inputPeer(user)}
+	if d := p.str("custom_description"); enabled && d != "" {
+		req.SetCustomDescription(d)
+	}
+	if _, err := b.rpc().BotsSetCustomVerification(ctx, req); err != nil {
+		return nil, err
+	}
+	return true, nil
+}
+
+// userParam returns the user user_id names, one the bot has seen.
+func (b *botClient) userParam(p params) (*tg.User, error) {
+	id, ok, err := p.int64("user_id")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, badRequest("user_id is empty")
+	}
+	user, known := b.user(id)
+	if !known {
+		return nil, errUserNotFound
+	}
+	return user, nil
 }
