@@ -113,6 +113,11 @@ const (
 	MsgStatusNeedsFixes = "status.needs_fixes"
 	// MsgStatusVerified answers /status for a verified user. Data: .Since.
 	MsgStatusVerified = "status.verified"
+	// MsgStatusVerifiedUntil answers /status for a verified user whose
+	// verification holds until a known day (the earliest expiry of the
+	// documents), and says what to do after it. Data: .Since, .Until
+	// (dates formatted by the caller).
+	MsgStatusVerifiedUntil = "status.verified_until"
 	// MsgStatusRejected answers /status after a final rejection.
 	// Data: .Since.
 	MsgStatusRejected = "status.rejected"
@@ -647,6 +652,7 @@ func specs() []spec {
 		plain(MsgStatusRequested),
 		plain(MsgStatusNeedsFixes, "Since"),
 		plain(MsgStatusVerified, "Since"),
+		plain(MsgStatusVerifiedUntil, "Since", "Until"),
 		plain(MsgStatusRejected, "Since"),
 		plain(MsgStatusReview, "Since"),
 		plain(MsgStatusLevel, "Level", "Status"),

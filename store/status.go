@@ -41,6 +41,13 @@ type Status struct {
 	Ref string
 	// Codes are problem codes (such as "document_expired"), never values.
 	Codes []string
+	// ValidUntil is the last day a verified status is valid (midnight
+	// UTC of that day): the earliest expiry date of the identity documents
+	// the verification accepted. Zero when not known (no document with an
+	// expiry date, another state, or a status recorded before kycbot kept
+	// it). It is a date about the verification, kept to tell the user and
+	// the business how long it holds; the document itself is not kept.
+	ValidUntil time.Time
 	// CreatedAt is when the user first got a status at this level, and
 	// UpdatedAt when it last changed (store clock, millisecond precision,
 	// UTC). Both are zero for StateNone.
@@ -56,6 +63,8 @@ type statusRecord struct {
 	Ref     string   `json:"ref,omitempty"`
 	Codes   []string `json:"codes,omitempty"`
 	Updated int64    `json:"updated"`
+	// Until is Status.ValidUntil as YYYY-MM-DD.
+	Until string `json:"until,omitempty"`
 }
 
 // Lua helpers of the status scripts, on the status hash KEYS[1]. Its
@@ -252,7 +261,7 @@ type Statuses struct{ s *Store }
 // Statuses returns the view of verification statuses and their counters.
 func (s *Store) Statuses() Statuses { return Statuses{s} }
 
-// Set records st (UserID, Level, State, Ref, Codes; the times are
+// Set records st (UserID, Level, State, Ref, Codes, ValidUntil; the times are
 // set by the store). A change of state is counted in the stats: the
 // user moves from the old state's total to the new one's, and today's
 // counter of the new state goes up. With WithStatusRetention, every
@@ -267,7 +276,11 @@ func (sv Statuses) Set(ctx context.Context, st Status) (err error) {
 		return fmt.Errorf("set status: %w", err)
 	}
 	now := s.clock()
-	rec, err := json.Marshal(statusRecord{State: st.State, Ref: st.Ref, Codes: st.Codes, Updated: now.UnixMilli()})
+	r := statusRecord{State: st.State, Ref: st.Ref, Codes: st.Codes, Updated: now.UnixMilli()}
+	if !st.ValidUntil.IsZero() {
+		r.Until = st.ValidUntil.UTC().Format(time.DateOnly)
+	}
+	rec, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("set status: %w", err)
 	}
@@ -446,7 +459,7 @@ func parseStatus(userID int64, level, rec, created string) (Status, error) {
 	if err != nil {
 		return Status{}, fmt.Errorf("corrupt status creation time: %w", err)
 	}
-	return Status{
+	st := Status{
 		UserID:    userID,
 		Level:     level,
 		State:     r.State,
@@ -454,7 +467,14 @@ func parseStatus(userID int64, level, rec, created string) (Status, error) {
 		Codes:     r.Codes,
 		CreatedAt: time.UnixMilli(c).UTC(),
 		UpdatedAt: time.UnixMilli(r.Updated).UTC(),
-	}, nil
+	}
+	if r.Until != "" {
+		// A malformed date is dropped, not an error: the status stands.
+		if t, err := time.Parse(time.DateOnly, r.Until); err == nil {
+			st.ValidUntil = t
+		}
+	}
+	return st, nil
 }
 
 // Reset removes the status of userID at level (back to StateNone),
