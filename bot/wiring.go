@@ -45,14 +45,14 @@ func (b *Bot) wiring() *wiring { return b.wired.Load() }
 // build builds the handlers and the web server of settings set.
 func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	cfg := set.cfg
-	st := handlers.NewStore(b.store)
+	st := erasing{Store: handlers.NewStore(b.store), b: b}
 	pageURL := func(id string) string { return web.PageURL(cfg.Web.PublicURL, id) }
 	w := &wiring{set: set, t: t, self: self,
 		admins: &handlers.Admins{IDs: cfg.Admins, Catalog: set.cat, Sender: t, Log: b.log, Off: noticesOff(cfg.AdminNotices)}}
 	flow, err := verification.New(verification.Config{
 		Key: b.key, PreviousKeys: b.previous, Store: st, Telegram: t, Catalog: set.cat, Checkers: set.checkers, PageURL: pageURL,
 		Admins: w.admins, Support: cfg.Support, RequestTTL: cfg.Passport.RequestTTL, OnVerified: b.onVerified, OnRejected: b.onRejected,
-		ResultsTo: b.resultsTo, OnReview: b.onReview, ReviewLink: b.reviewLink,
+		ResultsTo: b.resultsTo, OnReview: b.onReview, OnNeedsFixes: b.onNeedsFixes, ReviewLink: b.reviewLink,
 		ReviewChecks: b.o.reviewChecks,
 		TempDir:      b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
 	})
