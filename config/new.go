@@ -104,6 +104,8 @@ func (c *checker) defaults(cfg *Config) {
 	fill("delivery.max_backoff", d.MaxBackoff == 0, func() { d.MaxBackoff = DefaultMaxBackoff })
 	fill("delivery.reclaim_after", d.ReclaimAfter == 0, func() { d.ReclaimAfter = DefaultReclaimAfter })
 	fill("delivery.file_link_ttl", d.FileLinkTTL == 0, func() { d.FileLinkTTL = DefaultFileLinkTTL })
+	fill("delivery.signature", d.Signature == "", func() { d.Signature = SignatureKycbot })
+	fill("delivery.keep_events", d.KeepEvents == 0, func() { d.KeepEvents = DefaultKeepEvents })
 	sc := &cfg.Screening
 	fill("screening.threshold", sc.Threshold == 0, func() { sc.Threshold = DefaultScreeningThreshold })
 	fill("screening.birth_date", sc.BirthDate == "", func() { sc.BirthDate = ScreeningBirthDateRequired })
