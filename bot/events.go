@@ -75,3 +75,17 @@ func (e erasing) DeleteUser(ctx context.Context, userID int64) (int, error) {
 	}
 	return n, nil
 }
+
+// resend queues the kept webhook event eventID again (store.Outbox.Resend,
+// once per src): /kyc_resend and kycbot webhook resend. Without a webhook
+// nothing is kept, and it answers an error wrapping store.ErrNotFound.
+func (b *Bot) resend(ctx context.Context, eventID, src string) (userID int64, kind string, err error) {
+	if !b.webhook() {
+		return 0, "", fmt.Errorf("bot: resend %s: no webhook: %w", eventID, store.ErrNotFound)
+	}
+	k, err := b.store.Outbox().Resend(ctx, eventID, src)
+	if err != nil {
+		return 0, "", fmt.Errorf("bot: %w", err)
+	}
+	return k.UserID, k.Kind, nil
+}

@@ -60,7 +60,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	adm, err := admin.New(admin.Config{Store: st, Telegram: t, Catalog: set.cat, Admins: cfg.Admins,
-		Levels: cfg.LevelNames(), Now: b.o.now, Log: b.log})
+		Levels: cfg.LevelNames(), Now: b.o.now, Log: b.log, Resend: b.resend})
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}

@@ -177,6 +177,8 @@ const (
 	MsgCommandKycStatus = "command.kyc_status"
 	MsgCommandKycReset  = "command.kyc_reset"
 	MsgCommandKycDelete = "command.kyc_delete"
+	// MsgCommandKycResend describes /kyc_resend in the admins' menu.
+	MsgCommandKycResend = "command.kyc_resend"
 
 	// MsgLanguagePrompt answers /language above the language buttons.
 	MsgLanguagePrompt = "language.prompt"
@@ -391,6 +393,14 @@ const (
 	MsgAdminUsageStatus = "admin.usage_status"
 	MsgAdminUsageReset  = "admin.usage_reset"
 	MsgAdminUsageDelete = "admin.usage_delete"
+	// MsgAdminUsageResend answers /kyc_resend without a valid event ID.
+	MsgAdminUsageResend = "admin.usage_resend"
+	// MsgAdminResendDone answers /kyc_resend: the event is queued again.
+	// Data: .Event (its ID), .Kind, .User.
+	MsgAdminResendDone = "admin.resend_done"
+	// MsgAdminResendUnknown answers /kyc_resend for an event not kept
+	// (or without a webhook). Data: .Event.
+	MsgAdminResendUnknown = "admin.resend_unknown"
 	// MsgDeletedNotice tells a user, politely, that the data of their
 	// verification was deleted (by an admin, with /kyc_delete) and how to
 	// verify again.
@@ -676,6 +686,7 @@ func specs() []spec {
 		plain(MsgCommandKycStatus),
 		plain(MsgCommandKycReset),
 		plain(MsgCommandKycDelete),
+		plain(MsgCommandKycResend),
 		plain(MsgLanguagePrompt),
 		plain(MsgLanguageChosen),
 		plain(MsgLanguageName),
@@ -746,6 +757,9 @@ func specs() []spec {
 		plain(MsgAdminUsageStatus),
 		plain(MsgAdminUsageReset),
 		plain(MsgAdminUsageDelete),
+		plain(MsgAdminUsageResend),
+		plain(MsgAdminResendDone, "Event", "Kind", "User"),
+		plain(MsgAdminResendUnknown, "Event"),
 		plain(MsgDeletedNotice),
 		plain(MsgEraseConfirm),
 		plain(MsgButtonEraseYes),

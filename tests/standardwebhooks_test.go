@@ -133,8 +133,9 @@ func (r *nodeReceiver) waitFor(t *testing.T, ctx context.Context, what string, c
 
 // TestStandardWebhooks: with delivery.signature both, a receiver built on
 // the standardwebhooks npm library verifies every event kycbot sends (and
-// refuses a forged one); a user's events, verified then erased, arrive
-// once each, in that order.
+// refuses a forged one); an admin's /kyc_resend sends the verified event
+// again; a user's events (verified, its resend, erased) arrive once
+// each, in that order.
 func TestStandardWebhooks(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
@@ -173,6 +174,37 @@ func TestStandardWebhooks(t *testing.T) {
 			}
 		}
 		return false
+	})
+	// An admin sends it again: /kyc_resend, through the bot.
+	verified := rcv.waitFor(t, ctx, "", func([]nodeLine) bool { return true })
+	var vid string
+	for _, l := range verified {
+		if l.UserID == u.User.ID {
+			vid = l.ID
+		}
+	}
+	admin := w.admin(ctx)
+	if err := admin.Send(ctx, w.Account.ID, "/kyc_resend "+vid); err != nil {
+		t.Fatal(err)
+	}
+	if m, want := w.next(ctx, admin), w.text("en", i18n.MsgAdminResendDone, map[string]any{"Event": vid, "Kind": delivery.KindVerified,
+		"User": fmt.Sprint(u.User.ID)}); m.Text != want {
+		t.Fatalf("/kyc_resend answered %q, want %q", m.Text, want)
+	}
+	if err := admin.Send(ctx, w.Account.ID, "/kyc_resend evt_00000000000000000000000000000000"); err != nil {
+		t.Fatal(err)
+	}
+	if m, want := w.next(ctx, admin), w.text("en", i18n.MsgAdminResendUnknown, map[string]any{"Event": "evt_00000000000000000000000000000000"}); m.Text != want {
+		t.Fatalf("/kyc_resend of an unknown event answered %q, want %q", m.Text, want)
+	}
+	rcv.waitFor(t, ctx, "the resent event", func(lines []nodeLine) bool {
+		n := 0
+		for _, l := range lines {
+			if l.ID == vid {
+				n++
+			}
+		}
+		return n == 2
 	})
 	if err := u.Send(ctx, w.Account.ID, "/delete_my_data"); err != nil {
 		t.Fatal(err)
@@ -217,7 +249,7 @@ func TestStandardWebhooks(t *testing.T) {
 		}
 		kinds = append(kinds, l.Kind)
 	}
-	if want := delivery.KindVerified + "," + delivery.KindErased; strings.Join(kinds, ",") != want {
-		t.Errorf("the user's events arrived as %v, want %s: each once, in order", kinds, want)
+	if want := delivery.KindVerified + "," + delivery.KindVerified + "," + delivery.KindErased; strings.Join(kinds, ",") != want {
+		t.Errorf("the user's events arrived as %v, want %s: verified, its resend, erased, each once, in order", kinds, want)
 	}
 }

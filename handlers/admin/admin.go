@@ -68,6 +68,11 @@ type Config struct {
 	// Log receives the logs (default: none); a logger in the context
 	// (handlers.ContextWithLogger) wins.
 	Log *slog.Logger
+	// Resend queues the kept webhook event eventID again (/kyc_resend),
+	// once per src (the admin's update), and says whose event of which
+	// kind it is; an error wrapping store.ErrNotFound when it is not
+	// kept. Default: none (no webhook: /kyc_resend finds nothing).
+	Resend func(ctx context.Context, eventID, src string) (userID int64, kind string, err error)
 }
 
 // Commands are the admin commands. It is safe for concurrent use.
@@ -92,6 +97,7 @@ const (
 	cmdKycStatus = "kyc_status"
 	cmdKycReset  = "kyc_reset"
 	cmdKycDelete = "kyc_delete"
+	cmdKycResend = "kyc_resend"
 )
 
 // commands lists the admin commands with their descriptions, in menu
@@ -101,6 +107,7 @@ var commands = []struct{ name, desc string }{
 	{cmdKycStatus, i18n.MsgCommandKycStatus},
 	{cmdKycReset, i18n.MsgCommandKycReset},
 	{cmdKycDelete, i18n.MsgCommandKycDelete},
+	{cmdKycResend, i18n.MsgCommandKycResend},
 }
 
 // Callback data of the /kyc_delete confirmation button:
@@ -205,6 +212,8 @@ func (c *Commands) Command(ctx context.Context, m handlers.TextMessage, name str
 		return cv.reset(ctx, args)
 	case cmdKycDelete:
 		return cv.deleteAsk(ctx, args)
+	case cmdKycResend:
+		return cv.resend(ctx, args)
 	}
 	return fmt.Errorf("admin: unknown command %q", name)
 }
@@ -365,6 +374,40 @@ func (cv *conv) reset(ctx context.Context, args []string) error {
 	return cv.Reply.Send(ctx, cmdKycReset, cv.Loc().Text(i18n.MsgAdminResetDone, map[string]any{
 		"User": user, "Levels": strings.Join(items, cv.Loc().Text(i18n.MsgListSeparator, nil)),
 	}))
+}
+
+// eventIDRE is a webhook event ID as the store accepts it.
+var eventIDRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
+
+// resend answers /kyc_resend <event_id>: the kept event is queued for the
+// webhook again (once per update), audited about its user with the admin
+// as actor.
+func (cv *conv) resend(ctx context.Context, args []string) error {
+	if len(args) == 0 || !eventIDRE.MatchString(args[0]) {
+		cv.Log.InfoContext(ctx, "admin: /kyc_resend without a valid event ID")
+		return cv.Text(ctx, i18n.MsgAdminUsageResend, nil)
+	}
+	id := args[0]
+	cv.Log = cv.Log.With(slog.String("event_id", id))
+	var (
+		user int64
+		kind string
+		err  = fmt.Errorf("no webhook: %w", store.ErrNotFound)
+	)
+	if cv.c.cfg.Resend != nil {
+		user, kind, err = cv.c.cfg.Resend(ctx, id, "admin_resend:"+cv.ID)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		cv.Log.InfoContext(ctx, "admin: /kyc_resend of an event not kept")
+		return cv.Reply.Send(ctx, cmdKycResend, cv.Loc().Text(i18n.MsgAdminResendUnknown, map[string]any{"Event": id}))
+	}
+	if err != nil {
+		return cv.Failed(ctx, "resend an event", err)
+	}
+	cv.audit(ctx, "admin_resend", user, "", map[string]string{"event_id": id, "kind": kind})
+	cv.Log.InfoContext(ctx, "admin: a webhook event queued again", slog.Int64("target_user_id", user))
+	return cv.Reply.Send(ctx, cmdKycResend, cv.Loc().Text(i18n.MsgAdminResendDone, map[string]any{
+		"Event": id, "Kind": kind, "User": strconv.FormatInt(user, 10)}))
 }
 
 // deleteAsk answers /kyc_delete <user_id> with what will be erased and
