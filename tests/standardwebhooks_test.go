@@ -18,6 +18,7 @@ import (
 
 	"github.com/kycbot/kycbot/bot/delivery"
 	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox/demo"
 )
 
@@ -165,6 +166,23 @@ func TestStandardWebhooks(t *testing.T) {
 `, rcv.url, standardSecret)})
 	u := w.user("en", nil)
 	w.verifyUser(ctx, u, "crm-sw")
+	// /status: verified, until the earliest expiry of the documents shared.
+	var until time.Time
+	for _, el := range u.Profile() {
+		if d, err := passport.ParseDate(el.Fields["expiry_date"]); err == nil && (until.IsZero() || d.Time().Before(until)) {
+			until = d.Time()
+		}
+	}
+	if until.IsZero() {
+		t.Fatal("the sample user's documents have no expiry date")
+	}
+	if err := u.Send(ctx, w.Account.ID, "/status"); err != nil {
+		t.Fatal(err)
+	}
+	loc := w.Bot().Catalog().Language("en")
+	if m := w.next(ctx, u); !strings.Contains(m.Text, "until "+loc.Date(until)) {
+		t.Errorf("/status answered %q, want it to say verified until %s", m.Text, loc.Date(until))
+	}
 	// Erasing drops the user's events not yet delivered: the verified
 	// one first reaches the backend.
 	rcv.waitFor(t, ctx, "the verified event", func(lines []nodeLine) bool {
