@@ -94,13 +94,5 @@ func VerifyStandard(key []byte, id, timestamp, signature string, body []byte, no
 	if !matched {
 		return fmt.Errorf("%w: check the whsec_ secret and that the body is passed as received", ErrSignatureMismatch)
 	}
-	t, _ := strconv.ParseInt(timestamp, 10, 64)
-	signed := time.Unix(t, 0)
-	switch {
-	case signed.Before(now.Add(-tolerance)):
-		return fmt.Errorf("%w: signed %ds ago, tolerance %v", ErrSignatureTooOld, now.Unix()-t, tolerance)
-	case signed.After(now.Add(tolerance)):
-		return fmt.Errorf("%w: signed %ds ahead of this clock, tolerance %v", ErrSignatureFromFuture, t-now.Unix(), tolerance)
-	}
-	return nil
+	return checkTime(timestamp, now, tolerance)
 }
