@@ -360,7 +360,8 @@ func OpenRedis(ctx context.Context, r config.Redis) (redis.UniversalClient, erro
 }
 
 // StoreOptions returns the store options the config implies (key prefix,
-// retention), followed by extra.
+// retention of statuses, audit events and webhook events), followed by
+// extra.
 func StoreOptions(cfg *config.Config, extra ...store.Option) []store.Option {
 	opts := []store.Option{store.WithPrefix(cfg.Redis.Prefix)}
 	if n := cfg.Redis.WaitReplicas; n > 0 {
@@ -371,6 +372,9 @@ func StoreOptions(cfg *config.Config, extra ...store.Option) []store.Option {
 	}
 	if d := cfg.Retention.AuditDays; d > 0 {
 		opts = append(opts, store.WithAuditRetention(time.Duration(d)*24*time.Hour))
+	}
+	if d := cfg.Delivery.KeepEvents; d > 0 {
+		opts = append(opts, store.WithEventRetention(d))
 	}
 	return append(opts, extra...)
 }

@@ -84,7 +84,7 @@ func (b *Bot) sender() (*delivery.Sender, error) {
 	s, err := delivery.NewSender(b.store, delivery.Options{
 		URL: d.WebhookURL, Secret: []byte(d.WebhookSecret.Value()), PreviousSecret: []byte(d.PreviousWebhookSecret.Value()),
 		GiveUpAfter: d.GiveUpAfter, MinBackoff: d.MinBackoff, MaxBackoff: d.MaxBackoff, ReclaimAfter: d.ReclaimAfter,
-		OnParked: b.parked, OnResult: b.metrics.Delivery, Logger: b.log, Clock: b.o.now, Links: b.links,
+		OnParked: b.parked, OnResult: b.metrics.Delivery, Logger: b.log, Clock: b.o.now, Links: b.links, Signature: d.Signature,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: webhook: %w", err)

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -132,43 +131,19 @@ func (b *Bot) badges(set *settings, t Transport, admins *handlers.Admins) *handl
 }
 
 // Event kinds of a status that changed outside a submission.
-const (
-	eventRevoked = "revoked"
-	eventExpired = "expired"
-)
-
-// statusEvent queues the webhook event of a status that changed outside
-// a submission: kind eventRevoked or eventExpired, as
-// "verification.<kind>" with decision kind. key names the change (the
-// same change queued again is the same event). Without a webhook it does
-// nothing. Every such event is made here, in one place.
-func (b *Bot) statusEvent(ctx context.Context, kind string, userID int64, level, ref string, codes []string, at time.Time, key string) error {
-	if !b.webhook() {
-		return nil
-	}
-	problems := make([]delivery.Problem, 0, len(codes))
-	for _, c := range codes {
-		problems = append(problems, delivery.Problem{Element: "", Target: "status", Code: verify.Code(c)})
-	}
-	ev := delivery.Event{
-		Schema: delivery.Schema, EventID: delivery.NewEventID("verification."+kind, userID, key),
-		Kind: "verification." + kind, Time: at.UTC().Truncate(time.Second), UserID: userID, Level: level, Ref: ref,
-		Decision: kind, Problems: problems,
-	}
-	if err := b.outbox.Add(ctx, ev); err != nil {
-		return fmt.Errorf("webhook event: %w", err)
-	}
-	return nil
-}
-
-// onRevoked is the admin commands' hook: the revocation's event.
+// onRevoked is the admin commands' hook: the revocation's event, with
+// the admin's reason code as its one problem (target "status").
 func (b *Bot) onRevoked(ctx context.Context, r admin.Revoked) error {
-	return b.statusEvent(ctx, eventRevoked, r.UserID, r.Level, r.Ref, []string{r.Reason}, r.At, r.ID)
+	return b.emit(ctx, delivery.Transition{Kind: delivery.KindRevoked, UserID: r.UserID, Level: r.Level, Ref: r.Ref,
+		At: r.At, Key: r.ID, State: store.StateRevoked,
+		Problems: []delivery.Problem{{Target: "status", Code: verify.Code(r.Reason)}}})
 }
 
-// onExpired is the sweep's hook: the expiry's event.
+// onExpired is the sweep's hook: the expiry's event, at the moment the
+// verification ended.
 func (b *Bot) onExpired(ctx context.Context, e lifecycle.Expired) error {
-	return b.statusEvent(ctx, eventExpired, e.UserID, e.Level, e.Ref, nil, e.Until, e.ID)
+	return b.emit(ctx, delivery.Transition{Kind: delivery.KindExpired, UserID: e.UserID, Level: e.Level, Ref: e.Ref,
+		At: e.Until, Key: e.ID, State: store.StateExpired, ValidUntil: e.Until})
 }
 
 // sweep looks for verifications that end soon every WithValiditySweep

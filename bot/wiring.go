@@ -51,7 +51,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	pageURL := func(id string) string { return web.PageURL(cfg.Web.PublicURL, id) }
 	w := &wiring{set: set, t: t, self: self,
 		admins: &handlers.Admins{IDs: cfg.Admins, Catalog: set.cat, Sender: t, Log: b.log, Off: noticesOff(cfg.AdminNotices)}}
-	st := statusStore{Store: handlers.NewStore(b.store), v: b.store.Validities(), badges: b.badges(set, t, w.admins)}
+	st := erasing{statusStore: statusStore{Store: handlers.NewStore(b.store), v: b.store.Validities(), badges: b.badges(set, t, w.admins)}, b: b}
 	reverify := make(map[string]time.Duration, len(cfg.Levels))
 	for name, l := range cfg.Levels {
 		if l != nil && l.ReverifyAfter > 0 {
@@ -61,7 +61,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	flow, err := verification.New(verification.Config{
 		Key: b.key, PreviousKeys: b.previous, Store: st, Telegram: t, Catalog: set.cat, Checkers: set.checkers, PageURL: pageURL,
 		Admins: w.admins, Support: cfg.Support, RequestTTL: cfg.Passport.RequestTTL, OnVerified: b.onVerified, OnRejected: b.onRejected,
-		ResultsTo: b.resultsTo, OnReview: b.onReview, ReviewLink: b.reviewLink,
+		ResultsTo: b.resultsTo, OnReview: b.onReview, OnNeedsFixes: b.onNeedsFixes, ReviewLink: b.reviewLink,
 		ReviewChecks: append([]verification.ReviewCheck{b.screen}, b.o.reviewChecks...), ReverifyAfter: reverify,
 		TempDir: b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
 	})
@@ -70,7 +70,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	}
 	adm, err := admin.New(admin.Config{Store: st, Telegram: t, Catalog: set.cat, Admins: cfg.Admins,
 		Levels: cfg.LevelNames(), Titles: levelTitles(cfg), NotifyRevoked: cfg.Revocation.NotifyUser, OnRevoked: b.onRevoked,
-		Now: b.o.now, Log: b.log})
+		Now: b.o.now, Log: b.log, Resend: b.resend})
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -461,6 +462,53 @@ type Delivery struct {
 	// 10-second request timeout, so that a delivery under way is never
 	// taken over) and 1 hour.
 	ReclaimAfter time.Duration `yaml:"reclaim_after"`
+	// Signature says how the webhook requests are signed (signature):
+	// SignatureKycbot (the X-Kycbot-Signature header, the default),
+	// SignatureStandard (Standard Webhooks: webhook-id, webhook-timestamp
+	// and webhook-signature) or SignatureBoth. Standard Webhooks needs a
+	// WebhookSecret (and PreviousWebhookSecret, if set) in its form,
+	// "whsec_" and the base64 of 24 to 64 random bytes (StandardKey).
+	Signature string `yaml:"signature"`
+	// KeepEvents is how long every webhook event is kept, sealed, after
+	// it was queued, so that an admin can send it again (/kyc_resend,
+	// kycbot webhook resend): keep_events. Default 7d; between 1 hour and
+	// 90 days. Erasing a user erases their events.
+	KeepEvents time.Duration `yaml:"keep_events"`
+}
+
+// Webhook signature schemes (Delivery.Signature).
+const (
+	SignatureKycbot   = "kycbot"
+	SignatureStandard = "standard"
+	SignatureBoth     = "both"
+)
+
+// Bounds and default of Delivery.KeepEvents.
+const (
+	DefaultKeepEvents = 7 * 24 * time.Hour
+	MinKeepEvents     = time.Hour
+	MaxKeepEvents     = 90 * 24 * time.Hour
+)
+
+// StandardPrefix starts a Standard Webhooks secret.
+const StandardPrefix = "whsec_"
+
+// StandardKey returns the HMAC key of a Standard Webhooks secret:
+// "whsec_" and the standard base64 of 24 to 64 bytes. Its error says what
+// is wrong, never the secret.
+func StandardKey(secret string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(secret, StandardPrefix)
+	if !ok {
+		return nil, errors.New("is not a Standard Webhooks secret: it must start with whsec_ and go on with the base64 of 24 to 64 random bytes (for example: echo whsec_$(openssl rand -base64 32))")
+	}
+	key, err := base64.StdEncoding.DecodeString(rest)
+	if err != nil {
+		return nil, errors.New("is not a Standard Webhooks secret: what follows whsec_ is not standard base64 (for example: echo whsec_$(openssl rand -base64 32))")
+	}
+	if len(key) < 24 || len(key) > 64 {
+		return nil, fmt.Errorf("is not a Standard Webhooks secret: what follows whsec_ decodes to %d bytes, want 24 to 64 (for example: echo whsec_$(openssl rand -base64 32))", len(key))
+	}
+	return key, nil
 }
 
 // Retention says how long kycbot keeps its records in Redis.
@@ -601,7 +649,7 @@ func Default() *Config {
 		Delivery: Delivery{
 			IncludeData: true, GiveUpAfter: DefaultGiveUpAfter,
 			MinBackoff: DefaultMinBackoff, MaxBackoff: DefaultMaxBackoff, ReclaimAfter: DefaultReclaimAfter,
-			FileLinkTTL: DefaultFileLinkTTL,
+			FileLinkTTL: DefaultFileLinkTTL, Signature: SignatureKycbot, KeepEvents: DefaultKeepEvents,
 		},
 		Retention: Retention{StatusDays: DefaultStatusDays, AuditDays: DefaultAuditDays},
 		Screening: Screening{

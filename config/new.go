@@ -107,6 +107,8 @@ func (c *checker) defaults(cfg *Config) {
 	fill("delivery.file_link_ttl", d.FileLinkTTL == 0, func() { d.FileLinkTTL = DefaultFileLinkTTL })
 	fill("admin_notices.review_reminder", cfg.AdminNotices.ReviewReminder == 0, func() { cfg.AdminNotices.ReviewReminder = DefaultReviewReminder })
 	fill("reverification.remind_days", cfg.Reverification.RemindDays == nil, func() { cfg.Reverification.RemindDays = DefaultRemindDays() })
+	fill("delivery.signature", d.Signature == "", func() { d.Signature = SignatureKycbot })
+	fill("delivery.keep_events", d.KeepEvents == 0, func() { d.KeepEvents = DefaultKeepEvents })
 	sc := &cfg.Screening
 	fill("screening.threshold", sc.Threshold == 0, func() { sc.Threshold = DefaultScreeningThreshold })
 	fill("screening.birth_date", sc.BirthDate == "", func() { sc.BirthDate = ScreeningBirthDateRequired })

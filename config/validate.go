@@ -705,6 +705,25 @@ func (c *checker) delivery(d Delivery) {
 	}
 	c.duration("delivery.give_up_after", d.GiveUpAfter, MinGiveUpAfter, MaxGiveUpAfter)
 	c.duration("delivery.file_link_ttl", d.FileLinkTTL, MinFileLinkTTL, MaxFileLinkTTL)
+	c.duration("delivery.keep_events", d.KeepEvents, MinKeepEvents, MaxKeepEvents)
+	switch d.Signature {
+	case SignatureKycbot:
+	case SignatureStandard, SignatureBoth:
+		for _, s := range []struct {
+			path string
+			sec  Secret
+		}{{secretPath, d.WebhookSecret}, {prevPath, d.PreviousWebhookSecret}} {
+			if !s.sec.IsSet() {
+				continue
+			}
+			if _, err := StandardKey(s.sec.Value()); err != nil {
+				c.add(s.path, "%s%s: delivery.signature %s signs with Standard Webhooks", err.Error(), c.env(s.path), d.Signature)
+			}
+		}
+	default:
+		c.add("delivery.signature", "is %q: use %s (X-Kycbot-Signature), %s (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) or %s",
+			d.Signature, SignatureKycbot, SignatureStandard, SignatureBoth)
+	}
 	c.backoff(d)
 }
 

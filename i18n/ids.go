@@ -113,6 +113,11 @@ const (
 	MsgStatusNeedsFixes = "status.needs_fixes"
 	// MsgStatusVerified answers /status for a verified user. Data: .Since.
 	MsgStatusVerified = "status.verified"
+	// MsgStatusVerifiedUntil answers /status for a verified user whose
+	// verification holds until a known day (the earliest expiry of the
+	// documents), and says what to do after it. Data: .Since, .Until
+	// (dates formatted by the caller).
+	MsgStatusVerifiedUntil = "status.verified_until"
 	// MsgStatusRejected answers /status after a final rejection.
 	// Data: .Since.
 	MsgStatusRejected = "status.rejected"
@@ -172,6 +177,8 @@ const (
 	MsgCommandKycStatus = "command.kyc_status"
 	MsgCommandKycReset  = "command.kyc_reset"
 	MsgCommandKycDelete = "command.kyc_delete"
+	// MsgCommandKycResend describes /kyc_resend in the admins' menu.
+	MsgCommandKycResend = "command.kyc_resend"
 
 	// MsgLanguagePrompt answers /language above the language buttons.
 	MsgLanguagePrompt = "language.prompt"
@@ -395,6 +402,14 @@ const (
 	MsgAdminUsageStatus = "admin.usage_status"
 	MsgAdminUsageReset  = "admin.usage_reset"
 	MsgAdminUsageDelete = "admin.usage_delete"
+	// MsgAdminUsageResend answers /kyc_resend without a valid event ID.
+	MsgAdminUsageResend = "admin.usage_resend"
+	// MsgAdminResendDone answers /kyc_resend: the event is queued again.
+	// Data: .Event (its ID), .Kind, .User.
+	MsgAdminResendDone = "admin.resend_done"
+	// MsgAdminResendUnknown answers /kyc_resend for an event not kept
+	// (or without a webhook). Data: .Event.
+	MsgAdminResendUnknown = "admin.resend_unknown"
 	// MsgDeletedNotice tells a user, politely, that the data of their
 	// verification was deleted (by an admin, with /kyc_delete) and how to
 	// verify again.
@@ -787,6 +802,7 @@ func specs() []spec {
 		plain(MsgStatusRequested),
 		plain(MsgStatusNeedsFixes, "Since"),
 		plain(MsgStatusVerified, "Since"),
+		plain(MsgStatusVerifiedUntil, "Since", "Until"),
 		plain(MsgStatusRejected, "Since"),
 		plain(MsgStatusReview, "Since"),
 		plain(MsgStatusLevel, "Level", "Status"),
@@ -810,6 +826,7 @@ func specs() []spec {
 		plain(MsgCommandKycStatus),
 		plain(MsgCommandKycReset),
 		plain(MsgCommandKycDelete),
+		plain(MsgCommandKycResend),
 		plain(MsgLanguagePrompt),
 		plain(MsgLanguageChosen),
 		plain(MsgLanguageName),
@@ -924,6 +941,9 @@ func specs() []spec {
 		plain(MsgAdminUsageStatus),
 		plain(MsgAdminUsageReset),
 		plain(MsgAdminUsageDelete),
+		plain(MsgAdminUsageResend),
+		plain(MsgAdminResendDone, "Event", "Kind", "User"),
+		plain(MsgAdminResendUnknown, "Event"),
 		plain(MsgDeletedNotice),
 		plain(MsgEraseConfirm),
 		plain(MsgButtonEraseYes),

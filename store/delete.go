@@ -30,7 +30,7 @@ return n
 // stats totals are decremented; daily counters, being counts, stay), the
 // claims of the user's identity documents (another user may claim them
 // then), the user's outbox entries, pending or parked (acknowledged and
-// deleted, so never delivered), the user's updates waiting or being
+// deleted, so never delivered), the user's events kept for Resend, the user's updates waiting or being
 // handled in the queue (an update being handled may still record its
 // outcome: call it when the user is no longer being served), and the
 // user's access hash in the gotd updates state,
@@ -178,6 +178,11 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 	deleted += n2
 	if err != nil {
 		return deleted, wrap("outbox", err)
+	}
+	nk, err := s.dropKept(ctx, userID)
+	deleted += nk
+	if err != nil {
+		return deleted, wrap("kept events", err)
 	}
 
 	// gotd user access hashes, under every bot user that stored one.

@@ -210,7 +210,9 @@ func (s *Store) Outbox() Outbox { return Outbox{s} }
 // Enqueue appends e to the outbox. The payload is sealed with AES-256-GCM
 // (random 12-byte nonce; the event ID, user ID and kind as associated
 // data) with the WithOutboxKey key; without a key Enqueue fails with
-// ErrOutboxKey. Enqueueing an event ID again is a no-op.
+// ErrOutboxKey. Enqueueing an event ID again is a no-op. The entry is
+// delivered after the user's entries enqueued before it (Claim), and kept,
+// sealed, for the event retention (WithEventRetention, Resend).
 func (o Outbox) Enqueue(ctx context.Context, e OutboxEntry) (err error) {
 	defer markUnavailable(&err)
 	s := o.s
@@ -233,9 +235,10 @@ func (o Outbox) Enqueue(ctx context.Context, e OutboxEntry) (err error) {
 	if err != nil {
 		return fmt.Errorf("enqueue event %s: %w", e.EventID, err)
 	}
-	err = appendOnceScript.Run(ctx, s.rdb,
-		[]string{s.outboxKey("stream"), s.outboxKey("event:" + hashHex(e.EventID))},
-		ms(outboxDedupeTTL),
+	err = enqueueScript.Run(ctx, s.rdb,
+		[]string{s.outboxKey("stream"), s.outboxKey("event:" + hashHex(e.EventID)), s.orderKey(e.UserID),
+			s.keptKey(e.EventID), s.keptUserKey(e.UserID)},
+		ms(outboxDedupeTTL), ms(orderTTL), ms(s.eventRetention()), hashHex(e.EventID),
 		"eid", e.EventID,
 		"uid", e.UserID,
 		"kind", e.Kind,
@@ -249,7 +252,9 @@ func (o Outbox) Enqueue(ctx context.Context, e OutboxEntry) (err error) {
 	return nil
 }
 
-// Claim hands consumer up to count deliveries: first entries whose
+// Claim hands consumer up to count deliveries, each user's in the order
+// they were enqueued (an entry behind one of the same user still in the
+// outbox waits for it, paused without counting an attempt): first entries whose
 // RetryAfter pause is over (whatever minIdle), then entries that other
 // (or this) consumers claimed more than minIdle ago and neither acked nor
 // parked (a consumer that died, or Retry) unless they are paused, then
@@ -284,6 +289,10 @@ func (o Outbox) Claim(ctx context.Context, consumer string, minIdle time.Duratio
 	err = s.withGroup(ctx, func() error {
 		var err error
 		raw, err = s.claimRaw(ctx, consumer, minIdle, count)
+		if err != nil {
+			return err
+		}
+		raw, err = s.inOrder(ctx, raw)
 		return err
 	})
 	if err != nil {

@@ -96,8 +96,9 @@ func TestOutboxEnqueueClaimAck(t *testing.T) {
 func TestOutboxClaimCount(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()
-	for _, id := range []string{"a", "b", "c", "d", "e"} {
-		if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: id, UserID: 1, Kind: "verified", Payload: []byte(id)}); err != nil {
+	for i, id := range []string{"a", "b", "c", "d", "e"} {
+		// Users of their own: one user's events go out one at a time.
+		if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: id, UserID: int64(i + 1), Kind: "verified", Payload: []byte(id)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -270,7 +271,7 @@ func TestOutboxWrongKey(t *testing.T) {
 	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-key", UserID: 10, Kind: "verified", Payload: samplePayload}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-key2", UserID: 10, Kind: "verified", Payload: samplePayload}); err != nil {
+	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-key2", UserID: 12, Kind: "verified", Payload: samplePayload}); err != nil {
 		t.Fatal(err)
 	}
 	wrong := New(c, WithPrefix(s.Prefix()), WithOutboxKey(bytes.Repeat([]byte{1}, 32)))
@@ -319,7 +320,7 @@ func TestOutboxConcurrentConsumers(t *testing.T) {
 	ctx := context.Background()
 	const n = 40
 	for i := range n {
-		if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-" + string(rune('a'+i%26)) + string(rune('a'+i/26)), UserID: 1, Kind: "verified", Payload: []byte{byte(i)}}); err != nil {
+		if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-" + string(rune('a'+i%26)) + string(rune('a'+i/26)), UserID: int64(i + 1), Kind: "verified", Payload: []byte{byte(i)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -371,8 +372,8 @@ func TestOutboxRetryAfter(t *testing.T) {
 	s, c := newTestStore(t, WithClock(clock.Now))
 	ctx := context.Background()
 	enq := clock.Now()
-	for _, id := range []string{"ev-short", "ev-long"} {
-		if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: id, UserID: 8, Kind: "verified", Payload: samplePayload}); err != nil {
+	for i, id := range []string{"ev-short", "ev-long"} {
+		if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: id, UserID: int64(8 + i), Kind: "verified", Payload: samplePayload}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -499,7 +500,7 @@ func TestOutboxClaimPastPaused(t *testing.T) {
 	ctx := context.Background()
 	const paused = 2*reclaimScan + 50
 	for i := range paused + 1 {
-		if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-" + strconv.Itoa(i), UserID: 1, Kind: "verified", Payload: []byte{1}}); err != nil {
+		if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-" + strconv.Itoa(i), UserID: int64(i + 1), Kind: "verified", Payload: []byte{1}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -513,7 +514,7 @@ func TestOutboxClaimPastPaused(t *testing.T) {
 		}
 	}
 	// The last one's consumer dies.
-	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-new", UserID: 1, Kind: "verified", Payload: []byte{2}}); err != nil {
+	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-new", UserID: 100000, Kind: "verified", Payload: []byte{2}}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond)

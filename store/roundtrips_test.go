@@ -259,7 +259,7 @@ func TestRoundTrips(t *testing.T) {
 			return s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-" + strconv.FormatInt(u, 10), UserID: u, Kind: "verified", Payload: samplePayload})
 		}},
 		{"Audit.Append", 2, 3, func(u int64) error { return s.Audit().Append(ctx, Event{Kind: "verified", UserID: u, Level: "basic"}) }},
-		{"Outbox.Claim", 2, 2, func(int64) (err error) { ds, err = s.Outbox().Claim(ctx, "c1", time.Minute, 10); return err }},
+		{"Outbox.Claim", 3, 3, func(int64) (err error) { ds, err = s.Outbox().Claim(ctx, "c1", time.Minute, 10); return err }},
 		{"Outbox.Ack", 1, 1, func(int64) error { return s.Outbox().Ack(ctx, ds[0].ID) }},
 		{"Sessions: StoreSession", 1, 1, func(u int64) error {
 			return s.Sessions().Session(u, "i1").StoreSession(ctx, sampleSession)

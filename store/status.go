@@ -264,7 +264,7 @@ type Statuses struct{ s *Store }
 // Statuses returns the view of verification statuses and their counters.
 func (s *Store) Statuses() Statuses { return Statuses{s} }
 
-// Set records st (UserID, Level, State, Ref, Codes; the times are
+// Set records st (UserID, Level, State, Ref, Codes, ValidUntil; the times are
 // set by the store). A change of state is counted in the stats: the
 // user moves from the old state's total to the new one's, and today's
 // counter of the new state goes up. With WithStatusRetention, every

@@ -173,3 +173,34 @@ func TestStatsConcurrent(t *testing.T) {
 		t.Fatalf("stats %+v, want one verified user", st)
 	}
 }
+
+func TestStatusValidUntil(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	until := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		set   time.Time
+		want  time.Time
+		state string
+	}{
+		{"verified with a document expiry", until, until, StateVerified},
+		{"a time of day is kept, to the millisecond", until.Add(15*time.Hour + 1500*time.Microsecond), until.Add(15*time.Hour + time.Millisecond), StateVerified},
+		{"unknown", time.Time{}, time.Time{}, StateVerified},
+		{"cleared by the next status", time.Time{}, time.Time{}, StateNeedsFixes},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.Statuses().Set(ctx, Status{UserID: 20, Level: "basic", State: tt.state, ValidUntil: tt.set}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Statuses().Get(ctx, 20, "basic")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.ValidUntil.Equal(tt.want) {
+				t.Fatalf("ValidUntil = %v, want %v", got.ValidUntil, tt.want)
+			}
+		})
+	}
+}

@@ -126,6 +126,9 @@ type Store struct {
 	statusKeep time.Duration // status retention, 0 for forever
 	auditKeep  time.Duration // audit retention, 0 for forever
 
+	eventKeep    time.Duration // WithEventRetention
+	eventKeepSet bool          // eventKeep was set (else DefaultEventRetention)
+
 	replicas int // WithReplicas: replicas that must acknowledge the writes that must survive a failover
 
 	optErr error // a bad option, reported by every method

@@ -1,10 +1,15 @@
 // Package delivery delivers verification outcomes to the business's
 // backend as signed webhooks, through the Redis outbox, at least once.
 //
-// The OnVerified and OnRejected hooks turn the outcome into an Event
-// (FromVerified, FromRejected) and add it to the Outbox; that is all they
-// wait for. A Sender on every instance claims the events, POSTs each to
-// the webhook URL signed with HMAC-SHA256 (Sign, Verify), acknowledges it
+// Every change of a user's status is an Event: the flow's hooks turn
+// their outcome into one (FromVerified, FromRejected, FromReview,
+// FromNeedsFixes), and package bot builds the others (erased; expired and
+// revoked) with FromTransition; each goes into the Outbox, which is all
+// they wait for. Each user's events are delivered in the order they were
+// added, and kept sealed for store.Outbox.Resend (/kyc_resend). A Sender on every instance claims the events, POSTs each to
+// the webhook URL signed with HMAC-SHA256 (Sign, Verify; with
+// Options.Signature also as Standard Webhooks: SetStandardHeaders,
+// VerifyStandard), acknowledges it
 // on a 2xx answer, retries it with exponential backoff otherwise, and
 // parks it once it is older than GiveUpAfter, telling the admins through
 // OnParked. An instance that dies mid-delivery leaves its events to the

@@ -47,7 +47,105 @@ const (
 	// the admin asks the user to fix something).
 	KindReview     = "verification.review"
 	DecisionReview = "review"
+	// KindNeedsFix: the submission has problems the user can fix; they
+	// are asked to share again (Problems has the codes).
+	KindNeedsFix     = "verification.needs_fix"
+	DecisionNeedsFix = "needs_fix"
+	// KindExpired: a verified status ran out (the documents' expiry or
+	// the level's re-verification period).
+	KindExpired     = "verification.expired"
+	DecisionExpired = "expired"
+	// KindRevoked: an admin revoked a verified status.
+	KindRevoked     = "verification.revoked"
+	DecisionRevoked = "revoked"
+	// KindErased: everything kept about the user was erased (their
+	// /delete_my_data, or an admin's /kyc_delete); the status is none.
+	KindErased     = "verification.erased"
+	DecisionErased = "erased"
 )
+
+// Kinds lists every event kind, in the order of a verification's life.
+var Kinds = []string{KindNeedsFix, KindReview, KindVerified, KindRejected, KindExpired, KindRevoked, KindErased}
+
+// decisions maps each kind to its decision.
+var decisions = map[string]string{
+	KindVerified: DecisionVerified, KindRejected: DecisionRejected, KindReview: DecisionReview,
+	KindNeedsFix: DecisionNeedsFix, KindExpired: DecisionExpired, KindRevoked: DecisionRevoked, KindErased: DecisionErased,
+}
+
+// Status is the user's status after the event, at its level: the state
+// (store.StateVerified, StateRejected, StateReview, StateNeedsFixes, or
+// "none" after an erasure; "expired" and "revoked" for those events) and,
+// for a verified status, the last day it is valid when known.
+type Status struct {
+	// Level is the event's level ("" for an erasure: every level).
+	Level string `json:"level"`
+	// State is the state at the level after the event.
+	State string `json:"state"`
+	// ValidUntil is the last day a verified status is valid, YYYY-MM-DD
+	// (the earliest expiry of the documents); absent when not known.
+	ValidUntil string `json:"valid_until,omitempty"`
+}
+
+// newStatus is the Status of level and state, valid until until (zero:
+// not known).
+func newStatus(level, state string, until time.Time) *Status {
+	st := &Status{Level: level, State: state}
+	if !until.IsZero() {
+		st.ValidUntil = until.UTC().Format(time.DateOnly)
+	}
+	return st
+}
+
+// Transition is a change of a user's status to report as an event:
+// package bot builds one for each change (needs_fix, erased; expired and
+// revoked by the code that makes them) and queues FromTransition's event.
+type Transition struct {
+	// Kind is one of Kinds.
+	Kind   string
+	UserID int64
+	// Level and Ref are those of the status that changed ("" for an
+	// erasure).
+	Level, Ref string
+	// At is when it changed (default: now).
+	At time.Time
+	// Key names the change, so that the same change reported again gets
+	// the same event ID (the submission's nonce hash, the admin's update,
+	// the expiry's schedule): required, 1 to 256 bytes, never personal
+	// data.
+	Key string
+	// State is the user's state after the change (Status.State).
+	State string
+	// ValidUntil is the last day the status is valid, when known.
+	ValidUntil time.Time
+	// Problems are the codes of what to fix (KindNeedsFix), or the reason
+	// of an expiry or a revocation as one problem's code. Codes only.
+	Problems []Problem
+}
+
+// FromTransition builds the event of a transition. It fails when the
+// kind is not one of Kinds or the transition has no user or key; the
+// error says which.
+func FromTransition(t Transition) (Event, error) {
+	decision, ok := decisions[t.Kind]
+	switch {
+	case !ok:
+		return Event{}, fmt.Errorf("delivery: transition kind %q is not one of %s", t.Kind, strings.Join(Kinds, ", "))
+	case t.UserID <= 0:
+		return Event{}, fmt.Errorf("delivery: %s transition: no user ID", t.Kind)
+	case t.Key == "" || len(t.Key) > 256:
+		return Event{}, fmt.Errorf("delivery: %s transition: the key must be 1 to 256 bytes (it names the change, for a stable event ID)", t.Kind)
+	}
+	problems := t.Problems
+	if problems == nil {
+		problems = []Problem{}
+	}
+	return Event{
+		Schema: Schema, EventID: NewEventID(t.Kind, t.UserID, t.Key), Kind: t.Kind, Time: eventTime(t.At),
+		UserID: t.UserID, Level: t.Level, Ref: t.Ref, Decision: decision, Problems: problems,
+		Status: newStatus(t.Level, t.State, t.ValidUntil),
+	}, nil
+}
 
 // MaxFileSize bounds one scan FromVerified describes in an event
 // (Telegram Passport allows 10 MB per file); a larger file is an error.
@@ -66,8 +164,9 @@ type Event struct {
 	// nonce (see NewEventID). It is also sent as the X-Kycbot-Event-Id
 	// header.
 	EventID string `json:"event_id"`
-	// Kind is KindVerified ("verification.verified"), KindRejected
-	// ("verification.rejected") or KindReview ("verification.review").
+	// Kind is one of Kinds: KindVerified ("verification.verified"),
+	// KindRejected, KindReview, KindNeedsFix, KindExpired, KindRevoked or
+	// KindErased.
 	Kind string `json:"kind"`
 	// Time is when the submission was accepted or rejected, RFC 3339 in
 	// UTC to the second (not when the request is sent: retries keep it).
@@ -80,8 +179,9 @@ type Event struct {
 	// Ref is the business's own reference for the user, from the
 	// t.me/<bot>?start=<ref> link the user came through; "" without one.
 	Ref string `json:"ref"`
-	// Decision is DecisionVerified ("verified"), DecisionRejected
-	// ("rejected") or DecisionReview ("review").
+	// Decision is the kind's last word: DecisionVerified ("verified"),
+	// DecisionRejected, DecisionReview, DecisionNeedsFix, DecisionExpired,
+	// DecisionRevoked or DecisionErased.
 	Decision string `json:"decision"`
 	// Problems are why a submission was rejected: element, target and
 	// code of each problem, never the data. Empty (not null) for
@@ -98,6 +198,9 @@ type Event struct {
 	// {"email": "<address>"}. Elements with scans only are not in Data,
 	// but their scans are in Files. Absent when not included.
 	Data map[passport.ElementType]map[string]string `json:"data,omitempty"`
+	// Status is the user's status after the event, at its level (every
+	// event queued by this version; absent in events queued before).
+	Status *Status `json:"status,omitempty"`
 	// Review says why a submission waits for an admin's decision (events
 	// of KindReview only): the review's ID and the reasons' codes
 	// ("duplicate", "always", "sample", "screening").
@@ -122,6 +225,7 @@ func FromReview(r verification.Review) Event {
 		Schema: Schema, EventID: NewEventID(KindReview, r.UserID, r.NonceHash), Kind: KindReview,
 		Time: eventTime(r.At), UserID: r.UserID, Level: r.Level, Ref: r.Ref,
 		Decision: DecisionReview, Problems: []Problem{}, Review: &Review{ID: r.ID, Reasons: r.Reasons},
+		Status: newStatus(r.Level, store.StateReview, time.Time{}),
 	}
 }
 
@@ -248,7 +352,7 @@ func FromVerified(ctx context.Context, v verification.Verified, inc Include) (Ev
 	ev := Event{
 		Schema: Schema, EventID: NewEventID(KindVerified, v.UserID, nh), Kind: KindVerified,
 		Time: eventTime(v.At), UserID: v.UserID, Level: v.Level, Ref: v.Ref,
-		Decision: DecisionVerified, Problems: []Problem{},
+		Decision: DecisionVerified, Problems: []Problem{}, Status: newStatus(v.Level, store.StateVerified, v.ValidUntil),
 	}
 	if inc.Data && v.Submission != nil {
 		ev.Data = submissionData(v.Submission)
@@ -377,6 +481,21 @@ func FromRejected(r verification.Rejected) Event {
 	return Event{
 		Schema: Schema, EventID: NewEventID(KindRejected, r.UserID, basis), Kind: KindRejected,
 		Time: at, UserID: r.UserID, Level: r.Level, Ref: r.Ref,
-		Decision: DecisionRejected, Problems: problems,
+		Decision: DecisionRejected, Problems: problems, Status: newStatus(r.Level, store.StateRejected, time.Time{}),
+	}
+}
+
+// FromNeedsFixes builds the event of a submission sent back to be fixed:
+// the problems' codes, no data. Its ID comes from the user and the
+// request's nonce hash, as a verified event's.
+func FromNeedsFixes(n verification.NeedsFixes) Event {
+	problems := make([]Problem, 0, len(n.Problems))
+	for _, p := range n.Problems {
+		problems = append(problems, Problem{Element: p.Element, Target: p.Target.String(), Code: p.Code})
+	}
+	return Event{
+		Schema: Schema, EventID: NewEventID(KindNeedsFix, n.UserID, n.NonceHash), Kind: KindNeedsFix,
+		Time: eventTime(n.At), UserID: n.UserID, Level: n.Level, Ref: n.Ref,
+		Decision: DecisionNeedsFix, Problems: problems, Status: newStatus(n.Level, store.StateNeedsFixes, time.Time{}),
 	}
 }

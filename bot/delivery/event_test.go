@@ -120,7 +120,7 @@ func TestFromVerified(t *testing.T) {
 			if err := json.Unmarshal(body, &raw); err != nil {
 				t.Fatal(err)
 			}
-			keys := []string{"schema", "event_id", "kind", "time", "user_id", "level", "ref", "decision", "problems"}
+			keys := []string{"schema", "event_id", "kind", "time", "user_id", "level", "ref", "decision", "problems", "status"}
 			if inc.Data {
 				keys = append(keys, "data")
 			}
@@ -302,7 +302,7 @@ func TestFromRejected(t *testing.T) {
 	ev := FromRejected(r)
 	want := Event{
 		Schema: 3, EventID: ev.EventID, Kind: KindRejected, Time: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC),
-		UserID: 77, Level: "basic", Ref: "r1", Decision: DecisionRejected,
+		UserID: 77, Level: "basic", Ref: "r1", Decision: DecisionRejected, Status: &Status{Level: "basic", State: "rejected"},
 		Problems: []Problem{
 			{Element: "personal_details", Target: "data.birth_date", Code: "too_young"},
 			{Element: "passport", Target: "selfie", Code: "missing_selfie"},
@@ -426,6 +426,7 @@ func TestFromReview(t *testing.T) {
 		Schema: 3, EventID: ev.EventID, Kind: KindReview, Time: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC),
 		UserID: 77, Level: "basic", Ref: "r1", Decision: DecisionReview, Problems: []Problem{},
 		Review: &Review{ID: "r0123456789abcdef", Reasons: []string{"duplicate", "sample"}},
+		Status: &Status{Level: "basic", State: "review"},
 	}
 	if !reflect.DeepEqual(ev, want) {
 		t.Fatalf("event\n%+v\nwant\n%+v", ev, want)

@@ -104,6 +104,13 @@ type Options struct {
 	// Concurrency is how many events this Sender delivers at once
 	// (default DefaultConcurrency).
 	Concurrency int
+	// Signature is how requests are signed: config.SignatureKycbot (the
+	// SignatureHeader; the default), config.SignatureStandard (the
+	// Standard Webhooks headers, SetStandardHeaders) or
+	// config.SignatureBoth. Standard Webhooks takes its keys from Secret
+	// and PreviousSecret, which must then be whsec_ secrets
+	// (config.StandardKey).
+	Signature string
 	// Links mints the one-time links to the scans of events with scans
 	// (Event.Files): fresh ones at every attempt, so that a delivery
 	// retried for hours still carries working links. Required when
@@ -143,11 +150,12 @@ type Parked struct {
 // instance) may share the outbox: each event goes to one of them at a
 // time, and an event whose sender died is taken over after ReclaimAfter.
 type Sender struct {
-	s      *store.Store
-	o      Options
-	url    string
-	client *http.Client
-	log    *slog.Logger
+	s        *store.Store
+	o        Options
+	standard [][]byte // the Standard Webhooks keys, when they sign
+	url      string
+	client   *http.Client
+	log      *slog.Logger
 }
 
 // NewSender returns a Sender for the outbox of s (which needs the outbox
@@ -209,12 +217,30 @@ func NewSender(s *store.Store, opts Options) (*Sender, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
+	var standard [][]byte
+	switch o.Signature {
+	case "", config.SignatureKycbot:
+		o.Signature = config.SignatureKycbot
+	case config.SignatureStandard, config.SignatureBoth:
+		for _, sec := range [][]byte{o.Secret, o.PreviousSecret} {
+			if len(sec) == 0 {
+				continue
+			}
+			k, err := config.StandardKey(string(sec))
+			if err != nil {
+				return nil, fmt.Errorf("delivery: NewSender: a secret %s", err.Error())
+			}
+			standard = append(standard, k)
+		}
+	default:
+		return nil, fmt.Errorf("delivery: NewSender: Signature %q is not %s, %s or %s", o.Signature, config.SignatureKycbot, config.SignatureStandard, config.SignatureBoth)
+	}
 	if o.Consumer == "" {
 		o.Consumer = defaultConsumer()
 	} else if !validConsumer(o.Consumer) {
 		return nil, errors.New("delivery: NewSender: Consumer must be 1 to 128 characters of A-Z a-z 0-9 _ . : -")
 	}
-	return &Sender{s: s, o: o, url: opts.URL, client: client, log: o.Logger.With(slog.String("consumer", o.Consumer))}, nil
+	return &Sender{s: s, o: o, standard: standard, url: opts.URL, client: client, log: o.Logger.With(slog.String("consumer", o.Consumer))}, nil
 }
 
 func validConsumer(c string) bool {
@@ -435,9 +461,16 @@ func (s *Sender) post(ctx context.Context, d store.Delivery) (int, string) {
 	if len(s.o.PreviousSecret) > 0 {
 		previous = [][]byte{s.o.PreviousSecret}
 	}
-	req, err := NewRequest(ctx, s.url, s.o.Secret, d.EventID, b, s.o.Clock(), previous...)
+	now := s.o.Clock()
+	req, err := NewRequest(ctx, s.url, s.o.Secret, d.EventID, b, now, previous...)
 	if err != nil {
 		return 0, "bad_request"
+	}
+	if len(s.standard) > 0 {
+		SetStandardHeaders(req, s.standard, d.EventID, now, b)
+		if s.o.Signature == config.SignatureStandard {
+			req.Header.Del(SignatureHeader)
+		}
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {

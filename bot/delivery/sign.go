@@ -105,6 +105,12 @@ func Verify(secret []byte, header string, body []byte, now time.Time, tolerance 
 	if ok == 0 {
 		return fmt.Errorf("%w: check the webhook secret and that the body is passed as received", ErrSignatureMismatch)
 	}
+	return checkTime(ts, now, tolerance)
+}
+
+// checkTime checks a signature's time (unix seconds, checked digits)
+// against now and tolerance.
+func checkTime(ts string, now time.Time, tolerance time.Duration) error {
 	t, _ := strconv.ParseInt(ts, 10, 64)
 	signed := time.Unix(t, 0)
 	switch {

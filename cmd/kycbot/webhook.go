@@ -25,12 +25,14 @@ import (
 	"github.com/kycbot/kycbot/bot/delivery"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/passport"
+	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/verify"
 )
 
 const webhookUsage = `Usage: kycbot webhook verify (--config FILE | --secret-env VAR) --body FILE
                               --signature VALUE [--event-id ID] [--tolerance D]
        kycbot webhook send --url URL [--config FILE] [--kind verified|rejected]
+       kycbot webhook resend [--config FILE] EVENT_ID
 
 Helpers for testing the receiver of kycbot's webhook (docs/webhook.md).
 
@@ -67,7 +69,17 @@ delivery.include_data and the default level's scope; it never has scans.
                      config.yaml)
   --kind KIND        verified (default) or rejected
 
-Exit status: verify exits 0 when the signature and the event are good, and
+resend queues an event the bot sent (or tried to) for the webhook again: the
+kept copy (delivery.keep_events, default 7d), sealed as it was, with the same
+event_id; the running kycbot instances deliver it after the user's events
+queued before it, with fresh scan links. It reads the config's redis section
+and prints the event's ID, kind and user ID; never its data. Admins can do
+the same in the chat with /kyc_resend EVENT_ID.
+
+  --config FILE      the bot's config (default config.yaml)
+
+Exit status: resend exits 0 once the event is queued, 1 when it is not kept
+(unknown, older than keep_events, or its user erased) or Redis fails; verify exits 0 when the signature and the event are good, and
 send when the receiver answered 2xx; both exit 1 otherwise, saying what was
 wrong; 2 on bad flags.
 `
@@ -90,9 +102,11 @@ func runWebhook(e *env, args []string) int {
 			return runWebhookVerify(e, args[1:])
 		case "send":
 			return runWebhookSend(e, args[1:])
+		case "resend":
+			return runWebhookResend(e, args[1:])
 		}
 	}
-	return e.usageError("webhook", "the subcommands are verify and send: kycbot webhook verify|send")
+	return e.usageError("webhook", "the subcommands are verify, send and resend: kycbot webhook verify|send|resend")
 }
 
 // webhookUsageError reports a usage problem of "kycbot webhook sub" and
@@ -557,4 +571,44 @@ func runWebhookSend(e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "Its answer began: %s\n", printable(oneLine(a), 160))
 	}
 	return exitFailure
+}
+
+// runWebhookResend queues a kept event for the webhook again.
+func runWebhookResend(e *env, args []string) int {
+	fs := newFlagSet("webhook resend")
+	file := fs.String("config", "config.yaml", "")
+	positional, err := parseFlags(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(e.stdout, webhookUsage)
+		return exitOK
+	case err != nil:
+		return e.webhookUsageError("resend", err.Error())
+	case len(positional) != 1:
+		return e.webhookUsageError("resend", "name one event ID, such as evt_72311439c1c5ba04a28840c5ac57404a (the webhook's event_id, or the admins' notice)")
+	}
+	id := positional[0]
+	if !eventIDPattern.MatchString(id) {
+		return e.webhookUsageError("resend", fmt.Sprintf("%q is not an event ID: evt_ and 32 hex digits", printable(id, 48)))
+	}
+	cfg, err := config.Load(*file, config.WithEnv(os.LookupEnv))
+	if err != nil {
+		return e.fail("webhook resend", err)
+	}
+	client, err := bot.OpenRedis(e.ctx, cfg.Redis)
+	if err != nil {
+		return e.fail("webhook resend", err)
+	}
+	defer client.Close()
+	k, err := store.New(client, bot.StoreOptions(cfg)...).Outbox().Resend(e.ctx, id, "")
+	if errors.Is(err, store.ErrNotFound) {
+		fmt.Fprintf(e.stderr, "kycbot webhook resend: no event %s is kept: the ID is unknown or older than delivery.keep_events (%s), or its user's data was erased.\n",
+			id, cfg.Delivery.KeepEvents)
+		return exitFailure
+	}
+	if err != nil {
+		return e.fail("webhook resend", err)
+	}
+	fmt.Fprintf(e.stdout, "Event %s (%s, user %d) queued again: a running kycbot instance delivers it to the webhook.\n", k.EventID, k.Kind, k.UserID)
+	return exitOK
 }

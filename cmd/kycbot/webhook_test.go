@@ -197,8 +197,8 @@ func TestWebhookVerify(t *testing.T) {
 			code: exitUsage, want: []string{"flag provided but not defined: -secret"}},
 		{name: "positional argument", args: append(base, "--signature", sig, "extra"),
 			code: exitUsage, want: []string{`unexpected argument "extra"`}},
-		{name: "no subcommand", args: []string{"webhook"}, code: exitUsage, want: []string{"the subcommands are verify and send"}},
-		{name: "unknown subcommand", args: []string{"webhook", "check"}, code: exitUsage, want: []string{"the subcommands are verify and send"}},
+		{name: "no subcommand", args: []string{"webhook"}, code: exitUsage, want: []string{"the subcommands are verify, send and resend"}},
+		{name: "unknown subcommand", args: []string{"webhook", "check"}, code: exitUsage, want: []string{"the subcommands are verify, send and resend"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

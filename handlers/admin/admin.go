@@ -83,6 +83,11 @@ type Config struct {
 	// Log receives the logs (default: none); a logger in the context
 	// (handlers.ContextWithLogger) wins.
 	Log *slog.Logger
+	// Resend queues the kept webhook event eventID again (/kyc_resend),
+	// once per src (the admin's update), and says whose event of which
+	// kind it is; an error wrapping store.ErrNotFound when it is not
+	// kept. Default: none (no webhook: /kyc_resend finds nothing).
+	Resend func(ctx context.Context, eventID, src string) (userID int64, kind string, err error)
 }
 
 // Revoked is a verification an admin revoked with /kyc_revoke.
@@ -126,6 +131,7 @@ const (
 	cmdKycReset  = "kyc_reset"
 	cmdKycDelete = "kyc_delete"
 	cmdKycRevoke = "kyc_revoke"
+	cmdKycResend = "kyc_resend"
 )
 
 // commands lists the admin commands with their descriptions, in menu
@@ -136,6 +142,7 @@ var commands = []struct{ name, desc string }{
 	{cmdKycReset, i18n.MsgCommandKycReset},
 	{cmdKycDelete, i18n.MsgCommandKycDelete},
 	{cmdKycRevoke, i18n.MsgCommandKycRevoke},
+	{cmdKycResend, i18n.MsgCommandKycResend},
 }
 
 // Callback data of the /kyc_delete confirmation button:
@@ -242,6 +249,8 @@ func (c *Commands) Command(ctx context.Context, m handlers.TextMessage, name str
 		return cv.deleteAsk(ctx, args)
 	case cmdKycRevoke:
 		return cv.revoke(ctx, args)
+	case cmdKycResend:
+		return cv.resend(ctx, args)
 	}
 	return fmt.Errorf("admin: unknown command %q", name)
 }
@@ -499,6 +508,40 @@ func (cv *conv) title(level string) string {
 		return t
 	}
 	return level
+}
+
+// eventIDRE is a webhook event ID as the store accepts it.
+var eventIDRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
+
+// resend answers /kyc_resend <event_id>: the kept event is queued for the
+// webhook again (once per update), audited about its user with the admin
+// as actor.
+func (cv *conv) resend(ctx context.Context, args []string) error {
+	if len(args) == 0 || !eventIDRE.MatchString(args[0]) {
+		cv.Log.InfoContext(ctx, "admin: /kyc_resend without a valid event ID")
+		return cv.Text(ctx, i18n.MsgAdminUsageResend, nil)
+	}
+	id := args[0]
+	cv.Log = cv.Log.With(slog.String("event_id", id))
+	var (
+		user int64
+		kind string
+		err  = fmt.Errorf("no webhook: %w", store.ErrNotFound)
+	)
+	if cv.c.cfg.Resend != nil {
+		user, kind, err = cv.c.cfg.Resend(ctx, id, "admin_resend:"+cv.ID)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		cv.Log.InfoContext(ctx, "admin: /kyc_resend of an event not kept")
+		return cv.Reply.Send(ctx, cmdKycResend, cv.Loc().Text(i18n.MsgAdminResendUnknown, map[string]any{"Event": id}))
+	}
+	if err != nil {
+		return cv.Failed(ctx, "resend an event", err)
+	}
+	cv.audit(ctx, "admin_resend", user, "", map[string]string{"event_id": id, "kind": kind})
+	cv.Log.InfoContext(ctx, "admin: a webhook event queued again", slog.Int64("target_user_id", user))
+	return cv.Reply.Send(ctx, cmdKycResend, cv.Loc().Text(i18n.MsgAdminResendDone, map[string]any{
+		"Event": id, "Kind": kind, "User": strconv.FormatInt(user, 10)}))
 }
 
 // deleteAsk answers /kyc_delete <user_id> with what will be erased and

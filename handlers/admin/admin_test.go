@@ -696,7 +696,7 @@ func TestSetCommands(t *testing.T) {
 		{"start", i18n.MsgCommandStart}, {"verify", i18n.MsgCommandVerify}, {"status", i18n.MsgCommandStatus},
 		{"language", i18n.MsgCommandLanguage}, {"help", i18n.MsgCommandHelp}, {"cancel", i18n.MsgCommandCancel},
 		{"delete_my_data", i18n.MsgCommandDeleteMyData}, {"kyc_stats", i18n.MsgCommandKycStats}, {"kyc_status", i18n.MsgCommandKycStatus},
-		{"kyc_reset", i18n.MsgCommandKycReset}, {"kyc_delete", i18n.MsgCommandKycDelete}, {"kyc_revoke", i18n.MsgCommandKycRevoke},
+		{"kyc_reset", i18n.MsgCommandKycReset}, {"kyc_delete", i18n.MsgCommandKycDelete}, {"kyc_revoke", i18n.MsgCommandKycRevoke}, {"kyc_resend", i18n.MsgCommandKycResend},
 	} {
 		want = append(want, handlers.BotCommand{Command: id[0], Description: l.Text(id[1], nil)})
 	}
@@ -780,7 +780,7 @@ func TestNew(t *testing.T) {
 	if got := e.last(adminID).Text; got != e.text("en", i18n.MsgHelpNotUnderstood, nil) {
 		t.Errorf("answer = %q", got)
 	}
-	if got, want := Names(), []string{"kyc_stats", "kyc_status", "kyc_reset", "kyc_delete", "kyc_revoke"}; !slices.Equal(got, want) {
+	if got, want := Names(), []string{"kyc_stats", "kyc_status", "kyc_reset", "kyc_delete", "kyc_revoke", "kyc_resend"}; !slices.Equal(got, want) {
 		t.Errorf("Names() = %q, want %q", got, want)
 	}
 	for name, want := range map[string]bool{"kyc_stats": true, "kyc_delete": true, "start": false, "kyc_": false} {

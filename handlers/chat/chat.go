@@ -639,6 +639,8 @@ func (cv *conv) status(ctx context.Context) error {
 		since := map[string]any{"Since": loc.Date(st.UpdatedAt)}
 		var line string
 		switch {
+		case st.State == store.StateVerified && !st.ValidUntil.IsZero():
+			line = cv.text(i18n.MsgStatusVerifiedUntil, map[string]any{"Since": loc.Date(st.UpdatedAt), "Until": loc.Date(st.ValidUntil)})
 		case st.State == store.StateVerified:
 			line = cv.text(i18n.MsgStatusVerified, since)
 		case st.State == store.StateRejected:

@@ -138,6 +138,10 @@ type Config struct {
 	// recorded and before the user is told; errors as for OnVerified,
 	// except that a final error is only logged. Default: none.
 	OnRejected func(context.Context, Rejected) error
+	// OnNeedsFixes is called when a submission is sent back to be fixed,
+	// after the status is recorded and before the user is told; errors as
+	// for OnRejected. Default: none.
+	OnNeedsFixes func(context.Context, NeedsFixes) error
 	// OnReview is called when a submission goes to manual review, after
 	// the status is recorded and before the user is told; errors as for
 	// OnRejected. Default: none.
@@ -237,6 +241,10 @@ type Verified struct {
 	// submission (the same submission processed again has the same one),
 	// for idempotent deliveries.
 	NonceHash string
+	// ValidUntil is the last day the verification holds, when known: the
+	// earliest expiry date of the identity documents shared (ValidUntil
+	// of the function of that name); zero when none has one.
+	ValidUntil time.Time
 	// Submission is the decrypted data.
 	Submission *passport.Submission
 	// Scans describe the scans (size, pixel size), one per scan Open
@@ -295,6 +303,19 @@ type Rejected struct {
 	Problems []verify.Problem
 	// Codes are the distinct problem codes.
 	Codes []string
+}
+
+// NeedsFixes is what Config.OnNeedsFixes receives when a submission is
+// sent back to be fixed (by the rules, or by an admin's review).
+type NeedsFixes struct {
+	UserID int64
+	Level  string
+	Ref    string
+	At     time.Time
+	// NonceHash names the submission, as in Verified.
+	NonceHash string
+	// Problems are what to fix (codes and where, never values).
+	Problems []verify.Problem
 }
 
 // Flow processes Telegram Passport submissions: steps 5 to 8 of the
@@ -743,9 +764,10 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 
 func (p *run) verified(ctx context.Context, sub *passport.Submission, files *fetched) (Outcome, error) {
 	f, req := p.f, p.req
+	until := ValidUntil(sub, f.cfg.Now(), f.cfg.ReverifyAfter[req.Level])
 	if f.cfg.OnVerified != nil {
 		v := Verified{UserID: p.sub.User.ID, Level: req.Level, Ref: req.Ref, At: f.cfg.Now(), NonceHash: req.NonceHash(),
-			Submission: sub, Scans: files.infos, open: files.staged.open}
+			ValidUntil: until, Submission: sub, Scans: files.infos, open: files.staged.open}
 		if err := f.cfg.OnVerified(ctx, v); err != nil {
 			if hookRetryable(err) || ctx.Err() != nil {
 				return Outcome{}, p.retryLater(ctx, "OnVerified", err)
@@ -756,7 +778,6 @@ func (p *run) verified(ctx context.Context, sub *passport.Submission, files *fet
 	// The user is told only once the outcome is recorded: when Redis
 	// cannot record it now, the whole processing runs again later (and the
 	// hook with it: deliveries are idempotent by NonceHash).
-	until := ValidUntil(sub, f.cfg.Now(), f.cfg.ReverifyAfter[req.Level])
 	if err := p.record(ctx, store.Status{Level: req.Level, State: store.StateVerified, Ref: req.Ref, ValidUntil: until},
 		store.Event{Kind: "verified", Level: req.Level, Ref: req.Ref, Detail: map[string]string{"nonce_hash": req.NonceHash()}}); err != nil {
 		return Outcome{}, err
@@ -781,6 +802,8 @@ func (p *run) verified(ctx context.Context, sub *passport.Submission, files *fet
 	return out, nil
 }
 
+// identityDocuments are the element types whose expiry date bounds a
+// verification's validity.
 // hookRetryable reports whether a hook's error asks for the whole
 // processing to run again later: it wraps handlers.ErrRetryLater, or
 // store.ErrUnavailable (the webhook outbox with Redis down).
@@ -860,6 +883,15 @@ func (p *run) needsFixes(ctx context.Context, sub *passport.Submission, res veri
 	if err := p.record(ctx, store.Status{Level: req.Level, State: store.StateNeedsFixes, Ref: req.Ref, Codes: codes},
 		store.Event{Kind: "needs_fixes", Level: req.Level, Ref: req.Ref, Codes: codes, Detail: map[string]string{"nonce_hash": req.NonceHash()}}); err != nil {
 		return Outcome{}, err
+	}
+	if f.cfg.OnNeedsFixes != nil {
+		n := NeedsFixes{UserID: p.sub.User.ID, Level: req.Level, Ref: req.Ref, At: f.cfg.Now(), NonceHash: req.NonceHash(), Problems: res.Problems}
+		if err := f.cfg.OnNeedsFixes(ctx, n); err != nil {
+			if hookRetryable(err) || ctx.Err() != nil {
+				return Outcome{}, p.retryLater(ctx, "OnNeedsFixes", err)
+			}
+			p.log.ErrorContext(ctx, "verification: OnNeedsFixes failed", slog.String("error", err.Error()))
+		}
 	}
 	p.log.InfoContext(ctx, "verification: needs fixes", slog.String("codes", strings.Join(codes, ",")))
 
