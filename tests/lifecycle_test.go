@@ -12,6 +12,7 @@ import (
 
 	"github.com/kycbot/kycbot/bot"
 	"github.com/kycbot/kycbot/bot/delivery"
+	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
@@ -40,17 +41,36 @@ func waitText(ctx context.Context, t testing.TB, u *sandbox.SimUser, prefix stri
 	return m
 }
 
-// TestBadgeRevoke: with the badge on and the bot approved as a verifier, a
-// verified user carries the bot's badge, which another user sees in
-// users.getFullUser; an admin revokes the verification with /kyc_revoke:
-// the status is revoked, the badge is gone, the user is told, the admin
-// is answered, the revocation is audited, and the business gets the
-// verified then the revoked event, once each.
+// TestBadgeRevoke, on both transports (the bot on MTProto, and the bot on
+// the Bot API through the sandbox's Bot API front: verifyUser and
+// removeUserVerification): with the badge on and the bot approved as a
+// verifier, a verified user carries the bot's badge, which another user
+// sees in users.getFullUser; an admin revokes the verification with
+// /kyc_revoke: the status is revoked, the badge is gone, the user is
+// told, the admin is answered, the revocation is audited, and the
+// business gets the verified then the revoked event, once each, in that
+// order.
 func TestBadgeRevoke(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct{ name, transport string }{
+		{"mtproto", config.TransportMTProto},
+		{"botapi", config.TransportBotAPI},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			testBadgeRevoke(t, tc.transport)
+		})
+	}
+}
+
+func testBadgeRevoke(t *testing.T, transport string) {
 	clk := &testkit.Clock{}
 	rcv := newReceiver(t, clk.Now)
-	w := newWorld(t, worldOptions{clock: clk, configYAML: webhookConfig(rcv.srv.URL) + "badge:\n  enabled: true\n"})
+	yml := strings.Replace(webhookConfig(rcv.srv.URL), "\ntelegram:\n", "\ntelegram:\n  transport: "+transport+"\n", 1)
+	w := newWorld(t, worldOptions{clock: clk, configYAML: yml + "badge:\n  enabled: true\n"})
+	if w.Config.Telegram.Transport != transport {
+		t.Fatalf("the bot runs on transport %q, want %q", w.Config.Telegram.Transport, transport)
+	}
 	ctx := testContext(t)
 	if err := w.Sandbox.SetBotVerifier(w.Account.ID, true); err != nil {
 		t.Fatal(err)
@@ -95,13 +115,27 @@ func TestBadgeRevoke(t *testing.T) {
 	if b, ok := badgeOf(ctx, t, other, u); ok {
 		t.Errorf("after the revocation another user still sees badge %+v", b)
 	}
+	// The badge went through the transport the bot runs on.
+	for _, method := range []string{"verifyUser", "removeUserVerification"} {
+		if n := w.BotAPI.Calls(method); (n > 0) != (transport == config.TransportBotAPI) {
+			t.Errorf("the bot on %s called the Bot API's %s %d times", transport, method, n)
+		}
+	}
 	rcv.wait(t, ctx, "the revoked event", func() bool { return rcv.ok[rcv.eventOfLocked(u.User.ID, "verification.revoked")] > 0 }, nil)
-	for _, kind := range []string{delivery.KindVerified, "verification.revoked"} {
-		id := rcv.eventOf(u.User.ID, kind)
-		rcv.quiet(t, id)
-		if a, ok := rcv.counts(id); a != 1 || ok != 1 {
+	kinds := []string{delivery.KindVerified, "verification.revoked"}
+	ids := make([]string, len(kinds))
+	for i, kind := range kinds {
+		ids[i] = rcv.eventOf(u.User.ID, kind)
+		rcv.quiet(t, ids[i])
+		if a, ok := rcv.counts(ids[i]); a != 1 || ok != 1 {
 			t.Errorf("event %s delivered %d times (%d ok), want once", kind, a, ok)
 		}
+	}
+	rcv.mu.Lock()
+	arrived := slices.DeleteFunc(slices.Clone(rcv.arrived), func(id string) bool { return !slices.Contains(ids, id) })
+	rcv.mu.Unlock()
+	if !slices.Equal(arrived, ids) {
+		t.Errorf("the user's events arrived as %v, want %v (%v)", arrived, ids, kinds)
 	}
 	if kinds := w.events(ctx, u.User.ID); !slices.Contains(kinds, "admin_revoke") {
 		t.Errorf("audit events %v lack admin_revoke", kinds)

@@ -52,6 +52,7 @@ type receiver struct {
 	events   map[string]delivery.Event // the body of each event's first request
 	headers  map[string]string         // the signature header of each event's last request (when not nil)
 	bodies   map[string][]byte         // the body of each event's last request
+	arrived  []string                  // event IDs in the order their first request came
 	bad      []string                  // what was wrong with requests
 	cut      int                       // requests the sender gave up while held
 	changed  chan struct{}
@@ -108,6 +109,7 @@ func (r *receiver) serve(rw http.ResponseWriter, req *http.Request) {
 	r.bodies[id] = body
 	if _, ok := r.events[id]; !ok {
 		r.events[id] = ev
+		r.arrived = append(r.arrived, id)
 	}
 	hang := r.hang
 	r.signalLocked()
