@@ -185,16 +185,18 @@ func TestBadgeForbidden(t *testing.T) {
 // TestExpiry: a verification valid until the identity document expires
 // (01.01.2035 in the sample profile) is reminded 30 and 7 days before, once
 // each, with two instances sweeping and one of them restarted in between,
-// and then expires: status expired, the badge gone, the user told with a
-// one-tap button that issues a new request.
+// and then expires: status expired, the badge gone, the business told once
+// (verification.expired), the user told with a one-tap button that issues
+// a new request.
 func TestExpiry(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	clk := testkit.NewClock(time.Date(2034, 11, 1, 12, 0, 0, 0, time.UTC))
 	sweep := bot.WithValiditySweep(50 * time.Millisecond)
+	rcv := newReceiver(t, clk.Now)
 	w := newWorld(t, worldOptions{clock: clk, bot: []bot.Option{sweep},
-		configYAML: testConfigWith("badge:\n  enabled: true\nreverification:\n  remind_days: [30, 7]\n")})
+		configYAML: webhookConfig(rcv.srv.URL) + "badge:\n  enabled: true\nreverification:\n  remind_days: [30, 7]\n"})
 	if err := w.Sandbox.SetBotVerifier(w.Account.ID, true); err != nil {
 		t.Fatal(err)
 	}
@@ -258,6 +260,13 @@ func TestExpiry(t *testing.T) {
 	}
 	if b, ok := badgeOf(ctx, t, other, u); ok {
 		t.Errorf("after the expiry the badge %+v is still shown", b)
+	}
+	// The business is told once, with two instances sweeping.
+	rcv.wait(t, ctx, "the expired event", func() bool { return rcv.ok[rcv.eventOfLocked(u.User.ID, delivery.KindExpired)] > 0 }, nil)
+	id := rcv.eventOf(u.User.ID, delivery.KindExpired)
+	rcv.quiet(t, id)
+	if a, ok := rcv.counts(id); a != 1 || ok != 1 {
+		t.Errorf("the expired event delivered %d times (%d ok), want once", a, ok)
 	}
 	if len(expired.Buttons) != 1 || len(expired.Buttons[0]) != 1 {
 		t.Fatalf("the expiry notice has buttons %+v, want the re-verification button", expired.Buttons)
