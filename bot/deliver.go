@@ -38,10 +38,7 @@ func (b *Bot) onVerified(ctx context.Context, v Verified) error {
 	if err != nil {
 		return fmt.Errorf("webhook event: %w", err)
 	}
-	if err := b.outbox.Add(ctx, ev); err != nil {
-		return fmt.Errorf("webhook event: %w", err)
-	}
-	return nil
+	return b.queue(ctx, ev)
 }
 
 // resultsTo says where the results of a verified submission went, for the
@@ -68,10 +65,7 @@ func (b *Bot) onRejected(ctx context.Context, r Rejected) error {
 	if !b.webhook() {
 		return nil
 	}
-	if err := b.outbox.Add(ctx, delivery.FromRejected(r)); err != nil {
-		return fmt.Errorf("webhook event: %w", err)
-	}
-	return nil
+	return b.queue(ctx, delivery.FromRejected(r))
 }
 
 // sender returns the webhook sender of this instance, or nil without a

@@ -30,6 +30,11 @@ func (b *Bot) emit(ctx context.Context, t delivery.Transition) error {
 	if err != nil {
 		return fmt.Errorf("webhook event: %w", err)
 	}
+	return b.queue(ctx, ev)
+}
+
+// queue adds ev to the webhook's outbox (the caller checked b.webhook()).
+func (b *Bot) queue(ctx context.Context, ev delivery.Event) error {
 	if err := b.outbox.Add(ctx, ev); err != nil {
 		return fmt.Errorf("webhook event: %w", err)
 	}
@@ -42,10 +47,7 @@ func (b *Bot) onNeedsFixes(ctx context.Context, n verification.NeedsFixes) error
 	if !b.webhook() {
 		return nil
 	}
-	if err := b.outbox.Add(ctx, delivery.FromNeedsFixes(n)); err != nil {
-		return fmt.Errorf("webhook event: %w", err)
-	}
-	return nil
+	return b.queue(ctx, delivery.FromNeedsFixes(n))
 }
 
 // erasing is the handlers' store (statusStore: badges and validities)

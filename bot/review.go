@@ -150,10 +150,7 @@ func (b *Bot) onReview(ctx context.Context, r Review) error {
 	if !b.webhook() {
 		return nil
 	}
-	if err := b.outbox.Add(ctx, delivery.FromReview(r)); err != nil {
-		return fmt.Errorf("webhook event: %w", err)
-	}
-	return nil
+	return b.queue(ctx, delivery.FromReview(r))
 }
 
 // reviews serves the review page (web.Reviews) with a transport's
