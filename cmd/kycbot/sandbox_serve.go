@@ -25,7 +25,7 @@ import (
 const sandboxServeUsage = `Usage: kycbot sandbox serve [--config-out FILE] [--redis ADDR[,ADDR...]] [--redis-mode MODE]
                            [--redis-master NAME] [--redis-wait-replicas N] [--public-url URL] [--listen ADDR] [--addr HOST:PORT]
                            [--bot-api-listen HOST:PORT] [--transport mtproto|botapi]
-                           [--receive polling|webhook]
+                           [--receive polling|webhook] [--bot-verifier]
 
 Run a local Telegram (MTProto servers on this machine) until Ctrl-C or
 SIGTERM, with the account of the demo bot @kycbot_demo_bot and a fresh
@@ -80,6 +80,13 @@ Flags:
   --receive R        telegram.bot_api.receive with --transport botapi:
                      polling (default) or webhook (the front posts the
                      updates to --public-url)
+  --bot-verifier     approve the demo bot as a verifier, as Telegram approves
+                     organisations, and turn badge.enabled on in the config:
+                     verified users then carry the bot's verification mark
+                     on their profile ('sandbox users' reports it). Without
+                     it the bot is not approved, as most bots are: with
+                     badge.enabled set by hand, the admins get the
+                     BOT_VERIFIER_FORBIDDEN alarm instead
 
 Exit status: 0 after a clean stop, 1 when the sandbox cannot start or its
 files cannot be written, 2 on bad flags.
@@ -103,6 +110,7 @@ func runSandboxServe(e *env, args []string) int {
 	botAPIListen := flags.String("bot-api-listen", "", "")
 	transport := flags.String("transport", config.TransportMTProto, "")
 	receive := flags.String("receive", "", "")
+	verifier := flags.Bool("bot-verifier", false, "")
 	positional, code, done := e.parseCommandFlags(name, flags, args)
 	if done {
 		return code
@@ -138,7 +146,7 @@ func runSandboxServe(e *env, args []string) int {
 		Header: []string{serveMarker}, PrivateKeyFile: filepath.Base(keyFile),
 		PublicURL: *publicURL, Listen: *listen, RedisAddr: *redisAddr, RedisPrefix: demo.NewPrefix(),
 		RedisMode: *redisMode, RedisMasterName: *redisMaster, RedisWaitReplicas: *redisWait,
-		Transport: *transport, Receive: *receive,
+		Transport: *transport, Receive: *receive, Badge: *verifier,
 	}
 	redisCfg := store.Config{Mode: *redisMode, Addrs: strings.Split(*redisAddr, ","), MasterName: *redisMaster}
 	// The settings of the flags first, before starting anything.
@@ -153,7 +161,7 @@ func runSandboxServe(e *env, args []string) int {
 	if *addr != "" {
 		sopts.Listen = map[int]string{sandbox.MainDC: *addr}
 	}
-	served, err := demo.Serve(e.ctx, demo.ServeOptions{Sandbox: sopts, BotAPIListen: *botAPIListen})
+	served, err := demo.Serve(e.ctx, demo.ServeOptions{Sandbox: sopts, BotAPIListen: *botAPIListen, Verifier: *verifier})
 	if err != nil {
 		return e.fail(name, err)
 	}
@@ -196,6 +204,9 @@ func runSandboxServe(e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "            layer %s; every transport, plain or obfuscated (docs/sandbox-clients.md)\n", layerList(sandbox.Layers()))
 	fmt.Fprintf(e.stdout, "  Bot API   %s (HTTP and JSON, for bots on the Bot API: %s/bot<token>/getMe)\n", served.BotAPIURL, served.BotAPIURL)
 	fmt.Fprintf(e.stdout, "  Bot       @%s, a new account with a new Passport key\n", served.Account.Username)
+	if *verifier {
+		fmt.Fprintf(e.stdout, "            approved as a verifier: verified users get its mark (badge.enabled: true)\n")
+	}
 	fmt.Fprintf(e.stdout, "  Config    %s (mode 0600: it holds the bot's token)\n", *out)
 	fmt.Fprintf(e.stdout, "  Key       %s (mode 0600)\n", keyFile)
 	fmt.Fprintf(e.stdout, "  Web       the bot listens on %s; users open %s\n", *listen, *publicURL)

@@ -148,6 +148,11 @@ func TestSandboxServeWritesConfig(t *testing.T) {
 	if cfg.Passport.PrivateKeyFile != s.key {
 		t.Errorf("passport.private_key_file = %q, want %q", cfg.Passport.PrivateKeyFile, s.key)
 	}
+	// Without --bot-verifier the bot is not an approved verifier, and the
+	// config does not ask for badges.
+	if cfg.Badge.Enabled || strings.Contains(s.stdout.String(), "approved as a verifier") {
+		t.Errorf("badge.enabled %v without --bot-verifier; stdout:\n%s", cfg.Badge.Enabled, s.stdout.String())
+	}
 	// The Bot API front answers where the config says, as the bot.
 	if cfg.Telegram.BotAPIURL != "http://"+front {
 		t.Errorf("telegram.bot_api_url = %q, want http://%s", cfg.Telegram.BotAPIURL, front)
@@ -322,12 +327,20 @@ func startRun(t *testing.T, bin string, args ...string) *testkit.Logs {
 // The three-process setup: 'sandbox serve' (here in the test process),
 // two 'kycbot run' processes on its config (one receives the updates,
 // both process them), and 'sandbox users': three users of the mixed
-// scenarios each end as expected, told their verdict exactly once.
+// scenarios each end as expected, told their verdict exactly once. The
+// bot is an approved verifier (--bot-verifier): the verified users carry
+// its mark, the rejected one does not.
 func TestSandboxUsersAgainstBotProcesses(t *testing.T) {
 	clearSecretEnv(t)
 	testkit.Need(t)
 	web := freeLoopback(t)
-	s := startServe(t, "", "--listen", web, "--public-url", "http://"+web, "--redis", testkit.Addr)
+	s := startServe(t, "", "--listen", web, "--public-url", "http://"+web, "--redis", testkit.Addr, "--bot-verifier")
+	if cfg, err := config.Load(s.config, config.WithEnv(nil)); err != nil || !cfg.Badge.Enabled {
+		t.Fatalf("--bot-verifier: the config does not turn badge.enabled on (%v)", err)
+	}
+	if !strings.Contains(s.stdout.String(), "approved as a verifier") {
+		t.Errorf("serve --bot-verifier does not say the bot is a verifier:\n%s", s.stdout.String())
+	}
 	bin := buildKycbot(t)
 	logA := startRun(t, bin, "--config", s.config, "--instance", "a")
 	// The sandbox's config has no admins: run says how to find one's
@@ -344,6 +357,9 @@ func TestSandboxUsersAgainstBotProcesses(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "3 of 3 users ended as expected.") {
 		t.Errorf("the summary lacks the total:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "2 of them carry the bot's verification mark") {
+		t.Errorf("the summary does not count the two verified users' marks:\n%s", r.stdout)
 	}
 	b, err := os.ReadFile(reportFile)
 	if err != nil {
@@ -374,6 +390,11 @@ func TestSandboxUsersAgainstBotProcesses(t *testing.T) {
 			t.Errorf("user %d: user ID %d is not a fresh account's", i, u.UserID)
 		}
 		ids[u.UserID] = true
+		// The mark is on the verified users' profiles, with the default
+		// description (the level and the end of the validity).
+		if verified := want[i].outcome == store.StateVerified; verified != strings.HasPrefix(u.Badge, "Identity verified: Full KYC, valid until ") {
+			t.Errorf("user %d (%s) has the mark %q on their profile", i, want[i].outcome, u.Badge)
+		}
 		// Exactly one message tells the verdict, in the bot's words; the
 		// fix user got one list of problems before it.
 		var verdicts, fixes []demo.Message

@@ -49,7 +49,9 @@ Flags:
                     the summary): for each user its index, Telegram user
                     ID, scenario, expected and actual outcome, durations,
                     and every message the bot sent it (text, buttons,
-                    time, and which verdict it tells), in order
+                    time, and which verdict it tells), in order, and
+                    the verification mark on its profile at the end
+                    (with 'sandbox serve --bot-verifier')
   --ramp D          start the users evenly over D (such as 30s), rather
                     than all at once (default 0)
   --timeout D       how long the whole run may take, such as 90s or 5m
@@ -180,6 +182,15 @@ func printUsersSummary(e *env, rep *demo.Report, report string) {
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%.1fs\t%s\n", u.Index, u.Scenario, oneLine(u.Outcome), mark, u.Seconds, strings.Join(verdicts, ", "))
 	}
 	_ = tw.Flush()
+	marked, mark := 0, ""
+	for _, u := range rep.Users {
+		if u.Badge != "" {
+			marked, mark = marked+1, u.Badge
+		}
+	}
+	if marked > 0 {
+		fmt.Fprintf(e.stdout, "\n%d of them carry the bot's verification mark on their profile (last seen: %q).\n", marked, mark)
+	}
 	fmt.Fprintf(e.stdout, "\n%d of %d users ended as expected.", rep.AsExpected, len(rep.Users))
 	if report != "" {
 		fmt.Fprintf(e.stdout, " Report: %s", report)

@@ -30,6 +30,11 @@ type ServeOptions struct {
 	// BotAPIListen is where the Bot API front listens, "host:port"
 	// (default: a free port of 127.0.0.1).
 	BotAPIListen string
+	// Verifier makes the demo bot one Telegram approved as a verifier, so
+	// that it may put its mark on verified users' profiles
+	// (sandbox.BotSpec.Verifier; default: not approved, and
+	// bots.setCustomVerification is answered BOT_VERIFIER_FORBIDDEN).
+	Verifier bool
 }
 
 // Served is a local Telegram with the demo bot's account and no bot
@@ -56,6 +61,12 @@ func Serve(ctx context.Context, o ServeOptions) (*Served, error) {
 	sb, account, key, err := startAccount(ctx, o.Key, o.Sandbox)
 	if err != nil {
 		return nil, err
+	}
+	if o.Verifier {
+		if err := sb.SetBotVerifier(account.ID, true); err != nil {
+			_ = sb.Close()
+			return nil, fmt.Errorf("demo: %w", err)
+		}
 	}
 	front, url, err := startBotAPI(ctx, sb, o.BotAPIListen)
 	if err != nil {
@@ -168,6 +179,9 @@ type ProcessConfig struct {
 	// redis.master_name and redis.wait_replicas, left out when zero.
 	RedisMode, RedisMasterName string
 	RedisWaitReplicas          int
+	// Badge turns badge.enabled on: verified users get the bot's
+	// verification mark (the bot must be a verifier: ServeOptions.Verifier).
+	Badge bool
 }
 
 // YAML returns the config file: the demo configuration with p's settings,
@@ -220,8 +234,9 @@ func (p ProcessConfig) YAML() ([]byte, error) {
 		{[]string{"redis", "mode"}, p.RedisMode, "!!str"},
 		{[]string{"redis", "master_name"}, p.RedisMasterName, "!!str"},
 		{[]string{"redis", "wait_replicas"}, strconv.Itoa(p.RedisWaitReplicas), "!!int"},
+		{[]string{"badge", "enabled"}, strconv.FormatBool(p.Badge), "!!bool"},
 	} {
-		if (s.path[0] == "redis" || s.path[0] == "telegram") && (s.value == "" || s.value == "0") {
+		if (s.path[0] == "redis" || s.path[0] == "telegram") && (s.value == "" || s.value == "0") || s.path[0] == "badge" && !p.Badge {
 			continue
 		}
 		if err := setKey(root, s.path, &yaml.Node{Kind: yaml.ScalarNode, Tag: s.tag, Value: s.value}); err != nil {

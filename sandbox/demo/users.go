@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gotd/td/tg"
+
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/sandbox"
@@ -105,6 +107,11 @@ type UserReport struct {
 	// after the verdict, in the chat's order (by ID; an edit after the
 	// message it edits).
 	Messages []Message `json:"messages"`
+	// Badge is the description of the verification mark on the user's
+	// profile at the end (users.getFullUser), as everybody sees it; empty
+	// when there is none (the bot's badge.enabled is off, the bot is not
+	// an approved verifier, or the user was not verified).
+	Badge string `json:"badge,omitempty"`
 }
 
 // Message is a message of the bot, as the user's app got it.
@@ -301,6 +308,11 @@ func (p userPlay) run(ctx context.Context) UserReport {
 	}
 	for _, d := range res.Verdicts {
 		r.VerdictSeconds = append(r.VerdictSeconds, d.Seconds())
+	}
+	if full, err := u.API().UsersGetFullUser(ctx, &tg.InputUserSelf{}); err == nil {
+		if v, ok := full.FullUser.GetBotVerification(); ok {
+			r.Badge = v.Description
+		}
 	}
 	r.Seconds = res.Took.Seconds()
 	// In the chat's order: by message ID (pushes may arrive out of it), an
