@@ -197,6 +197,7 @@ func dirContents(t *testing.T, dir string) map[string][]byte {
 // none may be there in clear. The staging directory of the killed process
 // is gone once it is back.
 func TestNoPersonalDataAtRest(t *testing.T) {
+	t.Parallel()
 	rdb := testkit.Need(t)
 	top := testkit.RedisTopology()
 	bin, err := kycbotBinary()

@@ -156,6 +156,7 @@ func writeServedConfig(tb testing.TB, dir, name string, served *demo.Served, ser
 // killed with SIGKILL: the other one takes over, and the next users are
 // served as well.
 func TestBotAPIPolling(t *testing.T) {
+	t.Parallel()
 	rdb := testkit.Need(t)
 	top := testkit.RedisTopology()
 	bin, err := kycbotBinary()
@@ -219,6 +220,7 @@ func TestBotAPIPolling(t *testing.T) {
 // user is verified exactly once: one verdict message, one verified
 // status, one verified audit event, one webhook event.
 func TestBotAPIWebhookInstances(t *testing.T) {
+	t.Parallel()
 	rdb := testkit.Need(t)
 	top := testkit.RedisTopology()
 	bin, err := kycbotBinary()
@@ -294,6 +296,7 @@ func TestBotAPIWebhookInstances(t *testing.T) {
 // Requests (retry_after 1) three times: the bot waits each out and sends
 // again, and the users end as they would without it.
 func TestBotAPIFloodWait(t *testing.T) {
+	t.Parallel()
 	rdb := testkit.Need(t)
 	top := testkit.RedisTopology()
 	bin, err := kycbotBinary()

@@ -61,6 +61,7 @@ func (tr *transcript) flush() {
 // erases their data. With KYCBOT_TRANSCRIPTS set, each chat is written to
 // transcript-<lang>.txt in that folder, for people to read.
 func TestChatFlowTranscripts(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	w.restartWith(ctx, func(c *config.Config) { c.Support = "@acme_help" })

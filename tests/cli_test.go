@@ -65,6 +65,7 @@ func freeAddr(t testing.TB) string {
 // verified with a running Redis and without one, and prints both sides of
 // the chat.
 func TestSandboxCommand(t *testing.T) {
+	t.Parallel()
 	testkit.Need(t)
 	cases := []struct {
 		name      string

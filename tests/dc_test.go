@@ -25,6 +25,7 @@ import (
 // (gotd/td#1842, gotd/contrib#773). bot.Run now waits out FLOOD_WAIT in
 // the calling goroutine.
 func TestFilesOnAnotherDC(t *testing.T) {
+	t.Parallel()
 	// A short shutdown, so that a hanging download fails fast.
 	w := newWorld(t, worldOptions{sandbox: sandbox.Options{FilesDC: 4}, bot: []bot.Option{bot.WithShutdownTimeout(5 * time.Second)}})
 	ctx := testContext(t)
@@ -68,6 +69,7 @@ func TestFilesOnAnotherDC(t *testing.T) {
 // which dropped the updatesTooLong that followed instead of fetching
 // updates.getDifference. sandbox.SimUser now fetches the difference.
 func TestDroppedConnections(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	u := w.user("en", nil)

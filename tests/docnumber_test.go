@@ -16,6 +16,7 @@ import (
 // shows the error on document_no in German, the chat lists it; with the
 // right digit the second submission verifies.
 func TestWrongDocumentNumberInGerman(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	p := sandbox.SampleProfile("docno-2061")

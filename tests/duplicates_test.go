@@ -21,6 +21,7 @@ import (
 // the claim is released: once the admin lifts B's final rejection
 // (/kyc_reset), B verifies with the same licence.
 func TestDuplicateDocument(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	admin := w.admin(ctx)
@@ -101,6 +102,7 @@ func TestDuplicateDocument(t *testing.T) {
 // presenting A's licence is told the case is under review (nothing about
 // A), and the admin's review request names both accounts.
 func TestDuplicateDocumentToReview(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	admin := w.admin(ctx)

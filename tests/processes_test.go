@@ -58,6 +58,7 @@ const (
 // SIGKILL and once by SENTINEL FAILOVER, while the instances keep
 // running, and the master must have changed both times.
 func TestInstancesAsProcesses(t *testing.T) {
+	t.Parallel()
 	rdb := testkit.Need(t)
 	top := testkit.RedisTopology()
 	bin, err := kycbotBinary()

@@ -19,6 +19,7 @@ import (
 // selfie; after a sharp selfie the next submission's "received" turns
 // into verified.
 func TestReceivedThenVerdict(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	p := sandbox.SampleProfile("received-2049")

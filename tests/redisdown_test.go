@@ -24,6 +24,7 @@ import (
 // during the hang), so a retried submission must not be taken for a
 // duplicate of itself (its dedupe mark is held by its update ID).
 func TestRedisDownMidFlight(t *testing.T) {
+	t.Parallel()
 	const n = 20
 	srv := testkit.StartServer(t)
 	client, err := store.Open(testContext(t), store.Config{Addrs: []string{srv.Addr()}})

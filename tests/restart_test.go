@@ -25,6 +25,7 @@ func countKind(kinds []string, kind string) int {
 // starts again; the submission is processed exactly once after the
 // restart.
 func TestRestart(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	u := w.user("en", nil)
@@ -65,6 +66,7 @@ func TestRestart(t *testing.T) {
 // (as after a crash between processing and saving the state), so Telegram
 // delivers the submission again after the restart.
 func TestDuplicateUpdate(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	u := w.user("en", nil)

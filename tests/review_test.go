@@ -102,6 +102,7 @@ func sendToReview(t *testing.T, ctx context.Context, w *world, u *sandbox.SimUse
 // someone no longer an admin are refused; a second case is rejected and a
 // third sent back to fix, from the page.
 func TestReviewInChromium(t *testing.T) {
+	t.Parallel()
 	w, rcv, admin := reviewWorld(t)
 	ctx := testContext(t)
 	browser := newChromium(t)
@@ -260,6 +261,7 @@ func TestReviewInChromium(t *testing.T) {
 // the case; once its retention ran out, the admin is told once that it
 // expired undecided, and the user stays under review.
 func TestReviewReminder(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	admin := w.admin(ctx)

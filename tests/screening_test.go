@@ -58,6 +58,7 @@ func screenedProfile(seed, first, last, birth string, native ...string) sandbox.
 // read again (screening.poll_interval), and a Reload (what SIGHUP does)
 // with another list file puts it in force.
 func TestScreening(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	admin := w.admin(ctx)

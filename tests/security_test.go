@@ -45,6 +45,7 @@ func withNonce(t *testing.T, link, nonce string) string {
 // credentials are each refused with the right message and audit event,
 // and the rightful user can still verify afterwards.
 func TestSecurity(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 
 	expectRefusal := func(t *testing.T, w *world, ctx context.Context, u *sandbox.SimUser, msgID, kind string, verifiedBefore int) {

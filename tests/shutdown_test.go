@@ -21,6 +21,7 @@ import (
 // OnVerified runs once; the message the user sent after sharing, already
 // answered before the stop, is not answered twice.
 func TestShutdownMidSubmission(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{bot: []bot.Option{bot.WithShutdownTimeout(time.Second)}})
 	ctx := testContext(t)
 	u := w.user("en", nil)
@@ -72,6 +73,7 @@ func TestShutdownMidSubmission(t *testing.T) {
 // finishes it: the user gets exactly one verdict, one verified audit
 // event is recorded and OnVerified runs once.
 func TestShutdownMidSubmissionOtherInstance(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{bot: []bot.Option{bot.WithShutdownTimeout(time.Second), bot.WithClaimAfter(time.Second)}})
 	ctx := testContext(t)
 	u := w.user("en", nil)

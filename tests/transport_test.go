@@ -23,6 +23,7 @@ import (
 // intermediate (as MTProxy clients). Both end verified, and the servers
 // saw no plain connection.
 func TestObfuscatedTransport(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{resolver: dcs.Plain(dcs.PlainOptions{Protocol: transport.Abridged, Obfuscated: true})})
 	ctx := testContext(t)
 

@@ -20,6 +20,7 @@ import (
 // address, a phone number and an email; the user ends verified and
 // OnVerified gets exactly the profile's data and byte-equal scans.
 func TestHappyPath(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	u := w.user("en", nil)
@@ -89,6 +90,7 @@ func TestHappyPath(t *testing.T) {
 // constructors and hashes, Russian texts), listed in the chat; after the
 // fixes the second submission verifies.
 func TestFixAndResubmitInRussian(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	p := sandbox.SampleProfile("fix-2041")
@@ -179,6 +181,7 @@ func TestFixAndResubmitInRussian(t *testing.T) {
 // TestFinalRejection: a user under the minimum age gets a polite final
 // message; the status is rejected and nothing is delivered.
 func TestFinalRejection(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	ctx := testContext(t)
 	p := sandbox.SampleProfile("young-2042")
