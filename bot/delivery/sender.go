@@ -150,12 +150,12 @@ type Parked struct {
 // instance) may share the outbox: each event goes to one of them at a
 // time, and an event whose sender died is taken over after ReclaimAfter.
 type Sender struct {
-	s        *store.Store
-	o        Options
-	standard [][]byte // the Standard Webhooks keys, when they sign
-	url      string
-	client   *http.Client
-	log      *slog.Logger
+	s      *store.Store
+	o      Options
+	signer *Signer
+	url    string
+	client *http.Client
+	log    *slog.Logger
 }
 
 // NewSender returns a Sender for the outbox of s (which needs the outbox
@@ -217,30 +217,17 @@ func NewSender(s *store.Store, opts Options) (*Sender, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
-	var standard [][]byte
-	switch o.Signature {
-	case "", config.SignatureKycbot:
-		o.Signature = config.SignatureKycbot
-	case config.SignatureStandard, config.SignatureBoth:
-		for _, sec := range [][]byte{o.Secret, o.PreviousSecret} {
-			if len(sec) == 0 {
-				continue
-			}
-			k, err := config.StandardKey(string(sec))
-			if err != nil {
-				return nil, fmt.Errorf("delivery: NewSender: a secret %s", err.Error())
-			}
-			standard = append(standard, k)
-		}
-	default:
-		return nil, fmt.Errorf("delivery: NewSender: Signature %q is not %s, %s or %s", o.Signature, config.SignatureKycbot, config.SignatureStandard, config.SignatureBoth)
+	signer, err := NewSigner(o.Signature, o.Secret, o.PreviousSecret)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: NewSender: %w", err)
 	}
+	o.Signature = signer.scheme
 	if o.Consumer == "" {
 		o.Consumer = defaultConsumer()
 	} else if !validConsumer(o.Consumer) {
 		return nil, errors.New("delivery: NewSender: Consumer must be 1 to 128 characters of A-Z a-z 0-9 _ . : -")
 	}
-	return &Sender{s: s, o: o, standard: standard, url: opts.URL, client: client, log: o.Logger.With(slog.String("consumer", o.Consumer))}, nil
+	return &Sender{s: s, o: o, signer: signer, url: opts.URL, client: client, log: o.Logger.With(slog.String("consumer", o.Consumer))}, nil
 }
 
 func validConsumer(c string) bool {
@@ -457,20 +444,9 @@ func (s *Sender) post(ctx context.Context, d store.Delivery) (int, string) {
 	if reason != "" {
 		return 0, reason
 	}
-	var previous [][]byte
-	if len(s.o.PreviousSecret) > 0 {
-		previous = [][]byte{s.o.PreviousSecret}
-	}
-	now := s.o.Clock()
-	req, err := NewRequest(ctx, s.url, s.o.Secret, d.EventID, b, now, previous...)
+	req, err := s.signer.Request(ctx, s.url, d.EventID, b, s.o.Clock())
 	if err != nil {
 		return 0, "bad_request"
-	}
-	if len(s.standard) > 0 {
-		SetStandardHeaders(req, s.standard, d.EventID, now, b)
-		if s.o.Signature == config.SignatureStandard {
-			req.Header.Del(SignatureHeader)
-		}
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {

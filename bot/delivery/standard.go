@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kycbot/kycbot/config"
 )
 
 // Headers of Standard Webhooks (https://www.standardwebhooks.com), sent
@@ -95,4 +98,64 @@ func VerifyStandard(key []byte, id, timestamp, signature string, body []byte, no
 		return fmt.Errorf("%w: check the whsec_ secret and that the body is passed as received", ErrSignatureMismatch)
 	}
 	return checkTime(timestamp, now, tolerance)
+}
+
+// Signer signs webhook requests as config delivery.signature says: the
+// X-Kycbot-Signature header (config.SignatureKycbot), the Standard
+// Webhooks headers (config.SignatureStandard), or both
+// (config.SignatureBoth). The Sender and `kycbot webhook send` sign with
+// it, so that a sample event is signed exactly as the bot's events.
+type Signer struct {
+	scheme   string
+	secret   []byte
+	previous [][]byte
+	standard [][]byte // the Standard Webhooks keys, when they sign
+}
+
+// NewSigner returns the Signer of scheme ("" is config.SignatureKycbot)
+// with the webhook secret and, during a rotation, the previous one
+// (empty when there is none): requests then carry a signature under each.
+// For the Standard Webhooks schemes the secrets must be whsec_ secrets
+// (config.StandardKey); the error says which is not.
+func NewSigner(scheme string, secret, previous []byte) (*Signer, error) {
+	s := &Signer{scheme: scheme, secret: secret}
+	if len(previous) > 0 {
+		s.previous = [][]byte{previous}
+	}
+	switch scheme {
+	case "", config.SignatureKycbot:
+		s.scheme = config.SignatureKycbot
+	case config.SignatureStandard, config.SignatureBoth:
+		for _, sec := range [][]byte{secret, previous} {
+			if len(sec) == 0 {
+				continue
+			}
+			k, err := config.StandardKey(string(sec))
+			if err != nil {
+				return nil, fmt.Errorf("a secret %s", err.Error())
+			}
+			s.standard = append(s.standard, k)
+		}
+	default:
+		return nil, fmt.Errorf("Signature %q is not %s, %s or %s", scheme, config.SignatureKycbot, config.SignatureStandard, config.SignatureBoth)
+	}
+	return s, nil
+}
+
+// Request returns the POST of body, the event eventID, to webhookURL,
+// signed at t with the Signer's scheme (NewRequest's headers, then the
+// Standard Webhooks ones; X-Kycbot-Signature is left out under
+// config.SignatureStandard).
+func (s *Signer) Request(ctx context.Context, webhookURL, eventID string, body []byte, t time.Time) (*http.Request, error) {
+	req, err := NewRequest(ctx, webhookURL, s.secret, eventID, body, t, s.previous...)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.standard) > 0 {
+		SetStandardHeaders(req, s.standard, eventID, t, body)
+		if s.scheme == config.SignatureStandard {
+			req.Header.Del(SignatureHeader)
+		}
+	}
+	return req, nil
 }

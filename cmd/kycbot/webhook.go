@@ -30,14 +30,17 @@ import (
 )
 
 const webhookUsage = `Usage: kycbot webhook verify (--config FILE | --secret-env VAR) --body FILE
-                              --signature VALUE [--event-id ID] [--tolerance D]
+                              (--signature VALUE [--event-id ID] |
+                               --webhook-id ID --webhook-timestamp T --webhook-signature VALUE)
+                              [--tolerance D]
        kycbot webhook send --url URL [--config FILE] [--kind verified|rejected]
        kycbot webhook resend [--config FILE] EVENT_ID
 
 Helpers for testing the receiver of kycbot's webhook (docs/webhook.md).
 
 verify checks a webhook request as a receiver must: the signature (the
-X-Kycbot-Signature header) over the body exactly as received, with the
+X-Kycbot-Signature header, or with delivery.signature: standard the
+Standard Webhooks headers) over the body exactly as received, with the
 webhook secret, then that the body is a kycbot event. It prints the event's
 ID, kind, decision, schema, user ID, level and time; never its personal
 data. The secret is never taken from a flag value (flags show in process
@@ -51,12 +54,18 @@ lists and shell histories) and never printed.
   --signature VALUE  the X-Kycbot-Signature header as received, such as
                      't=1773491445,v1=bd67...' (quote it in the shell)
   --event-id ID      the X-Kycbot-Event-Id header, checked against the body
+  --webhook-id ID, --webhook-timestamp T, --webhook-signature VALUE
+                     instead of --signature: the three Standard Webhooks
+                     headers as received (delivery.signature standard or
+                     both; the secret is then the whsec_ one); webhook-id
+                     is checked against the body's event_id
   --tolerance D      how far the signature's time may be from this
                      machine's clock (default 5m); 0 skips that check, to
                      check a recorded request later
 
 send posts a sample event to URL exactly as the bot posts its events (the
-same JSON, headers and signature, signed with the config's webhook_secret),
+same JSON, headers and signatures: the config's delivery.signature, under
+its webhook_secret and previous_webhook_secret),
 and prints the status code the receiver answered. The sample is made up: a
 fixed user (ID 1234567, "Sample Person", example.com addresses), no real
 person; each send has a new event ID. Its data follows
@@ -140,6 +149,9 @@ func runWebhookVerify(e *env, args []string) int {
 	bodyFile := flags.String("body", "", "")
 	signature := flags.String("signature", "", "")
 	eventID := flags.String("event-id", "", "")
+	stdID := flags.String("webhook-id", "", "")
+	stdTime := flags.String("webhook-timestamp", "", "")
+	stdSig := flags.String("webhook-signature", "", "")
 	tolerance := flags.Duration("tolerance", delivery.DefaultTolerance, "")
 	if code, done := e.parseWebhookFlags(sub, flags, args); done {
 		return code
@@ -153,8 +165,15 @@ func runWebhookVerify(e *env, args []string) int {
 		return e.webhookUsageError(sub, "the secret is needed: --config FILE (its delivery.webhook_secret) or --secret-env VAR")
 	case *bodyFile == "":
 		return e.webhookUsageError(sub, "--body FILE is required: the request body as received (- reads stdin)")
-	case !set["signature"]:
-		return e.webhookUsageError(sub, "--signature is required: the X-Kycbot-Signature header as received")
+	case set["signature"] && (set["webhook-id"] || set["webhook-timestamp"] || set["webhook-signature"]):
+		return e.webhookUsageError(sub, "give --signature (X-Kycbot-Signature) or the Standard Webhooks headers (--webhook-id, --webhook-timestamp, --webhook-signature), not both")
+	case !set["signature"] && !set["webhook-id"] && !set["webhook-timestamp"] && !set["webhook-signature"]:
+		return e.webhookUsageError(sub, "--signature is required: the X-Kycbot-Signature header as received "+
+			"(or, with delivery.signature: standard, --webhook-id, --webhook-timestamp and --webhook-signature)")
+	case !set["signature"] && (!set["webhook-id"] || !set["webhook-timestamp"] || !set["webhook-signature"]):
+		return e.webhookUsageError(sub, "--webhook-id, --webhook-timestamp and --webhook-signature go together: the three Standard Webhooks headers as received")
+	case set["webhook-id"] && set["event-id"]:
+		return e.webhookUsageError(sub, "--event-id is X-Kycbot-Event-Id, which goes with --signature; with the Standard Webhooks headers, --webhook-id is the event ID")
 	case *tolerance < 0:
 		return e.webhookUsageError(sub, "--tolerance must not be negative: use a duration such as 5m, or 0 to skip the time check")
 	}
@@ -166,7 +185,6 @@ func runWebhookVerify(e *env, args []string) int {
 	if err != nil {
 		return e.fail(name, err)
 	}
-	header := signatureValue(*signature)
 	tol := *tolerance
 	if tol == 0 {
 		// Verify takes 0 for its default: the longest tolerance there is
@@ -174,19 +192,62 @@ func runWebhookVerify(e *env, args []string) int {
 		tol = math.MaxInt64
 	}
 	now := time.Now()
-	if err := delivery.Verify(secret, header, body, now, tol); err != nil {
-		return e.fail(name, explainVerify(err, secret, header, body, now, tol))
+	// check verifies a body against the headers given, in the scheme
+	// they belong to; signed is the time they carry.
+	var check func(body []byte) error
+	var hints schemeHints
+	var signed time.Time
+	var timed bool
+	idFlag, idHeader := *eventID, "X-Kycbot-Event-Id %.60q (--event-id)"
+	if set["signature"] {
+		header := signatureValue(*signature)
+		check = func(b []byte) error { return delivery.Verify(secret, header, b, now, tol) }
+		hints = kycbotHints
+		signed, timed = signedAt(header)
+	} else {
+		key, err := config.StandardKey(string(secret))
+		if err != nil {
+			return e.fail(name, fmt.Errorf("the secret %w; the Standard Webhooks headers are signed with the whsec_ delivery.webhook_secret", err))
+		}
+		check = func(b []byte) error { return delivery.VerifyStandard(key, *stdID, *stdTime, *stdSig, b, now, tol) }
+		hints = standardHints
+		if sec, err := strconv.ParseInt(*stdTime, 10, 64); err == nil {
+			signed, timed = time.Unix(sec, 0), true
+		}
+		idFlag, idHeader = *stdID, "webhook-id %.60q (--webhook-id)"
+	}
+	if err := check(body); err != nil {
+		return e.fail(name, explainVerify(err, hints, body, check))
 	}
 	ev, err := parseEvent(body)
 	if err != nil {
 		return e.fail(name, fmt.Errorf("the signature is good, but the body is not a kycbot event: %w", err))
 	}
-	if *eventID != "" && *eventID != ev.EventID {
-		return e.fail(name, fmt.Errorf("the signature is good, but the X-Kycbot-Event-Id %.60q (--event-id) is not the body's event_id %s: pass the headers and body of one request", *eventID, ev.EventID))
+	if idFlag != "" && idFlag != ev.EventID {
+		return e.fail(name, fmt.Errorf("the signature is good, but the "+idHeader+" is not the body's event_id %s: pass the headers and body of one request", idFlag, ev.EventID))
 	}
-	printEvent(e, ev, header, now, *tolerance)
+	printEvent(e, ev, signed, timed, now, *tolerance)
 	return exitOK
 }
+
+// schemeHints are what explainVerify tells about the headers of one
+// signature scheme.
+type schemeHints struct {
+	missing, malformed, secret string
+}
+
+var (
+	kycbotHints = schemeHints{
+		missing:   "--signature is empty; pass the X-Kycbot-Signature header as received",
+		malformed: "pass the whole X-Kycbot-Signature value, such as 't=1773491445,v1=<64 hex digits>'",
+		secret:    "the bot's delivery.webhook_secret",
+	}
+	standardHints = schemeHints{
+		missing:   "pass the webhook-id, webhook-timestamp and webhook-signature headers as received",
+		malformed: "pass the whole webhook-signature value, such as 'v1,<base64>', and webhook-timestamp in Unix seconds",
+		secret:    "the bot's whsec_ delivery.webhook_secret",
+	}
+)
 
 // webhookSecret reads the secret from the environment variable envVar,
 // or else from the config file.
@@ -254,9 +315,10 @@ type verifyError struct {
 func (v *verifyError) Error() string { return v.msg }
 func (v *verifyError) Unwrap() error { return v.err }
 
-// explainVerify turns an error of delivery.Verify into what was wrong and
-// what to do. It never holds the secret nor the body.
-func explainVerify(err error, secret []byte, header string, body []byte, now time.Time, tol time.Duration) error {
+// explainVerify turns an error of delivery.Verify or VerifyStandard into
+// what was wrong and what to do; check verifies another body with the same
+// headers. It never holds the secret nor the body.
+func explainVerify(err error, h schemeHints, body []byte, check func([]byte) error) error {
 	// detail is what err says beyond its sentinel, such as "no v1
 	// signature" or "signed 600s ago, tolerance 5m0s".
 	detail := func(sentinel error) string {
@@ -266,10 +328,9 @@ func explainVerify(err error, secret []byte, header string, body []byte, now tim
 	var msg string
 	switch {
 	case errors.Is(err, delivery.ErrNoSignature):
-		msg = "malformed signature header: --signature is empty; pass the X-Kycbot-Signature header as received"
+		msg = "malformed signature header: " + h.missing
 	case errors.Is(err, delivery.ErrMalformedSignature):
-		msg = "malformed signature header: " + detail(delivery.ErrMalformedSignature) +
-			"; pass the whole X-Kycbot-Signature value, such as 't=1773491445,v1=<64 hex digits>'"
+		msg = "malformed signature header: " + detail(delivery.ErrMalformedSignature) + "; " + h.malformed
 	case errors.Is(err, delivery.ErrSignatureTooOld):
 		msg = "signature too old: " + detail(delivery.ErrSignatureTooOld) +
 			"; a replayed request, or a clock behind; to check a recorded request, add --tolerance 0"
@@ -277,9 +338,9 @@ func explainVerify(err error, secret []byte, header string, body []byte, now tim
 		msg = "signature time ahead of this clock: " + detail(delivery.ErrSignatureFromFuture) +
 			"; check the clocks (NTP) of the bot and of this machine, or add --tolerance 0"
 	case errors.Is(err, delivery.ErrSignatureMismatch):
-		msg = "bad signature: it does not match this body with this secret; check that the secret is the bot's " +
-			"delivery.webhook_secret and that the body holds the exact bytes received (not re-encoded JSON)"
-		if trimmed := bytes.TrimRight(body, "\r\n"); len(trimmed) < len(body) && delivery.Verify(secret, header, trimmed, now, tol) == nil {
+		msg = "bad signature: it does not match this body with this secret; check that the secret is " + h.secret +
+			" and that the body holds the exact bytes received (not re-encoded JSON)"
+		if trimmed := bytes.TrimRight(body, "\r\n"); len(trimmed) < len(body) && check(trimmed) == nil {
 			msg = "bad signature: the body file ends with a line break the signed body does not have; " +
 				"save the body exactly as received (printf '%s', not echo)"
 		}
@@ -355,10 +416,10 @@ func jsonKind(t reflect.Type) string {
 
 // printEvent prints what verify found: the signature's time and the
 // event's outcome, never its data nor its ref.
-func printEvent(e *env, ev delivery.Event, header string, now time.Time, tolerance time.Duration) {
+func printEvent(e *env, ev delivery.Event, t time.Time, timed bool, now time.Time, tolerance time.Duration) {
 	var b strings.Builder
 	signed := "signed"
-	if t, ok := signedAt(header); ok {
+	if timed {
 		signed = "signed " + t.UTC().Format(time.RFC3339)
 		switch age := now.Sub(t).Round(time.Second); {
 		case tolerance == 0:
@@ -527,7 +588,17 @@ func runWebhookSend(e *env, args []string) int {
 	if err != nil {
 		return e.fail(name, fmt.Errorf("encode the sample event: %w", err))
 	}
-	req, err := delivery.NewRequest(e.ctx, *target, secret, ev.EventID, body, now)
+	// Signed as the bot signs (delivery.signature), with the previous
+	// secret too during a rotation.
+	var previous []byte
+	if ps := cfg.Delivery.PreviousWebhookSecret; ps.IsSet() {
+		previous = []byte(ps.Value())
+	}
+	signer, err := delivery.NewSigner(cfg.Delivery.Signature, secret, previous)
+	if err != nil {
+		return e.fail(name, fmt.Errorf("delivery.signature %s: %w", cfg.Delivery.Signature, err))
+	}
+	req, err := signer.Request(e.ctx, *target, ev.EventID, body, now)
 	if err != nil {
 		return e.fail(name, err)
 	}
