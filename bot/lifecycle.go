@@ -140,10 +140,15 @@ func (b *Bot) onRevoked(ctx context.Context, r admin.Revoked) error {
 }
 
 // onExpired is the sweep's hook: the expiry's event, at the moment the
-// verification ended.
+// verification ended (now for an undecided review's), with the reason of
+// an early end as its one problem (target "status").
 func (b *Bot) onExpired(ctx context.Context, e lifecycle.Expired) error {
-	return b.emit(ctx, delivery.Transition{Kind: delivery.KindExpired, UserID: e.UserID, Level: e.Level, Ref: e.Ref,
-		At: e.Until, Key: e.ID, State: store.StateExpired, ValidUntil: e.Until})
+	t := delivery.Transition{Kind: delivery.KindExpired, UserID: e.UserID, Level: e.Level, Ref: e.Ref,
+		At: e.Until, Key: e.ID, State: store.StateExpired, ValidUntil: e.Until}
+	if e.Reason != "" {
+		t.Problems = []delivery.Problem{{Target: "status", Code: verify.Code(e.Reason)}}
+	}
+	return b.emit(ctx, t)
 }
 
 // sweep looks for verifications that end soon every WithValiditySweep

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"strconv"
 	"time"
 
@@ -82,21 +81,42 @@ func (b *Bot) remindReviews(ctx context.Context, period time.Duration) {
 }
 
 // reviewGone takes a review that is no longer kept off the waiting ones:
-// it was erased with the user's data, or its retention ran out undecided,
-// which the admins are told, the user being still under review.
+// it was erased with the user's data, or its retention ran out undecided.
+// Then nobody can decide it any more: the user's verification at that
+// level expires (lifecycle.ExpireUndecided: the event, the status, the
+// user told to verify again) and the admins are told once.
 func (b *Bot) reviewGone(ctx context.Context, w *wiring, p store.Waiting) {
 	sts, err := b.store.Statuses().List(ctx, p.UserID)
-	if err == nil {
-		err = b.store.Reviews().Forget(ctx, p)
-	}
 	if err != nil {
 		b.log.WarnContext(ctx, "bot: cannot look at a review gone; looked at again in a period", slog.String("error", err.Error()))
 		return
 	}
-	if !slices.ContainsFunc(sts, func(s store.Status) bool { return s.State == store.StateReview }) {
+	// The status of the case is the user's oldest under review: every
+	// review is kept equally long, so a user with cases at two levels
+	// loses the older one first.
+	var under *store.Status
+	for i := range sts {
+		if s := &sts[i]; s.State == store.StateReview && (under == nil || s.UpdatedAt.Before(under.UpdatedAt)) {
+			under = s
+		}
+	}
+	if under != nil {
+		if err := w.life.ExpireUndecided(ctx, *under, p.ID); err != nil {
+			// The review stays among the waiting ones: tried again in a period.
+			b.log.WarnContext(ctx, "bot: cannot expire a review left undecided; tried again in a period",
+				slog.String("review_id", p.ID), slog.String("error", err.Error()))
+			return
+		}
+	}
+	if err := b.store.Reviews().Forget(ctx, p); err != nil {
+		b.log.WarnContext(ctx, "bot: cannot look at a review gone; looked at again in a period", slog.String("error", err.Error()))
+		return
+	}
+	if under == nil {
 		return
 	}
 	days := strconv.Itoa(int(verification.DefaultReviewTTL / (24 * time.Hour)))
 	w.admins.Notify(ctx, "review_expired:"+p.ID, i18n.MsgAdminReviewExpired, map[string]any{"User": strconv.FormatInt(p.UserID, 10), "Days": days})
-	b.log.WarnContext(ctx, "bot: a review expired undecided; its submission is erased", slog.String("review_id", p.ID), slog.Int64("user_id", p.UserID))
+	b.log.WarnContext(ctx, "bot: a review expired undecided; its submission is erased and the verification expired",
+		slog.String("review_id", p.ID), slog.Int64("user_id", p.UserID))
 }

@@ -320,8 +320,8 @@ const (
 	// a date and time), .Link (optional).
 	MsgAdminReviewReminder = "admin.review_reminder"
 	// MsgAdminReviewExpired tells the admins a review expired undecided:
-	// the submission kept for it is erased, the user stays under review
-	// until /kyc_reset. Data: .User, .Days.
+	// the submission kept for it is erased, the user's verification expired
+	// and the user was told to verify again. Data: .User, .Days.
 	MsgAdminReviewExpired = "admin.review_expired"
 	// MsgAdminStateReview names the review state in /kyc_status and
 	// /kyc_stats.
@@ -471,6 +471,10 @@ const (
 	// above the button MsgButtonReverify. Data: .Level (the level's
 	// title).
 	MsgExpiredNotice = "expired.notice"
+	// MsgReviewExpiredNotice tells a user that their documents were left
+	// undecided in manual review past its retention and erased, with the
+	// one-tap re-verification button. Data: Level.
+	MsgReviewExpiredNotice = "expired.review_notice"
 	// MsgButtonReverify labels the one-tap re-verification button.
 	MsgButtonReverify = "button.reverify"
 
@@ -965,6 +969,7 @@ func specs() []spec {
 		plain(MsgRevokedNotice, "Level"),
 		plain(MsgReverifyReminder, "Level", "Until"),
 		plain(MsgExpiredNotice, "Level"),
+		plain(MsgReviewExpiredNotice, "Level"),
 		plain(MsgButtonReverify),
 		plain(MsgListSeparator),
 		plain(MsgListOr, "Items", "Last"),

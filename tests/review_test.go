@@ -258,8 +258,9 @@ func TestReviewInChromium(t *testing.T) {
 
 // TestReviewReminder: a case left undecided reminds the admin every
 // admin_notices.review_reminder with a new link of their own, which opens
-// the case; once its retention ran out, the admin is told once that it
-// expired undecided, and the user stays under review.
+// the case; once its retention ran out, nobody can decide it: the admin is
+// told once, the verification expires and the user is told, with a button
+// to verify again that works.
 func TestReviewReminder(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, worldOptions{})
@@ -305,7 +306,33 @@ func TestReviewReminder(t *testing.T) {
 	if n != 1 {
 		t.Errorf("the admin was told %d times that the review expired, want once", n)
 	}
-	if st := w.status(ctx, u.User.ID); st.State != store.StateReview {
-		t.Errorf("status %+v after the review expired, want still review", st)
+	if st := w.status(ctx, u.User.ID); st.State != store.StateExpired {
+		t.Errorf("status %+v after the review expired, want expired", st)
+	}
+	// The user is told once, in their language, with the one-tap button.
+	cfg := w.Bot().Config()
+	title := cfg.DefaultLevel().Title
+	if title == "" {
+		title = cfg.DefaultLevelName
+	}
+	notice := w.text("en", i18n.MsgReviewExpiredNotice, map[string]any{"Level": title})
+	told, err := u.WaitMessage(ctx, func(m sandbox.ChatMessage) bool { return m.Text == notice })
+	if err != nil {
+		t.Fatalf("the user was not told %q: %v", notice, err)
+	}
+	n = 0
+	for _, m := range u.Messages() {
+		if m.Text == notice {
+			n++
+		}
+	}
+	if n != 1 || len(told.Buttons) != 1 {
+		t.Fatalf("the user was told %d times, buttons %+v; want once with the re-verification button", n, told.Buttons)
+	}
+	if _, err := u.Press(ctx, told, told.Buttons[0][0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.WaitMessage(ctx, hasURLButton); err != nil {
+		t.Fatalf("the button did not bring a new request: %v", err)
 	}
 }

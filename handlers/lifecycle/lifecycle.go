@@ -49,9 +49,17 @@ type Expired struct {
 	UserID int64
 	Level  string
 	Ref    string
-	// Until is when it ended.
+	// Until is when it ended (zero for an undecided review's).
 	Until time.Time
+	// Reason is why it ended before its time: ReasonReviewExpired, or ""
+	// for the end of its validity.
+	Reason string
 }
+
+// ReasonReviewExpired is the Reason of an expiry whose case went to manual
+// review and was left undecided past the review's retention: its
+// submission is erased and it can no longer be decided (ExpireUndecided).
+const ReasonReviewExpired = "review_expired"
 
 // Config is what New needs. Fields without a default are required.
 type Config struct {
@@ -185,25 +193,46 @@ func (l *Lifecycle) one(ctx context.Context, v store.Validity, now time.Time) (i
 	return 1, nil
 }
 
-// expire ends a verification: the business's event first (OnExpired),
-// then the status (the store package bot gives takes the badge off with
-// it), the audit and the user's notice.
+// expire ends a verification at the end of its validity.
 func (l *Lifecycle) expire(ctx context.Context, st store.Status) (int, error) {
 	id := "expired:" + strconv.FormatInt(st.UserID, 10) + ":" + st.Level + ":" + strconv.FormatInt(st.ValidUntil.UnixMilli(), 10)
+	return l.end(ctx, st, Expired{ID: id, UserID: st.UserID, Level: st.Level, Ref: st.Ref, Until: st.ValidUntil},
+		"expired", i18n.MsgExpiredNotice)
+}
+
+// ExpireUndecided ends the verification of st (a status under review)
+// whose case, reviewID, was left undecided past the review's retention:
+// the submission is erased, so nobody can decide it any more. It is an
+// expiry with ReasonReviewExpired: the business's event (OnExpired), the
+// status expired, the audit event and the user told, with the one-tap
+// re-verification button. Called again for the same case, it sends the
+// event and sets the status again, and tells the user once.
+func (l *Lifecycle) ExpireUndecided(ctx context.Context, st store.Status, reviewID string) error {
+	what := ReasonReviewExpired + ":" + reviewID
+	st.ValidUntil = time.Time{}
+	_, err := l.end(ctx, st, Expired{ID: what + ":" + strconv.FormatInt(st.UserID, 10) + ":" + st.Level,
+		UserID: st.UserID, Level: st.Level, Ref: st.Ref, Reason: ReasonReviewExpired}, what, i18n.MsgReviewExpiredNotice)
+	return err
+}
+
+// end ends a verification: the business's event first (OnExpired), then
+// the status (the store package bot gives takes the badge off with it),
+// the audit and the user's notice msg, claimed once as what.
+func (l *Lifecycle) end(ctx context.Context, st store.Status, e Expired, what, msg string) (int, error) {
 	if l.cfg.OnExpired != nil {
-		if err := l.cfg.OnExpired(ctx, Expired{ID: id, UserID: st.UserID, Level: st.Level, Ref: st.Ref, Until: st.ValidUntil}); err != nil {
+		if err := l.cfg.OnExpired(ctx, e); err != nil {
 			return 0, fmt.Errorf("lifecycle: expire user %d at %s: %w", st.UserID, st.Level, err)
 		}
 	}
 	// The claim makes the notice once; the status change below is a state
 	// and may be made again.
-	ok, err := l.cfg.Store.Claim(ctx, st.UserID, st.Level, st.ValidUntil, "expired")
+	ok, err := l.cfg.Store.Claim(ctx, st.UserID, st.Level, st.ValidUntil, what)
 	if err != nil {
 		return 0, fmt.Errorf("lifecycle: expire user %d at %s: %w", st.UserID, st.Level, err)
 	}
 	if err := l.cfg.Store.SetStatus(ctx, store.Status{UserID: st.UserID, Level: st.Level, State: store.StateExpired, Ref: st.Ref}); err != nil {
 		if ok {
-			err = errors.Join(err, l.cfg.Store.Unclaim(ctx, st.UserID, st.Level, st.ValidUntil, "expired"))
+			err = errors.Join(err, l.cfg.Store.Unclaim(ctx, st.UserID, st.Level, st.ValidUntil, what))
 		}
 		return 0, fmt.Errorf("lifecycle: expire user %d at %s: %w", st.UserID, st.Level, err)
 	}
@@ -213,11 +242,16 @@ func (l *Lifecycle) expire(ctx context.Context, st store.Status) (int, error) {
 	if !ok {
 		return 0, nil
 	}
-	l.audit(ctx, st, "verification_expired", "expired", nil)
-	l.cfg.Log.InfoContext(ctx, "lifecycle: verification expired", slog.Int64("user_id", st.UserID), slog.String("level", st.Level))
+	var detail map[string]string
+	if e.Reason != "" {
+		detail = map[string]string{"reason": e.Reason}
+	}
+	l.audit(ctx, st, "verification_expired", what, detail)
+	l.cfg.Log.InfoContext(ctx, "lifecycle: verification expired", slog.Int64("user_id", st.UserID), slog.String("level", st.Level),
+		slog.String("reason", e.Reason))
 	loc, to := l.userLoc(ctx, st.UserID)
-	text := loc.Text(i18n.MsgExpiredNotice, map[string]any{"Level": l.title(st.Level)})
-	if err := l.send(ctx, to, st, "expired", loc, text); err != nil {
+	text := loc.Text(msg, map[string]any{"Level": l.title(st.Level)})
+	if err := l.send(ctx, to, st, what, loc, text); err != nil {
 		// The status changed: the user sees it in /status.
 		l.cfg.Log.WarnContext(ctx, "lifecycle: cannot tell the user of the expiry", slog.Int64("user_id", st.UserID), slog.String("error", err.Error()))
 		return 0, nil

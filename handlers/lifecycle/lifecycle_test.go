@@ -196,3 +196,44 @@ func TestSweep(t *testing.T) {
 		t.Errorf("expired events %+v", expired)
 	}
 }
+
+// TestExpireUndecided: a case left undecided in review expires with the
+// reason review_expired (the event first), the status becomes expired and
+// the user is told once with the re-verification button, however often
+// the case is expired again (two instances, a retry).
+func TestExpireUndecided(t *testing.T) {
+	cat, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newMemStore()
+	under := store.Status{UserID: 7, Level: "full", State: store.StateReview, Ref: "crm-7"}
+	_ = st.SetStatus(context.Background(), under)
+	tel := &recTelegram{}
+	var events []Expired
+	l, err := New(Config{Store: st, Telegram: tel, Catalog: cat, Titles: map[string]string{"full": "Full KYC"},
+		ReverifyData: func(level string) string { return "kyc:reverify:" + level },
+		OnExpired:    func(_ context.Context, e Expired) error { events = append(events, e); return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := l.ExpireUndecided(context.Background(), under, "rv1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := st.GetStatus(context.Background(), 7, "full"); got.State != store.StateExpired || got.Ref != "crm-7" {
+		t.Errorf("status %+v, want expired with its ref", got)
+	}
+	if len(events) != 3 || events[0].Reason != ReasonReviewExpired || events[0].ID != events[2].ID || !events[0].Until.IsZero() || events[0].Ref != "crm-7" {
+		t.Errorf("events %+v: want the same expiry, reason %s, each time", events, ReasonReviewExpired)
+	}
+	want := cat.Language("de").Text(i18n.MsgReviewExpiredNotice, map[string]any{"Level": "Full KYC"})
+	if len(tel.msgs) != 1 || tel.msgs[0].Text != want || len(tel.msgs[0].Buttons) != 1 || tel.msgs[0].Buttons[0][0].Data != "kyc:reverify:full" {
+		t.Errorf("the user was told %+v, want once %q with the re-verification button", tel.msgs, want)
+	}
+	// Another case of the same user is another expiry.
+	if err := l.ExpireUndecided(context.Background(), under, "rv2"); err != nil || len(tel.msgs) != 2 || events[3].ID == events[0].ID {
+		t.Errorf("a second case: %v, %d messages", err, len(tel.msgs))
+	}
+}
