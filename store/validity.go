@@ -99,6 +99,11 @@ func (v Validities) Claim(ctx context.Context, userID int64, level string, until
 	if v.s.optErr != nil {
 		return false, v.s.optErr
 	}
+	if until.IsZero() {
+		// The user's claims are kept until the last end claimed (plus
+		// claimKeep): a zero time would erase them all at once.
+		return false, fmt.Errorf("claim %s of user %d at %s: %w: no time given", what, userID, level, ErrInvalid)
+	}
 	k := v.s.userKey(userID, "reminders")
 	field := level + ":" + strconv.FormatInt(until.UnixMilli(), 10) + ":" + what
 	var ok *redis.BoolCmd

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -72,5 +73,23 @@ func TestValidities(t *testing.T) {
 	}
 	if ok, _ := v.Claim(ctx, 10, "basic", end, "remind:7"); !ok {
 		t.Fatal("DeleteUser left the user's claims")
+	}
+}
+
+// A claim needs a time: the user's claims live until the last end claimed,
+// so a zero time would erase the claims made before it.
+func TestValidityClaimNeedsTime(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	v := s.Validities()
+	end := time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC)
+	if ok, err := v.Claim(ctx, 20, "basic", end, "remind:30"); err != nil || !ok {
+		t.Fatalf("first claim: %v, %v", ok, err)
+	}
+	if _, err := v.Claim(ctx, 20, "full", time.Time{}, "expired"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("claim at the zero time: %v, want ErrInvalid", err)
+	}
+	if ok, err := v.Claim(ctx, 20, "basic", end, "remind:30"); err != nil || ok {
+		t.Errorf("the first claim is gone after the refused one: %v, %v", ok, err)
 	}
 }

@@ -197,7 +197,7 @@ func (l *Lifecycle) one(ctx context.Context, v store.Validity, now time.Time) (i
 func (l *Lifecycle) expire(ctx context.Context, st store.Status) (int, error) {
 	id := "expired:" + strconv.FormatInt(st.UserID, 10) + ":" + st.Level + ":" + strconv.FormatInt(st.ValidUntil.UnixMilli(), 10)
 	return l.end(ctx, st, Expired{ID: id, UserID: st.UserID, Level: st.Level, Ref: st.Ref, Until: st.ValidUntil},
-		"expired", i18n.MsgExpiredNotice)
+		st.ValidUntil, "expired", i18n.MsgExpiredNotice)
 }
 
 // ExpireUndecided ends the verification of st (a status under review)
@@ -209,16 +209,23 @@ func (l *Lifecycle) expire(ctx context.Context, st store.Status) (int, error) {
 // event and sets the status again, and tells the user once.
 func (l *Lifecycle) ExpireUndecided(ctx context.Context, st store.Status, reviewID string) error {
 	what := ReasonReviewExpired + ":" + reviewID
+	// The claim's time: when the case went to review, the same at every
+	// call (a zero time would expire the user's claims at once).
+	anchor := st.UpdatedAt
+	if anchor.IsZero() {
+		anchor = l.cfg.Now()
+	}
 	st.ValidUntil = time.Time{}
 	_, err := l.end(ctx, st, Expired{ID: what + ":" + strconv.FormatInt(st.UserID, 10) + ":" + st.Level,
-		UserID: st.UserID, Level: st.Level, Ref: st.Ref, Reason: ReasonReviewExpired}, what, i18n.MsgReviewExpiredNotice)
+		UserID: st.UserID, Level: st.Level, Ref: st.Ref, Reason: ReasonReviewExpired}, anchor, what, i18n.MsgReviewExpiredNotice)
 	return err
 }
 
 // end ends a verification: the business's event first (OnExpired), then
 // the status (the store package bot gives takes the badge off with it),
-// the audit and the user's notice msg, claimed once as what.
-func (l *Lifecycle) end(ctx context.Context, st store.Status, e Expired, what, msg string) (int, error) {
+// the audit and the user's notice msg, claimed once as what at the time
+// anchor (the end of the validity).
+func (l *Lifecycle) end(ctx context.Context, st store.Status, e Expired, anchor time.Time, what, msg string) (int, error) {
 	if l.cfg.OnExpired != nil {
 		if err := l.cfg.OnExpired(ctx, e); err != nil {
 			return 0, fmt.Errorf("lifecycle: expire user %d at %s: %w", st.UserID, st.Level, err)
@@ -226,13 +233,13 @@ func (l *Lifecycle) end(ctx context.Context, st store.Status, e Expired, what, m
 	}
 	// The claim makes the notice once; the status change below is a state
 	// and may be made again.
-	ok, err := l.cfg.Store.Claim(ctx, st.UserID, st.Level, st.ValidUntil, what)
+	ok, err := l.cfg.Store.Claim(ctx, st.UserID, st.Level, anchor, what)
 	if err != nil {
 		return 0, fmt.Errorf("lifecycle: expire user %d at %s: %w", st.UserID, st.Level, err)
 	}
 	if err := l.cfg.Store.SetStatus(ctx, store.Status{UserID: st.UserID, Level: st.Level, State: store.StateExpired, Ref: st.Ref}); err != nil {
 		if ok {
-			err = errors.Join(err, l.cfg.Store.Unclaim(ctx, st.UserID, st.Level, st.ValidUntil, what))
+			err = errors.Join(err, l.cfg.Store.Unclaim(ctx, st.UserID, st.Level, anchor, what))
 		}
 		return 0, fmt.Errorf("lifecycle: expire user %d at %s: %w", st.UserID, st.Level, err)
 	}

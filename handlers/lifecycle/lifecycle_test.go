@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -71,6 +72,10 @@ func (m *memStore) Schedule(_ context.Context, uid int64, level string, until ti
 }
 
 func (m *memStore) Claim(_ context.Context, uid int64, level string, until time.Time, what string) (bool, error) {
+	if until.IsZero() {
+		// As in Redis: the claims' record would expire at once.
+		return false, fmt.Errorf("claim %s at the zero time: %w", what, store.ErrInvalid)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := k(uid, level) + until.String() + what
@@ -207,7 +212,7 @@ func TestExpireUndecided(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := newMemStore()
-	under := store.Status{UserID: 7, Level: "full", State: store.StateReview, Ref: "crm-7"}
+	under := store.Status{UserID: 7, Level: "full", State: store.StateReview, Ref: "crm-7", UpdatedAt: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
 	_ = st.SetStatus(context.Background(), under)
 	tel := &recTelegram{}
 	var events []Expired
