@@ -86,11 +86,7 @@ func (b *Badges) describe(level string, until time.Time) string {
 	text := b.Description
 	if text == "" {
 		loc := b.Catalog.Language(b.Catalog.DefaultLanguage())
-		title := level
-		if t := b.Titles[level]; t != "" {
-			title = t
-		}
-		data := map[string]any{"Level": title}
+		data := map[string]any{"Level": Title(b.Titles, level)}
 		if !until.IsZero() {
 			data["Until"] = loc.Date(until)
 		}

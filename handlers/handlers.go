@@ -137,6 +137,15 @@ type CallbackQuery struct {
 	Data string
 }
 
+// Title is how a level is shown to people: its title in titles (the
+// config's levels.<name>.title), else its name.
+func Title(titles map[string]string, level string) string {
+	if t := titles[level]; t != "" {
+		return t
+	}
+	return level
+}
+
 // Setting is a required setting of a step's config, and whether it is
 // set (see Require).
 type Setting struct {

@@ -502,13 +502,8 @@ func (cv *conv) tellRevoked(ctx context.Context, target int64, revoked []store.S
 	return told
 }
 
-// title is a level's title, or its name.
-func (cv *conv) title(level string) string {
-	if t := cv.c.cfg.Titles[level]; t != "" {
-		return t
-	}
-	return level
-}
+// title is a level's title, or its name (handlers.Title).
+func (cv *conv) title(level string) string { return handlers.Title(cv.c.cfg.Titles, level) }
 
 // eventIDRE is a webhook event ID as the store accepts it.
 var eventIDRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)

@@ -337,13 +337,8 @@ func (cv *conv) say(ctx context.Context, id string, data map[string]any, rows ..
 	return cv.Reply.Send(ctx, id, cv.text(id, data), rows...)
 }
 
-// title is how a level is shown to people: its title, else its name.
-func (c *Conversation) title(level string) string {
-	if t, ok := c.cfg.Titles[level]; ok {
-		return t
-	}
-	return level
-}
+// title is how a level is shown to people (handlers.Title).
+func (c *Conversation) title(level string) string { return handlers.Title(c.cfg.Titles, level) }
 
 // slash returns "/" and the name users type for cmd, and whether the
 // command is on.

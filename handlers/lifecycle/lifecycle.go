@@ -298,9 +298,4 @@ func (l *Lifecycle) audit(ctx context.Context, st store.Status, kind, what strin
 	}
 }
 
-func (l *Lifecycle) title(level string) string {
-	if t := l.cfg.Titles[level]; t != "" {
-		return t
-	}
-	return level
-}
+func (l *Lifecycle) title(level string) string { return handlers.Title(l.cfg.Titles, level) }
