@@ -79,7 +79,8 @@ func (e erasing) DeleteUser(ctx context.Context, userID int64) (int, error) {
 }
 
 // resend queues the kept webhook event eventID again (store.Outbox.Resend,
-// once per src): /kyc_resend and kycbot webhook resend. Without a webhook
+// once per src) for /kyc_resend (kycbot webhook resend calls the store
+// itself, without a running bot). Without a webhook
 // nothing is kept, and it answers an error wrapping store.ErrNotFound.
 func (b *Bot) resend(ctx context.Context, eventID, src string) (userID int64, kind string, err error) {
 	if !b.webhook() {

@@ -588,13 +588,9 @@ func runWebhookSend(e *env, args []string) int {
 	if err != nil {
 		return e.fail(name, fmt.Errorf("encode the sample event: %w", err))
 	}
-	// Signed as the bot signs (delivery.signature), with the previous
-	// secret too during a rotation.
-	var previous []byte
-	if ps := cfg.Delivery.PreviousWebhookSecret; ps.IsSet() {
-		previous = []byte(ps.Value())
-	}
-	signer, err := delivery.NewSigner(cfg.Delivery.Signature, secret, previous)
+	// Signed as the bot's sender signs (delivery.signature), with the
+	// previous secret too during a rotation (none when unset).
+	signer, err := delivery.NewSigner(cfg.Delivery.Signature, secret, []byte(cfg.Delivery.PreviousWebhookSecret.Value()))
 	if err != nil {
 		return e.fail(name, fmt.Errorf("delivery.signature %s: %w", cfg.Delivery.Signature, err))
 	}
