@@ -448,6 +448,10 @@ const (
 	// their verification was revoked, or expired. Data: .Since.
 	MsgStatusRevoked = "status.revoked"
 	MsgStatusExpired = "status.expired"
+	// MsgStatusReviewExpired tells the user (/status) that their case was
+	// left undecided past the review's retention and their documents were
+	// erased (the expiry's reason review_expired). Data: .Since.
+	MsgStatusReviewExpired = "status.review_expired"
 	// MsgCommandKycRevoke describes /kyc_revoke in the admins' menu.
 	MsgCommandKycRevoke = "command.kyc_revoke"
 	// MsgAdminUsageRevoke answers /kyc_revoke with missing or bad
@@ -962,6 +966,7 @@ func specs() []spec {
 		plain(MsgAdminStateExpired),
 		plain(MsgStatusRevoked, "Since"),
 		plain(MsgStatusExpired, "Since"),
+		plain(MsgStatusReviewExpired, "Since"),
 		plain(MsgCommandKycRevoke),
 		plain(MsgAdminUsageRevoke),
 		plain(MsgAdminRevokeDone, "User", "Levels", "Reason", "Told?"),

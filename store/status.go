@@ -26,9 +26,15 @@ const (
 	// StateRevoked: an admin revoked the verification (/kyc_revoke).
 	StateRevoked = "revoked"
 	// StateExpired: the verification outlived its validity (the
-	// document's expiry, or the level's re-verification period).
+	// document's expiry, or the level's re-verification period), or its
+	// case was left undecided past the review's retention (the status then
+	// carries CodeReviewExpired).
 	StateExpired = "expired"
 )
+
+// CodeReviewExpired is the code of an expired status whose case was left
+// undecided under manual review until its submission was erased.
+const CodeReviewExpired = "review_expired"
 
 // states lists the states Statuses.Set accepts (every state but StateNone,
 // which is the absence of a status).

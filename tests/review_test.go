@@ -329,6 +329,11 @@ func TestReviewReminder(t *testing.T) {
 	if n != 1 || len(told.Buttons) != 1 {
 		t.Fatalf("the user was told %d times, buttons %+v; want once with the re-verification button", n, told.Buttons)
 	}
+	// /status says why, not only "expired".
+	if err := u.Send(ctx, w.Account.ID, "/status"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(ctx, t, u, strings.SplitN(w.text("en", i18n.MsgStatusReviewExpired, map[string]any{"Since": "X"}), "X", 2)[0])
 	if _, err := u.Press(ctx, told, told.Buttons[0][0]); err != nil {
 		t.Fatal(err)
 	}

@@ -648,6 +648,8 @@ func (cv *conv) status(ctx context.Context) error {
 			line = cv.text(i18n.MsgStatusReview, since)
 		case st.State == store.StateRevoked:
 			line = cv.text(i18n.MsgStatusRevoked, since)
+		case st.State == store.StateExpired && slices.Contains(st.Codes, store.CodeReviewExpired):
+			line = cv.text(i18n.MsgStatusReviewExpired, since)
 		case st.State == store.StateExpired:
 			line = cv.text(i18n.MsgStatusExpired, since)
 		case hasLive && live.Level == level:

@@ -59,7 +59,8 @@ type Expired struct {
 // ReasonReviewExpired is the Reason of an expiry whose case went to manual
 // review and was left undecided past the review's retention: its
 // submission is erased and it can no longer be decided (ExpireUndecided).
-const ReasonReviewExpired = "review_expired"
+// The expired status carries it as its code.
+const ReasonReviewExpired = store.CodeReviewExpired
 
 // Config is what New needs. Fields without a default are required.
 type Config struct {
@@ -237,7 +238,11 @@ func (l *Lifecycle) end(ctx context.Context, st store.Status, e Expired, anchor 
 	if err != nil {
 		return 0, fmt.Errorf("lifecycle: expire user %d at %s: %w", st.UserID, st.Level, err)
 	}
-	if err := l.cfg.Store.SetStatus(ctx, store.Status{UserID: st.UserID, Level: st.Level, State: store.StateExpired, Ref: st.Ref}); err != nil {
+	expired := store.Status{UserID: st.UserID, Level: st.Level, State: store.StateExpired, Ref: st.Ref}
+	if e.Reason != "" {
+		expired.Codes = []string{e.Reason}
+	}
+	if err := l.cfg.Store.SetStatus(ctx, expired); err != nil {
 		if ok {
 			err = errors.Join(err, l.cfg.Store.Unclaim(ctx, st.UserID, st.Level, anchor, what))
 		}

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -227,8 +228,9 @@ func TestExpireUndecided(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got, _ := st.GetStatus(context.Background(), 7, "full"); got.State != store.StateExpired || got.Ref != "crm-7" {
-		t.Errorf("status %+v, want expired with its ref", got)
+	if got, _ := st.GetStatus(context.Background(), 7, "full"); got.State != store.StateExpired || got.Ref != "crm-7" ||
+		!slices.Equal(got.Codes, []string{store.CodeReviewExpired}) {
+		t.Errorf("status %+v, want expired with its ref and the code %s", got, store.CodeReviewExpired)
 	}
 	if len(events) != 3 || events[0].Reason != ReasonReviewExpired || events[0].ID != events[2].ID || !events[0].Until.IsZero() || events[0].Ref != "crm-7" {
 		t.Errorf("events %+v: want the same expiry, reason %s, each time", events, ReasonReviewExpired)
