@@ -152,12 +152,16 @@ func (b *Bot) onExpired(ctx context.Context, e lifecycle.Expired) error {
 }
 
 // sweep looks for verifications that end soon every WithValiditySweep
-// until ctx ends (lifecycle.Lifecycle.Sweep), on the handlers in force.
+// until ctx ends (lifecycle.Lifecycle.Sweep), on the handlers in force,
+// and finishes the erasures cut short (erasing.finishErasures).
 func (b *Bot) sweep(ctx context.Context) {
 	for {
 		if w := b.wiring(); w != nil && w.life != nil {
 			if _, err := w.life.Sweep(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				b.log.WarnContext(ctx, "bot: validity sweep", slog.String("error", err.Error()))
+			}
+			if _, err := w.erase.finishErasures(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				b.log.WarnContext(ctx, "bot: erasures cut short", slog.String("error", err.Error()))
 			}
 		}
 		if err := wait.Sleep(ctx, b.o.sweepEvery); err != nil {

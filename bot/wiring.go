@@ -27,6 +27,9 @@ type wiring struct {
 	chat   *chat.Conversation
 	life   *lifecycle.Lifecycle
 	web    *web.Server
+	// erase is the handlers' store, whose DeleteUser erases a user and
+	// reports it (the sweep finishes the erasures cut short with it).
+	erase erasing
 }
 
 // wire builds the handlers and the web server on the settings in force
@@ -52,6 +55,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 	w := &wiring{set: set, t: t, self: self,
 		admins: &handlers.Admins{IDs: cfg.Admins, Catalog: set.cat, Sender: t, Log: b.log, Off: noticesOff(cfg.AdminNotices)}}
 	st := erasing{statusStore: statusStore{Store: handlers.NewStore(b.store), v: b.store.Validities(), badges: b.badges(set, t, w.admins)}, b: b}
+	w.erase = st
 	reverify := make(map[string]time.Duration, len(cfg.Levels))
 	for name, l := range cfg.Levels {
 		if l != nil && l.ReverifyAfter > 0 {

@@ -134,6 +134,9 @@
 //	                                                   and expiries sent (each once)                        DeleteUser
 //	P{validity}:due               zset    none         "<uid>|<level>" scored by when the verification      Validities.Schedule; ZREM by DeleteUser
 //	                                                   ends (ms)
+//	P{erasure}:open               zset    none         "<uid>" of each erasure begun and not finished,      Erasures.Begin; removed by Erasures.Done
+//	                                                   scored by when it began (ms): one cut short is
+//	                                                   finished by the bot's sweep
 //	P{stats}:total                hash    none         "<level>|<state>" -> users now in that state         Statuses.Set, Statuses.Reset, DeleteUser,
 //	                                                                                                        Statuses.Stats (expired statuses)
 //	P{stats}:day:<YYYY-MM-DD>     hash    400 days     "<level>|<state>" -> transitions into the state      Statuses.Set
