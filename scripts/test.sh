@@ -159,11 +159,29 @@ go test -race -timeout 35m -parallel 3 ./tests/
 
 # The Bot API framework adapters are modules of their own (./... above does
 # not reach them): vet, tidiness and their tests (a telego and a
-# go-telegram/bot host bot against the sandbox's Bot API front).
+# go-telegram/bot host bot against the sandbox's Bot API front). The two
+# run at once: each mostly waits on its simulated users (under one core).
+adapter_pids=()
+adapter_logs=()
 for adapter in bot/botapi/kyctelego bot/botapi/kyctgbot; do
   step "go vet, go mod tidy and go test -race in $adapter"
-  (cd "$adapter" && go vet ./... && go mod tidy -diff && go test -race -timeout 15m ./...)
+  log=$(mktemp)
+  adapter_logs+=("$log")
+  (cd "$adapter" && go vet ./... && go mod tidy -diff && go test -race -timeout 15m ./...) >"$log" 2>&1 &
+  adapter_pids+=($!)
 done
+adapters_failed=""
+for i in "${!adapter_pids[@]}"; do
+  if ! wait "${adapter_pids[$i]}"; then
+    adapters_failed=1
+  fi
+  cat "${adapter_logs[$i]}"
+  rm -f "${adapter_logs[$i]}"
+done
+if [ -n "$adapters_failed" ]; then
+  echo "scripts/test.sh: an adapter's checks failed (above)" >&2
+  exit 1
+fi
 
 wait "$store_on_cluster"
 wait "$store_on_sentinel"
