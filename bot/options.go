@@ -211,7 +211,9 @@ func WithClaimAfter(d time.Duration) Option {
 // WithValiditySweep sets how often each instance looks for verifications
 // that end soon, to remind their users and expire them (default one
 // minute; at least 10 ms). Reminders and expiries are claimed in Redis,
-// so that every instance may sweep: each is sent once.
+// so that every instance may sweep: each is sent once. The same sweep
+// finishes the erasures cut short (begun over a minute before and not
+// finished: the process stopped half way), with their erased events.
 func WithValiditySweep(every time.Duration) Option {
 	return func(o *options) { o.sweepEvery = max(every, 10*time.Millisecond) }
 }
