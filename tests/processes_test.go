@@ -69,6 +69,12 @@ func TestInstancesAsProcesses(t *testing.T) {
 	if top.Mode != "single" {
 		n, ramp, usersTimeout = topologyUsers, 20*time.Second, 4*time.Minute
 	}
+	if top.Mode == "sentinel" {
+		// The second failover waits for the master killed by the first to
+		// be back as a replica (its restart, then up to 10 s until the
+		// sentinels see it): the users must still be coming by then.
+		ramp = 30 * time.Second
+	}
 	if testing.Short() {
 		n, ramp = 20, 15*time.Second
 	}
