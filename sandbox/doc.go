@@ -109,6 +109,14 @@
 // the keys as PEM) and RemoteConfig.Remote reads it back. Remote.Options
 // gives the telegram.Options of a bot in such a process.
 //
+// A simulated user's app starts with an auth key, as an installed app has
+// one stored: Remote.NewSession makes it with the servers (their side of
+// the key exchange is tgtest's own) and hands the gotd client a session
+// holding it. Its app side factors pq with 64-bit integers and checks the
+// DH prime with one Baillie-PSW test instead of gotd's big-integer
+// factoring and 64 Miller-Rabin rounds, which took a third of the
+// end-to-end tests' CPU; the bots under test make their keys with gotd.
+//
 // A SimUser holds a Profile of documents (built in Go, SampleProfile, or
 // YAML with LoadProfile; scans are JPEG pictures generated from a text, so
 // tests can regenerate the exact bytes) and does what a person with a

@@ -81,3 +81,40 @@ func ExampleLayers() {
 	fmt.Println(sandbox.Layers()[0] == tg.Layer, sandbox.ErrLayer == fmt.Sprintf("CONNECTION_LAYER_INVALID_%d", tg.Layer))
 	// Output: true true
 }
+
+// A client that starts from a session NewSession made: it logs in without
+// an exchange of its own, over the key the servers already know.
+func ExampleRemote_NewSession() {
+	ctx := context.Background()
+	sb, err := sandbox.Start(ctx, sandbox.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer func() { _ = sb.Close() }()
+
+	bot, err := sb.AddBot(sandbox.BotSpec{Username: "my_kyc_bot"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r := sb.Remote()
+	storage, err := r.NewSession(ctx, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	client := telegram.NewClient(1, "app-hash", r.Options(storage))
+	err = client.Run(ctx, func(ctx context.Context) error {
+		auth, err := client.Auth().Bot(ctx, bot.Token)
+		if err != nil {
+			return err
+		}
+		fmt.Println(auth.User.(*tg.User).Username)
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output: my_kyc_bot
+}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/gotd/log"
 	"github.com/gotd/td/bin"
-	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/auth"
 	"github.com/gotd/td/telegram/dcs"
@@ -259,7 +258,12 @@ func startSimUser(ctx, runCtx context.Context, r Remote, spec UserSpec, opts Sim
 	if opts.Resolver != nil {
 		r.Resolver = opts.Resolver
 	}
-	o := r.Options(&session.StorageMemory{})
+	// The app's auth key, made before the client starts (authkey.go).
+	storage, err := r.NewSession(ctx, opts.Random)
+	if err != nil {
+		return nil, err
+	}
+	o := r.Options(storage)
 	o.Logger = opts.Logger
 	if spec.LangCode != "" {
 		o.Device.LangCode = spec.LangCode

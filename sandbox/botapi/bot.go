@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gotd/log"
-	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/updates"
 	updhook "github.com/gotd/td/telegram/updates/hook"
@@ -167,7 +166,11 @@ func (b *botClient) runClient(ctx context.Context, onStart func()) error {
 	d.OnNewMessage(b.onNewMessage)
 	d.OnBotCallbackQuery(b.onCallbackQuery)
 	gaps := updates.New(updates.Config{Handler: d, Storage: s.states, Logger: s.opts.logger})
-	opts := s.remote.Options(&session.StorageMemory{})
+	storage, err := s.remote.NewSession(ctx, nil)
+	if err != nil {
+		return err
+	}
+	opts := s.remote.Options(storage)
 	opts.UpdateHandler = gaps
 	opts.Logger = s.opts.logger
 	opts.Middlewares = []telegram.Middleware{updhook.UpdateHook(gaps.Handle)}
