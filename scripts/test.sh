@@ -152,7 +152,7 @@ go test -race -timeout 20m $(go list ./... | grep -v '/tests$')
 
 # The end-to-end package (tests/): real bots against the sandbox, most of
 # its tests waiting on Telegram's and the users' pace, so they run three at
-# a time (about 10 minutes on a 2-core machine; the timeout leaves room for
+# a time (about 5 minutes on a 2-core machine; the timeout leaves room for
 # a loaded one). Alone: beside the other packages it starved the machine.
 step "go test -race ./tests/ (single Redis server)"
 go test -race -timeout 35m -parallel 3 ./tests/
