@@ -28,8 +28,18 @@ type statusStore struct {
 // SetStatus records st, then schedules when a verified status ends and
 // gives the badge to a verified user; a revoked or expired status is no
 // longer scheduled and takes the badge off unless another level is still
-// verified.
+// verified, and so does any other state that replaces a verified one.
 func (s statusStore) SetStatus(ctx context.Context, st store.Status) error {
+	// A later attempt at a verified level (the re-verification button)
+	// replaces the verified status with its outcome: when that is not
+	// verified, the badge must not keep saying so. Whether the level was
+	// verified is read first, only with the badge on (an unreadable status
+	// counts as verified: the badge is then recomputed).
+	replacesVerified := false
+	if s.badges != nil && st.State != store.StateVerified {
+		prev, err := s.GetStatus(ctx, st.UserID, st.Level)
+		replacesVerified = err != nil || prev.State == store.StateVerified
+	}
 	if err := s.Store.SetStatus(ctx, st); err != nil {
 		return err
 	}
@@ -44,10 +54,14 @@ func (s statusStore) SetStatus(ctx context.Context, st store.Status) error {
 			return err
 		}
 		s.refreshBadge(ctx, st.UserID)
+	default:
+		// Another state (the outcome of a new attempt at the level) keeps
+		// its Redis round trips: the sweep drops the end of a status that
+		// is no longer verified when it meets it. The badge follows now.
+		if replacesVerified {
+			s.refreshBadge(ctx, st.UserID)
+		}
 	}
-	// Other states (a new attempt at the level) keep their Redis round
-	// trips: the sweep drops the end of a status that is no longer
-	// verified when it meets it.
 	return nil
 }
 

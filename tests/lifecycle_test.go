@@ -14,6 +14,7 @@ import (
 	"github.com/kycbot/kycbot/bot/delivery"
 	"github.com/kycbot/kycbot/config"
 	"github.com/kycbot/kycbot/i18n"
+	"github.com/kycbot/kycbot/passport"
 	"github.com/kycbot/kycbot/sandbox"
 	"github.com/kycbot/kycbot/sandbox/demo"
 	"github.com/kycbot/kycbot/store"
@@ -276,6 +277,56 @@ func TestExpiry(t *testing.T) {
 	}
 	if _, err := u.WaitMessage(ctx, hasURLButton); err != nil {
 		t.Fatalf("no new request after the re-verification button: %v", err)
+	}
+}
+
+// TestBadgeFollowsReverification: a verified user carrying the badge taps
+// the reminder's button before the end and shares again, with a driving
+// licence that has expired since: the outcome (needs fixes) replaces the
+// verified status, and the badge, which told everyone the user is
+// verified, comes off with it.
+func TestBadgeFollowsReverification(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	clk := testkit.NewClock(time.Date(2034, 11, 1, 12, 0, 0, 0, time.UTC))
+	w := newWorld(t, worldOptions{clock: clk, bot: []bot.Option{bot.WithValiditySweep(50 * time.Millisecond)},
+		configYAML: testConfigWith("badge:\n  enabled: true\nreverification:\n  remind_days: [30]\n")})
+	if err := w.Sandbox.SetBotVerifier(w.Account.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	u := w.user("en", nil)
+	other := w.user("en", nil)
+	w.verifyUser(ctx, u, "")
+	if _, ok := badgeOf(ctx, t, other, u); !ok {
+		t.Fatal("no badge after the verification")
+	}
+	end := time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC)
+	clk.Set(end.Add(-29 * 24 * time.Hour))
+	reminder := waitText(ctx, t, u, w.text("en", i18n.MsgReverifyReminder, map[string]any{"Level": levelTitle(w),
+		"Until": w.Bot().Catalog().Language("en").Date(end)}))
+	if len(reminder.Buttons) != 1 || len(reminder.Buttons[0]) != 1 {
+		t.Fatalf("the reminder has buttons %+v, want the re-verification button", reminder.Buttons)
+	}
+	if _, err := u.Press(ctx, reminder, reminder.Buttons[0][0]); err != nil {
+		t.Fatal(err)
+	}
+	m, err := u.WaitMessage(ctx, hasURLButton)
+	if err != nil {
+		t.Fatalf("no new request after the re-verification button: %v", err)
+	}
+	page, _ := urlButton(m)
+	if err := u.Fix(ctx, passport.TypeDriverLicense, func(e *sandbox.ProfileElement) { e.Fields["expiry_date"] = "01.01.2020" }); err != nil {
+		t.Fatal(err)
+	}
+	w.share(ctx, u, page.URL)
+	if m := w.next(ctx, u); !strings.HasPrefix(m.Text, firstLine(w.Bot().Catalog().Language("en").Plural(i18n.MsgResultFixHeader, 1, nil))) {
+		t.Fatalf("the bot said %q, want the list of problems to fix", m.Text)
+	}
+	if st := w.status(ctx, u.User.ID); st.State != store.StateNeedsFixes {
+		t.Fatalf("status %s after the second submission, want needs_fixes", st.State)
+	}
+	if b, ok := badgeOf(ctx, t, other, u); ok {
+		t.Errorf("the status is needs_fixes and another user still sees the badge %+v", b)
 	}
 }
 
