@@ -3,11 +3,15 @@ package sandbox
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
 	"math/big"
+	"math/bits"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gotd/td/crypto"
+	"github.com/gotd/td/exchange"
 	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
 )
@@ -95,6 +99,16 @@ func TestUserAuthKey(t *testing.T) {
 	if string(data.AuthKey) == string(other.AuthKey) {
 		t.Fatal("two exchanges made the same key")
 	}
+	// Servers whose key the app does not know: a clear refusal.
+	foreign, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := r
+	unknown.PublicKeys = []exchange.PublicKey{{RSA: &foreign.PublicKey}}
+	if _, err := unknown.NewSession(ctx, nil); err == nil || !strings.Contains(err.Error(), "none of the server's key fingerprints is a known public key") {
+		t.Errorf("NewSession with another server key: %v, want the fingerprints refused", err)
+	}
 	bot, _, _ := addTestBot(t, sb, "key_test_bot")
 	client := telegram.NewClient(1, "test", r.Options(storage))
 	if err := client.Run(ctx, func(ctx context.Context) error {
@@ -109,4 +123,21 @@ func TestUserAuthKey(t *testing.T) {
 	if !ok || owner != bot.ID {
 		t.Fatalf("the key of the session is bound to account %d (%v), want the bot %d: the client logged in over another key", owner, ok, bot.ID)
 	}
+}
+
+// FuzzFactorPQ: whatever pq the servers send, factorPQ returns (and does
+// not spin), and what it returns are two primes whose product is pq.
+func FuzzFactorPQ(f *testing.F) {
+	for _, pq := range []uint64{0x17ED48941A08F981, 15, 1 << 62, 1000000007, 65521 * 65521, 0, 1, 1<<64 - 1} {
+		f.Add(pq)
+	}
+	f.Fuzz(func(t *testing.T, pq uint64) {
+		p, q, ok := factorPQ(pq)
+		if !ok {
+			return
+		}
+		if hi, lo := bits.Mul64(p, q); hi != 0 || lo != pq || p > q || !isPrime64(p) || !isPrime64(q) {
+			t.Fatalf("factorPQ(%d) = %d, %d: not two primes p <= q whose product is pq", pq, p, q)
+		}
+	})
 }
