@@ -173,7 +173,10 @@ func EncryptPassportSecret(r io.Reader, password, serverSalt, passportSecret []b
 
 // DecryptPassportSecret recovers the passport secret from its encrypted form
 // with the 2FA password and the full salt. A wrong password yields
-// ErrWrongPassword (the result would not be a valid secret).
+// ErrWrongPassword 254 times in 255: the result is then not a valid secret
+// (ValidSecret), but random bytes pass that check once in 255. Compare
+// SecretID of the result with the account's secure_secret_id to be sure,
+// as Telegram's apps do.
 func DecryptPassportSecret(password, salt, encrypted []byte) ([]byte, error) {
 	if len(encrypted) != SecretSize {
 		return nil, fmt.Errorf("%w: encrypted passport secret is %d bytes, want %d", ErrMalformed, len(encrypted), SecretSize)
