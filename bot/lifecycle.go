@@ -33,10 +33,12 @@ func (s statusStore) SetStatus(ctx context.Context, st store.Status) error {
 	// A later attempt at a verified level (the re-verification button)
 	// replaces the verified status with its outcome: when that is not
 	// verified, the badge must not keep saying so. Whether the level was
-	// verified is read first, only with the badge on (an unreadable status
-	// counts as verified: the badge is then recomputed).
+	// verified is read first, only with the badge on and for the states
+	// the switch below does not already refresh the badge for (an
+	// unreadable status counts as verified: the badge is then recomputed).
 	replacesVerified := false
-	if s.badges != nil && st.State != store.StateVerified {
+	refreshedBelow := st.State == store.StateVerified || st.State == store.StateRevoked || st.State == store.StateExpired
+	if s.badges != nil && !refreshedBelow {
 		prev, err := s.GetStatus(ctx, st.UserID, st.Level)
 		replacesVerified = err != nil || prev.State == store.StateVerified
 	}
