@@ -121,6 +121,18 @@ func (c *exchangeConn) recv(ctx context.Context) error {
 	return nil
 }
 
+// call sends req and reads the server's answer into c.b; name is the
+// request's, for the errors.
+func (c *exchangeConn) call(ctx context.Context, name string, req bin.Encoder) error {
+	if err := c.send(ctx, req); err != nil {
+		return fmt.Errorf("send %s: %w", name, err)
+	}
+	if err := c.recv(ctx); err != nil {
+		return fmt.Errorf("read the answer to %s: %w", name, err)
+	}
+	return nil
+}
+
 // clientExchange is the app's side of MTProto's key exchange
 // (https://core.telegram.org/mtproto/auth_key) for a permanent key of DC
 // dc: it returns the key and the first server salt.
@@ -130,13 +142,10 @@ func clientExchange(ctx context.Context, conn transport.Conn, rnd io.Reader, dc 
 	if err != nil {
 		return crypto.AuthKey{}, 0, err
 	}
-	if err := c.send(ctx, &mt.ReqPqMultiRequest{Nonce: nonce}); err != nil {
-		return crypto.AuthKey{}, 0, fmt.Errorf("send req_pq_multi: %w", err)
+	if err := c.call(ctx, "req_pq_multi", &mt.ReqPqMultiRequest{Nonce: nonce}); err != nil {
+		return crypto.AuthKey{}, 0, err
 	}
 	var res mt.ResPQ
-	if err := c.recv(ctx); err != nil {
-		return crypto.AuthKey{}, 0, fmt.Errorf("read resPQ: %w", err)
-	}
 	if err := res.Decode(&c.b); err != nil {
 		return crypto.AuthKey{}, 0, fmt.Errorf("decode resPQ: %w", err)
 	}
@@ -177,14 +186,11 @@ func clientExchange(ctx context.Context, conn transport.Conn, rnd io.Reader, dc 
 	if err != nil {
 		return crypto.AuthKey{}, 0, fmt.Errorf("encrypt p_q_inner_data: %w", err)
 	}
-	if err := c.send(ctx, &mt.ReqDHParamsRequest{
+	if err := c.call(ctx, "req_DH_params", &mt.ReqDHParamsRequest{
 		Nonce: nonce, ServerNonce: res.ServerNonce, P: pb, Q: qb,
 		PublicKeyFingerprint: pub.Fingerprint(), EncryptedData: encrypted,
 	}); err != nil {
-		return crypto.AuthKey{}, 0, fmt.Errorf("send req_DH_params: %w", err)
-	}
-	if err := c.recv(ctx); err != nil {
-		return crypto.AuthKey{}, 0, fmt.Errorf("read server_DH_params: %w", err)
+		return crypto.AuthKey{}, 0, err
 	}
 	params, err := mt.DecodeServerDHParams(&c.b)
 	if err != nil {
@@ -230,14 +236,11 @@ func clientExchange(ctx context.Context, conn transport.Conn, rnd io.Reader, dc 
 	if err != nil {
 		return crypto.AuthKey{}, 0, fmt.Errorf("encrypt client_DH_inner_data: %w", err)
 	}
-	if err := c.send(ctx, &mt.SetClientDHParamsRequest{Nonce: nonce, ServerNonce: res.ServerNonce, EncryptedData: encAnswer}); err != nil {
-		return crypto.AuthKey{}, 0, fmt.Errorf("send set_client_DH_params: %w", err)
+	if err := c.call(ctx, "set_client_DH_params", &mt.SetClientDHParamsRequest{Nonce: nonce, ServerNonce: res.ServerNonce, EncryptedData: encAnswer}); err != nil {
+		return crypto.AuthKey{}, 0, err
 	}
 	var key crypto.Key
 	new(big.Int).Exp(gA, b, prime).FillBytes(key[:])
-	if err := c.recv(ctx); err != nil {
-		return crypto.AuthKey{}, 0, fmt.Errorf("read the DH answer: %w", err)
-	}
 	gen, err := mt.DecodeSetClientDHParamsAnswer(&c.b)
 	if err != nil {
 		return crypto.AuthKey{}, 0, fmt.Errorf("decode the DH answer: %w", err)
