@@ -206,18 +206,12 @@ func TestExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = second.Stop() })
-	u := w.user("en", nil)
-	other := w.user("en", nil)
-	w.verifyUser(ctx, u, "")
-	if _, ok := badgeOf(ctx, t, other, u); !ok {
-		t.Fatal("no badge after the verification")
-	}
+	u, other := badgedUser(ctx, t, w)
 	end := time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC)
 	if st := w.status(ctx, u.User.ID); !st.ValidUntil.Equal(end) {
 		t.Fatalf("valid until %v, want the document's expiry %v", st.ValidUntil, end)
 	}
-	reminder := w.text("en", i18n.MsgReverifyReminder, map[string]any{"Level": levelTitle(w),
-		"Until": w.Bot().Catalog().Language("en").Date(end)})
+	reminder := reminderText(w, end)
 	reminders := func() int {
 		n := 0
 		for _, m := range u.Messages() {
@@ -294,16 +288,10 @@ func TestBadgeFollowsReverification(t *testing.T) {
 	if err := w.Sandbox.SetBotVerifier(w.Account.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	u := w.user("en", nil)
-	other := w.user("en", nil)
-	w.verifyUser(ctx, u, "")
-	if _, ok := badgeOf(ctx, t, other, u); !ok {
-		t.Fatal("no badge after the verification")
-	}
+	u, other := badgedUser(ctx, t, w)
 	end := time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC)
 	clk.Set(end.Add(-29 * 24 * time.Hour))
-	reminder := waitText(ctx, t, u, w.text("en", i18n.MsgReverifyReminder, map[string]any{"Level": levelTitle(w),
-		"Until": w.Bot().Catalog().Language("en").Date(end)}))
+	reminder := waitText(ctx, t, u, reminderText(w, end))
 	if len(reminder.Buttons) != 1 || len(reminder.Buttons[0]) != 1 {
 		t.Fatalf("the reminder has buttons %+v, want the re-verification button", reminder.Buttons)
 	}
@@ -328,6 +316,24 @@ func TestBadgeFollowsReverification(t *testing.T) {
 	if b, ok := badgeOf(ctx, t, other, u); ok {
 		t.Errorf("the status is needs_fixes and another user still sees the badge %+v", b)
 	}
+}
+
+// badgedUser verifies a new user (in English) with the bot approved as a
+// verifier and returns them with another user, who sees their badge.
+func badgedUser(ctx context.Context, t *testing.T, w *world) (u, other *sandbox.SimUser) {
+	t.Helper()
+	u, other = w.user("en", nil), w.user("en", nil)
+	w.verifyUser(ctx, u, "")
+	if _, ok := badgeOf(ctx, t, other, u); !ok {
+		t.Fatal("no badge after the verification")
+	}
+	return u, other
+}
+
+// reminderText is the English reminder of a verification ending at end.
+func reminderText(w *world, end time.Time) string {
+	return w.text("en", i18n.MsgReverifyReminder, map[string]any{"Level": levelTitle(w),
+		"Until": w.Bot().Catalog().Language("en").Date(end)})
 }
 
 // waitForCount waits until count() reaches n.
