@@ -45,33 +45,6 @@ func ParseBotAPI(b []byte) (*EncryptedSubmission, error) {
 	return decodeBotAPI(b)
 }
 
-// decodeElementHash decodes a Bot API element hash, or returns nil.
-func decodeElementHash(s string) []byte {
-	h, err := base64.StdEncoding.DecodeString(s)
-	if err != nil || len(h) == 0 {
-		return nil
-	}
-	return h
-}
-
-func (f *botFile) ref() *FileRef {
-	if f == nil {
-		return nil
-	}
-	return &FileRef{FileID: f.FileID, FileUniqueID: f.FileUniqueID, Size: f.FileSize, Date: f.FileDate}
-}
-
-func botFileRefs(fs []botFile) []FileRef {
-	if len(fs) == 0 {
-		return nil
-	}
-	out := make([]FileRef, len(fs))
-	for i := range fs {
-		out[i] = *fs[i].ref()
-	}
-	return out
-}
-
 func (r *FileRef) botFile() *botFile {
 	if r == nil {
 		return nil

@@ -71,7 +71,10 @@ func ParseCredentials(b []byte) (*Credentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Credentials{SecureData: make(map[ElementType]*ValueCredentials, len(secureData))}
+	if secureData == nil {
+		secureData = map[ElementType]*ValueCredentials{}
+	}
+	c := &Credentials{SecureData: secureData}
 	switch {
 	case nonce != nil:
 		c.Nonce = *nonce
@@ -79,15 +82,14 @@ func ParseCredentials(b []byte) (*Credentials, error) {
 		c.Nonce, c.Legacy = *payload, true
 	}
 	var problems []error
-	for name, vc := range secureData {
-		t := ElementType(name)
+	for t, vc := range secureData {
 		if !t.Valid() || vc == nil {
+			delete(secureData, t)
 			continue
 		}
 		if err := vc.check(t); err != nil {
 			problems = append(problems, err)
 		}
-		c.SecureData[t] = vc
 	}
 	if len(problems) > 0 {
 		sortErrors(problems)
@@ -125,10 +127,13 @@ func (vc *ValueCredentials) check(t ElementType) error {
 			bad("data.data_hash", fmt.Errorf("%w: %d bytes, want %d", ErrMalformed, len(vc.Data.DataHash), HashSize))
 		}
 	}
-	for part, fc := range map[string]*FileCredentials{"front_side": vc.FrontSide, "reverse_side": vc.ReverseSide, "selfie": vc.Selfie} {
-		if fc != nil {
-			if err := fc.check(); err != nil {
-				bad(part, err)
+	for _, side := range [...]struct {
+		part string
+		fc   *FileCredentials
+	}{{"front_side", vc.FrontSide}, {"reverse_side", vc.ReverseSide}, {"selfie", vc.Selfie}} {
+		if side.fc != nil {
+			if err := side.fc.check(); err != nil {
+				bad(side.part, err)
 			}
 		}
 	}

@@ -194,11 +194,30 @@ func FuzzParseFields(f *testing.F) {
 	f.Add([]byte(`{"a":null}`))
 	f.Add([]byte(`{"a":1}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"city":"M\u00fcnchen","street_line1":"1 \"A\" St","post_code":"80331","city":"Berlin"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		fields, err := parseFields(b)
+		fields, err := parseFields(b, 0)
 		if err != nil {
 			checkSentinel(t, err)
 			return
+		}
+		// Each value is what encoding/json reads (escapes, invalid UTF-8,
+		// the last of a repeated key), whether it is a substring of the
+		// document or a string of its own.
+		var ref map[string]*string
+		if json.Unmarshal(b, &ref) == nil {
+			if len(ref) != len(fields) {
+				t.Fatalf("%d fields, encoding/json reads %d", len(fields), len(ref))
+			}
+			for k, v := range ref {
+				want := ""
+				if v != nil {
+					want = *v
+				}
+				if got, ok := fields[k]; !ok || got != want {
+					t.Fatalf("field %q = %q, encoding/json reads %q", k, got, want)
+				}
+			}
 		}
 		el := Element{Type: TypePersonalDetails, Fields: fields}
 		if _, err := el.PersonalDetails(); err != nil {

@@ -2,11 +2,13 @@ package passport
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/go-faster/jx"
@@ -18,9 +20,22 @@ import (
 // so that decryption costs little more than its one RSA operation. Their
 // errors name the JSON path and never echo the input.
 
+// decoders holds jx decoders between documents (one fewer allocation a
+// document); each is emptied before it goes back, so the pool never holds
+// a decrypted document's bytes.
+var decoders = sync.Pool{New: func() any { return new(jx.Decoder) }}
+
 // jsonDoc decodes one whole JSON document with f, refusing trailing data.
 func jsonDoc(what string, b []byte, f func(d *jx.Decoder) error) error {
-	d := jx.DecodeBytes(b)
+	d, _ := decoders.Get().(*jx.Decoder)
+	if d == nil {
+		d = new(jx.Decoder)
+	}
+	defer func() {
+		d.ResetBytes(nil)
+		decoders.Put(d)
+	}()
+	d.ResetBytes(b)
 	if err := f(d); err != nil {
 		return err
 	}
@@ -30,27 +45,70 @@ func jsonDoc(what string, b []byte, f func(d *jx.Decoder) error) error {
 	return nil
 }
 
-// jsonErr describes a decoding failure at path without the input's bytes.
-func jsonErr(path string, want string, d *jx.Decoder) error {
+// jpath is where a decoder is in a JSON document ("secure_data.passport.
+// files[0]"), made into text only for an error: each level is a value on
+// the stack pointing at its parent, so a document decoded without error
+// builds no path at all.
+type jpath struct {
+	up    *jpath
+	key   string
+	index int
+	elem  bool // an array element: index, not key
+}
+
+// field is the path of key in the object at p.
+func (p *jpath) field(key string) jpath { return jpath{up: p, key: key} }
+
+// at is the path of element i of the array at p.
+func (p *jpath) at(i int) jpath { return jpath{up: p, index: i, elem: true} }
+
+// String writes the path as the errors show it: keys joined by dots,
+// array elements as [i]; a path without keys is "".
+func (p *jpath) String() string {
+	var chain [16]*jpath
+	n := 0
+	for q := p; q != nil && n < len(chain); q = q.up {
+		chain[n] = q
+		n++
+	}
+	var b []byte
+	for i := n - 1; i >= 0; i-- {
+		q := chain[i]
+		switch {
+		case q.elem:
+			b = append(strconv.AppendInt(append(b, '['), int64(q.index), 10), ']')
+		case q.up == nil && q.key == "": // the keys of the document alone
+		default:
+			if len(b) > 0 {
+				b = append(b, '.')
+			}
+			b = append(b, q.key...)
+		}
+	}
+	return string(b)
+}
+
+// jsonErr describes a decoding failure at where without the input's bytes.
+func jsonErr(where, want string, d *jx.Decoder) error {
 	got := d.Next()
 	if got == jx.Invalid {
-		return fmt.Errorf("%w: %s: invalid JSON", ErrMalformed, path)
+		return fmt.Errorf("%w: %s: invalid JSON", ErrMalformed, where)
 	}
-	return fmt.Errorf("%w: %s: want %s, got %s", ErrMalformed, path, want, got)
+	return fmt.Errorf("%w: %s: want %s, got %s", ErrMalformed, where, want, got)
 }
 
-// at joins a path and a key; it is called only to build error messages.
-func at(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-// jsonNull consumes a null.
-func jsonNull(d *jx.Decoder, path string) error {
+// jsonNull consumes a null at p.
+func jsonNull(d *jx.Decoder, p *jpath) error {
 	if err := d.Null(); err != nil {
-		return fmt.Errorf("%w: %s: invalid JSON", ErrMalformed, path)
+		return fmt.Errorf("%w: %s: invalid JSON", ErrMalformed, p.String())
+	}
+	return nil
+}
+
+// jsonNullAt consumes a null at key in the object at p.
+func jsonNullAt(d *jx.Decoder, p *jpath, key string) error {
+	if err := d.Null(); err != nil {
+		return fmt.Errorf("%w: %s: invalid JSON", ErrMalformed, p.name(key))
 	}
 	return nil
 }
@@ -63,15 +121,15 @@ func jsonSkip(d *jx.Decoder) error {
 	return nil
 }
 
-// jsonObject calls f for every key of the object at path. A null reads as
+// jsonObject calls f for every key of the object at p. A null reads as
 // an absent object (present false).
-func jsonObject(d *jx.Decoder, path string, f func(d *jx.Decoder, key []byte) error) (present bool, err error) {
+func jsonObject(d *jx.Decoder, p *jpath, f func(d *jx.Decoder, key []byte) error) (present bool, err error) {
 	switch d.Next() {
 	case jx.Null:
-		return false, jsonNull(d, path)
+		return false, jsonNull(d, p)
 	case jx.Object:
 	default:
-		return false, jsonErr(path, "an object", d)
+		return false, jsonErr(p.String(), "an object", d)
 	}
 	var inner error
 	err = d.ObjBytes(func(d *jx.Decoder, key []byte) error {
@@ -85,19 +143,19 @@ func jsonObject(d *jx.Decoder, path string, f func(d *jx.Decoder, key []byte) er
 		return true, inner
 	}
 	if err != nil {
-		return true, fmt.Errorf("%w: %s: invalid JSON", ErrMalformed, path)
+		return true, fmt.Errorf("%w: %s: invalid JSON", ErrMalformed, p.String())
 	}
 	return true, nil
 }
 
-// jsonArray calls f for every element of the array at path; null is empty.
-func jsonArray(d *jx.Decoder, path string, f func(d *jx.Decoder, i int) error) error {
+// jsonArray calls f for every element of the array at p; null is empty.
+func jsonArray(d *jx.Decoder, p *jpath, f func(d *jx.Decoder, i int) error) error {
 	switch d.Next() {
 	case jx.Null:
-		return jsonNull(d, path)
+		return jsonNull(d, p)
 	case jx.Array:
 	default:
-		return jsonErr(path, "an array", d)
+		return jsonErr(p.String(), "an array", d)
 	}
 	var inner error
 	i := 0
@@ -113,24 +171,31 @@ func jsonArray(d *jx.Decoder, path string, f func(d *jx.Decoder, i int) error) e
 		return inner
 	}
 	if err != nil {
-		return fmt.Errorf("%w: %s: invalid JSON", ErrMalformed, path)
+		return fmt.Errorf("%w: %s: invalid JSON", ErrMalformed, p.String())
 	}
 	return nil
 }
 
-// jsonString reads a string at path; null reads as "".
-func jsonString(d *jx.Decoder, parent, key string) (string, error) {
+// name is the text of the path of key in the object at p: for errors,
+// which get the text, never p, so that p stays on the stack.
+func (p *jpath) name(key string) string {
+	q := p.field(key)
+	return q.String()
+}
+
+// jsonString reads the string of key in the object at p; null reads as "".
+func jsonString(d *jx.Decoder, p *jpath, key string) (string, error) {
 	switch d.Next() {
 	case jx.Null:
-		return "", jsonNull(d, at(parent, key))
+		return "", jsonNullAt(d, p, key)
 	case jx.String:
 		s, err := d.Str()
 		if err != nil {
-			return "", fmt.Errorf("%w: %s: invalid JSON string", ErrMalformed, at(parent, key))
+			return "", fmt.Errorf("%w: %s: invalid JSON string", ErrMalformed, p.name(key))
 		}
 		return validUTF8(s), nil
 	default:
-		return "", jsonErr(at(parent, key), "a string", d)
+		return "", jsonErr(p.name(key), "a string", d)
 	}
 }
 
@@ -143,24 +208,45 @@ type byteArena struct{ buf []byte }
 // of n bytes (they decode to less than n).
 func newByteArena(n int) *byteArena { return &byteArena{buf: make([]byte, 0, n*3/4)} }
 
-// base64 reads a standard base64 string at parent.key into the arena
-// (null reads as nil); each result has its own capacity, so appending to
-// it never writes over the next one.
-func (a *byteArena) base64(d *jx.Decoder, parent, key string) ([]byte, error) {
+// base64 reads the standard base64 string of key in the object at p into
+// the arena (null reads as nil); each result has its own capacity, so
+// appending to it never writes over the next one.
+func (a *byteArena) base64(d *jx.Decoder, p *jpath, key string) ([]byte, error) {
 	switch d.Next() {
 	case jx.Null:
-		return nil, jsonNull(d, at(parent, key))
+		return nil, jsonNullAt(d, p, key)
 	case jx.String:
 		start := len(a.buf)
 		out, err := d.Base64Append(a.buf)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s is not valid base64", ErrMalformed, at(parent, key))
+			return nil, fmt.Errorf("%w: %s is not valid base64", ErrMalformed, p.name(key))
 		}
 		a.buf = out
 		return out[start:len(out):len(out)], nil
 	default:
-		return nil, jsonErr(at(parent, key), "a base64 string", d)
+		return nil, jsonErr(p.name(key), "a base64 string", d)
 	}
+}
+
+// base64OrNil reads the string of key in the object at p into the arena
+// when it is standard base64, and returns nil when it is not (a Bot API
+// element hash: some published samples carry placeholder text there).
+func (a *byteArena) base64OrNil(d *jx.Decoder, p *jpath, key string) ([]byte, error) {
+	if d.Next() != jx.String {
+		_, err := jsonString(d, p, key) // null, or the error
+		return nil, err
+	}
+	s, err := d.StrBytes()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: invalid JSON string", ErrMalformed, p.name(key))
+	}
+	start := len(a.buf)
+	out, err := base64.StdEncoding.AppendDecode(a.buf, s)
+	if err != nil || len(out) == start {
+		return nil, nil
+	}
+	a.buf = out
+	return out[start:len(out):len(out)], nil
 }
 
 // validUTF8 replaces each byte of invalid UTF-8 with U+FFFD, as
@@ -184,35 +270,40 @@ func validUTF8(s string) string {
 	return b.String()
 }
 
-// jsonInt reads an integer at path; null reads as 0.
-func jsonInt(d *jx.Decoder, parent, key string) (int64, error) {
+// jsonInt reads the integer of key in the object at p; null reads as 0.
+func jsonInt(d *jx.Decoder, p *jpath, key string) (int64, error) {
 	switch d.Next() {
 	case jx.Null:
-		return 0, jsonNull(d, at(parent, key))
+		return 0, jsonNullAt(d, p, key)
 	case jx.Number:
 		n, err := d.Int64()
 		if err != nil {
-			return 0, fmt.Errorf("%w: %s: not an integer", ErrMalformed, at(parent, key))
+			return 0, fmt.Errorf("%w: %s: not an integer", ErrMalformed, p.name(key))
 		}
 		return n, nil
 	default:
-		return 0, jsonErr(at(parent, key), "a number", d)
+		return 0, jsonErr(p.name(key), "a number", d)
 	}
 }
 
 // parseFields decodes a data object: a JSON object whose values are
 // strings; null decodes as the empty string (both mean absent). Values of
-// other JSON types are refused.
-func parseFields(b []byte) (map[string]string, error) {
+// other JSON types are refused. The map is made for size fields (the
+// fields of the element's type); size 0 counts the keys there can be.
+func parseFields(b []byte, size int) (map[string]string, error) {
 	var fields map[string]string
 	err := jsonDoc("data", b, func(d *jx.Decoder) error {
-		// Sized for the keys there can be (a key ends with `":`; at most
-		// 32, whatever the input holds): growing the map was a good part
-		// of the cost.
-		fields = make(map[string]string, min(bytes.Count(b, []byte(`":`)), 32))
-		present, err := jsonObject(d, "data", func(d *jx.Decoder, key []byte) error {
+		// Sized once (at most 32, whatever the input holds): growing the
+		// map was a good part of the cost. A key ends with `":`.
+		if size <= 0 {
+			size = bytes.Count(b, []byte(`":`))
+		}
+		fields = make(map[string]string, min(size, 32))
+		data := jpath{key: "data"}
+		src := &source{b: b, text: string(b)}
+		present, err := jsonObject(d, &data, func(d *jx.Decoder, key []byte) error {
 			k := fieldName(key)
-			v, err := jsonString(d, "data", k)
+			v, err := src.str(d, &data, k)
 			fields[k] = v
 			return err
 		})
@@ -225,6 +316,35 @@ func parseFields(b []byte) (map[string]string, error) {
 		return nil, err
 	}
 	return fields, nil
+}
+
+// source is a document being decoded (b, the decoder's bytes) and the
+// same bytes as one string: a value without escapes is a substring of it
+// instead of a string of its own, one allocation a document instead of
+// one a value.
+type source struct {
+	b    []byte
+	text string
+}
+
+// str is jsonString for a value of the document.
+func (s *source) str(d *jx.Decoder, p *jpath, key string) (string, error) {
+	if d.Next() != jx.String {
+		return jsonString(d, p, key)
+	}
+	v, err := d.StrBytes()
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: invalid JSON string", ErrMalformed, p.name(key))
+	}
+	if len(v) == 0 {
+		return "", nil
+	}
+	// A value jx read without unescaping is a slice of the document: its
+	// capacity tells where it starts, its first byte's address confirms it.
+	if n := cap(s.b) - cap(v); n >= 0 && n+len(v) <= len(s.b) && &s.b[n] == &v[0] {
+		return validUTF8(s.text[n : n+len(v)]), nil
+	}
+	return validUTF8(string(v)), nil
 }
 
 // fieldName is key as a string, without an allocation for the field names
@@ -269,16 +389,16 @@ func fieldName(key []byte) string {
 	return string(key)
 }
 
-// jsonElementType reads an element's type, a string; the known types
-// without an allocation.
-func jsonElementType(d *jx.Decoder, path string) (ElementType, error) {
+// jsonElementType reads an element's type, the string of "type" in the
+// object at p; the known types without an allocation.
+func jsonElementType(d *jx.Decoder, p *jpath) (ElementType, error) {
 	if d.Next() != jx.String {
-		s, err := jsonString(d, path, "type")
+		s, err := jsonString(d, p, "type")
 		return ElementType(s), err
 	}
 	b, err := d.StrBytes()
 	if err != nil {
-		return "", fmt.Errorf("%w: %s: invalid JSON string", ErrMalformed, at(path, "type"))
+		return "", fmt.Errorf("%w: %s: invalid JSON string", ErrMalformed, p.name("type"))
 	}
 	return ElementType(validUTF8(string(elementTypeName(b)))), nil
 }
@@ -294,8 +414,8 @@ func elementTypeName(key []byte) ElementType {
 	return ElementType(key)
 }
 
-func decodeFileCredentials(d *jx.Decoder, a *byteArena, path string) (*FileCredentials, error) {
-	fc, present, err := decodeFileCredentialsValue(d, a, path)
+func decodeFileCredentials(d *jx.Decoder, a *byteArena, p *jpath) (*FileCredentials, error) {
+	fc, present, err := decodeFileCredentialsValue(d, a, p)
 	if err != nil || !present {
 		return nil, err
 	}
@@ -304,14 +424,14 @@ func decodeFileCredentials(d *jx.Decoder, a *byteArena, path string) (*FileCrede
 
 // decodeFileCredentialsValue reads file credentials into a value (a list
 // keeps them so, with no allocation per file); present is false for null.
-func decodeFileCredentialsValue(d *jx.Decoder, a *byteArena, path string) (fc FileCredentials, present bool, err error) {
-	present, err = jsonObject(d, path, func(d *jx.Decoder, key []byte) error {
+func decodeFileCredentialsValue(d *jx.Decoder, a *byteArena, p *jpath) (fc FileCredentials, present bool, err error) {
+	present, err = jsonObject(d, p, func(d *jx.Decoder, key []byte) error {
 		var err error
 		switch string(key) {
 		case "file_hash":
-			fc.FileHash, err = a.base64(d, path, "file_hash")
+			fc.FileHash, err = a.base64(d, p, "file_hash")
 		case "secret":
-			fc.Secret, err = a.base64(d, path, "secret")
+			fc.Secret, err = a.base64(d, p, "secret")
 		default:
 			err = jsonSkip(d)
 		}
@@ -320,16 +440,16 @@ func decodeFileCredentialsValue(d *jx.Decoder, a *byteArena, path string) (fc Fi
 	return fc, present, err
 }
 
-func decodeFileCredentialsList(d *jx.Decoder, a *byteArena, path string) ([]FileCredentials, error) {
+func decodeFileCredentialsList(d *jx.Decoder, a *byteArena, p *jpath) ([]FileCredentials, error) {
 	var out []FileCredentials
-	err := jsonArray(d, path, func(d *jx.Decoder, i int) error {
-		p := path + "[" + strconv.Itoa(i) + "]"
-		fc, present, err := decodeFileCredentialsValue(d, a, p)
+	err := jsonArray(d, p, func(d *jx.Decoder, i int) error {
+		at := p.at(i)
+		fc, present, err := decodeFileCredentialsValue(d, a, &at)
 		if err != nil {
 			return err
 		}
 		if !present {
-			return fmt.Errorf("%w: %s is null", ErrMalformed, p)
+			return fmt.Errorf("%w: %s is null", ErrMalformed, at.String())
 		}
 		out = append(out, fc)
 		return nil
@@ -337,40 +457,46 @@ func decodeFileCredentialsList(d *jx.Decoder, a *byteArena, path string) ([]File
 	return out, err
 }
 
-func decodeValueCredentials(d *jx.Decoder, a *byteArena, path string) (*ValueCredentials, error) {
-	vc := &ValueCredentials{}
-	present, err := jsonObject(d, path, func(d *jx.Decoder, key []byte) error {
+func decodeDataCredentials(d *jx.Decoder, a *byteArena, p *jpath) (*DataCredentials, error) {
+	var dc DataCredentials
+	present, err := jsonObject(d, p, func(d *jx.Decoder, key []byte) error {
 		var err error
 		switch string(key) {
+		case "data_hash":
+			dc.DataHash, err = a.base64(d, p, "data_hash")
+		case "secret":
+			dc.Secret, err = a.base64(d, p, "secret")
+		default:
+			err = jsonSkip(d)
+		}
+		return err
+	})
+	if err != nil || !present {
+		return nil, err
+	}
+	return &dc, nil
+}
+
+func decodeValueCredentials(d *jx.Decoder, a *byteArena, p *jpath) (*ValueCredentials, error) {
+	vc := &ValueCredentials{}
+	present, err := jsonObject(d, p, func(d *jx.Decoder, key []byte) error {
+		var err error
+		switch k := string(key); k {
 		case "data":
-			dc := &DataCredentials{}
-			dataPath := at(path, "data")
-			var present bool
-			present, err = jsonObject(d, dataPath, func(d *jx.Decoder, key []byte) error {
-				var err error
-				switch string(key) {
-				case "data_hash":
-					dc.DataHash, err = a.base64(d, dataPath, "data_hash")
-				case "secret":
-					dc.Secret, err = a.base64(d, dataPath, "secret")
-				default:
-					err = jsonSkip(d)
-				}
-				return err
-			})
-			if present {
-				vc.Data = dc
+			at := p.field("data")
+			vc.Data, err = decodeDataCredentials(d, a, &at)
+		case "front_side", "reverse_side", "selfie":
+			at := p.field(fileSideName(k))
+			var fc *FileCredentials
+			if fc, err = decodeFileCredentials(d, a, &at); err == nil {
+				*vc.side(k) = fc
 			}
-		case "front_side":
-			vc.FrontSide, err = decodeFileCredentials(d, a, at(path, "front_side"))
-		case "reverse_side":
-			vc.ReverseSide, err = decodeFileCredentials(d, a, at(path, "reverse_side"))
-		case "selfie":
-			vc.Selfie, err = decodeFileCredentials(d, a, at(path, "selfie"))
 		case "files":
-			vc.Files, err = decodeFileCredentialsList(d, a, at(path, "files"))
+			at := p.field("files")
+			vc.Files, err = decodeFileCredentialsList(d, a, &at)
 		case "translation":
-			vc.Translation, err = decodeFileCredentialsList(d, a, at(path, "translation"))
+			at := p.field("translation")
+			vc.Translation, err = decodeFileCredentialsList(d, a, &at)
 		default:
 			err = jsonSkip(d)
 		}
@@ -382,27 +508,54 @@ func decodeValueCredentials(d *jx.Decoder, a *byteArena, path string) (*ValueCre
 	return vc, nil
 }
 
+// fileSideName is key as a string without an allocation: one of
+// front_side, reverse_side and selfie.
+func fileSideName(key string) string {
+	switch key {
+	case "front_side":
+		return "front_side"
+	case "reverse_side":
+		return "reverse_side"
+	}
+	return "selfie"
+}
+
+// side is the field of vc for front_side, reverse_side or selfie.
+func (vc *ValueCredentials) side(key string) **FileCredentials {
+	switch key {
+	case "front_side":
+		return &vc.FrontSide
+	case "reverse_side":
+		return &vc.ReverseSide
+	}
+	return &vc.Selfie
+}
+
 // decodeCredentials reads the credentials JSON without validating it.
-func decodeCredentials(b []byte) (secureData map[string]*ValueCredentials, nonce, payload *string, err error) {
+func decodeCredentials(b []byte) (secureData map[ElementType]*ValueCredentials, nonce, payload *string, err error) {
 	a := newByteArena(len(b))
 	err = jsonDoc("credentials", b, func(d *jx.Decoder) error {
-		present, err := jsonObject(d, "credentials", func(d *jx.Decoder, key []byte) error {
+		var top jpath // the keys of the document are named alone
+		doc := jpath{key: "credentials"}
+		present, err := jsonObject(d, &doc, func(d *jx.Decoder, key []byte) error {
 			switch string(key) {
 			case "secure_data":
-				secureData = map[string]*ValueCredentials{}
-				_, err := jsonObject(d, "secure_data", func(d *jx.Decoder, key []byte) error {
-					typ := string(elementTypeName(key))
-					vc, err := decodeValueCredentials(d, a, at("secure_data", typ))
+				secureData = make(map[ElementType]*ValueCredentials, 8)
+				sd := top.field("secure_data")
+				_, err := jsonObject(d, &sd, func(d *jx.Decoder, key []byte) error {
+					typ := elementTypeName(key)
+					at := sd.field(string(typ))
+					vc, err := decodeValueCredentials(d, a, &at)
 					secureData[typ] = vc
 					return err
 				})
 				return err
 			case "nonce":
-				s, err := jsonString(d, "", "nonce")
+				s, err := jsonString(d, &top, "nonce")
 				nonce = &s
 				return err
 			case "payload":
-				s, err := jsonString(d, "", "payload")
+				s, err := jsonString(d, &top, "payload")
 				payload = &s
 				return err
 			default:
@@ -417,112 +570,142 @@ func decodeCredentials(b []byte) (secureData map[string]*ValueCredentials, nonce
 	return secureData, nonce, payload, err
 }
 
-func decodeBotFile(d *jx.Decoder, path string) (*FileRef, error) {
-	r := &FileRef{}
-	present, err := jsonObject(d, path, func(d *jx.Decoder, key []byte) error {
+func decodeBotFile(d *jx.Decoder, src *source, p *jpath) (*FileRef, error) {
+	r, present, err := decodeBotFileValue(d, src, p)
+	if err != nil || !present {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// decodeBotFileValue reads a Bot API PassportFile into a value; present
+// is false for null.
+func decodeBotFileValue(d *jx.Decoder, src *source, p *jpath) (r FileRef, present bool, err error) {
+	present, err = jsonObject(d, p, func(d *jx.Decoder, key []byte) error {
 		var err error
 		switch string(key) {
 		case "file_id":
-			r.FileID, err = jsonString(d, path, "file_id")
+			r.FileID, err = src.str(d, p, "file_id")
 		case "file_unique_id":
-			r.FileUniqueID, err = jsonString(d, path, "file_unique_id")
+			r.FileUniqueID, err = src.str(d, p, "file_unique_id")
 		case "file_size":
-			r.Size, err = jsonInt(d, path, "file_size")
+			r.Size, err = jsonInt(d, p, "file_size")
 		case "file_date":
-			r.Date, err = jsonInt(d, path, "file_date")
+			r.Date, err = jsonInt(d, p, "file_date")
 		default:
 			err = jsonSkip(d)
 		}
 		return err
 	})
-	if err != nil || !present {
-		return nil, err
-	}
-	return r, nil
+	return r, present, err
 }
 
-func decodeBotFiles(d *jx.Decoder, path string) ([]FileRef, error) {
+func decodeBotFiles(d *jx.Decoder, src *source, p *jpath) ([]FileRef, error) {
 	var out []FileRef
-	err := jsonArray(d, path, func(d *jx.Decoder, i int) error {
-		p := path + "[" + strconv.Itoa(i) + "]"
-		r, err := decodeBotFile(d, p)
+	err := jsonArray(d, p, func(d *jx.Decoder, i int) error {
+		at := p.at(i)
+		r, present, err := decodeBotFileValue(d, src, &at)
 		if err != nil {
 			return err
 		}
-		if r == nil {
-			return fmt.Errorf("%w: %s is null", ErrMalformed, p)
+		if !present {
+			return fmt.Errorf("%w: %s is null", ErrMalformed, at.String())
 		}
-		out = append(out, *r)
+		out = append(out, r)
 		return nil
 	})
 	return out, err
 }
 
-func decodeBotElement(d *jx.Decoder, a *byteArena, path string) (EncryptedElement, error) {
+func decodeBotElement(d *jx.Decoder, a *byteArena, src *source, p *jpath) (EncryptedElement, error) {
 	var ee EncryptedElement
-	present, err := jsonObject(d, path, func(d *jx.Decoder, key []byte) error {
+	present, err := jsonObject(d, p, func(d *jx.Decoder, key []byte) error {
 		var err error
-		switch string(key) {
+		switch k := string(key); k {
 		case "type":
-			ee.Type, err = jsonElementType(d, path)
+			ee.Type, err = jsonElementType(d, p)
 		case "data":
-			ee.Data, err = a.base64(d, path, "data")
+			ee.Data, err = a.base64(d, p, "data")
 		case "phone_number":
-			ee.PhoneNumber, err = jsonString(d, path, "phone_number")
+			ee.PhoneNumber, err = src.str(d, p, "phone_number")
 		case "email":
-			ee.Email, err = jsonString(d, path, "email")
-		case "front_side":
-			ee.FrontSide, err = decodeBotFile(d, at(path, "front_side"))
-		case "reverse_side":
-			ee.ReverseSide, err = decodeBotFile(d, at(path, "reverse_side"))
-		case "selfie":
-			ee.Selfie, err = decodeBotFile(d, at(path, "selfie"))
+			ee.Email, err = src.str(d, p, "email")
+		case "front_side", "reverse_side", "selfie":
+			at := p.field(fileSideName(k))
+			var r *FileRef
+			if r, err = decodeBotFile(d, src, &at); err == nil {
+				*ee.side(k) = r
+			}
 		case "files":
-			ee.Files, err = decodeBotFiles(d, at(path, "files"))
+			at := p.field("files")
+			ee.Files, err = decodeBotFiles(d, src, &at)
 		case "translation":
-			ee.Translation, err = decodeBotFiles(d, at(path, "translation"))
+			at := p.field("translation")
+			ee.Translation, err = decodeBotFiles(d, src, &at)
 		case "hash":
-			var s string
-			s, err = jsonString(d, path, "hash")
-			ee.Hash = decodeElementHash(s)
+			ee.Hash, err = a.base64OrNil(d, p, "hash")
 		default:
 			err = jsonSkip(d)
 		}
 		return err
 	})
 	if err == nil && !present {
-		err = fmt.Errorf("%w: %s is null", ErrMalformed, path)
+		err = fmt.Errorf("%w: %s is null", ErrMalformed, p.String())
 	}
 	return ee, err
+}
+
+// side is the field of ee for front_side, reverse_side or selfie.
+func (ee *EncryptedElement) side(key string) **FileRef {
+	switch key {
+	case "front_side":
+		return &ee.FrontSide
+	case "reverse_side":
+		return &ee.ReverseSide
+	}
+	return &ee.Selfie
 }
 
 // decodeBotAPI reads a Bot API PassportData object.
 func decodeBotAPI(b []byte) (*EncryptedSubmission, error) {
 	es := &EncryptedSubmission{}
 	a := newByteArena(len(b))
+	// The file IDs and plain values are substrings of one copy of the
+	// document: one allocation instead of two a file.
+	src := &source{b: b, text: string(b)}
 	err := jsonDoc("PassportData", b, func(d *jx.Decoder) error {
-		present, err := jsonObject(d, "PassportData", func(d *jx.Decoder, key []byte) error {
+		var top jpath // the keys of the object are named alone
+		doc := jpath{key: "PassportData"}
+		present, err := jsonObject(d, &doc, func(d *jx.Decoder, key []byte) error {
 			switch string(key) {
 			case "data":
-				return jsonArray(d, "data", func(d *jx.Decoder, i int) error {
-					ee, err := decodeBotElement(d, a, "data["+strconv.Itoa(i)+"]")
+				data := top.field("data")
+				return jsonArray(d, &data, func(d *jx.Decoder, i int) error {
+					at := data.at(i)
+					ee, err := decodeBotElement(d, a, src, &at)
 					if err == nil && !ee.Type.Valid() {
 						err = fmt.Errorf("%w: data[%d].type %q is not a Passport element type", ErrMalformed, i, string(ee.Type))
+					}
+					if es.Elements == nil {
+						// Room for a submission of every kind of element
+						// but the alternatives: no growing in between.
+						es.Elements = make([]EncryptedElement, 0, 8)
 					}
 					es.Elements = append(es.Elements, ee)
 					return err
 				})
 			case "credentials":
 				c := &es.Credentials
-				_, err := jsonObject(d, "credentials", func(d *jx.Decoder, key []byte) error {
+				creds := top.field("credentials")
+				_, err := jsonObject(d, &creds, func(d *jx.Decoder, key []byte) error {
 					var err error
 					switch string(key) {
 					case "data":
-						c.Data, err = a.base64(d, "credentials", "data")
+						c.Data, err = a.base64(d, &creds, "data")
 					case "hash":
-						c.Hash, err = a.base64(d, "credentials", "hash")
+						c.Hash, err = a.base64(d, &creds, "hash")
 					case "secret":
-						c.Secret, err = a.base64(d, "credentials", "secret")
+						c.Secret, err = a.base64(d, &creds, "secret")
 					default:
 						err = jsonSkip(d)
 					}

@@ -121,16 +121,14 @@ func Decrypt(key crypto.Decrypter, es *EncryptedSubmission) (*Submission, error)
 // index for files and translation).
 func (c *Credentials) Open(elements []EncryptedElement) (*Submission, error) {
 	s := &Submission{Nonce: c.Nonce, LegacyNonce: c.Legacy, Elements: make([]Element, 0, len(elements))}
-	seen := make(map[ElementType]bool, len(elements))
 	for i := range elements {
 		ee := &elements[i]
 		if !ee.Type.Valid() {
 			return nil, fmt.Errorf("%w: element %d has unknown type %q", ErrMalformed, i, string(ee.Type))
 		}
-		if seen[ee.Type] {
+		if s.Element(ee.Type) != nil { // a handful of elements: no map needed
 			return nil, fmt.Errorf("%w: element %s appears twice", ErrMalformed, ee.Type)
 		}
-		seen[ee.Type] = true
 		el, err := c.openElement(ee)
 		if err != nil {
 			return nil, fmt.Errorf("element %s: %w", ee.Type, err)
@@ -187,7 +185,7 @@ func (el *Element) decryptData(ee *EncryptedElement, dc *DataCredentials) error 
 	if err != nil {
 		return fmt.Errorf("decrypt data: %w", err)
 	}
-	fields, err := parseFields(plain)
+	fields, err := parseFields(plain, len(elementInfo[ee.Type].fields))
 	if err != nil {
 		return err
 	}
