@@ -7,6 +7,8 @@ import (
 	"crypto/sha512"
 	"crypto/subtle"
 	"fmt"
+
+	"github.com/kycbot/kycbot/passport/internal/libcrypto"
 )
 
 // Sizes fixed by the protocol.
@@ -35,6 +37,9 @@ func keyIV(secret, hash []byte) (key [32]byte, iv [16]byte) {
 
 func newCBC(secret, hash []byte, decrypt bool) (cipher.BlockMode, error) {
 	key, iv := keyIV(secret, hash)
+	if lib, err := libcrypto.Load(); decrypt && err == nil && lib.CBC() {
+		return &sslCBC{lib: lib, key: key, iv: iv}, nil
+	}
 	block, err := aes.NewCipher(key[:])
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -43,6 +48,44 @@ func newCBC(secret, hash []byte, decrypt bool) (cipher.BlockMode, error) {
 		return cipher.NewCBCDecrypter(block, iv[:]), nil
 	}
 	return cipher.NewCBCEncrypter(block, iv[:]), nil
+}
+
+// sslCBC is AES-256-CBC decryption on the system's OpenSSL, where
+// libcrypto.Load finds it (as the RSA of a Key): several times the speed
+// of crypto/cipher's, which decrypts one block after the other on amd64,
+// where OpenSSL decrypts several at once. It keeps the key and the
+// chaining value in Go memory and hands each run of blocks to OpenSSL in
+// one call that holds nothing afterwards. Should OpenSSL ever fail a run,
+// crypto/aes decrypts it: the result is the same either way.
+type sslCBC struct {
+	lib *libcrypto.Lib
+	key [32]byte
+	iv  [aes.BlockSize]byte
+}
+
+// BlockSize implements cipher.BlockMode.
+func (c *sslCBC) BlockSize() int { return aes.BlockSize }
+
+// CryptBlocks implements cipher.BlockMode (decryption; dst and src may be
+// the same slice). Like crypto/cipher's, it panics when src is not whole
+// blocks or dst is shorter: a bug of the caller's.
+func (c *sslCBC) CryptBlocks(dst, src []byte) {
+	if len(src)%aes.BlockSize != 0 || len(dst) < len(src) {
+		panic("passport: CBC input not full blocks, or output smaller than input")
+	}
+	if len(src) == 0 {
+		return
+	}
+	var next [aes.BlockSize]byte // the last ciphertext block chains on
+	copy(next[:], src[len(src)-aes.BlockSize:])
+	if err := c.lib.DecryptCBC(c.key[:], c.iv[:], dst, src); err != nil {
+		block, err := aes.NewCipher(c.key[:])
+		if err != nil {
+			panic("passport: AES-256 refused a 32-byte key: " + err.Error())
+		}
+		cipher.NewCBCDecrypter(block, c.iv[:]).CryptBlocks(dst, src)
+	}
+	c.iv = next
 }
 
 // checkSecret validates the length of a secret.

@@ -12,6 +12,9 @@ var (
 	ErrDecrypt = errors.New("libcrypto: RSA-OAEP decryption failed")
 	// ErrKey means OpenSSL did not accept the private key.
 	ErrKey = errors.New("libcrypto: OpenSSL refused the private key")
+	// ErrCBC is the one error of a failed AES-256-CBC decryption (sizes
+	// included).
+	ErrCBC = errors.New("libcrypto: AES-256-CBC decryption failed")
 	// ErrClosed means the key was used after Close.
 	ErrClosed = errors.New("libcrypto: key closed")
 )

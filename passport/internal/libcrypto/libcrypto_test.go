@@ -2,6 +2,8 @@ package libcrypto_test
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // the OAEP hash under test.
@@ -135,6 +137,49 @@ func TestNewKeyRefusesGarbage(t *testing.T) {
 	for name, der := range map[string][]byte{"empty": nil, "garbage": {0x30, 0x03, 1, 2, 3}} {
 		if _, err := lib.NewKey(der); !errors.Is(err, libcrypto.ErrKey) {
 			t.Errorf("%s: %v, want ErrKey", name, err)
+		}
+	}
+}
+
+// TestDecryptCBC compares OpenSSL's AES-256-CBC with crypto/cipher's on
+// random keys, IVs and lengths, out of place and in place, and checks that
+// wrong sizes are refused with ErrCBC.
+func TestDecryptCBC(t *testing.T) {
+	lib := loadLib(t)
+	if !lib.CBC() {
+		t.Fatal("CBC() = false: AES-256-CBC was not fetched or disagreed with crypto/aes")
+	}
+	for _, n := range []int{0, 16, 32, 48, 256, 2816, 4096 + 16, 64 << 10, 1<<20 + 16} {
+		key, iv, ct := make([]byte, 32), make([]byte, 16), make([]byte, n)
+		for _, b := range [][]byte{key, iv, ct} {
+			if _, err := rand.Read(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]byte, n)
+		cipher.NewCBCDecrypter(block, iv).CryptBlocks(want, ct)
+		got := make([]byte, n)
+		if err := lib.DecryptCBC(key, iv, got, ct); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%d bytes: differs from crypto/cipher (%v)", n, err)
+		}
+		inPlace := bytes.Clone(ct)
+		if err := lib.DecryptCBC(key, iv, inPlace, inPlace); err != nil || !bytes.Equal(inPlace, want) {
+			t.Fatalf("%d bytes in place: differs from crypto/cipher (%v)", n, err)
+		}
+	}
+	ok := make([]byte, 32)
+	for name, c := range map[string]struct{ key, iv, dst, src []byte }{
+		"short key":     {ok[:16], ok[:16], ok, ok},
+		"short iv":      {ok, ok[:8], ok, ok},
+		"partial block": {ok, ok[:16], ok, ok[:20]},
+		"short dst":     {ok, ok[:16], ok[:16], ok},
+	} {
+		if err := lib.DecryptCBC(c.key, c.iv, c.dst, c.src); err != libcrypto.ErrCBC { //nolint:errorlint // exactly this error.
+			t.Errorf("%s: %v, want ErrCBC", name, err)
 		}
 	}
 }

@@ -25,6 +25,13 @@ typedef struct {
 	void (*ERR_clear_error)(void);
 	const char *(*OpenSSL_version)(int type);
 	unsigned long (*OpenSSL_version_num)(void);
+	void *(*EVP_CIPHER_fetch)(void *libctx, const char *algorithm, const char *properties);
+	void *(*EVP_CIPHER_CTX_new)(void);
+	void (*EVP_CIPHER_CTX_free)(void *ctx);
+	int (*EVP_DecryptInit_ex)(void *ctx, const void *cipher, void *engine, const unsigned char *key, const unsigned char *iv);
+	int (*EVP_CIPHER_CTX_set_padding)(void *ctx, int padding);
+	int (*EVP_DecryptUpdate)(void *ctx, unsigned char *out, int *outl, const unsigned char *in, int inl);
+	void *aes256cbc; // EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL), once; NULL when absent
 } kyc_lib;
 
 enum {
@@ -60,12 +67,47 @@ static void *kyc_load(kyc_lib *l, const char **missing) {
 	KYC_SYM(ERR_clear_error)
 	KYC_SYM(OpenSSL_version)
 	KYC_SYM(OpenSSL_version_num)
+	KYC_SYM(EVP_CIPHER_fetch)
+	KYC_SYM(EVP_CIPHER_CTX_new)
+	KYC_SYM(EVP_CIPHER_CTX_free)
+	KYC_SYM(EVP_DecryptInit_ex)
+	KYC_SYM(EVP_CIPHER_CTX_set_padding)
+	KYC_SYM(EVP_DecryptUpdate)
 #undef KYC_SYM
+	// Fetched once: an implicit fetch at every EVP_DecryptInit_ex would
+	// look the algorithm up again each time. Never freed (the library
+	// stays loaded).
+	l->aes256cbc = l->EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+	if (l->aes256cbc == NULL) {
+		l->ERR_clear_error();
+	}
 	return h;
 }
 
 static unsigned long kyc_version_num(const kyc_lib *l) { return l->OpenSSL_version_num(); }
 static const char *kyc_version(const kyc_lib *l) { return l->OpenSSL_version(KYC_OPENSSL_VERSION); }
+
+// kyc_cbc_decrypt decrypts n bytes of in (a multiple of 16) into out with
+// AES-256-CBC under key (32 bytes) and iv (16 bytes), without padding; in
+// and out may be the same buffer. 1 on success, 0 on any failure, with the
+// error queue cleared.
+static int kyc_cbc_decrypt(const kyc_lib *l, const unsigned char *key, const unsigned char *iv,
+                           const unsigned char *in, unsigned char *out, int n) {
+	void *ctx = l->EVP_CIPHER_CTX_new();
+	if (ctx == NULL) {
+		l->ERR_clear_error();
+		return 0;
+	}
+	int outl = 0;
+	int ok = l->EVP_DecryptInit_ex(ctx, l->aes256cbc, NULL, key, iv) == 1 &&
+	         l->EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+	         l->EVP_DecryptUpdate(ctx, out, &outl, in, n) == 1 && outl == n;
+	l->EVP_CIPHER_CTX_free(ctx); // cleanses the key schedule
+	if (!ok) {
+		l->ERR_clear_error();
+	}
+	return ok;
+}
 
 // kyc_key decodes a PKCS#1 RSAPrivateKey; NULL when OpenSSL refuses it.
 static void *kyc_key(const kyc_lib *l, const unsigned char *der, long len, int *size) {
@@ -117,7 +159,11 @@ static int kyc_decrypt(const kyc_lib *l, void *ctx, const unsigned char *in, siz
 import "C"
 
 import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -130,12 +176,20 @@ const minVersion = 0x30000000
 type Lib struct {
 	fns     C.kyc_lib
 	version string
+	cbc     bool // DecryptCBC works: AES-256-CBC fetched and checked
 }
 
-// Load opens libcrypto.so.3 and looks up the functions this package calls.
-// It fails with ErrUnavailable when the library or one of the functions is
-// missing, or the library is older than OpenSSL 3.0.
-func Load() (*Lib, error) {
+// loaded is the library as the first Load found it: the process has one
+// libcrypto.so.3, opened once and never closed.
+var loaded = sync.OnceValues(load)
+
+// Load opens libcrypto.so.3 (once a process; later calls return the same
+// Lib) and looks up the functions this package calls. It fails with
+// ErrUnavailable when the library or one of the functions is missing, or
+// the library is older than OpenSSL 3.0.
+func Load() (*Lib, error) { return loaded() }
+
+func load() (*Lib, error) {
 	l := new(Lib)
 	var missing *C.char
 	if C.kyc_load(&l.fns, &missing) == nil {
@@ -145,7 +199,57 @@ func Load() (*Lib, error) {
 		return nil, fmt.Errorf("%w: libcrypto.so.3 reports version %#x, want 3.0 or later", ErrUnavailable, uint64(v))
 	}
 	l.version = C.GoString(C.kyc_version(&l.fns))
+	l.cbc = l.fns.aes256cbc != nil && l.cbcAgrees()
 	return l, nil
+}
+
+// cbcAgrees decrypts a fixed ciphertext with OpenSSL and with crypto/aes:
+// OpenSSL's AES is used only when the two agree.
+func (l *Lib) cbcAgrees() bool {
+	key := make([]byte, 32)
+	iv := make([]byte, aes.BlockSize)
+	ct := make([]byte, 4*aes.BlockSize)
+	for i := range key {
+		key[i] = byte(i * 7)
+	}
+	for i := range ct {
+		ct[i] = byte(i*13 + 5)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return false
+	}
+	want := make([]byte, len(ct))
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(want, ct)
+	got := make([]byte, len(ct))
+	return l.decryptCBC(key, iv, got, ct) && bytes.Equal(got, want)
+}
+
+// CBC reports whether DecryptCBC is available.
+func (l *Lib) CBC() bool { return l != nil && l.cbc }
+
+// DecryptCBC decrypts src into dst with AES-256-CBC under key (32 bytes)
+// and iv (one block), without padding: src is a whole number of blocks,
+// dst at least as long; dst and src may be the same slice (not otherwise
+// overlapping). Any failure, wrong sizes included, is ErrCBC.
+func (l *Lib) DecryptCBC(key, iv, dst, src []byte) error {
+	switch {
+	case !l.CBC():
+		return ErrUnavailable
+	case len(key) != 32 || len(iv) != aes.BlockSize || len(src)%aes.BlockSize != 0 ||
+		len(dst) < len(src) || len(src) > math.MaxInt32:
+		return ErrCBC
+	case len(src) == 0:
+		return nil
+	case !l.decryptCBC(key, iv, dst, src):
+		return ErrCBC
+	}
+	return nil
+}
+
+func (l *Lib) decryptCBC(key, iv, dst, src []byte) bool {
+	return C.kyc_cbc_decrypt(&l.fns, (*C.uchar)(unsafe.Pointer(&key[0])), (*C.uchar)(unsafe.Pointer(&iv[0])),
+		(*C.uchar)(unsafe.Pointer(&src[0])), (*C.uchar)(unsafe.Pointer(&dst[0])), C.int(len(src))) == 1
 }
 
 // Version is the library's version text, for example "OpenSSL 3.0.19 27

@@ -16,6 +16,12 @@ func Load() (*Lib, error) {
 // Version is empty: no library is loaded.
 func (l *Lib) Version() string { return "" }
 
+// CBC reports false: this build has no OpenSSL.
+func (l *Lib) CBC() bool { return false }
+
+// DecryptCBC fails with ErrUnavailable.
+func (l *Lib) DecryptCBC(key, iv, dst, src []byte) error { return ErrUnavailable }
+
 // NewKey fails with ErrUnavailable.
 func (l *Lib) NewKey([]byte) (*Key, error) { return nil, ErrUnavailable }
 

@@ -23,3 +23,14 @@ func loadLib(t *testing.T) *libcrypto.Lib {
 	t.Skip("no OpenSSL backend in this build")
 	return nil
 }
+
+// TestNoCBC checks that a build without OpenSSL has no AES from it either.
+func TestNoCBC(t *testing.T) {
+	var lib *libcrypto.Lib
+	if lib.CBC() {
+		t.Fatal("CBC() = true without OpenSSL")
+	}
+	if err := lib.DecryptCBC(make([]byte, 32), make([]byte, 16), make([]byte, 16), make([]byte, 16)); !errors.Is(err, libcrypto.ErrUnavailable) {
+		t.Fatalf("DecryptCBC: %v, want ErrUnavailable", err)
+	}
+}
