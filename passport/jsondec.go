@@ -414,12 +414,16 @@ func elementTypeName(key []byte) ElementType {
 	return ElementType(key)
 }
 
-func decodeFileCredentials(d *jx.Decoder, a *byteArena, p *jpath) (*FileCredentials, error) {
-	fc, present, err := decodeFileCredentialsValue(d, a, p)
+// optional is a value read at a path that may hold null: nil for null.
+func optional[T any](v T, present bool, err error) (*T, error) {
 	if err != nil || !present {
 		return nil, err
 	}
-	return &fc, nil
+	return &v, nil
+}
+
+func decodeFileCredentials(d *jx.Decoder, a *byteArena, p *jpath) (*FileCredentials, error) {
+	return optional(decodeFileCredentialsValue(d, a, p))
 }
 
 // decodeFileCredentialsValue reads file credentials into a value (a list
@@ -440,6 +444,10 @@ func decodeFileCredentialsValue(d *jx.Decoder, a *byteArena, p *jpath) (fc FileC
 	return fc, present, err
 }
 
+// decodeFileCredentialsList reads a list of file credentials. It is
+// decodeBotFiles for another element type: a generic list decoder would
+// call each element's decoder through a func value, which makes every path
+// escape to the heap.
 func decodeFileCredentialsList(d *jx.Decoder, a *byteArena, p *jpath) ([]FileCredentials, error) {
 	var out []FileCredentials
 	err := jsonArray(d, p, func(d *jx.Decoder, i int) error {
@@ -571,11 +579,7 @@ func decodeCredentials(b []byte) (secureData map[ElementType]*ValueCredentials, 
 }
 
 func decodeBotFile(d *jx.Decoder, src *source, p *jpath) (*FileRef, error) {
-	r, present, err := decodeBotFileValue(d, src, p)
-	if err != nil || !present {
-		return nil, err
-	}
-	return &r, nil
+	return optional(decodeBotFileValue(d, src, p))
 }
 
 // decodeBotFileValue reads a Bot API PassportFile into a value; present
@@ -600,6 +604,8 @@ func decodeBotFileValue(d *jx.Decoder, src *source, p *jpath) (r FileRef, presen
 	return r, present, err
 }
 
+// decodeBotFiles reads a list of PassportFile (see
+// decodeFileCredentialsList).
 func decodeBotFiles(d *jx.Decoder, src *source, p *jpath) ([]FileRef, error) {
 	var out []FileRef
 	err := jsonArray(d, p, func(d *jx.Decoder, i int) error {
