@@ -429,19 +429,27 @@ func decodeFileCredentials(d *jx.Decoder, a *byteArena, p *jpath) (*FileCredenti
 // decodeFileCredentialsValue reads file credentials into a value (a list
 // keeps them so, with no allocation per file); present is false for null.
 func decodeFileCredentialsValue(d *jx.Decoder, a *byteArena, p *jpath) (fc FileCredentials, present bool, err error) {
+	fc.FileHash, fc.Secret, present, err = decodeHashSecret(d, a, p, "file_hash")
+	return fc, present, err
+}
+
+// decodeHashSecret reads an object of credentials: a hash under hashKey
+// (file_hash, data_hash) and a secret, both base64; present is false for
+// null.
+func decodeHashSecret(d *jx.Decoder, a *byteArena, p *jpath, hashKey string) (hash, secret []byte, present bool, err error) {
 	present, err = jsonObject(d, p, func(d *jx.Decoder, key []byte) error {
 		var err error
 		switch string(key) {
-		case "file_hash":
-			fc.FileHash, err = a.base64(d, p, "file_hash")
+		case hashKey:
+			hash, err = a.base64(d, p, hashKey)
 		case "secret":
-			fc.Secret, err = a.base64(d, p, "secret")
+			secret, err = a.base64(d, p, "secret")
 		default:
 			err = jsonSkip(d)
 		}
 		return err
 	})
-	return fc, present, err
+	return hash, secret, present, err
 }
 
 // decodeFileCredentialsList reads a list of file credentials. It is
@@ -467,22 +475,10 @@ func decodeFileCredentialsList(d *jx.Decoder, a *byteArena, p *jpath) ([]FileCre
 
 func decodeDataCredentials(d *jx.Decoder, a *byteArena, p *jpath) (*DataCredentials, error) {
 	var dc DataCredentials
-	present, err := jsonObject(d, p, func(d *jx.Decoder, key []byte) error {
-		var err error
-		switch string(key) {
-		case "data_hash":
-			dc.DataHash, err = a.base64(d, p, "data_hash")
-		case "secret":
-			dc.Secret, err = a.base64(d, p, "secret")
-		default:
-			err = jsonSkip(d)
-		}
-		return err
-	})
-	if err != nil || !present {
-		return nil, err
-	}
-	return &dc, nil
+	var present bool
+	var err error
+	dc.DataHash, dc.Secret, present, err = decodeHashSecret(d, a, p, "data_hash")
+	return optional(dc, present, err)
 }
 
 func decodeValueCredentials(d *jx.Decoder, a *byteArena, p *jpath) (*ValueCredentials, error) {
@@ -497,7 +493,7 @@ func decodeValueCredentials(d *jx.Decoder, a *byteArena, p *jpath) (*ValueCreden
 			at := p.field(fileSideName(k))
 			var fc *FileCredentials
 			if fc, err = decodeFileCredentials(d, a, &at); err == nil {
-				*vc.side(k) = fc
+				*side(k, &vc.FrontSide, &vc.ReverseSide, &vc.Selfie) = fc
 			}
 		case "files":
 			at := p.field("files")
@@ -528,15 +524,16 @@ func fileSideName(key string) string {
 	return "selfie"
 }
 
-// side is the field of vc for front_side, reverse_side or selfie.
-func (vc *ValueCredentials) side(key string) **FileCredentials {
+// side is, of the fields front, reverse and selfie, the one key
+// (front_side, reverse_side or selfie) names.
+func side[T any](key string, front, reverse, selfie *T) *T {
 	switch key {
 	case "front_side":
-		return &vc.FrontSide
+		return front
 	case "reverse_side":
-		return &vc.ReverseSide
+		return reverse
 	}
-	return &vc.Selfie
+	return selfie
 }
 
 // decodeCredentials reads the credentials JSON without validating it.
@@ -640,7 +637,7 @@ func decodeBotElement(d *jx.Decoder, a *byteArena, src *source, p *jpath) (Encry
 			at := p.field(fileSideName(k))
 			var r *FileRef
 			if r, err = decodeBotFile(d, src, &at); err == nil {
-				*ee.side(k) = r
+				*side(k, &ee.FrontSide, &ee.ReverseSide, &ee.Selfie) = r
 			}
 		case "files":
 			at := p.field("files")
@@ -659,17 +656,6 @@ func decodeBotElement(d *jx.Decoder, a *byteArena, src *source, p *jpath) (Encry
 		err = fmt.Errorf("%w: %s is null", ErrMalformed, p.String())
 	}
 	return ee, err
-}
-
-// side is the field of ee for front_side, reverse_side or selfie.
-func (ee *EncryptedElement) side(key string) **FileRef {
-	switch key {
-	case "front_side":
-		return &ee.FrontSide
-	case "reverse_side":
-		return &ee.ReverseSide
-	}
-	return &ee.Selfie
 }
 
 // decodeBotAPI reads a Bot API PassportData object.
