@@ -11,7 +11,8 @@
 // This package has what they share: the updates they get (TextMessage,
 // CallbackQuery; the submission is the verification's own), the users
 // (User) and messages (Message, Button, Reply), the Sender and Editor that the
-// transports implement, the admins' notices (Admins), the Observer of
+// transports implement, the admins' notices (Admins), users written to
+// outside a conversation with them (FindRecipient), the Observer of
 // outcomes and commands (for metrics), the logger an update is handled
 // with (ContextWithLogger), and ErrRetryLater.
 //

@@ -477,24 +477,15 @@ func (cv *conv) revoke(ctx context.Context, args []string) error {
 // went out.
 func (cv *conv) tellRevoked(ctx context.Context, target int64, revoked []store.Status) bool {
 	c := cv.c
-	prefs, err := c.cfg.Store.Preferences(ctx, target)
+	r, err := handlers.FindRecipient(ctx, c.cfg.Store.Preferences, c.cfg.Telegram, c.cfg.Catalog, target)
 	if err != nil {
-		cv.Log.WarnContext(ctx, "admin: cannot read the user's preferences; the user is not told", slog.String("error", err.Error()))
+		cv.Log.WarnContext(ctx, "admin: the user is not told of the revocation", slog.String("error", err.Error()))
 		return false
-	}
-	lang := prefs.Lang
-	if lang == "" {
-		lang = c.cfg.Catalog.DefaultLanguage()
-	}
-	loc := c.cfg.Catalog.Language(lang)
-	peer, err := c.cfg.Telegram.Resolve(ctx, handlers.User{ID: target})
-	if err != nil {
-		peer = handlers.User{ID: target}
 	}
 	told := true
 	for _, st := range revoked {
-		m := handlers.Message{Text: loc.Text(i18n.MsgRevokedNotice, map[string]any{"Level": cv.title(st.Level)}), Key: cv.ID + ":revoked_notice:" + st.Level}
-		if err := c.cfg.Telegram.Send(ctx, peer, m); err != nil {
+		m := handlers.Message{Text: r.Loc.Text(i18n.MsgRevokedNotice, map[string]any{"Level": cv.title(st.Level)}), Key: cv.ID + ":revoked_notice:" + st.Level}
+		if err := c.cfg.Telegram.Send(ctx, r.To, m); err != nil {
 			cv.Log.WarnContext(ctx, "admin: cannot tell the user of the revocation", slog.String("error", err.Error()))
 			told = false
 		}
@@ -595,14 +586,9 @@ func (c *Commands) Callback(ctx context.Context, q handlers.CallbackQuery) error
 
 	// What the notice needs and DeleteUser erases: the user's language
 	// and what the transport needs to reach them.
-	prefs, err := c.cfg.Store.Preferences(ctx, target)
+	r, err := handlers.FindRecipient(ctx, c.cfg.Store.Preferences, c.cfg.Telegram, c.cfg.Catalog, target)
 	if err != nil {
 		return cv.failedCallback(ctx, q.QueryID, "read the user's preferences", err)
-	}
-	peer, err := c.cfg.Telegram.Resolve(ctx, handlers.User{ID: target})
-	if err != nil {
-		cv.Log.WarnContext(ctx, "admin: cannot look up how to reach the user", slog.String("error", err.Error()))
-		peer = handlers.User{ID: target}
 	}
 	n, err := c.cfg.Store.DeleteUser(ctx, target)
 	if err != nil {
@@ -621,13 +607,9 @@ func (c *Commands) Callback(ctx context.Context, q handlers.CallbackQuery) error
 	if n == 0 {
 		return cv.Reply.Send(ctx, cmdKycDelete, cv.Loc().Text(i18n.MsgAdminDeleteNothing, map[string]any{"User": user}))
 	}
-	lang := prefs.Lang
-	if lang == "" {
-		lang = c.cfg.Catalog.DefaultLanguage()
-	}
 	text := cv.Loc().Text(i18n.MsgAdminDeleteDone, map[string]any{"User": user, "Count": n})
-	notice := handlers.Message{Text: c.cfg.Catalog.Language(lang).Text(i18n.MsgDeletedNotice, nil), Key: q.ID + ":deleted_notice"}
-	if err := c.cfg.Telegram.Send(ctx, peer, notice); err != nil {
+	notice := handlers.Message{Text: r.Loc.Text(i18n.MsgDeletedNotice, nil), Key: q.ID + ":deleted_notice"}
+	if err := c.cfg.Telegram.Send(ctx, r.To, notice); err != nil {
 		cv.Log.WarnContext(ctx, "admin: cannot send the deletion notice to the user", slog.String("error", err.Error()))
 		text += "\n" + cv.Loc().Text(i18n.MsgAdminDeleteNotTold, map[string]any{"User": user})
 	}

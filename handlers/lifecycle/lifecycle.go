@@ -273,17 +273,15 @@ func (l *Lifecycle) end(ctx context.Context, st store.Status, e Expired, anchor 
 
 func remindWhat(days int) string { return "remind:" + strconv.Itoa(days) }
 
-// userLoc returns the user's language and how to reach them.
+// userLoc returns the user's language and how to reach them. A reminder
+// or an expiry notice is claimed once: when the user's language cannot be
+// read, it goes out in the default language rather than not at all.
 func (l *Lifecycle) userLoc(ctx context.Context, userID int64) (*i18n.Localizer, handlers.User) {
-	lang := l.cfg.Catalog.DefaultLanguage()
-	if p, err := l.cfg.Store.Preferences(ctx, userID); err == nil && p.Lang != "" {
-		lang = p.Lang
-	}
-	to, err := l.cfg.Telegram.Resolve(ctx, handlers.User{ID: userID})
+	r, err := handlers.FindRecipient(ctx, l.cfg.Store.Preferences, l.cfg.Telegram, l.cfg.Catalog, userID)
 	if err != nil {
-		to = handlers.User{ID: userID}
+		l.cfg.Log.WarnContext(ctx, "lifecycle: writing in the default language", slog.Int64("user_id", userID), slog.String("error", err.Error()))
 	}
-	return l.cfg.Catalog.Language(lang), to
+	return r.Loc, r.To
 }
 
 // send sends text with the re-verification button, keyed by the
