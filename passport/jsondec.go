@@ -386,7 +386,7 @@ func fieldName(key []byte) string {
 	case "post_code":
 		return "post_code"
 	}
-	return string(key)
+	return validUTF8(string(key)) // as values are, and as encoding/json reads keys
 }
 
 // jsonElementType reads an element's type, the string of "type" in the
