@@ -37,9 +37,16 @@ func keyIV(secret, hash []byte) (key [32]byte, iv [16]byte) {
 
 func newCBC(secret, hash []byte, decrypt bool) (cipher.BlockMode, error) {
 	key, iv := keyIV(secret, hash)
-	if lib, err := libcrypto.Load(); decrypt && err == nil && lib.CBC() {
-		return &sslCBC{lib: lib, key: key, iv: iv}, nil
+	if decrypt {
+		if lib, err := libcrypto.Load(); err == nil && lib.CBC() {
+			return &sslCBC{lib: lib, key: key, iv: iv}, nil
+		}
 	}
+	return goCBC(key, iv, decrypt)
+}
+
+// goCBC is AES-256-CBC on crypto/aes.
+func goCBC(key [32]byte, iv [aes.BlockSize]byte, decrypt bool) (cipher.BlockMode, error) {
 	block, err := aes.NewCipher(key[:])
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -79,11 +86,12 @@ func (c *sslCBC) CryptBlocks(dst, src []byte) {
 	var next [aes.BlockSize]byte // the last ciphertext block chains on
 	copy(next[:], src[len(src)-aes.BlockSize:])
 	if err := c.lib.DecryptCBC(c.key[:], c.iv[:], dst, src); err != nil {
-		block, err := aes.NewCipher(c.key[:])
+		// OpenSSL fails before it writes (no context, sizes it refuses).
+		mode, err := goCBC(c.key, c.iv, true)
 		if err != nil {
 			panic("passport: AES-256 refused a 32-byte key: " + err.Error())
 		}
-		cipher.NewCBCDecrypter(block, c.iv[:]).CryptBlocks(dst, src)
+		mode.CryptBlocks(dst, src)
 	}
 	c.iv = next
 }

@@ -27,10 +27,7 @@ var decoders = sync.Pool{New: func() any { return new(jx.Decoder) }}
 
 // jsonDoc decodes one whole JSON document with f, refusing trailing data.
 func jsonDoc(what string, b []byte, f func(d *jx.Decoder) error) error {
-	d, _ := decoders.Get().(*jx.Decoder)
-	if d == nil {
-		d = new(jx.Decoder)
-	}
+	d := decoders.Get().(*jx.Decoder) //nolint:forcetypeassert // the pool's New makes nothing else
 	defer func() {
 		d.ResetBytes(nil)
 		decoders.Put(d)
@@ -474,11 +471,8 @@ func decodeFileCredentialsList(d *jx.Decoder, a *byteArena, p *jpath) ([]FileCre
 }
 
 func decodeDataCredentials(d *jx.Decoder, a *byteArena, p *jpath) (*DataCredentials, error) {
-	var dc DataCredentials
-	var present bool
-	var err error
-	dc.DataHash, dc.Secret, present, err = decodeHashSecret(d, a, p, "data_hash")
-	return optional(dc, present, err)
+	hash, secret, present, err := decodeHashSecret(d, a, p, "data_hash")
+	return optional(DataCredentials{DataHash: hash, Secret: secret}, present, err)
 }
 
 func decodeValueCredentials(d *jx.Decoder, a *byteArena, p *jpath) (*ValueCredentials, error) {
@@ -490,11 +484,9 @@ func decodeValueCredentials(d *jx.Decoder, a *byteArena, p *jpath) (*ValueCreden
 			at := p.field("data")
 			vc.Data, err = decodeDataCredentials(d, a, &at)
 		case "front_side", "reverse_side", "selfie":
-			at := p.field(fileSideName(k))
-			var fc *FileCredentials
-			if fc, err = decodeFileCredentials(d, a, &at); err == nil {
-				*side(k, &vc.FrontSide, &vc.ReverseSide, &vc.Selfie) = fc
-			}
+			name, field := side(k, &vc.FrontSide, &vc.ReverseSide, &vc.Selfie)
+			at := p.field(name)
+			*field, err = decodeFileCredentials(d, a, &at)
 		case "files":
 			at := p.field("files")
 			vc.Files, err = decodeFileCredentialsList(d, a, &at)
@@ -512,28 +504,17 @@ func decodeValueCredentials(d *jx.Decoder, a *byteArena, p *jpath) (*ValueCreden
 	return vc, nil
 }
 
-// fileSideName is key as a string without an allocation: one of
-// front_side, reverse_side and selfie.
-func fileSideName(key string) string {
-	switch key {
-	case "front_side":
-		return "front_side"
-	case "reverse_side":
-		return "reverse_side"
-	}
-	return "selfie"
-}
-
 // side is, of the fields front, reverse and selfie, the one key
-// (front_side, reverse_side or selfie) names.
-func side[T any](key string, front, reverse, selfie *T) *T {
+// (front_side, reverse_side or selfie) names, with that name as a
+// constant: the path of a document without errors allocates nothing.
+func side[T any](key string, front, reverse, selfie *T) (string, *T) {
 	switch key {
 	case "front_side":
-		return front
+		return "front_side", front
 	case "reverse_side":
-		return reverse
+		return "reverse_side", reverse
 	}
-	return selfie
+	return "selfie", selfie
 }
 
 // decodeCredentials reads the credentials JSON without validating it.
@@ -634,11 +615,9 @@ func decodeBotElement(d *jx.Decoder, a *byteArena, src *source, p *jpath) (Encry
 		case "email":
 			ee.Email, err = src.str(d, p, "email")
 		case "front_side", "reverse_side", "selfie":
-			at := p.field(fileSideName(k))
-			var r *FileRef
-			if r, err = decodeBotFile(d, src, &at); err == nil {
-				*side(k, &ee.FrontSide, &ee.ReverseSide, &ee.Selfie) = r
-			}
+			name, field := side(k, &ee.FrontSide, &ee.ReverseSide, &ee.Selfie)
+			at := p.field(name)
+			*field, err = decodeBotFile(d, src, &at)
 		case "files":
 			at := p.field("files")
 			ee.Files, err = decodeBotFiles(d, src, &at)
