@@ -43,8 +43,8 @@ func benchVerdicts(b *testing.B, configYAML string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute) // testContext's 2 minutes are too short for b.N users
 	defer cancel()
 	// verify plays user i from /start to the verdict, timing what
-	// follows the tap on "Share" when timed.
-	verify := func(i int, timed bool) time.Duration {
+	// follows the tap on "Share" (the warm-up's timing is reset below).
+	verify := func(i int) time.Duration {
 		u := w.user("en", nil)
 		defer func() { _ = u.Close() }()
 		page, _ := w.request(ctx, u, "")
@@ -59,18 +59,14 @@ func benchVerdicts(b *testing.B, configYAML string) {
 				}
 			}
 		}
-		if timed {
-			b.StartTimer()
-		}
+		b.StartTimer()
 		start := time.Now()
 		if err := u.FillForm(ctx, link); err != nil {
 			b.Fatal(err)
 		}
 		m := w.next(ctx, u)
 		d := time.Since(start)
-		if timed {
-			b.StopTimer()
-		}
+		b.StopTimer()
 		if m.Text != w.text("en", i18n.MsgResultVerified, nil) {
 			b.Fatalf("user %d: %q", i, m.Text)
 		}
@@ -81,14 +77,14 @@ func benchVerdicts(b *testing.B, configYAML string) {
 	// (an MTProto key exchange each), load the store's scripts and warm
 	// its pools, once a process and not once a verification.
 	for i := range benchWarmUp {
-		verify(-1-i, false)
+		verify(-1 - i)
 	}
 	var verdicts []time.Duration
 	b.ResetTimer()
 	b.StopTimer()
 	stopProfile := profileCPU(b)
 	for i := range b.N {
-		verdicts = append(verdicts, verify(i, true))
+		verdicts = append(verdicts, verify(i))
 	}
 	prof := stopProfile()
 	slices.Sort(verdicts)
