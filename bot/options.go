@@ -219,10 +219,11 @@ func WithValiditySweep(every time.Duration) Option {
 }
 
 // WithTempDir sets where scans are staged while a submission is
-// processed (verification.Config.TempDir); default os.TempDir(). They rest
-// there encrypted, as Telegram sent them, for the submission's time only;
-// the leftovers of a killed process are removed when the bot next starts.
-// Use a private, local folder.
+// processed when they are not kept in memory (larger than 1 MiB, or
+// beyond passport.scan_memory_mb: verification.Config.TempDir); default
+// os.TempDir(). They rest there encrypted, as Telegram sent them, for the
+// submission's time only; the leftovers of a killed process are removed
+// when the bot next starts. Use a private, local folder.
 func WithTempDir(dir string) Option { return func(o *options) { o.tempDir = dir } }
 
 // WithEverything makes kycbot the whole bot, with a catch-all reply:

@@ -67,7 +67,7 @@ func (b *Bot) build(set *settings, t Transport, self Self) (*wiring, error) {
 		Admins: w.admins, Support: cfg.Support, RequestTTL: cfg.Passport.RequestTTL, OnVerified: b.onVerified, OnRejected: b.onRejected,
 		ResultsTo: b.resultsTo, OnReview: b.onReview, OnNeedsFixes: b.onNeedsFixes, ReviewLink: b.reviewLink,
 		ReviewChecks: append([]verification.ReviewCheck{b.screen}, b.o.reviewChecks...), ReverifyAfter: reverify,
-		TempDir: b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
+		ScanMemory: scanMemory(cfg.Passport.ScanMemoryMB), TempDir: b.o.tempDir, Now: b.o.now, Log: b.log, Observer: b.metrics,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
@@ -141,4 +141,14 @@ func levelTitles(cfg *config.Config) map[string]string {
 		}
 	}
 	return titles
+}
+
+// scanMemory is the flow's ScanMemory for passport.scan_memory_mb, whose
+// 0 stages every scan on disk. A reload builds a new flow with a budget of
+// its own: the submissions of the old one keep theirs until they end.
+func scanMemory(mb int) int64 {
+	if mb <= 0 {
+		return -1
+	}
+	return int64(mb) << 20
 }

@@ -147,6 +147,15 @@ delivery:
 		},
 	},
 	{
+		name: "scan memory out of range",
+		src: level + `passport:
+  scan_memory_mb: -1
+`,
+		want: []want{
+			{"passport.scan_memory_mb", 3, "-1 is out of range: use between 0 (every scan staged on disk) and 4096 megabytes"},
+		},
+	},
+	{
 		name: "durations out of range",
 		src: level + `passport:
   request_ttl: 25h

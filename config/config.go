@@ -168,6 +168,13 @@ type Passport struct {
 	// valid (request_ttl), written as a duration such as "30m". Default 30
 	// minutes; between 1 minute and 24 hours.
 	RequestTTL time.Duration `yaml:"request_ttl"`
+	// ScanMemoryMB is how many megabytes (MiB) of scans the bot keeps in
+	// memory while their submissions are processed, all together
+	// (scan_memory_mb): scans of at most 1 MiB, encrypted as Telegram
+	// sent them; the others are staged in the temporary directory, also
+	// encrypted. Default 16; 0 stages every scan on disk; at most
+	// MaxScanMemoryMB.
+	ScanMemoryMB int `yaml:"scan_memory_mb"`
 }
 
 // Level is one verification level: what the bot asks for and what it
@@ -587,6 +594,8 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // Defaults of the fields that have one.
 const (
 	DefaultRequestTTL      = 30 * time.Minute
+	DefaultScanMemoryMB    = 16
+	MaxScanMemoryMB        = 4096
 	DefaultBotAPIURL       = "https://api.telegram.org"
 	DefaultListen          = ":8080"
 	DefaultOpsListen       = "127.0.0.1:9090"
@@ -636,7 +645,7 @@ func Default() *Config {
 	return &Config{
 		Telegram: Telegram{Transport: TransportMTProto, Server: TelegramServer{DC: DefaultDC}, BotAPIURL: DefaultBotAPIURL,
 			BotAPI: BotAPI{Receive: ReceivePolling}},
-		Passport: Passport{RequestTTL: DefaultRequestTTL},
+		Passport: Passport{RequestTTL: DefaultRequestTTL, ScanMemoryMB: DefaultScanMemoryMB},
 		Rules:    verify.DefaultPolicy(),
 		Web:      Web{Listen: DefaultListen, OpsListen: DefaultOpsListen},
 		Redis: Redis{

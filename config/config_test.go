@@ -116,6 +116,7 @@ func TestDefaults(t *testing.T) {
 		got, want any
 	}{
 		{"request_ttl", cfg.Passport.RequestTTL, 30 * time.Minute},
+		{"scan_memory_mb", cfg.Passport.ScanMemoryMB, 16},
 		{"listen", cfg.Web.Listen, ":8080"},
 		{"ops_listen", cfg.Web.OpsListen, "127.0.0.1:9090"},
 		{"redis mode", cfg.Redis.Mode, "single"},

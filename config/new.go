@@ -21,7 +21,8 @@ import (
 // zero Rules is verify.DefaultPolicy.
 // Some settings have a zero that means something and New keeps it:
 // Delivery.IncludeData (false: the webhook carries no personal data),
-// Retention.StatusDays and AuditDays (0: kept forever), the AdminNotices
+// Retention.StatusDays and AuditDays (0: kept forever),
+// Passport.ScanMemoryMB (0: every scan staged on disk), the AdminNotices
 // and Revocation.NotifyUser (false: not sent). Start from Default() for a Config holding
 // every default, as a file leaving every key out does.
 //

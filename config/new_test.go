@@ -415,8 +415,8 @@ admins: [111111111]
 	}
 }
 
-// New fills the zero fields that have a default; the three whose zero
-// means something stay zero (the admin notices' switches; their reminder
+// New fills the zero fields that have a default; those whose zero means
+// something stay zero (the admin notices' switches; their reminder
 // period has a default).
 func TestNewDefaults(t *testing.T) {
 	basic := map[string]*Level{"basic": {Scope: scope(req(passport.TypePersonalDetails))}}
@@ -428,14 +428,15 @@ func TestNewDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Delivery.IncludeData || cfg.Retention.StatusDays != 0 || cfg.Retention.AuditDays != 0 || cfg.AdminNotices != (AdminNotices{ReviewReminder: DefaultReviewReminder}) || cfg.Revocation.NotifyUser {
-		t.Errorf("include_data %v, status_days %d, audit_days %d, admin_notices %+v; New keeps the zeros given",
-			cfg.Delivery.IncludeData, cfg.Retention.StatusDays, cfg.Retention.AuditDays, cfg.AdminNotices)
+	if cfg.Delivery.IncludeData || cfg.Retention.StatusDays != 0 || cfg.Retention.AuditDays != 0 || cfg.AdminNotices != (AdminNotices{ReviewReminder: DefaultReviewReminder}) || cfg.Revocation.NotifyUser || cfg.Passport.ScanMemoryMB != 0 {
+		t.Errorf("include_data %v, status_days %d, audit_days %d, admin_notices %+v, scan_memory_mb %d; New keeps the zeros given",
+			cfg.Delivery.IncludeData, cfg.Retention.StatusDays, cfg.Retention.AuditDays, cfg.AdminNotices, cfg.Passport.ScanMemoryMB)
 	}
 	cfg.Delivery.IncludeData = true
 	cfg.AdminNotices = AdminNotices{Verified: true, Rejected: true, Alarms: true, ReviewReminder: DefaultReviewReminder}
 	cfg.Retention = Retention{StatusDays: DefaultStatusDays, AuditDays: DefaultAuditDays}
 	cfg.Revocation.NotifyUser = true
+	cfg.Passport.ScanMemoryMB = DefaultScanMemoryMB
 	fromFile = unlocated(fromFile)
 	if !reflect.DeepEqual(cfg, fromFile) {
 		t.Errorf("New(Config{Levels}) = %+v\nwant the file's defaults %+v", cfg, fromFile)

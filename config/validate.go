@@ -285,6 +285,9 @@ func (c *checker) passport(p Passport) {
 		c.add("passport.privacy_policy_url", "%s", msg)
 	}
 	c.duration("passport.request_ttl", p.RequestTTL, MinRequestTTL, MaxRequestTTL)
+	if p.ScanMemoryMB < 0 || p.ScanMemoryMB > MaxScanMemoryMB {
+		c.add("passport.scan_memory_mb", "%d is out of range: use between 0 (every scan staged on disk) and %d megabytes", p.ScanMemoryMB, MaxScanMemoryMB)
+	}
 }
 
 func (c *checker) duration(path string, d, lo, hi time.Duration) {

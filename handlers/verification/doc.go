@@ -35,26 +35,29 @@
 //
 // # Scans at rest
 //
-// No scan rests in clear on disk. Each scan is staged in Config.TempDir
+// No scan rests in clear, in memory or on disk. Each scan is staged
 // exactly as Telegram sends it, encrypted (AES-256-CBC) under its file
 // secret; the secret and the file hash come from the credentials, which
 // only the bot's private key decrypts, and live only in the process's
-// memory. While a scan downloads, the same stream is decrypted to learn
-// its format and pixel size, its hash checked (a bad file fails the
-// submission before anything accepts it), and the plaintext dropped.
-// Verified.Open decrypts the staged file again while it is read, after
-// checking the whole file against the hash, so a file changed on disk
-// fails instead of giving other bytes.
+// memory. A scan of at most MaxMemoryScan bytes is staged in memory while
+// Config.ScanMemory, shared by the flow's submissions, has room for it;
+// the others go to Config.TempDir. While a scan downloads, the same
+// stream is decrypted to learn its format and pixel size, its hash
+// checked (a bad file fails the submission before anything accepts it),
+// and the plaintext dropped. Verified.Open decrypts the staged scan again
+// while it is read; a file on disk is checked whole against the hash
+// first, so a file changed on disk fails instead of giving other bytes.
 //
-// The staged files rest for one submission: in a directory of their own,
-// <TempDir>/kycbot-scans-<random>/, that the process holds an flock on
-// and removes when the submission ends, however it ends (after the
-// OnVerified hook for an accepted one). A process killed mid-submission
-// (SIGKILL, out of memory) leaves its directory, still encrypted; the
-// kernel drops its lock, and the next Flow to start (New) removes it,
-// leaving alone the directories of live processes. Without flock (builds
-// other than Linux, macOS and the BSDs) nothing is locked or removed at
-// start: remove leftovers by hand.
+// The staged scans last one submission: the flow drops them when the
+// submission ends, however it ends (after the OnVerified hook for an
+// accepted one). Those on disk are in a directory of their own,
+// <TempDir>/kycbot-scans-<random>/, made on the submission's first such
+// scan, that the process holds an flock on. A process killed
+// mid-submission (SIGKILL, out of memory) leaves its directory, still
+// encrypted; the kernel drops its lock, and the next Flow to start (New)
+// removes it, leaving alone the directories of live processes. Without
+// flock (builds other than Linux, macOS and the BSDs) nothing is locked or
+// removed at start: remove leftovers by hand.
 //
 // # Duplicates and manual review
 //

@@ -15,51 +15,51 @@ import (
 	"github.com/kycbot/kycbot/verify"
 )
 
-// A scan is staged on disk exactly as Telegram sends it: encrypted
-// (AES-256-CBC) under its file secret, which only the credentials hold, in
-// memory. While it downloads, the same bytes are decrypted into a
-// verify.ScanInspector (format, pixel size) and the plaintext is dropped;
-// when the level's policy has a sharpness rule, the staged file is then
-// decrypted once more into the JPEG decoder (verify.MeasureSharpness: one
-// decoded image per scan, at most DownloadConcurrency at once);
-// Open decrypts the staged file again while it is read. So no scan rests
-// in clear on disk, no new cipher or file format is involved, and
-// Telegram's file_hash, checked on every pass, catches a staged file that
-// changed on disk.
+// A scan is staged exactly as Telegram sends it, encrypted (AES-256-CBC)
+// under its file secret, which only the credentials hold: in memory when
+// small, else on disk (see staging.go). While it downloads,
+// the same bytes are decrypted into a verify.ScanInspector (format, pixel
+// size) and the plaintext is dropped; when the level's policy has a
+// sharpness rule, the staged scan is then decrypted once more into the
+// JPEG decoder (verify.MeasureSharpness: one decoded image per scan, at
+// most DownloadConcurrency at once); Open decrypts it again while it is
+// read. So no scan rests in clear, in memory or on disk, no new cipher or
+// file format is involved, and Telegram's file_hash, checked on every
+// pass, catches a staged file that changed on disk.
 
-// stagedScan is one staged scan: where its encrypted bytes are and how to
-// decrypt them.
-type stagedScan struct {
-	path  string
-	creds passport.FileCredentials
-}
-
-// scanStage is the staged scans of one submission.
-type scanStage map[verify.ScanKey]stagedScan
-
-// open opens the scan key: the staged file is decrypted and verified
-// whole first, then decrypted again while the returned reader is read, so
-// a damaged file fails here instead of handing out wrong bytes. Memory
-// stays at one 64 KiB buffer per open reader.
-func (st scanStage) open(key verify.ScanKey) (io.ReadCloser, error) {
-	sc, ok := st[key]
+// open opens the scan key: it is decrypted while the returned reader is
+// read, with memory at one 64 KiB buffer per open reader. A scan staged
+// on disk is decrypted and verified whole first, so a damaged file fails
+// here instead of handing out wrong bytes; one in memory was verified as
+// it downloaded, and nothing outside the process can change it.
+func (st *staging) open(key verify.ScanKey) (io.ReadCloser, error) {
+	notStaged := func(err error) error {
+		return fmt.Errorf("verification: scan %s.%s is no longer staged: Verified.Open works only while the OnVerified hook runs: %w",
+			key.Element, key.Target, err)
+	}
+	sc, ok, staged := st.get(key)
+	if !staged {
+		return nil, notStaged(errStagingRemoved)
+	}
 	if !ok {
 		return nil, fmt.Errorf("verification: no scan %s.%s in this submission", key.Element, key.Target)
 	}
-	f, err := os.Open(sc.path)
+	f, err := sc.reader()
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("verification: scan %s.%s is no longer staged: Verified.Open works only while the OnVerified hook runs: %w",
-			key.Element, key.Target, err)
+		return nil, notStaged(err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("verification: open scan %s.%s: %w", key.Element, key.Target, err)
 	}
-	r, err := passport.NewFileReader(f, sc.creds)
-	if err == nil {
-		_, err = r.WriteTo(io.Discard)
-	}
-	if err == nil {
-		_, err = f.Seek(0, io.SeekStart)
+	var r *passport.FileReader
+	if sc.onDisk() {
+		r, err = passport.NewFileReader(f, sc.creds)
+		if err == nil {
+			_, err = r.WriteTo(io.Discard)
+		}
+		if err == nil {
+			_, err = f.Seek(0, io.SeekStart)
+		}
 	}
 	if err == nil {
 		r, err = passport.NewFileReader(f, sc.creds)
@@ -76,7 +76,7 @@ func (st scanStage) open(key verify.ScanKey) (io.ReadCloser, error) {
 // the file still verifies.
 type scanReader struct {
 	*passport.FileReader
-	f *os.File
+	f io.Closer
 }
 
 // Close implements io.Closer.
@@ -84,7 +84,7 @@ func (r *scanReader) Close() error { return r.f.Close() }
 
 // fetched is the outcome of downloading and decrypting every scan.
 type fetched struct {
-	staged scanStage
+	staged *staging
 	infos  map[verify.ScanKey]verify.ScanInfo
 }
 
@@ -100,24 +100,22 @@ func (e *fileError) Error() string {
 
 func (e *fileError) Unwrap() error { return e.err }
 
-// fetchAll downloads every scan of sub into dir, encrypted, and checks it
+// fetchAll downloads every scan of sub into st, encrypted, and checks it
 // decrypts, at most limit at a time; with sharpness, it measures the
 // sharpness of each JPEG scan. Each file streams from the download
-// through a pipe to the staged file and the decrypter: memory stays
-// bounded whatever the sizes, and by the pixel size of the decoded scans
-// (verify.MaxSharpnessPixels) while they are measured.
-func fetchAll(ctx context.Context, tgc Telegram, sub *passport.Submission, dir string, limit int, sharpness bool) (*fetched, error) {
+// through a pipe to its stage and the decrypter: memory stays bounded
+// whatever the sizes (the scans staged in memory by Config.ScanMemory),
+// and by the pixel size of the decoded scans (verify.MaxSharpnessPixels)
+// while they are measured.
+func fetchAll(ctx context.Context, tgc Telegram, sub *passport.Submission, st *staging, limit int, sharpness bool) (*fetched, error) {
 	scans := verify.Scans(sub)
-	out := &fetched{
-		staged: make(scanStage, len(scans)),
-		infos:  make(map[verify.ScanKey]verify.ScanInfo, len(scans)),
-	}
+	out := &fetched{staged: st, infos: make(map[verify.ScanKey]verify.ScanInfo, len(scans))}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(limit, 1))
 	for _, sc := range scans {
 		g.Go(func() error {
-			staged, info, err := fetchRetrying(gctx, tgc, sc.File, dir)
+			staged, info, err := fetchRetrying(gctx, tgc, sc.File, st)
 			if err != nil {
 				return &fileError{key: sc.Key, err: err}
 			}
@@ -126,8 +124,9 @@ func fetchAll(ctx context.Context, tgc Telegram, sub *passport.Submission, dir s
 					return &fileError{key: sc.Key, err: err}
 				}
 			}
+			st.keep(sc.Key, staged)
 			mu.Lock()
-			out.staged[sc.Key], out.infos[sc.Key] = staged, info
+			out.infos[sc.Key] = info
 			mu.Unlock()
 			return nil
 		})
@@ -146,13 +145,14 @@ const (
 )
 
 // fetchRetrying is fetchOne, tried again after a failed download (a
-// dropped connection, a slow DC): a scan that does not decrypt is not
-// downloaded again.
-func fetchRetrying(ctx context.Context, tgc Telegram, f *passport.File, dir string) (stagedScan, verify.ScanInfo, error) {
+// dropped connection, a slow DC): a scan that does not decrypt, or that
+// cannot be staged, is not downloaded again.
+func fetchRetrying(ctx context.Context, tgc Telegram, f *passport.File, st *staging) (stagedScan, verify.ScanInfo, error) {
 	pause := downloadPause
 	for attempt := 1; ; attempt++ {
-		staged, info, err := fetchOne(ctx, tgc, f, dir)
-		if err == nil || attempt == downloadAttempts || sentinelName(err) != "unknown" || ctx.Err() != nil {
+		staged, info, err := fetchOne(ctx, tgc, f, st)
+		var se *stageError
+		if err == nil || attempt == downloadAttempts || sentinelName(err) != "unknown" || errors.As(err, &se) || ctx.Err() != nil {
 			return staged, info, err
 		}
 		t := time.NewTimer(pause)
@@ -174,7 +174,7 @@ func (sc stagedScan) measure(info verify.ScanInfo) (verify.ScanInfo, error) {
 	if !info.JPEG {
 		return info, nil
 	}
-	f, err := os.Open(sc.path)
+	f, err := sc.reader()
 	if err != nil {
 		return info, fmt.Errorf("open the staged scan: %w", err)
 	}
@@ -196,20 +196,19 @@ func (sc stagedScan) measure(info verify.ScanInfo) (verify.ScanInfo, error) {
 	return info, nil
 }
 
-// fetchOne downloads f into a new file of dir as it comes (encrypted),
-// decrypting the same stream into a verify.ScanInspector. The file is kept
-// only when the whole download decrypts and matches its file hash.
-func fetchOne(ctx context.Context, tgc Telegram, f *passport.File, dir string) (_ stagedScan, _ verify.ScanInfo, err error) {
-	out, err := os.CreateTemp(dir, "scan-*")
+// fetchOne stages f in st as it comes (encrypted), decrypting the same
+// stream into a verify.ScanInspector. The staged scan is kept only when
+// the whole download decrypts and matches its file hash.
+func fetchOne(ctx context.Context, tgc Telegram, f *passport.File, st *staging) (staged stagedScan, _ verify.ScanInfo, err error) {
+	out, err := st.spool(f.Size)
 	if err != nil {
-		return stagedScan{}, verify.ScanInfo{}, fmt.Errorf("create a staged scan file: %w", err)
+		return stagedScan{}, verify.ScanInfo{}, err
 	}
-	defer func() {
-		if cerr := out.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("write the staged scan file: %w", cerr)
-		}
-		if err != nil {
-			_ = os.Remove(out.Name())
+	defer func() { // staged is what the download left, or nothing
+		var ferr error
+		staged, ferr = out.finish(err == nil, f.Credentials)
+		if err == nil {
+			err = ferr
 		}
 	}()
 	ctx, cancel := context.WithCancel(ctx)
@@ -236,5 +235,5 @@ func fetchOne(ctx context.Context, tgc Telegram, f *passport.File, dir string) (
 		}
 		return stagedScan{}, verify.ScanInfo{}, decErr
 	}
-	return stagedScan{path: out.Name(), creds: f.Credentials}, inspect.Info(), nil
+	return stagedScan{}, inspect.Info(), nil
 }

@@ -92,7 +92,14 @@ const (
 	// DefaultReviewTTL is how long a submission waits for an admin's
 	// decision.
 	DefaultReviewTTL = 7 * 24 * time.Hour
+	// DefaultScanMemory is how many bytes of scans a Flow keeps in memory,
+	// all submissions together, before it stages them on disk.
+	DefaultScanMemory = 16 << 20
 )
+
+// MaxMemoryScan is the largest scan kept in memory (see
+// Config.ScanMemory): a larger one is staged on disk.
+const MaxMemoryScan = 1 << 20
 
 // Config is what New needs. Fields without a default are required.
 type Config struct {
@@ -165,9 +172,20 @@ type Config struct {
 	// DownloadConcurrency is how many files of one submission are
 	// downloaded at once (default DefaultDownloadConcurrency).
 	DownloadConcurrency int
+	// ScanMemory is how many bytes of scans the flow keeps in memory while
+	// their submissions are processed, all submissions together (default
+	// DefaultScanMemory; negative: none, every scan is staged in TempDir).
+	// A scan of at most MaxMemoryScan bytes is kept there, encrypted as
+	// Telegram sent it, while there is room; the others are staged in
+	// TempDir. A verification with a few small scans then creates no file
+	// (creating a directory, a lock and a file per scan costs more CPU
+	// than the rest of the staging). The bytes are given back when the
+	// submission ends.
+	ScanMemory int64
 	// TempDir is where scans are staged while a submission is processed
-	// (default os.TempDir()); it should be local and private to the bot.
-	// Each submission stages its scans in a directory of its own,
+	// when they are not kept in memory (see ScanMemory; default
+	// os.TempDir()); it should be local and private to the bot.
+	// A submission stages such scans in a directory of its own,
 	// kycbot-scans-<random>, locked by the process (flock) and removed
 	// when the submission ends, however it ends. The scans rest there
 	// encrypted, exactly as Telegram sent them: the keys to decrypt them
@@ -259,12 +277,14 @@ type Verified struct {
 // staged scans when the hook returns, so copy what must be kept (and keep
 // it protected: it is personal data).
 //
-// The scan is staged on disk encrypted, as Telegram sent it, and
-// decrypted while it is read, with constant memory whatever its size.
-// Open checks the whole staged file against Telegram's file hash before it
-// returns: a file changed or damaged on disk fails here, with an error
-// wrapping passport.ErrHashMismatch (or another passport error), never
-// with wrong bytes; the reader checks it again at its end.
+// The scan is staged encrypted, as Telegram sent it (in memory or on
+// disk: see Config.ScanMemory), and decrypted while it is read, with
+// constant memory whatever its size. For a scan staged on disk, Open
+// checks the whole file against Telegram's file hash before it returns: a
+// file changed or damaged on disk fails here, with an error wrapping
+// passport.ErrHashMismatch (or another passport error), never with wrong
+// bytes. A scan in memory was checked as it downloaded. The reader checks
+// the hash again at its end.
 func (v Verified) Open(key verify.ScanKey) (io.ReadCloser, error) {
 	if v.open == nil {
 		return nil, fmt.Errorf("verification: no scan %s.%s: this Verified has no scans to open (only the flow's, or those of WithScans)",
@@ -325,6 +345,8 @@ type Flow struct {
 	// keys are Key then PreviousKeys, each handed to the RSA backend once
 	// (passport.NewKey); OpenSSL's copies are freed with the Flow.
 	keys []crypto.Decrypter
+	// mem is what is left of ScanMemory.
+	mem *memBudget
 
 	mu      sync.Mutex
 	delayed map[string]bool // submissions whose user was told about a delay
@@ -356,6 +378,9 @@ func New(cfg Config) (*Flow, error) {
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
 	}
+	if cfg.ScanMemory == 0 {
+		cfg.ScanMemory = DefaultScanMemory
+	}
 	if cfg.ReviewTTL <= 0 {
 		cfg.ReviewTTL = DefaultReviewTTL
 	}
@@ -366,7 +391,7 @@ func New(cfg Config) (*Flow, error) {
 		cfg.ValueErrorsPauses = DefaultValueErrorsPauses
 	}
 	handlers.Defaults(&cfg.Now, &cfg.Log, &cfg.Observer)
-	f := &Flow{cfg: cfg, delayed: map[string]bool{}}
+	f := &Flow{cfg: cfg, delayed: map[string]bool{}, mem: &memBudget{free: max(cfg.ScanMemory, 0)}}
 	f.keys = decryptionKeys(cfg.Key, cfg.PreviousKeys)
 	f.sweep()
 	return f, nil
@@ -711,12 +736,9 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 	}
 	p.log.InfoContext(ctx, "verification: submission received", slog.String("elements", strings.Join(types, ",")))
 
-	dir, remove, err := p.stage(ctx)
-	if err != nil {
-		return p.failed(ctx, "files", "temp_dir"), err
-	}
+	st, remove := p.stage(ctx)
 	defer remove()
-	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir, f.cfg.DownloadConcurrency, checker.MeasuresSharpness())
+	files, err := fetchAll(ctx, f.cfg.Telegram, sub, st, f.cfg.DownloadConcurrency, checker.MeasuresSharpness())
 	if err != nil && ctx.Err() != nil {
 		return Outcome{}, p.retryLater(ctx, "download the scans", err)
 	}
@@ -731,6 +753,9 @@ func (p *run) verify(ctx context.Context, es *passport.EncryptedSubmission, cred
 				Detail: map[string]string{"nonce_hash": req.NonceHash(), "element": string(fe.key.Element)}}, "")
 			p.concludeWith(ctx, i18n.MsgSubmissionUndecryptable)
 			return p.ended(Outcome{Result: handlers.SubmissionUndecryptable, Reason: name}), nil
+		}
+		if se := (*stageError)(nil); errors.As(err, &se) {
+			return p.failed(ctx, "files", "temp_dir"), fmt.Errorf("scans: %w", err)
 		}
 		return p.failed(ctx, "files", "download_failed"), fmt.Errorf("scans: %w", err)
 	}
@@ -925,18 +950,16 @@ func (p *run) needsFixes(ctx context.Context, sub *passport.Submission, res veri
 	return p.verdict(out), nil
 }
 
-// stage creates the submission's staging directory (see Config.TempDir);
-// remove removes it, logging a failure.
-func (p *run) stage(ctx context.Context) (dir string, remove func(), err error) {
-	d, err := lockeddir.Create(p.f.cfg.TempDir, stagePrefix)
-	if err != nil {
-		return "", nil, fmt.Errorf("staging directory: %w", err)
-	}
-	return d.Path(), func() {
-		if err := d.Remove(); err != nil {
+// stage returns where the submission's scans are staged (see
+// Config.ScanMemory and Config.TempDir); remove removes them, logging a
+// failure.
+func (p *run) stage(ctx context.Context) (st *staging, remove func()) {
+	st = &staging{parent: p.f.cfg.TempDir, mem: p.f.mem}
+	return st, func() {
+		if err := st.remove(); err != nil {
 			p.log.ErrorContext(ctx, "verification: cannot remove the staged scans", slog.String("error", err.Error()))
 		}
-	}, nil
+	}
 }
 
 // sentinelName names the passport sentinel an error wraps.

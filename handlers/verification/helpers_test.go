@@ -168,6 +168,13 @@ func testChecker(t testing.TB, now func() time.Time) *verify.Checker {
 // store the flow is given.
 func newEnv(t *testing.T, wrap func(Store) Store) *env {
 	t.Helper()
+	return newEnvWith(t, wrap, nil)
+}
+
+// newEnvWith is newEnv whose flow's config configure, if not nil, changes
+// first.
+func newEnvWith(t *testing.T, wrap func(Store) Store, configure func(*Config)) *env {
+	t.Helper()
 	rdb := needRedis(t)
 	e := &env{t: t, ctx: context.Background(), clock: testkit.NewClock(today), rdb: rdb, tg: &handlerstest.Telegram{}, logs: &testkit.Logs{}, obs: &handlerstest.Observer{}}
 	e.prefix = testkit.Prefix(t, rdb, "verification")
@@ -184,7 +191,7 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 	}
 	logger := e.logs.Logger()
 	e.tempDir = t.TempDir()
-	e.flow, err = New(Config{
+	cfg := Config{
 		Key: handlerstest.Key(t), Store: st, Telegram: e.tg, Catalog: cat,
 		Checkers: map[string]*verify.Checker{level: testChecker(t, e.clock.Now)},
 		PageURL:  func(id string) string { return pageBase + id },
@@ -230,7 +237,11 @@ func newEnv(t *testing.T, wrap func(Store) Store) *env {
 			e.rejected = append(e.rejected, r)
 			return nil
 		},
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	e.flow, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

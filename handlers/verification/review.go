@@ -384,12 +384,12 @@ func (f *Flow) Decide(ctx context.Context, d Decision) (Outcome, error) {
 // and staged for the OnVerified hook, as in Process.
 func (p *run) approve(ctx context.Context, sub *passport.Submission) (Outcome, error) {
 	f := p.f
-	dir, remove, err := p.stage(ctx)
-	if err != nil {
-		return p.failed(ctx, "files", "temp_dir"), err
-	}
+	st, remove := p.stage(ctx)
 	defer remove()
-	files, err := fetchAll(ctx, f.cfg.Telegram, sub, dir, f.cfg.DownloadConcurrency, false)
+	files, err := fetchAll(ctx, f.cfg.Telegram, sub, st, f.cfg.DownloadConcurrency, false)
+	if se := (*stageError)(nil); errors.As(err, &se) {
+		return p.failed(ctx, "files", "temp_dir"), fmt.Errorf("scans: %w", err)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return Outcome{}, p.retryLater(ctx, "download the scans", err)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,58 +44,157 @@ func stagedFiles(t *testing.T, dir string) map[string][]byte {
 	return out
 }
 
-// TestScansStagedEncrypted: while OnVerified runs, the scans rest on disk
-// only as Telegram sent them (encrypted): no staged byte sequence holds a
-// piece of a scan, and Open gives back the exact scans.
-func TestScansStagedEncrypted(t *testing.T) {
-	e := newEnv(t, nil)
-	const user = int64(1101)
+// TestScansStaged: while OnVerified runs, the scans rest on disk only as
+// Telegram sent them (encrypted): no staged byte sequence holds a piece of
+// a scan, and Open gives back the exact scans. By default the small scans
+// of a submission stay in memory and nothing at all is written to
+// TempDir; with a memory budget for two of the three scans, the third is
+// staged on disk. Afterwards, TempDir is empty, the budget is whole again
+// and the Verified opens nothing.
+func TestScansStaged(t *testing.T) {
 	p := goodProfile(t)
 	scans := [][]byte{p.Front, p.Reverse, p.Selfie}
-	checked := false
-	e.inHook = func(v Verified) error {
-		staged := stagedFiles(t, e.tempDir)
-		if len(staged) != len(scans) {
-			return fmt.Errorf("%d staged scan files, want %d", len(staged), len(scans))
-		}
-		for path, b := range staged {
-			if rel, _ := filepath.Rel(e.tempDir, path); !strings.HasPrefix(rel, stagePrefix) {
-				t.Errorf("scan staged at %s, outside a %s* directory", rel, stagePrefix)
-			}
-			for i, scan := range scans {
-				// Any 32 bytes of the scan: its start, middle and end.
-				for _, at := range []int{0, len(scan) / 2, len(scan) - 32} {
-					if bytes.Contains(b, scan[at:at+32]) {
-						t.Errorf("staged file %s holds scan %d in clear (bytes %d to %d)", filepath.Base(path), i, at, at+32)
+	// The encrypted size of each scan: its padding makes it at most
+	// 255 + 16 bytes larger than the scan.
+	largest := int64(0)
+	for _, b := range scans {
+		largest = max(largest, int64(len(b))+255+16)
+	}
+	for i, tc := range []struct {
+		name       string
+		scanMemory int64
+		onDisk     int
+	}{
+		{"in memory by default", 0, 0},
+		{"on disk without memory", -1, 3},
+		{"on disk beyond the budget", 2 * largest, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnvWith(t, nil, func(c *Config) { c.ScanMemory = tc.scanMemory })
+			user := int64(1101 + 10*i)
+			checked := false
+			var kept Verified
+			e.inHook = func(v Verified) error {
+				kept = v
+				staged := stagedFiles(t, e.tempDir)
+				if len(staged) != tc.onDisk {
+					return fmt.Errorf("%d staged scan files, want %d", len(staged), tc.onDisk)
+				}
+				if es, _ := os.ReadDir(e.tempDir); tc.onDisk == 0 && len(es) != 0 {
+					return fmt.Errorf("the temporary directory holds %d entries while every scan is in memory, want none", len(es))
+				}
+				for path, b := range staged {
+					if rel, _ := filepath.Rel(e.tempDir, path); !strings.HasPrefix(rel, stagePrefix) {
+						t.Errorf("scan staged at %s, outside a %s* directory", rel, stagePrefix)
+					}
+					for i, scan := range scans {
+						// Any 32 bytes of the scan: its start, middle and end.
+						for _, at := range []int{0, len(scan) / 2, len(scan) - 32} {
+							if bytes.Contains(b, scan[at:at+32]) {
+								t.Errorf("staged file %s holds scan %d in clear (bytes %d to %d)", filepath.Base(path), i, at, at+32)
+							}
+						}
 					}
 				}
+				checked = true
+				return nil
 			}
+			req := e.issue(user, "en")
+			if out := e.process(e.submission(e.share(p, req.Nonce, nil), user, "en")); out.Result != handlers.SubmissionVerified {
+				t.Fatalf("outcome = %+v, want verified", out)
+			}
+			if !checked {
+				t.Fatal("the hook did not run")
+			}
+			got := e.files[0]
+			for i, k := range []verify.ScanKey{
+				scanKey(passport.TypeDriverLicense, passport.TargetFrontSide),
+				scanKey(passport.TypeDriverLicense, passport.TargetReverseSide),
+				scanKey(passport.TypeDriverLicense, passport.TargetSelfie),
+			} {
+				if !bytes.Equal(got[k], scans[i]) {
+					t.Errorf("Open of %s.%s gave %d bytes differing from the %d-byte scan", k.Element, k.Target, len(got[k]), len(scans[i]))
+				}
+				if r, err := kept.Open(k); err == nil || !strings.Contains(err.Error(), "no longer staged") {
+					if r != nil {
+						_ = r.Close()
+					}
+					t.Errorf("Open of %s.%s after the hook returned: %v, want an error saying it is no longer staged", k.Element, k.Target, err)
+				}
+			}
+			if left := stagedFiles(t, e.tempDir); len(left) != 0 {
+				t.Errorf("staged files left after the submission: %v", left)
+			}
+			if es, _ := os.ReadDir(e.tempDir); len(es) != 0 {
+				t.Errorf("the temporary directory holds %d entries after the submission, want none", len(es))
+			}
+			if free, want := e.flow.mem.free, max(e.flow.cfg.ScanMemory, 0); free != want {
+				t.Errorf("%d bytes of scan memory free after the submission, want all %d", free, want)
+			}
+		})
+	}
+}
+
+// TestSpool: a scan larger than Telegram declared goes on to disk with
+// what came first, and gives its memory back; a failed download gives its
+// memory back and leaves no file.
+func TestSpool(t *testing.T) {
+	dir := t.TempDir()
+	st := &staging{parent: dir, mem: &memBudget{free: 100}}
+	defer func() { _ = st.remove() }()
+	data := make([]byte, 50)
+	_, _ = rand.Read(data)
+
+	sp, err := st.spool(10) // declared 10, 50 come
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.mem.free != 90 {
+		t.Fatalf("%d bytes free after a 10-byte scan took its memory, want 90", st.mem.free)
+	}
+	for _, piece := range [][]byte{data[:8], data[8:30], data[30:]} {
+		if _, err := sp.Write(piece); err != nil {
+			t.Fatal(err)
 		}
-		checked = true
-		return nil
 	}
-	req := e.issue(user, "en")
-	if out := e.process(e.submission(e.share(p, req.Nonce, nil), user, "en")); out.Result != handlers.SubmissionVerified {
-		t.Fatalf("outcome = %+v, want verified", out)
+	sc, err := sp.finish(true, passport.FileCredentials{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !checked {
-		t.Fatal("the hook did not run")
+	if !sc.onDisk() || st.mem.free != 100 {
+		t.Fatalf("the overgrown scan: on disk %v, %d bytes of memory free; want on disk, 100 free", sc.onDisk(), st.mem.free)
 	}
-	got := e.files[0]
-	for i, k := range []verify.ScanKey{
-		scanKey(passport.TypeDriverLicense, passport.TargetFrontSide),
-		scanKey(passport.TypeDriverLicense, passport.TargetReverseSide),
-		scanKey(passport.TypeDriverLicense, passport.TargetSelfie),
-	} {
-		if !bytes.Equal(got[k], scans[i]) {
-			t.Errorf("Open of %s.%s gave %d bytes differing from the %d-byte scan", k.Element, k.Target, len(got[k]), len(scans[i]))
-		}
+	if b, err := os.ReadFile(sc.path); err != nil || !bytes.Equal(b, data) {
+		t.Fatalf("the overgrown scan's file: %v, same bytes %v", err, bytes.Equal(b, data))
 	}
-	if left := stagedFiles(t, e.tempDir); len(left) != 0 {
-		t.Errorf("staged files left after the submission: %v", left)
+
+	sp, err = st.spool(40)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if es, _ := os.ReadDir(e.tempDir); len(es) != 0 {
-		t.Errorf("the temporary directory holds %d entries after the submission, want none", len(es))
+	if _, err := sp.Write(data[:20]); err != nil {
+		t.Fatal(err)
+	}
+	if sc, err := sp.finish(false, passport.FileCredentials{}); err != nil || sc.mem != nil || sc.onDisk() || st.mem.free != 100 {
+		t.Fatalf("a failed download: %+v, %v, %d bytes free; want nothing kept and 100 free", sc, err, st.mem.free)
+	}
+	if sp, err = st.spool(200); err != nil { // beyond the budget: a file from the start
+		t.Fatal(err)
+	}
+	if _, err := sp.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if sc, err := sp.finish(false, passport.FileCredentials{}); err != nil || sc.onDisk() || len(stagedFiles(t, dir)) != 1 {
+		t.Fatalf("a failed download on disk: %+v, %v; %d files staged, want only the first scan's", sc, err, len(stagedFiles(t, dir)))
+	}
+	if err := st.remove(); err != nil {
+		t.Fatal(err)
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 0 || st.mem.free != 100 {
+		t.Fatalf("after remove: %d entries in the directory, %d bytes free; want none and 100", len(es), st.mem.free)
+	}
+	if _, err := st.spool(200); err == nil {
+		t.Fatal("a removed staging made a new file")
 	}
 }
 
@@ -102,7 +202,7 @@ func TestScansStagedEncrypted(t *testing.T) {
 // cut short, grown) makes Open fail with the passport error saying so,
 // never return other bytes; restored, it opens again.
 func TestOpenDamagedScan(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnvWith(t, nil, func(c *Config) { c.ScanMemory = -1 })
 	const user = int64(1102)
 	p := goodProfile(t)
 	front := scanKey(passport.TypeDriverLicense, passport.TargetFrontSide)
@@ -211,14 +311,11 @@ func TestStagingHelperProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := lockeddir.Create(tempDir, stagePrefix)
-	if err != nil {
+	st := &staging{parent: tempDir, mem: &memBudget{}} // no memory: on disk
+	if _, err := fetchAll(context.Background(), tgc, sub, st, 2, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fetchAll(context.Background(), tgc, sub, dir.Path(), 2, true); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Printf("staged %s\n", dir.Path())
+	fmt.Printf("staged %s\n", st.dir.Path())
 	time.Sleep(time.Hour) // until killed
 }
 
@@ -284,5 +381,48 @@ func TestLeftoversRemoved(t *testing.T) {
 	}
 	if len(stagedFiles(t, liveDir)) == 0 {
 		t.Error("a flow's start removed the scans of a live process")
+	}
+}
+
+// TestTempDirUnusable: a scan that must go to disk (no scan memory) when
+// TempDir cannot hold a directory fails the submission with the code
+// temp_dir, before any download; the same submission with scans
+// in memory never touches TempDir and is verified.
+func TestTempDirUnusable(t *testing.T) {
+	for i, tc := range []struct {
+		scanMemory int64
+		verified   bool
+	}{
+		{-1, false},
+		{0, true},
+	} {
+		t.Run(fmt.Sprint("scan memory ", tc.scanMemory), func(t *testing.T) {
+			notDir := filepath.Join(t.TempDir(), "a-file")
+			if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e := newEnvWith(t, nil, func(c *Config) { c.ScanMemory, c.TempDir = tc.scanMemory, notDir })
+			user := int64(1201 + i)
+			p := goodProfile(t)
+			out, err := e.flow.Process(e.ctx, e.submission(e.share(p, e.issue(user, "en").Nonce, nil), user, "en"))
+			if tc.verified {
+				if err != nil || out.Result != handlers.SubmissionVerified {
+					t.Fatalf("with the scans in memory: %+v, %v; want verified", out, err)
+				}
+				return
+			}
+			if err == nil || errors.Is(err, handlers.ErrRetryLater) || out.Result != handlers.SubmissionFailed || out.Reason != "temp_dir" {
+				t.Fatalf("outcome %+v, error %v; want failed with temp_dir and a final error", out, err)
+			}
+			if !strings.Contains(err.Error(), "staging directory") {
+				t.Errorf("error %q does not say the staging directory failed", err)
+			}
+			if ev := e.lastAudit(); ev.Kind != "processing_failed" || !slices.Equal(ev.Codes, []string{"temp_dir"}) {
+				t.Errorf("audit = %+v", ev)
+			}
+			if n := e.tg.Downloads(); n != 0 {
+				t.Errorf("%d downloads: a scan was downloaded with nowhere to stage it", n)
+			}
+		})
 	}
 }
