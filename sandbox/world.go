@@ -292,6 +292,19 @@ func (sb *Sandbox) Badge(userID int64) (v tg.BotVerification, ok bool) {
 	return *acc.badge, true
 }
 
+// Pts returns the pts of the account userID (the common message box:
+// each update of its messages moves it), as updates.getState answers it;
+// ok is false for an unknown account.
+func (sb *Sandbox) Pts(userID int64) (pts int, ok bool) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	acc := sb.w.accounts[userID]
+	if acc == nil {
+		return 0, false
+	}
+	return acc.pts, true
+}
+
 // AddUser registers a user account. With a CloudPassword the account has
 // 2FA set up (login then also asks for the password), but no passport
 // secret yet: the user's app creates one on first use of Passport.

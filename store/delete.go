@@ -52,6 +52,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) (deleted int, err 
 	if err := checkUser(userID); err != nil {
 		return 0, fmt.Errorf("delete user: %w", err)
 	}
+	defer s.hashes.forget(userID) // once the hashes are gone from Redis too
 	wrap := func(what string, err error) error {
 		return fmt.Errorf("delete user %d: %s: %w", userID, what, err)
 	}

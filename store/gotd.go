@@ -1,13 +1,16 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gotd/td/telegram/updates"
@@ -32,19 +35,46 @@ func (s *Store) Sessions() Sessions { return Sessions{s} }
 // as gotd's in-memory storage: SetPts, SetQts, SetDate, SetSeq, SetDateSeq
 // and SetChannelPts fail with ErrStateNotFound before SetState, and
 // SetState forgets the channels.
-func (sv Sessions) StateStorage() updates.StateStorage { return &stateStorage{s: sv.s} }
+//
+// Once it has seen a user's state in Redis (GetState found it, SetState
+// wrote it), it writes that user's pts, qts, date and seq behind:
+// the values set within StateFlushDelay go in one round trip, where each
+// update the bot receives or sends moved one of them in a round trip of
+// its own. GetState and SetState write what is pending first; call Flush
+// when the updates manager stops. A write lost with the process (a
+// crash, SIGKILL) leaves Redis some updates behind: Telegram sends those
+// again at the next start, and the queue drops the ones already queued
+// (store.Queue's dedupe keys).
+func (sv Sessions) StateStorage() *StateStorage { return &StateStorage{s: sv.s} }
+
+// StateFlushDelay is how long StateStorage holds a state change before it
+// writes it with the others made meanwhile.
+const StateFlushDelay = 100 * time.Millisecond
 
 // AccessHasher returns the gotd channel access hash storage, for
 // updates.Config.AccessHasher.
 func (sv Sessions) AccessHasher() updates.ChannelAccessHasher { return &accessHasher{s: sv.s} }
 
 // UserAccessHasher returns the gotd user access hash storage, for
-// updates.Config.UserAccessHasher. DeleteUser removes a user's hash.
+// updates.Config.UserAccessHasher. DeleteUser removes a user's hash. The
+// Store keeps the hashes it read or wrote for a minute in memory: reading
+// one again costs no round trip, and writing the one it holds is not sent
+// (see hashcache.go for what that means for an erasure on another
+// instance).
 func (sv Sessions) UserAccessHasher() updates.UserAccessHasher { return &userAccessHasher{s: sv.s} }
 
-type stateStorage struct{ s *Store }
+// StateStorage is gotd's updates state on Redis (see Sessions.StateStorage).
+type StateStorage struct {
+	s *Store
 
-var _ updates.StateStorage = (*stateStorage)(nil)
+	mu      sync.Mutex
+	delay   time.Duration            // SetFlushDelay; 0 for StateFlushDelay
+	known   map[int64]bool           // users whose state is in Redis (read or written here)
+	pending map[int64]map[string]int // fields to write, by user
+	timer   *time.Timer              // the write of pending, when scheduled
+}
+
+var _ updates.StateStorage = (*StateStorage)(nil)
 
 // setStateFieldsScript updates fields of an existing state hash.
 // KEYS[1] state hash. ARGV field/value pairs. Answers 0 without a state.
@@ -62,16 +92,21 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 `)
 
-func (st *stateStorage) GetState(ctx context.Context, userID int64) (_ updates.State, _ bool, err error) {
+// GetState implements updates.StateStorage.
+func (st *StateStorage) GetState(ctx context.Context, userID int64) (_ updates.State, _ bool, err error) {
 	defer markUnavailable(&err)
 	if st.s.optErr != nil {
 		return updates.State{}, false, st.s.optErr
+	}
+	if err := st.flushUser(ctx, userID); err != nil {
+		return updates.State{}, false, fmt.Errorf("get updates state of %d: %w", userID, err)
 	}
 	f, err := st.s.rdb.HGetAll(ctx, st.s.selfKey(userID, "state")).Result()
 	if err != nil {
 		return updates.State{}, false, fmt.Errorf("get updates state of %d: %w", userID, err)
 	}
 	if len(f) == 0 {
+		st.setKnown(userID, false)
 		return updates.State{}, false, nil
 	}
 	var state updates.State
@@ -82,14 +117,20 @@ func (st *stateStorage) GetState(ctx context.Context, userID int64) (_ updates.S
 		}
 		*dst = v
 	}
+	st.setKnown(userID, true)
 	return state, true, nil
 }
 
-func (st *stateStorage) SetState(ctx context.Context, userID int64, state updates.State) (err error) {
+// SetState implements updates.StateStorage: what was pending for the user
+// is dropped, the new state replaces it.
+func (st *StateStorage) SetState(ctx context.Context, userID int64, state updates.State) (err error) {
 	defer markUnavailable(&err)
 	if st.s.optErr != nil {
 		return st.s.optErr
 	}
+	st.mu.Lock()
+	delete(st.pending, userID)
+	st.mu.Unlock()
 	key := st.s.selfKey(userID, "state")
 	if _, err := st.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, key, "pts", state.Pts, "qts", state.Qts, "date", state.Date, "seq", state.Seq)
@@ -98,45 +139,166 @@ func (st *stateStorage) SetState(ctx context.Context, userID int64, state update
 	}); err != nil {
 		return fmt.Errorf("set updates state of %d: %w", userID, err)
 	}
+	st.setKnown(userID, true)
 	return nil
 }
 
-func (st *stateStorage) setFields(ctx context.Context, what string, userID int64, pairs ...any) (err error) {
+func (st *StateStorage) setKnown(userID int64, known bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.known == nil {
+		st.known = map[int64]bool{}
+	}
+	st.known[userID] = known
+}
+
+// setFields sets fields of the user's state: behind, when the state is
+// known to be in Redis; else at once, failing with ErrStateNotFound
+// without a state, as gotd's memory storage does.
+func (st *StateStorage) setFields(ctx context.Context, what string, userID int64, fields map[string]int) (err error) {
 	defer markUnavailable(&err)
 	if st.s.optErr != nil {
 		return st.s.optErr
 	}
-	n, err := setStateFieldsScript.Run(ctx, st.s.rdb, []string{st.s.selfKey(userID, "state")}, pairs...).Int()
-	if err != nil {
+	st.mu.Lock()
+	if st.known[userID] {
+		st.holdLocked(userID, fields)
+		if st.timer == nil {
+			st.timer = time.AfterFunc(cmp.Or(st.delay, StateFlushDelay), st.flushLater)
+		}
+		st.mu.Unlock()
+		return nil
+	}
+	st.mu.Unlock()
+	if err := st.write(ctx, userID, fields); err != nil {
 		return fmt.Errorf("set %s of %d: %w", what, userID, err)
 	}
+	st.setKnown(userID, true)
+	return nil
+}
+
+// write sets fields of the user's state in Redis, if the state is there.
+func (st *StateStorage) write(ctx context.Context, userID int64, fields map[string]int) error {
+	args := make([]any, 0, 2*len(fields))
+	for k, v := range fields {
+		args = append(args, k, v)
+	}
+	n, err := setStateFieldsScript.Run(ctx, st.s.rdb, []string{st.s.selfKey(userID, "state")}, args...).Int()
+	if err != nil {
+		return err
+	}
 	if n == 0 {
-		return fmt.Errorf("set %s of %d: %w", what, userID, ErrStateNotFound)
+		st.setKnown(userID, false)
+		return ErrStateNotFound
 	}
 	return nil
 }
 
-func (st *stateStorage) SetPts(ctx context.Context, userID int64, pts int) error {
-	return st.setFields(ctx, "pts", userID, "pts", pts)
+// SetFlushDelay sets how long a state change is held back (default
+// StateFlushDelay; 0 restores it) for the changes made from now on.
+func (st *StateStorage) SetFlushDelay(d time.Duration) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.delay = max(d, 0)
 }
 
-func (st *stateStorage) SetQts(ctx context.Context, userID int64, qts int) error {
-	return st.setFields(ctx, "qts", userID, "qts", qts)
+// flushLater writes what is pending, from the timer; what fails waits for
+// the next change, GetState, SetState or Flush.
+func (st *StateStorage) flushLater() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = st.Flush(ctx)
 }
 
-func (st *stateStorage) SetDate(ctx context.Context, userID int64, date int) error {
-	return st.setFields(ctx, "date", userID, "date", date)
+// Flush writes the state changes held back (see Sessions.StateStorage)
+// now. Call it when the updates manager stops.
+func (st *StateStorage) Flush(ctx context.Context) (err error) {
+	defer markUnavailable(&err)
+	st.mu.Lock()
+	users := make([]int64, 0, len(st.pending))
+	for u := range st.pending {
+		users = append(users, u)
+	}
+	st.mu.Unlock()
+	var errs []error
+	for _, u := range users {
+		errs = append(errs, st.flushUser(ctx, u))
+	}
+	return errors.Join(errs...)
 }
 
-func (st *stateStorage) SetSeq(ctx context.Context, userID int64, seq int) error {
-	return st.setFields(ctx, "seq", userID, "seq", seq)
+// flushUser writes the user's pending fields; on failure they stay
+// pending, under any newer value set meanwhile.
+func (st *StateStorage) flushUser(ctx context.Context, userID int64) error {
+	st.mu.Lock()
+	fields := st.pending[userID]
+	delete(st.pending, userID)
+	if len(st.pending) == 0 && st.timer != nil {
+		st.timer.Stop()
+		st.timer = nil
+	}
+	st.mu.Unlock()
+	if len(fields) == 0 {
+		return nil
+	}
+	err := st.write(ctx, userID, fields)
+	if err == nil || errors.Is(err, ErrStateNotFound) {
+		return nil // a state deleted meanwhile: gotd sets a new one
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	newer := st.pending[userID]
+	delete(st.pending, userID)
+	st.holdLocked(userID, fields)
+	st.holdLocked(userID, newer)
+	return fmt.Errorf("write the updates state of %d: %w", userID, err)
 }
 
-func (st *stateStorage) SetDateSeq(ctx context.Context, userID int64, date, seq int) error {
-	return st.setFields(ctx, "date and seq", userID, "date", date, "seq", seq)
+// holdLocked adds fields to what is pending for the user, over the values
+// held before. st.mu is held.
+func (st *StateStorage) holdLocked(userID int64, fields map[string]int) {
+	if len(fields) == 0 {
+		return
+	}
+	if st.pending == nil {
+		st.pending = map[int64]map[string]int{}
+	}
+	p := st.pending[userID]
+	if p == nil {
+		p = make(map[string]int, len(fields))
+		st.pending[userID] = p
+	}
+	maps.Copy(p, fields)
 }
 
-func (st *stateStorage) GetChannelPts(ctx context.Context, userID, channelID int64) (_ int, _ bool, err error) {
+// SetPts implements updates.StateStorage (written behind, see
+// Sessions.StateStorage).
+func (st *StateStorage) SetPts(ctx context.Context, userID int64, pts int) error {
+	return st.setFields(ctx, "pts", userID, map[string]int{"pts": pts})
+}
+
+// SetQts implements updates.StateStorage (written behind).
+func (st *StateStorage) SetQts(ctx context.Context, userID int64, qts int) error {
+	return st.setFields(ctx, "qts", userID, map[string]int{"qts": qts})
+}
+
+// SetDate implements updates.StateStorage (written behind).
+func (st *StateStorage) SetDate(ctx context.Context, userID int64, date int) error {
+	return st.setFields(ctx, "date", userID, map[string]int{"date": date})
+}
+
+// SetSeq implements updates.StateStorage (written behind).
+func (st *StateStorage) SetSeq(ctx context.Context, userID int64, seq int) error {
+	return st.setFields(ctx, "seq", userID, map[string]int{"seq": seq})
+}
+
+// SetDateSeq implements updates.StateStorage (written behind).
+func (st *StateStorage) SetDateSeq(ctx context.Context, userID int64, date, seq int) error {
+	return st.setFields(ctx, "date and seq", userID, map[string]int{"date": date, "seq": seq})
+}
+
+// GetChannelPts implements updates.StateStorage.
+func (st *StateStorage) GetChannelPts(ctx context.Context, userID, channelID int64) (_ int, _ bool, err error) {
 	defer markUnavailable(&err)
 	if st.s.optErr != nil {
 		return 0, false, st.s.optErr
@@ -155,7 +317,8 @@ func (st *stateStorage) GetChannelPts(ctx context.Context, userID, channelID int
 	return pts, true, nil
 }
 
-func (st *stateStorage) SetChannelPts(ctx context.Context, userID, channelID int64, pts int) (err error) {
+// SetChannelPts implements updates.StateStorage (written at once).
+func (st *StateStorage) SetChannelPts(ctx context.Context, userID, channelID int64, pts int) (err error) {
 	defer markUnavailable(&err)
 	if st.s.optErr != nil {
 		return st.s.optErr
@@ -172,7 +335,8 @@ func (st *stateStorage) SetChannelPts(ctx context.Context, userID, channelID int
 	return nil
 }
 
-func (st *stateStorage) ForEachChannels(ctx context.Context, userID int64, f func(ctx context.Context, channelID int64, pts int) error) error {
+// ForEachChannels implements updates.StateStorage.
+func (st *StateStorage) ForEachChannels(ctx context.Context, userID int64, f func(ctx context.Context, channelID int64, pts int) error) error {
 	if st.s.optErr != nil {
 		return st.s.optErr
 	}
@@ -286,14 +450,22 @@ func (h *userAccessHasher) SetUserAccessHash(ctx context.Context, userID, target
 	if h.s.optErr != nil {
 		return h.s.optErr
 	}
+	now := h.s.now()
+	if held, ok := h.s.hashes.get(userID, targetUserID, now); ok && held == accessHash {
+		return nil // stored lately (see hashcache.go)
+	}
 	// The set of self IDs lets DeleteUser find every hash of a user.
+	var set *redis.Cmd
 	if _, err := h.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		setUserHashScript.Eval(ctx, p, []string{h.s.selfKey(userID, "uhash"), h.s.forgetKey(userID, targetUserID)},
+		set = setUserHashScript.Eval(ctx, p, []string{h.s.selfKey(userID, "uhash"), h.s.forgetKey(userID, targetUserID)},
 			strconv.FormatInt(targetUserID, 10), accessHash)
 		p.SAdd(ctx, h.s.key("gotd:selves"), strconv.FormatInt(userID, 10))
 		return nil
 	}); err != nil {
 		return fmt.Errorf("set access hash of user %d of %d: %w", targetUserID, userID, err)
+	}
+	if stored, _ := set.Int(); stored == 1 { // 0: the user was erased lately
+		h.s.hashes.put(userID, targetUserID, accessHash, now)
 	}
 	return nil
 }
@@ -303,7 +475,15 @@ func (h *userAccessHasher) GetUserAccessHash(ctx context.Context, userID, target
 	if h.s.optErr != nil {
 		return 0, false, h.s.optErr
 	}
-	return getHash(ctx, h.s.rdb, h.s.selfKey(userID, "uhash"), targetUserID, "user")
+	now := h.s.now()
+	if held, ok := h.s.hashes.get(userID, targetUserID, now); ok {
+		return held, true, nil
+	}
+	hash, found, err := getHash(ctx, h.s.rdb, h.s.selfKey(userID, "uhash"), targetUserID, "user")
+	if found {
+		h.s.hashes.put(userID, targetUserID, hash, now)
+	}
+	return hash, found, err
 }
 
 func getHash(ctx context.Context, rdb redis.UniversalClient, key string, id int64, what string) (int64, bool, error) {

@@ -330,3 +330,113 @@ func TestUpdatesManagerOnRedis(t *testing.T) {
 		t.Error("the second run did not find the state in Redis")
 	}
 }
+
+// TestStateStorageWritesBehind: once the state is known to be in Redis,
+// the changes of pts, qts, date and seq are held back and written in one
+// round trip, by Flush or StateFlushDelay later; GetState gives the latest
+// values; a failed write keeps them, under newer ones; a storage that has
+// not seen the state writes at once (and fails without one).
+func TestStateStorageWritesBehind(t *testing.T) {
+	ctx := context.Background()
+	s, h := newCountingStore(t)
+	const self = 556000
+	st := s.Sessions().StateStorage()
+	inRedis := func() map[string]string {
+		t.Helper()
+		f, err := s.rdb.HGetAll(ctx, s.selfKey(self, "state")).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	if err := st.SetState(ctx, self, updates.State{Pts: 1, Qts: 2, Date: 3, Seq: 4}); err != nil {
+		t.Fatal(err)
+	}
+	h.take()
+	for pts := 2; pts <= 6; pts++ {
+		if err := st.SetPts(ctx, self, pts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.SetDateSeq(ctx, self, 30, 40); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetQts(ctx, self, 20); err != nil {
+		t.Fatal(err)
+	}
+	if rt, _, names := h.take(); rt != 0 {
+		t.Fatalf("seven state changes made %d round trips (%s), want none yet", rt, names)
+	}
+	if got := inRedis()["pts"]; got != "1" {
+		t.Fatalf("pts in Redis %s before the write, want 1", got)
+	}
+	// The first run of the script on a server costs one more round trip
+	// (EVALSHA answers NOSCRIPT, then EVAL): on a Redis that never ran it
+	// (a new machine's) this test may be its first user.
+	if err := setStateFieldsScript.Load(ctx, s.rdb).Err(); err != nil {
+		t.Fatal(err)
+	}
+	h.take()
+	if err := st.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rt, _, names := h.take(); rt != 1 {
+		t.Errorf("Flush made %d round trips (%s), want 1", rt, names)
+	}
+	want := map[string]string{"pts": "6", "qts": "20", "date": "30", "seq": "40"}
+	if got := inRedis(); !reflect.DeepEqual(got, want) {
+		t.Errorf("state in Redis %v after Flush, want %v", got, want)
+	}
+	h.take()
+	if err := st.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rt, _, _ := h.take(); rt != 0 {
+		t.Errorf("a Flush with nothing pending made %d round trips", rt)
+	}
+
+	// Written StateFlushDelay later without Flush.
+	if err := st.SetPts(ctx, self, 7); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for inRedis()["pts"] != "7" {
+		if time.Now().After(deadline) {
+			t.Fatal("pts 7 was not written 5 s after it was set")
+		}
+		time.Sleep(StateFlushDelay / 2)
+	}
+
+	// A failed write keeps the changes; GetState gives the latest.
+	if err := st.SetPts(ctx, self, 8); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := st.Flush(cancelled); err == nil {
+		t.Fatal("Flush with a cancelled context succeeded")
+	}
+	if err := st.SetSeq(ctx, self, 41); err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := st.GetState(ctx, self)
+	if err != nil || !found || got != (updates.State{Pts: 8, Qts: 20, Date: 30, Seq: 41}) {
+		t.Errorf("GetState after a failed write = %+v, %v, %v; want pts 8 and seq 41", got, found, err)
+	}
+	if got := inRedis(); got["pts"] != "8" || got["seq"] != "41" {
+		t.Errorf("state in Redis %v after GetState, want pts 8 and seq 41", got)
+	}
+
+	// Another instance's storage has not seen the state: it writes at once.
+	other := s.Sessions().StateStorage()
+	h.take()
+	if err := other.SetPts(ctx, self, 9); err != nil {
+		t.Fatal(err)
+	}
+	if rt, _, _ := h.take(); rt != 1 || inRedis()["pts"] != "9" {
+		t.Errorf("a storage that has not seen the state: %d round trips, pts %s in Redis; want 1 and 9", rt, inRedis()["pts"])
+	}
+	if err := other.SetPts(ctx, self+1, 1); !errors.Is(err, ErrStateNotFound) {
+		t.Errorf("SetPts without a state: %v, want ErrStateNotFound", err)
+	}
+}

@@ -131,6 +131,8 @@ type Store struct {
 
 	replicas int // WithReplicas: replicas that must acknowledge the writes that must survive a failover
 
+	hashes userHashes // the user access hashes read or written lately (hashcache.go)
+
 	optErr error // a bad option, reported by every method
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycbot/kycbot/bot/runner"
 	"github.com/kycbot/kycbot/i18n"
 	"github.com/kycbot/kycbot/store"
 )
@@ -115,5 +116,45 @@ func TestDuplicateUpdate(t *testing.T) {
 	}
 	if st := w.status(ctx, u.User.ID); st.State != store.StateVerified {
 		t.Fatalf("status %s", st.State)
+	}
+}
+
+// TestUpdatesStateOnStop: the receiver writes gotd's updates state
+// behind and writes what it held back when it stops. With the changes
+// held back for an hour, a verification's updates reach Redis only
+// through that last write: right after a graceful stop, Redis holds at
+// least the pts of the submission the bot handled (the update of the
+// verdict message itself may reach the bot after the stop: Telegram sends
+// it again at the next start).
+func TestUpdatesStateOnStop(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{runner: runner.Options{StateFlushDelay: time.Hour}})
+	ctx := testContext(t)
+	st := store.New(w.Redis, store.WithPrefix(w.Config.Redis.Prefix)).Sessions().StateStorage()
+	u := w.user("en", nil)
+	link := w.requestLink(ctx, u)
+	if err := u.FillForm(ctx, link); err != nil {
+		t.Fatal(err)
+	}
+	shared, ok := w.Sandbox.Pts(w.Account.ID) // the submission's service message is in
+	if !ok {
+		t.Fatal("the sandbox has no pts for the bot")
+	}
+	if m := w.next(ctx, u); m.Text != w.text("en", i18n.MsgResultVerified, nil) {
+		t.Fatalf("the bot said %q, want verified", m.Text)
+	}
+	before, _, err := st.GetState(ctx, w.Account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Pts >= shared {
+		t.Fatalf("pts %d in Redis while the bot runs, at least the submission's %d: the changes were not held back", before.Pts, shared)
+	}
+	if err := w.StopBot(); err != nil {
+		t.Fatal(err)
+	}
+	after, found, err := st.GetState(ctx, w.Account.ID)
+	if err != nil || !found || after.Pts < shared {
+		t.Fatalf("right after the stop, the stored updates state is %+v (found %v, %v), want pts at least %d", after, found, err, shared)
 	}
 }

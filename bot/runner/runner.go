@@ -79,6 +79,11 @@ type Options struct {
 	RateBurst int
 	// ReceiverLease is the receiver's lease (default DefaultReceiverLease).
 	ReceiverLease time.Duration
+	// StateFlushDelay is how long the receiver holds back a change of
+	// gotd's updates state before writing it with the others (default
+	// store.StateFlushDelay); what is held back is written when it stops
+	// receiving.
+	StateFlushDelay time.Duration
 	// OnReady is called once the bot works the queue and serves its web
 	// page.
 	OnReady func(Info)
@@ -371,8 +376,22 @@ func (r *Runner) serveWhenReady(ctx, readyCtx context.Context, working <-chan er
 func (r *Runner) receiveMTProto(ctx context.Context, api *tg.Client, self bot.Self, recv *receiver) {
 	st := r.kyc.Store()
 	r.receive(ctx, self, func(leaseCtx context.Context, started func(context.Context)) error {
+		state := st.Sessions().StateStorage()
+		if r.o.StateFlushDelay > 0 {
+			state.SetFlushDelay(r.o.StateFlushDelay)
+		}
+		defer func() {
+			// The state changes held back, written before another instance
+			// takes the lease over (or this process stops).
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := state.Flush(fctx); err != nil {
+				r.log.WarnContext(ctx, "runner: cannot write the updates state; Telegram will send the last updates again, and the queue drops those already queued",
+					slog.String("error", err.Error()))
+			}
+		}()
 		gaps := updates.New(updates.Config{
-			Handler: gotd.Hook(r.kyc, nil, gotd.WithoutAccessHashes()), Storage: st.Sessions().StateStorage(),
+			Handler: gotd.Hook(r.kyc, nil, gotd.WithoutAccessHashes()), Storage: state,
 			AccessHasher: st.Sessions().AccessHasher(), UserAccessHasher: st.Sessions().UserAccessHasher(),
 			Logger: logslog.New(slog.New(minLevel{h: r.log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "gotd"))),
 		})
