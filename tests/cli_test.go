@@ -2,6 +2,8 @@ package tests
 
 import (
 	"context"
+	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -49,16 +51,25 @@ func runKycbot(t *testing.T, args ...string) (string, int) {
 	return string(out), code
 }
 
-// freeAddr returns an address nothing listens on.
+// freeAddr returns an address nothing listens on, for a kycbot process
+// to listen on. The port comes from 10000-19999: below the kernel's
+// ephemeral range (32768 and up), which outgoing connections and
+// listeners on port 0 draw from, so that no other test takes it between
+// this check and the process's listen; and apart from the Redis
+// topology's ports (scripts/redis-topology.sh: 20000-39999).
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 10000+mrand.IntN(10000))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		_ = l.Close()
+		return addr
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
+	t.Fatal("no free port in 10000-19999")
+	return ""
 }
 
 // TestSandboxCommand: `kycbot sandbox` (the README's first command) ends

@@ -98,14 +98,13 @@ type Env struct {
 
 	opts Options
 	mini *miniredis.Miniredis
-	ln   net.Listener
+	web  *webListener
 
-	mu      sync.Mutex
-	bot     *bot.Bot
-	info    runner.Info
-	cancel  context.CancelFunc
-	done    chan error
-	started int
+	mu     sync.Mutex
+	bot    *bot.Bot
+	info   runner.Info
+	cancel context.CancelFunc
+	done   chan error
 	// instances are those StartInstance started, stopped by Close.
 	instances []*Instance
 }
@@ -136,7 +135,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if e.BotAPI, e.BotAPIURL, err = startBotAPI(ctx, e.Sandbox, ""); err != nil {
 		return nil, err
 	}
-	if e.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+	if e.web, err = listenWeb("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("demo: web listener: %w", err)
 	}
 	prefix := opts.Prefix
@@ -147,7 +146,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if yml == "" {
 		yml = defaultConfig
 	}
-	yml = strings.NewReplacer("{{BOT_TOKEN}}", e.Account.Token, "{{PUBLIC_URL}}", "http://"+e.ln.Addr().String(),
+	yml = strings.NewReplacer("{{BOT_TOKEN}}", e.Account.Token, "{{PUBLIC_URL}}", "http://"+e.web.Addr().String(),
 		"{{REDIS_ADDR}}", e.redisAddr(), "{{REDIS_PREFIX}}", prefix).Replace(yml)
 	noEnv := config.WithEnv(func(string) (string, bool) { return "", false })
 	if e.Config, err = config.Parse([]byte(yml), "demo config", noEnv); err != nil {
@@ -194,7 +193,8 @@ func (e *Env) openRedis(ctx context.Context) error {
 }
 
 // StartBot starts the bot's main instance (again, after StopBot: a
-// restart with its session and the updates state kept in Redis) and
+// restart with its session and the updates state kept in Redis, serving
+// the request pages on the address of the links already sent) and
 // returns once it receives updates (it takes the receiver's lease, which
 // an instance that was receiving may hold for up to the lease time).
 func (e *Env) StartBot(ctx context.Context) error {
@@ -203,21 +203,14 @@ func (e *Env) StartBot(ctx context.Context) error {
 	if e.bot != nil {
 		return errors.New("demo: the bot is already running")
 	}
-	ln := e.ln
-	if e.started > 0 {
-		var err error
-		// The first listener was closed by the first run: listen on the
-		// same address again, so that the links already sent keep working.
-		if ln, err = net.Listen("tcp", e.ln.Addr().String()); err != nil {
-			return fmt.Errorf("demo: web listener: %w", err)
-		}
-	}
+	// The web address stays the same across restarts, so that the links
+	// already sent keep working.
+	ln := e.web.run()
 	r, err := e.launch(ctx, ln, e.Config, e.opts.Logger, MainInstance, "", true)
 	if err != nil {
 		return err
 	}
 	e.bot, e.info, e.cancel, e.done = r.bot, r.info, r.cancel, r.done
-	e.started++
 	return nil
 }
 
@@ -362,7 +355,8 @@ func (i *Instance) Stop() error {
 }
 
 // StopBot stops the bot gracefully (work in progress finishes); the
-// sandbox keeps running.
+// sandbox keeps running. The request pages are down until StartBot
+// (connections are closed), on the same address as before.
 func (e *Env) StopBot() error {
 	e.mu.Lock()
 	cancel, done := e.cancel, e.done
@@ -431,8 +425,8 @@ func (e *Env) Close() error {
 	if e.mini != nil {
 		e.mini.Close()
 	}
-	if e.ln != nil && e.started == 0 {
-		_ = e.ln.Close()
+	if e.web != nil {
+		_ = e.web.close()
 	}
 	return err
 }
