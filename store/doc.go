@@ -150,9 +150,10 @@
 //	                                                   idle time counts from its last claim or Retry
 //	P{outbox}:parked              stream  none         entries given up on: the same fields plus reason,    Outbox.Park; entries removed by DeleteUser
 //	                                                   attempts, parked_at, from (original stream ID)
-//	P{outbox}:attempts            hash    none         n:<eventID> -> failed or abandoned deliveries,       Outbox.Claim, Retry, RetryAfter; fields
-//	                                                   r:<eventID> -> 1 when Retry counted the last one     removed by Outbox.Ack, Park, DeleteUser
-//	P{outbox}:due                 zset    none         stream IDs of entries paused by RetryAfter, scored   Outbox.RetryAfter; members removed by
+//	P{outbox}:attempts            hash    none         n:<eventID> -> failed or abandoned deliveries,       Outbox.Claim, Retry, RetryAfter, Release;
+//	                                                   r:<eventID> -> 1 when Retry or Release counted       fields removed by Outbox.Ack, Park, DeleteUser
+//	P{outbox}:due                 zset    none         stream IDs of entries paused by RetryAfter (or       Outbox.RetryAfter, Release; members removed by
+//	                                                   handed back by Release, due at once), scored
 //	                                                   by when they are due again (unix ms, the store's     Outbox.Claim (when due), Retry, Ack, Park;
 //	                                                   clock)                                               one whose entry DeleteUser removed, by the
 //	                                                                                                        first Claim after its due time
@@ -235,7 +236,7 @@
 //	                update is queued once), Ack (the stream and the tries), Touch,
 //	                Release
 //	{outbox}        Outbox.Enqueue (stream and event mark), Claim, Ack, Retry,
-//	                RetryAfter, Park (stream, parked stream, attempts, due: an entry
+//	                RetryAfter, Release, Park (stream, parked stream, attempts, due: an entry
 //	                moves between them in one step), DeleteUser's drop of an entry
 //	{audit}         AuditTrail.Append (the stream, the head the chain is built on, the
 //	                base, the once mark: the compare-and-set on the head)
@@ -312,9 +313,11 @@
 // Ack removes them, Retry counts a failed attempt and makes the entry due
 // again minIdle later, RetryAfter counts it and pauses the entry for a
 // duration of its own (the due zset; backoff per entry, longer or shorter
-// than minIdle), Park moves it to the parked stream. Delivery is at least
-// once: a consumer that is slow beyond minIdle may see its entry
-// reclaimed, so receivers should dedupe by event ID.
+// than minIdle), Release counts a cut-short attempt of a stopping consumer
+// and makes the entry due at once, Park moves it to the parked stream.
+// Delivery is at least once: a consumer that is slow beyond minIdle may
+// see its entry reclaimed, and a request cut short may have reached the
+// receiver, so receivers should dedupe by event ID.
 //
 // Claim finds abandoned entries by walking the pending list (XPENDING
 // with IDLE, then XCLAIM of each one that is not paused), at most 6,400

@@ -39,7 +39,8 @@ type Delivery struct {
 	// Payload is the decrypted payload.
 	Payload []byte
 	// Attempts counts the earlier deliveries of this entry that failed
-	// (Retry) or were abandoned by a consumer that died: 0 the first time.
+	// (Retry), were cut short (Release) or were abandoned by a consumer
+	// that died: 0 the first time.
 	Attempts int
 	// Consumer is the consumer that claimed it.
 	Consumer string
@@ -468,28 +469,52 @@ func (o Outbox) Retry(ctx context.Context, d Delivery, cause error) error {
 //
 // RetryAfter answers ErrNotFound when d.Consumer no longer holds the entry
 // (it was acked, parked, or reclaimed by another consumer meanwhile).
-func (o Outbox) RetryAfter(ctx context.Context, d Delivery, cause error, after time.Duration) (err error) {
+func (o Outbox) RetryAfter(ctx context.Context, d Delivery, cause error, after time.Duration) error {
+	var due time.Time
+	if after > 0 {
+		due = o.s.clock().Add(after)
+	}
+	return o.pause(ctx, "retry", d, due)
+}
+
+// pause runs retryScript for RetryAfter and Release (op names it in
+// errors): d's attempt is counted and the entry is due at due, or minIdle
+// after now when due is zero.
+func (o Outbox) pause(ctx context.Context, op string, d Delivery, due time.Time) (err error) {
 	defer markUnavailable(&err)
 	s := o.s
 	if s.optErr != nil {
 		return s.optErr
 	}
 	if !streamIDRE.MatchString(d.ID) || !codeRE.MatchString(d.Consumer) {
-		return fmt.Errorf("retry: %w: delivery needs the stream ID and consumer Claim set", ErrInvalid)
+		return fmt.Errorf("%s: %w: delivery needs the stream ID and consumer Claim set", op, ErrInvalid)
 	}
-	due := ""
-	if after > 0 {
-		due = strconv.FormatInt(s.clock().Add(after).UnixMilli(), 10)
+	at := ""
+	if !due.IsZero() {
+		at = strconv.FormatInt(due.UnixMilli(), 10)
 	}
-	n, rerr := retryScript.Run(ctx, s.rdb, []string{s.outboxKey("stream"), s.outboxKey("attempts"), s.outboxKey("due")},
-		outboxGroup, d.ID, d.Consumer, due).Int()
-	if rerr != nil {
-		return fmt.Errorf("retry %s: %w", d.ID, rerr)
+	n, err := retryScript.Run(ctx, s.rdb, []string{s.outboxKey("stream"), s.outboxKey("attempts"), s.outboxKey("due")},
+		outboxGroup, d.ID, d.Consumer, at).Int()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", op, d.ID, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("retry %s: not held by %s any more: %w", d.ID, d.Consumer, ErrNotFound)
+		return fmt.Errorf("%s %s: not held by %s any more: %w", op, d.ID, d.Consumer, ErrNotFound)
 	}
 	return nil
+}
+
+// Release hands d back undelivered, for a consumer that stops before it
+// knows the outcome of its attempt (the request was cut short): the
+// attempt is counted, since the receiver may have had it, and the entry is
+// due at once by the store's clock, so that the next Claim of any
+// consumer takes it without waiting for its minIdle. A consumer that dies
+// without calling Release leaves the entry to be taken over minIdle
+// later.
+//
+// Release answers ErrNotFound when d.Consumer no longer holds the entry.
+func (o Outbox) Release(ctx context.Context, d Delivery) error {
+	return o.pause(ctx, "release", d, o.s.clock())
 }
 
 // Park moves the entry of d (only d.ID is needed) out of the outbox into

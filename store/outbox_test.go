@@ -365,6 +365,50 @@ func TestOutboxConcurrentConsumers(t *testing.T) {
 	}
 }
 
+// Release hands an entry back at once: the next claim of any consumer
+// takes it whatever its minIdle, with the cut-short attempt counted; a
+// consumer that no longer holds it cannot release it.
+func TestOutboxRelease(t *testing.T) {
+	clock := newFakeClock()
+	s, _ := newTestStore(t, WithClock(clock.Now))
+	ctx := context.Background()
+	if err := s.Outbox().Enqueue(ctx, OutboxEntry{EventID: "ev-release", UserID: 8, Kind: "verified", Payload: samplePayload}); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := s.Outbox().Claim(ctx, "c1", time.Hour, 1)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("claim: %v %v", ds, err)
+	}
+	held := ds[0]
+	if early, err := s.Outbox().Claim(ctx, "c2", time.Hour, 1); err != nil || len(early) != 0 {
+		t.Fatalf("claim while c1 holds it: %v %v", early, err)
+	}
+	if err := s.Outbox().Release(ctx, held); err != nil {
+		t.Fatal(err)
+	}
+	ds, err = s.Outbox().Claim(ctx, "c2", time.Hour, 1)
+	if err != nil || len(ds) != 1 || ds[0].EventID != "ev-release" || ds[0].Attempts != 1 || ds[0].Consumer != "c2" {
+		t.Fatalf("claim after the release: %+v %v, want ev-release for c2 with 1 attempt", ds, err)
+	}
+	if err := s.Outbox().Release(ctx, held); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("release by a former holder: %v, want ErrNotFound", err)
+	}
+	if err := s.Outbox().Release(ctx, Delivery{ID: held.ID}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("release without a consumer: %v, want ErrInvalid", err)
+	}
+	// Released again by its holder, it is claimed once: the pause is
+	// lifted as it is taken.
+	if err := s.Outbox().Release(ctx, ds[0]); err != nil {
+		t.Fatal(err)
+	}
+	if ds, err = s.Outbox().Claim(ctx, "c3", time.Hour, 1); err != nil || len(ds) != 1 || ds[0].Attempts != 2 {
+		t.Fatalf("claim after the second release: %+v %v, want 2 attempts", ds, err)
+	}
+	if again, err := s.Outbox().Claim(ctx, "c4", time.Hour, 1); err != nil || len(again) != 0 {
+		t.Fatalf("a second claim took the released entry again: %+v %v", again, err)
+	}
+}
+
 // RetryAfter pauses one entry on its own schedule: shorter or longer than
 // the minIdle of the claims, judged by the store's clock.
 func TestOutboxRetryAfter(t *testing.T) {

@@ -12,8 +12,9 @@
 // VerifyStandard), acknowledges it
 // on a 2xx answer, retries it with exponential backoff otherwise, and
 // parks it once it is older than GiveUpAfter, telling the admins through
-// OnParked. An instance that dies mid-delivery leaves its events to the
-// others. NewRequest builds those requests, for tools and tests that send
+// OnParked. An instance stopped mid-delivery hands its events back to be
+// sent again at once; one that dies leaves them to the others after
+// ReclaimAfter. NewRequest builds those requests, for tools and tests that send
 // what the bot sends (kycbot webhook send). docs/webhook.md describes the
 // requests for the receiving side.
 //

@@ -148,7 +148,8 @@ type Parked struct {
 // Sender delivers the outbox to the webhook: signed POSTs, retried with
 // exponential backoff, parked after GiveUpAfter. Several Senders (one per
 // instance) may share the outbox: each event goes to one of them at a
-// time, and an event whose sender died is taken over after ReclaimAfter.
+// time; an event whose sender stopped during its request is handed back
+// at once, and one whose sender died is taken over after ReclaimAfter.
 type Sender struct {
 	s      *store.Store
 	o      Options
@@ -278,10 +279,11 @@ func (s *Sender) Depth(ctx context.Context) (pending, parked int64, err error) {
 
 // Run delivers events until ctx ends, then waits for the deliveries under
 // way (whose requests ctx cancels) and returns nil. Deliveries cut short
-// this way are neither acknowledged nor counted: another instance (or the
-// next Run) takes them over after ReclaimAfter. Errors reaching Redis are
-// logged and retried; Run fails only when the store has no valid outbox
-// key. Call Run once per Sender.
+// this way are handed back (the attempt counted): another instance, or the
+// next Run, sends them again at once. Those of a sender that dies, or
+// cannot reach Redis to hand them back, are taken over after
+// ReclaimAfter. Errors reaching Redis are logged and retried; Run fails
+// only when the store has no valid outbox key. Call Run once per Sender.
 func (s *Sender) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -340,14 +342,11 @@ func (s *Sender) deliver(ctx context.Context, d store.Delivery) {
 	attempt := d.Attempts + 1
 	log := s.log.With(slog.String("event_id", d.EventID), slog.Int64("user_id", d.UserID), slog.Int("attempt", attempt))
 	status, reason := s.post(ctx, d)
+	// Stopped during the request (Run's context ended): the outcome is
+	// still recorded, briefly.
+	actx, cancel := afterStop(ctx)
+	defer cancel()
 	if reason == "" {
-		actx := ctx
-		if ctx.Err() != nil {
-			// Delivered just as Run was stopped: still record it, briefly.
-			var cancel context.CancelFunc
-			actx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-		}
 		if err := s.s.Outbox().Ack(actx, d.ID); err != nil {
 			log.ErrorContext(ctx, "delivery: delivered but not acknowledged; the event will be sent again", slog.Int("status", status), slog.String("error", err.Error()))
 			return
@@ -357,7 +356,17 @@ func (s *Sender) deliver(ctx context.Context, d store.Delivery) {
 		return
 	}
 	if ctx.Err() != nil {
-		log.InfoContext(ctx, "delivery: stopped during delivery; another instance will take the event over")
+		// The answer was cut short, or came as Run stopped: the event is
+		// handed back, to be sent again at once by another instance or the
+		// next Run, rather than after ReclaimAfter.
+		switch err := s.s.Outbox().Release(actx, d); {
+		case errors.Is(err, store.ErrNotFound):
+			log.InfoContext(ctx, "delivery: stopped during delivery; event taken over by another instance meanwhile", slog.String("reason", reason))
+		case err != nil:
+			log.WarnContext(ctx, "delivery: stopped during delivery and cannot hand the event back; it will be taken over after reclaim_after", slog.String("reason", reason), slog.String("error", err.Error()))
+		default:
+			log.InfoContext(ctx, "delivery: stopped during delivery; event handed back to be sent again at once", slog.String("reason", reason))
+		}
 		return
 	}
 	cause := errors.New(reason)
@@ -388,6 +397,16 @@ func (s *Sender) deliver(ctx context.Context, d store.Delivery) {
 	}
 	log.WarnContext(ctx, "delivery: failed; will retry", slog.String("reason", reason), slog.Duration("pause", pause))
 	s.result(ResultRetried)
+}
+
+// afterStop returns ctx while it lasts; once it has ended, a context of
+// a few seconds that is not cancelled with it, to record what happened
+// to a delivery as Run stops.
+func afterStop(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() == nil {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 }
 
 // result reports the result of an attempt to Options.OnResult.

@@ -23,6 +23,7 @@ import (
 	"github.com/kycbot/kycbot/store"
 	"github.com/kycbot/kycbot/tests/testkit"
 	"github.com/kycbot/kycbot/verify"
+	"github.com/redis/go-redis/v9"
 )
 
 // newStore returns a store on the test Redis under a fresh prefix, with
@@ -352,64 +353,94 @@ func TestSenderRetriesWithBackoff(t *testing.T) {
 	}
 }
 
-// A sender that dies mid-delivery (its context ends while the receiver
-// hangs) leaves the event to another sender, which delivers it once the
-// first one's claim is ReclaimAfter old.
-func TestSenderDiesMidDelivery(t *testing.T) {
-	st := newStore(t)
-	ctx := context.Background()
-	first := make(chan struct{})
-	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
-		if n == 1 {
-			close(first)
-			<-r.Context().Done() // hangs until the sender gives up the request
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-	})
-	ev := FromRejected(verification.Rejected{UserID: 5, Level: "basic", At: time.Now(), Codes: []string{"expired"}})
-	if err := NewOutbox(st).Add(ctx, ev); err != nil {
-		t.Fatal(err)
-	}
-	const reclaim = 400 * time.Millisecond
-	opts := func(consumer string) Options {
-		return Options{URL: rc.url(), Secret: testSecret, Consumer: consumer, PollInterval: 10 * time.Millisecond,
-			ReclaimAfter: reclaim, HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}, Logger: slog.New(slog.DiscardHandler)}
-	}
-	a, err := NewSender(st, opts("instance-a"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopA := start(t, a)
-	select {
-	case <-first:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no delivery")
-	}
-	stopA() // instance-a dies before the receiver answers
-	if p, _ := depth(t, st); p != 1 {
-		t.Fatalf("pending %d after the death, want 1", p)
-	}
+// A sender stopped mid-delivery (its context ends while the receiver
+// hangs) hands the event back: another sender delivers it at once, long
+// before ReclaimAfter. One that dies (it cannot reach Redis any more, so
+// it cannot hand anything back) leaves the event to another sender, which
+// takes it over once the first one's claim is ReclaimAfter old.
+func TestSenderStopsMidDelivery(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		dies    bool
+		reclaim time.Duration
+		log     string
+	}{
+		{name: "stopped", reclaim: time.Hour, log: "event handed back to be sent again at once"},
+		{name: "dies", dies: true, reclaim: 400 * time.Millisecond, log: "will be taken over after reclaim_after"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			// Each instance has its own connection to Redis, under one prefix.
+			cb := testkit.Need(t)
+			prefix := testkit.Prefix(t, cb, "delivery")
+			on := func(c redis.UniversalClient) *store.Store {
+				return store.New(c, store.WithPrefix(prefix), store.WithOutboxKey(OutboxKey(testSecret)), store.WithScanLinkKey(testLinkKey))
+			}
+			ca := testkit.Need(t)
+			sa, sb := on(ca), on(cb)
+			first := make(chan struct{})
+			rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+				if n == 1 {
+					close(first)
+					<-r.Context().Done() // hangs until the sender gives up the request
+					return
+				}
+				w.WriteHeader(http.StatusOK)
+			})
+			ev := FromRejected(verification.Rejected{UserID: 5, Level: "basic", At: time.Now(), Codes: []string{"expired"}})
+			if err := NewOutbox(sb).Add(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+			logA, logBuf := logs()
+			opts := func(consumer string, log *slog.Logger) Options {
+				return Options{URL: rc.url(), Secret: testSecret, Consumer: consumer, PollInterval: 10 * time.Millisecond,
+					ReclaimAfter: tt.reclaim, HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}, Logger: log}
+			}
+			a, err := NewSender(sa, opts("instance-a", logA))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stopA := start(t, a)
+			select {
+			case <-first:
+			case <-time.After(10 * time.Second):
+				t.Fatal("no delivery")
+			}
+			if tt.dies {
+				_ = ca.Close()
+			}
+			stopA() // before the receiver answers
+			if p, _ := depth(t, sb); p != 1 {
+				t.Fatalf("pending %d after instance-a stopped, want 1", p)
+			}
+			if !strings.Contains(logBuf.String(), tt.log) {
+				t.Errorf("instance-a's logs lack %q:\n%s", tt.log, logBuf)
+			}
 
-	b, err := NewSender(st, opts("instance-b"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopB := start(t, b)
-	eventually(t, "the second delivery", 10*time.Second, func() bool { return len(rc.got()) >= 2 })
-	eventually(t, "an empty outbox", 5*time.Second, func() bool { p, _ := depth(t, st); return p == 0 })
-	time.Sleep(100 * time.Millisecond)
-	stopB()
+			b, err := NewSender(sb, opts("instance-b", slog.New(slog.DiscardHandler)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stopB := start(t, b)
+			// Within the test's wait only if handed back: ReclaimAfter is an
+			// hour then.
+			eventually(t, "the second delivery", 10*time.Second, func() bool { return len(rc.got()) >= 2 })
+			eventually(t, "an empty outbox", 5*time.Second, func() bool { p, _ := depth(t, sb); return p == 0 })
+			time.Sleep(100 * time.Millisecond)
+			stopB()
 
-	hits := rc.got()
-	if len(hits) != 2 {
-		t.Fatalf("receiver got %d requests, want 2 (the abandoned one and the delivery)", len(hits))
-	}
-	if hits[1].eventID != ev.EventID || hits[1].sigErr != nil {
-		t.Fatalf("second request: event %s, signature %v", hits[1].eventID, hits[1].sigErr)
-	}
-	if gap := hits[1].at.Sub(hits[0].at); gap < reclaim-100*time.Millisecond {
-		t.Fatalf("taken over after %v, before the claim was %v old", gap, reclaim)
+			hits := rc.got()
+			if len(hits) != 2 {
+				t.Fatalf("receiver got %d requests, want 2 (the one cut short and the delivery)", len(hits))
+			}
+			if hits[1].eventID != ev.EventID || hits[1].sigErr != nil {
+				t.Fatalf("second request: event %s, signature %v", hits[1].eventID, hits[1].sigErr)
+			}
+			if gap := hits[1].at.Sub(hits[0].at); tt.dies && gap < tt.reclaim-100*time.Millisecond {
+				t.Fatalf("taken over after %v, before the claim was %v old", gap, tt.reclaim)
+			}
+			checkLogs(t, logBuf)
+		})
 	}
 }
 
