@@ -79,21 +79,30 @@ func (l ScanLinks) Put(ctx context.Context, token string, value []byte, ttl time
 	if ttl <= 0 {
 		return time.Time{}, fmt.Errorf("put scan link: %w: the TTL must be positive, got %v", ErrInvalid, ttl)
 	}
-	key, aad := l.s.scanLinkKey(token)
 	exp := l.s.clock().Add(ttl)
+	if err := l.put(ctx, token, value, exp, ttl); err != nil {
+		return time.Time{}, fmt.Errorf("put scan link: %w", err)
+	}
+	return exp, nil
+}
+
+// put records value under token, sealed with its expiry exp, for Redis to
+// drop after ttl.
+func (l ScanLinks) put(ctx context.Context, token string, value []byte, exp time.Time, ttl time.Duration) error {
+	key, aad := l.s.scanLinkKey(token)
 	plain := append([]byte(strconv.FormatInt(exp.UnixMilli(), 10)+"\x00"), value...)
 	sealed, err := l.s.seal(l.s.scanLink.current().aead, plain, aad)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("put scan link: %w", err)
+		return err
 	}
 	ok, err := l.s.rdb.SetNX(ctx, key, sealed, ttl).Result()
 	if err != nil {
-		return time.Time{}, fmt.Errorf("put scan link: %w", err)
+		return err
 	}
 	if !ok {
-		return time.Time{}, fmt.Errorf("put scan link: %w: the token is already in use", ErrInvalid)
+		return fmt.Errorf("%w: the token is already in use", ErrInvalid)
 	}
-	return exp, nil
+	return nil
 }
 
 // Take returns the value recorded under token and deletes it (GETDEL, one
@@ -136,13 +145,19 @@ func (l ScanLinks) Take(ctx context.Context, token string) (_ []byte, expires ti
 // for a link whose use failed before anything was served: it works again
 // until then. A record already past its expiry (by the store's clock)
 // fails with ErrNotFound.
-func (l ScanLinks) Restore(ctx context.Context, token string, value []byte, expires time.Time) error {
+func (l ScanLinks) Restore(ctx context.Context, token string, value []byte, expires time.Time) (err error) {
+	defer markUnavailable(&err)
+	if err := l.check(token); err != nil {
+		return fmt.Errorf("restore scan link: %w", err)
+	}
 	ttl := expires.Sub(l.s.clock())
 	if ttl <= 0 {
 		return fmt.Errorf("restore scan link: expired: %w", ErrNotFound)
 	}
-	if _, err := l.Put(ctx, token, value, ttl); err != nil {
-		return fmt.Errorf("restore %w", err)
+	// The record keeps expires itself: a ttl from it would end up later
+	// by the time that passed since the clock was read.
+	if err := l.put(ctx, token, value, expires, ttl); err != nil {
+		return fmt.Errorf("restore scan link: %w", err)
 	}
 	return nil
 }

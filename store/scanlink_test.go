@@ -64,8 +64,13 @@ func TestScanLinks(t *testing.T) {
 		t.Errorf("second Take = %v, want ErrNotFound", err)
 	}
 
-	// Restored after a failed use: once more, until the same expiry.
-	if err := links.Restore(ctx, token1, got, exp2); err != nil {
+	// Restored after a failed use: once more, until the same expiry, even
+	// on a clock that moves between two readings (a millisecond each).
+	ticking := New(c, WithPrefix(s.Prefix()), WithScanLinkKey(testScanLinkKey), WithClock(func() time.Time {
+		clock.Advance(time.Millisecond)
+		return clock.Now()
+	})).ScanLinks()
+	if err := ticking.Restore(ctx, token1, got, exp2); err != nil {
 		t.Fatal(err)
 	}
 	if again, exp3, err := links.Take(ctx, token1); err != nil || !bytes.Equal(again, sampleLink) || !exp3.Equal(exp) {
