@@ -294,6 +294,13 @@ func TestFloodWait(t *testing.T) {
 		t.Fatalf("parameters %+v, want retry_after 3", r.Parameters)
 	}
 	ok(t, "after the mtproto flood", e.call(ctx, t, "sendMessage", send), nil)
+	// The user's app gets the messages by its updates, after the calls
+	// returned; anything a refused call sent would come before the second.
+	for i := range 2 {
+		if _, err := u.WaitMessage(ctx, func(m sandbox.ChatMessage) bool { return m.Text == "hello" }); err != nil {
+			t.Fatalf("message %d sent: %v", i+1, err)
+		}
+	}
 	msgs := 0
 	for _, m := range u.Messages() {
 		if m.Text == "hello" {
