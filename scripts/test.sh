@@ -123,8 +123,18 @@ topology_test() {
   log=$(mktemp)
   step "go test -race $pkg on $name"
   if ! env "$setting" go test -race -count=1 -timeout 10m -v -run "$pattern" "$pkg" >"$log" 2>&1; then
-    grep -v '^redis: ' "$log" | tail -200 >&2
-    echo "scripts/test.sh: the tests of $pkg failed on $name (above)" >&2
+    # The end of -v output may not reach the failing test: its output
+    # (the lines since its last === line), panics and races follow it,
+    # next to the last line.
+    grep -v '^redis: ' "$log" | tail -200 >&2 || true
+    echo "scripts/test.sh: what failed:" >&2
+    grep -v '^redis: ' "$log" | awk '
+      /^=== /{buf=""; next}
+      /^[[:space:]]*--- FAIL/{printf "%s%s\n", buf, $0; buf=""; next}
+      /^panic: |^WARNING: DATA RACE/{n=60}
+      n>0{print; n--; next}
+      {buf=buf $0 "\n"}' >&2 || true
+    echo "scripts/test.sh: the tests of $pkg failed on $name (above; all of the output: $log)" >&2
     exit 1
   fi
   for t in "$@"; do
