@@ -48,6 +48,7 @@ type receiver struct {
 	hang     chan struct{} // while not nil, requests wait for it (or the sender's cancel)
 	attempts map[string]int
 	ok       map[string]int            // 2xx answers, by event ID
+	answered map[string]int            // requests answered or cut short, by event ID
 	byUser   map[int64]int             // 2xx answers, by user
 	events   map[string]delivery.Event // the body of each event's first request
 	headers  map[string]string         // the signature header of each event's last request (when not nil)
@@ -60,7 +61,7 @@ type receiver struct {
 }
 
 func newReceiver(t testing.TB, now func() time.Time) *receiver {
-	r := &receiver{now: now, secret: webhookSecret, status: http.StatusOK, attempts: map[string]int{}, ok: map[string]int{},
+	r := &receiver{now: now, secret: webhookSecret, status: http.StatusOK, attempts: map[string]int{}, ok: map[string]int{}, answered: map[string]int{},
 		byUser: map[int64]int{}, events: map[string]delivery.Event{}, changed: make(chan struct{})}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(func() {
@@ -129,6 +130,7 @@ func (r *receiver) serve(rw http.ResponseWriter, req *http.Request) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.answered[id]++
 	if req.Context().Err() != nil {
 		r.cut++
 		r.signalLocked()
@@ -230,8 +232,14 @@ func (r *receiver) counts(id string) (attempts, ok int) {
 
 // quiet waits a moment and checks that nothing more came for an event:
 // a duplicate would have been sent by now (the senders poll every second).
+// It first waits for the answers to the requests already counted, so that
+// a delivery whose request was counted but not yet answered when the test
+// saw it is not taken for a second one.
 func (r *receiver) quiet(t testing.TB, id string) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r.wait(t, ctx, "the answers to event "+id+"'s requests", func() bool { return r.answered[id] == r.attempts[id] }, nil)
 	a, ok := r.counts(id)
 	time.Sleep(2 * time.Second)
 	if a2, ok2 := r.counts(id); a2 != a || ok2 != ok {
