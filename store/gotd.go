@@ -40,11 +40,13 @@ func (s *Store) Sessions() Sessions { return Sessions{s} }
 // wrote it), it writes that user's pts, qts, date and seq behind:
 // the values set within StateFlushDelay go in one round trip, where each
 // update the bot receives or sends moved one of them in a round trip of
-// its own. GetState and SetState write what is pending first; call Flush
-// when the updates manager stops. A write lost with the process (a
-// crash, SIGKILL) leaves Redis some updates behind: Telegram sends those
-// again at the next start, and the queue drops the ones already queued
-// (store.Queue's dedupe keys).
+// its own. A write that fails (Redis unavailable) is tried again after a
+// second, then after pauses doubling up to 30 s, until it succeeds or the
+// Redis client is closed. GetState and SetState write what is pending
+// first; call Flush when the updates manager stops. A write lost with the
+// process (a crash, SIGKILL) leaves Redis some updates behind: Telegram
+// sends those again at the next start, and the queue drops the ones
+// already queued (store.Queue's dedupe keys).
 func (sv Sessions) StateStorage() *StateStorage { return &StateStorage{s: sv.s} }
 
 // StateFlushDelay is how long StateStorage holds a state change before it
@@ -72,6 +74,7 @@ type StateStorage struct {
 	known   map[int64]bool           // users whose state is in Redis (read or written here)
 	pending map[int64]map[string]int // fields to write, by user
 	timer   *time.Timer              // the write of pending, when scheduled
+	retry   time.Duration            // the pause after the timer's last failed write; 0 after a success
 }
 
 var _ updates.StateStorage = (*StateStorage)(nil)
@@ -202,12 +205,32 @@ func (st *StateStorage) SetFlushDelay(d time.Duration) {
 	st.delay = max(d, 0)
 }
 
-// flushLater writes what is pending, from the timer; what fails waits for
-// the next change, GetState, SetState or Flush.
+// The pause before the timer's write is tried again after it failed:
+// stateRetryMin, doubling after each failure up to stateRetryMax.
+const (
+	stateRetryMin = time.Second
+	stateRetryMax = 30 * time.Second
+)
+
+// flushLater writes what is pending, from the timer. What fails is tried
+// again after a pause (stateRetryMin, doubling up to stateRetryMax; GetState,
+// SetState or Flush may write it first), unless the Redis client was
+// closed.
 func (st *StateStorage) flushLater() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = st.Flush(ctx)
+	err := st.Flush(ctx)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err == nil || errors.Is(err, redis.ErrClosed) {
+		st.retry = 0
+		return
+	}
+	if len(st.pending) == 0 || st.timer != nil {
+		return // written meanwhile, or a write already scheduled
+	}
+	st.retry = min(max(2*st.retry, stateRetryMin), stateRetryMax)
+	st.timer = time.AfterFunc(st.retry, st.flushLater)
 }
 
 // Flush writes the state changes held back (see Sessions.StateStorage)

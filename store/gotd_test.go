@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -15,6 +16,7 @@ import (
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/updates"
 	"github.com/gotd/td/tg"
+	"github.com/redis/go-redis/v9"
 )
 
 func nopHandler() telegram.UpdateHandler {
@@ -438,5 +440,102 @@ func TestStateStorageWritesBehind(t *testing.T) {
 	}
 	if err := other.SetPts(ctx, self+1, 1); !errors.Is(err, ErrStateNotFound) {
 		t.Errorf("SetPts without a state: %v, want ErrStateNotFound", err)
+	}
+}
+
+// failScripts is a go-redis hook that fails every script run while fail
+// is set, as an unavailable Redis would, and counts the failures.
+type failScripts struct {
+	fail     atomic.Bool
+	failures atomic.Int32
+}
+
+func (f *failScripts) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (f *failScripts) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if n := cmd.Name(); f.fail.Load() && (n == "evalsha" || n == "eval") {
+			f.failures.Add(1)
+			err := errors.New("injected: Redis unavailable")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (f *failScripts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestStateStorageRetriesFailedWrite: a write behind that fails (Redis
+// unavailable) is tried again by itself, with no further change, GetState
+// or Flush to carry it.
+func TestStateStorageRetriesFailedWrite(t *testing.T) {
+	ctx := context.Background()
+	f := &failScripts{}
+	client := redis.NewClient(&redis.Options{Addr: testRedisAddr, MaxRetries: -1})
+	client.AddHook(f)
+	s := newCountingStoreOn(t, client, &rtCounter{})
+	const self = 557000
+	st := s.Sessions().StateStorage()
+	if err := st.SetState(ctx, self, updates.State{Pts: 1, Qts: 2, Date: 3, Seq: 4}); err != nil {
+		t.Fatal(err)
+	}
+	f.fail.Store(true)
+	if err := st.SetPts(ctx, self, 5); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.failures.Load() < 2 { // the write and its first retry
+		if time.Now().After(deadline) {
+			t.Fatalf("%d failed writes within 10 s, want the write and a retry", f.failures.Load())
+		}
+		time.Sleep(StateFlushDelay / 2)
+	}
+	f.fail.Store(false)
+	deadline = time.Now().Add(time.Minute)
+	for {
+		pts, err := s.rdb.HGet(ctx, s.selfKey(self, "state"), "pts").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pts == "5" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pts %s in Redis a minute after it became available again, want 5", pts)
+		}
+		time.Sleep(StateFlushDelay / 2)
+	}
+	st.mu.Lock()
+	pending, timer := len(st.pending), st.timer
+	st.mu.Unlock()
+	if pending != 0 || timer != nil {
+		t.Errorf("after the write: %d users pending, timer %v; want none", pending, timer)
+	}
+
+	// A closed client is not retried: the host stopped using this store.
+	if err := client.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetPts(ctx, self, 6); err != nil {
+		t.Fatal(err)
+	}
+	scheduled := func() bool {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return st.timer != nil
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for scheduled() {
+		if time.Now().After(deadline) {
+			t.Fatal("the write behind did not run within 10 s")
+		}
+		time.Sleep(StateFlushDelay / 2)
+	}
+	time.Sleep(stateRetryMin / 2) // a retry would be scheduled by now, for stateRetryMin
+	if scheduled() {
+		t.Error("a write that failed on a closed client is scheduled again")
 	}
 }
